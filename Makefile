@@ -1,0 +1,61 @@
+# eol-station — two commands on a fresh clone:
+#   make demo   create .venv, install, run a simulated EOL test of one pack
+#   make test   create .venv if needed, lint, run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= offscreen
+
+# Debian/Ubuntu packages Qt needs offscreen (libEGL/libGL, xkbcommon, fontconfig, a font).
+QT_DEBS := libegl1 libgl1 libopengl0 libxkbcommon0 libfontconfig1 libfreetype6 \
+           libglib2.0-0 libdbus-1-3 fonts-dejavu-core
+
+DEMO_SERIAL ?= NM96A0000001
+DEMO_DB ?= results/demo.db
+
+.PHONY: help venv qt-deps lint test demo screenshots bench clean
+
+help:
+	@echo "make demo | make test | make lint | make bench | make clean"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+qt-deps:
+	@missing=""; \
+	if command -v dpkg >/dev/null 2>&1; then \
+	  for p in $(QT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Qt system libraries:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Qt needs these system packages, which are missing:$$missing"; \
+	    echo "install them with: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(STAMP) qt-deps lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(BIN)/station run sequences/nmc96s/eol.toml --serial $(DEMO_SERIAL) --sim --yes --db $(DEMO_DB)
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache results
