@@ -1,0 +1,106 @@
+"""The bench: which instrument plays which role for this station, and safe state.
+
+Steps ask the bench for roles (``"supply"``, ``"dmm"`` …); the station config decides
+the models. After every run the engine calls ``safe_state_all``: every output-capable
+instrument is switched off in parallel and then asked to confirm, each within a bound,
+so one hung instrument cannot delay the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.roles import OutputCapable
+from station.errors import RunRefused, StationError
+from station.events import InstrumentInfo
+
+
+@dataclass(frozen=True)
+class SafeStateReport:
+    ok: bool
+    detail: str
+
+
+class Bench:
+    """Instruments by role. ``closers`` run on ``close()`` (e.g. stop a simulator)."""
+
+    def __init__(
+        self,
+        instruments: dict[str, Any],
+        info: dict[str, InstrumentInfo] | None = None,
+        closers: list[Callable[[], None]] | None = None,
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.info = dict(info or {})
+        self._closers = list(closers or [])
+
+    def get(self, role: str) -> Any:
+        """The instrument for ``role``; a clear error when the station has none."""
+        try:
+            return self.instruments[role]
+        except KeyError:
+            raise StationError(
+                f"this step needs a {role!r} instrument but the station config has none; "
+                f"add [instruments.{role}] to the config"
+            ) from None
+
+    def has(self, role: str) -> bool:
+        return role in self.instruments
+
+    def require_roles(self, needed: dict[str, list[str]]) -> None:
+        """Refuse a run whose steps need roles this bench lacks (before anything runs)."""
+        missing = {role: steps for role, steps in needed.items() if role not in self.instruments}
+        if missing:
+            text = "; ".join(f"{role!r} (needed by {', '.join(s)})" for role, s in missing.items())
+            raise RunRefused(f"the station has no instrument for {text}; check the config")
+
+    def output_capable(self) -> list[tuple[str, OutputCapable]]:
+        return [(r, i) for r, i in self.instruments.items() if isinstance(i, OutputCapable)]
+
+    def safe_state_all(self, timeout_s: float = 5.0) -> SafeStateReport:
+        """Switch every source off in parallel, then verify each reads back safe."""
+        results: dict[str, str] = {}
+        lock = threading.Lock()
+
+        def make_safe(role: str, instrument: OutputCapable) -> None:
+            try:
+                instrument.safe_state()
+                verdict = "off" if instrument.is_safe() else "NOT SAFE (read-back says on)"
+            except Exception as err:  # any failure must be reported, never swallowed
+                verdict = f"NOT CONFIRMED ({err})"
+            with lock:
+                results[role] = verdict
+
+        threads = [
+            threading.Thread(target=make_safe, args=(role, inst), name=f"safe-{role}", daemon=True)
+            for role, inst in self.output_capable()
+        ]
+        for t in threads:
+            t.start()
+        # One deadline for all: joining each with the full timeout would let N hung
+        # instruments delay the verdict N times over.
+        deadline = time.monotonic() + timeout_s
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        with lock:
+            for role, _ in self.output_capable():
+                results.setdefault(role, f"NOT CONFIRMED (no answer within {timeout_s:g} s)")
+            ok = all(v == "off" for v in results.values())
+            detail = ", ".join(f"{r}: {v}" for r, v in sorted(results.items()))
+        return SafeStateReport(ok, detail or "no output-capable instruments")
+
+    def close(self) -> None:
+        for instrument in self.instruments.values():
+            close = getattr(instrument, "close", None)
+            if callable(close):
+                # Closing must not hide the run's own outcome.
+                with contextlib.suppress(Exception):
+                    close()
+        for closer in self._closers:
+            closer()
+        self._closers.clear()

@@ -1,0 +1,397 @@
+"""``station``: run sequences, check files, browse results, start the virtual bench.
+
+Every error reaches the user as one sentence (what, where, what to do); ``--debug``
+shows the traceback instead. Exit codes of ``station run``: 0 PASSED, 1 FAILED,
+2 ERROR or invalid input, 3 ABORTED (or TERMINATED).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import sys
+import threading
+import tomllib
+from collections.abc import Sequence as Seq
+from pathlib import Path
+from typing import Any
+
+from station.errors import Problem, StationError, _ProblemsError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_ABORTED = 0, 1, 2, 3
+_EXIT = {"PASSED": 0, "FAILED": 1, "ERROR": 2, "ABORTED": 3, "TERMINATED": 3}
+
+
+def main(argv: Seq[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        result: int = args.func(args)
+        return result
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_ABORTED
+    except StationError as err:
+        if args.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="station", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run a sequence for one pack")
+    run.add_argument("sequence", type=Path)
+    run.add_argument("--serial", required=True, help="the pack's serial number (scanned)")
+    run.add_argument("--variant", help="product part number (if the sequence serves several)")
+    run.add_argument("--operator", default="", help="who runs the test")
+    run.add_argument("--config", type=Path, help="station config TOML")
+    run.add_argument("--db", type=Path, help="results database (overrides the config)")
+    run.add_argument("--sim", action="store_true", help="run against the virtual bench")
+    run.add_argument("--pack", default=None, help="virtual bench pack (with --sim)")
+    run.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
+    run.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="inject a virtual-bench fault (with --sim); repeatable",
+    )
+    run.add_argument(
+        "--speed",
+        type=float,
+        default=0.0,
+        help="with --sim: 0 = virtual time (instant), else real time × SPEED",
+    )
+    run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="validate sequence, limit-table and config files")
+    check.add_argument("files", nargs="+", type=Path)
+    check.set_defaults(func=cmd_check)
+
+    results = sub.add_parser("results", help="browse the results database")
+    results.add_argument("--db", type=Path, default=None)
+    results.add_argument("--config", type=Path, default=None)
+    rsub = results.add_subparsers(dest="results_command", required=True)
+    listing = rsub.add_parser("list", help="list runs, newest first")
+    listing.add_argument("--serial")
+    listing.add_argument("--outcome")
+    listing.add_argument("--since", help="ISO date or date-time (UTC)")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(func=cmd_results_list)
+    show = rsub.add_parser("show", help="show one run (an id prefix of 8+ characters is enough)")
+    show.add_argument("run_id")
+    show.set_defaults(func=cmd_results_show)
+    return parser
+
+
+# -- station check -----------------------------------------------------------------
+def cmd_check(args: argparse.Namespace) -> int:
+    from station.config import load_config
+    from station.runner import load_plugins
+    from station.sequence import load_sequence
+
+    failures = 0
+    for path in args.files:
+        kind = _kind_of(path)
+        try:
+            if kind == "config":
+                load_config(path)
+            elif kind == "limits":
+                raise StationError(
+                    f"{path}: a limit table is checked together with its sequence; "
+                    "run `station check` on the sequence that names it"
+                )
+            else:
+                load_plugins(())
+                load_sequence(path)
+            print(f"ok      {path} ({kind})")
+        except _ProblemsError as err:
+            failures += 1
+            print(f"FAILED  {path} ({kind}): {len(err.problems)} problem(s)")
+            for problem in err.problems:
+                print(f"  {problem}")
+        except StationError as err:
+            failures += 1
+            print(f"FAILED  {path}: {err}")
+    return EXIT_ERROR if failures else EXIT_PASSED
+
+
+def _kind_of(path: Path) -> str:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return "sequence"  # load_sequence reports the problem precisely
+    if "station" in data or "instruments" in data:
+        return "config"
+    if "sequence" not in data and ("limits" in data or "table" in data):
+        return "limits"
+    return "sequence"
+
+
+# -- station run -------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from station.runner import RunOptions, prepare_run
+
+    options = RunOptions(
+        sequence=args.sequence,
+        config=args.config,
+        db=args.db,
+        sim=args.sim,
+        pack=args.pack,
+        seed=args.seed,
+        faults=tuple(args.fault),
+        speed=args.speed,
+    )
+    prepared = prepare_run(options)
+    progress = ProgressView(prepared.sequence)
+    prepared.engine.listeners.append(progress)
+    prepared.engine.prompter = TerminalPrompter(assume_default=args.yes)
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        print("\nabort requested — running cleanup and making the bench safe…", file=sys.stderr)
+        prepared.engine.request_abort("operator abort (Ctrl-C)")
+
+    try:
+        signal.signal(signal.SIGINT, on_sigint)
+        result = prepared.engine.run(args.serial, args.variant, args.operator)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        prepared.close()
+    print_result_table(result)
+    print(f"\nVERDICT: {result.outcome}   serial {result.serial}   run {result.run_id}")
+    print(f"results: {prepared.db_path}")
+    if not result.safe_state_ok:
+        print(
+            f"WARNING: safe state not confirmed: {result.safe_state_detail}. "
+            "Verify every source is off and HV is discharged before touching the pack."
+        )
+    return _EXIT.get(result.outcome, EXIT_ERROR)
+
+
+class ProgressView:
+    """Prints each step as it starts and finishes, with a progress bar on long steps."""
+
+    def __init__(self, sequence: Any) -> None:
+        self.total = len(sequence.all_steps())
+        self.done = 0
+        self._bar_shown = False
+
+    def __call__(self, event: Any) -> None:
+        from station.events import Log, Progress, StepFinished, StepStarted
+
+        if isinstance(event, StepStarted):
+            print(f"[{self.done + 1:>2}/{self.total}] {event.group:<7} {event.name} …", flush=True)
+        elif isinstance(event, Progress):
+            width = 30
+            filled = int(event.fraction * width)
+            eta = f" ETA {_duration(event.eta_s)}" if event.eta_s is not None else ""
+            bar = "#" * filled + "-" * (width - filled)
+            print(f"\r        [{bar}] {event.fraction:5.1%}{eta}   ", end="", flush=True)
+            self._bar_shown = True
+        elif isinstance(event, StepFinished):
+            if self._bar_shown:
+                print()
+                self._bar_shown = False
+            self.done += 1
+            note = f" — {event.error}" if event.error else ""
+            print(f"        {event.outcome:<10} {event.duration_s:8.1f} s{note}", flush=True)
+        elif (
+            isinstance(event, Log)
+            and event.level in ("WARNING", "ERROR")
+            and "\n" not in (event.message)
+        ):
+            print(f"        {event.level}: {event.message}", flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def print_result_table(result: Any) -> None:
+    rows = [("step", "measurement", "value", "unit", "limits", "outcome")]
+    for step in result.steps:
+        if not step.measurements:
+            rows.append((step.name, "", "", "", "", step.outcome))
+        for m in step.measurements:
+            rows.append(
+                (
+                    step.name,
+                    m.name,
+                    _format_value(m),
+                    m.unit,
+                    m.limit_text,
+                    m.outcome + (" (marginal)" if m.marginal else ""),
+                )
+            )
+    widths = [min(40, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
+    print()
+    for n, row in enumerate(rows):
+        print("  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    for step, m in result.failing:
+        print(f"FAIL: {step.name} / {m.name}: {m.detail or _format_value(m)}")
+
+
+def _format_value(m: Any) -> str:
+    if m.values is not None:
+        vals = m.values
+        return f"[{len(vals)}] {min(vals):.4g}…{max(vals):.4g}" if vals else "[]"
+    if m.value is not None:
+        return f"{m.value:.6g}"
+    return str(m.value_text)
+
+
+class TerminalPrompter:
+    """Asks prompts on the terminal; ``assume_default`` answers without asking."""
+
+    def __init__(self, assume_default: bool = False) -> None:
+        self.assume_default = assume_default
+
+    def ask(self, request: Any, abort: threading.Event) -> str | None:
+        default = {"confirm": "yes", "message": "ok"}.get(request.kind)
+        if request.kind == "choice":
+            default = request.choices[0]
+        if self.assume_default or not sys.stdin.isatty():
+            if default is None:
+                raise StationError(
+                    f"the sequence asks {request.text!r} and needs an answer; run interactively"
+                )
+            print(f"PROMPT: {request.text} → {default} (default)")
+            return default
+        while not abort.is_set():
+            hint = {"confirm": " [yes/no]", "choice": f" [{'/'.join(request.choices)}]"}.get(
+                request.kind, ""
+            )
+            answer = input(f"PROMPT: {request.text}{hint} ").strip()
+            if request.kind == "confirm" and answer.lower() in ("y", "yes", "n", "no"):
+                return "yes" if answer.lower().startswith("y") else "no"
+            if request.kind == "choice" and answer in request.choices:
+                return answer
+            if request.kind == "number":
+                try:
+                    value = float(answer)
+                except ValueError:
+                    print("please enter a number")
+                    continue
+                if (request.minimum is None or value >= request.minimum) and (
+                    request.maximum is None or value <= request.maximum
+                ):
+                    return answer
+                print(f"please enter a number within {request.minimum} … {request.maximum}")
+                continue
+            if request.kind in ("text", "message"):
+                return answer or "ok"
+        return None
+
+
+# -- station results ---------------------------------------------------------------
+def _open_store(args: argparse.Namespace) -> Any:
+    from station.config import load_config
+    from station.store import ResultsStore
+
+    if args.db is not None:
+        path = args.db
+    elif args.config is not None:
+        path = load_config(args.config).results_db
+    else:
+        path = Path("results/results.db")
+    if not Path(path).exists():
+        raise StationError(f"no results database at {path}; pass --db or --config")
+    return ResultsStore(path)
+
+
+def cmd_results_list(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        since = args.since
+        if since:
+            try:
+                dt.datetime.fromisoformat(since)
+            except ValueError:
+                raise StationError(f"--since {since!r} is not an ISO date (2026-11-26)") from None
+        runs = store.list_runs(
+            serial=args.serial, outcome=args.outcome, since=since, limit=args.limit
+        )
+    finally:
+        store.close()
+    print(f"{'run':<10} {'started (UTC)':<24} {'serial':<18} {'part':<10} {'outcome':<12} sequence")
+    for r in runs:
+        print(
+            f"{str(r['id'])[:8]:<10} {r['started_at']:<24} {r['serial']:<18} "
+            f"{r['part_number']:<10} {r['outcome']!s:<12} {r['sequence_name']} "
+            f"{r['sequence_version']}"
+        )
+    if not runs:
+        print("(no runs match)")
+    return EXIT_PASSED
+
+
+def cmd_results_show(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        run = store.get_run(args.run_id)
+    finally:
+        store.close()
+    r = run
+    for key in (
+        "id",
+        "serial",
+        "part_number",
+        "outcome",
+        "station_id",
+        "operator",
+        "sequence_name",
+        "sequence_version",
+        "sequence_sha256",
+        "limits_sha256",
+        "config_sha256",
+        "software_version",
+        "started_at",
+        "ended_at",
+        "safe_state_ok",
+        "safe_state_detail",
+    ):
+        print(f"{key:<18} {r.get(key)}")
+    print()
+    for inst in run.get("instruments", []):
+        print(
+            f"instrument {inst['role']:<18} {inst['model']:<18} s/n {inst['serial']} "
+            f"cal due {inst['cal_due']}  {inst['resource']}"
+        )
+    print()
+    by_step: dict[str, list[dict[str, Any]]] = {}
+    for m in run["measurements"]:
+        by_step.setdefault(m["step_id"], []).append(m)
+    for s in run["steps"]:
+        err = f" — {s['error']}" if s.get("error") else ""
+        print(f"{s['grp']:<8} {s['name']:<34} {s['outcome']:<10}{err}")
+        for m in by_step.get(s["id"], []):
+            value = m["value"] if m["value"] is not None else (m["value_text"] or m["values_json"])
+            print(
+                f"           {m['name']:<24} {value!s:<16} {m['unit'] or '':<4} "
+                f"{m['limit_text'] or '':<24} {m['outcome']}"
+            )
+    for a in run.get("attachments", []):
+        print(f"attachment {a['name']} ({a['media_type']}, {a['size']} bytes) {a['path']}")
+    return EXIT_PASSED
+
+
+def problems_text(problems: list[Problem]) -> str:
+    return "\n".join(str(p) for p in problems)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

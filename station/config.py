@@ -1,0 +1,269 @@
+"""The station config: one explicit TOML file, validated, hashed and recorded per run.
+
+::
+
+    [station]
+    id = "EOL-01"
+    results_db = "results/eol01.db"      # relative paths are relative to this file
+    plugins = ["my_company.steps"]      # modules defining extra step types
+
+    [instruments.supply]                 # the table name is the role
+    model = "itech.it6000c"
+    resource = "TCPIP0::10.0.0.5::5025::SOCKET"
+    serial = "602118010"
+    cal_due = 2027-03-31                 # a TOML date
+    timeout_s = 2.0
+    options = { max_voltage_v = 1000 }  # passed to the driver
+
+    [can]
+    interface = "virtual"                # any python-can interface
+    channel = "eol"
+    bitrate = 500000
+    dbc = "bms/eol_reference.dbc"
+    signal_map = "bms/eol_reference_signals.toml"
+
+    [interlocks]
+    required_for_hv = true               # HV steps refuse to start without an interlocks role
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from station.errors import ConfigError, Problem, RunRefused
+from station.sequence import read_toml
+from station.steps.params import did_you_mean
+
+ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner")
+_SECTIONS = ("station", "instruments", "can", "interlocks", "sim")
+_STATION_KEYS = ("id", "results_db", "plugins", "description")
+_INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
+_CAN_KEYS = ("interface", "channel", "bitrate", "dbc", "signal_map", "bms", "options")
+_INTERLOCK_KEYS = ("required_for_hv",)
+
+
+@dataclass(frozen=True)
+class InstrumentConfig:
+    role: str
+    model: str
+    resource: str
+    serial: str
+    cal_due: dt.date
+    timeout_s: float = 2.0
+    backend: str = "@py"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CanConfig:
+    interface: str
+    channel: str
+    bitrate: int | None = None
+    dbc: Path | None = None
+    signal_map: Path | None = None
+    bms: Path | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    path: Path | None
+    sha256: str
+    station_id: str
+    results_db: Path
+    instruments: dict[str, InstrumentConfig]
+    can: CanConfig | None = None
+    plugins: tuple[str, ...] = ()
+    interlocks_required_for_hv: bool = True
+
+    def check_calibration(self, today: dt.date) -> None:
+        """Refuse the run if any instrument's calibration has expired."""
+        expired = [i for i in self.instruments.values() if i.cal_due < today]
+        if expired:
+            names = "; ".join(
+                f"{i.role} ({i.model}, s/n {i.serial}) was due {i.cal_due.isoformat()}"
+                for i in expired
+            )
+            raise RunRefused(
+                f"calibration expired: {names}. Recalibrate the instrument or have an "
+                "engineer record an override."
+            )
+
+
+def default_config(db: Path) -> StationConfig:
+    """A config with no instruments (for sequences that need none, and for tests)."""
+    return StationConfig(None, hashlib.sha256(b"").hexdigest(), "LOCAL", db, {})
+
+
+def load_config(path: str | Path) -> StationConfig:
+    """Load and validate a station config; raise ConfigError listing every problem."""
+    path = Path(path)
+    problems: list[Problem] = []
+    data = read_toml(path, problems)
+    if data is None:
+        raise ConfigError(problems)
+    file = str(path)
+    base = path.parent
+
+    def problem(where: str, message: str) -> None:
+        problems.append(Problem(file, message, where))
+
+    for key in data:
+        if key not in _SECTIONS:
+            problem(key, f"unknown section{did_you_mean(key, _SECTIONS)}")
+    station = _table(data, "station", problem)
+    _unknown(station, _STATION_KEYS, "station", problem)
+    station_id = station.get("id")
+    if not isinstance(station_id, str) or not station_id:
+        problem("station.id", "missing or not a non-empty string")
+        station_id = ""
+    db = station.get("results_db", "results/results.db")
+    if not isinstance(db, str) or not db:
+        problem("station.results_db", "must be a path string")
+        db = "results/results.db"
+    plugins = station.get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        problem("station.plugins", "must be a list of Python module names")
+        plugins = []
+
+    instruments: dict[str, InstrumentConfig] = {}
+    for role, entry in _table(data, "instruments", problem).items():
+        where = f"instruments.{role}"
+        if role not in ROLES:
+            problem(where, f"unknown role{did_you_mean(role, ROLES)}; roles: {', '.join(ROLES)}")
+            continue
+        if not isinstance(entry, dict):
+            problem(where, "must be a table")
+            continue
+        instrument = _instrument(role, entry, where, problem)
+        if instrument is not None:
+            instruments[role] = instrument
+
+    can = None
+    if "can" in data:
+        can = _can(_table(data, "can", problem), base, problem)
+    interlocks = _table(data, "interlocks", problem)
+    _unknown(interlocks, _INTERLOCK_KEYS, "interlocks", problem)
+    required = interlocks.get("required_for_hv", True)
+    if not isinstance(required, bool):
+        problem("interlocks.required_for_hv", "must be true or false")
+        required = True
+    if problems:
+        raise ConfigError(problems)
+    return StationConfig(
+        path=path,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        station_id=station_id,
+        results_db=(base / db),
+        instruments=instruments,
+        can=can,
+        plugins=tuple(plugins),
+        interlocks_required_for_hv=required,
+    )
+
+
+def _table(data: dict[str, Any], key: str, problem: Any) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        problem(key, "must be a table")
+        return {}
+    return value
+
+
+def _unknown(table: dict[str, Any], allowed: tuple[str, ...], where: str, problem: Any) -> None:
+    for key in table:
+        if key not in allowed:
+            problem(f"{where}.{key}", f"unknown field{did_you_mean(key, allowed)}")
+
+
+def _instrument(
+    role: str, entry: dict[str, Any], where: str, problem: Any
+) -> InstrumentConfig | None:
+    from drivers.registry import MODELS  # lazy: reading a config never imports a driver
+
+    _unknown(entry, _INSTRUMENT_KEYS, where, problem)
+    ok = True
+    model = entry.get("model")
+    if not isinstance(model, str) or model not in MODELS:
+        hint = did_you_mean(str(model), MODELS)
+        problem(f"{where}.model", f"unknown instrument model {model!r}{hint}")
+        ok = False
+    for key in ("resource", "serial"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            problem(f"{where}.{key}", "missing or not a non-empty string")
+            ok = False
+    cal_due = entry.get("cal_due")
+    if not isinstance(cal_due, dt.date) or isinstance(cal_due, dt.datetime):
+        problem(f"{where}.cal_due", f"must be a TOML date like 2027-03-31, got {cal_due!r}")
+        ok = False
+    timeout = entry.get("timeout_s", 2.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
+        problem(f"{where}.timeout_s", f"must be a number of seconds in (0, 60], got {timeout!r}")
+        ok = False
+    options = entry.get("options", {})
+    if not isinstance(options, dict):
+        problem(f"{where}.options", "must be a table")
+        ok = False
+    backend = entry.get("backend", "@py")
+    if not isinstance(backend, str):
+        problem(f"{where}.backend", "must be a string such as '@py' or '@ivi'")
+        ok = False
+    if not ok:
+        return None
+    assert isinstance(cal_due, dt.date)
+    return InstrumentConfig(
+        role,
+        str(model),
+        entry["resource"],
+        entry["serial"],
+        cal_due,
+        float(timeout),
+        backend,
+        dict(options),
+    )
+
+
+def _can(table: dict[str, Any], base: Path, problem: Any) -> CanConfig | None:
+    _unknown(table, _CAN_KEYS, "can", problem)
+    interface, channel = table.get("interface"), table.get("channel")
+    ok = True
+    for key, value in (("interface", interface), ("channel", channel)):
+        if not isinstance(value, str) or not value:
+            problem(f"can.{key}", "missing or not a non-empty string")
+            ok = False
+    bitrate = table.get("bitrate")
+    if bitrate is not None and (isinstance(bitrate, bool) or not isinstance(bitrate, int)):
+        problem("can.bitrate", f"must be an integer (bit/s), got {bitrate!r}")
+        ok = False
+    paths: dict[str, Path | None] = {}
+    for key in ("dbc", "signal_map", "bms"):
+        value = table.get(key)
+        if value is None:
+            paths[key] = None
+        elif not isinstance(value, str):
+            problem(f"can.{key}", "must be a path string")
+            ok = False
+        elif not (base / value).is_file():
+            problem(f"can.{key}", f"file not found: {base / value}")
+            ok = False
+        else:
+            paths[key] = base / value
+    options = table.get("options", {})
+    if not isinstance(options, dict):
+        problem("can.options", "must be a table of python-can arguments")
+        ok = False
+    if not ok:
+        return None
+    return CanConfig(
+        str(interface),
+        str(channel),
+        bitrate,
+        paths.get("dbc"),
+        paths.get("signal_map"),
+        paths.get("bms"),
+        dict(options),
+    )

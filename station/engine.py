@@ -1,0 +1,628 @@
+"""The sequence engine: runs setup → main → cleanup for one pack and reports events.
+
+Outcomes (per step and per run): PASSED, FAILED (the pack is out of limits), ERROR (the
+station, an instrument or code broke), ABORTED (operator or interlock), TERMINATED
+(stop after the current step), SKIPPED. A limit failure is never an exception and an
+exception is never a FAIL.
+
+Safety: cleanup always runs — after pass, fail, error, abort, terminate and exceptions,
+including exceptions in earlier cleanup steps — and then every output-capable
+instrument is switched off and its read-back verified. Abort is a thread-safe request
+honoured between steps and inside every wait. Steps that energise the pack run only
+while the interlocks read safe, and a monitor aborts them when the interlocks open.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from drivers.errors import InterlockError
+from station.bench import Bench
+from station.clock import Clock, iso
+from station.conditions import ConditionError
+from station.config import StationConfig
+from station.errors import AbortRequested, RunRefused, StationError
+from station.events import (
+    Event,
+    Log,
+    Measurement,
+    PlannedStep,
+    Progress,
+    Prompt,
+    RunFinished,
+    RunStarted,
+    Sample,
+    StepFinished,
+    StepStarted,
+)
+from station.limits import Judgement, Limit, bounds, evaluate
+from station.sequence import GROUPS, Sequence, StepDef
+from station.steps.api import PromptRequest, StepContext, StepRecord, StepTimeout, spec_named
+from station.version import software_version
+
+PASSED, FAILED, ERROR, ABORTED, TERMINATED, SKIPPED = (
+    "PASSED",
+    "FAILED",
+    "ERROR",
+    "ABORTED",
+    "TERMINATED",
+    "SKIPPED",
+)
+INTERLOCK_POLL_S = 0.1
+_log = logging.getLogger(__name__)
+
+
+class Prompter(Protocol):
+    """Shows operator prompts: a terminal, a Qt dialog, or a script in tests."""
+
+    def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
+        """Return the operator's answer; return None promptly when ``abort`` is set."""
+        ...
+
+
+class NoPrompter:
+    """For unattended runs: any prompt is an error (the sequence needs an operator)."""
+
+    def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
+        raise StationError(f"the sequence asks the operator {request.text!r} but no one can answer")
+
+
+Listener = Callable[[Event], None]
+
+
+@dataclass
+class StepResult:
+    """A finished step as the caller of ``run`` sees it."""
+
+    group: str
+    name: str
+    type: str
+    outcome: str
+    error: str | None
+    measurements: list[Measurement] = field(default_factory=list)
+    attempts: int = 1
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    outcome: str
+    serial: str
+    part_number: str
+    steps: list[StepResult]
+    safe_state_ok: bool
+    safe_state_detail: str
+
+    @property
+    def failing(self) -> list[tuple[StepResult, Measurement]]:
+        return [(s, m) for s in self.steps for m in s.measurements if m.outcome == FAILED]
+
+
+class Engine:
+    """Runs one sequence on one bench; ``run`` may be called for pack after pack.
+
+    ``listeners`` receive every event; a listener with ``critical = True`` (the results
+    store) must not fail: if it does, the run stops with ERROR, because nothing may be
+    tested unrecorded.
+    """
+
+    def __init__(
+        self,
+        sequence: Sequence,
+        *,
+        bench: Bench,
+        config: StationConfig,
+        clock: Clock,
+        listeners: Iterable[Listener] = (),
+        prompter: Prompter | None = None,
+        safe_state_timeout_s: float = 5.0,
+    ) -> None:
+        self.sequence = sequence
+        self.bench = bench
+        self.config = config
+        self.clock = clock
+        self.listeners = list(listeners)
+        self.prompter = prompter or NoPrompter()
+        self.safe_state_timeout_s = safe_state_timeout_s
+        self._abort = threading.Event()
+        self._terminate = threading.Event()
+        self._abort_reason = ""
+        self._interlock_lock = threading.Lock()
+        self._seq = 0
+        self._record_failure: str | None = None
+
+    # -- control from other threads ------------------------------------------------
+    def request_abort(self, reason: str = "operator abort") -> None:
+        """Stop as soon as possible (inside waits too); cleanup still runs."""
+        if not self._abort.is_set():
+            self._abort_reason = reason
+        self._abort.set()
+
+    def request_terminate(self) -> None:
+        """Finish the current step, then go to cleanup."""
+        self._terminate.set()
+
+    # -- checks before anything runs -----------------------------------------------
+    def check_can_start(self, serial: str, part_number: str | None) -> str:
+        """Return the part number to use, or raise RunRefused saying why not."""
+        seq = self.sequence
+        if not seq.serial_pattern.fullmatch(serial):
+            raise RunRefused(
+                f"serial {serial!r} does not match the pattern {seq.serial_pattern.pattern!r} "
+                f"of sequence {seq.name!r}; scan the pack's label again"
+            )
+        if part_number is None:
+            if len(seq.products) != 1:
+                raise RunRefused(f"choose the product variant: one of {', '.join(seq.products)}")
+            part_number = seq.products[0]
+        elif part_number not in seq.products:
+            raise RunRefused(
+                f"product {part_number!r} is not served by sequence {seq.name!r} "
+                f"(it serves {', '.join(seq.products)})"
+            )
+        self.config.check_calibration(self.clock.utcnow().date())
+        needed: dict[str, list[str]] = {}
+        for step in seq.all_steps():
+            for role in step.step_type.roles:
+                needed.setdefault(role, []).append(step.name)
+        self.bench.require_roles(needed)
+        return part_number
+
+    # -- the run ---------------------------------------------------------------------
+    def run(self, serial: str, part_number: str | None = None, operator: str = "") -> RunResult:
+        """Run the whole sequence for one pack. Raises RunRefused before starting."""
+        part = self.check_can_start(serial, part_number)
+        self._abort.clear()
+        self._terminate.clear()
+        self._abort_reason = ""
+        self._seq = 0
+        self._record_failure = None
+        run_id = str(uuid.uuid4())
+        self._t0 = self.clock.now()
+        table = self.sequence.limit_table_for(part)
+        self._limits = self.sequence.limits_for(part)
+        steps: list[StepResult] = []
+        self._emit(
+            RunStarted(
+                run_id=run_id,
+                serial=serial,
+                part_number=part,
+                operator=operator,
+                station_id=self.config.station_id,
+                sequence_name=self.sequence.name,
+                sequence_version=self.sequence.version,
+                sequence_path=str(self.sequence.path),
+                sequence_sha256=self.sequence.sha256,
+                limits_path=str(table.path) if table else "",
+                limits_sha256=table.sha256 if table else "",
+                config_sha256=self.config.sha256,
+                software_version=software_version(),
+                started_at=self._stamp(),
+                steps=tuple(
+                    PlannedStep(s.group, s.index, s.name, s.type) for s in self.sequence.all_steps()
+                ),
+                instruments=tuple(self.bench.info.values()),
+            )
+        )
+        if self._record_failure:
+            raise RunRefused(f"the results store cannot record the run: {self._record_failure}")
+        ctx = _RunState(run_id, serial, part, steps)
+        stopped_by: str | None = None  # outcome that ended setup/main early
+        for group in ("setup", "main"):
+            for step in self.sequence.groups[group]:
+                if stopped_by is not None:
+                    break
+                if self._abort.is_set():
+                    stopped_by = ABORTED
+                    break
+                if self._terminate.is_set():
+                    stopped_by = TERMINATED
+                    break
+                result = self._run_step(step, ctx, self._abort)
+                if result.outcome == ABORTED:
+                    stopped_by = ABORTED
+                elif result.outcome == ERROR or self._record_failure:
+                    stopped_by = ERROR
+                elif result.outcome == FAILED and (group == "setup" or step.on_fail == "stop"):
+                    stopped_by = FAILED
+        if stopped_by is None and self._abort.is_set():
+            stopped_by = ABORTED
+        # Each cleanup step gets its own abort flag: neither an operator abort nor an
+        # interlock trip in an earlier cleanup step may cut short the steps that make
+        # the pack safe.
+        cleanup_error = False
+        for step in self.sequence.groups["cleanup"]:
+            result = self._run_step(step, ctx, threading.Event())
+            cleanup_error |= result.outcome in (ERROR, ABORTED)
+        report = self.bench.safe_state_all(self.safe_state_timeout_s)
+        if not report.ok:
+            self._log(run_id, None, "ERROR", f"safe state not confirmed: {report.detail}")
+        outcome = self._run_outcome(steps, stopped_by, cleanup_error, report.ok)
+        failed = tuple(s.name for s in steps if s.outcome in (FAILED, ERROR, ABORTED))
+        self._emit(
+            RunFinished(
+                run_id=run_id,
+                outcome=outcome,
+                ended_at=self._stamp(),
+                safe_state_ok=report.ok,
+                safe_state_detail=report.detail,
+                failed_steps=failed,
+            )
+        )
+        return RunResult(run_id, outcome, serial, part, steps, report.ok, report.detail)
+
+    def _run_outcome(
+        self, steps: list[StepResult], stopped_by: str | None, cleanup_error: bool, safe: bool
+    ) -> str:
+        if stopped_by == ABORTED:
+            return ABORTED
+        if stopped_by == TERMINATED:
+            return TERMINATED
+        if self._record_failure or not safe or cleanup_error:
+            return ERROR
+        outcomes = {s.outcome for s in steps}
+        if ERROR in outcomes:
+            return ERROR
+        if FAILED in outcomes:
+            return FAILED
+        return PASSED
+
+    # -- one step ----------------------------------------------------------------------
+    def _run_step(self, step: StepDef, run: _RunState, abort: threading.Event) -> StepResult:
+        if step.skip_if is not None:
+            try:
+                skip = step.skip_if.evaluate(
+                    variant=run.part,
+                    serial=run.serial,
+                    outcome=lambda name: run.outcome_of(name),
+                    value=lambda name, meas: run.value_of(name, meas),
+                )
+            except ConditionError as err:
+                return self._finish_without_running(step, run, ERROR, f"skip_if: {err}")
+            if skip:
+                return self._finish_without_running(
+                    step, run, SKIPPED, f"skipped: {step.skip_if.text}"
+                )
+        attempts = 1 + step.retries
+        result = StepResult(step.group, step.name, step.type, ERROR, None)
+        for attempt in range(1, attempts + 1):
+            result = self._attempt(step, run, abort, attempt)
+            # Never retry once the store failed: nothing may be tested unrecorded.
+            if (
+                result.outcome != ERROR
+                or attempt == attempts
+                or abort.is_set()
+                or self._record_failure
+            ):
+                break
+            self._log(
+                run.run_id,
+                None,
+                "WARNING",
+                f"{step.name}: retrying after error ({attempt}/{attempts - 1}): {result.error}",
+            )
+        run.steps.append(result)
+        run.records[step.name] = StepRecord(
+            step.name, result.outcome, {m.name: _value_of(m) for m in result.measurements}
+        )
+        return result
+
+    def _finish_without_running(
+        self, step: StepDef, run: _RunState, outcome: str, message: str
+    ) -> StepResult:
+        step_id = str(uuid.uuid4())
+        seq = self._next_seq()
+        now = self._stamp()
+        self._emit(
+            StepStarted(run.run_id, step_id, seq, step.group, step.index, step.name, step.type, now)
+        )
+        self._emit(
+            StepFinished(
+                run.run_id,
+                step_id,
+                seq,
+                step.group,
+                step.index,
+                step.name,
+                step.type,
+                outcome,
+                now,
+                now,
+                message,
+            )
+        )
+        result = StepResult(step.group, step.name, step.type, outcome, message)
+        run.steps.append(result)
+        run.records[step.name] = StepRecord(step.name, outcome, {})
+        return result
+
+    def _attempt(
+        self, step: StepDef, run: _RunState, abort: threading.Event, attempt: int
+    ) -> StepResult:
+        step_id = str(uuid.uuid4())
+        seq = self._next_seq()
+        started_at = self._stamp()
+        t_start = self.clock.now()
+        self._emit(
+            StepStarted(
+                run.run_id,
+                step_id,
+                seq,
+                step.group,
+                step.index,
+                step.name,
+                step.type,
+                started_at,
+                attempt,
+            )
+        )
+        measurements: list[Measurement] = []
+        recorded: set[str] = set()
+
+        def record(name: str, value: Any, unit: str | None) -> None:
+            m = self._judge(run.run_id, step_id, step, name, value, unit)
+            if name in recorded:
+                raise StationError(f"step recorded {name!r} twice")
+            recorded.add(name)
+            measurements.append(m)
+            self._emit(m)
+
+        def sample(channel: str, value: float) -> None:
+            self._emit(Sample(run.run_id, step_id, self.clock.now() - self._t0, channel, value))
+
+        def prompt(request: PromptRequest) -> str | None:
+            self._emit(Prompt(run.run_id, step_id, request.kind, request.text))
+            answer = self.prompter.ask(request, abort)
+            if abort.is_set():
+                raise AbortRequested("aborted while waiting for the operator")
+            self._log(run.run_id, step_id, "INFO", f"operator answered {answer!r}")
+            return answer
+
+        deadline = t_start + step.timeout_s if step.timeout_s is not None else None
+        ctx = StepContext(
+            run_id=run.run_id,
+            step_id=step_id,
+            step_name=step.name,
+            serial=run.serial,
+            part_number=run.part,
+            clock=self.clock,
+            abort=abort,
+            instrument=self.bench.get,
+            record=record,
+            sample=sample,
+            progress=lambda f, eta, text: self._emit(Progress(run.run_id, step_id, f, eta, text)),
+            log=lambda level, msg: self._log(run.run_id, step_id, level, msg),
+            prompt=prompt,
+            earlier=dict(run.records),
+            deadline=deadline,
+            check_interlocks=self._check_interlocks,
+        )
+        error: str | None = None
+        monitor: _InterlockMonitor | None = None
+        try:
+            if step.step_type.energises:
+                self._check_interlocks()
+                monitor = self._start_monitor(abort)
+            step.step_type.run(ctx, step.params)
+            missing = [s.name for s in step.specs if s.name not in recorded]
+            if missing:
+                raise StationError(f"step did not record {', '.join(map(repr, missing))}")
+            outcome = FAILED if any(m.outcome == FAILED for m in measurements) else PASSED
+        except AbortRequested:
+            outcome, error = ABORTED, self._abort_reason or "aborted"
+        except InterlockError as err:
+            outcome, error = ABORTED, f"interlock: {err}"
+            self.request_abort(error)
+        except StepTimeout:
+            outcome, error = ERROR, f"timed out after {step.timeout_s:g} s"
+        except StationError as err:
+            outcome, error = ERROR, str(err)
+        except Exception as err:  # a bug in a step must end as ERROR, never as a FAIL
+            outcome = ERROR
+            error = f"{type(err).__name__}: {err}"
+            self._log(run.run_id, step_id, "ERROR", traceback.format_exc())
+        finally:
+            if monitor is not None:
+                monitor.stop()
+        if outcome == ABORTED and monitor is not None and monitor.reason:
+            error = monitor.reason
+        if self._record_failure and outcome in (PASSED, FAILED):
+            outcome, error = ERROR, f"results store failed: {self._record_failure}"
+        ended_at = self._stamp()
+        self._emit(
+            StepFinished(
+                run.run_id,
+                step_id,
+                seq,
+                step.group,
+                step.index,
+                step.name,
+                step.type,
+                outcome,
+                started_at,
+                ended_at,
+                error,
+                attempt,
+                self.clock.now() - t_start,
+            )
+        )
+        return StepResult(step.group, step.name, step.type, outcome, error, measurements, attempt)
+
+    def _judge(
+        self, run_id: str, step_id: str, step: StepDef, name: str, value: Any, unit: str | None
+    ) -> Measurement:
+        spec = spec_named(step.specs, name)
+        if spec is None:
+            raise StationError(f"step type {step.type!r} recorded undeclared measurement {name!r}")
+        unit = spec.unit if unit is None else unit
+        limit: Limit | None = self._limits.get((step.name, name))
+        if limit is not None and limit.unit is not None and limit.unit != unit:
+            raise StationError(
+                f"measurement {name!r} is in {unit!r} but its limit is in {limit.unit!r}"
+            )
+        number, text, values = _split_value(value)
+        if limit is None or limit.comparator == "LOG":
+            judgement = Judgement(passed=True)
+            outcome, comparator = "DONE", "LOG"
+        else:
+            judgement = evaluate(limit, value)
+            outcome, comparator = (PASSED if judgement.passed else FAILED), limit.comparator
+        low, high, nominal = bounds(limit) if limit is not None else (None, None, None)
+        return Measurement(
+            run_id=run_id,
+            step_id=step_id,
+            name=name,
+            unit=unit,
+            comparator=comparator,
+            outcome=outcome,
+            value=number,
+            value_text=text,
+            values=values,
+            low=low,
+            high=high,
+            nominal=nominal,
+            limit_text=limit.describe() if limit is not None else "",
+            marginal=judgement.marginal,
+            detail=judgement.detail,
+            failed_elements=judgement.failed_elements,
+        )
+
+    # -- interlocks --------------------------------------------------------------------
+    def _check_interlocks(self) -> None:
+        if not self.bench.has("interlocks"):
+            if self.config.interlocks_required_for_hv:
+                raise InterlockError(
+                    "no interlocks instrument is configured, so HV steps are refused; "
+                    "add [instruments.interlocks] or set [interlocks] required_for_hv = false"
+                )
+            return
+        with self._interlock_lock:
+            state = self.bench.get("interlocks").read()
+        if not state.safe_for_hv:
+            raise InterlockError(f"interlocks unsafe: {', '.join(state.reasons())}")
+
+    def _start_monitor(self, abort: threading.Event) -> _InterlockMonitor | None:
+        if not self.bench.has("interlocks"):
+            return None
+        monitor = _InterlockMonitor(self._check_interlocks, self.request_abort, abort)
+        monitor.start()
+        return monitor
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception as err:
+                if getattr(listener, "critical", False):
+                    if self._record_failure is None:
+                        self._record_failure = str(err)
+                    self._abort_reason = f"results store failed: {err}"
+                else:  # a display listener failing must not stop the test
+                    _log.exception("listener %r failed on %s", listener, type(event).__name__)
+
+    def _log(self, run_id: str, step_id: str | None, level: str, message: str) -> None:
+        self._emit(Log(run_id, step_id, level, message, self._stamp()))
+
+    def _stamp(self) -> str:
+        return iso(self.clock.utcnow())
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+
+class _RunState:
+    def __init__(self, run_id: str, serial: str, part: str, steps: list[StepResult]) -> None:
+        self.run_id = run_id
+        self.serial = serial
+        self.part = part
+        self.steps = steps
+        self.records: dict[str, StepRecord] = {}
+
+    def outcome_of(self, name: str) -> str | None:
+        record = self.records.get(name)
+        return record.outcome if record else None
+
+    def value_of(self, name: str, measurement: str) -> Any:
+        record = self.records.get(name)
+        return record.values.get(measurement) if record else None
+
+
+class _InterlockMonitor:
+    """Polls the interlocks while an energising step runs; aborts the run if they open."""
+
+    def __init__(
+        self,
+        check: Callable[[], None],
+        abort_run: Callable[[str], None],
+        step_abort: threading.Event,
+    ) -> None:
+        self._check = check
+        self._abort_run = abort_run
+        self._step_abort = step_abort
+        self._stop = threading.Event()
+        self.reason: str | None = None
+        self._thread = threading.Thread(target=self._loop, name="interlock-monitor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(INTERLOCK_POLL_S):
+            try:
+                self._check()
+            except StationError as err:
+                self.reason = f"interlock: {err}"
+                self._abort_run(self.reason)
+                self._step_abort.set()
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+
+
+def _split_value(value: Any) -> tuple[float | None, str | None, tuple[float, ...] | None]:
+    if isinstance(value, bool):
+        return None, "true" if value else "false", None
+    if isinstance(value, int | float):
+        return float(value), None, None
+    if isinstance(value, str):
+        return None, value, None
+    if isinstance(value, list | tuple):
+        try:
+            return None, None, tuple(float(v) for v in value)
+        except (TypeError, ValueError):
+            return None, repr(value), None
+    return None, repr(value), None
+
+
+def _value_of(m: Measurement) -> Any:
+    if m.values is not None:
+        return list(m.values)
+    if m.value is not None:
+        return m.value
+    return m.value_text
+
+
+__all__ = [
+    "ABORTED",
+    "ERROR",
+    "FAILED",
+    "GROUPS",
+    "PASSED",
+    "SKIPPED",
+    "TERMINATED",
+    "Engine",
+    "NoPrompter",
+    "Prompter",
+    "RunResult",
+    "StepResult",
+]

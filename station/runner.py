@@ -1,0 +1,186 @@
+"""Putting a run together: config, plugins, sequence, results store, bench, clock, engine.
+
+The CLI and the UI both start runs through ``prepare_run``. With ``sim=True`` every
+instrument resource is swapped for the virtual bench's (simulated instruments on
+127.0.0.1 reached through the real drivers over real pyvisa) and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from station.bench import Bench
+from station.clock import Clock, RealClock, VirtualClock
+from station.config import InstrumentConfig, StationConfig, default_config, load_config
+from station.engine import Engine
+from station.errors import RunRefused, StationError
+from station.events import InstrumentInfo
+from station.sequence import Sequence, load_sequence
+from station.store import ResultsStore
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    sequence: Path
+    config: Path | None = None
+    db: Path | None = None
+    sim: bool = False
+    pack: str | None = None
+    seed: int = 1
+    faults: tuple[str, ...] = ()
+    speed: float = 0.0  # with sim: 0 = virtual time, else real time × speed
+
+
+@dataclass
+class PreparedRun:
+    """An engine ready to run packs; ``close()`` releases the bench and the store."""
+
+    engine: Engine
+    sequence: Sequence
+    config: StationConfig
+    store: ResultsStore
+    bench: Bench
+    clock: Clock
+    db_path: Path
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.bench.close()
+        self.store.close()
+
+
+def load_plugins(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    import station.steps  # noqa: F401  (registers the built-in step types)
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise StationError(
+                f"step-type plugin module {name!r} (station.plugins in the config) cannot be "
+                f"imported: {err}"
+            ) from err
+
+
+def prepare_run(options: RunOptions) -> PreparedRun:
+    """Build everything a run needs; raise a StationError saying what is wrong."""
+    db_default = Path("results/results.db")
+    config = load_config(options.config) if options.config else default_config(db_default)
+    load_plugins(config.plugins)
+    sequence = load_sequence(options.sequence)
+    clock: Clock
+    if options.sim and options.speed <= 0:
+        clock = VirtualClock()
+    else:
+        clock = RealClock(speed=options.speed if options.sim and options.speed > 0 else 1.0)
+    bench = open_sim_bench(config, options, clock) if options.sim else open_bench(config)
+    if options.sim:
+        config = replace(
+            config,
+            instruments={
+                role: InstrumentConfig(
+                    role,
+                    info.model,
+                    info.resource,
+                    info.serial,
+                    dt.date.fromisoformat(info.cal_due),
+                )
+                for role, info in bench.info.items()
+            },
+        )
+    db_path = options.db or config.results_db
+    try:
+        store = ResultsStore(db_path)
+    except BaseException:
+        bench.close()
+        raise
+    engine = Engine(sequence, bench=bench, config=config, clock=clock, listeners=[store])
+    return PreparedRun(engine, sequence, config, store, bench, clock, Path(db_path))
+
+
+def open_bench(config: StationConfig, tracer: Any = None) -> Bench:
+    """Open every configured instrument through its driver and read its identity."""
+    from drivers.registry import open_instrument
+
+    instruments: dict[str, Any] = {}
+    info: dict[str, InstrumentInfo] = {}
+    try:
+        for role, ic in config.instruments.items():
+            inst = open_instrument(
+                ic.model,
+                ic.resource,
+                timeout_s=ic.timeout_s,
+                backend=ic.backend,
+                tracer=tracer,
+                options=ic.options,
+            )
+            instruments[role] = inst
+            info[role] = _info(role, ic.model, ic.resource, ic.serial, ic.cal_due, inst)
+            if ic.serial not in info[role].idn:
+                raise RunRefused(
+                    f"instrument {role!r} at {ic.resource} answers {info[role].idn!r}, not "
+                    f"serial {ic.serial!r} from the config: a different instrument is "
+                    "connected; fix the config or reconnect the right one"
+                )
+    except BaseException:
+        Bench(instruments).close()
+        raise
+    return Bench(instruments, info)
+
+
+def open_sim_bench(config: StationConfig, options: RunOptions, clock: Clock) -> Bench:
+    """Start the virtual bench and open its instruments through the real drivers."""
+    from drivers.registry import open_instrument
+    from drivers.sim.bench import VirtualBench
+
+    faults = parse_faults(options.faults)
+    if faults:
+        raise StationError("fault injection from the command line is not wired yet")
+    virtual = VirtualBench(options.pack or "nmc96s", seed=options.seed, now=clock.now)
+    instruments: dict[str, Any] = {}
+    info: dict[str, InstrumentInfo] = {}
+    try:
+        for role, (model, resource) in virtual.resources.items():
+            inst = open_instrument(
+                model, resource, timeout_s=1.0, options=virtual.driver_options.get(role)
+            )
+            instruments[role] = inst
+            inst.connect()
+            serial = f"SIM-{role.upper()}"
+            due = dt.date.today() + dt.timedelta(days=365)
+            info[role] = _info(role, model, resource, serial, due, inst)
+    except BaseException:
+        Bench(instruments, closers=[virtual.close]).close()
+        raise
+    return Bench(instruments, info, closers=[virtual.close])
+
+
+def parse_faults(specs: tuple[str, ...]) -> dict[str, str]:
+    """``["low_insulation_plus=2e6", "hvil_open"]`` → ``{name: value}`` ("" if none)."""
+    faults: dict[str, str] = {}
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        if not name:
+            raise StationError(f"--fault {spec!r}: expected NAME or NAME=VALUE")
+        faults[name.strip()] = value.strip()
+    return faults
+
+
+def _info(
+    role: str, model: str, resource: str, serial: str, cal_due: dt.date, inst: Any
+) -> InstrumentInfo:
+    identity = inst.identity()
+    return InstrumentInfo(
+        role=role,
+        model=model,
+        resource=resource,
+        idn=str(identity),
+        serial=serial,
+        cal_due=cal_due.isoformat(),
+    )

@@ -1,0 +1,447 @@
+"""Sequence files and limit tables: loading and validation before anything runs.
+
+A sequence file (TOML) holds ``[sequence]`` metadata and three ordered step groups,
+``[[setup]]``, ``[[main]]`` and ``[[cleanup]]``. Limits are inline per step and may be
+overridden by a limit table (a separate TOML file) chosen by product variant. Every
+problem is collected and reported at once, each naming file, group, step and field;
+``load_sequence`` raises ``SequenceError`` with all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from station.conditions import Condition, ConditionError, parse_condition
+from station.errors import Problem, SequenceError
+from station.limits import Limit, parse_limit
+from station.steps.api import REGISTRY, MeasurementSpec, StepType
+from station.steps.params import did_you_mean, parse_params
+
+GROUPS = ("setup", "main", "cleanup")
+_STEP_KEYS = ("type", "name", "params", "limits", "retries", "on_fail", "timeout_s", "skip_if")
+_META_KEYS = ("name", "version", "products", "serial_pattern", "limits", "description")
+
+
+@dataclass(frozen=True)
+class StepDef:
+    """One step of a sequence, validated and ready to run."""
+
+    group: str
+    index: int
+    name: str
+    type: str
+    step_type: StepType
+    params: Any
+    limits: dict[str, Limit]
+    specs: tuple[MeasurementSpec, ...]
+    retries: int = 0
+    on_fail: str = "stop"
+    timeout_s: float | None = None
+    skip_if: Condition | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.group}[{self.index}] {self.name!r}"
+
+
+@dataclass(frozen=True)
+class LimitTable:
+    """Limits that override a sequence's inline limits, by step and measurement name."""
+
+    path: Path
+    sha256: str
+    name: str
+    version: str
+    limits: dict[tuple[str, str], Limit]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A validated sequence file and the limit tables it refers to."""
+
+    path: Path
+    sha256: str
+    name: str
+    version: str
+    products: tuple[str, ...]
+    serial_pattern: re.Pattern[str]
+    groups: dict[str, tuple[StepDef, ...]]
+    limit_tables: dict[str, LimitTable] = field(default_factory=dict)  # part or "*" → table
+
+    def all_steps(self) -> list[StepDef]:
+        return [s for g in GROUPS for s in self.groups[g]]
+
+    def limit_table_for(self, part_number: str) -> LimitTable | None:
+        """The limit table used for ``part_number`` (its own, else the default)."""
+        return self.limit_tables.get(part_number) or self.limit_tables.get("*")
+
+    def limits_for(self, part_number: str) -> dict[tuple[str, str], Limit]:
+        """Effective limits by (step name, measurement) for one product variant."""
+        effective = {(s.name, m): lim for s in self.all_steps() for m, lim in s.limits.items()}
+        table = self.limit_table_for(part_number)
+        if table is not None:
+            effective.update(table.limits)
+        return effective
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
+    """Read a TOML file, turning every failure into a Problem (with line and column)."""
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "file not found"))
+    except IsADirectoryError:
+        problems.append(Problem(str(path), "is a directory, not a TOML file"))
+    except PermissionError:
+        problems.append(Problem(str(path), "cannot be read (permission denied)"))
+    except UnicodeDecodeError as err:
+        problems.append(Problem(str(path), f"is not UTF-8 text ({err.reason})"))
+    except tomllib.TOMLDecodeError as err:
+        problems.append(Problem(str(path), f"is not valid TOML: {err}"))
+    return None
+
+
+def load_sequence(path: str | Path) -> Sequence:
+    """Load and validate a sequence file and its limit tables; raise SequenceError."""
+    path = Path(path)
+    problems: list[Problem] = []
+    data = read_toml(path, problems)
+    if data is None:
+        raise SequenceError(problems)
+    file = str(path)
+
+    def problem(where: str, message: str) -> None:
+        problems.append(Problem(file, message, where))
+
+    for key in data:
+        if key not in (*GROUPS, "sequence"):
+            problem(key, f"unknown section{did_you_mean(key, (*GROUPS, 'sequence'))}")
+    meta = data.get("sequence")
+    if not isinstance(meta, dict):
+        problem("[sequence]", "missing the [sequence] table (name, version, products, ...)")
+        meta = {}
+    for key in meta:
+        if key not in _META_KEYS:
+            problem(f"sequence.{key}", f"unknown field{did_you_mean(key, _META_KEYS)}")
+    name = _string(meta, "name", "sequence", problem)
+    version = _string(meta, "version", "sequence", problem)
+    products = meta.get("products", [])
+    if (
+        not isinstance(products, list)
+        or not products
+        or not all(isinstance(p, str) and p for p in products)
+    ):
+        problem("sequence.products", "must be a non-empty list of part numbers")
+        products = []
+    pattern_text = _string(meta, "serial_pattern", "sequence", problem)
+    serial_pattern = re.compile("")
+    try:
+        serial_pattern = re.compile(pattern_text)
+    except re.error as err:
+        problem("sequence.serial_pattern", f"does not compile: {err}")
+
+    groups: dict[str, tuple[StepDef, ...]] = {}
+    seen: dict[str, str] = {}
+    written = 0  # steps in the file, valid or not
+    for group in GROUPS:
+        raw_steps = data.get(group, [])
+        if not isinstance(raw_steps, list):
+            problem(group, f"must be an array of tables ([[{group}]])")
+            raw_steps = []
+        written += len(raw_steps)
+        defs = []
+        for index, raw in enumerate(raw_steps):
+            step = _load_step(group, index, raw, seen, problem)
+            if step is not None:
+                defs.append(step)
+        groups[group] = tuple(defs)
+    if not written:
+        problem("[[main]]", "the sequence has no steps")
+
+    all_steps = [s for g in GROUPS for s in groups[g]]
+    _check_conditions(all_steps, problem)
+    tables = _load_limit_tables(path, meta.get("limits"), products, all_steps, problems)
+    # Check coverage for every limit table, and for inline limits alone when some
+    # product has no table to fall back on.
+    if "*" not in tables and any(p not in tables for p in products):
+        _check_coverage(file, all_steps, None, problems)
+    for table in tables.values():
+        _check_coverage(file, all_steps, table, problems)
+    if problems:
+        raise SequenceError(problems)
+    return Sequence(
+        path=path,
+        sha256=sha256_of(path),
+        name=name,
+        version=version,
+        products=tuple(products),
+        serial_pattern=serial_pattern,
+        groups=groups,
+        limit_tables=tables,
+    )
+
+
+def _string(table: dict[str, Any], key: str, section: str, problem: Any) -> str:
+    value = table.get(key)
+    if not isinstance(value, str) or not value:
+        problem(f"{section}.{key}", "missing or not a non-empty string")
+        return ""
+    return value
+
+
+def _load_step(
+    group: str, index: int, raw: object, seen: dict[str, str], problem: Any
+) -> StepDef | None:
+    where = f"{group}[{index}]"
+    if not isinstance(raw, dict):
+        problem(where, "a step must be a table")
+        return None
+    name = raw.get("name")
+    if isinstance(name, str) and name:
+        where = f"{group}[{index}] {name!r}"
+        if name in seen:
+            problem(f"{where} name", f"duplicate step name (also {seen[name]})")
+        seen[name] = f"{group}[{index}]"
+    else:
+        problem(f"{where} name", "missing or not a non-empty string")
+        name = f"<{group}[{index}]>"
+    ok = True
+    for key in raw:
+        if key not in _STEP_KEYS:
+            problem(f"{where} {key}", f"unknown field{did_you_mean(key, _STEP_KEYS)}")
+            ok = False
+    type_name = raw.get("type")
+    cls = REGISTRY.get(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        hint = did_you_mean(str(type_name), REGISTRY)
+        problem(f"{where} type", f"unknown step type {type_name!r}{hint}")
+        return None
+    step_type = cls()
+    params, param_problems = parse_params(cls.Params, raw.get("params", {}))
+    for field_name, message in param_problems:
+        problem(f"{where} {field_name}", message)
+    retries = raw.get("retries", 0)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        problem(f"{where} retries", f"must be an integer 0…10, got {retries!r}")
+        ok = False
+    on_fail = raw.get("on_fail", "stop")
+    if on_fail not in ("stop", "continue"):
+        problem(f"{where} on_fail", f"must be 'stop' or 'continue', got {on_fail!r}")
+        ok = False
+    timeout_s = raw.get("timeout_s")
+    if timeout_s is not None and (
+        isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s <= 0
+    ):
+        problem(f"{where} timeout_s", f"must be a positive number of seconds, got {timeout_s!r}")
+        ok = False
+    skip_if = None
+    if "skip_if" in raw:
+        try:
+            if not isinstance(raw["skip_if"], str):
+                raise ConditionError(f"must be a string, got {raw['skip_if']!r}")
+            skip_if = parse_condition(raw["skip_if"])
+        except ConditionError as err:
+            problem(f"{where} skip_if", str(err))
+            ok = False
+    if params is None:
+        return None
+    specs = step_type.declared(params)
+    limits = _load_inline_limits(where, raw.get("limits", {}), specs, problem)
+    if limits is None or not ok:
+        return None
+    return StepDef(
+        group=group,
+        index=index,
+        name=name,
+        type=cls.name,
+        step_type=step_type,
+        params=params,
+        limits=limits,
+        specs=specs,
+        retries=retries,
+        on_fail=on_fail,
+        timeout_s=float(timeout_s) if timeout_s is not None else None,
+        skip_if=skip_if,
+    )
+
+
+def _load_inline_limits(
+    where: str, raw: object, specs: tuple[MeasurementSpec, ...], problem: Any
+) -> dict[str, Limit] | None:
+    if not isinstance(raw, dict):
+        problem(f"{where} limits", "must be a table of measurement name to limit")
+        return None
+    names = [s.name for s in specs]
+    limits: dict[str, Limit] = {}
+    ok = True
+    for meas, table in raw.items():
+        if meas not in names:
+            hint = did_you_mean(meas, names)
+            produced = ", ".join(names) or "nothing"
+            problem(
+                f"{where} limits.{meas}",
+                f"this step does not produce {meas!r}{hint}; it produces: {produced}",
+            )
+            ok = False
+            continue
+        try:
+            limits[meas] = parse_limit(table, file="", where=f"{where} limits.{meas}")
+        except SequenceError as err:
+            for p in err.problems:
+                problem(p.where or f"{where} limits.{meas}", p.message)
+            ok = False
+    return limits if ok else None
+
+
+def _load_limit_tables(
+    seq_path: Path,
+    spec: object,
+    products: list[str],
+    steps: list[StepDef],
+    problems: list[Problem],
+) -> dict[str, LimitTable]:
+    """``limits = "file.toml"`` or ``limits = { "*" = "a.toml", "PART" = "b.toml" }``."""
+    if spec is None:
+        return {}
+    if isinstance(spec, str):
+        spec = {"*": spec}
+    if not isinstance(spec, dict) or not all(isinstance(v, str) for v in spec.values()):
+        problems.append(
+            Problem(
+                str(seq_path),
+                "must be a file name or a table of part number to file",
+                "sequence.limits",
+            )
+        )
+        return {}
+    tables: dict[str, LimitTable] = {}
+    for part, rel in spec.items():
+        if part != "*" and part not in products:
+            problems.append(
+                Problem(
+                    str(seq_path),
+                    f"part number {part!r} is not in "
+                    f"sequence.products{did_you_mean(part, products)}",
+                    f"sequence.limits.{part}",
+                )
+            )
+            continue
+        table = load_limit_table(seq_path.parent / rel, steps, problems)
+        if table is not None:
+            tables[part] = table
+    return tables
+
+
+def load_limit_table(
+    path: Path, steps: list[StepDef], problems: list[Problem]
+) -> LimitTable | None:
+    """Load a limit table and check every entry names a real step and measurement."""
+    data = read_toml(path, problems)
+    if data is None:
+        return None
+    file = str(path)
+    count = len(problems)
+    meta = data.get("table", {})
+    if not isinstance(meta, dict):
+        meta = {}
+    for key in data:
+        if key not in ("table", "limits"):
+            problems.append(
+                Problem(file, f"unknown section{did_you_mean(key, ('table', 'limits'))}", key)
+            )
+    by_name = {s.name: s for s in steps}
+    limits: dict[tuple[str, str], Limit] = {}
+    raw = data.get("limits", {})
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "must be a table of step name to measurements", "limits"))
+        raw = {}
+    for step_name, entries in raw.items():
+        step = by_name.get(step_name)
+        if step is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"no step named {step_name!r} in the sequence"
+                    f"{did_you_mean(step_name, by_name)}",
+                    f"limits.{step_name!r}",
+                )
+            )
+            continue
+        if not isinstance(entries, dict):
+            problems.append(
+                Problem(file, "must be a table of measurement to limit", f"limits.{step_name!r}")
+            )
+            continue
+        names = [s.name for s in step.specs]
+        for meas, table in entries.items():
+            where = f"limits.{step_name!r}.{meas}"
+            if meas not in names:
+                problems.append(
+                    Problem(
+                        file,
+                        f"step {step_name!r} does not produce {meas!r}{did_you_mean(meas, names)}",
+                        where,
+                    )
+                )
+                continue
+            try:
+                limits[(step_name, meas)] = parse_limit(table, file=file, where=where)
+            except SequenceError as err:
+                problems.extend(err.problems)
+    if len(problems) > count:
+        return None
+    return LimitTable(
+        path=path,
+        sha256=sha256_of(path),
+        name=str(meta.get("name", path.stem)),
+        version=str(meta.get("version", "")),
+        limits=limits,
+    )
+
+
+def _check_coverage(
+    file: str, steps: list[StepDef], table: LimitTable | None, problems: list[Problem]
+) -> None:
+    """Every measurement that needs a limit has one, inline or from the table."""
+    overridden = set(table.limits) if table is not None else set()
+    for step in steps:
+        for spec in step.specs:
+            if (
+                spec.requires_limit
+                and spec.name not in step.limits
+                and ((step.name, spec.name) not in overridden)
+            ):
+                via = f" (limit table {table.path})" if table is not None else ""
+                problems.append(
+                    Problem(
+                        file,
+                        f"measurement {spec.name!r} has no limit{via}; "
+                        'add one under limits (use comparator = "LOG" to '
+                        "record without judging)",
+                        f"{step.where} limits",
+                    )
+                )
+
+
+def _check_conditions(steps: list[StepDef], problem: Any) -> None:
+    earlier: set[str] = set()
+    for step in steps:
+        if step.skip_if is not None:
+            for ref in step.skip_if.steps:
+                if ref not in earlier:
+                    problem(
+                        f"{step.where} skip_if",
+                        f"refers to {ref!r}, which is not an "
+                        f"earlier step{did_you_mean(ref, earlier)}",
+                    )
+        earlier.add(step.name)

@@ -1,0 +1,236 @@
+"""The step-type API: how a test engineer adds a kind of step.
+
+A step type is a small class::
+
+    @register
+    class PackVoltage(StepType):
+        '''Measure the pack's open-circuit voltage with the DMM.'''
+
+        name = "pack_voltage"
+        measurements = (MeasurementSpec("voltage", "V"),)
+        roles = ("dmm",)
+
+        @dataclass(frozen=True)
+        class Params:
+            nplc: float = 10.0
+
+        def run(self, ctx: StepContext, params: Params) -> None:
+            ctx.measure("voltage", ctx.instrument("dmm").measure_dc_voltage(nplc=params.nplc))
+
+The body measures and records; it never compares against limits (the engine does) and
+never decides PASS or FAIL. Raising any exception makes the step ERROR. Long waits go
+through ``ctx.wait`` so an abort is honoured within the wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeVar
+
+from station.clock import Clock
+from station.errors import AbortRequested
+
+MeasurementKind = Literal["number", "text", "bool", "array"]
+
+
+@dataclass(frozen=True)
+class MeasurementSpec:
+    """A measurement a step type produces.
+
+    ``requires_limit=False`` marks an informational value (a serial number read from the
+    BMS, say) that is recorded as DONE when the sequence gives it no limit.
+    """
+
+    name: str
+    unit: str
+    kind: MeasurementKind = "number"
+    requires_limit: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """A step type that takes no parameters."""
+
+
+@dataclass(frozen=True)
+class PromptRequest:
+    """A typed operator prompt.
+
+    kinds: ``confirm`` (yes/no), ``choice`` (one of ``choices``), ``number`` (within
+    ``minimum``…``maximum``), ``text`` (matching ``pattern``), ``message`` (OK only);
+    ``image`` is a path shown beside the text.
+    """
+
+    kind: Literal["confirm", "choice", "number", "text", "message"]
+    text: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    image: str | None = None
+
+
+class StepType:
+    """Base class of every step type (see the module docstring for an example).
+
+    Class attributes: ``name`` (the ``type`` used in sequence files), ``Params`` (a
+    frozen dataclass of typed parameters), ``measurements`` (what it records),
+    ``roles`` (bench roles it needs), ``energises`` (True for steps that put voltage or
+    current on the pack: the engine checks the interlocks first).
+    """
+
+    name: ClassVar[str]
+    Params: ClassVar[type] = NoParams
+    measurements: ClassVar[tuple[MeasurementSpec, ...]] = ()
+    roles: ClassVar[tuple[str, ...]] = ()
+    energises: ClassVar[bool] = False
+
+    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+        """Measurements this step will record with these parameters."""
+        return self.measurements
+
+    def run(self, ctx: StepContext, params: Any) -> None:
+        """Do the step's work: drive instruments, record measurements."""
+        raise NotImplementedError(f"step type {self.name!r} has no run()")
+
+
+REGISTRY: dict[str, type[StepType]] = {}
+
+S = TypeVar("S", bound=type[StepType])
+
+
+def register(cls: S) -> S:
+    """Class decorator: make a step type available to sequence files by its name."""
+    existing = REGISTRY.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise ValueError(
+            f"step type {cls.name!r} is defined twice: {existing.__module__} and {cls.__module__}"
+        )
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What later steps (and ``skip_if``) can see of an earlier step."""
+
+    name: str
+    outcome: str
+    values: dict[str, Any]
+
+
+class StepTimeout(Exception):
+    """The step ran past its ``timeout_s`` (checked at every wait and record)."""
+
+
+class StepContext:
+    """What a running step can do. Built by the engine; steps only use it."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        step_id: str,
+        step_name: str,
+        serial: str,
+        part_number: str,
+        clock: Clock,
+        abort: Any,  # threading.Event
+        instrument: Callable[[str], Any],
+        record: Callable[[str, Any, str | None], None],
+        sample: Callable[[str, float], None],
+        progress: Callable[[float, float | None, str], None],
+        log: Callable[[str, str], None],
+        prompt: Callable[[PromptRequest], str | None],
+        earlier: dict[str, StepRecord],
+        deadline: float | None,
+        check_interlocks: Callable[[], None],
+    ) -> None:
+        self.run_id = run_id
+        self.step_id = step_id
+        self.step_name = step_name
+        self.serial = serial
+        self.part_number = part_number
+        self.clock = clock
+        self.abort = abort
+        self._instrument = instrument
+        self._record = record
+        self._sample = sample
+        self._progress = progress
+        self._log = log
+        self._prompt = prompt
+        self.earlier = earlier
+        self._deadline = deadline
+        self._check_interlocks = check_interlocks
+
+    def instrument(self, role: str) -> Any:
+        """The instrument playing ``role`` on this station (raises if there is none)."""
+        return self._instrument(role)
+
+    def measure(self, name: str, value: Any, unit: str | None = None) -> None:
+        """Record a measurement; the engine judges it against the sequence's limit."""
+        self.check()
+        self._record(name, value, unit)
+
+    def sample(self, channel: str, value: float) -> None:
+        """Record one time-series point (``channel`` like ``"pack_voltage_V"``)."""
+        self._sample(channel, value)
+
+    def progress(self, fraction: float, eta_s: float | None = None, text: str = "") -> None:
+        """Tell the operator how far a long step has got (0…1, optional ETA in s)."""
+        self._progress(min(1.0, max(0.0, fraction)), eta_s, text)
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        """Add a line to the run's log."""
+        self._log(level, message)
+
+    def prompt(self, request: PromptRequest) -> str | None:
+        """Ask the operator; returns the answer (None if dismissed)."""
+        self.check()
+        return self._prompt(request)
+
+    def now(self) -> float:
+        """Seconds on the run's clock."""
+        return self.clock.now()
+
+    def wait(self, seconds: float) -> None:
+        """Wait on the run's clock; raise AbortRequested at once if the run is aborted."""
+        self.check()
+        if self._deadline is not None and self.clock.now() + seconds > self._deadline:
+            remaining = max(0.0, self._deadline - self.clock.now())
+            if not self.clock.wait(remaining, self.abort):
+                raise AbortRequested("aborted during a wait")
+            raise StepTimeout("step timed out")
+        if not self.clock.wait(seconds, self.abort):
+            raise AbortRequested("aborted during a wait")
+
+    def check(self) -> None:
+        """Raise if the run was aborted or the step's time is up."""
+        if self.abort.is_set():
+            raise AbortRequested("aborted")
+        if self._deadline is not None and self.clock.now() > self._deadline:
+            raise StepTimeout("step timed out")
+
+    def require_interlocks_safe(self) -> None:
+        """Raise InterlockError unless the interlocks read safe (HV steps call this)."""
+        self._check_interlocks()
+
+
+def poll_until(
+    ctx: StepContext, condition: Callable[[], bool], *, timeout_s: float, period_s: float
+) -> bool:
+    """Poll ``condition`` every ``period_s`` on the run's clock; True when it held."""
+    end = ctx.now() + timeout_s
+    while True:
+        if condition():
+            return True
+        if ctx.now() >= end:
+            return False
+        ctx.wait(min(period_s, max(0.0, end - ctx.now())) or period_s)
+
+
+def spec_named(specs: Sequence[MeasurementSpec], name: str) -> MeasurementSpec | None:
+    """The spec called ``name``, if declared."""
+    return next((s for s in specs if s.name == name), None)

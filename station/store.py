@@ -1,0 +1,464 @@
+"""The results store: every run, step and measurement in one SQLite file, as it happens.
+
+``ResultsStore`` is an engine listener. Each finished step is committed (WAL,
+``synchronous=FULL``) before the engine starts the next, so a crash or power loss loses at
+most the step in progress. Finished runs are append-only, enforced by triggers in the file
+itself (``station.store_schema``); ``docs/results-schema.md`` documents every column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from station import store_schema as schema
+from station.errors import StoreError
+from station.events import (
+    Attachment,
+    Event,
+    Log,
+    Measurement,
+    Prompt,
+    RunFinished,
+    RunStarted,
+    Sample,
+    StepFinished,
+    StepStarted,
+)
+from station.store_schema import INTERRUPTED, RUNNING, utcnow
+
+SAMPLE_BATCH = 200
+"""Samples buffered before they are written in a transaction of their own."""
+
+_Row = tuple[Any, ...]
+
+
+@dataclass
+class _StepBuffer:
+    started: StepStarted
+    measurements: list[_Row] = field(default_factory=list)
+
+
+@dataclass
+class _RunBuffer:
+    steps: dict[str, _StepBuffer] = field(default_factory=dict)
+    samples: list[_Row] = field(default_factory=list)
+    logs: list[_Row] = field(default_factory=list)
+    attachments: list[_Row] = field(default_factory=list)
+
+    def clear_pending(self) -> None:
+        self.samples.clear()
+        self.logs.clear()
+        self.attachments.clear()
+
+
+def _real(x: float | None) -> float | None:
+    # SQLite would store NaN as NULL anyway; say so explicitly.
+    return None if x is None or math.isnan(x) else x
+
+
+def _file_digest(path: str) -> tuple[str | None, int | None]:
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256")
+            return digest.hexdigest(), f.tell()
+    except OSError:
+        return None, None
+
+
+def _measurement_row(m: Measurement, attempt: int) -> _Row:
+    value_text = m.value_text
+    if m.value is not None and math.isnan(m.value) and value_text is None:
+        value_text = "NaN"
+    values = None
+    if m.values is not None:
+        values = json.dumps([v if math.isfinite(v) else None for v in m.values])
+    failed = json.dumps(list(m.failed_elements)) if m.failed_elements else None
+    return (
+        m.run_id, m.step_id, attempt, m.name, _real(m.value), value_text, values,
+        m.unit, m.comparator, _real(m.low), _real(m.high), _real(m.nominal), m.limit_text,
+        m.outcome, int(m.marginal), m.detail, failed,
+    )  # fmt: skip
+
+
+def _normalise_since(since: str | datetime) -> str:
+    try:
+        when = since if isinstance(since, datetime) else datetime.fromisoformat(since)
+    except ValueError as err:
+        raise StoreError(
+            f"{since!r} is not an ISO date or date-time; use e.g. 2025-03-01."
+        ) from err
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat()
+
+
+class ResultsStore:
+    """Record engine events in the SQLite results database at ``path``, and query it.
+
+    Opening creates the file, its folder and the schema if missing, and marks runs left
+    RUNNING by a crashed station as INTERRUPTED (``interrupted_on_open`` says how many).
+    Only the first store to open a file recovers it: it holds ``<path>.lock`` until
+    closed, so a CLI opened while a station is testing never interrupts the live run.
+
+    Threads: the engine thread calls the store as a listener while other threads query.
+    Writes go through one connection and queries through another, each behind its own
+    lock; WAL lets a query read a consistent snapshot while a step commits.
+
+    Raises StoreError when the file cannot be opened or is not a results database.
+    """
+
+    critical = True
+    """The engine stops a run with ERROR if the store fails: nothing is tested unrecorded."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.interrupted_on_open = 0
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._runs: dict[str, _RunBuffer] = {}
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = schema.connect(self.path)
+            schema.prepare(self._writer, self.path)
+            self._lock_fd = schema.take_writer_lock(self.path)
+            if self._lock_fd is not None:
+                self.interrupted_on_open = schema.mark_interrupted(self._writer)
+            self._reader = schema.connect(self.path)
+        except (OSError, sqlite3.Error) as err:
+            self._close_all()
+            raise StoreError(
+                f"Cannot open the results database {self.path} ({err}); "
+                "point the station config at a writable SQLite file on a local disk."
+            ) from err
+        except StoreError:
+            self._close_all()
+            raise
+
+    # -- listener ----------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Record one engine event; raise StoreError if it cannot be made durable."""
+        with self._write_lock:
+            match event:
+                case RunStarted():
+                    self._run_started(event)
+                case StepStarted():
+                    steps = self._run(event.run_id).steps
+                    if event.step_id in steps:  # a retry: keep earlier attempts' values
+                        steps[event.step_id].started = event
+                    else:
+                        steps[event.step_id] = _StepBuffer(event)
+                case Measurement():
+                    step = self._step(event.run_id, event.step_id, "measurement")
+                    step.measurements.append(_measurement_row(event, step.started.attempt))
+                case Sample():
+                    run = self._run(event.run_id)
+                    run.samples.append(
+                        (event.run_id, event.step_id, event.t, event.channel, _real(event.value))
+                    )
+                    if len(run.samples) >= SAMPLE_BATCH:
+                        with self._transaction() as conn:
+                            conn.executemany(schema.INSERT_SAMPLE, run.samples)
+                        run.samples.clear()
+                case Log():
+                    row = (event.run_id, event.step_id, event.level, event.message, event.at)
+                    self._run(event.run_id).logs.append(row)
+                case Prompt():
+                    text = f"operator prompt ({event.kind}): {event.text}"
+                    if event.answer is not None:
+                        text += f" -> answer: {event.answer}"
+                    row = (event.run_id, event.step_id, "PROMPT", text, utcnow())
+                    self._run(event.run_id).logs.append(row)
+                case Attachment():
+                    sha256, size = _file_digest(event.path)
+                    self._run(event.run_id).attachments.append(
+                        (event.run_id, event.step_id, event.name, event.media_type,
+                         event.path, sha256, size)
+                    )  # fmt: skip
+                case StepFinished():
+                    self._step_finished(event)
+                case RunFinished():
+                    self._run_finished(event)
+
+    handle = __call__
+
+    def audit(self, user: str, action: str, target: str, detail: str = "") -> int:
+        """Append an audit row (who changed which limit, sequence or setting) and return its id."""
+        with self._write_lock, self._transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO audit (at, user, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                (utcnow(), user, action, target, detail),
+            )
+            return int(cur.lastrowid or 0)
+
+    def _run(self, run_id: str) -> _RunBuffer:
+        try:
+            return self._runs[run_id]
+        except KeyError:
+            raise StoreError(
+                f"Results store {self.path} got an event for run {run_id}, which it did not "
+                "see start; this is an engine bug, report it with the run log."
+            ) from None
+
+    def _step(self, run_id: str, step_id: str, what: str) -> _StepBuffer:
+        try:
+            return self._run(run_id).steps[step_id]
+        except KeyError:
+            raise StoreError(
+                f"Results store {self.path} got a {what} for step {step_id} of run {run_id} "
+                "before that step started; this is an engine bug, report it with the run log."
+            ) from None
+
+    def _run_started(self, ev: RunStarted) -> None:
+        plan = json.dumps([{"group": s.group, "index": s.index, "name": s.name, "type": s.type}
+                           for s in ev.steps])  # fmt: skip
+        with self._transaction() as conn:
+            conn.execute(
+                schema.INSERT_RUN,
+                (ev.run_id, ev.serial, ev.part_number, ev.station_id, ev.operator,
+                 ev.sequence_name, ev.sequence_version, ev.sequence_path, ev.sequence_sha256,
+                 ev.limits_path, ev.limits_sha256, ev.config_sha256, ev.software_version,
+                 ev.started_at, plan),
+            )  # fmt: skip
+            conn.executemany(
+                schema.INSERT_INSTRUMENT,
+                [(ev.run_id, i.role, i.model, i.resource, i.idn, i.serial, i.cal_due)
+                 for i in ev.instruments],
+            )  # fmt: skip
+        self._runs[ev.run_id] = _RunBuffer()
+
+    def _step_finished(self, ev: StepFinished) -> None:
+        run = self._run(ev.run_id)
+        step = run.steps.pop(ev.step_id, None)  # a skipped step may finish unstarted
+        with self._transaction() as conn:
+            conn.execute(
+                schema.INSERT_STEP,
+                (ev.step_id, ev.run_id, ev.seq, ev.group, ev.index, ev.name, ev.type,
+                 ev.outcome, ev.started_at, ev.ended_at, ev.error, ev.attempts, ev.duration_s),
+            )  # fmt: skip
+            if step is not None:
+                conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
+            self._write_pending(conn, run)
+        run.clear_pending()
+
+    def _run_finished(self, ev: RunFinished) -> None:
+        if ev.outcome == RUNNING:
+            raise StoreError(f"Run {ev.run_id} cannot finish with outcome {RUNNING}.")
+        run = self._run(ev.run_id)
+        with self._transaction() as conn:
+            for step in run.steps.values():
+                # The engine always finishes its steps; keep the values if it did not.
+                s = step.started
+                conn.execute(
+                    schema.INSERT_STEP,
+                    (s.step_id, s.run_id, s.seq, s.group, s.index, s.name, s.type, INTERRUPTED,
+                     s.started_at, ev.ended_at, "the step never reported StepFinished",
+                     s.attempt, 0.0),
+                )  # fmt: skip
+                conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
+            self._write_pending(conn, run)
+            conn.execute(
+                "UPDATE runs SET outcome = ?, ended_at = ?, safe_state_ok = ?,"
+                " safe_state_detail = ? WHERE id = ?",
+                (ev.outcome, ev.ended_at, int(ev.safe_state_ok), ev.safe_state_detail, ev.run_id),
+            )
+        del self._runs[ev.run_id]
+
+    def _write_pending(self, conn: sqlite3.Connection, run: _RunBuffer) -> None:
+        conn.executemany(schema.INSERT_SAMPLE, run.samples)
+        conn.executemany(schema.INSERT_LOG, run.logs)
+        conn.executemany(schema.INSERT_ATTACHMENT, run.attachments)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._writer
+        if conn is None:
+            raise StoreError(f"The results store {self.path} is closed; open it again.")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as err:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(err, sqlite3.Error):
+                raise self._write_error(err) from err
+            raise
+
+    def _write_error(self, err: sqlite3.Error) -> StoreError:
+        text = str(err)
+        if isinstance(err, sqlite3.IntegrityError):
+            advice = "the record was refused; this is an engine bug, report it with the run log"
+        elif "full" in text:
+            advice = "free space on that disk, then test the pack again"
+        else:
+            advice = "check the disk and the file, then test the pack again"
+        return StoreError(f"Cannot write to the results database {self.path} ({text}); {advice}.")
+
+    # -- queries -----------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._read_lock:
+            conn = self._reader
+            if conn is None:
+                raise StoreError(f"The results store {self.path} is closed; open it again.")
+            try:
+                conn.execute("BEGIN")  # one snapshot for every query of a call
+                try:
+                    yield conn
+                finally:
+                    conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                raise StoreError(
+                    f"Cannot read the results database {self.path} ({err}); check the file."
+                ) from err
+
+    @staticmethod
+    def _rows(
+        conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+    ) -> list[dict[str, Any]]:
+        cur = conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    def list_runs(
+        self,
+        serial: str | None = None,
+        outcome: str | None = None,
+        since: str | datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Return runs newest first, filtered by serial, outcome and start time (UTC)."""
+        where: list[str] = ["1"]
+        params: list[Any] = []
+        if serial is not None:
+            where.append("serial = ?")
+            params.append(serial)
+        if outcome is not None:
+            where.append("outcome = ?")
+            params.append(outcome)
+        if since is not None:
+            where.append("started_at >= ?")
+            params.append(_normalise_since(since))
+        sql = f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY started_at DESC, rowid DESC"
+        with self._read() as conn:
+            return self._rows(conn, sql + " LIMIT ?", [*params, limit])
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """Return one run with its steps (in order), measurements, instruments, attachments, logs.
+
+        ``run_id`` may be a unique prefix of at least 8 characters.
+        """
+        with self._read() as conn:
+            run_id = self._resolve(conn, run_id)
+            run = self._rows(conn, "SELECT * FROM runs WHERE id = ?", [run_id])[0]
+            for key, sql in (
+                ("steps", "SELECT * FROM steps WHERE run_id = ? ORDER BY seq"),
+                ("measurements", "SELECT * FROM measurements WHERE run_id = ? ORDER BY id"),
+                ("instruments", "SELECT * FROM instruments WHERE run_id = ? ORDER BY rowid"),
+                ("attachments", "SELECT * FROM attachments WHERE run_id = ? ORDER BY id"),
+                ("logs", "SELECT * FROM logs WHERE run_id = ? ORDER BY id"),
+            ):
+                run[key] = self._rows(conn, sql, [run_id])
+            return run
+
+    def samples(
+        self, run_id: str, step_id: str | None = None, channel: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Return a run's time-series points in recording order, optionally for one step/channel."""
+        with self._read() as conn:
+            params: list[Any] = [self._resolve(conn, run_id)]
+            sql = "SELECT run_id, step_id, t, channel, value FROM samples WHERE run_id = ?"
+            if step_id is not None:
+                sql += " AND step_id = ?"
+                params.append(step_id)
+            if channel is not None:
+                sql += " AND channel = ?"
+                params.append(channel)
+            return self._rows(conn, sql + " ORDER BY rowid", params)
+
+    def measurement_history(
+        self,
+        name: str,
+        step_name: str | None = None,
+        part_number: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Return the latest ``limit`` values of one measurement, oldest first, for SPC trends."""
+        sql = (
+            "SELECT m.*, s.name AS step_name, r.serial, r.part_number, r.station_id,"
+            " r.started_at AS run_started_at, r.outcome AS run_outcome"
+            " FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
+            " WHERE m.name = ?"
+        )
+        params: list[Any] = [name]
+        if step_name is not None:
+            sql += " AND s.name = ?"
+            params.append(step_name)
+        if part_number is not None:
+            sql += " AND r.part_number = ?"
+            params.append(part_number)
+        sql += " ORDER BY r.started_at DESC, m.id DESC LIMIT ?"
+        with self._read() as conn:
+            return self._rows(conn, sql, [*params, limit])[::-1]
+
+    def _resolve(self, conn: sqlite3.Connection, run_id: str) -> str:
+        if conn.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone():
+            return run_id
+        if len(run_id) < 8:
+            raise StoreError(f"No run {run_id!r} in {self.path}; give at least 8 characters.")
+        found = conn.execute(
+            "SELECT id FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+            [run_id, run_id + "\U0010ffff"],
+        ).fetchall()
+        if not found:
+            raise StoreError(f"No run starts with {run_id!r} in {self.path}; check the run id.")
+        if len(found) > 1:
+            raise StoreError(
+                f"Run id prefix {run_id!r} matches several runs in {self.path} "
+                f"({found[0][0]}, {found[1][0]}, …); give more characters."
+            )
+        return str(found[0][0])
+
+    # -- closing -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refresh the query planner's statistics and close the database.
+
+        Runs still open stay RUNNING until the next open marks them INTERRUPTED.
+        """
+        with self._write_lock, self._read_lock:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    with suppress(sqlite3.Error):
+                        conn.execute("PRAGMA optimize")
+            self._close_all()
+
+    def _close_all(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                conn.close()
+        self._reader = self._writer = None
+        schema.release_writer_lock(self._lock_fd)
+        self._lock_fd = None
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,320 @@
+"""The results database file: schema, triggers, connection settings and crash recovery.
+
+Tables, indexes and the triggers that keep results immutable live here, with the code
+that opens a file, gives it the schema and marks runs a crash left open. ``station.store``
+writes and queries through these connections. ``docs/results-schema.md`` documents every
+column; a test fails when the two drift apart. Bump ``SCHEMA_VERSION`` (kept in
+``PRAGMA user_version``) with every change and add a migration in ``prepare``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from station.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+RUNNING = "RUNNING"
+INTERRUPTED = "INTERRUPTED"
+
+# Columns fixed when a run starts; the finishing UPDATE may not touch them.
+RUN_IDENTITY_COLUMNS = (
+    "id",
+    "serial",
+    "part_number",
+    "station_id",
+    "operator",
+    "sequence_name",
+    "sequence_version",
+    "sequence_path",
+    "sequence_sha256",
+    "limits_path",
+    "limits_sha256",
+    "config_sha256",
+    "software_version",
+    "started_at",
+    "planned_steps",
+)
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY NOT NULL,
+    serial TEXT NOT NULL,
+    part_number TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    sequence_name TEXT NOT NULL,
+    sequence_version TEXT NOT NULL,
+    sequence_path TEXT NOT NULL,
+    sequence_sha256 TEXT NOT NULL,
+    limits_path TEXT NOT NULL,
+    limits_sha256 TEXT NOT NULL,
+    config_sha256 TEXT NOT NULL,
+    software_version TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    outcome TEXT NOT NULL DEFAULT 'RUNNING',
+    safe_state_ok INTEGER CHECK (safe_state_ok IN (0, 1)),
+    safe_state_detail TEXT,
+    planned_steps TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS steps (
+    id TEXT PRIMARY KEY NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    seq INTEGER NOT NULL,
+    grp TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    duration_s REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS measurements (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    step_id TEXT NOT NULL REFERENCES steps(id),
+    attempt INTEGER NOT NULL DEFAULT 1,
+    name TEXT NOT NULL,
+    value REAL,
+    value_text TEXT,
+    values_json TEXT,
+    unit TEXT NOT NULL,
+    comparator TEXT NOT NULL,
+    low REAL,
+    high REAL,
+    nominal REAL,
+    limit_text TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL,
+    marginal INTEGER NOT NULL DEFAULT 0 CHECK (marginal IN (0, 1)),
+    detail TEXT NOT NULL DEFAULT '',
+    failed_elements TEXT
+);
+CREATE TABLE IF NOT EXISTS samples (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    step_id TEXT NOT NULL,
+    t REAL NOT NULL,
+    channel TEXT NOT NULL,
+    value REAL
+);
+CREATE TABLE IF NOT EXISTS instruments (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    role TEXT NOT NULL,
+    model TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    idn TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    cal_due TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attachments (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    step_id TEXT,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT,
+    size INTEGER
+);
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    step_id TEXT,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS runs_serial ON runs(serial);
+CREATE INDEX IF NOT EXISTS runs_started_at ON runs(started_at);
+CREATE INDEX IF NOT EXISTS runs_outcome ON runs(outcome);
+CREATE INDEX IF NOT EXISTS steps_run_id ON steps(run_id, seq);
+CREATE INDEX IF NOT EXISTS measurements_run_id ON measurements(run_id);
+CREATE INDEX IF NOT EXISTS measurements_name ON measurements(name);
+CREATE INDEX IF NOT EXISTS samples_run_step_channel ON samples(run_id, step_id, channel);
+CREATE INDEX IF NOT EXISTS instruments_serial ON instruments(serial);
+CREATE INDEX IF NOT EXISTS instruments_run_id ON instruments(run_id);
+CREATE INDEX IF NOT EXISTS attachments_run_id ON attachments(run_id);
+CREATE INDEX IF NOT EXISTS logs_run_id ON logs(run_id);
+"""
+
+# Rows of these tables are only ever inserted.
+_APPEND_ONLY = ("steps", "measurements", "samples", "instruments", "attachments", "logs", "audit")
+# These tables belong to a run and take no new rows once the run is final.
+_RUN_CHILDREN = ("steps", "measurements", "samples", "instruments", "attachments", "logs")
+
+
+def _triggers() -> str:
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in RUN_IDENTITY_COLUMNS)
+    parts = [
+        f"""
+CREATE TRIGGER IF NOT EXISTS runs_final_no_update BEFORE UPDATE ON runs
+WHEN OLD.outcome <> '{RUNNING}'
+BEGIN SELECT RAISE(ABORT, 'finished runs are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS runs_running_finish_only BEFORE UPDATE ON runs
+WHEN OLD.outcome = '{RUNNING}' AND (NEW.outcome = '{RUNNING}' OR {changed})
+BEGIN SELECT RAISE(ABORT, 'a running run may only be finished, its identity never changes'); END;
+CREATE TRIGGER IF NOT EXISTS runs_final_no_delete BEFORE DELETE ON runs
+WHEN OLD.outcome <> '{RUNNING}'
+BEGIN SELECT RAISE(ABORT, 'finished runs are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS runs_running_no_delete BEFORE DELETE ON runs
+WHEN OLD.outcome = '{RUNNING}'
+BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
+"""
+    ]
+    for table in _APPEND_ONLY:
+        for op in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}\n"
+                f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END;\n"
+            )
+    for table in _RUN_CHILDREN:
+        # A missing run gives NULL here, so the foreign key reports it instead.
+        parts.append(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_run_open BEFORE INSERT ON {table}\n"
+            f"WHEN (SELECT outcome FROM runs WHERE id = NEW.run_id) <> '{RUNNING}'\n"
+            "BEGIN SELECT RAISE(ABORT, 'finished runs are append-only'); END;\n"
+        )
+    return "".join(parts)
+
+
+# Statements of the listener's hot path, in the tables' column order.
+INSERT_RUN = (
+    "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+    " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
+    " config_sha256, software_version, started_at, planned_steps)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_INSTRUMENT = "INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)"
+INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_MEASUREMENT = (
+    "INSERT INTO measurements (run_id, step_id, attempt, name, value, value_text, values_json,"
+    " unit, comparator, low, high, nominal, limit_text, outcome, marginal, detail,"
+    " failed_elements) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_SAMPLE = "INSERT INTO samples VALUES (?, ?, ?, ?, ?)"
+INSERT_LOG = "INSERT INTO logs (run_id, step_id, level, message, at) VALUES (?, ?, ?, ?, ?)"
+INSERT_ATTACHMENT = (
+    "INSERT INTO attachments (run_id, step_id, name, media_type, path, sha256, size)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+SCHEMA = _TABLES + _triggers() + f"PRAGMA user_version = {SCHEMA_VERSION};\n"
+"""The whole DDL; idempotent, so two stations creating one file at once cannot clash."""
+
+
+def utcnow() -> str:
+    """Return the current UTC time as an ISO-8601 string."""
+    return datetime.now(UTC).isoformat()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with synchronous=FULL and foreign keys on, for any thread.
+
+    Transactions are explicit (``isolation_level=None``): callers BEGIN and COMMIT.
+    """
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    try:
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            raise StoreError(
+                f"The results database {path} cannot use WAL journaling (got {mode!r}); "
+                "move it to a local disk."
+            )
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA analysis_limit=400")  # bounds PRAGMA optimize on big files
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Give an empty file the schema; refuse files of a newer version or of another program."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The results database {path} has schema version {version}, newer than this "
+            f"station's {SCHEMA_VERSION}; update the station software."
+        )
+    if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(
+            f"{path} is an SQLite file but not a results database; "
+            "choose another path in the station config."
+        )
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}COMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def mark_interrupted(conn: sqlite3.Connection) -> int:
+    """Mark every RUNNING run INTERRUPTED (ended now, with a log row); return how many."""
+    now = utcnow()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # The log rows go first: the trigger refuses rows for a run once it is final.
+        conn.execute(
+            "INSERT INTO logs (run_id, step_id, level, message, at)"
+            " SELECT id, NULL, 'ERROR', ?, ? FROM runs WHERE outcome = ?",
+            (
+                "The station stopped without finishing this run (crash or power loss); "
+                "the steps recorded before that are kept.",
+                now,
+                RUNNING,
+            ),
+        )
+        count = conn.execute(
+            "UPDATE runs SET outcome = ?, ended_at = ? WHERE outcome = ?",
+            (INTERRUPTED, now, RUNNING),
+        ).rowcount
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return count
+
+
+def take_writer_lock(path: Path) -> int | None:
+    """Lock ``<path>.lock`` and return its descriptor, or None if another store holds it.
+
+    A flock on a side file, never on the database itself: closing any descriptor of the
+    database would drop SQLite's own POSIX locks. The kernel frees it when a process dies.
+    """
+    if sys.platform == "win32":  # pragma: no cover - the station runs on Linux
+        return -1
+    import fcntl
+
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def release_writer_lock(fd: int | None) -> None:
+    """Release a lock taken by ``take_writer_lock``."""
+    if fd is not None and fd >= 0:
+        os.close(fd)

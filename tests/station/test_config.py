@@ -1,0 +1,182 @@
+"""Tests for station.config: the station config file is validated, hashed and checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from station.config import default_config, load_config
+from station.errors import ConfigError, Problem, RunRefused
+
+GOOD = Path(__file__).parent.parent / "data" / "good" / "station.toml"
+
+STATION = """
+[station]
+id = "EOL-01"
+"""
+DMM = """
+[instruments.dmm]
+model = "keysight.34465a"
+resource = "TCPIP0::10.0.0.7::INSTR"
+serial = "MY59001234"
+cal_due = 2099-12-31
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "station.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[Problem]:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert all(p.file == str(path) for p in info.value.problems)
+    return info.value.problems
+
+
+def test_a_good_config_loads() -> None:
+    config = load_config(GOOD)
+    assert config.station_id == "EOL-TEST"
+    assert config.results_db == GOOD.parent / "results" / "test.db"  # relative to the file
+    assert config.sha256 == hashlib.sha256(GOOD.read_bytes()).hexdigest()
+    assert sorted(config.instruments) == ["dmm", "supply"]
+    supply = config.instruments["supply"]
+    assert (supply.role, supply.model, supply.serial) == ("supply", "itech.it6000c", "602118010")
+    assert supply.resource == "TCPIP0::10.0.0.5::5025::SOCKET"
+    assert (supply.cal_due, supply.timeout_s, supply.backend) == (dt.date(2099, 12, 31), 2.0, "@py")
+    assert supply.options == {"max_voltage_v": 1000}
+    assert config.interlocks_required_for_hv is True
+    assert (config.can, config.plugins) == (None, ())
+
+
+def test_the_can_section_resolves_files_next_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "bms").mkdir()
+    (tmp_path / "bms" / "pack.dbc").write_text('VERSION ""\n', encoding="utf-8")
+    can = """
+[can]
+interface = "virtual"
+channel = "eol"
+bitrate = 500000
+dbc = "bms/pack.dbc"
+"""
+    config = load_config(write(tmp_path, STATION + can))
+    assert config.can is not None
+    assert (config.can.interface, config.can.channel, config.can.bitrate) == (
+        "virtual",
+        "eol",
+        500000,
+    )
+    assert config.can.dbc == tmp_path / "bms" / "pack.dbc"
+
+
+MISTAKES = [
+    (
+        STATION + DMM.replace("instruments.dmm", "instruments.dvm"),
+        "instruments.dvm",
+        "unknown role (did you mean 'dmm'?); roles: supply, load, dmm,",
+    ),
+    (
+        STATION + DMM.replace("keysight.34465a", "keysight.34465"),
+        "instruments.dmm.model",
+        "unknown instrument model 'keysight.34465' (did you mean 'keysight.34465a'?)",
+    ),
+    (
+        STATION + DMM.replace('resource = "TCPIP0::10.0.0.7::INSTR"\n', ""),
+        "instruments.dmm.resource",
+        "missing or not a non-empty string",
+    ),
+    (
+        STATION + DMM.replace('serial = "MY59001234"', 'serial = ""'),
+        "instruments.dmm.serial",
+        "missing or not a non-empty string",
+    ),
+    (
+        STATION + DMM.replace("cal_due = 2099-12-31\n", ""),
+        "instruments.dmm.cal_due",
+        "must be a TOML date like 2027-03-31, got None",
+    ),
+    (
+        STATION + DMM.replace("2099-12-31", '"2099-12-31"'),
+        "instruments.dmm.cal_due",
+        "must be a TOML date like 2027-03-31, got '2099-12-31'",
+    ),
+    (
+        STATION + DMM.replace("2099-12-31", "2099-12-31T08:00:00"),
+        "instruments.dmm.cal_due",
+        "must be a TOML date like 2027-03-31, got datetime",
+    ),
+    (
+        STATION + DMM + "timeout_s = 0\n",
+        "instruments.dmm.timeout_s",
+        "must be a number of seconds in (0, 60], got 0",
+    ),
+    (STATION + DMM + "adress = 'x'\n", "instruments.dmm.adress", "unknown field"),
+    (STATION.replace('id = "EOL-01"', ""), "station.id", "missing or not a non-empty string"),
+    (STATION + "result_db = 'r.db'\n", "station.result_db", "(did you mean 'results_db'?)"),
+    (STATION + "plugins = 'mine'\n", "station.plugins", "must be a list of Python module names"),
+    (
+        STATION + DMM.replace("instruments.dmm", "instrument.dmm"),
+        "instrument",
+        "unknown section (did you mean 'instruments'?)",
+    ),
+    (STATION + "[interlocks]\nrequired_for_hv = 1\n", "interlocks.required_for_hv", "true or"),
+    (
+        STATION + '[can]\ninterface = "virtual"\nchannel = "eol"\ndbc = "none.dbc"\n',
+        "can.dbc",
+        "file not found",
+    ),
+    (STATION + '[can]\ninterface = "virtual"\n', "can.channel", "missing or not a"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "message"), MISTAKES, ids=[w for _, w, _ in MISTAKES])
+def test_config_mistakes_are_located(tmp_path: Path, text: str, where: str, message: str) -> None:
+    [problem] = problems_of(tmp_path, text)
+    assert problem.where == where
+    assert message in problem.message
+    assert str(problem) == f"{tmp_path / 'station.toml'}: {where}: {problem.message}"
+
+
+def test_every_config_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        "[stations]\n"
+        + STATION
+        + DMM.replace("keysight.34465a", "nobody.x").replace("2099-12-31", '"soon"')
+        + "[instruments.psu]\n"
+    )
+    problems = problems_of(tmp_path, text)
+    assert [p.where for p in problems] == [
+        "stations",
+        "instruments.dmm.model",
+        "instruments.dmm.cal_due",
+        "instruments.psu",
+    ]
+
+
+def test_unreadable_toml_gives_line_and_column(tmp_path: Path) -> None:
+    [problem] = problems_of(tmp_path, STATION + "[instruments.dmm\n")
+    assert "is not valid TOML" in problem.message
+    assert "(at line 4, column" in problem.message
+
+
+def test_expired_calibration_refuses_naming_each_instrument() -> None:
+    config = load_config(GOOD)
+    config.check_calibration(dt.date(2099, 12, 31))  # due today is still in calibration
+    with pytest.raises(RunRefused) as info:
+        config.check_calibration(dt.date(2100, 1, 1))
+    message = str(info.value)
+    assert "supply (itech.it6000c, s/n 602118010) was due 2099-12-31" in message
+    assert "dmm (keysight.34465a, s/n MY59001234) was due 2099-12-31" in message
+    assert "Recalibrate the instrument" in message
+
+
+def test_the_default_config_has_no_instruments(tmp_path: Path) -> None:
+    config = default_config(tmp_path / "r.db")
+    assert (config.instruments, config.results_db, config.path) == ({}, tmp_path / "r.db", None)
+    config.check_calibration(dt.date(2100, 1, 1))

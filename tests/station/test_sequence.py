@@ -1,0 +1,286 @@
+"""Tests for station.sequence: loading, validation problems, limit tables and hashes.
+
+Each file in tests/data/broken/ is one kind of mistake; its problem must name the file,
+the group, the step's index and name, and the field, so it can be fixed in one look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import station.steps  # noqa: F401  (registers the built-in step types)
+from station.errors import Problem, SequenceError
+from station.sequence import load_sequence
+
+DATA = Path(__file__).parent.parent / "data"
+BROKEN = DATA / "broken"
+TABLES = BROKEN / "tables"
+GOOD = DATA / "good"
+
+# file stem → (file the problem is in, where, text the message contains)
+CASES: dict[str, tuple[Path | None, str, str]] = {
+    "unknown_step_type": (
+        None,
+        "main[1] 'Bus voltage' type",
+        "unknown step type 'dmm_voltag' (did you mean 'dmm_voltage'?)",
+    ),
+    "unknown_parameter": (
+        None,
+        "main[0] 'Pack OCV' params.nplcc",
+        "unknown parameter (did you mean 'nplc'?); this step type takes: range_v, nplc",
+    ),
+    "missing_parameter": (
+        None,
+        "setup[0] 'Settle' params.seconds",
+        "missing required parameter (number)",
+    ),
+    "wrong_parameter_type": (
+        None,
+        "setup[0] 'Settle' params.seconds",
+        "expected a number, got 'ten'",
+    ),
+    "duplicate_step_name": (
+        None,
+        "main[1] 'Pack OCV' name",
+        "duplicate step name (also main[0])",
+    ),
+    "low_above_high": (
+        None,
+        "main[0] 'Pack OCV' limits.voltage.low",
+        "low 420 is above high 300",
+    ),
+    "unknown_comparator": (
+        None,
+        "main[0] 'Pack OCV' limits.voltage.comparator",
+        "unknown comparator 'GEL'; did you mean",
+    ),
+    "measurement_without_limit": (
+        None,
+        "main[0] 'Pack OCV' limits",
+        "measurement 'voltage' has no limit",
+    ),
+    "limit_unproduced_inline": (
+        None,
+        "main[0] 'Pack OCV' limits.current",
+        "this step does not produce 'current'; it produces: voltage",
+    ),
+    "limit_unproduced_table": (
+        TABLES / "unproduced_measurement.toml",
+        "limits.'Pack OCV'.current",
+        "step 'Pack OCV' does not produce 'current'",
+    ),
+    "limit_unknown_step_table": (
+        TABLES / "unknown_step.toml",
+        "limits.'Pack OCVV'",
+        "no step named 'Pack OCVV' in the sequence (did you mean 'Pack OCV'?)",
+    ),
+    "bad_serial_pattern": (
+        None,
+        "sequence.serial_pattern",
+        "does not compile: unterminated character set",
+    ),
+    "toml_syntax": (None, "", "is not valid TOML: "),
+    "skip_if_syntax": (
+        None,
+        "main[0] 'Pack OCV' skip_if",
+        "cannot parse 'variant == '",
+    ),
+    "skip_if_unknown_name": (
+        None,
+        "main[0] 'Pack OCV' skip_if",
+        "unknown name 'varient'",
+    ),
+    "skip_if_later_step": (
+        None,
+        "main[0] 'Pack OCV' skip_if",
+        "refers to 'Bus voltage', which is not an earlier step",
+    ),
+    "unknown_section": (None, "clean_up", "unknown section (did you mean 'cleanup'?)"),
+    "unknown_field": (None, "main[0] 'Pack OCV' retry", "unknown field (did you mean 'retries'?)"),
+}
+
+
+def problems_of(path: Path) -> list[Problem]:
+    with pytest.raises(SequenceError) as info:
+        load_sequence(path)
+    assert str(info.value) == "\n".join(str(p) for p in info.value.problems)
+    return info.value.problems
+
+
+def test_every_broken_example_is_covered() -> None:
+    assert {p.stem for p in BROKEN.glob("*.toml")} == {*CASES, "several_errors"}
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_each_kind_of_mistake_is_located_precisely(stem: str) -> None:
+    path = BROKEN / f"{stem}.toml"
+    file, where, text = CASES[stem]
+    [problem] = problems_of(path)
+    assert problem.file == str(file or path)
+    assert problem.where == where
+    assert text in problem.message
+    shown = str(problem)
+    assert shown.startswith(f"{file or path}: ")
+    assert where in shown and text in shown
+
+
+def test_a_toml_syntax_error_gives_line_and_column() -> None:
+    [problem] = problems_of(BROKEN / "toml_syntax.toml")
+    assert "(at line 9, column 20)" in problem.message
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    problems = problems_of(BROKEN / "several_errors.toml")
+    assert [(p.where, p.message.split(" (")[0]) for p in problems] == [
+        ("setup[0] 'Settle' params.second", "unknown parameter"),
+        ("setup[0] 'Settle' params.seconds", "missing required parameter"),
+        ("main[0] 'Pack OCV' limits.voltage.low", "low 420 is above high 300"),
+        ("main[1] 'Bus voltage' type", "unknown step type 'dmm_voltag'"),
+        ("main[2] 'Pack OCV' name", "duplicate step name"),
+    ]
+
+
+def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    [problem] = problems_of(tmp_path / "nowhere.toml")
+    assert (problem.file, problem.message) == (str(tmp_path / "nowhere.toml"), "file not found")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sequence.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEADER = """
+[sequence]
+name = "s"
+version = "1"
+products = ["NM96-A"]
+serial_pattern = "NM96[0-9]{6}"
+"""
+WAIT = """
+[[main]]
+type = "wait"
+name = "Relax"
+params = { seconds = 1.0 }
+"""
+
+
+MISTAKES = [
+    (HEADER + 'colour = "red"\n' + WAIT, "sequence.colour", "unknown field"),
+    (HEADER.replace('version = "1"', "") + WAIT, "sequence.version", "missing or not a"),
+    (HEADER.replace('["NM96-A"]', "[]") + WAIT, "sequence.products", "non-empty list"),
+    (WAIT, "[sequence]", "missing the [sequence] table"),
+    (HEADER, "[[main]]", "the sequence has no steps"),
+    ("main = 3\n" + HEADER, "main", "must be an array of tables ([[main]])"),
+    (HEADER + WAIT + "retries = 11\n", "main[0] 'Relax' retries", "integer 0…10, got 11"),
+    (HEADER + WAIT + "retries = true\n", "main[0] 'Relax' retries", "got True"),
+    (HEADER + WAIT + 'on_fail = "skip"\n', "main[0] 'Relax' on_fail", "'stop' or 'continue'"),
+    (HEADER + WAIT + "timeout_s = 0\n", "main[0] 'Relax' timeout_s", "positive number"),
+    (HEADER + WAIT + "skip_if = 3\n", "main[0] 'Relax' skip_if", "must be a string"),
+    (HEADER + WAIT.replace('name = "Relax"', ""), "main[0] name", "missing or not a"),
+    (
+        HEADER + WAIT.replace("1.0", "-1.0"),
+        "main[0] 'Relax' params",
+        "params.seconds must be ≥ 0",
+    ),
+    (HEADER + WAIT + "limits = 3\n", "main[0] 'Relax' limits", "must be a table"),
+    (
+        HEADER.replace('serial_pattern = "NM96[0-9]{6}"', 'limits = { "NM96-X" = "t.toml" }')
+        + 'serial_pattern = "x"\n'
+        + WAIT,
+        "sequence.limits.NM96-X",
+        "part number 'NM96-X' is not in sequence.products",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "message"), MISTAKES, ids=[w for _, w, _ in MISTAKES])
+def test_other_mistakes_are_located(tmp_path: Path, text: str, where: str, message: str) -> None:
+    problems = problems_of(write(tmp_path, text))
+    [problem] = [p for p in problems if p.where == where]
+    assert message in problem.message
+    assert problem.file == str(tmp_path / "sequence.toml")
+
+
+def test_a_missing_limit_table_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + 'limits = "nowhere.toml"\n' + WAIT)
+    [problem] = problems_of(path)
+    assert (problem.file, problem.message) == (str(tmp_path / "nowhere.toml"), "file not found")
+
+
+def test_coverage_is_checked_per_limit_table(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(
+        '[limits."Pack OCV"]\nvoltage = { comparator = "LOG" }\n', encoding="utf-8"
+    )
+    (tmp_path / "b.toml").write_text("[table]\nname = 'B'\n", encoding="utf-8")
+    text = HEADER.replace('["NM96-A"]', '["NM96-A", "NM96-B"]').replace(
+        "products", 'limits = { "NM96-A" = "a.toml", "NM96-B" = "b.toml" }\nproducts'
+    )
+    path = write(tmp_path, text + '[[main]]\ntype = "dmm_voltage"\nname = "Pack OCV"\n')
+    [problem] = problems_of(path)
+    assert problem.where == "main[0] 'Pack OCV' limits"
+    assert f"has no limit (limit table {tmp_path / 'b.toml'})" in problem.message
+
+
+def test_an_unknown_section_in_a_limit_table_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text("[limit]\n", encoding="utf-8")
+    [problem] = problems_of(write(tmp_path, HEADER + 'limits = "t.toml"\n' + WAIT))
+    assert (problem.file, problem.where) == (str(tmp_path / "t.toml"), "limit")
+    assert "unknown section (did you mean 'limits'?)" in problem.message
+
+
+# -- a good sequence -------------------------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_good_sequence_loads_with_typed_steps() -> None:
+    seq = load_sequence(GOOD / "sequence.toml")
+    assert (seq.name, seq.version, seq.products) == (
+        "NM96 end-of-line",
+        "1.2.0",
+        ("NM96-A", "NM96-B"),
+    )
+    assert seq.serial_pattern.fullmatch("NM96A000123")
+    assert not seq.serial_pattern.fullmatch("NM96C000123")
+    assert [(s.group, s.index, s.name, s.type) for s in seq.all_steps()] == [
+        ("setup", 0, "Settle", "wait"),
+        ("main", 0, "Pack OCV", "dmm_voltage"),
+        ("main", 1, "Fixture bus", "dmm_voltage"),
+        ("cleanup", 0, "Relax", "wait"),
+    ]
+    settle, ocv, bus, _ = seq.all_steps()
+    assert settle.params.seconds == 2.0 and isinstance(settle.params.seconds, float)
+    assert (ocv.params.nplc, ocv.params.range_v) == (10.0, None)
+    assert (ocv.retries, ocv.on_fail, ocv.timeout_s, ocv.skip_if) == (0, "stop", None, None)
+    assert bus.skip_if is not None and bus.skip_if.text == "variant == 'NM96-B'"
+    assert ocv.where == "main[0] 'Pack OCV'"
+
+
+def test_the_hashes_of_the_sequence_and_its_limit_tables_are_recorded() -> None:
+    seq = load_sequence(GOOD / "sequence.toml")
+    assert seq.sha256 == sha256(GOOD / "sequence.toml")
+    default, nm96b = seq.limit_tables["*"], seq.limit_tables["NM96-B"]
+    assert (default.path, default.sha256) == (
+        GOOD / "limits_default.toml",
+        sha256(GOOD / "limits_default.toml"),
+    )
+    assert nm96b.sha256 == sha256(GOOD / "limits_nm96b.toml")
+    assert (nm96b.name, nm96b.version) == ("NM96-B limits", "3")
+
+
+def test_a_variant_limit_table_overrides_by_step_and_measurement() -> None:
+    seq = load_sequence(GOOD / "sequence.toml")
+    assert seq.limit_table_for("NM96-A") is seq.limit_tables["*"]
+    assert seq.limit_table_for("NM96-B") is seq.limit_tables["NM96-B"]
+    a = seq.limits_for("NM96-A")[("Pack OCV", "voltage")]
+    b = seq.limits_for("NM96-B")[("Pack OCV", "voltage")]
+    assert (a.comparator, a.low, a.high) == ("GELE", 300.0, 420.0)  # inline
+    assert (b.comparator, b.low, b.high) == ("GELE", 250.0, 340.0)  # NM96-B's table
+    assert seq.limits_for("NM96-A")[("Fixture bus", "voltage")].comparator == "LOG"
