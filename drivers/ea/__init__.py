@@ -1,0 +1,1 @@
+"""EA Elektro-Automatik instruments (PSB 10000 bidirectional DC supply)."""

@@ -1,0 +1,1 @@
+"""Generic SCPI-99 instruments for makes without a dedicated driver."""

@@ -1,0 +1,117 @@
+"""A plain SCPI-99 DC power supply (source only)."""
+
+from __future__ import annotations
+
+from drivers.errors import InstrumentError
+from drivers.scpi.instrument import ScpiInstrument, in_range, measurement, parse_bool, parse_float
+from drivers.scpi.transport import Transport
+
+
+def rating(name: str, value: float) -> float:
+    """Return ``value`` as a float if it is a finite number > 0, else raise ValueError."""
+    try:
+        in_range(0, float("inf"))(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from err
+    if value == 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+class GenericScpiSupply(ScpiInstrument):
+    """Any DC supply that speaks the SCPI-99 DCPSUPPLY basics; plays the PowerSupply role.
+
+    Commands: ``VOLT <V>``, ``CURR <A>``, ``OUTP ON|OFF``, ``OUTP?``, ``VOLT?``, ``CURR?``,
+    ``MEAS:VOLT?``, ``MEAS:CURR?``, ``MEAS:POW?`` and ``SYST:ERR?`` — the SCPI-99 standard
+    (Vol. 2 "Command Reference", SOURce/OUTPut/MEASure subsystems, and the DCPSUPPLY
+    instrument class). ``MEAS:POW?`` is not in the DCPSUPPLY class but is what most
+    supplies that measure power accept; a supply without it reports an error.
+
+    It cannot sink: :meth:`set_sink_current` refuses any non-zero value without sending
+    anything, so a discharge step fails loudly on a source-only supply instead of doing
+    nothing. Configure a bidirectional model (``itech.it6000c``, ``ea.psb10000``) to sink.
+
+    A generic supply has no known rating, so ``max_voltage_v`` and ``max_current_a`` are
+    required: setpoints above them raise ValueError before any I/O.
+    """
+
+    voltage_setpoint = measurement(
+        "VOLT?", parse_float, doc="Get the voltage setpoint in V as the supply holds it."
+    )
+    current_setpoint = measurement(
+        "CURR?", parse_float, doc="Get the current limit in A as the supply holds it."
+    )
+    measured_voltage = measurement("MEAS:VOLT?", parse_float, doc="Measure the output in V.")
+    measured_current = measurement("MEAS:CURR?", parse_float, doc="Measure the output in A.")
+    measured_power = measurement("MEAS:POW?", parse_float, doc="Measure the output in W.")
+    output_state = measurement("OUTP?", parse_bool, doc="Get whether the output is on.")
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        check_errors: bool = True,
+        max_voltage_v: float,
+        max_current_a: float,
+    ) -> None:
+        super().__init__(transport, check_errors=check_errors)
+        self.max_voltage_v = rating("max_voltage_v", max_voltage_v)
+        self.max_current_a = rating("max_current_a", max_current_a)
+
+    def set_voltage(self, volts: float) -> None:
+        """Set the voltage setpoint in V (0 … max_voltage_v)."""
+        in_range(0, self.max_voltage_v)(volts)
+        self.send(f"VOLT {volts:.4f}")
+
+    def set_current(self, amps: float) -> None:
+        """Set the current limit in A (0 … max_current_a)."""
+        in_range(0, self.max_current_a)(amps)
+        self.send(f"CURR {amps:.4f}")
+
+    def set_sink_current(self, amps: float) -> None:
+        """Refuse any sink current but 0 A, sending nothing (this supply cannot sink)."""
+        in_range(0, float("inf"))(amps)
+        if amps != 0:
+            raise InstrumentError(
+                "this generic supply cannot sink; configure a bidirectional model",
+                resource=self.resource,
+            )
+
+    def set_output(self, on: bool) -> None:
+        """Switch the output on or off."""
+        if not isinstance(on, bool):
+            raise TypeError(f"expected a bool, got {on!r}")
+        self.send("OUTP ON" if on else "OUTP OFF")
+
+    def output_enabled(self) -> bool:
+        """Return whether the output is on."""
+        return self.output_state
+
+    def measure_voltage(self) -> float:
+        """Measure the output voltage in V."""
+        return self.measured_voltage
+
+    def measure_current(self) -> float:
+        """Measure the output current in A (≥ 0: this supply only sources)."""
+        return self.measured_current
+
+    def measure_power(self) -> float:
+        """Measure the output power in W."""
+        return self.measured_power
+
+    def safe_state(self) -> None:
+        """Switch the output off first, then zero the setpoints; check errors once at the end.
+
+        The three writes go out without per-write error checks so that an error already
+        queued cannot stop the sequence before the setpoints are zeroed.
+        """
+        with self.lock:  # one uninterrupted sequence, even against another thread
+            self.transport.write("OUTP OFF")
+            self.transport.write("VOLT 0")
+            self.transport.write("CURR 0")
+            if self.check_errors:
+                self.raise_on_error("safe_state")
+
+    def is_safe(self) -> bool:
+        """Read back that the output is off."""
+        return not self.output_state

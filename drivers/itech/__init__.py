@@ -1,0 +1,1 @@
+"""ITECH instruments (IT6000C bidirectional DC supply)."""

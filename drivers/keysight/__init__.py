@@ -1,0 +1,1 @@
+"""Keysight instruments (Truevolt digital multimeters)."""

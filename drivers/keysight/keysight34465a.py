@@ -1,0 +1,83 @@
+"""Keysight 34465A Truevolt 6½-digit digital multimeter."""
+
+from __future__ import annotations
+
+import math
+
+from drivers.errors import InstrumentProtocolError, InstrumentReportedError
+from drivers.scpi.instrument import ScpiInstrument, in_range, measurement, one_of, parse_float
+
+OVERLOAD = 9.9e37
+"""Truevolt DMMs return ±9.9E+37 when the input exceeds the selected range."""
+
+NPLC_VALUES = (0.001, 0.002, 0.006, 0.02, 0.06, 0.2, 1, 10, 100)
+"""Integration times the 34465A accepts (0.001–0.006 need the DIG option)."""
+
+MAX_DC_V = 1000.0
+MAX_RESISTANCE_OHM = 1e9
+
+
+class Keysight34465a(ScpiInstrument):
+    """Keysight 34465A digital multimeter (role: Dmm).
+
+    Constructed as ``Keysight34465a(transport, *, check_errors=True)``; LAN (socket 5025,
+    VXI-11, HiSLIP) or USBTMC. Command source: the Truevolt SCPI Command Quick Reference
+    (``*IDN?``, ``*RST``, ``*CLS``, ``*OPC?``, ``CONF:VOLT:DC``, ``VOLT:DC:NPLC``,
+    ``READ?``, ``MEAS:VOLT:DC?``, ``MEAS:RES?``, ``SYST:ERR?`` → ``+0,"No error"``).
+    Every command used here is in that public reference.
+
+    Overload (±9.9E+37): a DC-voltage overload raises, because no number is safe to
+    record for "above the range" (it would pass a lower limit); a resistance overload is
+    an open circuit and reads ``math.inf``.
+    """
+
+    dc_voltage = measurement(
+        "MEAS:VOLT:DC?",
+        parse_float,
+        doc="Measure DC voltage in V once with the instrument's defaults (auto range).",
+    )
+
+    def reset(self) -> None:
+        """Reset to the power-on state and clear the status and error queue."""
+        self.transport.write("*RST")
+        self.transport.write("*CLS")
+
+    def wait_until_complete(self) -> None:
+        """Block until every pending operation is done (``*OPC?`` answers 1)."""
+        reply = self.transport.query("*OPC?")
+        if reply.strip() not in ("1", "+1"):
+            raise InstrumentProtocolError(
+                f"unexpected reply {reply!r} to '*OPC?' (expected 1)", resource=self.resource
+            )
+
+    def measure_dc_voltage(self, *, range_v: float | None = None, nplc: float = 1.0) -> float:
+        """Measure DC voltage in V on range ``range_v`` (auto when None) with ``nplc`` PLC.
+
+        Raises InstrumentReportedError on overload (input above the range).
+        """
+        if range_v is not None:
+            in_range(0.0, MAX_DC_V)(range_v)
+            if range_v <= 0:
+                raise ValueError(f"range_v={range_v!r} must be > 0 (None = auto range)")
+        one_of(*NPLC_VALUES)(nplc)
+        self.send(f"CONF:VOLT:DC {'AUTO' if range_v is None else f'{range_v:g}'}")
+        self.send(f"VOLT:DC:NPLC {nplc:g}")
+        volts = self.ask("READ?", parse_float)
+        if abs(volts) >= OVERLOAD:
+            raise InstrumentReportedError(
+                f"DC voltage overload (reading {volts:g}): the input exceeds the "
+                f"{'auto' if range_v is None else f'{range_v:g} V'} range; check the wiring "
+                "and the range",
+                resource=self.resource,
+            )
+        return volts
+
+    def measure_resistance(self, *, range_ohm: float | None = None) -> float:
+        """Measure 2-wire resistance in Ω (auto range when None); open circuit reads inf."""
+        if range_ohm is not None:
+            in_range(0.0, MAX_RESISTANCE_OHM)(range_ohm)
+            if range_ohm <= 0:
+                raise ValueError(f"range_ohm={range_ohm!r} must be > 0 (None = auto range)")
+        command = "MEAS:RES?" if range_ohm is None else f"MEAS:RES? {range_ohm:g}"
+        ohms = self.ask(command, parse_float)
+        return math.inf if ohms >= OVERLOAD else ohms

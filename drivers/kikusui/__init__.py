@@ -1,0 +1,1 @@
+"""Kikusui instruments (TOS9300 series electrical safety analyzers)."""

@@ -1,0 +1,259 @@
+"""Kikusui TOS9300 series (TOS9300/9301/9302/9303) electrical safety analyzer."""
+
+from __future__ import annotations
+
+import math
+
+from drivers.errors import InstrumentProtocolError
+from drivers.roles import HvTestKind, HvTestResult
+from drivers.scpi.instrument import (
+    ScpiInstrument,
+    in_range,
+    measurement,
+    one_of,
+    parse_float,
+    parse_int,
+    setting,
+)
+from drivers.scpi.transport import Transport
+
+OVERFLOW = 9.9e37
+"""SCPI's conventional "over range" value; assumed (not seen in a public TOS93 reply)."""
+
+# STAT:OPER:TEST:COND? bits: 0 PASS, 1 L-FAIL, 2 U-FAIL, 4 RISE, 5 TEST, 6 FALL, 8 READY,
+# 9 IDLE (TOS5300 interface manual, same register), 7 DISCHARGE (public TOS9301 script).
+PASS_BIT, LFAIL_BIT, UFAIL_BIT = 1, 2, 4
+RISE_BIT, TEST_BIT, FALL_BIT, DISCHARGE_BIT = 16, 32, 64, 128
+READY_BIT, IDLE_BIT = 256, 512
+HV_BITS = RISE_BIT | TEST_BIT | FALL_BIT | DISCHARGE_BIT
+"""Any of these set: voltage is (or may still be) on the output."""
+ENDED_BITS = PASS_BIT | LFAIL_BIT | UFAIL_BIT | READY_BIT | IDLE_BIT
+"""At least one of these set (and no HV bit): the test has ended. Kikusui's sample waits on
+READY|IDLE; the judgement bits cover the FAIL hold, which shows neither."""
+
+RESULT_FIELDS = 14
+"""RES? fields: test no., step no., mode, year, month, day, hour, minute, second, voltage [V],
+current [A], resistance [Ω], elapsed time [s], judgement — as returned by a TOS9301
+(``+3,+1,DCW,+2024,+1,+28,+12,+42,+6,+4.85010E+01,+1.91900E-06,+2.52640E+07,+2.00000E+00,
+PASS`` in a public script); the TOS5300 manual documents the same order."""
+
+VERDICTS: dict[str, str] = {
+    "PASS": "PASS",
+    "U-FAIL": "HIGH",
+    "L-FAIL": "LOW",
+    "ABORT": "ABORTED",
+}
+"""Judgements from the TOS5300 manual (PASS|U-FAIL|L-FAIL|PROT|ABORT); PROT and anything
+else (e.g. a contact-check fail) map to OTHER."""
+
+_KINDS: dict[str, HvTestKind] = {"ACW": "ACW", "DCW": "DCW", "IR": "IR"}
+
+
+def _num(value: float) -> str:
+    """Format a number for the instrument without losing meaningful digits."""
+    return f"{value:.9G}"
+
+
+def above_zero(value: object) -> None:
+    """Accept a finite number greater than zero."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{value!r} must be a finite number greater than zero")
+
+
+def reading_or_overflow(value: float, verdict: str) -> float:
+    """Map an over-range reading to ``inf`` after PASS/HIGH, else ``nan`` (no measurement)."""
+    if abs(value) < OVERFLOW:
+        return value
+    return math.inf if verdict in ("PASS", "HIGH") else math.nan
+
+
+class Tos9300(ScpiInstrument):
+    """Kikusui TOS9300 series safety analyzer, used for IR, ACW and DCW (role: InsulationTester).
+
+    Constructed as ``Tos9300(transport, *, check_errors=True, max_ac_v=5000, max_dc_v=7200,
+    min_withstand_v=50, min_ir_v=25, max_ir_v=1000)``. Ratings from Kikusui's published
+    specifications: ACW 0.050–5.000 kV on all models, DCW up to 7.2 kV on the TOS9301/9303
+    only — pass ``max_dc_v=0`` for a TOS9300/9302, which have no DC withstand. The IR range
+    25–1000 V is the project's conservative default (the IR voltmeter reads up to 7.5 kV on
+    some models; raise ``max_ir_v`` only after checking yours). LAN uses VXI-11.
+
+    Command source: Kikusui's own sample class ``tos9300.py`` (© 2018 Kikusui, public id
+    8770108506): ``FUNC``, ``{IR|DCW|ACW}:VOLT``, ``:VOLT:SWE:TIM``, ``:VOLT:TIM``,
+    ``ACW:VOLT:FREQ``, ``SENS:{ACW|DCW}:JUDG`` (upper current limit),
+    ``SENS:{ACW|DCW}:JUDG:LOW:STAT``, ``SENS:IR:JUDG:LOW``, ``SENS:IR:JUDG:LOW:STAT``,
+    ``SENS:IR:JUDG:DEL``, ``ABOR``, ``INIT:TEST``, ``STAT:OPER:TEST:COND?``, ``RES?``.
+    ``DCW:VOLT:TIM:STAT ON`` comes from a public TOS9301 production script; the same
+    command for ACW and IR is inferred by analogy. The ``RES?`` field layout and the
+    condition-register bits are from that script and the TOS5300 interface manual (same
+    command family); not checked against the TOS93 manual itself.
+
+    Note ``SENS:IR:JUDG`` is the UPPER resistance limit: the IR low limit goes to
+    ``SENS:IR:JUDG:LOW``. The upper IR judgement is left as configured on the instrument
+    (it can only cause a false FAIL, never a false PASS). On a FAIL the TOS5300 manual says
+    ``RES?`` returns the judgement limit instead of the measured current/resistance.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        check_errors: bool = True,
+        max_ac_v: float = 5000.0,
+        max_dc_v: float = 7200.0,
+        min_withstand_v: float = 50.0,
+        min_ir_v: float = 25.0,
+        max_ir_v: float = 1000.0,
+    ) -> None:
+        super().__init__(transport, check_errors=check_errors)
+        if not 0 < min_withstand_v <= max_ac_v or not 0 < min_ir_v <= max_ir_v:
+            raise ValueError("each minimum voltage must be > 0 and not above its maximum")
+        if max_dc_v != 0 and max_dc_v < min_withstand_v:
+            raise ValueError("max_dc_v must be 0 (no DCW) or at least min_withstand_v")
+        self.max_ac_v = max_ac_v
+        self.max_dc_v = max_dc_v
+        self.min_withstand_v = min_withstand_v
+        self.min_ir_v = min_ir_v
+        self.max_ir_v = max_ir_v
+
+    function = setting(
+        "FUNC {}",
+        check=one_of("ACW", "DCW", "IR"),
+        doc="Set the test function: ACW, DCW or IR.",
+    )
+    test_condition = measurement(
+        "STAT:OPER:TEST:COND?",
+        parse_int,
+        doc="Get the TESTing condition register (bits: see HV_BITS and ENDED_BITS).",
+    )
+
+    def start_insulation(
+        self,
+        voltage_v: float,
+        *,
+        ramp_s: float,
+        dwell_s: float,
+        low_limit_ohm: float,
+        judge_delay_s: float = 0.0,
+    ) -> None:
+        """Configure an IR test and start it.
+
+        The lower judgement is switched on, so the low limit always applies; it is
+        judged after ``judge_delay_s``, which must be shorter than ``dwell_s`` (a delay
+        past the test time would let the tester PASS without ever judging the limit).
+        """
+        in_range(self.min_ir_v, self.max_ir_v)(voltage_v)
+        self._check_times(ramp_s, dwell_s)
+        above_zero(low_limit_ohm)
+        in_range(0.0, 999.0)(judge_delay_s)
+        if judge_delay_s >= dwell_s:
+            raise ValueError(f"judge_delay_s={judge_delay_s!r} must be < dwell_s={dwell_s!r}")
+        self.function = "IR"
+        self.send(f"IR:VOLT {_num(voltage_v)}")
+        self.send(f"IR:VOLT:SWE:TIM {_num(ramp_s)}")
+        self.send(f"IR:VOLT:TIM {_num(dwell_s)}")
+        self.send("IR:VOLT:TIM:STAT ON")
+        self.send(f"SENS:IR:JUDG:LOW {_num(low_limit_ohm)}")
+        self.send("SENS:IR:JUDG:LOW:STAT ON")
+        self.send(f"SENS:IR:JUDG:DEL {_num(judge_delay_s)}")
+        self._start()
+
+    def start_withstand(
+        self,
+        voltage_v: float,
+        *,
+        ac: bool,
+        ramp_s: float,
+        dwell_s: float,
+        leakage_limit_a: float,
+        frequency_hz: float = 50.0,
+    ) -> None:
+        """Configure an ACW or DCW test and start it.
+
+        The upper current limit is ``leakage_limit_a``; the lower current judgement is
+        switched off. ``frequency_hz`` (50 or 60) applies to AC only.
+        """
+        if not isinstance(ac, bool):
+            raise TypeError(f"ac must be a bool, got {ac!r}")
+        if not ac and self.max_dc_v == 0:
+            raise ValueError("this model has no DC withstand test (max_dc_v=0)")
+        in_range(self.min_withstand_v, self.max_ac_v if ac else self.max_dc_v)(voltage_v)
+        self._check_times(ramp_s, dwell_s)
+        above_zero(leakage_limit_a)
+        if ac:
+            one_of(50, 60)(frequency_hz)
+        func = "ACW" if ac else "DCW"
+        self.function = func
+        self.send(f"{func}:VOLT {_num(voltage_v)}")
+        if ac:
+            self.send(f"ACW:VOLT:FREQ {_num(frequency_hz)}")
+        self.send(f"{func}:VOLT:SWE:TIM {_num(ramp_s)}")
+        self.send(f"{func}:VOLT:TIM {_num(dwell_s)}")
+        self.send(f"{func}:VOLT:TIM:STAT ON")
+        self.send(f"SENS:{func}:JUDG {_num(leakage_limit_a)}")
+        self.send(f"SENS:{func}:JUDG:LOW:STAT OFF")
+        self._start()
+
+    def test_running(self) -> bool:
+        """Return whether a test may still hold HV.
+
+        Running while any of RISE/TEST/FALL/DISCHARGE is set, or while none of
+        PASS/L-FAIL/U-FAIL/READY/IDLE is (an unknown state counts as running).
+        """
+        condition = self.test_condition
+        return bool(condition & HV_BITS) or not condition & ENDED_BITS
+
+    def result(self) -> HvTestResult:
+        """Read the last test's record (``RES?``); ``raw`` is the judgement text."""
+        reply = self.transport.query("RES?")
+        fields = [f.strip() for f in reply.split(",")]
+        if len(fields) != RESULT_FIELDS:
+            raise self._bad_reply(reply, f"expected {RESULT_FIELDS} fields, got {len(fields)}")
+        mode = fields[2].upper()
+        if mode not in _KINDS:
+            raise self._bad_reply(reply, f"test mode {fields[2]!r} is not ACW, DCW or IR")
+        try:
+            voltage, current, resistance = (parse_float(f) for f in fields[9:12])
+        except ValueError as err:
+            raise self._bad_reply(reply, str(err)) from err
+        judgement = fields[13].upper()
+        if not judgement:
+            raise self._bad_reply(reply, "empty judgement")
+        verdict = VERDICTS.get(judgement, "OTHER")
+        value = resistance if mode == "IR" else current
+        return HvTestResult(
+            kind=_KINDS[mode],
+            voltage_v=voltage,
+            reading=reading_or_overflow(value, verdict),
+            verdict=verdict,
+            raw=fields[13],
+        )
+
+    def stop(self) -> None:
+        """Abort any running test (``ABOR``); the tester switches HV off."""
+        self.send("ABOR")
+
+    def safe_state(self) -> None:
+        """Abort any running test; a safety tester holds no HV setpoint between tests."""
+        self.stop()
+
+    def is_safe(self) -> bool:
+        """Read back that no test is running and HV is not on or discharging."""
+        return not self.test_running()
+
+    def _check_times(self, ramp_s: float, dwell_s: float) -> None:
+        above_zero(ramp_s)
+        above_zero(dwell_s)
+        in_range(0.0, 999.0)(ramp_s)
+        in_range(0.0, 999.0)(dwell_s)
+
+    def _start(self) -> None:
+        # Kikusui's sample aborts first so a held PASS/FAIL does not block the new start.
+        self.send("ABOR")
+        self.send("INIT:TEST")
+
+    def _bad_reply(self, reply: str, why: str) -> InstrumentProtocolError:
+        return InstrumentProtocolError(
+            f"unexpected reply {reply!r} to 'RES?' ({why})", resource=self.resource
+        )

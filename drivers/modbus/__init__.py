@@ -1,0 +1,1 @@
+"""Modbus RTU devices over a serial line (interlock digital I/O)."""

@@ -1,0 +1,375 @@
+"""Interlock inputs read from a Modbus RTU digital-I/O module over RS-485.
+
+Modbus RTU is binary, so this driver has its own byte link instead of a SCPI transport.
+Framing, function codes and the CRC-16 follow the public Modbus specifications
+("MODBUS Application Protocol Specification V1.1b3" for 0x01 Read Coils, 0x02 Read
+Discrete Inputs, 0x05 Write Single Coil and exception replies; "MODBUS over Serial Line
+V1.02" for the RTU frame, CRC-16 (polynomial 0xA001 reflected, initial 0xFFFF, low byte
+first) and the 3.5-character silence between frames).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, NoReturn, Protocol
+
+import serial
+
+from drivers.errors import (
+    InstrumentConnectionError,
+    InstrumentProtocolError,
+    InstrumentReportedError,
+    InstrumentTimeout,
+)
+from drivers.roles import Identity, InterlockState
+from drivers.scpi.serial import close_port, port_from_resource
+from drivers.scpi.transport import Tracer
+
+READ_COILS = 0x01
+READ_DISCRETE_INPUTS = 0x02
+WRITE_SINGLE_COIL = 0x05
+
+EXCEPTIONS = {
+    0x01: "illegal function",
+    0x02: "illegal data address",
+    0x03: "illegal data value",
+    0x04: "server device failure",
+    0x05: "acknowledge",
+    0x06: "server device busy",
+    0x08: "memory parity error",
+    0x0A: "gateway path unavailable",
+    0x0B: "gateway target device failed to respond",
+}
+"""Modbus exception codes (Application Protocol V1.1b3 §7)."""
+
+
+def crc16(data: bytes) -> int:
+    """Return the Modbus RTU CRC-16 of ``data`` (send it low byte first)."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def with_crc(body: bytes) -> bytes:
+    """Return ``body`` followed by its CRC-16, low byte first."""
+    return body + crc16(body).to_bytes(2, "little")
+
+
+class BytePort(Protocol):
+    """The part of ``serial.Serial`` the link uses (tests inject a scripted one)."""
+
+    timeout: float | None
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def reset_input_buffer(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _hex(data: bytes) -> str:
+    return data.hex(" ").upper() if data else "(nothing)"
+
+
+class ModbusRtuLink:
+    """Modbus RTU request/reply over one serial port (the station is the only client).
+
+    ``port`` is an open ``serial.Serial``-like object; ``baudrate`` sets the
+    3.5-character silence kept before each request; ``timeout_s`` bounds each reply.
+    ``tracer`` sees every frame as hex (``>`` request, ``<`` reply).
+    """
+
+    def __init__(
+        self,
+        port: BytePort,
+        *,
+        resource: str,
+        baudrate: int = 9600,
+        timeout_s: float = 0.5,
+        tracer: Tracer | None = None,
+    ) -> None:
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
+        self.port = port
+        self.resource = resource
+        self.timeout_s = float(timeout_s)
+        self.port.timeout = self.timeout_s
+        # Spec: 3.5 character times of 11 bits; fixed 1.75 ms above 19200 baud.
+        self._silence_s = 3.5 * 11 / baudrate if baudrate <= 19200 else 0.00175
+        self._quiet_at = 0.0
+        self._tracer = tracer
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def transact(self, unit: int, pdu: bytes) -> bytes:
+        """Send ``pdu`` to ``unit`` and return the reply's PDU (function code onwards).
+
+        No reply raises InstrumentTimeout; a short, corrupt or mismatched reply raises
+        InstrumentProtocolError quoting the bytes; a Modbus exception reply raises
+        InstrumentReportedError with the exception code.
+        """
+        request = with_crc(bytes([unit]) + pdu)
+        with self._lock:
+            if self._closed:
+                raise InstrumentConnectionError(
+                    f"link is closed; cannot send {_hex(request)}", resource=self.resource
+                )
+            delay = self._quiet_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                self.port.reset_input_buffer()
+                if self._tracer is not None:
+                    self._tracer(self.resource, ">", _hex(request))
+                self.port.write(request)
+                reply = self._read_reply(unit, pdu, request)
+            except OSError as err:  # serial.SerialException is an OSError
+                raise InstrumentConnectionError(
+                    f"serial I/O failed for request {_hex(request)}: {err}; "
+                    "check the RS-485 adapter and cable",
+                    resource=self.resource,
+                ) from err
+            finally:
+                self._quiet_at = time.monotonic() + self._silence_s
+        return reply
+
+    def close(self) -> None:
+        """Close the serial port; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            close_port(self.port)
+
+    def _read_reply(self, unit: int, pdu: bytes, request: bytes) -> bytes:
+        function = pdu[0]
+        head = self.port.read(3)
+        if not head:
+            raise InstrumentTimeout(
+                f"no reply from unit {unit} within {self.timeout_s:g} s to {_hex(request)}; "
+                "check the unit address, baud rate and RS-485 A/B wiring",
+                resource=self.resource,
+            )
+        if len(head) < 3:
+            self._trace_reply(head)
+            self._bad(head, request, "reply too short")
+        if head[1] == function | 0x80:
+            total = 5
+        elif head[1] != function:
+            self._trace_reply(head)
+            self._bad(head, request, f"function code 0x{head[1]:02X}, expected 0x{function:02X}")
+        elif function in (READ_COILS, READ_DISCRETE_INPUTS):
+            total = 3 + head[2] + 2
+        else:  # write single coil: the reply echoes the request
+            total = 8
+        frame = head + self.port.read(total - 3)
+        self._trace_reply(frame)
+        if len(frame) < total:
+            self._bad(frame, request, f"reply too short ({len(frame)} of {total} bytes)")
+        if crc16(frame[:-2]).to_bytes(2, "little") != frame[-2:]:
+            self._bad(frame, request, "CRC mismatch")
+        if frame[0] != unit:
+            self._bad(frame, request, f"reply from unit {frame[0]}, expected {unit}")
+        if frame[1] == function | 0x80:
+            code = frame[2]
+            name = EXCEPTIONS.get(code, "unknown exception")
+            raise InstrumentReportedError(
+                f"unit {unit} answered {_hex(request)} with Modbus exception {code} ({name})",
+                code=code,
+                resource=self.resource,
+            )
+        if function == WRITE_SINGLE_COIL and frame != request:
+            self._bad(frame, request, "a write-coil reply must echo the request")
+        if function in (READ_COILS, READ_DISCRETE_INPUTS):
+            expected = (int.from_bytes(pdu[3:5], "big") + 7) // 8
+            if frame[2] != expected:
+                self._bad(frame, request, f"should carry {expected} data byte(s)")
+        return frame[1:-2]
+
+    def _trace_reply(self, frame: bytes) -> None:
+        if self._tracer is not None:
+            self._tracer(self.resource, "<", _hex(frame))
+
+    def _bad(self, frame: bytes, request: bytes, why: str) -> NoReturn:
+        raise InstrumentProtocolError(
+            f"bad reply {_hex(frame)} to {_hex(request)}: {why}", resource=self.resource
+        )
+
+
+class ModbusRtuInterlocks:
+    """Door, e-stop and fixture-clamp inputs plus the HV-present lamp on a Modbus RTU
+    digital-I/O module; plays the Interlocks role.
+
+    Written against the Waveshare "Modbus RTU IO 8CH" (8 DI / 8 DO, RS-485, 9600 8N1,
+    unit 1 by default, per the Waveshare wiki), but any module that maps its inputs to
+    discrete inputs (0x02) and its outputs to coils (0x01/0x05) works: every address is
+    an option. The defaults take DI1..DI3 as discrete inputs 0..2 and DO1 as coil 0;
+    that mapping is NOT confirmed from a public register table for the Waveshare module,
+    so check it on the bench (``read_discrete_inputs(0, 8)`` while operating each
+    switch) before trusting it.
+
+    Options: ``unit_id`` (1–247); ``door_input``, ``estop_input``, ``clamp_input``
+    (discrete-input addresses, distinct); ``door_closed_level``,
+    ``estop_released_level``, ``clamp_closed_level`` (the input level, 0 or 1, that means
+    safe; default 1 so a broken wire reads unsafe); ``lamp_coil``; ``model`` (a label
+    for ``identity()``, since Modbus RTU I/O modules have no identity query).
+
+    The software is not the safety function: a failed read raises, and the caller must
+    treat that as unsafe.
+    """
+
+    def __init__(
+        self,
+        link: ModbusRtuLink,
+        *,
+        unit_id: int = 1,
+        door_input: int = 0,
+        estop_input: int = 1,
+        clamp_input: int = 2,
+        door_closed_level: int = 1,
+        estop_released_level: int = 1,
+        clamp_closed_level: int = 1,
+        lamp_coil: int = 0,
+        model: str = "Modbus RTU IO 8CH",
+    ) -> None:
+        _check_int("unit_id", unit_id, 1, 247)
+        inputs = {"door_input": door_input, "estop_input": estop_input}
+        inputs["clamp_input"] = clamp_input
+        for name, value in inputs.items():
+            _check_int(name, value, 0, 0xFFFF)
+        if len(set(inputs.values())) != len(inputs):
+            raise ValueError(f"door, e-stop and clamp need distinct inputs, got {inputs}")
+        levels = {
+            "door_closed_level": door_closed_level,
+            "estop_released_level": estop_released_level,
+            "clamp_closed_level": clamp_closed_level,
+        }
+        for name, value in levels.items():
+            _check_int(name, value, 0, 1)
+        _check_int("lamp_coil", lamp_coil, 0, 0xFFFF)
+        self.link = link
+        self.unit_id = unit_id
+        self.door_input = door_input
+        self.estop_input = estop_input
+        self.clamp_input = clamp_input
+        self.door_closed_level = door_closed_level
+        self.estop_released_level = estop_released_level
+        self.clamp_closed_level = clamp_closed_level
+        self.lamp_coil = lamp_coil
+        self.model = model
+
+    @classmethod
+    def from_resource(
+        cls,
+        resource: str,
+        *,
+        timeout_s: float = 0.5,
+        tracer: Tracer | None = None,
+        baudrate: int = 9600,
+        bytesize: int = 8,
+        parity: str = "N",
+        stopbits: float = 1,
+        **options: Any,
+    ) -> ModbusRtuInterlocks:
+        """Open the serial port named by ``resource`` and return the driver on it."""
+        name = port_from_resource(resource)
+        try:
+            port = serial.serial_for_url(
+                name,
+                baudrate=baudrate,
+                bytesize=bytesize,
+                parity=parity,
+                stopbits=stopbits,
+                timeout=timeout_s,
+            )
+        except (ValueError, OSError) as err:
+            raise InstrumentConnectionError(
+                f"cannot open serial port {name!r}: {err}; check the port name and that no "
+                "other program holds it",
+                resource=resource,
+            ) from err
+        link = ModbusRtuLink(
+            port, resource=resource, baudrate=baudrate, timeout_s=timeout_s, tracer=tracer
+        )
+        try:
+            return cls(link, **options)
+        except BaseException:
+            link.close()
+            raise
+
+    @property
+    def resource(self) -> str:
+        """The serial resource the module is on."""
+        return self.link.resource
+
+    def connect(self) -> None:
+        """Do nothing: a Modbus RTU I/O module has no remote/local mode to switch."""
+
+    def read_discrete_inputs(self, address: int, count: int) -> list[bool]:
+        """Read ``count`` discrete inputs from ``address`` (function 0x02)."""
+        return self._read_bits(READ_DISCRETE_INPUTS, address, count)
+
+    def read_coils(self, address: int, count: int) -> list[bool]:
+        """Read ``count`` coils (outputs) from ``address`` (function 0x01)."""
+        return self._read_bits(READ_COILS, address, count)
+
+    def write_coil(self, address: int, on: bool) -> None:
+        """Switch one coil (output) on or off (function 0x05); the reply must echo it."""
+        _check_int("address", address, 0, 0xFFFF)
+        if not isinstance(on, bool):
+            raise TypeError(f"expected a bool, got {on!r}")
+        pdu = bytes([WRITE_SINGLE_COIL]) + address.to_bytes(2, "big")
+        pdu += b"\xff\x00" if on else b"\x00\x00"
+        self.link.transact(self.unit_id, pdu)  # the link checks the echo
+
+    def read(self) -> InterlockState:
+        """Read the three safety inputs and the lamp coil."""
+        addresses = (self.door_input, self.estop_input, self.clamp_input)
+        start = min(addresses)
+        bits = self.read_discrete_inputs(start, max(addresses) - start + 1)
+        lamp = self.read_coils(self.lamp_coil, 1)[0]
+        return InterlockState(
+            door_closed=bits[self.door_input - start] == bool(self.door_closed_level),
+            estop_released=bits[self.estop_input - start] == bool(self.estop_released_level),
+            fixture_clamped=bits[self.clamp_input - start] == bool(self.clamp_closed_level),
+            hv_present_lamp=lamp,
+        )
+
+    def set_hv_lamp(self, on: bool) -> None:
+        """Switch the red HV-present lamp (the lamp coil)."""
+        self.write_coil(self.lamp_coil, on)
+
+    def identity(self) -> Identity:
+        """Check that the module answers, then describe it from the configuration.
+
+        Modbus RTU I/O modules have no standard identity query, so serial and firmware
+        cannot be read; the serial field names the unit address instead.
+        """
+        self.read_discrete_inputs(min(self.door_input, self.estop_input, self.clamp_input), 1)
+        return Identity("Modbus RTU", self.model, f"unit {self.unit_id}", "unknown")
+
+    def close(self) -> None:
+        """Close the serial port."""
+        self.link.close()
+
+    def _read_bits(self, function: int, address: int, count: int) -> list[bool]:
+        _check_int("address", address, 0, 0xFFFF)
+        _check_int("count", count, 1, 2000)
+        if address + count > 0x10000:
+            raise ValueError(f"addresses {address}…{address + count - 1} exceed 65535")
+        pdu = bytes([function]) + address.to_bytes(2, "big") + count.to_bytes(2, "big")
+        data = self.link.transact(self.unit_id, pdu)[2:]  # the link checked the byte count
+        return [bool(data[i // 8] >> (i % 8) & 1) for i in range(count)]
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} {value!r} is outside {low} … {high}")

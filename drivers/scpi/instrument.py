@@ -1,0 +1,223 @@
+"""A small base for SCPI instruments with declarative properties.
+
+``control`` (read + write), ``measurement`` (read only) and ``setting`` (write only) turn
+SCPI commands into attributes. Validators run before any I/O and raise ``ValueError``;
+they never clip, because a clipped HV setpoint is a safety bug. After every write the
+instrument's error queue is checked (when ``check_errors`` is on) so a refused command
+surfaces as ``InstrumentReportedError`` at the line that caused it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+from drivers.errors import InstrumentProtocolError, InstrumentReportedError
+from drivers.roles import Identity
+from drivers.scpi.transport import Transport
+
+T = TypeVar("T")
+Check = Callable[[Any], None]
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%Ω]*)\s*$")
+
+
+def parse_float(reply: str) -> float:
+    """Parse a number, tolerating a trailing unit (EA sends ``"500.0 V"``)."""
+    match = _NUMBER.match(reply)
+    if match is None:
+        raise ValueError(f"not a number: {reply!r}")
+    value = float(match.group(1))
+    if math.isnan(value):
+        raise ValueError(f"not a number: {reply!r}")
+    return value
+
+
+def parse_int(reply: str) -> int:
+    """Parse an integer reply (``"+1"``, ``"0"``)."""
+    try:
+        return int(reply.strip())
+    except ValueError:
+        raise ValueError(f"not an integer: {reply!r}") from None
+
+
+def parse_bool(reply: str) -> bool:
+    """Parse ``1/0/ON/OFF`` replies."""
+    text = reply.strip().upper()
+    if text in ("1", "ON", "+1"):
+        return True
+    if text in ("0", "OFF", "+0"):
+        return False
+    raise ValueError(f"not a boolean: {reply!r}")
+
+
+def in_range(low: float, high: float) -> Check:
+    """Return a validator accepting finite numbers in [low, high]."""
+
+    def check(value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"expected a number, got {value!r}")
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"{value!r} is outside {low:g} … {high:g}")
+
+    return check
+
+
+def one_of(*allowed: Any) -> Check:
+    """Return a validator accepting only the given values."""
+
+    def check(value: Any) -> None:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
+
+    return check
+
+
+class _Property(Generic[T]):
+    def __init__(
+        self,
+        get_command: str | None,
+        set_command: str | None,
+        parse: Callable[[str], T] | None,
+        check: Check | None,
+        doc: str,
+    ) -> None:
+        self.get_command = get_command
+        self.set_command = set_command
+        self.parse = parse
+        self.check = check
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Property[T]: ...
+    @overload
+    def __get__(self, instance: ScpiInstrument, owner: type) -> T: ...
+    def __get__(self, instance: ScpiInstrument | None, owner: type) -> T | _Property[T]:
+        if instance is None:
+            return self
+        if self.get_command is None or self.parse is None:
+            raise AttributeError(f"{self.name} is write-only")
+        return instance.ask(self.get_command, self.parse)
+
+    def __set__(self, instance: ScpiInstrument, value: Any) -> None:
+        if self.set_command is None:
+            raise AttributeError(f"{self.name} is read-only")
+        if self.check is not None:
+            self.check(value)
+        instance.send(self.set_command.format(value))
+
+
+def control(
+    get_command: str,
+    set_command: str,
+    parse: Callable[[str], T],
+    *,
+    check: Check | None = None,
+    doc: str,
+) -> _Property[T]:
+    """Declare a readable and writable instrument property."""
+    return _Property(get_command, set_command, parse, check, doc)
+
+
+def measurement(get_command: str, parse: Callable[[str], T], *, doc: str) -> _Property[T]:
+    """Declare a read-only instrument property."""
+    return _Property(get_command, None, parse, None, doc)
+
+
+def setting(set_command: str, *, check: Check | None = None, doc: str) -> _Property[Any]:
+    """Declare a write-only instrument property."""
+    return _Property(None, set_command, None, check, doc)
+
+
+class ScpiInstrument:
+    """Base of every SCPI driver.
+
+    ``transport`` is given (never opened here). ``check_errors`` makes every write
+    followed by an error-queue query, so refusals surface where they happen.
+    """
+
+    error_query = "SYST:ERR?"
+
+    def __init__(self, transport: Transport, *, check_errors: bool = True) -> None:
+        self.transport = transport
+        self.check_errors = check_errors
+        # One exchange at a time: safe_state() may be called from another thread while a
+        # step is mid-query, and interleaved messages would pair replies with wrong queries.
+        self.lock = threading.RLock()
+
+    @property
+    def resource(self) -> str:
+        """The VISA resource string (or equivalent) of the instrument."""
+        return self.transport.resource
+
+    def ask(self, command: str, parse: Callable[[str], T]) -> T:
+        """Query and parse; an unparsable reply raises InstrumentProtocolError."""
+        with self.lock:
+            reply = self.transport.query(command)
+        try:
+            return parse(reply)
+        except (ValueError, TypeError) as err:
+            raise InstrumentProtocolError(
+                f"unexpected reply {reply!r} to {command!r} ({err})", resource=self.resource
+            ) from err
+
+    def send(self, command: str) -> None:
+        """Write a command, then check the error queue if enabled."""
+        with self.lock:
+            self.transport.write(command)
+            if self.check_errors:
+                self.raise_on_error(command)
+
+    def raise_on_error(self, after: str = "") -> None:
+        """Query the error queue once; raise InstrumentReportedError on a non-zero code."""
+        with self.lock:
+            reply = self.transport.query(self.error_query)
+        code, text = parse_error(reply, resource=self.resource)
+        if code != 0:
+            where = f" after {after!r}" if after else ""
+            raise InstrumentReportedError(
+                f"instrument reported error {code}, {text!r}{where}",
+                code=code,
+                resource=self.resource,
+            )
+
+    def connect(self) -> None:
+        """Bring the instrument under remote control; models override (lock, SYST:REM)."""
+
+    def identity(self) -> Identity:
+        """Ask ``*IDN?`` and split it into maker, model, serial, firmware."""
+        return parse_identity(self.transport.query("*IDN?"), resource=self.resource)
+
+    def close(self) -> None:
+        """Release the transport."""
+        self.transport.close()
+
+
+def parse_error(reply: str, *, resource: str = "") -> tuple[int, str]:
+    """Split a ``SYST:ERR?`` reply such as ``-113,"Undefined header"``."""
+    head, sep, tail = reply.partition(",")
+    try:
+        code = int(head.strip())
+    except ValueError:
+        raise InstrumentProtocolError(
+            f"unexpected error-queue reply {reply!r}", resource=resource or None
+        ) from None
+    return code, tail.strip().strip('"') if sep else ""
+
+
+def parse_identity(reply: str, *, resource: str = "") -> Identity:
+    """Split an ``*IDN?`` reply; at least maker and model are required."""
+    fields = [f.strip() for f in reply.split(",")]
+    if len(fields) < 4 or not fields[0] or not fields[1]:
+        raise InstrumentProtocolError(
+            f"unexpected *IDN? reply {reply!r} (expected maker,model,serial,firmware)",
+            resource=resource or None,
+        )
+    return Identity(fields[0], fields[1], fields[2], ",".join(fields[3:]))

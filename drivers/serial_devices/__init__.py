@@ -1,0 +1,1 @@
+"""Plain serial devices that do not speak SCPI (barcode scanners)."""
