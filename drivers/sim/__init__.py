@@ -1,0 +1,1 @@
+"""The virtual bench: a physics-based pack and its simulated instruments and BMS."""

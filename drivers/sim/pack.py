@@ -1,0 +1,391 @@
+"""A seeded, physics-based battery pack for the virtual bench (domain spec §6.2–§6.4).
+
+**Cells (§6.2).** Each of the ``series`` blocks is its ``parallel`` cells merged into one
+equivalent cell (Q = ΣQ, R = R/Np) with a 2RC Thevenin model::
+
+    V_i = OCV(SOC_i) + h·s_i − I·R0_i(T_i) − U1_i − U2_i
+    SOC_i ← SOC_i − I·Δt/(3600·Q_i)                       (coulomb-exact, never clamped)
+    U_k  ← exp(−Δt/τ_k)·U_k + R_k·(1 − exp(−Δt/τ_k))·I     (exact for constant I)
+    R0(T) = R0,25 · exp(2500 K · (1/T − 1/298.15 K))        (Arrhenius; R1, R2 fixed)
+
+``s_i`` is the LFP hysteresis state (:mod:`drivers.sim.ocv`). Current I > 0 is discharge.
+:meth:`Pack.advance` splits Δt into equal sub-steps of at most 1 s; every update above is
+exact for constant current, so long Δt stays exact and stable.
+
+**Spread (§6.3).** Per block, seeded Gaussian: capacity ×(1 + σ_Q·z), R0 ×(1 + σ_R·z),
+initial SOC + σ_SOC·z, drawn in that order, block by block, from ``random.Random(seed)``.
+Busbars: ``series − 1`` of ``interconnect_ohm`` each, in the terminal voltage but not in the
+cell voltages (sense wires tap the cell terminals).
+
+**Thermal (§6.4).** One lumped node per block (so :meth:`Pack.cell_temperatures` and
+:meth:`Pack.ntc_temperatures` have one value per series block):
+m·c_p·dT/dt = I²·R0(T) + ΣU_k²/R_k − h·A·(T − T_amb), integrated exactly per sub-step with
+the heat held at its start-of-step value. (§6.4 writes the RC heat as U_k·I, which equals the
+dissipation U_k²/R_k in steady state; U²/R never goes negative after a current reversal.)
+
+**Contactors and precharge (§1 step 7).** ``open`` → :meth:`Pack.close_contactors` →
+``precharge``: the bus side (fixture capacitance C_bus) charges through R_pre towards the pack
+voltage; at 95 % the main contactor closes (``closed``) and the bus equals the terminal
+voltage. When open, the bus bleeds down through ``bus_bleed_ohm``. The pack does not time out
+a stuck precharge — the BMS model does, using :attr:`Pack.precharge_elapsed_s`. Callers pass
+the current that flows through the cells; it should be 0 unless :attr:`Pack.conducting`
+(the precharge current itself, C_bus·V, is below 1e-4 Ah and is ignored).
+
+**Truth vs. what the BMS reads.** :meth:`Pack.cell_voltages` and
+:meth:`Pack.cell_temperatures` are the truth; :meth:`Pack.afe_cell_voltages` and
+:meth:`Pack.ntc_temperatures` apply sense-wire and NTC faults. Measurement error (§6.6) belongs
+to the BMS model, not here.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Literal
+
+from drivers.sim.insulation import InsulationNetwork
+from drivers.sim.ocv import hysteresis_step, ocv_curve
+from drivers.sim.packs import PackSpec as PackSpec  # re-exported: the model's input
+
+ContactorState = Literal["open", "precharge", "closed"]
+
+MAX_SUBSTEP_S = 1.0
+ARRHENIUS_EA_OVER_R_K = 2500.0
+PRECHARGE_DONE_FRACTION = 0.95
+NTC_OPEN_C = -40.0
+NTC_SHORT_C = 150.0
+_T_REF_K = 298.15
+_KELVIN = 273.15
+
+
+@dataclass
+class PackFaults:
+    """Switchable faults; set the attributes directly. Block-indexed sets hold 0-based indices.
+
+    ``sense_wire_open``: the AFE channel reads 0 V and its upper neighbour (the lower one for
+    the top channel) reads the sum of both cells. ``ntc_open``/``ntc_short``: that block's NTC
+    reads −40 °C / 150 °C. ``contactor_welded``: stays closed when opened.
+    ``contactor_wont_close``: stays open when closed. ``precharge_timeout``: the precharge
+    resistor is open, so the bus never charges. ``hvil_open``: the interlock loop is broken.
+    """
+
+    sense_wire_open: set[int] = field(default_factory=set)
+    ntc_open: set[int] = field(default_factory=set)
+    ntc_short: set[int] = field(default_factory=set)
+    contactor_welded: bool = False
+    contactor_wont_close: bool = False
+    precharge_timeout: bool = False
+    hvil_open: bool = False
+
+
+class Pack:
+    """A simulated pack built from ``spec``, with spread drawn from ``seed`` (default spec.seed).
+
+    Physical faults change the blocks: :meth:`weak_cell`, :meth:`high_resistance_cell`,
+    :meth:`missing_parallel_cell`, :meth:`loose_busbar`. Sensing, contactor and HVIL faults
+    are flags on :attr:`faults` (:class:`PackFaults`); :meth:`sense_wire_open`,
+    :meth:`ntc_open` and :meth:`ntc_short` are shortcuts. Insulation faults are on
+    :attr:`insulation` (:class:`~drivers.sim.insulation.InsulationNetwork`).
+
+    Counters since construction, all ≥ 0: ``time_s``, ``ah_discharged``, ``ah_charged``,
+    ``wh_discharged``, ``wh_charged`` (Wh from terminal voltage × current).
+    """
+
+    def __init__(self, spec: PackSpec, seed: int | None = None) -> None:
+        self.spec = spec
+        self.seed = spec.seed if seed is None else seed
+        self._curve = ocv_curve(spec.chemistry)
+        rng = random.Random(self.seed)
+        n, np_ = spec.series, spec.parallel
+        self._q_ah: list[float] = []
+        self._r0: list[float] = []
+        self._soc: list[float] = []
+        for _ in range(n):
+            self._q_ah.append(
+                spec.cell_capacity_ah * np_ * (1.0 + rng.gauss(0.0, spec.capacity_sigma))
+            )
+            self._r0.append(spec.r0_ohm / np_ * (1.0 + rng.gauss(0.0, spec.r0_sigma)))
+            self._soc.append(spec.initial_soc + rng.gauss(0.0, spec.soc_sigma))
+        self._r1 = [spec.r1_ohm / np_] * n
+        self._r2 = [spec.r2_ohm / np_] * n
+        self._u1 = [0.0] * n
+        self._u2 = [0.0] * n
+        self._hyst = [0.0] * n
+        self._temp_c = [spec.ambient_c] * n
+        self._busbar_ohm = [spec.interconnect_ohm] * max(0, n - 1)
+        self._current_a = 0.0
+        self.time_s = 0.0
+        self.ah_discharged = 0.0
+        self.ah_charged = 0.0
+        self.wh_discharged = 0.0
+        self.wh_charged = 0.0
+        self.faults = PackFaults(hvil_open=not spec.hvil_closed)
+        self.insulation = InsulationNetwork(
+            spec.r_iso_plus_ohm,
+            spec.r_iso_minus_ohm,
+            spec.c_y_plus_f,
+            spec.c_y_minus_f,
+            absorption_c_factor=spec.absorption_c_factor,
+            absorption_tau_s=spec.absorption_tau_s,
+        )
+        self._contactor: ContactorState = "open"
+        self._bus_v = 0.0
+        self.precharge_elapsed_s = 0.0
+
+    # --- physical faults ------------------------------------------------------------------
+
+    def _check_block(self, index: int) -> None:
+        if not 0 <= index < self.spec.series:
+            raise IndexError(f"block index {index} outside 0..{self.spec.series - 1}")
+
+    def weak_cell(self, index: int, capacity_factor: float) -> None:
+        """Scale block ``index``'s capacity by ``capacity_factor`` (0–1), keeping its SOC."""
+        self._check_block(index)
+        if not 0.0 < capacity_factor <= 1.0:
+            raise ValueError(f"capacity_factor must be in (0, 1], got {capacity_factor}")
+        self._q_ah[index] *= capacity_factor
+
+    def high_resistance_cell(self, index: int, r_factor: float) -> None:
+        """Scale block ``index``'s R0 by ``r_factor`` (≥ 1), e.g. a bad weld inside the block."""
+        self._check_block(index)
+        if not r_factor >= 1.0:
+            raise ValueError(f"r_factor must be ≥ 1, got {r_factor}")
+        self._r0[index] *= r_factor
+
+    def missing_parallel_cell(self, index: int) -> None:
+        """Remove one parallel cell from block ``index`` (Q × (Np−1)/Np, R × Np/(Np−1))."""
+        self._check_block(index)
+        np_ = self.spec.parallel
+        if np_ < 2:
+            raise ValueError("a 1P pack has no parallel cell to remove")
+        keep = (np_ - 1) / np_
+        self._q_ah[index] *= keep
+        self._r0[index] /= keep
+        self._r1[index] /= keep
+        self._r2[index] /= keep
+
+    def loose_busbar(self, index: int, added_ohm: float) -> None:
+        """Add ``added_ohm`` (1–10 mΩ typical) to busbar ``index`` (between blocks i and i+1)."""
+        if not 0 <= index < len(self._busbar_ohm):
+            raise IndexError(f"busbar index {index} outside 0..{len(self._busbar_ohm) - 1}")
+        self._busbar_ohm[index] += added_ohm
+
+    def sense_wire_open(self, index: int) -> None:
+        """Open the sense wire of AFE channel ``index`` (see :class:`PackFaults`)."""
+        self._check_block(index)
+        self.faults.sense_wire_open.add(index)
+
+    def ntc_open(self, index: int) -> None:
+        """Open the NTC of block ``index``: it reads −40 °C."""
+        self._check_block(index)
+        self.faults.ntc_open.add(index)
+
+    def ntc_short(self, index: int) -> None:
+        """Short the NTC of block ``index``: it reads the 150 °C rail."""
+        self._check_block(index)
+        self.faults.ntc_short.add(index)
+
+    # --- time -----------------------------------------------------------------------------
+
+    def advance(self, dt_s: float, current_a: float) -> None:
+        """Advance time by ``dt_s`` with constant ``current_a`` (A, > 0 = discharge)."""
+        if not (math.isfinite(dt_s) and dt_s >= 0.0):
+            raise ValueError(f"dt_s must be finite and ≥ 0, got {dt_s}")
+        if not math.isfinite(current_a):
+            raise ValueError(f"current_a must be finite, got {current_a}")
+        self._current_a = current_a
+        if dt_s == 0.0:
+            return
+        steps = math.ceil(dt_s / MAX_SUBSTEP_S)
+        h = dt_s / steps
+        for _ in range(steps):
+            self._substep(h, current_a)
+        charge_ah = current_a * dt_s / 3600.0
+        if current_a >= 0.0:
+            self.ah_discharged += charge_ah
+        else:
+            self.ah_charged -= charge_ah
+        self.time_s += dt_s
+
+    def _substep(self, h: float, i: float) -> None:
+        spec = self.spec
+        v_start = self.terminal_voltage(i)
+        d1 = math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0
+        d2 = math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0
+        d_th = math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k))
+        hyst = self._curve.hysteresis_v > 0.0
+        for k in range(spec.series):
+            r0 = self._r0_at(k)
+            u1, u2, r1, r2 = self._u1[k], self._u2[k], self._r1[k], self._r2[k]
+            heat_w = i * i * r0
+            if r1 > 0.0:
+                heat_w += u1 * u1 / r1
+            if r2 > 0.0:
+                heat_w += u2 * u2 / r2
+            t_final = spec.ambient_c + heat_w / spec.block_ha_w_per_k
+            self._temp_c[k] = t_final + (self._temp_c[k] - t_final) * d_th
+            self._u1[k] = d1 * u1 + r1 * (1.0 - d1) * i
+            self._u2[k] = d2 * u2 + r2 * (1.0 - d2) * i
+            d_soc = -i * h / (3600.0 * self._q_ah[k])
+            self._soc[k] += d_soc
+            if hyst:
+                self._hyst[k] = hysteresis_step(self._hyst[k], d_soc)
+        self._advance_bus(h)
+        # Trapezoid over the sub-step; every state moves smoothly within ≤ 1 s.
+        energy_wh = 0.5 * (v_start + self.terminal_voltage(i)) * i * h / 3600.0
+        if i >= 0.0:
+            self.wh_discharged += energy_wh
+        else:
+            self.wh_charged -= energy_wh
+
+    def _advance_bus(self, h: float) -> None:
+        spec, state = self.spec, self._contactor
+        if state == "closed":
+            self._bus_v = self.terminal_voltage()
+            return
+        if state == "precharge":
+            self.precharge_elapsed_s += h
+            if self.faults.precharge_timeout:
+                r_path, target = spec.bus_bleed_ohm, 0.0  # precharge resistor open
+            else:
+                # Thevenin of the pack through R_pre with the bleeder across the bus.
+                divider = spec.bus_bleed_ohm / (spec.precharge_ohm + spec.bus_bleed_ohm)
+                r_path = spec.precharge_ohm * divider
+                target = self.terminal_voltage() * divider
+        else:
+            r_path, target = spec.bus_bleed_ohm, 0.0
+        decay = math.exp(-h / (r_path * spec.bus_capacitance_f))
+        self._bus_v = target + (self._bus_v - target) * decay
+        if (
+            state == "precharge"
+            and self._bus_v >= PRECHARGE_DONE_FRACTION * self.terminal_voltage()
+        ):
+            self._contactor = "closed"
+            self._bus_v = self.terminal_voltage()
+
+    # --- contactors and HVIL --------------------------------------------------------------
+
+    def close_contactors(self) -> None:
+        """Command the contactors closed: start precharge (unless the contactor won't close)."""
+        if self._contactor != "open" or self.faults.contactor_wont_close:
+            return
+        self._contactor = "precharge"
+        self.precharge_elapsed_s = 0.0
+
+    def open_contactors(self) -> None:
+        """Command the contactors open (a welded contactor stays closed)."""
+        if self._contactor == "closed" and self.faults.contactor_welded:
+            return
+        self._contactor = "open"
+
+    @property
+    def contactor_state(self) -> ContactorState:
+        """Get the contactor state: ``"open"``, ``"precharge"`` or ``"closed"``."""
+        return self._contactor
+
+    @property
+    def conducting(self) -> bool:
+        """Get whether load current can flow (main contactor closed)."""
+        return self._contactor == "closed"
+
+    @property
+    def bus_voltage(self) -> float:
+        """Measure the bus-side (fixture) voltage in V behind the contactors."""
+        return self._bus_v
+
+    @property
+    def hvil_closed(self) -> bool:
+        """Get whether the HV interlock loop is closed."""
+        return not self.faults.hvil_open
+
+    # --- truth ----------------------------------------------------------------------------
+
+    def _r0_at(self, k: int) -> float:
+        t_k = self._temp_c[k] + _KELVIN
+        return self._r0[k] * math.exp(ARRHENIUS_EA_OVER_R_K * (1.0 / t_k - 1.0 / _T_REF_K))
+
+    def _block_ocv(self, k: int) -> float:
+        return self._curve.voltage(self._soc[k], self._hyst[k])
+
+    @property
+    def current_a(self) -> float:
+        """Get the last applied current in A (> 0 = discharge)."""
+        return self._current_a
+
+    @property
+    def open_circuit_voltage(self) -> float:
+        """Get the sum of block OCVs in V (including LFP hysteresis)."""
+        return sum(self._block_ocv(k) for k in range(self.spec.series))
+
+    @property
+    def interconnect_ohm(self) -> float:
+        """Get the total busbar resistance in Ω."""
+        return sum(self._busbar_ohm)
+
+    @property
+    def internal_resistance_ohm(self) -> float:
+        """Get the instantaneous (R0) pack resistance in Ω: ΣR0(T) + busbars."""
+        return sum(self._r0_at(k) for k in range(self.spec.series)) + self.interconnect_ohm
+
+    def terminal_voltage(self, current_a: float | None = None) -> float:
+        """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
+        i = self._current_a if current_a is None else current_a
+        total = -i * self.interconnect_ohm
+        for k in range(self.spec.series):
+            total += self._block_ocv(k) - i * self._r0_at(k) - self._u1[k] - self._u2[k]
+        return total
+
+    def cell_voltages(self) -> list[float]:
+        """Get each series block's true voltage in V at the present current."""
+        i = self._current_a
+        return [
+            self._block_ocv(k) - i * self._r0_at(k) - self._u1[k] - self._u2[k]
+            for k in range(self.spec.series)
+        ]
+
+    def afe_cell_voltages(self) -> list[float]:
+        """Get the cell voltages in V as the AFE reads them, with open sense wires applied."""
+        volts = self.cell_voltages()
+        last = self.spec.series - 1
+        for k in sorted(self.faults.sense_wire_open):
+            neighbour = k + 1 if k < last else k - 1
+            if neighbour >= 0:
+                volts[neighbour] += volts[k]
+            volts[k] = 0.0
+        return volts
+
+    def rc_voltages(self) -> list[tuple[float, float]]:
+        """Get each block's polarisation voltages (U1, U2) in V."""
+        return list(zip(self._u1, self._u2, strict=True))
+
+    def cell_temperatures(self) -> list[float]:
+        """Get each series block's true temperature in °C."""
+        return list(self._temp_c)
+
+    def ntc_temperatures(self) -> list[float]:
+        """Get each block's NTC reading in °C: the truth, or −40 / 150 for open / short."""
+        temps = self.cell_temperatures()
+        for k in self.faults.ntc_open:
+            temps[k] = NTC_OPEN_C
+        for k in self.faults.ntc_short:
+            temps[k] = NTC_SHORT_C
+        return temps
+
+    @property
+    def soc(self) -> float:
+        """Get the mean block SOC (fraction)."""
+        return sum(self._soc) / len(self._soc)
+
+    def block_socs(self) -> list[float]:
+        """Get each series block's SOC (fraction; may leave 0–1 when over-driven)."""
+        return list(self._soc)
+
+    def block_capacities_ah(self) -> list[float]:
+        """Get each series block's capacity in Ah."""
+        return list(self._q_ah)
+
+    @property
+    def capacity_ah(self) -> float:
+        """Get the pack capacity in Ah: the smallest block limits the series string."""
+        return min(self._q_ah)

@@ -1,0 +1,444 @@
+"""Pack model: conservation, determinism, electrical and thermal dynamics, faults, contactors."""
+
+import dataclasses
+import math
+import statistics
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drivers.sim.ocv import HYSTERESIS_SOC_WIDTH, LFP_OCV, NMC_OCV, hysteresis_step
+from drivers.sim.pack import (
+    ARRHENIUS_EA_OVER_R_K,
+    NTC_OPEN_C,
+    NTC_SHORT_C,
+    Pack,
+    PackSpec,
+)
+from drivers.sim.packs import PACK_NAMES, get_pack_spec
+
+
+def mini_spec(**changes: object) -> PackSpec:
+    """A 4S2P cut of the NMC example pack: same cells, fast to simulate."""
+    base = dataclasses.replace(get_pack_spec("nmc96s"), name="mini", series=4)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+ISOTHERMAL_HA = 1e9  # W/K: heat leaves at once, so R0 stays at its 25 °C value
+
+# --- conservation ---------------------------------------------------------------------------
+
+profiles = st.lists(
+    st.tuples(
+        st.floats(min_value=0.0, max_value=150.0, allow_nan=False),
+        st.floats(min_value=-150.0, max_value=150.0, allow_nan=False),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(profile=profiles)
+def test_charge_is_conserved_per_block_for_any_current_profile(
+    profile: list[tuple[float, float]],
+) -> None:
+    pack = Pack(mini_spec())
+    soc0 = pack.block_socs()
+    for dt_s, current_a in profile:
+        pack.advance(dt_s, current_a)
+    throughput_ah = sum(abs(i) * dt for dt, i in profile) / 3600.0
+    net_in_ah = pack.ah_charged - pack.ah_discharged
+    for soc_start, soc_end, q_ah in zip(
+        soc0, pack.block_socs(), pack.block_capacities_ah(), strict=True
+    ):
+        assert math.isclose(
+            net_in_ah,
+            (soc_end - soc_start) * q_ah,
+            rel_tol=1e-9,
+            # SOC is stored near 0.5, so a tiny ΔSOC carries its float resolution (~1e-16).
+            abs_tol=1e-9 * throughput_ah + 1e-12 * q_ah,
+        )
+    assert pack.ah_charged >= 0.0 and pack.ah_discharged >= 0.0
+    assert pack.ah_charged + pack.ah_discharged == pytest.approx(
+        throughput_ah, rel=1e-12, abs=1e-15
+    )
+
+
+def ocv_integral_wh(pack: Pack, soc_from: list[float], soc_to: list[float]) -> float:
+    """Return Σ_k Q_k·∫OCV dSOC from soc_from to soc_to (midpoint rule, fine grid)."""
+    total, n = 0.0, 20_000
+    for s0, s1, q_ah in zip(soc_from, soc_to, pack.block_capacities_ah(), strict=True):
+        ds = (s1 - s0) / n
+        total += q_ah * sum(NMC_OCV.voltage(s0 + (j + 0.5) * ds) for j in range(n)) * ds
+    return total
+
+
+def test_round_trip_energy_loss_equals_joule_heat() -> None:
+    # No RC, no hysteresis (NMC), isothermal: everything lost is I²·R·t.
+    pack = Pack(mini_spec(r1_ohm=0.0, r2_ohm=0.0, block_ha_w_per_k=ISOTHERMAL_HA))
+    r_ohm = pack.internal_resistance_ohm
+    current_a, dt_s = 60.0, 1200.0
+    soc_start = pack.block_socs()
+    pack.advance(dt_s, -current_a)
+    soc_top = pack.block_socs()
+    pack.advance(dt_s, current_a)
+    joule_wh = current_a**2 * r_ohm * dt_s / 3600.0
+    assert pack.wh_charged - pack.wh_discharged == pytest.approx(2 * joule_wh, rel=1e-6)
+    stored_wh = ocv_integral_wh(pack, soc_start, soc_top)
+    assert pack.wh_charged == pytest.approx(stored_wh + joule_wh, rel=1e-6)
+    assert pack.wh_discharged == pytest.approx(stored_wh - joule_wh, rel=1e-6)
+
+
+def test_lfp_hysteresis_adds_to_the_round_trip_loss_and_shifts_ocv() -> None:
+    spec = dataclasses.replace(
+        get_pack_spec("lfp16s"), r1_ohm=0.0, r2_ohm=0.0, block_ha_w_per_k=ISOTHERMAL_HA
+    )
+    down_up, up_down = Pack(spec), Pack(spec)
+    for pack, sign in ((down_up, 1.0), (up_down, -1.0)):
+        pack.advance(300.0, sign * 60.0)
+        pack.advance(300.0, -sign * 60.0)
+    assert down_up.soc == pytest.approx(up_down.soc, abs=1e-12)
+    # Block ΔSOC ≈ 5 Ah / 100 Ah; the capacity spread moves it by < 1 %.
+    s_du = hysteresis_step(hysteresis_step(0.0, -0.05), 0.05)
+    s_ud = hysteresis_step(hysteresis_step(0.0, 0.05), -0.05)
+    shift_v = 16 * LFP_OCV.hysteresis_v * (s_du - s_ud)
+    assert down_up.open_circuit_voltage - up_down.open_circuit_voltage == pytest.approx(
+        shift_v, rel=0.01
+    )
+    # Loss = Joule + h·∫s dQ around the loop, s(x) the closed-form hysteresis state.
+    joule_wh = 60.0**2 * down_up.internal_resistance_ohm * 600.0 / 3600.0
+    w, d = HYSTERESIS_SOC_WIDTH, 0.05
+    decay = math.exp(-d / w)
+    s_dis = -d + w * (1 - decay)  # ∫ s dSOC while discharging from s = 0
+    s_chg = d + (decay - 2) * w * (1 - decay)  # … then charging from s = −1 + decay
+    hysteresis_wh = 16 * LFP_OCV.hysteresis_v * 100.0 * (s_chg - s_dis)
+    loss_wh = down_up.wh_charged - down_up.wh_discharged
+    assert loss_wh == pytest.approx(joule_wh + hysteresis_wh, rel=0.002)
+
+
+# --- determinism and spread -----------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_numbers() -> None:
+    spec = get_pack_spec("nmc96s")
+    a, b, c = Pack(spec), Pack(spec, seed=spec.seed), Pack(spec, seed=spec.seed)
+    for pack in (a, b, c):
+        pack.advance(120.0, 80.0)
+    assert a.block_capacities_ah() == b.block_capacities_ah() == c.block_capacities_ah()
+    assert a.cell_voltages() == b.cell_voltages() == c.cell_voltages()
+    assert a.cell_temperatures() == b.cell_temperatures()
+    assert a.wh_discharged == b.wh_discharged
+
+
+def test_different_seed_gives_a_different_spread_of_the_configured_size() -> None:
+    spec = get_pack_spec("nmc96s")
+    a, b = Pack(spec, seed=1), Pack(spec, seed=2)
+    assert a.block_capacities_ah() != b.block_capacities_ah()
+    assert a.block_socs() != b.block_socs()
+    caps = [q / spec.nominal_capacity_ah for q in a.block_capacities_ah()]
+    assert 0.6 * spec.capacity_sigma < statistics.stdev(caps) < 1.5 * spec.capacity_sigma
+    assert 0.6 * spec.soc_sigma < statistics.stdev(a.block_socs()) < 1.5 * spec.soc_sigma
+    assert abs(statistics.mean(caps) - 1.0) < 3 * spec.capacity_sigma / math.sqrt(96)
+
+
+def test_zero_sigma_gives_identical_blocks() -> None:
+    pack = Pack(mini_spec(capacity_sigma=0.0, r0_sigma=0.0, soc_sigma=0.0))
+    assert len(set(pack.block_capacities_ah())) == 1
+    assert len(set(pack.cell_voltages())) == 1
+
+
+# --- electrical dynamics --------------------------------------------------------------------
+
+
+def test_current_step_drops_terminal_voltage_by_i_times_r0_at_once() -> None:
+    pack = Pack(mini_spec())
+    v_rest = pack.terminal_voltage()
+    cells_rest = pack.cell_voltages()
+    pack.advance(0.0, 100.0)
+    assert pack.current_a == 100.0
+    assert v_rest - pack.terminal_voltage() == pytest.approx(100.0 * pack.internal_resistance_ohm)
+    assert pack.terminal_voltage(0.0) == pytest.approx(v_rest, abs=1e-12)
+    r_blocks = pack.internal_resistance_ohm - pack.interconnect_ohm
+    drops = [a - b for a, b in zip(cells_rest, pack.cell_voltages(), strict=True)]
+    assert sum(drops) == pytest.approx(100.0 * r_blocks)
+    assert pack.interconnect_ohm == pytest.approx(3 * 0.1e-3)
+
+
+def test_rc_voltage_rises_and_relaxes_with_tau() -> None:
+    spec = mini_spec(r2_ohm=0.0, block_ha_w_per_k=ISOTHERMAL_HA)
+    pack = Pack(spec)
+    i_a, tau = 60.0, spec.tau1_s
+    final_v = i_a * spec.r1_ohm / spec.parallel * spec.series
+
+    def polarisation() -> float:
+        i = pack.current_a
+        return (
+            pack.open_circuit_voltage - pack.terminal_voltage() - i * pack.internal_resistance_ohm
+        )
+
+    pack.advance(tau, i_a)
+    assert polarisation() == pytest.approx((1 - math.exp(-1)) * final_v, rel=1e-9)
+    u_at_tau = polarisation()
+    pack.advance(tau, 0.0)
+    assert polarisation() == pytest.approx(math.exp(-1) * u_at_tau, rel=1e-9)
+
+
+def test_long_steps_equal_many_short_steps() -> None:
+    one, many = Pack(mini_spec()), Pack(mini_spec())
+    one.advance(777.7, 90.0)
+    for _ in range(7777):
+        many.advance(0.1, 90.0)
+    assert one.block_socs() == pytest.approx(many.block_socs(), rel=1e-12)
+    assert one.rc_voltages()[0][0] == pytest.approx(many.rc_voltages()[0][0], rel=1e-9)
+    assert one.rc_voltages()[0][1] == pytest.approx(many.rc_voltages()[0][1], rel=1e-9)
+    assert one.cell_temperatures() == pytest.approx(many.cell_temperatures(), abs=0.01)
+
+
+def test_two_rc_polarisation_settles_to_i_times_r1_plus_r2() -> None:
+    spec = mini_spec(block_ha_w_per_k=ISOTHERMAL_HA)
+    pack = Pack(spec)
+    pack.advance(20 * spec.tau2_s, 1.0)
+    u1, u2 = pack.rc_voltages()[0]
+    assert u1 == pytest.approx(spec.r1_ohm / spec.parallel, rel=1e-6)
+    assert u2 == pytest.approx(spec.r2_ohm / spec.parallel, rel=1e-6)
+
+
+# --- thermal --------------------------------------------------------------------------------
+
+
+def test_temperature_rises_under_load_and_relaxes_to_ambient() -> None:
+    spec = mini_spec(block_mass_kg=0.1, r1_ohm=0.0, r2_ohm=0.0)  # τ_th = 100/0.6 ≈ 167 s
+    tau_th = spec.block_mass_kg * spec.cp_j_per_kg_k / spec.block_ha_w_per_k
+    pack = Pack(spec)
+    pack.advance(3 * tau_th, 120.0)
+    rise = [t - spec.ambient_c for t in pack.cell_temperatures()]
+    assert all(r > 5.0 for r in rise)
+    pack.advance(tau_th, 0.0)
+    after = [t - spec.ambient_c for t in pack.cell_temperatures()]
+    for r0, r1 in zip(rise, after, strict=True):
+        assert r1 == pytest.approx(r0 * math.exp(-1), rel=1e-9)
+    pack.advance(20 * tau_th, 0.0)
+    assert pack.cell_temperatures() == pytest.approx([spec.ambient_c] * 4, abs=1e-6)
+
+
+def test_steady_temperature_rise_is_joule_heat_over_h_a() -> None:
+    spec = mini_spec(block_mass_kg=0.1, r1_ohm=0.0, r2_ohm=0.0)
+    tau_th = spec.block_mass_kg * spec.cp_j_per_kg_k / spec.block_ha_w_per_k
+    pack, current_a = Pack(spec), 120.0
+
+    def block_r0() -> list[float]:
+        # dt = 0 changes only the current: the cell-voltage difference is I·R0(T) per block.
+        loaded = pack.cell_voltages()
+        pack.advance(0.0, 0.0)
+        rest = pack.cell_voltages()
+        pack.advance(0.0, current_a)
+        return [(a - b) / current_a for a, b in zip(rest, loaded, strict=True)]
+
+    pack.advance(0.0, current_a)
+    r0_cold = block_r0()
+    pack.advance(40 * tau_th, current_a)
+    r0_hot = block_r0()
+    for t_c, hot, cold in zip(pack.cell_temperatures(), r0_hot, r0_cold, strict=True):
+        rise = current_a**2 * hot / spec.block_ha_w_per_k
+        assert t_c - spec.ambient_c == pytest.approx(rise, rel=1e-6)
+        assert hot < 0.95 * cold  # warmer → lower R0 (Arrhenius)
+
+
+def test_r0_follows_arrhenius() -> None:
+    cold, warm = Pack(mini_spec(ambient_c=5.0)), Pack(mini_spec(ambient_c=25.0))
+    ratio = math.exp(ARRHENIUS_EA_OVER_R_K * (1 / 278.15 - 1 / 298.15))
+    r_cold = cold.internal_resistance_ohm - cold.interconnect_ohm
+    r_warm = warm.internal_resistance_ohm - warm.interconnect_ohm
+    assert r_cold / r_warm == pytest.approx(ratio, rel=1e-12)
+    assert 1.5 < ratio < 2.0
+
+
+# --- physical faults ------------------------------------------------------------------------
+
+
+def test_weak_cell_reaches_low_soc_first_and_limits_capacity() -> None:
+    pack = Pack(mini_spec())
+    pack.weak_cell(2, 0.8)
+    assert pack.capacity_ah == pack.block_capacities_ah()[2]
+    while min(pack.block_socs()) > 0.05:
+        pack.advance(60.0, 60.0)
+    socs, volts = pack.block_socs(), pack.cell_voltages()
+    assert socs.index(min(socs)) == 2
+    assert volts.index(min(volts)) == 2
+    assert sorted(socs)[1] > 0.1  # the healthy blocks still hold ~14 %
+
+
+def test_high_resistance_cell_has_larger_drop() -> None:
+    pack = Pack(mini_spec())
+    rest = pack.cell_voltages()
+    pack.high_resistance_cell(1, 3.0)
+    pack.advance(0.0, 100.0)
+    drops = [a - b for a, b in zip(rest, pack.cell_voltages(), strict=True)]
+    others = [d for k, d in enumerate(drops) if k != 1]
+    assert drops[1] > 2.5 * max(others)
+
+
+def test_missing_parallel_cell_and_loose_busbar() -> None:
+    pack = Pack(mini_spec(capacity_sigma=0.0, r0_sigma=0.0))
+    r_before = pack.internal_resistance_ohm
+    pack.missing_parallel_cell(3)
+    assert pack.block_capacities_ah()[3] == pytest.approx(30.0)
+    assert pack.capacity_ah == pytest.approx(30.0)
+    r_block = 1.8e-3 / 2
+    assert pack.internal_resistance_ohm - r_before == pytest.approx(r_block, rel=1e-9)
+    pack.loose_busbar(0, 5e-3)
+    assert pack.interconnect_ohm == pytest.approx(3 * 0.1e-3 + 5e-3)
+    with pytest.raises(ValueError):
+        Pack(get_pack_spec("lfp16s")).missing_parallel_cell(0)
+
+
+# --- sensing faults -------------------------------------------------------------------------
+
+
+def test_open_sense_wire_reads_zero_and_neighbour_reads_the_sum() -> None:
+    pack = Pack(mini_spec())
+    truth = pack.cell_voltages()
+    pack.sense_wire_open(1)
+    afe = pack.afe_cell_voltages()
+    assert afe[1] == 0.0
+    assert afe[2] == pytest.approx(truth[1] + truth[2])
+    assert afe[0] == truth[0] and afe[3] == truth[3]
+    assert pack.cell_voltages() == truth
+    pack.sense_wire_open(3)  # top channel: its lower neighbour takes the sum
+    afe = pack.afe_cell_voltages()
+    assert afe[3] == 0.0
+    assert afe[2] == pytest.approx(truth[1] + truth[2] + truth[3])
+    assert sum(afe) == pytest.approx(sum(truth))
+
+
+def test_ntc_faults_read_rails_and_leave_the_truth() -> None:
+    pack = Pack(mini_spec())
+    pack.ntc_open(0)
+    pack.ntc_short(3)
+    ntc = pack.ntc_temperatures()
+    assert ntc[0] == NTC_OPEN_C == -40.0
+    assert ntc[3] == NTC_SHORT_C == 150.0
+    assert ntc[1:3] == pack.cell_temperatures()[1:3]
+    assert pack.cell_temperatures() == [25.0] * 4
+    with pytest.raises(IndexError):
+        pack.ntc_open(4)
+
+
+# --- contactors, precharge, HVIL ------------------------------------------------------------
+
+
+def state(pack: Pack) -> str:
+    """Read the contactor state (a call, so type checkers do not narrow it across steps)."""
+    return pack.contactor_state
+
+
+def close_and_wait(pack: Pack, step_s: float, limit_s: float) -> float:
+    """Close the contactors and advance until closed; return the time it took."""
+    pack.close_contactors()
+    elapsed = 0.0
+    while pack.contactor_state != "closed" and elapsed < limit_s:
+        pack.advance(step_s, 0.0)
+        elapsed += step_s
+    return elapsed
+
+
+def test_precharge_reaches_95_percent_at_three_tau_then_closes() -> None:
+    spec = get_pack_spec("nmc96s")
+    pack = Pack(spec)
+    tau = spec.precharge_ohm * spec.bus_capacitance_f
+    assert state(pack) == "open" and pack.bus_voltage == 0.0
+    pack.close_contactors()
+    assert state(pack) == "precharge"
+    pack.advance(2.5 * tau, 0.0)
+    assert state(pack) == "precharge"
+    assert 0.85 * pack.terminal_voltage() < pack.bus_voltage < 0.95 * pack.terminal_voltage()
+    elapsed = 2.5 * tau + close_and_wait(pack, tau / 1000, 10 * tau)
+    # ≈ 3τ (ln 20 = 3.0); the 10 kΩ bleeder in parallel makes it exactly:
+    divider = spec.bus_bleed_ohm / (spec.bus_bleed_ohm + spec.precharge_ohm)
+    exact = tau * divider * math.log(1 / (1 - 0.95 / divider))
+    assert elapsed == pytest.approx(exact, abs=tau / 1000)
+    assert elapsed == pytest.approx(3 * tau, rel=0.05)
+    assert pack.bus_voltage == pytest.approx(pack.terminal_voltage())
+    assert pack.conducting
+
+
+def test_opened_contactor_lets_the_bus_bleed_down() -> None:
+    spec = get_pack_spec("lfp16s")
+    pack = Pack(spec)
+    close_and_wait(pack, 0.01, 1.0)
+    pack.open_contactors()
+    assert state(pack) == "open" and not pack.conducting
+    pack.advance(5 * spec.bus_bleed_ohm * spec.bus_capacitance_f, 0.0)
+    assert pack.bus_voltage < 0.01 * pack.terminal_voltage()
+
+
+def test_welded_contactor_stays_closed() -> None:
+    pack = Pack(get_pack_spec("lfp16s"))
+    close_and_wait(pack, 0.01, 1.0)
+    pack.faults.contactor_welded = True
+    pack.open_contactors()
+    pack.advance(60.0, 0.0)
+    assert state(pack) == "closed"
+    assert pack.bus_voltage == pytest.approx(pack.terminal_voltage())
+
+
+def test_precharge_timeout_keeps_the_bus_low() -> None:
+    spec = get_pack_spec("nmc96s")
+    pack = Pack(spec)
+    pack.faults.precharge_timeout = True
+    waited_s = close_and_wait(pack, 0.05, 5.0)
+    assert state(pack) == "precharge"
+    assert pack.bus_voltage < 1.0
+    assert pack.precharge_elapsed_s == pytest.approx(waited_s) and waited_s >= 5.0
+    pack.open_contactors()
+    assert state(pack) == "open"
+
+
+def test_contactor_that_wont_close_stays_open() -> None:
+    pack = Pack(get_pack_spec("lfp16s"))
+    pack.faults.contactor_wont_close = True
+    pack.close_contactors()
+    pack.advance(1.0, 0.0)
+    assert state(pack) == "open" and pack.bus_voltage == 0.0
+
+
+def test_hvil_default_from_spec_and_fault() -> None:
+    pack = Pack(get_pack_spec("lfp16s"))
+    assert pack.hvil_closed
+    pack.faults.hvil_open = True
+    assert not pack.hvil_closed
+    assert not Pack(dataclasses.replace(get_pack_spec("lfp16s"), hvil_closed=False)).hvil_closed
+
+
+# --- named packs and validation -------------------------------------------------------------
+
+
+def test_named_example_packs() -> None:
+    assert PACK_NAMES == ("nmc96s", "lfp16s")
+    nmc, lfp = Pack(get_pack_spec("nmc96s")), Pack(get_pack_spec("lfp16s"))
+    assert nmc.spec.nominal_capacity_ah == 60.0 and len(nmc.cell_voltages()) == 96
+    assert 340.0 < nmc.open_circuit_voltage < 360.0
+    assert lfp.spec.nominal_capacity_ah == 100.0 and len(lfp.cell_voltages()) == 16
+    assert 51.0 < lfp.open_circuit_voltage < 54.0
+    assert nmc.insulation.r_plus == nmc.spec.r_iso_plus_ohm
+    with pytest.raises(ValueError, match="nmc96s, lfp16s"):
+        get_pack_spec("nope")
+
+
+def test_invalid_input_is_refused_not_clipped() -> None:
+    pack = Pack(mini_spec())
+    with pytest.raises(ValueError):
+        pack.advance(-1.0, 10.0)
+    with pytest.raises(ValueError):
+        pack.advance(1.0, math.nan)
+    with pytest.raises(ValueError):
+        pack.weak_cell(0, 1.5)
+    with pytest.raises(ValueError):
+        pack.high_resistance_cell(0, 0.5)
+    with pytest.raises(IndexError):
+        pack.sense_wire_open(-1)
+    with pytest.raises(ValueError, match="chemistry"):
+        mini_spec(chemistry="LTO")
+    with pytest.raises(ValueError, match="series"):
+        mini_spec(series=0)
