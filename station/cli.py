@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import signal
 import sys
 import threading
@@ -35,6 +36,9 @@ def main(argv: Seq[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_ABORTED
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter quiet at exit
+        return EXIT_ERROR
     except StationError as err:
         if args.debug:
             raise
@@ -186,32 +190,54 @@ class ProgressView:
         self.total = len(sequence.all_steps())
         self.done = 0
         self._bar_shown = False
+        self._tty = sys.stdout.isatty()
+        self._next_progress = 0.0
 
     def __call__(self, event: Any) -> None:
         from station.events import Log, Progress, StepFinished, StepStarted
 
         if isinstance(event, StepStarted):
-            print(f"[{self.done + 1:>2}/{self.total}] {event.group:<7} {event.name} …", flush=True)
+            self._next_progress = 0.0
+            _say(f"[{self.done + 1:>2}/{self.total}] {event.group:<7} {event.name} …", flush=True)
         elif isinstance(event, Progress):
+            # On a terminal the bar redraws in place every whole percent; in a log file a
+            # line every 10 % is enough.
+            step = 0.01 if self._tty else 0.1
+            if event.fraction < self._next_progress and event.fraction < 1.0:
+                return
+            self._next_progress = (int(event.fraction / step) + 1) * step
             width = 30
             filled = int(event.fraction * width)
             eta = f" ETA {_duration(event.eta_s)}" if event.eta_s is not None else ""
             bar = "#" * filled + "-" * (width - filled)
-            print(f"\r        [{bar}] {event.fraction:5.1%}{eta}   ", end="", flush=True)
-            self._bar_shown = True
+            line = f"        [{bar}] {event.fraction:5.1%}{eta}"
+            if self._tty:
+                _say(f"\r{line}   ", end="", flush=True)
+                self._bar_shown = True
+            else:
+                _say(line, flush=True)
         elif isinstance(event, StepFinished):
             if self._bar_shown:
-                print()
+                _say()
                 self._bar_shown = False
             self.done += 1
             note = f" — {event.error}" if event.error else ""
-            print(f"        {event.outcome:<10} {event.duration_s:8.1f} s{note}", flush=True)
+            _say(f"        {event.outcome:<10} {event.duration_s:8.1f} s{note}", flush=True)
         elif (
             isinstance(event, Log)
             and event.level in ("WARNING", "ERROR")
             and "\n" not in (event.message)
         ):
-            print(f"        {event.level}: {event.message}", flush=True)
+            _say(f"        {event.level}: {event.message}", flush=True)
+
+
+def _say(*args: Any, **kwargs: Any) -> None:
+    """Print progress; if the reader went away (``| head``), keep testing silently —
+    a closed pipe must never interrupt a run with the pack energised."""
+    try:
+        print(*args, **kwargs)
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
 
 
 def _duration(seconds: float) -> str:

@@ -136,6 +136,7 @@ class Engine:
         self._interlock_lock = threading.Lock()
         self._seq = 0
         self._record_failure: str | None = None
+        self._failed_listeners: set[int] = set()
 
     # -- control from other threads ------------------------------------------------
     def request_abort(self, reason: str = "operator abort") -> None:
@@ -524,7 +525,9 @@ class Engine:
                     if self._record_failure is None:
                         self._record_failure = str(err)
                     self._abort_reason = f"results store failed: {err}"
-                else:  # a display listener failing must not stop the test
+                elif id(listener) not in self._failed_listeners:
+                    # A display listener failing must not stop the test; say so once.
+                    self._failed_listeners.add(id(listener))
                     _log.exception("listener %r failed on %s", listener, type(event).__name__)
 
     def _log(self, run_id: str, step_id: str | None, level: str, message: str) -> None:
