@@ -34,8 +34,12 @@ class Bench:
         instruments: dict[str, Any],
         info: dict[str, InstrumentInfo] | None = None,
         closers: list[Callable[[], None]] | None = None,
+        simulator: Any = None,
     ) -> None:
         self.instruments = dict(instruments)
+        # The virtual bench behind a --sim run (None on real hardware): tests and the
+        # fault-injection CLI reach the simulated pack through it, steps never do.
+        self.simulator = simulator
         self.info = dict(info or {})
         self._closers = list(closers or [])
 

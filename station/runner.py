@@ -158,7 +158,7 @@ def open_sim_bench(config: StationConfig, options: RunOptions, clock: Clock) -> 
     except BaseException:
         Bench(instruments, closers=[virtual.close]).close()
         raise
-    return Bench(instruments, info, closers=[virtual.close])
+    return Bench(instruments, info, closers=[virtual.close], simulator=virtual)
 
 
 def parse_faults(specs: tuple[str, ...]) -> dict[str, str]:
