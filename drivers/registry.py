@@ -90,6 +90,9 @@ def open_instrument(
     ``stopbits``, ``read_termination`` and ``write_termination``, which are split off and
     given to the transport. If the driver refuses its options, the transport is closed
     again before the error propagates.
+
+    Nothing is sent to the instrument: ``connect()`` is not called here. The caller (the
+    station runner) calls it once, before ``identity()`` and any other command.
     """
     cls = driver_class(model)
     opts = dict(options or {})

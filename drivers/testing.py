@@ -40,9 +40,7 @@ class ProtocolTransport:
             raise ProtocolMismatch(f"unexpected message {message!r}: script exhausted")
         expected, reply = self._pairs[self._index]
         if expected != message:
-            raise ProtocolMismatch(
-                f"message {self._index}: expected {expected!r}, got {message!r}"
-            )
+            raise ProtocolMismatch(f"message {self._index}: expected {expected!r}, got {message!r}")
         self._index += 1
         return reply
 

@@ -121,6 +121,7 @@ def open_bench(config: StationConfig, tracer: Any = None) -> Bench:
                 options=ic.options,
             )
             instruments[role] = inst
+            inst.connect()
             info[role] = _info(role, ic.model, ic.resource, ic.serial, ic.cal_due, inst)
             if ic.serial not in info[role].idn:
                 raise RunRefused(

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import math
 
-from drivers.errors import InstrumentProtocolError
 from drivers.roles import HvTestKind, HvTestResult
+from drivers.scpi.hv import reading_or_overflow
 from drivers.scpi.instrument import (
     ScpiInstrument,
+    check_bool,
     control,
+    format_number,
     in_range,
     measurement,
     one_of,
     parse_float,
     parse_int,
+    positive,
 )
 from drivers.scpi.transport import Transport
-
-OVERFLOW = 9.9e37
-"""Chroma reports an out-of-range meter value as 9.9E+37 (also seen as 9.9000001E+37)."""
 
 PASS_CODE = 116
 
@@ -48,33 +48,6 @@ def _parse_state(reply: str) -> str:
     return text
 
 
-def _num(value: float) -> str:
-    """Format a number for the instrument without losing meaningful digits."""
-    return f"{value:.9G}"
-
-
-def above_zero(value: object) -> None:
-    """Accept a finite number greater than zero (limits are never 0 = "off" here)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{value!r} must be a finite number greater than zero")
-
-
-def reading_or_overflow(value: float, verdict: str) -> float:
-    """Map a meter overflow (9.9E+37) to a value that cannot pass a limit by accident.
-
-    After a completed test (PASS, or HIGH = above an upper limit) overflow means "above
-    the meter's range": ``math.inf`` (an IR above range is a very high resistance, a
-    leakage above range fails any upper limit). After an aborted or refused test the
-    meter holds no measurement, so the reading is ``math.nan``, which compares false
-    against every limit.
-    """
-    if abs(value) < OVERFLOW:
-        return value
-    return math.inf if verdict in ("PASS", "HIGH") else math.nan
-
-
 class Chroma1905x(ScpiInstrument):
     """Chroma 1905x hipot / insulation tester (role: InsulationTester).
 
@@ -83,7 +56,7 @@ class Chroma1905x(ScpiInstrument):
     to the 19055 (5 kV AC, 6 kV DC, IR up to 1 kV) as given in the project brief; they
     could not be confirmed from a public datasheet, so set them for your model. ``fall_s``
     is the fall (ramp-down) time programmed into every test, 0 = off. The constructor
-    sends ``SYST:REM`` (remote mode), so it talks to the instrument.
+    sends nothing; call :meth:`connect` once after construction (``SYST:REM``, remote mode).
 
     Command source: the SAFEty subsystem as documented in the Chroma 19056/19057
     programming manual (public reference header, id 11426337859) and a public battery EOL
@@ -130,7 +103,6 @@ class Chroma1905x(ScpiInstrument):
         self.max_ir_v = max_ir_v
         self.min_test_v = min_test_v
         self.fall_s = fall_s
-        self.send("SYST:REM")
 
     state = measurement("SAFE:STAT?", _parse_state, doc="Get the test state: RUNNING or STOPPED.")
     step_count = measurement(
@@ -143,6 +115,10 @@ class Chroma1905x(ScpiInstrument):
         check=one_of(50, 60),
         doc="Control the AC withstand output frequency in Hz (50 or 60), for all steps.",
     )
+
+    def connect(self) -> None:
+        """Put the tester in remote mode (``SYST:REM``)."""
+        self.send("SYST:REM")
 
     def start_insulation(
         self,
@@ -160,7 +136,7 @@ class Chroma1905x(ScpiInstrument):
         """
         in_range(self.min_test_v, self.max_ir_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
-        above_zero(low_limit_ohm)
+        positive(low_limit_ohm)
         in_range(-math.inf, math.inf)(judge_delay_s)
         if judge_delay_s != 0:
             raise ValueError(
@@ -168,12 +144,12 @@ class Chroma1905x(ScpiInstrument):
                 "command; use 0 and make dwell_s long enough instead"
             )
         self._single_step()
-        self.send(f"SAFE:STEP1:IR:LEV {_num(voltage_v)}")
-        self.send(f"SAFE:STEP1:IR:LIM:LOW {_num(low_limit_ohm)}")
+        self.send(f"SAFE:STEP1:IR:LEV {format_number(voltage_v)}")
+        self.send(f"SAFE:STEP1:IR:LIM:LOW {format_number(low_limit_ohm)}")
         self.send("SAFE:STEP1:IR:LIM:HIGH 0")
-        self.send(f"SAFE:STEP1:IR:TIME:RAMP {_num(ramp_s)}")
-        self.send(f"SAFE:STEP1:IR:TIME {_num(dwell_s)}")
-        self.send(f"SAFE:STEP1:IR:TIME:FALL {_num(self.fall_s)}")
+        self.send(f"SAFE:STEP1:IR:TIME:RAMP {format_number(ramp_s)}")
+        self.send(f"SAFE:STEP1:IR:TIME {format_number(dwell_s)}")
+        self.send(f"SAFE:STEP1:IR:TIME:FALL {format_number(self.fall_s)}")
         self.send("SAFE:STEP1:IR:RANG:AUTO ON")
         self.send("SAFE:STAR")
 
@@ -192,23 +168,22 @@ class Chroma1905x(ScpiInstrument):
         The leakage low limit is switched off (``LIM:LOW 0``); the ARC setting is left as
         configured on the instrument. For AC the preset frequency is set first.
         """
-        if not isinstance(ac, bool):
-            raise TypeError(f"ac must be a bool, got {ac!r}")
+        check_bool(ac)
         in_range(self.min_test_v, self.max_ac_v if ac else self.max_dc_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
-        above_zero(leakage_limit_a)
+        positive(leakage_limit_a)
         if ac:
             one_of(50, 60)(frequency_hz)
         self._single_step()
         mode = "AC" if ac else "DC"
         if ac:
             self.ac_frequency_hz = frequency_hz
-        self.send(f"SAFE:STEP1:{mode}:LEV {_num(voltage_v)}")
-        self.send(f"SAFE:STEP1:{mode}:LIM {_num(leakage_limit_a)}")
+        self.send(f"SAFE:STEP1:{mode}:LEV {format_number(voltage_v)}")
+        self.send(f"SAFE:STEP1:{mode}:LIM {format_number(leakage_limit_a)}")
         self.send(f"SAFE:STEP1:{mode}:LIM:LOW 0")
-        self.send(f"SAFE:STEP1:{mode}:TIME:RAMP {_num(ramp_s)}")
-        self.send(f"SAFE:STEP1:{mode}:TIME {_num(dwell_s)}")
-        self.send(f"SAFE:STEP1:{mode}:TIME:FALL {_num(self.fall_s)}")
+        self.send(f"SAFE:STEP1:{mode}:TIME:RAMP {format_number(ramp_s)}")
+        self.send(f"SAFE:STEP1:{mode}:TIME {format_number(dwell_s)}")
+        self.send(f"SAFE:STEP1:{mode}:TIME:FALL {format_number(self.fall_s)}")
         self.send("SAFE:STAR")
 
     def test_running(self) -> bool:
@@ -218,18 +193,18 @@ class Chroma1905x(ScpiInstrument):
     def result(self) -> HvTestResult:
         """Read judgement, mode, output voltage and meter value of step 1.
 
-        ``raw`` is the judgement code (116 = PASS). A meter overflow becomes ``inf`` or
-        ``nan`` (see :func:`reading_or_overflow`).
+        ``raw`` is the judgement code (116 = PASS). A meter overflow (9.9E+37, also seen as
+        9.9000001E+37) becomes ``inf`` or ``nan`` (see :func:`reading_or_overflow`).
         """
         code_text = self._single_field("SAFE:RES:ALL?")
         try:
             code = int(code_text)
         except ValueError:
-            raise self._bad_reply("SAFE:RES:ALL?", code_text, "not a judgement code") from None
+            raise self.bad_reply("SAFE:RES:ALL?", code_text, "not a judgement code") from None
         verdict = VERDICTS.get(code, "OTHER")
         mode = self._single_field("SAFE:RES:ALL:MODE?").upper()
         if mode not in _KINDS:
-            raise self._bad_reply("SAFE:RES:ALL:MODE?", mode, "expected AC, DC or IR")
+            raise self.bad_reply("SAFE:RES:ALL:MODE?", mode, "expected AC, DC or IR")
         voltage = self._single_float("SAFE:RES:ALL:OMET?")
         meter = self._single_float("SAFE:RES:ALL:MMET?")
         return HvTestResult(
@@ -266,7 +241,7 @@ class Chroma1905x(ScpiInstrument):
         reply = self.transport.query(command)
         fields = [f.strip() for f in reply.split(",")]
         if len(fields) != 1 or not fields[0]:
-            raise self._bad_reply(command, reply, "expected one value for one step")
+            raise self.bad_reply(command, reply, "expected one value for one step")
         return fields[0]
 
     def _single_float(self, command: str) -> float:
@@ -274,9 +249,4 @@ class Chroma1905x(ScpiInstrument):
         try:
             return parse_float(text)
         except ValueError as err:
-            raise self._bad_reply(command, text, str(err)) from err
-
-    def _bad_reply(self, command: str, reply: str, why: str) -> InstrumentProtocolError:
-        return InstrumentProtocolError(
-            f"unexpected reply {reply!r} to {command!r} ({why})", resource=self.resource
-        )
+            raise self.bad_reply(command, text, str(err)) from err

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Literal, TypeVar
 
 from drivers.roles import LoadMode
 from drivers.scpi.instrument import (
     ScpiInstrument,
+    check_bool,
     in_range,
     measurement,
     one_of,
     parse_bool,
     parse_float,
+    positive,
+    rating,
 )
 from drivers.scpi.transport import Transport
 
@@ -39,25 +41,6 @@ class ShortModeRefused(ValueError):
     """A message would have touched the load's short mode, which this driver never does."""
 
 
-def _rating(name: str, value: float) -> float:
-    """Check a model rating given as a constructor option: a finite number above zero."""
-    in_range(0, math.inf)(value)
-    if value == 0:
-        raise ValueError(f"{name} must be above zero, got {value!r}")
-    return float(value)
-
-
-def _check_positive(value: Any) -> None:
-    in_range(0, math.inf)(value)
-    if value == 0:
-        raise ValueError(f"{value!r} must be above zero")
-
-
-def _check_bool(value: object) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected True or False, got {value!r}")
-
-
 def parse_mode(reply: str) -> str:
     """Parse ``MODE?`` (``"CCH"``, ``"CRL"``, …) into an upper-case word."""
     mode = reply.strip().upper()
@@ -76,9 +59,10 @@ class Chroma63200a(ScpiInstrument):
     DCIR test.
 
     Never short mode: the driver has no way to send ``LOAD:SHORt`` (short mode on a
-    battery is a dead short across the pack). :meth:`send` and :meth:`ask` refuse any
-    message touching a ``SHOR`` header with :class:`ShortModeRefused` (a ``ValueError``)
-    before anything is written. Only writing to ``transport`` directly bypasses this.
+    battery is a dead short across the pack). :meth:`send`, :meth:`send_batch` and
+    :meth:`ask` refuse any message touching a ``SHOR`` header with
+    :class:`ShortModeRefused` (a ``ValueError``) before anything is written. Only writing
+    to ``transport`` directly bypasses this.
 
     Constructed as ``Chroma63200a(transport, *, check_errors=True, max_voltage_v=150.0,
     max_current_a=600.0, max_power_w=6000.0, range_letter="H")``. The ratings default to
@@ -86,7 +70,8 @@ class Chroma63200a(ScpiInstrument):
     model on the bench. ``range_letter`` is the range used when a call does not name one:
     ``H`` covers the full rating at the coarsest resolution.
 
-    Call :meth:`connect` once after construction (clears the error queue).
+    The constructor sends nothing; call :meth:`connect` once after construction (clears
+    the error queue).
 
     Command sources (see ``battery_eol.md`` §3.3): the PythonEquipmentDrivers
     ``Chroma_63206A`` driver (``MODE CC|CR|CP|CCD`` + ``L|M|H``, ``MODE?``,
@@ -119,9 +104,9 @@ class Chroma63200a(ScpiInstrument):
         max_power_w: float = 6000.0,
         range_letter: RangeLetter = "H",
     ) -> None:
-        self.max_voltage_v = _rating("max_voltage_v", max_voltage_v)
-        self.max_current_a = _rating("max_current_a", max_current_a)
-        self.max_power_w = _rating("max_power_w", max_power_w)
+        self.max_voltage_v = rating("max_voltage_v", max_voltage_v)
+        self.max_current_a = rating("max_current_a", max_current_a)
+        self.max_power_w = rating("max_power_w", max_power_w)
         one_of(*_RANGES)(range_letter)
         self.range_letter: RangeLetter = range_letter
         super().__init__(transport, check_errors=check_errors)
@@ -130,6 +115,13 @@ class Chroma63200a(ScpiInstrument):
         """Write a command (never one touching short mode), then check the error queue."""
         _refuse_short(command)
         super().send(command)
+
+    def send_batch(self, commands: Iterable[str], *, label: str) -> None:
+        """Write commands back to back (none touching short mode), then check errors once."""
+        batch = list(commands)
+        for command in batch:
+            _refuse_short(command)
+        super().send_batch(batch, label=label)
 
     def ask(self, command: str, parse: Callable[[str], T]) -> T:
         """Query and parse (never a query touching short mode)."""
@@ -165,7 +157,7 @@ class Chroma63200a(ScpiInstrument):
         elif mode == "CP":
             in_range(0, self.max_power_w)(level)
         else:
-            _check_positive(level)
+            positive(level)
         self.send(f"MODE {mode}{letter}")
         self.send(f"{_LEVEL_HEADERS[mode]} {level:.4f}")
 
@@ -197,7 +189,7 @@ class Chroma63200a(ScpiInstrument):
         in_range(0, self.max_current_a)(base_a)
         in_range(0, self.max_current_a)(pulse_a)
         for value in (base_s, pulse_s, rise_a_per_us, fall_a_per_us):
-            _check_positive(value)
+            positive(value)
         if isinstance(repeat, bool) or not isinstance(repeat, int):
             raise TypeError(f"repeat must be an int, got {repeat!r}")
         in_range(0, 65535)(repeat)
@@ -215,7 +207,7 @@ class Chroma63200a(ScpiInstrument):
 
     def set_input(self, on: bool) -> None:
         """Switch the load input on or off."""
-        _check_bool(on)
+        check_bool(on)
         self.send("LOAD ON" if on else "LOAD OFF")
 
     def input_enabled(self) -> bool:
@@ -235,21 +227,19 @@ class Chroma63200a(ScpiInstrument):
         return self._measure("POW", latest)
 
     def _measure(self, quantity: str, latest: bool) -> float:
-        _check_bool(latest)
+        check_bool(latest)
         verb = "FETC" if latest else "MEAS"
         return self.ask(f"{verb}:{quantity}?", parse_float)
 
     def safe_state(self) -> None:
         """Switch the input off, then leave the load in CC at 0 A.
 
-        Only current levels are zeroed: a zero CR or CV level would be a short. Commands
-        are written back to back and the error queue is read once at the end, so every
-        command is attempted and a dead link fails on the first write or that query.
+        Only current levels are zeroed: a zero CR or CV level would be a short. Sent as one
+        batch (:meth:`send_batch`): every command is attempted, errors are checked once.
         """
-        for command in ("LOAD OFF", "MODE CCH", "CURR:STAT:L1 0", "CURR:STAT:L2 0"):
-            self.transport.write(command)
-        if self.check_errors:
-            self.raise_on_error("safe_state")
+        self.send_batch(
+            ("LOAD OFF", "MODE CCH", "CURR:STAT:L1 0", "CURR:STAT:L2 0"), label="safe_state"
+        )
 
     def is_safe(self) -> bool:
         """Read back that the load input is off."""

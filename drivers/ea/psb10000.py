@@ -11,11 +11,13 @@ from drivers.errors import InstrumentConnectionError, InstrumentProtocolError
 from drivers.roles import Identity
 from drivers.scpi.instrument import (
     ScpiInstrument,
+    check_bool,
     in_range,
     measurement,
     parse_bool,
     parse_float,
     parse_int,
+    rating,
 )
 from drivers.scpi.transport import Transport
 
@@ -49,19 +51,9 @@ _BATTERY_TEST = re.compile(
 _OWNER = re.compile(r"^[A-Z_]+$")
 
 
-def _rating(name: str, value: float | None) -> float | None:
-    """Check an optional model rating: None, or a finite number above zero."""
-    if value is None:
-        return None
-    in_range(0, math.inf)(value)
-    if value == 0:
-        raise ValueError(f"{name} must be above zero, got {value!r}")
-    return float(value)
-
-
-def _check_bool(value: object) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected True or False, got {value!r}")
+def _optional_rating(name: str, value: float | None) -> float | None:
+    """Check an optional model rating: None (read at connect), or as :func:`rating`."""
+    return None if value is None else rating(name, value)
 
 
 def parse_owner(reply: str) -> str:
@@ -161,9 +153,9 @@ class Psb10000(ScpiInstrument):
         lock_attempts: int = 3,
         lock_retry_s: float = 0.15,
     ) -> None:
-        self.max_voltage_v = _rating("max_voltage_v", max_voltage_v)
-        self.max_current_a = _rating("max_current_a", max_current_a)
-        self.max_power_w = _rating("max_power_w", max_power_w)
+        self.max_voltage_v = _optional_rating("max_voltage_v", max_voltage_v)
+        self.max_current_a = _optional_rating("max_current_a", max_current_a)
+        self.max_power_w = _optional_rating("max_power_w", max_power_w)
         if isinstance(lock_attempts, bool) or not isinstance(lock_attempts, int):
             raise TypeError(f"lock_attempts must be an int, got {lock_attempts!r}")
         if lock_attempts < 1:
@@ -267,13 +259,13 @@ class Psb10000(ScpiInstrument):
         checked before anything is sent.
         """
         commands = []
-        for value, rating, name, header in (
+        for value, rated, name, header in (
             (ovp_v, self.max_voltage_v, "max_voltage_v", "VOLT:PROT"),
             (ocp_a, self.max_current_a, "max_current_a", "CURR:PROT"),
             (opp_w, self.max_power_w, "max_power_w", "POW:PROT"),
         ):
             if value is not None:
-                in_range(0, self._known(rating, name) * PROTECTION_HEADROOM)(value)
+                in_range(0, self._known(rated, name) * PROTECTION_HEADROOM)(value)
                 commands.append(f"{header} {value:.4f}")
         if not commands:
             raise ValueError("give ovp_v, ocp_a and/or opp_w")
@@ -302,7 +294,7 @@ class Psb10000(ScpiInstrument):
 
     def set_output(self, on: bool) -> None:
         """Switch the output on or off."""
-        _check_bool(on)
+        check_bool(on)
         self.send("OUTP ON" if on else "OUTP OFF")
 
     def output_enabled(self) -> bool:
@@ -329,14 +321,10 @@ class Psb10000(ScpiInstrument):
         """Switch the output off, then zero both current limits, then the voltage.
 
         The current limits go to zero before the voltage: should the output have stayed
-        on, a zero CV setpoint with a live sink limit would discharge the pack. Commands
-        are written back to back and the error queue is read once at the end, so every
-        command is attempted and a dead link fails on the first write or that query.
+        on, a zero CV setpoint with a live sink limit would discharge the pack. Sent as one
+        batch (:meth:`send_batch`): every command is attempted, errors are checked once.
         """
-        for command in ("OUTP OFF", "CURR 0", "SINK:CURR 0", "VOLT 0"):
-            self.transport.write(command)
-        if self.check_errors:
-            self.raise_on_error("safe_state")
+        self.send_batch(("OUTP OFF", "CURR 0", "SINK:CURR 0", "VOLT 0"), label="safe_state")
 
     def is_safe(self) -> bool:
         """Read back that the output is off."""

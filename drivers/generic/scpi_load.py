@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from drivers.generic.scpi_supply import rating
+from drivers.generic.scpi_supply import required_rating
 from drivers.roles import LoadMode
-from drivers.scpi.instrument import ScpiInstrument, in_range, measurement, parse_bool, parse_float
+from drivers.scpi.instrument import (
+    ScpiInstrument,
+    check_bool,
+    in_range,
+    measurement,
+    parse_bool,
+    parse_float,
+)
 from drivers.scpi.transport import Transport
 
 _FUNCTION: Final[dict[str, str]] = {"CC": "CURR", "CV": "VOLT", "CR": "RES", "CP": "POW"}
@@ -47,7 +54,8 @@ class GenericScpiLoad(ScpiInstrument):
     A generic load has no known rating, so ``max_current_a``, ``max_voltage_v`` and
     ``max_power_w`` are required; the CR range defaults to 0.01 … 10 000 Ω. Levels out of
     range raise ValueError before any I/O; CV and CR levels must be > 0 because 0 V or
-    0 Ω on a battery is a short circuit.
+    0 Ω on a battery is a short circuit. Neither the constructor nor
+    :meth:`connect` sends anything.
     """
 
     function = measurement("FUNC?", parse_mode, doc="Get the operating mode as CC, CV, CR or CP.")
@@ -68,11 +76,11 @@ class GenericScpiLoad(ScpiInstrument):
         max_resistance_ohm: float = 10_000.0,
     ) -> None:
         super().__init__(transport, check_errors=check_errors)
-        self.max_current_a = rating("max_current_a", max_current_a)
-        self.max_voltage_v = rating("max_voltage_v", max_voltage_v)
-        self.max_power_w = rating("max_power_w", max_power_w)
-        self.min_resistance_ohm = rating("min_resistance_ohm", min_resistance_ohm)
-        self.max_resistance_ohm = rating("max_resistance_ohm", max_resistance_ohm)
+        self.max_current_a = required_rating("max_current_a", max_current_a)
+        self.max_voltage_v = required_rating("max_voltage_v", max_voltage_v)
+        self.max_power_w = required_rating("max_power_w", max_power_w)
+        self.min_resistance_ohm = required_rating("min_resistance_ohm", min_resistance_ohm)
+        self.max_resistance_ohm = required_rating("max_resistance_ohm", max_resistance_ohm)
         if self.min_resistance_ohm >= self.max_resistance_ohm:
             raise ValueError(
                 f"min_resistance_ohm {min_resistance_ohm!r} must be below "
@@ -94,8 +102,7 @@ class GenericScpiLoad(ScpiInstrument):
 
     def set_input(self, on: bool) -> None:
         """Switch the load input on or off."""
-        if not isinstance(on, bool):
-            raise TypeError(f"expected a bool, got {on!r}")
+        check_bool(on)
         self.send("INP ON" if on else "INP OFF")
 
     def input_enabled(self) -> bool:
@@ -118,15 +125,10 @@ class GenericScpiLoad(ScpiInstrument):
         """Switch the input off first, then leave the load in CC at 0 A.
 
         Not "zero every setpoint": 0 V in CV or 0 Ω in CR would be a short on the pack.
-        The writes go out without per-write error checks so that an error already queued
-        cannot stop the sequence; the queue is checked once at the end.
+        Sent as one batch (:meth:`send_batch`) so that an error already queued cannot stop
+        the sequence; the queue is checked once at the end.
         """
-        with self.lock:  # one uninterrupted sequence, even against another thread
-            self.transport.write("INP OFF")
-            self.transport.write("CURR 0")
-            self.transport.write("FUNC CURR")
-            if self.check_errors:
-                self.raise_on_error("safe_state")
+        self.send_batch(("INP OFF", "CURR 0", "FUNC CURR"), label="safe_state")
 
     def is_safe(self) -> bool:
         """Read back that the input is off."""

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drivers.errors import InstrumentError
-from drivers.scpi.instrument import ScpiInstrument, in_range, measurement, parse_bool, parse_float
+from drivers.scpi.instrument import (
+    ScpiInstrument,
+    check_bool,
+    in_range,
+    measurement,
+    parse_bool,
+    parse_float,
+    rating,
+)
 from drivers.scpi.transport import Transport
 
 
-def rating(name: str, value: float) -> float:
-    """Return ``value`` as a float if it is a finite number > 0, else raise ValueError."""
+def required_rating(name: str, value: Any) -> float:
+    """Check a rating as :func:`~drivers.scpi.instrument.rating` does, as ValueError only.
+
+    The generic drivers report every bad rating, a non-number included, as ValueError
+    naming the option.
+    """
     try:
-        in_range(0, float("inf"))(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from err
-    if value == 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
+        return rating(name, value)
+    except TypeError as err:
+        raise ValueError(str(err)) from err
 
 
 class GenericScpiSupply(ScpiInstrument):
@@ -32,7 +43,8 @@ class GenericScpiSupply(ScpiInstrument):
     nothing. Configure a bidirectional model (``itech.it6000c``, ``ea.psb10000``) to sink.
 
     A generic supply has no known rating, so ``max_voltage_v`` and ``max_current_a`` are
-    required: setpoints above them raise ValueError before any I/O.
+    required: setpoints above them raise ValueError before any I/O. Neither the
+    constructor nor :meth:`connect` sends anything.
     """
 
     voltage_setpoint = measurement(
@@ -55,8 +67,8 @@ class GenericScpiSupply(ScpiInstrument):
         max_current_a: float,
     ) -> None:
         super().__init__(transport, check_errors=check_errors)
-        self.max_voltage_v = rating("max_voltage_v", max_voltage_v)
-        self.max_current_a = rating("max_current_a", max_current_a)
+        self.max_voltage_v = required_rating("max_voltage_v", max_voltage_v)
+        self.max_current_a = required_rating("max_current_a", max_current_a)
 
     def set_voltage(self, volts: float) -> None:
         """Set the voltage setpoint in V (0 … max_voltage_v)."""
@@ -79,8 +91,7 @@ class GenericScpiSupply(ScpiInstrument):
 
     def set_output(self, on: bool) -> None:
         """Switch the output on or off."""
-        if not isinstance(on, bool):
-            raise TypeError(f"expected a bool, got {on!r}")
+        check_bool(on)
         self.send("OUTP ON" if on else "OUTP OFF")
 
     def output_enabled(self) -> bool:
@@ -102,15 +113,10 @@ class GenericScpiSupply(ScpiInstrument):
     def safe_state(self) -> None:
         """Switch the output off first, then zero the setpoints; check errors once at the end.
 
-        The three writes go out without per-write error checks so that an error already
-        queued cannot stop the sequence before the setpoints are zeroed.
+        Sent as one batch (:meth:`send_batch`) so that an error already queued cannot stop
+        the sequence before the setpoints are zeroed.
         """
-        with self.lock:  # one uninterrupted sequence, even against another thread
-            self.transport.write("OUTP OFF")
-            self.transport.write("VOLT 0")
-            self.transport.write("CURR 0")
-            if self.check_errors:
-                self.raise_on_error("safe_state")
+        self.send_batch(("OUTP OFF", "VOLT 0", "CURR 0"), label="safe_state")
 
     def is_safe(self) -> bool:
         """Read back that the output is off."""

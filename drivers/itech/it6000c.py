@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 from drivers.scpi.instrument import (
     ScpiInstrument,
+    check_bool,
     in_range,
     measurement,
     parse_bool,
     parse_float,
+    rating,
 )
 from drivers.scpi.transport import Transport
-
-
-def _rating(name: str, value: float) -> float:
-    """Check a model rating given as a constructor option: a finite number above zero."""
-    in_range(0, math.inf)(value)
-    if value == 0:
-        raise ValueError(f"{name} must be above zero, got {value!r}")
-    return float(value)
 
 
 def _parse_sink_limit(reply: str) -> float:
@@ -28,11 +20,6 @@ def _parse_sink_limit(reply: str) -> float:
     if value > 0:
         raise ValueError(f"expected a sink limit ≤ 0, got {reply!r}")
     return 0.0 - value  # 0.0 - x turns -0.0 into 0.0
-
-
-def _check_bool(value: object) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected True or False, got {value!r}")
 
 
 class It6000c(ScpiInstrument):
@@ -50,7 +37,8 @@ class It6000c(ScpiInstrument):
     ``max_power_w`` is informational (steps check a V × I plan against it): no public
     source gives the IT6000C power-limit command, so the driver sends none.
 
-    Call :meth:`connect` once after construction (remote mode, voltage priority).
+    The constructor sends nothing; call :meth:`connect` once after construction (remote
+    mode, voltage priority).
 
     Command sources (see ``battery_eol.md`` §3.2): a community IT6000C driver
     (``*IDN?``, ``VOLT``, ``CURR:LIM``, ``CURR:LIM:NEG``, ``OUTP``, ``FETC:POW?``,
@@ -87,9 +75,9 @@ class It6000c(ScpiInstrument):
         max_current_a: float = 90.0,
         max_power_w: float = 18000.0,
     ) -> None:
-        self.max_voltage_v = _rating("max_voltage_v", max_voltage_v)
-        self.max_current_a = _rating("max_current_a", max_current_a)
-        self.max_power_w = _rating("max_power_w", max_power_w)
+        self.max_voltage_v = rating("max_voltage_v", max_voltage_v)
+        self.max_current_a = rating("max_current_a", max_current_a)
+        self.max_power_w = rating("max_power_w", max_power_w)
         super().__init__(transport, check_errors=check_errors)
 
     def connect(self) -> None:
@@ -137,7 +125,7 @@ class It6000c(ScpiInstrument):
 
     def set_output(self, on: bool) -> None:
         """Switch the output on or off."""
-        _check_bool(on)
+        check_bool(on)
         self.send("OUTP ON" if on else "OUTP OFF")
 
     def output_enabled(self) -> bool:
@@ -160,14 +148,10 @@ class It6000c(ScpiInstrument):
         """Switch the output off, then zero both current limits, then the voltage.
 
         The current limits go to zero before the voltage: should the output have stayed
-        on, a zero CV setpoint with a live sink limit would discharge the pack. Commands
-        are written back to back and the error queue is read once at the end, so every
-        command is attempted and a dead link fails on the first write or that query.
+        on, a zero CV setpoint with a live sink limit would discharge the pack. Sent as one
+        batch (:meth:`send_batch`): every command is attempted, errors are checked once.
         """
-        for command in ("OUTP OFF", "CURR:LIM 0", "CURR:LIM:NEG 0", "VOLT 0"):
-            self.transport.write(command)
-        if self.check_errors:
-            self.raise_on_error("safe_state")
+        self.send_batch(("OUTP OFF", "CURR:LIM 0", "CURR:LIM:NEG 0", "VOLT 0"), label="safe_state")
 
     def is_safe(self) -> bool:
         """Read back that the output is off."""

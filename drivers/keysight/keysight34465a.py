@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 
-from drivers.errors import InstrumentProtocolError, InstrumentReportedError
-from drivers.scpi.instrument import ScpiInstrument, in_range, measurement, one_of, parse_float
-
-OVERLOAD = 9.9e37
-"""Truevolt DMMs return ±9.9E+37 when the input exceeds the selected range."""
+from drivers.errors import InstrumentReportedError
+from drivers.scpi.instrument import (
+    OVERFLOW,
+    ScpiInstrument,
+    in_range,
+    measurement,
+    one_of,
+    parse_float,
+)
 
 NPLC_VALUES = (0.001, 0.002, 0.006, 0.02, 0.06, 0.2, 1, 10, 100)
 """Integration times the 34465A accepts (0.001–0.006 need the DIG option)."""
@@ -24,7 +28,8 @@ class Keysight34465a(ScpiInstrument):
     VXI-11, HiSLIP) or USBTMC. Command source: the Truevolt SCPI Command Quick Reference
     (``*IDN?``, ``*RST``, ``*CLS``, ``*OPC?``, ``CONF:VOLT:DC``, ``VOLT:DC:NPLC``,
     ``READ?``, ``MEAS:VOLT:DC?``, ``MEAS:RES?``, ``SYST:ERR?`` → ``+0,"No error"``).
-    Every command used here is in that public reference.
+    Every command used here is in that public reference. The DMM takes remote control on
+    its first command, so :meth:`connect` sends nothing.
 
     Overload (±9.9E+37): a DC-voltage overload raises, because no number is safe to
     record for "above the range" (it would pass a lower limit); a resistance overload is
@@ -46,9 +51,7 @@ class Keysight34465a(ScpiInstrument):
         """Block until every pending operation is done (``*OPC?`` answers 1)."""
         reply = self.transport.query("*OPC?")
         if reply.strip() not in ("1", "+1"):
-            raise InstrumentProtocolError(
-                f"unexpected reply {reply!r} to '*OPC?' (expected 1)", resource=self.resource
-            )
+            raise self.bad_reply("*OPC?", reply, "expected 1")
 
     def measure_dc_voltage(self, *, range_v: float | None = None, nplc: float = 1.0) -> float:
         """Measure DC voltage in V on range ``range_v`` (auto when None) with ``nplc`` PLC.
@@ -63,7 +66,7 @@ class Keysight34465a(ScpiInstrument):
         self.send(f"CONF:VOLT:DC {'AUTO' if range_v is None else f'{range_v:g}'}")
         self.send(f"VOLT:DC:NPLC {nplc:g}")
         volts = self.ask("READ?", parse_float)
-        if abs(volts) >= OVERLOAD:
+        if abs(volts) >= OVERFLOW:
             raise InstrumentReportedError(
                 f"DC voltage overload (reading {volts:g}): the input exceeds the "
                 f"{'auto' if range_v is None else f'{range_v:g} V'} range; check the wiring "
@@ -80,4 +83,4 @@ class Keysight34465a(ScpiInstrument):
                 raise ValueError(f"range_ohm={range_ohm!r} must be > 0 (None = auto range)")
         command = "MEAS:RES?" if range_ohm is None else f"MEAS:RES? {range_ohm:g}"
         ohms = self.ask(command, parse_float)
-        return math.inf if ohms >= OVERLOAD else ohms
+        return math.inf if ohms >= OVERFLOW else ohms

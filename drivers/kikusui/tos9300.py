@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import math
-
-from drivers.errors import InstrumentProtocolError
 from drivers.roles import HvTestKind, HvTestResult
+from drivers.scpi.hv import reading_or_overflow
 from drivers.scpi.instrument import (
     ScpiInstrument,
+    check_bool,
+    format_number,
     in_range,
     measurement,
     one_of,
     parse_float,
     parse_int,
+    positive,
     setting,
 )
 from drivers.scpi.transport import Transport
-
-OVERFLOW = 9.9e37
-"""SCPI's conventional "over range" value; assumed (not seen in a public TOS93 reply)."""
 
 # STAT:OPER:TEST:COND? bits: 0 PASS, 1 L-FAIL, 2 U-FAIL, 4 RISE, 5 TEST, 6 FALL, 8 READY,
 # 9 IDLE (TOS5300 interface manual, same register), 7 DISCHARGE (public TOS9301 script).
@@ -49,26 +47,6 @@ else (e.g. a contact-check fail) map to OTHER."""
 _KINDS: dict[str, HvTestKind] = {"ACW": "ACW", "DCW": "DCW", "IR": "IR"}
 
 
-def _num(value: float) -> str:
-    """Format a number for the instrument without losing meaningful digits."""
-    return f"{value:.9G}"
-
-
-def above_zero(value: object) -> None:
-    """Accept a finite number greater than zero."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{value!r} must be a finite number greater than zero")
-
-
-def reading_or_overflow(value: float, verdict: str) -> float:
-    """Map an over-range reading to ``inf`` after PASS/HIGH, else ``nan`` (no measurement)."""
-    if abs(value) < OVERFLOW:
-        return value
-    return math.inf if verdict in ("PASS", "HIGH") else math.nan
-
-
 class Tos9300(ScpiInstrument):
     """Kikusui TOS9300 series safety analyzer, used for IR, ACW and DCW (role: InsulationTester).
 
@@ -93,6 +71,10 @@ class Tos9300(ScpiInstrument):
     ``SENS:IR:JUDG:LOW``. The upper IR judgement is left as configured on the instrument
     (it can only cause a false FAIL, never a false PASS). On a FAIL the TOS5300 manual says
     ``RES?`` returns the judgement limit instead of the measured current/resistance.
+    An over-range reading is assumed to be SCPI's 9.9E+37 (not seen in a public TOS93
+    reply); see :func:`drivers.scpi.hv.reading_or_overflow`.
+
+    The TOS9300 needs no remote-mode command, so :meth:`connect` sends nothing.
     """
 
     def __init__(
@@ -145,18 +127,18 @@ class Tos9300(ScpiInstrument):
         """
         in_range(self.min_ir_v, self.max_ir_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
-        above_zero(low_limit_ohm)
+        positive(low_limit_ohm)
         in_range(0.0, 999.0)(judge_delay_s)
         if judge_delay_s >= dwell_s:
             raise ValueError(f"judge_delay_s={judge_delay_s!r} must be < dwell_s={dwell_s!r}")
         self.function = "IR"
-        self.send(f"IR:VOLT {_num(voltage_v)}")
-        self.send(f"IR:VOLT:SWE:TIM {_num(ramp_s)}")
-        self.send(f"IR:VOLT:TIM {_num(dwell_s)}")
+        self.send(f"IR:VOLT {format_number(voltage_v)}")
+        self.send(f"IR:VOLT:SWE:TIM {format_number(ramp_s)}")
+        self.send(f"IR:VOLT:TIM {format_number(dwell_s)}")
         self.send("IR:VOLT:TIM:STAT ON")
-        self.send(f"SENS:IR:JUDG:LOW {_num(low_limit_ohm)}")
+        self.send(f"SENS:IR:JUDG:LOW {format_number(low_limit_ohm)}")
         self.send("SENS:IR:JUDG:LOW:STAT ON")
-        self.send(f"SENS:IR:JUDG:DEL {_num(judge_delay_s)}")
+        self.send(f"SENS:IR:JUDG:DEL {format_number(judge_delay_s)}")
         self._start()
 
     def start_withstand(
@@ -174,24 +156,23 @@ class Tos9300(ScpiInstrument):
         The upper current limit is ``leakage_limit_a``; the lower current judgement is
         switched off. ``frequency_hz`` (50 or 60) applies to AC only.
         """
-        if not isinstance(ac, bool):
-            raise TypeError(f"ac must be a bool, got {ac!r}")
+        check_bool(ac)
         if not ac and self.max_dc_v == 0:
             raise ValueError("this model has no DC withstand test (max_dc_v=0)")
         in_range(self.min_withstand_v, self.max_ac_v if ac else self.max_dc_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
-        above_zero(leakage_limit_a)
+        positive(leakage_limit_a)
         if ac:
             one_of(50, 60)(frequency_hz)
         func = "ACW" if ac else "DCW"
         self.function = func
-        self.send(f"{func}:VOLT {_num(voltage_v)}")
+        self.send(f"{func}:VOLT {format_number(voltage_v)}")
         if ac:
-            self.send(f"ACW:VOLT:FREQ {_num(frequency_hz)}")
-        self.send(f"{func}:VOLT:SWE:TIM {_num(ramp_s)}")
-        self.send(f"{func}:VOLT:TIM {_num(dwell_s)}")
+            self.send(f"ACW:VOLT:FREQ {format_number(frequency_hz)}")
+        self.send(f"{func}:VOLT:SWE:TIM {format_number(ramp_s)}")
+        self.send(f"{func}:VOLT:TIM {format_number(dwell_s)}")
         self.send(f"{func}:VOLT:TIM:STAT ON")
-        self.send(f"SENS:{func}:JUDG {_num(leakage_limit_a)}")
+        self.send(f"SENS:{func}:JUDG {format_number(leakage_limit_a)}")
         self.send(f"SENS:{func}:JUDG:LOW:STAT OFF")
         self._start()
 
@@ -209,17 +190,19 @@ class Tos9300(ScpiInstrument):
         reply = self.transport.query("RES?")
         fields = [f.strip() for f in reply.split(",")]
         if len(fields) != RESULT_FIELDS:
-            raise self._bad_reply(reply, f"expected {RESULT_FIELDS} fields, got {len(fields)}")
+            raise self.bad_reply(
+                "RES?", reply, f"expected {RESULT_FIELDS} fields, got {len(fields)}"
+            )
         mode = fields[2].upper()
         if mode not in _KINDS:
-            raise self._bad_reply(reply, f"test mode {fields[2]!r} is not ACW, DCW or IR")
+            raise self.bad_reply("RES?", reply, f"test mode {fields[2]!r} is not ACW, DCW or IR")
         try:
             voltage, current, resistance = (parse_float(f) for f in fields[9:12])
         except ValueError as err:
-            raise self._bad_reply(reply, str(err)) from err
+            raise self.bad_reply("RES?", reply, str(err)) from err
         judgement = fields[13].upper()
         if not judgement:
-            raise self._bad_reply(reply, "empty judgement")
+            raise self.bad_reply("RES?", reply, "empty judgement")
         verdict = VERDICTS.get(judgement, "OTHER")
         value = resistance if mode == "IR" else current
         return HvTestResult(
@@ -243,8 +226,8 @@ class Tos9300(ScpiInstrument):
         return not self.test_running()
 
     def _check_times(self, ramp_s: float, dwell_s: float) -> None:
-        above_zero(ramp_s)
-        above_zero(dwell_s)
+        positive(ramp_s)
+        positive(dwell_s)
         in_range(0.0, 999.0)(ramp_s)
         in_range(0.0, 999.0)(dwell_s)
 
@@ -252,8 +235,3 @@ class Tos9300(ScpiInstrument):
         # Kikusui's sample aborts first so a held PASS/FAIL does not block the new start.
         self.send("ABOR")
         self.send("INIT:TEST")
-
-    def _bad_reply(self, reply: str, why: str) -> InstrumentProtocolError:
-        return InstrumentProtocolError(
-            f"unexpected reply {reply!r} to 'RES?' ({why})", resource=self.resource
-        )

@@ -1,10 +1,12 @@
 """A small base for SCPI instruments with declarative properties.
 
 ``control`` (read + write), ``measurement`` (read only) and ``setting`` (write only) turn
-SCPI commands into attributes. Validators run before any I/O and raise ``ValueError``;
-they never clip, because a clipped HV setpoint is a safety bug. After every write the
-instrument's error queue is checked (when ``check_errors`` is on) so a refused command
-surfaces as ``InstrumentReportedError`` at the line that caused it.
+SCPI commands into attributes. Validators (``in_range``, ``one_of``, ``positive``,
+``check_bool``, ``rating``) run before any I/O and raise ``TypeError`` for a value of the
+wrong type and ``ValueError`` for one out of range; they never clip, because a clipped HV
+setpoint is a safety bug. After every write the instrument's error queue is checked (when
+``check_errors`` is on) so a refused command surfaces as ``InstrumentReportedError`` at the
+line that caused it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar, overload
 
 from drivers.errors import InstrumentProtocolError, InstrumentReportedError
@@ -21,6 +23,9 @@ from drivers.scpi.transport import Transport
 
 T = TypeVar("T")
 Check = Callable[[Any], None]
+
+OVERFLOW = 9.9e37
+"""SCPI's over-range value: a reading of ±9.9E+37 or beyond is not a measurement."""
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%Ω]*)\s*$")
 
@@ -54,16 +59,50 @@ def parse_bool(reply: str) -> bool:
     raise ValueError(f"not a boolean: {reply!r}")
 
 
+def format_number(value: float) -> str:
+    """Format a number for a command without losing meaningful digits (``1E-09``, ``500``)."""
+    return f"{value:.9G}"
+
+
+def _check_number(value: Any, what: str = "expected a number") -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{what}, got {value!r}")
+
+
 def in_range(low: float, high: float) -> Check:
     """Return a validator accepting finite numbers in [low, high]."""
 
     def check(value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"expected a number, got {value!r}")
+        _check_number(value)
         if not math.isfinite(value) or not low <= value <= high:
             raise ValueError(f"{value!r} is outside {low:g} … {high:g}")
 
     return check
+
+
+def positive(value: Any) -> None:
+    """Accept a finite number above zero (a limit or time for which 0 would mean "off")."""
+    _check_number(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{value!r} must be a finite number above zero")
+
+
+def check_bool(value: Any) -> None:
+    """Accept only ``True`` or ``False`` (not 1, 0 or ``"ON"``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"expected True or False, got {value!r}")
+
+
+def rating(name: str, value: Any) -> float:
+    """Check the model rating ``name`` given as a constructor option; return it as a float.
+
+    A rating is a finite number above zero: a non-number raises TypeError, anything else
+    ValueError, both naming the option.
+    """
+    _check_number(value, f"{name} must be a number")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number above zero, got {value!r}")
+    return float(value)
 
 
 def one_of(*allowed: Any) -> Check:
@@ -141,6 +180,10 @@ class ScpiInstrument:
 
     ``transport`` is given (never opened here). ``check_errors`` makes every write
     followed by an error-queue query, so refusals surface where they happen.
+
+    Conventions every subclass keeps: the constructor only checks its options and sends
+    nothing; :meth:`connect` takes remote control (remote mode, lock, error-queue clear);
+    ``safe_state()`` switches outputs off first (see :meth:`send_batch`).
     """
 
     error_query = "SYST:ERR?"
@@ -164,9 +207,13 @@ class ScpiInstrument:
         try:
             return parse(reply)
         except (ValueError, TypeError) as err:
-            raise InstrumentProtocolError(
-                f"unexpected reply {reply!r} to {command!r} ({err})", resource=self.resource
-            ) from err
+            raise self.bad_reply(command, reply, str(err)) from err
+
+    def bad_reply(self, command: str, reply: str, why: str) -> InstrumentProtocolError:
+        """Return (not raise) the error for an unexpected ``reply`` to ``command``."""
+        return InstrumentProtocolError(
+            f"unexpected reply {reply!r} to {command!r} ({why})", resource=self.resource
+        )
 
     def send(self, command: str) -> None:
         """Write a command, then check the error queue if enabled."""
@@ -174,6 +221,20 @@ class ScpiInstrument:
             self.transport.write(command)
             if self.check_errors:
                 self.raise_on_error(command)
+
+    def send_batch(self, commands: Iterable[str], *, label: str) -> None:
+        """Write ``commands`` back to back, then check the error queue once.
+
+        Made for ``safe_state()``: an error already queued cannot stop the sequence half-way,
+        every command is attempted, and a dead link fails on the first write or on the final
+        query. The lock is held throughout, so no other exchange slips in between. ``label``
+        names the batch in an InstrumentReportedError.
+        """
+        with self.lock:
+            for command in commands:
+                self.transport.write(command)
+            if self.check_errors:
+                self.raise_on_error(label)
 
     def raise_on_error(self, after: str = "") -> None:
         """Query the error queue once; raise InstrumentReportedError on a non-zero code."""
@@ -189,7 +250,11 @@ class ScpiInstrument:
             )
 
     def connect(self) -> None:
-        """Bring the instrument under remote control; models override (lock, SYST:REM)."""
+        """Bring the instrument under remote control; models override (lock, SYST:REM).
+
+        Called once by whoever opened the instrument, before any other command: the
+        constructor sends nothing.
+        """
 
     def identity(self) -> Identity:
         """Ask ``*IDN?`` and split it into maker, model, serial, firmware."""

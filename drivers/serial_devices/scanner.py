@@ -99,6 +99,9 @@ class SerialScanner:
         """Open the scanner on ``resource`` (the registry's way in)."""
         return cls(resource, timeout_s=timeout_s, tracer=tracer, **options)
 
+    def connect(self) -> None:
+        """Do nothing: a scanner only talks, so there is no remote mode to take."""
+
     def read_code(self, timeout_s: float | None = None) -> str | None:
         """Wait up to ``timeout_s`` (default: the constructor's) for one code.
 

@@ -334,6 +334,11 @@ def test_send_refuses_short_mode_and_sends_nothing(command):
         load.send(command)
 
 
+def test_send_batch_refuses_short_mode_anywhere_and_sends_nothing():
+    with expected_protocol(Chroma63200a, []) as load, pytest.raises(ShortModeRefused):
+        load.send_batch(["LOAD OFF", "LOAD:SHOR ON"], label="batch")
+
+
 @pytest.mark.parametrize("query", ["LOAD:SHOR?", "load:short?"])
 def test_ask_refuses_short_mode_and_sends_nothing(query):
     with expected_protocol(Chroma63200a, []) as load, pytest.raises(ShortModeRefused):
@@ -398,6 +403,8 @@ CALLS = {
     "is_safe": [((), {})],
     "identity": [((), {})],
     "raise_on_error": [((), {})],
+    "send_batch": [((["LOAD OFF", "CURR:STAT:L1 0"],), {"label": "sweep"})],
+    "bad_reply": [(("MODE?", "X", "sweep"), {})],
     "close": [((), {})],
 }
 
