@@ -1,0 +1,348 @@
+"""The simulated reference BMS of the virtual bench: cyclic CAN frames and UDS diagnostics.
+
+It follows the reference BMS spec: the cyclic messages of ``sequences/bms/eol_reference.dbc``
+encoded with cantools, and a UDS server over ISO-TP (:mod:`drivers.sim.uds_server`) with the
+DIDs, routines and DTCs of :mod:`drivers.sim.bms_diag`. Values are the pack's truth seen
+through the BMS's measurement error and calibration (:mod:`drivers.sim.bms_model`).
+
+**Time.** Frames go out at their DBC cycle times on the clock ``now`` (any ``() -> s``, which
+may be virtual and jump). :meth:`SimulatedBms.tick` sends what is due at ``now()``: at most one
+frame per message per call, so a jump of an hour sends one frame of each, not a burst; the
+multiplexed messages send the next page each time. Missed slots are skipped and the schedule
+stays on its grid. A driver thread calls :meth:`~SimulatedBms.tick` every ``tick_interval_s``
+of wall time (for real or scaled time); with ``tick_interval_s=None`` the user ticks.
+
+**Threads.** :meth:`~SimulatedBms.start` starts the driver thread and the UDS server (whose
+thread also finishes pending routines, such as a precharge, when the clock moves on);
+:meth:`~SimulatedBms.close` stops both, the ISO-TP stack and the notifier if the BMS created
+it. The bus itself belongs to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import can
+import cantools
+from cantools.database.can import Message, Signal
+
+from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
+from drivers.sim.bms_diag import BmsDiagnostics, default_identity
+from drivers.sim.bms_model import BmsFaults, BmsModel, BmsReading
+from drivers.sim.bms_security import SecurityAlgorithm, get_algorithm
+from drivers.sim.electrical import PackCircuit
+from drivers.sim.pack import Pack
+from drivers.sim.uds_server import UdsServer
+
+log = logging.getLogger(__name__)
+
+#: The reference DBC shipped with the station.
+REFERENCE_DBC = Path(__file__).resolve().parents[2] / "sequences" / "bms" / "eol_reference.dbc"
+
+PACK_STATUS_ID = 0x100
+STATE_ID = 0x101
+LIMITS_ID = 0x102
+CELL_VOLTAGES_ID = 0x110
+CELL_TEMPERATURES_ID = 0x111
+CELLS_PER_PAGE = 3
+SENSORS_PER_PAGE = 6
+_SLOT_EPS = 1e-9
+
+
+@dataclass
+class _Schedule:
+    message: Message
+    period_s: float
+    pages: int = 1
+    slot: int = 0
+    counter: int = 0
+    page: int = 0
+
+
+class SimulatedBms:
+    """The reference BMS on ``bus``, measuring ``pack``.
+
+    ``dbc_path`` is the reference DBC; ``now`` the BMS clock in s. On the bench pass
+    ``circuit`` (the pack's :class:`~drivers.sim.electrical.PackCircuit`): the BMS syncs it
+    before reading, measures the bus at its terminals and switches the contactors inside
+    ``circuit.locked()``. Without a circuit, ``sync`` is called before the pack is read. ``seed``
+    draws the measurement error, the noise and the security seeds. ``identity`` overrides keys
+    of :func:`~drivers.sim.bms_diag.default_identity` (``part_number``, ``sw_version``,
+    ``serial``, ``hw_number``, ``supplier_sw_version``). ``security`` is an algorithm name
+    from :data:`~drivers.sim.bms_security.ALGORITHMS` or a callable. ``faults``, ``nvm`` and
+    ``error`` default to no faults, a factory-fresh NVM and an error drawn from ``seed``.
+    ``notifier``: a ``can.Notifier`` on ``bus`` to share (default: the one already on ``bus``,
+    or a new one). ``tick_interval_s``: wall-clock period of the driver thread (``None``: no
+    thread, call :meth:`tick`).
+    """
+
+    def __init__(
+        self,
+        pack: Pack,
+        bus: can.BusABC,
+        *,
+        dbc_path: str | Path = REFERENCE_DBC,
+        now: Callable[[], float],
+        sync: Callable[[], None] | None = None,
+        circuit: PackCircuit | None = None,
+        seed: int = 1,
+        identity: Mapping[str, str] | None = None,
+        security: str | SecurityAlgorithm = "eol-demo-v1",
+        faults: BmsFaults | None = None,
+        nvm: BmsNvm | None = None,
+        error: FrontEndError | None = None,
+        notifier: can.Notifier | None = None,
+        tick_interval_s: float | None = 0.002,
+        request_id: int = 0x7E0,
+        response_id: int = 0x7E8,
+    ) -> None:
+        self.pack = pack
+        self.model = BmsModel(
+            pack, seed=seed, sync=sync, circuit=circuit, error=error, faults=faults, nvm=nvm
+        )
+        spec = pack.spec
+        ident = default_identity(spec.name, spec.chemistry, spec.series, seed)
+        ident.update(identity or {})
+        self.diagnostics = BmsDiagnostics(self.model, ident, now)
+        self._algorithm = get_algorithm(security) if isinstance(security, str) else security
+        self._bus = bus
+        self._now = now
+        self._seed = seed
+        self._ids = (request_id, response_id)
+        self._notifier = notifier
+        self._own_notifier = False
+        self._tick_s = tick_interval_s
+        db = cantools.database.load_file(str(dbc_path), strict=True)
+        if not isinstance(db, cantools.database.can.Database):
+            raise ValueError(f"{dbc_path}: not a CAN database")
+        self.db = db
+        cell_pages = math.ceil(spec.series / CELLS_PER_PAGE)
+        temp_pages = math.ceil(len(self.model.groups) / SENSORS_PER_PAGE)
+        self._schedules = [
+            self._schedule(PACK_STATUS_ID),
+            self._schedule(STATE_ID),
+            self._schedule(LIMITS_ID),
+            self._schedule(CELL_VOLTAGES_ID, cell_pages),
+            self._schedule(CELL_TEMPERATURES_ID, temp_pages),
+        ]
+        self._origin: float | None = None
+        self._reading: BmsReading | None = None
+        self._tick_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.uds: UdsServer | None = None
+
+    def _schedule(self, frame_id: int, pages: int = 1) -> _Schedule:
+        message = self.db.get_message_by_frame_id(frame_id)
+        if not message.cycle_time:
+            raise ValueError(f"DBC message 0x{frame_id:X} has no GenMsgCycleTime")
+        return _Schedule(message, message.cycle_time / 1000.0, pages)
+
+    # --- public state ---------------------------------------------------------------------
+
+    @property
+    def faults(self) -> BmsFaults:
+        """Get the switchable BMS faults (set their attributes)."""
+        return self.model.faults
+
+    @property
+    def nvm(self) -> BmsNvm:
+        """Get the BMS's non-volatile memory (committed calibration, EOL data, DTCs)."""
+        return self.model.nvm
+
+    @property
+    def calibration(self) -> Calibration:
+        """Get the calibration in use (RAM; committed or not)."""
+        return self.model.calibration
+
+    @property
+    def balancing_mask(self) -> int:
+        """Get the cells being balanced (bit i = cell i)."""
+        return self.model.balancing_mask
+
+    def measure(self) -> BmsReading:
+        """Measure now, as the next frames would report it."""
+        return self.model.measure()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the UDS server and (unless ``tick_interval_s`` is None) the frame thread."""
+        if self.uds is not None:
+            raise RuntimeError("BMS already started")
+        if self._notifier is None:
+            existing = [n for n in can.Notifier.find_instances(self._bus) if not n.stopped]
+            if existing:
+                self._notifier = existing[0]
+            else:
+                self._notifier = can.Notifier(self._bus, [], timeout=0.05)
+                self._own_notifier = True
+        self.uds = UdsServer(
+            self._bus,
+            self._notifier,
+            self.diagnostics,
+            now=self._now,
+            algorithm=self._algorithm,
+            request_id=self._ids[0],
+            response_id=self._ids[1],
+            dtc_availability_mask=0x09,
+            seed=self._seed,
+        )
+        self.uds.start()
+        with self._tick_lock:
+            if self._origin is None:
+                self._origin = self._now()
+        if self._tick_s is not None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._drive, name="bms-frames", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the threads, the ISO-TP stack and the notifier the BMS created."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+        if self.uds is not None:
+            self.uds.close()
+            self.uds = None
+        if self._own_notifier and self._notifier is not None:
+            self._notifier.stop(timeout=5.0)
+            self._notifier = None
+            self._own_notifier = False
+
+    def __enter__(self) -> SimulatedBms:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _drive(self) -> None:
+        tick_s = self._tick_s if self._tick_s is not None else 0.002
+        while not self._stop.wait(tick_s):
+            self.tick()
+
+    # --- cyclic frames --------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """Send the frames due at ``now()`` (at most one per message); return how many."""
+        with self._tick_lock:
+            t = self._now()
+            if self._origin is None:
+                self._origin = t
+            origin = self._origin
+            due = [s for s in self._schedules if t >= origin + s.slot * s.period_s - _SLOT_EPS]
+            if not due:
+                return 0
+            jobs = []
+            for s in due:
+                s.slot = math.floor((t - origin) / s.period_s + _SLOT_EPS) + 1
+                jobs.append((s.message, s.page, s.counter))
+                s.page = (s.page + 1) % s.pages
+                s.counter = (s.counter + 1) % 16
+            if self.model.faults.silent:
+                self._reading = None
+                return 0
+        # As a real BMS does, measure everything once per 100 ms cycle and send the 10/20 ms
+        # pages from the latest measurement. Measured outside the tick lock: measuring syncs
+        # the circuit, whose lock its holders may keep while calling tick().
+        reading = self._reading
+        if reading is None or any(s.pages == 1 for s in due):
+            reading = self._reading = self.model.measure()
+        sent = 0
+        for message, page, counter in jobs:
+            frame = self._frame(message, page, counter, reading)
+            try:
+                self._bus.send(frame)
+                sent += 1
+            except can.CanError as err:
+                log.debug("BMS frame 0x%X not sent: %s", frame.arbitration_id, err)
+        return sent
+
+    def _frame(self, message: Message, page: int, counter: int, reading: BmsReading) -> can.Message:
+        frame_id = message.frame_id
+        if frame_id == CELL_VOLTAGES_ID:
+            values, invalid = _page(reading.cell_voltages_v, reading.cell_invalid, page, "Cell")
+            values["CellInvalid"] = invalid
+        elif frame_id == CELL_TEMPERATURES_ID:
+            values, _ = _page(reading.temperatures_c, reading.temperature_invalid, page, "Temp")
+        else:
+            build = {PACK_STATUS_ID: _pack_status, STATE_ID: _state, LIMITS_ID: _limits}
+            values = build[frame_id](reading)
+        values["AliveCounter"] = counter
+        for signal in message.signals:
+            if signal.name in values:
+                values[signal.name] = _saturate(values[signal.name], signal)
+        data = message.encode(values, strict=True)
+        return can.Message(arbitration_id=frame_id, data=data, is_extended_id=False)
+
+
+def _page(
+    values: tuple[float, ...], invalid: tuple[bool, ...], page: int, name: str
+) -> tuple[dict[str, float], int]:
+    """Build one page and its invalid bits (slots past the last channel: raw 0, invalid)."""
+    cells = name == "Cell"
+    per_page = CELLS_PER_PAGE if cells else SENSORS_PER_PAGE
+    out: dict[str, float] = {"CellPage" if cells else "TempPage": page}
+    bits = 0
+    for k in range(per_page):
+        index = page * per_page + k
+        present = index < len(values)
+        out[f"{name}{k}"] = values[index] if present else (0.0 if cells else -50.0)
+        bits |= int(not present or invalid[index]) << k
+    return out, bits
+
+
+def _saturate(value: float, signal: Signal) -> float:
+    """Clamp to the signal's range, as the BMS firmware saturates a value it cannot send."""
+    low = signal.minimum if signal.minimum is not None else -math.inf
+    high = signal.maximum if signal.maximum is not None else math.inf
+    return min(high, max(low, value))
+
+
+def _pack_status(r: BmsReading) -> dict[str, float]:
+    return {
+        "PackVoltage": r.pack_voltage_v,
+        "PackCurrent": r.pack_current_a,
+        "BusVoltage": r.bus_voltage_v,
+        "SOC": r.soc_pct,
+    }
+
+
+def _state(r: BmsReading) -> dict[str, float]:
+    f = r.flags
+    temps = [t for t, bad in zip(r.temperatures_c, r.temperature_invalid, strict=True) if not bad]
+    return {
+        "BmsState": int(r.state),
+        "ContactorState": int(r.contactor),
+        "HvilState": int(r.hvil_open),
+        "BalancingActive": int(r.balancing),
+        "FaultCellOV": int(f.cell_ov),
+        "FaultCellUV": int(f.cell_uv),
+        "FaultOverTemp": int(f.over_temp),
+        "FaultOverCurrent": int(f.over_current),
+        "FaultInsulation": int(f.insulation),
+        "FaultSenseWire": int(f.sense_wire),
+        "FaultNtc": int(f.ntc),
+        "FaultPrecharge": int(f.precharge),
+        "InsulationResistance": r.insulation_ohm / 1000.0,  # saturates at 0xFFFF
+        "MaxCellTemp": max(temps or r.temperatures_c),
+        "MinCellTemp": min(temps or r.temperatures_c),
+    }
+
+
+def _limits(r: BmsReading) -> dict[str, float]:
+    cells = [v for v, bad in zip(r.cell_voltages_v, r.cell_invalid, strict=True) if not bad]
+    cells = cells or list(r.cell_voltages_v)
+    return {
+        "MaxChargeCurrent": r.max_charge_current_a,
+        "MaxDischargeCurrent": r.max_discharge_current_a,
+        "MaxCellVoltage": max(cells),
+        "MinCellVoltage": min(cells),
+    }

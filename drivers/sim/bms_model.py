@@ -1,0 +1,401 @@
+"""What the simulated BMS measures and concludes, without CAN: domain spec §6.6 and the BMS spec.
+
+**Front end (§6.6).** Every channel reads ``raw = (1+g)·true + o + n`` with a seeded gain g and
+offset o per channel (:class:`~drivers.sim.bms_calibration.FrontEndError`) and Gaussian noise
+n; cell voltages are then quantised to the AFE's 0.1 mV. The HV bus voltage and the pack
+current are corrected with ``reported = k·raw + d``
+(:class:`~drivers.sim.bms_calibration.Calibration`); the current has one gain per direction,
+chosen by the sign of the raw reading. The pack voltage (battery side of the
+contactors) is factory-trimmed (small error, no EOL calibration); cell voltages and
+temperatures are only verified at EOL.
+
+**Sensors.** The AFE reads :meth:`Pack.afe_cell_voltages`; a channel below 0.5 V or above 5 V
+is invalid (open sense wire). The pack has one NTC per block; the BMS has one temperature
+sensor per 8 cells and at least 4 (:func:`temperature_groups`): a sensor reads the mean of its
+group, or the group's implausible reading (outside −35…125 °C) if there is one. Insulation is
+the lower of the two poles.
+
+**Monitors.** Fault flags (:class:`FaultFlags`) and the fault-driven DTCs (:class:`Dtc`,
+status 0x09 while failing, 0x08 once passing again) are updated on every measurement. DTCs
+and the committed calibration live in :class:`~drivers.sim.bms_calibration.BmsNvm`, which
+survives an ECU reset.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+from drivers.sim.bms_calibration import BmsNvm, FrontEndError
+from drivers.sim.pack import Pack
+
+if TYPE_CHECKING:
+    from drivers.sim.electrical import PackCircuit
+
+#: Cell voltage thresholds (over, under) in V by chemistry.
+CELL_LIMITS_V: dict[str, tuple[float, float]] = {"NMC": (4.25, 2.80), "LFP": (3.65, 2.50)}
+SENSE_WIRE_VALID_V = (0.5, 5.0)
+NTC_PLAUSIBLE_C = (-35.0, 125.0)
+OVER_TEMP_C = 60.0
+OVER_CURRENT_C_RATE = 3.0
+INSULATION_OHM_PER_V = 500.0
+PRECHARGE_TIMEOUT_S = 2.0
+AFE_LSB_V = 0.0001
+
+STATUS_FAILED = 0x01
+STATUS_CONFIRMED = 0x08
+
+
+class Dtc(IntEnum):
+    """Fault-driven DTCs of the reference BMS (3-byte codes)."""
+
+    HVIL_OPEN = 0xD10001
+    INSULATION_LOW = 0xD10002
+    SENSE_WIRE_OPEN = 0xD10003
+    NTC_FAULT = 0xD10004
+    CONTACTOR_WELDED = 0xD10005
+    PRECHARGE_TIMEOUT = 0xD10006
+    CELL_OVER_VOLTAGE = 0xD10007
+    CELL_UNDER_VOLTAGE = 0xD10008
+
+
+class ContactorCode(IntEnum):
+    """ContactorState as the BMS reports it."""
+
+    OPEN = 0
+    PRECHARGE = 1
+    CLOSED = 2
+    WELDED = 3
+
+
+class BmsStateCode(IntEnum):
+    """BmsState as the BMS reports it."""
+
+    INIT = 0
+    STANDBY = 1
+    PRECHARGE = 2
+    NORMAL = 3
+    ERROR = 4
+
+
+@dataclass
+class BmsFaults:
+    """Switchable BMS faults; set the attributes directly.
+
+    ``silent``: no CAN frames and no UDS answers. ``wrong_sw_version``: DID 0xF189 reads a
+    stale version. ``stuck_dtc``: this DTC code is always stored, even right after a clear.
+    ``calibration_out_of_range``: the front-end error is so large that the correction needed
+    lies outside the calibratable range. Contactor, HVIL, sensing and insulation faults are
+    the pack's (:class:`~drivers.sim.pack.PackFaults`, :attr:`Pack.insulation`).
+    """
+
+    silent: bool = False
+    wrong_sw_version: bool = False
+    stuck_dtc: int | None = None
+    calibration_out_of_range: bool = False
+
+
+@dataclass(frozen=True)
+class FaultFlags:
+    """The fault bits of BMS_State."""
+
+    cell_ov: bool = False
+    cell_uv: bool = False
+    over_temp: bool = False
+    over_current: bool = False
+    insulation: bool = False
+    sense_wire: bool = False
+    ntc: bool = False
+    precharge: bool = False
+
+    def any(self) -> bool:
+        """Return whether any flag is set."""
+        return any(vars(self).values())
+
+
+@dataclass(frozen=True)
+class BmsReading:
+    """One measurement of everything the BMS reports, in SI units (°C, %, Ω)."""
+
+    pack_voltage_v: float
+    pack_current_a: float
+    bus_voltage_v: float
+    soc_pct: float
+    cell_voltages_v: tuple[float, ...]
+    cell_invalid: tuple[bool, ...]
+    temperatures_c: tuple[float, ...]
+    temperature_invalid: tuple[bool, ...]
+    insulation_ohm: float
+    hvil_open: bool
+    contactor: ContactorCode
+    state: BmsStateCode
+    balancing: bool
+    flags: FaultFlags
+    max_charge_current_a: float
+    max_discharge_current_a: float
+
+
+def temperature_groups(series: int) -> list[range]:
+    """Get the blocks each BMS temperature sensor covers: one per 8 cells, at least 4."""
+    sensors = min(series, max(4, math.ceil(series / 8)))
+    return [range(j * series // sensors, (j + 1) * series // sensors) for j in range(sensors)]
+
+
+class BmsModel:
+    """The BMS firmware's view of ``pack``: measurements, monitors, calibration RAM, NVM.
+
+    With ``circuit`` (the bench's :class:`~drivers.sim.electrical.PackCircuit` of ``pack``) the
+    BMS syncs it before reading, measures the HV bus at the circuit's terminals (so a supply
+    on the open bus is seen) and switches the contactors inside ``circuit.locked()``. Without
+    it, ``sync`` (if any) is called before reading and the bus is the pack's fixture bus.
+    Hold :attr:`lock` around any sequence of calls that must be consistent.
+    """
+
+    def __init__(
+        self,
+        pack: Pack,
+        *,
+        seed: int,
+        sync: Callable[[], None] | None = None,
+        circuit: PackCircuit | None = None,
+        error: FrontEndError | None = None,
+        faults: BmsFaults | None = None,
+        nvm: BmsNvm | None = None,
+    ) -> None:
+        self.pack = pack
+        self.lock = threading.RLock()
+        self.groups = temperature_groups(pack.spec.series)
+        self.error = error or FrontEndError.draw(seed, pack.spec.series, len(self.groups))
+        self.faults = faults or BmsFaults()
+        self.nvm = nvm or BmsNvm()
+        self.calibration = self.nvm.calibration
+        self.balancing_mask = 0
+        self.precharge_failed = False
+        self.welded = False
+        if circuit is not None and circuit.pack is not pack:
+            raise ValueError("circuit must be the circuit of the BMS's pack")
+        self._circuit = circuit
+        self._sync = sync or (lambda: None)
+        self._bus_v = pack.bus_voltage
+        self._noise = random.Random(seed ^ 0x5EED)
+        self._ov_v, self._uv_v = CELL_LIMITS_V[pack.spec.chemistry]
+        max_pack_v = pack.spec.series * self._ov_v
+        self.insulation_limit_ohm = INSULATION_OHM_PER_V * max_pack_v
+
+    @property
+    def cells(self) -> int:
+        """Get the number of cell channels (series blocks)."""
+        return self.pack.spec.series
+
+    def sync(self) -> None:
+        """Bring the pack to the present time."""
+        if self._circuit is not None:
+            self._bus_v = self._circuit.operating_point().voltage_v
+        else:
+            self._sync()
+            self._bus_v = self.pack.bus_voltage
+
+    def _switch(self, command: Callable[[Pack], None]) -> None:
+        if self._circuit is not None:
+            with self._circuit.locked() as pack:
+                command(pack)
+        else:
+            command(self.pack)
+        self.sync()
+
+    def _raw(self, true: float, gain: float, offset: float, sigma: float) -> float:
+        return (1.0 + gain) * true + offset + self._noise.gauss(0.0, sigma)
+
+    def _current(self, err: FrontEndError) -> float:
+        i = self.pack.current_a
+        gain = err.current_gain_discharge if i >= 0.0 else err.current_gain_charge
+        raw = self._raw(i, gain, err.current_offset_a, err.current_noise_a)
+        cal = self.calibration
+        k = cal.current_gain_discharge if raw >= 0.0 else cal.current_gain_charge
+        return k * raw + cal.current_offset_a
+
+    def _error(self) -> FrontEndError:
+        if self.faults.calibration_out_of_range:
+            return self.error.out_of_calibratable_range()
+        return self.error
+
+    def _cells(self, err: FrontEndError) -> list[tuple[float, bool]]:
+        """Read every AFE channel: (voltage in V, invalid)."""
+        low, high = SENSE_WIRE_VALID_V
+        channels = []
+        for k, true in enumerate(self.pack.afe_cell_voltages()):
+            raw = self._raw(true, err.cell_gains[k], err.cell_offsets_v[k], err.cell_noise_v)
+            raw = round(raw / AFE_LSB_V) * AFE_LSB_V
+            channels.append((raw, not low <= raw <= high))
+        return channels
+
+    def _temperatures(self, err: FrontEndError) -> list[tuple[float, bool]]:
+        """Read every temperature sensor: (°C, invalid)."""
+        ntc = self.pack.ntc_temperatures()
+        low, high = NTC_PLAUSIBLE_C
+        channels = []
+        for j, group in enumerate(self.groups):
+            readings = [ntc[k] for k in group]
+            bad = [t for t in readings if not low <= t <= high]
+            if bad:
+                channels.append((bad[0], True))  # an open or shorted NTC rails the ADC
+                continue
+            noise = self._noise.gauss(0.0, err.temperature_noise_c)
+            mean = sum(readings) / len(readings)
+            channels.append((mean + err.temperature_offsets_c[j] + noise, False))
+        return channels
+
+    def contactor_code(self) -> ContactorCode:
+        """Get the contactor state as the BMS reports it (WELDED: told to open, still closed)."""
+        state = self.pack.contactor_state
+        with self.lock:
+            if state != "closed":
+                self.welded = False
+            if state == "precharge":
+                return ContactorCode.PRECHARGE
+            if state == "closed":
+                return ContactorCode.WELDED if self.welded else ContactorCode.CLOSED
+            return ContactorCode.OPEN
+
+    # The circuit's lock is never taken while holding ours: whoever holds circuit.locked()
+    # may call into the BMS without a deadlock.
+
+    def close_contactors(self) -> None:
+        """Command the contactors closed (the pack precharges first)."""
+        self._switch(Pack.close_contactors)
+
+    def open_contactors(self) -> ContactorCode:
+        """Command the contactors open and return the resulting state."""
+        self._switch(Pack.open_contactors)
+        with self.lock:
+            self.welded = self.pack.contactor_state == "closed"
+        return self.contactor_code()
+
+    def measure(self) -> BmsReading:
+        """Sync the pack, measure everything, update flags and DTCs."""
+        self.sync()
+        with self.lock:
+            err = self._error()
+            pack = self.pack
+            cells, cell_invalid = zip(*self._cells(err), strict=True)
+            temps, temp_invalid = zip(*self._temperatures(err), strict=True)
+            cal = self.calibration
+            bus_raw = self._raw(self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v)
+            insulation = min(pack.insulation.r_plus, pack.insulation.r_minus)
+            valid_cells = [v for v, bad in zip(cells, cell_invalid, strict=True) if not bad]
+            valid_temps = [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
+            capacity = pack.spec.nominal_capacity_ah
+            flags = FaultFlags(
+                cell_ov=any(v > self._ov_v for v in valid_cells),
+                cell_uv=any(v < self._uv_v for v in valid_cells),
+                over_temp=any(t > OVER_TEMP_C for t in valid_temps),
+                over_current=abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
+                insulation=insulation < self.insulation_limit_ohm,
+                sense_wire=any(cell_invalid),
+                ntc=any(temp_invalid),
+                precharge=self.precharge_failed,
+            )
+            contactor = self.contactor_code()
+            hvil_open = not pack.hvil_closed
+            if flags.any() or hvil_open or contactor == ContactorCode.WELDED:
+                state = BmsStateCode.ERROR
+            else:
+                state = {
+                    ContactorCode.OPEN: BmsStateCode.STANDBY,
+                    ContactorCode.PRECHARGE: BmsStateCode.PRECHARGE,
+                }.get(contactor, BmsStateCode.NORMAL)
+            soc = min(100.0, max(0.0, 100.0 * pack.soc + err.soc_offset_pct))
+            charge_a, discharge_a = self._limits(soc, state, valid_temps)
+            reading = BmsReading(
+                pack_voltage_v=self._raw(
+                    pack.terminal_voltage(), err.pack_gain, err.pack_offset_v, err.pack_noise_v
+                ),
+                pack_current_a=self._current(err),
+                bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
+                soc_pct=soc,
+                cell_voltages_v=cells,
+                cell_invalid=cell_invalid,
+                temperatures_c=temps,
+                temperature_invalid=temp_invalid,
+                insulation_ohm=insulation,
+                hvil_open=hvil_open,
+                contactor=contactor,
+                state=state,
+                balancing=self.balancing_mask != 0,
+                flags=flags,
+                max_charge_current_a=charge_a,
+                max_discharge_current_a=discharge_a,
+            )
+            self._update_dtcs(reading)
+            return reading
+
+    def _limits(self, soc: float, state: BmsStateCode, temps: list[float]) -> tuple[float, float]:
+        """Get the allowed (charge, discharge) current in A.
+
+        1C and 2C, derated linearly over the last 10 % of SOC towards full / empty; 0 in ERROR
+        or outside 0…45 °C (charge) / −20…55 °C (discharge).
+        """
+        capacity = self.pack.spec.nominal_capacity_ah
+        if state == BmsStateCode.ERROR:
+            return 0.0, 0.0
+        t_max = max(temps, default=self.pack.spec.ambient_c)
+        t_min = min(temps, default=self.pack.spec.ambient_c)
+        charge = capacity * min(1.0, max(0.0, (100.0 - soc) / 10.0))
+        discharge = 2.0 * capacity * min(1.0, max(0.0, soc / 10.0))
+        charge_ok = t_min >= 0.0 and t_max <= 45.0
+        discharge_ok = t_min >= -20.0 and t_max <= 55.0
+        return (charge if charge_ok else 0.0), (discharge if discharge_ok else 0.0)
+
+    def _update_dtcs(self, reading: BmsReading) -> None:
+        flags = reading.flags
+        failing = {
+            Dtc.HVIL_OPEN: reading.hvil_open,
+            Dtc.INSULATION_LOW: flags.insulation,
+            Dtc.SENSE_WIRE_OPEN: flags.sense_wire,
+            Dtc.NTC_FAULT: flags.ntc,
+            Dtc.CONTACTOR_WELDED: reading.contactor == ContactorCode.WELDED,
+            Dtc.PRECHARGE_TIMEOUT: flags.precharge,
+            Dtc.CELL_OVER_VOLTAGE: flags.cell_ov,
+            Dtc.CELL_UNDER_VOLTAGE: flags.cell_uv,
+        }
+        dtcs = self.nvm.dtcs
+        for code, failed in failing.items():
+            if failed:
+                dtcs[code] = STATUS_FAILED | STATUS_CONFIRMED
+            elif code in dtcs:
+                dtcs[code] &= ~STATUS_FAILED
+        self._apply_stuck_dtc()
+
+    def _apply_stuck_dtc(self) -> None:
+        if self.faults.stuck_dtc is not None:
+            self.nvm.dtcs[self.faults.stuck_dtc] = STATUS_FAILED | STATUS_CONFIRMED
+
+    def read_dtcs(self) -> list[tuple[int, int]]:
+        """Measure (so the monitors are current), then get the stored DTCs, sorted."""
+        self.measure()
+        with self.lock:
+            return sorted(self.nvm.dtcs.items())
+
+    def clear_dtcs(self, group: int) -> None:
+        """Clear all DTCs (0xFFFFFF) or one; KeyError if ``group`` is neither."""
+        with self.lock:
+            if group == 0xFFFFFF:
+                self.nvm.dtcs.clear()
+            elif group in self.nvm.dtcs or group in {d.value for d in Dtc}:
+                self.nvm.dtcs.pop(group, None)
+            else:
+                raise KeyError(group)
+            self._apply_stuck_dtc()
+
+    def reset(self) -> None:
+        """ECU reset: calibration RAM from NVM, balancing off, contactors opened."""
+        with self.lock:
+            self.calibration = self.nvm.calibration
+            self.balancing_mask = 0
+            self.precharge_failed = False
+        self.open_contactors()

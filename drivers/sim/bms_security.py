@@ -1,0 +1,41 @@
+"""Seed-to-key algorithms for UDS SecurityAccess (0x27), looked up by name.
+
+The BMS description file names the algorithm (``security_algorithm = "eol-demo-v1"``); both the
+simulated BMS and the station's client look it up in :data:`ALGORITHMS`. A real pack's
+algorithm is the OEM's secret: register it under its own name, never commit it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+SecurityAlgorithm = Callable[[bytes], bytes]
+"""Compute the key from the seed (both raw bytes as sent on the wire)."""
+
+_MASK32 = 0xFFFF_FFFF
+
+
+def eol_demo_v1(seed: bytes) -> bytes:
+    """Compute the 4-byte key for a 4-byte seed with the project's demo algorithm.
+
+    key = (rotl32(seed XOR 0x5A5AA5A5, 7) + 0x01234567) mod 2³², seed and key big-endian.
+    Not a secret and not secure: it only exercises the unlock sequence.
+    """
+    if len(seed) != 4:
+        raise ValueError(f"eol-demo-v1 needs a 4-byte seed, got {len(seed)} bytes")
+    x = int.from_bytes(seed, "big") ^ 0x5A5A_A5A5
+    rotated = ((x << 7) | (x >> 25)) & _MASK32
+    return ((rotated + 0x0123_4567) & _MASK32).to_bytes(4, "big")
+
+
+#: Algorithms by the name a BMS description file uses.
+ALGORITHMS: dict[str, SecurityAlgorithm] = {"eol-demo-v1": eol_demo_v1}
+
+
+def get_algorithm(name: str) -> SecurityAlgorithm:
+    """Get the algorithm registered as ``name`` in :data:`ALGORITHMS`."""
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        known = ", ".join(sorted(ALGORITHMS))
+        raise ValueError(f"unknown security algorithm {name!r}; known: {known}") from None
