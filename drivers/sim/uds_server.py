@@ -104,8 +104,15 @@ class UdsServer:
         address = isotp.Address(
             isotp.AddressingMode.Normal_11bits, txid=response_id, rxid=request_id
         )
+        # isotp logs every frame's payload at DEBUG, keys included: keep its logger at INFO.
+        stack_logger = f"{__name__}.isotp"
+        logging.getLogger(stack_logger).setLevel(logging.INFO)
         self._stack = isotp.NotifierBasedCanStack(
-            bus, notifier, address=address, params=dict(ISOTP_PARAMS), read_timeout=0.02
+            bus,
+            notifier,
+            address=address,
+            params={**ISOTP_PARAMS, "logger_name": stack_logger},
+            read_timeout=0.02,
         )
         self._stack_running = False
         self._lock = threading.RLock()

@@ -1,0 +1,279 @@
+"""The BMS role: what a step asks of the pack's BMS, over one CAN bus.
+
+:class:`Bms` opens the bus from the station config (any python-can interface: socketcan,
+pcan, vector, kvaser, virtual, udp_multicast…), runs one ``can.Notifier`` for it and hangs
+three listeners on that notifier: the :class:`~drivers.bms.signals.SignalMonitor` (cyclic
+values), the ISO-TP stack of the :class:`~drivers.bms.uds.UdsClient` (diagnostics) and the
+:class:`~drivers.bms.trace.CanTrace` (the run's raw CAN traffic as ASC or BLF).
+
+Readings are SI in the station sign convention (pack current > 0 = discharge). A value whose
+message has gone stale raises BmsTimeout rather than returning an old number.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import can
+
+from drivers.bms.description import BmsDescription
+from drivers.bms.redact import FrameRedactor
+from drivers.bms.signals import MessageStatus, PeriodStats, Reading, SignalMonitor
+from drivers.bms.trace import CanTrace
+from drivers.bms.uds import UdsClient
+from drivers.errors import BmsError
+from drivers.scpi.transport import Tracer
+
+_NOTIFIER_POLL_S = 0.1
+"""How long the notifier's thread blocks in ``bus.recv``; bounds how long close() takes."""
+
+
+def open_bus(config: Mapping[str, Any]) -> can.BusABC:
+    """Open a python-can bus from ``interface``, ``channel``, ``bitrate`` and extra options."""
+    if "interface" not in config:
+        raise BmsError(
+            "the CAN bus config needs 'interface' (socketcan, pcan, vector, kvaser, virtual, "
+            "udp_multicast, …) and usually 'channel' and 'bitrate'"
+        )
+    where = f"CAN interface {config['interface']!r} channel {config.get('channel')!r}"
+    try:
+        return can.Bus(**config)
+    except (can.CanError, OSError, ValueError, TypeError, ImportError, NotImplementedError) as err:
+        raise BmsError(f"cannot open {where}: {err}; check the adapter and its driver") from err
+
+
+@dataclass(frozen=True)
+class State:
+    """An enumerated BMS state: the raw value and its DBC label (None if the DBC has none)."""
+
+    raw: int
+    label: str | None
+
+    def __str__(self) -> str:
+        return self.label if self.label is not None else str(self.raw)
+
+
+class Bms:
+    """The pack's BMS as one role: cyclic values, diagnostics (``uds``) and a CAN trace.
+
+    ``bus`` is a python-can bus config (``{"interface": "pcan", "channel": "PCAN_USBBUS1",
+    "bitrate": 500000}``; extra keys go to ``can.Bus``) or an open bus, which the caller keeps
+    ownership of. ``now`` is the station clock that stamps received frames. ``read_timeout_s``
+    is the default wait for a first value; the UDS timings and ``uds_tracer`` go to
+    :class:`UdsClient`. Close it (or use ``with``): that stops every thread it started.
+    """
+
+    def __init__(
+        self,
+        description: BmsDescription,
+        bus: Mapping[str, Any] | can.BusABC,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        stale_factor: float = 3.0,
+        read_timeout_s: float = 1.0,
+        p2_timeout_s: float = 0.05,
+        p2_star_timeout_s: float = 5.0,
+        tester_present_interval_s: float = 2.0,
+        uds_tracer: Tracer | None = None,
+    ) -> None:
+        self.description = description
+        self.read_timeout_s = read_timeout_s
+        self._owns_bus = not isinstance(bus, can.BusABC)
+        self._bus = open_bus(bus) if isinstance(bus, Mapping) else bus
+        self._notifier: can.Notifier | None = None
+        self._uds: UdsClient | None = None
+        self._closed = False
+        try:
+            self.monitor = SignalMonitor(
+                self._bus,
+                description.db,
+                description.signal_map(),
+                now=now,
+                stale_factor=stale_factor,
+            )
+            uds = description.uds
+            ids = (uds.request_id, uds.response_id) if uds is not None else ()
+            self._trace = CanTrace(FrameRedactor(ids) if ids else None)
+            try:
+                self._notifier = can.Notifier(
+                    self._bus, [self.monitor, self._trace], timeout=_NOTIFIER_POLL_S
+                )
+            except ValueError as err:  # the bus already has a notifier
+                raise BmsError(f"cannot listen to the BMS bus: {err}") from err
+            if uds is not None:
+                self._uds = UdsClient(
+                    self._bus,
+                    self._notifier,
+                    request_id=uds.request_id,
+                    response_id=uds.response_id,
+                    dids=description.dids,
+                    routines=description.routines,
+                    security_level=uds.security_level,
+                    security_algorithm=uds.security_algorithm,
+                    p2_timeout_s=p2_timeout_s,
+                    p2_star_timeout_s=p2_star_timeout_s,
+                    tester_present_interval_s=tester_present_interval_s,
+                    tracer=uds_tracer,
+                    on_tx=self._trace.record_tx,
+                ).open()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def from_files(
+        cls, description: str | Path, bus: Mapping[str, Any] | can.BusABC, **options: Any
+    ) -> Bms:
+        """Load the description file at ``description`` and open the BMS on ``bus``."""
+        return cls(BmsDescription.load(description), bus, **options)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop UDS, the trace, the notifier thread and (if it opened it) the bus."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._uds is not None:
+            self._uds.close()
+        if self._notifier is not None:
+            self._notifier.stop()  # also stops the monitor and finishes any trace
+        if self._owns_bus:
+            self._bus.shutdown()
+
+    def __enter__(self) -> Bms:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def uds(self) -> UdsClient:
+        """Return the UDS client; BmsError if the description has no [uds] table."""
+        if self._uds is None:
+            raise BmsError(f"{self.description.path} has no [uds] table: no diagnostics")
+        return self._uds
+
+    # --- trace ---------------------------------------------------------------------------------
+
+    def start_trace(self, path: str | Path) -> None:
+        """Write all CAN traffic from now on to ``path`` (``.asc`` or ``.blf``)."""
+        self._trace.open(path)
+
+    def stop_trace(self) -> Path | None:
+        """Finish the CAN trace and return its path (None if none was running)."""
+        return self._trace.close()
+
+    # --- cyclic values -------------------------------------------------------------------------
+
+    def reading(
+        self,
+        role: str,
+        *,
+        after: float | None = None,
+        timeout_s: float | None = None,
+        abort: threading.Event | None = None,
+    ) -> Reading:
+        """Get a role's latest reading (value, raw, label, time); see SignalMonitor.reading."""
+        wait = self.read_timeout_s if timeout_s is None else timeout_s
+        return self.monitor.reading(role, after=after, timeout_s=wait, abort=abort)
+
+    def value(
+        self, role: str, *, after: float | None = None, timeout_s: float | None = None
+    ) -> float:
+        """Get a role's latest value in SI units."""
+        return self.reading(role, after=after, timeout_s=timeout_s).value
+
+    def pack_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the pack voltage the BMS reports, in V."""
+        return self.value("pack_voltage", after=after, timeout_s=timeout_s)
+
+    def pack_current(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the pack current the BMS reports, in A (> 0 discharge, < 0 charge)."""
+        return self.value("pack_current", after=after, timeout_s=timeout_s)
+
+    def bus_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the HV bus voltage (behind the contactors) the BMS reports, in V."""
+        return self.value("bus_voltage", after=after, timeout_s=timeout_s)
+
+    def soc(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the state of charge the BMS reports, in % (0–100)."""
+        return self.value("soc", after=after, timeout_s=timeout_s)
+
+    def contactor_state(
+        self, *, after: float | None = None, timeout_s: float | None = None
+    ) -> State:
+        """Get the contactor state (raw value and DBC label, e.g. 2 "CLOSED")."""
+        got = self.reading("contactor_state", after=after, timeout_s=timeout_s)
+        return State(got.raw, got.label)
+
+    def hvil_closed(self, *, after: float | None = None, timeout_s: float | None = None) -> bool:
+        """Return whether the BMS reports the HV interlock loop closed."""
+        got = self.reading("hvil_state", after=after, timeout_s=timeout_s)
+        return got.raw == self.description.hvil_closed_value
+
+    def insulation_ohm(
+        self, *, after: float | None = None, timeout_s: float | None = None
+    ) -> float:
+        """Get the BMS's insulation resistance in Ω; ``math.inf`` means "above its range"."""
+        got = self.reading("insulation", after=after, timeout_s=timeout_s)
+        return math.inf if got.saturated else got.value
+
+    def cell_voltages(
+        self,
+        after: float,
+        timeout_s: float = 5.0,
+        abort: threading.Event | None = None,
+        *,
+        count: int | None = None,
+    ) -> list[float | None]:
+        """Get every cell voltage in V, from pages received at/after ``after``; None = invalid."""
+        return self.monitor.snapshot("cell_voltages", after, timeout_s, abort, count=count)
+
+    def cell_temperatures(
+        self,
+        after: float,
+        timeout_s: float = 5.0,
+        abort: threading.Event | None = None,
+        *,
+        count: int | None = None,
+    ) -> list[float | None]:
+        """Get every cell temperature in °C from pages received at/after ``after``.
+
+        ``count`` is the number of sensors when the description leaves it open.
+        """
+        return self.monitor.snapshot("cell_temperatures", after, timeout_s, abort, count=count)
+
+    def fault_flags(self, *, timeout_s: float | None = None) -> dict[str, bool]:
+        """Get every fault flag the description names (True = fault active)."""
+        return {
+            name: self.reading(f"fault.{name}", timeout_s=timeout_s).raw != 0
+            for name in self.description.faults
+        }
+
+    # --- health --------------------------------------------------------------------------------
+
+    def alive(self) -> bool:
+        """Return whether every cyclic message has arrived and none is stale."""
+        if self._closed or (self._notifier is not None and self._notifier.exception):
+            return False
+        status = self.monitor.status().values()
+        return all(s.frames > 0 and not s.stale for s in status if s.cycle_s is not None)
+
+    def stale_messages(self) -> list[str]:
+        """Name every mapped message that is missing or late (> stale_factor × cycle)."""
+        return self.monitor.stale_messages()
+
+    def status(self) -> dict[str, MessageStatus]:
+        """Report frames, staleness, decode errors and alive-counter violations per message."""
+        return self.monitor.status()
+
+    def periods(self, since: float | None = None) -> dict[str, PeriodStats]:
+        """Measure each message's observed period and jitter since ``since``."""
+        return self.monitor.periods(since)

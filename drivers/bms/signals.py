@@ -1,0 +1,415 @@
+"""Decode the BMS's cyclic CAN frames into role readings, and watch the bus's health.
+
+:class:`SignalMonitor` is a ``can.Listener`` on the BMS's ``can.Notifier``. For every frame
+of a mapped message it keeps the latest value and receive time of each signal (values are
+never clamped to the DBC's min/max: a reading outside it is information, not noise), counts
+decode errors, checks 4-bit alive counters and records receive times for period checks.
+Multiplexed arrays are assembled page by page; :meth:`SignalMonitor.snapshot` returns a
+complete array whose every page arrived at or after a given instant, so a snapshot never
+mixes pages from before and after a load step.
+
+Times come from ``now`` (the station clock, possibly virtual): each frame is stamped with
+``now()`` when it is received. Timeouts of the waiting calls are wall-clock seconds, so a
+stopped virtual clock cannot hang a step.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import statistics
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import can
+
+from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
+from drivers.bms.signal_map import ArrayRef, SignalRef, Slot
+from drivers.errors import BmsError, BmsTimeout
+
+__all__ = [
+    "BmsWaitAborted",
+    "MessageStatus",
+    "PeriodStats",
+    "Reading",
+    "SignalMonitor",
+]
+
+_T = TypeVar("_T")
+
+_ALIVE_NAME = re.compile(r"alive_?counter|(^|_)bz$", re.IGNORECASE)
+_ABORT_POLL_S = 0.05
+"""How often a wait with an abort Event looks at it (Condition.wait cannot wait on both)."""
+
+
+class _MessageState:
+    def __init__(self, message: Any, history: int) -> None:
+        self.message = message
+        self.name: str = message.name
+        cycle = message.cycle_time
+        self.cycle_s: float | None = cycle / 1000.0 if cycle else None
+        self.frames = 0
+        self.last_rx: float | None = None
+        self.decode_errors = 0
+        self.alive_violations = 0
+        self.last_counter: int | None = None
+        self.alive: Any = next(
+            (s for s in message.signals if s.length >= 2 and _ALIVE_NAME.search(s.name)), None
+        )
+        self.times: deque[float] = deque(maxlen=history)
+        self.values: dict[str, tuple[float, float]] = {}
+
+
+class _ArrayState:
+    def __init__(self, ref: ArrayRef) -> None:
+        self.ref = ref
+        self.pages: dict[int, tuple[float, list[float | None]]] = {}
+        self.layouts: dict[int, tuple[Slot, ...]] = {}
+        self.last_page: int | None = None
+        self.max_page = -1
+        self.wrapped = False
+
+    def expected_pages(self) -> range | None:
+        if self.ref.pages is not None:
+            return range(self.ref.pages)
+        return range(self.max_page + 1) if self.wrapped else None
+
+
+def _raw(signal: Any, value: float) -> int:
+    scale = float(signal.scale or 1)
+    return round((value - float(signal.offset)) / scale)
+
+
+def _spans(pages: list[int]) -> str:
+    out: list[str] = []
+    start = prev = pages[0]
+    for page in [*pages[1:], None]:
+        if page is not None and page == prev + 1:
+            prev = page
+            continue
+        out.append(str(start) if start == prev else f"{start}–{prev}")
+        if page is not None:
+            start = prev = page
+    return ", ".join(out)
+
+
+class SignalMonitor(can.Listener):
+    """Decode mapped BMS messages and answer role readings and snapshots.
+
+    ``bus`` is only used to name the channel in messages; ``db`` is the cantools database;
+    ``signal_map`` maps roles to :class:`SignalRef` or :class:`ArrayRef` (see
+    :meth:`BmsDescription.signal_map`); ``now`` is the clock that stamps frames. A message is
+    stale when no frame came for more than ``stale_factor`` × its DBC ``GenMsgCycleTime``;
+    ``history`` receive times per message are kept for :meth:`periods`.
+    """
+
+    def __init__(
+        self,
+        bus: can.BusABC | None,
+        db: Any,
+        signal_map: Mapping[str, SignalRef | ArrayRef],
+        *,
+        now: Callable[[], float],
+        stale_factor: float = 3.0,
+        history: int = 4096,
+    ) -> None:
+        self._channel = str(bus.channel_info) if bus is not None else "CAN"
+        self._now = now
+        self.stale_factor = stale_factor
+        self._cond = threading.Condition()
+        self._closed = False
+        self._started = now()
+        self._roles = dict(signal_map)
+        self._by_id: dict[tuple[int, bool], _MessageState] = {}
+        self._by_name: dict[str, _MessageState] = {}
+        self._arrays: dict[str, _ArrayState] = {}
+        self._arrays_of: dict[str, list[_ArrayState]] = {}
+        for role, ref in self._roles.items():
+            message = db.get_message_by_name(ref.message)
+            if ref.message not in self._by_name:
+                state = _MessageState(message, history)
+                self._by_name[ref.message] = state
+                self._by_id[(message.frame_id, bool(message.is_extended_frame))] = state
+            if isinstance(ref, ArrayRef):
+                array = _ArrayState(ref)
+                self._arrays[role] = array
+                self._arrays_of.setdefault(ref.message, []).append(array)
+
+    # --- listener ------------------------------------------------------------------------------
+
+    def on_message_received(self, msg: can.Message) -> None:
+        """Decode one frame (called from the notifier thread; never raises)."""
+        if msg.is_error_frame or msg.is_remote_frame:
+            return
+        state = self._by_id.get((msg.arbitration_id, bool(msg.is_extended_id)))
+        if state is None:
+            return
+        t = self._now()
+        try:
+            decoded = state.message.decode(bytes(msg.data), decode_choices=False)
+        except Exception:  # cantools raises DecodeError, ValueError, KeyError… on bad frames
+            decoded = None
+        with self._cond:
+            state.frames += 1
+            state.last_rx = t
+            state.times.append(t)
+            if decoded is None:
+                state.decode_errors += 1
+            else:
+                self._store(state, decoded, t)
+            self._cond.notify_all()
+
+    def _store(self, state: _MessageState, decoded: Mapping[str, Any], t: float) -> None:
+        for name, value in decoded.items():
+            state.values[name] = (float(value), t)
+        if state.alive is not None and state.alive.name in decoded:
+            counter = _raw(state.alive, float(decoded[state.alive.name]))
+            last = state.last_counter
+            if last is not None and counter != (last + 1) % (1 << state.alive.length):
+                state.alive_violations += 1
+            state.last_counter = counter
+        for array in self._arrays_of.get(state.name, ()):
+            self._store_page(array, decoded, t)
+
+    @staticmethod
+    def _store_page(array: _ArrayState, decoded: Mapping[str, Any], t: float) -> None:
+        ref = array.ref
+        if ref.multiplexer not in decoded:
+            return
+        page = int(decoded[ref.multiplexer])
+        layout = array.layouts.get(page)
+        if layout is None:
+            layout = array.layouts[page] = ref.slots(page)
+        # A page the DBC does not define for this array (or past count) is not ours.
+        if not any(slot.value in decoded for slot in layout):
+            return
+        if array.last_page is not None and page <= array.last_page:
+            array.wrapped = True
+        array.last_page = page
+        array.max_page = max(array.max_page, page)
+        values: list[float | None] = []
+        for slot in layout:
+            value = decoded.get(slot.value)
+            if value is not None and slot.invalid is not None and slot.invalid in decoded:
+                flag = int(decoded[slot.invalid])
+                if slot.invalid_bit is not None:
+                    flag = (flag >> slot.invalid_bit) & 1
+                if flag == ref.invalid_value:
+                    value = None
+            values.append(None if value is None else float(value) * ref.factor)
+        array.pages[page] = (t, values)
+
+    def stop(self) -> None:
+        """Wake every waiter; later waits fail (the notifier calls this when it stops)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wake(self) -> None:
+        """Wake every waiter so it looks at its abort Event now."""
+        with self._cond:
+            self._cond.notify_all()
+
+    # --- readings ------------------------------------------------------------------------------
+
+    def roles(self) -> list[str]:
+        """Return the mapped roles."""
+        return list(self._roles)
+
+    def reading(
+        self,
+        role: str,
+        *,
+        after: float | None = None,
+        timeout_s: float = 1.0,
+        abort: threading.Event | None = None,
+    ) -> Reading:
+        """Get ``role``'s latest reading, waiting up to ``timeout_s`` for one.
+
+        With ``after``, wait for a frame received at or after that instant. Without it, the
+        latest value is returned unless its message is stale (BmsTimeout).
+        """
+        ref = self._roles.get(role)
+        if not isinstance(ref, SignalRef):
+            raise BmsError(f"the BMS description maps no signal for {role!r}")
+        state = self._by_name[ref.message]
+        since = -math.inf if after is None else after
+
+        def ready() -> tuple[float, float] | None:
+            got = state.values.get(ref.signal)
+            return got if got is not None and got[1] >= since else None
+
+        with self._cond:
+            got = self._wait(ready, timeout_s, abort, lambda: self._no_value(ref, after))
+            if after is None and self._is_stale(state, self._now()):
+                age = self._now() - got[1]
+                raise BmsTimeout(
+                    f"BMS message {ref.message} on {self._channel} is stale: last frame "
+                    f"{age:.3f} s ago, cycle {state.cycle_s or 0:.3f} s; {role} is out of date"
+                )
+        signal = state.message.get_signal_by_name(ref.signal)
+        raw = _raw(signal, got[0])
+        top = (1 << (signal.length - 1)) - 1 if signal.is_signed else (1 << signal.length) - 1
+        label = signal.choices.get(raw) if signal.choices else None
+        return Reading(
+            role=role,
+            value=got[0] * ref.factor,
+            raw=raw,
+            label=None if label is None else str(label),
+            received_at=got[1],
+            saturated=raw == top,
+        )
+
+    def value(self, role: str, **kwargs: Any) -> float:
+        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`)."""
+        return self.reading(role, **kwargs).value
+
+    def _no_value(self, ref: SignalRef, after: float | None) -> str:
+        since = "" if after is None else f" since t={after:.3f} s"
+        return f"no {ref.message} frame{since} on {self._channel}, so no {ref.role}"
+
+    def snapshot(
+        self,
+        role: str,
+        after: float,
+        timeout_s: float,
+        abort: threading.Event | None = None,
+        *,
+        count: int | None = None,
+    ) -> list[float | None]:
+        """Get a complete array whose every page was received at or after ``after``.
+
+        Invalid elements are None. ``count`` (elements the pack has) overrides the
+        description's; with neither, the page count is learned from one cycle of traffic.
+        Raises BmsTimeout naming the missing pages if the array is not complete within
+        ``timeout_s`` (wall clock), BmsWaitAborted if ``abort`` is set meanwhile.
+        """
+        array = self._arrays.get(role)
+        if array is None:
+            raise BmsError(f"the BMS description maps no multiplexed array for {role!r}")
+        per_page = array.ref.per_page
+
+        def expected() -> range | None:
+            if count is not None:
+                return range(math.ceil(count / per_page))
+            return array.expected_pages()
+
+        def missing() -> list[int] | None:
+            pages = expected()
+            if pages is None:
+                return None
+            return [p for p in pages if p not in array.pages or array.pages[p][0] < after]
+
+        def ready() -> list[float | None] | None:
+            gone = missing()
+            pages = expected()
+            if gone is None or gone or pages is None:
+                return None
+            values = [v for p in pages for v in array.pages[p][1]]
+            return values if count is None else values[:count]
+
+        def why() -> str:
+            ref = array.ref
+            gone = missing()
+            if gone is None:
+                return (
+                    f"{role}: no full cycle of {ref.message} seen yet, so its page count is "
+                    f"unknown (give count in the BMS description or the step)"
+                )
+            return (
+                f"{role} incomplete: page(s) {_spans(gone)} of {ref.message} "
+                f"({ref.multiplexer}) not received since t={after:.3f} s on {self._channel}"
+            )
+
+        with self._cond:
+            return self._wait(ready, timeout_s, abort, why)
+
+    cell_snapshot = snapshot
+
+    def _wait(
+        self,
+        ready: Callable[[], _T | None],
+        timeout_s: float,
+        abort: threading.Event | None,
+        why: Callable[[], str],
+    ) -> _T:
+        # Called with self._cond held.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = ready()
+            if result is not None:
+                return result
+            if self._closed:
+                raise BmsError(f"the BMS monitor is closed; {why()}")
+            if abort is not None and abort.is_set():
+                raise BmsWaitAborted(f"aborted while waiting: {why()}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
+            self._cond.wait(min(remaining, _ABORT_POLL_S) if abort is not None else remaining)
+
+    # --- health --------------------------------------------------------------------------------
+
+    def _is_stale(self, state: _MessageState, now: float) -> bool:
+        if state.cycle_s is None:
+            return False
+        last = state.last_rx if state.last_rx is not None else self._started
+        return now - last > self.stale_factor * state.cycle_s
+
+    def stale_messages(self) -> list[str]:
+        """Name every mapped message with no frame for more than stale_factor × its cycle."""
+        now = self._now()
+        with self._cond:
+            return sorted(s.name for s in self._by_name.values() if self._is_stale(s, now))
+
+    def status(self) -> dict[str, MessageStatus]:
+        """Report frames, last receive time, staleness and error counts per message."""
+        now = self._now()
+        with self._cond:
+            return {
+                s.name: MessageStatus(
+                    name=s.name,
+                    frame_id=int(s.message.frame_id),
+                    cycle_s=s.cycle_s,
+                    frames=s.frames,
+                    last_received=s.last_rx,
+                    stale=self._is_stale(s, now),
+                    decode_errors=s.decode_errors,
+                    alive_violations=s.alive_violations,
+                )
+                for s in self._by_name.values()
+            }
+
+    def decode_errors(self) -> dict[str, int]:
+        """Count frames of each mapped message that could not be decoded."""
+        with self._cond:
+            return {s.name: s.decode_errors for s in self._by_name.values()}
+
+    def alive_violations(self) -> dict[str, int]:
+        """Count alive-counter steps other than +1 (mod 2^bits) per message that has one."""
+        with self._cond:
+            return {s.name: s.alive_violations for s in self._by_name.values() if s.alive}
+
+    def periods(self, since: float | None = None) -> dict[str, PeriodStats]:
+        """Measure each message's frame spacing over the frames received at or after ``since``."""
+        start = -math.inf if since is None else since
+        with self._cond:
+            times = {s.name: [t for t in s.times if t >= start] for s in self._by_name.values()}
+            cycles = {s.name: s.cycle_s for s in self._by_name.values()}
+        out = {}
+        for name, stamps in times.items():
+            gaps = [b - a for a, b in itertools.pairwise(stamps)]
+            out[name] = PeriodStats(
+                message=name,
+                frames=len(stamps),
+                expected_s=cycles[name],
+                mean_s=statistics.fmean(gaps) if gaps else None,
+                jitter_s=statistics.pstdev(gaps) if gaps else None,
+                min_s=min(gaps) if gaps else None,
+                max_s=max(gaps) if gaps else None,
+            )
+        return out

@@ -1,0 +1,378 @@
+"""UDS (ISO 14229) client for the BMS over ISO-TP, sharing the bus with the cyclic frames.
+
+:class:`UdsClient` runs ``isotp.NotifierBasedCanStack`` on the BMS's ``can.Notifier`` (a plain
+``CanStack`` would compete with the notifier for ``bus.recv()`` and lose flow-control frames)
+and lets ``udsoncan`` time the requests: P2 for the first answer, P2* after each 0x78
+responsePending. Frames are padded to 8 bytes with 0xCC; ISO-TP timeouts are whole ms.
+
+Secrets: a SecurityAccess seed or key never appears in a log record, an exception text or
+the UDS transcript (``27 02 <4 bytes redacted>``): udsoncan's payload-logging connection is
+replaced by :class:`~drivers.bms.isotp_link.IsoTpConnection`, and udsoncan's own log records
+(which carry no payloads when driven through ``send_request``) go to this module's logger.
+
+Errors: a negative response raises BmsNegativeResponse (``nrc`` attribute; the text names the
+service, the DID or RID and the NRC's ISO name), no answer raises BmsTimeout, anything else
+the BMS gets wrong raises BmsError.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import can
+from udsoncan.client import Client
+from udsoncan.configs import default_client_config
+from udsoncan.exceptions import (
+    InvalidResponseException,
+    NegativeResponseException,
+    TimeoutException,
+    UnexpectedResponseException,
+)
+from udsoncan.Request import Request
+from udsoncan.services.ClearDiagnosticInformation import ClearDiagnosticInformation
+from udsoncan.services.DiagnosticSessionControl import DiagnosticSessionControl
+from udsoncan.services.ECUReset import ECUReset
+from udsoncan.services.ReadDataByIdentifier import ReadDataByIdentifier
+from udsoncan.services.ReadDTCInformation import ReadDTCInformation
+from udsoncan.services.RoutineControl import RoutineControl
+from udsoncan.services.SecurityAccess import SecurityAccess
+from udsoncan.services.TesterPresent import TesterPresent
+from udsoncan.services.WriteDataByIdentifier import WriteDataByIdentifier
+
+from drivers.bms import redact
+from drivers.bms.isotp_link import IsoTpConnection
+from drivers.bms.nrc import describe_nrc
+from drivers.bms.security import SECURITY_ALGORITHMS
+from drivers.errors import BmsError, BmsNegativeResponse, BmsTimeout
+from drivers.scpi.transport import Tracer
+
+__all__ = ["SECURITY_ALGORITHMS", "SESSIONS", "Dtc", "UdsClient"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+SESSIONS: dict[str, int] = {"default": 0x01, "programming": 0x02, "extended": 0x03}
+"""DiagnosticSessionControl sub-functions by name."""
+
+_ROUTINE_CONTROL = {"start": 0x01, "stop": 0x02, "results": 0x03}
+
+
+@dataclass(frozen=True)
+class Dtc:
+    """One diagnostic trouble code: 3-byte ``code`` and its ISO 14229 status byte."""
+
+    code: int
+    status: int
+
+    def __str__(self) -> str:
+        return f"0x{self.code:06X} (status 0x{self.status:02X})"
+
+
+class UdsClient:
+    """UDS client for one BMS on a bus that a ``can.Notifier`` already reads.
+
+    ``request_id``/``response_id`` are the physical CAN IDs; ``dids`` and ``routines`` map
+    the description's names to identifiers so steps can say ``read_did("serial")``.
+    ``security_algorithm`` names an entry of SECURITY_ALGORITHMS. ``p2_timeout_s`` bounds the
+    first answer, ``p2_star_timeout_s`` each wait after 0x78, ``request_timeout_s`` the whole
+    request. In a non-default session a keeper sends TesterPresent every
+    ``tester_present_interval_s``. ``tracer(resource, direction, text)`` receives every
+    request and response as hex (seeds and keys redacted); ``on_tx`` every CAN frame sent.
+    """
+
+    def __init__(
+        self,
+        bus: can.BusABC,
+        notifier: can.Notifier,
+        *,
+        request_id: int,
+        response_id: int,
+        dids: Mapping[str, int] | None = None,
+        routines: Mapping[str, int] | None = None,
+        security_level: int = 1,
+        security_algorithm: str = "eol-demo-v1",
+        p2_timeout_s: float = 0.05,
+        p2_star_timeout_s: float = 5.0,
+        request_timeout_s: float = 30.0,
+        tester_present_interval_s: float = 2.0,
+        tracer: Tracer | None = None,
+        on_tx: Callable[[can.Message], None] | None = None,
+    ) -> None:
+        self.dids = dict(dids or {})
+        self.routines = dict(routines or {})
+        self.security_level = security_level
+        self.security_algorithm = security_algorithm
+        self.tester_present_interval_s = tester_present_interval_s
+        self.resource = f"UDS 0x{request_id:03X}/0x{response_id:03X}"
+        self._p2_ms = round(p2_timeout_s * 1000)
+        self._tracer = tracer
+        self._lock = threading.Lock()
+        self._session = SESSIONS["default"]
+        self._keeper: threading.Thread | None = None
+        self._keeper_stop = threading.Event()
+        self.keeper_failures = 0
+        self._conn = IsoTpConnection(
+            bus,
+            notifier,
+            request_id=request_id,
+            response_id=response_id,
+            trace=self._trace,
+            on_tx=on_tx,
+            logger_name=f"{__name__}.isotp",
+        )
+        config = dict(default_client_config)
+        config.update(
+            request_timeout=request_timeout_s,
+            p2_timeout=p2_timeout_s,
+            p2_star_timeout=p2_star_timeout_s,
+            use_server_timing=False,
+        )
+        self._client = Client(cast(Any, self._conn), config=cast(Any, config))
+        # udsoncan logs under "UdsClient"; keep its records in our namespace.
+        self._client.logger = logging.getLogger(f"{__name__}.udsoncan")
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def open(self) -> UdsClient:
+        """Start the ISO-TP stack."""
+        if not self._conn.is_open():
+            self._conn.open()
+        return self
+
+    def close(self) -> None:
+        """Stop the TesterPresent keeper and the ISO-TP stack."""
+        self._stop_keeper()
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> UdsClient:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def session(self) -> int:
+        """Return the diagnostic session the client believes the BMS is in."""
+        return self._session
+
+    @property
+    def keeper_running(self) -> bool:
+        """Return whether the TesterPresent keeper is running."""
+        return self._keeper is not None and self._keeper.is_alive()
+
+    # --- services ------------------------------------------------------------------------------
+
+    def change_session(self, session: str | int) -> None:
+        """Switch the diagnostic session (``"default"``, ``"extended"`` or a number)."""
+        if isinstance(session, str):
+            if session not in SESSIONS:
+                raise BmsError(f"unknown UDS session {session!r} (known: {', '.join(SESSIONS)})")
+            number, name = SESSIONS[session], session
+        else:
+            number, name = session, f"0x{session:02X}"
+        reply = self._request(
+            DiagnosticSessionControl,
+            f"DiagnosticSessionControl (0x10) to the {name} session",
+            subfunction=number,
+        )
+        self._expect(reply[:1] == bytes([number]), "DiagnosticSessionControl", reply)
+        self._session = number
+        if number == SESSIONS["default"]:
+            self._stop_keeper()
+        else:
+            self._start_keeper()
+
+    def unlock(self, level: int | None = None) -> None:
+        """Unlock SecurityAccess ``level`` (default: the description's) with the named algorithm."""
+        level = self.security_level if level is None else level
+        algorithm = SECURITY_ALGORITHMS.get(self.security_algorithm)
+        if algorithm is None:
+            raise BmsError(f"unknown security algorithm {self.security_algorithm!r}")
+        reply = self._request(
+            SecurityAccess,
+            f"SecurityAccess (0x27) requestSeed for level {level}",
+            subfunction=level,
+            secret=True,
+        )
+        if reply[:1] != bytes([level]) or len(reply) < 2:
+            raise BmsError(f"the BMS answered requestSeed for level {level} malformed")
+        seed = bytes(reply[1:])
+        if not any(seed):
+            return  # an all-zero seed means "already unlocked"
+        try:
+            key = algorithm(seed)
+        except Exception as err:
+            # The algorithm's own message might quote the seed: report only its type.
+            raise BmsError(
+                f"security algorithm {self.security_algorithm!r} failed for level {level} "
+                f"({type(err).__name__})"
+            ) from None
+        self._request(
+            SecurityAccess,
+            f"SecurityAccess (0x27) sendKey for level {level}",
+            subfunction=level + 1,
+            data=key,
+            secret=True,
+        )
+
+    def read_did(self, did: str | int) -> bytes:
+        """Read a data identifier (a name from the description, or a number)."""
+        number, label = self._identifier(did, self.dids, "DID")
+        reply = self._request(
+            ReadDataByIdentifier,
+            f"ReadDataByIdentifier (0x22) of {label}",
+            data=number.to_bytes(2, "big"),
+        )
+        self._expect(reply[:2] == number.to_bytes(2, "big"), f"reading {label}", reply)
+        return bytes(reply[2:])
+
+    def read_did_text(self, did: str | int) -> str:
+        """Read an ASCII data identifier, without trailing NUL, 0xFF or blank padding."""
+        raw = self.read_did(did).rstrip(b"\x00\xff ")
+        try:
+            return raw.decode("ascii")
+        except UnicodeDecodeError:
+            _, label = self._identifier(did, self.dids, "DID")
+            raise BmsError(f"{label} is not ASCII text: {raw.hex(' ').upper()}") from None
+
+    def write_did(self, did: str | int, data: bytes) -> None:
+        """Write a data identifier (needs the extended session and security access)."""
+        number, label = self._identifier(did, self.dids, "DID")
+        reply = self._request(
+            WriteDataByIdentifier,
+            f"WriteDataByIdentifier (0x2E) of {label}",
+            data=number.to_bytes(2, "big") + bytes(data),
+        )
+        self._expect(reply[:2] == number.to_bytes(2, "big"), f"writing {label}", reply)
+
+    def routine(self, rid: str | int, subfunction: str | int = "start", data: bytes = b"") -> bytes:
+        """Start, stop or ask the results of a routine; return its status record."""
+        number, label = self._identifier(rid, self.routines, "RID")
+        if isinstance(subfunction, str):
+            if subfunction not in _ROUTINE_CONTROL:
+                raise BmsError(f"unknown routine control {subfunction!r} (start, stop, results)")
+            sub = _ROUTINE_CONTROL[subfunction]
+        else:
+            sub = subfunction
+        reply = self._request(
+            RoutineControl,
+            f"RoutineControl (0x31) {subfunction} of {label}",
+            subfunction=sub,
+            data=number.to_bytes(2, "big") + bytes(data),
+        )
+        echo = bytes([sub]) + number.to_bytes(2, "big")
+        self._expect(reply[:3] == echo, f"routine {label}", reply)
+        return bytes(reply[3:])
+
+    def read_dtcs(self, mask: int = 0xFF) -> list[Dtc]:
+        """Read the DTCs whose status matches ``mask`` (ReadDTCInformation 0x19 0x02)."""
+        reply = self._request(
+            ReadDTCInformation,
+            f"ReadDTCInformation (0x19 0x02) with status mask 0x{mask:02X}",
+            subfunction=0x02,
+            data=bytes([mask]),
+        )
+        records = reply[2:]
+        self._expect(reply[:1] == b"\x02" and len(records) % 4 == 0, "ReadDTCInformation", reply)
+        return [
+            Dtc(int.from_bytes(records[i : i + 3], "big"), records[i + 3])
+            for i in range(0, len(records), 4)
+        ]
+
+    def clear_dtcs(self, group: int = 0xFFFFFF) -> None:
+        """Clear the DTCs of ``group`` (all by default)."""
+        self._request(
+            ClearDiagnosticInformation,
+            f"ClearDiagnosticInformation (0x14) of group 0x{group:06X}",
+            data=group.to_bytes(3, "big"),
+        )
+
+    def ecu_reset(self, reset_type: int = 0x01) -> None:
+        """Reset the BMS (hard reset by default); it comes back in the default session."""
+        self._request(ECUReset, f"ECUReset (0x11 0x{reset_type:02X})", subfunction=reset_type)
+        self._session = SESSIONS["default"]
+        self._stop_keeper()
+
+    def tester_present(self) -> None:
+        """Tell the BMS a tester is still connected (keeps a non-default session open)."""
+        self._request(TesterPresent, "TesterPresent (0x3E)", subfunction=0x00)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _identifier(self, ident: str | int, names: Mapping[str, int], kind: str) -> tuple[int, str]:
+        if isinstance(ident, str):
+            if ident not in names:
+                known = ", ".join(sorted(names)) or "none"
+                raise BmsError(f"the BMS description names no {kind} {ident!r} (known: {known})")
+            return names[ident], f"{kind} 0x{names[ident]:04X} ({ident})"
+        label = next((n for n, v in names.items() if v == ident), None)
+        return ident, f"{kind} 0x{ident:04X}" + (f" ({label})" if label else "")
+
+    def _trace(self, direction: str, payload: bytes) -> None:
+        if self._tracer is not None:
+            self._tracer(self.resource, direction, redact.describe(payload))
+
+    @staticmethod
+    def _expect(ok: bool, what: str, reply: bytes) -> None:
+        if not ok:
+            raise BmsError(f"the BMS answered {what} unexpectedly: {reply.hex(' ').upper()}")
+
+    def _request(
+        self,
+        service: Any,
+        what: str,
+        *,
+        subfunction: int | None = None,
+        data: bytes = b"",
+        secret: bool = False,
+    ) -> bytes:
+        request = Request(service=service, subfunction=subfunction, data=data)
+        with self._lock:
+            if not self._conn.is_open():
+                raise BmsError(f"{self.resource} is closed; cannot send {what}")
+            try:
+                response = self._client.send_request(request)
+            except TimeoutException:
+                raise BmsTimeout(
+                    f"the BMS did not answer {what} on {self.resource} in time "
+                    f"(P2 {self._p2_ms} ms; check the CAN wiring, bitrate and IDs)"
+                ) from None
+            except NegativeResponseException as err:
+                nrc = int(err.response.code or 0)
+                raise BmsNegativeResponse(
+                    f"the BMS refused {what}: {describe_nrc(nrc)}", nrc=nrc
+                ) from None
+            except (InvalidResponseException, UnexpectedResponseException) as err:
+                detail = "" if secret else f": {err}"
+                raise BmsError(f"the BMS answered {what} wrongly{detail}") from None
+        if response is None:  # only with suppressPosRspMsgIndicationBit, which we never set
+            return b""
+        return bytes(response.data or b"")
+
+    def _start_keeper(self) -> None:
+        if self.keeper_running:
+            return
+        self._keeper_stop.clear()
+        self._keeper = threading.Thread(
+            target=self._keep_session, name=f"TesterPresent {self.resource}", daemon=True
+        )
+        self._keeper.start()
+
+    def _stop_keeper(self) -> None:
+        self._keeper_stop.set()
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None and keeper is not threading.current_thread():
+            keeper.join(timeout=10.0)
+
+    def _keep_session(self) -> None:
+        while not self._keeper_stop.wait(self.tester_present_interval_s):
+            try:
+                self.tester_present()
+            except BmsError as err:
+                self.keeper_failures += 1
+                log.warning("TesterPresent to the BMS failed: %s", err)

@@ -1,0 +1,155 @@
+"""CAN traces of a run: ASC and BLF files python-can can read back, with keys blanked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import can
+import cantools
+import pytest
+
+from drivers.bms.bms import Bms
+from drivers.bms.description import BmsDescription
+from drivers.bms.security import eol_demo_v1
+from drivers.errors import BmsError
+
+ROOT = Path(__file__).resolve().parents[3]
+FOXBMS_DBC = ROOT.parent / "shared" / "data" / "dbc" / "foxbms.dbc"
+SEED = bytes.fromhex("A1B2C3D4")
+UDS = """
+[uds]
+request_id = 0x7E0
+response_id = 0x7E8
+[dids]
+serial = 0xF18C
+"""
+
+
+class SingleFrameEcu(can.Listener):
+    """Answer single-frame UDS requests on 0x7E0 from a table, padded to 8 bytes."""
+
+    def __init__(self, bus: can.BusABC, answers: dict[bytes, bytes]) -> None:
+        self.bus = bus
+        self.answers = answers
+
+    def on_message_received(self, msg: can.Message) -> None:
+        if msg.arbitration_id != 0x7E0 or msg.data[0] >> 4 != 0:
+            return
+        answer = self.answers.get(bytes(msg.data[1 : 1 + msg.data[0]]))
+        if answer is not None:
+            data = (bytes([len(answer)]) + answer).ljust(8, b"\xcc")
+            self.bus.send(can.Message(arbitration_id=0x7E8, is_extended_id=False, data=data))
+
+
+@pytest.fixture(scope="module")
+def description(tmp_path_factory: pytest.TempPathFactory) -> BmsDescription:
+    text = (ROOT / "sequences" / "bms" / "foxbms.toml").read_text(encoding="utf-8")
+    text = text.replace('"../../../shared/data/dbc/foxbms.dbc"', f'"{FOXBMS_DBC.as_posix()}"')
+    path = tmp_path_factory.mktemp("trace") / "foxbms_uds.toml"
+    path.write_text(text + UDS, encoding="utf-8")
+    return BmsDescription.load(path)
+
+
+@pytest.fixture
+def rig(description: BmsDescription) -> Iterator[tuple[Bms, can.BusABC]]:
+    channel = f"trace-{uuid.uuid4().hex}"
+    pack = can.Bus(interface="virtual", channel=channel)
+    ecu = SingleFrameEcu(
+        pack,
+        {
+            b"\x22\xf1\x8c": b"\x62\xf1\x8cSN1",
+            b"\x27\x01": b"\x67\x01" + SEED,
+            b"\x27\x02" + eol_demo_v1(SEED): b"\x67\x02",
+        },
+    )
+    notifier = can.Notifier(pack, [ecu], timeout=0.05)
+    bms = Bms(description, {"interface": "virtual", "channel": channel})
+    try:
+        yield bms, pack
+    finally:
+        bms.close()
+        notifier.stop()
+        pack.shutdown()
+
+
+def traffic(bms: Bms, pack: can.BusABC) -> None:
+    """One cyclic frame from the pack, one DID read and one unlock from the station."""
+    db = bms.description.db
+    message = db.get_message_by_name("f_PackValuesP0")
+    data = message.encode({"Current": 1.5, "BatteryVoltage": 400.0, "BusVoltage": 0, "Power": 0})
+    pack.send(can.Message(arbitration_id=message.frame_id, is_extended_id=False, data=data))
+    assert bms.pack_voltage(timeout_s=5.0) == pytest.approx(400.0)
+    assert bms.uds.read_did_text("serial") == "SN1"
+    bms.uds.unlock()
+
+
+def check(frames: list[can.Message]) -> None:
+    by_id: dict[int, list[bytes]] = {}
+    for frame in frames:
+        by_id.setdefault(frame.arbitration_id, []).append(bytes(frame.data))
+    assert 0x233 in by_id  # received cyclic frame
+    assert bytes.fromhex("0322F18CCCCCCCCC") in by_id[0x7E0]  # the station's own request
+    assert bytes.fromhex("0662F18C534E31CC") in by_id[0x7E8]
+    # the key and the seed are on the wire but not in the file
+    assert bytes.fromhex("0627020000000000")[:7] + b"\xcc" in by_id[0x7E0]
+    assert bytes.fromhex("06670100000000CC") in by_id[0x7E8]
+    everything = b"".join(b for frames_ in by_id.values() for b in frames_)
+    assert eol_demo_v1(SEED) not in everything and SEED not in everything
+
+
+def test_asc_trace_is_readable_by_python_can(rig: tuple[Bms, can.BusABC], tmp_path: Path) -> None:
+    bms, pack = rig
+    path = tmp_path / "run" / "bms.asc"
+    bms.start_trace(path)
+    traffic(bms, pack)
+    assert bms.stop_trace() == path
+    assert bms.stop_trace() is None
+    check(list(can.ASCReader(str(path))))
+
+
+def test_blf_trace_is_readable_by_python_can(rig: tuple[Bms, can.BusABC], tmp_path: Path) -> None:
+    bms, pack = rig
+    path = tmp_path / "bms.blf"
+    bms.start_trace(path)
+    traffic(bms, pack)
+    bms.stop_trace()
+    with can.BLFReader(str(path)) as reader:
+        check(list(reader))
+
+
+def test_close_finishes_an_open_trace(description: BmsDescription, tmp_path: Path) -> None:
+    channel = f"trace-{uuid.uuid4().hex}"
+    pack = can.Bus(interface="virtual", channel=channel)
+    try:
+        with Bms(description, {"interface": "virtual", "channel": channel}) as bms:
+            bms.start_trace(tmp_path / "left-open.asc")
+            db: cantools.database.can.Database = bms.description.db
+            message = db.get_message_by_name("f_PackValuesP1")
+            data = message.encode({"InsulationResistance": 7000})
+            pack.send(can.Message(arbitration_id=message.frame_id, is_extended_id=False, data=data))
+            assert bms.insulation_ohm(timeout_s=5.0) == pytest.approx(7e6)
+    finally:
+        pack.shutdown()
+    frames = list(can.ASCReader(str(tmp_path / "left-open.asc")))
+    assert [f.arbitration_id for f in frames] == [0x234]
+
+
+def test_trace_needs_asc_or_blf_and_one_at_a_time(
+    rig: tuple[Bms, can.BusABC], tmp_path: Path
+) -> None:
+    bms, _ = rig
+    with pytest.raises(BmsError, match=r"use a \.asc or \.blf file name, not '\.txt'"):
+        bms.start_trace(tmp_path / "bms.txt")
+    bms.start_trace(tmp_path / "a.asc")
+    with pytest.raises(BmsError, match="already being written"):
+        bms.start_trace(tmp_path / "b.asc")
+    bms.stop_trace()
+
+
+def test_bus_config_errors_are_bms_errors(description: BmsDescription) -> None:
+    with pytest.raises(BmsError, match="needs 'interface'"):
+        Bms(description, {"channel": "can0"})
+    with pytest.raises(BmsError, match="cannot open CAN interface 'no-such-interface'"):
+        Bms(description, {"interface": "no-such-interface", "channel": "x"})
