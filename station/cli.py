@@ -77,6 +77,31 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
     run.set_defaults(func=cmd_run)
 
+    sim = sub.add_parser("sim", help="run the virtual bench standalone (Ctrl-C stops it)")
+    sim.add_argument("--pack", default="nmc96s", help="simulated pack (nmc96s, lfp16s)")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="inject a fault; repeatable (see --list-faults)",
+    )
+    sim.add_argument("--speed", type=float, default=1.0, help="time runs SPEED × real time")
+    sim.add_argument(
+        "--can-interface",
+        default="udp_multicast",
+        help="python-can interface for the BMS (udp_multicast reaches other "
+        "processes; virtual stays in this one)",
+    )
+    sim.add_argument(
+        "--can-channel",
+        default=None,
+        help="python-can channel (default: the interface's default group)",
+    )
+    sim.add_argument("--list-faults", action="store_true", help="list the faults and exit")
+    sim.set_defaults(func=cmd_sim)
+
     check = sub.add_parser("check", help="validate sequence, limit-table and config files")
     check.add_argument("files", nargs="+", type=Path)
     check.set_defaults(func=cmd_check)
@@ -321,6 +346,62 @@ class TerminalPrompter:
             if request.kind in ("text", "message"):
                 return answer or "ok"
         return None
+
+
+# -- station sim -------------------------------------------------------------------
+def cmd_sim(args: argparse.Namespace) -> int:
+    from drivers.sim.bench import VirtualBench
+    from drivers.sim.faults import apply_fault, describe_faults
+    from station.clock import RealClock
+    from station.runner import SIM_BMS_DESCRIPTION, parse_faults
+
+    if args.list_faults:
+        for line in describe_faults():
+            print(line)
+        return EXIT_PASSED
+    channel = args.can_channel
+    if channel is None and args.can_interface == "udp_multicast":
+        from can.interfaces.udp_multicast import UdpMulticastBus
+
+        channel = UdpMulticastBus.DEFAULT_GROUP_IPv4
+    clock = RealClock(speed=args.speed)
+    try:
+        bench = VirtualBench(
+            args.pack,
+            seed=args.seed,
+            now=clock.now,
+            bms=True,
+            can_interface=args.can_interface,
+            can_channel=channel,
+        )
+    except ValueError as err:
+        raise StationError(f"virtual bench: {err}") from err
+    stop = threading.Event()
+    try:
+        for name, value in parse_faults(tuple(args.fault)).items():
+            try:
+                apply_fault(bench, name, value)
+            except ValueError as err:
+                raise StationError(f"--fault {name}: {err}") from err
+        print(f"virtual bench: pack {args.pack} (seed {args.seed}), time × {args.speed:g}")
+        for role, (model, resource) in bench.resources.items():
+            print(f"  {role:<18} {model:<20} {resource}")
+        print(
+            f"  {'bms':<18} {'CAN':<20} interface={bench.can['interface']} "
+            f"channel={bench.can['channel']}"
+        )
+        print(f"  BMS description: {SIM_BMS_DESCRIPTION}")
+        print("running; Ctrl-C stops", flush=True)
+        previous = signal.signal(signal.SIGINT, lambda *a: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        bench.close()
+    print("virtual bench stopped")
+    return EXIT_PASSED
 
 
 # -- station results ---------------------------------------------------------------

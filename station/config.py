@@ -15,12 +15,12 @@
     timeout_s = 2.0
     options = { max_voltage_v = 1000 }  # passed to the driver
 
-    [can]
-    interface = "virtual"                # any python-can interface
-    channel = "eol"
+    [can]                                # the pack's BMS
+    interface = "pcan"                   # any python-can interface
+    channel = "PCAN_USBBUS1"
     bitrate = 500000
-    dbc = "bms/eol_reference.dbc"
-    signal_map = "bms/eol_reference_signals.toml"
+    bms = "bms/eol_reference.toml"       # BMS description: DBC, signal map, UDS ids, DIDs
+    options = {}                         # more python-can arguments
 
     [interlocks]
     required_for_hv = true               # HV steps refuse to start without an interlocks role
@@ -42,7 +42,7 @@ ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner")
 _SECTIONS = ("station", "instruments", "can", "interlocks", "sim")
 _STATION_KEYS = ("id", "results_db", "plugins", "description")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
-_CAN_KEYS = ("interface", "channel", "bitrate", "dbc", "signal_map", "bms", "options")
+_CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
 
 
@@ -60,13 +60,20 @@ class InstrumentConfig:
 
 @dataclass(frozen=True)
 class CanConfig:
+    """The CAN bus to the pack's BMS and the BMS description file (DBC, signal map, UDS)."""
+
     interface: str
     channel: str
+    bms: Path
     bitrate: int | None = None
-    dbc: Path | None = None
-    signal_map: Path | None = None
-    bms: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
+
+    def bus_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``can.Bus``."""
+        args: dict[str, Any] = {"interface": self.interface, "channel": self.channel}
+        if self.bitrate is not None:
+            args["bitrate"] = self.bitrate
+        return {**args, **self.options}
 
 
 @dataclass(frozen=True)
@@ -239,31 +246,18 @@ def _can(table: dict[str, Any], base: Path, problem: Any) -> CanConfig | None:
     if bitrate is not None and (isinstance(bitrate, bool) or not isinstance(bitrate, int)):
         problem("can.bitrate", f"must be an integer (bit/s), got {bitrate!r}")
         ok = False
-    paths: dict[str, Path | None] = {}
-    for key in ("dbc", "signal_map", "bms"):
-        value = table.get(key)
-        if value is None:
-            paths[key] = None
-        elif not isinstance(value, str):
-            problem(f"can.{key}", "must be a path string")
-            ok = False
-        elif not (base / value).is_file():
-            problem(f"can.{key}", f"file not found: {base / value}")
-            ok = False
-        else:
-            paths[key] = base / value
+    bms = table.get("bms")
+    if not isinstance(bms, str) or not bms:
+        problem("can.bms", "missing: name the BMS description file (DBC, signal map, UDS)")
+        ok = False
+    elif not (base / bms).is_file():
+        problem("can.bms", f"file not found: {base / bms}")
+        ok = False
     options = table.get("options", {})
     if not isinstance(options, dict):
         problem("can.options", "must be a table of python-can arguments")
         ok = False
     if not ok:
         return None
-    return CanConfig(
-        str(interface),
-        str(channel),
-        bitrate,
-        paths.get("dbc"),
-        paths.get("signal_map"),
-        paths.get("bms"),
-        dict(options),
-    )
+    assert isinstance(bms, str)
+    return CanConfig(str(interface), str(channel), base / bms, bitrate, dict(options))

@@ -79,7 +79,11 @@ def prepare_run(options: RunOptions) -> PreparedRun:
         clock = VirtualClock()
     else:
         clock = RealClock(speed=options.speed if options.sim and options.speed > 0 else 1.0)
-    bench = open_sim_bench(config, options, clock) if options.sim else open_bench(config)
+    bench = (
+        open_sim_bench(config, options, clock, sequence)
+        if options.sim
+        else open_bench(config, clock)
+    )
     if options.sim:
         config = replace(
             config,
@@ -104,8 +108,8 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     return PreparedRun(engine, sequence, config, store, bench, clock, Path(db_path))
 
 
-def open_bench(config: StationConfig, tracer: Any = None) -> Bench:
-    """Open every configured instrument through its driver and read its identity."""
+def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench:
+    """Open every configured instrument and the BMS, and read each instrument's identity."""
     from drivers.registry import open_instrument
 
     instruments: dict[str, Any] = {}
@@ -129,24 +133,53 @@ def open_bench(config: StationConfig, tracer: Any = None) -> Bench:
                     f"serial {ic.serial!r} from the config: a different instrument is "
                     "connected; fix the config or reconnect the right one"
                 )
+        if config.can is not None:
+            instruments["bms"] = open_bms(config.can.bms, config.can.bus_arguments(), clock)
     except BaseException:
         Bench(instruments).close()
         raise
     return Bench(instruments, info)
 
 
-def open_sim_bench(config: StationConfig, options: RunOptions, clock: Clock) -> Bench:
-    """Start the virtual bench and open its instruments through the real drivers."""
+SIM_BMS_DESCRIPTION = Path(__file__).resolve().parent.parent / "sequences/bms/eol_reference.toml"
+"""The BMS description of the virtual bench's simulated BMS."""
+
+
+def open_sim_bench(
+    config: StationConfig, options: RunOptions, clock: Clock, sequence: Sequence
+) -> Bench:
+    """Start the virtual bench and open its instruments and BMS through the real drivers.
+
+    The config's roles and models are kept (a model without a twin is an error); with no
+    instruments in the config the bench's default set is used. The BMS is simulated when
+    the config has a CAN section or a step needs the ``bms`` role.
+    """
     from drivers.registry import open_instrument
     from drivers.sim.bench import VirtualBench
+    from drivers.sim.faults import apply_fault
 
-    faults = parse_faults(options.faults)
-    if faults:
-        raise StationError("fault injection from the command line is not wired yet")
-    virtual = VirtualBench(options.pack or "nmc96s", seed=options.seed, now=clock.now)
+    models = {role: ic.model for role, ic in config.instruments.items()} or None
+    needs_bms = config.can is not None or any(
+        "bms" in step.step_type.roles for step in sequence.all_steps()
+    )
+    try:
+        virtual = VirtualBench(
+            options.pack or "nmc96s",
+            seed=options.seed,
+            now=clock.now,
+            models=models,
+            bms=needs_bms,
+        )
+    except ValueError as err:
+        raise StationError(f"virtual bench: {err}") from err
     instruments: dict[str, Any] = {}
     info: dict[str, InstrumentInfo] = {}
     try:
+        for name, value in parse_faults(options.faults).items():
+            try:
+                apply_fault(virtual, name, value)
+            except ValueError as err:
+                raise StationError(f"--fault {name}: {err}") from err
         for role, (model, resource) in virtual.resources.items():
             inst = open_instrument(
                 model, resource, timeout_s=1.0, options=virtual.driver_options.get(role)
@@ -156,10 +189,24 @@ def open_sim_bench(config: StationConfig, options: RunOptions, clock: Clock) -> 
             serial = f"SIM-{role.upper()}"
             due = dt.date.today() + dt.timedelta(days=365)
             info[role] = _info(role, model, resource, serial, due, inst)
+        if virtual.bms is not None:
+            description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
+            instruments["bms"] = open_bms(description, virtual.can, clock)
     except BaseException:
         Bench(instruments, closers=[virtual.close]).close()
         raise
     return Bench(instruments, info, closers=[virtual.close], simulator=virtual)
+
+
+def open_bms(description: Path, bus: dict[str, Any], clock: Clock) -> Any:
+    """Open the pack's BMS (the unit under test: no calibration date, not an instrument)."""
+    from drivers.bms.bms import Bms
+    from drivers.bms.description import BmsDescription, BmsDescriptionError
+
+    try:
+        return Bms(BmsDescription.load(description), bus, now=clock.now)
+    except BmsDescriptionError as err:
+        raise StationError(f"BMS description {description}: {err}") from err
 
 
 def parse_faults(specs: tuple[str, ...]) -> dict[str, str]:

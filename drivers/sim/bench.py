@@ -1,43 +1,51 @@
-"""The virtual bench: a simulated pack with simulated instruments on real sockets.
+"""The virtual bench: a simulated pack with simulated instruments and BMS on real transports.
 
-:class:`VirtualBench` builds a :class:`~drivers.sim.pack.Pack`, its
-:class:`~drivers.sim.electrical.PackCircuit`, and one :class:`~drivers.sim.scpi_server.ScpiServer`
-per twin in :data:`TWINS`. The station connects to the servers exactly as to real instruments,
-through ``bench.resources`` (role → (model registry name, VISA resource string)), with
-``bench.driver_options[role]`` holding the driver options (ratings) that match each twin.
+:class:`VirtualBench` builds a :class:`~drivers.sim.pack.Pack` and its
+:class:`~drivers.sim.electrical.PackCircuit`, serves one twin per role over a real socket
+on 127.0.0.1 (SCPI over TCP, Modbus RTU over TCP), and puts a
+:class:`~drivers.sim.bms.SimulatedBms` on a python-can bus. The station reaches it exactly
+as real hardware: ``resources`` (role → (model registry name, resource string)),
+``driver_options[role]`` (the ratings that match each twin) and ``can`` (python-can bus
+arguments for the BMS).
 
-Add an instrument by adding a :class:`TwinSpec` to :data:`TWINS` (or passing ``twins=``).
+Which model plays each role is chosen from the station's config (``models=``), so
+``--sim`` changes resources and nothing else. :data:`CATALOGUE` lists every twin.
+
+The fixture I/O module's coil 3 breaks the pack's HVIL loop (the HVIL step opens it to
+prove the BMS notices); coils 1/2 select the HV pole (see
+:class:`~drivers.sim.instruments.hv_twins.SafetyCircuit`).
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import can
+
+from drivers.sim.bms import SimulatedBms
 from drivers.sim.clock import TimeSource
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.instruments.generic_load import GenericLoadTwin
 from drivers.sim.instruments.generic_supply import GenericSupplyTwin
+from drivers.sim.instruments.hv_twins import HV_TWINS, SafetyCircuit
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
+from drivers.sim.instruments.modbus_io import ModbusIoTwin
+from drivers.sim.instruments.power_twins import POWER_TWINS
 from drivers.sim.pack import Pack
 from drivers.sim.packs import get_pack_spec
 from drivers.sim.scpi_server import ScpiDevice, ScpiServer
+from drivers.sim.twin import ServedDevice, ServedTwinSpec, TwinSpec
+
+__all__ = ["CATALOGUE", "DEFAULT_MODELS", "FAULTS", "TWINS", "TwinSpec", "VirtualBench"]
 
 FAULTS = ("not_answering", "garbage_reply", "drop_connection", "error_queue")
 """Fault names accepted per role in ``VirtualBench(faults=...)``."""
 
-
-@dataclass(frozen=True)
-class TwinSpec:
-    """One simulated instrument: its ``role``, the ``model`` registry name the station uses
-    for its driver, and ``make(circuit, seed)`` building the twin."""
-
-    role: str
-    model: str
-    make: Callable[[PackCircuit, int], ScpiDevice]
-
+HVIL_BREAK_COIL = 3
 
 TWINS: tuple[TwinSpec, ...] = (
     TwinSpec("supply", "generic.scpi_supply", lambda circuit, seed: GenericSupplyTwin(circuit)),
@@ -46,18 +54,37 @@ TWINS: tuple[TwinSpec, ...] = (
         "dmm", "keysight.34465a", lambda circuit, seed: Keysight34465aTwin(circuit, seed=seed)
     ),
 )
+"""The generic twins and the DMM (a bench of only these has no BMS-independent HV cell)."""
+
+CATALOGUE: dict[str, TwinSpec | ServedTwinSpec] = {
+    spec.model: spec for spec in (*TWINS, *POWER_TWINS, *HV_TWINS)
+}
+"""Every simulated model, by registry name."""
+
+DEFAULT_MODELS: dict[str, str] = {
+    "supply": "itech.it6000c",
+    "load": "chroma.63200a",
+    "dmm": "keysight.34465a",
+    "insulation_tester": "chroma.1905x",
+    "interlocks": "modbus.rtu_io",
+}
+"""The bench a ``station run --sim`` without a config gets."""
+
+_channels = itertools.count(1)
 
 
 class VirtualBench:
     """A pack named ``pack`` (see :func:`~drivers.sim.packs.get_pack_spec`) with twins online.
 
-    ``seed`` draws the pack's spread and the instruments' noise. ``now`` is the clock the
-    physics follows (the engine's ``clock.now``; default: real monotonic time). ``faults``
-    switches faults on from the start, per role: ``{"dmm": {"not_answering": True},
-    "supply": {"error_queue": [(-222, "Data out of range")]}}`` (names in :data:`FAULTS`;
-    change them later on ``bench.servers[role]``). With ``contactors_closed`` (default, until
-    a simulated BMS commands them) the contactors start closed and precharged. Close the
-    bench (or use it as a context manager) to stop every server.
+    ``seed`` draws the pack's spread and the instruments' and BMS's errors. ``now`` is the
+    clock the physics follows (the engine's ``clock.now``; default: monotonic time).
+    ``models`` picks the twin per role (default :data:`DEFAULT_MODELS`; a role mapped to
+    ``""`` is left out); ``twins`` gives the specs directly instead (tests). ``faults``
+    switches instrument faults on from the start, per role: ``{"dmm": {"not_answering":
+    True}}`` (names in :data:`FAULTS`). With ``bms`` (default) a simulated BMS runs on the
+    python-can bus ``can_interface``/``can_channel`` (default: a fresh in-process
+    ``virtual`` channel) and the contactors start open; without it they start closed and
+    precharged. Close the bench (or use it as a context manager) to stop everything.
     """
 
     def __init__(
@@ -66,36 +93,104 @@ class VirtualBench:
         *,
         seed: int = 1,
         now: TimeSource | None = None,
+        models: Mapping[str, str] | None = None,
+        twins: Sequence[TwinSpec | ServedTwinSpec] | None = None,
         faults: Mapping[str, Mapping[str, Any]] | None = None,
-        contactors_closed: bool = True,
-        twins: Sequence[TwinSpec] = TWINS,
+        contactors_closed: bool | None = None,
+        bms: bool = False,
+        can_interface: str = "virtual",
+        can_channel: str | None = None,
     ) -> None:
         self.now: TimeSource = now if now is not None else time.monotonic
         self.seed = seed
+        self.pack_name = pack
         self.pack = Pack(get_pack_spec(pack), seed=seed)
         self.circuit = PackCircuit(self.pack, self.now)
-        if contactors_closed:
+        if contactors_closed if contactors_closed is not None else not bms:
             self.circuit.close_contactors_settled()
         self.instruments: dict[str, ScpiDevice] = {}
         self.servers: dict[str, ScpiServer] = {}
+        self.served: dict[str, ServedDevice] = {}
         self.resources: dict[str, tuple[str, str]] = {}
         self.driver_options: dict[str, dict[str, Any]] = {}
+        self.safety: SafetyCircuit | None = None
+        self.bms: SimulatedBms | None = None
+        self.can: dict[str, Any] = {}
+        self._bus: can.BusABC | None = None
+        self._hvil_fault = False
         try:
-            for twin in twins:
-                if twin.role in self.servers:
-                    raise ValueError(f"two twins for role {twin.role!r}")
-                device = twin.make(self.circuit, seed)
-                server = ScpiServer(device)
-                self.servers[twin.role] = server
-                server.start()
-                self.instruments[twin.role] = device
-                self.resources[twin.role] = (twin.model, server.resource)
-                self.driver_options[twin.role] = device.driver_options()
+            for spec in twins if twins is not None else self._specs(models):
+                self._start(spec)
+            self.safety = SafetyCircuit.link([*self.instruments.values(), *self.served.values()])
+            io = self._io()
+            if io is not None:
+                io.add_listener(lambda: self._follow_hvil_relay(io))
+            if bms:
+                channel = can_channel or f"eol-sim-{os.getpid()}-{next(_channels)}"
+                self.can = {"interface": can_interface, "channel": channel}
+                self._bus = can.Bus(**self.can)
+                self.bms = SimulatedBms(
+                    self.pack, self._bus, now=self.now, circuit=self.circuit, seed=seed
+                )
+                self.bms.start()
             for role, settings in (faults or {}).items():
                 self.inject(role, **settings)
         except BaseException:
             self.close()
             raise
+
+    @staticmethod
+    def _specs(models: Mapping[str, str] | None) -> list[TwinSpec | ServedTwinSpec]:
+        chosen = {**DEFAULT_MODELS, **(models or {})}
+        specs = []
+        for role, model in chosen.items():
+            if not model:
+                continue
+            spec = CATALOGUE.get(model)
+            if spec is None:
+                raise ValueError(
+                    f"the virtual bench has no twin of {model!r} for role {role!r}; "
+                    f"simulated models: {', '.join(sorted(CATALOGUE))}"
+                )
+            if spec.role != role:
+                raise ValueError(f"model {model!r} plays {spec.role!r}, not {role!r}")
+            specs.append(spec)
+        return specs
+
+    def _start(self, spec: TwinSpec | ServedTwinSpec) -> None:
+        if spec.role in self.resources:
+            raise ValueError(f"two twins for role {spec.role!r}")
+        if isinstance(spec, ServedTwinSpec):
+            served = spec.make(self.circuit, self.seed)
+            self.served[spec.role] = served
+            served.start()
+            self.resources[spec.role] = (spec.model, served.resource)
+            self.driver_options[spec.role] = served.driver_options()
+            return
+        device = spec.make(self.circuit, self.seed)
+        server = ScpiServer(device)
+        self.servers[spec.role] = server
+        server.start()
+        self.instruments[spec.role] = device
+        self.resources[spec.role] = (spec.model, server.resource)
+        self.driver_options[spec.role] = device.driver_options()
+
+    def _io(self) -> ModbusIoTwin | None:
+        for device in self.served.values():
+            if isinstance(device, ModbusIoTwin):
+                return device
+        return None
+
+    def _follow_hvil_relay(self, io: ModbusIoTwin) -> None:
+        with self.circuit.locked():
+            self.pack.faults.hvil_open = self._hvil_fault or io.coil(HVIL_BREAK_COIL)
+
+    def set_hvil_fault(self, broken: bool) -> None:
+        """Break (or mend) the pack's HVIL loop itself, independent of the fixture relay."""
+        self._hvil_fault = broken
+        io = self._io()
+        with self.circuit.locked():
+            self.pack.faults.hvil_open = broken or (io is not None and io.coil(HVIL_BREAK_COIL))
 
     def inject(self, role: str, **faults: Any) -> None:
         """Switch faults of the instrument playing ``role`` (names in :data:`FAULTS`).
@@ -103,20 +198,34 @@ class VirtualBench:
         ``not_answering``, ``garbage_reply`` and ``drop_connection`` take a bool;
         ``error_queue`` takes a list of ``(code, message)`` errors to queue.
         """
-        if role not in self.servers:
-            raise ValueError(f"no simulated instrument plays {role!r}; roles: {list(self.servers)}")
-        server = self.servers[role]
+        target: Any = self.servers.get(role) or self.served.get(role)
+        if target is None:
+            raise ValueError(
+                f"no simulated instrument plays {role!r}; roles: {list(self.resources)}"
+            )
         for name, value in faults.items():
             if name not in FAULTS:
                 raise ValueError(f"unknown fault {name!r} for {role!r}; choose from {FAULTS}")
             if name == "error_queue":
+                if not isinstance(target, ScpiServer):
+                    raise ValueError(f"{role!r} has no SCPI error queue")
                 for code, message in value:
-                    server.push_error(code, message)
+                    target.push_error(code, message)
+            elif not hasattr(target, name):
+                raise ValueError(f"fault {name!r} does not apply to {role!r}")
             else:
-                setattr(server, name, bool(value))
+                setattr(target, name, bool(value))
 
     def close(self) -> None:
-        """Stop every instrument server; safe to call twice."""
+        """Stop the BMS, every instrument server and the bus; safe to call twice."""
+        if self.bms is not None:
+            self.bms.close()
+            self.bms = None
+        if self._bus is not None:
+            self._bus.shutdown()
+            self._bus = None
+        for served in reversed(list(self.served.values())):
+            served.close()
         for server in reversed(list(self.servers.values())):
             server.close()
 

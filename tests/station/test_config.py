@@ -57,13 +57,13 @@ def test_a_good_config_loads() -> None:
 
 def test_the_can_section_resolves_files_next_to_the_config(tmp_path: Path) -> None:
     (tmp_path / "bms").mkdir()
-    (tmp_path / "bms" / "pack.dbc").write_text('VERSION ""\n', encoding="utf-8")
+    (tmp_path / "bms" / "pack.toml").write_text("[bms]\n", encoding="utf-8")
     can = """
 [can]
 interface = "virtual"
 channel = "eol"
 bitrate = 500000
-dbc = "bms/pack.dbc"
+bms = "bms/pack.toml"
 """
     config = load_config(write(tmp_path, STATION + can))
     assert config.can is not None
@@ -72,7 +72,12 @@ dbc = "bms/pack.dbc"
         "eol",
         500000,
     )
-    assert config.can.dbc == tmp_path / "bms" / "pack.dbc"
+    assert config.can.bms == tmp_path / "bms" / "pack.toml"
+    assert config.can.bus_arguments() == {
+        "interface": "virtual",
+        "channel": "eol",
+        "bitrate": 500000,
+    }
 
 
 MISTAKES = [
@@ -127,11 +132,15 @@ MISTAKES = [
     ),
     (STATION + "[interlocks]\nrequired_for_hv = 1\n", "interlocks.required_for_hv", "true or"),
     (
-        STATION + '[can]\ninterface = "virtual"\nchannel = "eol"\ndbc = "none.dbc"\n',
-        "can.dbc",
+        STATION + '[can]\ninterface = "virtual"\nchannel = "eol"\nbms = "none.toml"\n',
+        "can.bms",
         "file not found",
     ),
-    (STATION + '[can]\ninterface = "virtual"\n', "can.channel", "missing or not a"),
+    (
+        STATION + '[can]\ninterface = "virtual"\nbms = "station.toml"\n',
+        "can.channel",
+        "missing or not a",
+    ),
 ]
 
 

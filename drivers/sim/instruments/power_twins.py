@@ -13,10 +13,10 @@ driver. The ratings suit both simulated packs (``nmc96s`` up to ~403 V, ``lfp16s
 
 from __future__ import annotations
 
-from drivers.sim.bench import TwinSpec
 from drivers.sim.instruments.chroma63200a import Chroma63200aTwin
 from drivers.sim.instruments.it6000c import It6000cTwin
 from drivers.sim.instruments.psb10000 import Psb10000Twin
+from drivers.sim.twin import TwinSpec
 
 POWER_TWINS: tuple[TwinSpec, ...] = (
     TwinSpec(

@@ -10,11 +10,12 @@ import pytest
 
 from drivers.errors import InstrumentConnectionError, InstrumentReportedError
 from drivers.registry import open_instrument
-from drivers.sim.bench import TWINS, TwinSpec, VirtualBench
+from drivers.sim.bench import TWINS, VirtualBench
 from drivers.sim.clock import ManualTime
 from drivers.sim.instruments.chroma63200a import Chroma63200aTwin
 from drivers.sim.instruments.power_twins import POWER_TWINS
 from drivers.sim.instruments.psb10000 import Psb10000Twin
+from drivers.sim.twin import TwinSpec
 
 TIMEOUT_S = 2.0
 SPECS = {spec.model: spec for spec in POWER_TWINS}

@@ -23,7 +23,7 @@ from drivers.generic.scpi_supply import GenericScpiSupply
 from drivers.keysight.keysight34465a import Keysight34465a
 from drivers.registry import open_instrument
 from drivers.scpi.visa import VisaTransport
-from drivers.sim.bench import VirtualBench
+from drivers.sim.bench import TWINS, VirtualBench
 from drivers.sim.clock import ManualTime
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
@@ -67,7 +67,7 @@ class Rig:
 def rig() -> Iterator[Rig]:
     time = ManualTime()
     with ExitStack() as stack:
-        bench = stack.enter_context(VirtualBench("nmc96s", seed=1, now=time))
+        bench = stack.enter_context(VirtualBench("nmc96s", seed=1, now=time, twins=TWINS))
         yield Rig(bench, time, stack)  # drivers close before the bench (LIFO)
 
 
@@ -91,7 +91,7 @@ def test_dmm_noise_shrinks_with_nplc_and_repeats_with_the_seed(rig: Rig) -> None
     slow = [dmm.measure_dc_voltage(nplc=100) for _ in range(20)]
     assert max(fast) - min(fast) > 10 * (max(slow) - min(slow)) > 0
     time = ManualTime()
-    with VirtualBench("nmc96s", seed=1, now=time) as twin_bench:
+    with VirtualBench("nmc96s", seed=1, now=time, twins=TWINS) as twin_bench:
         twin = Keysight34465a(VisaTransport(twin_bench.resources["dmm"][1], timeout_s=TIMEOUT_S))
         try:
             assert [twin.measure_dc_voltage(nplc=0.02) for _ in range(20)] == fast
@@ -120,7 +120,7 @@ def test_dmm_overload_and_bad_range_are_reported(rig: Rig) -> None:
 
 
 def test_dmm_reads_a_small_pack_on_a_lower_range() -> None:
-    with VirtualBench("lfp16s", now=ManualTime()) as bench:
+    with VirtualBench("lfp16s", now=ManualTime(), twins=TWINS) as bench:
         dmm = Keysight34465a(VisaTransport(bench.resources["dmm"][1], timeout_s=TIMEOUT_S))
         try:
             volts = dmm.measure_dc_voltage(nplc=1)
@@ -255,7 +255,7 @@ def test_supply_in_cv_feeds_the_load(rig: Rig) -> None:
 
 
 def test_with_contactors_open_nothing_reaches_the_cells() -> None:
-    with VirtualBench(now=ManualTime(), contactors_closed=False) as bench, ExitStack() as stack:
+    with VirtualBench(now=ManualTime(), contactors_closed=False, twins=TWINS) as bench, ExitStack() as stack:
         supply = GenericScpiSupply(
             VisaTransport(bench.resources["supply"][1], timeout_s=TIMEOUT_S),
             **bench.driver_options["supply"],
@@ -315,7 +315,7 @@ def test_a_dropped_link_leaves_the_output_on(rig: Rig) -> None:
 
 def test_faults_can_be_set_when_the_bench_is_built() -> None:
     faults = {"supply": {"error_queue": [(-222, "Data out of range")]}}
-    with VirtualBench(now=ManualTime(), faults=faults) as bench:
+    with VirtualBench(now=ManualTime(), faults=faults, twins=TWINS) as bench:
         supply = GenericScpiSupply(
             VisaTransport(bench.resources["supply"][1], timeout_s=TIMEOUT_S),
             **bench.driver_options["supply"],

@@ -1,0 +1,291 @@
+"""Named faults of the virtual bench: every failure a sequence must catch.
+
+``station sim --list-faults`` prints this table; ``station run --sim --fault NAME[=VALUE]``
+and ``station sim --fault ...`` apply entries to a fresh :class:`VirtualBench`. Each fault
+acts where the real one would: in the pack (insulation, cells, sensors, contactors, HVIL),
+in the BMS (silence, software version, DTCs, front-end error), in an instrument (no answer,
+garbage, error queue, over-current trip) or in the safety chain (door, e-stop).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from drivers.sim.bench import VirtualBench
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A named fault: ``apply(bench, value)`` switches it on; ``value`` is text ("" = default)."""
+
+    name: str
+    value: str  # what VALUE means, "" for a plain switch
+    default: str
+    help: str
+    apply: Callable[[VirtualBench, str], None]
+
+
+def _pack(bench: VirtualBench) -> Any:
+    return bench.pack
+
+
+def _bms(bench: VirtualBench) -> Any:
+    if bench.bms is None:
+        raise ValueError("this virtual bench runs without a BMS")
+    return bench.bms
+
+
+def _io(bench: VirtualBench) -> Any:
+    io = bench._io()
+    if io is None:
+        raise ValueError("this virtual bench has no interlock I/O module")
+    return io
+
+
+def _index(value: str) -> int:
+    index = int(value)
+    if index < 0:
+        raise ValueError("a cell or sensor index is 0 or more")
+    return index
+
+
+def _set_pack_flag(flag: str) -> Callable[[VirtualBench, str], None]:
+    def apply(bench: VirtualBench, value: str) -> None:
+        with bench.circuit.locked():
+            setattr(bench.pack.faults, flag, True)
+
+    return apply
+
+
+def _door_opens_during_hv_test(bench: VirtualBench, value: str) -> None:
+    io = _io(bench)
+    testers = [d for d in bench.instruments.values() if hasattr(d, "output")]
+    if not testers:
+        raise ValueError("this virtual bench has no HV tester")
+    for tester in testers:
+        output = tester.output
+        start = output.start
+
+        def opened_after_start(*args: Any, _start: Any = start, **kwargs: Any) -> Any:
+            result = _start(*args, **kwargs)
+            io.open_door()
+            return result
+
+        output.start = opened_after_start
+
+
+def _overcurrent_trip(bench: VirtualBench, value: str) -> None:
+    supply = bench.instruments.get("supply")
+    ocp = getattr(supply, "ocp", None)
+    if ocp is None:
+        raise ValueError("the simulated supply has no over-current protection to trip")
+    ocp.level = float(value)
+    ocp.armed = True
+
+
+def _instrument(fault: str) -> Callable[[VirtualBench, str], None]:
+    def apply(bench: VirtualBench, value: str) -> None:
+        if fault == "error_queue":
+            bench.inject(value, error_queue=[(-350, "Queue overflow")])
+        else:
+            bench.inject(value, **{fault: True})
+
+    return apply
+
+
+def _stuck_dtc(bench: VirtualBench, value: str) -> None:
+    _bms(bench).faults.stuck_dtc = int(value, 0)
+
+
+def _bms_flag(flag: str) -> Callable[[VirtualBench, str], None]:
+    def apply(bench: VirtualBench, value: str) -> None:
+        setattr(_bms(bench).faults, flag, True)
+
+    return apply
+
+
+def _pole(pole: Literal["plus", "minus"]) -> Callable[[VirtualBench, str], None]:
+    def apply(bench: VirtualBench, value: str) -> None:
+        with bench.circuit.locked():
+            bench.pack.insulation.set_pole_resistance(pole, float(value))
+
+    return apply
+
+
+def _breakdown(bench: VirtualBench, value: str) -> None:
+    with bench.circuit.locked():
+        bench.pack.insulation.breakdown_v = float(value)
+
+
+def _cell(method: str, *args: float) -> Callable[[VirtualBench, str], None]:
+    def apply(bench: VirtualBench, value: str) -> None:
+        with bench.circuit.locked():
+            getattr(bench.pack, method)(_index(value), *args)
+
+    return apply
+
+
+_TABLE = (
+    Fault(
+        "low_insulation_plus",
+        "OHMS",
+        "2e6",
+        "HV+ to chassis insulation drops to OHMS",
+        _pole("plus"),
+    ),
+    Fault(
+        "low_insulation_minus",
+        "OHMS",
+        "2e6",
+        "HV− to chassis insulation drops to OHMS",
+        _pole("minus"),
+    ),
+    Fault("breakdown", "VOLTS", "1200", "the insulation breaks down at VOLTS (peak)", _breakdown),
+    Fault(
+        "weak_cell", "INDEX", "10", "cell INDEX has 70 % of its capacity", _cell("weak_cell", 0.7)
+    ),
+    Fault(
+        "high_resistance_cell",
+        "INDEX",
+        "10",
+        "cell INDEX has 20× its internal resistance",
+        _cell("high_resistance_cell", 20.0),
+    ),
+    Fault(
+        "sense_wire_open",
+        "INDEX",
+        "20",
+        "the voltage sense wire of cell INDEX is open",
+        _cell("sense_wire_open"),
+    ),
+    Fault("ntc_open", "INDEX", "3", "temperature sensor of block INDEX is open", _cell("ntc_open")),
+    Fault(
+        "ntc_short",
+        "INDEX",
+        "3",
+        "temperature sensor of block INDEX is shorted",
+        _cell("ntc_short"),
+    ),
+    Fault(
+        "hvil_open", "", "", "the pack's HVIL loop is broken", lambda b, v: b.set_hvil_fault(True)
+    ),
+    Fault(
+        "contactor_welded",
+        "",
+        "",
+        "a main contactor is welded (stays closed)",
+        _set_pack_flag("contactor_welded"),
+    ),
+    Fault(
+        "contactor_wont_close",
+        "",
+        "",
+        "the main contactors do not close",
+        _set_pack_flag("contactor_wont_close"),
+    ),
+    Fault(
+        "precharge_timeout",
+        "",
+        "",
+        "the precharge resistor is open: the bus never charges",
+        _set_pack_flag("precharge_timeout"),
+    ),
+    Fault(
+        "bms_out_of_calibration_range",
+        "",
+        "",
+        "the BMS front end is so far off that its correction is outside the calibratable range",
+        _bms_flag("calibration_out_of_range"),
+    ),
+    Fault(
+        "bms_silent",
+        "",
+        "",
+        "the BMS sends no CAN frames and answers no UDS request",
+        _bms_flag("silent"),
+    ),
+    Fault(
+        "wrong_sw_version",
+        "",
+        "",
+        "the BMS reports a stale software version (F189)",
+        _bms_flag("wrong_sw_version"),
+    ),
+    Fault(
+        "stuck_dtc",
+        "CODE",
+        "0xD10004",
+        "DTC CODE is stored and comes back after a clear",
+        _stuck_dtc,
+    ),
+    Fault(
+        "not_answering",
+        "ROLE",
+        "dmm",
+        "the instrument playing ROLE never answers",
+        _instrument("not_answering"),
+    ),
+    Fault(
+        "garbage_reply",
+        "ROLE",
+        "dmm",
+        "the instrument playing ROLE answers nonsense",
+        _instrument("garbage_reply"),
+    ),
+    Fault(
+        "error_queue",
+        "ROLE",
+        "supply",
+        "the instrument playing ROLE reports an error through its error queue",
+        _instrument("error_queue"),
+    ),
+    Fault(
+        "supply_overcurrent_trip",
+        "AMPS",
+        "5",
+        "the supply's over-current protection trips above AMPS",
+        _overcurrent_trip,
+    ),
+    Fault(
+        "door_opened_mid_test",
+        "",
+        "",
+        "the cell door opens as soon as an HV test starts",
+        _door_opens_during_hv_test,
+    ),
+    Fault(
+        "estop_pressed", "", "", "the emergency stop is pressed", lambda b, v: _io(b).press_estop()
+    ),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _TABLE}
+"""Every fault by name."""
+
+
+def apply_fault(bench: VirtualBench, name: str, value: str = "") -> None:
+    """Switch fault ``name`` on (``value`` "" takes its default); ValueError says what's wrong."""
+    fault = FAULTS.get(name)
+    if fault is None:
+        close = difflib.get_close_matches(name, FAULTS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown fault {name!r}{hint}; `station sim --list-faults` lists them")
+    if value and not fault.value:
+        raise ValueError(f"fault {name!r} takes no value")
+    try:
+        fault.apply(bench, value or fault.default)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"fault {name}={value or fault.default}: {err}") from err
+
+
+def describe_faults() -> list[str]:
+    """One line per fault, for ``--list-faults``."""
+    lines = []
+    for fault in _TABLE:
+        usage = f"{fault.name}={fault.value}" if fault.value else fault.name
+        default = f" (default {fault.default})" if fault.value else ""
+        lines.append(f"{usage:<34} {fault.help}{default}")
+    return lines

@@ -1,0 +1,382 @@
+"""Twin of a Modbus RTU digital-I/O module (driver: ``drivers.modbus.rtu_io``), on a TCP port.
+
+The module is an 8 DI / 8 DO slave like the Waveshare "Modbus RTU IO 8CH" the driver is
+written against. It speaks raw RTU frames (address, PDU, CRC-16 low byte first) over a TCP
+socket, as a serial device server would, so the real driver reaches it through pyserial's
+``socket://127.0.0.1:<port>`` URL (:attr:`ModbusIoTwin.resource`).
+
+**Inputs** (discrete inputs, function 0x02), at the driver's default options, level 1 = safe:
+DI0 door closed, DI1 e-stop released, DI2 fixture clamped; the cell starts safe.
+**Coils** (functions 0x01, 0x05, 0x0F): DO0 the red HV-present lamp (the driver's
+``lamp_coil``), DO1 fixture relay K1 (connects HV+ to the tester), DO2 fixture relay K2
+(connects HV−) — see :class:`~drivers.sim.instruments.hv_twins.SafetyCircuit` for what the
+relays and the door/e-stop inputs do to the HV testers.
+
+**Like a real slave** (Modbus Application Protocol V1.1b3 §6–7, Modbus over Serial Line
+V1.02 §2.4): a frame with a bad CRC or for another unit is discarded without a reply; a
+broadcast (unit 0) write is executed without a reply; an unknown function answers exception
+01, an address past the 8 channels 02, a bad quantity or coil value 03. Frames are
+delimited by their length for the fixed-size functions, else by a silence of
+:data:`SILENCE_S` (the RTU 3.5-character gap).
+
+Faults: :meth:`ModbusIoTwin.open_door`, :meth:`~ModbusIoTwin.press_estop`,
+:meth:`~ModbusIoTwin.unclamp_fixture` (and their reverses) set the inputs and tell the
+listeners (the safety circuit opens the testers' interlock inputs); :attr:`not_answering`,
+:attr:`drop_connection` and :meth:`drop_connections` act like the SCPI server's hooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import threading
+from collections.abc import Callable
+from typing import Any
+
+DOOR_INPUT, ESTOP_INPUT, CLAMP_INPUT = 0, 1, 2
+LAMP_COIL, K1_COIL, K2_COIL = 0, 1, 2
+CHANNELS = 8
+SILENCE_S = 0.005
+"""Quiet time that ends a frame whose length the function code does not give."""
+
+READ_COILS, READ_DISCRETE_INPUTS, WRITE_SINGLE_COIL, WRITE_MULTIPLE_COILS = 0x01, 0x02, 0x05, 0x0F
+ILLEGAL_FUNCTION, ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE = 0x01, 0x02, 0x03
+_FIXED_LENGTH = {0x01: 8, 0x02: 8, 0x03: 8, 0x04: 8, 0x05: 8, 0x06: 8}
+
+
+def _crc16(data: bytes) -> int:
+    """Return the Modbus CRC-16 (reflected 0xA001, initial 0xFFFF) of ``data``.
+
+    Written here rather than imported from the driver, so a wrong CRC in the driver
+    cannot agree with itself.
+    """
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def _framed(body: bytes) -> bytes:
+    return body + _crc16(body).to_bytes(2, "little")
+
+
+def _frame_length(buffer: bytes) -> int | None:
+    """Return the length of the request starting ``buffer``, or None if only silence tells."""
+    if len(buffer) < 2:
+        return None
+    if buffer[1] in _FIXED_LENGTH:
+        return _FIXED_LENGTH[buffer[1]]
+    if buffer[1] in (0x0F, 0x10) and len(buffer) >= 7:
+        return 9 + buffer[6]
+    return None
+
+
+class _Exception(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class ModbusIoTwin:
+    """A Modbus RTU 8 DI / 8 DO module answering as unit ``unit_id`` on ``host``:``port``.
+
+    ``port`` 0 picks a free one. :meth:`start` serves in a background thread, :meth:`close`
+    stops every thread and socket (safe twice). ``listeners`` added with
+    :meth:`add_listener` are called (no lock held) after any input or coil change.
+    """
+
+    def __init__(self, *, unit_id: int = 1, host: str = "127.0.0.1", port: int = 0) -> None:
+        if not 1 <= unit_id <= 247:
+            raise ValueError(f"unit_id must be 1…247, got {unit_id!r}")
+        self.unit_id = unit_id
+        self.host = host
+        self._requested_port = port
+        self.not_answering = False
+        self.drop_connection = False
+        self.internal_errors: list[Exception] = []
+        """Exceptions raised by the twin's own code (a bug in the twin), kept for tests."""
+        self._inputs = [False] * CHANNELS
+        self._coils = [False] * CHANNELS
+        for address in (DOOR_INPUT, ESTOP_INPUT, CLAMP_INPUT):
+            self._inputs[address] = True
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+        self._connections: set[socket.socket] = set()
+        self._closing = False
+        self._tcp: _TcpServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- the cell's switches (inputs) ------------------------------------------------------
+
+    def input(self, address: int) -> bool:
+        """Get the level of discrete input ``address``."""
+        with self._lock:
+            return self._inputs[address]
+
+    def set_input(self, address: int, level: bool) -> None:
+        """Set discrete input ``address`` to ``level`` (a switch in the cell changed)."""
+        if not 0 <= address < CHANNELS:
+            raise ValueError(f"input address must be 0…{CHANNELS - 1}, got {address!r}")
+        with self._lock:
+            self._inputs[address] = bool(level)
+        self._notify()
+
+    @property
+    def door_closed(self) -> bool:
+        """Get whether the door switch reads closed."""
+        return self.input(DOOR_INPUT)
+
+    @property
+    def estop_released(self) -> bool:
+        """Get whether the e-stop reads released."""
+        return self.input(ESTOP_INPUT)
+
+    @property
+    def fixture_clamped(self) -> bool:
+        """Get whether the fixture clamp reads closed."""
+        return self.input(CLAMP_INPUT)
+
+    def open_door(self) -> None:
+        """Open the cell door (fault: door opened, e.g. mid-test)."""
+        self.set_input(DOOR_INPUT, False)
+
+    def close_door(self) -> None:
+        """Close the cell door."""
+        self.set_input(DOOR_INPUT, True)
+
+    def press_estop(self) -> None:
+        """Press the e-stop."""
+        self.set_input(ESTOP_INPUT, False)
+
+    def release_estop(self) -> None:
+        """Release the e-stop."""
+        self.set_input(ESTOP_INPUT, True)
+
+    def unclamp_fixture(self) -> None:
+        """Open the fixture clamp."""
+        self.set_input(CLAMP_INPUT, False)
+
+    def clamp_fixture(self) -> None:
+        """Close the fixture clamp."""
+        self.set_input(CLAMP_INPUT, True)
+
+    # --- outputs ---------------------------------------------------------------------------
+
+    def coil(self, address: int) -> bool:
+        """Get the state of coil (output) ``address``."""
+        with self._lock:
+            return self._coils[address]
+
+    @property
+    def hv_lamp(self) -> bool:
+        """Get whether the red HV-present lamp is on."""
+        return self.coil(LAMP_COIL)
+
+    @property
+    def k1(self) -> bool:
+        """Get whether fixture relay K1 (HV+ to the tester) is energised."""
+        return self.coil(K1_COIL)
+
+    @property
+    def k2(self) -> bool:
+        """Get whether fixture relay K2 (HV− to the tester) is energised."""
+        return self.coil(K2_COIL)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every input or coil change."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener`` (ValueError if it was not added)."""
+        self._listeners.remove(listener)
+
+    def driver_options(self) -> dict[str, Any]:
+        """Return the options for ``ModbusRtuInterlocks`` (its defaults, stated explicitly)."""
+        return {
+            "unit_id": self.unit_id,
+            "door_input": DOOR_INPUT,
+            "estop_input": ESTOP_INPUT,
+            "clamp_input": CLAMP_INPUT,
+            "lamp_coil": LAMP_COIL,
+        }
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    # --- protocol --------------------------------------------------------------------------
+
+    def handle(self, frame: bytes) -> bytes | None:
+        """Execute one RTU request frame; return the reply frame, or None when none is due."""
+        if len(frame) < 4 or _crc16(frame[:-2]).to_bytes(2, "little") != frame[-2:]:
+            return None  # a corrupt frame is discarded silently
+        unit, pdu = frame[0], frame[1:-2]
+        if unit not in (0, self.unit_id):
+            return None
+        try:
+            reply, changed = self._execute(pdu)
+        except _Exception as err:
+            reply, changed = bytes([pdu[0] | 0x80, err.code]), False
+        if changed:
+            self._notify()
+        return None if unit == 0 else _framed(bytes([unit]) + reply)
+
+    def _execute(self, pdu: bytes) -> tuple[bytes, bool]:
+        function = pdu[0]
+        if function not in (
+            READ_COILS,
+            READ_DISCRETE_INPUTS,
+            WRITE_SINGLE_COIL,
+            WRITE_MULTIPLE_COILS,
+        ):
+            raise _Exception(ILLEGAL_FUNCTION)
+        if len(pdu) < 5:
+            raise _Exception(ILLEGAL_DATA_VALUE)
+        address, value = int.from_bytes(pdu[1:3], "big"), int.from_bytes(pdu[3:5], "big")
+        with self._lock:
+            if function in (READ_COILS, READ_DISCRETE_INPUTS):
+                if len(pdu) != 5 or not 1 <= value <= 2000:
+                    raise _Exception(ILLEGAL_DATA_VALUE)
+                self._check_range(address, value)
+                table = self._coils if function == READ_COILS else self._inputs
+                bits = table[address : address + value]
+                data = bytes(
+                    sum(1 << i for i, bit in enumerate(bits[k : k + 8]) if bit)
+                    for k in range(0, len(bits), 8)
+                )
+                return bytes([function, len(data)]) + data, False
+            if function == WRITE_SINGLE_COIL:
+                if len(pdu) != 5 or value not in (0xFF00, 0x0000):
+                    raise _Exception(ILLEGAL_DATA_VALUE)
+                self._check_range(address, 1)
+                changed = self._coils[address] != (value == 0xFF00)
+                self._coils[address] = value == 0xFF00
+                return pdu, changed
+            # write multiple coils
+            data = pdu[6:]
+            if not 1 <= value <= 0x7B0 or len(pdu) < 6 or pdu[5] != (value + 7) // 8:
+                raise _Exception(ILLEGAL_DATA_VALUE)
+            if len(data) != pdu[5]:
+                raise _Exception(ILLEGAL_DATA_VALUE)
+            self._check_range(address, value)
+            before = list(self._coils)
+            for i in range(value):
+                self._coils[address + i] = bool(data[i // 8] >> (i % 8) & 1)
+            return pdu[:5], before != self._coils
+
+    @staticmethod
+    def _check_range(address: int, count: int) -> None:
+        if address + count > CHANNELS:
+            raise _Exception(ILLEGAL_DATA_ADDRESS)
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def start(self) -> ModbusIoTwin:
+        """Bind and start serving in a background thread; return self."""
+        if self._tcp is not None or self._closing:
+            raise RuntimeError("a twin can be started only once")
+        self._tcp = _TcpServer((self.host, self._requested_port), _Connection)
+        self._tcp.owner = self
+        self._thread = threading.Thread(
+            target=self._tcp.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"modbus-io-{self.port}",
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, drop every connection and join every thread; safe to call twice."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+        if self._tcp is None:
+            return
+        if self._thread is not None:
+            self._tcp.shutdown()
+            self._thread.join()
+        self.drop_connections()
+        self._tcp.server_close()  # joins the connection threads
+
+    def __enter__(self) -> ModbusIoTwin:
+        return self.start() if self._tcp is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def port(self) -> int:
+        """Get the TCP port being served (known after :meth:`start`)."""
+        if self._tcp is None:
+            raise RuntimeError("twin not started")
+        return int(self._tcp.server_address[1])
+
+    @property
+    def resource(self) -> str:
+        """Get the resource string for the driver, ``socket://<host>:<port>``."""
+        return f"socket://{self.host}:{self.port}"
+
+    def drop_connections(self) -> None:
+        """Close every open connection now (the client sees the link drop)."""
+        with self._lock:
+            connections = list(self._connections)
+        for sock in connections:
+            with contextlib.suppress(OSError):  # already gone
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _serve(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._closing:
+                return
+            self._connections.add(sock)
+        buffer = b""
+        try:
+            while True:
+                sock.settimeout(SILENCE_S if buffer else None)
+                try:
+                    chunk = sock.recv(256)
+                except TimeoutError:  # the line went quiet: whatever arrived is one frame
+                    self._answer(buffer, sock)
+                    buffer = b""
+                    continue
+                if not chunk or self.drop_connection:
+                    return
+                buffer += chunk
+                while (size := _frame_length(buffer)) is not None and len(buffer) >= size:
+                    self._answer(buffer[:size], sock)
+                    buffer = buffer[size:]
+        except OSError:
+            return  # the link dropped or the twin is closing
+        finally:
+            with self._lock:
+                self._connections.discard(sock)
+
+    def _answer(self, frame: bytes, sock: socket.socket) -> None:
+        if self.not_answering:
+            return
+        try:
+            reply = self.handle(frame)
+        except Exception as err:  # a twin bug must not kill the connection thread
+            self.internal_errors.append(err)
+            return
+        if reply is not None:
+            sock.sendall(reply)
+
+
+class _TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    allow_reuse_address = True
+    daemon_threads = False
+    block_on_close = True
+    owner: ModbusIoTwin
+
+
+class _Connection(socketserver.BaseRequestHandler):
+    server: _TcpServer
+    request: socket.socket
+
+    def handle(self) -> None:
+        self.server.owner._serve(self.request)
