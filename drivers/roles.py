@@ -238,9 +238,13 @@ class InterlockState:
         return out
 
 
+HvPole = Literal["plus", "minus", "both"]
+
+
 @runtime_checkable
 class Interlocks(Instrument, Protocol):
-    """Safety inputs read from a digital-I/O device, plus the HV-present lamp output."""
+    """Safety inputs read from a digital-I/O device, the HV-present lamp, and the fixture
+    relays on the same device (HV pole selection, HVIL break)."""
 
     def read(self) -> InterlockState:
         """Read every safety input."""
@@ -248,4 +252,12 @@ class Interlocks(Instrument, Protocol):
 
     def set_hv_lamp(self, on: bool) -> None:
         """Switch the red HV-present lamp."""
+        ...
+
+    def select_hv_pole(self, pole: HvPole) -> None:
+        """Route the insulation tester to HV+, HV− or both poles (fixture relays)."""
+        ...
+
+    def set_hvil_break(self, open_loop: bool) -> None:
+        """Open (True) or close the pack's HVIL loop with the fixture relay."""
         ...

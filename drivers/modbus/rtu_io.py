@@ -22,7 +22,7 @@ from drivers.errors import (
     InstrumentReportedError,
     InstrumentTimeout,
 )
-from drivers.roles import Identity, InterlockState
+from drivers.roles import HvPole, Identity, InterlockState
 from drivers.scpi.serial import close_port, port_from_resource
 from drivers.scpi.transport import Tracer
 
@@ -217,7 +217,10 @@ class ModbusRtuInterlocks:
     Options: ``unit_id`` (1–247); ``door_input``, ``estop_input``, ``clamp_input``
     (discrete-input addresses, distinct); ``door_closed_level``,
     ``estop_released_level``, ``clamp_closed_level`` (the input level, 0 or 1, that means
-    safe; default 1 so a broken wire reads unsafe); ``lamp_coil``; ``model`` (a label
+    safe; default 1 so a broken wire reads unsafe); ``lamp_coil``; the fixture relays
+    ``pole_plus_coil`` / ``pole_minus_coil`` (K1/K2: changeover relays that at rest tie
+    HV+ and HV− together to the tester's HI; K1 alone selects HV+, K2 alone HV−) and
+    ``hvil_break_coil`` (opens the pack's HVIL loop in the fixture); ``model`` (a label
     for ``identity()``, since Modbus RTU I/O modules have no identity query).
 
     The software is not the safety function: a failed read raises, and the caller must
@@ -236,6 +239,9 @@ class ModbusRtuInterlocks:
         estop_released_level: int = 1,
         clamp_closed_level: int = 1,
         lamp_coil: int = 0,
+        pole_plus_coil: int = 1,
+        pole_minus_coil: int = 2,
+        hvil_break_coil: int = 3,
         model: str = "Modbus RTU IO 8CH",
     ) -> None:
         _check_int("unit_id", unit_id, 1, 247)
@@ -252,7 +258,16 @@ class ModbusRtuInterlocks:
         }
         for name, value in levels.items():
             _check_int(name, value, 0, 1)
-        _check_int("lamp_coil", lamp_coil, 0, 0xFFFF)
+        coils = {
+            "lamp_coil": lamp_coil,
+            "pole_plus_coil": pole_plus_coil,
+            "pole_minus_coil": pole_minus_coil,
+            "hvil_break_coil": hvil_break_coil,
+        }
+        for name, value in coils.items():
+            _check_int(name, value, 0, 0xFFFF)
+        if len(set(coils.values())) != len(coils):
+            raise ValueError(f"the lamp and fixture relays need distinct coils, got {coils}")
         self.link = link
         self.unit_id = unit_id
         self.door_input = door_input
@@ -262,6 +277,9 @@ class ModbusRtuInterlocks:
         self.estop_released_level = estop_released_level
         self.clamp_closed_level = clamp_closed_level
         self.lamp_coil = lamp_coil
+        self.pole_plus_coil = pole_plus_coil
+        self.pole_minus_coil = pole_minus_coil
+        self.hvil_break_coil = hvil_break_coil
         self.model = model
 
     @classmethod
@@ -344,6 +362,19 @@ class ModbusRtuInterlocks:
     def set_hv_lamp(self, on: bool) -> None:
         """Switch the red HV-present lamp (the lamp coil)."""
         self.write_coil(self.lamp_coil, on)
+
+    def select_hv_pole(self, pole: HvPole) -> None:
+        """Route the tester's HI to HV+ ("plus"), HV− ("minus") or both poles ("both")."""
+        if pole not in ("plus", "minus", "both"):
+            raise ValueError(f"pole must be 'plus', 'minus' or 'both', got {pole!r}")
+        # Release before selecting, so the two relays never select both poles separately.
+        self.write_coil(self.pole_minus_coil if pole == "plus" else self.pole_plus_coil, False)
+        self.write_coil(self.pole_plus_coil, pole == "plus")
+        self.write_coil(self.pole_minus_coil, pole == "minus")
+
+    def set_hvil_break(self, open_loop: bool) -> None:
+        """Open (True) or close the pack's HVIL loop with the fixture relay."""
+        self.write_coil(self.hvil_break_coil, open_loop)
 
     def identity(self) -> Identity:
         """Check that the module answers, then describe it from the configuration.

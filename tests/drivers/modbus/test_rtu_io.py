@@ -123,6 +123,36 @@ def test_set_hv_lamp(on: bool, value: str) -> None:
         io.set_hv_lamp(on)
 
 
+@pytest.mark.parametrize(
+    ("pole", "coils"),
+    [
+        # release first, then K1 (coil 1) and K2 (coil 2) as the pole needs
+        ("plus", [(2, False), (1, True), (2, False)]),
+        ("minus", [(1, False), (1, False), (2, True)]),
+        ("both", [(1, False), (1, False), (2, False)]),
+    ],
+)
+def test_select_hv_pole(pole: str, coils: list[tuple[int, bool]]) -> None:
+    script = []
+    for address, on in coils:
+        request = frame(f"01 05 {address:04X} {'FF00' if on else '0000'}")
+        script.append((request, request))
+    with module(script) as io:
+        io.select_hv_pole(pole)  # type: ignore[arg-type]
+
+
+def test_select_hv_pole_refuses_an_unknown_pole_and_sends_nothing() -> None:
+    with module([]) as io, pytest.raises(ValueError, match="pole"):
+        io.select_hv_pole("chassis")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("open_loop", "value"), [(True, "FF00"), (False, "0000")])
+def test_set_hvil_break(open_loop: bool, value: str) -> None:
+    request = frame(f"01 05 0003 {value}")
+    with module([(request, request)]) as io:
+        io.set_hvil_break(open_loop)
+
+
 def test_write_coil() -> None:
     request = frame("01 05 0007 FF00")
     with module([(request, request)]) as io:
@@ -240,6 +270,7 @@ def test_serial_failure_raises_connection_error() -> None:
         ({"door_closed_level": 2}, ValueError),
         ({"estop_released_level": True}, TypeError),
         ({"lamp_coil": 70000}, ValueError),
+        ({"hvil_break_coil": 1}, ValueError),
         ({"door_input": "0"}, TypeError),
     ],
 )
