@@ -13,11 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from drivers.roles import OutputCapable
 from station.errors import RunRefused, StationError
 from station.events import InstrumentInfo
+from station.recording import Recorder
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,10 @@ class Bench:
         info: dict[str, InstrumentInfo] | None = None,
         closers: list[Callable[[], None]] | None = None,
         simulator: Any = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.instruments = dict(instruments)
+        self.recorder = recorder or Recorder(None)
         # The virtual bench behind a --sim run (None on real hardware): tests and the
         # fault-injection CLI reach the simulated pack through it, steps never do.
         self.simulator = simulator
@@ -97,6 +101,14 @@ class Bench:
             ok = all(v == "off" for v in results.values())
             detail = ", ".join(f"{r}: {v}" for r, v in sorted(results.items()))
         return SafeStateReport(ok, detail or "no output-capable instruments")
+
+    def start_recording(self, run_id: str) -> None:
+        """Start the run's CAN trace and instrument transcript (if recording is set up)."""
+        self.recorder.start(run_id, self.instruments)
+
+    def stop_recording(self) -> list[tuple[str, str, Path]]:
+        """Finish the run's recordings; return (name, media type, path) per file."""
+        return self.recorder.stop(self.instruments)
 
     def close(self) -> None:
         for instrument in self.instruments.values():

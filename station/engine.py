@@ -29,6 +29,7 @@ from station.conditions import ConditionError
 from station.config import StationConfig
 from station.errors import AbortRequested, RunRefused, StationError
 from station.events import (
+    Attachment,
     Event,
     Log,
     Measurement,
@@ -213,6 +214,10 @@ class Engine:
         )
         if self._record_failure:
             raise RunRefused(f"the results store cannot record the run: {self._record_failure}")
+        try:
+            self.bench.start_recording(run_id)
+        except Exception as err:  # a trace that cannot start must not stop the test
+            self._log(run_id, None, "WARNING", f"run recordings not started: {err}")
         ctx = _RunState(run_id, serial, part, steps)
         stopped_by: str | None = None  # outcome that ended setup/main early
         for group in ("setup", "main"):
@@ -244,6 +249,11 @@ class Engine:
         report = self.bench.safe_state_all(self.safe_state_timeout_s)
         if not report.ok:
             self._log(run_id, None, "ERROR", f"safe state not confirmed: {report.detail}")
+        try:
+            for name, media_type, path in self.bench.stop_recording():
+                self._emit(Attachment(run_id, None, name, media_type, str(path)))
+        except Exception as err:
+            self._log(run_id, None, "WARNING", f"run recordings not finished: {err}")
         outcome = self._run_outcome(steps, stopped_by, cleanup_error, report.ok)
         failed = tuple(s.name for s in steps if s.outcome in (FAILED, ERROR, ABORTED))
         self._emit(

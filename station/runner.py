@@ -19,6 +19,7 @@ from station.config import InstrumentConfig, StationConfig, default_config, load
 from station.engine import Engine
 from station.errors import RunRefused, StationError
 from station.events import InstrumentInfo
+from station.recording import Recorder, Transcript
 from station.sequence import Sequence, load_sequence
 from station.store import ResultsStore
 
@@ -79,10 +80,11 @@ def prepare_run(options: RunOptions) -> PreparedRun:
         clock = VirtualClock()
     else:
         clock = RealClock(speed=options.speed if options.sim and options.speed > 0 else 1.0)
+    transcript = Transcript(clock)
     bench = (
-        open_sim_bench(config, options, clock, sequence)
+        open_sim_bench(config, options, clock, sequence, transcript)
         if options.sim
-        else open_bench(config, clock)
+        else open_bench(config, clock, transcript)
     )
     if options.sim:
         config = replace(
@@ -98,14 +100,15 @@ def prepare_run(options: RunOptions) -> PreparedRun:
                 for role, info in bench.info.items()
             },
         )
-    db_path = options.db or config.results_db
+    db_path = Path(options.db or config.results_db)
+    bench.recorder = Recorder(db_path.parent / "attachments", transcript)
     try:
         store = ResultsStore(db_path)
     except BaseException:
         bench.close()
         raise
     engine = Engine(sequence, bench=bench, config=config, clock=clock, listeners=[store])
-    return PreparedRun(engine, sequence, config, store, bench, clock, Path(db_path))
+    return PreparedRun(engine, sequence, config, store, bench, clock, db_path)
 
 
 def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench:
@@ -146,7 +149,11 @@ SIM_BMS_DESCRIPTION = Path(__file__).resolve().parent.parent / "sequences/bms/eo
 
 
 def open_sim_bench(
-    config: StationConfig, options: RunOptions, clock: Clock, sequence: Sequence
+    config: StationConfig,
+    options: RunOptions,
+    clock: Clock,
+    sequence: Sequence,
+    tracer: Any = None,
 ) -> Bench:
     """Start the virtual bench and open its instruments and BMS through the real drivers.
 
@@ -182,7 +189,11 @@ def open_sim_bench(
                 raise StationError(f"--fault {name}: {err}") from err
         for role, (model, resource) in virtual.resources.items():
             inst = open_instrument(
-                model, resource, timeout_s=1.0, options=virtual.driver_options.get(role)
+                model,
+                resource,
+                timeout_s=1.0,
+                tracer=tracer,
+                options=virtual.driver_options.get(role),
             )
             instruments[role] = inst
             inst.connect()
@@ -203,8 +214,10 @@ def open_bms(description: Path, bus: dict[str, Any], clock: Clock) -> Any:
     from drivers.bms.bms import Bms
     from drivers.bms.description import BmsDescription, BmsDescriptionError
 
+    # Under virtual time, waiting for the BMS lets time move on, as it does on a real line.
+    idle = (lambda: clock.advance(0.005)) if isinstance(clock, VirtualClock) else None
     try:
-        return Bms(BmsDescription.load(description), bus, now=clock.now)
+        return Bms(BmsDescription.load(description), bus, now=clock.now, idle=idle)
     except BmsDescriptionError as err:
         raise StationError(f"BMS description {description}: {err}") from err
 
