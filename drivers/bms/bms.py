@@ -8,6 +8,10 @@ values), the ISO-TP stack of the :class:`~drivers.bms.uds.UdsClient` (diagnostic
 
 Readings are SI in the station sign convention (pack current > 0 = discharge). A value whose
 message has gone stale raises BmsTimeout rather than returning an old number.
+
+Under a virtual station clock, pass ``idle`` (e.g. ``lambda: clock.advance(0.005)``): a call
+that waits for frames or a UDS response then lets virtual time move on, as real time moves on
+a real line (:mod:`drivers.bms.idle`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import can
 
 from drivers.bms.description import BmsDescription
+from drivers.bms.idle import Idle
 from drivers.bms.redact import FrameRedactor
 from drivers.bms.signals import MessageStatus, PeriodStats, Reading, SignalMonitor
 from drivers.bms.trace import CanTrace
@@ -66,7 +71,9 @@ class Bms:
     "bitrate": 500000}``; extra keys go to ``can.Bus``) or an open bus, which the caller keeps
     ownership of. ``now`` is the station clock that stamps received frames. ``read_timeout_s``
     is the default wait for a first value; the UDS timings and ``uds_tracer`` go to
-    :class:`UdsClient`. Close it (or use ``with``): that stops every thread it started.
+    :class:`UdsClient`. ``idle`` is called about every 2 ms while a call waits for the BMS
+    (:mod:`drivers.bms.idle`; ``None`` for a real or scaled clock). Close it (or use
+    ``with``): that stops every thread it started.
     """
 
     def __init__(
@@ -81,6 +88,7 @@ class Bms:
         p2_star_timeout_s: float = 5.0,
         tester_present_interval_s: float = 2.0,
         uds_tracer: Tracer | None = None,
+        idle: Idle | None = None,
     ) -> None:
         self.description = description
         self.read_timeout_s = read_timeout_s
@@ -96,6 +104,7 @@ class Bms:
                 description.signal_map(),
                 now=now,
                 stale_factor=stale_factor,
+                idle=idle,
             )
             uds = description.uds
             ids = (uds.request_id, uds.response_id) if uds is not None else ()
@@ -121,6 +130,7 @@ class Bms:
                     tester_present_interval_s=tester_present_interval_s,
                     tracer=uds_tracer,
                     on_tx=self._trace.record_tx,
+                    idle=idle,
                 ).open()
         except BaseException:
             self.close()

@@ -3,6 +3,8 @@
 udsoncan's own ``PythonIsoTpConnection`` logs every payload in hex at DEBUG, which would put
 SecurityAccess keys into the logs; this connection implements the same small interface
 (open, close, send, wait_frame, empty_rxqueue) and leaves tracing to its caller, who redacts.
+While :meth:`IsoTpConnection.wait_frame` waits it calls :attr:`IsoTpConnection.idle`, if set
+(see :mod:`drivers.bms.idle`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import isotp
 from udsoncan.exceptions import TimeoutException
 from udsoncan.Request import Request
 
+from drivers.bms.idle import IDLE_INTERVAL_S, Idle
+
 
 class IsoTpConnection:
     """udsoncan's connection interface over ``isotp.NotifierBasedCanStack``, without logging.
@@ -23,7 +27,9 @@ class IsoTpConnection:
     ``trace(direction, payload)`` sees every UDS payload (``">"`` sent, ``"<"`` received) and
     must redact it; ``on_tx`` sees every CAN frame the stack sends, for the CAN trace. The
     stack's own logger, ``logger_name``, is held at INFO because isotp logs each frame's
-    bytes at DEBUG — keys included.
+    bytes at DEBUG — keys included. :attr:`idle`, when set, is called about every 2 ms
+    while :meth:`wait_frame` has no frame; its owner sets it per request, from the thread
+    that will wait.
     """
 
     def __init__(
@@ -76,6 +82,7 @@ class IsoTpConnection:
             self._stack.txfn = traced_send
         self._trace = trace
         self._open = False
+        self.idle: Idle | None = None
 
     def open(self) -> IsoTpConnection:
         self._stack.start()
@@ -96,13 +103,29 @@ class IsoTpConnection:
         self._stack.send(payload, send_timeout=timeout)
 
     def wait_frame(self, timeout: float | None = None, exception: bool = False) -> bytes | None:
-        frame = self._stack.recv(block=True, timeout=timeout)
+        frame = self._receive(timeout)
         if frame is None:
             if exception:
                 raise TimeoutException(f"no ISO-TP frame within {timeout} s")  # type: ignore[no-untyped-call]
             return None
         self._trace("<", bytes(frame))
         return bytes(frame)
+
+    def _receive(self, timeout: float | None) -> bytearray | None:
+        """Wait up to ``timeout`` s of wall time for a payload, calling idle while starved."""
+        idle = self.idle
+        if idle is None:
+            return self._stack.recv(block=True, timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait, last = IDLE_INTERVAL_S, False
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                wait, last = max(0.0, min(left, IDLE_INTERVAL_S)), left <= IDLE_INTERVAL_S
+            frame = self._stack.recv(block=True, timeout=wait)
+            if frame is not None or last:
+                return frame
+            idle()
 
     def empty_rxqueue(self) -> None:
         self._stack.stop_receiving()

@@ -10,7 +10,9 @@ mixes pages from before and after a load step.
 
 Times come from ``now`` (the station clock, possibly virtual): each frame is stamped with
 ``now()`` when it is received. Timeouts of the waiting calls are wall-clock seconds, so a
-stopped virtual clock cannot hang a step.
+stopped virtual clock cannot hang a step. While a call waits for frames that have not come,
+it calls ``idle`` (if given) about every 2 ms so that a virtual clock moves on and the BMS
+can send them; see :mod:`drivers.bms.idle`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, TypeVar
 
 import can
 
+from drivers.bms.idle import IDLE_INTERVAL_S, Idle
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot
 from drivers.errors import BmsError, BmsTimeout
@@ -104,7 +107,8 @@ class SignalMonitor(can.Listener):
     ``signal_map`` maps roles to :class:`SignalRef` or :class:`ArrayRef` (see
     :meth:`BmsDescription.signal_map`); ``now`` is the clock that stamps frames. A message is
     stale when no frame came for more than ``stale_factor`` × its DBC ``GenMsgCycleTime``;
-    ``history`` receive times per message are kept for :meth:`periods`.
+    ``history`` receive times per message are kept for :meth:`periods`. ``idle`` is called
+    while a reading or snapshot waits for frames (:mod:`drivers.bms.idle`).
     """
 
     def __init__(
@@ -116,9 +120,11 @@ class SignalMonitor(can.Listener):
         now: Callable[[], float],
         stale_factor: float = 3.0,
         history: int = 4096,
+        idle: Idle | None = None,
     ) -> None:
         self._channel = str(bus.channel_info) if bus is not None else "CAN"
         self._now = now
+        self._idle = idle
         self.stale_factor = stale_factor
         self._cond = threading.Condition()
         self._closed = False
@@ -230,8 +236,9 @@ class SignalMonitor(can.Listener):
     ) -> Reading:
         """Get ``role``'s latest reading, waiting up to ``timeout_s`` for one.
 
-        With ``after``, wait for a frame received at or after that instant. Without it, the
-        latest value is returned unless its message is stale (BmsTimeout).
+        With ``after``, wait for a frame received at or after that instant. Without it, wait
+        for a value whose message is not stale (after a jump of a virtual clock every message
+        is stale until the BMS sends again); BmsTimeout if none comes within ``timeout_s``.
         """
         ref = self._roles.get(role)
         if not isinstance(ref, SignalRef):
@@ -241,16 +248,23 @@ class SignalMonitor(can.Listener):
 
         def ready() -> tuple[float, float] | None:
             got = state.values.get(ref.signal)
-            return got if got is not None and got[1] >= since else None
-
-        with self._cond:
-            got = self._wait(ready, timeout_s, abort, lambda: self._no_value(ref, after))
+            if got is None or got[1] < since:
+                return None
             if after is None and self._is_stale(state, self._now()):
-                age = self._now() - got[1]
-                raise BmsTimeout(
-                    f"BMS message {ref.message} on {self._channel} is stale: last frame "
-                    f"{age:.3f} s ago, cycle {state.cycle_s or 0:.3f} s; {role} is out of date"
-                )
+                return None
+            return got
+
+        def why() -> str:
+            got = state.values.get(ref.signal)
+            if after is not None or got is None:
+                return self._no_value(ref, after)
+            age = self._now() - got[1]
+            return (
+                f"BMS message {ref.message} on {self._channel} is stale: last frame "
+                f"{age:.3f} s ago, cycle {state.cycle_s or 0:.3f} s; {role} is out of date"
+            )
+
+        got = self._wait(ready, timeout_s, abort, why)
         signal = state.message.get_signal_by_name(ref.signal)
         raw = _raw(signal, got[0])
         top = (1 << (signal.length - 1)) - 1 if signal.is_signed else (1 << signal.length) - 1
@@ -325,8 +339,7 @@ class SignalMonitor(can.Listener):
                 f"({ref.multiplexer}) not received since t={after:.3f} s on {self._channel}"
             )
 
-        with self._cond:
-            return self._wait(ready, timeout_s, abort, why)
+        return self._wait(ready, timeout_s, abort, why)
 
     cell_snapshot = snapshot
 
@@ -337,20 +350,36 @@ class SignalMonitor(can.Listener):
         abort: threading.Event | None,
         why: Callable[[], str],
     ) -> _T:
-        # Called with self._cond held.
-        deadline = time.monotonic() + timeout_s
+        # Called without self._cond held: idle() runs unlocked, as the contract promises.
+        idle = self._idle
+        started = time.monotonic()
+        deadline = started + timeout_s
+        next_idle = started + IDLE_INTERVAL_S
         while True:
-            result = ready()
-            if result is not None:
-                return result
-            if self._closed:
-                raise BmsError(f"the BMS monitor is closed; {why()}")
-            if abort is not None and abort.is_set():
-                raise BmsWaitAborted(f"aborted while waiting: {why()}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
-            self._cond.wait(min(remaining, _ABORT_POLL_S) if abort is not None else remaining)
+            with self._cond:
+                while True:
+                    result = ready()
+                    if result is not None:
+                        return result
+                    if self._closed:
+                        raise BmsError(f"the BMS monitor is closed; {why()}")
+                    if abort is not None and abort.is_set():
+                        raise BmsWaitAborted(f"aborted while waiting: {why()}")
+                    wall = time.monotonic()
+                    remaining = deadline - wall
+                    if remaining <= 0:
+                        raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
+                    if idle is not None and wall >= next_idle:
+                        break  # starved for IDLE_INTERVAL_S: let time move on
+                    wait = remaining
+                    if abort is not None:
+                        wait = min(wait, _ABORT_POLL_S)
+                    if idle is not None:
+                        wait = min(wait, next_idle - wall)
+                    self._cond.wait(wait)
+            if idle is not None:  # always: only a starved wait gets here
+                idle()
+            next_idle = time.monotonic() + IDLE_INTERVAL_S
 
     # --- health --------------------------------------------------------------------------------
 

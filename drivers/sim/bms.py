@@ -12,6 +12,15 @@ multiplexed messages send the next page each time. Missed slots are skipped and 
 stays on its grid. A driver thread calls :meth:`~SimulatedBms.tick` every ``tick_interval_s``
 of wall time (for real or scaled time); with ``tick_interval_s=None`` the user ticks.
 
+The physics — what the BMS measures, how long a precharge takes and when it times out — runs
+on ``now``. The UDS protocol timers (S3 session timeout, security lockout delay) run on
+``uds_timer``, wall time by default: the station's TesterPresent keeper runs in wall time,
+so a jump of a virtual ``now`` (a 600 s rest in one step) must not drop the session.
+
+A client under a virtual clock that the engine moves only between steps must let the clock
+move while it waits for frames or for a routine's final answer (the station's BMS client
+takes ``idle`` for that, :mod:`drivers.bms.idle`); the BMS only reacts to ``now``.
+
 **Threads.** :meth:`~SimulatedBms.start` starts the driver thread and the UDS server (whose
 thread also finishes pending routines, such as a precharge, when the clock moves on);
 :meth:`~SimulatedBms.close` stops both, the ISO-TP stack and the notifier if the BMS created
@@ -23,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +88,8 @@ class SimulatedBms:
     ``error`` default to no faults, a factory-fresh NVM and an error drawn from ``seed``.
     ``notifier``: a ``can.Notifier`` on ``bus`` to share (default: the one already on ``bus``,
     or a new one). ``tick_interval_s``: wall-clock period of the driver thread (``None``: no
-    thread, call :meth:`tick`).
+    thread, call :meth:`tick`). ``uds_timer``: the clock of the UDS S3 and lockout timers
+    (wall time; tests pass a manual clock to expire them without sleeping).
     """
 
     def __init__(
@@ -100,6 +111,7 @@ class SimulatedBms:
         tick_interval_s: float | None = 0.002,
         request_id: int = 0x7E0,
         response_id: int = 0x7E8,
+        uds_timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pack = pack
         self.model = BmsModel(
@@ -112,6 +124,7 @@ class SimulatedBms:
         self._algorithm = get_algorithm(security) if isinstance(security, str) else security
         self._bus = bus
         self._now = now
+        self._uds_timer = uds_timer
         self._seed = seed
         self._ids = (request_id, response_id)
         self._notifier = notifier
@@ -186,8 +199,8 @@ class SimulatedBms:
             self._bus,
             self._notifier,
             self.diagnostics,
-            now=self._now,
             algorithm=self._algorithm,
+            timer=self._uds_timer,
             request_id=self._ids[0],
             response_id=self._ids[1],
             dtc_availability_mask=0x09,

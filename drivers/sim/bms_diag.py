@@ -76,7 +76,11 @@ def default_identity(pack_name: str, chemistry: str, series: int, seed: int) -> 
 
 
 class BmsDiagnostics:
-    """DIDs, routines and DTCs of the reference BMS; ``now`` is the BMS clock in s."""
+    """DIDs, routines and DTCs of the reference BMS.
+
+    ``now`` is the bench clock in s (physics: a precharge and its timeout run on it; the UDS
+    protocol timers do not, see :mod:`drivers.sim.uds_server`).
+    """
 
     def __init__(
         self, model: BmsModel, identity: Mapping[str, str], now: Callable[[], float]

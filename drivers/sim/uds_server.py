@@ -15,8 +15,12 @@ TesterPresent 0x3E. 0x27, 0x2E and 0x31 answer 0x7F in the default session; 0x2E
 need the level unlocked (0x33). Checks run in the ISO order: length, then the identifier
 (0x31), then security (0x33), then the data (0x13 length, 0x31 range, 0x22 conditions).
 
-Times: S3 and the lockout delay run on the ECU's clock ``now`` (which may be virtual). The
-0x78 repeat interval runs on the wall clock, because the client's P2* timer does.
+Times: the protocol timers run on wall time, as in an ECU's firmware and in the tester that
+talks to it, whose TesterPresent keeper and P2/P2* timers run on the wall clock. S3 and the
+security lockout delay run on ``timer`` (``time.monotonic`` unless a test passes a manual
+one), so a jump of the bench's virtual clock (a 600 s rest in one step) neither drops the
+session nor ends a lockout. The 0x78 repeat interval is always ``time.monotonic``, because
+the client's P2* is. What a routine does (a precharge) runs on the application's own clock.
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ _WITH_SUBFUNCTION = {0x10, 0x11, 0x27, 0x31, 0x3E}
 class UdsServer:
     """A UDS server answering ``request_id`` on ``response_id`` for ``app``.
 
-    ``bus``/``notifier`` carry the ISO-TP frames; the notifier may be shared. ``now`` is the
-    ECU clock in s. ``algorithm`` computes the key of security level ``security_level``
+    ``bus``/``notifier`` carry the ISO-TP frames; the notifier may be shared. ``timer`` is
+    the clock of the protocol timers in s (wall time; tests pass a manual one). ``algorithm``
+    computes the key of security level ``security_level``
     (seed sub-function 2·level−1). Wrong keys: NRC 0x35, the ``max_attempts``-th 0x36, then
     0x37 for ``lockout_s``. The non-default session falls back after ``s3_timeout_s`` without a
     request. ``p2_ms``/``p2_star_ms`` are announced in the session response. ``seed`` makes the
@@ -73,8 +78,8 @@ class UdsServer:
         notifier: can.Notifier,
         app: DiagnosticApplication,
         *,
-        now: Callable[[], float],
         algorithm: SecurityAlgorithm,
+        timer: Callable[[], float] = time.monotonic,
         request_id: int = 0x7E0,
         response_id: int = 0x7E8,
         security_level: int = 1,
@@ -89,7 +94,7 @@ class UdsServer:
         seed: int = 0,
     ) -> None:
         self._app = app
-        self._now = now
+        self._timer = timer
         self._algorithm = algorithm
         self._seed_level = 2 * security_level - 1
         self._max_attempts = max_attempts
@@ -120,7 +125,7 @@ class UdsServer:
         self._thread: threading.Thread | None = None
         self._session = DEFAULT_SESSION
         self._unlocked = False
-        self._last_request = now()
+        self._last_request = timer()
         self._seed: bytes | None = None
         self._failed_attempts = 0
         self._locked_until = -float("inf")
@@ -154,7 +159,7 @@ class UdsServer:
         return self._unlocked and not self._s3_expired()
 
     def _s3_expired(self) -> bool:
-        idle_s = self._now() - self._last_request
+        idle_s = self._timer() - self._last_request
         return self._session != DEFAULT_SESSION and self._pending is None and idle_s > self._s3_s
 
     def _to_default(self) -> None:
@@ -225,7 +230,7 @@ class UdsServer:
                 nrc = Nrc.GENERAL_REJECT
             if nrc is not None:
                 self._pending = None
-                self._last_request = self._now()
+                self._last_request = self._timer()
                 return bytes([0x7F, prefix[0] - 0x40, nrc])
             if status is None:
                 if time.monotonic() - self._pending_sent_at >= self._pending_repeat_s:
@@ -233,7 +238,7 @@ class UdsServer:
                     return bytes([0x7F, prefix[0] - 0x40, Nrc.RESPONSE_PENDING])
                 return None
             self._pending = None
-            self._last_request = self._now()
+            self._last_request = self._timer()
             return prefix + status
 
     # --- dispatch -------------------------------------------------------------------------
@@ -245,7 +250,7 @@ class UdsServer:
         sid = request[0]
         with self._lock:
             self._check_s3()
-            self._last_request = self._now()
+            self._last_request = self._timer()
             if self._pending is not None:
                 return bytes([0x7F, sid, Nrc.BUSY_REPEAT_REQUEST])
             handler = self._services.get(sid)
@@ -340,7 +345,7 @@ class UdsServer:
         sub = request[1] & 0x7F
         if sub == self._seed_level:
             self._length(request, 2, exact=True)
-            if self._now() < self._locked_until:
+            if self._timer() < self._locked_until:
                 raise NegativeResponse(Nrc.DELAY_NOT_EXPIRED)
             if self._unlocked:
                 return bytes([0x67, sub, 0, 0, 0, 0])
@@ -348,7 +353,7 @@ class UdsServer:
             return bytes([0x67, sub]) + self._seed
         if sub == self._seed_level + 1:
             self._length(request, 3)
-            if self._now() < self._locked_until:
+            if self._timer() < self._locked_until:
                 raise NegativeResponse(Nrc.DELAY_NOT_EXPIRED)
             if self._seed is None:
                 raise NegativeResponse(Nrc.REQUEST_SEQUENCE_ERROR)
@@ -362,7 +367,7 @@ class UdsServer:
             self._failed_attempts += 1
             if self._failed_attempts >= self._max_attempts:
                 self._failed_attempts = 0
-                self._locked_until = self._now() + self._lockout_s
+                self._locked_until = self._timer() + self._lockout_s
                 raise NegativeResponse(Nrc.EXCEEDED_ATTEMPTS)
             raise NegativeResponse(Nrc.INVALID_KEY)
         raise NegativeResponse(Nrc.SUBFUNCTION_NOT_SUPPORTED)

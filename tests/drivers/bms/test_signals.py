@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
+from typing import Any
 
 import can
 import cantools
@@ -108,7 +109,7 @@ def desc(tmp_path: Path) -> BmsDescription:
     return describe(tmp_path)
 
 
-def monitor_for(desc: BmsDescription, clock: Clock, **kwargs: float) -> SignalMonitor:
+def monitor_for(desc: BmsDescription, clock: Clock, **kwargs: Any) -> SignalMonitor:
     return SignalMonitor(None, desc.db, desc.signal_map(), now=clock, **kwargs)
 
 
@@ -266,7 +267,9 @@ def test_stale_message_is_detected_from_its_cycle_time(feed: Feeder, clock: Cloc
     clock.t = 0.301  # 3 × 100 ms
     assert feed.monitor.stale_messages() == ["BMS_CellVoltages", "BMS_PackStatus", "BMS_State"]
     with pytest.raises(BmsTimeout, match=r"BMS_PackStatus .* is stale"):
-        feed.monitor.value("pack_voltage")
+        feed.monitor.value("pack_voltage", timeout_s=0.0)
+    feed.pack(PackVoltage=401.0)  # a fresh frame: no longer stale
+    assert feed.monitor.value("pack_voltage", timeout_s=0.0) == pytest.approx(401.0)
 
 
 def test_a_message_that_never_came_is_stale_too(desc: BmsDescription, clock: Clock) -> None:
@@ -323,3 +326,74 @@ def test_stop_releases_waiters(feed: Feeder) -> None:
     with pytest.raises(BmsError, match="closed"):
         feed.monitor.snapshot("cell_voltages", after=0.0, timeout_s=30.0)
     assert math.isfinite(feed.monitor.periods()["BMS_PackStatus"].frames)
+
+
+# --- idle: letting a virtual clock move while a call is starved ------------------------------
+
+
+def test_a_starved_snapshot_calls_idle_until_the_pages_come(
+    desc: BmsDescription, clock: Clock
+) -> None:
+    """Under a virtual clock the BMS sends only when time moves, and idle moves it."""
+    pages = iter(range(3))
+    calls = 0
+
+    def idle() -> None:
+        # The BMS side runs on its own thread: this join would time out if the waiting
+        # call held the monitor's lock during idle().
+        nonlocal calls
+        calls += 1
+        clock.t += 0.005
+        page = next(pages, None)
+        if page is not None:
+            sender = threading.Thread(target=feed.cells, args=(page, (3.6, 3.6, 3.6)))
+            sender.start()
+            sender.join(timeout=1.0)
+            assert not sender.is_alive()
+
+    feed = Feeder(desc.db, monitor_for(desc, clock, idle=idle))
+    assert feed.monitor.snapshot("cell_voltages", after=0.0, timeout_s=5.0) == [3.6] * 7
+    assert calls == 3 and clock.t == pytest.approx(0.015)
+
+
+def test_idle_is_not_called_when_the_answer_is_already_there(
+    desc: BmsDescription, clock: Clock
+) -> None:
+    calls: list[float] = []
+    feed = Feeder(desc.db, monitor_for(desc, clock, idle=lambda: calls.append(clock.t)))
+    for page in range(3):
+        feed.cells(page, (3.6, 3.6, 3.6))
+    feed.pack(PackCurrent=12.0)
+    assert len(feed.monitor.snapshot("cell_voltages", after=0.0, timeout_s=1.0)) == 7
+    assert feed.monitor.value("pack_current", after=0.0) == pytest.approx(12.0)
+    assert calls == []
+
+
+def test_a_dead_bms_times_out_on_the_wall_clock_and_idle_does_not_spin(
+    desc: BmsDescription, clock: Clock
+) -> None:
+    calls = 0
+
+    def idle() -> None:
+        nonlocal calls
+        calls += 1
+
+    monitor = monitor_for(desc, clock, idle=idle)
+    with pytest.raises(BmsTimeout, match=r"after 0\.1 s: cell_voltages incomplete"):
+        monitor.snapshot("cell_voltages", after=0.0, timeout_s=0.1)
+    assert 5 <= calls <= 60  # about every 2 ms; a busy loop would call it thousands of times
+
+
+def test_a_reading_stale_after_a_clock_jump_waits_for_a_fresh_frame(
+    desc: BmsDescription, clock: Clock
+) -> None:
+    def idle() -> None:
+        clock.t += 0.005
+        if round(clock.t * 1000) % 100 == 0:  # the BMS's next 100 ms slot
+            feed.pack(PackCurrent=25.0)
+
+    feed = Feeder(desc.db, monitor_for(desc, clock, idle=idle))
+    feed.pack(PackCurrent=0.0)
+    clock.t = 600.0  # a rest step in one virtual jump: every message is stale now
+    assert feed.monitor.value("pack_current", timeout_s=5.0) == pytest.approx(25.0)
+    assert 600.0 < clock.t <= 600.1 + 1e-9

@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import can
 import isotp
@@ -106,7 +107,7 @@ class Responder:
 
 
 class Rig:
-    def __init__(self, **options: float) -> None:
+    def __init__(self, **options: Any) -> None:
         channel = f"uds-{uuid.uuid4().hex}"
         self.server = Responder(channel)
         self.bus = can.Bus(interface="virtual", channel=channel)
@@ -120,7 +121,7 @@ class Rig:
             dids=DIDS,
             routines=ROUTINES,
             tracer=lambda *line: self.transcript.append(line),
-            **options,  # type: ignore[arg-type]
+            **options,
         ).open()
 
     def close(self) -> None:
@@ -224,6 +225,33 @@ def test_response_pending_extends_the_wait_past_p2(rig: Rig) -> None:
     start = time.monotonic()
     assert rig.client.routine("close_contactors") == b"\x00"
     assert time.monotonic() - start >= 0.3  # six times P2: only 0x78 kept it waiting
+
+
+def test_idle_is_called_while_a_request_waits_and_never_by_the_keeper() -> None:
+    calls: list[str] = []
+    made = Rig(
+        tester_present_interval_s=0.05,
+        idle=lambda: calls.append(threading.current_thread().name),
+    )
+    try:
+        pending = b"\x7f\x31\x78"
+        made.server.expect(
+            [
+                (b"\x10\x03", [bytes.fromhex("5003003201F4")]),
+                (b"\x31\x01\x02\x01", [pending, 0.2, b"\x71\x01\x02\x01\x02"]),
+            ]
+        )
+        made.client.change_session("extended")
+        before = len(calls)
+        assert made.server.two_tester_presents.wait(timeout=5.0)
+        assert len(calls) == before, "the TesterPresent keeper called idle"
+        assert made.client.routine("close_contactors") == b"\x02"
+        during = calls[before:]
+        assert 20 <= len(during) <= 150  # ~every 2 ms of the 0.2 s wait, no busy loop
+        assert set(during) == {threading.current_thread().name}
+    finally:
+        made.close()
+    assert made.server.errors == [] and not made.server.script
 
 
 def test_no_answer_is_a_timeout(rig: Rig) -> None:

@@ -65,12 +65,14 @@ class Rig:
 
     def __init__(self, **bms_options: Any) -> None:
         channel = f"bms-uds-{uuid.uuid4()}"
-        self.clock = ManualTime()
+        self.clock = ManualTime()  # the bench: physics
+        self.timer = ManualTime()  # the BMS's protocol timers (S3, lockout): wall time
         self.pack = Pack(get_pack_spec("lfp16s"))
         self.circuit = PackCircuit(self.pack, self.clock)
         self.bms_bus = can.Bus(interface="virtual", channel=channel)
         self.bus = can.Bus(interface="virtual", channel=channel)
-        options: dict[str, Any] = {"tick_interval_s": None, **bms_options}
+        options: dict[str, Any] = {"tick_interval_s": None, "uds_timer": self.timer}
+        options.update(bms_options)
         self.bms = SimulatedBms(
             self.pack, self.bms_bus, now=self.clock, circuit=self.circuit, **options
         )
@@ -190,12 +192,28 @@ def test_session_change_announces_timing_and_tester_present_keeps_it(rig: Rig) -
     assert response.service_data.p2_star_server_max == pytest.approx(5.0)
     assert rig.bms.uds is not None and rig.bms.uds.session == 3
     for _ in range(3):
-        rig.clock.advance(4.0)
+        rig.timer.advance(4.0)
         rig.client.tester_present()
     assert rig.bms.uds.session == 3
-    rig.clock.advance(5.1)  # S3 expires on the BMS clock
+    rig.timer.advance(5.1)  # S3 expires on the protocol timer
     assert rig.bms.uds.session == 1
     assert rig.nrc(lambda: rig.client.request_seed(1)) == 0x7F
+
+
+def test_a_jump_of_the_bench_clock_keeps_session_unlock_and_lockout(rig: Rig) -> None:
+    # The station's TesterPresent keeper runs on the wall clock, not the bench's virtual one.
+    rig.unlock()
+    rig.clock.advance(600.0)  # a rest step in one virtual jump
+    assert rig.bms.uds is not None and rig.bms.uds.session == 3 and rig.bms.uds.unlocked
+    rig.client.write_data_by_identifier(0xFD10, b"\x01")
+    rig.client.change_session(1)
+    rig.client.change_session(3)
+    for _ in range(3):
+        seed = rig.client.request_seed(1).service_data.seed
+        wrong = bytes(b ^ 0xFF for b in eol_demo_v1(seed))
+        rig.nrc(lambda key=wrong: rig.client.send_key(2, key))
+    rig.clock.advance(600.0)
+    assert rig.nrc(lambda: rig.client.request_seed(1)) == 0x37
 
 
 def test_unlock_with_seed_and_key(rig: Rig) -> None:
@@ -219,7 +237,7 @@ def test_protected_services_need_extended_session_then_unlock(rig: Rig) -> None:
     assert rig.read(0xFD10) == b"\x01"
 
 
-def test_three_wrong_keys_lock_out_for_10_s_of_the_bms_clock(rig: Rig) -> None:
+def test_three_wrong_keys_lock_out_for_10_s_of_the_protocol_timer(rig: Rig) -> None:
     rig.client.change_session(3)
     assert rig.nrc(lambda: rig.client.send_key(2, bytes(4))) == 0x24  # no seed asked
     for expected in (0x35, 0x35, 0x36):
@@ -228,10 +246,10 @@ def test_three_wrong_keys_lock_out_for_10_s_of_the_bms_clock(rig: Rig) -> None:
         assert rig.nrc(lambda key=wrong: rig.client.send_key(2, key)) == expected
     for _ in range(2):  # 9.8 s, kept in session by TesterPresent
         assert rig.nrc(lambda: rig.client.request_seed(1)) == 0x37
-        rig.clock.advance(4.9)
+        rig.timer.advance(4.9)
         rig.client.tester_present()
     assert rig.nrc(lambda: rig.client.request_seed(1)) == 0x37
-    rig.clock.advance(0.3)
+    rig.timer.advance(0.3)
     rig.client.unlock_security_access(1)
 
 

@@ -1,0 +1,178 @@
+"""The BMS client against the simulated BMS under a virtual clock that only ``idle`` moves.
+
+The station's engine moves its virtual clock only when its own thread waits; while a step
+waits inside the BMS client, only the client's ``idle`` moves it. Here the simulated BMS runs
+its normal 2 ms wall-clock tick thread on a pack and its circuit, all reading a virtual clock
+that the test never advances by hand (except to model a rest step): every bit of virtual time
+a call needs comes from ``idle``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import can
+import pytest
+
+from drivers.bms.bms import Bms
+from drivers.bms.description import BmsDescription
+from drivers.errors import BmsTimeout
+from drivers.sim.bms import SimulatedBms
+from drivers.sim.electrical import PackCircuit
+from drivers.sim.pack import Pack
+from drivers.sim.packs import get_pack_spec
+
+DESCRIPTION = Path(__file__).resolve().parents[3] / "sequences" / "bms" / "eol_reference.toml"
+IDLE_STEP_S = 0.005
+CELLS = 96
+CELL_PAGES = 32  # 3 cells per page, one page every 10 ms
+
+
+class VirtualTime:
+    """The engine's virtual clock as the bench sees it: read it, or move it forward."""
+
+    def __init__(self) -> None:
+        self._t = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._t
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._t += seconds
+
+
+class Transcript:
+    """The UDS tracer: keeps the lines and lets a test wait for one to turn up."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, resource: str, direction: str, text: str) -> None:
+        with self._cond:
+            self.lines.append((direction, text))
+            self._cond.notify_all()
+
+    def count(self, direction: str, text: str) -> int:
+        with self._cond:
+            return self.lines.count((direction, text))
+
+    def wait_for(self, direction: str, text: str, times: int, timeout_s: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self.lines.count((direction, text)) >= times, timeout_s
+            )
+
+
+class Rig:
+    """A simulated BMS on a 96S pack and its circuit, on a fresh virtual CAN channel."""
+
+    def __init__(self) -> None:
+        self.channel = f"bms-virtual-time-{uuid.uuid4().hex}"
+        self.clock = VirtualTime()
+        self.pack = Pack(get_pack_spec("nmc96s"))
+        self.circuit = PackCircuit(self.pack, self.clock.now)
+        self.sim_bus = can.Bus(interface="virtual", channel=self.channel)
+        self.sim = SimulatedBms(self.pack, self.sim_bus, now=self.clock.now, circuit=self.circuit)
+        self.transcript = Transcript()
+        self.sim.start()
+
+    def client(self, *, idle: bool = True, **options: Any) -> Bms:
+        """Open the station's BMS client; ``idle`` moves the clock as the station's does."""
+        # P2 relaxed: this checks virtual time, not a busy CI machine's scheduling.
+        options = {"p2_timeout_s": 1.0, "uds_tracer": self.transcript, **options}
+        return Bms(
+            BmsDescription.load(DESCRIPTION),
+            {"interface": "virtual", "channel": self.channel},
+            now=self.clock.now,
+            idle=(lambda: self.clock.advance(IDLE_STEP_S)) if idle else None,
+            **options,
+        )
+
+    def close(self) -> None:
+        self.sim.close()
+        self.sim_bus.shutdown()
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    made = Rig()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def test_a_snapshot_after_now_completes_although_only_idle_moves_the_clock(rig: Rig) -> None:
+    with rig.client() as bms:
+        start = rig.clock.now()
+        cells = bms.cell_voltages(after=start, timeout_s=5, count=CELLS)
+        assert len(cells) == CELLS
+        truth = rig.pack.cell_voltages()
+        assert cells == pytest.approx(truth, abs=0.01)
+        # Every page after ``start`` took its 10 ms slot of virtual time, given by idle.
+        assert rig.clock.now() - start >= (CELL_PAGES - 1) * 0.010
+        assert not any(s.alive_violations or s.decode_errors for s in bms.status().values())
+
+
+def test_a_reading_after_a_load_change_reflects_it(rig: Rig) -> None:
+    rig.circuit.close_contactors_settled()
+    with rig.client() as bms:
+        assert bms.pack_current(after=rig.clock.now()) == pytest.approx(0.0, abs=1.0)
+        rig.circuit.connect("load", lambda volts: -50.0)  # draws 50 A out of the pack
+        changed = rig.clock.now()
+        # Ask for a frame two BMS cycles (2 × 100 ms) after the change, as a step with a
+        # settle time would: a frame the BMS measured just before the change and sent just
+        # after it is then never the answer.
+        current = bms.pack_current(after=changed + 0.2, timeout_s=5)
+        assert current == pytest.approx(50.0, abs=2.0)
+        assert rig.clock.now() >= changed + 0.2
+
+
+def test_close_contactors_precharges_in_virtual_time_while_the_client_waits(rig: Rig) -> None:
+    with rig.client() as bms:
+        bms.uds.change_session("extended")
+        bms.uds.unlock()
+        start = rig.clock.now()
+        assert bms.uds.routine("close_contactors") == bytes([2])  # ContactorState CLOSED
+        advanced = rig.clock.now() - start
+        assert rig.transcript.count("<", "7F 31 78") >= 1, "no responsePending"
+        assert rig.transcript.lines[-1] == ("<", "71 01 02 01 02")
+        assert rig.pack.contactor_state == "closed"
+        precharge_s = rig.pack.precharge_elapsed_s  # τ ≈ 50 ms up to 95 %: ~0.16 s
+        assert 0.1 < precharge_s < 0.3
+        assert precharge_s <= advanced < precharge_s + 0.5
+        assert str(bms.contactor_state(after=rig.clock.now())) == "CLOSED"
+
+
+def test_session_and_unlock_outlive_a_virtual_jump_while_tester_present_runs(
+    rig: Rig,
+) -> None:
+    with rig.client(tester_present_interval_s=0.05) as bms:
+        bms.uds.change_session("extended")
+        bms.uds.unlock()
+        rig.clock.advance(600.0)  # a rest step: one jump of the engine's clock
+        sent = rig.transcript.count(">", "3E 00")
+        assert rig.transcript.wait_for(">", "3E 00", sent + 2, timeout_s=5.0)
+        uds = rig.sim.uds
+        assert uds is not None and uds.session == 0x03 and uds.unlocked
+        bms.uds.write_did("eol_flag", b"\x01")  # needs the extended session and the unlock
+        assert rig.sim.nvm.eol_flag == 1
+        assert bms.uds.keeper_running and bms.uds.keeper_failures == 0
+
+
+def test_without_idle_a_frozen_clock_times_out_on_the_wall_clock(rig: Rig) -> None:
+    with rig.client(idle=False) as bms:
+        started = time.monotonic()
+        with pytest.raises(BmsTimeout, match="cell_voltages incomplete"):
+            bms.cell_voltages(after=rig.clock.now(), timeout_s=0.5, count=CELLS)
+        assert 0.5 <= time.monotonic() - started < 2.0
+        assert rig.clock.now() == 0.0
