@@ -1,0 +1,108 @@
+"""BMS calibration at EOL: what both calibration steps share on the BMS side.
+
+The steps (:mod:`~station.steps.eol.calibration_voltage`,
+:mod:`~station.steps.eol.calibration_current`) follow one flow (domain spec §1 step 10):
+check the contactor precondition, read the calibration in use, measure reference and BMS at
+the fit points, fit on raw values (:mod:`~station.steps.eol.calibration_fit`), refuse to
+write a value outside the calibratable range, else write it (extended session, security
+access, WriteDataByIdentifier, commit routine), read it back and verify at a third point.
+
+Here: the precondition, averaged BMS readings of successive frames, and the write. Keys
+never reach a log: the UDS client redacts the security exchange and nothing here sees them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from station.errors import StationError
+from station.steps.api import MeasurementSpec, StepContext
+
+_FRAME_EPS_S = 1e-6
+"""Ask for a frame strictly after the previous one (``after`` is inclusive)."""
+
+COMMON_MEASUREMENTS = (
+    MeasurementSpec(
+        "written", "", kind="bool", doc="the new calibration was written and committed"
+    ),
+    MeasurementSpec(
+        "readback_matches",
+        "",
+        kind="bool",
+        doc="the DID read back equals the record written (None when nothing was written)",
+    ),
+)
+
+
+def require_contactors(bms: Any, wanted: str, why: str) -> None:
+    """Raise StationError unless the BMS reports the contactors ``wanted`` (OPEN/CLOSED)."""
+    state = bms.contactor_state()
+    if str(state) != wanted:
+        raise StationError(
+            f"the BMS reports the contactors {state}, but this step needs them {wanted} "
+            f"({why}); run a contactors step before it"
+        )
+
+
+def bms_readings(
+    ctx: StepContext,
+    bms: Any,
+    role: str,
+    count: int,
+    *,
+    after: float,
+    each: Callable[[float], None] | None = None,
+) -> list[float]:
+    """Read ``role`` from ``count`` successive BMS frames received at or after ``after``.
+
+    ``each(value)`` runs after every frame (to read the reference alongside, record samples,
+    check guards).
+    """
+    values: list[float] = []
+    since = after
+    for _ in range(count):
+        got = bms.reading(role, after=since, abort=ctx.abort)
+        ctx.check()
+        values.append(got.value)
+        if each is not None:
+            each(got.value)
+        since = got.received_at + _FRAME_EPS_S
+    return values
+
+
+def mean(values: list[float]) -> float:
+    """Average a non-empty list."""
+    return sum(values) / len(values)
+
+
+def read_record(bms: Any, did: str) -> bytes:
+    """Read calibration DID ``did`` (any session allows reading)."""
+    data: bytes = bms.uds.read_did(did)
+    return data
+
+
+def write_and_commit(ctx: StepContext, bms: Any, did: str, record: bytes) -> bool:
+    """Write ``record`` to ``did``, commit it to NVM, read it back; True if it matches.
+
+    Extended session and security access for the write; back to the default session (which
+    relocks security) afterwards, also when something failed.
+    """
+    uds = bms.uds
+    uds.change_session("extended")
+    try:
+        uds.unlock()
+        uds.write_did(did, record)
+        uds.routine("commit_calibration")
+        back: bytes = uds.read_did(did)
+    finally:
+        with contextlib.suppress(StationError):
+            uds.change_session("default")
+    matches = back == record
+    ctx.log(
+        f"{did}: wrote {record.hex(' ')}, committed, read back {back.hex(' ')}"
+        + ("" if matches else " — MISMATCH"),
+        "INFO" if matches else "WARNING",
+    )
+    return matches

@@ -1,0 +1,181 @@
+"""BMS pack-current calibration: offset at zero, a gain per direction, write, verify.
+
+With the contactors CLOSED the bidirectional supply carries known currents through the pack:
+none (output off: the BMS's zero offset; the reference is exactly 0 A), ``current_a``
+discharging (the supply sinks) and ``current_a`` charging (the supply sources). After
+``settle_s`` the reference is the supply's own measured current (station convention: > 0
+discharge) and the BMS's ``pack_current``, each averaged over ``samples`` readings. BMS
+readings are turned back into raw ones with the calibration in use; ``gain_discharge``,
+``gain_charge`` and ``offset`` are fitted on them (one gain per sign of the raw reading),
+with the zero point in the fit. A value outside the calibratable window is
+recorded and NOT written; otherwise the record is written and committed (with no current
+flowing), read back, and the error at ``verify_a`` is measured with the new calibration.
+``as_found_error_a`` is that error before anything was written.
+
+The supply's readback is the reference here; a station with a reference shunt (and a DMM
+across it) is more accurate and should use it. Software guards (pack voltage window,
+current) stop the step with ERROR; the supply is off on every way out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from station.errors import StationError
+from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.eol.calibration import (
+    COMMON_MEASUREMENTS,
+    bms_readings,
+    mean,
+    read_record,
+    require_contactors,
+    write_and_commit,
+)
+from station.steps.eol.calibration_fit import CurrentCalibration, FitError, Window, fit_current
+from station.steps.eol.power import PowerPath, check_guards, record_sample
+
+_DID = "current_calibration"
+_ZERO_TOLERANCE_A = 0.2
+"""With the output off the supply must read (almost) nothing, else something else is connected."""
+
+
+@register
+class BmsCurrentCalibration(StepType):
+    """Calibrate the BMS's pack-current channel (both directions) against the supply."""
+
+    name = "bms_current_calibration"
+    roles = ("supply", "bms")
+    energises = True
+    measurements = (
+        MeasurementSpec("gain_discharge", "", doc="fitted gain for discharge (raw > 0)"),
+        MeasurementSpec("gain_charge", "", doc="fitted gain for charge (raw < 0)"),
+        MeasurementSpec("offset", "A", doc="fitted offset d"),
+        MeasurementSpec(
+            "as_found_error_a",
+            "A",
+            requires_limit=False,
+            doc="BMS − reference at verify_a before calibration",
+        ),
+        *COMMON_MEASUREMENTS,
+        MeasurementSpec(
+            "verify_error_a",
+            "A",
+            doc="BMS − reference at verify_a after calibration (None when nothing was written)",
+        ),
+    )
+
+    @dataclass(frozen=True)
+    class Params:
+        current_a: float
+        verify_a: float
+        guard_min_v: float
+        guard_max_v: float
+        settle_s: float = 2.0
+        samples: int = 10
+        reach_tolerance_a: float = 2.0
+        gain_min: float = 0.95
+        gain_max: float = 1.05
+        offset_max_a: float = 2.0
+
+        def __post_init__(self) -> None:
+            if self.current_a <= 0:
+                raise ValueError("params.current_a must be > 0 (used in both directions)")
+            if self.verify_a == 0 or abs(self.verify_a) == self.current_a:
+                raise ValueError(
+                    "params.verify_a must be a third current: not 0 and not ±current_a "
+                    "(> 0 discharge, < 0 charge)"
+                )
+            if self.guard_min_v >= self.guard_max_v:
+                raise ValueError("params.guard_min_v must be below params.guard_max_v")
+            if self.samples < 1 or self.settle_s < 0:
+                raise ValueError("params.samples must be ≥ 1 and params.settle_s ≥ 0")
+            if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_a <= 0:
+                raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_a > 0")
+
+    def run(self, ctx: StepContext, params: Any) -> None:
+        bms = ctx.instrument("bms")
+        require_contactors(bms, "CLOSED", "the current must flow through the pack")
+        in_use = CurrentCalibration.from_record(read_record(bms, _DID))
+        ctx.log(
+            f"calibration in use: gains {in_use.gain_discharge:.6f} (discharge), "
+            f"{in_use.gain_charge:.6f} (charge), offset {in_use.offset_a:+.4f} A"
+        )
+        path = PowerPath(ctx, "supply")
+        try:
+            refs, raws = [], []
+            for n, amps in enumerate((0.0, params.current_a, -params.current_a)):
+                ref, reported = self._point(ctx, params, bms, path, amps)
+                refs.append(ref)
+                raws.append(mean([in_use.raw(i) for i in reported]))
+                ctx.progress((n + 1) / 5, text=f"fit point {amps:g} A")
+            ref, reported = self._point(ctx, params, bms, path, params.verify_a)
+            as_found = mean(reported) - ref
+            path.off()  # no current while the BMS's calibration changes
+            try:
+                new = fit_current(refs, raws)
+            except FitError as err:
+                raise StationError(
+                    f"cannot fit the current calibration: {err} (reference {refs} A, raw BMS "
+                    f"{[round(r, 3) for r in raws]} A): does the BMS see the current?"
+                ) from None
+            ctx.measure("gain_discharge", new.gain_discharge)
+            ctx.measure("gain_charge", new.gain_charge)
+            ctx.measure("offset", new.offset_a)
+            ctx.measure("as_found_error_a", as_found)
+            window = Window(params.gain_min, params.gain_max, params.offset_max_a)
+            gains = {"gain_discharge": new.gain_discharge, "gain_charge": new.gain_charge}
+            problems = window.problems(gains, new.offset_a, "A")
+            if problems:
+                ctx.log(f"not written, outside the calibratable range: {'; '.join(problems)}")
+                ctx.measure("written", False)
+                ctx.measure("readback_matches", None)
+                ctx.measure("verify_error_a", None)
+                return
+            matches = write_and_commit(ctx, bms, _DID, new.record())
+            ctx.measure("written", True)
+            ctx.measure("readback_matches", matches)
+            ref, reported = self._point(ctx, params, bms, path, params.verify_a)
+            ctx.measure("verify_error_a", mean(reported) - ref)
+            ctx.progress(1.0, text="verified")
+        finally:
+            path.off()
+
+    def _point(
+        self, ctx: StepContext, params: Any, bms: Any, path: PowerPath, amps: float
+    ) -> tuple[float, list[float]]:
+        """Run ``amps`` (> 0 discharge, 0 off); return the mean reference and BMS readings."""
+        if amps > 0:
+            path.discharge(amps, params.guard_min_v)
+        elif amps < 0:
+            path.charge(-amps, params.guard_max_v)
+        else:
+            path.off()
+        ctx.wait(params.settle_s)
+        refs: list[float] = []
+        limit_a = 1.2 * max(params.current_a, abs(params.verify_a))
+
+        def reference(bms_a: float) -> None:
+            r = path.read()
+            record_sample(ctx, r)
+            ctx.sample("bms_current_A", bms_a)
+            check_guards(r, min_v=params.guard_min_v, max_v=params.guard_max_v, max_abs_a=limit_a)
+            refs.append(r.current_a)
+
+        reported = bms_readings(
+            ctx, bms, "pack_current", params.samples, after=ctx.now(), each=reference
+        )
+        ref = mean(refs)
+        if amps == 0:
+            if abs(ref) > _ZERO_TOLERANCE_A:
+                raise StationError(
+                    f"the supply reads {ref:.3f} A with its output off: is another source or "
+                    "load connected to the pack?"
+                )
+            return 0.0, reported  # nothing flows: exact, free of the supply's zero error
+        if abs(ref - amps) > params.reach_tolerance_a:
+            raise StationError(
+                f"the supply carries {ref:.3f} A instead of {amps:g} A: check the power path "
+                "(contactors, fuse, supply limits, pack voltage inside the guard window)"
+            )
+        return ref, reported
