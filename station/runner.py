@@ -202,22 +202,29 @@ def open_sim_bench(
             info[role] = _info(role, model, resource, serial, due, inst)
         if virtual.bms is not None:
             description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
-            instruments["bms"] = open_bms(description, virtual.can, clock)
+            instruments["bms"] = open_bms(description, virtual.can, clock, simulated=True)
     except BaseException:
         Bench(instruments, closers=[virtual.close]).close()
         raise
     return Bench(instruments, info, closers=[virtual.close], simulator=virtual)
 
 
-def open_bms(description: Path, bus: dict[str, Any], clock: Clock) -> Any:
+def open_bms(
+    description: Path, bus: dict[str, Any], clock: Clock, *, simulated: bool = False
+) -> Any:
     """Open the pack's BMS (the unit under test: no calibration date, not an instrument)."""
     from drivers.bms.bms import Bms
     from drivers.bms.description import BmsDescription, BmsDescriptionError
 
     # Under virtual time, waiting for the BMS lets time move on, as it does on a real line.
     idle = (lambda: clock.advance(0.005)) if isinstance(clock, VirtualClock) else None
+    # A simulated ECU is a Python thread on a shared machine: give it the generous P2 a
+    # slow gateway would get, instead of a real BMS's 50 ms.
+    p2_s = 1.0 if simulated else 0.05
     try:
-        return Bms(BmsDescription.load(description), bus, now=clock.now, idle=idle)
+        return Bms(
+            BmsDescription.load(description), bus, now=clock.now, idle=idle, p2_timeout_s=p2_s
+        )
     except BmsDescriptionError as err:
         raise StationError(f"BMS description {description}: {err}") from err
 

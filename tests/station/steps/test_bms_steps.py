@@ -1,0 +1,379 @@
+"""BMS steps on the virtual bench: identity, CAN, DTCs, balancing, shipping SOC, EOL flag.
+
+Every test runs the real BMS client (CAN frames decoded through the DBC, UDS over ISO-TP)
+against the simulated reference BMS, in virtual time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.sim.faults import apply_fault
+from station.engine import RunResult
+from station.events import Progress
+from tests.station.steps.simrun import run, sim_run, values
+
+IDENTIFY = """
+[[main]]
+type = "identify"
+name = "Identify"
+limits.part_number = { comparator = "STREQ", expected = "NM96-A" }
+limits.sw_version = { comparator = "STREQ", expected = "2.4.1" }
+limits.serial = { comparator = "REGEX", pattern = "^BMS[0-9]{2}[A-Z][0-9]{7}$" }
+limits.hw_number = { comparator = "STREQ", expected = "HW-C3" }
+"""
+
+CAN_CHECK = """
+[[main]]
+type = "can_check"
+name = "CAN alive"
+on_fail = "continue"
+params = { window_s = 1.0 }
+limits.missing_messages = { comparator = "EQ", nominal = 0 }
+limits.max_period_error_pct = { comparator = "LE", high = 10 }
+limits.decode_errors = { comparator = "EQ", nominal = 0 }
+limits.alive_counter_errors = { comparator = "EQ", nominal = 0 }
+"""
+
+DTC = """
+[[main]]
+type = "dtc"
+name = "DTC read and clear"
+params = { settle_s = 5 }
+limits.dtc_count_after = { comparator = "EQ", nominal = 0 }
+"""
+
+BALANCING = """
+[[main]]
+type = "balancing"
+name = "Balancing odd cells"
+params = { cells = "odd", duration_s = 10 }
+limits.active_during = { comparator = "BOOL", expected = true }
+limits.inactive_after = { comparator = "BOOL", expected = true }
+"""
+
+EOL_FLAG = """
+[[main]]
+type = "eol_flag"
+name = "EOL flag"
+params = { station_text = "EOL-01" }
+limits.written = { comparator = "BOOL", expected = true }
+limits.eol_flag_readback = { comparator = "EQ", nominal = 1 }
+"""
+
+IMPOSSIBLE_OCV = """
+[[main]]
+type = "dmm_voltage"
+name = "Pack OCV"
+on_fail = "continue"
+params = { nplc = 1 }
+limits.voltage = { comparator = "GELE", low = 1000.0, high = 1100.0 }
+"""
+
+
+def set_soc(target: float = 30.0, **extra: Any) -> str:
+    params = {
+        "target_soc_pct": target,
+        "capacity_ah": 60,
+        "current_a": 60,
+        "guard_min_v": 250,
+        "guard_max_v": 420,
+        "sample_period_s": 10,
+        "rest_s": 300,
+        "discharge_with": '"load"',
+        **extra,
+    }
+    table = "\n".join(
+        f"{k} = {str(v).lower() if isinstance(v, bool) else v}" for k, v in params.items()
+    )
+    limits = (
+        f'limits.shipping_soc_pct = {{ comparator = "EQ", nominal = {target:g} }}\n'
+        if extra.get("write_target")
+        else ""
+    )
+    return f"""
+[[main]]
+type = "set_soc"
+name = "Shipping SOC"
+limits.final_soc_pct = {{ comparator = "GELE", low = {target - 1}, high = {target + 1} }}
+limits.moved_ah = {{ comparator = "LOG" }}
+{limits}[main.params]
+{table}
+"""
+
+
+def texts(result: RunResult) -> dict[str, str | None]:
+    return {m.name: m.value_text for s in result.steps for m in s.measurements}
+
+
+def outcomes(result: RunResult) -> dict[str, str]:
+    return {m.name: m.outcome for s in result.steps for m in s.measurements}
+
+
+def step(result: RunResult, name: str) -> Any:
+    return next(s for s in result.steps if s.name == name)
+
+
+def outputs_off(prepared: Any) -> bool:
+    bench = prepared.bench
+    return not bench.get("supply").output_enabled() and not bench.get("load").input_enabled()
+
+
+def close_contactors(sim: Any) -> None:
+    """Stand-in for a contactors step: close them as the BMS routine would."""
+    sim.circuit.close_contactors_settled()
+
+
+# --- identify ---------------------------------------------------------------------------------
+
+
+def test_identify_reads_the_identity_and_pairs_the_serials(tmp_path: Path) -> None:
+    with sim_run(tmp_path, IDENTIFY) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        t = texts(result)
+        assert t["part_number"] == "NM96-A"
+        assert t["sw_version"] == "2.4.1"
+        assert (
+            t["bms_serial"]
+            == t["serial"]
+            == prepared.bench.simulator.bms.diagnostics.identity["serial"]
+        )
+        assert t["pack_serial"] == "SN1"
+        assert outcomes(result)["bms_serial"] == "DONE"
+
+
+def test_a_wrong_software_version_fails_identify(tmp_path: Path) -> None:
+    with sim_run(tmp_path, IDENTIFY) as prepared:
+        result = run(prepared, lambda sim: apply_fault(sim, "wrong_sw_version"))
+        assert result.outcome == "FAILED"
+        assert outcomes(result)["sw_version"] == "FAILED"
+        assert texts(result)["sw_version"] == "2.3.0"
+        assert outcomes(result)["part_number"] == "PASSED"
+
+
+# --- CAN --------------------------------------------------------------------------------------
+
+
+def test_can_check_sees_every_message_on_its_period(tmp_path: Path) -> None:
+    with sim_run(tmp_path, CAN_CHECK) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        v = values(result)
+        assert v["missing_messages"] == 0
+        assert 0 <= v["max_period_error_pct"] < 5
+        assert v["decode_errors"] == 0
+        assert v["alive_counter_errors"] == 0
+
+
+def test_a_silent_bms_fails_the_can_check_and_errors_identify(tmp_path: Path) -> None:
+    with sim_run(tmp_path, CAN_CHECK + IDENTIFY) as prepared:
+        result = run(prepared, lambda sim: apply_fault(sim, "bms_silent"))
+        can = step(result, "CAN alive")
+        assert can.outcome == "FAILED"
+        assert values(result)["missing_messages"] == 4  # every cyclic message of the map
+        identify = step(result, "Identify")
+        assert identify.outcome == "ERROR"
+        assert "the BMS is silent" in (identify.error or "")
+        assert result.outcome == "ERROR"
+
+
+# --- DTC --------------------------------------------------------------------------------------
+
+
+def provoke_hvil_dtc(sim: Any) -> None:
+    """Open the HVIL long enough for the BMS to store its DTC, then mend it (an HVIL test)."""
+    sim.set_hvil_fault(True)
+    sim.bms.measure()
+    sim.set_hvil_fault(False)
+
+
+def test_dtc_records_clears_and_finds_nothing_back_on_a_healthy_pack(tmp_path: Path) -> None:
+    with sim_run(tmp_path, DTC) as prepared:
+        result = run(prepared, provoke_hvil_dtc)
+        assert result.outcome == "PASSED", result.steps
+        v, t = values(result), texts(result)
+        assert v["dtc_count_before"] == 1
+        assert t["dtcs_before"] is not None and t["dtcs_before"].startswith("D10001:")
+        assert v["dtc_count_after"] == 0
+        assert t["dtcs_after"] == ""
+        assert prepared.bench.simulator.bms.uds.session == 0x01  # back in the default session
+
+
+def test_a_stuck_dtc_fails_the_dtc_step(tmp_path: Path) -> None:
+    with sim_run(tmp_path, DTC) as prepared:
+        result = run(prepared, lambda sim: apply_fault(sim, "stuck_dtc", "0xD10004"))
+        assert result.outcome == "FAILED"
+        assert outcomes(result)["dtc_count_after"] == "FAILED"
+        assert values(result)["dtc_count_after"] == 1
+        assert texts(result)["dtcs_after"] == "D10004:09"
+
+
+def test_an_allowed_dtc_is_listed_but_not_counted(tmp_path: Path) -> None:
+    allowed = DTC.replace("settle_s = 5", 'settle_s = 5, allowed = ["0xD10004"]')
+    with sim_run(tmp_path, allowed) as prepared:
+        result = run(prepared, lambda sim: apply_fault(sim, "stuck_dtc", "0xD10004"))
+        assert result.outcome == "PASSED", result.steps
+        assert values(result)["dtc_count_after"] == 0
+        assert texts(result)["dtcs_after"] == "D10004:09"
+
+
+def test_a_read_only_dtc_snapshot_judges_what_is_stored(tmp_path: Path) -> None:
+    snapshot = """
+[[main]]
+type = "dtc"
+name = "DTC snapshot"
+params = { clear = false, mask = 0x09 }
+limits.dtc_count = { comparator = "EQ", nominal = 0 }
+"""
+    with sim_run(tmp_path, snapshot) as prepared:
+        result = run(prepared, lambda sim: apply_fault(sim, "stuck_dtc", "0xD10004"))
+        assert result.outcome == "FAILED"
+        assert texts(result)["dtcs"] == "D10004:09"
+        assert prepared.bench.simulator.bms.nvm.dtcs  # nothing was cleared
+
+
+# --- balancing --------------------------------------------------------------------------------
+
+
+def test_balancing_switches_on_and_off_for_the_odd_cells(tmp_path: Path) -> None:
+    with sim_run(tmp_path, BALANCING) as prepared:
+        masks: list[int] = []
+        sim_bms = prepared.bench.simulator.bms
+        command = sim_bms.diagnostics.routine_control
+
+        def spy(control: int, rid: int, option: bytes) -> Any:
+            if control == 1 and rid == 0x0203:
+                masks.append(int.from_bytes(option, "little"))
+            return command(control, rid, option)
+
+        sim_bms.diagnostics.routine_control = spy
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        assert texts(result)["active_during"] == "true"
+        assert texts(result)["inactive_after"] == "true"
+        assert masks == [sum(1 << i for i in range(1, 96, 2))]
+        assert sim_bms.balancing_mask == 0
+
+
+def test_balancing_a_listed_set_of_cells(tmp_path: Path) -> None:
+    listed = BALANCING.replace('cells = "odd"', "cells = [0, 7, 95]")
+    with sim_run(tmp_path, listed) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        assert prepared.bench.simulator.bms.balancing_mask == 0
+
+
+# --- shipping SOC -----------------------------------------------------------------------------
+
+
+def test_set_soc_discharges_to_the_shipping_soc(tmp_path: Path) -> None:
+    with sim_run(tmp_path, set_soc(35.0, write_target=True)) as prepared:
+        pack = prepared.bench.simulator.pack
+        soc_before = pack.soc
+        result = run(prepared, close_contactors)
+        assert result.outcome == "PASSED", result.steps
+        v = values(result)
+        assert v["final_soc_pct"] == pytest.approx(35.0, abs=1.0)
+        assert 100 * pack.soc == pytest.approx(35.0, abs=2.5)  # BMS SOC error ±1 %
+        assert v["moved_ah"] == pytest.approx((soc_before - pack.soc) * pack.capacity_ah, rel=0.02)
+        assert v["moved_ah"] > 0  # discharged
+        assert prepared.bench.simulator.bms.nvm.shipping_soc_pct == 35
+        assert v["shipping_soc_pct"] == 35
+        assert outputs_off(prepared)
+        assert prepared.store.samples(result.run_id, channel="bms_soc_pct")
+
+
+def test_set_soc_reports_progress_with_an_eta(tmp_path: Path) -> None:
+    with sim_run(tmp_path, set_soc(30.0)) as prepared:
+        seen: list[Progress] = []
+        prepared.engine.listeners.append(
+            lambda event: seen.append(event) if isinstance(event, Progress) else None
+        )
+        result = run(prepared, close_contactors)
+        assert result.outcome == "PASSED", result.steps
+        assert len(seen) > 10
+        assert seen[0].eta_s is not None and 600 < seen[0].eta_s < 800  # 12 Ah at 60 A
+        assert seen[-1].fraction == pytest.approx(1.0, abs=0.05)
+        assert "SOC" in seen[-1].text
+
+
+def test_a_bms_going_silent_stops_set_soc_with_the_outputs_off(tmp_path: Path) -> None:
+    def silent_after_100_s(sim: Any) -> None:
+        close_contactors(sim)
+        tick = sim.bms.tick
+
+        def tick_then_maybe_fall_silent() -> int:
+            if sim.now() > 100.0:
+                sim.bms.faults.silent = True
+            return int(tick())
+
+        sim.bms.tick = tick_then_maybe_fall_silent
+
+    with sim_run(tmp_path, set_soc(30.0)) as prepared:
+        result = run(prepared, silent_after_100_s)
+        assert result.outcome == "ERROR"
+        assert "the BMS stopped reporting its SOC" in (result.steps[0].error or "")
+        assert outputs_off(prepared)
+        assert 0.45 < prepared.bench.simulator.pack.soc < 0.49  # it stopped soon after 100 s
+
+
+def test_set_soc_charges_when_the_pack_is_below_the_target(tmp_path: Path) -> None:
+    with sim_run(tmp_path, set_soc(60.0)) as prepared:
+        pack = prepared.bench.simulator.pack
+        result = run(prepared, close_contactors)
+        assert result.outcome == "PASSED", result.steps
+        v = values(result)
+        assert v["final_soc_pct"] == pytest.approx(60.0, abs=1.0)
+        assert 100 * pack.soc == pytest.approx(60.0, abs=2.5)
+        assert v["moved_ah"] < 0  # charged
+        assert outputs_off(prepared)
+
+
+def test_set_soc_refuses_to_run_with_the_contactors_open(tmp_path: Path) -> None:
+    with sim_run(tmp_path, set_soc(30.0)) as prepared:
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        assert "close the contactors first" in (result.steps[0].error or "")
+        assert outputs_off(prepared)
+
+
+def test_set_soc_stops_on_a_guard_with_the_outputs_off(tmp_path: Path) -> None:
+    with sim_run(tmp_path, set_soc(30.0, guard_min_v=345)) as prepared:
+        result = run(prepared, close_contactors)
+        assert result.outcome == "ERROR"
+        assert "guard tripped" in (result.steps[0].error or "")
+        assert outputs_off(prepared)
+
+
+# --- EOL flag ---------------------------------------------------------------------------------
+
+
+def test_the_eol_flag_is_written_and_read_back_when_everything_passed(tmp_path: Path) -> None:
+    with sim_run(tmp_path, IDENTIFY + DTC + EOL_FLAG) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        nvm = prepared.bench.simulator.bms.nvm
+        assert nvm.eol_flag == 1
+        today = prepared.clock.utcnow().strftime("%Y%m%d")
+        assert nvm.eol_record == f"EOL-01 {today}".encode().ljust(24)
+        assert values(result)["eol_flag_readback"] == 1
+        assert texts(result)["written"] == "true"
+        assert texts(result)["eol_record"] == f"EOL-01 {today}"
+
+
+def test_the_eol_flag_is_not_written_after_a_failed_step(tmp_path: Path) -> None:
+    with sim_run(tmp_path, IMPOSSIBLE_OCV + IDENTIFY + EOL_FLAG) as prepared:
+        result = run(prepared)
+        assert step(result, "Pack OCV").outcome == "FAILED"
+        assert step(result, "Identify").outcome == "PASSED"
+        flag = step(result, "EOL flag")
+        assert flag.outcome == "FAILED"
+        assert texts(result)["written"] == "false"
+        assert outcomes(result)["written"] == "FAILED"
+        assert values(result)["eol_flag_readback"] == 0
+        assert prepared.bench.simulator.bms.nvm.eol_flag == 0
+        assert prepared.bench.simulator.bms.nvm.eol_record == b" " * 24
