@@ -46,9 +46,7 @@ class BenchRecord(StepType):
 
 
 def sequence_file(folder: Path, steps: int) -> Path:
-    lines = [
-        '[sequence]\nname = "bench"\nversion = "1"\nproducts = ["P"]\nserial_pattern = ".*"\n'
-    ]
+    lines = ['[sequence]\nname = "bench"\nversion = "1"\nproducts = ["P"]\nserial_pattern = ".*"\n']
     for i in range(steps):
         lines.append(
             f'[[main]]\ntype = "bench_record"\nname = "step {i}"\n'
@@ -64,7 +62,10 @@ def engine_per_step(folder: Path, steps: int) -> float:
     db = folder / f"engine-{uuid.uuid4().hex}.db"
     store = ResultsStore(db)
     engine = Engine(
-        sequence, bench=Bench({}), config=default_config(db), clock=VirtualClock(),
+        sequence,
+        bench=Bench({}),
+        config=default_config(db),
+        clock=VirtualClock(),
         listeners=[store],
     )
     start = time.perf_counter()

@@ -255,7 +255,10 @@ def test_supply_in_cv_feeds_the_load(rig: Rig) -> None:
 
 
 def test_with_contactors_open_nothing_reaches_the_cells() -> None:
-    with VirtualBench(now=ManualTime(), contactors_closed=False, twins=TWINS) as bench, ExitStack() as stack:
+    with (
+        VirtualBench(now=ManualTime(), contactors_closed=False, twins=TWINS) as bench,
+        ExitStack() as stack,
+    ):
         supply = GenericScpiSupply(
             VisaTransport(bench.resources["supply"][1], timeout_s=TIMEOUT_S),
             **bench.driver_options["supply"],
