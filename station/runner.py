@@ -182,11 +182,6 @@ def open_sim_bench(
     instruments: dict[str, Any] = {}
     info: dict[str, InstrumentInfo] = {}
     try:
-        for name, value in parse_faults(options.faults).items():
-            try:
-                apply_fault(virtual, name, value)
-            except ValueError as err:
-                raise StationError(f"--fault {name}: {err}") from err
         for role, (model, resource) in virtual.resources.items():
             inst = open_instrument(
                 model,
@@ -203,6 +198,13 @@ def open_sim_bench(
         if virtual.bms is not None:
             description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
             instruments["bms"] = open_bms(description, virtual.can, clock, simulated=True)
+        # Faults go in once everything is connected, so that connecting (which clears
+        # error queues, say) does not hide them.
+        for name, value in parse_faults(options.faults).items():
+            try:
+                apply_fault(virtual, name, value)
+            except ValueError as err:
+                raise StationError(f"--fault {name}: {err}") from err
     except BaseException:
         Bench(instruments, closers=[virtual.close]).close()
         raise

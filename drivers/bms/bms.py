@@ -267,6 +267,53 @@ class Bms:
             for name in self.description.faults
         }
 
+    # --- safe state ----------------------------------------------------------------------------
+
+    def safe_state(self) -> None:
+        """Open the pack's contactors, unless a fresh BMS frame already reports them OPEN.
+
+        Opening takes the description's ``open_contactors`` routine (extended session,
+        security unlocked). Raises BmsError (or BmsTimeout, BmsNegativeResponse) when the
+        BMS does not answer, refuses, or still reports them not OPEN afterwards (welded),
+        and when they are not OPEN and the description names no routine to open them. A
+        description that maps no ``contactor_state`` and names no routine leaves the station
+        nothing to command or read back: nothing is done (see :meth:`is_safe`).
+        """
+        mapped = "contactor_state" in self.monitor.roles()
+        if mapped and self.is_safe():
+            return
+        if self._uds is None or "open_contactors" not in self.description.routines:
+            if not mapped:
+                return
+            raise BmsError(
+                f"the BMS does not report its contactors OPEN and {self.description.path} "
+                "names no open_contactors routine to open them; open them by hand"
+            )
+        self._uds.change_session("extended")
+        self._uds.unlock()
+        self._uds.routine("open_contactors")
+        if mapped and not self.is_safe():
+            raise BmsError(
+                f"the BMS still reports the contactors {self.contactor_state()} after the "
+                "open_contactors routine; do not touch the HV connector"
+            )
+
+    def is_safe(self) -> bool:
+        """Return whether a frame received after this call reports the contactors OPEN.
+
+        Without ``contactor_state`` in the description there is nothing to read back: True,
+        and :meth:`safe_state` rests on the ``open_contactors`` routine's positive answer
+        (if the description names one; the station closes them only through its routines).
+        """
+        if "contactor_state" not in self.monitor.roles():
+            return True
+        got = self.reading("contactor_state")
+        # The first frame newer than the latest may have been on its way when this call
+        # began; the one after it was measured later.
+        for _ in range(2):
+            got = self.reading("contactor_state", after=math.nextafter(got.received_at, math.inf))
+        return str(got.label).upper() == "OPEN"
+
     # --- health --------------------------------------------------------------------------------
 
     def alive(self) -> bool:

@@ -1,0 +1,152 @@
+"""Contactors: close them through the BMS with precharge (timed), or close/open on demand.
+
+The station commands the contactors with the BMS's UDS routines (extended session, security
+unlocked): ``close_contactors`` precharges the bus and closes the main contactors (the BMS
+answers 0x78 responsePending meanwhile; the client waits), ``open_contactors`` opens them.
+The state recorded is always a BMS frame received after the command was answered.
+
+Who is at fault: a BMS that refuses the close with NRC 0x22 conditionsNotCorrect (HVIL open,
+insulation low, precharge timed out) or 0x72 generalProgrammingFailure is telling the station
+that the *pack* cannot close: that is recorded (``closed`` false, the state as reported) and
+judged as a FAIL, not raised. Any other negative response (session, security, unknown
+routine) or no answer is the station's problem and raises (ERROR).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from drivers.errors import BmsNegativeResponse
+from station.errors import StationError
+from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.eol.cells import fresh
+
+PACK_REFUSALS = frozenset({0x22, 0x72})
+"""NRCs by which the BMS says the pack cannot do it (recorded as a FAIL, not raised)."""
+
+
+def unlock(bms: Any) -> None:
+    """Extended session and security access: what the contactor routines need."""
+    bms.uds.change_session("extended")
+    bms.uds.unlock()
+
+
+def command(ctx: StepContext, bms: Any, routine: str) -> bool:
+    """Run a contactor routine; False when the BMS refused it for a reason of the pack."""
+    try:
+        status = bms.uds.routine(routine)
+    except BmsNegativeResponse as err:
+        if err.nrc not in PACK_REFUSALS:
+            raise
+        ctx.log(f"{routine}: {err}", "WARNING")
+        return False
+    ctx.log(f"{routine}: answered, status record {status.hex(' ').upper() or 'empty'}")
+    return True
+
+
+def state_now(ctx: StepContext, bms: Any) -> str:
+    """The contactor state from a BMS frame received after now (its DBC label)."""
+    return str(bms.contactor_state(after=fresh(ctx)))
+
+
+def is_state(state: str, wanted: str) -> bool:
+    return state.upper() == wanted
+
+
+_CLOSING = (
+    MeasurementSpec("closed", "", kind="bool", doc="the BMS reports the contactors CLOSED"),
+    MeasurementSpec("precharge_time_s", "s", doc="close request → CLOSED answered (NaN: never)"),
+    MeasurementSpec("bus_voltage_v", "V", doc="bus voltage the BMS reports after closing"),
+    MeasurementSpec("bus_to_pack_ratio", "", doc="BMS bus voltage / BMS pack voltage"),
+)
+_OPENING = (
+    MeasurementSpec("opened", "", kind="bool", doc="the BMS reports them OPEN again"),
+    MeasurementSpec(
+        "bus_decay_ratio", "", doc="bus voltage decay_s after opening / before opening"
+    ),
+)
+
+
+@register
+class ContactorsPrecharge(StepType):
+    """Close the contactors with precharge; time it and check the bus reached the pack."""
+
+    name = "contactors_precharge"
+    roles = ("bms",)
+    energises = True
+    measurements = _CLOSING + _OPENING
+
+    @dataclass(frozen=True)
+    class Params:
+        leave_closed: bool = True
+        decay_s: float = 5.0
+
+        def __post_init__(self) -> None:
+            if self.decay_s <= 0:
+                raise ValueError("params.decay_s must be > 0")
+
+    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+        return _CLOSING + (() if params.leave_closed else _OPENING)
+
+    def run(self, ctx: StepContext, params: Any) -> None:
+        bms = ctx.instrument("bms")
+        unlock(bms)
+        try:
+            requested = ctx.now()
+            answered = command(ctx, bms, "close_contactors")
+            closing_took = ctx.now() - requested
+            state = state_now(ctx, bms)
+            closed = answered and is_state(state, "CLOSED")
+            after = fresh(ctx)
+            bus_v = bms.bus_voltage(after=after)
+            pack_v = bms.pack_voltage(after=after)
+            ctx.measure("closed", closed)
+            ctx.measure("precharge_time_s", closing_took if closed else math.nan)
+            ctx.measure("bus_voltage_v", bus_v)
+            ctx.measure("bus_to_pack_ratio", bus_v / pack_v if pack_v > 0 else math.nan)
+            if not params.leave_closed:
+                self._open(ctx, bms, params, bus_v)
+        except BaseException:
+            # Never leave the pack live because the step broke off.
+            try:
+                command(ctx, bms, "open_contactors")
+            except StationError as err:
+                ctx.log(f"could not open the contactors after the step failed: {err}", "ERROR")
+            raise
+
+    def _open(self, ctx: StepContext, bms: Any, params: Any, bus_before_v: float) -> None:
+        command(ctx, bms, "open_contactors")
+        opened = is_state(state_now(ctx, bms), "OPEN")
+        ctx.wait(params.decay_s)
+        bus_after_v = bms.bus_voltage(after=fresh(ctx))
+        ctx.measure("opened", opened)
+        ratio = bus_after_v / bus_before_v if bus_before_v > 0 else math.nan
+        ctx.measure("bus_decay_ratio", ratio)
+
+
+@register
+class Contactors(StepType):
+    """Close or open the contactors through the BMS and record the state it reports."""
+
+    name = "contactors"
+    roles = ("bms",)
+    # Opening must work in cleanup with the door open, so the class does not energise;
+    # closing checks the interlocks itself.
+    energises = False
+    measurements = (
+        MeasurementSpec("state", "", kind="text", doc="contactor state the BMS reports after"),
+    )
+
+    @dataclass(frozen=True)
+    class Params:
+        action: Literal["close", "open"]
+
+    def run(self, ctx: StepContext, params: Any) -> None:
+        bms = ctx.instrument("bms")
+        if params.action == "close":
+            ctx.require_interlocks_safe()
+        unlock(bms)
+        command(ctx, bms, f"{params.action}_contactors")
+        ctx.measure("state", state_now(ctx, bms))

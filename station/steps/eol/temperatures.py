@@ -1,0 +1,62 @@
+"""Temperatures: every BMS temperature sensor, its plausibility against ambient, the spread.
+
+After the soak every NTC should read the station's ambient within a few degrees. An open NTC
+rails low (about −40 °C) and a shorted one high (about 150 °C); the BMS sends the railed
+value (or flags the sensor invalid, recorded as NaN), and the sequence's ARRAY limit names
+the sensor. The deviation from ambient and the spread are taken over the sensors the BMS
+reports valid, so a railed sensor fails them as well.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.eol.cells import as_recorded, fresh, invalid_indices, snapshot, spread, valid
+
+
+@register
+class Temperatures(StepType):
+    """BMS temperature sensors: each sensor, deviation from ambient and spread."""
+
+    name = "temperatures"
+    roles = ("bms",)
+    measurements = (
+        MeasurementSpec("temperatures", "degC", kind="array", doc="every sensor, NaN = invalid"),
+        MeasurementSpec(
+            "max_deviation_from_ambient_c", "degC", doc="largest |T − ambient_c| of the sensors"
+        ),
+        MeasurementSpec("temperature_spread_c", "degC", doc="max − min of the sensors"),
+    )
+
+    @dataclass(frozen=True)
+    class Params:
+        sensors: int
+        ambient_c: float = 25.0
+        snapshot_timeout_s: float = 5.0
+
+        def __post_init__(self) -> None:
+            if self.sensors < 1:
+                raise ValueError("params.sensors must be ≥ 1")
+            if self.snapshot_timeout_s <= 0:
+                raise ValueError("params.snapshot_timeout_s must be > 0")
+
+    def run(self, ctx: StepContext, params: Any) -> None:
+        bms = ctx.instrument("bms")
+        values = snapshot(
+            ctx,
+            bms.cell_temperatures,
+            after=fresh(ctx),
+            timeout_s=params.snapshot_timeout_s,
+            count=params.sensors,
+        )
+        bad = invalid_indices(values)
+        if bad:
+            ctx.log(f"the BMS marks temperature sensor(s) {bad} (0-based) invalid", "WARNING")
+        good = valid(values)
+        deviation = max((abs(t - params.ambient_c) for t in good), default=math.nan)
+        ctx.measure("temperatures", as_recorded(values))
+        ctx.measure("max_deviation_from_ambient_c", deviation)
+        ctx.measure("temperature_spread_c", spread(good))

@@ -1,0 +1,293 @@
+"""Insulation resistance, withstand and the contactor steps on the virtual bench.
+
+Everything goes through the real drivers: the Chroma 1905x over SCPI, the interlock I/O over
+Modbus RTU, the DMM over SCPI and the BMS over CAN/UDS, in virtual time. After every HV test
+the tester must be safe, the HV lamp off, the fixture relays at rest and the run's safe state
+confirmed.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drivers.sim.faults import apply_fault
+from station.engine import RunResult
+from tests.station.steps.simrun import run, sim_run
+
+OPEN_FIRST = """
+[[setup]]
+type = "contactors"
+name = "Open contactors"
+params = { action = "open" }
+limits.state = { comparator = "STREQ", expected = "OPEN" }
+"""
+
+
+def ir(pole: str, *, dwell_s: float = 5, extra: str = "") -> str:
+    return f"""
+[[main]]
+type = "insulation_resistance"
+name = "IR {pole}"
+on_fail = "continue"
+params = {{ pole = "{pole}", voltage_v = 500, ramp_s = 1, dwell_s = {dwell_s}{extra} }}
+limits.riso_ohm = {{ comparator = "GE", low = 100e6 }}
+limits.test_voltage_v = {{ comparator = "GE", low = 475 }}
+"""
+
+
+HIPOT_DC = """
+[[main]]
+type = "withstand"
+name = "Hipot DC"
+on_fail = "continue"
+params = { voltage_v = 1000, ramp_s = 1, dwell_s = 3, leakage_limit_a = 3e-3 }
+limits.leakage_a = { comparator = "LE", high = 1e-3 }
+limits.breakdown = { comparator = "BOOL", expected = false }
+limits.test_voltage_v = { comparator = "GE", low = 950 }
+limits.residual_voltage_v = { comparator = "LT", high = 60 }
+"""
+
+HIPOT_AC = """
+[[main]]
+type = "withstand"
+name = "Hipot AC"
+limits.leakage_a = { comparator = "LE", high = 0.04 }
+limits.breakdown = { comparator = "BOOL", expected = false }
+limits.test_voltage_v = { comparator = "GE", low = 475 }
+[main.params]
+ac = true
+frequency_hz = 50
+voltage_v = 500
+ramp_s = 1
+dwell_s = 2
+leakage_limit_a = 0.05
+"""
+
+PRECHARGE = """
+[[main]]
+type = "contactors_precharge"
+name = "Precharge"
+on_fail = "continue"
+params = { leave_closed = LEAVE }
+limits.closed = { comparator = "BOOL", expected = true }
+limits.precharge_time_s = { comparator = "LE", high = 0.5 }
+limits.bus_voltage_v = { comparator = "GELE", low = 320, high = 403 }
+limits.bus_to_pack_ratio = { comparator = "GE", low = 0.95 }
+"""
+
+OPENED = """
+limits.opened = { comparator = "BOOL", expected = true }
+limits.bus_decay_ratio = { comparator = "LE", high = 0.8 }
+"""
+
+
+def precharge(*, leave_closed: bool) -> str:
+    text = PRECHARGE.replace("LEAVE", "true" if leave_closed else "false")
+    return text if leave_closed else text + OPENED
+
+
+def contactors(group: str, action: str, expected: str) -> str:
+    return f"""
+[[{group}]]
+type = "contactors"
+name = "Contactors {action}"
+params = {{ action = "{action}" }}
+limits.state = {{ comparator = "STREQ", expected = "{expected}" }}
+"""
+
+
+def fault(name: str, value: str = "") -> Any:
+    return lambda sim: apply_fault(sim, name, value)
+
+
+def step(result: RunResult, name: str) -> Any:
+    found = [s for s in result.steps if s.name == name]
+    assert found, f"no step {name!r}"
+    return found[0]
+
+
+def measured(result: RunResult, name: str, measurement: str) -> Any:
+    found = [m for m in step(result, name).measurements if m.name == measurement]
+    assert found, f"{name}: no {measurement}"
+    return found[0]
+
+
+def assert_hv_safe(prepared: Any, result: RunResult) -> None:
+    """Tester safe, HV lamp off, fixture relays at rest, the run's safe state confirmed."""
+    io = prepared.bench.simulator._io()
+    assert prepared.bench.get("insulation_tester").is_safe()
+    assert not io.hv_lamp
+    assert not io.k1 and not io.k2
+    assert result.safe_state_ok, result.safe_state_detail
+
+
+def test_healthy_pack_passes_ir_on_each_pole_and_a_dc_hipot(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus") + ir("minus") + HIPOT_DC) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        for pole in ("plus", "minus"):
+            assert measured(result, f"IR {pole}", "riso_ohm").value > 100e6
+            assert measured(result, f"IR {pole}", "residual_voltage_v").value < 60
+        net = prepared.bench.simulator.pack.insulation
+        leak = measured(result, "Hipot DC", "leakage_a").value
+        assert leak == pytest.approx(1000 / net.pole_rc("both")[0], rel=0.01)
+        assert measured(result, "Hipot DC", "breakdown").value_text == "false"
+        tester = prepared.bench.simulator.instruments["insulation_tester"]
+        assert tester.output.runs == 3
+        assert_hv_safe(prepared, result)
+
+
+def test_low_insulation_on_hv_plus_fails_that_pole_only(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus") + ir("minus")) as prepared:
+        result = run(prepared, fault("low_insulation_plus", "2e6"))
+        assert result.outcome == "FAILED"
+        plus = measured(result, "IR plus", "riso_ohm")
+        assert plus.outcome == "FAILED" and plus.value == pytest.approx(2e6, rel=0.05)
+        assert step(result, "IR minus").outcome == "PASSED"
+        assert_hv_safe(prepared, result)
+
+
+def test_judged_before_the_y_capacitors_settle_a_healthy_pack_reads_low(tmp_path: Path) -> None:
+    # τ ≈ 20 s on this pack: judged 0.4 s after the start the reading is still rising.
+    early = ir("plus", dwell_s=0.3).replace("ramp_s = 1", "ramp_s = 0.1")
+    early = early.replace('name = "IR plus"', 'name = "IR early"')
+    steps = (OPEN_FIRST + early + ir("plus")).replace("low = 100e6", "low = 200e6")
+    with sim_run(tmp_path, steps) as prepared:
+        result = run(prepared)
+        early_riso = measured(result, "IR early", "riso_ohm")
+        settled_riso = measured(result, "IR plus", "riso_ohm")
+        assert early_riso.outcome == "FAILED" and settled_riso.outcome == "PASSED"
+        assert early_riso.value < 0.7 * settled_riso.value
+        assert_hv_safe(prepared, result)
+
+
+def test_a_breakdown_fails_the_hipot(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + HIPOT_DC) as prepared:
+        result = run(prepared, fault("breakdown", "800"))
+        assert result.outcome == "FAILED"
+        assert measured(result, "Hipot DC", "breakdown").outcome == "FAILED"
+        leakage = measured(result, "Hipot DC", "leakage_a")
+        assert leakage.outcome == "FAILED"  # no reading after an arc: it can never pass
+        assert_hv_safe(prepared, result)
+
+
+def test_an_ac_hipot_sees_the_y_capacitors(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + HIPOT_AC) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        c_y = prepared.bench.simulator.pack.insulation.pole_rc("both")[1]
+        capacitive = 2 * math.pi * 50 * c_y * 500
+        assert measured(result, "Hipot AC", "leakage_a").value > capacitive
+        assert_hv_safe(prepared, result)
+
+
+def test_the_door_opening_mid_test_aborts_the_run_and_leaves_it_safe(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus") + ir("minus")) as prepared:
+        result = run(prepared, fault("door_opened_mid_test"))
+        assert result.outcome == "ABORTED"
+        aborted = step(result, "IR plus")
+        assert aborted.outcome == "ABORTED" and "door open" in (aborted.error or "")
+        assert [s.name for s in result.steps] == ["Open contactors", "IR plus"]
+        assert_hv_safe(prepared, result)
+
+
+def test_an_operator_abort_mid_test_stops_the_tester_and_leaves_it_safe(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        output = prepared.bench.simulator.instruments["insulation_tester"].output
+        start = output.start
+
+        def abort_after_start(*args: Any, **kwargs: Any) -> None:
+            start(*args, **kwargs)
+            prepared.engine.request_abort("operator abort")
+
+        output.start = abort_after_start
+        result = run(prepared)
+        assert result.outcome == "ABORTED"
+        assert step(result, "IR plus").outcome == "ABORTED"
+        outcome = output.outcome()
+        assert outcome is not None and outcome.ending == "STOPPED"  # cut by stop(), not run out
+        assert_hv_safe(prepared, result)
+
+
+def test_a_pressed_estop_refuses_the_test_before_any_hv(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        result = run(prepared, fault("estop_pressed"))
+        assert result.outcome == "ABORTED"
+        assert "e-stop pressed" in (step(result, "IR plus").error or "")
+        assert prepared.bench.simulator.instruments["insulation_tester"].output.runs == 0
+        assert_hv_safe(prepared, result)
+
+
+def test_an_ir_test_with_the_contactors_closed_is_refused(tmp_path: Path) -> None:
+    with sim_run(tmp_path, precharge(leave_closed=True) + ir("plus") + OPEN_FIRST) as prepared:
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        assert "contactors CLOSED" in (step(result, "IR plus").error or "")
+        assert prepared.bench.simulator.instruments["insulation_tester"].output.runs == 0
+        assert_hv_safe(prepared, result)
+
+
+def test_a_judge_delay_on_the_chroma_is_refused_and_leaves_the_fixture_at_rest(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus", extra=", judge_delay_s = 2")) as prepared:
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        assert "judge-delay" in (step(result, "IR plus").error or "")
+        assert_hv_safe(prepared, result)
+
+
+def test_precharge_closes_times_and_opens_again(tmp_path: Path) -> None:
+    with sim_run(tmp_path, precharge(leave_closed=False)) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        assert 0 < measured(result, "Precharge", "precharge_time_s").value < 0.5
+        assert prepared.bench.simulator.pack.contactor_state == "open"
+        assert result.safe_state_ok, result.safe_state_detail
+
+
+@pytest.mark.parametrize("name", ["contactor_wont_close", "precharge_timeout"])
+def test_contactors_that_do_not_close_fail_the_pack(tmp_path: Path, name: str) -> None:
+    with sim_run(tmp_path, precharge(leave_closed=True)) as prepared:
+        result = run(prepared, fault(name))
+        assert result.outcome == "FAILED"  # the BMS's NRC 0x22 is the pack's failure
+        assert measured(result, "Precharge", "closed").outcome == "FAILED"
+        assert math.isnan(measured(result, "Precharge", "precharge_time_s").value)
+        assert prepared.bench.simulator.pack.contactor_state == "open"
+        assert result.safe_state_ok, result.safe_state_detail
+
+
+def test_a_welded_contactor_fails_opened_and_the_safe_state_says_so(tmp_path: Path) -> None:
+    with sim_run(tmp_path, precharge(leave_closed=False)) as prepared:
+        result = run(prepared, fault("contactor_welded"))
+        assert measured(result, "Precharge", "closed").outcome == "PASSED"
+        assert measured(result, "Precharge", "opened").outcome == "FAILED"
+        assert measured(result, "Precharge", "bus_decay_ratio").outcome == "FAILED"
+        # the engine cannot confirm the pack safe: the run is an ERROR, never a PASS
+        assert result.outcome == "ERROR"
+        assert not result.safe_state_ok and "WELDED" in result.safe_state_detail
+
+
+def test_contactors_close_needs_the_door_but_open_in_cleanup_does_not(tmp_path: Path) -> None:
+    steps = contactors("setup", "close", "CLOSED") + contactors("cleanup", "open", "OPEN")
+    with sim_run(tmp_path, steps) as prepared:
+        result = run(prepared, lambda sim: sim._io().open_door())
+        assert result.outcome == "ABORTED"
+        assert "door open" in (step(result, "Contactors close").error or "")
+        assert step(result, "Contactors open").outcome == "PASSED"
+
+
+def test_contactors_close_then_open_in_cleanup(tmp_path: Path) -> None:
+    steps = contactors("setup", "close", "CLOSED") + contactors("cleanup", "open", "OPEN")
+    with sim_run(tmp_path, steps) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        assert [measured(result, s.name, "state").value_text for s in result.steps] == [
+            "CLOSED",
+            "OPEN",
+        ]
+        assert prepared.bench.simulator.pack.contactor_state == "open"

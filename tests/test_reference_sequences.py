@@ -1,0 +1,184 @@
+"""Every shipped sequence on the virtual bench, and every fault the bench offers.
+
+The healthy packs pass; each fault makes the step that should catch it FAIL with the right
+measurement (or ERROR for station faults, ABORT for safety events); and after every run all
+sources are off, the tester is discharged and the contactors are open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from station.cli import TerminalPrompter, main
+from station.engine import RunResult
+from station.runner import PreparedRun, RunOptions, prepare_run
+from station.sequence import load_sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+NMC = ROOT / "sequences" / "nmc96s" / "eol.toml"
+LFP = ROOT / "sequences" / "lfp16s" / "eol.toml"
+AUDIT = ROOT / "sequences" / "nmc96s" / "audit.toml"
+SHIPPED = sorted(p for p in (ROOT / "sequences").glob("*/*.toml") if p.parent.name != "bms")
+CONFIGS = sorted((ROOT / "sequences").glob("*.toml"))
+
+
+def run_sim(
+    tmp_path: Path,
+    sequence: Path,
+    serial: str,
+    *,
+    pack: str = "nmc96s",
+    faults: tuple[str, ...] = (),
+) -> tuple[RunResult, PreparedRun, dict[str, Any]]:
+    prepared = prepare_run(
+        RunOptions(sequence=sequence, db=tmp_path / "r.db", sim=True, pack=pack, faults=faults)
+    )
+    prepared.engine.prompter = TerminalPrompter(assume_default=True)
+    try:
+        result = prepared.engine.run(serial)
+        after = bench_state(prepared)
+    finally:
+        prepared.close()
+    return result, prepared, after
+
+
+def bench_state(prepared: PreparedRun) -> dict[str, Any]:
+    """What a technician would check before opening the door."""
+    sim = prepared.bench.simulator
+    bench = prepared.bench
+    return {
+        "supply_on": bench.get("supply").output_enabled(),
+        "load_on": bench.get("load").input_enabled(),
+        "tester_safe": bench.get("insulation_tester").is_safe(),
+        "fixture_v": sim.safety.fixture_voltage(),
+        "contactors": sim.pack.contactor_state,
+    }
+
+
+def assert_safe(after: dict[str, Any], *, contactors: str = "open") -> None:
+    assert after["supply_on"] is False
+    assert after["load_on"] is False
+    assert after["tester_safe"] is True
+    assert after["fixture_v"] < 60.0
+    assert after["contactors"] == contactors
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_shipped_sequence_checks(path: Path) -> None:
+    assert load_sequence(path).all_steps()
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_station_config_checks(path: Path) -> None:
+    from station.config import load_config
+
+    assert load_config(path).instruments
+
+
+def test_station_run_passes_the_96s_reference_and_records_everything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "r.db"
+    code = main(["run", str(NMC), "--serial", "NM96A0000001", "--sim", "--yes", "--db", str(db)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "VERDICT: PASSED" in out and str(db) in out
+    from station.store import ResultsStore
+
+    with ResultsStore(db) as store:
+        [run] = store.list_runs()
+        record = store.get_run(run["id"])
+        assert {s["outcome"] for s in record["steps"]} == {"PASSED"}
+        assert len(record["measurements"]) > 60
+        assert {i["role"] for i in record["instruments"]} >= {"supply", "dmm", "insulation_tester"}
+        names = {a["name"] for a in record["attachments"]}
+        assert "CAN trace" in names
+        capacity = next(s for s in record["steps"] if s["name"] == "Partial capacity")
+        currents = store.samples(run["id"], step_id=capacity["id"], channel="pack_current_A")
+        assert len(currents) >= 150  # ≥ 1 Hz over the ~3 min partial discharge
+
+
+def test_the_16s_lfp_reference_passes(tmp_path: Path) -> None:
+    result, _, after = run_sim(tmp_path, LFP, "LF16A0000001", pack="lfp16s")
+    assert result.outcome == "PASSED", [(s.name, s.outcome, s.error) for s in result.steps]
+    assert_safe(after)
+
+
+def test_the_audit_sequence_measures_full_capacity(tmp_path: Path) -> None:
+    result, _, after = run_sim(tmp_path, AUDIT, "NM96A0000001")
+    assert result.outcome == "PASSED", [(s.name, s.outcome, s.error) for s in result.steps]
+    capacity = {m.name: m.value for s in result.steps for m in s.measurements}["capacity_ah"]
+    assert capacity is not None and 48 < capacity <= 60
+    assert_safe(after)
+
+
+# fault → (step that catches it, measurement that FAILS or the step's outcome)
+FAULT_TABLE: list[tuple[str, str, str]] = [
+    ("low_insulation_plus", "IR HV+ to chassis", "riso_ohm"),
+    ("low_insulation_minus", "IR HV- to chassis", "riso_ohm"),
+    ("breakdown", "Hipot DC", "breakdown"),
+    ("weak_cell", "Cells at shipping SOC", "cell_voltages"),
+    ("high_resistance_cell", "DCIR", "r0_discharge_ohm"),
+    ("sense_wire_open", "OCV and cells", "cell_voltages"),
+    ("ntc_open", "Temperatures", "temperatures"),
+    ("ntc_short", "Temperatures", "temperatures"),
+    ("hvil_open", "HVIL", "closed_at_rest"),
+    ("contactor_welded", "Open contactors", "state"),
+    ("contactor_wont_close", "Contactors and precharge", "closed"),
+    ("precharge_timeout", "Contactors and precharge", "closed"),
+    ("bms_out_of_calibration_range", "BMS current calibration", "gain_discharge"),
+    ("bms_silent", "BMS identity", "ERROR"),
+    ("wrong_sw_version", "BMS identity", "sw_version"),
+    ("stuck_dtc", "DTCs", "dtc_count_after"),
+    ("not_answering=dmm", "IR HV+ to chassis", "ERROR"),
+    ("garbage_reply=dmm", "IR HV+ to chassis", "ERROR"),
+    ("error_queue=supply", "DCIR", "ERROR"),
+    ("supply_overcurrent_trip", "DCIR", "ERROR"),
+    ("door_opened_mid_test", "IR HV+ to chassis", "ABORTED"),
+    ("estop_pressed", "IR HV+ to chassis", "ABORTED"),
+]
+
+
+def test_the_fault_table_covers_every_fault_the_bench_offers() -> None:
+    from drivers.sim.faults import FAULTS
+
+    assert {f.split("=")[0] for f, _, _ in FAULT_TABLE} == set(FAULTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fault", "step", "expected"), FAULT_TABLE, ids=[f for f, _, _ in FAULT_TABLE]
+)
+def test_each_fault_is_caught_by_the_right_step(
+    tmp_path: Path, fault: str, step: str, expected: str
+) -> None:
+    result, _, after = run_sim(tmp_path, NMC, "NM96A0000001", faults=(fault,))
+    steps = {s.name: s for s in result.steps}
+    assert step in steps, f"{step!r} never ran: {[(s.name, s.outcome) for s in result.steps]}"
+    caught = steps[step]
+    if expected in ("ERROR", "ABORTED"):
+        assert caught.outcome == expected, (caught.outcome, caught.error)
+        assert result.outcome == expected
+    else:
+        failing = [m.name for m in caught.measurements if m.outcome == "FAILED"]
+        assert caught.outcome == "FAILED" and expected in failing, (caught, failing)
+        assert result.outcome in ("FAILED", "ERROR")
+    # nothing before the catching step failed: the fault was caught where it should be
+    first_bad = next(s for s in result.steps if s.outcome not in ("PASSED", "SKIPPED"))
+    assert first_bad.name == step
+    # the EOL flag is never written on a bad pack
+    assert "EOL flag" not in steps or steps["EOL flag"].outcome != "PASSED"
+    if fault == "contactor_welded":
+        # HV stays on the terminals: the station must say so, not claim safety
+        assert not result.safe_state_ok
+        assert_safe(after, contactors="closed")
+    elif fault == "bms_silent":
+        # the contactors never closed, but a silent BMS cannot confirm it: unconfirmed
+        assert not result.safe_state_ok and "bms" in result.safe_state_detail
+        assert_safe(after)
+    else:
+        assert result.safe_state_ok, result.safe_state_detail
+        assert_safe(after)
