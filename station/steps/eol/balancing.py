@@ -21,7 +21,7 @@ from typing import Any
 
 from drivers.errors import BmsError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.eol.dtc import extended_session
+from station.steps.eol.uds_session import extended_session
 
 MASK_BYTES = 24
 """Length of the balancing routine's cell mask (reference BMS spec, RID 0x0203)."""

@@ -13,12 +13,12 @@ never reach a log: the UDS client redacts the security exchange and nothing here
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
+from station.steps.eol.uds_session import extended_session
 
 _FRAME_EPS_S = 1e-6
 """Ask for a frame strictly after the previous one (``after`` is inclusive)."""
@@ -89,16 +89,10 @@ def write_and_commit(ctx: StepContext, bms: Any, did: str, record: bytes) -> boo
     Extended session and security access for the write; back to the default session (which
     relocks security) afterwards, also when something failed.
     """
-    uds = bms.uds
-    uds.change_session("extended")
-    try:
-        uds.unlock()
+    with extended_session(ctx, bms.uds, unlock=True) as uds:
         uds.write_did(did, record)
         uds.routine("commit_calibration")
         back: bytes = uds.read_did(did)
-    finally:
-        with contextlib.suppress(StationError):
-            uds.change_session("default")
     matches = back == record
     ctx.log(
         f"{did}: wrote {record.hex(' ')}, committed, read back {back.hex(' ')}"

@@ -14,13 +14,11 @@ The session is returned to default on every way out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from drivers.errors import BmsError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.eol.uds_session import extended_session
 
 _COUNT_DOC = "DTCs matching the mask, not counting the allowed ones"
 _CLEARING = (
@@ -103,21 +101,3 @@ class Dtc(StepType):
             count, text = read(f"{params.settle_s:g} s after clearing")
             ctx.measure("dtc_count_after", count)
             ctx.measure("dtcs_after", text)
-
-
-@contextmanager
-def extended_session(ctx: StepContext, uds: Any, *, unlock: bool = False) -> Iterator[Any]:
-    """Work in the BMS's extended session (unlocked if asked), then go back to default.
-
-    Failing to get back is logged, not raised: it must not hide the step's own error.
-    """
-    uds.change_session("extended")
-    try:
-        if unlock:
-            uds.unlock()
-        yield uds
-    finally:
-        try:
-            uds.change_session("default")
-        except BmsError as err:
-            ctx.log(f"could not return the BMS to the default session: {err}", "WARNING")

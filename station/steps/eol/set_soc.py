@@ -25,7 +25,6 @@ from typing import Any
 from drivers.errors import BmsTimeout
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.eol.dtc import extended_session
 from station.steps.eol.power import (
     DischargeWith,
     Integrator,
@@ -34,6 +33,7 @@ from station.steps.eol.power import (
     check_guards,
     record_sample,
 )
+from station.steps.eol.uds_session import extended_session
 
 _MEASURED = (
     MeasurementSpec("final_soc_pct", "%", doc="SOC the BMS reports after the rest"),
