@@ -19,8 +19,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from drivers.errors import InterlockError
 from station.bench import Bench
@@ -42,67 +41,26 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
-from station.limits import Judgement, Limit, bounds, evaluate
+from station.interlocks import InterlockGuard, InterlockMonitor
+from station.judge import judge, value_of
+from station.outcomes import (
+    ABORTED,
+    ERROR,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    TERMINATED,
+    NoPrompter,
+    Prompter,
+    RunResult,
+    StepResult,
+)
 from station.sequence import GROUPS, Sequence, StepDef
-from station.steps.api import PromptRequest, StepContext, StepRecord, StepTimeout, spec_named
+from station.steps.api import PromptRequest, StepContext, StepRecord, StepTimeout
 from station.version import software_version
 
-PASSED, FAILED, ERROR, ABORTED, TERMINATED, SKIPPED = (
-    "PASSED",
-    "FAILED",
-    "ERROR",
-    "ABORTED",
-    "TERMINATED",
-    "SKIPPED",
-)
-INTERLOCK_POLL_S = 0.1
-_log = logging.getLogger(__name__)
-
-
-class Prompter(Protocol):
-    """Shows operator prompts: a terminal, a Qt dialog, or a script in tests."""
-
-    def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
-        """Return the operator's answer; return None promptly when ``abort`` is set."""
-        ...
-
-
-class NoPrompter:
-    """For unattended runs: any prompt is an error (the sequence needs an operator)."""
-
-    def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
-        raise StationError(f"the sequence asks the operator {request.text!r} but no one can answer")
-
-
 Listener = Callable[[Event], None]
-
-
-@dataclass
-class StepResult:
-    """A finished step as the caller of ``run`` sees it."""
-
-    group: str
-    name: str
-    type: str
-    outcome: str
-    error: str | None
-    measurements: list[Measurement] = field(default_factory=list)
-    attempts: int = 1
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    outcome: str
-    serial: str
-    part_number: str
-    steps: list[StepResult]
-    safe_state_ok: bool
-    safe_state_detail: str
-
-    @property
-    def failing(self) -> list[tuple[StepResult, Measurement]]:
-        return [(s, m) for s in self.steps for m in s.measurements if m.outcome == FAILED]
+_log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -134,7 +92,7 @@ class Engine:
         self._abort = threading.Event()
         self._terminate = threading.Event()
         self._abort_reason = ""
-        self._interlock_lock = threading.Lock()
+        self.interlocks = InterlockGuard(bench, required=config.interlocks_required_for_hv)
         self._seq = 0
         self._record_failure: str | None = None
         self._failed_listeners: set[int] = set()
@@ -320,7 +278,7 @@ class Engine:
             )
         run.steps.append(result)
         run.records[step.name] = StepRecord(
-            step.name, result.outcome, {m.name: _value_of(m) for m in result.measurements}
+            step.name, result.outcome, {m.name: value_of(m) for m in result.measurements}
         )
         return result
 
@@ -377,7 +335,7 @@ class Engine:
         recorded: set[str] = set()
 
         def record(name: str, value: Any, unit: str | None) -> None:
-            m = self._judge(run.run_id, step_id, step, name, value, unit)
+            m = judge(run.run_id, step_id, step, name, value, unit, self._limits)
             if name in recorded:
                 raise StationError(f"step recorded {name!r} twice")
             recorded.add(name)
@@ -412,14 +370,14 @@ class Engine:
             prompt=prompt,
             earlier=dict(run.records),
             deadline=deadline,
-            check_interlocks=self._check_interlocks,
+            check_interlocks=self.interlocks.check,
         )
         error: str | None = None
-        monitor: _InterlockMonitor | None = None
+        monitor: InterlockMonitor | None = None
         try:
             if step.step_type.energises:
-                self._check_interlocks()
-                monitor = self._start_monitor(abort)
+                self.interlocks.check()
+                monitor = self.interlocks.monitor(self.request_abort, abort)
             step.step_type.run(ctx, step.params)
             missing = [s.name for s in step.specs if s.name not in recorded]
             if missing:
@@ -465,66 +423,6 @@ class Engine:
         )
         return StepResult(step.group, step.name, step.type, outcome, error, measurements, attempt)
 
-    def _judge(
-        self, run_id: str, step_id: str, step: StepDef, name: str, value: Any, unit: str | None
-    ) -> Measurement:
-        spec = spec_named(step.specs, name)
-        if spec is None:
-            raise StationError(f"step type {step.type!r} recorded undeclared measurement {name!r}")
-        unit = spec.unit if unit is None else unit
-        limit: Limit | None = self._limits.get((step.name, name))
-        if limit is not None and limit.unit is not None and limit.unit != unit:
-            raise StationError(
-                f"measurement {name!r} is in {unit!r} but its limit is in {limit.unit!r}"
-            )
-        number, text, values = _split_value(value)
-        if limit is None or limit.comparator == "LOG":
-            judgement = Judgement(passed=True)
-            outcome, comparator = "DONE", "LOG"
-        else:
-            judgement = evaluate(limit, value)
-            outcome, comparator = (PASSED if judgement.passed else FAILED), limit.comparator
-        low, high, nominal = bounds(limit) if limit is not None else (None, None, None)
-        return Measurement(
-            run_id=run_id,
-            step_id=step_id,
-            name=name,
-            unit=unit,
-            comparator=comparator,
-            outcome=outcome,
-            value=number,
-            value_text=text,
-            values=values,
-            low=low,
-            high=high,
-            nominal=nominal,
-            limit_text=limit.describe() if limit is not None else "",
-            marginal=judgement.marginal,
-            detail=judgement.detail,
-            failed_elements=judgement.failed_elements,
-        )
-
-    # -- interlocks --------------------------------------------------------------------
-    def _check_interlocks(self) -> None:
-        if not self.bench.has("interlocks"):
-            if self.config.interlocks_required_for_hv:
-                raise InterlockError(
-                    "no interlocks instrument is configured, so HV steps are refused; "
-                    "add [instruments.interlocks] or set [interlocks] required_for_hv = false"
-                )
-            return
-        with self._interlock_lock:
-            state = self.bench.get("interlocks").read()
-        if not state.safe_for_hv:
-            raise InterlockError(f"interlocks unsafe: {', '.join(state.reasons())}")
-
-    def _start_monitor(self, abort: threading.Event) -> _InterlockMonitor | None:
-        if not self.bench.has("interlocks"):
-            return None
-        monitor = _InterlockMonitor(self._check_interlocks, self.request_abort, abort)
-        monitor.start()
-        return monitor
-
     # -- plumbing ----------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -566,63 +464,6 @@ class _RunState:
     def value_of(self, name: str, measurement: str) -> Any:
         record = self.records.get(name)
         return record.values.get(measurement) if record else None
-
-
-class _InterlockMonitor:
-    """Polls the interlocks while an energising step runs; aborts the run if they open."""
-
-    def __init__(
-        self,
-        check: Callable[[], None],
-        abort_run: Callable[[str], None],
-        step_abort: threading.Event,
-    ) -> None:
-        self._check = check
-        self._abort_run = abort_run
-        self._step_abort = step_abort
-        self._stop = threading.Event()
-        self.reason: str | None = None
-        self._thread = threading.Thread(target=self._loop, name="interlock-monitor", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(INTERLOCK_POLL_S):
-            try:
-                self._check()
-            except StationError as err:
-                self.reason = f"interlock: {err}"
-                self._abort_run(self.reason)
-                self._step_abort.set()
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2.0)
-
-
-def _split_value(value: Any) -> tuple[float | None, str | None, tuple[float, ...] | None]:
-    if isinstance(value, bool):
-        return None, "true" if value else "false", None
-    if isinstance(value, int | float):
-        return float(value), None, None
-    if isinstance(value, str):
-        return None, value, None
-    if isinstance(value, list | tuple):
-        try:
-            return None, None, tuple(float(v) for v in value)
-        except (TypeError, ValueError):
-            return None, repr(value), None
-    return None, repr(value), None
-
-
-def _value_of(m: Measurement) -> Any:
-    if m.values is not None:
-        return list(m.values)
-    if m.value is not None:
-        return m.value
-    return m.value_text
 
 
 __all__ = [
