@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from station.cli import TerminalPrompter, main
+from station.cli import main
+from station.console import TerminalPrompter
 from station.engine import RunResult
 from station.runner import PreparedRun, RunOptions, prepare_run
 from station.sequence import load_sequence
