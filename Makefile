@@ -18,7 +18,7 @@ DEMO_DB ?= results/demo.db
 .PHONY: help venv qt-deps lint test demo screenshots bench clean
 
 help:
-	@echo "make demo | make test | make lint | make bench | make clean"
+	@echo "make demo | make test | make lint | make screenshots | make bench | make clean"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ test: $(STAMP) qt-deps lint
 
 demo: $(STAMP)
 	$(BIN)/station run sequences/nmc96s/eol.toml --serial $(DEMO_SERIAL) --sim --yes --db $(DEMO_DB)
+
+screenshots: $(STAMP) qt-deps
+	$(BIN)/python -m ui.screenshots
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -15,6 +15,7 @@ import sys
 import threading
 import tomllib
 from collections.abc import Sequence as Seq
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,19 @@ EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_ABORTED = 0, 1, 2, 3
 _EXIT = {"PASSED": 0, "FAILED": 1, "ERROR": 2, "ABORTED": 3, "TERMINATED": 3}
 
 
+def _plugin_commands() -> dict[str, Any]:
+    """Subcommands other layers register (``station ui``), loaded only when used."""
+    return {entry.name: entry for entry in entry_points(group="eol_station.commands")}
+
+
 def main(argv: Seq[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    plugins = _plugin_commands()
+    if args_list and args_list[0] in plugins:
+        # The plugin parses its own options, so `station ui --help` shows the UI's.
+        return int(plugins[args_list[0]].load()(args_list[1:]))
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_ERROR
@@ -106,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate sequence, limit-table and config files")
     check.add_argument("files", nargs="+", type=Path)
     check.set_defaults(func=cmd_check)
+
+    for name in _plugin_commands():
+        # Listed for --help; main() hands their arguments over untouched.
+        sub.add_parser(name, add_help=False, help=f"see `station {name} --help`")
 
     results = sub.add_parser("results", help="browse the results database")
     results.add_argument("--db", type=Path, default=None)

@@ -109,8 +109,14 @@ class Engine:
         self._terminate.set()
 
     # -- checks before anything runs -----------------------------------------------
-    def check_can_start(self, serial: str, part_number: str | None) -> str:
-        """Return the part number to use, or raise RunRefused saying why not."""
+    def check_can_start(
+        self, serial: str, part_number: str | None, *, calibration_override: str | None = None
+    ) -> str:
+        """Return the part number to use, or raise RunRefused saying why not.
+
+        ``calibration_override`` (an engineer's reason) lets a run start although an
+        instrument's calibration has expired; the run record says so.
+        """
         seq = self.sequence
         if not seq.serial_pattern.fullmatch(serial):
             raise RunRefused(
@@ -126,7 +132,8 @@ class Engine:
                 f"product {part_number!r} is not served by sequence {seq.name!r} "
                 f"(it serves {', '.join(seq.products)})"
             )
-        self.config.check_calibration(self.clock.utcnow().date())
+        if not calibration_override:
+            self.config.check_calibration(self.clock.utcnow().date())
         needed: dict[str, list[str]] = {}
         for step in seq.all_steps():
             for role in step.step_type.roles:
@@ -135,9 +142,16 @@ class Engine:
         return part_number
 
     # -- the run ---------------------------------------------------------------------
-    def run(self, serial: str, part_number: str | None = None, operator: str = "") -> RunResult:
+    def run(
+        self,
+        serial: str,
+        part_number: str | None = None,
+        operator: str = "",
+        *,
+        calibration_override: str | None = None,
+    ) -> RunResult:
         """Run the whole sequence for one pack. Raises RunRefused before starting."""
-        part = self.check_can_start(serial, part_number)
+        part = self.check_can_start(serial, part_number, calibration_override=calibration_override)
         self._abort.clear()
         self._terminate.clear()
         self._abort_reason = ""
@@ -172,6 +186,13 @@ class Engine:
         )
         if self._record_failure:
             raise RunRefused(f"the results store cannot record the run: {self._record_failure}")
+        if calibration_override:
+            try:
+                self.config.check_calibration(self.clock.utcnow().date())
+            except RunRefused as expired:
+                self._log(
+                    run_id, None, "WARNING", f"{expired} — overridden: {calibration_override}"
+                )
         try:
             self.bench.start_recording(run_id)
         except Exception as err:  # a trace that cannot start must not stop the test

@@ -1247,3 +1247,38 @@ def test_the_variant_limit_table_changes_the_verdict(
     assert result.outcome == outcome
     [started] = rec.of(RunStarted)
     assert started.limits_sha256 == sha256(GOOD / f"limits_{limits}.toml")
+
+
+def test_an_engineers_calibration_override_starts_the_run_and_is_recorded(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from station.bench import Bench
+    from station.clock import VirtualClock
+    from station.config import InstrumentConfig, default_config
+    from station.engine import Engine
+    from station.errors import RunRefused
+    from station.events import Log
+    from station.sequence import load_sequence
+
+    seq = tmp_path / "s.toml"
+    seq.write_text(
+        '[sequence]\nname = "s"\nversion = "1"\nproducts = ["P"]\nserial_pattern = ".*"\n'
+        '[[main]]\ntype = "wait"\nname = "w"\nparams = { seconds = 1 }\n',
+        encoding="utf-8",
+    )
+    expired = InstrumentConfig("dmm", "keysight.34465a", "R", "S1", dt.date(2020, 1, 1))
+    config = dataclasses.replace(default_config(tmp_path / "r.db"), instruments={"dmm": expired})
+    events: list[object] = []
+    engine = Engine(
+        load_sequence(seq),
+        bench=Bench({}),
+        config=config,
+        clock=VirtualClock(),
+        listeners=[events.append],
+    )
+    with pytest.raises(RunRefused, match="calibration expired"):
+        engine.run("SN")
+    result = engine.run("SN", calibration_override="cal lab booked, J. Doe")
+    assert result.outcome == "PASSED"
+    notes = [e.message for e in events if isinstance(e, Log) and e.level == "WARNING"]
+    assert any("overridden: cal lab booked, J. Doe" in n and "dmm" in n for n in notes)

@@ -1,0 +1,102 @@
+"""Station health and what blocks Start: instruments, calibration, safe state, overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from tests.ui.conftest import login_as
+from tests.ui.test_rbac import expire_calibration, run_one_pack
+from ui import gating
+
+pytestmark = pytest.mark.ui
+SERIAL = "NM96A0000001"
+
+
+def test_every_instrument_shows_identity_calibration_and_days_left(make_window) -> None:
+    window = make_window("operator")
+    rows = window.operator.health.model.rows
+    assert {h.role for h in rows} == {"supply", "load", "dmm", "insulation_tester", "interlocks"}
+    for h in rows:
+        assert h.connected and h.state == "OK" and 360 <= h.days_left <= 366
+        assert h.idn and h.idn != "not connected"
+    dmm = next(h for h in rows if h.role == "dmm")
+    assert dmm.needed_by == ("Pack OCV",)
+    assert "Keysight" in window.operator.health.model.data(
+        window.operator.health.model.index(rows.index(dmm), 0)
+    )
+
+
+def test_interlocks_are_read_while_idle(qtbot, make_window) -> None:
+    window = make_window("operator")
+    qtbot.waitUntil(lambda: "safe for HV" in window.operator.health.interlocks.text())
+
+
+def test_expired_calibration_blocks_start_until_an_engineer_overrides(qtbot, make_window) -> None:
+    window = make_window("operator")
+    c, op = window.controller, window.operator
+    expire_calibration(c, "dmm")
+    op.scan.setText(SERIAL)
+    assert not op.start_button.isEnabled()
+    assert "calibration of dmm" in op.reason.text() and "expired" in op.reason.text()
+    assert op.banner.state == "BLOCKED"
+    assert next(h for h in op.health.model.rows if h.role == "dmm").state == "EXPIRED"
+
+    c.logout()
+    login_as(c, "engineer")
+    c.grant_override("calibration:dmm", "cal lab closed today, DMM checked against reference")
+    assert op.start_button.isEnabled()
+    assert next(h for h in op.health.model.rows if h.role == "dmm").state == "OVERRIDDEN"
+    run_one_pack(qtbot, c)
+    assert c.last_result.outcome == "PASSED"
+    run_id = c.last_result.run_id
+    with sqlite3.connect(c.prepared.db_path) as conn:
+        rows = conn.execute("SELECT user, action, target, detail FROM audit").fetchall()
+    assert any(r[:3] == ("erin", "override", "calibration:dmm") for r in rows)
+    assert ("erin", "override_used", run_id) in [r[:3] for r in rows]
+
+
+def test_a_missing_instrument_blocks_start_and_cannot_be_overridden(make_window) -> None:
+    window = make_window("engineer", sequence="needs_scanner.toml")
+    c, op = window.controller, window.operator
+    op.scan.setText(SERIAL)
+    assert not op.start_button.isEnabled()
+    assert "'scanner' is missing" in op.reason.text()
+    scanner = next(h for h in op.health.model.rows if h.role == "scanner")
+    assert scanner.state == "MISSING" and scanner.needed_by == ("Read label",)
+    assert c.overridable_blockers() == []
+
+
+def test_unconfirmed_safe_state_blocks_until_confirmed_for_one_run(qtbot, make_station) -> None:
+    c = make_station()
+    login_as(c, "engineer")
+    c.unsafe_detail = "load: NOT CONFIRMED (timeout)"
+    assert [b.kind for b in c.blockers(SERIAL, "NM96-A")] == ["safe_state"]
+    c.grant_override("safe_state", "checked with the HV probe: 0 V")
+    assert c.blockers(SERIAL, "NM96-A") == []
+    run_one_pack(qtbot, c)
+    assert c.unsafe_detail is None and "safe_state" not in c.overrides.items
+
+
+def test_overrides_need_a_reason_and_expire() -> None:
+    overrides = gating.Overrides()
+    now = dt.datetime(2026, 1, 1, 8, tzinfo=dt.UTC)
+    overrides.grant("calibration:dmm", "erin", "reason", now)
+    assert overrides.active("calibration:dmm", now + dt.timedelta(hours=7)) is not None
+    assert overrides.active("calibration:dmm", now + dt.timedelta(hours=9)) is None
+    assert overrides.items == {}
+
+
+def test_due_soon_is_flagged() -> None:
+    h = gating.InstrumentStatus("dmm", "m", "idn", "s", True, dt.date(2026, 1, 20), 12)
+    assert h.state == "DUE SOON"
+
+
+def test_variant_from_serial() -> None:
+    products = ("NM96-A", "NM96-B")
+    assert gating.variant_from_serial("NM96A0000001", products) == "NM96-A"
+    assert gating.variant_from_serial("NM96B0000001", products) == "NM96-B"
+    assert gating.variant_from_serial("XX", products) is None
+    assert gating.variant_from_serial("anything", ("ONLY",)) == "ONLY"

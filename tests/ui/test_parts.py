@@ -1,0 +1,154 @@
+"""The small parts: statistics, formatting, models, plots, the bridge, the refcount guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import QObject, QThread, Slot
+from PySide6.QtWidgets import QApplication, QLabel
+
+from station.events import Log, PlannedStep, RunFinished, RunStarted, Sample, StepFinished
+from ui import spc
+from ui.bridge import EngineBridge
+from ui.models import Column, RowsModel, duration_text, measured_text
+from ui.plots import TimeSeriesPlot, split_channel, value_range
+from ui.qt_refcount import protect_singletons
+from ui.run_view import RunView
+
+pytestmark = pytest.mark.ui
+
+
+def run(serial: str, outcome: str, at: str) -> dict[str, str]:
+    return {"serial": serial, "outcome": outcome, "started_at": at}
+
+
+def test_counters_first_pass_yield_and_retests() -> None:
+    runs = [
+        run("A", "FAILED", "2026-01-01T08:00"),
+        run("A", "PASSED", "2026-01-01T08:10"),  # retest: passed, not first pass
+        run("B", "PASSED", "2026-01-01T08:20"),
+        run("C", "ABORTED", "2026-01-01T08:30"),  # no verdict on the pack
+        run("D", "ERROR", "2026-01-01T08:40"),
+    ]
+    c = spc.counters(reversed(runs))
+    assert (c.tested, c.passed, c.first_pass) == (3, 2, 1)
+    assert c.first_pass_yield == pytest.approx(1 / 3)
+    assert spc.format_yield(None) == "–" and spc.format_yield(0.5) == "50.0 %"
+
+
+def test_shift_start() -> None:
+    day = dt.datetime(2026, 3, 2)
+    assert spc.shift_start(day.replace(hour=7)) == day.replace(hour=6)
+    assert spc.shift_start(day.replace(hour=23)) == day.replace(hour=22)
+    assert spc.shift_start(day.replace(hour=3)) == day.replace(day=1, hour=22)
+
+
+def test_capability() -> None:
+    cap = spc.capability([9.0, 10.0, 11.0], low=7.0, high=16.0)
+    assert cap.n == 3 and cap.mean == 10.0 and cap.stdev == 1.0
+    assert cap.cpk == pytest.approx(1.0)  # (10 - 7) / 3
+    assert spc.capability([1.0, 2.0], None, 5.0).cpk == pytest.approx(3.5 / (3 * math.sqrt(0.5)))
+    assert spc.capability([1.0], 0, 2).cpk is None
+    assert spc.capability([], 0, 2).n == 0
+
+
+def test_formatting() -> None:
+    assert measured_text(349.10693, None, None) == "349.107"
+    assert measured_text(None, "yes", None) == "yes"
+    assert measured_text(None, None, "[3.1, 3.3, 3.2]") == "[3] 3.1 … 3.3"
+    assert duration_text(5) == "5.0 s" and duration_text(125) == "2:05"
+    assert duration_text(3725) == "1:02:05"
+
+
+def test_rows_model_inserts_rows(qtbot) -> None:
+    model = RowsModel([Column("x", str)])
+    with qtbot.waitSignal(model.rowsInserted):
+        model.append(1)
+    model.append(2)
+    model.replace(0, 10)
+    assert model.rowCount() == 2 and model.data(model.index(0, 0)) == "10"
+
+
+def test_channels_are_grouped_by_unit(qtbot) -> None:
+    assert split_channel("pack_voltage_V") == ("pack voltage", "V")
+    assert split_channel("max_cell_temp_C") == ("max cell temp", "°C")
+    assert split_channel("soc") == ("soc", "")
+    plot = TimeSeriesPlot(live=False)
+    qtbot.addWidget(plot)
+    for t in range(3):
+        for channel in ("pack_voltage_V", "cell_voltage_V", "pack_current_A"):
+            plot.add(float(t), channel, 1.0 + t)
+    plot.redraw()
+    assert list(plot.plots) == ["V", "A"]
+    assert plot.data["pack_current_A"] == ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0])
+    plot.clear()
+    assert plot.channels == [] and plot.placeholder.isVisibleTo(plot)
+    plot.add(0.0, "pack_current_A", 1.0)  # the next run reuses the plots
+    assert list(plot.plots) == ["V", "A"] and plot.plots["V"].isHidden()
+    plot.dispose()
+
+
+def test_value_range_keeps_limits_in_view_unless_they_squash_the_data() -> None:
+    assert value_range([349.0, 351.0], 300.0, 400.0)[2] is False  # 100 V vs a 2 V spread
+    assert value_range([340.0, 360.0], 300.0, 400.0) == (300.0, 400.0, True)
+
+
+def test_run_view_verdicts() -> None:
+    view = RunView()
+    steps = (PlannedStep("main", 0, "A", "t"), PlannedStep("main", 1, "B", "t"))
+    view.started(
+        RunStarted("r", "S1", "P", "op", "st", "n", "1", "p", "h", "", "", "", "", "", steps)
+    )
+    view.step_finished(
+        StepFinished("r", "s", 1, "main", 0, "A", "t", "ERROR", "", "", "DMM timeout")
+    )
+    assert view.finished() == [1]
+    state, headline, detail = view.verdict(RunFinished("r", "ERROR", "", True))
+    assert (state, headline) == ("ERROR", "ERROR") and "A: DMM timeout" in detail
+    state, headline, _ = view.verdict(RunFinished("r", "PASSED", "", False, "load: NOT SAFE"))
+    assert headline == "SAFE STATE NOT CONFIRMED"
+    state, headline, detail = view.verdict(RunFinished("r", "ABORTED", "", True))
+    assert state == "ABORTED"  # not asked for by the operator (an interlock, say)
+    view.operator_abort = True
+    assert view.verdict(RunFinished("r", "ABORTED", "", True))[0] == "READY"
+
+
+class _Receiver(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, bool]] = []
+
+    @Slot(object)
+    def take(self, event: object) -> None:
+        on_gui = QThread.currentThread() is QApplication.instance().thread()
+        self.seen.append((type(event).__name__, on_gui))
+
+
+def test_the_bridge_delivers_engine_events_on_the_gui_thread_in_order(qtbot) -> None:
+    bridge = EngineBridge()
+    receiver = _Receiver()
+    bridge.sample.connect(receiver.take)
+    bridge.log.connect(receiver.take)
+    bridge.runFinished.connect(receiver.take)
+    events = [
+        Sample("r", "s", 0.0, "v_V", 1.0),
+        Log("r", None, "INFO", "x", ""),
+        RunFinished("r", "PASSED", "", True),
+    ]
+    worker = threading.Thread(target=lambda: [bridge(e) for e in events])
+    worker.start()
+    worker.join(5)
+    qtbot.waitUntil(lambda: len(receiver.seen) == 3)
+    assert receiver.seen == [("Sample", True), ("Log", True), ("RunFinished", True)]
+
+
+def test_the_refcount_guard_keeps_long_sessions_alive(qtbot) -> None:
+    protect_singletons()
+    label = QLabel()
+    for _ in range(20_000):  # each call leaks a reference to None with PySide6 6.12 on 3.11
+        label.setText("x")
+    assert sys.version_info >= (3, 12) or sys.getrefcount(None) > 1 << 50

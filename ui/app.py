@@ -1,0 +1,102 @@
+"""``station ui``: start the operator and engineer UI.
+
+::
+
+    station ui --sim                                   # virtual bench, demo speed ×60
+    station ui --config station.toml --sequence sequences/nmc96s/eol.toml
+
+Exit codes: 0 after a normal close, 2 when the station cannot be prepared (the reason is
+printed as one sentence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_SEQUENCE = Path("sequences/nmc96s/eol.toml")
+DEMO_SPEED = 60.0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="station ui", description="EOL station operator UI")
+    p.add_argument("--sim", action="store_true", help="use the virtual bench (demo speed)")
+    p.add_argument("--config", type=Path, help="station config TOML")
+    p.add_argument("--sequence", type=Path, default=DEFAULT_SEQUENCE, help="sequence TOML")
+    p.add_argument("--db", type=Path, help="results database (overrides the config)")
+    p.add_argument("--pack", default=None, help="virtual bench pack (with --sim)")
+    p.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=DEMO_SPEED,
+        help=f"with --sim: real time × SPEED (default {DEMO_SPEED:g}; 0 = instant virtual time)",
+    )
+    p.add_argument("--idle-minutes", type=float, default=15.0, help="log out after idle time")
+    p.add_argument("--fullscreen", action="store_true", help="fill the screen (station PCs)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the UI until its window closes; return the exit code."""
+    args = parser().parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    from station.errors import StationError
+    from station.runner import RunOptions, prepare_run
+    from ui.controller import StationController
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        prepared = prepare_run(
+            RunOptions(
+                sequence=args.sequence,
+                config=args.config,
+                db=args.db,
+                sim=args.sim,
+                pack=args.pack,
+                seed=args.seed,
+                speed=args.speed if args.sim else 0.0,
+            )
+        )
+    except StationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    controller = StationController(prepared, sim=args.sim)
+    window = MainWindow(controller, idle_minutes=args.idle_minutes)
+    if args.fullscreen:
+        window.showFullScreen()
+    else:
+        window.resize(1600, 1000)
+        window.show()
+    try:
+        return int(app.exec())
+    finally:
+        close_all(window, controller)
+        prepared.close()
+
+
+def close_all(window: object, controller: object) -> None:
+    """Close and delete the window and controller, then run the deferred deletes.
+
+    pyqtgraph with PySide6 can abort at interpreter exit if plot widgets were closed but
+    never deleted, so the deletes run here, while Qt is still alive.
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+    from PySide6.QtWidgets import QWidget
+
+    if isinstance(window, QWidget):
+        window.close()
+        window.deleteLater()
+    if isinstance(controller, QObject):
+        controller.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

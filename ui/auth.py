@@ -1,0 +1,229 @@
+"""Users, roles and permissions: who may do what at the station, and proof of who did it.
+
+Roles: ``operator`` runs packs; ``engineer`` also browses results, releases sequence and
+limit files, records overrides and switches production mode; ``admin`` also manages
+users. ``PERMISSIONS`` is the one matrix; every privileged action asks ``authorize``,
+which writes an audit row on success and on denial.
+
+Passwords are stored as salted scrypt hashes (n=2**14, r=8, p=1; the parameters are kept
+per user so they can be raised later) in the ``users`` table of the station database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from station.errors import StationError
+from ui import stationdb
+
+ROLES = ("operator", "engineer", "admin")
+MIN_PASSWORD = 8
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+AuditFn = Callable[[str, str, str, str], object]
+"""``store.audit(user, action, target, detail)``."""
+
+
+class Action(StrEnum):
+    """Everything the station guards by role."""
+
+    RUN = "run"
+    BROWSE_RESULTS = "browse_results"
+    RELEASE = "release"
+    OVERRIDE = "override"
+    PRODUCTION_MODE = "production_mode"
+    MANAGE_USERS = "manage_users"
+
+
+PERMISSIONS: dict[Action, frozenset[str]] = {
+    Action.RUN: frozenset({"operator", "engineer", "admin"}),
+    Action.BROWSE_RESULTS: frozenset({"engineer", "admin"}),
+    Action.RELEASE: frozenset({"engineer", "admin"}),
+    Action.OVERRIDE: frozenset({"engineer", "admin"}),
+    Action.PRODUCTION_MODE: frozenset({"engineer", "admin"}),
+    Action.MANAGE_USERS: frozenset({"admin"}),
+}
+
+DESCRIPTION: dict[Action, str] = {
+    Action.RUN: "test packs",
+    Action.BROWSE_RESULTS: "browse results",
+    Action.RELEASE: "release sequence and limit files",
+    Action.OVERRIDE: "override a blocked start",
+    Action.PRODUCTION_MODE: "switch production mode",
+    Action.MANAGE_USERS: "manage users",
+}
+
+
+class PermissionDenied(StationError):
+    """The logged-in user's role may not do this."""
+
+
+class AuthError(StationError):
+    """A user cannot be created or a password cannot be set (says why)."""
+
+
+def allowed(role: str, action: Action) -> bool:
+    """Whether ``role`` may do ``action``."""
+    return role in PERMISSIONS[action]
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in user."""
+
+    user: str
+    role: str
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def can(self, action: Action) -> bool:
+        return allowed(self.role, action)
+
+
+def authorize(session: Session | None, action: Action, audit: AuditFn, target: str = "") -> None:
+    """Raise PermissionDenied (audited) unless ``session`` may do ``action``."""
+    if session is None:
+        raise PermissionDenied(f"log in to {DESCRIPTION[action]}")
+    if not session.can(action):
+        audit(session.user, "denied", action.value, f"role {session.role}; target {target}")
+        who = sorted(PERMISSIONS[action])
+        raise PermissionDenied(
+            f"{session.user} ({session.role}) may not {DESCRIPTION[action]}; "
+            f"ask someone with the role {' or '.join(who)}"
+        )
+
+
+def hash_password(password: str, salt: bytes | None = None) -> tuple[str, bytes, bytes]:
+    """Return ``(kdf description, salt, hash)`` for ``password`` (scrypt, random salt)."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    kdf = "scrypt:n={n},r={r},p={p}".format(**_SCRYPT)
+    return kdf, salt, digest
+
+
+def _verify(password: str, kdf: str, salt: bytes, expected: bytes) -> bool:
+    name, _, params = kdf.partition(":")
+    if name != "scrypt":
+        return False
+    args = {k: int(v) for k, v in (p.split("=") for p in params.split(","))}
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=len(expected), **args)
+    return hmac.compare_digest(digest, expected)
+
+
+class UserStore:
+    """The station's users, in the ``users`` table of the station database at ``path``.
+
+    ``audit`` is the results store's ``audit``; logins, failed logins and user changes go
+    through it.
+    """
+
+    def __init__(self, path: str | Path, audit: AuditFn) -> None:
+        self.path = Path(path)
+        self._audit = audit
+        stationdb.ensure_tables(self.path)
+        # Used for unknown names so a failed login takes as long as a wrong password.
+        self._dummy = hash_password(secrets.token_hex(8))
+
+    def is_empty(self) -> bool:
+        """True before the first user exists (the first one must be an admin)."""
+        with stationdb.connect(self.path) as conn:
+            count = int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+        return count == 0
+
+    def users(self) -> list[dict[str, object]]:
+        """Every user: name, role, created_at, created_by, disabled (never hashes)."""
+        with stationdb.connect(self.path) as conn:
+            rows = conn.execute(
+                "SELECT name, role, created_at, created_by, disabled FROM users ORDER BY name"
+            ).fetchall()
+        keys = ("name", "role", "created_at", "created_by", "disabled")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def create_first_admin(self, name: str, password: str) -> Session:
+        """Create the first user, an admin, while there is none; return its session."""
+        if not self.is_empty():
+            raise PermissionDenied("users exist already; an admin must add new users")
+        self._insert(name, "admin", password, created_by=name)
+        self._audit(name, "create_user", name, "first administrator")
+        return Session(name, "admin")
+
+    def create_user(self, by: Session | None, name: str, role: str, password: str) -> None:
+        """Add a user (admins only)."""
+        authorize(by, Action.MANAGE_USERS, self._audit, target=name)
+        assert by is not None
+        self._insert(name, role, password, created_by=by.user)
+        self._audit(by.user, "create_user", name, f"role {role}")
+
+    def set_password(self, by: Session | None, name: str, password: str) -> None:
+        """Set a user's password: admins for anyone, everyone for themselves."""
+        if by is None or by.user != name:
+            authorize(by, Action.MANAGE_USERS, self._audit, target=name)
+        assert by is not None
+        _check_password(password)
+        kdf, salt, digest = hash_password(password)
+        with stationdb.connect(self.path) as conn:
+            found = conn.execute(
+                "UPDATE users SET kdf = ?, salt = ?, hash = ? WHERE name = ?",
+                (kdf, salt, digest, name),
+            ).rowcount
+        if not found:
+            raise AuthError(f"no user {name!r}")
+        self._audit(by.user, "set_password", name, "")
+
+    def set_disabled(self, by: Session | None, name: str, disabled: bool) -> None:
+        """Disable (or re-enable) a user's login (admins only); users are never deleted."""
+        authorize(by, Action.MANAGE_USERS, self._audit, target=name)
+        assert by is not None
+        if disabled and by.user == name:
+            raise AuthError("you cannot disable your own account")
+        with stationdb.connect(self.path) as conn:
+            conn.execute("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name))
+        self._audit(by.user, "disable_user" if disabled else "enable_user", name, "")
+
+    def authenticate(self, name: str, password: str) -> Session | None:
+        """Return a session for a correct name and password, else None (both audited)."""
+        with stationdb.connect(self.path) as conn:
+            row = conn.execute(
+                "SELECT role, kdf, salt, hash, disabled FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        if row is None:
+            kdf, salt, digest = self._dummy
+            _verify(password, kdf, salt, digest)
+            self._audit(name or "?", "login_failed", "station", "unknown user")
+            return None
+        role, kdf, salt, digest, disabled = row
+        ok = _verify(password, kdf, bytes(salt), bytes(digest))
+        if not ok or disabled:
+            self._audit(name, "login_failed", "station", "disabled" if ok else "wrong password")
+            return None
+        self._audit(name, "login", "station", f"role {role}")
+        return Session(name, str(role))
+
+    def _insert(self, name: str, role: str, password: str, created_by: str) -> None:
+        name = name.strip()
+        if not name or len(name) > 64 or not name.isprintable():
+            raise AuthError("a user name must be 1–64 printable characters")
+        if role not in ROLES:
+            raise AuthError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        _check_password(password)
+        kdf, salt, digest = hash_password(password)
+        now = dt.datetime.now(dt.UTC).isoformat()
+        with stationdb.connect(self.path) as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise AuthError(f"a user called {name!r} exists already")
+            conn.execute(
+                "INSERT INTO users (name, role, kdf, salt, hash, created_at, created_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, role, kdf, salt, digest, now, created_by),
+            )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"a password needs at least {MIN_PASSWORD} characters")

@@ -1,0 +1,51 @@
+"""The big state banner: READY, RUNNING step k of n, PASS, FAIL, ERROR, ABORTED.
+
+Colour, a symbol and the word together, so the state reads from 2 m and without colour
+vision; a second line says what to do next or, on FAIL, what failed with value and limits.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from ui.style import BANNER_POINT_SIZE, STATES, font
+
+
+class StateBanner(QFrame):
+    """Shows ``state`` (a key of ``ui.style.STATES``) with a headline and a detail line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.state = ""
+        self.headline = QLabel()
+        self.headline.setFont(font(BANNER_POINT_SIZE, bold=True))
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail = QLabel()
+        self.detail.setFont(font(20, bold=True))
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 12)
+        layout.setSpacing(4)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.detail)
+        self.setMinimumHeight(150)
+        self.set_state("READY")
+
+    def set_state(self, state: str, headline: str = "", detail: str = "") -> None:
+        look = STATES[state]
+        self.state = state
+        self.headline.setText(f"{look.symbol}  {headline or look.word}")
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        self.setStyleSheet(
+            f"QFrame#banner {{ background: {look.background}; border-radius: 10px; }}"
+            f"QFrame#banner QLabel {{ color: {look.foreground}; background: transparent; }}"
+        )
+
+    @property
+    def text(self) -> str:
+        """Everything the banner says (for tests and logs)."""
+        return f"{self.headline.text()} — {self.detail.text()}".strip(" —")

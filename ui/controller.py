@@ -1,0 +1,315 @@
+"""The station as the screens see it: who is logged in, whether Start is allowed, the run.
+
+``StationController`` owns the prepared run (engine, bench, store), the one
+``EngineBridge``, the ``QtPrompter`` and a worker ``QThread`` on which ``engine.run``
+executes. Widgets ask it and call it; they never touch the engine thread or a driver.
+Every privileged action goes through ``ui.auth.authorize`` and lands in the audit table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from station.engine import RunResult
+from station.errors import RunRefused, StationError
+from station.events import RunStarted
+from station.runner import PreparedRun
+from ui import gating
+from ui.auth import Action, Session, UserStore, authorize
+from ui.bridge import EngineBridge
+from ui.prompter import QtPrompter
+from ui.releases import FileToRelease, Releases, files_of
+
+_log = logging.getLogger(__name__)
+SHUTDOWN_S = 10.0
+INTERLOCK_POLL_MS = 1000
+
+
+class RunWorker(QObject):
+    """Runs ``engine.run`` on the worker thread and reports how it ended."""
+
+    finished = Signal(object)  # RunResult
+    refused = Signal(str)
+    crashed = Signal(str)
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__()
+        self.engine = engine
+
+    @Slot(str, str, str)
+    def run(self, serial: str, part: str, operator: str) -> None:
+        try:
+            result = self.engine.run(serial, part or None, operator)
+        except RunRefused as err:
+            self.refused.emit(str(err))
+        except StationError as err:
+            self.crashed.emit(str(err))
+        except Exception as err:  # the traceback goes to the log, one sentence to the screen
+            _log.exception("engine.run failed")
+            self.crashed.emit(f"station software error: {type(err).__name__}: {err}")
+        else:
+            self.finished.emit(result)
+
+
+class StationController(QObject):
+    """The state behind the screens. ``sim`` selects engineering mode by default."""
+
+    changed = Signal()  # session, running, overrides, releases or production mode changed
+    runDone = Signal(object)  # RunResult
+    runRefused = Signal(str)
+    runCrashed = Signal(str)
+    interlocksRead = Signal(str)  # from the poll thread
+    healthChanged = Signal()  # on the GUI thread
+    _startRequested = Signal(str, str, str)
+
+    def __init__(self, prepared: PreparedRun, *, sim: bool = False) -> None:
+        super().__init__()
+        self.prepared = prepared
+        self.engine = prepared.engine
+        self.sequence = prepared.sequence
+        self.store = prepared.store
+        self.base_config = prepared.config
+        self.sim = sim
+        self.bridge = EngineBridge(self)
+        self.engine.listeners.append(self.bridge)
+        self.prompter = QtPrompter(self)
+        self.engine.prompter = self.prompter
+        self.users = UserStore(prepared.db_path, self.store.audit)
+        self.releases = Releases(prepared.db_path, self.store.audit, default_production=not sim)
+        self.session: Session | None = None
+        self.overrides = gating.Overrides()
+        self.unsafe_detail: str | None = None
+        self.running = False
+        self.last_result: RunResult | None = None
+        self._overrides_used: list[gating.Override] = []
+        self._thread = QThread()
+        self._thread.setObjectName("engine")
+        self._worker = RunWorker(self.engine)
+        self._worker.moveToThread(self._thread)
+        self._startRequested.connect(self._worker.run)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.refused.connect(self._on_refused)
+        self._worker.crashed.connect(self._on_crashed)
+        self.bridge.runStarted.connect(self._on_run_started)
+        self._thread.start()
+        # Interlocks are read off the GUI thread, only while no run owns the bench.
+        self.interlock_state = self.interlocks_text()
+        self._bench_lock = threading.Lock()
+        self._polling = False
+        self._poller: threading.Thread | None = None
+        self._closed = False
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(INTERLOCK_POLL_MS)
+        self._poll_timer.timeout.connect(self._poll_interlocks)
+        self.interlocksRead.connect(self._on_interlocks_read)
+        if prepared.bench.has("interlocks"):
+            self._poll_timer.start()
+            self._poll_interlocks()
+
+    # -- session ---------------------------------------------------------------------------
+    def login(self, name: str, password: str) -> Session | None:
+        session = self.users.authenticate(name, password)
+        if session is not None:
+            self.session = session
+            self.changed.emit()
+        return session
+
+    def create_first_admin(self, name: str, password: str) -> Session:
+        self.session = self.users.create_first_admin(name, password)
+        self.changed.emit()
+        return self.session
+
+    def logout(self, why: str = "logout") -> None:
+        if self.session is not None:
+            self.store.audit(self.session.user, "logout", "station", why)
+        self.session = None
+        self.changed.emit()
+
+    def can(self, action: Action) -> bool:
+        return self.session is not None and self.session.can(action)
+
+    def require(self, action: Action, target: str = "") -> Session:
+        """Authorize the logged-in user for ``action`` (audited) and return the session."""
+        authorize(self.session, action, self.store.audit, target)
+        assert self.session is not None
+        return self.session
+
+    # -- health and the start check -----------------------------------------------------------
+    def now(self) -> dt.datetime:
+        return self.engine.clock.utcnow()
+
+    def health(self) -> list[gating.InstrumentStatus]:
+        return gating.instrument_health(
+            self.sequence, self.base_config, self.prepared.bench, self.overrides, self.now()
+        )
+
+    def interlocks_text(self) -> str:
+        if self.prepared.bench.has("interlocks"):
+            return "monitored during HV steps"
+        if self.base_config.interlocks_required_for_hv:
+            return "no interlocks input: HV steps will be refused"
+        return "no interlocks input (HV steps allowed without: config required_for_hv = false)"
+
+    def _poll_interlocks(self) -> None:
+        if self.running or self._polling or self._closed:
+            return
+        self._polling = True
+        self._poller = threading.Thread(
+            target=self._read_interlocks, name="interlock-poll", daemon=True
+        )
+        self._poller.start()
+
+    def _read_interlocks(self) -> None:
+        text = ""
+        try:
+            with self._bench_lock:
+                if not self.running:
+                    state = self.prepared.bench.get("interlocks").read()
+                    reasons = ", ".join(state.reasons())
+                    text = "safe for HV" if state.safe_for_hv else f"NOT safe for HV: {reasons}"
+        except Exception as err:  # shown on the health panel, never raised into Qt
+            text = f"cannot read the interlocks: {err}"
+        finally:
+            self._polling = False
+        if text and not self._closed:  # shutdown joins this thread before the object goes
+            self.interlocksRead.emit(text)
+
+    def _on_interlocks_read(self, text: str) -> None:
+        if text != self.interlock_state:
+            self.interlock_state = text
+            self.healthChanged.emit()
+
+    def blockers(self, serial: str = "", part: str | None = None) -> list[gating.Blocker]:
+        """Every reason Start is disabled now, most fundamental first."""
+        out: list[gating.Blocker] = []
+        if self.session is None:
+            out.append(gating.Blocker("login", "log in to test packs"))
+        elif not self.session.can(Action.RUN):
+            out.append(gating.Blocker("login", f"{self.session.user} may not test packs"))
+        if self.running:
+            out.append(gating.Blocker("running", "a test is running"))
+        now = self.now()
+        out += gating.station_blockers(self.health(), self.overrides, now, self.unsafe_detail)
+        out += [gating.Blocker("release", p) for p in self.releases.problems(self.sequence)]
+        if out:
+            return out
+        problem = gating.serial_problem(serial, self.sequence)
+        if problem:
+            return [gating.Blocker("serial", problem)]
+        if part is None and len(self.sequence.products) > 1:
+            return [gating.Blocker("serial", "choose the product variant")]
+        self._apply_overrides(now)
+        try:
+            self.engine.check_can_start(serial, part)
+        except RunRefused as err:
+            return [gating.Blocker("serial", str(err))]
+        return []
+
+    def _apply_overrides(self, now: dt.datetime) -> None:
+        if not self.running:  # the engine reads its config only while idle here
+            self.engine.config = gating.config_with_overrides(self.base_config, self.overrides, now)
+
+    # -- running -------------------------------------------------------------------------------
+    def start(self, serial: str, part: str | None) -> None:
+        """Start a run on the worker thread; raise RunRefused saying why it cannot start."""
+        blockers = self.blockers(serial, part)
+        if blockers:
+            raise RunRefused("; ".join(b.message for b in blockers))
+        session = self.require(Action.RUN, serial)
+        now = self.now()
+        self._overrides_used = [
+            o for o in self.overrides.items.values() if o.active(now) and o.key != "safe_state"
+        ]
+        self.running = True
+        with self._bench_lock:  # wait for an interlock read in flight
+            pass
+        self.changed.emit()
+        self._startRequested.emit(serial, part or "", session.user)
+
+    def abort(self) -> None:
+        """Stop the run now (cleanup and safe state still run)."""
+        if self.running:
+            who = self.session.user if self.session else "?"
+            self.engine.request_abort(f"operator abort ({who}, UI)")
+
+    def _on_run_started(self, event: RunStarted) -> None:
+        for o in self._overrides_used:  # tie each override to the run it allowed
+            self.store.audit(o.user, "override_used", event.run_id, f"{o.key}: {o.reason}")
+
+    def _on_finished(self, result: RunResult) -> None:
+        self.running = False
+        self.last_result = result
+        self.unsafe_detail = None if result.safe_state_ok else result.safe_state_detail
+        self.overrides.drop("safe_state")  # a confirmation covers one run
+        self.runDone.emit(result)
+        self.changed.emit()
+
+    def _on_refused(self, message: str) -> None:
+        self.running = False
+        self.runRefused.emit(message)
+        self.changed.emit()
+
+    def _on_crashed(self, message: str) -> None:
+        self.running = False
+        self.runCrashed.emit(message)
+        self.changed.emit()
+
+    # -- privileged actions (engineers, admins) ------------------------------------------------
+    def grant_override(self, key: str, reason: str) -> gating.Override:
+        """Allow starting despite the overridable blocker ``key`` (audited, one shift)."""
+        session = self.require(Action.OVERRIDE, key)
+        if len(reason.strip()) < 3:
+            raise StationError("give a reason for the override — it goes into the audit trail")
+        now = self.now()
+        if key not in {b.key for b in self.overridable_blockers()}:
+            raise StationError(f"nothing to override for {key!r}")
+        override = self.overrides.grant(key, session.user, reason.strip(), now)
+        self.store.audit(
+            session.user, "override", key, f"{reason.strip()} (until {override.expires:%H:%M} UTC)"
+        )
+        self.changed.emit()
+        return override
+
+    def overridable_blockers(self) -> list[gating.Blocker]:
+        now = self.now()
+        found = gating.station_blockers(self.health(), gating.Overrides(), now, self.unsafe_detail)
+        return [b for b in found if b.overridable]
+
+    def files_to_release(self) -> list[FileToRelease]:
+        return files_of(self.sequence)
+
+    def release(self, file: FileToRelease, note: str) -> int:
+        release_id = self.releases.release(self.session, file, note)
+        self.changed.emit()
+        return release_id
+
+    def revoke(self, sha256: str, reason: str) -> None:
+        self.releases.revoke(self.session, sha256, reason)
+        self.changed.emit()
+
+    def set_production_mode(self, on: bool, reason: str) -> None:
+        self.releases.set_production_mode(self.session, on, reason)
+        self.changed.emit()
+
+    def create_user(self, name: str, role: str, password: str) -> None:
+        self.users.create_user(self.session, name, role, password)
+        self.changed.emit()
+
+    # -- shutting down ---------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Abort a run in progress, wait for its cleanup, stop the worker thread."""
+        if self.running:
+            self.engine.request_abort("station UI closed")
+        self._closed = True
+        self._poll_timer.stop()
+        if self._poller is not None:
+            self._poller.join(SHUTDOWN_S)
+        self._thread.quit()
+        if not self._thread.wait(int(SHUTDOWN_S * 1000)):
+            _log.error("the engine thread did not stop within %s s", SHUTDOWN_S)
+        self.running = False

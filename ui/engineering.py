@@ -1,0 +1,242 @@
+"""The engineering page: releases, production mode, overrides and (admins) users.
+
+Every button here calls a controller method that checks the role and writes the audit
+trail; the page itself only collects the reason and shows the outcome. A reason is
+required for every change: it is what the audit trail is for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.errors import StationError
+from ui.auth import ROLES, Action
+from ui.controller import StationController
+from ui.models import Column, RowsModel, local_time, make_table
+from ui.releases import FileToRelease, sha256_on_disk
+from ui.style import BAD_COLOUR, GOOD_COLOUR
+
+FILE_COLUMNS = (
+    Column("Kind", lambda f: f[0].kind),
+    Column("File", lambda f: shown_path(f[0].path), tooltip=lambda f: str(f[0].path)),
+    Column("Name / version", lambda f: f"{f[0].name} {f[0].version}"),
+    Column("sha256", lambda f: f[0].sha256[:16] + "…", tooltip=lambda f: f[0].sha256),
+    Column("Status", lambda f: f[1]),
+)
+RELEASE_COLUMNS = (
+    Column("When", lambda r: local_time(str(r["released_at"]))),
+    Column("By", lambda r: str(r["released_by"])),
+    Column("File", lambda r: shown_path(r["path"]), tooltip=lambda r: str(r["path"])),
+    Column("sha256", lambda r: str(r["sha256"])[:16] + "…", tooltip=lambda r: str(r["sha256"])),
+    Column("Note", lambda r: str(r["note"])),
+    Column(
+        "Revoked",
+        lambda r: "" if r["revoked_at"] is None else f"{r['revoked_by']}: {r['revoke_reason']}",
+    ),
+)
+BLOCKER_COLUMNS = (
+    Column("Blocks the start", lambda b: b[0].message),
+    Column("Override", lambda b: b[1]),
+)
+USER_COLUMNS = (
+    Column("User", lambda u: str(u["name"])),
+    Column("Role", lambda u: str(u["role"])),
+    Column("Created", lambda u: f"{local_time(str(u['created_at']))} by {u['created_by']}"),
+    Column("Login", lambda u: "disabled" if u["disabled"] else "enabled"),
+)
+
+
+class EngineeringPage(QWidget):
+    """Releases, production mode, overrides and users for engineers and admins."""
+
+    def __init__(self, controller: StationController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("reason / note for the audit trail (required)")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+
+        self.mode = QLabel()
+        self.mode_button = QPushButton()
+        self.mode_button.clicked.connect(self.toggle_production)
+        mode_box = QGroupBox("Production mode")
+        row = QHBoxLayout(mode_box)
+        row.addWidget(self.mode, 1)
+        row.addWidget(self.mode_button)
+
+        self.files = RowsModel(FILE_COLUMNS)
+        self.file_table = make_table(self.files, 1, select=True, point_size=13)
+        self.history = RowsModel(RELEASE_COLUMNS)
+        release_button = QPushButton("Release selected file")
+        release_button.clicked.connect(self.release_selected)
+        revoke_button = QPushButton("Revoke its release")
+        revoke_button.clicked.connect(self.revoke_selected)
+        release_box = QGroupBox("Sequence and limit files (released = locked by sha256)")
+        box = QVBoxLayout(release_box)
+        box.addWidget(self.file_table, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(release_button)
+        buttons.addWidget(revoke_button)
+        buttons.addStretch(1)
+        box.addLayout(buttons)
+        box.addWidget(QLabel("Release history"))
+        box.addWidget(make_table(self.history, 4, point_size=12), 2)
+
+        self.blockers = RowsModel(BLOCKER_COLUMNS)
+        self.blocker_table = make_table(self.blockers, 0, select=True, point_size=13)
+        override_button = QPushButton("Override selected (one shift)")
+        override_button.clicked.connect(self.override_selected)
+        override_box = QGroupBox("Overrides (expired calibration, unconfirmed safe state)")
+        box = QVBoxLayout(override_box)
+        box.addWidget(self.blocker_table)
+        box.addWidget(override_button)
+
+        self.users = RowsModel(USER_COLUMNS)
+        self.new_name = QLineEdit()
+        self.new_name.setPlaceholderText("user name")
+        self.new_role = QComboBox()
+        self.new_role.addItems(list(ROLES))
+        self.new_password = QLineEdit()
+        self.new_password.setPlaceholderText("password (8+ characters)")
+        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
+        add_user = QPushButton("Add user")
+        add_user.clicked.connect(self.add_user)
+        self.users_box = QGroupBox("Users (admins)")
+        box = QVBoxLayout(self.users_box)
+        box.addWidget(make_table(self.users, 2, point_size=13))
+        form = QHBoxLayout()
+        for w in (self.new_name, self.new_role, self.new_password, add_user):
+            form.addWidget(w)
+        box.addLayout(form)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Reason"))
+        top.addWidget(self.reason, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(mode_box)
+        layout.addWidget(release_box, 3)
+        layout.addWidget(override_box, 1)
+        layout.addWidget(self.users_box, 2)
+        controller.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        c = self.controller
+        production = c.releases.production_mode
+        self.mode.setText(
+            "PRODUCTION: only released files run"
+            if production
+            else "ENGINEERING: unreleased files may run — not for production"
+        )
+        self.mode.setStyleSheet(f"color: {GOOD_COLOUR if production else BAD_COLOUR};")
+        self.mode_button.setText(
+            "Switch to engineering mode" if production else "Switch to production mode"
+        )
+        self.files.set_rows([(f, self._status(f)) for f in c.files_to_release()])
+        self.history.set_rows(c.releases.all())
+        overrides = c.overrides
+        now = c.now()
+        self.blockers.set_rows(
+            [(b, _override_text(overrides.active(b.key, now))) for b in c.overridable_blockers()]
+        )
+        self.users_box.setVisible(c.can(Action.MANAGE_USERS))
+        if c.can(Action.MANAGE_USERS):
+            self.users.set_rows(c.users.users())
+
+    def _status(self, f: FileToRelease) -> str:
+        release = self.controller.releases.release_of(f.sha256)
+        if sha256_on_disk(f.path) != f.sha256:
+            return "CHANGED ON DISK since loading"
+        if release is None:
+            return "NOT released"
+        return f"released by {release['released_by']} {local_time(str(release['released_at']))}"
+
+    # -- actions ----------------------------------------------------------------------------
+    def _do(self, what: str, action: Callable[[], Any]) -> bool:
+        try:
+            action()
+        except StationError as err:
+            self.message.setText(f"✖ {what}: {err}")
+            self.message.setStyleSheet(f"color: {BAD_COLOUR};")
+            return False
+        self.message.setText(f"✔ {what}: done (recorded in the audit trail)")
+        self.message.setStyleSheet(f"color: {GOOD_COLOUR};")
+        self.reason.clear()
+        return True
+
+    def _selected(self, table: QTableView, model: RowsModel) -> Any:
+        rows = table.selectionModel().selectedRows()
+        return model.rows[rows[0].row()] if rows else None
+
+    def release_selected(self) -> bool:
+        row = self._selected(self.file_table, self.files)
+        if row is None:
+            self.message.setText("select a file to release")
+            return False
+        return self._do("release", lambda: self.controller.release(row[0], self.reason.text()))
+
+    def revoke_selected(self) -> bool:
+        row = self._selected(self.file_table, self.files)
+        if row is None:
+            self.message.setText("select a released file")
+            return False
+        return self._do("revoke", lambda: self.controller.revoke(row[0].sha256, self.reason.text()))
+
+    def toggle_production(self) -> bool:
+        on = not self.controller.releases.production_mode
+        return self._do(
+            "production mode", lambda: self.controller.set_production_mode(on, self.reason.text())
+        )
+
+    def override_selected(self) -> bool:
+        row = self._selected(self.blocker_table, self.blockers)
+        if row is None:
+            self.message.setText("select what to override")
+            return False
+        return self._do(
+            "override", lambda: self.controller.grant_override(row[0].key, self.reason.text())
+        )
+
+    def add_user(self) -> bool:
+        ok = self._do(
+            "add user",
+            lambda: self.controller.create_user(
+                self.new_name.text(), self.new_role.currentText(), self.new_password.text()
+            ),
+        )
+        self.new_password.clear()
+        if ok:
+            self.new_name.clear()
+        return ok
+
+
+def shown_path(path: object) -> str:
+    """``path`` relative to the working directory when it is below it."""
+    p = Path(str(path))
+    try:
+        return str(p.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def _override_text(o: Any) -> str:
+    if o is None:
+        return "—"
+    return f"{o.user} until {o.expires:%H:%M} UTC: {o.reason}"

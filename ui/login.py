@@ -1,0 +1,110 @@
+"""The login page (and, on a new station, creating the first administrator)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.errors import StationError
+from ui.controller import StationController
+from ui.style import BAD_COLOUR, big_button, font
+
+
+class LoginPage(QWidget):
+    """Name and password; emits ``loggedIn`` once the controller has a session."""
+
+    loggedIn = Signal()
+
+    def __init__(self, controller: StationController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.title = QLabel()
+        self.title.setFont(font(28, bold=True))
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setFont(font(15))
+        self.name = QLineEdit()
+        self.password = QLineEdit()
+        self.repeat = QLineEdit()
+        for edit in (self.name, self.password, self.repeat):
+            edit.setFont(font(20))
+            edit.setMinimumHeight(54)
+        for edit in (self.password, self.repeat):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.name.returnPressed.connect(self.password.setFocus)
+        self.password.returnPressed.connect(self.submit)
+        self.repeat.returnPressed.connect(self.submit)
+        self.button = big_button("", "#1565C0")
+        self.button.clicked.connect(self.submit)
+        self.message = QLabel()
+        self.message.setStyleSheet(f"color: {BAD_COLOUR};")
+        self.message.setWordWrap(True)
+        self.message.setFont(font(15, bold=True))
+        self.form = QFormLayout()
+        self.form.addRow("User", self.name)
+        self.form.addRow("Password", self.password)
+        self.form.addRow("Repeat password", self.repeat)
+
+        card = QFrame()
+        card.setMaximumWidth(720)
+        inner = QVBoxLayout(card)
+        inner.addWidget(self.title)
+        inner.addWidget(self.hint)
+        inner.addLayout(self.form)
+        inner.addWidget(self.button)
+        inner.addWidget(self.message)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        self.reset()
+
+    @property
+    def first_admin(self) -> bool:
+        return self.controller.users.is_empty()
+
+    def reset(self, note: str = "") -> None:
+        first = self.first_admin
+        station = self.controller.base_config.station_id
+        self.title.setText("Create the first administrator" if first else f"Log in — {station}")
+        self.hint.setText(
+            "This station has no users yet. The first account is an administrator, who then "
+            "adds operators and engineers."
+            if first
+            else "Operators test packs; engineers and admins also browse results and release files."
+        )
+        self.form.setRowVisible(self.repeat, first)
+        self.button.setText("CREATE AND LOG IN" if first else "LOG IN")
+        self.password.clear()
+        self.repeat.clear()
+        self.message.setText(note)
+        self.name.setFocus()
+
+    def submit(self) -> None:
+        name, password = self.name.text().strip(), self.password.text()
+        if self.first_admin:
+            if password != self.repeat.text():
+                self.message.setText("the two passwords differ")
+                return
+            try:
+                self.controller.create_first_admin(name, password)
+            except StationError as err:
+                self.message.setText(str(err))
+                return
+        elif self.controller.login(name, password) is None:
+            self.message.setText("wrong user name or password (or the account is disabled)")
+            self.password.clear()
+            return
+        self.password.clear()
+        self.repeat.clear()
+        self.message.clear()
+        self.loggedIn.emit()

@@ -1,0 +1,159 @@
+"""The station window: login, then the Test, Results and Engineering tabs by role.
+
+Operators see the Test tab only; engineers also Results and Engineering; admins also
+manage users there. Opening a tab the role may not use is refused and audited. After
+``idle_minutes`` without keyboard or mouse input the user is logged out — never during
+a run: the logout waits for the run to end, and the run keeps the operator who started it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.errors import StationError
+from ui.auth import Action
+from ui.controller import StationController
+from ui.engineering import EngineeringPage
+from ui.login import LoginPage
+from ui.operator_screen import OperatorScreen
+from ui.results_browser import ResultsBrowser
+from ui.style import APP_STYLESHEET, BASE_POINT_SIZE, font
+
+TABS = {"test": Action.RUN, "results": Action.BROWSE_RESULTS, "engineering": Action.OVERRIDE}
+_INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
+
+
+class MainWindow(QMainWindow):
+    """The whole station UI over one ``StationController``."""
+
+    def __init__(self, controller: StationController, idle_minutes: float = 15.0) -> None:
+        super().__init__()
+        self.controller = controller
+        self._closed = False
+        seq = controller.sequence
+        self.setWindowTitle(f"EOL station {controller.base_config.station_id} — {seq.name}")
+        # The base font for every widget that sets none (a window stylesheet stops a window
+        # font from reaching its children, so it is set application-wide).
+        QApplication.setFont(font(BASE_POINT_SIZE))
+        self.setStyleSheet(APP_STYLESHEET)
+
+        self.who = QLabel()
+        self.who.setFont(font(14, bold=True))
+        self.logout_button = QPushButton("Log out")
+        self.logout_button.clicked.connect(lambda: self.logout("logout"))
+        self.notice = QLabel()
+        bar = QHBoxLayout()
+        station = QLabel(f"Station {controller.base_config.station_id}")
+        station.setFont(font(14, bold=True))
+        bar.addWidget(station)
+        bar.addWidget(self.notice, 1)
+        bar.addWidget(self.who)
+        bar.addWidget(self.logout_button)
+
+        self.login = LoginPage(controller)
+        self.login.loggedIn.connect(self.on_login)
+        self.operator = OperatorScreen(controller)
+        self.results = ResultsBrowser(controller)
+        self.engineering = EngineeringPage(controller)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.operator, "Test")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.engineering, "Engineering")
+        self._tab_index = {"test": 0, "results": 1, "engineering": 2}
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.login)
+        self.pages.addWidget(self.tabs)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 4, 6, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.idle = QTimer(self)
+        self.idle.setSingleShot(True)
+        self.idle.setInterval(max(1, int(idle_minutes * 60_000)))
+        self.idle.timeout.connect(self._idle_timeout)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        controller.runDone.connect(lambda _: self.idle.start())
+        controller.changed.connect(self._update_session)
+        self._update_session()
+
+    # -- session -----------------------------------------------------------------------------
+    def on_login(self) -> None:
+        self.pages.setCurrentWidget(self.tabs)
+        self.tabs.setCurrentIndex(0)
+        self.idle.start()
+        self._update_session()
+        self.operator.scan.setFocus()
+
+    def logout(self, why: str) -> None:
+        self.controller.logout(why)
+        self.login.reset("logged out after a period without input" if why == "idle" else "")
+        self.pages.setCurrentWidget(self.login)
+
+    def _idle_timeout(self) -> None:
+        if self.controller.running:
+            return  # the runDone connection restarts the timer after the run
+        if self.controller.session is not None:
+            self.logout("idle")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT and self.controller.session is not None:
+            self.idle.start()
+        return False
+
+    def _update_session(self) -> None:
+        c = self.controller
+        s = c.session
+        self.who.setText(f"{s.user} ({s.role})" if s else "not logged in")
+        self.logout_button.setVisible(s is not None and not c.running)
+        for name, action in TABS.items():
+            self.tabs.setTabVisible(self._tab_index[name], c.can(action))
+        if s is None and self.pages.currentWidget() is not self.login:
+            self.login.reset()
+            self.pages.setCurrentWidget(self.login)
+
+    # -- tabs -----------------------------------------------------------------------------------
+    def open_tab(self, name: str) -> bool:
+        """Show tab ``name`` if the user's role allows it (a refusal is audited)."""
+        try:
+            self.controller.require(TABS[name], f"{name} tab")
+        except StationError as err:
+            self.notice.setText(str(err))
+            return False
+        self.tabs.setCurrentIndex(self._tab_index[name])
+        return True
+
+    def _tab_changed(self, index: int) -> None:
+        if index == self._tab_index["results"] and self.controller.can(Action.BROWSE_RESULTS):
+            self.results.search()
+        elif index == self._tab_index["engineering"]:
+            self.engineering.refresh()
+
+    # -- closing ----------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.idle.stop()
+        self.controller.shutdown()
+        self.operator.dispose()
+        self.results.dispose()
+        super().closeEvent(event)

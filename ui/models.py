@@ -1,0 +1,217 @@
+"""Table models: ``QAbstractTableModel`` over plain Python lists, and their view.
+
+``RowsModel`` shows any list of rows through ``Column`` getters; rows are added with
+``beginInsertRows``/``endInsertRows`` and changed in place with ``dataChanged``, so views
+keep their scroll position and selection while a run streams in. The step and
+measurement tables of the operator screen and every table of the results browser are
+``RowsModel`` instances with different columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from ui.style import OUTCOME_TINT, OUTCOME_WORD, font
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its header and how to get the cell text from a row."""
+
+    header: str
+    text: Callable[[Any], str]
+    right: bool = False  # numbers align right
+    tooltip: Callable[[Any], str] | None = None
+
+
+class RowsModel(QAbstractTableModel):
+    """A table of ``rows`` (any objects) shown through ``columns``.
+
+    ``tint(row)`` may return a background colour name (failing rows are tinted) and
+    ``bold(row)`` whether the row is bold.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        tint: Callable[[Any], str | None] | None = None,
+        bold: Callable[[Any], bool] | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self.rows: list[Any] = []
+        self._tint = tint
+        self._bold = bold
+
+    # -- Qt interface --------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].header
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tooltip(row) if column.tooltip else column.text(row)
+        if role == Qt.ItemDataRole.BackgroundRole and self._tint is not None:
+            name = self._tint(row)
+            return QBrush(QColor(name)) if name else None
+        if role == Qt.ItemDataRole.FontRole and self._bold is not None and self._bold(row):
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if column.right else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    # -- list operations -------------------------------------------------------------------
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def append(self, row: Any) -> None:
+        n = len(self.rows)
+        self.beginInsertRows(QModelIndex(), n, n)
+        self.rows.append(row)
+        self.endInsertRows()
+
+    def replace(self, i: int, row: Any) -> None:
+        self.rows[i] = row
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
+
+    def clear(self) -> None:
+        self.set_rows([])
+
+
+def make_table(
+    model: RowsModel,
+    stretch: int,
+    *,
+    select: bool = False,
+    point_size: int = 14,
+    multiline: bool = False,
+) -> QTableView:
+    """A read-only table over ``model``; column ``stretch`` takes the spare width."""
+    table = QTableView()
+    table.setModel(model)
+    table.setFont(font(point_size))
+    table.verticalHeader().hide()
+    table.setWordWrap(multiline)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(
+        QTableView.SelectionMode.SingleSelection if select else QTableView.SelectionMode.NoSelection
+    )
+    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    if not select:
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no current-cell frame on a display
+    header = table.horizontalHeader()
+    header.setFont(font(point_size - 1, bold=True))
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    if multiline:
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    # ResizeToContents does not follow rows inserted later, so the columns are fitted after
+    # changes, once per event-loop pass however many rows a burst of events added (only
+    # the visible rows are measured, so this stays cheap on long lists).
+    def fit() -> None:
+        for column in range(model.columnCount()):
+            if column != stretch:
+                table.resizeColumnToContents(column)
+
+    refit = QTimer(table)
+    refit.setSingleShot(True)
+    refit.setInterval(0)
+    refit.timeout.connect(fit)
+    for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
+        signal.connect(refit.start)
+    fit()
+    return table
+
+
+# -- formatting shared by the screens ------------------------------------------------------
+def fmt_number(x: float | None) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return f"{x:.6g}"
+
+
+def measured_text(value: float | None, value_text: str | None, values: Any) -> str:
+    """The value of a measurement as the operator reads it (arrays summarised)."""
+    if values is not None:
+        if isinstance(values, str):
+            values = json.loads(values)
+        nums = [v for v in values if v is not None]
+        if not nums:
+            return "[]"
+        return f"[{len(values)}] {min(nums):.4g} … {max(nums):.4g}"
+    if value is not None:
+        return fmt_number(value)
+    return "" if value_text is None else str(value_text)
+
+
+def outcome_word(outcome: str, marginal: bool = False) -> str:
+    word = OUTCOME_WORD.get(outcome, outcome)
+    return f"{word} (marginal)" if marginal else word
+
+
+def outcome_tint(outcome: str, marginal: bool = False) -> str | None:
+    if outcome == "PASSED" and marginal:
+        return OUTCOME_TINT["MARGINAL"]
+    if outcome == "PASSED":
+        return None  # passing rows stay plain: the failing ones must stand out
+    return OUTCOME_TINT.get(outcome)
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60}:{whole % 60:02d}"
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def local_time(iso_utc: str | None) -> str:
+    """An ISO UTC stamp from the store as local 'YYYY-MM-DD HH:MM:SS'."""
+    if not iso_utc:
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
+    except ValueError:
+        return iso_utc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S")

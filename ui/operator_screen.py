@@ -1,0 +1,384 @@
+"""The operator screen: scan, start, watch, read the verdict from 2 m.
+
+Scan field (a keyboard-wedge scanner types the serial and Enter), variant, START and
+ABORT (confirmed in place, then immediate); the state banner; the step list with status
+and duration; the measurement table with failing rows tinted; the live V/I/T plot; a
+progress bar with ETA on long steps; typed prompts; station health, shift counters and
+the last packs. It shows what the controller and the bridge report and holds no test
+logic: whether Start is allowed is the controller's answer, shown with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station.events import Measurement, Progress, RunFinished, RunStarted, StepFinished
+from station.events import Sample as SampleEvent
+from station.events import StepStarted as StepStartedEvent
+from ui import gating
+from ui.banner import StateBanner
+from ui.controller import StationController
+from ui.health import HealthPanel
+from ui.models import (
+    RowsModel,
+    duration_text,
+    make_table,
+    outcome_tint,
+)
+from ui.plots import TimeSeriesPlot
+from ui.prompts import PromptPanel
+from ui.run_view import MEASUREMENT_COLUMNS, STEP_COLUMNS, RunView
+from ui.shift_panel import ShiftPanel
+from ui.style import big_button, font, section
+
+PROGRESS_MS = 100  # progress bar redraw period
+
+
+class OperatorScreen(QWidget):
+    """The screen an operator works at; driven by ``controller`` and its bridge."""
+
+    def __init__(self, controller: StationController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.run = RunView()
+        self.verdict_shown = False
+        seq = controller.sequence
+
+        self.banner = StateBanner()
+        self.scan = QLineEdit()
+        self.scan.setObjectName("scan")
+        self.scan.setFont(font(24))
+        self.scan.setPlaceholderText("scan the pack's serial number")
+        self.scan.returnPressed.connect(self._scanned)
+        self.scan.textChanged.connect(self._serial_edited)
+        self.variant = QComboBox()
+        self.variant.setObjectName("variant")
+        self.variant.setFont(font(20))
+        if len(seq.products) > 1:
+            self.variant.addItem("— choose variant —", None)
+        for product in seq.products:
+            self.variant.addItem(product, product)
+        self.variant.setEnabled(len(seq.products) > 1)
+        self.variant.currentIndexChanged.connect(lambda _: self.refresh())
+        self.start_button = big_button("START", "#2E7D32")
+        self.abort_button = big_button("ABORT", "#C62828")
+        self.start_button.clicked.connect(self.start)
+        self.abort_button.clicked.connect(self.ask_abort)
+        self.reason = QLabel()
+        self.reason.setObjectName("reason")
+        self.reason.setFont(font(16, bold=True))
+        self.reason.setWordWrap(True)
+
+        self.confirm = QFrame()
+        self.confirm.setStyleSheet("QFrame { background: #FFEBEE; border-radius: 8px; }")
+        confirm_text = QLabel("Abort this test? Cleanup runs and every source is switched off.")
+        confirm_text.setFont(font(18, bold=True))
+        confirm_text.setWordWrap(True)
+        self.confirm_yes = big_button("YES, ABORT", "#C62828")
+        self.confirm_no = big_button("NO, CONTINUE", "#ECEFF1", "#263238")
+        self.confirm_yes.clicked.connect(self.confirm_abort)
+        self.confirm_no.clicked.connect(self.confirm.hide)
+        row = QHBoxLayout(self.confirm)
+        row.addWidget(confirm_text, 1)
+        row.addWidget(self.confirm_yes)
+        row.addWidget(self.confirm_no)
+        self.confirm.hide()
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFont(font(15, bold=True))
+        # Progress is drawn at most 10 times a second, however fast a step reports it.
+        self._progress_event: Progress | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
+        self.progress.hide()
+        self.prompt = PromptPanel()
+        self.prompt.base_dir = seq.path.parent
+        self.prompt.answered.connect(self._answer)
+
+        self.steps = RowsModel(
+            STEP_COLUMNS,
+            tint=lambda s: outcome_tint(s.outcome),
+            bold=lambda s: s.outcome == "RUNNING",
+        )
+        self.measurements = RowsModel(
+            MEASUREMENT_COLUMNS,
+            tint=lambda r: outcome_tint(r[1].outcome, r[1].marginal),
+            bold=lambda r: r[1].outcome == "FAILED",
+        )
+        self.step_table = make_table(self.steps, 1)
+        self.measurement_table = make_table(self.measurements, 1)
+        self.plot = TimeSeriesPlot(live=True)
+        self.health = HealthPanel()
+        self.shift = ShiftPanel()
+
+        controls = QHBoxLayout()
+        serial_label = QLabel("Serial")
+        serial_label.setFont(font(20, bold=True))
+        controls.addWidget(serial_label)
+        controls.addWidget(self.scan, 3)
+        controls.addWidget(self.variant, 2)
+        controls.addWidget(self.start_button, 1)
+        controls.addWidget(self.abort_button, 1)
+
+        steps = QWidget()
+        box = QVBoxLayout(steps)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(section("Steps"))
+        box.addWidget(self.step_table)
+        results = QWidget()
+        box = QVBoxLayout(results)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(section("Measurements"))
+        box.addWidget(self.measurement_table)
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(results)
+        middle.addWidget(self.plot)
+        middle.setSizes([260, 420])
+        side = QWidget()
+        box = QVBoxLayout(side)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.shift, 1)
+        box.addWidget(self.health, 1)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(steps)
+        body.addWidget(middle)
+        body.addWidget(side)
+        body.setSizes([370, 770, 460])
+        body.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.addWidget(self.banner)
+        layout.addLayout(controls)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.confirm)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.prompt)
+        layout.addWidget(body, 1)
+
+        bridge = controller.bridge
+        bridge.runStarted.connect(self.on_run_started)
+        bridge.stepStarted.connect(self.on_step_started)
+        bridge.measurement.connect(self.on_measurement)
+        bridge.sample.connect(self.on_sample)
+        bridge.progress.connect(self.on_progress)
+        bridge.stepFinished.connect(self.on_step_finished)
+        bridge.runFinished.connect(self.on_run_finished)
+        controller.prompter.requested.connect(self.prompt.show_prompt)
+        controller.prompter.withdrawn.connect(self.prompt.withdraw)
+        controller.runRefused.connect(self.on_refused)
+        controller.runCrashed.connect(self.on_crashed)
+        controller.changed.connect(self.refresh)
+        controller.healthChanged.connect(self.refresh_health)
+        self.shift.refresh(controller.store)
+        self.refresh()
+
+    # -- state --------------------------------------------------------------------------
+    @property
+    def serial(self) -> str:
+        return self.scan.text().strip()
+
+    @property
+    def part(self) -> str | None:
+        data = self.variant.currentData()
+        return str(data) if data else None
+
+    def blockers(self) -> list[gating.Blocker]:
+        return self.controller.blockers(self.serial, self.part)
+
+    def refresh(self) -> None:
+        """Recompute what Start may do and what the banner says while idle."""
+        c = self.controller
+        running = c.running
+        blockers = [] if running else self.blockers()
+        self.start_button.setEnabled(not running and not blockers)
+        self.abort_button.setEnabled(running)
+        self.scan.setEnabled(not running)
+        self.variant.setEnabled(not running and len(c.sequence.products) > 1)
+        if running:
+            self.reason.clear()
+        elif blockers and blockers[0].kind == "serial":
+            self.reason.setText(blockers[0].message[:1].upper() + blockers[0].message[1:])
+        elif blockers:
+            self.reason.setText("Cannot start: " + blockers[0].message)
+        else:
+            self.reason.setText("")
+        if not running and not self.verdict_shown:
+            station = [b for b in blockers if b.kind not in ("serial",)]
+            if station and station[0].kind != "login":
+                self.banner.set_state("BLOCKED", detail=station[0].message)
+            elif self.serial and not blockers:
+                self.banner.set_state("READY", detail=f"Press START to test {self.serial}")
+            else:
+                self.banner.set_state("READY", detail=self.run.ready_note or "Scan the next pack")
+        self.refresh_health()
+
+    def refresh_health(self) -> None:
+        c = self.controller
+        seq = c.sequence
+        self.health.show_health(
+            c.health(),
+            c.interlock_state,
+            c.releases.production_mode,
+            f"{seq.name} {seq.version} ({seq.path.name})",
+        )
+
+    # -- operator actions ----------------------------------------------------------------
+    def _serial_edited(self, text: str) -> None:
+        if text.strip():
+            self.verdict_shown = False
+            self.run.ready_note = ""
+        if self.controller.sequence.products and len(self.controller.sequence.products) > 1:
+            guess = gating.variant_from_serial(text.strip(), self.controller.sequence.products)
+            if guess is not None:
+                self.variant.setCurrentIndex(self.variant.findData(guess))
+        self.refresh()
+
+    def _scanned(self) -> None:
+        problem = gating.serial_problem(self.serial, self.controller.sequence)
+        if problem:
+            self.reason.setText(problem)
+            self.scan.selectAll()  # the next scan replaces the bad one
+            return
+        if self.start_button.isEnabled():
+            self.start_button.setFocus()
+        elif self.variant.isEnabled() and self.part is None:
+            self.variant.setFocus()
+            self.variant.showPopup()
+
+    def start(self) -> None:
+        try:
+            self.controller.start(self.serial, self.part)
+        except Exception as err:  # RunRefused, PermissionDenied: one sentence on screen
+            self.reason.setText(f"Cannot start: {err}")
+            return
+        self.verdict_shown = False
+        self.run.reset()
+        self.steps.clear()
+        self.measurements.clear()
+        self.plot.clear()
+        self.banner.set_state("RUNNING", "RUNNING", f"starting {self.serial} …")
+        self.refresh()
+
+    def _answer(self, prompt_id: int, text: str) -> None:
+        # A slot must not return a value: PySide6 6.12 mis-counts the references of a
+        # returned bool and the interpreter aborts at exit ("bool_dealloc").
+        self.controller.prompter.answer(prompt_id, text)
+
+    def ask_abort(self) -> None:
+        if self.controller.running:
+            self.confirm.show()
+            self.confirm_no.setFocus()
+
+    def confirm_abort(self) -> None:
+        self.confirm.hide()
+        self.run.operator_abort = True
+        self.controller.abort()
+        self.banner.set_state(
+            "RUNNING", "ABORTING …", "cleanup runs; sources are being switched off"
+        )
+
+    # -- engine events (queued from the engine thread by the bridge) ----------------------
+    def on_run_started(self, ev: RunStarted) -> None:
+        self.run.started(ev)
+        self.steps.set_rows(self.run.steps)
+        self.banner.set_state("RUNNING", "RUNNING", f"{ev.serial} · {ev.part_number}")
+
+    def on_step_started(self, ev: StepStartedEvent) -> None:
+        i = self.run.step_started(ev)
+        if i is None:
+            return
+        self.steps.replace(i, self.run.steps[i])
+        self._progress_event = None
+        self.progress.hide()
+        self.banner.set_state(
+            "RUNNING",
+            f"RUNNING step {i + 1} of {len(self.run.steps)}",
+            f"{ev.name} · {self.run.serial}",
+        )
+        self.step_table.scrollTo(self.steps.index(i, 0))
+
+    def on_measurement(self, ev: Measurement) -> None:
+        self.measurements.append((self.run.step_name(ev.step_id), ev))
+        self.run.measured(ev)
+        self.measurement_table.scrollToBottom()
+
+    def on_sample(self, ev: SampleEvent) -> None:
+        self.plot.add(ev.t, ev.channel, ev.value)
+
+    def on_progress(self, ev: Progress) -> None:
+        self._progress_event = ev
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _show_progress(self) -> None:
+        ev = self._progress_event
+        if ev is None:
+            return
+        self.progress.show()
+        self.progress.setValue(int(ev.fraction * 1000))
+        eta = f" — {duration_text(ev.eta_s)} left" if ev.eta_s is not None else ""
+        text = f" — {ev.text}" if ev.text else ""
+        self.progress.setFormat(f"{self.run.current_name}: {ev.fraction:.0%}{eta}{text}")
+
+    def on_step_finished(self, ev: StepFinished) -> None:
+        i = self.run.step_finished(ev)
+        if i is not None:
+            self.steps.replace(i, self.run.steps[i])
+        self._progress_event = None
+        self.progress.hide()
+
+    def on_run_finished(self, ev: RunFinished) -> None:
+        self.prompt.close_prompt()
+        self.confirm.hide()
+        self._progress_event = None
+        self.progress.hide()
+        self.plot.redraw()
+        for i in self.run.finished():
+            self.steps.replace(i, self.run.steps[i])
+        state, headline, detail = self.run.verdict(ev)
+        self.verdict_shown = state != "READY"
+        self.banner.set_state(state, headline, detail)
+        self.scan.blockSignals(True)
+        self.scan.clear()
+        self.scan.blockSignals(False)
+        self.shift.refresh(self.controller.store)
+        self.refresh()
+        self.scan.setFocus()
+
+    def on_refused(self, message: str) -> None:
+        self.banner.set_state("BLOCKED", detail=message)
+        self.verdict_shown = True
+        self.reason.setText(f"Cannot start: {message}")
+
+    def on_crashed(self, message: str) -> None:
+        self.banner.set_state("ERROR", "ERROR", f"{message} — call an engineer")
+        self.verdict_shown = True
+
+    def dispose(self) -> None:
+        self.plot.dispose()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the screen shows, for tests and logs."""
+        return {
+            "banner": self.banner.state,
+            "text": self.banner.text,
+            "start_enabled": self.start_button.isEnabled(),
+            "reason": self.reason.text(),
+        }

@@ -1,0 +1,323 @@
+"""The results browser (engineers): find runs, read a run's full record, and its SPC.
+
+Filter by serial (any part of it), date range, outcome and variant. A selected run shows
+its record (identity, versions and hashes, safe state), steps, measurements (failing rows
+tinted), time series, attachments and log. The Statistics tab shows one measurement's
+trend and histogram with its limits, n, mean, σ and Cpk, and the first-pass yield of the
+runs found. Everything is read from the results store; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import spc
+from ui.auth import Action
+from ui.controller import StationController
+from ui.models import (
+    Column,
+    RowsModel,
+    duration_text,
+    fmt_number,
+    local_time,
+    make_table,
+    measured_text,
+    outcome_tint,
+    outcome_word,
+)
+from ui.plots import MeasurementStats, TimeSeriesPlot
+
+OUTCOMES = ("PASSED", "FAILED", "ERROR", "ABORTED", "TERMINATED", "INTERRUPTED", "RUNNING")
+FETCH_LIMIT = 5000
+
+RUN_COLUMNS = (
+    Column("Started", lambda r: local_time(r["started_at"])),
+    Column("Serial", lambda r: r["serial"]),
+    Column("Variant", lambda r: r["part_number"]),
+    Column("Verdict", lambda r: outcome_word(r["outcome"])),
+    Column("Operator", lambda r: r["operator"]),
+    Column("Sequence", lambda r: f"{r['sequence_name']} {r['sequence_version']}"),
+)
+STEP_COLUMNS = (
+    Column("#", lambda s: str(s["seq"]), right=True),
+    Column("Group", lambda s: s["grp"]),
+    Column("Step", lambda s: s["name"]),
+    Column("Type", lambda s: s["type"]),
+    Column("Result", lambda s: outcome_word(s["outcome"])),
+    Column("Time", lambda s: duration_text(s["duration_s"]), right=True),
+    Column("Error", lambda s: s["error"] or ""),
+)
+MEASUREMENT_COLUMNS = (
+    Column("Step", lambda m: m["step_name"]),
+    Column("Measurement", lambda m: m["name"]),
+    Column(
+        "Value", lambda m: measured_text(m["value"], m["value_text"], m["values_json"]), right=True
+    ),
+    Column("Unit", lambda m: m["unit"]),
+    Column("Limits", lambda m: m["limit_text"] or "—"),
+    Column(
+        "Result",
+        lambda m: outcome_word(m["outcome"], bool(m["marginal"])),
+        tooltip=lambda m: m["detail"] or m["outcome"],
+    ),
+)
+ATTACHMENT_COLUMNS = (
+    Column("Name", lambda a: a["name"]),
+    Column("Type", lambda a: a["media_type"]),
+    Column("Size", lambda a: "" if a["size"] is None else f"{a['size']} B", right=True),
+    Column("sha256", lambda a: (a["sha256"] or "missing")[:16]),
+    Column("Path", lambda a: a["path"]),
+)
+LOG_COLUMNS = (
+    Column("Time", lambda e: local_time(e["at"])),
+    Column("Level", lambda e: e["level"]),
+    Column(
+        "Message",
+        lambda e: e["message"].splitlines()[0] if e["message"] else "",
+        tooltip=lambda e: e["message"],
+    ),
+)
+
+
+class ResultsBrowser(QWidget):
+    """Browse the station's results; ``search`` requires the BROWSE_RESULTS permission."""
+
+    def __init__(self, controller: StationController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.store = controller.store
+        self.run: dict[str, Any] | None = None
+
+        self.serial = QLineEdit()
+        self.serial.setPlaceholderText("serial contains …")
+        self.serial.returnPressed.connect(self.search)
+        self.use_dates = QCheckBox("dates")
+        self.date_from = QDateEdit(QDate.currentDate().addDays(-7))
+        self.date_to = QDateEdit(QDate.currentDate())
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+        self.outcome = QComboBox()
+        self.outcome.addItem("any verdict", None)
+        for o in OUTCOMES:
+            self.outcome.addItem(outcome_word(o), o)
+        self.variant = QComboBox()
+        self.variant.addItem("any variant", None)
+        for product in controller.sequence.products:
+            self.variant.addItem(product, product)
+        search = QPushButton("Search")
+        search.clicked.connect(self.search)
+        self.summary = QLabel()
+        self.summary.setObjectName("section")
+
+        bar = QHBoxLayout()
+        for w in (
+            self.serial,
+            self.use_dates,
+            self.date_from,
+            QLabel("to"),
+            self.date_to,
+            self.outcome,
+            self.variant,
+            search,
+        ):
+            bar.addWidget(w)
+        bar.setStretch(0, 2)
+
+        self.runs = RowsModel(RUN_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
+        self.run_table = make_table(self.runs, 5, select=True, point_size=13)
+        self.run_table.selectionModel().currentRowChanged.connect(
+            lambda current, _: self.show_run(current.row())
+        )
+        self.record = QLabel()
+        self.record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.record.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.record.setWordWrap(True)
+        self.steps = RowsModel(STEP_COLUMNS, tint=lambda s: outcome_tint(s["outcome"]))
+        self.measurements = RowsModel(
+            MEASUREMENT_COLUMNS, tint=lambda m: outcome_tint(m["outcome"], bool(m["marginal"]))
+        )
+        self.measurement_table = make_table(self.measurements, 4, select=True, point_size=13)
+        self.measurement_table.doubleClicked.connect(
+            lambda index: self.show_statistics(self.measurements.rows[index.row()])
+        )
+        self.attachments = RowsModel(ATTACHMENT_COLUMNS)
+        self.logs = RowsModel(
+            LOG_COLUMNS, tint=lambda e: outcome_tint("FAILED") if e["level"] == "ERROR" else None
+        )
+        self.series = TimeSeriesPlot(live=False)
+
+        self.pick = QComboBox()
+        self.pick.currentIndexChanged.connect(lambda _: self._picked())
+        self.stats = MeasurementStats()
+        self.stats_text = QLabel()
+        self.stats_text.setWordWrap(True)
+        stats_page = QWidget()
+        form = QFormLayout()
+        form.addRow("Measurement", self.pick)
+        stats_layout = QVBoxLayout(stats_page)
+        stats_layout.addLayout(form)
+        stats_layout.addWidget(self.stats_text)
+        stats_layout.addWidget(self.stats, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.record, "Record")
+        self.tabs.addTab(make_table(self.steps, 6, point_size=13), "Steps")
+        self.tabs.addTab(self.measurement_table, "Measurements")
+        self.tabs.addTab(self.series, "Time series")
+        self.tabs.addTab(make_table(self.attachments, 4, point_size=13), "Attachments")
+        self.tabs.addTab(make_table(self.logs, 2, point_size=13), "Log")
+        self.tabs.addTab(stats_page, "Statistics")
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.run_table)
+        split.addWidget(self.tabs)
+        split.setSizes([820, 780])
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+    # -- searching ----------------------------------------------------------------------
+    def search(self) -> list[dict[str, Any]]:
+        """Apply the filters; show and return the runs found (newest first)."""
+        self.controller.require(Action.BROWSE_RESULTS, "results")
+        since = until = None
+        if self.use_dates.isChecked():
+            first, last = _day(self.date_from.date()), _day(self.date_to.date())
+            since = dt.datetime.combine(first, dt.time()).astimezone()
+            until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time()).astimezone(dt.UTC)
+        runs = self.store.list_runs(
+            outcome=self.outcome.currentData(), since=since, limit=FETCH_LIMIT
+        )
+        text = self.serial.text().strip().upper()
+        variant = self.variant.currentData()
+        found = [
+            r
+            for r in runs
+            if text in r["serial"].upper()
+            and (variant is None or r["part_number"] == variant)
+            and (until is None or _utc(r["started_at"]) < until)
+        ]
+        self.runs.set_rows(found)
+        counts = spc.counters(found)
+        capped = (
+            " (from the newest runs only: narrow the dates)" if len(runs) == FETCH_LIMIT else ""
+        )
+        self.summary.setText(
+            f"{len(found)} runs · {counts.tested} packs · passed {counts.passed} · "
+            f"first-pass yield {spc.format_yield(counts.first_pass_yield)}{capped}"
+        )
+        if found:
+            self.run_table.selectRow(0)
+        return found
+
+    # -- one run --------------------------------------------------------------------------
+    def show_run(self, row: int) -> None:
+        if not 0 <= row < len(self.runs.rows):
+            return
+        run = self.store.get_run(self.runs.rows[row]["id"])
+        self.run = run
+        names = {s["id"]: s["name"] for s in run["steps"]}
+        for m in run["measurements"]:
+            m["step_name"] = names.get(m["step_id"], "?")
+        self.record.setText(_record_html(run))
+        self.steps.set_rows(run["steps"])
+        self.measurements.set_rows(run["measurements"])
+        self.attachments.set_rows(run["attachments"])
+        self.logs.set_rows(run["logs"])
+        self.series.set_samples(self.store.samples(run["id"]))
+        self.pick.blockSignals(True)
+        self.pick.clear()
+        for m in run["measurements"]:
+            if m["value"] is not None:
+                self.pick.addItem(f"{m['step_name']} › {m['name']}", m)
+        self.pick.blockSignals(False)
+        if self.pick.count():
+            self._picked()
+
+    def _picked(self) -> None:
+        m = self.pick.currentData()
+        if m is not None:
+            self.show_statistics(m, switch=False)
+
+    def show_statistics(self, m: dict[str, Any], switch: bool = True) -> spc.Capability:
+        """Trend, histogram, Cpk of measurement ``m`` over this variant's runs."""
+        part = self.run["part_number"] if self.run else None
+        history = self.store.measurement_history(m["name"], m["step_name"], part)
+        values = [h["value"] for h in history if h["value"] is not None]
+        failed = [h["outcome"] == "FAILED" for h in history if h["value"] is not None]
+        low, high = m["low"], m["high"]
+        cap = spc.capability(values, low, high)
+        self.stats.show_values(values, failed, low, high, m["unit"])
+        self.stats_text.setText(
+            f"<b>{m['step_name']} › {m['name']}</b> ({part}) — n = {cap.n}, mean "
+            f"{fmt_number(cap.mean)} {m['unit']}, σ {fmt_number(cap.stdev)}, "
+            f"Cpk <b>{'–' if cap.cpk is None else f'{cap.cpk:.2f}'}</b>, "
+            f"limits {m['limit_text'] or '—'}"
+            f"{'' if self.stats.limits_shown else ' (far outside the plotted range)'}, "
+            f"failed {sum(failed)}"
+        )
+        if switch:
+            self.tabs.setCurrentIndex(self.tabs.count() - 1)
+        return cap
+
+    def dispose(self) -> None:
+        self.series.dispose()
+        self.stats.dispose()
+
+
+def _day(date: QDate) -> dt.date:
+    return dt.date(date.year(), date.month(), date.day())
+
+
+def _utc(stamp: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _record_html(run: dict[str, Any]) -> str:
+    safe = {1: "confirmed off", 0: "NOT CONFIRMED"}.get(run["safe_state_ok"], "—")
+    rows = [
+        ("Verdict", outcome_word(run["outcome"])),
+        ("Serial", run["serial"]),
+        ("Variant", run["part_number"]),
+        ("Operator", run["operator"]),
+        ("Station", run["station_id"]),
+        ("Started", local_time(run["started_at"])),
+        ("Ended", local_time(run["ended_at"])),
+        ("Sequence", f"{run['sequence_name']} {run['sequence_version']} — {run['sequence_path']}"),
+        ("Sequence sha256", run["sequence_sha256"]),
+        ("Limits", f"{run['limits_path'] or '(inline)'} {run['limits_sha256'][:16]}"),
+        ("Config sha256", run["config_sha256"]),
+        ("Software", run["software_version"]),
+        ("Safe state", f"{safe} — {run['safe_state_detail'] or ''}"),
+        ("Run id", run["id"]),
+    ]
+    instruments = "".join(
+        f"<tr><td>{html.escape(i['role'])}</td><td>{html.escape(i['idn'])}</td>"
+        f"<td>cal due {html.escape(i['cal_due'])}</td></tr>"
+        for i in run["instruments"]
+    )
+    body = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return (
+        f"<table cellpadding=3>{body}</table><p><b>Instruments</b></p><table>{instruments}</table>"
+    )

@@ -1,0 +1,157 @@
+"""The run in progress as the operator screen shows it, built from engine events.
+
+Plain Python (no widgets): the step rows with live status and duration, which step is
+"k of n", the failing measurements, and the verdict the banner shows at the end — on FAIL
+the failing step and measurement with value and limits; after an operator abort with
+the sources confirmed safe, READY again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from station.events import Measurement, RunFinished, RunStarted, StepFinished, StepStarted
+from ui.models import Column, duration_text, measured_text, outcome_word
+
+
+@dataclass
+class StepRow:
+    """A step of the plan with its live status."""
+
+    number: int
+    group: str
+    index: int
+    name: str
+    type: str
+    outcome: str = "PENDING"
+    duration_s: float | None = None
+    error: str | None = None
+    attempt: int = 1
+
+    @property
+    def status_text(self) -> str:
+        word = outcome_word(self.outcome)
+        if self.outcome == "RUNNING" and self.attempt > 1:
+            return f"{word} (attempt {self.attempt})"
+        return word
+
+
+@dataclass
+class RunView:
+    serial: str = ""
+    part: str = ""
+    steps: list[StepRow] = field(default_factory=list)
+    failing: list[tuple[str, Measurement]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    current_name: str = ""
+    operator_abort: bool = False
+    ready_note: str = ""
+    _step_names: dict[str, str] = field(default_factory=dict)
+    _positions: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def started(self, ev: RunStarted) -> None:
+        operator_abort = self.operator_abort  # an abort may come before RunStarted arrives
+        self.reset()
+        self.operator_abort = operator_abort
+        self.serial, self.part = ev.serial, ev.part_number
+        for n, s in enumerate(ev.steps, start=1):
+            self.steps.append(StepRow(n, s.group, s.index, s.name, s.type))
+            self._positions[(s.group, s.index)] = n - 1
+
+    def step_started(self, ev: StepStarted) -> int | None:
+        self._step_names[ev.step_id] = ev.name
+        self.current_name = ev.name
+        i = self._positions.get((ev.group, ev.index))
+        if i is not None:
+            row = self.steps[i]
+            row.outcome, row.attempt, row.duration_s, row.error = "RUNNING", ev.attempt, None, None
+        return i
+
+    def step_finished(self, ev: StepFinished) -> int | None:
+        self._step_names.setdefault(ev.step_id, ev.name)
+        if ev.outcome in ("ERROR", "ABORTED") and ev.error:
+            self.errors.append((ev.name, ev.error))
+        i = self._positions.get((ev.group, ev.index))
+        if i is not None:
+            row = self.steps[i]
+            row.outcome, row.duration_s, row.error = ev.outcome, ev.duration_s, ev.error
+        return i
+
+    def measured(self, m: Measurement) -> None:
+        if m.outcome == "FAILED":
+            self.failing.append((self.step_name(m.step_id), m))
+
+    def step_name(self, step_id: str) -> str:
+        return self._step_names.get(step_id, "?")
+
+    def failing_text(self) -> str:
+        if not self.failing:
+            return "a step failed"
+        step, m = self.failing[0]
+        value = measured_text(m.value, m.value_text, m.values)
+        unit = f" {m.unit}" if m.unit and m.value is not None else ""
+        text = f"{step} › {m.name} = {value}{unit}  —  limits {m.limit_text or '?'}"
+        if m.failed_elements:
+            text += f" (elements {', '.join(str(i) for i in m.failed_elements[:8])})"
+        if len(self.failing) > 1:
+            text += f"  (+{len(self.failing) - 1} more)"
+        return text
+
+    def finished(self) -> list[int]:
+        """Mark the steps the run never reached; return their rows."""
+        rows = [i for i, s in enumerate(self.steps) if s.outcome == "PENDING"]
+        for i in rows:
+            self.steps[i].outcome = "NOT RUN"
+        return rows
+
+    def verdict(self, ev: RunFinished) -> tuple[str, str, str]:
+        """``(banner state, headline, detail)`` for the finished run."""
+        who = f"{self.serial} · {self.part}"
+        if not ev.safe_state_ok:
+            return (
+                "ERROR",
+                "SAFE STATE NOT CONFIRMED",
+                f"Do not touch the pack. {ev.safe_state_detail}. Call an engineer.",
+            )
+        if ev.outcome == "PASSED":
+            return "PASSED", "PASS", f"{who} · every measurement within limits"
+        if ev.outcome == "FAILED":
+            return "FAILED", "FAIL", self.failing_text()
+        if ev.outcome == "ERROR":
+            where = f"{self.errors[0][0]}: {self.errors[0][1]}" if self.errors else "see the log"
+            return "ERROR", "ERROR", f"{where} — a station problem, not the pack; call an engineer"
+        if ev.outcome == "ABORTED" and self.operator_abort:
+            self.ready_note = (
+                f"Last test ({self.serial}) ABORTED by the operator — sources off and verified "
+                "safe. Scan the next pack."
+            )
+            return "READY", "", self.ready_note
+        reason = self.errors[-1][1] if self.errors else "stopped"
+        word = "STOPPED" if ev.outcome == "TERMINATED" else "ABORTED"
+        return ev.outcome, word, f"{who} · {reason} · sources off and verified safe"
+
+
+STEP_COLUMNS = (
+    Column("#", lambda s: str(s.number), right=True),
+    Column("Step", lambda s: s.name, tooltip=lambda s: f"{s.group}: {s.name} ({s.type})"),
+    Column("Status", lambda s: s.status_text, tooltip=lambda s: s.error or s.status_text),
+    Column("Time", lambda s: duration_text(s.duration_s), right=True),
+)
+"""Columns of the step list (rows: StepRow)."""
+
+MEASUREMENT_COLUMNS = (
+    Column("Step", lambda r: r[0]),
+    Column("Measurement", lambda r: r[1].name),
+    Column("Value", lambda r: measured_text(r[1].value, r[1].value_text, r[1].values), right=True),
+    Column("Unit", lambda r: r[1].unit),
+    Column("Limits", lambda r: r[1].limit_text or "—"),
+    Column(
+        "Result",
+        lambda r: outcome_word(r[1].outcome, r[1].marginal),
+        tooltip=lambda r: r[1].detail or r[1].outcome,
+    ),
+)
+"""Columns of the measurement table (rows: (step name, Measurement))."""

@@ -1,0 +1,62 @@
+"""Shift counters (tested, passed, first-pass yield) and the last packs with their verdicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from station.store import ResultsStore
+from ui import spc
+from ui.models import Column, RowsModel, local_time, make_table, outcome_tint, outcome_word
+from ui.style import font, section
+
+LAST_N = 12
+
+RECENT_COLUMNS = (
+    Column("Time", lambda r: local_time(r["started_at"])[11:19], tooltip=lambda r: r["id"]),
+    Column("Serial", lambda r: r["serial"]),
+    Column("Verdict", lambda r: outcome_word(r["outcome"])),
+)
+
+
+class ShiftPanel(QWidget):
+    """Counters for the current shift and the last ``LAST_N`` runs, from the results store."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.counters = spc.Counters(0, 0, 0)
+        title = section("This shift")
+        grid = QGridLayout()
+        self.values: dict[str, QLabel] = {}
+        for col, key in enumerate(("Tested", "Passed", "First-pass yield")):
+            name = QLabel(key)
+            name.setFont(font(12))
+            name.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            value = QLabel("0")
+            value.setFont(font(26, bold=True))
+            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(value, 0, col)
+            grid.addWidget(name, 1, col)
+            self.values[key] = value
+        recent = section("Last packs")
+        self.model = RowsModel(RECENT_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
+        self.table = make_table(self.model, 1, point_size=13)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addLayout(grid)
+        layout.addWidget(recent)
+        layout.addWidget(self.table, 1)
+
+    def refresh(self, store: ResultsStore, now: dt.datetime | None = None) -> None:
+        now = now or dt.datetime.now().astimezone()
+        since = spc.shift_start(now)
+        shift_runs: list[dict[str, Any]] = store.list_runs(since=since, limit=100_000)
+        self.counters = spc.counters(shift_runs)
+        self.values["Tested"].setText(str(self.counters.tested))
+        self.values["Passed"].setText(str(self.counters.passed))
+        self.values["First-pass yield"].setText(spc.format_yield(self.counters.first_pass_yield))
+        self.model.set_rows(store.list_runs(limit=LAST_N))

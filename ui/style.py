@@ -1,0 +1,128 @@
+"""Colours, fonts and sizes of the station screens, in one place.
+
+Readable from 2 m and usable with gloves: big type, big buttons, and every state shown
+by colour *and* text (and a symbol), never by colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QLabel, QPushButton
+
+
+@dataclass(frozen=True)
+class StateLook:
+    """How the banner shows a state: background, text colour, symbol and word."""
+
+    background: str
+    foreground: str
+    symbol: str
+    word: str
+
+
+STATES: dict[str, StateLook] = {
+    "READY": StateLook("#37474F", "#FFFFFF", "●", "READY"),
+    "RUNNING": StateLook("#1565C0", "#FFFFFF", "▶", "RUNNING"),
+    "PASSED": StateLook("#2E7D32", "#FFFFFF", "✔", "PASS"),
+    "FAILED": StateLook("#C62828", "#FFFFFF", "✖", "FAIL"),
+    "ERROR": StateLook("#6A1B9A", "#FFFFFF", "⚠", "ERROR"),
+    "ABORTED": StateLook("#F9A825", "#000000", "■", "ABORTED"),
+    "TERMINATED": StateLook("#F9A825", "#000000", "■", "STOPPED"),
+    "BLOCKED": StateLook("#455A64", "#FFEB3B", "⛔", "CANNOT START"),
+}
+
+# Row tints in tables (light, so black text stays readable).
+OUTCOME_TINT: dict[str, str] = {
+    "FAILED": "#FFCDD2",
+    "ERROR": "#E1BEE7",
+    "ABORTED": "#FFE0B2",
+    "TERMINATED": "#FFE0B2",
+    "INTERRUPTED": "#FFE0B2",
+    "PASSED": "#C8E6C9",
+    "RUNNING": "#BBDEFB",
+    "MARGINAL": "#FFF59D",
+}
+
+# Short words for outcomes in tables (the full word is in the tooltip and the record).
+OUTCOME_WORD: dict[str, str] = {
+    "PASSED": "✔ PASS",
+    "FAILED": "✖ FAIL",
+    "ERROR": "⚠ ERROR",
+    "ABORTED": "■ ABORTED",
+    "TERMINATED": "■ STOPPED",
+    "SKIPPED": "– skipped",
+    "DONE": "recorded",
+    "RUNNING": "▶ running",
+    "PENDING": "…",
+    "NOT RUN": "– not run",
+    "INTERRUPTED": "■ INTERRUPTED",
+}
+
+WARN_COLOUR = "#E65100"  # amber-orange for "due soon" and reasons Start is disabled
+BAD_COLOUR = "#C62828"
+GOOD_COLOUR = "#2E7D32"
+
+# Plot pens by unit, then a cycle for channels of the same unit.
+PLOT_COLOURS = ("#1565C0", "#C62828", "#2E7D32", "#6A1B9A", "#EF6C00", "#00838F")
+
+BASE_POINT_SIZE = 14
+BANNER_POINT_SIZE = 44
+BUTTON_MIN_HEIGHT = 72  # px: a gloved finger hits it
+
+
+def font(point_size: int = BASE_POINT_SIZE, bold: bool = False) -> QFont:
+    """The station font at ``point_size``."""
+    f = QFont("DejaVu Sans")
+    f.setPointSize(point_size)
+    f.setBold(bold)
+    return f
+
+
+def colour(name: str) -> QColor:
+    return QColor(name)
+
+
+APP_STYLESHEET = f"""
+QPushButton {{ padding: 6px 16px; }}
+QPushButton#big {{
+    min-height: {BUTTON_MIN_HEIGHT}px; border-radius: 8px; border: 2px solid #263238;
+    padding: 6px 28px;
+}}
+QLineEdit#scan {{ padding: 4px 8px; min-height: 60px; }}
+QComboBox#variant {{ min-height: 60px; padding-left: 8px; }}
+QLabel#reason {{ color: {WARN_COLOUR}; }}
+QLabel#section {{ color: #263238; }}
+QProgressBar {{
+    min-height: 36px; text-align: center; color: #0D47A1;
+    border: 2px solid #1565C0; border-radius: 6px; background: #E3F2FD;
+}}
+QProgressBar::chunk {{ background: #90CAF9; }}
+QHeaderView::section {{ padding: 3px 6px; }}
+QTabBar::tab {{ padding: 8px 22px; font-size: 15pt; font-weight: bold; }}
+"""
+"""Shapes and colours; fonts are set with ``setFont`` (a stylesheet font size would override
+it, and table headers would measure text in the wrong font). Tab labels are the exception:
+a QTabWidget hands its own font to its tab bar."""
+
+
+def big_button(text: str, background: str, foreground: str = "#FFFFFF") -> QPushButton:
+    """A button a gloved finger hits: tall, bold 22 pt, solid colour."""
+    button = QPushButton(text)
+    button.setObjectName("big")
+    button.setFont(font(22, bold=True))
+    # A widget's own stylesheet outranks the window's, so it repeats the disabled look.
+    button.setStyleSheet(
+        f"QPushButton#big {{ background: {background}; color: {foreground}; }}"
+        "QPushButton#big:disabled { background: #CFD8DC; color: #78909C; border-color: #B0BEC5; }"
+    )
+    return button
+
+
+def section(text: str) -> QLabel:
+    """A bold heading above a panel."""
+    label = QLabel(text)
+    label.setObjectName("section")
+    label.setFont(font(15, bold=True))
+    return label
