@@ -1,0 +1,78 @@
+"""`station run` exit codes: 0 PASSED, 1 FAILED, 2 ERROR or invalid input, 3 ABORTED."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.cli import main
+
+HEADER = """
+[sequence]
+name = "Exit codes"
+version = "1"
+products = ["NM96-A"]
+serial_pattern = "^NM96[A-Z][0-9]{7}$"
+"""
+
+OCV = """
+[[main]]
+type = "dmm_voltage"
+name = "Pack OCV"
+limits.voltage = { comparator = "GELE", low = LOW, high = 400 }
+"""
+
+IR = """
+[[main]]
+type = "insulation_resistance"
+name = "IR"
+params = { voltage_v = 500, dwell_s = 2 }
+limits.riso_ohm = { comparator = "GE", low = 1e8 }
+limits.test_voltage_v = { comparator = "LOG" }
+limits.residual_voltage_v = { comparator = "LT", high = 60 }
+"""
+
+
+def station_run(tmp_path: Path, body: str, *extra: str, serial: str = "NM96A0000001") -> int:
+    seq = tmp_path / "seq.toml"
+    seq.write_text(HEADER + body, encoding="utf-8")
+    return main(
+        ["run", str(seq), "--serial", serial, "--sim", "--db", str(tmp_path / "r.db"), *extra]
+    )
+
+
+def test_passed_is_0(tmp_path: Path) -> None:
+    assert station_run(tmp_path, OCV.replace("LOW", "300")) == 0
+
+
+def test_failed_is_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert station_run(tmp_path, OCV.replace("LOW", "390")) == 1
+    out = capsys.readouterr().out
+    assert "VERDICT: FAILED" in out and "FAIL: Pack OCV / voltage" in out
+
+
+def test_a_serial_that_does_not_match_is_2_and_runs_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert station_run(tmp_path, OCV.replace("LOW", "300"), serial="XX123") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: serial 'XX123' does not match") and "Traceback" not in err
+
+
+def test_a_broken_sequence_is_2_with_one_sentence_per_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert station_run(tmp_path, OCV.replace("LOW", "300").replace("GELE", "GELEE")) == 2
+    err = capsys.readouterr().err
+    assert "main[0] 'Pack OCV' limits.voltage" in err and "GELE" in err
+    assert "Traceback" not in err
+
+
+def test_an_instrument_that_does_not_answer_is_2(tmp_path: Path) -> None:
+    body = OCV.replace("LOW", "300")
+    assert station_run(tmp_path, body, "--fault", "not_answering=dmm") == 2
+
+
+def test_aborted_is_3(tmp_path: Path) -> None:
+    assert station_run(tmp_path, IR, "--fault", "estop_pressed") == 3
