@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 from drivers.roles import HvTestKind, HvTestResult
-from drivers.scpi.hv import reading_or_overflow
+from drivers.scpi.hv import HvTester, reading_or_overflow
 from drivers.scpi.instrument import (
-    ScpiInstrument,
     check_bool,
     control,
     format_number,
@@ -48,7 +47,7 @@ def _parse_state(reply: str) -> str:
     return text
 
 
-class Chroma1905x(ScpiInstrument):
+class Chroma1905x(HvTester):
     """Chroma 1905x hipot / insulation tester (role: InsulationTester).
 
     Constructed as ``Chroma1905x(transport, *, check_errors=True, max_ac_v=5000,
@@ -218,14 +217,6 @@ class Chroma1905x(ScpiInstrument):
     def stop(self) -> None:
         """Stop any running test (``SAFE:STOP``); the instrument removes HV."""
         self.send("SAFE:STOP")
-
-    def safe_state(self) -> None:
-        """Stop any running test; a hipot has no setpoint that holds HV between tests."""
-        self.stop()
-
-    def is_safe(self) -> bool:
-        """Read back that no test is running."""
-        return not self.test_running()
 
     def _check_times(self, ramp_s: float, dwell_s: float) -> None:
         # 0 would mean "ramp off" and "test time CONTINUE" (endless HV): both refused.

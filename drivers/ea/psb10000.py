@@ -9,16 +9,8 @@ from dataclasses import dataclass
 
 from drivers.errors import InstrumentConnectionError, InstrumentProtocolError
 from drivers.roles import Identity
-from drivers.scpi.instrument import (
-    ScpiInstrument,
-    check_bool,
-    in_range,
-    measurement,
-    parse_bool,
-    parse_float,
-    parse_int,
-    rating,
-)
+from drivers.scpi.instrument import in_range, measurement, parse_float, parse_int, rating
+from drivers.scpi.power import ScpiSupply
 from drivers.scpi.transport import Transport
 
 PROTECTION_HEADROOM = 1.10
@@ -82,7 +74,7 @@ def parse_battery_test(reply: str) -> BatteryTestResult:
     return BatteryTestResult(float(match["ah"]), float(match["wh"]), elapsed)
 
 
-class Psb10000(ScpiInstrument):
+class Psb10000(ScpiSupply):
     """EA Elektro-Automatik PSB 10000 bidirectional DC supply (source and regenerative sink).
 
     Plays the ``PowerSupply`` role. ``VOLT`` is the CV setpoint for both directions,
@@ -123,6 +115,10 @@ class Psb10000(ScpiInstrument):
     * The sign of ``MEAS:CURR?`` / ``MEAS:POW?`` while sinking: the sources show it
       negative for ``MEAS:ARR?`` and the Modbus readings; assumed the same here.
     """
+
+    # The current limits go to zero before the voltage: should the output have stayed on, a
+    # zero CV setpoint with a live sink limit would discharge the pack.
+    safe_commands = ("OUTP OFF", "CURR 0", "SINK:CURR 0", "VOLT 0")
 
     voltage_setpoint = measurement("VOLT?", parse_float, doc="Get the CV setpoint in V.")
     current_setpoint = measurement(
@@ -292,43 +288,9 @@ class Psb10000(ScpiInstrument):
         for command in commands:
             self.send(command)
 
-    def set_output(self, on: bool) -> None:
-        """Switch the output on or off."""
-        check_bool(on)
-        self.send("OUTP ON" if on else "OUTP OFF")
-
-    def output_enabled(self) -> bool:
-        """Return whether the output is on."""
-        return self.ask("OUTP?", parse_bool)
-
-    def measure_voltage(self) -> float:
-        """Measure the output voltage in V."""
-        return self.ask("MEAS:VOLT?", parse_float)
-
-    def measure_current(self) -> float:
-        """Measure the output current in A (> 0 sourcing, < 0 sinking)."""
-        return self.ask("MEAS:CURR?", parse_float)
-
-    def measure_power(self) -> float:
-        """Measure the output power in W (> 0 sourcing, < 0 sinking)."""
-        return self.ask("MEAS:POW?", parse_float)
-
     def measure_all(self) -> PsbReading:
         """Measure voltage, current and power in one query (``MEAS:ARR?``)."""
         return self.ask("MEAS:ARR?", parse_reading)
-
-    def safe_state(self) -> None:
-        """Switch the output off, then zero both current limits, then the voltage.
-
-        The current limits go to zero before the voltage: should the output have stayed
-        on, a zero CV setpoint with a live sink limit would discharge the pack. Sent as one
-        batch (:meth:`send_batch`): every command is attempted, errors are checked once.
-        """
-        self.send_batch(("OUTP OFF", "CURR 0", "SINK:CURR 0", "VOLT 0"), label="safe_state")
-
-    def is_safe(self) -> bool:
-        """Read back that the output is off."""
-        return not self.output_enabled()
 
     def close(self) -> None:
         """Release the remote lock (``SYST:LOCK OFF``), then the transport."""

@@ -6,14 +6,8 @@ from typing import Any, Final
 
 from drivers.generic.scpi_supply import required_rating
 from drivers.roles import LoadMode
-from drivers.scpi.instrument import (
-    ScpiInstrument,
-    check_bool,
-    in_range,
-    measurement,
-    parse_bool,
-    parse_float,
-)
+from drivers.scpi.instrument import check_bool, in_range, measurement, parse_bool, parse_float
+from drivers.scpi.power import ScpiPowerStage
 from drivers.scpi.transport import Transport
 
 _FUNCTION: Final[dict[str, str]] = {"CC": "CURR", "CV": "VOLT", "CR": "RES", "CP": "POW"}
@@ -41,7 +35,7 @@ def parse_mode(reply: str) -> str:
     return _MODE_REPLIES[key]
 
 
-class GenericScpiLoad(ScpiInstrument):
+class GenericScpiLoad(ScpiPowerStage):
     """Any DC electronic load with the common SCPI load commands; plays ElectronicLoad.
 
     Commands: ``FUNC CURR|VOLT|RES|POW``, ``FUNC?``, ``CURR <A>``, ``VOLT <V>``,
@@ -57,6 +51,9 @@ class GenericScpiLoad(ScpiInstrument):
     0 Ω on a battery is a short circuit. Neither the constructor nor
     :meth:`connect` sends anything.
     """
+
+    # Not "zero every setpoint": 0 V in CV or 0 Ω in CR would be a short on the pack.
+    safe_commands = ("INP OFF", "CURR 0", "FUNC CURR")
 
     function = measurement("FUNC?", parse_mode, doc="Get the operating mode as CC, CV, CR or CP.")
     input_state = measurement("INP?", parse_bool, doc="Get whether the load input is on.")
@@ -108,27 +105,6 @@ class GenericScpiLoad(ScpiInstrument):
     def input_enabled(self) -> bool:
         """Return whether the load input is on."""
         return self.input_state
-
-    def measure_voltage(self) -> float:
-        """Measure the input voltage in V."""
-        return self.measured_voltage
-
-    def measure_current(self) -> float:
-        """Measure the input current in A."""
-        return self.measured_current
-
-    def measure_power(self) -> float:
-        """Measure the input power in W."""
-        return self.measured_power
-
-    def safe_state(self) -> None:
-        """Switch the input off first, then leave the load in CC at 0 A.
-
-        Not "zero every setpoint": 0 V in CV or 0 Ω in CR would be a short on the pack.
-        Sent as one batch (:meth:`send_batch`) so that an error already queued cannot stop
-        the sequence; the queue is checked once at the end.
-        """
-        self.send_batch(("INP OFF", "CURR 0", "FUNC CURR"), label="safe_state")
 
     def is_safe(self) -> bool:
         """Read back that the input is off."""

@@ -5,15 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.errors import InstrumentError
-from drivers.scpi.instrument import (
-    ScpiInstrument,
-    check_bool,
-    in_range,
-    measurement,
-    parse_bool,
-    parse_float,
-    rating,
-)
+from drivers.scpi.instrument import in_range, measurement, parse_bool, parse_float, rating
+from drivers.scpi.power import ScpiSupply
 from drivers.scpi.transport import Transport
 
 
@@ -29,7 +22,7 @@ def required_rating(name: str, value: Any) -> float:
         raise ValueError(str(err)) from err
 
 
-class GenericScpiSupply(ScpiInstrument):
+class GenericScpiSupply(ScpiSupply):
     """Any DC supply that speaks the SCPI-99 DCPSUPPLY basics; plays the PowerSupply role.
 
     Commands: ``VOLT <V>``, ``CURR <A>``, ``OUTP ON|OFF``, ``OUTP?``, ``VOLT?``, ``CURR?``,
@@ -46,6 +39,8 @@ class GenericScpiSupply(ScpiInstrument):
     required: setpoints above them raise ValueError before any I/O. Neither the
     constructor nor :meth:`connect` sends anything.
     """
+
+    safe_commands = ("OUTP OFF", "VOLT 0", "CURR 0")
 
     voltage_setpoint = measurement(
         "VOLT?", parse_float, doc="Get the voltage setpoint in V as the supply holds it."
@@ -88,36 +83,3 @@ class GenericScpiSupply(ScpiInstrument):
                 "this generic supply cannot sink; configure a bidirectional model",
                 resource=self.resource,
             )
-
-    def set_output(self, on: bool) -> None:
-        """Switch the output on or off."""
-        check_bool(on)
-        self.send("OUTP ON" if on else "OUTP OFF")
-
-    def output_enabled(self) -> bool:
-        """Return whether the output is on."""
-        return self.output_state
-
-    def measure_voltage(self) -> float:
-        """Measure the output voltage in V."""
-        return self.measured_voltage
-
-    def measure_current(self) -> float:
-        """Measure the output current in A (≥ 0: this supply only sources)."""
-        return self.measured_current
-
-    def measure_power(self) -> float:
-        """Measure the output power in W."""
-        return self.measured_power
-
-    def safe_state(self) -> None:
-        """Switch the output off first, then zero the setpoints; check errors once at the end.
-
-        Sent as one batch (:meth:`send_batch`) so that an error already queued cannot stop
-        the sequence before the setpoints are zeroed.
-        """
-        self.send_batch(("OUTP OFF", "VOLT 0", "CURR 0"), label="safe_state")
-
-    def is_safe(self) -> bool:
-        """Read back that the output is off."""
-        return not self.output_state

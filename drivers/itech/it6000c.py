@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from drivers.scpi.instrument import (
-    ScpiInstrument,
-    check_bool,
-    in_range,
-    measurement,
-    parse_bool,
-    parse_float,
-    rating,
-)
+from drivers.scpi.instrument import in_range, measurement, parse_float, rating
+from drivers.scpi.power import ScpiSupply
 from drivers.scpi.transport import Transport
 
 
@@ -22,7 +15,7 @@ def _parse_sink_limit(reply: str) -> float:
     return 0.0 - value  # 0.0 - x turns -0.0 into 0.0
 
 
-class It6000c(ScpiInstrument):
+class It6000c(ScpiSupply):
     """ITECH IT6000C bidirectional DC supply: sources (charges) and sinks regeneratively.
 
     Plays the ``PowerSupply`` role. The supply runs in voltage priority: ``VOLT`` is the CV
@@ -55,6 +48,10 @@ class It6000c(ScpiInstrument):
       role expects).
     * ``*CLS`` (IEEE 488.2 common command, assumed supported).
     """
+
+    # The current limits go to zero before the voltage: should the output have stayed on, a
+    # zero CV setpoint with a live sink limit would discharge the pack.
+    safe_commands = ("OUTP OFF", "CURR:LIM 0", "CURR:LIM:NEG 0", "VOLT 0")
 
     voltage_setpoint = measurement("VOLT?", parse_float, doc="Get the CV setpoint in V.")
     current_limit = measurement(
@@ -122,37 +119,3 @@ class It6000c(ScpiInstrument):
         if ocp_a is not None:
             self.send(f"SOUR:CURR:OVER:PROT:LEV {ocp_a:.4f}")
             self.send("SOUR:CURR:OVER:PROT:STAT ON")
-
-    def set_output(self, on: bool) -> None:
-        """Switch the output on or off."""
-        check_bool(on)
-        self.send("OUTP ON" if on else "OUTP OFF")
-
-    def output_enabled(self) -> bool:
-        """Return whether the output is on."""
-        return self.ask("OUTP?", parse_bool)
-
-    def measure_voltage(self) -> float:
-        """Measure the output voltage in V."""
-        return self.ask("MEAS:VOLT?", parse_float)
-
-    def measure_current(self) -> float:
-        """Measure the output current in A (> 0 sourcing, < 0 sinking)."""
-        return self.ask("MEAS:CURR?", parse_float)
-
-    def measure_power(self) -> float:
-        """Measure the output power in W (> 0 sourcing, < 0 sinking)."""
-        return self.ask("MEAS:POW?", parse_float)
-
-    def safe_state(self) -> None:
-        """Switch the output off, then zero both current limits, then the voltage.
-
-        The current limits go to zero before the voltage: should the output have stayed
-        on, a zero CV setpoint with a live sink limit would discharge the pack. Sent as one
-        batch (:meth:`send_batch`): every command is attempted, errors are checked once.
-        """
-        self.send_batch(("OUTP OFF", "CURR:LIM 0", "CURR:LIM:NEG 0", "VOLT 0"), label="safe_state")
-
-    def is_safe(self) -> bool:
-        """Read back that the output is off."""
-        return not self.output_enabled()

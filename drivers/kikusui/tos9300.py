@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from drivers.roles import HvTestKind, HvTestResult
-from drivers.scpi.hv import reading_or_overflow
+from drivers.scpi.hv import HvTester, reading_or_overflow
 from drivers.scpi.instrument import (
-    ScpiInstrument,
     check_bool,
     format_number,
     in_range,
@@ -47,7 +46,7 @@ else (e.g. a contact-check fail) map to OTHER."""
 _KINDS: dict[str, HvTestKind] = {"ACW": "ACW", "DCW": "DCW", "IR": "IR"}
 
 
-class Tos9300(ScpiInstrument):
+class Tos9300(HvTester):
     """Kikusui TOS9300 series safety analyzer, used for IR, ACW and DCW (role: InsulationTester).
 
     Constructed as ``Tos9300(transport, *, check_errors=True, max_ac_v=5000, max_dc_v=7200,
@@ -216,14 +215,6 @@ class Tos9300(ScpiInstrument):
     def stop(self) -> None:
         """Abort any running test (``ABOR``); the tester switches HV off."""
         self.send("ABOR")
-
-    def safe_state(self) -> None:
-        """Abort any running test; a safety tester holds no HV setpoint between tests."""
-        self.stop()
-
-    def is_safe(self) -> bool:
-        """Read back that no test is running and HV is not on or discharging."""
-        return not self.test_running()
 
     def _check_times(self, ramp_s: float, dwell_s: float) -> None:
         positive(ramp_s)

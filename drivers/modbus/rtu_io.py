@@ -14,8 +14,6 @@ import threading
 import time
 from typing import Any, NoReturn, Protocol
 
-import serial
-
 from drivers.errors import (
     InstrumentConnectionError,
     InstrumentProtocolError,
@@ -23,7 +21,7 @@ from drivers.errors import (
     InstrumentTimeout,
 )
 from drivers.roles import HvPole, Identity, InterlockState
-from drivers.scpi.serial import close_port, port_from_resource
+from drivers.scpi.serial import close_port, open_serial
 from drivers.scpi.transport import Tracer
 
 READ_COILS = 0x01
@@ -296,22 +294,16 @@ class ModbusRtuInterlocks:
         **options: Any,
     ) -> ModbusRtuInterlocks:
         """Open the serial port named by ``resource`` and return the driver on it."""
-        name = port_from_resource(resource)
-        try:
-            port = serial.serial_for_url(
-                name,
-                baudrate=baudrate,
-                bytesize=bytesize,
-                parity=parity,
-                stopbits=stopbits,
-                timeout=timeout_s,
-            )
-        except (ValueError, OSError) as err:
-            raise InstrumentConnectionError(
-                f"cannot open serial port {name!r}: {err}; check the port name and that no "
-                "other program holds it",
-                resource=resource,
-            ) from err
+        port = open_serial(
+            resource,
+            what="serial port",
+            advice="check the port name and that no other program holds it",
+            baudrate=baudrate,
+            bytesize=bytesize,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=timeout_s,
+        )
         link = ModbusRtuLink(
             port, resource=resource, baudrate=baudrate, timeout_s=timeout_s, tracer=tracer
         )

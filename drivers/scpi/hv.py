@@ -2,14 +2,14 @@
 
 Both supported testers (Chroma 1905x, Kikusui TOS9300) report a meter value beyond range
 as SCPI's over-range number; :func:`reading_or_overflow` turns it into a value that can
-never pass a limit by accident.
+never pass a limit by accident. Both are made safe the same way (:class:`HvTester`).
 """
 
 from __future__ import annotations
 
 import math
 
-from drivers.scpi.instrument import OVERFLOW
+from drivers.scpi.instrument import OVERFLOW, ScpiInstrument
 
 
 def reading_or_overflow(value: float, verdict: str) -> float:
@@ -24,3 +24,28 @@ def reading_or_overflow(value: float, verdict: str) -> float:
     if abs(value) < OVERFLOW:
         return value
     return math.inf if verdict in ("PASS", "HIGH") else math.nan
+
+
+class HvTester(ScpiInstrument):
+    """Base of a safety tester: its safe state is no test running.
+
+    A tester holds no HV setpoint between tests, so :meth:`safe_state` only stops a test
+    and :meth:`is_safe` reads back that none runs; each model gives :meth:`stop` and
+    :meth:`test_running`.
+    """
+
+    def stop(self) -> None:
+        """Stop any running test; the tester switches HV off."""
+        raise NotImplementedError
+
+    def test_running(self) -> bool:
+        """Return whether a test may still hold HV."""
+        raise NotImplementedError
+
+    def safe_state(self) -> None:
+        """Stop any running test; a safety tester holds no HV setpoint between tests."""
+        self.stop()
+
+    def is_safe(self) -> bool:
+        """Read back that no test is running."""
+        return not self.test_running()

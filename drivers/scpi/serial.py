@@ -11,17 +11,12 @@ import contextlib
 import re
 import socket
 import sys
-import threading
 from typing import Any
 
 import serial
 
-from drivers.errors import (
-    InstrumentConnectionError,
-    InstrumentProtocolError,
-    InstrumentTimeout,
-)
-from drivers.scpi.transport import Tracer
+from drivers.errors import InstrumentConnectionError, InstrumentTimeout
+from drivers.scpi.transport import LineTransport, Tracer
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _ASRL = re.compile(r"^ASRL(?P<board>.+?)(?:::INSTR)?$", re.IGNORECASE)
@@ -64,6 +59,42 @@ def port_from_resource(resource: str) -> str:
     return board
 
 
+def open_serial(
+    resource: str,
+    *,
+    what: str,
+    advice: str,
+    baudrate: int,
+    bytesize: int,
+    parity: str,
+    stopbits: float,
+    timeout: float,
+    write_timeout: float | None = None,
+) -> Any:
+    """Open the serial port named by ``resource`` (any form :func:`port_from_resource` takes).
+
+    A failure raises :class:`InstrumentConnectionError`: ``cannot open <what>`` with the
+    port, its settings, pyserial's reason and ``advice`` (what to check).
+    """
+    name = port_from_resource(resource)
+    try:
+        return serial.serial_for_url(
+            name,
+            baudrate=baudrate,
+            bytesize=bytesize,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=timeout,
+            write_timeout=write_timeout,
+        )
+    except (ValueError, OSError) as err:  # serial.SerialException is an OSError
+        raise InstrumentConnectionError(
+            f"cannot open {what} {name!r} ({baudrate} {bytesize}{parity}{stopbits}): {err}; "
+            f"{advice}",
+            resource=resource,
+        ) from err
+
+
 def close_port(port: Any) -> None:
     """Close a pyserial port, ignoring errors (the port is gone either way).
 
@@ -77,7 +108,7 @@ def close_port(port: Any) -> None:
         sock.close()
 
 
-class SerialTransport:
+class SerialTransport(LineTransport):
     """Line-oriented SCPI I/O over a serial port.
 
     ``port`` is any form accepted by :func:`port_from_resource`; the serial settings
@@ -89,6 +120,8 @@ class SerialTransport:
     Before each query, input left over from an earlier timed-out reply is discarded so a
     late answer can never be taken for the reply to the next question.
     """
+
+    not_ascii_hint = " (wrong baud rate or parity?)"
 
     def __init__(
         self,
@@ -103,100 +136,47 @@ class SerialTransport:
         write_termination: str = "\n",
         tracer: Tracer | None = None,
     ) -> None:
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
-        if not read_termination or not write_termination:
-            raise ValueError("read_termination and write_termination must not be empty")
-        self.resource = port
-        self._tracer = tracer
-        self._read_term = read_termination.encode("ascii")
-        self._write_termination = write_termination
-        self._lock = threading.RLock()
-        self._closed = False
-        self._timeout_s = float(timeout_s)
-        name = port_from_resource(port)
-        try:
-            self._serial: Any = serial.serial_for_url(
-                name,
-                baudrate=baudrate,
-                bytesize=bytesize,
-                parity=parity,
-                stopbits=stopbits,
-                timeout=self._timeout_s,
-                write_timeout=self._timeout_s,
-            )
-        except (ValueError, serial.SerialException, OSError) as err:
-            raise InstrumentConnectionError(
-                f"cannot open serial port {name!r} ({baudrate} {bytesize}{parity}{stopbits}): "
-                f"{err}; check the port name, that no other program holds it, and the cable",
-                resource=port,
-            ) from err
+        super().__init__(
+            port,
+            timeout_s=timeout_s,
+            read_termination=read_termination,
+            write_termination=write_termination,
+            tracer=tracer,
+        )
+        self._serial: Any = open_serial(
+            port,
+            what="serial port",
+            advice="check the port name, that no other program holds it, and the cable",
+            baudrate=baudrate,
+            bytesize=bytesize,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=self._timeout_s,
+            write_timeout=self._timeout_s,
+        )
         # A serial device server reached through socket:// has the same Nagle problem
         # as a LAN instrument (see drivers/scpi/visa.py).
         sock = getattr(self._serial, "_socket", None)
         if isinstance(sock, socket.socket):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    @property
-    def timeout_s(self) -> float:
-        """Control the read timeout in s (> 0)."""
-        return self._timeout_s
-
-    @timeout_s.setter
-    def timeout_s(self, value: float) -> None:
-        if not value > 0:
-            raise ValueError(f"timeout_s must be > 0, got {value!r}")
-        with self._lock:
-            self._timeout_s = float(value)
-            if not self._closed:
-                self._serial.timeout = self._timeout_s
-                self._serial.write_timeout = self._timeout_s
-
-    def write(self, message: str) -> None:
-        """Send one message; the write terminator is added here."""
-        with self._lock:
-            self._write(message)
-
-    def read(self) -> str:
-        """Read one reply, without its terminator."""
-        with self._lock:
-            return self._read("<read>")
-
-    def query(self, message: str) -> str:
-        """Discard stale input, send one message and read its reply."""
-        with self._lock:
-            self._ensure_open(message)
-            try:
-                self._serial.reset_input_buffer()
-            except (serial.SerialException, OSError) as err:
-                raise self._lost(err, f"clearing input before {message!r}") from err
-            self._write(message)
-            return self._read(message)
-
-    def close(self) -> None:
-        """Close the port; safe to call twice."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            close_port(self._serial)
-
-    def __enter__(self) -> SerialTransport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"SerialTransport({self.resource!r})"
 
-    def _write(self, message: str) -> None:
-        if self._write_termination in message:
-            raise ValueError(f"message {message!r} contains the write terminator")
-        data = (message + self._write_termination).encode("ascii")
-        self._ensure_open(message)
-        if self._tracer is not None:
-            self._tracer(self.resource, ">", message)
+    def _apply_timeout(self) -> None:
+        self._serial.timeout = self._timeout_s
+        self._serial.write_timeout = self._timeout_s
+
+    def _release(self) -> None:
+        close_port(self._serial)
+
+    def _prepare_query(self, message: str) -> None:
+        try:
+            self._serial.reset_input_buffer()
+        except (serial.SerialException, OSError) as err:
+            raise self._lost(err, f"clearing input before {message!r}") from err
+
+    def _send(self, data: bytes, message: str) -> None:
         try:
             self._serial.write(data)
         except serial.SerialTimeoutException as err:
@@ -208,8 +188,7 @@ class SerialTransport:
         except (serial.SerialException, OSError) as err:
             raise self._lost(err, f"writing {message!r}") from err
 
-    def _read(self, command: str) -> str:
-        self._ensure_open(command)
+    def _receive(self, command: str) -> bytes:
         try:
             raw = bytes(self._serial.read_until(self._read_term))
         except (serial.SerialException, OSError) as err:
@@ -220,23 +199,7 @@ class SerialTransport:
                 f"no complete reply to {command!r} within {self._timeout_s:g} s{detail}",
                 resource=self.resource,
             )
-        try:
-            text = raw[: -len(self._read_term)].decode("ascii")
-        except UnicodeDecodeError as err:
-            raise InstrumentProtocolError(
-                f"reply to {command!r} is not ASCII: {raw!r} (wrong baud rate or parity?)",
-                resource=self.resource,
-            ) from err
-        text = text.rstrip("\r\n")
-        if self._tracer is not None:
-            self._tracer(self.resource, "<", text)
-        return text
-
-    def _ensure_open(self, command: str) -> None:
-        if self._closed:
-            raise InstrumentConnectionError(
-                f"transport is closed; cannot send {command!r}", resource=self.resource
-            )
+        return raw
 
     def _lost(self, err: BaseException, doing: str) -> InstrumentConnectionError:
         return InstrumentConnectionError(

@@ -33,13 +33,8 @@ from typing import Any
 import pyvisa
 from pyvisa import constants
 
-from drivers.errors import (
-    InstrumentConnectionError,
-    InstrumentError,
-    InstrumentProtocolError,
-    InstrumentTimeout,
-)
-from drivers.scpi.transport import Tracer
+from drivers.errors import InstrumentConnectionError, InstrumentError, InstrumentTimeout
+from drivers.scpi.transport import LineTransport, Tracer
 
 _MANAGERS: dict[str, Any] = {}
 _MANAGERS_LOCK = threading.Lock()
@@ -55,7 +50,7 @@ def _resource_manager(backend: str) -> Any:
         return manager
 
 
-class VisaTransport:
+class VisaTransport(LineTransport):
     """Line-oriented SCPI I/O over one pyvisa resource.
 
     ``resource`` is a VISA resource string (``TCPIP0::10.0.0.5::5025::SOCKET``,
@@ -81,19 +76,14 @@ class VisaTransport:
         write_termination: str = "\n",
         direct_socket_io: bool = True,
     ) -> None:
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
-        if not read_termination or not write_termination:
-            raise ValueError("read_termination and write_termination must not be empty")
-        self.resource = resource
+        super().__init__(
+            resource,
+            timeout_s=timeout_s,
+            read_termination=read_termination,
+            write_termination=write_termination,
+            tracer=tracer,
+        )
         self.backend = backend
-        self._tracer = tracer
-        self._read_termination = read_termination
-        self._read_term = read_termination.encode("ascii")
-        self._write_termination = write_termination
-        self._lock = threading.RLock()
-        self._closed = False
-        self._timeout_s = float(timeout_s)
         self._res: Any = None
         self._sock: socket.socket | None = None  # set when I/O goes straight to the socket
         self._buffer = bytearray()
@@ -126,51 +116,6 @@ class VisaTransport:
             self._sock = sockets[0]
             self._sock.settimeout(self._timeout_s)
 
-    # -- Transport protocol ---------------------------------------------------------
-
-    @property
-    def timeout_s(self) -> float:
-        """Control the I/O timeout in s (> 0)."""
-        return self._timeout_s
-
-    @timeout_s.setter
-    def timeout_s(self, value: float) -> None:
-        if not value > 0:
-            raise ValueError(f"timeout_s must be > 0, got {value!r}")
-        with self._lock:
-            self._timeout_s = float(value)
-            if self._res is not None and not self._closed:
-                self._res.timeout = max(1, round(self._timeout_s * 1000))
-                if self._sock is not None:
-                    self._sock.settimeout(self._timeout_s)
-
-    def write(self, message: str) -> None:
-        """Send one message; the write terminator is added here."""
-        with self._lock:
-            self._write(message)
-
-    def read(self) -> str:
-        """Read one reply, without its terminator."""
-        with self._lock:
-            return self._read("<read>")
-
-    def query(self, message: str) -> str:
-        """Send one message and read its reply, with nothing in between."""
-        with self._lock:
-            if self._stale or self._buffer:
-                self._discard_stale_input()
-            self._write(message)
-            return self._read(message)
-
-    def close(self) -> None:
-        """Release the resource; safe to call twice."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._sock = None
-            self._discard()
-
     # -- extras -----------------------------------------------------------------------
 
     def nodelay_enabled(self) -> bool:
@@ -186,24 +131,26 @@ class VisaTransport:
         """Whether messages go straight to the session's socket (pyvisa-py SOCKET)."""
         return self._sock is not None
 
-    def __enter__(self) -> VisaTransport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"VisaTransport({self.resource!r}, backend={self.backend!r})"
 
     # -- internals --------------------------------------------------------------------
 
-    def _write(self, message: str) -> None:
-        if self._write_termination in message:
-            raise ValueError(f"message {message!r} contains the write terminator")
-        data = (message + self._write_termination).encode("ascii")
-        self._ensure_open(message)
-        if self._tracer is not None:
-            self._tracer(self.resource, ">", message)
+    def _apply_timeout(self) -> None:
+        if self._res is not None:
+            self._res.timeout = max(1, round(self._timeout_s * 1000))
+            if self._sock is not None:
+                self._sock.settimeout(self._timeout_s)
+
+    def _release(self) -> None:
+        self._sock = None
+        self._discard()
+
+    def _prepare_query(self, message: str) -> None:
+        if self._stale or self._buffer:
+            self._discard_stale_input()
+
+    def _send(self, data: bytes, message: str) -> None:
         try:
             if self._sock is not None:
                 self._sock.sendall(data)
@@ -218,28 +165,13 @@ class VisaTransport:
         except Exception as err:
             raise self._translate(err, f"writing {message!r}") from err
 
-    def _read(self, command: str) -> str:
-        self._ensure_open(command)
+    def _receive(self, command: str) -> bytes:
         if self._sock is not None:
-            raw = self._read_socket(self._sock, command)
-        else:
-            try:
-                raw = bytes(self._res.read_raw())
-            except Exception as err:
-                raise self._translate(err, f"reading the reply to {command!r}") from err
+            return self._read_socket(self._sock, command)
         try:
-            text = raw.decode("ascii")
-        except UnicodeDecodeError as err:
-            raise InstrumentProtocolError(
-                f"reply to {command!r} is not ASCII: {raw!r}", resource=self.resource
-            ) from err
-        if text.endswith(self._read_termination):
-            text = text[: -len(self._read_termination)]
-        # Instruments that end lines with CRLF while the terminator is LF leave a CR.
-        text = text.rstrip("\r\n")
-        if self._tracer is not None:
-            self._tracer(self.resource, "<", text)
-        return text
+            return bytes(self._res.read_raw())
+        except Exception as err:
+            raise self._translate(err, f"reading the reply to {command!r}") from err
 
     def _read_socket(self, sock: socket.socket, command: str) -> bytes:
         """Read up to and including the terminator from the socket, within the timeout."""
@@ -300,12 +232,6 @@ class VisaTransport:
             while select.select([self._sock], [], [], 0)[0]:
                 if not self._sock.recv(65536, socket.MSG_DONTWAIT):
                     break  # EOF: the next read reports the closed link
-
-    def _ensure_open(self, command: str) -> None:
-        if self._closed or self._res is None:
-            raise InstrumentConnectionError(
-                f"transport is closed; cannot send {command!r}", resource=self.resource
-            )
 
     def _translate(self, err: Exception, doing: str) -> InstrumentError:
         is_timeout = (

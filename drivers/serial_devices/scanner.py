@@ -10,10 +10,8 @@ import threading
 import time
 from typing import Any, Protocol
 
-import serial
-
 from drivers.errors import InstrumentConnectionError, InstrumentProtocolError
-from drivers.scpi.serial import close_port, port_from_resource
+from drivers.scpi.serial import close_port, open_serial
 from drivers.scpi.transport import Tracer
 
 _POLL_S = 0.05
@@ -73,22 +71,17 @@ class SerialScanner:
         self._lock = threading.Lock()
         self._closed = False
         if serial_port is None:
-            name = port_from_resource(port)
-            try:
-                serial_port = serial.serial_for_url(
-                    name,
-                    baudrate=baudrate,
-                    bytesize=bytesize,
-                    parity=parity,
-                    stopbits=stopbits,
-                    timeout=_POLL_S,
-                )
-            except (ValueError, OSError) as err:
-                raise InstrumentConnectionError(
-                    f"cannot open scanner port {name!r}: {err}; check the port name, that "
-                    "the scanner is in serial/virtual-COM mode and no other program holds it",
-                    resource=port,
-                ) from err
+            serial_port = open_serial(
+                port,
+                what="scanner port",
+                advice="check the port name, that the scanner is in serial/virtual-COM mode "
+                "and no other program holds it",
+                baudrate=baudrate,
+                bytesize=bytesize,
+                parity=parity,
+                stopbits=stopbits,
+                timeout=_POLL_S,
+            )
         self._port: BytePort = serial_port
         self._port.timeout = _POLL_S
 

@@ -28,25 +28,31 @@ Fault hooks: :attr:`ScpiServer.not_answering` (reads, never replies nor executes
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import socket
-import socketserver
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from drivers.sim.tcp_server import TwinServer
+
 UNDEFINED_HEADER = (-113, "Undefined header")
+HEADER_SUFFIX_OUT_OF_RANGE = (-114, "Header suffix out of range")
 PARAMETER_NOT_ALLOWED = (-108, "Parameter not allowed")
 MISSING_PARAMETER = (-109, "Missing parameter")
+EXECUTION_ERROR = (-200, "Execution error")
+SETTINGS_CONFLICT = (-221, "Settings conflict")
 DATA_OUT_OF_RANGE = (-222, "Data out of range")
 ILLEGAL_PARAMETER_VALUE = (-224, "Illegal parameter value")
+DATA_STALE = (-230, "Data corrupt or stale")
 DEVICE_SPECIFIC_ERROR = (-300, "Device-specific error")
 QUEUE_OVERFLOW = (-350, "Queue overflow")
 ERROR_QUEUE_SIZE = 20
+OVERFLOW = 9.9e37
+"""SCPI's over-range reading (an overloaded or saturated meter)."""
 GARBAGE = "?#GARBAGE#?"
 
 
@@ -216,7 +222,7 @@ def _split(text: str, separator: str) -> list[str]:
     return parts
 
 
-class ScpiServer:
+class ScpiServer(TwinServer):
     """Serve ``handler`` (a :class:`ScpiDevice`) over TCP on ``host``:``port`` (0 = any free).
 
     :meth:`start` binds and starts serving; :meth:`close` stops every thread and closes
@@ -224,67 +230,15 @@ class ScpiServer:
     """
 
     def __init__(self, handler: ScpiDevice, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port, name=f"scpi-{type(handler).__name__}")
         self.handler = handler
-        self.host = host
-        self._requested_port = port
-        self.not_answering = False
         self.garbage_reply = False
-        self.drop_connection = False
-        self.internal_errors: list[Exception] = []
-        """Exceptions raised by the device's own code (a bug in the twin), kept for tests."""
         self._errors: deque[tuple[int, str]] = deque()
         self._table = [
             _Entry(*compile_pattern(pattern), function)
             for pattern, function in (*handler.commands(), *self._builtins())
         ]
         self._lock = threading.RLock()  # re-entrant: a command may push_error itself
-        self._connections_lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._closing = False
-        self._tcp: _TcpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> ScpiServer:
-        """Bind and start serving in a background thread; return self."""
-        if self._tcp is not None or self._closing:
-            raise RuntimeError("a server can be started only once")
-        self._tcp = _TcpServer((self.host, self._requested_port), _Connection)
-        self._tcp.owner = self
-        name = f"scpi-{type(self.handler).__name__}-{self.port}"
-        self._thread = threading.Thread(
-            target=self._tcp.serve_forever, kwargs={"poll_interval": 0.02}, name=name
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving, drop every connection and join every thread; safe to call twice."""
-        with self._connections_lock:
-            if self._closing:
-                return
-            self._closing = True
-        if self._tcp is None:
-            return
-        if self._thread is not None:
-            self._tcp.shutdown()
-            self._thread.join()
-        self.drop_connections()
-        self._tcp.server_close()  # joins the connection threads
-
-    def __enter__(self) -> ScpiServer:
-        return self.start() if self._tcp is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        """Get the TCP port being served (known after :meth:`start`)."""
-        if self._tcp is None:
-            raise RuntimeError("server not started")
-        return int(self._tcp.server_address[1])
 
     @property
     def resource(self) -> str:
@@ -303,14 +257,6 @@ class ScpiServer:
         """Get the queued errors, oldest first (without removing them)."""
         with self._lock:
             return tuple(self._errors)
-
-    def drop_connections(self) -> None:
-        """Close every open connection now (the client sees the link drop)."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for sock in connections:
-            with contextlib.suppress(OSError):  # already gone
-                sock.shutdown(socket.SHUT_RDWR)
 
     # --- execution -----------------------------------------------------------------------------
 
@@ -387,40 +333,15 @@ class ScpiServer:
 
     # --- connections ----------------------------------------------------------------------------
 
-    def _serve(self, sock: socket.socket) -> None:
-        with self._connections_lock:
-            if self._closing:
-                return
-            self._connections.add(sock)
+    def _converse(self, sock: socket.socket) -> None:
         buffer = b""
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            while chunk := sock.recv(4096):
-                buffer += chunk
-                while b"\n" in buffer:
-                    raw, buffer = buffer.split(b"\n", 1)
-                    if self.drop_connection:
-                        return
-                    reply = None if self.not_answering else self.process(raw.decode("latin-1"))
-                    if reply is not None:
-                        sock.sendall(reply.encode("ascii", "replace") + b"\n")
-        except OSError:
-            return  # the link dropped or the server is closing
-        finally:
-            with self._connections_lock:
-                self._connections.discard(sock)
-
-
-class _TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    allow_reuse_address = True
-    daemon_threads = False
-    block_on_close = True
-    owner: ScpiServer
-
-
-class _Connection(socketserver.BaseRequestHandler):
-    server: _TcpServer
-    request: socket.socket
-
-    def handle(self) -> None:
-        self.server.owner._serve(self.request)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        while chunk := sock.recv(4096):
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                if self.drop_connection:
+                    return
+                reply = None if self.not_answering else self.process(raw.decode("latin-1"))
+                if reply is not None:
+                    sock.sendall(reply.encode("ascii", "replace") + b"\n")

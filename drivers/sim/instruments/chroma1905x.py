@@ -33,24 +33,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from drivers.sim.instruments.hv_tester import TESTING_PHASES, HvTesterTwin
 from drivers.sim.scpi_server import (
     DATA_OUT_OF_RANGE,
+    DATA_STALE,
+    EXECUTION_ERROR,
     ILLEGAL_PARAMETER_VALUE,
     MISSING_PARAMETER,
+    OVERFLOW,
+    SETTINGS_CONFLICT,
     Call,
     CommandFn,
-    ScpiDevice,
     ScpiError,
 )
 
 if TYPE_CHECKING:
     from drivers.sim.instruments.hv_twins import HvOutput, Kind
 
-OVERFLOW = 9.9e37
 IR_MAX_OHM = 50e9
-EXECUTION_ERROR = (-200, "Execution error")
-SETTINGS_CONFLICT = (-221, "Settings conflict")
-DATA_STALE = (-230, "Data corrupt or stale")
 
 PASS, TESTING, CAN_NOT_TEST, USER_STOP, STOP = 116, 115, 114, 113, 112
 FAIL_CODES = {
@@ -66,7 +66,6 @@ FAIL_CODES = {
 _KIND: dict[str, Kind] = {"AC": "ACW", "DC": "DCW", "IR": "IR"}
 _LEVEL_V = {"AC": (50.0, 5000.0), "DC": (50.0, 6000.0), "IR": (50.0, 1000.0)}
 _LIMIT = {"AC": (0.0, 0.1), "DC": (0.0, 0.02), "IR": (1e5, IR_MAX_OHM)}
-_BUSY = ("RISE", "TEST", "FALL")
 
 
 @dataclass
@@ -96,11 +95,11 @@ def _meter(value: float, mode: str) -> str:
     return f"{value:.6E}"
 
 
-class Chroma1905xTwin(ScpiDevice):
+class Chroma1905xTwin(HvTesterTwin):
     """A Chroma 19055 whose HI terminal is ``output`` (see the module docstring)."""
 
     def __init__(self, output: HvOutput, *, serial: str = "SIM00001") -> None:
-        self.output = output
+        super().__init__(output)
         self.idn = f"Chroma ATE,19055,{serial},1.20"
         self.steps: list[Step] = []
         self.ac_frequency_hz = 50.0
@@ -117,10 +116,6 @@ class Chroma1905xTwin(ScpiDevice):
     def driver_options(self) -> dict[str, Any]:
         """Return the ratings for ``Chroma1905x(...)``."""
         return {"max_ac_v": 5000.0, "max_dc_v": 6000.0, "max_ir_v": 1000.0, "min_test_v": 50.0}
-
-    def terminal_voltage(self) -> float:
-        """Measure the HI-to-chassis voltage in V (for a DMM or fixture monitor)."""
-        return self.output.terminal_voltage()
 
     def commands(self) -> Sequence[tuple[str, CommandFn]]:
         """Return the SAFEty subsystem and SYSTem:REMote/LOCal."""
@@ -164,13 +159,6 @@ class Chroma1905xTwin(ScpiDevice):
         return table
 
     # --- step memory -----------------------------------------------------------------------
-
-    def _busy(self) -> bool:
-        return self.output.phase() in _BUSY
-
-    def _require_idle(self) -> None:
-        if self._busy():
-            raise ScpiError(EXECUTION_ERROR, "test running")
 
     def _step_for_write(self, number: int, mode: str) -> Step:
         self._require_idle()
@@ -217,12 +205,7 @@ class Chroma1905xTwin(ScpiDevice):
         del self.steps[number - 1]
 
     def _set_frequency(self, call: Call) -> None:
-        call.expect(1)
-        value = call.number(low=50.0, high=60.0)
-        if value not in (50.0, 60.0):
-            raise ScpiError(DATA_OUT_OF_RANGE)
-        self._require_idle()
-        self.ac_frequency_hz = value
+        self.ac_frequency_hz = self._ac_frequency(call)
 
     def _set_remote(self, call: Call, remote: bool) -> None:
         call.expect(0)
@@ -258,7 +241,7 @@ class Chroma1905xTwin(ScpiDevice):
         self.output.stop()
 
     def _running(self) -> bool:
-        return self.output.phase() in (*_BUSY, "DISCHARGE")
+        return self.output.phase() in (*TESTING_PHASES, "DISCHARGE")
 
     # --- results -------------------------------------------------------------------------
 

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from drivers.sim.electrical import PackCircuit
-from drivers.sim.instruments.generic_load import FULLY_ON_OHM
+from drivers.sim.instruments.power_stage import PowerStageTwin, load_current, reply_number
 from drivers.sim.scpi_server import (
     DEVICE_SPECIFIC_ERROR,
+    HEADER_SUFFIX_OUT_OF_RANGE,
     ILLEGAL_PARAMETER_VALUE,
+    SETTINGS_CONFLICT,
     Call,
     CommandFn,
-    ScpiDevice,
     ScpiError,
 )
 
-SETTINGS_CONFLICT = (-221, "Settings conflict")
-HEADER_SUFFIX_OUT_OF_RANGE = (-114, "Header suffix out of range")
 RANGE_SHARES = {"L": 0.1, "M": 0.3, "H": 1.0}
 """Each range letter's full scale as a share of the rated current (assumed: verify)."""
 PULSE_TIME_S = (25e-6, 50.0)
@@ -67,7 +64,7 @@ class Pulse:
         return before + math.copysign(moved, after - before)
 
 
-class Chroma63200aTwin(ScpiDevice):
+class Chroma63200aTwin(PowerStageTwin):
     """A 63200A load on the pack terminals: CC, CR, CP, CV and dynamic CC (CCD), sinking only.
 
     Connected to ``circuit`` as source ``name``. With the input on it draws: CC its L1
@@ -90,6 +87,8 @@ class Chroma63200aTwin(ScpiDevice):
     Chroma source: verify on hardware.
     """
 
+    is_load = True
+
     def __init__(
         self,
         circuit: PackCircuit,
@@ -102,29 +101,17 @@ class Chroma63200aTwin(ScpiDevice):
         max_resistance_ohm: float = 10_000.0,
         serial: str = "SIM00001",
     ) -> None:
-        self.circuit = circuit
-        self.name = name
-        self.rated_voltage_v = rated_voltage_v
-        self.rated_current_a = rated_current_a
-        self.rated_power_w = rated_power_w
         self.min_resistance_ohm = min_resistance_ohm
         self.max_resistance_ohm = max_resistance_ohm
+        self._pulse_start_s = 0.0
+        super().__init__(circuit, name, rated_voltage_v, rated_current_a, rated_power_w)
         model = f"632{rated_power_w / 1000:02.0f}A-{rated_voltage_v:g}-{rated_current_a:g}"
         self.idn = f"CHROMA,{model},{serial},1.10"
-        self.mode = "CC"
-        self.range_letter = "H"
-        self.static: dict[str, list[float]] = {}
-        self.cv_current_limit_a = 0.0
-        self.pulse = Pulse()
-        self.input_on = False
-        self._pulse_start_s = 0.0
-        self._pending: deque[tuple[tuple[int, str], str]] = deque()
-        self._defaults()
-        circuit.connect(name, self._source)
 
     def _defaults(self) -> None:
+        """Switch the input off and return to CC high range at 0 A."""
         self.mode, self.range_letter = "CC", "H"
-        self.static = {
+        self.static: dict[str, list[float]] = {
             "CURR": [0.0, 0.0],
             "RES": [self.max_resistance_ohm] * 2,
             "VOLT": [self.rated_voltage_v] * 2,
@@ -133,7 +120,6 @@ class Chroma63200aTwin(ScpiDevice):
         self.cv_current_limit_a = self.rated_current_a
         self.pulse = Pulse()
         self.input_on = False
-        self._pending.clear()
 
     @property
     def range_current_a(self) -> float:
@@ -153,23 +139,7 @@ class Chroma63200aTwin(ScpiDevice):
             draw = self.static["POW"][0] / terminal_v
         else:
             draw = self.cv_current_limit_a if terminal_v > self.static["VOLT"][0] else 0.0
-        limit = min(
-            self.range_current_a, self.rated_power_w / terminal_v, terminal_v / FULLY_ON_OHM
-        )
-        return -min(draw, limit)
-
-    def reset(self) -> None:
-        """Switch the input off and return to CC high range at 0 A (``*RST``)."""
-        with self.circuit.locked():
-            self._defaults()
-
-    def driver_options(self) -> dict[str, Any]:
-        """Return the ratings for ``Chroma63200a(max_voltage_v=…, max_current_a=…, …)``."""
-        return {
-            "max_voltage_v": self.rated_voltage_v,
-            "max_current_a": self.rated_current_a,
-            "max_power_w": self.rated_power_w,
-        }
+        return load_current(draw, terminal_v, max_a=self.range_current_a, max_w=self.rated_power_w)
 
     def commands(self) -> Sequence[tuple[str, CommandFn]]:
         """Return the MODE, level, pulse, LOAD and MEASure/FETCh commands."""
@@ -179,15 +149,15 @@ class Chroma63200aTwin(ScpiDevice):
             ("MODE", self._set_mode),
             ("MODE?", lambda c: f"{self.mode}{self.range_letter}"),
             ("VOLTage:STATic:ILIMit", self._set_cv_limit),
-            ("VOLTage:STATic:ILIMit?", lambda c: _number(self.cv_current_limit_a)),
+            ("VOLTage:STATic:ILIMit?", lambda c: reply_number(self.cv_current_limit_a)),
             (f"{dyn}:L#", self._set_pulse_level),
             (f"{dyn}:L#?", self._pulse_level),
             (f"{dyn}:T#", self._set_pulse_time),
             (f"{dyn}:T#?", self._pulse_time),
             (f"{dyn}:RISE", lambda c: self._set_slew(c, "rise_a_per_us")),
-            (f"{dyn}:RISE?", lambda c: _number(self.pulse.rise_a_per_us)),
+            (f"{dyn}:RISE?", lambda c: reply_number(self.pulse.rise_a_per_us)),
             (f"{dyn}:FALL", lambda c: self._set_slew(c, "fall_a_per_us")),
-            (f"{dyn}:FALL?", lambda c: _number(self.pulse.fall_a_per_us)),
+            (f"{dyn}:FALL?", lambda c: reply_number(self.pulse.fall_a_per_us)),
             (f"{dyn}:REPeat", self._set_repeat),
             (f"{dyn}:REPeat?", lambda c: str(self.pulse.repeat)),
             ("LOAD[:STATe]", self._set_input),
@@ -200,29 +170,10 @@ class Chroma63200aTwin(ScpiDevice):
                 (f"{node}:STATic:L#", self._static_setter(key)),
                 (f"{node}:STATic:L#?", self._static_getter(key)),
             ]
-        for verb in ("MEASure", "FETCh"):
-            table += [
-                (f"{verb}[:SCALar]:VOLTage?", lambda c: _number(self._measure()[0])),
-                (f"{verb}[:SCALar]:CURRent?", lambda c: _number(self._measure()[1])),
-                (f"{verb}[:SCALar]:POWer?", lambda c: _number(self._measure()[2])),
-            ]
-        return [(pattern, self._guarded(fn, pattern.endswith("?"))) for pattern, fn in table]
+        table += self._measure_queries(("MEASure", "FETCh"), suffix="")
+        return self._all_guarded(table)
 
     # --- protection ---------------------------------------------------------------------------
-
-    def _guarded(self, function: CommandFn, query: bool) -> CommandFn:
-        """Check the protection around ``function``; a setting carries a queued trip error."""
-
-        def run(call: Call) -> str | None:
-            self._watch()
-            reply = function(call)
-            if not query:
-                self._watch()
-                if self._pending:
-                    raise ScpiError(*self._pending.popleft())
-            return reply
-
-        return run
 
     def _watch(self) -> None:
         if self.input_on and self.circuit.terminal_voltage() > self.rated_voltage_v:
@@ -281,7 +232,7 @@ class Chroma63200aTwin(ScpiDevice):
         return set_level
 
     def _static_getter(self, key: str) -> CommandFn:
-        return lambda call: _number(self.static[key][_level_index(call)])
+        return lambda call: reply_number(self.static[key][_level_index(call)])
 
     def _set_cv_limit(self, call: Call) -> None:
         call.expect(1)
@@ -300,7 +251,7 @@ class Chroma63200aTwin(ScpiDevice):
                 self.pulse.l2_a = amps
 
     def _pulse_level(self, call: Call) -> str:
-        return _number((self.pulse.l1_a, self.pulse.l2_a)[_level_index(call)])
+        return reply_number((self.pulse.l1_a, self.pulse.l2_a)[_level_index(call)])
 
     def _set_pulse_time(self, call: Call) -> None:
         call.expect(1)
@@ -329,11 +280,6 @@ class Chroma63200aTwin(ScpiDevice):
         with self.circuit.locked():
             self.pulse.repeat = int(count)
 
-    def _measure(self) -> tuple[float, float, float]:
-        op = self.circuit.operating_point()
-        amps = max(0.0, -op.currents_a.get(self.name, 0.0))
-        return op.voltage_v, amps, op.voltage_v * amps
-
 
 def _level_index(call: Call) -> int:
     """Return 0 for an ``L1``/``T1`` header, 1 for ``L2``/``T2``; refuse other suffixes."""
@@ -341,7 +287,3 @@ def _level_index(call: Call) -> int:
     if suffix not in (1, 2):
         raise ScpiError(HEADER_SUFFIX_OUT_OF_RANGE)
     return suffix - 1
-
-
-def _number(value: float) -> str:
-    return f"{value + 0.0:.6f}"  # + 0.0 turns -0.0 into 0.0

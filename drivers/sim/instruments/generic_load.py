@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from drivers.sim.electrical import PackCircuit
-from drivers.sim.scpi_server import Call, CommandFn, ScpiDevice
-
-FULLY_ON_OHM = 0.005
-"""The load's resistance with its stage fully on: the most it can draw at a low voltage."""
+from drivers.sim.instruments.power_stage import PowerStageTwin, load_current, reply_number
+from drivers.sim.scpi_server import Call, CommandFn
 
 _FUNCTIONS = ("CURRent", "VOLTage", "RESistance", "POWer")
 
 
-class GenericLoadTwin(ScpiDevice):
+class GenericLoadTwin(PowerStageTwin):
     """A CC/CV/CR/CP electronic load on the pack terminals (sinks only).
 
     Connected to ``circuit`` as source ``name``. With the input on it draws: CC its current
@@ -24,6 +22,8 @@ class GenericLoadTwin(ScpiDevice):
     ``max_resistance_ohm``) are refused with ``-222,"Data out of range"``; an unknown
     function with ``-224,"Illegal parameter value"``.
     """
+
+    is_load = True
 
     def __init__(
         self,
@@ -37,21 +37,22 @@ class GenericLoadTwin(ScpiDevice):
         max_resistance_ohm: float = 10_000.0,
         serial: str = "SIM00001",
     ) -> None:
-        self.circuit = circuit
-        self.name = name
-        self.rated_voltage_v = rated_voltage_v
-        self.rated_current_a = rated_current_a
-        self.rated_power_w = rated_power_w
         self.min_resistance_ohm = min_resistance_ohm
         self.max_resistance_ohm = max_resistance_ohm
+        self.levels: dict[str, float] = {}
+        super().__init__(circuit, name, rated_voltage_v, rated_current_a, rated_power_w)
         self.idn = (
             f"EOL-Station,SimLoad {rated_voltage_v:g}V {rated_current_a:g}A "
             f"{rated_power_w:g}W,{serial},1.0"
         )
-        self.function = "CURR"
-        self.levels = {"CURR": 0.0, "VOLT": rated_voltage_v, "RES": max_resistance_ohm, "POW": 0.0}
+
+    def _defaults(self) -> None:
+        """Switch the input off and return to CC at 0 A."""
         self.input_on = False
-        circuit.connect(name, self._source)
+        self.function = "CURR"
+        self.levels.update(
+            CURR=0.0, VOLT=self.rated_voltage_v, RES=self.max_resistance_ohm, POW=0.0
+        )
 
     def _source(self, terminal_v: float) -> float:
         if not self.input_on or terminal_v <= 0.0:
@@ -65,26 +66,12 @@ class GenericLoadTwin(ScpiDevice):
             draw = level / terminal_v
         else:
             draw = self.rated_current_a if terminal_v > level else 0.0
-        limit = min(
-            self.rated_current_a, self.rated_power_w / terminal_v, terminal_v / FULLY_ON_OHM
-        )
-        return -min(draw, limit)
-
-    def reset(self) -> None:
-        """Switch the input off and return to CC at 0 A (``*RST``)."""
-        with self.circuit.locked():
-            self.input_on = False
-            self.function = "CURR"
-            self.levels.update(
-                CURR=0.0, VOLT=self.rated_voltage_v, RES=self.max_resistance_ohm, POW=0.0
-            )
+        return load_current(draw, terminal_v, max_a=self.rated_current_a, max_w=self.rated_power_w)
 
     def driver_options(self) -> dict[str, Any]:
         """Return the ratings for ``GenericScpiLoad(max_current_a=…, …)``."""
         return {
-            "max_current_a": self.rated_current_a,
-            "max_voltage_v": self.rated_voltage_v,
-            "max_power_w": self.rated_power_w,
+            **super().driver_options(),
             "min_resistance_ohm": self.min_resistance_ohm,
             "max_resistance_ohm": self.max_resistance_ohm,
         }
@@ -95,11 +82,9 @@ class GenericLoadTwin(ScpiDevice):
         table: list[tuple[str, CommandFn]] = [
             ("[SOURce:]FUNCtion[:MODE]", self._set_function),
             ("[SOURce:]FUNCtion[:MODE]?", lambda c: self.function),
-            ("INPut[:STATe]", self._set_input),
+            ("INPut[:STATe]", self._switch_setter("input_on")),
             ("INPut[:STATe]?", lambda c: "1" if self.input_on else "0"),
-            ("MEASure[:SCALar]:VOLTage[:DC]?", lambda c: _number(self._measure()[0])),
-            ("MEASure[:SCALar]:CURRent[:DC]?", lambda c: _number(self._measure()[1])),
-            ("MEASure[:SCALar]:POWer[:DC]?", lambda c: _number(self._measure()[2])),
+            *self._measure_queries(),
         ]
         limits = {
             "CURRent": (0.0, self.rated_current_a),
@@ -123,25 +108,10 @@ class GenericLoadTwin(ScpiDevice):
         return set_level
 
     def _getter(self, key: str) -> CommandFn:
-        return lambda call: _number(self.levels[key])
+        return lambda call: reply_number(self.levels[key])
 
     def _set_function(self, call: Call) -> None:
         call.expect(1)
         function = call.choice(_FUNCTIONS)
         with self.circuit.locked():
             self.function = function
-
-    def _set_input(self, call: Call) -> None:
-        call.expect(1)
-        on = call.boolean()
-        with self.circuit.locked():
-            self.input_on = on
-
-    def _measure(self) -> tuple[float, float, float]:
-        op = self.circuit.operating_point()
-        amps = max(0.0, -op.currents_a.get(self.name, 0.0))
-        return op.voltage_v, amps, op.voltage_v * amps
-
-
-def _number(value: float) -> str:
-    return f"{value + 0.0:.6f}"  # + 0.0 turns -0.0 into 0.0

@@ -8,25 +8,21 @@ plus ``[SOUR:]PROT:CLE`` and ``STAT:QUES:COND?`` to clear and read a latched tri
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from drivers.sim.electrical import PackCircuit
+from drivers.sim.instruments.power_stage import REACHED, PowerStageTwin, reply_number
 from drivers.sim.scpi_server import (
     DEVICE_SPECIFIC_ERROR,
+    SETTINGS_CONFLICT,
     Call,
     CommandFn,
-    ScpiDevice,
     ScpiError,
 )
 
-SETTINGS_CONFLICT = (-221, "Settings conflict")
 PROTECTION_HEADROOM = 1.10
 """OVP/OCP levels may be set up to 110 % of the rating."""
-REACHED = 1.0 - 1e-9
-"""A limit counts as reached at this share of it (the circuit solves to ~1e-12)."""
 
 
 @dataclass
@@ -43,7 +39,7 @@ class Protection:
     tripped: bool = False
 
 
-class It6000cTwin(ScpiDevice):
+class It6000cTwin(PowerStageTwin):
     """An IT6000C on the pack terminals, in voltage priority, sourcing and sinking.
 
     Connected to ``circuit`` as source ``name``. With the output on it holds the terminals at
@@ -77,32 +73,22 @@ class It6000cTwin(ScpiDevice):
         rated_power_w: float = 18000.0,
         serial: str = "SIM00001",
     ) -> None:
-        self.circuit = circuit
-        self.name = name
-        self.rated_voltage_v = rated_voltage_v
-        self.rated_current_a = rated_current_a
-        self.rated_power_w = rated_power_w
-        model = f"IT60{rated_power_w / 1000:02.0f}C-{rated_voltage_v:g}-{rated_current_a:g}"
-        self.idn = f"ITECH Ltd.,{model},{serial},1.00-1.00"
         self.remote = False
-        self.voltage_setpoint_v = 0.0
-        self.source_limit_a = 0.0
-        self.sink_limit_a = 0.0
-        """The sink current limit as a positive number (``CURR:LIM:NEG`` is its negative)."""
-        self.output_on = False
         self.ovp = Protection("over-voltage", 1)
         self.ocp = Protection("over-current", 2)
-        self._pending: deque[tuple[tuple[int, str], str]] = deque()
-        self._defaults()
-        circuit.connect(name, self._source)
+        super().__init__(circuit, name, rated_voltage_v, rated_current_a, rated_power_w)
+        model = f"IT60{rated_power_w / 1000:02.0f}C-{rated_voltage_v:g}-{rated_current_a:g}"
+        self.idn = f"ITECH Ltd.,{model},{serial},1.00-1.00"
 
     def _defaults(self) -> None:
-        self.voltage_setpoint_v = self.source_limit_a = self.sink_limit_a = 0.0
+        """Switch the output off, zero the setpoints, disarm and clear the trips."""
+        self.voltage_setpoint_v = self.source_limit_a = 0.0
+        self.sink_limit_a = 0.0
+        """The sink current limit as a positive number (``CURR:LIM:NEG`` is its negative)."""
         self.output_on = False
         for trip, rating in ((self.ovp, self.rated_voltage_v), (self.ocp, self.rated_current_a)):
             trip.level = rating * PROTECTION_HEADROOM
             trip.armed = trip.tripped = False
-        self._pending.clear()
 
     def _source(self, terminal_v: float) -> float:
         if not self.output_on:
@@ -118,22 +104,10 @@ class It6000cTwin(ScpiDevice):
             amps = max(-self.ocp.level, min(self.ocp.level, amps))
         return amps
 
-    def reset(self) -> None:
-        """Switch the output off, zero the setpoints, disarm and clear the trips (``*RST``)."""
-        with self.circuit.locked():
-            self._defaults()
-
-    def driver_options(self) -> dict[str, Any]:
-        """Return the ratings for ``It6000c(max_voltage_v=…, max_current_a=…, max_power_w=…)``."""
-        return {
-            "max_voltage_v": self.rated_voltage_v,
-            "max_current_a": self.rated_current_a,
-            "max_power_w": self.rated_power_w,
-        }
-
     def commands(self) -> Sequence[tuple[str, CommandFn]]:
         """Return the SYSTem, SOURce, protection, OUTPut and MEASure/FETCh commands."""
         level = "[:LEVel][:IMMediate][:AMPLitude]"
+        volts, amps = self.rated_voltage_v, self.rated_current_a
         sink = "[SOURce:]CURRent:LIMit:NEGative[:IMMediate]"
         source = "[SOURce:]CURRent:LIMit[:POSitive][:IMMediate]"
         table: list[tuple[str, CommandFn]] = [
@@ -141,12 +115,12 @@ class It6000cTwin(ScpiDevice):
             ("SYSTem:LOCal", lambda c: self._set_remote(c, False)),
             ("[SOURce:]FUNCtion", self._set_function),
             ("[SOURce:]FUNCtion?", lambda c: "VOLT"),
-            (f"[SOURce:]VOLTage{level}", self._set_voltage),
-            (f"[SOURce:]VOLTage{level}?", lambda c: _number(self.voltage_setpoint_v)),
+            (f"[SOURce:]VOLTage{level}", self._number_setter("voltage_setpoint_v", 0.0, volts)),
+            (f"[SOURce:]VOLTage{level}?", lambda c: reply_number(self.voltage_setpoint_v)),
             (sink, self._set_sink_limit),
-            (f"{sink}?", lambda c: _number(-self.sink_limit_a)),
-            (source, self._set_source_limit),
-            (f"{source}?", lambda c: _number(self.source_limit_a)),
+            (f"{sink}?", lambda c: reply_number(-self.sink_limit_a)),
+            (source, self._number_setter("source_limit_a", 0.0, amps)),
+            (f"{source}?", lambda c: reply_number(self.source_limit_a)),
             ("[SOURce:]PROTection:CLEar", self._clear_protection),
             ("STATus:QUEStionable:CONDition?", lambda c: str(self._questionable())),
             ("OUTPut[:STATe]", self._set_output),
@@ -163,29 +137,10 @@ class It6000cTwin(ScpiDevice):
                 (f"{prot}:STATe", self._state_setter(trip)),
                 (f"{prot}:STATe?", self._state_getter(trip)),
             ]
-        for verb in ("MEASure", "FETCh"):
-            table += [
-                (f"{verb}[:SCALar]:VOLTage[:DC]?", lambda c: _number(self._measure()[0])),
-                (f"{verb}[:SCALar]:CURRent[:DC]?", lambda c: _number(self._measure()[1])),
-                (f"{verb}[:SCALar]:POWer[:DC]?", lambda c: _number(self._measure()[2])),
-            ]
-        return [(pattern, self._guarded(fn, pattern.endswith("?"))) for pattern, fn in table]
+        table += self._measure_queries(("MEASure", "FETCh"))
+        return self._all_guarded(table)
 
     # --- protection ---------------------------------------------------------------------------
-
-    def _guarded(self, function: CommandFn, query: bool) -> CommandFn:
-        """Check the protection around ``function``; a setting carries a queued trip error."""
-
-        def run(call: Call) -> str | None:
-            self._watch()
-            reply = function(call)
-            if not query:
-                self._watch()
-                if self._pending:
-                    raise ScpiError(*self._pending.popleft())
-            return reply
-
-        return run
 
     def _watch(self) -> None:
         if not self.output_on:
@@ -216,7 +171,7 @@ class It6000cTwin(ScpiDevice):
         return set_level
 
     def _level_getter(self, trip: Protection) -> CommandFn:
-        return lambda call: _number(trip.level)
+        return lambda call: reply_number(trip.level)
 
     def _state_getter(self, trip: Protection) -> CommandFn:
         return lambda call: "1" if trip.armed else "0"
@@ -239,18 +194,6 @@ class It6000cTwin(ScpiDevice):
         if call.choice(("VOLTage", "CURRent")) != "VOLT":
             raise ScpiError(SETTINGS_CONFLICT, "current priority is not simulated")
 
-    def _set_voltage(self, call: Call) -> None:
-        call.expect(1)
-        volts = call.number(low=0.0, high=self.rated_voltage_v)
-        with self.circuit.locked():
-            self.voltage_setpoint_v = volts
-
-    def _set_source_limit(self, call: Call) -> None:
-        call.expect(1)
-        amps = call.number(low=0.0, high=self.rated_current_a)
-        with self.circuit.locked():
-            self.source_limit_a = amps
-
     def _set_sink_limit(self, call: Call) -> None:
         call.expect(1)
         amps = call.number(low=-self.rated_current_a, high=0.0)
@@ -267,12 +210,3 @@ class It6000cTwin(ScpiDevice):
             )
         with self.circuit.locked():
             self.output_on = on
-
-    def _measure(self) -> tuple[float, float, float]:
-        op = self.circuit.operating_point()
-        amps = op.currents_a.get(self.name, 0.0)
-        return op.voltage_v, amps, op.voltage_v * amps
-
-
-def _number(value: float) -> str:
-    return f"{value + 0.0:.6f}"  # + 0.0 turns -0.0 into 0.0

@@ -11,9 +11,8 @@ import random
 from collections.abc import Sequence
 
 from drivers.sim.electrical import PackCircuit
-from drivers.sim.scpi_server import Call, CommandFn, ScpiDevice, ScpiError
+from drivers.sim.scpi_server import DATA_STALE, OVERFLOW, Call, CommandFn, ScpiDevice, ScpiError
 
-OVERLOAD = 9.9e37
 VOLT_RANGES = (0.1, 1.0, 10.0, 100.0, 1000.0)
 RES_RANGES = (1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
 OVERRANGE = 1.2
@@ -32,7 +31,6 @@ NOISE_PPM_OF_RANGE = {
 }
 """One-sigma reading noise by NPLC, in ppm of range (order of the 34465A data sheet)."""
 DEFAULT_NPLC = 10.0
-DATA_STALE = (-230, "Data corrupt or stale")
 
 _FUNCTIONS = {"VOLT": VOLT_RANGES, "RES": RES_RANGES}
 
@@ -214,13 +212,13 @@ class Keysight34465aTwin(ScpiDevice):
     def _sample(self, true_value: float | None) -> float:
         ranges = _FUNCTIONS[self.function]
         if true_value is None:
-            return OVERLOAD
+            return OVERFLOW
         span = self.ranges[self.function] or next(
             (r for r in ranges if abs(true_value) <= OVERRANGE * r), ranges[-1]
         )
         limit = MAX_DC_V if self.function == "VOLT" and span == ranges[-1] else OVERRANGE * span
         if abs(true_value) > limit:
-            return OVERLOAD if true_value > 0 else -OVERLOAD
+            return OVERFLOW if true_value > 0 else -OVERFLOW
         sigma = span * 1e-6 * NOISE_PPM_OF_RANGE[self.nplc[self.function]]
         return true_value + self._rng.gauss(0.0, sigma)
 

@@ -27,12 +27,12 @@ listeners (the safety circuit opens the testers' interlock inputs); :attr:`not_a
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import socketserver
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from drivers.sim.tcp_server import TwinServer
 
 DOOR_INPUT, ESTOP_INPUT, CLAMP_INPUT = 0, 1, 2
 LAMP_COIL, K1_COIL, K2_COIL = 0, 1, 2
@@ -80,7 +80,7 @@ class _Exception(Exception):
         self.code = code
 
 
-class ModbusIoTwin:
+class ModbusIoTwin(TwinServer):
     """A Modbus RTU 8 DI / 8 DO module answering as unit ``unit_id`` on ``host``:``port``.
 
     ``port`` 0 picks a free one. :meth:`start` serves in a background thread, :meth:`close`
@@ -91,23 +91,14 @@ class ModbusIoTwin:
     def __init__(self, *, unit_id: int = 1, host: str = "127.0.0.1", port: int = 0) -> None:
         if not 1 <= unit_id <= 247:
             raise ValueError(f"unit_id must be 1…247, got {unit_id!r}")
+        super().__init__(host=host, port=port, name="modbus-io")
         self.unit_id = unit_id
-        self.host = host
-        self._requested_port = port
-        self.not_answering = False
-        self.drop_connection = False
-        self.internal_errors: list[Exception] = []
-        """Exceptions raised by the twin's own code (a bug in the twin), kept for tests."""
         self._inputs = [False] * CHANNELS
         self._coils = [False] * CHANNELS
         for address in (DOOR_INPUT, ESTOP_INPUT, CLAMP_INPUT):
             self._inputs[address] = True
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
-        self._connections: set[socket.socket] = set()
-        self._closing = False
-        self._tcp: _TcpServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- the cell's switches (inputs) ------------------------------------------------------
 
@@ -274,86 +265,27 @@ class ModbusIoTwin:
 
     # --- serving ---------------------------------------------------------------------------
 
-    def start(self) -> ModbusIoTwin:
-        """Bind and start serving in a background thread; return self."""
-        if self._tcp is not None or self._closing:
-            raise RuntimeError("a twin can be started only once")
-        self._tcp = _TcpServer((self.host, self._requested_port), _Connection)
-        self._tcp.owner = self
-        self._thread = threading.Thread(
-            target=self._tcp.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"modbus-io-{self.port}",
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving, drop every connection and join every thread; safe to call twice."""
-        with self._lock:
-            if self._closing:
-                return
-            self._closing = True
-        if self._tcp is None:
-            return
-        if self._thread is not None:
-            self._tcp.shutdown()
-            self._thread.join()
-        self.drop_connections()
-        self._tcp.server_close()  # joins the connection threads
-
-    def __enter__(self) -> ModbusIoTwin:
-        return self.start() if self._tcp is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        """Get the TCP port being served (known after :meth:`start`)."""
-        if self._tcp is None:
-            raise RuntimeError("twin not started")
-        return int(self._tcp.server_address[1])
-
     @property
     def resource(self) -> str:
         """Get the resource string for the driver, ``socket://<host>:<port>``."""
         return f"socket://{self.host}:{self.port}"
 
-    def drop_connections(self) -> None:
-        """Close every open connection now (the client sees the link drop)."""
-        with self._lock:
-            connections = list(self._connections)
-        for sock in connections:
-            with contextlib.suppress(OSError):  # already gone
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def _serve(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self._closing:
-                return
-            self._connections.add(sock)
+    def _converse(self, sock: socket.socket) -> None:
         buffer = b""
-        try:
-            while True:
-                sock.settimeout(SILENCE_S if buffer else None)
-                try:
-                    chunk = sock.recv(256)
-                except TimeoutError:  # the line went quiet: whatever arrived is one frame
-                    self._answer(buffer, sock)
-                    buffer = b""
-                    continue
-                if not chunk or self.drop_connection:
-                    return
-                buffer += chunk
-                while (size := _frame_length(buffer)) is not None and len(buffer) >= size:
-                    self._answer(buffer[:size], sock)
-                    buffer = buffer[size:]
-        except OSError:
-            return  # the link dropped or the twin is closing
-        finally:
-            with self._lock:
-                self._connections.discard(sock)
+        while True:
+            sock.settimeout(SILENCE_S if buffer else None)
+            try:
+                chunk = sock.recv(256)
+            except TimeoutError:  # the line went quiet: whatever arrived is one frame
+                self._answer(buffer, sock)
+                buffer = b""
+                continue
+            if not chunk or self.drop_connection:
+                return
+            buffer += chunk
+            while (size := _frame_length(buffer)) is not None and len(buffer) >= size:
+                self._answer(buffer[:size], sock)
+                buffer = buffer[size:]
 
     def _answer(self, frame: bytes, sock: socket.socket) -> None:
         if self.not_answering:
@@ -365,18 +297,3 @@ class ModbusIoTwin:
             return
         if reply is not None:
             sock.sendall(reply)
-
-
-class _TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    allow_reuse_address = True
-    daemon_threads = False
-    block_on_close = True
-    owner: ModbusIoTwin
-
-
-class _Connection(socketserver.BaseRequestHandler):
-    server: _TcpServer
-    request: socket.socket
-
-    def handle(self) -> None:
-        self.server.owner._serve(self.request)

@@ -9,26 +9,22 @@ The subset the driver and the domain spec §3.2 use: ``SYST:LOCK ON|OFF``, ``SYS
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from typing import Any
 
 from drivers.sim.electrical import PackCircuit, SourceTotals
+from drivers.sim.instruments.power_stage import REACHED, PowerStageTwin
 from drivers.sim.scpi_server import (
     DATA_OUT_OF_RANGE,
     DEVICE_SPECIFIC_ERROR,
+    EXECUTION_ERROR,
+    SETTINGS_CONFLICT,
     Call,
     CommandFn,
-    ScpiDevice,
     ScpiError,
 )
 
-EXECUTION_ERROR = (-200, "Execution error")
-SETTINGS_CONFLICT = (-221, "Settings conflict")
 PROTECTION_HEADROOM = 1.10
 """Protection thresholds reach 110 % of the rating (as the driver assumes)."""
-REACHED = 1.0 - 1e-9
-"""A threshold counts as reached at this share of it (the circuit solves to ~1e-12)."""
 DIGITS = {"V": 2, "A": 2, "W": 1}
 """Decimals of a reply with that unit (``"400.00 V"``)."""
 
@@ -63,7 +59,7 @@ COUNTERS = ("OVOLtage", "OCURrent", "OPOWer", "OTEMperature", "PFAil")
 """Alarm counters (over-temperature and power-fail are counted but never happen here)."""
 
 
-class Psb10000Twin(ScpiDevice):
+class Psb10000Twin(PowerStageTwin):
     """A PSB 10000 on the pack terminals: CV with source and sink current and power limits.
 
     Connected to ``circuit`` as source ``name``. With the output on it holds the terminals at
@@ -107,21 +103,18 @@ class Psb10000Twin(ScpiDevice):
         local: bool = False,
         serial: str = "SIM00001",
     ) -> None:
-        self.circuit = circuit
-        self.name = name
-        self.ratings = {"V": rated_voltage_v, "A": rated_current_a, "W": rated_power_w}
-        model = f"PSB 10{rated_voltage_v:03.0f}-{rated_current_a:g}"
-        self.idn = f"EA Elektro-Automatik,{model},{serial},V2.01 08.08.2019,EOL virtual bench"
         self._local = local
         self.locked = False
         self.values: dict[str, float] = {}
-        self.output_on = False
         self.alarm_counts = {"OVOL": 0, "OCUR": 0, "OPOW": 0, "OTEM": 0, "PFA": 0}
-        self._battery_start: tuple[SourceTotals, float] | None = None
-        self._battery_end: tuple[SourceTotals, float] | None = None
-        self._pending: deque[tuple[tuple[int, str], str]] = deque()
-        self._defaults()
-        circuit.connect(name, self._source)
+        super().__init__(circuit, name, rated_voltage_v, rated_current_a, rated_power_w)
+        model = f"PSB 10{rated_voltage_v:03.0f}-{rated_current_a:g}"
+        self.idn = f"EA Elektro-Automatik,{model},{serial},V2.01 08.08.2019,EOL virtual bench"
+
+    @property
+    def ratings(self) -> dict[str, float]:
+        """Get the ratings by unit: ``V``, ``A`` and ``W``."""
+        return {"V": self.rated_voltage_v, "A": self.rated_current_a, "W": self.rated_power_w}
 
     @property
     def local(self) -> bool:
@@ -135,14 +128,15 @@ class Psb10000Twin(ScpiDevice):
             self.locked = False
 
     def _defaults(self) -> None:
+        """Switch the output off and return every setting to its default."""
         # Thresholds, adjustment limits and power limits start at their ceiling, so the
         # driver's current-and-voltage settings alone make current flow.
         for key in SETTINGS:
             at_ceiling = key.endswith(("PROT", "HIGH", "POW"))
             self.values[key] = self._ceiling(key) if at_ceiling else 0.0
         self.output_on = False
-        self._battery_start = self._battery_end = None
-        self._pending.clear()
+        self._battery_start: tuple[SourceTotals, float] | None = None
+        self._battery_end: tuple[SourceTotals, float] | None = None
 
     def _ceiling(self, key: str) -> float:
         rated = self.ratings[SETTINGS[key][1]]
@@ -161,19 +155,6 @@ class Psb10000Twin(ScpiDevice):
             return 0.0
         return min(values["CURR"], values["POW"] * per_volt, ceiling)
 
-    def reset(self) -> None:
-        """Switch the output off and return every setting to its default (``*RST``)."""
-        with self.circuit.locked():
-            self._defaults()
-
-    def driver_options(self) -> dict[str, Any]:
-        """Return the ratings for ``Psb10000(max_voltage_v=…, max_current_a=…, max_power_w=…)``."""
-        return {
-            "max_voltage_v": self.ratings["V"],
-            "max_current_a": self.ratings["A"],
-            "max_power_w": self.ratings["W"],
-        }
-
     def commands(self) -> Sequence[tuple[str, CommandFn]]:
         """Return the lock, nominal, setting, OUTPut, MEASure, battery-test and alarm commands."""
         on_off = {True: "ON", False: "OFF"}
@@ -185,39 +166,29 @@ class Psb10000Twin(ScpiDevice):
             ("SYSTem:NOMinal:CURRent?", lambda c: _with_unit(self.ratings["A"], "A")),
             ("SYSTem:NOMinal:POWer?", lambda c: _with_unit(self.ratings["W"], "W")),
             ("OUTPut[:STATe]?", lambda c: on_off[self.output_on]),
-            ("MEASure[:SCALar]:VOLTage[:DC]?", lambda c: self._measure()[0]),
-            ("MEASure[:SCALar]:CURRent[:DC]?", lambda c: self._measure()[1]),
-            ("MEASure[:SCALar]:POWer[:DC]?", lambda c: self._measure()[2]),
-            ("MEASure[:SCALar]:ARRay?", lambda c: ", ".join(self._measure())),
+            *self._measure_queries(),
+            ("MEASure[:SCALar]:ARRay?", self._measure_array),
             ("BATTery:TEST?", self._battery_test),
         ]
         for counter in COUNTERS:
             short = "".join(ch for ch in counter if ch.isupper())
             any_time.append((f"SYSTem:ALARm:COUNt:{counter}?", self._counter(short)))
-        locked_only: list[tuple[str, CommandFn]] = [("OUTPut[:STATe]", self._set_output)]
+        remote_only: list[tuple[str, CommandFn]] = [("OUTPut[:STATe]", self._set_output)]
         for key, (pattern, unit) in SETTINGS.items():
-            locked_only.append((pattern, self._setter(key)))
+            remote_only.append((pattern, self._setter(key)))
             any_time.append((f"{pattern}?", self._getter(key, unit)))
-        return [
-            *((p, self._guarded(fn, query=p.endswith("?"), setting=False)) for p, fn in any_time),
-            *((p, self._guarded(fn, query=False, setting=True)) for p, fn in locked_only),
-        ]
+        remote_only = [(pattern, self._remote_only(fn)) for pattern, fn in remote_only]
+        return self._all_guarded([*any_time, *remote_only])
 
     # --- lock, protection ---------------------------------------------------------------------
 
-    def _guarded(self, function: CommandFn, *, query: bool, setting: bool) -> CommandFn:
-        """Check the protection around ``function``; refuse a setting without the lock."""
+    def _remote_only(self, function: CommandFn) -> CommandFn:
+        """Refuse ``function``, a setting, unless this interface holds the remote lock."""
 
         def run(call: Call) -> str | None:
-            self._watch()
-            if setting and not self.locked:
+            if not self.locked:
                 raise ScpiError(EXECUTION_ERROR, "not in remote control; send SYST:LOCK ON")
-            reply = function(call)
-            if not query:
-                self._watch()
-                if self._pending:
-                    raise ScpiError(*self._pending.popleft())
-            return reply
+            return function(call)
 
         return run
 
@@ -282,14 +253,13 @@ class Psb10000Twin(ScpiDevice):
 
     # --- measurements -------------------------------------------------------------------------
 
-    def _measure(self) -> tuple[str, str, str]:
-        op = self.circuit.operating_point()
-        amps = op.currents_a.get(self.name, 0.0)
-        return (
-            _with_unit(op.voltage_v, "V"),
-            _with_unit(amps, "A"),
-            _with_unit(op.voltage_v * amps, "W"),
-        )
+    def _reply(self, value: float, unit: str) -> str:
+        """Format a reading with its unit, as the PSB does (``"400.00 V"``)."""
+        return _with_unit(value, unit)
+
+    def _measure_array(self, call: Call) -> str:
+        readings = zip(self._measure(), "VAW", strict=True)
+        return ", ".join(_with_unit(value, unit) for value, unit in readings)
 
     def _battery_test(self, call: Call) -> str:
         call.expect(0)

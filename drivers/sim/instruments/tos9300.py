@@ -40,17 +40,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drivers.sim.scpi_server import DATA_OUT_OF_RANGE, Call, CommandFn, ScpiDevice, ScpiError
+from drivers.sim.instruments.hv_tester import HvTesterTwin
+from drivers.sim.scpi_server import (
+    DATA_STALE,
+    EXECUTION_ERROR,
+    OVERFLOW,
+    SETTINGS_CONFLICT,
+    Call,
+    CommandFn,
+    ScpiError,
+)
 
 if TYPE_CHECKING:
     from drivers.sim.instruments.hv_twins import HvOutput, Kind
 
-OVERFLOW = 9.9e37
 IR_MAX_OHM = 100e9
 PASS_HOLD_S = 0.5
-EXECUTION_ERROR = (-200, "Execution error")
-SETTINGS_CONFLICT = (-221, "Settings conflict")
-DATA_STALE = (-230, "Data corrupt or stale")
 PASS_BIT, LFAIL_BIT, UFAIL_BIT = 1, 2, 4
 READY_BIT, IDLE_BIT = 256, 512
 _PHASE_BITS = {"RISE": 16, "TEST": 32, "FALL": 64, "DISCHARGE": 128}
@@ -94,13 +99,13 @@ def _number(value: float) -> str:
     return f"{value:+.5E}" if math.isfinite(value) else f"{OVERFLOW:+.5E}"
 
 
-class Tos9300Twin(ScpiDevice):
+class Tos9300Twin(HvTesterTwin):
     """A TOS9301 (ACW, DCW and IR) whose HI terminal is ``output`` (see the module docstring)."""
 
     no_error = '+0,"No error"'
 
     def __init__(self, output: HvOutput, *, serial: str = "SIM00001") -> None:
-        self.output = output
+        super().__init__(output)
         self.idn = f"KIKUSUI,TOS9301,{serial},1.20"
         self.function: Kind = "ACW"
         self.settings: dict[str, Settings] = {}
@@ -129,10 +134,6 @@ class Tos9300Twin(ScpiDevice):
             "min_ir_v": 25.0,
             "max_ir_v": 1000.0,
         }
-
-    def terminal_voltage(self) -> float:
-        """Measure the HI-to-chassis voltage in V, as a magnitude (DMM / fixture monitor)."""
-        return self.output.terminal_voltage()
 
     def commands(self) -> Sequence[tuple[str, CommandFn]]:
         """Return FUNC, the per-function settings, INIT:TEST, ABOR and the status/result."""
@@ -173,22 +174,13 @@ class Tos9300Twin(ScpiDevice):
 
     # --- settings --------------------------------------------------------------------------
 
-    def _require_idle(self) -> None:
-        if self.output.phase() in ("RISE", "TEST", "FALL"):
-            raise ScpiError(EXECUTION_ERROR, "test running")
-
     def _set_function(self, call: Call) -> None:
         choice = call.choice(("ACW", "DCW", "IR"))
         self._require_idle()
         self.function = "ACW" if choice == "ACW" else "DCW" if choice == "DCW" else "IR"
 
     def _set_frequency(self, call: Call) -> None:
-        call.expect(1)
-        value = call.number(low=50.0, high=60.0)
-        if value not in (50.0, 60.0):
-            raise ScpiError(DATA_OUT_OF_RANGE)
-        self._require_idle()
-        self.frequency_hz = value
+        self.frequency_hz = self._ac_frequency(call)
 
     def _number_setter(self, name: str, field: str, low: float, high: float) -> CommandFn:
         def set_value(call: Call) -> None:

@@ -1,0 +1,60 @@
+"""What the DC supplies and electronic loads share: readings, switch and safe state.
+
+Every model keeps its own setpoint commands; what is the same contract on the wire is here.
+:class:`ScpiPowerStage` reads ``MEAS:VOLT?``, ``MEAS:CURR?`` and ``MEAS:POW?`` and sends its
+safe state as one batch; :class:`ScpiSupply` adds the ``OUTP`` switch of a supply.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from drivers.scpi.instrument import ScpiInstrument, check_bool, parse_bool, parse_float
+
+
+class ScpiPowerStage(ScpiInstrument):
+    """Base of a DC supply or load measured with ``MEAS:VOLT?``, ``MEAS:CURR?``, ``MEAS:POW?``.
+
+    :meth:`safe_state` sends :attr:`safe_commands`, which each model lists with its switch-off
+    first.
+    """
+
+    safe_commands: ClassVar[tuple[str, ...]] = ()
+    """The commands that make the model safe, switch-off first (see :meth:`safe_state`)."""
+
+    def measure_voltage(self) -> float:
+        """Measure the terminal voltage in V."""
+        return self.ask("MEAS:VOLT?", parse_float)
+
+    def measure_current(self) -> float:
+        """Measure the current in A (a supply's: > 0 sourcing, < 0 sinking)."""
+        return self.ask("MEAS:CURR?", parse_float)
+
+    def measure_power(self) -> float:
+        """Measure the power in W (a supply's: > 0 sourcing, < 0 sinking)."""
+        return self.ask("MEAS:POW?", parse_float)
+
+    def safe_state(self) -> None:
+        """Switch off first, then leave setpoints that cannot move energy (:attr:`safe_commands`).
+
+        Sent as one batch (:meth:`send_batch`): an error already queued cannot stop the
+        sequence half-way, every command is attempted and errors are checked once at the end.
+        """
+        self.send_batch(self.safe_commands, label="safe_state")
+
+
+class ScpiSupply(ScpiPowerStage):
+    """Base of a DC supply whose output is switched with ``OUTP ON|OFF`` and read with ``OUTP?``."""
+
+    def set_output(self, on: bool) -> None:
+        """Switch the output on or off."""
+        check_bool(on)
+        self.send("OUTP ON" if on else "OUTP OFF")
+
+    def output_enabled(self) -> bool:
+        """Return whether the output is on."""
+        return self.ask("OUTP?", parse_bool)
+
+    def is_safe(self) -> bool:
+        """Read back that the output is off."""
+        return not self.output_enabled()
