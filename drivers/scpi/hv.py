@@ -8,6 +8,7 @@ never pass a limit by accident. Both are made safe the same way (:class:`HvTeste
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 from drivers.scpi.instrument import OVERFLOW, ScpiInstrument
 
@@ -26,7 +27,7 @@ def reading_or_overflow(value: float, verdict: str) -> float:
     return math.inf if verdict in ("PASS", "HIGH") else math.nan
 
 
-class HvTester(ScpiInstrument):
+class HvTester(ScpiInstrument, ABC):
     """Base of a safety tester: its safe state is no test running.
 
     A tester holds no HV setpoint between tests, so :meth:`safe_state` only stops a test
@@ -34,13 +35,13 @@ class HvTester(ScpiInstrument):
     :meth:`test_running`.
     """
 
+    @abstractmethod
     def stop(self) -> None:
         """Stop any running test; the tester switches HV off."""
-        raise NotImplementedError
 
+    @abstractmethod
     def test_running(self) -> bool:
         """Return whether a test may still hold HV."""
-        raise NotImplementedError
 
     def safe_state(self) -> None:
         """Stop any running test; a safety tester holds no HV setpoint between tests."""

@@ -7,6 +7,7 @@ serial transports are built on.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol, Self
 
@@ -44,7 +45,7 @@ class Transport(Protocol):
         ...
 
 
-class LineTransport:
+class LineTransport(ABC):
     """Base of the line transports: framing, tracing, ASCII replies, closing, the timeout.
 
     A subclass only moves bytes, translating its library's exceptions as it does:
@@ -129,20 +130,20 @@ class LineTransport:
 
     # -- what a subclass gives --------------------------------------------------------
 
-    def _send(self, data: bytes, message: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _send(self, data: bytes, message: str) -> None: ...
 
-    def _receive(self, command: str) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def _receive(self, command: str) -> bytes: ...
 
-    def _prepare_query(self, message: str) -> None:
+    def _prepare_query(self, message: str) -> None:  # noqa: B027 - optional hook
         """Drop input left over from an earlier timed-out reply (none by default)."""
 
-    def _apply_timeout(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _apply_timeout(self) -> None: ...
 
-    def _release(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _release(self) -> None: ...
 
     # -- built on it --------------------------------------------------------------------
 

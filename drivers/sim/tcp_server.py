@@ -14,10 +14,11 @@ import contextlib
 import socket
 import socketserver
 import threading
+from abc import ABC, abstractmethod
 from typing import Self
 
 
-class TwinServer:
+class TwinServer(ABC):
     """Serve connections on ``host``:``port`` (0 = any free) in background threads.
 
     :meth:`start` binds and starts serving; :meth:`close` stops every thread and closes
@@ -91,9 +92,9 @@ class TwinServer:
             with contextlib.suppress(OSError):  # already gone
                 sock.shutdown(socket.SHUT_RDWR)
 
+    @abstractmethod
     def _converse(self, sock: socket.socket) -> None:
         """Exchange messages on ``sock`` until the peer leaves (returning closes it)."""
-        raise NotImplementedError
 
     def _serve(self, sock: socket.socket) -> None:
         with self._connections_lock:

@@ -24,6 +24,7 @@ through ``ctx.wait`` so an abort is honoured within the wait.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
@@ -72,7 +73,7 @@ class PromptRequest:
     image: str | None = None
 
 
-class StepType:
+class StepType(ABC):
     """Base class of every step type (see the module docstring for an example).
 
     Class attributes: ``name`` (the ``type`` used in sequence files), ``Params`` (a
@@ -91,9 +92,9 @@ class StepType:
         """Measurements this step will record with these parameters."""
         return self.measurements
 
+    @abstractmethod
     def run(self, ctx: StepContext, params: Any) -> None:
         """Do the step's work: drive instruments, record measurements."""
-        raise NotImplementedError(f"step type {self.name!r} has no run()")
 
 
 REGISTRY: dict[str, type[StepType]] = {}

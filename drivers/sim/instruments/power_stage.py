@@ -9,6 +9,7 @@ queue its error for the next setting, as a failing query gives no reply.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -39,7 +40,7 @@ def load_current(draw_a: float, terminal_v: float, *, max_a: float, max_w: float
     return -min(draw_a, max_a, max_w / terminal_v, terminal_v / FULLY_ON_OHM)
 
 
-class PowerStageTwin(ScpiDevice):
+class PowerStageTwin(ScpiDevice, ABC):
     """Base of a supply or load twin connected to ``circuit`` as source ``name``.
 
     A subclass gives :meth:`_source` (the current in A it pushes into the terminals at a
@@ -71,12 +72,12 @@ class PowerStageTwin(ScpiDevice):
         self._defaults()
         circuit.connect(name, self._source)
 
-    def _source(self, terminal_v: float) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def _source(self, terminal_v: float) -> float: ...
 
+    @abstractmethod
     def _defaults(self) -> None:
         """Return every setting to its power-on value (circuit lock held, or construction)."""
-        raise NotImplementedError
 
     def reset(self) -> None:
         """Return to the power-on settings, output or input off, no trip pending (``*RST``)."""
