@@ -4,6 +4,10 @@
 ``EngineBridge``, the ``QtPrompter`` and a worker ``QThread`` on which ``engine.run``
 executes. Widgets ask it and call it; they never touch the engine thread or a driver.
 Every privileged action goes through ``ui.auth.authorize`` and lands in the audit table.
+
+An engineer's calibration override reaches the engine through its own API
+(``calibration_override=`` on ``check_can_start`` and ``run``), which logs the reason in
+the run record as a WARNING; the station config is never altered.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from station.config import StationConfig
 from station.engine import RunResult
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
@@ -22,6 +27,7 @@ from station.runner import PreparedRun
 from ui import gating
 from ui.auth import Action, Session, UserStore, authorize
 from ui.bridge import EngineBridge
+from ui.pacing import Pacer
 from ui.prompter import QtPrompter
 from ui.releases import FileToRelease, Releases, files_of
 
@@ -41,10 +47,12 @@ class RunWorker(QObject):
         super().__init__()
         self.engine = engine
 
-    @Slot(str, str, str)
-    def run(self, serial: str, part: str, operator: str) -> None:
+    @Slot(str, str, str, str)
+    def run(self, serial: str, part: str, operator: str, calibration_override: str) -> None:
         try:
-            result = self.engine.run(serial, part or None, operator)
+            result = self.engine.run(
+                serial, part or None, operator, calibration_override=calibration_override or None
+            )
         except RunRefused as err:
             self.refused.emit(str(err))
         except StationError as err:
@@ -57,7 +65,11 @@ class RunWorker(QObject):
 
 
 class StationController(QObject):
-    """The state behind the screens. ``sim`` selects engineering mode by default."""
+    """The state behind the screens. ``sim`` selects engineering mode by default.
+
+    ``demo_speed`` > 0 paces a virtual-time run to that many times real time
+    (``ui.pacing``); 0 runs at the engine's own pace.
+    """
 
     changed = Signal()  # session, running, overrides, releases or production mode changed
     runDone = Signal(object)  # RunResult
@@ -65,18 +77,23 @@ class StationController(QObject):
     runCrashed = Signal(str)
     interlocksRead = Signal(str)  # from the poll thread
     healthChanged = Signal()  # on the GUI thread
-    _startRequested = Signal(str, str, str)
+    _startRequested = Signal(str, str, str, str)
 
-    def __init__(self, prepared: PreparedRun, *, sim: bool = False) -> None:
+    def __init__(
+        self, prepared: PreparedRun, *, sim: bool = False, demo_speed: float = 0.0
+    ) -> None:
         super().__init__()
         self.prepared = prepared
         self.engine = prepared.engine
         self.sequence = prepared.sequence
         self.store = prepared.store
-        self.base_config = prepared.config
         self.sim = sim
         self.bridge = EngineBridge(self)
         self.engine.listeners.append(self.bridge)
+        # After the bridge: the screen gets each event before the pacer holds the run back.
+        self.pacer = Pacer(prepared.clock.now, demo_speed) if demo_speed > 0 else None
+        if self.pacer is not None:
+            self.engine.listeners.append(self.pacer)
         self.prompter = QtPrompter(self)
         self.engine.prompter = self.prompter
         self.users = UserStore(prepared.db_path, self.store.audit)
@@ -140,18 +157,24 @@ class StationController(QObject):
         return self.session
 
     # -- health and the start check -----------------------------------------------------------
+    @property
+    def config(self) -> StationConfig:
+        """The station config the engine runs with (true calibration dates)."""
+        config: StationConfig = self.engine.config
+        return config
+
     def now(self) -> dt.datetime:
         return self.engine.clock.utcnow()
 
     def health(self) -> list[gating.InstrumentStatus]:
         return gating.instrument_health(
-            self.sequence, self.base_config, self.prepared.bench, self.overrides, self.now()
+            self.sequence, self.config, self.prepared.bench, self.overrides, self.now()
         )
 
     def interlocks_text(self) -> str:
         if self.prepared.bench.has("interlocks"):
             return "monitored during HV steps"
-        if self.base_config.interlocks_required_for_hv:
+        if self.config.interlocks_required_for_hv:
             return "no interlocks input: HV steps will be refused"
         return "no interlocks input (HV steps allowed without: config required_for_hv = false)"
 
@@ -203,16 +226,28 @@ class StationController(QObject):
             return [gating.Blocker("serial", problem)]
         if part is None and len(self.sequence.products) > 1:
             return [gating.Blocker("serial", "choose the product variant")]
-        self._apply_overrides(now)
         try:
-            self.engine.check_can_start(serial, part)
+            self.engine.check_can_start(
+                serial, part, calibration_override=self.calibration_override(now)
+            )
         except RunRefused as err:
             return [gating.Blocker("serial", str(err))]
         return []
 
-    def _apply_overrides(self, now: dt.datetime) -> None:
-        if not self.running:  # the engine reads its config only while idle here
-            self.engine.config = gating.config_with_overrides(self.base_config, self.overrides, now)
+    def calibration_override(self, now: dt.datetime) -> str | None:
+        """The reason to give the engine for starting with expired calibrations, if any.
+
+        Only overrides of instruments whose calibration has expired count, and only when
+        every expired one is overridden (otherwise Start stays blocked).
+        """
+        expired = [h for h in self.health() if h.state in ("EXPIRED", "OVERRIDDEN")]
+        reasons = []
+        for h in expired:
+            o = self.overrides.active(f"calibration:{h.role}", now)
+            if o is None:
+                return None
+            reasons.append(f"{h.role} calibration overridden by {o.user}: {o.reason}")
+        return "; ".join(reasons) or None
 
     # -- running -------------------------------------------------------------------------------
     def start(self, serial: str, part: str | None) -> None:
@@ -222,6 +257,7 @@ class StationController(QObject):
             raise RunRefused("; ".join(b.message for b in blockers))
         session = self.require(Action.RUN, serial)
         now = self.now()
+        calibration_override = self.calibration_override(now)
         self._overrides_used = [
             o for o in self.overrides.items.values() if o.active(now) and o.key != "safe_state"
         ]
@@ -229,13 +265,15 @@ class StationController(QObject):
         with self._bench_lock:  # wait for an interlock read in flight
             pass
         self.changed.emit()
-        self._startRequested.emit(serial, part or "", session.user)
+        self._startRequested.emit(serial, part or "", session.user, calibration_override or "")
 
     def abort(self) -> None:
-        """Stop the run now (cleanup and safe state still run)."""
+        """Stop the run now (cleanup and safe state still run, unpaced)."""
         if self.running:
             who = self.session.user if self.session else "?"
             self.engine.request_abort(f"operator abort ({who}, UI)")
+            if self.pacer is not None:
+                self.pacer.stop()
 
     def _on_run_started(self, event: RunStarted) -> None:
         for o in self._overrides_used:  # tie each override to the run it allowed
@@ -305,6 +343,8 @@ class StationController(QObject):
         """Abort a run in progress, wait for its cleanup, stop the worker thread."""
         if self.running:
             self.engine.request_abort("station UI closed")
+            if self.pacer is not None:
+                self.pacer.stop()
         self._closed = True
         self._poll_timer.stop()
         if self._poller is not None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from station.bench import Bench
 from station.config import StationConfig
 from station.sequence import Sequence
 
 DUE_SOON_DAYS = 30
+UNIT_UNDER_TEST = {"bms": "the pack's BMS on CAN (unit under test)"}
+"""Roles that are the pack itself: no identity or calibration of their own."""
 OVERRIDE_HOURS = 8  # one shift
 
 
@@ -112,13 +114,20 @@ def instrument_health(
         info = bench.info.get(role)
         due = ic.cal_due if ic else (dt.date.fromisoformat(info.cal_due) if info else None)
         o = overrides.active(f"calibration:{role}", now)
+        connected = bench.has(role)
+        if info is not None:
+            idn = info.idn
+        elif connected:
+            idn = UNIT_UNDER_TEST.get(role, "connected (no identity)")
+        else:
+            idn = "not connected"
         rows.append(
             InstrumentStatus(
                 role=role,
                 model=ic.model if ic else (info.model if info else "—"),
-                idn=info.idn if info else "not connected",
+                idn=idn,
                 serial=ic.serial if ic else (info.serial if info else ""),
-                connected=bench.has(role),
+                connected=connected,
                 cal_due=due,
                 days_left=(due - today).days if due else None,
                 needed_by=tuple(needed.get(role, ())),
@@ -126,24 +135,6 @@ def instrument_health(
             )
         )
     return rows
-
-
-def config_with_overrides(
-    config: StationConfig, overrides: Overrides, now: dt.datetime
-) -> StationConfig:
-    """``config`` with each overridden expired calibration treated as due at the override's end.
-
-    The engine checks calibration against this config; the run record keeps the true due
-    dates (from the bench) and the audit trail keeps who overrode what and why.
-    """
-    changed = {}
-    for role, ic in config.instruments.items():
-        o = overrides.active(f"calibration:{role}", now)
-        if o is not None and ic.cal_due < now.date():
-            changed[role] = replace(ic, cal_due=o.expires.date())
-    if not changed:
-        return config
-    return replace(config, instruments={**config.instruments, **changed})
 
 
 def station_blockers(

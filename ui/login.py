@@ -74,7 +74,7 @@ class LoginPage(QWidget):
 
     def reset(self, note: str = "") -> None:
         first = self.first_admin
-        station = self.controller.base_config.station_id
+        station = self.controller.config.station_id
         self.title.setText("Create the first administrator" if first else f"Log in — {station}")
         self.hint.setText(
             "This station has no users yet. The first account is an administrator, who then "

@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self._closed = False
         seq = controller.sequence
-        self.setWindowTitle(f"EOL station {controller.base_config.station_id} — {seq.name}")
+        self.setWindowTitle(f"EOL station {controller.config.station_id} — {seq.name}")
         # The base font for every widget that sets none (a window stylesheet stops a window
         # font from reaching its children, so it is set application-wide).
         QApplication.setFont(font(BASE_POINT_SIZE))
@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.logout_button.clicked.connect(lambda: self.logout("logout"))
         self.notice = QLabel()
         bar = QHBoxLayout()
-        station = QLabel(f"Station {controller.base_config.station_id}")
+        station = QLabel(f"Station {controller.config.station_id}")
         station.setFont(font(14, bold=True))
         bar.addWidget(station)
         bar.addWidget(self.notice, 1)

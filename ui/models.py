@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from ui.style import OUTCOME_TINT, OUTCOME_WORD, font
@@ -110,6 +110,36 @@ class RowsModel(QAbstractTableModel):
         self.set_rows([])
 
 
+def fit_widths(wanted: Sequence[int], available: int) -> list[int]:
+    """Column widths for contents ``wanted`` in ``available`` pixels.
+
+    Everything fits: the wanted widths. Otherwise the widest columns are cut to one common
+    width (and elided) until the table fits, so narrow columns — values, units, verdicts —
+    are never cut and no column shrinks to a sliver.
+    """
+    if sum(wanted) <= available:
+        return list(wanted)
+    rest, left = available, len(wanted)
+    for w in sorted(wanted):
+        if w * left > rest:
+            cap = max(rest // left, 1)
+            return [min(w_, cap) for w_ in wanted]
+        rest -= w
+        left -= 1
+    return list(wanted)
+
+
+class _FittedTable(QTableView):
+    """A table view that fits its columns again when its width changes."""
+
+    fit: Any = None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fit is not None and event.size().width() != event.oldSize().width():
+            self.fit()
+
+
 def make_table(
     model: RowsModel,
     stretch: int,
@@ -118,8 +148,13 @@ def make_table(
     point_size: int = 14,
     multiline: bool = False,
 ) -> QTableView:
-    """A read-only table over ``model``; column ``stretch`` takes the spare width."""
-    table = QTableView()
+    """A read-only table over ``model``; column ``stretch`` takes the spare width.
+
+    When the contents are wider than the table, the widest columns are elided
+    (``fit_widths``; the full text is in the tooltip) rather than the table scrolling
+    sideways.
+    """
+    table = _FittedTable()
     table.setModel(model)
     table.setFont(font(point_size))
     table.verticalHeader().hide()
@@ -133,6 +168,7 @@ def make_table(
         table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no current-cell frame on a display
     header = table.horizontalHeader()
     header.setFont(font(point_size - 1, bold=True))
+    header.setTextElideMode(Qt.TextElideMode.ElideRight)  # a cut header still reads
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     if multiline:
@@ -142,9 +178,12 @@ def make_table(
     # changes, once per event-loop pass however many rows a burst of events added (only
     # the visible rows are measured, so this stays cheap on long lists).
     def fit() -> None:
-        for column in range(model.columnCount()):
+        n = model.columnCount()
+        wanted = [max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(n)]
+        widths = fit_widths(wanted, table.viewport().width())
+        for column in range(n):
             if column != stretch:
-                table.resizeColumnToContents(column)
+                table.setColumnWidth(column, widths[column])
 
     refit = QTimer(table)
     refit.setSingleShot(True)
@@ -152,6 +191,7 @@ def make_table(
     refit.timeout.connect(fit)
     for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
         signal.connect(refit.start)
+    table.fit = refit.start
     fit()
     return table
 

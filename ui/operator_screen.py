@@ -45,6 +45,7 @@ from ui.shift_panel import ShiftPanel
 from ui.style import big_button, font, section
 
 PROGRESS_MS = 100  # progress bar redraw period
+FAILING_OUTCOMES = ("FAILED", "ERROR", "ABORTED", "TERMINATED")
 
 
 class OperatorScreen(QWidget):
@@ -122,7 +123,14 @@ class OperatorScreen(QWidget):
             bold=lambda r: r[1].outcome == "FAILED",
         )
         self.step_table = make_table(self.steps, 1)
+        self._shown_step = -1
+        self.step_table.verticalScrollBar().rangeChanged.connect(
+            lambda *_: self._keep_step_in_view()
+        )
         self.measurement_table = make_table(self.measurements, 1)
+        # The newest measurement stays in view: follow the scroll range once the view has
+        # laid out new rows (scrolling right after an insert lands one row short).
+        self.measurement_table.verticalScrollBar().rangeChanged.connect(self._follow_measurements)
         self.plot = TimeSeriesPlot(live=True)
         self.health = HealthPanel()
         self.shift = ShiftPanel()
@@ -149,17 +157,17 @@ class OperatorScreen(QWidget):
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(results)
         middle.addWidget(self.plot)
-        middle.setSizes([260, 420])
+        middle.setSizes([240, 440])
         side = QWidget()
         box = QVBoxLayout(side)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.shift, 1)
-        box.addWidget(self.health, 1)
+        box.addWidget(self.shift, 2)
+        box.addWidget(self.health, 3)
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(steps)
         body.addWidget(middle)
         body.addWidget(side)
-        body.setSizes([370, 770, 460])
+        body.setSizes([410, 740, 450])
         body.setStretchFactor(1, 1)
 
         layout = QVBoxLayout(self)
@@ -312,12 +320,23 @@ class OperatorScreen(QWidget):
             f"RUNNING step {i + 1} of {len(self.run.steps)}",
             f"{ev.name} · {self.run.serial}",
         )
-        self.step_table.scrollTo(self.steps.index(i, 0))
+        self._show_step(i)
 
     def on_measurement(self, ev: Measurement) -> None:
         self.measurements.append((self.run.step_name(ev.step_id), ev))
         self.run.measured(ev)
-        self.measurement_table.scrollToBottom()
+
+    def _follow_measurements(self, _low: int, high: int) -> None:
+        self.measurement_table.verticalScrollBar().setValue(high)
+
+    def _show_step(self, row: int) -> None:
+        """Keep step ``row`` in view, also after the layout changes (a verdict line)."""
+        self._shown_step = row
+        self._keep_step_in_view()
+
+    def _keep_step_in_view(self) -> None:
+        if 0 <= self._shown_step < len(self.steps.rows):
+            self.step_table.scrollTo(self.steps.index(self._shown_step, 0))
 
     def on_sample(self, ev: SampleEvent) -> None:
         self.plot.add(ev.t, ev.channel, ev.value)
@@ -352,6 +371,9 @@ class OperatorScreen(QWidget):
         self.plot.redraw()
         for i in self.run.finished():
             self.steps.replace(i, self.run.steps[i])
+        stopped = [i for i, s in enumerate(self.run.steps) if s.outcome in FAILING_OUTCOMES]
+        # The step the verdict is about, else the end of the list.
+        self._show_step(stopped[0] if stopped else len(self.run.steps) - 1)
         state, headline, detail = self.run.verdict(ev)
         self.verdict_shown = state != "READY"
         self.banner.set_state(state, headline, detail)

@@ -3,7 +3,8 @@
 Channels are named ``<what>_<unit>`` ("pack_voltage_V", "pack_current_A",
 "max_cell_temp_C"); ``TimeSeriesPlot`` shows whatever channels arrive, one stacked plot
 per unit with linked time axes. Live points are buffered in lists and drawn by a timer at
-10 Hz, so a fast stream of samples costs one redraw per tick, not one per sample.
+10 Hz, so a fast stream of samples costs one redraw per tick, not one per sample. Each
+plot keeps a band free above its data for the legend, so no curve runs behind it.
 
 pyqtgraph and PySide6 can abort at interpreter exit when plot widgets are closed but not
 deleted: owners call ``dispose()`` and the app processes deferred deletes before exiting.
@@ -44,6 +45,8 @@ UNITS = {
     "Hz": "Hz",
 }
 REDRAW_MS = 100
+MAX_RUN_TICKS = 20  # up to this many runs, one tick per run on the trend
+DATA_PADDING = 0.05  # of the data span, above and below (and the stats plots' ranges)
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#263238")
 
@@ -84,6 +87,7 @@ class TimeSeriesPlot(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, tuple[list[float], list[float]]] = {}
+        self._ranges: dict[str, tuple[float, float]] = {}  # finite min and max by channel
         self._dirty: set[str] = set()
         self._timer: QTimer | None = None
         if live:
@@ -102,7 +106,11 @@ class TimeSeriesPlot(QWidget):
             self._new_channel(channel)
         xs, ys = self.data[channel]
         xs.append(t)
-        ys.append(value if value is not None and math.isfinite(value) else math.nan)
+        finite = value is not None and math.isfinite(value)
+        ys.append(value if finite else math.nan)
+        if finite:
+            lo, hi = self._ranges.get(channel, (value, value))
+            self._ranges[channel] = (min(lo, value), max(hi, value))
         self._dirty.add(channel)
 
     def set_samples(self, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -114,10 +122,28 @@ class TimeSeriesPlot(QWidget):
         self.redraw()
 
     def redraw(self) -> None:
+        units = {split_channel(c)[1] for c in self._dirty}
         for channel in self._dirty:
             xs, ys = self.data[channel]
             self.curves[channel].setData(xs, ys, connect="finite")
         self._dirty.clear()
+        for unit in units:
+            self._fit_y(unit)
+
+    def _fit_y(self, unit: str) -> None:
+        """Range the plot of ``unit`` on its data, with a band on top for the legend."""
+        plot = self.plots.get(unit)
+        ranges = [r for c, r in self._ranges.items() if split_channel(c)[1] == unit]
+        if plot is None or not ranges:
+            return
+        lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        span = max(hi - lo, abs(hi) * 0.02, 1e-9)
+        lo, hi = lo - DATA_PADDING * span, hi + DATA_PADDING * span
+        item = plot.getPlotItem()
+        view_px = item.getViewBox().height()
+        legend_px = item.legend.boundingRect().height() + 8 if item.legend is not None else 0.0
+        band = min(0.6, legend_px / view_px) if view_px > 1 else 0.3
+        item.setYRange(lo, lo + (hi - lo) / (1.0 - band), padding=0)
 
     def clear(self) -> None:
         """Forget every point; the plots stay (hidden) for the next run's channels."""
@@ -129,6 +155,7 @@ class TimeSeriesPlot(QWidget):
             plot.hide()
         self.curves.clear()
         self.data.clear()
+        self._ranges.clear()
         self._dirty.clear()
         self.placeholder.show()
 
@@ -155,6 +182,7 @@ class TimeSeriesPlot(QWidget):
             plot.getPlotItem().setClipToView(True)
             if self.plots:
                 plot.setXLink(next(iter(self.plots.values())))
+            plot.getPlotItem().getViewBox().sigResized.connect(lambda _, u=unit: self._fit_y(u))
             self.plots[unit] = plot
             self._layout.addWidget(plot, 1)
         plot.show()
@@ -166,6 +194,9 @@ class TimeSeriesPlot(QWidget):
         colour = PLOT_COLOURS[(list(self.plots).index(unit) + 2 * n) % len(PLOT_COLOURS)]
         self.curves[channel] = plot.plot([], [], pen=pg.mkPen(colour, width=3), name=label)
         self.data[channel] = ([], [])
+        legend = plot.getPlotItem().legend
+        if legend is not None:  # one row: the band it needs on top stays one line high
+            legend.setColumnCount(len(legend.items))
 
 
 class MeasurementStats(QWidget):
@@ -194,11 +225,15 @@ class MeasurementStats(QWidget):
         """Draw ``values`` (failing ones in red) with the limit lines LSL/USL."""
         for plot in (self.trend, self.histogram):
             plot.clear()
-        label = f"value ({unit})" if unit else "value"
-        self.trend.getPlotItem().setLabel("left", label)
-        self.histogram.getPlotItem().setLabel("bottom", label)
+        # With the unit given separately pyqtgraph scales it (0.0965 Ohm reads 96.5 mΩ).
+        shown_unit = UNITS.get(unit, unit) or None
+        self.trend.getPlotItem().setLabel("left", "value", units=shown_unit)
+        self.histogram.getPlotItem().setLabel("bottom", "value", units=shown_unit)
         xs = np.arange(1, len(values) + 1, dtype=float)
         ys = np.asarray(values, dtype=float)
+        runs_axis = self.trend.getPlotItem().getAxis("bottom")
+        # Runs are counted: whole numbers on the axis while there are few of them.
+        runs_axis.setTicks([[(x, f"{x:g}") for x in xs]] if len(xs) <= MAX_RUN_TICKS else None)
         if len(ys):
             brushes = [pg.mkBrush(BAD_COLOUR if f else PLOT_COLOURS[0]) for f in failed]
             self.trend.plot(xs, ys, pen=pg.mkPen("#90A4AE", width=1))
@@ -211,23 +246,29 @@ class MeasurementStats(QWidget):
                     x0=edges[:-1], x1=edges[1:], height=counts, brush=PLOT_COLOURS[0], pen="w"
                 )
                 self.histogram.addItem(bars)
+        suffix = f" {shown_unit}" if shown_unit else ""
         for name, limit in (("LSL", low), ("USL", high)):
             if limit is None:
                 continue
             pen = pg.mkPen(BAD_COLOUR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
             opts = {"position": 0.9, "color": BAD_COLOUR, "fill": "#FFFFFFCC"}
             self.trend.addItem(
-                pg.InfiniteLine(limit, angle=0, pen=pen, label=f"{name} {limit:g}", labelOpts=opts)
+                pg.InfiniteLine(
+                    limit, angle=0, pen=pen, label=f"{name} {limit:g}{suffix}", labelOpts=opts
+                )
             )
             self.histogram.addItem(
-                pg.InfiniteLine(limit, angle=90, pen=pen, label=f"{name} {limit:g}", labelOpts=opts)
+                pg.InfiniteLine(
+                    limit, angle=90, pen=pen, label=f"{name} {limit:g}{suffix}", labelOpts=opts
+                )
             )
 
         finite = ys[np.isfinite(ys)] if len(ys) else ys
         if len(finite):
             lo, hi, self.limits_shown = value_range(list(finite), low, high)
-            self.trend.setYRange(lo, hi, padding=0.05)
-            self.histogram.setXRange(lo, hi, padding=0.05)
+            pad = 2 * DATA_PADDING * (hi - lo)  # room for the markers at the edges
+            self.trend.setYRange(lo - pad, hi + pad, padding=0)
+            self.histogram.setXRange(lo - pad, hi + pad, padding=0)
 
     def dispose(self) -> None:
         for plot in (self.trend, self.histogram):

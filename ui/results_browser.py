@@ -153,7 +153,9 @@ class ResultsBrowser(QWidget):
         self.record.setWordWrap(True)
         self.steps = RowsModel(STEP_COLUMNS, tint=lambda s: outcome_tint(s["outcome"]))
         self.measurements = RowsModel(
-            MEASUREMENT_COLUMNS, tint=lambda m: outcome_tint(m["outcome"], bool(m["marginal"]))
+            MEASUREMENT_COLUMNS,
+            tint=lambda m: outcome_tint(m["outcome"], bool(m["marginal"])),
+            bold=lambda m: m["outcome"] == "FAILED",
         )
         self.measurement_table = make_table(self.measurements, 4, select=True, point_size=13)
         self.measurement_table.doubleClicked.connect(
@@ -179,6 +181,7 @@ class ResultsBrowser(QWidget):
         stats_layout.addWidget(self.stats, 1)
 
         self.tabs = QTabWidget()
+        self.tabs.setObjectName("details")  # smaller tabs than the main ones (ui.style)
         self.tabs.addTab(self.record, "Record")
         self.tabs.addTab(make_table(self.steps, 6, point_size=13), "Steps")
         self.tabs.addTab(self.measurement_table, "Measurements")
@@ -191,6 +194,7 @@ class ResultsBrowser(QWidget):
         split.addWidget(self.run_table)
         split.addWidget(self.tabs)
         split.setSizes([820, 780])
+        split.setStretchFactor(1, 1)  # a wider window widens the run's details
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.summary)

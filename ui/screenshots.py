@@ -4,36 +4,51 @@
 
     python -m ui.screenshots [--out docs/screenshots]
 
-Seeds a fresh results database with a dozen packs (virtual time, different pack seeds,
-a retest and a failure, so the counters and statistics have something to show), then
-drives the real window offscreen: a run in progress with the live plot, an operator
-prompt with its picture, PASS, FAIL, the results browser and the engineering page.
+Every picture comes from the shipped reference sequence ``sequences/nmc96s/eol.toml`` on
+the virtual bench, on virtual time (no wall-clock pacing is needed for a still picture):
 
-The demo sequences and their ``test_ui_pulse`` step (a load pulse streaming V, I, T)
-live with the UI tests in ``tests/ui/``, until the station's own DCIR and capacity
-steps replace them.
+1. a few packs are recorded first (different pack seeds, an insulation failure and its
+   retest), so the shift counters, the last packs and the statistics have something to show;
+2. the operator screen at the "Connect pack" prompt, during the partial-capacity discharge
+   (the engine thread is held at a chosen progress event by ``PauseAt`` until the picture
+   is taken, so the live plot and the progress bar are the same on every run), and at PASS;
+3. a pack with a high-resistance cell (virtual-bench fault): FAIL on the DCIR limit;
+4. what an engineer sees: the results browser (measurements, record, time series,
+   statistics) and the engineering page.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "tests" / "ui" / "data"
-PLUGIN = "tests.ui.steps_for_ui"
-SIZE = (1600, 1000)
-SPEED = 30.0  # the 120 s pulse runs in 4 s
+SEQUENCE = ROOT / "sequences" / "nmc96s" / "eol.toml"
+SIZE = (1920, 1080)  # a station monitor (Full HD)
 PASSWORD = "screenshots only"
+OPERATOR, ENGINEER = "alex", "erin"
+PASS_SERIAL, FAIL_SERIAL = "NM96A0000111", "NM96A0000112"
+HISTORY = (  # serial, pack seed, virtual-bench faults
+    ("NM96A0000101", 2, ()),
+    ("NM96A0000102", 3, ()),
+    ("NM96A0000103", 4, ("low_insulation_plus",)),  # fails insulation, reworked, retested
+    ("NM96A0000103", 4, ()),
+    ("NM96A0000104", 5, ()),
+)
+PAUSE_STEP, PAUSE_FRACTION = "Partial capacity", 0.6
+FAULT = "high_resistance_cell"
+FAILING = "DCIR › r0_discharge_ohm"
+HOLD_S = 120.0  # longest the engine thread waits for a picture before going on anyway
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
     """Run the Qt event loop until ``condition()`` holds; raise TimeoutError after the bound."""
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -48,44 +63,192 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
             raise TimeoutError("the screen did not reach the expected state in time")
 
 
-class _Script:
-    """A prompter answering from a list, for the seeding runs."""
+def settle(seconds: float = 0.3) -> None:
+    """Run the event loop for ``seconds`` (layouts, the 10 Hz plot and progress timers)."""
+    end = time.monotonic() + seconds
+    wait_until(lambda: time.monotonic() >= end)
 
-    def __init__(self, answers: list[str]) -> None:
-        self.answers = answers
+
+class PauseAt:
+    """An engine listener holding the engine thread at the first matching event.
+
+    ``when(step_name, event)`` picks the event. The engine waits until ``release()`` (or
+    ``HOLD_S``), so the screen can catch up with everything before it and be photographed
+    in exactly that state. Added after the UI's bridge, which has then already passed the
+    event on to the screen.
+    """
+
+    def __init__(self, when: Callable[[str, Any], bool]) -> None:
+        self.when = when
+        self.event: Any = None
+        self.reached = threading.Event()
+        self._go = threading.Event()
+        self._step = ""
+
+    def __call__(self, event: Any) -> None:
+        from station.events import StepStarted
+
+        if isinstance(event, StepStarted):
+            self._step = event.name
+        if not self.reached.is_set() and self.when(self._step, event):
+            self.event = event
+            self.reached.set()
+            self._go.wait(HOLD_S)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+class _Yes:
+    """A prompter confirming every prompt, for the recorded history."""
 
     def ask(self, request: object, abort: object) -> str:
-        return self.answers.pop(0)
+        return "yes"
 
 
-def seed_history(db: Path) -> None:
-    """Record a dozen packs (virtual time): passes, a failure, a retest."""
+def record_history(db: Path) -> None:
+    """Run the reference sequence for the packs of ``HISTORY`` (no UI, virtual time)."""
     from station.runner import RunOptions, prepare_run
 
-    plan = [
-        (f"NM96A{n:07d}", seed, "present")
-        for n, seed in zip(range(101, 111), range(2, 12), strict=True)
-    ]
-    plan.insert(4, ("NM96A0000105", 6, "missing"))  # fails the label check, then retested
-    for serial, seed, label in plan:
-        prepared = prepare_run(
-            RunOptions(sequence=DATA / "screenshots.toml", db=db, sim=True, seed=seed)
-        )
+    for serial, seed, faults in HISTORY:
+        options = RunOptions(sequence=SEQUENCE, db=db, sim=True, seed=seed, faults=faults)
+        prepared = prepare_run(options)
         try:
-            prepared.engine.prompter = _Script(["ok", label])
-            prepared.engine.run(serial, None, "alex")
+            prepared.engine.prompter = _Yes()
+            result = prepared.engine.run(serial, None, OPERATOR)
         finally:
             prepared.close()
+        print(
+            f"recorded {serial} (seed {seed}{', ' if faults else ''}{', '.join(faults)}): "
+            f"{result.outcome}"
+        )
 
 
-def grab(widget: object, path: Path) -> None:
-    from PySide6.QtWidgets import QWidget
-
-    assert isinstance(widget, QWidget)
+def grab(widget: Any, path: Path) -> None:
     widget.resize(*SIZE)  # a prompt shown earlier may have grown the window
-    wait_until(lambda: True)  # let layouts and the plot timer catch up
+    settle()
     widget.grab().save(str(path))
     print(f"wrote {path}")
+
+
+class Session:
+    """A station (prepared run, controller) and its shown window, logged in as ``user``."""
+
+    def __init__(self, db: Path, user: str, *, seed: int = 1, faults: tuple[str, ...] = ()):
+        from station.runner import RunOptions, prepare_run
+        from ui.controller import StationController
+        from ui.main_window import MainWindow
+
+        options = RunOptions(sequence=SEQUENCE, db=db, sim=True, seed=seed, faults=faults)
+        self.prepared = prepare_run(options)
+        self.controller = StationController(self.prepared, sim=True)
+        if self.controller.users.is_empty():
+            self.controller.create_first_admin("admin", PASSWORD)
+            self.controller.create_user(OPERATOR, "operator", PASSWORD)
+            self.controller.create_user(ENGINEER, "engineer", PASSWORD)
+            self.controller.logout()
+        self.window = MainWindow(self.controller)
+        self.window.resize(*SIZE)
+        self.window.show()
+        self.login(user)
+
+    def login(self, user: str) -> None:
+        if self.controller.session is not None:
+            self.window.logout("logout")
+        assert self.controller.login(user, PASSWORD) is not None
+        self.window.on_login()
+
+    def start(self, serial: str) -> None:
+        op = self.window.operator
+        op.scan.setText(serial)
+        op.start()
+        wait_until(op.prompt.isVisible)
+
+    def finish(self) -> None:
+        wait_until(lambda: not self.controller.running, timeout_s=90.0)
+
+    def close(self) -> None:
+        from ui.app import close_all
+
+        close_all(self.window, self.controller)
+        self.prepared.close()
+
+
+def operator_shots(db: Path, out: Path) -> None:
+    """The prompt, a run in progress with its live plot, and PASS."""
+    from station.events import Progress
+
+    s = Session(db, OPERATOR)
+    op = s.window.operator
+    pause = PauseAt(
+        lambda step, ev: (
+            step == PAUSE_STEP and isinstance(ev, Progress) and ev.fraction >= PAUSE_FRACTION
+        )
+    )
+    s.controller.engine.listeners.append(pause)
+    try:
+        s.start(PASS_SERIAL)
+        grab(s.window, out / "operator-prompt.png")
+        op.prompt.choose("yes")
+        wait_until(pause.reached.is_set, timeout_s=90.0)
+        shown = int(pause.event.fraction * 1000)
+        wait_until(lambda: op.progress.isVisible() and op.progress.value() == shown)
+        grab(s.window, out / "operator-running.png")
+        pause.release()
+        s.finish()
+        grab(s.window, out / "operator-pass.png")
+    finally:
+        pause.release()
+        s.close()
+
+
+def fail_shot(db: Path, out: Path) -> None:
+    """A pack with a high-resistance cell: FAIL on the DCIR limit."""
+    s = Session(db, OPERATOR, seed=7, faults=(FAULT,))
+    try:
+        s.start(FAIL_SERIAL)
+        s.window.operator.prompt.choose("yes")
+        s.finish()
+        grab(s.window, out / "operator-fail.png")
+    finally:
+        s.close()
+
+
+def engineer_shots(db: Path, out: Path) -> None:
+    """The results browser on the failed and the passed pack, and the engineering page."""
+    s = Session(db, ENGINEER)
+    try:
+        s.window.open_tab("results")
+        browser = s.window.results
+        serials = [r["serial"] for r in browser.runs.rows]
+        browser.run_table.selectRow(serials.index(FAIL_SERIAL))
+        browser.tabs.setCurrentWidget(browser.measurement_table)
+        rows = browser.measurements.rows
+        failing = next(i for i, m in enumerate(rows) if m["outcome"] == "FAILED")
+        centre = browser.measurement_table.ScrollHint.PositionAtCenter
+        browser.measurement_table.scrollTo(browser.measurements.index(failing, 0), centre)
+        grab(s.window, out / "results-run.png")
+        browser.pick.setCurrentIndex(browser.pick.findText(FAILING))
+        browser.tabs.setCurrentIndex(browser.tabs.count() - 1)
+        grab(s.window, out / "results-statistics.png")
+
+        browser.run_table.selectRow(serials.index(PASS_SERIAL))
+        browser.tabs.setCurrentWidget(browser.record)
+        grab(s.window, out / "results-record.png")
+        browser.tabs.setCurrentWidget(browser.series)
+        grab(s.window, out / "results-timeseries.png")
+
+        s.controller.release(s.controller.files_to_release()[0], "approved for line 2 (ECN 0042)")
+        s.window.open_tab("engineering")
+        grab(s.window, out / "engineering.png")
+    finally:
+        s.close()
+
+
+def _quiet_offscreen(_mode: object, _context: object, message: str) -> None:
+    """Pass Qt's messages on, except the offscreen platform's note on every shown window."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,90 +256,22 @@ def main(argv: list[str] | None = None) -> int:
     args.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     opts = args.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    importlib.import_module(PLUGIN)
 
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from station.runner import RunOptions, prepare_run
-    from ui.app import close_all
-    from ui.controller import StationController
-    from ui.main_window import MainWindow
-
+    qInstallMessageHandler(_quiet_offscreen)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     out: Path = opts.out
     out.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "results.db"
-        seed_history(db)
-
-        # 1. A pack in progress, its prompts, and PASS — in (sped-up) real time.
-        prepared = prepare_run(
-            RunOptions(sequence=DATA / "screenshots.toml", db=db, sim=True, speed=SPEED)
-        )
-        controller = StationController(prepared, sim=True)
-        controller.create_first_admin("admin", PASSWORD)
-        controller.create_user("alex", "operator", PASSWORD)
-        controller.create_user("erin", "engineer", PASSWORD)
-        controller.logout()
-        controller.login("alex", PASSWORD)
-        window = MainWindow(controller)
-        window.resize(*SIZE)
-        window.show()
-        window.on_login()
-        op = window.operator
-        op.scan.setText("NM96A0000111")
-        op.start()
-        wait_until(op.prompt.isVisible)
-        grab(window, out / "operator-prompt.png")
-        op.prompt.choose("ok")
-        wait_until(lambda: op.progress.isVisible() and op.progress.value() >= 550)
-        grab(window, out / "operator-running.png")
-        wait_until(lambda: op.prompt.isVisible() and "label" in op.prompt.text.text())
-        op.prompt.choose("present")
-        wait_until(lambda: not controller.running)
-        grab(window, out / "operator-pass.png")
-        close_all(window, controller)
-        prepared.close()
-
-        # 2. A pack out of limits, then what an engineer sees.
-        prepared = prepare_run(
-            RunOptions(sequence=DATA / "screenshots_fail.toml", db=db, sim=True, seed=3)
-        )
-        controller = StationController(prepared, sim=True)
-        controller.login("alex", PASSWORD)
-        window = MainWindow(controller)
-        window.resize(*SIZE)
-        window.show()
-        window.on_login()
-        op = window.operator
-        op.scan.setText("NM96A0000112")
-        op.start()
-        wait_until(op.prompt.isVisible)
-        op.prompt.choose("ok")  # the DCIR limit fails and stops the run before the label check
-        wait_until(lambda: not controller.running)
-        grab(window, out / "operator-fail.png")
-
-        window.logout("logout")
-        controller.login("erin", PASSWORD)
-        window.on_login()
-        window.open_tab("results")
-        browser = window.results
-        failed = [r["serial"] for r in browser.runs.rows].index("NM96A0000112")
-        browser.run_table.selectRow(failed)
-        browser.tabs.setCurrentWidget(browser.measurement_table)
-        grab(window, out / "results-run.png")
-        browser.tabs.setCurrentWidget(browser.series)
-        grab(window, out / "results-timeseries.png")
-        browser.pick.setCurrentIndex(browser.pick.findText("DCIR pulse › resistance"))
-        browser.tabs.setCurrentIndex(browser.tabs.count() - 1)
-        grab(window, out / "results-statistics.png")
-        controller.release(controller.files_to_release()[0], "approved for line 2 (ECN 0042)")
-        window.open_tab("engineering")
-        grab(window, out / "engineering.png")
-        close_all(window, controller)
-        prepared.close()
+        record_history(db)
+        operator_shots(db, out)
+        fail_shot(db, out)
+        engineer_shots(db, out)
+    print(f"screenshots done in {time.monotonic() - t0:.0f} s")
     del app
     return 0
 

@@ -101,6 +101,7 @@ QProgressBar {{
 QProgressBar::chunk {{ background: #90CAF9; }}
 QHeaderView::section {{ padding: 3px 6px; }}
 QTabBar::tab {{ padding: 8px 22px; font-size: 15pt; font-weight: bold; }}
+QTabWidget#details QTabBar::tab {{ padding: 6px 12px; font-size: 13pt; }}
 """
 """Shapes and colours; fonts are set with ``setFont`` (a stylesheet font size would override
 it, and table headers would measure text in the wrong font). Tab labels are the exception:

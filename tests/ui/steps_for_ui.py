@@ -1,10 +1,12 @@
-"""Step types for the UI tests and screenshots only (named ``test_…`` like all test steps).
+"""Step types for the UI tests only (named ``test_…`` like all test steps).
 
 ``test_ui_pulse`` draws a constant current from the pack with the bench's load and
 streams V, I and a modelled cell temperature as Sample events, with Progress and an
-ETA — the shape of a DCIR or capacity step, which the full step library provides for
-production. It energises the pack, so the engine checks the interlocks before and during
-it (the virtual bench has a simulated interlock I/O module).
+ETA — the shape of the DCIR and capacity steps of ``station/steps/eol`` in a few seconds
+of virtual time, which keeps the UI suite fast. It energises the pack, so the engine
+checks the interlocks before and during it (the virtual bench has a simulated interlock
+I/O module). ``station ui`` and ``make screenshots`` use the shipped reference sequence,
+never these.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 from tests.ui.conftest import login_as
 from tests.ui.test_rbac import expire_calibration, run_one_pack
 from ui import gating
+from ui.app import DEFAULT_SEQUENCE
 
 pytestmark = pytest.mark.ui
 SERIAL = "NM96A0000001"
@@ -27,6 +28,13 @@ def test_every_instrument_shows_identity_calibration_and_days_left(make_window) 
     assert "Keysight" in window.operator.health.model.data(
         window.operator.health.model.index(rows.index(dmm), 0)
     )
+
+
+def test_the_bms_is_shown_as_the_unit_under_test_not_an_instrument(make_window) -> None:
+    window = make_window("operator", sequence=DEFAULT_SEQUENCE)
+    bms = next(h for h in window.operator.health.model.rows if h.role == "bms")
+    assert bms.connected and bms.state == "OK" and bms.cal_due is None
+    assert "unit under test" in bms.idn
 
 
 def test_interlocks_are_read_while_idle(qtbot, make_window) -> None:
@@ -54,8 +62,30 @@ def test_expired_calibration_blocks_start_until_an_engineer_overrides(qtbot, mak
     run_id = c.last_result.run_id
     with sqlite3.connect(c.prepared.db_path) as conn:
         rows = conn.execute("SELECT user, action, target, detail FROM audit").fetchall()
+        warnings = conn.execute(
+            "SELECT message FROM logs WHERE run_id = ? AND level = 'WARNING'", (run_id,)
+        ).fetchall()
     assert any(r[:3] == ("erin", "override", "calibration:dmm") for r in rows)
     assert ("erin", "override_used", run_id) in [r[:3] for r in rows]
+    # The engine's own override API put the reason into the run record.
+    assert any("overridden" in w and "cal lab closed today" in w for (w,) in warnings)
+    assert c.engine.config.instruments["dmm"].cal_due < dt.date.today()  # the true date
+
+
+def test_the_engine_gets_an_override_only_when_every_expired_calibration_has_one(
+    make_station,
+) -> None:
+    c = make_station()
+    login_as(c, "engineer")
+    expire_calibration(c, "dmm")
+    expire_calibration(c, "load")
+    c.grant_override("calibration:dmm", "DMM checked against the reference")
+    assert c.calibration_override(c.now()) is None
+    assert [b.key for b in c.blockers(SERIAL, "NM96-A")] == ["calibration:load"]
+    c.grant_override("calibration:load", "load checked with the shunt")
+    reason = c.calibration_override(c.now())
+    assert reason is not None and "DMM checked" in reason and "shunt" in reason
+    assert c.blockers(SERIAL, "NM96-A") == []
 
 
 def test_a_missing_instrument_blocks_start_and_cannot_be_overridden(make_window) -> None:

@@ -30,11 +30,11 @@ def audit_rows(path: Path) -> list[tuple[str, str, str, str]]:
 
 def expire_calibration(c: StationController, role: str = "dmm") -> None:
     """Make ``role``'s calibration due a week ago (as a config would say)."""
-    ic = c.base_config.instruments[role]
-    past = dataclasses.replace(ic, cal_due=dt.date.today() - dt.timedelta(days=7))
-    c.base_config = dataclasses.replace(
-        c.base_config, instruments={**c.base_config.instruments, role: past}
+    config = c.engine.config
+    past = dataclasses.replace(
+        config.instruments[role], cal_due=dt.date.today() - dt.timedelta(days=7)
     )
+    c.engine.config = dataclasses.replace(config, instruments={**config.instruments, role: past})
 
 
 def run_one_pack(qtbot, c: StationController) -> None:
