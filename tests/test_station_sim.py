@@ -70,6 +70,7 @@ def test_station_sim_serves_plain_clients(tmp_path: Path) -> None:
                 assert reply.strip(), role
             finally:
                 inst.close()
+        # (the manager is shared within pyvisa; the station's transports cope if it closes)
         rm.close()
         # Modbus RTU: read the three safety inputs (function 0x02) of unit 1.
         request = bytes([1, 0x02, 0, 0, 0, 3])

@@ -41,9 +41,18 @@ _MANAGERS_LOCK = threading.Lock()
 
 
 def _resource_manager(backend: str) -> Any:
-    """Return one shared ResourceManager per backend (closing one must not close others)."""
+    """Return one shared ResourceManager per backend (closing one must not close others).
+
+    Another user of pyvisa in the same process may close a manager we cached (pyvisa hands
+    out managers that share one library session); a closed one is replaced, not reused.
+    """
     with _MANAGERS_LOCK:
         manager = _MANAGERS.get(backend)
+        if manager is not None:
+            try:
+                manager.session  # noqa: B018 - raises InvalidSession once closed
+            except pyvisa.errors.InvalidSession:
+                manager = None
         if manager is None:
             manager = pyvisa.ResourceManager(backend)
             _MANAGERS[backend] = manager

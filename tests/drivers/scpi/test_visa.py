@@ -223,3 +223,18 @@ def test_open_transport_refuses_serial_options_for_lan() -> None:
 def test_open_transport_refuses_unknown_options() -> None:
     with pytest.raises(TypeError, match="flow"):
         open_transport("TCPIP0::127.0.0.1::5025::SOCKET", flow="rtscts")
+
+
+def test_a_manager_closed_by_someone_else_is_replaced(server_port: int) -> None:
+    # Another pyvisa user in the process closing "its" manager closes ours too (pyvisa
+    # shares them); the next transport must still open.
+    resource = f"TCPIP0::127.0.0.1::{server_port}::SOCKET"
+    VisaTransport(resource, timeout_s=1.0).close()  # caches a manager
+    import pyvisa
+
+    pyvisa.ResourceManager("@py").close()
+    transport = VisaTransport(resource, timeout_s=1.0)
+    try:
+        assert transport.query("*IDN?") == "ACME,PSU-1,SN42,1.0"
+    finally:
+        transport.close()
