@@ -60,7 +60,7 @@ def test_stop_wakes_the_engine_thread_and_pacing_resumes_with_the_next_run() -> 
     clocks.virtual = 3600.0  # an hour ahead
     engine = threading.Thread(target=pacer, args=(TICK,))
     engine.start()
-    time.sleep(0.05)
+    engine.join(0.05)  # the pacer holds the engine thread: an hour ahead of the wall
     assert engine.is_alive()
     pacer.stop()  # an abort: cleanup runs unpaced
     engine.join(1.0)
