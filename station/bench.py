@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.roles import OutputCapable
-from station.errors import RunRefused, StationError
+from station.errors import StationError
 from station.events import InstrumentInfo
 from station.recording import Recorder
 
@@ -59,13 +59,6 @@ class Bench:
 
     def has(self, role: str) -> bool:
         return role in self.instruments
-
-    def require_roles(self, needed: dict[str, list[str]]) -> None:
-        """Refuse a run whose steps need roles this bench lacks (before anything runs)."""
-        missing = {role: steps for role, steps in needed.items() if role not in self.instruments}
-        if missing:
-            text = "; ".join(f"{role!r} (needed by {', '.join(s)})" for role, s in missing.items())
-            raise RunRefused(f"the station has no instrument for {text}; check the config")
 
     def output_capable(self) -> list[tuple[str, OutputCapable]]:
         return [(r, i) for r, i in self.instruments.items() if isinstance(i, OutputCapable)]

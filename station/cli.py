@@ -135,6 +135,10 @@ def _parser() -> argparse.ArgumentParser:
     show = rsub.add_parser("show", help="show one run (an id prefix of 8+ characters is enough)")
     show.add_argument("run_id")
     show.set_defaults(func=cmd_results_show)
+    verify = rsub.add_parser(
+        "verify", help="check the hash chain: report the first run or row altered or deleted"
+    )
+    verify.set_defaults(func=cmd_results_verify)
     return parser
 
 
@@ -185,6 +189,7 @@ def _kind_of(path: Path) -> str:
 
 # -- station run -------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from station.gate import StartBlocked
     from station.runner import RunOptions, prepare_run
 
     options = RunOptions(
@@ -209,7 +214,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         signal.signal(signal.SIGINT, on_sigint)
-        result = prepared.engine.run(args.serial, args.variant, args.operator)
+        try:
+            result = prepared.engine.run(args.serial, args.variant, args.operator)
+        except StartBlocked as refused:
+            for blocker in refused.blockers:
+                print(f"refused: {blocker.message}", file=sys.stderr)
+            return EXIT_ERROR
     finally:
         signal.signal(signal.SIGINT, previous)
         prepared.close()
@@ -293,7 +303,7 @@ def _open_store(args: argparse.Namespace) -> Any:
         path = Path("results/results.db")
     if not Path(path).exists():
         raise StationError(f"no results database at {path}; pass --db or --config")
-    return ResultsStore(path)
+    return ResultsStore(path, read_only=True)
 
 
 def cmd_results_list(args: argparse.Namespace) -> int:
@@ -326,9 +336,11 @@ def cmd_results_show(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         run = store.get_run(args.run_id)
+        store_link = store.chain_link(run["id"])
     finally:
         store.close()
     r = run
+    link = store_link
     for key in (
         "id",
         "serial",
@@ -348,6 +360,12 @@ def cmd_results_show(args: argparse.Namespace) -> int:
         "safe_state_detail",
     ):
         print(f"{key:<18} {r.get(key)}")
+    if link is not None:
+        print(f"{'chain_link':<18} {link['seq']} {link['sha256']}")
+        print(f"{'record_sha256':<18} {link['record_sha256']}")
+        print(f"{'chain_head':<18} {link['head']}")
+    else:
+        print(f"{'chain_link':<18} (none: the run is not finished)")
     print()
     for inst in run.get("instruments", []):
         print(
@@ -370,6 +388,25 @@ def cmd_results_show(args: argparse.Namespace) -> int:
     for a in run.get("attachments", []):
         print(f"attachment {a['name']} ({a['media_type']}, {a['size']} bytes) {a['path']}")
     return EXIT_PASSED
+
+
+def cmd_results_verify(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        report = store.verify()
+    finally:
+        store.close()
+    head = report.head.text() if report.head else "(empty chain)"
+    print(f"{report.links} chain link(s), {report.runs} finished run(s); head {head}")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.ok:
+        print(f"OK: {store.path} is as the station recorded it")
+        return EXIT_PASSED
+    print(f"TAMPERED: {report.problems[0]}")
+    for problem in report.problems[1:]:
+        print(f"  also: {problem}")
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

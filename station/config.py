@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from station.errors import ConfigError, Problem, RunRefused
+from station.errors import ConfigError, Problem
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
@@ -86,19 +86,6 @@ class StationConfig:
     can: CanConfig | None = None
     plugins: tuple[str, ...] = ()
     interlocks_required_for_hv: bool = True
-
-    def check_calibration(self, today: dt.date) -> None:
-        """Refuse the run if any instrument's calibration has expired."""
-        expired = [i for i in self.instruments.values() if i.cal_due < today]
-        if expired:
-            names = "; ".join(
-                f"{i.role} ({i.model}, s/n {i.serial}) was due {i.cal_due.isoformat()}"
-                for i in expired
-            )
-            raise RunRefused(
-                f"calibration expired: {names}. Recalibrate the instrument or have an "
-                "engineer record an override."
-            )
 
 
 def default_config(db: Path) -> StationConfig:

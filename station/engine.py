@@ -18,7 +18,7 @@ import logging
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from drivers.errors import InterlockError
@@ -41,6 +41,7 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
+from station.gate import GateVerdict, StartBlocked, preflight
 from station.interlocks import InterlockGuard, InterlockMonitor
 from station.judge import judge, value_of
 from station.outcomes import (
@@ -57,6 +58,7 @@ from station.outcomes import (
 )
 from station.sequence import GROUPS, Sequence, StepDef
 from station.steps.api import PromptRequest, StepContext, StepRecord, StepTimeout
+from station.store import ResultsStore
 from station.version import software_version
 
 Listener = Callable[[Event], None]
@@ -81,6 +83,8 @@ class Engine:
         listeners: Iterable[Listener] = (),
         prompter: Prompter | None = None,
         safe_state_timeout_s: float = 5.0,
+        store: ResultsStore | None = None,
+        default_production: bool | None = None,
     ) -> None:
         self.sequence = sequence
         self.bench = bench
@@ -89,6 +93,12 @@ class Engine:
         self.listeners = list(listeners)
         self.prompter = prompter or NoPrompter()
         self.safe_state_timeout_s = safe_state_timeout_s
+        # The start gate reads releases, production mode and the last run's safe state
+        # from the results database; production is the default on real hardware.
+        self.store = store
+        self.default_production = (
+            bench.simulator is None if default_production is None else default_production
+        )
         self._abort = threading.Event()
         self._terminate = threading.Event()
         self._abort_reason = ""
@@ -110,36 +120,41 @@ class Engine:
 
     # -- checks before anything runs -----------------------------------------------
     def check_can_start(
-        self, serial: str, part_number: str | None, *, calibration_override: str | None = None
-    ) -> str:
-        """Return the part number to use, or raise RunRefused saying why not.
+        self,
+        serial: str,
+        part_number: str | None,
+        *,
+        overrides: Mapping[str, str] | None = None,
+    ) -> GateVerdict:
+        """Ask the start gate; raise StartBlocked listing every blocker that stands.
 
-        ``calibration_override`` (an engineer's reason) lets a run start although an
-        instrument's calibration has expired; the run record says so.
+        ``overrides`` maps overridable blocker keys (``calibration:<role>``,
+        ``safe_state``) to an engineer's reason; the run record says so.
         """
-        seq = self.sequence
-        if not seq.serial_pattern.fullmatch(serial):
-            raise RunRefused(
-                f"serial {serial!r} does not match the pattern {seq.serial_pattern.pattern!r} "
-                f"of sequence {seq.name!r}; scan the pack's label again"
-            )
-        if part_number is None:
-            if len(seq.products) != 1:
-                raise RunRefused(f"choose the product variant: one of {', '.join(seq.products)}")
-            part_number = seq.products[0]
-        elif part_number not in seq.products:
-            raise RunRefused(
-                f"product {part_number!r} is not served by sequence {seq.name!r} "
-                f"(it serves {', '.join(seq.products)})"
-            )
-        if not calibration_override:
-            self.config.check_calibration(self.clock.utcnow().date())
-        needed: dict[str, list[str]] = {}
-        for step in seq.all_steps():
-            for role in step.step_type.roles:
-                needed.setdefault(role, []).append(step.name)
-        self.bench.require_roles(needed)
-        return part_number
+        verdict = self.preflight(serial, part_number, overrides=overrides)
+        if not verdict.ok:
+            raise StartBlocked(verdict.blockers)
+        return verdict
+
+    def preflight(
+        self,
+        serial: str,
+        part_number: str | None,
+        *,
+        overrides: Mapping[str, str] | None = None,
+    ) -> GateVerdict:
+        """What the start gate says about this pack now (never raises for a blocker)."""
+        return preflight(
+            self.sequence,
+            self.config,
+            self.bench,
+            self.store,
+            serial,
+            part_number,
+            self.clock.utcnow(),
+            default_production=self.default_production,
+            overrides=overrides,
+        )
 
     # -- the run ---------------------------------------------------------------------
     def run(
@@ -148,10 +163,12 @@ class Engine:
         part_number: str | None = None,
         operator: str = "",
         *,
-        calibration_override: str | None = None,
+        overrides: Mapping[str, str] | None = None,
     ) -> RunResult:
         """Run the whole sequence for one pack. Raises RunRefused before starting."""
-        part = self.check_can_start(serial, part_number, calibration_override=calibration_override)
+        verdict = self.check_can_start(serial, part_number, overrides=overrides)
+        assert verdict.part is not None  # the gate blocks a missing variant
+        part = verdict.part
         self._abort.clear()
         self._terminate.clear()
         self._abort_reason = ""
@@ -186,13 +203,8 @@ class Engine:
         )
         if self._record_failure:
             raise RunRefused(f"the results store cannot record the run: {self._record_failure}")
-        if calibration_override:
-            try:
-                self.config.check_calibration(self.clock.utcnow().date())
-            except RunRefused as expired:
-                self._log(
-                    run_id, None, "WARNING", f"{expired} — overridden: {calibration_override}"
-                )
+        for blocker, reason in verdict.overridden:
+            self._log(run_id, None, "WARNING", f"{blocker.message} — overridden: {reason}")
         try:
             self.bench.start_recording(run_id)
         except Exception as err:  # a trace that cannot start must not stop the test

@@ -87,6 +87,9 @@ def prepare_run(options: RunOptions) -> PreparedRun:
         else open_bench(config, clock, transcript)
     )
     if options.sim:
+        # The virtual bench's instruments carry the config's calibration dates (so an
+        # expired one blocks, as on the line); roles the config does not name get the
+        # bench's own date a year ahead.
         config = replace(
             config,
             instruments={
@@ -107,7 +110,9 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     except BaseException:
         bench.close()
         raise
-    engine = Engine(sequence, bench=bench, config=config, clock=clock, listeners=[store])
+    engine = Engine(
+        sequence, bench=bench, config=config, clock=clock, listeners=[store], store=store
+    )
     return PreparedRun(engine, sequence, config, store, bench, clock, db_path)
 
 
@@ -193,7 +198,12 @@ def open_sim_bench(
             instruments[role] = inst
             inst.connect()
             serial = f"SIM-{role.upper()}"
-            due = dt.date.today() + dt.timedelta(days=365)
+            configured = config.instruments.get(role)
+            due = (
+                configured.cal_due
+                if configured is not None
+                else dt.date.today() + dt.timedelta(days=365)
+            )
             info[role] = _info(role, model, resource, serial, due, inst)
         if virtual.bms is not None:
             description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION

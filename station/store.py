@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from station import ledger
 from station import store_schema as schema
 from station.errors import StoreError
 from station.events import (
@@ -35,6 +37,7 @@ from station.events import (
     StepStarted,
 )
 from station.store_schema import INTERRUPTED, RUNNING, utcnow
+from station.writer_lock import WriterIdentity, WriterLock
 
 SAMPLE_BATCH = 200
 """Samples buffered before they are written in a transaction of their own."""
@@ -105,10 +108,14 @@ def _normalise_since(since: str | datetime) -> str:
 class ResultsStore:
     """Record engine events in the SQLite results database at ``path``, and query it.
 
-    Opening creates the file, its folder and the schema if missing, and marks runs left
-    RUNNING by a crashed station as INTERRUPTED (``interrupted_on_open`` says how many).
-    Only the first store to open a file recovers it: it holds ``<path>.lock`` until
-    closed, so a CLI opened while a station is testing never interrupts the live run.
+    Opening for writing (the default) creates the file (mode 0600: it holds password
+    hashes), its folder and the schema if missing, migrates an older schema, takes the
+    database's writer lock for as long as the store stays open, and marks runs whose
+    writer is gone INTERRUPTED (``interrupted_on_open`` says how many). A second writer —
+    another station process — is refused with a StoreError naming the holder.
+
+    ``read_only=True`` (``station results list/show/verify``) takes no lock, writes nothing
+    and never touches a live run.
 
     Threads: the engine thread calls the store as a listener while other threads query.
     Writes go through one connection and queries through another, each behind its own
@@ -120,23 +127,22 @@ class ResultsStore:
     critical = True
     """The engine stops a run with ERROR if the store fails: nothing is tested unrecorded."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self.interrupted_on_open = 0
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._runs: dict[str, _RunBuffer] = {}
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
-        self._lock_fd: int | None = None
+        self._lock = WriterLock(self.path)
+        self._identity = WriterIdentity.current().text()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = schema.connect(self.path)
-            schema.prepare(self._writer, self.path)
-            self._lock_fd = schema.take_writer_lock(self.path)
-            if self._lock_fd is not None:
-                self.interrupted_on_open = schema.mark_interrupted(self._writer)
-            self._reader = schema.connect(self.path)
+            if read_only:
+                self._open_read_only()
+            else:
+                self._open_for_writing()
         except (OSError, sqlite3.Error) as err:
             self._close_all()
             raise StoreError(
@@ -146,6 +152,34 @@ class ResultsStore:
         except StoreError:
             self._close_all()
             raise
+
+    def _open_for_writing(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        with suppress(OSError):  # files made before 0600 was the rule: close them to others
+            mode = self.path.stat().st_mode & 0o777
+            if mode & 0o007:
+                os.chmod(self.path, mode & 0o770)
+        self._writer = schema.connect(self.path)
+        schema.prepare(self._writer, self.path)
+        self.interrupted_on_open = schema.mark_interrupted(self._writer, self.path)
+        self._reader = schema.connect(self.path)
+
+    def _open_read_only(self) -> None:
+        if not self.path.is_file():
+            raise StoreError(f"There is no results database at {self.path}; check the path.")
+        self._reader = schema.connect(self.path)
+        version = self._reader.execute("PRAGMA user_version").fetchone()[0]
+        if version > schema.SCHEMA_VERSION or (
+            version == 0
+            and self._reader.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        ):
+            raise StoreError(
+                f"{self.path} is not a results database this station can read (schema version "
+                f"{version}); check the path or update the station software."
+            )
 
     # -- listener ----------------------------------------------------------------------
 
@@ -231,7 +265,7 @@ class ResultsStore:
                 (ev.run_id, ev.serial, ev.part_number, ev.station_id, ev.operator,
                  ev.sequence_name, ev.sequence_version, ev.sequence_path, ev.sequence_sha256,
                  ev.limits_path, ev.limits_sha256, ev.config_sha256, ev.software_version,
-                 ev.started_at, plan),
+                 ev.started_at, plan, self._identity),
             )  # fmt: skip
             conn.executemany(
                 schema.INSERT_INSTRUMENT,
@@ -275,7 +309,9 @@ class ResultsStore:
                 " safe_state_detail = ? WHERE id = ?",
                 (ev.outcome, ev.ended_at, int(ev.safe_state_ok), ev.safe_state_detail, ev.run_id),
             )
+            ledger.append(conn, ledger.RUNS, ev.run_id, utcnow())
         del self._runs[ev.run_id]
+        self._publish_head()
 
     def _write_pending(self, conn: sqlite3.Connection, run: _RunBuffer) -> None:
         conn.executemany(schema.INSERT_SAMPLE, run.samples)
@@ -286,6 +322,8 @@ class ResultsStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._writer
         if conn is None:
+            if self.read_only:
+                raise StoreError(f"The results store {self.path} was opened read-only.")
             raise StoreError(f"The results store {self.path} is closed; open it again.")
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -298,6 +336,24 @@ class ResultsStore:
             if isinstance(err, sqlite3.Error):
                 raise self._write_error(err) from err
             raise
+
+    @contextmanager
+    def chained_change(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on station data (releases, settings); publishes the head.
+
+        The caller changes rows and chains them with ``ledger.append`` inside it.
+        """
+        with self._write_lock:
+            with self._transaction() as conn:
+                yield conn
+            self._publish_head()
+
+    def _publish_head(self) -> None:
+        # The head file is a second copy; the DB commit is what counts, so a failure to
+        # write it is reported by `station results verify`, not by failing the run.
+        with suppress(OSError, sqlite3.Error):
+            if self._writer is not None:
+                ledger.publish_head(self.path, self._writer)
 
     def _write_error(self, err: sqlite3.Error) -> StoreError:
         text = str(err)
@@ -358,6 +414,49 @@ class ResultsStore:
         sql = f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY started_at DESC, rowid DESC"
         with self._read() as conn:
             return self._rows(conn, sql + " LIMIT ?", [*params, limit])
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run one read-only SQL query on a consistent snapshot (for station data readers)."""
+        with self._read() as conn:
+            return self._rows(conn, sql, params)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read connection on one consistent snapshot (never write through it)."""
+        with self._read() as conn:
+            yield conn
+
+    def chain_link(self, run_id: str) -> dict[str, Any] | None:
+        """The chain link of a finished run and the chain's head, or None while it runs."""
+        with self._read() as conn:
+            if not self._has_table(conn, "chain"):
+                return None
+            rows = self._rows(
+                conn,
+                "SELECT seq, record_sha256, sha256 FROM chain WHERE kind = 'runs' AND subject = ?",
+                [self._resolve(conn, run_id)],
+            )
+            head = ledger.current_head(conn)
+        if not rows or head is None:
+            return None
+        return {**rows[0], "head": head.text()}
+
+    def verify(self) -> ledger.Verification:
+        """Check the hash chain against every record and the head file (see ``ledger``)."""
+        with self._read() as conn:
+            if not self._has_table(conn, "chain"):
+                raise StoreError(
+                    f"{self.path} has no hash chain yet (schema version 1); open it once with "
+                    "the station to migrate it, then verify."
+                )
+            return ledger.verify(conn, self.path)
+
+    @staticmethod
+    def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
+        ).fetchone()
+        return found is not None
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         """Return one run with its steps (in order), measurements, instruments, attachments, logs.
@@ -444,7 +543,7 @@ class ResultsStore:
         """
         with self._write_lock, self._read_lock:
             for conn in (self._reader, self._writer):
-                if conn is not None:
+                if conn is not None and not self.read_only:
                     with suppress(sqlite3.Error):
                         conn.execute("PRAGMA optimize")
             self._close_all()
@@ -454,8 +553,7 @@ class ResultsStore:
             if conn is not None:
                 conn.close()
         self._reader = self._writer = None
-        schema.release_writer_lock(self._lock_fd)
-        self._lock_fd = None
+        self._lock.release()
 
     def __enter__(self) -> ResultsStore:
         return self

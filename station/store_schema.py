@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from station import ledger
 from station.errors import StoreError
+from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 RUNNING = "RUNNING"
 INTERRUPTED = "INTERRUPTED"
@@ -39,6 +40,7 @@ RUN_IDENTITY_COLUMNS = (
     "software_version",
     "started_at",
     "planned_steps",
+    "writer",
 )
 
 _TABLES = """
@@ -61,7 +63,8 @@ CREATE TABLE IF NOT EXISTS runs (
     outcome TEXT NOT NULL DEFAULT 'RUNNING',
     safe_state_ok INTEGER CHECK (safe_state_ok IN (0, 1)),
     safe_state_detail TEXT,
-    planned_steps TEXT NOT NULL DEFAULT '[]'
+    planned_steps TEXT NOT NULL DEFAULT '[]',
+    writer TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS steps (
     id TEXT PRIMARY KEY NOT NULL,
@@ -140,6 +143,35 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS chain (
+    seq INTEGER PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    record_sha256 TEXT NOT NULL,
+    prev_sha256 TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS releases (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('sequence', 'limits')),
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    released_by TEXT NOT NULL,
+    released_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    revoked_by TEXT,
+    revoked_at TEXT,
+    revoke_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chain_subject ON chain(kind, subject);
+CREATE INDEX IF NOT EXISTS releases_sha256 ON releases(sha256);
 CREATE INDEX IF NOT EXISTS runs_serial ON runs(serial);
 CREATE INDEX IF NOT EXISTS runs_started_at ON runs(started_at);
 CREATE INDEX IF NOT EXISTS runs_outcome ON runs(outcome);
@@ -154,7 +186,16 @@ CREATE INDEX IF NOT EXISTS logs_run_id ON logs(run_id);
 """
 
 # Rows of these tables are only ever inserted.
-_APPEND_ONLY = ("steps", "measurements", "samples", "instruments", "attachments", "logs", "audit")
+_APPEND_ONLY = (
+    "steps",
+    "measurements",
+    "samples",
+    "instruments",
+    "attachments",
+    "logs",
+    "audit",
+    "chain",
+)
 # These tables belong to a run and take no new rows once the run is final.
 _RUN_CHILDREN = ("steps", "measurements", "samples", "instruments", "attachments", "logs")
 
@@ -183,6 +224,10 @@ BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}\n"
                 f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END;\n"
             )
+    parts.append(
+        "CREATE TRIGGER IF NOT EXISTS releases_no_delete BEFORE DELETE ON releases\n"
+        "BEGIN SELECT RAISE(ABORT, 'releases are revoked, never deleted'); END;\n"
+    )
     for table in _RUN_CHILDREN:
         # A missing run gives NULL here, so the foreign key reports it instead.
         parts.append(
@@ -197,8 +242,8 @@ BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
 INSERT_RUN = (
     "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
     " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
-    " config_sha256, software_version, started_at, planned_steps)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " config_sha256, software_version, started_at, planned_steps, writer)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_INSTRUMENT = "INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)"
 INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -246,7 +291,7 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def prepare(conn: sqlite3.Connection, path: Path) -> None:
-    """Give an empty file the schema; refuse files of a newer version or of another program."""
+    """Give an empty file the schema, migrate an older one; refuse newer or foreign files."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
@@ -255,66 +300,105 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             f"The results database {path} has schema version {version}, newer than this "
             f"station's {SCHEMA_VERSION}; update the station software."
         )
-    if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
         raise StoreError(
             f"{path} is an SQLite file but not a results database; "
             "choose another path in the station config."
         )
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}COMMIT;")
+        if version == 1:
+            _migrate_from_1(conn)
+        for statement in _statements(SCHEMA):
+            conn.execute(statement)
+        conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    ledger.publish_head(path, conn)
 
 
-def mark_interrupted(conn: sqlite3.Connection) -> int:
-    """Mark every RUNNING run INTERRUPTED (ended now, with a log row); return how many."""
+def _statements(script: str) -> list[str]:
+    """Split DDL into statements (triggers contain ``;`` inside BEGIN … END)."""
+    out: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return [s for s in out if s]
+
+
+def _migrate_from_1(conn: sqlite3.Connection) -> None:
+    """Version 1 → 2: the writer of each run, the chain, releases and settings.
+
+    Runs finished before the chain existed, and the rows of users, releases and settings,
+    are chained as they are found: the chain vouches for them from the migration on.
+    """
+    conn.execute("ALTER TABLE runs ADD COLUMN writer TEXT NOT NULL DEFAULT ''")
+    conn.execute("DROP TRIGGER IF EXISTS runs_running_finish_only")  # identity gained writer
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for statement in _statements(SCHEMA):
+        conn.execute(statement)
+    if "ui_settings" in tables:  # the UI kept them in its own table before version 2
+        conn.execute(
+            "INSERT OR REPLACE INTO settings (key, value) SELECT key, value FROM ui_settings"
+        )
+        conn.execute("DROP TABLE ui_settings")
     now = utcnow()
+    for (run_id,) in conn.execute(
+        f"SELECT id FROM runs WHERE outcome <> '{RUNNING}' ORDER BY rowid"
+    ).fetchall():
+        ledger.append(conn, ledger.RUNS, run_id, now)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table, key in ledger.ROW_KEYS.items():
+        if table in tables:
+            for (subject,) in conn.execute(f"SELECT {key} FROM {table} ORDER BY rowid").fetchall():
+                ledger.append(conn, table, subject, now)
+
+
+def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
+    """Mark RUNNING runs whose writer is gone INTERRUPTED (with a log row); return how many.
+
+    Called only by the holder of the writer lock. A run whose recorded writer is another
+    process still alive on this machine (since this boot) is left alone: it is being
+    written, whatever the lock says.
+    """
+    now = utcnow()
+    me = os.getpid()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # The log rows go first: the trigger refuses rows for a run once it is final.
-        conn.execute(
-            "INSERT INTO logs (run_id, step_id, level, message, at)"
-            " SELECT id, NULL, 'ERROR', ?, ? FROM runs WHERE outcome = ?",
-            (
-                "The station stopped without finishing this run (crash or power loss); "
-                "the steps recorded before that are kept.",
-                now,
-                RUNNING,
-            ),
-        )
-        count = conn.execute(
-            "UPDATE runs SET outcome = ?, ended_at = ? WHERE outcome = ?",
-            (INTERRUPTED, now, RUNNING),
-        ).rowcount
+        orphans = []
+        for run_id, writer_text in conn.execute(
+            "SELECT id, writer FROM runs WHERE outcome = ? ORDER BY rowid", (RUNNING,)
+        ).fetchall():
+            writer = WriterIdentity.parse(writer_text)
+            if writer is not None and writer.pid != me and writer.is_alive():
+                continue
+            orphans.append(run_id)
+        for run_id in orphans:
+            # The log row goes first: the trigger refuses rows for a run once it is final.
+            conn.execute(
+                "INSERT INTO logs (run_id, step_id, level, message, at)"
+                " VALUES (?, NULL, 'ERROR', ?, ?)",
+                (
+                    run_id,
+                    "The station stopped without finishing this run (crash or power loss); "
+                    "the steps recorded before that are kept.",
+                    now,
+                ),
+            )
+            conn.execute(
+                "UPDATE runs SET outcome = ?, ended_at = ? WHERE id = ?",
+                (INTERRUPTED, now, run_id),
+            )
+            ledger.append(conn, ledger.RUNS, run_id, now)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return count
-
-
-def take_writer_lock(path: Path) -> int | None:
-    """Lock ``<path>.lock`` and return its descriptor, or None if another store holds it.
-
-    A flock on a side file, never on the database itself: closing any descriptor of the
-    database would drop SQLite's own POSIX locks. The kernel frees it when a process dies.
-    """
-    if sys.platform == "win32":  # pragma: no cover - the station runs on Linux
-        return -1
-    import fcntl
-
-    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def release_writer_lock(fd: int | None) -> None:
-    """Release a lock taken by ``take_writer_lock``."""
-    if fd is not None and fd >= 0:
-        os.close(fd)
+    if orphans:
+        ledger.publish_head(path, conn)
+    return len(orphans)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from station import ledger
 from station.errors import StationError
 from ui import stationdb
 
@@ -67,6 +68,10 @@ class PermissionDenied(StationError):
 
 class AuthError(StationError):
     """A user cannot be created or a password cannot be set (says why)."""
+
+
+class TamperedUser(AuthError):
+    """A user row differs from its hash-chain link: it was edited outside the station."""
 
 
 def allowed(role: str, action: Action) -> bool:
@@ -131,10 +136,15 @@ class UserStore:
         self._dummy = hash_password(secrets.token_hex(8))
 
     def is_empty(self) -> bool:
-        """True before the first user exists (the first one must be an admin)."""
+        """True before the first user exists (the first one must be an admin).
+
+        Users deleted outside the station do not make it empty again: their chain links
+        remain, so nobody can become the "first" admin by emptying the table.
+        """
         with stationdb.connect(self.path) as conn:
             count = int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
-        return count == 0
+            chained = ledger.chained_subjects(conn, "users")
+        return count == 0 and not chained
 
     def users(self) -> list[dict[str, object]]:
         """Every user: name, role, created_at, created_by, disabled (never hashes)."""
@@ -172,6 +182,8 @@ class UserStore:
                 "UPDATE users SET kdf = ?, salt = ?, hash = ? WHERE name = ?",
                 (kdf, salt, digest, name),
             ).rowcount
+            if found:
+                stationdb.chain_user(conn, name)
         if not found:
             raise AuthError(f"no user {name!r}")
         self._audit(by.user, "set_password", name, "")
@@ -183,7 +195,11 @@ class UserStore:
         if disabled and by.user == name:
             raise AuthError("you cannot disable your own account")
         with stationdb.connect(self.path) as conn:
-            conn.execute("UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name))
+            found = conn.execute(
+                "UPDATE users SET disabled = ? WHERE name = ?", (int(disabled), name)
+            ).rowcount
+            if found:
+                stationdb.chain_user(conn, name)
         self._audit(by.user, "disable_user" if disabled else "enable_user", name, "")
 
     def authenticate(self, name: str, password: str) -> Session | None:
@@ -192,12 +208,20 @@ class UserStore:
             row = conn.execute(
                 "SELECT role, kdf, salt, hash, disabled FROM users WHERE name = ?", (name,)
             ).fetchone()
+            intact = row is not None and ledger.row_is_intact(conn, "users", name)
         if row is None:
             kdf, salt, digest = self._dummy
             _verify(password, kdf, salt, digest)
             self._audit(name or "?", "login_failed", "station", "unknown user")
             return None
         role, kdf, salt, digest, disabled = row
+        if not intact:
+            # Never believe a role, password hash or enabled flag written outside the station.
+            self._audit(name, "login_refused", "station", "user row altered outside the station")
+            raise TamperedUser(
+                f"the account {name!r} was changed outside the station (its record no longer "
+                "matches the hash chain); an administrator must check the database"
+            )
         ok = _verify(password, kdf, bytes(salt), bytes(digest))
         if not ok or disabled:
             self._audit(name, "login_failed", "station", "disabled" if ok else "wrong password")
@@ -222,6 +246,7 @@ class UserStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (name, role, kdf, salt, digest, now, created_by),
             )
+            stationdb.chain_user(conn, name)
 
 
 def _check_password(password: str) -> None:

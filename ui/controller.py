@@ -5,9 +5,10 @@
 executes. Widgets ask it and call it; they never touch the engine thread or a driver.
 Every privileged action goes through ``ui.auth.authorize`` and lands in the audit table.
 
-An engineer's calibration override reaches the engine through its own API
-(``calibration_override=`` on ``check_can_start`` and ``run``), which logs the reason in
-the run record as a WARNING; the station config is never altered.
+Whether a run may start is the core's start gate (``station.gate``, through the engine);
+the controller adds only login, "a test is running" and the engineers' overrides, which
+reach the engine as ``overrides=`` (blocker key → who and why) and are logged in the run
+record as WARNINGs; the station config is never altered.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from station.config import StationConfig
 from station.engine import RunResult
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
+from station.gate import PACK_KINDS, Blocker
 from station.runner import PreparedRun
 from ui import gating
 from ui.auth import Action, Session, UserStore, authorize
@@ -47,12 +49,10 @@ class RunWorker(QObject):
         super().__init__()
         self.engine = engine
 
-    @Slot(str, str, str, str)
-    def run(self, serial: str, part: str, operator: str, calibration_override: str) -> None:
+    @Slot(str, str, str, object)
+    def run(self, serial: str, part: str, operator: str, overrides: dict[str, str]) -> None:
         try:
-            result = self.engine.run(
-                serial, part or None, operator, calibration_override=calibration_override or None
-            )
+            result = self.engine.run(serial, part or None, operator, overrides=overrides)
         except RunRefused as err:
             self.refused.emit(str(err))
         except StationError as err:
@@ -77,7 +77,7 @@ class StationController(QObject):
     runCrashed = Signal(str)
     interlocksRead = Signal(str)  # from the poll thread
     healthChanged = Signal()  # on the GUI thread
-    _startRequested = Signal(str, str, str, str)
+    _startRequested = Signal(str, str, str, object)
 
     def __init__(
         self, prepared: PreparedRun, *, sim: bool = False, demo_speed: float = 0.0
@@ -97,10 +97,9 @@ class StationController(QObject):
         self.prompter = QtPrompter(self)
         self.engine.prompter = self.prompter
         self.users = UserStore(prepared.db_path, self.store.audit)
-        self.releases = Releases(prepared.db_path, self.store.audit, default_production=not sim)
+        self.releases = Releases(self.store, self.store.audit, default_production=not sim)
         self.session: Session | None = None
         self.overrides = gating.Overrides()
-        self.unsafe_detail: str | None = None
         self.running = False
         self.last_result: RunResult | None = None
         self._overrides_used: list[gating.Override] = []
@@ -207,47 +206,24 @@ class StationController(QObject):
             self.interlock_state = text
             self.healthChanged.emit()
 
-    def blockers(self, serial: str = "", part: str | None = None) -> list[gating.Blocker]:
-        """Every reason Start is disabled now, most fundamental first."""
-        out: list[gating.Blocker] = []
+    def blockers(self, serial: str = "", part: str | None = None) -> list[Blocker]:
+        """Every reason Start is disabled now, most fundamental first.
+
+        The station's blockers come first; the pack's (serial, variant) only once the
+        station may test at all, and then the first of them.
+        """
+        out: list[Blocker] = []
         if self.session is None:
-            out.append(gating.Blocker("login", "log in to test packs"))
+            out.append(Blocker("login", "log in to test packs"))
         elif not self.session.can(Action.RUN):
-            out.append(gating.Blocker("login", f"{self.session.user} may not test packs"))
+            out.append(Blocker("login", f"{self.session.user} may not test packs"))
         if self.running:
-            out.append(gating.Blocker("running", "a test is running"))
-        now = self.now()
-        out += gating.station_blockers(self.health(), self.overrides, now, self.unsafe_detail)
-        out += [gating.Blocker("release", p) for p in self.releases.problems(self.sequence)]
+            out.append(Blocker("running", "a test is running"))
+        verdict = self.engine.preflight(serial, part, overrides=self.overrides.reasons(self.now()))
+        out += [b for b in verdict.blockers if b.kind not in PACK_KINDS]
         if out:
             return out
-        problem = gating.serial_problem(serial, self.sequence)
-        if problem:
-            return [gating.Blocker("serial", problem)]
-        if part is None and len(self.sequence.products) > 1:
-            return [gating.Blocker("serial", "choose the product variant")]
-        try:
-            self.engine.check_can_start(
-                serial, part, calibration_override=self.calibration_override(now)
-            )
-        except RunRefused as err:
-            return [gating.Blocker("serial", str(err))]
-        return []
-
-    def calibration_override(self, now: dt.datetime) -> str | None:
-        """The reason to give the engine for starting with expired calibrations, if any.
-
-        Only overrides of instruments whose calibration has expired count, and only when
-        every expired one is overridden (otherwise Start stays blocked).
-        """
-        expired = [h for h in self.health() if h.state in ("EXPIRED", "OVERRIDDEN")]
-        reasons = []
-        for h in expired:
-            o = self.overrides.active(f"calibration:{h.role}", now)
-            if o is None:
-                return None
-            reasons.append(f"{h.role} calibration overridden by {o.user}: {o.reason}")
-        return "; ".join(reasons) or None
+        return [b for b in verdict.blockers if b.kind in PACK_KINDS][:1]
 
     # -- running -------------------------------------------------------------------------------
     def start(self, serial: str, part: str | None) -> None:
@@ -257,15 +233,15 @@ class StationController(QObject):
             raise RunRefused("; ".join(b.message for b in blockers))
         session = self.require(Action.RUN, serial)
         now = self.now()
-        calibration_override = self.calibration_override(now)
-        self._overrides_used = [
-            o for o in self.overrides.items.values() if o.active(now) and o.key != "safe_state"
-        ]
+        reasons = self.overrides.reasons(now)
+        verdict = self.engine.preflight(serial, part, overrides=reasons)
+        used = {blocker.key for blocker, _ in verdict.overridden}
+        self._overrides_used = [o for key, o in self.overrides.items.items() if key in used]
         self.running = True
         with self._bench_lock:  # wait for an interlock read in flight
             pass
         self.changed.emit()
-        self._startRequested.emit(serial, part or "", session.user, calibration_override or "")
+        self._startRequested.emit(serial, part or "", session.user, reasons)
 
     def abort(self) -> None:
         """Stop the run now (cleanup and safe state still run, unpaced)."""
@@ -282,7 +258,6 @@ class StationController(QObject):
     def _on_finished(self, result: RunResult) -> None:
         self.running = False
         self.last_result = result
-        self.unsafe_detail = None if result.safe_state_ok else result.safe_state_detail
         self.overrides.drop("safe_state")  # a confirmation covers one run
         self.runDone.emit(result)
         self.changed.emit()
@@ -313,10 +288,9 @@ class StationController(QObject):
         self.changed.emit()
         return override
 
-    def overridable_blockers(self) -> list[gating.Blocker]:
-        now = self.now()
-        found = gating.station_blockers(self.health(), gating.Overrides(), now, self.unsafe_detail)
-        return [b for b in found if b.overridable]
+    def overridable_blockers(self) -> list[Blocker]:
+        """The blockers an engineer may override now (whether overridden already or not)."""
+        return [b for b in self.engine.preflight("", None).blockers if b.overridable]
 
     def files_to_release(self) -> list[FileToRelease]:
         return files_of(self.sequence)

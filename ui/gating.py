@@ -1,10 +1,9 @@
-"""What may stop the next start, and the station's health behind it.
+"""The start gate as the screens show it: overrides, and the station's health.
 
-``blockers`` lists every reason Start is disabled, in the order an operator should deal
-with them; an engineer may override the ones marked ``overridable`` (an expired
-calibration, an unconfirmed safe state) with a reason. Instrument health lists every
-instrument the sequence or the config names: connected, identity, calibration due date
-and days left.
+Whether a run may start is decided once, by ``station.gate`` (every front door asks it).
+This module keeps what only the UI has: the engineers' overrides (who, why, until when —
+one shift) and instrument health for the health panel: every instrument the sequence or
+the config names, connected, identity, calibration due date and days left.
 """
 
 from __future__ import annotations
@@ -15,22 +14,13 @@ from dataclasses import dataclass, field
 
 from station.bench import Bench
 from station.config import StationConfig
+from station.gate import roles_needed
 from station.sequence import Sequence
 
 DUE_SOON_DAYS = 30
 UNIT_UNDER_TEST = {"bms": "the pack's BMS on CAN (unit under test)"}
 """Roles that are the pack itself: no identity or calibration of their own."""
 OVERRIDE_HOURS = 8  # one shift
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A reason the run may not start; ``key`` names it for an override."""
-
-    kind: str  # login | running | instrument | calibration | release | safe_state | serial
-    message: str
-    overridable: bool = False
-    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,16 +79,16 @@ class Overrides:
             return None
         return o
 
+    def reasons(self, now: dt.datetime) -> dict[str, str]:
+        """Active overrides as the start gate takes them: key → "who: why"."""
+        return {
+            key: f"{o.user}: {o.reason}"
+            for key, o in list(self.items.items())
+            if self.active(key, now) is not None
+        }
+
     def drop(self, key: str) -> None:
         self.items.pop(key, None)
-
-
-def roles_needed(sequence: Sequence) -> dict[str, list[str]]:
-    needed: dict[str, list[str]] = {}
-    for step in sequence.all_steps():
-        for role in step.step_type.roles:
-            needed.setdefault(role, []).append(step.name)
-    return needed
 
 
 def instrument_health(
@@ -137,44 +127,6 @@ def instrument_health(
     return rows
 
 
-def station_blockers(
-    health: list[InstrumentStatus], overrides: Overrides, now: dt.datetime, unsafe: str | None
-) -> list[Blocker]:
-    """Blockers that do not depend on the pack: instruments, calibration, safe state."""
-    out = []
-    for h in health:
-        if h.needed_by and not h.connected:
-            out.append(
-                Blocker(
-                    "instrument",
-                    f"instrument {h.role!r} is missing (needed by {', '.join(h.needed_by)}); "
-                    "check the station config and the connection",
-                )
-            )
-    for h in health:
-        if h.state == "EXPIRED":
-            out.append(
-                Blocker(
-                    "calibration",
-                    f"calibration of {h.role} ({h.model}, s/n {h.serial}) expired on "
-                    f"{h.cal_due}; recalibrate it or ask an engineer for an override",
-                    overridable=True,
-                    key=f"calibration:{h.role}",
-                )
-            )
-    if unsafe and overrides.active("safe_state", now) is None:
-        out.append(
-            Blocker(
-                "safe_state",
-                f"the last run could not confirm the sources are off ({unsafe}); do not touch "
-                "the pack — an engineer must check the bench and confirm",
-                overridable=True,
-                key="safe_state",
-            )
-        )
-    return out
-
-
 def variant_from_serial(serial: str, products: tuple[str, ...]) -> str | None:
     """The product whose code (letters and digits only) starts the serial, if exactly one."""
     if len(products) == 1:
@@ -182,15 +134,3 @@ def variant_from_serial(serial: str, products: tuple[str, ...]) -> str | None:
     serial_key = re.sub(r"[^0-9A-Za-z]", "", serial).upper()
     hits = [p for p in products if serial_key.startswith(re.sub(r"[^0-9A-Za-z]", "", p).upper())]
     return hits[0] if len(hits) == 1 else None
-
-
-def serial_problem(serial: str, sequence: Sequence) -> str:
-    """Why ``serial`` cannot be tested with ``sequence`` ("" when it can)."""
-    if not serial:
-        return "scan the pack's serial number"
-    if not sequence.serial_pattern.fullmatch(serial):
-        return (
-            f"serial {serial!r} does not match {sequence.name!r} (expected "
-            f"{sequence.serial_pattern.pattern}); scan the pack's label again"
-        )
-    return ""

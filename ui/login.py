@@ -100,10 +100,17 @@ class LoginPage(QWidget):
             except StationError as err:
                 self.message.setText(str(err))
                 return
-        elif self.controller.login(name, password) is None:
-            self.message.setText("wrong user name or password (or the account is disabled)")
-            self.password.clear()
-            return
+        else:
+            try:
+                session = self.controller.login(name, password)
+            except StationError as err:  # e.g. an account edited outside the station
+                self.message.setText(str(err))
+                self.password.clear()
+                return
+            if session is None:
+                self.message.setText("wrong user name or password (or the account is disabled)")
+                self.password.clear()
+                return
         self.password.clear()
         self.repeat.clear()
         self.message.clear()

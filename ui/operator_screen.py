@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from station.events import Measurement, Progress, RunFinished, RunStarted, StepFinished
 from station.events import Sample as SampleEvent
 from station.events import StepStarted as StepStartedEvent
+from station.gate import PACK_KINDS, Blocker, serial_problem
 from ui import gating
 from ui.banner import StateBanner
 from ui.controller import StationController
@@ -207,7 +208,7 @@ class OperatorScreen(QWidget):
         data = self.variant.currentData()
         return str(data) if data else None
 
-    def blockers(self) -> list[gating.Blocker]:
+    def blockers(self) -> list[Blocker]:
         return self.controller.blockers(self.serial, self.part)
 
     def refresh(self) -> None:
@@ -221,14 +222,14 @@ class OperatorScreen(QWidget):
         self.variant.setEnabled(not running and len(c.sequence.products) > 1)
         if running:
             self.reason.clear()
-        elif blockers and blockers[0].kind == "serial":
+        elif blockers and blockers[0].kind in PACK_KINDS:
             self.reason.setText(blockers[0].message[:1].upper() + blockers[0].message[1:])
         elif blockers:
             self.reason.setText("Cannot start: " + blockers[0].message)
         else:
             self.reason.setText("")
         if not running and not self.verdict_shown:
-            station = [b for b in blockers if b.kind not in ("serial",)]
+            station = [b for b in blockers if b.kind not in PACK_KINDS]
             if station and station[0].kind != "login":
                 self.banner.set_state("BLOCKED", detail=station[0].message)
             elif self.serial and not blockers:
@@ -259,7 +260,7 @@ class OperatorScreen(QWidget):
         self.refresh()
 
     def _scanned(self) -> None:
-        problem = gating.serial_problem(self.serial, self.controller.sequence)
+        problem = serial_problem(self.serial, self.controller.sequence)
         if problem:
             self.reason.setText(problem)
             self.scan.selectAll()  # the next scan replaces the bad one

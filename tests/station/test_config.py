@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from station.config import default_config, load_config
-from station.errors import ConfigError, Problem, RunRefused
+from station.errors import ConfigError, Problem
 
 GOOD = Path(__file__).parent.parent / "data" / "good" / "station.toml"
 
@@ -174,18 +174,6 @@ def test_unreadable_toml_gives_line_and_column(tmp_path: Path) -> None:
     assert "(at line 4, column" in problem.message
 
 
-def test_expired_calibration_refuses_naming_each_instrument() -> None:
-    config = load_config(GOOD)
-    config.check_calibration(dt.date(2099, 12, 31))  # due today is still in calibration
-    with pytest.raises(RunRefused) as info:
-        config.check_calibration(dt.date(2100, 1, 1))
-    message = str(info.value)
-    assert "supply (itech.it6000c, s/n 602118010) was due 2099-12-31" in message
-    assert "dmm (keysight.34465a, s/n MY59001234) was due 2099-12-31" in message
-    assert "Recalibrate the instrument" in message
-
-
 def test_the_default_config_has_no_instruments(tmp_path: Path) -> None:
     config = default_config(tmp_path / "r.db")
     assert (config.instruments, config.results_db, config.path) == ({}, tmp_path / "r.db", None)
-    config.check_calibration(dt.date(2100, 1, 1))

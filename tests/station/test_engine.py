@@ -1129,10 +1129,10 @@ def test_expired_calibration_is_refused_naming_the_instrument(tmp_path: Path) ->
     supply = FakeSupply()
     engine, rec = engine_for(seq, tmp_path, bench=fake_bench(supply=supply), config=config)
     message = refused(engine, rec, supply)
-    assert "calibration expired: dmm (keysight.34465a, s/n MY59001234) was due 2020-01-31" in (
-        message
+    assert message == (
+        "calibration of dmm (keysight.34465a, s/n MY59001234) expired on 2020-01-31; "
+        "recalibrate it (no override: it judges safety)"
     )
-    assert "supply" not in message
 
 
 def test_a_role_missing_from_the_bench_is_refused(tmp_path: Path) -> None:
@@ -1266,8 +1266,8 @@ def test_an_engineers_calibration_override_starts_the_run_and_is_recorded(tmp_pa
         '[[main]]\ntype = "wait"\nname = "w"\nparams = { seconds = 1 }\n',
         encoding="utf-8",
     )
-    expired = InstrumentConfig("dmm", "keysight.34465a", "R", "S1", dt.date(2020, 1, 1))
-    config = dataclasses.replace(default_config(tmp_path / "r.db"), instruments={"dmm": expired})
+    expired = InstrumentConfig("supply", "itech.it6000c", "R", "S1", dt.date(2020, 1, 1))
+    config = dataclasses.replace(default_config(tmp_path / "r.db"), instruments={"supply": expired})
     events: list[object] = []
     engine = Engine(
         load_sequence(seq),
@@ -1276,9 +1276,37 @@ def test_an_engineers_calibration_override_starts_the_run_and_is_recorded(tmp_pa
         clock=VirtualClock(),
         listeners=[events.append],
     )
-    with pytest.raises(RunRefused, match="calibration expired"):
+    with pytest.raises(RunRefused, match="calibration of supply .* expired"):
         engine.run("SN")
-    result = engine.run("SN", calibration_override="cal lab booked, J. Doe")
+    with pytest.raises(RunRefused, match="expired"):
+        engine.run("SN", overrides={"calibration:dmm": "wrong key"})
+    result = engine.run("SN", overrides={"calibration:supply": "cal lab booked, J. Doe"})
     assert result.outcome == "PASSED"
     notes = [e.message for e in events if isinstance(e, Log) and e.level == "WARNING"]
-    assert any("overridden: cal lab booked, J. Doe" in n and "dmm" in n for n in notes)
+    assert any("overridden: cal lab booked, J. Doe" in n and "supply" in n for n in notes)
+
+
+def test_a_safety_instruments_expired_calibration_cannot_be_overridden(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from station.config import InstrumentConfig, default_config
+    from station.gate import StartBlocked
+
+    seq = tmp_path / "s.toml"
+    seq.write_text(
+        '[sequence]\nname = "s"\nversion = "1"\nproducts = ["P"]\nserial_pattern = ".*"\n'
+        '[[main]]\ntype = "wait"\nname = "w"\nparams = { seconds = 1 }\n',
+        encoding="utf-8",
+    )
+    expired = {
+        role: InstrumentConfig(role, "m", "R", f"S-{role}", dt.date(2020, 1, 1))
+        for role in ("dmm", "insulation_tester")
+    }
+    config = dataclasses.replace(default_config(tmp_path / "r.db"), instruments=expired)
+    engine = Engine(load_sequence(seq), bench=Bench({}), config=config, clock=VirtualClock())
+    reasons = {f"calibration:{role}": "please" for role in expired}
+    with pytest.raises(StartBlocked) as refused:
+        engine.run("SN", overrides=reasons)
+    blockers = refused.value.blockers
+    assert [b.key for b in blockers] == ["calibration:dmm", "calibration:insulation_tester"]
+    assert all(not b.overridable and "no override" in b.message for b in blockers)

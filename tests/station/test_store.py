@@ -34,7 +34,8 @@ from station.store_schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "results-schema.md"
-TABLES = ("runs", "steps", "measurements", "samples", "instruments", "attachments", "logs", "audit")
+TABLES = ("runs", "steps", "measurements", "samples", "instruments", "attachments", "logs", "audit",
+          "chain", "releases", "settings")  # fmt: skip
 DMM = InstrumentInfo("dmm", "Keithley 2000", "TCPIP0::10.0.0.7::5025::SOCKET",
                      "KEITHLEY,2000,4301234,A02", "4301234", "2026-01-31")  # fmt: skip
 HIPOT = InstrumentInfo("insulation", "Chroma 19055", "TCPIP0::10.0.0.8::5025::SOCKET",
@@ -416,7 +417,7 @@ def test_a_killed_station_leaves_finished_steps_and_an_interrupted_run(db):
 def test_a_second_store_on_a_live_file_does_not_interrupt_its_run(db):
     with ResultsStore(db) as station:
         station(started())
-        with ResultsStore(db) as cli:
+        with ResultsStore(db, read_only=True) as cli:
             assert cli.interrupted_on_open == 0
             assert cli.list_runs()[0]["outcome"] == "RUNNING"
         step(station, "run-0001-aaaa", 1)

@@ -28,7 +28,7 @@ def audit_rows(path: Path) -> list[tuple[str, str, str, str]]:
         return conn.execute("SELECT user, action, target, detail FROM audit ORDER BY id").fetchall()
 
 
-def expire_calibration(c: StationController, role: str = "dmm") -> None:
+def expire_calibration(c: StationController, role: str = "load") -> None:
     """Make ``role``'s calibration due a week ago (as a config would say)."""
     config = c.engine.config
     past = dataclasses.replace(
@@ -50,7 +50,7 @@ def privileged(qtbot, c: StationController) -> dict[Action, Callable[[], object]
         Action.RUN: lambda: run_one_pack(qtbot, c),
         Action.BROWSE_RESULTS: lambda: c.require(Action.BROWSE_RESULTS, "results"),
         Action.RELEASE: lambda: c.release(c.files_to_release()[0], "RBAC matrix"),
-        Action.OVERRIDE: lambda: c.grant_override("calibration:dmm", "RBAC matrix"),
+        Action.OVERRIDE: lambda: c.grant_override("calibration:load", "RBAC matrix"),
         Action.PRODUCTION_MODE: lambda: c.set_production_mode(True, "RBAC matrix"),
         Action.MANAGE_USERS: lambda: c.create_user("newbie", "operator", PASSWORD),
     }

@@ -1,0 +1,239 @@
+"""The start gate: may this pack be tested now, on this station, with this sequence?
+
+One function, ``preflight``, answers for every front door (``Engine.run``, so ``station
+run`` and the UI alike): it returns every blocker, each with a reason an operator can act
+on, a key, and whether an engineer may override it. The engine refuses to start while any
+blocker stands; the CLI prints them, the UI shows them and adds login and overrides.
+
+What blocks, in the order to deal with it:
+
+- ``instrument`` — a role a step needs has no instrument (no override);
+- ``calibration`` — an instrument's calibration has expired. An engineer may override it
+  for a role that does not judge safety; never for ``SAFETY_ROLES`` (the insulation/hipot
+  tester and the DMM that confirms HV is discharged): releasing packs measured by an
+  overdue safety instrument is a nonconformance and a safety matter (ISO 9001 §7.1.5.2);
+- ``settings`` — the production-mode setting was changed outside the station (no
+  override; production mode stays on);
+- ``release`` — production mode, and the sequence or a limit table is not released, or
+  changed on disk since it was loaded (no override: release the exact file);
+- ``safe_state`` — the last run on this database could not confirm every source off (an
+  engineer who checked the bench may override, for the next run);
+- ``retest`` — rules in ``RETEST_RULES`` (none are built in yet);
+- ``serial``, ``variant`` — this pack: the serial does not match the sequence's pattern,
+  or the product variant is missing or not served (no override).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from station.bench import Bench
+from station.config import StationConfig
+from station.errors import RunRefused
+from station.releases import ReleaseBook
+from station.sequence import Sequence
+from station.store import ResultsStore
+
+SAFETY_ROLES = frozenset({"insulation_tester", "dmm"})
+"""Roles whose expired calibration no override may pass."""
+PACK_KINDS = frozenset({"serial", "variant"})
+"""Blocker kinds about the pack in front of the station rather than the station."""
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A reason the run may not start; ``key`` names it for an override."""
+
+    kind: str
+    message: str
+    overridable: bool = False
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """Everything the gate judges; handed to each retest rule."""
+
+    sequence: Sequence
+    config: StationConfig
+    bench: Bench
+    store: ResultsStore | None
+    serial: str
+    part: str | None
+    now: dt.datetime
+
+
+RetestRule = Callable[[StartRequest], list[Blocker]]
+RETEST_RULES: list[RetestRule] = []
+"""Where retest rules go (e.g. "a FAILED pack retests only after rework"): each returns
+its blockers for a request. Empty today."""
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """What ``preflight`` found: the part to test, what blocks, what was overridden."""
+
+    part: str | None
+    blockers: tuple[Blocker, ...]
+    overridden: tuple[tuple[Blocker, str], ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.blockers
+
+
+class StartBlocked(RunRefused):
+    """The start gate refused the run; ``blockers`` lists every reason, one per line."""
+
+    def __init__(self, blockers: tuple[Blocker, ...]) -> None:
+        self.blockers = blockers
+        super().__init__("\n".join(b.message for b in blockers))
+
+
+def roles_needed(sequence: Sequence) -> dict[str, list[str]]:
+    """Role → the names of the steps that need it."""
+    needed: dict[str, list[str]] = {}
+    for step in sequence.all_steps():
+        for role in step.step_type.roles:
+            needed.setdefault(role, []).append(step.name)
+    return needed
+
+
+def serial_problem(serial: str, sequence: Sequence) -> str:
+    """Why ``serial`` cannot be tested with ``sequence`` ("" when it can)."""
+    if not serial:
+        return "scan the pack's serial number"
+    if not sequence.serial_pattern.fullmatch(serial):
+        return (
+            f"serial {serial!r} does not match the pattern {sequence.serial_pattern.pattern!r} "
+            f"of sequence {sequence.name!r}; scan the pack's label again"
+        )
+    return ""
+
+
+def preflight(
+    sequence: Sequence,
+    config: StationConfig,
+    bench: Bench,
+    store: ResultsStore | None,
+    serial: str,
+    part: str | None,
+    now: dt.datetime,
+    *,
+    default_production: bool,
+    overrides: Mapping[str, str] | None = None,
+) -> GateVerdict:
+    """Judge a start; ``overrides`` maps blocker keys to an engineer's reason.
+
+    Without a store (an engine with no results database) releases, production mode and
+    the last run's safe state cannot be read and are not judged.
+    """
+    found: list[Blocker] = []
+    found += _instruments(sequence, bench)
+    found += _calibration(config, now.date())
+    if store is not None:
+        found += _releases(sequence, store, default_production)
+        found += _safe_state(store)
+    request = StartRequest(sequence, config, bench, store, serial, part, now)
+    for rule in RETEST_RULES:
+        found += rule(request)
+    problem = serial_problem(serial, sequence)
+    if problem:
+        found.append(Blocker("serial", problem, key="serial"))
+    part, variant = _variant(sequence, part)
+    if variant:
+        found.append(Blocker("variant", variant, key="variant"))
+    given = overrides or {}
+    standing = tuple(b for b in found if not (b.overridable and b.key in given))
+    passed = tuple((b, given[b.key]) for b in found if b.overridable and b.key in given)
+    return GateVerdict(part, standing, passed)
+
+
+def _instruments(sequence: Sequence, bench: Bench) -> list[Blocker]:
+    return [
+        Blocker(
+            "instrument",
+            f"the station has no instrument for {role!r} (needed by {', '.join(steps)}); "
+            "check the config",
+            key=f"instrument:{role}",
+        )
+        for role, steps in roles_needed(sequence).items()
+        if not bench.has(role)
+    ]
+
+
+def _calibration(config: StationConfig, today: dt.date) -> list[Blocker]:
+    out = []
+    for ic in config.instruments.values():
+        if ic.cal_due >= today:
+            continue
+        safety = ic.role in SAFETY_ROLES
+        action = (
+            "recalibrate it (no override: it judges safety)"
+            if safety
+            else "recalibrate it or ask an engineer for an override"
+        )
+        out.append(
+            Blocker(
+                "calibration",
+                f"calibration of {ic.role} ({ic.model}, s/n {ic.serial}) expired on "
+                f"{ic.cal_due.isoformat()}; {action}",
+                overridable=not safety,
+                key=f"calibration:{ic.role}",
+            )
+        )
+    return out
+
+
+def _releases(sequence: Sequence, store: ResultsStore, default_production: bool) -> list[Blocker]:
+    book = ReleaseBook(store)
+    production, intact = book.production_mode(default_production)
+    out = []
+    if not intact:
+        out.append(
+            Blocker(
+                "settings",
+                "the production-mode setting was changed outside the station (it does not "
+                "match the hash chain); production mode stays on — an engineer must set it "
+                "again from the station",
+                key="settings:production_mode",
+            )
+        )
+    if production:
+        out += [Blocker("release", p, key="release") for p in book.problems(sequence)]
+    return out
+
+
+def _safe_state(store: ResultsStore) -> list[Blocker]:
+    rows = store.query(
+        "SELECT id, safe_state_ok, safe_state_detail FROM runs"
+        " WHERE outcome NOT IN ('RUNNING', 'INTERRUPTED') ORDER BY rowid DESC LIMIT 1"
+    )
+    if not rows or rows[0]["safe_state_ok"] != 0:
+        return []
+    last = rows[0]
+    return [
+        Blocker(
+            "safe_state",
+            f"the last run ({str(last['id'])[:8]}) could not confirm the sources are off "
+            f"({last['safe_state_detail']}); do not touch the pack — an engineer must check "
+            "the bench and confirm",
+            overridable=True,
+            key="safe_state",
+        )
+    ]
+
+
+def _variant(sequence: Sequence, part: str | None) -> tuple[str | None, str]:
+    if part is None:
+        if len(sequence.products) != 1:
+            return None, f"choose the product variant: one of {', '.join(sequence.products)}"
+        return sequence.products[0], ""
+    if part not in sequence.products:
+        return part, (
+            f"product {part!r} is not served by sequence {sequence.name!r} "
+            f"(it serves {', '.join(sequence.products)})"
+        )
+    return part, ""
