@@ -120,3 +120,67 @@ def test_idle_logout_waits_for_the_run_to_end(qtbot, make_station) -> None:
     qtbot.waitUntil(lambda: c.session is None, timeout=5000)
     assert window.pages.currentWidget() is window.login
     assert "without input" in window.login.message.text()
+
+
+def _behind_the_stations_back(path, sql: str) -> None:
+    """What someone with the sqlite3 CLI does: drop the triggers, edit, recreate them."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+        ).fetchall()
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(sql)
+        for _, text in triggers:
+            conn.execute(text)
+
+
+def test_a_role_raised_outside_the_station_is_refused_at_login(make_station, capsys) -> None:
+    from station.cli import main
+
+    c = make_station()
+    _behind_the_stations_back(
+        c.prepared.db_path, "UPDATE users SET role = 'admin' WHERE name = 'otto'"
+    )
+    with pytest.raises(AuthError, match="changed outside the station"):
+        c.login("otto", PASSWORD)
+    assert c.session is None
+    assert c.login("erin", PASSWORD) is not None  # untouched accounts still log in
+    with sqlite3.connect(c.prepared.db_path) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM audit WHERE user = 'otto' AND action = 'login_refused'"
+        ).fetchone() == (1,)
+    assert main(["results", "--db", str(c.prepared.db_path), "verify"]) == 1
+    assert "users row 'otto'" in capsys.readouterr().out
+
+
+def test_emptying_the_users_table_does_not_allow_a_new_first_admin(make_station) -> None:
+    c = make_station()
+    _behind_the_stations_back(c.prepared.db_path, "DELETE FROM users")
+    assert not c.users.is_empty()
+    with pytest.raises(PermissionDenied):
+        c.create_first_admin("mallory", PASSWORD)
+
+
+def test_a_forged_release_releases_nothing(make_station) -> None:
+    c = make_station()
+    login_as(c, "engineer")
+    c.set_production_mode(True, "line goes live")
+    (file,) = c.files_to_release()
+    _behind_the_stations_back(
+        c.prepared.db_path,
+        "INSERT INTO releases (kind, path, sha256, name, version, released_by, released_at, note)"
+        f" VALUES ('sequence', 'x', '{file.sha256}', 'x', '1', 'erin', 'x', 'forged')",
+    )
+    assert c.releases.release_of(file.sha256) is None
+    assert [b.kind for b in c.blockers("NM96A0000001", "NM96-A")] == ["release"]
+
+
+def test_production_mode_switched_off_outside_the_station_stays_on(make_station) -> None:
+    c = make_station()
+    login_as(c, "engineer")
+    c.set_production_mode(True, "line goes live")
+    _behind_the_stations_back(c.prepared.db_path, "UPDATE settings SET value = 'off'")
+    assert c.releases.production_mode
+    kinds = [b.kind for b in c.blockers("NM96A0000001", "NM96-A")]
+    assert kinds == ["settings", "release"]

@@ -1,0 +1,255 @@
+"""Tamper evidence: every edit, deletion or reordering made behind the station's back is found.
+
+Each case edits a copy of one recorded database the way an attacker with the sqlite3 CLI
+would: drop the triggers, change the rows, recreate the triggers. ``station results
+verify`` must name the first broken link and exit non-zero for every one of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from station import ledger
+from station import store_schema as schema
+from station.cli import main
+from station.store import ResultsStore
+from tests.station.test_store import finished, started, step
+
+RUNS = ("run-0001-aaaa", "run-0002-bbbb", "run-0003-cccc")
+
+
+def recorded(db: Path) -> None:
+    """Three finished runs (two steps, samples, a log each) and station data rows."""
+    from station.events import Log, Sample
+
+    with ResultsStore(db) as store:
+        for n, run_id in enumerate(RUNS):
+            store(started(run_id, serial=f"NM96A000000{n}", at=f"2025-03-0{n + 1}T08:00:00+00:00"))
+            sid = step(store, run_id, 1, values=(350.0 + n, 351.0))
+            store(Sample(run_id, sid, 0.5, "pack_v", 350.0))
+            store(Sample(run_id, sid, 1.0, "pack_v", 351.0))
+            store(Log(run_id, None, "INFO", "note", "2025-03-01T08:00:00+00:00"))
+            step(store, run_id, 2, name="IR", values=(600e6,), outcome="FAILED" if n else "PASSED")
+            store(finished(run_id, "FAILED" if n else "PASSED"))
+        with store.chained_change() as conn:
+            conn.execute("INSERT INTO settings (key, value) VALUES ('production_mode', 'on')")
+            ledger.append(conn, "settings", "production_mode", "2025-03-04T08:00:00+00:00")
+            conn.execute(
+                "INSERT INTO releases (kind, path, sha256, name, version, released_by,"
+                " released_at, note) VALUES ('sequence', 's.toml', ?, 's', '1', 'erin', 'x', 'ok')",
+                ("d" * 64,),
+            )
+            ledger.append(conn, "releases", 1, "2025-03-04T08:00:00+00:00")
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("pristine") / "results.db"
+    recorded(db)
+    return db
+
+
+def copy_of(pristine: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "results.db"
+    for suffix in ("", ".chain-head"):
+        shutil.copy(f"{pristine}{suffix}", f"{db}{suffix}")
+    return db
+
+
+def tamper(db: Path, *statements: str) -> None:
+    """Drop every trigger, run ``statements``, recreate the triggers: no trace left in SQL."""
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchall()
+        conn.execute("BEGIN")
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        for sql in statements:
+            conn.execute(sql)
+        for _, sql in triggers:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+
+
+def verify(db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["results", "--db", str(db), "verify"])
+    return code, capsys.readouterr().out
+
+
+def test_an_untouched_database_verifies(pristine: Path, tmp_path: Path, capsys) -> None:
+    code, out = verify(copy_of(pristine, tmp_path), capsys)
+    assert code == 0, out
+    assert "OK:" in out and "3 finished run(s)" in out
+
+
+SECOND = "run-0002-bbbb"
+EDITS = {
+    "run outcome FAILED -> PASSED": [f"UPDATE runs SET outcome = 'PASSED' WHERE id = '{SECOND}'"],
+    "run serial": [f"UPDATE runs SET serial = 'NM96A9999999' WHERE id = '{SECOND}'"],
+    "run started_at": [
+        f"UPDATE runs SET started_at = '2025-03-02T07:00:00+00:00' WHERE id = '{SECOND}'"
+    ],
+    "run ended_at": [f"UPDATE runs SET ended_at = '2025-03-02T09:00:00' WHERE id = '{SECOND}'"],
+    "run safe state": [f"UPDATE runs SET safe_state_ok = 0 WHERE id = '{SECOND}'"],
+    "run sequence hash": [f"UPDATE runs SET sequence_sha256 = 'e' WHERE id = '{SECOND}'"],
+    "step outcome": [f"UPDATE steps SET outcome = 'PASSED' WHERE run_id = '{SECOND}' AND seq = 2"],
+    "step timestamp": [f"UPDATE steps SET ended_at = 'z' WHERE run_id = '{SECOND}' AND seq = 1"],
+    "measurement value": [
+        f"UPDATE measurements SET value = 700e6 WHERE run_id = '{SECOND}' AND value = 600e6"
+    ],
+    "measurement value (tiny)": [
+        f"UPDATE measurements SET value = value + 1e-9 WHERE run_id = '{SECOND}' AND id ="
+        f" (SELECT min(id) FROM measurements WHERE run_id = '{SECOND}')"
+    ],
+    "measurement low limit": [f"UPDATE measurements SET low = 100 WHERE run_id = '{SECOND}'"],
+    "measurement high limit": [f"UPDATE measurements SET high = 1e12 WHERE run_id = '{SECOND}'"],
+    "measurement outcome": [
+        f"UPDATE measurements SET outcome = 'FAILED' WHERE run_id = '{SECOND}'"
+    ],
+    "sample value": [f"UPDATE samples SET value = 1 WHERE run_id = '{SECOND}' AND t = 1.0"],
+    "instrument serial": [f"UPDATE instruments SET serial = 'X' WHERE run_id = '{SECOND}'"],
+    "log message": [f"UPDATE logs SET message = 'x' WHERE run_id = '{SECOND}'"],
+    "delete a step": [
+        f"DELETE FROM measurements WHERE step_id = '{SECOND}-s2'",
+        f"DELETE FROM steps WHERE id = '{SECOND}-s2'",
+    ],
+    "delete a measurement": [
+        f"DELETE FROM measurements WHERE id = (SELECT max(id) FROM measurements"
+        f" WHERE run_id = '{SECOND}')"
+    ],
+    "delete a sample": [f"DELETE FROM samples WHERE run_id = '{SECOND}' AND t = 0.5"],
+    "delete a run": [
+        f"DELETE FROM {t} WHERE run_id = '{SECOND}'"
+        for t in ("measurements", "samples", "logs", "instruments", "steps")
+    ]
+    + [f"DELETE FROM runs WHERE id = '{SECOND}'"],
+    "delete the last run and its link": [
+        f"DELETE FROM {t} WHERE run_id = 'run-0003-cccc'"
+        for t in ("measurements", "samples", "logs", "instruments", "steps")
+    ]
+    + ["DELETE FROM runs WHERE id = 'run-0003-cccc'", "DELETE FROM chain WHERE seq > 2"],
+    "reorder steps": [
+        f"UPDATE steps SET seq = 3 - seq WHERE run_id = '{SECOND}'",
+    ],
+    "reorder samples": [
+        f"DELETE FROM samples WHERE run_id = '{SECOND}'",
+        f"INSERT INTO samples VALUES ('{SECOND}', '{SECOND}-s1', 1.0, 'pack_v', 351.0)",
+        f"INSERT INTO samples VALUES ('{SECOND}', '{SECOND}-s1', 0.5, 'pack_v', 350.0)",
+    ],
+    "reorder chain links": [
+        "UPDATE chain SET seq = -1 WHERE seq = 1",
+        "UPDATE chain SET seq = 1 WHERE seq = 2",
+        "UPDATE chain SET seq = 2 WHERE seq = -1",
+    ],
+    "forge a finished run": [
+        "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+        " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
+        " config_sha256, software_version, started_at, ended_at, outcome, safe_state_ok)"
+        " VALUES ('forged', 'S', 'P', 'E', 'o', 's', '1', 'p', 'a', 'l', 'b', 'c', 'v', 'x', 'y',"
+        " 'PASSED', 1)"
+    ],
+    "edit a chain link's record hash": [
+        "UPDATE chain SET record_sha256 = '0' || substr(record_sha256, 2) WHERE seq = 2"
+    ],
+    "forge a release": [
+        "INSERT INTO releases (kind, path, sha256, name, version, released_by, released_at,"
+        " note) VALUES ('sequence', 'x.toml', 'f', 'x', '1', 'eve', 'x', 'forged')"
+    ],
+    "edit a release": ["UPDATE releases SET sha256 = 'f' WHERE id = 1"],
+    "switch production mode off": ["UPDATE settings SET value = 'off'"],
+}
+
+
+@pytest.mark.parametrize("name", list(EDITS))
+def test_every_edit_behind_the_stations_back_is_detected(
+    pristine: Path, tmp_path: Path, capsys, name: str
+) -> None:
+    db = copy_of(pristine, tmp_path)
+    tamper(db, *EDITS[name])
+    code, out = verify(db, capsys)
+    assert code == 1, f"{name} went undetected:\n{out}"
+    assert "TAMPERED:" in out
+    if "run" in name and "forge" not in name and "chain" not in name and "last" not in name:
+        assert SECOND in out.split("TAMPERED:", 1)[1].splitlines()[0]  # names the run
+
+
+def test_a_rewritten_chain_is_caught_by_the_head_file(pristine: Path, tmp_path, capsys) -> None:
+    """Recompute every link after an edit: the DB is consistent, the head beside it is not."""
+    db = copy_of(pristine, tmp_path)
+    tamper(db, f"UPDATE runs SET outcome = 'PASSED' WHERE id = '{SECOND}'", "DELETE FROM chain")
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+        ).fetchall()
+        conn.execute("BEGIN")
+        for trigger, _ in triggers:
+            conn.execute(f"DROP TRIGGER {trigger}")
+        for run_id in RUNS:
+            ledger.append(conn, "runs", run_id, "x")
+        ledger.append(conn, "settings", "production_mode", "x")
+        ledger.append(conn, "releases", 1, "x")
+        for _, sql in triggers:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    code, out = verify(db, capsys)
+    assert code == 1 and "rewritten" in out
+
+
+def test_a_deleted_head_file_is_reported(pristine: Path, tmp_path, capsys) -> None:
+    db = copy_of(pristine, tmp_path)
+    ledger.head_path(db).unlink()
+    code, out = verify(db, capsys)
+    assert code == 1 and "head file" in out
+
+
+def test_show_prints_the_runs_link_and_the_head(pristine: Path, tmp_path, capsys) -> None:
+    db = copy_of(pristine, tmp_path)
+    assert main(["results", "--db", str(db), "show", SECOND]) == 0
+    out = capsys.readouterr().out
+    head = json.loads(ledger.head_path(db).read_text())
+    assert f"chain_head         {head['seq']}:{head['sha256']}" in out
+    assert "chain_link         2 " in out
+
+
+def test_files_holding_results_and_hashes_are_closed_to_others(pristine: Path) -> None:
+    for path in (pristine, ledger.head_path(pristine), Path(f"{pristine}.lock")):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        assert mode & 0o007 == 0, f"{path.name} is {oct(mode)}"
+    assert stat.S_IMODE(os.stat(pristine).st_mode) == 0o600
+
+
+def test_a_version_1_database_is_migrated_and_chained(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "old.db"
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.executescript(schema.SCHEMA)  # then take it back to what version 1 had
+        conn.execute("DROP TRIGGER runs_running_finish_only")
+        conn.execute("ALTER TABLE runs DROP COLUMN writer")
+        conn.execute("DROP TABLE chain")
+        conn.execute("DROP TABLE settings")  # the UI kept its own settings table
+        conn.execute(
+            "CREATE TABLE ui_settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO ui_settings VALUES ('production_mode', 'off')")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+            " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
+            " config_sha256, software_version, started_at, ended_at, outcome)"
+            " VALUES ('old-run', 'S', 'P', 'E', 'o', 's', '1', 'p', 'a', 'l', 'b', 'c', 'v',"
+            " 'x', 'y', 'PASSED')"
+        )
+    with ResultsStore(db) as store:
+        assert store.query("SELECT value FROM settings") == [{"value": "off"}]
+        assert store.query("SELECT writer FROM runs") == [{"writer": ""}]
+    code, out = verify(db, capsys)
+    assert code == 0, out
+    assert "1 finished run(s)" in out
