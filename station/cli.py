@@ -218,7 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = prepared.engine.run(args.serial, args.variant, args.operator)
         except StartBlocked as refused:
             for blocker in refused.blockers:
-                print(f"refused: {blocker.message}", file=sys.stderr)
+                print(f"error: {blocker.message}", file=sys.stderr)
             return EXIT_ERROR
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -76,3 +76,43 @@ def test_an_instrument_that_does_not_answer_is_2(tmp_path: Path) -> None:
 
 def test_aborted_is_3(tmp_path: Path) -> None:
     assert station_run(tmp_path, IR, "--fault", "estop_pressed") == 3
+
+
+def test_production_mode_refuses_an_edited_copy_of_a_released_sequence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Same name and version, one limit loosened: a different file, so not released."""
+    from station.releases import ReleaseBook, files_of
+    from station.sequence import load_sequence
+    from station.store import ResultsStore
+
+    released = tmp_path / "released" / "seq.toml"
+    released.parent.mkdir()
+    released.write_text(HEADER + OCV.replace("LOW", "390"), encoding="utf-8")
+    db = tmp_path / "r.db"
+    with ResultsStore(db) as store:
+        book = ReleaseBook(store)
+        for file in files_of(load_sequence(released)):
+            book.add(file, file.sha256, "erin", "approved, ECN 42")
+        book.set_setting("production_mode", "on")
+    edited = tmp_path / "seq.toml"
+    edited.write_text(HEADER + OCV.replace("LOW", "300"), encoding="utf-8")
+    run = ["run", "--serial", "NM96A0000001", "--sim", "--db", str(db)]
+    assert main([*run[:1], str(edited), *run[1:]]) == 2
+    err = capsys.readouterr().err
+    assert "error: production mode: the sequence file seq.toml (Exit codes 1)" in err
+    assert "is not released" in err and "Traceback" not in err
+    with ResultsStore(db, read_only=True) as store:
+        assert store.list_runs() == []  # nothing ran
+    assert main([*run[:1], str(released), *run[1:]]) == 1  # the released file runs (and fails)
+
+
+def test_under_sim_an_expired_calibration_blocks_like_any_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "station.toml"
+    good = (Path(__file__).parents[1] / "data" / "good" / "station.toml").read_text()
+    config.write_text(good.replace("cal_due = 2099-12-31  # dmm", "cal_due = 2020-01-31"))
+    assert station_run(tmp_path, OCV.replace("LOW", "300"), "--config", str(config)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: calibration of dmm (keysight.34465a, s/n SIM-DMM) expired on")
