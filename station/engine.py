@@ -94,10 +94,14 @@ class Engine:
         self.prompter = prompter or NoPrompter()
         self.safe_state_timeout_s = safe_state_timeout_s
         # The start gate reads releases, production mode and the last run's safe state
-        # from the results database; production is the default on real hardware.
+        # from the results database. Until someone sets the mode, a real bench with a
+        # station config is in production; the virtual bench, and a run with no config
+        # (no instruments at all), are in engineering mode.
         self.store = store
         self.default_production = (
-            bench.simulator is None if default_production is None else default_production
+            bench.simulator is None and config.path is not None
+            if default_production is None
+            else default_production
         )
         self._abort = threading.Event()
         self._terminate = threading.Event()

@@ -97,7 +97,9 @@ class StationController(QObject):
         self.prompter = QtPrompter(self)
         self.engine.prompter = self.prompter
         self.users = UserStore(prepared.db_path, self.store.audit)
-        self.releases = Releases(self.store, self.store.audit, default_production=not sim)
+        self.releases = Releases(
+            self.store, self.store.audit, default_production=self.engine.default_production
+        )
         self.session: Session | None = None
         self.overrides = gating.Overrides()
         self.running = False

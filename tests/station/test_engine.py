@@ -1276,7 +1276,7 @@ def test_an_engineers_calibration_override_starts_the_run_and_is_recorded(tmp_pa
         clock=VirtualClock(),
         listeners=[events.append],
     )
-    with pytest.raises(RunRefused, match="calibration of supply .* expired"):
+    with pytest.raises(RunRefused, match=r"calibration of supply .* expired"):
         engine.run("SN")
     with pytest.raises(RunRefused, match="expired"):
         engine.run("SN", overrides={"calibration:dmm": "wrong key"})
