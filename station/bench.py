@@ -99,6 +99,10 @@ class Bench:
         """Start the run's CAN trace and instrument transcript (if recording is set up)."""
         self.recorder.start(run_id, self.instruments)
 
+    def recording_failure(self) -> str | None:
+        """Why the run's recordings could not be written (a full disk), or None."""
+        return self.recorder.failure()
+
     def stop_recording(self) -> list[tuple[str, str, Path]]:
         """Finish the run's recordings; return (name, media type, path) per file."""
         return self.recorder.stop(self.instruments)

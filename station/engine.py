@@ -109,6 +109,7 @@ class Engine:
         self.interlocks = InterlockGuard(bench, required=config.interlocks_required_for_hv)
         self._seq = 0
         self._record_failure: str | None = None
+        self._recording_failure: str | None = None
         self._failed_listeners: set[int] = set()
 
     # -- control from other threads ------------------------------------------------
@@ -178,6 +179,7 @@ class Engine:
         self._abort_reason = ""
         self._seq = 0
         self._record_failure = None
+        self._recording_failure = None
         run_id = str(uuid.uuid4())
         self._t0 = self.clock.now()
         table = self.sequence.limit_table_for(part)
@@ -226,7 +228,9 @@ class Engine:
                     stopped_by = TERMINATED
                     break
                 result = self._run_step(step, ctx, self._abort)
-                if result.outcome == ABORTED:
+                if self._recording_failed(run_id):
+                    stopped_by = ERROR
+                elif result.outcome == ABORTED:
                     stopped_by = ABORTED
                 elif result.outcome == ERROR or self._record_failure:
                     stopped_by = ERROR
@@ -249,6 +253,7 @@ class Engine:
                 self._emit(Attachment(run_id, None, name, media_type, str(path)))
         except Exception as err:
             self._log(run_id, None, "WARNING", f"run recordings not finished: {err}")
+        self._recording_failed(run_id)  # a failure may show only when the files are flushed
         outcome = self._run_outcome(steps, stopped_by, cleanup_error, report.ok)
         failed = tuple(s.name for s in steps if s.outcome in (FAILED, ERROR, ABORTED))
         self._emit(
@@ -270,7 +275,7 @@ class Engine:
             return ABORTED
         if stopped_by == TERMINATED:
             return TERMINATED
-        if self._record_failure or not safe or cleanup_error:
+        if self._record_failure or self._recording_failure or not safe or cleanup_error:
             return ERROR
         outcomes = {s.outcome for s in steps}
         if ERROR in outcomes:
@@ -459,6 +464,21 @@ class Engine:
             )
         )
         return StepResult(step.group, step.name, step.type, outcome, error, measurements, attempt)
+
+    def _recording_failed(self, run_id: str) -> bool:
+        """Whether a recording of this run failed (said once in the run log)."""
+        if self._recording_failure is None:
+            failure = self.bench.recording_failure()
+            if failure is not None:
+                self._recording_failure = failure
+                self._log(
+                    run_id,
+                    None,
+                    "ERROR",
+                    f"{failure}; the run's record is incomplete, so it ends ERROR — free space "
+                    "on that disk, then test the pack again",
+                )
+        return self._recording_failure is not None
 
     # -- plumbing ----------------------------------------------------------------------
     def _emit(self, event: Event) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
+import os
+import stat
+import threading
 from pathlib import Path
 
 from station.recording import Transcript
 from tests.station.steps.simrun import run, sim_run
+from tests.station.steps.test_hv_steps import OPEN_FIRST
 
 OCV = """
 [[main]]
@@ -38,3 +44,72 @@ def test_a_transcript_writes_only_while_started(tmp_path: Path) -> None:
     assert path == tmp_path / "t.log"
     assert path.read_text(encoding="utf-8").split() == ["RES", ">", "during"]
     assert transcript.stop() is None
+
+
+HIPOT = """
+[[main]]
+type = "withstand"
+name = "Hipot DC"
+params = { voltage_v = 1000, ramp_s = 1, dwell_s = 3, leakage_limit_a = 3e-3 }
+limits.leakage_a = { comparator = "LE", high = 1e-3 }
+limits.breakdown = { comparator = "BOOL", expected = false }
+limits.test_voltage_v = { comparator = "GE", low = 950 }
+limits.residual_voltage_v = { comparator = "LT", high = 60 }
+"""
+
+
+class FullDisk(io.StringIO):
+    """A transcript file on a full disk: every write fails with ENOSPC."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_under_the_transcript_ends_the_run_error_with_safe_state_confirmed(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + HIPOT + OCV) as prepared:
+        transcript = prepared.bench.recorder.transcript
+        assert transcript is not None
+        transcript.opener = lambda path: FullDisk()
+        result = run(prepared)
+        record = prepared.store.get_run(result.run_id)
+    # The instruments never saw the disk: the HV step measured, the run stopped at the next
+    # step boundary, and the bench was made safe and said so. (Opening the contactors talks
+    # only to the BMS, so the first transcript line, and the failure, come with the hipot.)
+    outcomes = [(s.name, s.outcome) for s in result.steps]
+    assert outcomes == [("Open contactors", "PASSED"), ("Hipot DC", "PASSED")]
+    assert result.outcome == "ERROR"
+    assert result.safe_state_ok, result.safe_state_detail
+    assert record["outcome"] == "ERROR" and record["safe_state_ok"] == 1
+    [error] = [g["message"] for g in record["logs"] if g["level"] == "ERROR"]
+    assert "could not be written ([Errno 28] No space left on device)" in error
+    assert "free space on that disk" in error
+
+
+def test_a_transcript_that_cannot_keep_up_drops_lines_instead_of_stalling(
+    tmp_path: Path,
+) -> None:
+    release = threading.Event()
+
+    class StuckDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            release.wait()
+            return super().write(text)
+
+    transcript = Transcript(opener=lambda path: StuckDisk())
+    transcript.QUEUE_LINES = 10
+    transcript.start(tmp_path / "t.log")
+    for n in range(100):  # returns at once although the disk is stuck
+        transcript("RES", ">", f"line {n}")
+    release.set()
+    transcript.stop()
+    assert transcript.dropped > 0
+    assert transcript.failure is not None and "lost" in transcript.failure
+
+
+def test_transcripts_are_not_readable_by_everyone(tmp_path: Path) -> None:
+    transcript = Transcript()
+    transcript.start(tmp_path / "t.log")
+    path = transcript.stop()
+    assert path is not None and stat.S_IMODE(os.stat(path).st_mode) & 0o007 == 0
