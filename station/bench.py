@@ -101,7 +101,7 @@ class Bench:
 
     def recording_failure(self) -> str | None:
         """Why the run's recordings could not be written (a full disk), or None."""
-        return self.recorder.failure()
+        return self.recorder.failure(self.instruments)
 
     def stop_recording(self) -> list[tuple[str, str, Path]]:
         """Finish the run's recordings; return (name, media type, path) per file."""

@@ -131,9 +131,13 @@ class Recorder:
         if bms is not None and hasattr(bms, "start_trace"):
             bms.start_trace(folder / "can.asc")
 
-    def failure(self) -> str | None:
+    def failure(self, instruments: dict[str, Any]) -> str | None:
         """Why a recording could not be written (a full disk), or None."""
-        return self.transcript.failure if self.transcript is not None else None
+        if self.transcript is not None and self.transcript.failure:
+            return self.transcript.failure
+        bms = instruments.get("bms")
+        trace_failure = getattr(bms, "trace_failure", None) if bms is not None else None
+        return trace_failure if isinstance(trace_failure, str) else None
 
     def stop(self, instruments: dict[str, Any]) -> list[tuple[str, str, Path]]:
         """Finish the recordings; return (name, media type, path) of each file written."""

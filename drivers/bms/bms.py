@@ -180,6 +180,11 @@ class Bms:
         """Finish the CAN trace and return its path (None if none was running)."""
         return self._trace.close()
 
+    @property
+    def trace_failure(self) -> str | None:
+        """Why the CAN trace could not be written (a full disk), or None."""
+        return self._trace.failure
+
     # --- cyclic values -------------------------------------------------------------------------
 
     def reading(

@@ -10,7 +10,9 @@ in through :meth:`CanTrace.record_tx`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,14 +29,26 @@ TRACE_SUFFIXES = (".asc", ".blf")
 
 
 class CanTrace(can.Listener):
-    """Forward every frame to the open trace file, passed through ``redact`` first."""
+    """Forward every frame to the open trace file, passed through ``redact`` first.
+
+    Frames are handed to a writer thread through a bounded queue, so neither the notifier
+    thread nor a UDS request ever waits on the disk. A write that fails (a full disk)
+    stops the trace and is kept in ``failure``; frames the writer could not keep up with
+    are counted in ``dropped``.
+    """
+
+    QUEUE_FRAMES = 50_000
+    STOP_TIMEOUT_S = 5.0
 
     def __init__(self, redact: Callable[[can.Message], can.Message] | None = None) -> None:
         self._redact = redact
         self._lock = threading.Lock()
-        self._writer: Any = None
+        self._queue: queue.Queue[can.Message | None] | None = None
+        self._thread: threading.Thread | None = None
         self._path: Path | None = None
         self.frames = 0
+        self.dropped = 0
+        self.failure: str | None = None
 
     @property
     def path(self) -> Path | None:
@@ -49,23 +63,40 @@ class CanTrace(can.Listener):
                 f"CAN trace {target}: use a .asc or .blf file name, not {target.suffix!r}"
             )
         with self._lock:
-            if self._writer is not None:
+            if self._queue is not None:
                 raise BmsError(f"a CAN trace is already being written to {self._path}")
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                self._writer = can.Logger(str(target))
+                writer = can.Logger(str(target))
             except (OSError, ValueError) as err:
                 raise BmsError(f"cannot write the CAN trace {target}: {err}") from err
             self._path = target
-            self.frames = 0
+            self.frames = self.dropped = 0
+            self.failure = None
+            frames: queue.Queue[can.Message | None] = queue.Queue(self.QUEUE_FRAMES)
+            self._thread = threading.Thread(
+                target=self._write_all, args=(writer, frames, target), name="can-trace",
+                daemon=True,
+            )  # fmt: skip
+            self._thread.start()
+            self._queue = frames
 
     def close(self) -> Path | None:
         """Finish the trace file and return its path (None if no trace was open)."""
         with self._lock:
-            writer, path = self._writer, self._path
-            self._writer = self._path = None
-        if writer is not None:
-            writer.stop()
+            frames, thread, path = self._queue, self._thread, self._path
+            self._queue = self._thread = self._path = None
+        if frames is None or thread is None:
+            return None
+        with contextlib.suppress(queue.Full):
+            frames.put(None, timeout=self.STOP_TIMEOUT_S)
+        thread.join(self.STOP_TIMEOUT_S)
+        if thread.is_alive():
+            self.failure = self.failure or (
+                f"the CAN trace {path} was not finished within {self.STOP_TIMEOUT_S:g} s"
+            )
+        elif self.dropped and not self.failure:
+            self.failure = f"the CAN trace {path} lost {self.dropped} frame(s): the disk was slow"
         return path
 
     def stop(self) -> None:
@@ -73,24 +104,35 @@ class CanTrace(can.Listener):
         self.close()
 
     def on_message_received(self, msg: can.Message) -> None:
-        """Write one received frame (called from the notifier thread; never raises)."""
-        self._write(msg)
+        """Queue one received frame (called from the notifier thread; never raises)."""
+        self._put(msg)
 
     def record_tx(self, msg: can.Message) -> None:
-        """Write one frame the station sent."""
-        self._write(msg)
+        """Queue one frame the station sent."""
+        self._put(msg)
 
-    def _write(self, msg: can.Message) -> None:
-        with self._lock:
-            if self._writer is None:
-                return
+    def _put(self, msg: can.Message) -> None:
+        frames = self._queue
+        if frames is None:
+            return
+        try:
+            frames.put_nowait(self._redact(msg) if self._redact else msg)
+        except queue.Full:
+            self.dropped += 1
+
+    def _write_all(self, writer: Any, frames: queue.Queue[can.Message | None], path: Path) -> None:
+        failed = False
+        while (msg := frames.get()) is not None:
+            if failed:
+                continue  # keep draining: senders must never block
             try:
-                self._writer.on_message_received(self._redact(msg) if self._redact else msg)
+                writer.on_message_received(msg)
                 self.frames += 1
-            except Exception as err:  # a full disk must not kill the notifier thread
-                log.error("CAN trace %s stopped: %s", self._path, err)
-                writer, self._writer = self._writer, None
-                try:
-                    writer.stop()
-                except Exception:
-                    log.debug("closing the failed trace writer failed too", exc_info=True)
+            except Exception as err:  # a full disk must not kill the writer silently
+                failed = True
+                self.failure = f"the CAN trace {path} could not be written ({err})"
+                log.error("CAN trace %s stopped: %s", path, err)
+        try:
+            writer.stop()
+        except Exception as err:
+            self.failure = self.failure or f"the CAN trace {path} could not be written ({err})"

@@ -153,3 +153,42 @@ def test_bus_config_errors_are_bms_errors(description: BmsDescription) -> None:
         Bms(description, {"channel": "can0"})
     with pytest.raises(BmsError, match="cannot open CAN interface 'no-such-interface'"):
         Bms(description, {"interface": "no-such-interface", "channel": "x"})
+
+
+def test_a_trace_is_written_off_the_senders_thread_and_reads_back(tmp_path: Path) -> None:
+    from drivers.bms.trace import CanTrace
+
+    trace = CanTrace()
+    trace.open(tmp_path / "t.asc")
+    for n in range(20):
+        trace.record_tx(can.Message(arbitration_id=0x7E0, data=[n] * 8, is_extended_id=False))
+    path = trace.close()
+    assert path == tmp_path / "t.asc" and trace.failure is None and trace.frames == 20
+    frames = list(can.ASCReader(str(path)))
+    assert [m.data[0] for m in frames] == list(range(20))
+
+
+def test_a_full_disk_stops_the_trace_and_says_so_without_raising_to_the_sender(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from drivers.bms import trace as trace_module
+
+    class FullDisk:
+        def __init__(self, path: str) -> None:
+            self.path = path
+
+        def on_message_received(self, msg: can.Message) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(trace_module.can, "Logger", FullDisk)
+    trace = trace_module.CanTrace()
+    trace.open(tmp_path / "t.asc")
+    for _ in range(3):
+        trace.record_tx(can.Message(arbitration_id=0x7E0, data=[0] * 8, is_extended_id=False))
+    trace.close()
+    assert trace.failure is not None and "No space left on device" in trace.failure
