@@ -220,11 +220,26 @@ def test_show_prints_the_runs_link_and_the_head(pristine: Path, tmp_path, capsys
     assert "chain_link         2 " in out
 
 
-def test_files_holding_results_and_hashes_are_closed_to_others(pristine: Path) -> None:
-    for path in (pristine, ledger.head_path(pristine), Path(f"{pristine}.lock")):
+def test_files_holding_results_and_hashes_are_closed_to_others(tmp_path: Path) -> None:
+    db = tmp_path / "results.db"
+    with ResultsStore(db) as store:
+        store(started())
+        step(store, "run-0001-aaaa", 1)
+        store(finished())
+        wal = Path(f"{db}-wal")
+        assert stat.S_IMODE(os.stat(wal).st_mode) == 0o600  # SQLite copies the file's mode
+    for path in (db, ledger.head_path(db), Path(f"{db}.lock")):
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode & 0o007 == 0, f"{path.name} is {oct(mode)}"
-    assert stat.S_IMODE(os.stat(pristine).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+
+
+def test_a_world_readable_database_is_closed_to_others_when_opened(tmp_path: Path) -> None:
+    db = tmp_path / "results.db"
+    ResultsStore(db).close()
+    os.chmod(db, 0o644)
+    ResultsStore(db).close()
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o640
 
 
 def test_a_version_1_database_is_migrated_and_chained(tmp_path: Path, capsys) -> None:
