@@ -158,7 +158,8 @@ EDITS = {
         " 'PASSED', 1)"
     ],
     "edit a chain link's record hash": [
-        "UPDATE chain SET record_sha256 = '0' || substr(record_sha256, 2) WHERE seq = 2"
+        "UPDATE chain SET record_sha256 = (CASE WHEN substr(record_sha256, 1, 1) = '0'"
+        " THEN '1' ELSE '0' END) || substr(record_sha256, 2) WHERE seq = 2"
     ],
     "forge a release": [
         "INSERT INTO releases (kind, path, sha256, name, version, released_by, released_at,"
