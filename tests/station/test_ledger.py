@@ -74,7 +74,9 @@ def tamper(db: Path, *statements: str) -> None:
         for name, _ in triggers:
             conn.execute(f"DROP TRIGGER {name}")
         for sql in statements:
+            before = conn.total_changes
             conn.execute(sql)
+            assert conn.total_changes > before, f"no row changed by {sql}"  # no empty edits
         for _, sql in triggers:
             conn.execute(sql)
         conn.execute("COMMIT")
