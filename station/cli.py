@@ -226,6 +226,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print_result_table(result)
     print(f"\nVERDICT: {result.outcome}   serial {result.serial}   run {result.run_id}")
     print(f"results: {prepared.db_path}")
+    if result.record_problem:
+        print(f"ERROR: the run's record is incomplete: {result.record_problem}")
     if not result.safe_state_ok:
         print(
             f"WARNING: safe state not confirmed: {result.safe_state_detail}. "

@@ -266,7 +266,8 @@ class Engine:
                 failed_steps=failed,
             )
         )
-        return RunResult(run_id, outcome, serial, part, steps, report.ok, report.detail)
+        problem = self._record_failure or self._recording_failure or ""
+        return RunResult(run_id, outcome, serial, part, steps, report.ok, report.detail, problem)
 
     def _run_outcome(
         self, steps: list[StepResult], stopped_by: str | None, cleanup_error: bool, safe: bool

@@ -62,6 +62,8 @@ class RunResult:
     steps: list[StepResult]
     safe_state_ok: bool
     safe_state_detail: str
+    record_problem: str = ""
+    """Why the run's record is incomplete (results database or recordings failed), or ""."""
 
     @property
     def failing(self) -> list[tuple[StepResult, Measurement]]:

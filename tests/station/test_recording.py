@@ -82,6 +82,7 @@ def test_a_full_disk_under_the_transcript_ends_the_run_error_with_safe_state_con
     assert result.outcome == "ERROR"
     assert result.safe_state_ok, result.safe_state_detail
     assert record["outcome"] == "ERROR" and record["safe_state_ok"] == 1
+    assert "No space left on device" in result.record_problem
     [error] = [g["message"] for g in record["logs"] if g["level"] == "ERROR"]
     assert "could not be written ([Errno 28] No space left on device)" in error
     assert "free space on that disk" in error
@@ -113,3 +114,30 @@ def test_transcripts_are_not_readable_by_everyone(tmp_path: Path) -> None:
     transcript.start(tmp_path / "t.log")
     path = transcript.stop()
     assert path is not None and stat.S_IMODE(os.stat(path).st_mode) & 0o007 == 0
+
+
+def test_a_full_disk_under_the_database_ends_the_run_error_with_safe_state_confirmed(
+    tmp_path: Path,
+) -> None:
+    from station.events import Log, StepStarted
+
+    with sim_run(tmp_path, OPEN_FIRST + HIPOT + HIPOT.replace("Hipot DC", "Hipot 2")) as prepared:
+        writer = prepared.store._writer
+        assert writer is not None
+
+        def fill_the_disk(event: object) -> None:
+            if isinstance(event, StepStarted) and event.name == "Hipot DC":
+                # SQLite's SQLITE_FULL is what ENOSPC becomes: no page may be added now,
+                # and the hipot's commit has more to write than the free pages hold.
+                pages = writer.execute("PRAGMA page_count").fetchone()[0]
+                writer.execute(f"PRAGMA max_page_count = {pages}")
+                prepared.store(Log(event.run_id, None, "INFO", "x" * 200_000, "t"))
+
+        prepared.engine.listeners.insert(0, fill_the_disk)
+        result = run(prepared)
+    assert result.outcome == "ERROR"
+    assert result.safe_state_ok, result.safe_state_detail
+    assert [s.name for s in result.steps] == ["Open contactors", "Hipot DC"]
+    assert "database or disk is full" in result.record_problem
+    assert "free space on that disk" in result.record_problem
+    # Nothing is tested unrecorded: the second hipot never ran.
