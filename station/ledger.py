@@ -158,7 +158,11 @@ def read_head_file(db_path: Path) -> Head | None:
 
 
 def publish_head(db_path: Path, conn: sqlite3.Connection) -> None:
-    """Write the chain's head beside the database (atomically, 0640), never moving it back."""
+    """Write the chain's head beside the database (atomically, 0640), never moving it back.
+
+    Raises OSError when the file cannot be written; callers carry on (the commit is what
+    counts) and ``verify`` reports a head file that fell behind.
+    """
     head = current_head(conn)
     if head is None:
         return
@@ -280,8 +284,15 @@ def _check_head(out: Verification, links: list[dict[str, Any]]) -> None:
         out.problems.append(
             f"chain link {kept.seq} does not match the head file: the chain was rewritten"
         )
-    elif kept.seq < len(links):
+    elif kept.seq == len(links) - 1:
         out.notes.append(
-            f"the head file is {len(links) - kept.seq} link(s) behind the chain "
+            "the head file is one link behind the chain "
             "(the station stopped between a commit and the head update)"
+        )
+    elif kept.seq < len(links):
+        # More than a crash can explain: an older head put back to hide a rewritten tail,
+        # or a station that could not write the file. Either way, say so.
+        out.problems.append(
+            f"the head file is {len(links) - kept.seq} links behind the chain (link "
+            f"{kept.seq}): it was replaced by an older one, or the station could not write it"
         )

@@ -71,7 +71,9 @@ def boot_id() -> str:
 
 def _pid_exists(pid: int) -> bool:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        return True  # cannot probe cheaply; the OS lock is the authority there
+        # os.kill would terminate it: no probe. The OS lock this store holds is the
+        # authority there — nobody else can be writing.
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

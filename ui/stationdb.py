@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 from station import ledger
@@ -51,7 +51,8 @@ def connect(path: str | Path) -> Iterator[sqlite3.Connection]:
                 conn.execute("PRAGMA foreign_keys=ON")
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
-            ledger.publish_head(path, conn)
+            with suppress(OSError):  # `station results verify` reports a head left behind
+                ledger.publish_head(path, conn)
     except sqlite3.Error as err:
         raise StoreError(
             f"Cannot use the station database {path} ({err}); check the file."

@@ -271,3 +271,17 @@ def test_a_version_1_database_is_migrated_and_chained(tmp_path: Path, capsys) ->
     code, out = verify(db, capsys)
     assert code == 0, out
     assert "1 finished run(s)" in out
+
+
+@pytest.mark.parametrize(("behind", "code"), [(1, 0), (2, 1)])
+def test_an_older_head_file_is_a_crash_only_one_link_behind(
+    pristine: Path, tmp_path: Path, capsys, behind: int, code: int
+) -> None:
+    db = copy_of(pristine, tmp_path)
+    with closing(sqlite3.connect(db)) as conn:
+        links = conn.execute("SELECT seq, sha256 FROM chain ORDER BY seq").fetchall()
+    seq, sha = links[-1 - behind]
+    ledger.head_path(db).write_text(json.dumps({"seq": seq, "sha256": sha}))
+    got, out = verify(db, capsys)
+    assert got == code, out
+    assert ("one link behind" in out) if behind == 1 else ("older one" in out)
