@@ -63,7 +63,7 @@ class Transcript:
 
     def start(self, path: Path) -> None:
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
             file = self.opener(path)
             self.failure = None
             self.dropped = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -66,8 +67,9 @@ class CanTrace(can.Listener):
             if self._queue is not None:
                 raise BmsError(f"a CAN trace is already being written to {self._path}")
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                target.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
                 writer = can.Logger(str(target))
+                os.chmod(target, 0o640)  # python-can creates it 0644: traffic is a result
             except (OSError, ValueError) as err:
                 raise BmsError(f"cannot write the CAN trace {target}: {err}") from err
             self._path = target

@@ -164,6 +164,7 @@ def test_a_trace_is_written_off_the_senders_thread_and_reads_back(tmp_path: Path
         trace.record_tx(can.Message(arbitration_id=0x7E0, data=[n] * 8, is_extended_id=False))
     path = trace.close()
     assert path == tmp_path / "t.asc" and trace.failure is None and trace.frames == 20
+    assert path.stat().st_mode & 0o007 == 0  # a result file: not for every local user
     frames = list(can.ASCReader(str(path)))
     assert [m.data[0] for m in frames] == list(range(20))
 
@@ -177,7 +178,7 @@ def test_a_full_disk_stops_the_trace_and_says_so_without_raising_to_the_sender(
 
     class FullDisk:
         def __init__(self, path: str) -> None:
-            self.path = path
+            Path(path).touch()  # opening still works; writing finds the disk full
 
         def on_message_received(self, msg: can.Message) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
