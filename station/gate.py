@@ -18,6 +18,8 @@ What blocks, in the order to deal with it:
   changed on disk since it was loaded (no override: release the exact file);
 - ``safe_state`` — the last run on this database could not confirm every source off (an
   engineer who checked the bench may override, for the next run);
+- ``disk`` — less than ``DISK_RESERVE_BYTES`` free beside the results database: a run
+  that cannot be recorded must not start (no override; free space);
 - ``retest`` — rules in ``RETEST_RULES`` (none are built in yet);
 - ``serial``, ``variant`` — this pack: the serial does not match the sequence's pattern,
   or the product variant is missing or not served (no override).
@@ -26,8 +28,10 @@ What blocks, in the order to deal with it:
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from station.bench import Bench
 from station.config import StationConfig
@@ -38,6 +42,9 @@ from station.store import ResultsStore
 
 SAFETY_ROLES = frozenset({"insulation_tester", "dmm"})
 """Roles whose expired calibration no override may pass."""
+DISK_RESERVE_BYTES = 100 * 1024 * 1024
+"""Free space the results disk must have before a run starts (a long run's record, traces
+and transcript fit many times over)."""
 PACK_KINDS = frozenset({"serial", "variant"})
 """Blocker kinds about the pack in front of the station rather than the station."""
 
@@ -136,6 +143,7 @@ def preflight(
     if store is not None:
         found += _releases(sequence, store, default_production)
         found += _safe_state(store)
+        found += _disk(store.path)
     request = StartRequest(sequence, config, bench, store, serial, part, now)
     for rule in RETEST_RULES:
         found += rule(request)
@@ -222,6 +230,23 @@ def _safe_state(store: ResultsStore) -> list[Blocker]:
             "the bench and confirm",
             overridable=True,
             key="safe_state",
+        )
+    ]
+
+
+def _disk(db_path: Path) -> list[Blocker]:
+    try:
+        free = shutil.disk_usage(db_path.parent).free
+    except OSError as err:
+        return [Blocker("disk", f"cannot read the free space beside {db_path} ({err})")]
+    if free >= DISK_RESERVE_BYTES:
+        return []
+    return [
+        Blocker(
+            "disk",
+            f"only {free / 1e6:.0f} MB free on the disk of the results database {db_path} "
+            f"(at least {DISK_RESERVE_BYTES / 1e6:.0f} MB needed); free space, then start",
+            key="disk",
         )
     ]
 

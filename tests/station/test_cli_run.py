@@ -116,3 +116,17 @@ def test_under_sim_an_expired_calibration_blocks_like_any_other(
     assert station_run(tmp_path, OCV.replace("LOW", "300"), "--config", str(config)) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: calibration of dmm (keysight.34465a, s/n SIM-DMM) expired on")
+
+
+def test_a_nearly_full_results_disk_refuses_the_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from station import gate
+
+    free = shutil.disk_usage(tmp_path).free
+    monkeypatch.setattr(gate, "DISK_RESERVE_BYTES", free * 2)  # more than this disk has
+    assert station_run(tmp_path, OCV.replace("LOW", "300")) == 2
+    err = capsys.readouterr().err
+    assert "free on the disk of the results database" in err and "free space" in err
