@@ -261,10 +261,36 @@ def verify(conn: sqlite3.Connection, db_path: Path) -> Verification:
         for kind, subject in sorted(latest):
             if kind == table and subject not in present:
                 out.problems.append(f"{table} row {subject!r} was deleted outside the station")
+    _check_attachment_files(conn, out)
     out.head = Head(links[-1]["seq"], links[-1]["sha256"]) if links else None
     out.head_file = read_head_file(db_path)
     _check_head(out, links)
     return out
+
+
+def _check_attachment_files(conn: sqlite3.Connection, out: Verification) -> None:
+    """Files kept beside the database must still hold the bytes their rows were hashed with."""
+    missing = 0
+    rows = conn.execute(
+        "SELECT run_id, name, path, sha256 FROM attachments WHERE sha256 IS NOT NULL ORDER BY id"
+    ).fetchall()
+    for run_id, name, path, recorded in rows:
+        try:
+            with open(path, "rb") as f:
+                actual = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError:
+            missing += 1
+            continue
+        if actual != recorded:
+            out.problems.append(
+                f"the {name} of {_describe_run(conn, run_id)} ({path}) was altered after it "
+                "was recorded"
+            )
+    if missing:
+        out.notes.append(
+            f"{missing} attachment file(s) are not where they were recorded (moved or "
+            "archived?); their content was not checked"
+        )
 
 
 def _check_head(out: Verification, links: list[dict[str, Any]]) -> None:

@@ -285,3 +285,23 @@ def test_an_older_head_file_is_a_crash_only_one_link_behind(
     got, out = verify(db, capsys)
     assert got == code, out
     assert ("one link behind" in out) if behind == 1 else ("older one" in out)
+
+
+def test_an_attachment_file_edited_on_disk_is_detected(tmp_path: Path, capsys) -> None:
+    from station.events import Attachment
+
+    db = tmp_path / "results.db"
+    log = tmp_path / "instruments.log"
+    log.write_text("2025-03-01 DMM > MEAS:VOLT?\n2025-03-01 DMM < +3.5E+02\n")
+    with ResultsStore(db) as store:
+        store(started())
+        store(Attachment("run-0001-aaaa", None, "instrument transcript", "text/plain", str(log)))
+        step(store, "run-0001-aaaa", 1)
+        store(finished())
+    assert verify(db, capsys)[0] == 0
+    log.write_text(log.read_text().replace("+3.5E+02", "+3.9E+02"))
+    code, out = verify(db, capsys)
+    assert code == 1 and "instrument transcript of run run-0001-aaaa" in out
+    log.unlink()
+    code, out = verify(db, capsys)
+    assert code == 0 and "1 attachment file(s) are not where they were recorded" in out
