@@ -14,6 +14,7 @@ from station.events import Measurement
 from station.limits import Judgement, Limit, bounds, evaluate
 from station.sequence import StepDef
 from station.steps.api import spec_named
+from station.units import UnitError, parse_unit
 
 
 def judge(
@@ -31,7 +32,9 @@ def judge(
         raise StationError(f"step type {step.type!r} recorded undeclared measurement {name!r}")
     unit = spec.unit if unit is None else unit
     limit = limits.get((step.name, name))
-    if limit is not None and limit.unit is not None and limit.unit != unit:
+    if limit is not None and limit.unit is not None and not same_unit(limit.unit, unit):
+        # load_sequence expresses every limit in its measurement's declared unit, so this
+        # is a step that recorded a value in another unit than it declared.
         raise StationError(
             f"measurement {name!r} is in {unit!r} but its limit is in {limit.unit!r}"
         )
@@ -40,7 +43,7 @@ def judge(
         judgement = Judgement(passed=True)
         outcome, comparator = "DONE", "LOG"
     else:
-        judgement = evaluate(limit, value)
+        judgement = evaluate(limit, value, resolution=spec.resolution)
         outcome, comparator = ("PASSED" if judgement.passed else "FAILED"), limit.comparator
     low, high, nominal = bounds(limit) if limit is not None else (None, None, None)
     return Measurement(
@@ -84,3 +87,11 @@ def value_of(m: Measurement) -> Any:
     if m.value is not None:
         return m.value
     return m.value_text
+
+
+def same_unit(a: str, b: str) -> bool:
+    """Whether two spellings name the same unit ("ohm" and "Ohm" do, "mV" and "V" do not)."""
+    try:
+        return parse_unit(a) == parse_unit(b)
+    except UnitError:
+        return a == b

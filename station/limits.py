@@ -15,17 +15,18 @@ import numbers
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Set
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Context, Decimal
 
 from station.errors import Problem, SequenceError
+from station.units import UnitError, conversion_factor, parse_unit
 
-__all__ = ["COMPARATORS", "Judgement", "Limit", "bounds", "evaluate", "parse_limit"]
+__all__ = ["COMPARATORS", "Judgement", "Limit", "bounds", "evaluate", "in_unit", "parse_limit"]
 
 Side = float | tuple[float, ...] | None  # ARRAY limits may give one bound per element
 
 # Single-sided: symbol, comparison, and the field it compares with.
-_SINGLE: dict[str, tuple[str, Callable[[float, float], bool], str]] = {
+_SINGLE: dict[str, tuple[str, Callable[[Decimal, Decimal], bool], str]] = {
     "EQ": ("=", operator.eq, "nominal"),
     "NE": ("≠", operator.ne, "nominal"),
     "GT": (">", operator.gt, "low"),
@@ -71,6 +72,13 @@ _NUMBER_FIELDS = _MARGIN | {"low", "high", "nominal", "tolerance", "tolerance_pc
 # Decimal arithmetic on the shortest repr makes 3.3 ± 0.1 exactly 3.2 … 3.4, as an engineer
 # computes it by hand; binary arithmetic would fail a reading of exactly 3.4.
 _DEC = Context(prec=40)
+JUDGED_DIGITS = 12
+"""Values and bounds are compared after rounding to this many significant digits.
+
+A value a step derives from quantised readings (3.0 V − 2.9865 V) carries binary noise in
+its 16th–17th digit (0.013500000000000068); no instrument resolves 12 digits, so rounding
+there judges the value the readings meant (13.5 mV) and never hides a real difference."""
+_JUDGE = Context(prec=JUDGED_DIGITS)
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,11 @@ def parse_limit(table: object, *, file: str, where: str) -> Limit:
                     sides[key] = number
         elif key == "unit" and not (isinstance(value, str) and value.strip()):
             problem(f"'unit' must be a non-empty string such as \"V\", got {_kind(value)}", key)
+        elif key == "unit":
+            try:
+                parse_unit(str(value))
+            except UnitError as err:
+                problem(str(err), key)
         elif key == "pattern":
             _check_pattern(value, problem)
         elif key == "expected" and comparator == "BOOL" and not isinstance(value, bool):
@@ -224,13 +237,48 @@ def parse_limit(table: object, *, file: str, where: str) -> Limit:
     )
 
 
-def evaluate(limit: Limit, value: object) -> Judgement:
-    """Judge ``value`` against ``limit``; a wrong-typed value fails, it never raises."""
+_SCALED = ("low", "high", "nominal", "tolerance", "max_spread", "marginal_low", "marginal_high")
+
+
+def in_unit(limit: Limit, unit: str) -> Limit:
+    """Return ``limit`` expressed in the measurement's ``unit``; ``UnitError`` if it cannot be.
+
+    A limit without a unit is taken to be in the measurement's unit already. A limit in a
+    compatible unit (``MOhm`` for a measurement in ``Ohm``) has every bound scaled by the
+    exact decimal factor (``tolerance_pct`` is a percentage and stays as it is); its ``unit``
+    becomes the measurement's canonical symbol. Units on a non-numeric limit are refused by
+    ``parse_limit`` already.
+    """
+    target = parse_unit(unit)
+    if limit.unit is None:
+        return limit
+    factor = conversion_factor(parse_unit(limit.unit), target)
+    changes: dict[str, object] = {"unit": target.symbol or None}
+    if factor != 1:
+        for name in _SCALED:
+            side = getattr(limit, name)
+            if isinstance(side, tuple):
+                changes[name] = tuple(_scaled(x, factor) for x in side)
+            elif isinstance(side, float):
+                changes[name] = _scaled(side, factor)
+    return replace(limit, **changes)  # type: ignore[arg-type]
+
+
+def _scaled(x: float, factor: Decimal) -> float:
+    return float(_DEC.multiply(_dec(x), factor))
+
+
+def evaluate(limit: Limit, value: object, *, resolution: float | None = None) -> Judgement:
+    """Judge ``value`` against ``limit``; a wrong-typed value fails, it never raises.
+
+    ``resolution`` (the measurement's, in its unit) rounds a derived value to the resolution
+    its readings have before it is judged; see ``_judged``.
+    """
     c, u = limit.comparator, f" {limit.unit}" if limit.unit else ""
     if c == "LOG":
         return Judgement(True, detail=f"{_short(value)} recorded, not judged")
     if c == "ARRAY":
-        return _evaluate_array(limit, value, u)
+        return _evaluate_array(limit, value, u, resolution)
     if c in ("STREQ", "REGEX", "BOOL"):
         wanted = bool if c == "BOOL" else str
         if not isinstance(value, wanted):
@@ -244,15 +292,15 @@ def evaluate(limit: Limit, value: object) -> Judgement:
     x = _as_number(value)
     if isinstance(x, str):
         return Judgement(False, detail=f"expected a number, got {x}")
-    passed = _passes(limit, x)
+    passed = _passes(limit, _judged(x, resolution))
     shown = f"{_fmt(x)}{u}"
     if not passed:
         return Judgement(False, detail=f"{shown} fails {limit.describe()}")
     ml, mh = limit.marginal_low, limit.marginal_high
-    if ml is not None and x < ml:
+    if ml is not None and _judged(x, resolution) < _judged(ml):
         detail = f"{shown} passes but is below marginal_low {_fmt(ml)}{u}"
         return Judgement(True, marginal=True, detail=detail)
-    if mh is not None and x > mh:
+    if mh is not None and _judged(x, resolution) > _judged(mh):
         detail = f"{shown} passes but is above marginal_high {_fmt(mh)}{u}"
         return Judgement(True, marginal=True, detail=detail)
     return Judgement(True, detail=f"{shown} passes {limit.describe()}")
@@ -388,24 +436,38 @@ def _check_marginal(c: str, nums: dict[str, float], problem: Callable[..., None]
 # --- evaluation helpers ------------------------------------------------------------------
 
 
-def _passes(limit: Limit, x: float) -> bool:
+def _passes(limit: Limit, x: Decimal) -> bool:
+    """Judge ``x`` (already rounded by ``_judged``) against the limit's rounded bounds."""
     c = limit.comparator
     if c in _SINGLE:
         _, compare, name = _SINGLE[c]
-        return compare(x, _scalar(getattr(limit, name)))
+        return compare(x, _judged(_scalar(getattr(limit, name))))
     if c in _TWO_SIDED:
-        low, high = _scalar(limit.low), _scalar(limit.high)
+        low, high = _judged(_scalar(limit.low)), _judged(_scalar(limit.high))
         low_incl, high_incl, outside = _TWO_SIDED[c]
         inside = (low <= x if low_incl else low < x) and (x <= high if high_incl else x < high)
         return inside != outside
-    low, high = _nomtol_bounds(_scalar(limit.nominal), limit.tolerance, limit.tolerance_pct)
-    return low <= x <= high
+    nom_low, nom_high = _nomtol_bounds(_scalar(limit.nominal), limit.tolerance, limit.tolerance_pct)
+    return _judged(nom_low) <= x <= _judged(nom_high)
+
+
+def _judged(x: float, resolution: float | None = None) -> Decimal:
+    """``x`` as judged: its shortest repr, rounded to the nearest multiple of ``resolution``
+    (half to even) when the measurement declares one, then to ``JUDGED_DIGITS`` significant
+    digits."""
+    exact = _dec(x)
+    if resolution is not None and exact.is_finite():
+        step = _dec(resolution)
+        exact = _DEC.multiply(_DEC.to_integral_value(_DEC.divide(exact, step)), step)
+    return _JUDGE.plus(exact)
 
 
 _NOT_ARRAYS = (str, bytes, bytearray, Mapping, Set)  # iterable, but not a sequence of readings
 
 
-def _evaluate_array(limit: Limit, value: object, u: str) -> Judgement:
+def _evaluate_array(
+    limit: Limit, value: object, u: str, resolution: float | None = None
+) -> Judgement:
     if not isinstance(value, Iterable) or isinstance(value, _NOT_ARRAYS):
         return Judgement(False, detail=f"expected a sequence of numbers, got {_kind(value)}")
     items = list(value)
@@ -426,10 +488,10 @@ def _evaluate_array(limit: Limit, value: object, u: str) -> Judgement:
             continue
         good.append((x, i))
         low, high = _at(limit.low, i), _at(limit.high, i)
-        if low is not None and x < low:
+        if low is not None and _judged(x, resolution) < _judged(low):
             failed.append(i)
             notes.append(f"element {i} = {_fmt(x)}{u} below {_fmt(low)}{u}")
-        elif high is not None and x > high:
+        elif high is not None and _judged(x, resolution) > _judged(high):
             failed.append(i)
             notes.append(f"element {i} = {_fmt(x)}{u} above {_fmt(high)}{u}")
     if len(notes) > 5:
@@ -440,7 +502,7 @@ def _evaluate_array(limit: Limit, value: object, u: str) -> Judgement:
         (lo, i_lo), (hi, i_hi) = min(good, key=value_only), max(good, key=value_only)
         finite = math.isfinite(hi) and math.isfinite(lo)
         spread = float(_DEC.subtract(_dec(hi), _dec(lo))) if finite else math.inf
-        spread_ok = spread <= limit.max_spread
+        spread_ok = _judged(spread, resolution) <= _judged(limit.max_spread)
         relation = "≤" if spread_ok else ">"
         notes.append(
             f"spread {_fmt(spread)}{u} {relation} {_fmt(limit.max_spread)}{u} "

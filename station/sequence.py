@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
-from station.limits import Limit, parse_limit
+from station.limits import Limit, in_unit, parse_limit
 from station.steps.api import REGISTRY, MeasurementSpec, StepType
 from station.steps.params import did_you_mean, parse_params
+from station.units import UnitError, parse_unit
 
 GROUPS = ("setup", "main", "cleanup")
 _STEP_KEYS = ("type", "name", "params", "limits", "retries", "on_fail", "timeout_s", "skip_if")
@@ -255,7 +256,7 @@ def _load_step(
             ok = False
     if params is None:
         return None
-    specs = step_type.declared(params)
+    specs = _canonical_units(where, cls.name, step_type.declared(params), problem)
     limits = _load_inline_limits(where, raw.get("limits", {}), specs, problem)
     if limits is None or not ok:
         return None
@@ -273,6 +274,34 @@ def _load_step(
         timeout_s=float(timeout_s) if timeout_s is not None else None,
         skip_if=skip_if,
     )
+
+
+def _canonical_units(
+    where: str, type_name: str, specs: tuple[MeasurementSpec, ...], problem: Any
+) -> tuple[MeasurementSpec, ...]:
+    """The step type's declared measurements with their units spelled canonically."""
+    canonical = []
+    for spec in specs:
+        try:
+            canonical.append(replace(spec, unit=parse_unit(spec.unit).symbol))
+        except UnitError as err:
+            problem(
+                f"{where} type",
+                f"step type {type_name!r} declares measurement {spec.name!r} in an {err}",
+            )
+            canonical.append(spec)
+    return tuple(canonical)
+
+
+def _limit_in_unit(limit: Limit, spec: MeasurementSpec) -> Limit:
+    """``limit`` in ``spec``'s unit; ``UnitError`` says why a limit's unit cannot judge it."""
+    try:
+        return in_unit(limit, spec.unit)
+    except UnitError as err:
+        raise UnitError(
+            f"measurement {spec.name!r} is in {repr(spec.unit) if spec.unit else 'no unit'}, "
+            f"which a limit in {limit.unit!r} cannot judge: {err}"
+        ) from None
 
 
 def _load_inline_limits(
@@ -294,11 +323,16 @@ def _load_inline_limits(
             )
             ok = False
             continue
+        spec = specs[names.index(meas)]
         try:
-            limits[meas] = parse_limit(table, file="", where=f"{where} limits.{meas}")
+            limit = parse_limit(table, file="", where=f"{where} limits.{meas}")
+            limits[meas] = _limit_in_unit(limit, spec)
         except SequenceError as err:
             for p in err.problems:
                 problem(p.where or f"{where} limits.{meas}", p.message)
+            ok = False
+        except UnitError as err:
+            problem(f"{where} limits.{meas}.unit", str(err))
             ok = False
     return limits if ok else None
 
@@ -395,9 +429,12 @@ def load_limit_table(
                 )
                 continue
             try:
-                limits[(step_name, meas)] = parse_limit(table, file=file, where=where)
+                limit = parse_limit(table, file=file, where=where)
+                limits[(step_name, meas)] = _limit_in_unit(limit, step.specs[names.index(meas)])
             except SequenceError as err:
                 problems.extend(err.problems)
+            except UnitError as err:
+                problems.append(Problem(file, str(err), f"{where}.unit"))
     if len(problems) > count:
         return None
     return LimitTable(

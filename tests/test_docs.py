@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import station.steps  # noqa: F401  (registers the step library)
 from station.cli import _parser
-from station.steps.api import REGISTRY
+from station.steps.api import REGISTRY, MeasurementSpec
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -43,3 +47,59 @@ def test_every_cli_command_is_documented() -> None:
     sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
     missing = [name for name in sub.choices if f"## `station {name}`" not in text]
     assert missing == []
+
+
+def toml_examples(page: Path) -> list[str]:
+    """The ```toml blocks of a docs page."""
+    return re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_every_limit_example_in_the_docs_is_valid_for_a_real_measurement(
+    tmp_path: Path,
+) -> None:
+    from station.errors import SequenceError
+    from station.limits import in_unit, parse_limit
+    from station.sequence import load_sequence
+    from station.units import UnitError
+
+    page = DOCS / "limits.md"
+    blocks = toml_examples(page)
+    assert len(blocks) >= 10
+    specs: dict[str, list[MeasurementSpec]] = {}
+    # what step types declare, their parameter-dependent sets, and the reference sequence's
+    declared = [s for cls in REGISTRY.values() for s in cls.measurements]
+    for cls in REGISTRY.values():
+        for value in vars(sys.modules[cls.__module__]).values():
+            group = value if isinstance(value, tuple) else (value,)
+            declared += [s for s in group if isinstance(s, MeasurementSpec)]
+    reference = DOCS.parent / "sequences" / "nmc96s" / "eol.toml"
+    declared += [s for step in load_sequence(reference).all_steps() for s in step.specs]
+    for spec in declared:
+        specs.setdefault(spec.name, []).append(spec)
+    wrong: list[str] = []
+    checked = 0
+    for block in blocks:
+        if "[[" in block:  # a whole step
+            seq = tmp_path / "example.toml"
+            seq.write_text(
+                '[sequence]\nname = "x"\nversion = "1"\nproducts = ["NM96-A"]\n'
+                f'serial_pattern = "^NM96"\n{block}',
+                encoding="utf-8",
+            )
+            try:
+                checked += len(load_sequence(seq).all_steps())
+            except SequenceError as err:
+                wrong.append(f"{block.splitlines()[1]}: {err}")
+            continue
+        for line in block.splitlines():
+            [(name, table)] = tomllib.loads(line).items()
+            limit = parse_limit(table, file=str(page), where=name)
+            fits = []
+            for spec in specs.get(name, []):
+                with contextlib.suppress(UnitError):
+                    fits.append(in_unit(limit, spec.unit))
+            if not fits:
+                wrong.append(f"{line}: no step type records {name!r} in a compatible unit")
+            checked += 1
+    assert wrong == []
+    assert checked >= 20

@@ -41,6 +41,12 @@ class MeasurementSpec:
 
     ``requires_limit=False`` marks an informational value (a serial number read from the
     BMS, say) that is recorded as DONE when the sequence gives it no limit.
+
+    ``resolution`` (in ``unit``) is for a value the step *derives* from readings (a
+    difference, a spread, a sum): the engine rounds the value to a multiple of it before
+    judging, so that float noise from the arithmetic (3.0 − 2.9865 = 0.013500000000000068)
+    does not decide a verdict at the limit. Choose it far below any difference that
+    matters and far above the noise (docs/limits.md, "Judging at the limit").
     """
 
     name: str
@@ -48,6 +54,7 @@ class MeasurementSpec:
     kind: MeasurementKind = "number"
     requires_limit: bool = True
     doc: str = ""
+    resolution: float | None = None
 
 
 @dataclass(frozen=True)

@@ -862,12 +862,22 @@ def test_a_declared_measurement_not_recorded_is_error(tmp_path: Path, step: str)
     assert result.outcome == ERROR
 
 
-def test_a_unit_other_than_the_limits_is_error(tmp_path: Path) -> None:
-    seq = load(tmp_path, PASSING.replace('unit = "V"', 'unit = "mV"'))
-    engine, _ = engine_for(seq, tmp_path)
+def test_a_limit_in_millivolts_judges_a_value_in_volts(tmp_path: Path) -> None:
+    seq = load(
+        tmp_path,
+        PASSING.replace('300, high = 420, unit = "V"', '3e5, high = 4.2e5, unit = "mV"'),
+    )
+    engine, rec = engine_for(seq, tmp_path)
     result = engine.run(SERIAL)
-    assert result.steps[0].outcome == ERROR
-    assert result.steps[0].error == "measurement 'value' is in 'V' but its limit is in 'mV'"
+    [m] = rec.of(Measurement)
+    assert (m.outcome, m.unit, m.low, m.high, m.limit_text) == (
+        PASSED,
+        "V",
+        300.0,
+        420.0,
+        "300 … 420 V",
+    )
+    assert result.outcome == PASSED
 
 
 def test_an_array_limit_records_the_failed_elements(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import dataclasses
 import math
 import re
 import tomllib
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,27 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from station.errors import Problem, SequenceError
-from station.limits import COMPARATORS, Judgement, Limit, bounds, evaluate, parse_limit
+from station.limits import (
+    COMPARATORS,
+    JUDGED_DIGITS,
+    Judgement,
+    Limit,
+    bounds,
+    evaluate,
+    parse_limit,
+)
+from station.steps.eol.cells import DERIVED_V
 
 FILE = "limits/nm96.toml"
 WHERE = "main[2] 'IR HV+' limits.riso_ohm"
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 moderate = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
+
+
+def r(x: float) -> Decimal:
+    """The value as the limits module judges it: 12 significant digits of its shortest repr."""
+    return Context(prec=JUDGED_DIGITS).create_decimal(repr(float(x)))
 
 
 def lim(**table: Any) -> Limit:
@@ -463,7 +477,8 @@ def test_all_problems_of_a_table_are_listed() -> None:
 @given(a=finite, b=finite, x=finite)
 def test_gele_is_the_closed_interval(a: float, b: float, x: float) -> None:
     low, high = min(a, b), max(a, b)
-    assert evaluate(lim(comparator="GELE", low=low, high=high), x).passed == (low <= x <= high)
+    judged = evaluate(lim(comparator="GELE", low=low, high=high), x).passed
+    assert judged == (r(low) <= r(x) <= r(high))
 
 
 @given(a=finite, b=finite, x=finite)
@@ -474,21 +489,23 @@ def test_two_sided_comparators_match_their_definitions(a: float, b: float, x: fl
     def passed(c: str) -> bool:
         return evaluate(lim(comparator=c, low=low, high=high), x).passed
 
-    assert passed("GTLT") == (low < x < high)
-    assert passed("GELT") == (low <= x < high)
-    assert passed("GTLE") == (low < x <= high)
-    assert passed("LTGT") == (x < low or x > high) == (not passed("GELE"))
-    assert passed("LEGE") == (x <= low or x >= high) == (not passed("GTLT"))
+    lo, hi, v = r(low), r(high), r(x)
+    assert passed("GTLT") == (lo < v < hi)
+    assert passed("GELT") == (lo <= v < hi)
+    assert passed("GTLE") == (lo < v <= hi)
+    assert passed("LTGT") == (v < lo or v > hi) == (not passed("GELE"))
+    assert passed("LEGE") == (v <= lo or v >= hi) == (not passed("GTLT"))
 
 
 @given(ref=finite, x=finite)
-def test_single_sided_comparators_match_python(ref: float, x: float) -> None:
-    assert evaluate(lim(comparator="EQ", nominal=ref), x).passed == (x == ref)
-    assert evaluate(lim(comparator="NE", nominal=ref), x).passed == (x != ref)
-    assert evaluate(lim(comparator="GT", low=ref), x).passed == (x > ref)
-    assert evaluate(lim(comparator="GE", low=ref), x).passed == (x >= ref)
-    assert evaluate(lim(comparator="LT", high=ref), x).passed == (x < ref)
-    assert evaluate(lim(comparator="LE", high=ref), x).passed == (x <= ref)
+def test_single_sided_comparators_match_python_at_12_digits(ref: float, x: float) -> None:
+    rr, v = r(ref), r(x)
+    assert evaluate(lim(comparator="EQ", nominal=ref), x).passed == (v == rr)
+    assert evaluate(lim(comparator="NE", nominal=ref), x).passed == (v != rr)
+    assert evaluate(lim(comparator="GT", low=ref), x).passed == (v > rr)
+    assert evaluate(lim(comparator="GE", low=ref), x).passed == (v >= rr)
+    assert evaluate(lim(comparator="LT", high=ref), x).passed == (v < rr)
+    assert evaluate(lim(comparator="LE", high=ref), x).passed == (v <= rr)
 
 
 @given(nominal=moderate, tol=st.floats(0, 1e9), x=moderate)
@@ -502,7 +519,7 @@ def test_nomtol_is_symmetric_and_agrees_with_its_bounds(
     low, high, nom = bounds(limit)
     assert low is not None and high is not None
     assert nom == nominal
-    assert passed == (low <= x <= high)
+    assert passed == (r(low) <= r(x) <= r(high))
     assert evaluate(limit, low).passed and evaluate(limit, high).passed
     # Away from rounding it is exactly |x − nominal| ≤ tolerance.
     slack = 1e-9 * (abs(nominal) + tol + abs(x)) + 1e-300
@@ -522,7 +539,7 @@ def test_array_failed_elements_are_exactly_those_out_of_bounds(
 ) -> None:
     low, high = min(a, b), max(a, b)
     judgement = evaluate(lim(comparator="ARRAY", low=low, high=high), values)
-    expected = tuple(i for i, v in enumerate(values) if not low <= v <= high)
+    expected = tuple(i for i, v in enumerate(values) if not r(low) <= r(v) <= r(high))
     assert judgement.failed_elements == expected
     assert judgement.passed == (not expected)
 
@@ -533,7 +550,7 @@ def test_array_per_element_bounds(data: st.DataObject, n: int) -> None:
     lows, highs = [min(p) for p in pairs], [max(p) for p in pairs]
     values = data.draw(st.lists(finite, min_size=n, max_size=n))
     judgement = evaluate(lim(comparator="ARRAY", low=lows, high=highs), values)
-    expected = tuple(i for i, v in enumerate(values) if not lows[i] <= v <= highs[i])
+    expected = tuple(i for i, v in enumerate(values) if not r(lows[i]) <= r(v) <= r(highs[i]))
     assert judgement.failed_elements == expected
 
 
@@ -660,3 +677,75 @@ def test_documented_array_detail_is_what_evaluate_says() -> None:
     judgement = evaluate(lim(**{**CELLS, "low": 3.1}), values)
     assert judgement.failed_elements == (17,)
     assert f"\n{judgement.detail}\n" in DOC
+
+
+# --- judging at the limit: values derived from quantised readings (issue #9) ---------------
+
+
+def test_a_cell_spread_of_exactly_13_5_mv_passes_le_13_5_mv_like_its_array_limit() -> None:
+    high_cell, low_cell = 3.0, 2.9865  # two AFE readings, 0.1 mV resolution
+    spread = high_cell - low_cell
+    assert repr(spread) == "0.013500000000000068"  # what the step records
+    assert evaluate(lim(comparator="LE", high=0.0135, unit="V"), spread).passed
+    array = lim(comparator="ARRAY", max_spread=0.0135, unit="V")
+    assert evaluate(array, [high_cell, low_cell]).passed
+    one_lsb_more = high_cell - 2.9864
+    assert not evaluate(lim(comparator="LE", high=0.0135), one_lsb_more).passed
+    assert not evaluate(array, [high_cell, 2.9864]).passed
+
+
+def reading(counts: int, digits: int) -> float:
+    """An instrument reading: ``counts`` × 10^-digits, as the float its text parses to."""
+    return float(Decimal(counts).scaleb(-digits))
+
+
+@given(
+    a=st.integers(-(10**7), 10**7),
+    b=st.integers(-(10**7), 10**7),
+    digits=st.integers(0, 6),
+)
+def test_a_difference_of_readings_at_its_exact_limit_passes_and_one_step_out_fails(
+    a: int, b: int, digits: int
+) -> None:
+    derived = reading(a, digits) - reading(b, digits)  # binary noise in the last digits
+    exact = reading(a - b, digits)  # what an engineer computes by hand
+    step = reading(1, digits)
+    assert evaluate(lim(comparator="LE", high=exact), derived).passed
+    assert evaluate(lim(comparator="GE", low=exact), derived).passed
+    assert evaluate(lim(comparator="EQ", nominal=exact), derived).passed
+    assert evaluate(lim(comparator="NOMTOL", nominal=exact, tolerance=0), derived).passed
+    assert not evaluate(lim(comparator="LE", high=reading(a - b - 1, digits)), derived).passed
+    assert not evaluate(lim(comparator="GE", low=reading(a - b + 1, digits)), derived).passed
+    assert not evaluate(lim(comparator="LT", high=exact), derived).passed
+    below, above = exact - step, exact + step
+    assert not evaluate(lim(comparator="GTLT", low=below, high=exact), derived).passed
+    assert evaluate(lim(comparator="GTLE", low=below, high=above), derived).passed
+
+
+@given(
+    cells=st.lists(st.integers(25_000, 42_000), min_size=2, max_size=96),
+    pack_counts=st.integers(50_000, 4_000_000),
+)
+def test_a_sum_of_cells_minus_the_pack_is_judged_at_its_resolution(
+    cells: list[int], pack_counts: int
+) -> None:
+    volts = [reading(c, 4) for c in cells]  # AFE cells at 0.1 mV
+    pack = reading(pack_counts, 4)
+    derived = math.fsum(volts) - pack
+    exact = reading(sum(cells) - pack_counts, 4)
+    # sum_vs_pack_v declares a resolution of 1 µV: cancellation (400 V − 399.9999 V) leaves
+    # noise far above 12 significant digits of the 0.1 mV result, far below 1 µV
+    res = DERIVED_V
+    assert evaluate(lim(comparator="GELE", low=exact, high=exact), derived, resolution=res).passed
+    step = reading(1, 4)
+    assert not evaluate(lim(comparator="LE", high=exact - step), derived, resolution=res).passed
+    assert not evaluate(lim(comparator="GE", low=exact + step), derived, resolution=res).passed
+
+
+def test_a_declared_resolution_rounds_half_to_even_and_keeps_infinity() -> None:
+    limit = lim(comparator="LE", high=0.5)
+    assert evaluate(limit, 0.5000004, resolution=1e-6).passed
+    assert not evaluate(limit, 0.5000006, resolution=1e-6).passed
+    assert evaluate(limit, 0.5000005, resolution=1e-6).passed  # half to even: 0.500000
+    assert not evaluate(limit, math.inf, resolution=1e-6).passed
+    assert evaluate(lim(comparator="GE", low=1e9), math.inf, resolution=1e-6).passed

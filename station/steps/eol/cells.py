@@ -25,6 +25,9 @@ from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 
 CLOSED = "CLOSED"
+DERIVED_V = 1e-6
+"""Values derived from readings (differences, spreads, sums) are judged to 1 µV: far below
+the BMS's 0.1 mV and any limit, far above the float noise of summing 96 cells (~1e-13 V)."""
 FRESH_S = 1e-3
 """Ask for BMS frames received a little after now, never at now: under a virtual clock a
 frame stamped with the very instant a step starts may have been measured before it."""
@@ -76,12 +79,18 @@ class OcvAndCells(StepType):
     measurements = (
         MeasurementSpec("dmm_voltage_v", "V", doc="pack voltage at the terminals, by the DMM"),
         MeasurementSpec("bms_voltage_v", "V", doc="pack voltage the BMS reports"),
-        MeasurementSpec("voltage_delta_v", "V", doc="|DMM − BMS| pack voltage"),
+        MeasurementSpec(
+            "voltage_delta_v", "V", doc="|DMM − BMS| pack voltage", resolution=DERIVED_V
+        ),
         MeasurementSpec(
             "cell_voltages", "V", kind="array", doc="every cell voltage, NaN = invalid"
         ),
-        MeasurementSpec("cell_spread_v", "V", doc="max − min over the valid cells"),
-        MeasurementSpec("sum_vs_pack_v", "V", doc="Σ cell voltages − DMM pack voltage"),
+        MeasurementSpec(
+            "cell_spread_v", "V", doc="max − min over the valid cells", resolution=DERIVED_V
+        ),
+        MeasurementSpec(
+            "sum_vs_pack_v", "V", doc="Σ cell voltages − DMM pack voltage", resolution=DERIVED_V
+        ),
     )
 
     @dataclass(frozen=True)

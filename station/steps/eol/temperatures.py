@@ -26,9 +26,14 @@ class Temperatures(StepType):
     measurements = (
         MeasurementSpec("temperatures", "degC", kind="array", doc="every sensor, NaN = invalid"),
         MeasurementSpec(
-            "max_deviation_from_ambient_c", "degC", doc="largest |T − ambient_c| of the sensors"
+            "max_deviation_from_ambient_c",
+            "degC",
+            doc="largest |T − ambient_c| of the sensors",
+            resolution=1e-6,  # derived: judged at 1 µK, see MeasurementSpec.resolution
         ),
-        MeasurementSpec("temperature_spread_c", "degC", doc="max − min of the sensors"),
+        MeasurementSpec(
+            "temperature_spread_c", "degC", doc="max − min of the sensors", resolution=1e-6
+        ),
     )
 
     @dataclass(frozen=True)
