@@ -118,6 +118,24 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", type=Path)
     check.set_defaults(func=cmd_check)
 
+    cov = sub.add_parser(
+        "coverage", help="prove on the virtual bench that a sequence catches every fault"
+    )
+    cov.add_argument("sequence", type=Path)
+    cov.add_argument("--variant", help="product part number whose limits are proven")
+    cov.add_argument("--pack", default=None, help="virtual pack (default: the sequence's)")
+    cov.add_argument("--jobs", type=int, default=1, help="run cases in N processes")
+    cov.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this catalogue fault (repeatable); the baseline always runs",
+    )
+    cov.add_argument("--serial", default=None, help="serial number (default: made up)")
+    cov.add_argument("--seed", type=int, default=1, help="virtual bench seed")
+    cov.set_defaults(func=cmd_coverage)
+
     for name in _plugin_commands():
         # Listed for --help; main() hands their arguments over untouched.
         sub.add_parser(name, add_help=False, help=f"see `station {name} --help`")
@@ -185,6 +203,23 @@ def _kind_of(path: Path) -> str:
     if "sequence" not in data and ("limits" in data or "table" in data):
         return "limits"
     return "sequence"
+
+
+# -- station coverage --------------------------------------------------------------
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from station.coverage import coverage
+
+    if args.jobs < 1:
+        raise StationError(f"--jobs {args.jobs}: give 1 or more processes")
+    return coverage(
+        args.sequence,
+        variant=args.variant,
+        pack=args.pack,
+        processes=args.jobs,
+        faults=args.fault,
+        serial=args.serial,
+        seed=args.seed,
+    )
 
 
 # -- station run -------------------------------------------------------------------

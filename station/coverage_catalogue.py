@@ -1,0 +1,193 @@
+"""The fault catalogue of ``station coverage``: which fault each kind of step must catch.
+
+``station coverage SEQUENCE`` runs the sequence on the virtual bench once per case: a healthy
+baseline, and for every entry below each *bad* magnitude (the pack must not PASS, and the
+first step that does not pass must be one of the entry's ``catches``) and each *good*
+magnitude (the pack must PASS). The entries name step *types*, never step names, so the same
+catalogue judges any sequence a test engineer writes; the table reports the step name that
+caught each case. Reference: ``docs/coverage.md``.
+
+How to add an entry
+-------------------
+1. The fault must exist in ``drivers/sim/faults.py`` (``station sim --list-faults``); its
+   VALUE is what the entry's magnitudes are.
+2. Append an :class:`Entry` to ``CATALOGUE`` (at the end of the list; keep one fault's
+   entries together):
+
+   ``fault``
+       the fault's name.
+   ``catches``
+       one or more :class:`Catch`; the case is caught when the *first* step of the run that
+       did not pass matches any of them. ``Catch(step_type, measurement, outcome, params,
+       role)``: ``step_type`` (``None`` = any type), ``measurement`` (for ``FAILED``: this
+       measurement must be among the step's failed ones; ``None`` = any), ``outcome``
+       (``"FAILED"`` for a pack fault, ``"ERROR"`` for a station fault, ``"ABORTED"`` for a
+       safety event), ``params`` (filter on the step's parameters, name → accepted values,
+       e.g. ``{"pole": ("plus", "both")}``), ``role`` (the step's type must use this bench
+       role, e.g. the first step that talks to the DMM).
+   ``bad`` / ``good``
+       fault VALUEs that must be caught / must PASS (``""`` = the fault's default; ``{last}``
+       is replaced by the pack's last cell index). A plain switch has ``bad=("",)`` and no
+       ``good``.
+   ``derive``
+       where the magnitude follows from the sequence's own numbers, a :class:`FromLimit`
+       (``step_type``, ``measurement``, ``bound`` "low"/"high", ``bad_factor``,
+       ``good_factor``, ``params`` filter) or a :class:`FromParam` (``step_type``, ``param``,
+       factors, filter). The bad value is the factor × the strictest such bound of the
+       sequence (for the limit of the chosen part number), the good value the factor × the
+       most lenient, so the good case passes every matching step and the bad one fails them
+       all. When the sequence has no such step, ``bad`` is used and the case is listed as
+       declared (it is then usually an escape: nothing in the sequence looks for it).
+   ``packs``
+       the virtual packs the entry applies to (empty: all).
+   ``needs_role``
+       the entry applies only when some step of the sequence uses this bench role (an
+       instrument fault on an instrument the sequence never uses proves nothing).
+3. Run ``station coverage`` on both reference sequences: the new cases must be caught
+   and their good magnitudes must PASS, or the report says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Outcome = Literal["FAILED", "ERROR", "ABORTED"]
+ParamFilter = Mapping[str, tuple[object, ...]]
+
+
+@dataclass(frozen=True)
+class Catch:
+    """A step that counts as catching a fault (see the module docstring)."""
+
+    step_type: str | None
+    measurement: str | None = None
+    outcome: Outcome = "FAILED"
+    params: ParamFilter = field(default_factory=dict)
+    role: str | None = None
+
+    def describe(self) -> str:
+        what = self.step_type or (f"a {self.role} step" if self.role else "any step")
+        if self.params:
+            what += "[" + ",".join(f"{k}={'|'.join(map(str, v))}" for k, v in self.params.items())
+            what += "]"
+        if self.measurement:
+            what += f".{self.measurement}"
+        return f"{what} {self.outcome}"
+
+
+@dataclass(frozen=True)
+class FromLimit:
+    """The magnitude is a factor × a bound of the sequence's limit on a measurement."""
+
+    step_type: str
+    measurement: str
+    bound: Literal["low", "high"]
+    bad_factor: float
+    good_factor: float
+    params: ParamFilter = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FromParam:
+    """The magnitude is a factor × a numeric parameter of a step of the sequence."""
+
+    step_type: str
+    param: str
+    bad_factor: float
+    good_factor: float
+    params: ParamFilter = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One fault of the catalogue and what must catch it (see the module docstring)."""
+
+    fault: str
+    catches: tuple[Catch, ...]
+    bad: tuple[str, ...] = ("",)
+    good: tuple[str, ...] = ()
+    derive: FromLimit | FromParam | None = None
+    packs: tuple[str, ...] = ()
+    needs_role: str | None = None
+
+
+PLUS = {"pole": ("plus", "both")}
+MINUS = {"pole": ("minus", "both")}
+INSTRUMENT_ROLES = ("dmm", "insulation_tester", "supply")
+
+
+def _instrument_entries() -> list[Entry]:
+    """A station fault is an ERROR of the first step that uses the instrument."""
+    entries = []
+    for fault in ("not_answering", "garbage_reply", "error_queue"):
+        for role in INSTRUMENT_ROLES:
+            catch = Catch(None, outcome="ERROR", role=role)
+            entries.append(Entry(fault, (catch,), bad=(role,), needs_role=role))
+    return entries
+
+
+CATALOGUE: list[Entry] = [
+    Entry(
+        "low_insulation_plus",
+        (Catch("insulation_resistance", "riso_ohm", params=PLUS),),
+        bad=("2e6",),
+        derive=FromLimit("insulation_resistance", "riso_ohm", "low", 0.9, 1.1, PLUS),
+    ),
+    Entry(
+        "low_insulation_minus",
+        (Catch("insulation_resistance", "riso_ohm", params=MINUS),),
+        bad=("2e6",),
+        derive=FromLimit("insulation_resistance", "riso_ohm", "low", 0.9, 1.1, MINUS),
+    ),
+    Entry(
+        "breakdown",
+        (Catch("withstand", "breakdown"),),
+        bad=("1200",),
+        derive=FromParam("withstand", "voltage_v", 0.9, 1.1),
+    ),
+    Entry(
+        "weak_cell",
+        (
+            Catch("ocv_and_cells", "cell_voltages"),
+            Catch("ocv_and_cells", "cell_spread_v"),
+        ),
+        bad=("0", "{last}"),
+    ),
+    Entry("high_resistance_cell", (Catch("dcir"),), bad=("0", "{last}")),
+    Entry("sense_wire_open", (Catch("ocv_and_cells", "cell_voltages"),), bad=("0", "{last}")),
+    Entry("ntc_open", (Catch("temperatures", "temperatures"),), bad=("0", "{last}")),
+    Entry("ntc_short", (Catch("temperatures", "temperatures"),), bad=("0", "{last}")),
+    Entry("hvil_open", (Catch("hvil", "closed_at_rest"),)),
+    Entry(
+        "contactor_welded",
+        (
+            Catch("contactors", "state", params={"action": ("open",)}),
+            Catch("contactors_precharge", "opened"),
+        ),
+    ),
+    Entry("contactor_wont_close", (Catch("contactors_precharge", "closed"),)),
+    Entry("precharge_timeout", (Catch("contactors_precharge"),)),
+    Entry(
+        "bms_out_of_calibration_range",
+        (Catch("bms_current_calibration"), Catch("bms_voltage_calibration")),
+    ),
+    Entry("bms_silent", (Catch(None, outcome="ERROR", role="bms"),), needs_role="bms"),
+    Entry("wrong_sw_version", (Catch("identify", "sw_version"),)),
+    Entry("stuck_dtc", (Catch("dtc"),)),
+    *_instrument_entries(),
+    Entry(
+        "supply_overcurrent_trip",
+        (Catch(None, outcome="ERROR", role="supply"),),
+        bad=("5",),
+        needs_role="supply",
+    ),
+    Entry(
+        "door_opened_mid_test",
+        (Catch(None, outcome="ABORTED", role="insulation_tester"),),
+        needs_role="insulation_tester",
+    ),
+    Entry("estop_pressed", (Catch(None, outcome="ABORTED"),)),
+]
+"""Every entry, in the order the table lists them. Append new entries at the end."""
