@@ -27,8 +27,8 @@ How to add an entry
        role, e.g. the first step that talks to the DMM).
    ``bad`` / ``good``
        fault VALUEs that must be caught / must PASS (``""`` = the fault's default; ``{last}``
-       is replaced by the pack's last cell index). A plain switch has ``bad=("",)`` and no
-       ``good``.
+       is replaced by the pack's last cell index; ``"0:0.97"`` is INDEX:FACTOR for the cell
+       faults that take a factor). A plain switch has ``bad=("",)`` and no ``good``.
    ``derive``
        where the magnitude follows from the sequence's own numbers, a :class:`FromLimit`
        (``step_type``, ``measurement``, ``bound`` "low"/"high", ``bad_factor``,
@@ -154,8 +154,14 @@ CATALOGUE: list[Entry] = [
             Catch("ocv_and_cells", "cell_spread_v"),
         ),
         bad=("0", "{last}"),
+        good=("0:0.97",),  # 3 % low on capacity: inside the spread a pack may have
     ),
-    Entry("high_resistance_cell", (Catch("dcir"),), bad=("0", "{last}")),
+    Entry(
+        "high_resistance_cell",
+        (Catch("dcir"),),
+        bad=("0", "{last}"),
+        good=("0:1.5",),  # one cell 1.5× R0: well inside the pack's DCIR tolerance
+    ),
     Entry("sense_wire_open", (Catch("ocv_and_cells", "cell_voltages"),), bad=("0", "{last}")),
     Entry("ntc_open", (Catch("temperatures", "temperatures"),), bad=("0", "{last}")),
     Entry("ntc_short", (Catch("temperatures", "temperatures"),), bad=("0", "{last}")),

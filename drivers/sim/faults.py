@@ -121,6 +121,18 @@ def _breakdown(bench: VirtualBench, value: str) -> None:
         bench.pack.insulation.breakdown_v = float(value)
 
 
+def _scaled_cell(method: str, default_factor: float) -> Callable[[VirtualBench, str], None]:
+    """``INDEX`` or ``INDEX:FACTOR``: scale one cell by FACTOR (default ``default_factor``),
+    so ``station coverage`` can also try a cell that is a little off and must pass."""
+
+    def apply(bench: VirtualBench, value: str) -> None:
+        index, _, factor = value.partition(":")
+        with bench.circuit.locked():
+            getattr(bench.pack, method)(_index(index), float(factor or default_factor))
+
+    return apply
+
+
 def _cell(method: str, *args: float) -> Callable[[VirtualBench, str], None]:
     def apply(bench: VirtualBench, value: str) -> None:
         with bench.circuit.locked():
@@ -146,14 +158,18 @@ _TABLE = (
     ),
     Fault("breakdown", "VOLTS", "1200", "the insulation breaks down at VOLTS (peak)", _breakdown),
     Fault(
-        "weak_cell", "INDEX", "10", "cell INDEX has 70 % of its capacity", _cell("weak_cell", 0.7)
+        "weak_cell",
+        "INDEX[:FACTOR]",
+        "10",
+        "cell INDEX has FACTOR (default 0.7) of its capacity",
+        _scaled_cell("weak_cell", 0.7),
     ),
     Fault(
         "high_resistance_cell",
-        "INDEX",
+        "INDEX[:FACTOR]",
         "10",
-        "cell INDEX has 20× its internal resistance",
-        _cell("high_resistance_cell", 20.0),
+        "cell INDEX has FACTOR× (default 20×) its internal resistance",
+        _scaled_cell("high_resistance_cell", 20.0),
     ),
     Fault(
         "sense_wire_open",

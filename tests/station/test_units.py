@@ -174,3 +174,21 @@ def test_an_unknown_unit_in_a_limit_table_names_the_table(tmp_path: Path) -> Non
     problem = info.value.problems[0]
     assert (problem.file, problem.where) == (str(table), "limits.'OCV'.voltage.unit")
     assert problem.message == "unknown unit 'mv'; did you mean 'mV' or 'MV'?"
+
+
+def test_station_check_rejects_a_unit_mismatch_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from station.cli import main
+
+    good = write(tmp_path, IR_STEP.format(low="100", unit="MOhm"), "good.toml")
+    bad = write(tmp_path, IR_STEP.format(low="100e6", unit="mV"), "bad.toml")
+    assert main(["check", str(good)]) == 0
+    assert main(["check", str(bad)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [
+        f"FAILED  {bad} (sequence): 1 problem(s)",
+        f"  {bad}: main[0] 'IR HV+ to chassis' limits.riso_ohm.unit: measurement 'riso_ohm' "
+        "is in 'Ohm', which a limit in 'mV' cannot judge: 'mV' is a voltage, 'Ohm' is a "
+        "resistance",
+    ]
