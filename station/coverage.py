@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -281,14 +281,16 @@ def run_case(job: Job) -> CaseResult:
             seed=job.seed,
             faults=faults,
         )
+        # Any failure to run is reported on the case's row, never taken for a catch, and
+        # never stops the other cases.
         try:
             prepared = prepare_run(options)
-        except StationError as err:
+        except Exception as err:
             return _not_run(job.case, err, started)
         prepared.engine.prompter = _DefaultAnswers()
         try:
             result = prepared.engine.run(job.serial, job.part)
-        except StationError as err:  # refused before it started
+        except Exception as err:  # refused before it started
             return _not_run(job.case, err, started)
         finally:
             prepared.close()
@@ -299,7 +301,7 @@ def run_case(job: Job) -> CaseResult:
     )
 
 
-def _not_run(case: Case, err: StationError, started: float) -> CaseResult:
+def _not_run(case: Case, err: Exception, started: float) -> CaseResult:
     """A run the station refused to start: no step caught a bad case, a good one failed."""
     verdict: Verdict = "ESCAPE" if case.kind == "bad" else "FALSE FAIL"
     seconds = time.monotonic() - started
@@ -353,32 +355,25 @@ def _detail(step: StepResult) -> str:
 
 
 def run_cases(
-    jobs: list[Job], processes: int = 1, progress: Callable[[int, CaseResult], None] | None = None
+    jobs: list[Job], processes: int = 1, progress: Callable[[CaseResult], None] | None = None
 ) -> list[CaseResult]:
     """Run every job, in ``processes`` worker processes if more than one; keep their order."""
-    results: list[CaseResult | None] = [None] * len(jobs)
+    results: dict[int, CaseResult] = {}
     if processes <= 1:
         for i, job in enumerate(jobs):
             results[i] = run_case(job)
             if progress is not None:
-                progress(i, results[i])  # type: ignore[arg-type]
+                progress(results[i])
     else:
-        # spawn, not fork: a forked child would inherit the parent's threads' locks
+        # spawn, not fork: a forked child would inherit the locks of the parent's threads
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
             futures = {pool.submit(run_case, job): i for i, job in enumerate(jobs)}
-            for future in _as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
                 if progress is not None:
-                    progress(i, results[i])  # type: ignore[arg-type]
-    return [r for r in results if r is not None]
-
-
-def _as_completed(futures: Iterable[Any]) -> Iterable[Any]:
-    from concurrent.futures import as_completed
-
-    return as_completed(list(futures))
+                    progress(results[futures[future]])
+    return [results[i] for i in range(len(jobs))]
 
 
 # -- the report --------------------------------------------------------------------
@@ -473,7 +468,7 @@ def coverage(
     )
     done = 0
 
-    def progress(_: int, result: CaseResult) -> None:
+    def progress(result: CaseResult) -> None:
         nonlocal done
         done += 1
         print(

@@ -103,3 +103,25 @@ def test_every_limit_example_in_the_docs_is_valid_for_a_real_measurement(
             checked += 1
     assert wrong == []
     assert checked >= 20
+
+
+def test_every_step_example_on_every_docs_page_loads(tmp_path: Path) -> None:
+    from station.errors import SequenceError
+    from station.sequence import load_sequence
+
+    header = (
+        '[sequence]\nname = "x"\nversion = "1"\nproducts = ["NM96-A"]\nserial_pattern = "^NM"\n'
+    )
+    loaded, wrong = 0, []
+    for page in sorted(DOCS.rglob("*.md")):
+        for block in toml_examples(page):
+            if "[[" not in block or "[sequence]" in block:
+                continue  # a limit line, a limit table or a whole file with its own header
+            path = tmp_path / "example.toml"
+            path.write_text(header + block, encoding="utf-8")
+            try:
+                loaded += len(load_sequence(path).all_steps())
+            except SequenceError as err:
+                wrong.append(f"{page.relative_to(DOCS)}: {err}")
+    assert wrong == []
+    assert loaded >= 20

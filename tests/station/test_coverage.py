@@ -234,3 +234,12 @@ def test_a_weak_sequence_shows_its_escapes_and_exits_non_zero(
     assert "DTCs: FAILED dtc_count_after" in escapes[1] and "wrong step:" in escapes[1]
     assert "low_insulation_plus: declared: no step to derive from" in out
     assert code == 1
+
+
+def test_a_case_that_cannot_run_is_never_taken_for_a_catch() -> None:
+    from station.coverage import Job, run_case
+
+    case = Case("weak_cell", "x", "bad", (Catch(None, outcome="ERROR"),), "declared")
+    result = run_case(Job(case, NMC, "nmc96s", "NM96-A", "NM96A0000000", 1))
+    assert (result.verdict, result.outcome) == ("ESCAPE", "ERROR")
+    assert result.detail.startswith("not run: --fault weak_cell: fault weak_cell=x:")
