@@ -115,16 +115,26 @@ class Entry:
 
 PLUS = {"pole": ("plus", "both")}
 MINUS = {"pole": ("minus", "both")}
-INSTRUMENT_ROLES = ("dmm", "insulation_tester", "supply")
+SCPI_ROLES = ("dmm", "insulation_tester", "supply")
+# The interlock I/O module speaks Modbus: it can fall silent, but has no SCPI replies to garble
+# and no error queue.
+INSTRUMENT_FAULT_ROLES = {
+    "not_answering": (*SCPI_ROLES, "interlocks"),
+    "garbage_reply": SCPI_ROLES,
+    "error_queue": SCPI_ROLES,
+}
 
 
 def _instrument_entries() -> list[Entry]:
-    """A station fault is an ERROR of the first step that uses the instrument."""
+    """A station fault is an ERROR of the first step that uses the instrument (a safety
+    chain that cannot be read may also ABORT the step)."""
     entries = []
-    for fault in ("not_answering", "garbage_reply", "error_queue"):
-        for role in INSTRUMENT_ROLES:
-            catch = Catch(None, outcome="ERROR", role=role)
-            entries.append(Entry(fault, (catch,), bad=(role,), needs_role=role))
+    for fault, roles in INSTRUMENT_FAULT_ROLES.items():
+        for role in roles:
+            catches = [Catch(None, outcome="ERROR", role=role)]
+            if role == "interlocks":
+                catches.append(Catch(None, outcome="ABORTED", role=role))
+            entries.append(Entry(fault, tuple(catches), bad=(role,), needs_role=role))
     return entries
 
 

@@ -1,6 +1,6 @@
 """``station coverage``: the catalogue, how cases are planned and judged, and small real runs.
 
-The full coverage of the reference sequences takes minutes (about 39 runs each); CI runs a
+The full coverage of the reference sequences takes minutes (about 40 runs each); CI runs a
 reduced set through the real command: the healthy baseline and a few faults on the virtual
 bench, plus a deliberately weak sequence that must show its escapes and exit non-zero.
 """
