@@ -68,7 +68,7 @@ class Catch:
     role: str | None = None
 
     def describe(self) -> str:
-        what = self.step_type or (f"a {self.role} step" if self.role else "any step")
+        what = self.step_type or (f"a step using {self.role}" if self.role else "any step")
         if self.params:
             what += "[" + ",".join(f"{k}={'|'.join(map(str, v))}" for k, v in self.params.items())
             what += "]"
