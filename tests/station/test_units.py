@@ -6,11 +6,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import station.steps  # noqa: F401  (registers the built-in step types)
 from station.errors import SequenceError
 from station.judge import judge
-from station.limits import evaluate
+from station.limits import evaluate, in_unit, parse_limit
 from station.sequence import load_sequence
 from station.steps.api import REGISTRY
 from station.units import UnitError, conversion_factor, known_units, parse_unit
@@ -192,3 +194,29 @@ def test_station_check_rejects_a_unit_mismatch_before_anything_runs(
         "is in 'Ohm', which a limit in 'mV' cannot judge: 'mV' is a voltage, 'Ohm' is a "
         "resistance",
     ]
+
+
+@given(
+    counts=st.integers(-(10**9), 10**9),
+    digits=st.integers(0, 6),
+    prefix=st.sampled_from(["m", "k", "M", "u"]),
+)
+def test_a_converted_limit_judges_the_value_at_the_limit_as_at_the_limit(
+    counts: int, digits: int, prefix: str
+) -> None:
+    unit = parse_unit(prefix + "V")
+    bound = float(Decimal(counts).scaleb(-digits))  # the limit as written, in the prefixed unit
+    at_limit = float(Decimal(counts).scaleb(-digits) * unit.scale)  # the same, in V
+    step = float(Decimal(1).scaleb(-digits) * unit.scale)
+    le = in_unit(
+        parse_limit({"comparator": "LE", "high": bound, "unit": unit.symbol}, file="f", where="w"),
+        "V",
+    )
+    ge = in_unit(
+        parse_limit({"comparator": "GE", "low": bound, "unit": unit.symbol}, file="f", where="w"),
+        "V",
+    )
+    assert le.unit == ge.unit == "V"
+    assert evaluate(le, at_limit).passed and evaluate(ge, at_limit).passed
+    assert not evaluate(le, at_limit + step).passed
+    assert not evaluate(ge, at_limit - step).passed
