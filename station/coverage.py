@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from station.coverage_catalogue import CATALOGUE, Catch, Entry, FromLimit, FromParam, ParamFilter
 from station.errors import StationError
+from station.limits import bounds
 from station.outcomes import ABORTED, ERROR, FAILED, PASSED, RunResult, StepResult
 from station.runner import RunOptions, load_plugins, prepare_run
 from station.sequence import Sequence, StepDef, load_sequence
@@ -230,7 +231,9 @@ def derive(
             continue
         if isinstance(rule, FromLimit):
             limit = limits.get((step.name, rule.measurement))
-            value = getattr(limit, rule.bound, None) if limit is not None else None
+            # bounds() also gives NOMTOL's nominal ∓ tolerance; ARRAY lists give None
+            low, high, _ = bounds(limit) if limit is not None else (None, None, None)
+            value = low if rule.bound == "low" else high
             what = f"{rule.measurement} {rule.bound}"
         else:
             value = getattr(step.params, rule.param, None)

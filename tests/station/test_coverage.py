@@ -288,3 +288,18 @@ def test_a_case_that_did_not_pass_is_rerun_once_and_the_first_run_is_kept(
         lines = table([result])
         assert lines[-1] == "coverage: 1 cases, 0 escapes, 0 false fails"
         assert f"  hvil_open: 1st run {first_run}" in lines
+
+
+def test_a_nomtol_or_two_sided_limit_gives_its_bound_too(tmp_path: Path) -> None:
+    text = NMC.read_text(encoding="utf-8").replace(
+        'limits.riso_ohm = { comparator = "GE", low = 100e6 }',
+        'limits.riso_ohm = { comparator = "NOMTOL", nominal = 5e8, tolerance = 4e8 }',
+        1,
+    )
+    (tmp_path / "limits").mkdir()
+    table = NMC.parent / "limits" / "nm96-a.toml"
+    (tmp_path / "limits" / "nm96-a.toml").write_text(table.read_text("utf-8"), "utf-8")
+    path = tmp_path / "eol.toml"
+    path.write_text(text, "utf-8")
+    cases = plan(loaded(path), pack="nmc96s", part="NM96-A", faults=["low_insulation_plus"])
+    assert [c.value for c in cases[1:]] == ["9e+07", "1.1e+08"]
