@@ -407,9 +407,13 @@ def run_cases(
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
             futures = {pool.submit(run_case, job): i for i, job in enumerate(jobs)}
             for future in as_completed(futures):
-                results[futures[future]] = future.result()
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except Exception as err:  # the worker process itself died
+                    results[i] = _not_run(jobs[i].case, err, time.monotonic())
                 if progress is not None:
-                    progress(results[futures[future]])
+                    progress(results[i])
     return [results[i] for i in range(len(jobs))]
 
 
