@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -58,17 +59,48 @@ class RealClock:
 
 
 class VirtualClock:
-    """Deterministic time that jumps forward on ``wait`` instead of sleeping.
+    """Deterministic time that jumps forward on ``wait`` instead of sleeping: lockstep.
 
     Thread-safe: simulated instruments read ``now()`` from their own threads.
+
+    **Lockstep.** Simulated actors (the virtual bench's BMS frames, its UDS routines…) do not
+    run on wall-clock threads: they register with :meth:`add_actor` and act only when this
+    clock moves. Every move (:meth:`advance`, :meth:`wait`, :meth:`step`) sets the time,
+    runs every actor at that time, in registration order, on the moving thread, then calls
+    the ``settle`` hooks (:meth:`add_settle`), which return once what the actors sent has
+    reached its receivers (the BMS client's listeners). So frames due at ``t`` are on the
+    bus, and seen, before anyone reads at ``t``, whatever the machine's load.
+
+    - :meth:`advance`/:meth:`wait` jump: actors act once at the end (an actor skips the
+      slots it missed, as a BMS does not replay an hour of frames).
+    - :meth:`step` is for someone waiting on an actor (a BMS client waiting for a frame):
+      it moves to the next time an actor is due (never past ``until``).
+
+    An actor is any object with ``next_due() -> float | None`` (the next time it has
+    something to do; None: nothing planned) and ``run_due(now)`` (do what is due at
+    ``now``). ``run_due`` must not move the clock; it may block briefly on the simulated
+    side (a blocking ISO-TP send). Only one thread moves the clock at a time.
+
+    ``pace`` > 0 holds :meth:`wait` back so that virtual time runs at most ``pace`` × real
+    time (``station run --sim --speed``): the results are those of an unpaced run, only the
+    operator sees them unfold at that speed.
     """
 
-    def __init__(self, start: float = 0.0, epoch: datetime | None = None) -> None:
+    def __init__(
+        self, start: float = 0.0, epoch: datetime | None = None, *, pace: float = 0.0
+    ) -> None:
         # Records carry real dates (calibration checks, traceability); only the
         # passage of time is virtual.
+        if pace < 0:
+            raise ValueError("pace must be 0 (unpaced) or positive")
         self._now = start
         self._epoch = epoch or datetime.now(UTC)
         self._lock = threading.Lock()
+        self._moving = threading.RLock()
+        self._actors: list[Actor] = []
+        self._settles: list[Callable[[], None]] = []
+        self.pace = pace
+        self._pace_origin = (time.monotonic(), start)
 
     def now(self) -> float:
         with self._lock:
@@ -77,19 +109,92 @@ class VirtualClock:
     def utcnow(self) -> datetime:
         return self._epoch + timedelta(seconds=self.now())
 
+    # --- lockstep actors -------------------------------------------------------------------
+
+    def add_actor(self, actor: Actor) -> None:
+        """Let ``actor`` act whenever time moves (see the class docstring)."""
+        with self._moving:
+            self._actors.append(actor)
+
+    def remove_actor(self, actor: Actor) -> None:
+        """Stop calling ``actor``; no error if it is not registered."""
+        with self._moving:
+            if actor in self._actors:
+                self._actors.remove(actor)
+
+    def add_settle(self, settle: Callable[[], None]) -> None:
+        """Call ``settle()`` after the actors at each move, until removed."""
+        with self._moving:
+            self._settles.append(settle)
+
+    def remove_settle(self, settle: Callable[[], None]) -> None:
+        """Stop calling ``settle``; no error if it is not registered."""
+        with self._moving:
+            if settle in self._settles:
+                self._settles.remove(settle)
+
+    def next_due(self) -> float | None:
+        """Get the earliest time at which an actor has something to do (maybe now)."""
+        with self._moving:
+            due = [t for a in self._actors if (t := a.next_due()) is not None]
+        return min(due, default=None)
+
+    # --- moving time -----------------------------------------------------------------------
+
     def advance(self, seconds: float) -> None:
-        """Move time forward (never backward)."""
+        """Move time forward (never backward), then let the actors act at the new time."""
         if seconds < 0:
             raise ValueError("virtual time cannot go backwards")
-        with self._lock:
-            self._now += seconds
+        with self._moving:
+            with self._lock:
+                self._now += seconds
+                now = self._now
+            self._act(now)
+
+    def step(self, until: float) -> None:
+        """Move to the next time an actor is due, but not past ``until``; then act there.
+
+        For whoever waits on an actor (the BMS client waiting for a frame, for a routine's
+        final answer): no wall-clock wait, time goes straight to the next event. An actor
+        due now (one that started since the clock last moved) acts without time moving.
+        """
+        with self._moving:
+            due = self.next_due()
+            target = until if due is None else min(due, until)
+            with self._lock:
+                self._now = max(self._now, target)
+                now = self._now
+            self._act(now)
+
+    def _act(self, now: float) -> None:
+        for actor in list(self._actors):
+            actor.run_due(now)
+        for settle in list(self._settles):
+            settle()
 
     def wait(self, seconds: float, abort: threading.Event) -> bool:
         if abort.is_set():
             return False
         if seconds > 0:
             self.advance(seconds)
+        if self.pace > 0:
+            wall0, virtual0 = self._pace_origin
+            ahead = wall0 + (self.now() - virtual0) / self.pace - time.monotonic()
+            if ahead > 0 and abort.wait(ahead):
+                return False
         return not abort.is_set()
+
+
+class Actor(Protocol):
+    """A simulated actor driven by a :class:`VirtualClock` (see its docstring)."""
+
+    def next_due(self) -> float | None:
+        """Get the next virtual time at which the actor has something to do."""
+        ...
+
+    def run_due(self, now: float) -> None:
+        """Do what is due at ``now`` (skip what was missed); never move the clock."""
+        ...
 
 
 def iso(moment: datetime) -> str:

@@ -9,14 +9,17 @@ values), the ISO-TP stack of the :class:`~drivers.bms.uds.UdsClient` (diagnostic
 Readings are SI in the station sign convention (pack current > 0 = discharge). A value whose
 message has gone stale raises BmsTimeout rather than returning an old number.
 
-Under a virtual station clock, pass ``idle`` (e.g. ``lambda: clock.advance(0.005)``): a call
-that waits for frames or a UDS response then lets virtual time move on, as real time moves on
-a real line (:mod:`drivers.bms.idle`).
+Under the station's lockstep virtual clock pass it as ``pacer``: a call that waits for frames
+or for a routine's final answer then steps that clock to the simulated BMS's next frame or
+poll, as real time moves on a real line (:mod:`drivers.bms.idle`), and register
+:meth:`Bms.settle` as the clock's settle hook, so that a frame sent at ``t`` has been
+received before anything reads at ``t``.
 """
 
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,7 +30,7 @@ from typing import Any
 import can
 
 from drivers.bms.description import BmsDescription
-from drivers.bms.idle import Idle
+from drivers.bms.idle import Pacer
 from drivers.bms.redact import FrameRedactor
 from drivers.bms.signals import MessageStatus, PeriodStats, Reading, SignalMonitor
 from drivers.bms.trace import CanTrace
@@ -71,7 +74,7 @@ class Bms:
     "bitrate": 500000}``; extra keys go to ``can.Bus``) or an open bus, which the caller keeps
     ownership of. ``now`` is the station clock that stamps received frames. ``read_timeout_s``
     is the default wait for a first value; the UDS timings and ``uds_tracer`` go to
-    :class:`UdsClient`. ``idle`` is called about every 2 ms while a call waits for the BMS
+    :class:`UdsClient`. ``pacer`` is stepped while a call waits for the BMS
     (:mod:`drivers.bms.idle`; ``None`` for a real or scaled clock). Close it (or use
     ``with``): that stops every thread it started.
     """
@@ -88,7 +91,7 @@ class Bms:
         p2_star_timeout_s: float = 5.0,
         tester_present_interval_s: float = 2.0,
         uds_tracer: Tracer | None = None,
-        idle: Idle | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.description = description
         self.read_timeout_s = read_timeout_s
@@ -97,6 +100,8 @@ class Bms:
         self._notifier: can.Notifier | None = None
         self._uds: UdsClient | None = None
         self._closed = False
+        self._dispatch = threading.Condition()
+        self._dispatched = 0
         try:
             self.monitor = SignalMonitor(
                 self._bus,
@@ -104,7 +109,7 @@ class Bms:
                 description.signal_map(),
                 now=now,
                 stale_factor=stale_factor,
-                idle=idle,
+                pacer=pacer,
             )
             uds = description.uds
             ids = (uds.request_id, uds.response_id) if uds is not None else ()
@@ -130,8 +135,10 @@ class Bms:
                     tester_present_interval_s=tester_present_interval_s,
                     tracer=uds_tracer,
                     on_tx=self._trace.record_tx,
-                    idle=idle,
+                    pacer=pacer,
                 ).open()
+            # Last, after every other listener: a frame counted here has been seen by all.
+            self._notifier.add_listener(self._count_dispatched)
         except BaseException:
             self.close()
             raise
@@ -150,6 +157,8 @@ class Bms:
         if self._closed:
             return
         self._closed = True
+        with self._dispatch:
+            self._dispatch.notify_all()
         if self._uds is not None:
             self._uds.close()
         if self._notifier is not None:
@@ -169,6 +178,31 @@ class Bms:
         if self._uds is None:
             raise BmsError(f"{self.description.path} has no [uds] table: no diagnostics")
         return self._uds
+
+    # --- lockstep hand-off -----------------------------------------------------------------------
+
+    def _count_dispatched(self, msg: can.Message) -> None:
+        with self._dispatch:
+            self._dispatched += 1
+            self._dispatch.notify_all()
+
+    def settle(self, timeout_s: float = 5.0) -> bool:
+        """Wait until every frame already queued on an in-process bus has been dispatched.
+
+        The lockstep hand-off (:mod:`drivers.bms.idle`): a virtual clock calls this after
+        its simulated actors have acted, so what they sent at ``t`` has reached the monitor,
+        the trace and the ISO-TP stack before anyone reads at ``t``. Only python-can's
+        ``virtual`` interface can tell (it queues frames in the receiving bus object and
+        counts them, ``queue.Queue.unfinished_tasks``); on any other bus, or once closed,
+        this returns at once. Returns False if ``timeout_s`` of wall time ran out first.
+        """
+        pending = getattr(self._bus, "queue", None)
+        if self._closed or not isinstance(pending, queue.Queue):
+            return True
+        with self._dispatch:
+            return self._dispatch.wait_for(
+                lambda: self._closed or self._dispatched >= pending.unfinished_tasks, timeout_s
+            )
 
     # --- trace ---------------------------------------------------------------------------------
 

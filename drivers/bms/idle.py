@@ -1,34 +1,47 @@
-"""What the BMS client does while it waits: let the station's time move on.
+"""What the BMS client does while it waits under a lockstep virtual clock: step it.
 
-On a real line time passes on its own while a step waits for the BMS. Under the engine's
-virtual clock it passes only when the engine thread waits, and that thread is the one blocked
-inside the BMS client: the simulated BMS would never send the next pages nor finish a
-precharge. So the client takes an ``idle`` callable and calls it while a call is starved.
+On a real line time passes on its own while a step waits for the BMS. Under the station's
+virtual clock it passes only when someone moves it, and the thread waiting inside the BMS
+client is the one that would: the simulated BMS acts only as that clock moves (it is one of
+the clock's actors, :mod:`drivers.sim.clock`). So the client takes a :class:`Pacer` and, when
+a call has nothing to return yet, asks it to step to the next moment something is due.
 
 The contract:
 
-- ``idle()`` is called only from the thread making the waiting call (a step's thread), and
-  only while that call has nothing to return yet: a snapshot or reading waiting for frames,
-  a UDS request waiting for its response (also after 0x78 responsePending). The
-  TesterPresent keeper never calls it: background threads must not move the engine's time.
-- It is called about every :data:`IDLE_INTERVAL_S` of wall time, after a wait of that
-  length came back empty; between calls the client waits on its condition or queue, so a
-  frame that arrives meanwhile is seen at once and nothing busy-spins.
-- It runs inside a client call, so it must not call the BMS client itself. Frames keep
-  being received meanwhile (the monitor's lock is not held); a UDS request keeps holding the
-  lock that serialises requests, so the keeper's TesterPresent waits for that request anyway.
-- It should return promptly; what it does is the station's business. The station passes
-  ``lambda: clock.advance(0.005)`` for a virtual clock and ``None`` otherwise: waiting for
-  the BMS then costs virtual time, as it costs real time on a real line.
-- The wall-clock timeouts stay the upper bound: a dead BMS still times out, idle or not.
+- ``pacer.step(until)`` moves the clock to the next time a simulated actor is due (never past
+  ``until``), lets the actors act there and returns once what they sent has reached the
+  client's listeners (the clock's settle hook, :meth:`drivers.bms.bms.Bms.settle`). No
+  wall-clock wait decides how far time moves, so the same calls give the same times.
+- It is called only from the thread making the waiting call (a step's thread): a reading or
+  snapshot waiting for frames (timeouts are then in the pacer's time), and a UDS request
+  waiting for a routine's final answer after 0x78 responsePending. Before a first answer the
+  client waits without stepping: the ECU answers while time stands still. The TesterPresent
+  keeper never steps: background threads do not move the station's time.
+- It runs inside a client call, so it must not call the BMS client itself. Frames keep being
+  received meanwhile (the monitor's lock is not held); a UDS request keeps holding the lock
+  that serialises requests.
+- A wall-clock bound stays (:data:`WALL_BOUND_S` beyond the timeout) so that a simulated side
+  that stops answering cannot hang a step.
+
+Without a pacer (a real or scaled clock) every wait is a wall-clock wait.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
-Idle = Callable[[], None]
-"""Let time move on a little while the client waits (see the module docstring)."""
 
-IDLE_INTERVAL_S = 0.002
-"""Wall-clock seconds between ``idle()`` calls while a call is starved."""
+class Pacer(Protocol):
+    """The station's lockstep virtual clock, as the BMS client sees it."""
+
+    def now(self) -> float:
+        """Get the virtual time in s."""
+        ...
+
+    def step(self, until: float) -> None:
+        """Move to the next time a simulated actor is due (not past ``until``) and act there."""
+        ...
+
+
+WALL_BOUND_S = 10.0
+"""Wall-clock seconds a paced wait may take beyond its timeout before it gives up."""

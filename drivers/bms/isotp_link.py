@@ -3,13 +3,14 @@
 udsoncan's own ``PythonIsoTpConnection`` logs every payload in hex at DEBUG, which would put
 SecurityAccess keys into the logs; this connection implements the same small interface
 (open, close, send, wait_frame, empty_rxqueue) and leaves tracing to its caller, who redacts.
-While :meth:`IsoTpConnection.wait_frame` waits it calls :attr:`IsoTpConnection.idle`, if set
-(see :mod:`drivers.bms.idle`).
+While :meth:`IsoTpConnection.wait_frame` waits for a routine's final answer after 0x78
+responsePending it steps :attr:`IsoTpConnection.pacer`, if set (see :mod:`drivers.bms.idle`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ import isotp
 from udsoncan.exceptions import TimeoutException
 from udsoncan.Request import Request
 
-from drivers.bms.idle import IDLE_INTERVAL_S, Idle
+from drivers.bms.idle import WALL_BOUND_S, Pacer
 
 
 class IsoTpConnection:
@@ -27,9 +28,10 @@ class IsoTpConnection:
     ``trace(direction, payload)`` sees every UDS payload (``">"`` sent, ``"<"`` received) and
     must redact it; ``on_tx`` sees every CAN frame the stack sends, for the CAN trace. The
     stack's own logger, ``logger_name``, is held at INFO because isotp logs each frame's
-    bytes at DEBUG — keys included. :attr:`idle`, when set, is called about every 2 ms
-    while :meth:`wait_frame` has no frame; its owner sets it per request, from the thread
-    that will wait.
+    bytes at DEBUG — keys included. :attr:`pacer`, when set, is stepped while
+    :meth:`wait_frame` waits after a 0x78 responsePending and no frame of the answer has come
+    (the simulated ECU finishes the routine as virtual time moves); its owner sets it per
+    request, from the thread that will wait.
     """
 
     def __init__(
@@ -82,9 +84,17 @@ class IsoTpConnection:
             self._stack.txfn = traced_send
         self._trace = trace
         self._open = False
-        self.idle: Idle | None = None
+        self._notifier = notifier
+        self._response_id = response_id
+        self._rx_cond = threading.Condition()
+        self._rx_frames = 0  # frames from the ECU so far
+        self._rx_consumed = 0  # of those, the ones that made the payloads returned so far
+        self._awaiting_final = False  # the last payload was 0x78 responsePending
+        self.pacer: Pacer | None = None
 
     def open(self) -> IsoTpConnection:
+        # Before the stack's own listener: a frame is counted before it can make a payload.
+        self._notifier.add_listener(self._count_rx)
         self._stack.start()
         self._open = True
         return self
@@ -93,12 +103,19 @@ class IsoTpConnection:
         if self._open:
             self._open = False
             self._stack.stop()
+            self._notifier.remove_listener(self._count_rx)
+
+    def _count_rx(self, msg: can.Message) -> None:
+        if msg.arbitration_id == self._response_id and not msg.is_error_frame:
+            with self._rx_cond:
+                self._rx_frames += 1
 
     def is_open(self) -> bool:
         return self._open
 
     def send(self, data: bytes | Request, timeout: float | None = None) -> None:
         payload = data.get_payload() if isinstance(data, Request) else bytes(data)
+        self._awaiting_final = False
         self._trace(">", payload)
         self._stack.send(payload, send_timeout=timeout)
 
@@ -108,24 +125,40 @@ class IsoTpConnection:
             if exception:
                 raise TimeoutException(f"no ISO-TP frame within {timeout} s")  # type: ignore[no-untyped-call]
             return None
-        self._trace("<", bytes(frame))
-        return bytes(frame)
+        payload = bytes(frame)
+        self._awaiting_final = len(payload) >= 3 and payload[0] == 0x7F and payload[2] == 0x78
+        self._trace("<", payload)
+        return payload
 
     def _receive(self, timeout: float | None) -> bytearray | None:
-        """Wait up to ``timeout`` s of wall time for a payload, calling idle while starved."""
-        idle = self.idle
-        if idle is None:
-            return self._stack.recv(block=True, timeout=timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """Wait up to ``timeout`` s for a payload; step the pacer while a routine runs."""
+        pacer = self.pacer
+        if pacer is None or not self._awaiting_final or timeout is None:
+            frame = self._stack.recv(block=True, timeout=timeout)
+        else:
+            frame = self._paced_receive(pacer, timeout)
+        with self._rx_cond:
+            self._rx_consumed = self._rx_frames
+        return frame
+
+    def _paced_receive(self, pacer: Pacer, timeout: float) -> bytearray | None:
+        # After 0x78 the ECU answers when virtual time has moved on. Once a step has put a
+        # frame of the answer on the bus (the clock's settle hook saw it received) the
+        # payload is on its way through the stack: wait for it without stepping again.
+        deadline = pacer.now() + timeout
+        wall_deadline = time.monotonic() + timeout + WALL_BOUND_S
         while True:
-            wait, last = IDLE_INTERVAL_S, False
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                wait, last = max(0.0, min(left, IDLE_INTERVAL_S)), left <= IDLE_INTERVAL_S
-            frame = self._stack.recv(block=True, timeout=wait)
-            if frame is not None or last:
+            frame = self._stack.recv(block=False)
+            if frame is not None:
                 return frame
-            idle()
+            with self._rx_cond:
+                arriving = self._rx_frames > self._rx_consumed
+            left_wall = wall_deadline - time.monotonic()
+            if arriving:
+                return self._stack.recv(block=True, timeout=max(0.0, left_wall))
+            if pacer.now() >= deadline or left_wall <= 0:
+                return None
+            pacer.step(deadline)
 
     def empty_rxqueue(self) -> None:
         self._stack.stop_receiving()

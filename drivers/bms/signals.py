@@ -10,9 +10,10 @@ mixes pages from before and after a load step.
 
 Times come from ``now`` (the station clock, possibly virtual): each frame is stamped with
 ``now()`` when it is received. Timeouts of the waiting calls are wall-clock seconds, so a
-stopped virtual clock cannot hang a step. While a call waits for frames that have not come,
-it calls ``idle`` (if given) about every 2 ms so that a virtual clock moves on and the BMS
-can send them; see :mod:`drivers.bms.idle`.
+stopped clock cannot hang a step. With a ``pacer`` (the station's lockstep virtual clock) a
+call that waits for frames that have not come steps that clock to the next moment the BMS
+sends instead, and its timeout is in the pacer's time (bounded in wall time as well); see
+:mod:`drivers.bms.idle`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 
 import can
 
-from drivers.bms.idle import IDLE_INTERVAL_S, Idle
+from drivers.bms.idle import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot
 from drivers.errors import BmsError, BmsTimeout
@@ -107,7 +108,7 @@ class SignalMonitor(can.Listener):
     ``signal_map`` maps roles to :class:`SignalRef` or :class:`ArrayRef` (see
     :meth:`BmsDescription.signal_map`); ``now`` is the clock that stamps frames. A message is
     stale when no frame came for more than ``stale_factor`` × its DBC ``GenMsgCycleTime``;
-    ``history`` receive times per message are kept for :meth:`periods`. ``idle`` is called
+    ``history`` receive times per message are kept for :meth:`periods`. ``pacer`` is stepped
     while a reading or snapshot waits for frames (:mod:`drivers.bms.idle`).
     """
 
@@ -120,11 +121,11 @@ class SignalMonitor(can.Listener):
         now: Callable[[], float],
         stale_factor: float = 3.0,
         history: int = 4096,
-        idle: Idle | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._channel = str(bus.channel_info) if bus is not None else "CAN"
         self._now = now
-        self._idle = idle
+        self._pacer = pacer
         self.stale_factor = stale_factor
         self._cond = threading.Condition()
         self._closed = False
@@ -350,36 +351,49 @@ class SignalMonitor(can.Listener):
         abort: threading.Event | None,
         why: Callable[[], str],
     ) -> _T:
-        # Called without self._cond held: idle() runs unlocked, as the contract promises.
-        idle = self._idle
-        started = time.monotonic()
-        deadline = started + timeout_s
-        next_idle = started + IDLE_INTERVAL_S
+        if self._pacer is not None:
+            return self._paced_wait(self._pacer, ready, timeout_s, abort, why)
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                result = ready()
+                if result is not None:
+                    return result
+                self._check_wait(abort, why)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
+                if abort is not None:
+                    remaining = min(remaining, _ABORT_POLL_S)
+                self._cond.wait(remaining)
+
+    def _paced_wait(
+        self,
+        pacer: Pacer,
+        ready: Callable[[], _T | None],
+        timeout_s: float,
+        abort: threading.Event | None,
+        why: Callable[[], str],
+    ) -> _T:
+        # The frames of a step of the pacer have been received when step() returns, so
+        # looking once per step is exact. step() runs without self._cond held.
+        deadline = pacer.now() + timeout_s
+        wall_deadline = time.monotonic() + timeout_s + WALL_BOUND_S
         while True:
             with self._cond:
-                while True:
-                    result = ready()
-                    if result is not None:
-                        return result
-                    if self._closed:
-                        raise BmsError(f"the BMS monitor is closed; {why()}")
-                    if abort is not None and abort.is_set():
-                        raise BmsWaitAborted(f"aborted while waiting: {why()}")
-                    wall = time.monotonic()
-                    remaining = deadline - wall
-                    if remaining <= 0:
-                        raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
-                    if idle is not None and wall >= next_idle:
-                        break  # starved for IDLE_INTERVAL_S: let time move on
-                    wait = remaining
-                    if abort is not None:
-                        wait = min(wait, _ABORT_POLL_S)
-                    if idle is not None:
-                        wait = min(wait, next_idle - wall)
-                    self._cond.wait(wait)
-            if idle is not None:  # always: only a starved wait gets here
-                idle()
-            next_idle = time.monotonic() + IDLE_INTERVAL_S
+                result = ready()
+                if result is not None:
+                    return result
+                self._check_wait(abort, why)
+                if pacer.now() >= deadline or time.monotonic() > wall_deadline:
+                    raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
+            pacer.step(deadline)
+
+    def _check_wait(self, abort: threading.Event | None, why: Callable[[], str]) -> None:
+        if self._closed:
+            raise BmsError(f"the BMS monitor is closed; {why()}")
+        if abort is not None and abort.is_set():
+            raise BmsWaitAborted(f"aborted while waiting: {why()}")
 
     # --- health --------------------------------------------------------------------------------
 

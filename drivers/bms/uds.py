@@ -10,10 +10,10 @@ the UDS transcript (``27 02 <4 bytes redacted>``): udsoncan's payload-logging co
 replaced by :class:`~drivers.bms.isotp_link.IsoTpConnection`, and udsoncan's own log records
 (which carry no payloads when driven through ``send_request``) go to this module's logger.
 
-Time: every timeout is wall-clock. While a request waits for its response (including the
-wait after 0x78) the client calls ``idle``, if given, about every 2 ms, so that a virtual
-station clock moves on and a simulated BMS can finish a routine (:mod:`drivers.bms.idle`);
-the TesterPresent keeper, a background thread, never does.
+Time: every timeout is wall-clock. While a request waits for a routine's final answer after
+0x78 responsePending the client steps the ``pacer``, if given (the station's lockstep virtual
+clock), so that a simulated BMS can finish the routine in virtual time
+(:mod:`drivers.bms.idle`); the TesterPresent keeper, a background thread, never does.
 
 Errors: a negative response raises BmsNegativeResponse (``nrc`` attribute; the text names the
 service, the DID or RID and the NRC's ISO name), no answer raises BmsTimeout, anything else
@@ -49,7 +49,7 @@ from udsoncan.services.TesterPresent import TesterPresent
 from udsoncan.services.WriteDataByIdentifier import WriteDataByIdentifier
 
 from drivers.bms import redact
-from drivers.bms.idle import Idle
+from drivers.bms.idle import Pacer
 from drivers.bms.isotp_link import IsoTpConnection
 from drivers.bms.nrc import describe_nrc
 from drivers.bms.security import SECURITY_ALGORITHMS
@@ -88,7 +88,7 @@ class UdsClient:
     request. In a non-default session a keeper sends TesterPresent every
     ``tester_present_interval_s``. ``tracer(resource, direction, text)`` receives every
     request and response as hex (seeds and keys redacted); ``on_tx`` every CAN frame sent.
-    ``idle`` is called while a request made from a caller's thread waits for its response.
+    ``pacer`` is stepped while a request made from a caller's thread waits after 0x78.
     """
 
     def __init__(
@@ -108,9 +108,9 @@ class UdsClient:
         tester_present_interval_s: float = 2.0,
         tracer: Tracer | None = None,
         on_tx: Callable[[can.Message], None] | None = None,
-        idle: Idle | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
-        self._idle = idle
+        self._pacer = pacer
         self.dids = dict(dids or {})
         self.routines = dict(routines or {})
         self.security_level = security_level
@@ -313,7 +313,7 @@ class UdsClient:
 
     def _keeper_tester_present(self) -> None:
         # From the keeper thread: never move the station's clock from the background.
-        self._request(TesterPresent, "TesterPresent (0x3E)", subfunction=0x00, idle=False)
+        self._request(TesterPresent, "TesterPresent (0x3E)", subfunction=0x00, paced=False)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -343,14 +343,14 @@ class UdsClient:
         subfunction: int | None = None,
         data: bytes = b"",
         secret: bool = False,
-        idle: bool = True,
+        paced: bool = True,
     ) -> bytes:
         request = Request(service=service, subfunction=subfunction, data=data)
         with self._lock:
             if not self._conn.is_open():
                 raise BmsError(f"{self.resource} is closed; cannot send {what}")
             # Set under the lock: the connection waits for this request only.
-            self._conn.idle = self._idle if idle else None
+            self._conn.pacer = self._pacer if paced else None
             try:
                 response = self._client.send_request(request)
             except TimeoutException:

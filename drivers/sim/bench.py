@@ -27,7 +27,7 @@ from typing import Any
 import can
 
 from drivers.sim.bms import SimulatedBms
-from drivers.sim.clock import TimeSource
+from drivers.sim.clock import Scheduler, TimeSource
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.instruments.generic_load import GenericLoadTwin
 from drivers.sim.instruments.generic_supply import GenericSupplyTwin
@@ -84,7 +84,9 @@ class VirtualBench:
     True}}`` (names in :data:`FAULTS`). With ``bms`` (default) a simulated BMS runs on the
     python-can bus ``can_interface``/``can_channel`` (default: a fresh in-process
     ``virtual`` channel) and the contactors start open; without it they start closed and
-    precharged. Close the bench (or use it as a context manager) to stop everything.
+    precharged. ``scheduler``: the station's lockstep virtual clock (``now`` must be its
+    ``now``); the BMS then acts only as it moves (:mod:`drivers.sim.clock`). Close the
+    bench (or use it as a context manager) to stop everything.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class VirtualBench:
         bms: bool = False,
         can_interface: str = "virtual",
         can_channel: str | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.now: TimeSource = now if now is not None else time.monotonic
         self.seed = seed
@@ -130,7 +133,12 @@ class VirtualBench:
                 self.can = {"interface": can_interface, "channel": channel}
                 self._bus = can.Bus(**self.can)
                 self.bms = SimulatedBms(
-                    self.pack, self._bus, now=self.now, circuit=self.circuit, seed=seed
+                    self.pack,
+                    self._bus,
+                    now=self.now,
+                    circuit=self.circuit,
+                    seed=seed,
+                    scheduler=scheduler,
                 )
                 self.bms.start()
             for role, settings in (faults or {}).items():

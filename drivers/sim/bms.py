@@ -9,20 +9,25 @@ through the BMS's measurement error and calibration (:mod:`drivers.sim.bms_model
 may be virtual and jump). :meth:`SimulatedBms.tick` sends what is due at ``now()``: at most one
 frame per message per call, so a jump of an hour sends one frame of each, not a burst; the
 multiplexed messages send the next page each time. Missed slots are skipped and the schedule
-stays on its grid. A driver thread calls :meth:`~SimulatedBms.tick` every ``tick_interval_s``
-of wall time (for real or scaled time); with ``tick_interval_s=None`` the user ticks.
+stays on its grid. Under a lockstep virtual clock (``scheduler``, see
+:mod:`drivers.sim.clock`) the BMS is an actor of that clock: it sends each frame at its
+slot's virtual time, as the clock reaches it, and its UDS server finishes routines the same
+way; no thread of its own polls anything. Otherwise a driver thread calls
+:meth:`~SimulatedBms.tick` every ``tick_interval_s`` of wall time (for real or scaled time);
+with ``tick_interval_s=None`` and no scheduler the user ticks.
 
 The physics — what the BMS measures, how long a precharge takes and when it times out — runs
 on ``now``. The UDS protocol timers (S3 session timeout, security lockout delay) run on
 ``uds_timer``, wall time by default: the station's TesterPresent keeper runs in wall time,
 so a jump of a virtual ``now`` (a 600 s rest in one step) must not drop the session.
 
-A client under a virtual clock that the engine moves only between steps must let the clock
-move while it waits for frames or for a routine's final answer (the station's BMS client
-takes ``idle`` for that, :mod:`drivers.bms.idle`); the BMS only reacts to ``now``.
+A client under a virtual clock that the engine moves only between steps must move the clock
+while it waits for frames or for a routine's final answer (the station's BMS client steps its
+``pacer`` for that, :mod:`drivers.bms.idle`); the BMS only reacts to ``now``.
 
-**Threads.** :meth:`~SimulatedBms.start` starts the driver thread and the UDS server (whose
-thread also finishes pending routines, such as a precharge, when the clock moves on);
+**Threads.** :meth:`~SimulatedBms.start` starts the driver thread (or registers with the
+``scheduler``) and the UDS server (whose thread, or the scheduler, also finishes pending
+routines, such as a precharge, when the clock moves on);
 :meth:`~SimulatedBms.close` stops both, the ISO-TP stack and the notifier if the BMS created
 it. The bus itself belongs to the caller.
 """
@@ -45,6 +50,7 @@ from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
 from drivers.sim.bms_diag import BmsDiagnostics, default_identity
 from drivers.sim.bms_model import BmsFaults, BmsModel, BmsReading
 from drivers.sim.bms_security import SecurityAlgorithm, get_algorithm
+from drivers.sim.clock import Scheduler
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import Pack
 from drivers.sim.uds_server import UdsServer
@@ -88,7 +94,9 @@ class SimulatedBms:
     ``error`` default to no faults, a factory-fresh NVM and an error drawn from ``seed``.
     ``notifier``: a ``can.Notifier`` on ``bus`` to share (default: the one already on ``bus``,
     or a new one). ``tick_interval_s``: wall-clock period of the driver thread (``None``: no
-    thread, call :meth:`tick`). ``uds_timer``: the clock of the UDS S3 and lockout timers
+    thread, call :meth:`tick`). ``scheduler``: a lockstep virtual clock that drives the
+    frames and the UDS routines instead of any thread (``now`` is then its time; the
+    driver thread is not started). ``uds_timer``: the clock of the UDS S3 and lockout timers
     (wall time; tests pass a manual clock to expire them without sleeping).
     """
 
@@ -112,6 +120,7 @@ class SimulatedBms:
         request_id: int = 0x7E0,
         response_id: int = 0x7E8,
         uds_timer: Callable[[], float] = time.monotonic,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.pack = pack
         self.model = BmsModel(
@@ -130,6 +139,7 @@ class SimulatedBms:
         self._notifier = notifier
         self._own_notifier = False
         self._tick_s = tick_interval_s
+        self._scheduler = scheduler
         db = cantools.database.load_file(str(dbc_path), strict=True)
         if not isinstance(db, cantools.database.can.Database):
             raise ValueError(f"{dbc_path}: not a CAN database")
@@ -205,12 +215,15 @@ class SimulatedBms:
             response_id=self._ids[1],
             dtc_availability_mask=0x09,
             seed=self._seed,
+            scheduler=self._scheduler,
         )
         self.uds.start()
         with self._tick_lock:
             if self._origin is None:
                 self._origin = self._now()
-        if self._tick_s is not None:
+        if self._scheduler is not None:
+            self._scheduler.add_actor(self)
+        elif self._tick_s is not None:
             self._stop.clear()
             self._thread = threading.Thread(target=self._drive, name="bms-frames", daemon=True)
             self._thread.start()
@@ -218,6 +231,8 @@ class SimulatedBms:
     def close(self) -> None:
         """Stop the threads, the ISO-TP stack and the notifier the BMS created."""
         self._stop.set()
+        if self._scheduler is not None:
+            self._scheduler.remove_actor(self)
         if self._thread is not None:
             self._thread.join(timeout=5.0)
             self._thread = None
@@ -242,6 +257,17 @@ class SimulatedBms:
             self.tick()
 
     # --- cyclic frames --------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """Get the virtual time of the next frame slot (the lockstep actor's interface)."""
+        with self._tick_lock:
+            if self._origin is None:
+                return None
+            return self._origin + min(s.slot * s.period_s for s in self._schedules)
+
+    def run_due(self, now: float) -> None:
+        """Send the frames due at ``now`` (called by the lockstep clock as it moves)."""
+        self.tick()
 
     def tick(self) -> int:
         """Send the frames due at ``now()`` (at most one per message); return how many."""

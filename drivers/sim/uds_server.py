@@ -21,6 +21,13 @@ security lockout delay run on ``timer`` (``time.monotonic`` unless a test passes
 one), so a jump of the bench's virtual clock (a 600 s rest in one step) neither drops the
 session nor ends a lockout. The 0x78 repeat interval is always ``time.monotonic``, because
 the client's P2* is. What a routine does (a precharge) runs on the application's own clock.
+
+Under a lockstep virtual clock (``scheduler``, see :mod:`drivers.sim.clock`) a pending
+routine is polled by that clock as it moves (every ``poll_interval_s`` of virtual time), not
+by the server thread, and the 0x78 repeat runs on virtual time too; every response is sent
+with a blocking ISO-TP send, so it is on the bus when the server (or the clock) moves on.
+The server thread still answers requests as they come: the tester waits for those answers
+while virtual time stands still.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import can
 import isotp
 
 from drivers.sim.bms_security import SecurityAlgorithm
+from drivers.sim.clock import Scheduler
 from drivers.sim.uds_app import DiagnosticApplication, NegativeResponse, Nrc, Pending
 
 log = logging.getLogger(__name__)
@@ -56,6 +64,9 @@ ISOTP_PARAMS: dict[str, Any] = {
     "blocking_send": False,
 }
 
+_LOCKSTEP_SEND_TIMEOUT_S = 5.0
+"""Wall-clock bound of a blocking send (a tester that stopped reading must not hang us)."""
+
 _SUPPRESS = 0x80
 _WITH_SUBFUNCTION = {0x10, 0x11, 0x27, 0x31, 0x3E}
 
@@ -69,7 +80,9 @@ class UdsServer:
     (seed sub-function 2·level−1). Wrong keys: NRC 0x35, the ``max_attempts``-th 0x36, then
     0x37 for ``lockout_s``. The non-default session falls back after ``s3_timeout_s`` without a
     request. ``p2_ms``/``p2_star_ms`` are announced in the session response. ``seed`` makes the
-    security seeds reproducible. :meth:`start` runs the server thread, :meth:`close` stops it.
+    security seeds reproducible. ``scheduler``: a lockstep virtual clock that polls pending
+    routines (the server is then one of its actors). :meth:`start` runs the server thread,
+    :meth:`close` stops it.
     """
 
     def __init__(
@@ -92,6 +105,7 @@ class UdsServer:
         dtc_availability_mask: int = 0xFF,
         poll_interval_s: float = 0.005,
         seed: int = 0,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self._app = app
         self._timer = timer
@@ -116,7 +130,11 @@ class UdsServer:
             bus,
             notifier,
             address=address,
-            params={**ISOTP_PARAMS, "logger_name": stack_logger},
+            params={
+                **ISOTP_PARAMS,
+                "logger_name": stack_logger,
+                "blocking_send": scheduler is not None,
+            },
             read_timeout=0.02,
         )
         self._stack_running = False
@@ -131,6 +149,11 @@ class UdsServer:
         self._locked_until = -float("inf")
         self._pending: tuple[bytes, Pending] | None = None
         self._pending_sent_at = 0.0
+        self._scheduler = scheduler
+        self._pending_clock: Callable[[], float] = (
+            scheduler.now if scheduler is not None else time.monotonic
+        )
+        self._pending_due: float | None = None
         self._services: dict[int, Callable[[bytes], bytes | tuple[bytes, Pending]]] = {
             0x10: self._session_control,
             0x11: self._ecu_reset,
@@ -180,9 +203,13 @@ class UdsServer:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="uds-server", daemon=True)
         self._thread.start()
+        if self._scheduler is not None:
+            self._scheduler.add_actor(self)
 
     def close(self) -> None:
         """Stop the server thread and the ISO-TP stack."""
+        if self._scheduler is not None:
+            self._scheduler.remove_actor(self)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
@@ -210,10 +237,33 @@ class UdsServer:
             if payload is not None and self._app.online():  # silence may start meanwhile
                 response = self.handle(bytes(payload))
                 if response is not None:
-                    self._stack.send(response)
+                    self._send(response)
+            if self._scheduler is not None:
+                continue  # the clock polls pending routines (run_due)
             final = self._service_pending()
             if final is not None:
                 self._stack.send(final)
+
+    def next_due(self) -> float | None:
+        """Get when the pending routine is polled next (the lockstep actor's interface)."""
+        with self._lock:
+            return self._pending_due if self._pending is not None else None
+
+    def run_due(self, now: float) -> None:
+        """Poll the pending routine if it is due at ``now``; send its answer if it has one."""
+        with self._lock:
+            if self._pending is None or self._pending_due is None or now < self._pending_due:
+                return
+            self._pending_due = now + self._poll_s
+            final = self._service_pending()
+        if final is not None and self._stack_running:
+            self._send(final)
+
+    def _send(self, payload: bytes) -> None:
+        try:
+            self._stack.send(payload, send_timeout=_LOCKSTEP_SEND_TIMEOUT_S)
+        except isotp.BlockingSendFailure as err:  # the tester stopped listening
+            log.debug("UDS response not sent: %s", err)
 
     def _service_pending(self) -> bytes | None:
         with self._lock:
@@ -233,8 +283,8 @@ class UdsServer:
                 self._last_request = self._timer()
                 return bytes([0x7F, prefix[0] - 0x40, nrc])
             if status is None:
-                if time.monotonic() - self._pending_sent_at >= self._pending_repeat_s:
-                    self._pending_sent_at = time.monotonic()
+                if self._pending_clock() - self._pending_sent_at >= self._pending_repeat_s:
+                    self._pending_sent_at = self._pending_clock()
                     return bytes([0x7F, prefix[0] - 0x40, Nrc.RESPONSE_PENDING])
                 return None
             self._pending = None
@@ -266,7 +316,8 @@ class UdsServer:
             if isinstance(result, tuple):
                 prefix, pending = result
                 self._pending = (prefix, pending)
-                self._pending_sent_at = time.monotonic()
+                self._pending_sent_at = self._pending_clock()
+                self._pending_due = self._pending_sent_at + self._poll_s
                 return bytes([0x7F, sid, Nrc.RESPONSE_PENDING])
             suppress = sid in _WITH_SUBFUNCTION and len(request) > 1 and request[1] & _SUPPRESS
             return None if suppress else result

@@ -102,3 +102,67 @@ def test_a_real_clock_needs_a_positive_speed() -> None:
 def test_iso_stamps_are_utc_with_milliseconds() -> None:
     moment = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
     assert iso(moment) == "2026-03-01T08:30:15.123Z"
+
+
+# --- lockstep: actors move with virtual time ------------------------------------------------
+
+
+class Ticker:
+    """A lockstep actor with a slot every ``period`` s; it records when it acted."""
+
+    def __init__(self, clock: VirtualClock, period: float) -> None:
+        self.clock = clock
+        self.period = period
+        self.slot = 0
+        self.acted: list[float] = []
+
+    def next_due(self) -> float:
+        return self.slot * self.period
+
+    def run_due(self, now: float) -> None:
+        assert now == self.clock.now()
+        if now >= self.next_due():
+            self.acted.append(now)
+            self.slot = int(now // self.period) + 1  # missed slots are skipped
+
+
+def test_a_jump_lets_each_actor_act_once_at_its_end_then_settles() -> None:
+    clock = VirtualClock()
+    ticker = Ticker(clock, 0.01)
+    order: list[str] = []
+    clock.add_actor(ticker)
+    clock.add_settle(lambda: order.append(f"settle {len(ticker.acted)}"))
+    clock.wait(600.0, threading.Event())
+    assert ticker.acted == [600.0]  # not 60 000 frames: the slots in between are skipped
+    assert order == ["settle 1"]  # settled after the actors acted
+
+
+def test_a_step_goes_to_the_next_actor_due_and_never_past_until() -> None:
+    clock = VirtualClock()
+    fast, slow = Ticker(clock, 0.01), Ticker(clock, 0.1)
+    clock.add_actor(fast)
+    clock.add_actor(slow)
+    clock.step(until=1.0)  # both are due at 0 and have not acted yet: act, stand still
+    assert clock.now() == 0.0 and fast.acted == [0.0] and slow.acted == [0.0]
+    clock.step(until=1.0)
+    assert clock.now() == 0.01 and fast.acted == [0.0, 0.01] and slow.acted == [0.0]
+    clock.remove_actor(fast)
+    clock.step(until=1.0)
+    assert clock.now() == 0.1 and slow.acted == [0.0, 0.1]
+    clock.step(until=0.15)
+    assert clock.now() == 0.15 and slow.acted == [0.0, 0.1]  # nothing due before until
+    clock.remove_actor(slow)
+    clock.step(until=3.0)  # no actor: straight to until
+    assert clock.now() == 3.0
+
+
+def test_a_paced_clock_gives_the_same_times_but_takes_wall_time() -> None:
+    clock = VirtualClock(pace=50.0)
+    t0 = time.monotonic()
+    assert clock.wait(5.0, threading.Event())  # 0.1 s of wall time at × 50
+    assert clock.now() == 5.0
+    assert 0.09 <= time.monotonic() - t0 < BOUND_S
+    abort = threading.Event()
+    threading.Timer(0.05, abort.set).start()
+    assert clock.wait(3600.0, abort) is False  # the pacing wait is abortable
+    assert time.monotonic() - t0 < BOUND_S

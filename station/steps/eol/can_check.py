@@ -23,8 +23,8 @@ from drivers.bms.readings import BmsWaitAborted
 from drivers.errors import BmsError, BmsTimeout
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 
-_POLL_WALL_S = 0.5
-"""Longest wall-clock wait for one frame before looking at the run's clock again."""
+_POLL_S = 0.5
+"""Longest wait for one frame (wall time; the lockstep clock's time under virtual time)."""
 
 
 @register
@@ -95,10 +95,10 @@ class CanCheck(StepType):
 def _listen(ctx: StepContext, bms: Any, end: float) -> None:
     """Let the run's clock reach ``end`` while frames come in.
 
-    Waiting for a frame stamped at or after ``end`` is what lets a virtual clock move on in
-    small steps while the simulated BMS keeps sending (the BMS client's idle hook); a plain
-    ``ctx.wait`` would jump over the whole window in one go. With a real clock it is simply
-    a wait.
+    Waiting for a frame stamped at or after ``end`` is what lets a lockstep virtual clock
+    move from one BMS frame to the next while the simulated BMS sends (the BMS client steps
+    it); a plain ``ctx.wait`` would jump over the whole window in one go. With a real clock
+    it is simply a wait.
     """
     role = _pacing_role(bms)
     message = bms.description.signals[role].message
@@ -106,7 +106,7 @@ def _listen(ctx: StepContext, bms: Any, end: float) -> None:
         ctx.check()
         last = bms.status()[message].last_received
         try:
-            bms.reading(role, after=end, timeout_s=_POLL_WALL_S, abort=ctx.abort)
+            bms.reading(role, after=end, timeout_s=_POLL_S, abort=ctx.abort)
             return
         except BmsWaitAborted:
             ctx.check()

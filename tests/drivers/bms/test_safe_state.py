@@ -1,12 +1,11 @@
 """The BMS's safe state: the engine's end-of-run safe state opens the pack's contactors.
 
 A simulated reference BMS on a 96S pack and its circuit, on a fresh virtual CAN channel, under
-a virtual clock that only the client's ``idle`` moves (as in the engine's virtual time).
+the station's lockstep virtual clock, which only the waiting client steps (as in a run).
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,23 +21,10 @@ from drivers.sim.bms import SimulatedBms
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import Pack
 from drivers.sim.packs import get_pack_spec
+from station.clock import VirtualClock
 
 DESCRIPTION = Path(__file__).resolve().parents[3] / "sequences" / "bms" / "eol_reference.toml"
 OPEN_ROUTINE = "31 01 02 02"
-
-
-class VirtualTime:
-    def __init__(self) -> None:
-        self._t = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._t
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._t += seconds
 
 
 class Rig:
@@ -46,11 +32,13 @@ class Rig:
 
     def __init__(self) -> None:
         self.channel = f"bms-safe-state-{uuid.uuid4().hex}"
-        self.clock = VirtualTime()
+        self.clock = VirtualClock()
         self.pack = Pack(get_pack_spec("nmc96s"))
         self.circuit = PackCircuit(self.pack, self.clock.now)
         self.sim_bus = can.Bus(interface="virtual", channel=self.channel)
-        self.sim = SimulatedBms(self.pack, self.sim_bus, now=self.clock.now, circuit=self.circuit)
+        self.sim = SimulatedBms(
+            self.pack, self.sim_bus, now=self.clock.now, circuit=self.circuit, scheduler=self.clock
+        )
         self.sim.start()
         self.requests: list[str] = []
 
@@ -59,15 +47,17 @@ class Rig:
             if direction == ">":
                 self.requests.append(text)
 
-        return Bms(
+        bms = Bms(
             description or BmsDescription.load(DESCRIPTION),
             {"interface": "virtual", "channel": self.channel},
             now=self.clock.now,
-            idle=lambda: self.clock.advance(0.005),
+            pacer=self.clock,
             p2_timeout_s=1.0,
             read_timeout_s=1.0,
             uds_tracer=trace,
         )
+        self.clock.add_settle(bms.settle)
+        return bms
 
     def close(self) -> None:
         self.sim.close()

@@ -328,22 +328,36 @@ def test_stop_releases_waiters(feed: Feeder) -> None:
     assert math.isfinite(feed.monitor.periods()["BMS_PackStatus"].frames)
 
 
-# --- idle: letting a virtual clock move while a call is starved ------------------------------
+# --- pacer: stepping a lockstep virtual clock while a call is starved -------------------------
 
 
-def test_a_starved_snapshot_calls_idle_until_the_pages_come(
+class StepPacer:
+    """A lockstep clock for the monitor: each step moves 5 ms and lets ``due`` act there."""
+
+    def __init__(self, clock: Clock, due: Any = None) -> None:
+        self.clock = clock
+        self.due = due
+        self.steps: list[tuple[float, float]] = []  # (time before, until)
+
+    def now(self) -> float:
+        return self.clock.t
+
+    def step(self, until: float) -> None:
+        self.steps.append((self.clock.t, until))
+        self.clock.t = min(self.clock.t + 0.005, until)
+        if self.due is not None:
+            self.due(self.clock.t)
+
+
+def test_a_starved_snapshot_steps_the_pacer_until_the_pages_come(
     desc: BmsDescription, clock: Clock
 ) -> None:
-    """Under a virtual clock the BMS sends only when time moves, and idle moves it."""
+    """Under a lockstep clock the BMS sends only when time moves, and the waiting call moves it."""
     pages = iter(range(3))
-    calls = 0
 
-    def idle() -> None:
+    def bms_acts(now: float) -> None:
         # The BMS side runs on its own thread: this join would time out if the waiting
-        # call held the monitor's lock during idle().
-        nonlocal calls
-        calls += 1
-        clock.t += 0.005
+        # call held the monitor's lock during step().
         page = next(pages, None)
         if page is not None:
             sender = threading.Thread(target=feed.cells, args=(page, (3.6, 3.6, 3.6)))
@@ -351,48 +365,43 @@ def test_a_starved_snapshot_calls_idle_until_the_pages_come(
             sender.join(timeout=1.0)
             assert not sender.is_alive()
 
-    feed = Feeder(desc.db, monitor_for(desc, clock, idle=idle))
+    pacer = StepPacer(clock, bms_acts)
+    feed = Feeder(desc.db, monitor_for(desc, clock, pacer=pacer))
     assert feed.monitor.snapshot("cell_voltages", after=0.0, timeout_s=5.0) == [3.6] * 7
-    assert calls == 3 and clock.t == pytest.approx(0.015)
+    assert len(pacer.steps) == 3 and clock.t == pytest.approx(0.015)
+    assert all(until == 5.0 for _, until in pacer.steps)  # never past the timeout
 
 
-def test_idle_is_not_called_when_the_answer_is_already_there(
+def test_the_pacer_is_not_stepped_when_the_answer_is_already_there(
     desc: BmsDescription, clock: Clock
 ) -> None:
-    calls: list[float] = []
-    feed = Feeder(desc.db, monitor_for(desc, clock, idle=lambda: calls.append(clock.t)))
+    pacer = StepPacer(clock)
+    feed = Feeder(desc.db, monitor_for(desc, clock, pacer=pacer))
     for page in range(3):
         feed.cells(page, (3.6, 3.6, 3.6))
     feed.pack(PackCurrent=12.0)
     assert len(feed.monitor.snapshot("cell_voltages", after=0.0, timeout_s=1.0)) == 7
     assert feed.monitor.value("pack_current", after=0.0) == pytest.approx(12.0)
-    assert calls == []
+    assert pacer.steps == []
 
 
-def test_a_dead_bms_times_out_on_the_wall_clock_and_idle_does_not_spin(
-    desc: BmsDescription, clock: Clock
-) -> None:
-    calls = 0
-
-    def idle() -> None:
-        nonlocal calls
-        calls += 1
-
-    monitor = monitor_for(desc, clock, idle=idle)
+def test_a_dead_bms_times_out_in_the_pacers_time(desc: BmsDescription, clock: Clock) -> None:
+    pacer = StepPacer(clock)
+    monitor = monitor_for(desc, clock, pacer=pacer)
     with pytest.raises(BmsTimeout, match=r"after 0\.1 s: cell_voltages incomplete"):
         monitor.snapshot("cell_voltages", after=0.0, timeout_s=0.1)
-    assert 5 <= calls <= 60  # about every 2 ms; a busy loop would call it thousands of times
+    assert clock.t == pytest.approx(0.1)
+    assert len(pacer.steps) == 20  # 5 ms a step, exactly as far as the timeout
 
 
 def test_a_reading_stale_after_a_clock_jump_waits_for_a_fresh_frame(
     desc: BmsDescription, clock: Clock
 ) -> None:
-    def idle() -> None:
-        clock.t += 0.005
-        if round(clock.t * 1000) % 100 == 0:  # the BMS's next 100 ms slot
+    def bms_acts(now: float) -> None:
+        if round(now * 1000) % 100 == 0:  # the BMS's next 100 ms slot
             feed.pack(PackCurrent=25.0)
 
-    feed = Feeder(desc.db, monitor_for(desc, clock, idle=idle))
+    feed = Feeder(desc.db, monitor_for(desc, clock, pacer=StepPacer(clock, bms_acts)))
     feed.pack(PackCurrent=0.0)
     clock.t = 600.0  # a rest step in one virtual jump: every message is stale now
     assert feed.monitor.value("pack_current", timeout_s=5.0) == pytest.approx(25.0)

@@ -28,7 +28,7 @@ from drivers.bms.security import eol_demo_v1
 from drivers.bms.uds import SECURITY_ALGORITHMS, Dtc, UdsClient
 from drivers.errors import BmsError, BmsNegativeResponse, BmsTimeout
 
-Script = list[tuple[bytes, list[bytes | float]]]
+Script = list[tuple[bytes, list[bytes | float | threading.Event]]]
 
 DIDS = {"serial": 0xF18C, "eol_record": 0xFD11, "eol_flag": 0xFD10}
 ROUTINES = {"close_contactors": 0x0201, "commit_calibration": 0x0210}
@@ -57,7 +57,7 @@ class Responder:
                 "logger_name": RESPONDER_LOG,
             },
         )
-        self.script: deque[tuple[bytes, list[bytes | float]]] = deque()
+        self.script: deque[tuple[bytes, list[bytes | float | threading.Event]]] = deque()
         self.errors: list[str] = []
         self.tester_presents = 0
         self.two_tester_presents = threading.Event()
@@ -95,6 +95,8 @@ class Responder:
             for reply in replies:
                 if isinstance(reply, float):
                     self._stop.wait(reply)
+                elif isinstance(reply, threading.Event):
+                    reply.wait(timeout=5.0)  # released by the test (a routine finishing)
                 else:
                     self.stack.send(reply)
 
@@ -227,28 +229,52 @@ def test_response_pending_extends_the_wait_past_p2(rig: Rig) -> None:
     assert time.monotonic() - start >= 0.3  # six times P2: only 0x78 kept it waiting
 
 
-def test_idle_is_called_while_a_request_waits_and_never_by_the_keeper() -> None:
-    calls: list[str] = []
-    made = Rig(
-        tester_present_interval_s=0.05,
-        idle=lambda: calls.append(threading.current_thread().name),
-    )
+class RoutinePacer:
+    """A lockstep clock whose first step finishes the scripted routine.
+
+    ``step`` releases the responder's final answer and returns once that answer's frame has
+    reached the client's listeners, as the station's clock returns after its settle hook.
+    """
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.steps: list[str] = []  # the thread of each step
+        self.release = threading.Event()
+        self.final_seen = threading.Event()
+
+    def now(self) -> float:
+        return self.t
+
+    def step(self, until: float) -> None:
+        self.steps.append(threading.current_thread().name)
+        self.t = min(self.t + 0.01, until)
+        self.release.set()
+        assert self.final_seen.wait(timeout=5.0)
+
+    def watch(self, msg: can.Message) -> None:
+        if msg.arbitration_id == 0x7E8 and bytes(msg.data[:2]) == b"\x05\x71":
+            self.final_seen.set()
+
+
+def test_the_pacer_is_stepped_only_after_response_pending_and_never_by_the_keeper() -> None:
+    pacer = RoutinePacer()
+    made = Rig(tester_present_interval_s=0.05, pacer=pacer)
+    made.notifier.add_listener(pacer.watch)  # after the client's: it has counted the frame
     try:
         pending = b"\x7f\x31\x78"
         made.server.expect(
             [
                 (b"\x10\x03", [bytes.fromhex("5003003201F4")]),
-                (b"\x31\x01\x02\x01", [pending, 0.2, b"\x71\x01\x02\x01\x02"]),
+                (b"\x22\xf1\x8c", [bytes.fromhex("62F18C41")]),
+                (b"\x31\x01\x02\x01", [pending, pacer.release, b"\x71\x01\x02\x01\x02"]),
             ]
         )
         made.client.change_session("extended")
-        before = len(calls)
+        assert made.client.read_did("serial") == b"A"
         assert made.server.two_tester_presents.wait(timeout=5.0)
-        assert len(calls) == before, "the TesterPresent keeper called idle"
+        assert pacer.steps == [], "stepped before a responsePending, or by the keeper"
         assert made.client.routine("close_contactors") == b"\x02"
-        during = calls[before:]
-        assert 20 <= len(during) <= 150  # ~every 2 ms of the 0.2 s wait, no busy loop
-        assert set(during) == {threading.current_thread().name}
+        assert pacer.steps == [threading.current_thread().name]  # one step: the answer came
     finally:
         made.close()
     assert made.server.errors == [] and not made.server.script

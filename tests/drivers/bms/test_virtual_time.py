@@ -1,10 +1,11 @@
-"""The BMS client against the simulated BMS under a virtual clock that only ``idle`` moves.
+"""The BMS client against the simulated BMS on the station's lockstep virtual clock.
 
 The station's engine moves its virtual clock only when its own thread waits; while a step
-waits inside the BMS client, only the client's ``idle`` moves it. Here the simulated BMS runs
-its normal 2 ms wall-clock tick thread on a pack and its circuit, all reading a virtual clock
-that the test never advances by hand (except to model a rest step): every bit of virtual time
-a call needs comes from ``idle``.
+waits inside the BMS client, the client steps it (its ``pacer``) to the simulated BMS's next
+frame or routine poll. The simulated BMS is an actor of that clock (no thread of its own
+sends frames) and the client's ``settle`` is the clock's settle hook, so a frame due at ``t``
+has been received before anyone reads at ``t``. The test never advances the clock by hand
+(except to model a rest step): every bit of virtual time a call needs comes from its waits.
 """
 
 from __future__ import annotations
@@ -26,27 +27,11 @@ from drivers.sim.bms import SimulatedBms
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import Pack
 from drivers.sim.packs import get_pack_spec
+from station.clock import VirtualClock
 
 DESCRIPTION = Path(__file__).resolve().parents[3] / "sequences" / "bms" / "eol_reference.toml"
-IDLE_STEP_S = 0.005
 CELLS = 96
 CELL_PAGES = 32  # 3 cells per page, one page every 10 ms
-
-
-class VirtualTime:
-    """The engine's virtual clock as the bench sees it: read it, or move it forward."""
-
-    def __init__(self) -> None:
-        self._t = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._t
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._t += seconds
 
 
 class Transcript:
@@ -77,25 +62,29 @@ class Rig:
 
     def __init__(self) -> None:
         self.channel = f"bms-virtual-time-{uuid.uuid4().hex}"
-        self.clock = VirtualTime()
+        self.clock = VirtualClock()
         self.pack = Pack(get_pack_spec("nmc96s"))
         self.circuit = PackCircuit(self.pack, self.clock.now)
         self.sim_bus = can.Bus(interface="virtual", channel=self.channel)
-        self.sim = SimulatedBms(self.pack, self.sim_bus, now=self.clock.now, circuit=self.circuit)
+        self.sim = SimulatedBms(
+            self.pack, self.sim_bus, now=self.clock.now, circuit=self.circuit, scheduler=self.clock
+        )
         self.transcript = Transcript()
         self.sim.start()
 
-    def client(self, *, idle: bool = True, **options: Any) -> Bms:
-        """Open the station's BMS client; ``idle`` moves the clock as the station's does."""
+    def client(self, *, paced: bool = True, **options: Any) -> Bms:
+        """Open the station's BMS client; ``paced`` lets it step the clock as a run does."""
         # P2 relaxed: this checks virtual time, not a busy CI machine's scheduling.
         options = {"p2_timeout_s": 1.0, "uds_tracer": self.transcript, **options}
-        return Bms(
+        bms = Bms(
             BmsDescription.load(DESCRIPTION),
             {"interface": "virtual", "channel": self.channel},
             now=self.clock.now,
-            idle=(lambda: self.clock.advance(IDLE_STEP_S)) if idle else None,
+            pacer=self.clock if paced else None,
             **options,
         )
+        self.clock.add_settle(bms.settle)
+        return bms
 
     def close(self) -> None:
         self.sim.close()
@@ -111,15 +100,15 @@ def rig() -> Iterator[Rig]:
         made.close()
 
 
-def test_a_snapshot_after_now_completes_although_only_idle_moves_the_clock(rig: Rig) -> None:
+def test_a_snapshot_after_now_completes_although_only_the_wait_moves_the_clock(rig: Rig) -> None:
     with rig.client() as bms:
         start = rig.clock.now()
         cells = bms.cell_voltages(after=start, timeout_s=5, count=CELLS)
         assert len(cells) == CELLS
         truth = rig.pack.cell_voltages()
         assert cells == pytest.approx(truth, abs=0.01)
-        # Every page after ``start`` took its 10 ms slot of virtual time, given by idle.
-        assert rig.clock.now() - start >= (CELL_PAGES - 1) * 0.010
+        # Every page after ``start`` took its 10 ms slot of virtual time, and no more.
+        assert (CELL_PAGES - 1) * 0.010 <= rig.clock.now() - start <= CELL_PAGES * 0.010 + 1e-9
         assert not any(s.alive_violations or s.decode_errors for s in bms.status().values())
 
 
@@ -169,10 +158,51 @@ def test_session_and_unlock_outlive_a_virtual_jump_while_tester_present_runs(
         assert bms.uds.keeper_running and bms.uds.keeper_failures == 0
 
 
-def test_without_idle_a_frozen_clock_times_out_on_the_wall_clock(rig: Rig) -> None:
-    with rig.client(idle=False) as bms:
+def test_without_a_pacer_a_frozen_clock_times_out_on_the_wall_clock(rig: Rig) -> None:
+    with rig.client(paced=False) as bms:
         started = time.monotonic()
         with pytest.raises(BmsTimeout, match="cell_voltages incomplete"):
             bms.cell_voltages(after=rig.clock.now(), timeout_s=0.5, count=CELLS)
         assert 0.5 <= time.monotonic() - started < 2.0
         assert rig.clock.now() == 0.0
+
+
+def test_frames_due_at_t_are_received_before_a_read_at_t(rig: Rig) -> None:
+    with rig.client() as bms:
+        for jump in (0.1, 0.25, 600.0):
+            rig.clock.advance(jump)  # the engine's wait: one jump, the BMS acts at its end
+            now = rig.clock.now()
+            # No wait at all: the clock's settle hook already saw the frames in.
+            assert bms.status()["BMS_PackStatus"].last_received == now
+            assert not bms.stale_messages()
+
+
+def test_frames_keep_their_dbc_cycle_exactly_in_virtual_time(rig: Rig) -> None:
+    with rig.client() as bms:
+        start = rig.clock.now()
+        bms.pack_voltage(after=start + 2.0, timeout_s=5.0)  # can_check's way of listening
+        periods = bms.periods(since=start + 0.2)
+        for name, stats in periods.items():
+            assert stats.expected_s is not None and stats.frames > 2, name
+            assert stats.mean_s == pytest.approx(stats.expected_s, abs=1e-9), name
+            assert stats.jitter_s == pytest.approx(0.0, abs=1e-9), name
+        assert not any(s.alive_violations for s in bms.status().values())
+
+
+def test_the_same_calls_give_the_same_values_and_times() -> None:
+    def session() -> list[float]:
+        made = Rig()
+        try:
+            with made.client() as bms:
+                made.circuit.close_contactors_settled()
+                made.circuit.connect("load", lambda volts: -80.0)
+                got = [bms.pack_current(after=made.clock.now() + 0.3, timeout_s=5)]
+                got += [v or 0.0 for v in bms.cell_voltages(after=made.clock.now(), count=CELLS)]
+                bms.uds.change_session("extended")
+                bms.uds.unlock()
+                got.append(made.clock.now())
+                return got
+        finally:
+            made.close()
+
+    assert session() == session()
