@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         "--speed",
         type=float,
         default=0.0,
-        help="with --sim: 0 = virtual time (instant), else real time × SPEED",
+        help="with --sim: 0 = virtual time as fast as it goes, else paced to SPEED × real time",
     )
     run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
     run.set_defaults(func=cmd_run)

@@ -6,10 +6,9 @@ time with ``Pacer``, an engine listener that sleeps on the engine thread when an
 arrives ahead of schedule. The pack and the engine see exactly the run they would see at
 full virtual speed, so a demo shows the same measurements as CI.
 
-Why not the scaled real clock (``RunOptions(speed=…)``)? The simulated BMS then sends its
-10 ms frames every 10 ms / speed of wall time, which a Python thread cannot keep up with
-above about ×3: the CAN check fails on a healthy pack. Here BMS waits run at virtual
-speed and only the pace of what the operator sees is scaled.
+``station run --sim --speed`` paces inside the clock instead (``VirtualClock(pace=…)``, on
+each wait); both give the measurements of an unpaced run, because the virtual bench runs in
+lockstep with virtual time either way. This pacer also shows events evenly to a person.
 
 The pacer never catches up: after a prompt or a slow stretch it restarts its schedule
 from the present, so the run never races to make up lost time. ``stop()`` ends pacing

@@ -1,0 +1,229 @@
+"""Lockstep virtual time: the same seed gives the same results, whatever the machine's load.
+
+The virtual bench's simulated actors (the BMS's cyclic frames, its UDS routines) act only
+as the virtual clock moves, and the clock moves on only once what they sent has been
+received. So a run's measurements, outcomes, samples, logs and CAN traffic depend on the
+seed and the sequence alone: not on how the threads happen to be scheduled. These tests
+run the reference sequence beside CPU burners (bounded processes that stop by themselves)
+and compare runs field by field; run ids and wall-clock timestamps are left out.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
+from typing import Any
+
+from station.console import TerminalPrompter
+from station.runner import RunOptions, prepare_run
+
+ROOT = Path(__file__).resolve().parent.parent
+NMC = ROOT / "sequences" / "nmc96s" / "eol.toml"
+BURNERS = 2
+BURN_LIMIT_S = 300.0
+"""A burner stops by itself after this long, even if the test never tells it to."""
+
+_TRACE_LINE = re.compile(r"^\s*\d+\.\d+\s+\d+\s+(?P<frame>[0-9A-F]+x?\s+[RT]x\s+d\s.*)$")
+_TESTER_PRESENT = re.compile(r"d 8 02 (3E|7E) 00 ")
+
+
+def _burn(stop: EventType, limit_s: float) -> None:
+    end = time.monotonic() + limit_s
+    while not stop.is_set() and time.monotonic() < end:
+        sum(i * i for i in range(20_000))
+
+
+@contextmanager
+def cpu_load(processes: int = BURNERS) -> Iterator[None]:
+    """Keep ``processes`` other processes busy computing while the block runs."""
+    context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    burners = [
+        context.Process(target=_burn, args=(stop, BURN_LIMIT_S), daemon=True)
+        for _ in range(processes)
+    ]
+    for burner in burners:
+        burner.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for burner in burners:
+            burner.join(timeout=10.0)
+            if burner.is_alive():
+                burner.terminate()
+                burner.join(timeout=5.0)
+
+
+def run_record(db: Path, sequence: Path, *, speed: float = 0.0, seed: int = 7) -> dict[str, Any]:
+    """Run ``sequence`` on the virtual bench and return everything it recorded."""
+    prepared = prepare_run(RunOptions(sequence=sequence, db=db, sim=True, seed=seed, speed=speed))
+    prepared.engine.prompter = TerminalPrompter(assume_default=True)
+    try:
+        result = prepared.engine.run("NM96A0000001")
+    finally:
+        prepared.close()
+    record = recorded(db)
+    record["outcome"] = result.outcome
+    return record
+
+
+def recorded(db: Path) -> dict[str, Any]:
+    """Every result of the one run in ``db``, without ids and wall-clock timestamps."""
+    with sqlite3.connect(db) as con:
+        seq = dict(con.execute("SELECT id, seq FROM steps"))
+        steps = con.execute(
+            "SELECT seq, grp, idx, name, type, outcome, error, attempts, duration_s "
+            "FROM steps ORDER BY seq"
+        ).fetchall()
+        measurements = [
+            (seq[step], *rest)
+            for step, *rest in con.execute(
+                "SELECT step_id, attempt, name, value, value_text, values_json, unit, "
+                "comparator, low, high, nominal, outcome, marginal, detail, failed_elements "
+                "FROM measurements ORDER BY id"
+            )
+        ]
+        samples = [
+            (seq.get(step), *rest)
+            for step, *rest in con.execute(
+                "SELECT step_id, t, channel, value FROM samples ORDER BY rowid"
+            )
+        ]
+        logs = [
+            (seq.get(step), *rest)
+            for step, *rest in con.execute("SELECT step_id, level, message FROM logs ORDER BY id")
+        ]
+        [trace_path] = [
+            Path(p) for (p,) in con.execute("SELECT path FROM attachments WHERE name = 'CAN trace'")
+        ]
+    return {
+        "steps": steps,
+        "measurements": measurements,
+        "samples": samples,
+        "logs": logs,
+        "can_trace": can_frames(trace_path),
+    }
+
+
+def can_frames(path: Path) -> list[str]:
+    """The trace's frames in order, without their wall-clock times and channel numbers.
+
+    python-can numbers the in-process channels of the virtual bench per process, so the
+    channel column says how many benches came before, not what was on the bus.
+
+    TesterPresent requests and answers are left out: the keeper that sends them runs on
+    wall time by design (a session must outlive a stalled tester, as on a real line).
+    """
+    frames = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _TRACE_LINE.match(line)
+        if match and not _TESTER_PRESENT.search(line):
+            frames.append(" ".join(match["frame"].split()))
+    return frames
+
+
+def assert_same(first: dict[str, Any], other: dict[str, Any]) -> None:
+    for key, expected in first.items():
+        got = other[key]
+        if isinstance(expected, list):
+            assert len(got) == len(expected), key
+            for i, (a, b) in enumerate(zip(expected, got, strict=True)):
+                assert a == b, f"{key}[{i}]"
+        else:
+            assert got == expected, key
+
+
+def test_the_96s_reference_gives_identical_results_beside_cpu_burners(tmp_path: Path) -> None:
+    with cpu_load():
+        runs = [run_record(tmp_path / f"r{i}.db", NMC) for i in range(3)]
+    first = runs[0]
+    assert first["outcome"] == "PASSED", [s for s in first["steps"] if s[5] != "PASSED"]
+    assert len(first["measurements"]) > 60 and len(first["samples"]) > 1000
+    assert len(first["can_trace"]) > 1000
+    for other in runs[1:]:
+        assert_same(first, other)
+
+
+SHORT = """
+[sequence]
+name = "Lockstep at speed"
+version = "1.0.0"
+products = ["NM96-A"]
+serial_pattern = "^NM96[A-Z][0-9]{7}$"
+
+[[setup]]
+type = "identify"
+name = "BMS identity"
+params = { dids = ["part_number", "sw_version"] }
+limits.part_number = { comparator = "STREQ", expected = "NM96-A" }
+limits.sw_version = { comparator = "STREQ", expected = "2.4.1" }
+
+[[setup]]
+type = "can_check"
+name = "CAN communication"
+params = { window_s = 2.0 }
+limits.missing_messages = { comparator = "EQ", nominal = 0 }
+limits.max_period_error_pct = { comparator = "LE", high = 10 }
+limits.decode_errors = { comparator = "EQ", nominal = 0 }
+limits.alive_counter_errors = { comparator = "EQ", nominal = 0 }
+
+[[main]]
+type = "contactors_precharge"
+name = "Contactors and precharge"
+params = { leave_closed = true }
+limits.closed = { comparator = "BOOL", expected = true }
+limits.precharge_time_s = { comparator = "LE", high = 1.0 }
+limits.bus_voltage_v = { comparator = "LOG" }
+limits.bus_to_pack_ratio = { comparator = "GE", low = 0.95 }
+
+[[main]]
+type = "ocv_and_cells"
+name = "OCV and cells"
+params = { cells = 96 }
+limits.voltage_delta_v = { comparator = "LE", high = 2.0 }
+limits.dmm_voltage_v = { comparator = "GELE", low = 320.0, high = 398.0 }
+limits.bms_voltage_v = { comparator = "GELE", low = 320.0, high = 398.0 }
+limits.cell_voltages = { comparator = "ARRAY", low = 3.3, high = 4.15, max_spread = 0.03 }
+limits.cell_spread_v = { comparator = "LE", high = 0.03 }
+limits.sum_vs_pack_v = { comparator = "GELE", low = -1.5, high = 1.5 }
+
+[[main]]
+type = "dcir"
+name = "DCIR"
+params = { current_a = 60, pulse_s = 10, guard_min_v = 280, guard_max_v = 405 }
+limits.r0_discharge_ohm = { comparator = "NOMTOL", nominal = 0.096, tolerance_pct = 15 }
+limits.r_discharge_ohm = { comparator = "LE", high = 0.13 }
+
+[[cleanup]]
+type = "contactors"
+name = "Contactors open (cleanup)"
+params = { action = "open" }
+limits.state = { comparator = "STREQ", expected = "OPEN" }
+"""
+
+
+def test_a_run_paced_at_speed_50_gives_the_results_of_an_unpaced_one(tmp_path: Path) -> None:
+    """``--speed 50`` under load: the CAN check, precharge and BMS readings as in CI.
+
+    A short sequence with the BMS identity, a CAN check, a precharge, cell voltages over CAN
+    and a DCIR pulse (about 18 s of line time, 0.35 s of wall time at × 50): the full
+    reference run would take about 19 s at × 50.
+    """
+    sequence = tmp_path / "short.toml"
+    sequence.write_text(SHORT, encoding="utf-8")
+    unpaced = run_record(tmp_path / "unpaced.db", sequence)
+    assert unpaced["outcome"] == "PASSED", [s for s in unpaced["steps"] if s[5] != "PASSED"]
+    line_time = sum(step[8] for step in unpaced["steps"])
+    with cpu_load():
+        started = time.monotonic()
+        paced = run_record(tmp_path / "paced.db", sequence, speed=50.0)
+        wall = time.monotonic() - started
+    assert_same(unpaced, paced)
+    assert wall >= 0.9 * line_time / 50  # it was paced: not faster than × 50
