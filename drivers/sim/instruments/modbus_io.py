@@ -185,8 +185,14 @@ class ModbusIoTwin(TwinServer):
         self._listeners.remove(listener)
 
     def driver_options(self) -> dict[str, Any]:
-        """Return the options for ``ModbusRtuInterlocks`` (its defaults, stated explicitly)."""
+        """Return the options for ``ModbusRtuInterlocks`` (its defaults, stated explicitly).
+
+        The twin plays a module set to 115200 baud: the driver then keeps the spec's fixed
+        1.75 ms silence between frames instead of 4 ms at 9600 baud, which the engine's
+        interlock checks would otherwise pay about 200 times a reference run.
+        """
         return {
+            "baudrate": 115200,
             "unit_id": self.unit_id,
             "door_input": DOOR_INPUT,
             "estop_input": ESTOP_INPUT,
