@@ -83,7 +83,8 @@ class VirtualClock:
 
     ``pace`` > 0 holds :meth:`wait` back so that virtual time runs at most ``pace`` × real
     time (``station run --sim --speed``): the results are those of an unpaced run, only the
-    operator sees them unfold at that speed.
+    operator sees them unfold at that speed. Steps are not held back (the next wait absorbs
+    them); after a prompt or a slow stretch the pace restarts from the present.
     """
 
     def __init__(
@@ -179,8 +180,13 @@ class VirtualClock:
             self.advance(seconds)
         if self.pace > 0:
             wall0, virtual0 = self._pace_origin
-            ahead = wall0 + (self.now() - virtual0) / self.pace - time.monotonic()
-            if ahead > 0 and abort.wait(ahead):
+            now = self.now()
+            ahead = wall0 + (now - virtual0) / self.pace - time.monotonic()
+            if ahead < 0:
+                # Behind schedule (a prompt, a slow stretch): pace on from here rather than
+                # race to make up the lost time.
+                self._pace_origin = (time.monotonic(), now)
+            elif abort.wait(ahead):
                 return False
         return not abort.is_set()
 
