@@ -11,7 +11,7 @@ message has gone stale raises BmsTimeout rather than returning an old number.
 
 Under the station's lockstep virtual clock pass it as ``pacer``: a call that waits for frames
 or for a routine's final answer then steps that clock to the simulated BMS's next frame or
-poll, as real time moves on a real line (:mod:`drivers.bms.idle`), and register
+poll, as real time moves on a real line (:mod:`drivers.bms.pacer`), and register
 :meth:`Bms.settle` as the clock's settle hook, so that a frame sent at ``t`` has been
 received before anything reads at ``t``.
 """
@@ -30,7 +30,7 @@ from typing import Any
 import can
 
 from drivers.bms.description import BmsDescription
-from drivers.bms.idle import Pacer
+from drivers.bms.pacer import Pacer
 from drivers.bms.redact import FrameRedactor
 from drivers.bms.signals import MessageStatus, PeriodStats, Reading, SignalMonitor
 from drivers.bms.trace import CanTrace
@@ -75,7 +75,7 @@ class Bms:
     ownership of. ``now`` is the station clock that stamps received frames. ``read_timeout_s``
     is the default wait for a first value; the UDS timings and ``uds_tracer`` go to
     :class:`UdsClient`. ``pacer`` is stepped while a call waits for the BMS
-    (:mod:`drivers.bms.idle`; ``None`` for a real or scaled clock). Close it (or use
+    (:mod:`drivers.bms.pacer`; ``None`` for a real or scaled clock). Close it (or use
     ``with``): that stops every thread it started.
     """
 
@@ -189,7 +189,7 @@ class Bms:
     def settle(self, timeout_s: float = 5.0) -> bool:
         """Wait until every frame already queued on an in-process bus has been dispatched.
 
-        The lockstep hand-off (:mod:`drivers.bms.idle`): a virtual clock calls this after
+        The lockstep hand-off (:mod:`drivers.bms.pacer`): a virtual clock calls this after
         its simulated actors have acted, so what they sent at ``t`` has reached the monitor,
         the trace and the ISO-TP stack before anyone reads at ``t``. Only python-can's
         ``virtual`` interface can tell (it queues frames in the receiving bus object and

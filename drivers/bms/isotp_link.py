@@ -4,7 +4,7 @@ udsoncan's own ``PythonIsoTpConnection`` logs every payload in hex at DEBUG, whi
 SecurityAccess keys into the logs; this connection implements the same small interface
 (open, close, send, wait_frame, empty_rxqueue) and leaves tracing to its caller, who redacts.
 While :meth:`IsoTpConnection.wait_frame` waits for a routine's final answer after 0x78
-responsePending it steps :attr:`IsoTpConnection.pacer`, if set (see :mod:`drivers.bms.idle`).
+responsePending it steps :attr:`IsoTpConnection.pacer`, if set (see :mod:`drivers.bms.pacer`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import isotp
 from udsoncan.exceptions import TimeoutException
 from udsoncan.Request import Request
 
-from drivers.bms.idle import WALL_BOUND_S, Pacer
+from drivers.bms.pacer import WALL_BOUND_S, Pacer
 
 
 class IsoTpConnection:

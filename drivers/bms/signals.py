@@ -13,7 +13,7 @@ Times come from ``now`` (the station clock, possibly virtual): each frame is sta
 stopped clock cannot hang a step. With a ``pacer`` (the station's lockstep virtual clock) a
 call that waits for frames that have not come steps that clock to the next moment the BMS
 sends instead, and its timeout is in the pacer's time (bounded in wall time as well); see
-:mod:`drivers.bms.idle`.
+:mod:`drivers.bms.pacer`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import can
 
-from drivers.bms.idle import WALL_BOUND_S, Pacer
+from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot
 from drivers.errors import BmsError, BmsTimeout
@@ -109,7 +109,7 @@ class SignalMonitor(can.Listener):
     :meth:`BmsDescription.signal_map`); ``now`` is the clock that stamps frames. A message is
     stale when no frame came for more than ``stale_factor`` × its DBC ``GenMsgCycleTime``;
     ``history`` receive times per message are kept for :meth:`periods`. ``pacer`` is stepped
-    while a reading or snapshot waits for frames (:mod:`drivers.bms.idle`).
+    while a reading or snapshot waits for frames (:mod:`drivers.bms.pacer`).
     """
 
     def __init__(

@@ -13,7 +13,7 @@ replaced by :class:`~drivers.bms.isotp_link.IsoTpConnection`, and udsoncan's own
 Time: every timeout is wall-clock. While a request waits for a routine's final answer after
 0x78 responsePending the client steps the ``pacer``, if given (the station's lockstep virtual
 clock), so that a simulated BMS can finish the routine in virtual time
-(:mod:`drivers.bms.idle`); the TesterPresent keeper, a background thread, never does.
+(:mod:`drivers.bms.pacer`); the TesterPresent keeper, a background thread, never does.
 
 Errors: a negative response raises BmsNegativeResponse (``nrc`` attribute; the text names the
 service, the DID or RID and the NRC's ISO name), no answer raises BmsTimeout, anything else
@@ -49,9 +49,9 @@ from udsoncan.services.TesterPresent import TesterPresent
 from udsoncan.services.WriteDataByIdentifier import WriteDataByIdentifier
 
 from drivers.bms import redact
-from drivers.bms.idle import Pacer
 from drivers.bms.isotp_link import IsoTpConnection
 from drivers.bms.nrc import describe_nrc
+from drivers.bms.pacer import Pacer
 from drivers.bms.security import SECURITY_ALGORITHMS
 from drivers.errors import BmsError, BmsNegativeResponse, BmsTimeout
 from drivers.scpi.transport import Tracer

@@ -23,7 +23,7 @@ so a jump of a virtual ``now`` (a 600 s rest in one step) must not drop the sess
 
 A client under a virtual clock that the engine moves only between steps must move the clock
 while it waits for frames or for a routine's final answer (the station's BMS client steps its
-``pacer`` for that, :mod:`drivers.bms.idle`); the BMS only reacts to ``now``.
+``pacer`` for that, :mod:`drivers.bms.pacer`); the BMS only reacts to ``now``.
 
 **Threads.** :meth:`~SimulatedBms.start` starts the driver thread (or registers with the
 ``scheduler``) and the UDS server (whose thread, or the scheduler, also finishes pending

@@ -1,4 +1,4 @@
-"""What the BMS client does while it waits under a lockstep virtual clock: step it.
+"""The pacer the BMS client steps while it waits under a lockstep virtual clock.
 
 On a real line time passes on its own while a step waits for the BMS. Under the station's
 virtual clock it passes only when someone moves it, and the thread waiting inside the BMS
