@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import can
+from can.interfaces.virtual import VirtualBus
 
 from drivers.bms.description import BmsDescription
 from drivers.bms.pacer import Pacer
@@ -196,9 +197,9 @@ class Bms:
         counts them, ``queue.Queue.unfinished_tasks``); on any other bus, or once closed,
         this returns at once. Returns False if ``timeout_s`` of wall time ran out first.
         """
-        pending = getattr(self._bus, "queue", None)
-        if self._closed or not isinstance(pending, queue.Queue):
+        if self._closed or not isinstance(self._bus, VirtualBus):
             return True
+        pending: queue.Queue[can.Message] = self._bus.queue
         with self._dispatch:
             return self._dispatch.wait_for(
                 lambda: self._closed or self._dispatched >= pending.unfinished_tasks, timeout_s
