@@ -20,7 +20,8 @@ talks to it, whose TesterPresent keeper and P2/P2* timers run on the wall clock.
 security lockout delay run on ``timer`` (``time.monotonic`` unless a test passes a manual
 one), so a jump of the bench's virtual clock (a 600 s rest in one step) neither drops the
 session nor ends a lockout. The 0x78 repeat interval is ``time.monotonic`` (except in
-lockstep, below), because the client's P2* is. What a routine does (a precharge) runs on the application's own clock.
+lockstep, below), because the client's P2* is. What a routine does (a precharge) runs on the
+application's own clock.
 
 Under a lockstep virtual clock (``scheduler``, see :mod:`drivers.sim.clock`) a pending
 routine is polled by that clock as it moves (every ``poll_interval_s`` of virtual time), not
