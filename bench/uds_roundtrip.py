@@ -1,0 +1,143 @@
+"""Benchmark: a UDS ReadDataByIdentifier against a raw ISO-TP round trip (not a test).
+
+One responder thread on its own python-can ``virtual`` bus and ISO-TP stack answers every
+request with the same 16-byte positive response (``62 F1 8C`` + a 13-character serial, a
+multi-frame answer like a real identity DID). Interleaved, in one process:
+
+  (a) raw ISO-TP: a bare ``isotp.NotifierBasedCanStack`` sends ``22 F1 8C`` and waits for
+      the answer — the floor for this exchange with can-isotp in Python;
+  (b) the station's ``UdsClient.read_did("serial")`` (udsoncan, our ISO-TP link, the
+      tracer, the lock that serialises requests) over the same kind of stack.
+
+Prints median and p95 per variant and ends with one line ``NAME: value (ratio vs floor)``;
+the goal is ≤ 1.2x. Run: ``.venv/bin/python bench/uds_roundtrip.py [--requests N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import can
+import isotp
+
+from drivers.bms.uds import UdsClient
+
+REQUEST = bytes.fromhex("22F18C")
+RESPONSE = bytes.fromhex("62F18C") + b"BMS24A0001234"
+PARAMS = {
+    "stmin": 0,
+    "blocksize": 0,
+    "tx_padding": 0xCC,
+    "tx_data_min_length": 8,
+    "logger_name": "bench.isotp",
+}
+logging.getLogger("bench.isotp").setLevel(logging.INFO)
+
+
+class Responder:
+    """Answers every request on 0x7E0 with RESPONSE on 0x7E8, from its own thread."""
+
+    def __init__(self, channel: str) -> None:
+        self.bus = can.Bus(interface="virtual", channel=channel)
+        self.notifier = can.Notifier(self.bus, [], timeout=0.05)
+        self.stack = isotp.NotifierBasedCanStack(
+            self.bus, self.notifier, address=isotp.Address(txid=0x7E8, rxid=0x7E0), params=PARAMS
+        )
+        self.stack.start()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            if self.stack.recv(block=True, timeout=0.05) is not None:
+                self.stack.send(RESPONSE)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.stack.stop()
+        self.notifier.stop()
+        self.bus.shutdown()
+
+
+class Tester:
+    """A bus, a notifier and both clients on it (one used at a time)."""
+
+    def __init__(self, channel: str) -> None:
+        self.bus = can.Bus(interface="virtual", channel=channel)
+        self.notifier = can.Notifier(self.bus, [], timeout=0.05)
+        self.raw = isotp.NotifierBasedCanStack(
+            self.bus, self.notifier, address=isotp.Address(txid=0x7E0, rxid=0x7E8), params=PARAMS
+        )
+        self.uds = UdsClient(
+            self.bus, self.notifier, request_id=0x7E0, response_id=0x7E8, dids={"serial": 0xF18C}
+        )
+
+    def raw_round_trip(self) -> None:
+        self.raw.send(REQUEST)
+        got = self.raw.recv(block=True, timeout=1.0)
+        assert got == RESPONSE, got
+
+    def uds_round_trip(self) -> None:
+        assert self.uds.read_did("serial") == RESPONSE[3:]
+
+    def close(self) -> None:
+        self.notifier.stop()
+        self.bus.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500, help="requests per variant")
+    args = parser.parse_args()
+    channel = f"bench-uds-{uuid.uuid4().hex}"
+    responder = Responder(channel)
+    tester = Tester(channel)
+    times: dict[str, list[float]] = {"raw": [], "uds": []}
+    try:
+        tester.raw.start()
+        tester.raw_round_trip()  # warm-up
+        tester.raw.stop()
+        tester.uds.open()
+        tester.uds_round_trip()
+        tester.uds.close()
+        # Interleaved in blocks: each variant's stack listens only while it is measured.
+        for _ in range(10):
+            for name in ("raw", "uds"):
+                if name == "raw":
+                    tester.raw.start()
+                    run = tester.raw_round_trip
+                else:
+                    tester.uds.open()
+                    run = tester.uds_round_trip
+                for _ in range(args.requests // 10):
+                    t0 = time.perf_counter()
+                    run()
+                    times[name].append(time.perf_counter() - t0)
+                if name == "raw":
+                    tester.raw.stop()
+                else:
+                    tester.uds.close()
+    finally:
+        tester.close()
+        responder.close()
+    for name, label in (("raw", "(a) raw ISO-TP round trip"), ("uds", "(b) UdsClient.read_did")):
+        got = sorted(times[name])
+        p95 = got[int(0.95 * (len(got) - 1))]
+        print(f"{label:<30} median {statistics.median(got) * 1e6:7.0f} µs  p95 {p95 * 1e6:7.0f} µs")
+    ratio = statistics.median(times["uds"]) / statistics.median(times["raw"])
+    print(f"uds_read_did: {statistics.median(times['uds']) * 1e3:.2f} ms ({ratio:.2f}x raw ISO-TP)")
+
+
+if __name__ == "__main__":
+    main()
