@@ -20,6 +20,9 @@ from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from station.cli import main
 from station.console import TerminalPrompter
 from station.runner import RunOptions, prepare_run
 
@@ -30,6 +33,7 @@ BURN_LIMIT_S = 300.0
 """A burner stops by itself after this long, even if the test never tells it to."""
 
 _TRACE_LINE = re.compile(r"^\s*\d+\.\d+\s+\d+\s+(?P<frame>[0-9A-F]+x?\s+[RT]x\s+d\s.*)$")
+_RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TESTER_PRESENT = re.compile(r"d 8 02 (3E|7E) 00 ")
 
 
@@ -227,3 +231,20 @@ def test_a_run_paced_at_speed_50_gives_the_results_of_an_unpaced_one(tmp_path: P
         wall = time.monotonic() - started
     assert_same(unpaced, paced)
     assert wall >= 0.9 * line_time / 50  # it was paced: not faster than × 50
+
+
+def test_station_run_with_a_seed_twice_prints_and_records_the_same_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs, records = [], []
+    for i in range(2):
+        db = tmp_path / f"cli{i}.db"
+        args = ["run", str(NMC), "--serial", "NM96A0000001", "--sim", "--seed", "7", "--yes"]
+        assert main([*args, "--db", str(db)]) == 0
+        out = capsys.readouterr().out
+        out = out.replace(str(db), "<db>")
+        outputs.append(_RUN_ID.sub("<run id>", out).splitlines())
+        records.append(recorded(db))
+    assert len(outputs[0]) > 60 and "VERDICT: PASSED" in "\n".join(outputs[0])
+    assert outputs[0] == outputs[1]
+    assert_same(records[0], records[1])
