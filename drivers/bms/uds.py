@@ -2,13 +2,15 @@
 
 :class:`UdsClient` runs ``isotp.NotifierBasedCanStack`` on the BMS's ``can.Notifier`` (a plain
 ``CanStack`` would compete with the notifier for ``bus.recv()`` and lose flow-control frames)
-and lets ``udsoncan`` time the requests: P2 for the first answer, P2* after each 0x78
-responsePending. Frames are padded to 8 bytes with 0xCC; ISO-TP timeouts are whole ms.
+and times the requests itself: P2 for the first answer, P2* after each 0x78 responsePending,
+an overall bound per request. ``udsoncan`` builds the requests (its service classes know each
+service's format); the answers are checked here, which costs a fraction of udsoncan's
+``Client`` (it looks names up with ``inspect`` on every response). Frames are padded to 8
+bytes with 0xCC; ISO-TP timeouts are whole ms.
 
 Secrets: a SecurityAccess seed or key never appears in a log record, an exception text or
-the UDS transcript (``27 02 <4 bytes redacted>``): udsoncan's payload-logging connection is
-replaced by :class:`~drivers.bms.isotp_link.IsoTpConnection`, and udsoncan's own log records
-(which carry no payloads when driven through ``send_request``) go to this module's logger.
+the UDS transcript (``27 02 <4 bytes redacted>``): payloads go through
+:class:`~drivers.bms.isotp_link.IsoTpConnection`, which logs none and traces them redacted.
 
 Time: every timeout is wall-clock. While a request waits for a routine's final answer after
 0x78 responsePending the client steps the ``pacer``, if given (the station's lockstep virtual
@@ -24,19 +26,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import can
-from udsoncan.client import Client
-from udsoncan.configs import default_client_config
-from udsoncan.exceptions import (
-    InvalidResponseException,
-    NegativeResponseException,
-    TimeoutException,
-    UnexpectedResponseException,
-)
 from udsoncan.Request import Request
 from udsoncan.services.ClearDiagnosticInformation import ClearDiagnosticInformation
 from udsoncan.services.DiagnosticSessionControl import DiagnosticSessionControl
@@ -65,6 +60,20 @@ SESSIONS: dict[str, int] = {"default": 0x01, "programming": 0x02, "extended": 0x
 """DiagnosticSessionControl sub-functions by name."""
 
 _ROUTINE_CONTROL = {"start": 0x01, "stop": 0x02, "results": 0x03}
+
+RESPONSE_PENDING = 0x78
+"""The NRC with which a server asks for more time (requestCorrectlyReceived-ResponsePending)."""
+
+
+def _why_wrong(reply: bytes, sid: int) -> str:
+    """Say what is wrong with ``reply`` to service ``sid`` (neither its answer nor a NRC)."""
+    if not reply:
+        return "an empty answer"
+    if reply[0] == 0x7F:
+        if len(reply) < 3:
+            return f"an incomplete negative response {reply.hex(' ').upper()}"
+        return f"a negative response to service 0x{reply[1]:02X}, not 0x{sid:02X}"
+    return f"an answer of service 0x{reply[0] - 0x40 & 0xFF:02X}, not 0x{sid:02X}"
 
 
 @dataclass(frozen=True)
@@ -133,16 +142,9 @@ class UdsClient:
             on_tx=on_tx,
             logger_name=f"{__name__}.isotp",
         )
-        config = dict(default_client_config)
-        config.update(
-            request_timeout=request_timeout_s,
-            p2_timeout=p2_timeout_s,
-            p2_star_timeout=p2_star_timeout_s,
-            use_server_timing=False,
-        )
-        self._client = Client(cast(Any, self._conn), config=cast(Any, config))
-        # udsoncan logs under "UdsClient"; keep its records in our namespace.
-        self._client.logger = logging.getLogger(f"{__name__}.udsoncan")
+        self._p2_s = p2_timeout_s
+        self._p2_star_s = p2_star_timeout_s
+        self._request_timeout_s = request_timeout_s
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -351,24 +353,33 @@ class UdsClient:
                 raise BmsError(f"{self.resource} is closed; cannot send {what}")
             # Set under the lock: the connection waits for this request only.
             self._conn.pacer = self._pacer if paced else None
-            try:
-                response = self._client.send_request(request)
-            except TimeoutException:
+            return self._exchange(request.get_payload(), what, secret)
+
+    def _exchange(self, payload: bytes, what: str, secret: bool) -> bytes:
+        """Send ``payload``; return the positive answer's data (lock held)."""
+        sid = payload[0]
+        self._conn.empty_rxqueue()
+        self._conn.send(payload)
+        deadline = time.monotonic() + self._request_timeout_s
+        timeout = self._p2_s
+        while True:
+            left = deadline - time.monotonic()
+            reply = self._conn.wait_frame(timeout=max(0.0, min(timeout, left)))
+            if reply is None:
                 raise BmsTimeout(
                     f"the BMS did not answer {what} on {self.resource} in time "
                     f"(P2 {self._p2_ms} ms; check the CAN wiring, bitrate and IDs)"
-                ) from None
-            except NegativeResponseException as err:
-                nrc = int(err.response.code or 0)
-                raise BmsNegativeResponse(
-                    f"the BMS refused {what}: {describe_nrc(nrc)}", nrc=nrc
-                ) from None
-            except (InvalidResponseException, UnexpectedResponseException) as err:
-                detail = "" if secret else f": {err}"
-                raise BmsError(f"the BMS answered {what} wrongly{detail}") from None
-        if response is None:  # only with suppressPosRspMsgIndicationBit, which we never set
-            return b""
-        return bytes(response.data or b"")
+                )
+            if reply[:1] == b"\x7f" and len(reply) >= 3 and reply[1] == sid:
+                nrc = reply[2]
+                if nrc == RESPONSE_PENDING:
+                    timeout = self._p2_star_s
+                    continue
+                raise BmsNegativeResponse(f"the BMS refused {what}: {describe_nrc(nrc)}", nrc=nrc)
+            if reply[:1] == bytes([sid + 0x40]):
+                return reply[1:]
+            detail = "" if secret else f": {_why_wrong(reply, sid)}"
+            raise BmsError(f"the BMS answered {what} wrongly{detail}")
 
     def _start_keeper(self) -> None:
         if self.keeper_running:

@@ -450,3 +450,48 @@ def test_against_the_simulated_reference_bms() -> None:
             assert not any(s.alive_violations or s.decode_errors for s in bms.status().values())
     finally:
         sim_bus.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        (b"\x6e\xf1\x8c", r"an answer of service 0x2E, not 0x22"),
+        (b"\x7f\x2e\x31", r"a negative response to service 0x2E, not 0x22"),
+        (b"\x7f\x22", r"an incomplete negative response 7F 22"),
+    ],
+    ids=["other_service", "nrc_for_other_service", "short_nrc"],
+)
+def test_an_answer_that_is_not_one_is_a_bms_error_saying_why(
+    rig: Rig, reply: bytes, why: str
+) -> None:
+    rig.server.expect([(b"\x22\xf1\x8c", [reply])])
+    with pytest.raises(BmsError, match=rf"answered ReadDataByIdentifier .* wrongly: {why}$"):
+        rig.client.read_did("serial")
+
+
+def test_a_wrong_answer_to_security_access_quotes_no_bytes(rig: Rig) -> None:
+    rig.server.expect([(b"\x27\x01", [b"\x50\x01\x12\x34\x56\x78"])])
+    with pytest.raises(BmsError) as caught:
+        rig.client.unlock()
+    assert str(caught.value).endswith("wrongly")
+    assert "12" not in str(caught.value) and "78" not in str(caught.value)
+
+
+def test_response_pending_then_a_refusal_is_a_negative_response(rig: Rig) -> None:
+    rig.server.expect([(b"\x31\x01\x02\x01", [b"\x7f\x31\x78", 0.1, b"\x7f\x31\x22"])])
+    with pytest.raises(BmsNegativeResponse, match="conditionsNotCorrect") as caught:
+        rig.client.routine("close_contactors")
+    assert caught.value.nrc == 0x22
+
+
+def test_endless_response_pending_ends_at_the_request_timeout() -> None:
+    made = Rig(request_timeout_s=0.3)
+    try:
+        pending = b"\x7f\x31\x78"
+        made.server.expect([(b"\x31\x01\x02\x01", [pending, 0.2, pending, 0.2, pending])])
+        started = time.monotonic()
+        with pytest.raises(BmsTimeout, match="did not answer RoutineControl"):
+            made.client.routine("close_contactors")
+        assert 0.3 <= time.monotonic() - started < 2.0
+    finally:
+        made.close()
