@@ -3,7 +3,8 @@
 No wait in the station is an unconditional ``time.sleep``: every wait takes an abort
 event and returns early when it is set. The virtual clock lets CI run an hour of
 discharge in milliseconds; the virtual bench reads the same clock, so the pack's
-physics and the engine agree on what time it is.
+physics and the engine agree on what time it is, and its simulated actors run in lockstep
+with it (:class:`VirtualClock`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class VirtualClock:
         self._lock = threading.Lock()
         self._moving = threading.RLock()
         self._actors: list[Actor] = []
-        self._settles: list[Callable[[], None]] = []
+        self._settles: list[Callable[[], object]] = []
         self.pace = pace
         self._pace_origin = (time.monotonic(), start)
 
@@ -123,16 +124,10 @@ class VirtualClock:
             if actor in self._actors:
                 self._actors.remove(actor)
 
-    def add_settle(self, settle: Callable[[], None]) -> None:
-        """Call ``settle()`` after the actors at each move, until removed."""
+    def add_settle(self, settle: Callable[[], object]) -> None:
+        """Call ``settle()`` after the actors at each move (it waits for their output)."""
         with self._moving:
             self._settles.append(settle)
-
-    def remove_settle(self, settle: Callable[[], None]) -> None:
-        """Stop calling ``settle``; no error if it is not registered."""
-        with self._moving:
-            if settle in self._settles:
-                self._settles.remove(settle)
 
     def next_due(self) -> float | None:
         """Get the earliest time at which an actor has something to do (maybe now)."""
