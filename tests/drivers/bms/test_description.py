@@ -11,7 +11,7 @@ from drivers.bms.signal_map import ArrayRef, Slot
 from drivers.errors import BmsError
 
 ROOT = Path(__file__).resolve().parents[3]
-FOXBMS_DBC = ROOT.parent / "shared" / "data" / "dbc" / "foxbms.dbc"
+FOXBMS_DBC = ROOT / "sequences" / "bms" / "foxbms.dbc"
 SEQUENCES = ROOT / "sequences" / "bms"
 
 DBC = """VERSION ""

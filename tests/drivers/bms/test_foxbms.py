@@ -22,7 +22,7 @@ from drivers.bms.bms import Bms
 from drivers.bms.description import BmsDescription
 
 ROOT = Path(__file__).resolve().parents[3]
-FOXBMS_DBC = ROOT.parent / "shared" / "data" / "dbc" / "foxbms.dbc"
+FOXBMS_DBC = ROOT / "sequences" / "bms" / "foxbms.dbc"
 FOXBMS_TOML = ROOT / "sequences" / "bms" / "foxbms.toml"
 
 EXTRA_ROLES = """
@@ -50,7 +50,7 @@ def db() -> cantools.database.can.Database:
 def description(tmp_path: Path) -> BmsDescription:
     """The shipped foxbms.toml plus two roles that exercise DBC pitfalls."""
     text = FOXBMS_TOML.read_text(encoding="utf-8")
-    text = text.replace('"../../../shared/data/dbc/foxbms.dbc"', f'"{FOXBMS_DBC.as_posix()}"')
+    text = text.replace('"foxbms.dbc"', f'"{FOXBMS_DBC.as_posix()}"')
     text = text.replace("[signals]\n", "[signals]\n" + EXTRA_ROLES, 1)
     path = tmp_path / "foxbms.toml"
     path.write_text(text, encoding="utf-8")

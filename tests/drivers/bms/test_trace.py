@@ -16,7 +16,7 @@ from drivers.bms.security import eol_demo_v1
 from drivers.errors import BmsError
 
 ROOT = Path(__file__).resolve().parents[3]
-FOXBMS_DBC = ROOT.parent / "shared" / "data" / "dbc" / "foxbms.dbc"
+FOXBMS_DBC = ROOT / "sequences" / "bms" / "foxbms.dbc"
 SEED = bytes.fromhex("A1B2C3D4")
 UDS = """
 [uds]
@@ -46,7 +46,7 @@ class SingleFrameEcu(can.Listener):
 @pytest.fixture(scope="module")
 def description(tmp_path_factory: pytest.TempPathFactory) -> BmsDescription:
     text = (ROOT / "sequences" / "bms" / "foxbms.toml").read_text(encoding="utf-8")
-    text = text.replace('"../../../shared/data/dbc/foxbms.dbc"', f'"{FOXBMS_DBC.as_posix()}"')
+    text = text.replace('"foxbms.dbc"', f'"{FOXBMS_DBC.as_posix()}"')
     path = tmp_path_factory.mktemp("trace") / "foxbms_uds.toml"
     path.write_text(text + UDS, encoding="utf-8")
     return BmsDescription.load(path)
