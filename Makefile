@@ -1,6 +1,6 @@
 # eol-station — two commands on a fresh clone:
 #   make demo   create .venv, install, run a simulated EOL test of one pack
-#   make test   create .venv if needed, lint, run the whole suite
+#   make test   create .venv if needed, lint, run the whole suite, smoke-test the wheel
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -50,6 +50,7 @@ lint: $(STAMP)
 
 test: $(STAMP) qt-deps lint
 	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/python .ci/wheel_smoke.py
 
 demo: $(STAMP)
 	$(BIN)/station run sequences/nmc96s/eol.toml --serial $(DEMO_SERIAL) --sim --yes --db $(DEMO_DB)

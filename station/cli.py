@@ -21,6 +21,7 @@ from typing import Any
 
 from station.console import ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
+from station.version import software_version
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_ABORTED = 0, 1, 2, 3
 _EXIT = {"PASSED": 0, "FAILED": 1, "ERROR": 2, "ABORTED": 3, "TERMINATED": 3}
@@ -56,11 +57,21 @@ def main(argv: Seq[str] | None = None) -> int:
             raise
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as err:  # a bug or an unforeseen input: never exit 1, which reads FAILED
+        if args.debug:
+            raise
+        print(
+            f"error: unexpected {type(err).__name__}: {err} (run with --debug for the "
+            "traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="station", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {software_version()}")
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run a sequence for one pack")
@@ -113,6 +124,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     sim.set_defaults(func=cmd_sim)
+
+    examples = sub.add_parser(
+        "examples",
+        help="copy the reference sequences, limit tables, configs, BMS descriptions and "
+        "virtual packs into a folder for editing",
+    )
+    examples.add_argument("directory", type=Path)
+    examples.set_defaults(func=cmd_examples)
 
     check = sub.add_parser("check", help="validate sequence, limit-table and config files")
     check.add_argument("files", nargs="+", type=Path)
@@ -220,6 +239,22 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         serial=args.serial,
         seed=args.seed,
     )
+
+
+# -- station examples --------------------------------------------------------------
+def cmd_examples(args: argparse.Namespace) -> int:
+    from station.examples import copy_examples
+
+    target: Path = args.directory
+    copied = copy_examples(target)
+    print(f"copied {len(copied)} files into {target}:")
+    for path in copied:
+        print(f"  {path.relative_to(target).as_posix()}")
+    print(
+        f"try: station run {(target / 'nmc96s' / 'eol.toml').as_posix()} "
+        "--serial NM96A0000001 --sim --yes"
+    )
+    return EXIT_PASSED
 
 
 # -- station run -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import sequences
 from station.bench import Bench
 from station.clock import Clock, RealClock, VirtualClock
 from station.config import InstrumentConfig, StationConfig, default_config, load_config
@@ -147,8 +148,8 @@ def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench
     return Bench(instruments, info)
 
 
-SIM_BMS_DESCRIPTION = Path(__file__).resolve().parent.parent / "sequences/bms/eol_reference.toml"
-"""The BMS description of the virtual bench's simulated BMS."""
+SIM_BMS_DESCRIPTION = sequences.path("bms", "eol_reference.toml")
+"""The BMS description of the virtual bench's simulated BMS (shipped package data)."""
 
 
 def open_sim_bench(

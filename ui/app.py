@@ -18,8 +18,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SEQUENCE = ROOT / "sequences" / "nmc96s" / "eol.toml"
+import sequences
+
+DEFAULT_SEQUENCE = sequences.path("nmc96s", "eol.toml")
 """The shipped reference sequence (the same one ``make demo`` runs)."""
 DEMO_SPEED = 15.0
 
@@ -40,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--idle-minutes", type=float, default=15.0, help="log out after idle time")
     p.add_argument("--fullscreen", action="store_true", help="fill the screen (station PCs)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="start-up check: exit 0 once the window is shown and the bench is up",
+    )
     return p
 
 
@@ -78,11 +84,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         window.resize(1600, 1000)
         window.show()
+    if args.smoke:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: report_started(app, window, prepared))
     try:
         return int(app.exec())
     finally:
         close_all(window, controller)
         prepared.close()
+
+
+def report_started(app: object, window: object, prepared: object) -> None:
+    """``--smoke``: say what is up and quit the event loop (exit 1 if the window is hidden)."""
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    bench = getattr(prepared, "bench", None)
+    roles = sorted(getattr(bench, "instruments", {}))
+    shown = isinstance(window, QWidget) and window.isVisible()
+    print(f"ui: window {'shown' if shown else 'NOT shown'}; bench up with {', '.join(roles)}")
+    if isinstance(app, QApplication):
+        app.exit(0 if shown and roles else 1)
 
 
 def close_all(window: object, controller: object) -> None:

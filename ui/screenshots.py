@@ -29,8 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sequences
+
 ROOT = Path(__file__).resolve().parents[1]
-SEQUENCE = ROOT / "sequences" / "nmc96s" / "eol.toml"
+SEQUENCE = sequences.path("nmc96s", "eol.toml")
 SIZE = (1920, 1080)  # a station monitor (Full HD)
 PASSWORD = "screenshots only"
 OPERATOR, ENGINEER = "alex", "erin"

@@ -46,6 +46,7 @@ import can
 import cantools
 from cantools.database.can import Message, Signal
 
+import sequences
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
 from drivers.sim.bms_diag import BmsDiagnostics, default_identity
 from drivers.sim.bms_model import BmsFaults, BmsModel, BmsReading
@@ -58,7 +59,7 @@ from drivers.sim.uds_server import UdsServer
 log = logging.getLogger(__name__)
 
 #: The reference DBC shipped with the station.
-REFERENCE_DBC = Path(__file__).resolve().parents[2] / "sequences" / "bms" / "eol_reference.dbc"
+REFERENCE_DBC = sequences.path("bms", "eol_reference.dbc")
 
 PACK_STATUS_ID = 0x100
 STATE_ID = 0x101

@@ -1,0 +1,59 @@
+"""The recorded software version: baked into a wheel, or read from the project's own checkout."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from station.version import CHECKOUT, checkout_commit, software_version
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def repository(root: Path) -> str:
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q")
+    (root / "README").write_text("x\n", encoding="utf-8")
+    git(root, "add", "README")
+    git(root, "commit", "-q", "-m", "x")
+    return git(root, "rev-parse", "--short=12", "HEAD")
+
+
+def test_an_install_inside_another_repository_does_not_take_its_commit(tmp_path: Path) -> None:
+    repository(tmp_path)
+    site = tmp_path / "venv" / "lib" / "site-packages"
+    (site / "station").mkdir(parents=True)
+    assert checkout_commit(site) == ""
+
+
+def test_a_copy_of_the_tree_inside_another_repository_is_not_that_repository(
+    tmp_path: Path,
+) -> None:
+    repository(tmp_path)
+    copy = tmp_path / "eol-station"
+    (copy / "station").mkdir(parents=True)
+    (copy / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    assert checkout_commit(copy) == ""
+
+
+def test_the_projects_own_checkout_gives_its_commit(tmp_path: Path) -> None:
+    root = tmp_path / "eol-station"
+    (root / "station").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    sha = repository(root)
+    assert checkout_commit(root) == sha
+    (root / "README").write_text("changed\n", encoding="utf-8")
+    assert checkout_commit(root) == f"{sha}-dirty"
+
+
+def test_the_running_version_names_this_checkouts_commit() -> None:
+    expected = checkout_commit(CHECKOUT)
+    assert software_version().endswith(f"+g{expected}" if expected else "")
+    assert software_version().startswith("0.")
