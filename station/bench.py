@@ -38,12 +38,16 @@ class Bench:
         closers: list[Callable[[], None]] | None = None,
         simulator: Any = None,
         recorder: Recorder | None = None,
+        on_unit: Callable[[str], None] | None = None,
     ) -> None:
         self.instruments = dict(instruments)
         self.recorder = recorder or Recorder(None)
         # The virtual bench behind a --sim run (None on real hardware): tests and the
         # fault-injection CLI reach the simulated pack through it, steps never do.
         self.simulator = simulator
+        # Called with each run's serial before it starts: the virtual bench puts that pack on
+        # its fixture (a real bench has the operator do it).
+        self._on_unit = on_unit
         self.info = dict(info or {})
         self._closers = list(closers or [])
 
@@ -56,6 +60,11 @@ class Bench:
                 f"this step needs a {role!r} instrument but the station config has none; "
                 f"add [instruments.{role}] to the config"
             ) from None
+
+    def present(self, serial: str) -> None:
+        """The pack ``serial`` is on the fixture now (a virtual bench swaps its pack)."""
+        if self._on_unit is not None:
+            self._on_unit(serial)
 
     def has(self, role: str) -> bool:
         return role in self.instruments

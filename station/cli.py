@@ -82,7 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="station config TOML")
     run.add_argument("--db", type=Path, help="results database (overrides the config)")
     run.add_argument("--sim", action="store_true", help="run against the virtual bench")
-    run.add_argument("--pack", default=None, help="virtual bench pack (with --sim)")
+    run.add_argument(
+        "--pack",
+        default=None,
+        help="virtual pack NAME or pack FILE (with --sim; default: the pack built as the "
+        "sequence's product)",
+    )
     run.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
     run.add_argument(
         "--fault",
@@ -101,7 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     sim = sub.add_parser("sim", help="run the virtual bench standalone (Ctrl-C stops it)")
-    sim.add_argument("--pack", default="nmc96s", help="simulated pack (nmc96s, lfp16s)")
+    sim.add_argument(
+        "--pack", default="nmc96s", help="simulated pack: a shipped name or a pack file (.toml)"
+    )
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument(
         "--fault",
@@ -123,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         help="python-can channel (default: the interface's default group)",
     )
     sim.add_argument("--list-faults", action="store_true", help="list the faults and exit")
+    sim.add_argument("--list-packs", action="store_true", help="list the shipped packs and exit")
     sim.set_defaults(func=cmd_sim)
 
     examples = sub.add_parser(
@@ -243,10 +251,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 # -- station examples --------------------------------------------------------------
 def cmd_examples(args: argparse.Namespace) -> int:
+    from drivers.sim.packs import shipped_pack_files
     from station.examples import copy_examples
 
     target: Path = args.directory
-    copied = copy_examples(target)
+    copied = copy_examples(target, packs=list(shipped_pack_files().values()))
     print(f"copied {len(copied)} files into {target}:")
     for path in copied:
         print(f"  {path.relative_to(target).as_posix()}")
@@ -310,11 +319,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sim(args: argparse.Namespace) -> int:
     from drivers.sim.bench import VirtualBench
     from drivers.sim.faults import apply_fault, describe_faults
+    from drivers.sim.packs import describe_packs
     from station.clock import RealClock
     from station.runner import SIM_BMS_DESCRIPTION, parse_faults
 
     if args.list_faults:
         for line in describe_faults():
+            print(line)
+        return EXIT_PASSED
+    if args.list_packs:
+        for line in describe_packs():
             print(line)
         return EXIT_PASSED
     channel = args.can_channel

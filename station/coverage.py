@@ -93,23 +93,23 @@ class CaseResult:
 
 
 def pack_for(sequence: Sequence, pack: str | None) -> str:
-    """The virtual pack to run ``sequence`` on: ``pack``, else the one it is written for."""
-    from drivers.sim.bms_diag import default_identity
-    from drivers.sim.packs import PACK_NAMES, get_pack_spec
+    """The virtual pack to run ``sequence`` on: ``pack`` (a shipped name or a pack file),
+    else the shipped one built as one of its products."""
+    from drivers.sim.packs import PACK_NAMES, PackFileError, get_pack_spec, pack_serving
 
-    if pack is not None:
-        if pack not in PACK_NAMES:
-            raise StationError(f"unknown pack {pack!r}; choose one of {', '.join(PACK_NAMES)}")
-        return pack
-    for name in PACK_NAMES:
-        spec = get_pack_spec(name)
-        part = default_identity(name, spec.chemistry, spec.series, 0)["part_number"]
-        if part in sequence.products:
-            return name
-    raise StationError(
-        f"no virtual pack is a {' or '.join(sequence.products)}; choose one with --pack "
-        f"({', '.join(PACK_NAMES)})"
-    )
+    try:
+        if pack is not None:
+            get_pack_spec(pack)  # a clear sentence now, not in every case's process
+            return pack
+        found = pack_serving(sequence.products)
+    except PackFileError as err:
+        raise StationError(str(err)) from err
+    if found is None:
+        raise StationError(
+            f"no virtual pack is a {' or '.join(sequence.products)}; choose one with --pack "
+            f"({', '.join(PACK_NAMES)}, or a pack file)"
+        )
+    return found
 
 
 def serial_for(sequence: Sequence) -> str:

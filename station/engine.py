@@ -174,6 +174,7 @@ class Engine:
         verdict = self.check_can_start(serial, part_number, overrides=overrides)
         assert verdict.part is not None  # the gate blocks a missing variant
         part = verdict.part
+        self.bench.present(serial)
         self._abort.clear()
         self._terminate.clear()
         self._abort_reason = ""

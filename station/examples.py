@@ -9,7 +9,7 @@ from ``pip install``.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import sequences
@@ -20,22 +20,21 @@ PACKS_FOLDER = "packs"
 """Where the virtual pack definitions go inside the examples folder."""
 
 
-def example_files(packs: Path | None = None) -> Iterator[tuple[Path, Path]]:
+def example_files(packs: Iterable[Path] = ()) -> Iterator[tuple[Path, Path]]:
     """Yield (shipped file, path relative to the examples folder) for every example file."""
     root = sequences.path()
     for source in sorted(root.rglob("*")):
         if source.is_file() and source.suffix in DATA_SUFFIXES:
             yield source, source.relative_to(root)
-    if packs is not None:
-        for source in sorted(packs.glob("*.toml")):
-            yield source, Path(PACKS_FOLDER) / source.name
+    for source in packs:
+        yield source, Path(PACKS_FOLDER) / source.name
 
 
-def copy_examples(target: Path, packs: Path | None = None) -> list[Path]:
+def copy_examples(target: Path, packs: Iterable[Path] = ()) -> list[Path]:
     """Copy every example file into ``target``; refuse (copying nothing) to overwrite one.
 
-    ``packs`` is the folder of virtual pack definitions to include (the composition root
-    passes the simulator's; the core does not know where the simulator keeps them).
+    ``packs`` are the virtual pack files to include (the composition root passes the
+    simulator's; the core does not know where the simulator keeps them).
     """
     plan = [(source, target / relative) for source, relative in example_files(packs)]
     if target.exists() and not target.is_dir():

@@ -174,9 +174,10 @@ def open_sim_bench(
         "bms" in step.step_type.roles for step in sequence.all_steps()
     )
     scheduler = clock if isinstance(clock, VirtualClock) else None
+    pack = options.pack or sim_pack_for(sequence)
     try:
         virtual = VirtualBench(
-            options.pack or "nmc96s",
+            pack,
             seed=options.seed,
             now=clock.now,
             models=models,
@@ -223,7 +224,28 @@ def open_sim_bench(
     except BaseException:
         Bench(instruments, closers=[virtual.close]).close()
         raise
-    return Bench(instruments, info, closers=[virtual.close], simulator=virtual)
+    return Bench(
+        instruments, info, closers=[virtual.close], simulator=virtual, on_unit=virtual.present
+    )
+
+
+def sim_pack_for(sequence: Sequence) -> str:
+    """Get the shipped virtual pack built as one of the sequence's products, or say which
+    ``--pack`` to give."""
+    from drivers.sim.packs import PackFileError, get_pack_spec, pack_names, pack_serving
+
+    try:
+        found = pack_serving(sequence.products)
+    except PackFileError as err:
+        raise StationError(f"virtual bench: {err}") from err
+    if found is None:
+        raise StationError(
+            f"no virtual pack is built as {', '.join(sequence.products)} (the products of "
+            f"sequence {sequence.name!r}); give --pack NAME or --pack FILE (a pack file, see "
+            "docs/virtual-bench.md); shipped packs: "
+            + ", ".join(f"{name} ({get_pack_spec(name).product})" for name in pack_names())
+        )
+    return found
 
 
 def open_bms(

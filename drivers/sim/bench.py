@@ -11,6 +11,12 @@ arguments for the BMS).
 Which model plays each role is chosen from the station's config (``models=``), so
 ``--sim`` changes resources and nothing else. :data:`CATALOGUE` lists every twin.
 
+A long-lived bench (the UI, ``station sim``) tests many packs: :meth:`VirtualBench.present`
+puts the pack with a given serial on the fixture. The first serial gets the pack the bench
+was built with; every new serial a fresh pack (spread, BMS error and BMS serial seeded from
+the bench seed and the serial); a serial seen before gets its own pack back with its state
+(charge, temperatures, BMS NVM), as a retest on a real line does.
+
 The fixture I/O module's coil 3 breaks the pack's HVIL loop (the HVIL step opens it to
 prove the BMS notices); coils 1/2 select the HV pole (see
 :class:`~drivers.sim.instruments.hv_twins.SafetyCircuit`).
@@ -21,12 +27,13 @@ from __future__ import annotations
 import itertools
 import os
 import time
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import can
 
-from drivers.sim.bms import SimulatedBms
+from drivers.sim.bms import BmsUnit, SimulatedBms
 from drivers.sim.clock import Scheduler, TimeSource
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.instruments.generic_load import GenericLoadTwin
@@ -36,7 +43,7 @@ from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
 from drivers.sim.instruments.modbus_io import ModbusIoTwin
 from drivers.sim.instruments.power_twins import POWER_TWINS
 from drivers.sim.pack import Pack
-from drivers.sim.packs import get_pack_spec
+from drivers.sim.packs import PackSpec, get_pack_spec
 from drivers.sim.scpi_server import ScpiDevice, ScpiServer
 from drivers.sim.twin import ServedDevice, ServedTwinSpec, TwinSpec
 
@@ -74,7 +81,8 @@ _channels = itertools.count(1)
 
 
 class VirtualBench:
-    """A pack named ``pack`` (see :func:`~drivers.sim.packs.get_pack_spec`) with twins online.
+    """A pack ``pack`` (a :class:`PackSpec`, a shipped pack's name or a pack file's path, see
+    :func:`~drivers.sim.packs.get_pack_spec`) with twins online.
 
     ``seed`` draws the pack's spread and the instruments' and BMS's errors. ``now`` is the
     clock the physics follows (the engine's ``clock.now``; default: monotonic time).
@@ -91,7 +99,7 @@ class VirtualBench:
 
     def __init__(
         self,
-        pack: str = "nmc96s",
+        pack: str | PackSpec = "nmc96s",
         *,
         seed: int = 1,
         now: TimeSource | None = None,
@@ -106,8 +114,11 @@ class VirtualBench:
     ) -> None:
         self.now: TimeSource = now if now is not None else time.monotonic
         self.seed = seed
-        self.pack_name = pack
-        self.pack = Pack(get_pack_spec(pack), seed=seed)
+        self.spec = pack if isinstance(pack, PackSpec) else get_pack_spec(pack)
+        self.pack_name = self.spec.name
+        self.pack = Pack(self.spec, seed=seed)
+        self.serial: str | None = None  # of the pack on the fixture (None until presented)
+        self._units: dict[str, tuple[Pack, BmsUnit | None]] = {}
         self.circuit = PackCircuit(self.pack, self.now)
         if contactors_closed if contactors_closed is not None else not bms:
             self.circuit.close_contactors_settled()
@@ -193,6 +204,25 @@ class VirtualBench:
         with self.circuit.locked():
             self.pack.faults.hvil_open = self._hvil_fault or io.coil(HVIL_BREAK_COIL)
 
+    def present(self, serial: str) -> None:
+        """Put the pack with ``serial`` on the fixture (see the module docstring)."""
+        if serial == self.serial:
+            return
+        if self.serial is None:  # the bench's own pack (faults injected at start go with it)
+            self.serial = serial
+            return
+        self._units[self.serial] = (self.pack, self.bms.unit if self.bms is not None else None)
+        known = self._units.get(serial)
+        seed = unit_seed(self.seed, serial)
+        pack = known[0] if known else Pack(self.spec, seed=seed)
+        self.circuit.replace_pack(pack)
+        self.pack = pack
+        if self.bms is not None:
+            unit = known[1] if known and known[1] is not None else self.bms.new_unit(pack, seed)
+            self.bms.mount(unit)
+        self.serial = serial
+        self.set_hvil_fault(self._hvil_fault)
+
     def set_hvil_fault(self, broken: bool) -> None:
         """Break (or mend) the pack's HVIL loop itself, independent of the fixture relay."""
         self._hvil_fault = broken
@@ -242,3 +272,8 @@ class VirtualBench:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def unit_seed(bench_seed: int, serial: str) -> int:
+    """Get the seed of the pack with ``serial`` (stable across runs and machines)."""
+    return zlib.crc32(f"{bench_seed}:{serial}".encode()) & 0x7FFF_FFFF

@@ -48,7 +48,7 @@ from cantools.database.can import Message, Signal
 
 import sequences
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
-from drivers.sim.bms_diag import BmsDiagnostics, default_identity
+from drivers.sim.bms_diag import BmsDiagnostics, pack_identity
 from drivers.sim.bms_model import BmsFaults, BmsModel, BmsReading
 from drivers.sim.bms_security import SecurityAlgorithm, get_algorithm
 from drivers.sim.clock import Scheduler
@@ -72,6 +72,15 @@ _SLOT_EPS = 1e-9
 
 
 @dataclass
+class BmsUnit:
+    """What belongs to one pack's BMS: its firmware state (NVM, calibration, faults, error)
+    and its identity. The bench keeps one per serial; :meth:`SimulatedBms.mount` swaps them."""
+
+    model: BmsModel
+    identity: dict[str, str]
+
+
+@dataclass
 class _Schedule:
     message: Message
     period_s: float
@@ -89,7 +98,7 @@ class SimulatedBms:
     before reading, measures the bus at its terminals and switches the contactors inside
     ``circuit.locked()``. Without a circuit, ``sync`` is called before the pack is read. ``seed``
     draws the measurement error, the noise and the security seeds. ``identity`` overrides keys
-    of :func:`~drivers.sim.bms_diag.default_identity` (``part_number``, ``sw_version``,
+    of :func:`~drivers.sim.bms_diag.pack_identity` (``part_number``, ``sw_version``,
     ``serial``, ``hw_number``, ``supplier_sw_version``). ``security`` is an algorithm name
     from :data:`~drivers.sim.bms_security.ALGORITHMS` or a callable. ``faults``, ``nvm`` and
     ``error`` default to no faults, a factory-fresh NVM and an error drawn from ``seed``.
@@ -124,11 +133,13 @@ class SimulatedBms:
         scheduler: Scheduler | None = None,
     ) -> None:
         self.pack = pack
+        self._sync = sync
+        self._circuit = circuit
         self.model = BmsModel(
             pack, seed=seed, sync=sync, circuit=circuit, error=error, faults=faults, nvm=nvm
         )
         spec = pack.spec
-        ident = default_identity(spec.name, spec.chemistry, spec.series, seed)
+        ident = pack_identity(spec, seed)
         ident.update(identity or {})
         self.diagnostics = BmsDiagnostics(self.model, ident, now)
         self._algorithm = get_algorithm(security) if isinstance(security, str) else security
@@ -192,6 +203,32 @@ class SimulatedBms:
     def measure(self) -> BmsReading:
         """Measure now, as the next frames would report it."""
         return self.model.measure()
+
+    # --- units: one BMS per pack on a long-lived bench ------------------------------------
+
+    @property
+    def unit(self) -> BmsUnit:
+        """Get the BMS state of the pack now on the bench."""
+        return BmsUnit(self.model, self.diagnostics.identity)
+
+    def new_unit(self, pack: Pack, seed: int) -> BmsUnit:
+        """Make a factory-fresh BMS for ``pack`` (error, noise and serial drawn from ``seed``).
+
+        With a circuit, ``pack`` must already be on it (:meth:`PackCircuit.replace_pack`).
+        """
+        if pack.spec.series != self.pack.spec.series:
+            raise ValueError("a unit on this bench must have the same number of cells")
+        model = BmsModel(pack, seed=seed, sync=self._sync, circuit=self._circuit)
+        return BmsUnit(model, pack_identity(pack.spec, seed))
+
+    def mount(self, unit: BmsUnit) -> None:
+        """Answer as ``unit`` from now on (frames, DIDs, routines, DTCs)."""
+        with self._tick_lock:
+            self.pack = unit.model.pack
+            self.model = unit.model
+            self.diagnostics.model = unit.model
+            self.diagnostics.identity = dict(unit.identity)
+            self._reading = None
 
     # --- lifecycle ------------------------------------------------------------------------
 

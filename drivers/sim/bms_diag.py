@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from drivers.sim.bms_model import PRECHARGE_TIMEOUT_S, BmsModel, ContactorCode
+from drivers.sim.packs import PackSpec
 from drivers.sim.uds_app import NegativeResponse, Nrc, Pending
 
 DID_PART_NUMBER = 0xF187
@@ -62,16 +63,14 @@ _ROUTINES: dict[int, tuple[int, ...]] = {
 }
 
 
-def default_identity(pack_name: str, chemistry: str, series: int, seed: int) -> dict[str, str]:
-    """Get the identity a fresh BMS reports for a pack (serial number from ``seed``)."""
-    del pack_name  # one BMS part per chemistry and size, whatever the pack is called
-    prefix = "NM" if chemistry == "NMC" else "LF"
+def pack_identity(spec: PackSpec, seed: int) -> dict[str, str]:
+    """Get the identity the BMS of a pack built to ``spec`` reports (serial drawn from ``seed``)."""
     return {
-        "part_number": f"{prefix}{series}-A",
-        "sw_version": "2.4.1",
-        "serial": f"BMS24A{seed % 10_000_000:07d}",
-        "hw_number": "HW-C3",
-        "supplier_sw_version": "SUP-2.4.1-b17",
+        "part_number": spec.product,
+        "sw_version": spec.bms_sw_version,
+        "serial": f"{spec.bms_serial_prefix}{seed % 10_000_000:07d}",
+        "hw_number": spec.bms_hw_number,
+        "supplier_sw_version": spec.bms_supplier_sw_version,
     }
 
 

@@ -140,9 +140,10 @@ class BmsReading:
     max_discharge_current_a: float
 
 
-def temperature_groups(series: int) -> list[range]:
-    """Get the blocks each BMS temperature sensor covers: one per 8 cells, at least 4."""
-    sensors = min(series, max(4, math.ceil(series / 8)))
+def temperature_groups(series: int, sensors: int = 0) -> list[range]:
+    """Get the blocks each BMS temperature sensor covers (``sensors`` equal groups of
+    consecutive blocks; 0: one sensor per 8 cells, at least 4)."""
+    sensors = sensors or min(series, max(4, math.ceil(series / 8)))
     return [range(j * series // sensors, (j + 1) * series // sensors) for j in range(sensors)]
 
 
@@ -169,7 +170,7 @@ class BmsModel:
     ) -> None:
         self.pack = pack
         self.lock = threading.RLock()
-        self.groups = temperature_groups(pack.spec.series)
+        self.groups = temperature_groups(pack.spec.series, pack.spec.temperature_sensors)
         self.error = error or FrontEndError.draw(seed, pack.spec.series, len(self.groups))
         self.faults = faults or BmsFaults()
         self.nvm = nvm or BmsNvm()

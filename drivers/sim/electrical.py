@@ -167,6 +167,16 @@ class PackCircuit:
             found = self._totals[name]
             return SourceTotals(found.charge_ah, found.energy_wh)
 
+    def replace_pack(self, pack: Pack) -> Pack:
+        """Put another pack on the terminals (the fixture takes the next unit); return the old.
+
+        The old pack is left as it is at ``now()``; the sources stay connected.
+        """
+        with self.locked():
+            old, self._pack = self._pack, pack
+            self._solved_for = pack.contactor_state
+            return old
+
     def close_contactors_settled(self, max_s: float = 10.0) -> None:
         """Close the contactors and finish the precharge without moving the circuit's clock.
 

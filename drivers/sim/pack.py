@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from drivers.sim.insulation import InsulationNetwork
-from drivers.sim.ocv import hysteresis_step, ocv_curve
+from drivers.sim.ocv import hysteresis_step
 from drivers.sim.packs import PackSpec as PackSpec  # re-exported: the model's input
 
 ContactorState = Literal["open", "precharge", "closed"]
@@ -95,7 +95,7 @@ class Pack:
     def __init__(self, spec: PackSpec, seed: int | None = None) -> None:
         self.spec = spec
         self.seed = spec.seed if seed is None else seed
-        self._curve = ocv_curve(spec.chemistry)
+        self._curve = spec.ocv()
         rng = random.Random(self.seed)
         n, np_ = spec.series, spec.parallel
         self._q_ah: list[float] = []

@@ -23,6 +23,8 @@ def test_examples_copies_sequences_limits_configs_and_bms_descriptions(tmp_path:
         "bms/eol_reference.dbc",
         "bms/foxbms.dbc",
         "bms/foxbms.LICENSE.txt",
+        "packs/nmc96s.toml",
+        "packs/nmc14s.toml",
     ):
         assert (target / name).is_file(), name
     load_sequence(target / "nmc96s" / "eol.toml")  # the copy is self-contained and valid

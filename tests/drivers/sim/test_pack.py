@@ -415,14 +415,14 @@ def test_hvil_default_from_spec_and_fault() -> None:
 
 
 def test_named_example_packs() -> None:
-    assert PACK_NAMES == ("nmc96s", "lfp16s")
+    assert PACK_NAMES == ("nmc96s", "lfp16s", "nmc14s")
     nmc, lfp = Pack(get_pack_spec("nmc96s")), Pack(get_pack_spec("lfp16s"))
     assert nmc.spec.nominal_capacity_ah == 60.0 and len(nmc.cell_voltages()) == 96
     assert 340.0 < nmc.open_circuit_voltage < 360.0
     assert lfp.spec.nominal_capacity_ah == 100.0 and len(lfp.cell_voltages()) == 16
     assert 51.0 < lfp.open_circuit_voltage < 54.0
     assert nmc.insulation.r_plus == nmc.spec.r_iso_plus_ohm
-    with pytest.raises(ValueError, match="nmc96s, lfp16s"):
+    with pytest.raises(ValueError, match="nmc96s, lfp16s, nmc14s"):
         get_pack_spec("nope")
 
 
