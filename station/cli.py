@@ -120,9 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=float, default=1.0, help="time runs SPEED × real time")
     sim.add_argument(
         "--can-interface",
-        default="udp_multicast",
-        help="python-can interface for the BMS (udp_multicast reaches other "
-        "processes; virtual stays in this one)",
+        default=None,
+        help="python-can interface for the BMS (default udp_multicast, which reaches other "
+        "processes on Linux and macOS; virtual stays in this one)",
     )
     sim.add_argument(
         "--can-channel",
@@ -168,16 +168,19 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_parser(name, add_help=False, help=f"see `station {name} --help`")
 
     results = sub.add_parser("results", help="browse the results database")
-    results.add_argument("--db", type=Path, default=None)
-    results.add_argument("--config", type=Path, default=None)
+    _results_source(results, None)
     rsub = results.add_subparsers(dest="results_command", required=True)
     listing = rsub.add_parser("list", help="list runs, newest first")
+    # Also after the subcommand (`station results list --db X`, as README shows); there the
+    # default is "not given", so it never overrides one given before the subcommand.
+    _results_source(listing, argparse.SUPPRESS)
     listing.add_argument("--serial")
     listing.add_argument("--outcome")
     listing.add_argument("--since", help="ISO date or date-time (UTC)")
     listing.add_argument("--limit", type=int, default=50)
     listing.set_defaults(func=cmd_results_list)
     show = rsub.add_parser("show", help="show one run (an id prefix of 8+ characters is enough)")
+    _results_source(show, argparse.SUPPRESS)
     show.add_argument("run_id")
     show.set_defaults(func=cmd_results_show)
     verify = rsub.add_parser(
@@ -185,6 +188,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(func=cmd_results_verify)
     return parser
+
+
+def _results_source(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument("--db", type=Path, default=default, help="results database")
+    parser.add_argument(
+        "--config", type=Path, default=default, help="station config naming the database"
+    )
 
 
 # -- station check -----------------------------------------------------------------
@@ -331,8 +341,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
         for line in describe_packs():
             print(line)
         return EXIT_PASSED
+    interface = sim_can_interface(args.can_interface, sys.platform)
     channel = args.can_channel
-    if channel is None and args.can_interface == "udp_multicast":
+    if channel is None and interface == "udp_multicast":
         from can.interfaces.udp_multicast import UdpMulticastBus
 
         channel = UdpMulticastBus.DEFAULT_GROUP_IPv4
@@ -343,7 +354,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
             seed=args.seed,
             now=clock.now,
             bms=True,
-            can_interface=args.can_interface,
+            can_interface=interface,
             can_channel=channel,
         )
     except ValueError as err:
@@ -374,6 +385,21 @@ def cmd_sim(args: argparse.Namespace) -> int:
         bench.close()
     print("virtual bench stopped")
     return EXIT_PASSED
+
+
+def sim_can_interface(requested: str | None, platform: str) -> str:
+    """Get the CAN interface of ``station sim``'s BMS: the one asked for, else udp_multicast
+    (python-can has no multicast interface on Windows, so there it must be chosen)."""
+    if requested:
+        return requested
+    if platform == "win32":
+        raise StationError(
+            "station sim needs --can-interface on Windows: python-can's udp_multicast (the "
+            "default elsewhere) does not exist there; give a CAN adapter with a loopback to "
+            "the station's, e.g. --can-interface pcan --can-channel PCAN_USBBUS2, or "
+            "--can-interface virtual to keep the BMS inside this process"
+        )
+    return "udp_multicast"
 
 
 # -- station results ---------------------------------------------------------------

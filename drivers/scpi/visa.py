@@ -239,7 +239,7 @@ class VisaTransport(LineTransport):
             return
         with contextlib.suppress(OSError):
             while select.select([self._sock], [], [], 0)[0]:
-                if not self._sock.recv(65536, socket.MSG_DONTWAIT):
+                if not recv_now(self._sock, 65536):
                     break  # EOF: the next read reports the closed link
 
     def _translate(self, err: Exception, doing: str) -> InstrumentError:
@@ -311,8 +311,10 @@ class VisaTransport(LineTransport):
             if not readable:
                 continue
             try:
-                if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                if recv_now(sock, 1, socket.MSG_PEEK) == b"":
                     return True
+            except BlockingIOError:
+                continue
             except OSError as err:
                 if err.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
                     return True
@@ -324,6 +326,23 @@ class VisaTransport(LineTransport):
             # Closing a broken session must not mask the error that got us here.
             with contextlib.suppress(Exception):
                 res.close()
+
+
+def recv_now(sock: socket.socket, size: int, flags: int = 0) -> bytes:
+    """``sock.recv`` that never waits: raises BlockingIOError when nothing has arrived.
+
+    ``MSG_DONTWAIT`` is POSIX-only (Windows has no such flag), so without it the socket is
+    made non-blocking for this one call and its timeout restored afterwards.
+    """
+    dontwait = getattr(socket, "MSG_DONTWAIT", None)
+    if dontwait is not None:
+        return sock.recv(size, flags | dontwait)
+    previous = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return sock.recv(size, flags)
+    finally:
+        sock.settimeout(previous)
 
 
 def _describe(err: BaseException) -> str:

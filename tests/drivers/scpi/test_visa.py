@@ -173,6 +173,44 @@ def test_late_reply_cannot_answer_the_next_query(transport: VisaTransport) -> No
     assert transport.query("VOLT?") == "7"
 
 
+@pytest.fixture
+def without_msg_dontwait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on Windows: the socket module has no MSG_DONTWAIT."""
+    monkeypatch.delattr(socket, "MSG_DONTWAIT", raising=False)
+    assert not hasattr(socket, "MSG_DONTWAIT")
+
+
+@pytest.mark.usefixtures("without_msg_dontwait")
+def test_timeout_recovery_works_without_msg_dontwait(transport: VisaTransport) -> None:
+    test_late_reply_cannot_answer_the_next_query(transport)
+    assert transport.query("*IDN?") == "ACME,PSU-1,SN42,1.0"
+
+
+@pytest.mark.usefixtures("without_msg_dontwait")
+def test_a_closed_link_is_seen_without_msg_dontwait(transport: VisaTransport) -> None:
+    test_peer_closing_the_link_raises_connection_error(transport)
+
+
+def test_recv_now_does_not_wait_and_keeps_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from drivers.scpi.visa import recv_now
+
+    monkeypatch.delattr(socket, "MSG_DONTWAIT", raising=False)
+    a, b = socket.socketpair()
+    with a, b:
+        a.settimeout(2.5)
+        started = time.monotonic()
+        with pytest.raises(BlockingIOError):
+            recv_now(a, 10)
+        assert time.monotonic() - started < 1.0
+        assert a.gettimeout() == 2.5
+        b.sendall(b"xy")
+        assert recv_now(a, 1, socket.MSG_PEEK) == b"x"
+        assert recv_now(a, 10) == b"xy"
+        assert a.gettimeout() == 2.5
+
+
 def test_extra_reply_lines_are_dropped_before_the_next_query(server_port: int) -> None:
     with VisaTransport(f"TCPIP0::127.0.0.1::{server_port}::SOCKET", timeout_s=0.3) as t:
         assert t.query("TWICE?") == "1"
