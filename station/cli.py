@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,8 @@ from typing import Any
 from station.console import ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
 from station.version import software_version
+
+log = logging.getLogger(__name__)
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_ABORTED = 0, 1, 2, 3
 _EXIT = {"PASSED": 0, "FAILED": 1, "ERROR": 2, "ABORTED": 3, "TERMINATED": 3}
@@ -278,6 +281,7 @@ def cmd_examples(args: argparse.Namespace) -> int:
 
 # -- station run -------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from station.app_log import application_log
     from station.gate import StartBlocked
     from station.runner import RunOptions, prepare_run
 
@@ -303,12 +307,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         signal.signal(signal.SIGINT, on_sigint)
-        try:
-            result = prepared.engine.run(args.serial, args.variant, args.operator)
-        except StartBlocked as refused:
-            for blocker in refused.blockers:
-                print(f"error: {blocker.message}", file=sys.stderr)
-            return EXIT_ERROR
+        with application_log(prepared.config.logging, prepared.db_path):
+            log.info(
+                "station %s: run %s for %s%s",
+                software_version(),
+                prepared.sequence.name,
+                args.serial,
+                " on the virtual bench" if args.sim else "",
+            )
+            try:
+                result = prepared.engine.run(args.serial, args.variant, args.operator)
+            except StartBlocked as refused:
+                for blocker in refused.blockers:
+                    log.warning("run refused: %s", blocker.message)
+                    print(f"error: {blocker.message}", file=sys.stderr)
+                return EXIT_ERROR
+            log.info("run %s of %s: %s", result.run_id, result.serial, result.outcome)
     finally:
         signal.signal(signal.SIGINT, previous)
         prepared.close()

@@ -24,6 +24,15 @@
 
     [interlocks]
     required_for_hv = true               # HV steps refuse to start without an interlocks role
+
+    [logging]                            # the rotating application log
+    file = "logs/station.log"            # default: station.log beside the results database
+    level = "INFO"                       # the station's own messages
+    library_level = "WARNING"            # python-can, udsoncan, pyvisa …, Python warnings
+    max_bytes = 5000000
+    backups = 5
+
+docs/station-config.md describes every table and key.
 """
 
 from __future__ import annotations
@@ -39,11 +48,13 @@ from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
 ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner")
-_SECTIONS = ("station", "instruments", "can", "interlocks", "sim")
+_SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim")
 _STATION_KEYS = ("id", "results_db", "plugins", "description")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
+_LOGGING_KEYS = ("file", "level", "library_level", "max_bytes", "backups")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,17 @@ class CanConfig:
 
 
 @dataclass(frozen=True)
+class LoggingConfig:
+    """The rotating application log (see :mod:`station.app_log`)."""
+
+    file: Path | None = None  # None: station.log beside the results database
+    level: str = "INFO"
+    library_level: str = "WARNING"
+    max_bytes: int = 5_000_000
+    backups: int = 5
+
+
+@dataclass(frozen=True)
 class StationConfig:
     path: Path | None
     sha256: str
@@ -86,6 +108,7 @@ class StationConfig:
     can: CanConfig | None = None
     plugins: tuple[str, ...] = ()
     interlocks_required_for_hv: bool = True
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
 def default_config(db: Path) -> StationConfig:
@@ -146,6 +169,7 @@ def load_config(path: str | Path) -> StationConfig:
     if not isinstance(required, bool):
         problem("interlocks.required_for_hv", "must be true or false")
         required = True
+    log = _logging(_table(data, "logging", problem), base, problem)
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -157,6 +181,37 @@ def load_config(path: str | Path) -> StationConfig:
         can=can,
         plugins=tuple(plugins),
         interlocks_required_for_hv=required,
+        logging=log,
+    )
+
+
+def _logging(table: dict[str, Any], base: Path, problem: Any) -> LoggingConfig:
+    _unknown(table, _LOGGING_KEYS, "logging", problem)
+    default = LoggingConfig()
+    file = table.get("file")
+    if file is not None and (not isinstance(file, str) or not file):
+        problem("logging.file", "must be a path string")
+        file = None
+    levels = {}
+    for key in ("level", "library_level"):
+        value = table.get(key, getattr(default, key))
+        if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
+            problem(f"logging.{key}", f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+            value = getattr(default, key)
+        levels[key] = value.upper()
+    sizes = {}
+    for key, low in (("max_bytes", 1024), ("backups", 0)):
+        value = table.get(key, getattr(default, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            problem(f"logging.{key}", f"must be a whole number ≥ {low}, got {value!r}")
+            value = getattr(default, key)
+        sizes[key] = value
+    return LoggingConfig(
+        base / file if file else None,
+        levels["level"],
+        levels["library_level"],
+        sizes["max_bytes"],
+        sizes["backups"],
     )
 
 

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from station.app_log import application_log
     from station.errors import StationError
     from station.runner import RunOptions, prepare_run
     from ui.controller import StationController
@@ -89,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         QTimer.singleShot(0, lambda: report_started(app, window, prepared))
     try:
-        return int(app.exec())
+        with application_log(prepared.config.logging, prepared.db_path):
+            return int(app.exec())
+    except StationError as err:  # the log file cannot be opened
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     finally:
         close_all(window, controller)
         prepared.close()
