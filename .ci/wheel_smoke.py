@@ -2,7 +2,8 @@
 
 Builds the wheel, installs it into a throwaway virtualenv in a fresh temporary folder (deps
 come from pip's cache or index), and from there, with that folder as the working directory:
-``station examples``, a ``--sim --yes`` reference run that must PASS, ``python -m station
+``station examples``, a ``--sim --yes`` reference run that must PASS (its virtual pack found
+by part number among the installed pack files), ``python -m station
 --help``, ``station --version`` (the commit baked in at build time) and ``station ui --sim
 --smoke`` offscreen. Prints each step's wall time. ``make test`` runs it after pytest.
 
@@ -56,6 +57,9 @@ def main() -> int:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     env.pop("PYTHONPATH", None)  # nothing from the checkout may leak into the installed station
     started = time.monotonic()
+    # pip builds in the tree; leave no build/ behind that was not there before
+    build_dir = ROOT / "build"
+    build_existed = build_dir.exists()
     try:
         step(
             "build the wheel",
@@ -79,7 +83,7 @@ def main() -> int:
             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
             scratch,
         )
-        step("station examples X", [str(station), "examples", "X"], scratch, "copied")
+        step("station examples X", [str(station), "examples", "X"], scratch, "packs/nmc14s.toml")
         step(
             "station run X/nmc96s/eol.toml --sim --yes",
             [
@@ -117,6 +121,8 @@ def main() -> int:
         return 1
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if not build_existed:
+            shutil.rmtree(build_dir, ignore_errors=True)
     print(f"wheel smoke: all passed in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -4,6 +4,7 @@
 
     station ui --sim                                   # virtual bench, reference EOL, ×15
     station ui --config station.toml --sequence sequences/nmc96s/eol.toml
+    station ui --sim --smoke                           # start-up check: exit once it is up
 
 With ``--sim`` the run is on virtual time, paced to ``--speed`` × real time
 (``ui.pacing``): at the default ×15 the reference sequence (about 15 minutes of pack time)
@@ -31,7 +32,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="station config TOML")
     p.add_argument("--sequence", type=Path, default=DEFAULT_SEQUENCE, help="sequence TOML")
     p.add_argument("--db", type=Path, help="results database (overrides the config)")
-    p.add_argument("--pack", default=None, help="virtual bench pack (with --sim)")
+    p.add_argument(
+        "--pack",
+        default=None,
+        help="virtual pack NAME or pack FILE (with --sim; default: the one built as the "
+        "sequence's product)",
+    )
     p.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
     p.add_argument(
         "--speed",
