@@ -150,3 +150,25 @@ def test_a_pack_file_written_from_the_docs_simulates_and_passes(tmp_path: Path) 
         RunOptions(sequence=sequence, db=tmp_path / "r.db", sim=True, pack=str(pack)),
         "NM14A0000002",
     )
+
+
+def test_the_pack_file_sets_the_bms_sensor_count_and_identity(tmp_path: Path) -> None:
+    from drivers.sim.bms_diag import pack_identity
+    from drivers.sim.bms_model import BmsModel
+    from drivers.sim.pack import Pack
+
+    path = tmp_path / "p.toml"
+    path.write_text(
+        DOCS_PACK
+        + '[bms]\ntemperature_sensors = 7\nbms_sw_version = "3.0.0"\nbms_serial_prefix = "X9"\n',
+        encoding="utf-8",
+    )
+    spec = load_pack_file(path)
+    assert len(BmsModel(Pack(spec), seed=1).groups) == 7
+    assert pack_identity(spec, 42) == {
+        "part_number": "NM14-A",
+        "sw_version": "3.0.0",
+        "serial": "X90000042",
+        "hw_number": "HW-C3",
+        "supplier_sw_version": "SUP-2.4.1-b17",
+    }

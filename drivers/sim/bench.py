@@ -53,6 +53,8 @@ FAULTS = ("not_answering", "garbage_reply", "drop_connection", "error_queue")
 """Fault names accepted per role in ``VirtualBench(faults=...)``."""
 
 HVIL_BREAK_COIL = 3
+UNITS_KEPT = 200
+"""Packs a long-lived bench remembers for retests (the oldest beyond this are forgotten)."""
 
 TWINS: tuple[TwinSpec, ...] = (
     TwinSpec("supply", "generic.scpi_supply", lambda circuit, seed: GenericSupplyTwin(circuit)),
@@ -118,6 +120,7 @@ class VirtualBench:
         self.pack_name = self.spec.name
         self.pack = Pack(self.spec, seed=seed)
         self.serial: str | None = None  # of the pack on the fixture (None until presented)
+        # Packs that left the fixture, by serial, oldest first (at most UNITS_KEPT).
         self._units: dict[str, tuple[Pack, BmsUnit | None]] = {}
         self.circuit = PackCircuit(self.pack, self.now)
         if contactors_closed if contactors_closed is not None else not bms:
@@ -212,7 +215,9 @@ class VirtualBench:
             self.serial = serial
             return
         self._units[self.serial] = (self.pack, self.bms.unit if self.bms is not None else None)
-        known = self._units.get(serial)
+        known = self._units.pop(serial, None)
+        while len(self._units) > UNITS_KEPT:  # a shift's worth; older packs have shipped
+            del self._units[next(iter(self._units))]
         seed = unit_seed(self.seed, serial)
         pack = known[0] if known else Pack(self.spec, seed=seed)
         self.circuit.replace_pack(pack)
