@@ -388,7 +388,14 @@ def cmd_sim(args: argparse.Namespace) -> int:
             f"channel={bench.can['channel']}"
         )
         print(f"  BMS description: {SIM_BMS_DESCRIPTION}")
-        print("running; Ctrl-C stops", flush=True)
+        print(
+            "running; type a pack's serial and Enter to put that pack on the fixture "
+            "(a new serial gets a fresh pack, a known one its own back); Ctrl-C stops",
+            flush=True,
+        )
+        threading.Thread(
+            target=_serials_from_stdin, args=(bench,), name="sim-fixture", daemon=True
+        ).start()
         previous = signal.signal(signal.SIGINT, lambda *a: stop.set())
         try:
             while not stop.wait(0.5):
@@ -399,6 +406,21 @@ def cmd_sim(args: argparse.Namespace) -> int:
         bench.close()
     print("virtual bench stopped")
     return EXIT_PASSED
+
+
+def _serials_from_stdin(bench: Any) -> None:
+    """``station sim``: each line typed is the serial of the pack now on the fixture."""
+    for line in sys.stdin:
+        serial = line.strip()
+        if not serial:
+            continue
+        bench.present(serial)
+        identity = bench.bms.diagnostics.identity if bench.bms is not None else {}
+        print(
+            f"fixture: pack {serial} (BMS {identity.get('part_number', '?')}, "
+            f"serial {identity.get('serial', '?')}, SOC {bench.pack.soc:.1%})",
+            flush=True,
+        )
 
 
 def sim_can_interface(requested: str | None, platform: str) -> str:

@@ -98,3 +98,42 @@ def test_station_sim_serves_plain_clients(tmp_path: Path) -> None:
         rest = child.communicate(timeout=30)[0]
     assert "virtual bench stopped" in rest
     assert child.returncode == 0
+
+
+def test_station_sim_puts_the_typed_serials_pack_on_the_fixture() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "station.cli",
+            "sim",
+            "--pack",
+            "lfp16s",
+            "--can-interface",
+            "virtual",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        for line in child.stdout:
+            if line.startswith("running"):
+                break
+        fixture = []
+        for serial in ("LF16A0000001", "LF16A0000002", "LF16A0000001"):
+            child.stdin.write(serial + "\n")
+            child.stdin.flush()
+            fixture.append(child.stdout.readline())
+        first, second, again = fixture
+        assert first.startswith("fixture: pack LF16A0000001 (BMS LF16-A, serial BMS24A")
+        assert second.startswith("fixture: pack LF16A0000002")
+        bms_serials = [re.findall(r"serial (BMS24A\d{7})", x) for x in (first, second)]
+        assert bms_serials[0] and bms_serials[1] and bms_serials[0] != bms_serials[1]
+        assert again.split(", serial")[1] == first.split(", serial")[1]  # its own pack back
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.communicate(timeout=30)
+    assert child.returncode == 0
