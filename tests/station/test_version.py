@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from station.version import CHECKOUT, checkout_commit, software_version
 
@@ -57,3 +61,15 @@ def test_the_running_version_names_this_checkouts_commit() -> None:
     expected = checkout_commit(CHECKOUT)
     assert software_version().endswith(f"+g{expected}" if expected else "")
     assert software_version().startswith("0.")
+
+
+def test_a_built_wheel_reports_the_commit_baked_into_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """setup.py writes station/_build_info.py into the wheel; it wins over any git tree."""
+    baked = types.ModuleType("station._build_info")
+    baked.COMMIT = "0123456789ab"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "station._build_info", baked)
+    software_version.cache_clear()
+    try:
+        assert software_version().endswith("+g0123456789ab")
+    finally:
+        software_version.cache_clear()
