@@ -48,10 +48,15 @@ def test_every_readme_example_parses(command: str) -> None:
     assert callable(args.func)
 
 
-@pytest.mark.parametrize(
-    "command",
-    [c for c in COMMANDS if any(c.startswith(f"station {o}") for o in OFFLINE)],
-)
+def runs_here(command: str) -> bool:
+    """Offline commands, and simulated runs that ask no questions (``--sim --yes``)."""
+    unattended_sim = command.startswith("station run") and {"--sim", "--yes"} <= set(
+        shlex.split(command)
+    )
+    return unattended_sim or any(command.startswith(f"station {o}") for o in OFFLINE)
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if runs_here(c)])
 def test_offline_readme_examples_run(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
