@@ -189,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     verify = rsub.add_parser(
         "verify", help="check the hash chain: report the first run or row altered or deleted"
     )
+    _results_source(verify, argparse.SUPPRESS)
     verify.set_defaults(func=cmd_results_verify)
     return parser
 

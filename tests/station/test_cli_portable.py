@@ -22,6 +22,7 @@ def test_results_options_go_before_or_after_the_subcommand(
     assert capsys.readouterr().out.count("(no runs match)") == 2
     # after the subcommand it must not be swallowed by the one before it
     assert main(["results", "--db", str(tmp_path / "none.db"), "list", "--db", str(db)]) == 0
+    assert main(["results", "verify", "--db", str(db)]) == 0
     assert main(["results", "show", "12345678", "--db", str(tmp_path / "none.db")]) == 2
     assert "no results database at" in capsys.readouterr().err
 
