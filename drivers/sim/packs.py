@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import tomllib
 import typing
 from collections.abc import Iterable
@@ -191,7 +192,7 @@ def get_pack_spec(name: str) -> PackSpec:
     """Get a pack by shipped name (see :func:`pack_names`) or by the path of a pack file."""
     shipped = shipped_pack_files()
     if name in shipped:
-        return load_pack_file(shipped[name])
+        return _shipped_spec(name)
     path = Path(name)
     if path.suffix == ".toml" or path.exists():
         return load_pack_file(path)
@@ -201,6 +202,12 @@ def get_pack_spec(name: str) -> PackSpec:
         f"unknown pack {name!r}; {hint}give a shipped pack ({', '.join(pack_names())}) "
         "or the path of a pack file (.toml)"
     )
+
+
+@functools.cache
+def _shipped_spec(name: str) -> PackSpec:
+    """Read a shipped pack once (a PackSpec is frozen, so sharing it is safe)."""
+    return load_pack_file(shipped_pack_files()[name])
 
 
 def load_pack_file(path: Path) -> PackSpec:

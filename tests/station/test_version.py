@@ -58,6 +58,7 @@ def test_the_projects_own_checkout_gives_its_commit(tmp_path: Path) -> None:
 
 
 def test_the_running_version_names_this_checkouts_commit() -> None:
+    software_version.cache_clear()  # the tree may have changed since it was first asked
     expected = checkout_commit(CHECKOUT)
     assert software_version().endswith(f"+g{expected}" if expected else "")
     assert software_version().startswith("0.")
