@@ -326,6 +326,11 @@ def _load_inline_limits(
         spec = specs[names.index(meas)]
         try:
             limit = parse_limit(table, file="", where=f"{where} limits.{meas}")
+            mismatch = kind_mismatch(spec, limit)
+            if mismatch:
+                problem(f"{where} limits.{meas}", mismatch)
+                ok = False
+                continue
             limits[meas] = _limit_in_unit(limit, spec)
         except SequenceError as err:
             for p in err.problems:
@@ -335,6 +340,22 @@ def _load_inline_limits(
             problem(f"{where} limits.{meas}.unit", str(err))
             ok = False
     return limits if ok else None
+
+
+_COMPARATOR_KINDS = {"BOOL": "bool", "STREQ": "text", "REGEX": "text", "ARRAY": "array"}
+
+
+def kind_mismatch(spec: MeasurementSpec, limit: Limit) -> str | None:
+    """Say why ``limit`` cannot judge ``spec``'s kind of value (None when it can)."""
+    if limit.comparator == "LOG":
+        return None
+    wanted = _COMPARATOR_KINDS.get(limit.comparator, "number")
+    if wanted == spec.kind:
+        return None
+    return (
+        f"a {limit.comparator} limit judges a {wanted} value, but {spec.name!r} is a "
+        f"{spec.kind}; use a limit for a {spec.kind}"
+    )
 
 
 def _load_limit_tables(
@@ -428,9 +449,14 @@ def load_limit_table(
                     )
                 )
                 continue
+            spec = step.specs[names.index(meas)]
             try:
                 limit = parse_limit(table, file=file, where=where)
-                limits[(step_name, meas)] = _limit_in_unit(limit, step.specs[names.index(meas)])
+                mismatch = kind_mismatch(spec, limit)
+                if mismatch:
+                    problems.append(Problem(file, mismatch, where))
+                    continue
+                limits[(step_name, meas)] = _limit_in_unit(limit, spec)
             except SequenceError as err:
                 problems.extend(err.problems)
             except UnitError as err:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from station.steps.api import MeasurementSpec, PromptRequest, StepContext, StepType, register
+from station.errors import StationError
+from station.steps.api import (
+    MeasurementKind,
+    MeasurementSpec,
+    PromptRequest,
+    StepContext,
+    StepType,
+    register,
+)
 
 
 @register
@@ -26,17 +35,23 @@ class Wait(StepType):
         ctx.wait(params.seconds)
 
 
+_ANSWER_KINDS: dict[str, MeasurementKind] = {"number": "number", "confirm": "bool"}
+"""How each prompt kind records its answer; the others record text."""
+
+
 @register
 class Prompt(StepType):
     """Ask the operator something: confirm, choose, enter a number or text, or read a
     message (with an optional picture, e.g. "connect the HV harness").
 
-    Records the answer as ``answer`` (text). A ``confirm`` prompt answered "no" is
-    recorded as such; put a limit on ``answer`` (``STREQ "yes"``) to make it a check.
+    Records the answer as ``answer``, typed by the prompt's kind before it is judged: a
+    ``number`` prompt records a number (within ``minimum``…``maximum``), a ``confirm``
+    prompt a boolean (true for yes; a dismissed prompt is false), the other kinds text.
+    Put a limit on ``answer`` to make it a check (``BOOL true`` for a confirm, ``GELE``
+    for a number, ``STREQ``/``REGEX`` for text).
     """
 
     name = "prompt"
-    measurements = (MeasurementSpec("answer", "", kind="text", requires_limit=False),)
 
     @dataclass(frozen=True)
     class Params:
@@ -60,6 +75,14 @@ class Prompt(StepType):
                     f"params.minimum {self.minimum} is above params.maximum {self.maximum}"
                 )
 
+    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+        kind = _ANSWER_KINDS.get(params.kind, "text")
+        return (
+            MeasurementSpec(
+                "answer", "", kind=kind, requires_limit=False, doc=f"the operator's answer ({kind})"
+            ),
+        )
+
     def run(self, ctx: StepContext, params: Any) -> None:
         answer = ctx.prompt(
             PromptRequest(
@@ -72,7 +95,33 @@ class Prompt(StepType):
                 image=params.image,
             )
         )
-        ctx.measure("answer", "" if answer is None else answer)
+        ctx.measure("answer", typed_answer(params, answer))
+
+
+def typed_answer(params: Any, answer: str | None) -> str | float | bool | None:
+    """Turn the operator's answer into the value its prompt kind records.
+
+    A ``number`` answer that is not a finite number within the prompt's range raises
+    StationError (the prompter let a bad answer through); a dismissed one is None.
+    """
+    if params.kind == "confirm":
+        return answer is not None and answer.strip().lower() in ("yes", "y", "true")
+    if params.kind != "number":
+        return "" if answer is None else answer
+    if answer is None:
+        return None
+    try:
+        number = float(answer)
+    except ValueError:
+        number = math.nan
+    low = -math.inf if params.minimum is None else params.minimum
+    high = math.inf if params.maximum is None else params.maximum
+    if not (math.isfinite(number) and low <= number <= high):
+        raise StationError(
+            f"prompt {params.text!r}: the answer {answer!r} is not a number within "
+            f"{params.minimum} … {params.maximum}"
+        )
+    return number
 
 
 @register
