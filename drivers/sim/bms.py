@@ -49,7 +49,7 @@ from cantools.database.can import Message, Signal
 import sequences
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
 from drivers.sim.bms_diag import BmsDiagnostics, pack_identity
-from drivers.sim.bms_model import BmsFaults, BmsModel, BmsReading
+from drivers.sim.bms_model import STATUS_AVAILABILITY_MASK, BmsFaults, BmsModel, BmsReading
 from drivers.sim.bms_security import SecurityAlgorithm, get_algorithm
 from drivers.sim.clock import Scheduler
 from drivers.sim.electrical import PackCircuit
@@ -251,7 +251,7 @@ class SimulatedBms:
             timer=self._uds_timer,
             request_id=self._ids[0],
             response_id=self._ids[1],
-            dtc_availability_mask=0x09,
+            dtc_availability_mask=STATUS_AVAILABILITY_MASK,
             seed=self._seed,
             scheduler=self._scheduler,
         )

@@ -201,14 +201,11 @@ class BmsDiagnostics:
         def poll() -> bytes | None:
             model.sync()
             if pack.contactor_state == "closed":
-                with model.lock:
-                    model.precharge_failed = False
+                model.report_precharge(failed=False)
                 return bytes([ContactorCode.CLOSED])
             if self._now() - started > PRECHARGE_TIMEOUT_S:
                 model.open_contactors()
-                with model.lock:
-                    model.precharge_failed = True
-                model.measure()  # record the DTC now
+                model.report_precharge(failed=True)
                 raise NegativeResponse(Nrc.CONDITIONS_NOT_CORRECT, "precharge timeout")
             return None
 

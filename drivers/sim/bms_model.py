@@ -15,10 +15,17 @@ sensor per 8 cells and at least 4 (:func:`temperature_groups`): a sensor reads t
 group, or the group's implausible reading (outside −35…125 °C) if there is one. Insulation is
 the lower of the two poles.
 
-**Monitors.** Fault flags (:class:`FaultFlags`) and the fault-driven DTCs (:class:`Dtc`,
-status 0x09 while failing, 0x08 once passing again) are updated on every measurement. DTCs
-and the committed calibration live in :class:`~drivers.sim.bms_calibration.BmsNvm`, which
-survives an ECU reset.
+**Monitors.** Fault flags (:class:`FaultFlags`) are updated on every measurement. Each
+fault-driven DTC (:class:`Dtc`) has a monitor that sets its ISO 14229-1 status byte
+(:func:`dtc_status_after_test`): the continuous monitors (HVIL, insulation, sense wires, NTCs,
+cell over/under-voltage, a stuck DTC) run on every measurement; the contactor-welded monitor
+runs only when the contactors are commanded open and the precharge monitor only when they
+close. A failing test sets testFailed, testFailedThisOperationCycle, pending, confirmed (one
+failed test confirms) and testFailedSinceLastClear; a passing one clears testFailed. Both
+clear the two test-not-completed bits. ClearDiagnosticInformation sets every DTC of the group
+to 0x50 (test not completed since the clear nor this cycle), and an ECU reset starts a new
+operation cycle. DTCs and the committed calibration live in
+:class:`~drivers.sim.bms_calibration.BmsNvm`, which survives an ECU reset.
 """
 
 from __future__ import annotations
@@ -47,8 +54,43 @@ INSULATION_OHM_PER_V = 500.0
 PRECHARGE_TIMEOUT_S = 2.0
 AFE_LSB_V = 0.0001
 
+# DTC status bits, ISO 14229-1 annex D.2.
 STATUS_FAILED = 0x01
+STATUS_FAILED_THIS_CYCLE = 0x02
+STATUS_PENDING = 0x04
 STATUS_CONFIRMED = 0x08
+STATUS_NOT_COMPLETED_SINCE_CLEAR = 0x10
+STATUS_FAILED_SINCE_CLEAR = 0x20
+STATUS_NOT_COMPLETED_THIS_CYCLE = 0x40
+STATUS_AFTER_CLEAR = STATUS_NOT_COMPLETED_SINCE_CLEAR | STATUS_NOT_COMPLETED_THIS_CYCLE  # 0x50
+STATUS_AVAILABILITY_MASK = 0x7F
+"""The status bits the BMS supports (no warning indicator)."""
+_NOT_COMPLETED = STATUS_NOT_COMPLETED_SINCE_CLEAR | STATUS_NOT_COMPLETED_THIS_CYCLE
+
+
+def dtc_status_after_test(status: int, failed: bool) -> int:
+    """Get a DTC's status byte after its monitor completed a test (failed or passed)."""
+    status &= ~_NOT_COMPLETED
+    if failed:
+        return (
+            status
+            | STATUS_FAILED
+            | STATUS_FAILED_THIS_CYCLE
+            | STATUS_PENDING
+            | STATUS_CONFIRMED
+            | STATUS_FAILED_SINCE_CLEAR
+        )
+    return status & ~STATUS_FAILED
+
+
+def dtc_status_new_cycle(status: int) -> int:
+    """Get a DTC's status byte when a new operation cycle starts (ECU reset).
+
+    Pending stays only if the test failed in the cycle that ended.
+    """
+    pending = STATUS_PENDING if status & STATUS_FAILED_THIS_CYCLE else 0
+    kept = status & ~(STATUS_FAILED_THIS_CYCLE | STATUS_PENDING)
+    return kept | pending | STATUS_NOT_COMPLETED_THIS_CYCLE
 
 
 class Dtc(IntEnum):
@@ -178,6 +220,8 @@ class BmsModel:
         self.balancing_mask = 0
         self.precharge_failed = False
         self.welded = False
+        for code in self.supported_dtcs():
+            self.nvm.dtcs.setdefault(code, STATUS_AFTER_CLEAR)
         if circuit is not None and circuit.pack is not pack:
             raise ValueError("circuit must be the circuit of the BMS's pack")
         self._circuit = circuit
@@ -275,7 +319,14 @@ class BmsModel:
         self._switch(Pack.open_contactors)
         with self.lock:
             self.welded = self.pack.contactor_state == "closed"
+            self.report_test(Dtc.CONTACTOR_WELDED, self.welded)
         return self.contactor_code()
+
+    def report_precharge(self, failed: bool) -> None:
+        """Record the result of a precharge (the precharge DTC's monitor ran)."""
+        with self.lock:
+            self.precharge_failed = failed
+            self.report_test(Dtc.PRECHARGE_TIMEOUT, failed)
 
     def measure(self) -> BmsReading:
         """Sync the pack, measure everything, update flags and DTCs."""
@@ -352,46 +403,53 @@ class BmsModel:
         discharge_ok = t_min >= -20.0 and t_max <= 55.0
         return (charge if charge_ok else 0.0), (discharge if discharge_ok else 0.0)
 
+    def supported_dtcs(self) -> list[int]:
+        """Get the DTC codes this BMS has a monitor for (a stuck DTC included)."""
+        codes = [int(d) for d in Dtc]
+        stuck = self.faults.stuck_dtc
+        return codes if stuck is None or stuck in codes else [*codes, stuck]
+
+    def report_test(self, code: int, failed: bool) -> None:
+        """Record that the monitor of DTC ``code`` completed a test (hold :attr:`lock`)."""
+        status = self.nvm.dtcs.get(code, STATUS_AFTER_CLEAR)
+        self.nvm.dtcs[code] = dtc_status_after_test(status, failed)
+
     def _update_dtcs(self, reading: BmsReading) -> None:
+        """Run the continuous monitors (contactor monitors run on their commands)."""
         flags = reading.flags
         failing = {
             Dtc.HVIL_OPEN: reading.hvil_open,
             Dtc.INSULATION_LOW: flags.insulation,
             Dtc.SENSE_WIRE_OPEN: flags.sense_wire,
             Dtc.NTC_FAULT: flags.ntc,
-            Dtc.CONTACTOR_WELDED: reading.contactor == ContactorCode.WELDED,
-            Dtc.PRECHARGE_TIMEOUT: flags.precharge,
             Dtc.CELL_OVER_VOLTAGE: flags.cell_ov,
             Dtc.CELL_UNDER_VOLTAGE: flags.cell_uv,
         }
-        dtcs = self.nvm.dtcs
         for code, failed in failing.items():
-            if failed:
-                dtcs[code] = STATUS_FAILED | STATUS_CONFIRMED
-            elif code in dtcs:
-                dtcs[code] &= ~STATUS_FAILED
-        self._apply_stuck_dtc()
-
-    def _apply_stuck_dtc(self) -> None:
+            self.report_test(code, failed)
+        if reading.contactor == ContactorCode.WELDED:
+            self.report_test(Dtc.CONTACTOR_WELDED, True)
         if self.faults.stuck_dtc is not None:
-            self.nvm.dtcs[self.faults.stuck_dtc] = STATUS_FAILED | STATUS_CONFIRMED
+            self.report_test(self.faults.stuck_dtc, True)
 
     def read_dtcs(self) -> list[tuple[int, int]]:
-        """Measure (so the monitors are current), then get the stored DTCs, sorted."""
+        """Measure (so the continuous monitors are current), then get every DTC's status."""
         self.measure()
         with self.lock:
             return sorted(self.nvm.dtcs.items())
 
     def clear_dtcs(self, group: int) -> None:
-        """Clear all DTCs (0xFFFFFF) or one; KeyError if ``group`` is neither."""
+        """Clear all DTCs (0xFFFFFF) or one to status 0x50; KeyError if ``group`` is neither."""
         with self.lock:
+            supported = self.supported_dtcs()
             if group == 0xFFFFFF:
-                self.nvm.dtcs.clear()
-            elif group in self.nvm.dtcs or group in {d.value for d in Dtc}:
-                self.nvm.dtcs.pop(group, None)
+                cleared = set(supported) | set(self.nvm.dtcs)
+            elif group in supported or group in self.nvm.dtcs:
+                cleared = {group}
             else:
                 raise KeyError(group)
-            self._apply_stuck_dtc()
+            for code in cleared:
+                self.nvm.dtcs[code] = STATUS_AFTER_CLEAR
 
     def reset(self) -> None:
         """ECU reset: calibration RAM from NVM, balancing off, contactors opened."""
@@ -399,4 +457,6 @@ class BmsModel:
             self.calibration = self.nvm.calibration
             self.balancing_mask = 0
             self.precharge_failed = False
+            for code, status in self.nvm.dtcs.items():
+                self.nvm.dtcs[code] = dtc_status_new_cycle(status)
         self.open_contactors()

@@ -448,7 +448,7 @@ def test_precharge_timeout_is_0x22_with_dtc(rig: Rig) -> None:
     assert rig.pack.contactor_state == "open"
     assert rig.status()["FaultPrecharge"] == 1
     dtcs = rig.client.get_dtc_by_status_mask(0xFF).service_data.dtcs
-    assert [(d.id, d.status.get_byte_as_int()) for d in dtcs] == [(0xD10006, 0x09)]
+    assert [(d.id, d.status.get_byte_as_int()) for d in dtcs] == [(0xD10006, 0x2F)]
 
 
 def test_open_contactors_reports_a_welded_contactor(rig: Rig) -> None:
@@ -499,22 +499,55 @@ def dtcs(r: Rig, mask: int = 0xFF) -> list[tuple[int, int]]:
     return [(d.id, d.status.get_byte_as_int()) for d in found]
 
 
+FAILING = 0x2F  # testFailed, …ThisOperationCycle, pending, confirmed, …SinceLastClear
+PASSED_SINCE = 0x2E  # the same, no longer failing
+
+
 def test_dtcs_follow_faults_and_clear(rig: Rig) -> None:
-    assert dtcs(rig) == []
+    assert dtcs(rig, 0x09) == []
     rig.pack.faults.hvil_open = True
     rig.pack.insulation.set_pole_resistance("plus", 10e3)
-    assert dtcs(rig) == [(0xD10001, 0x09), (0xD10002, 0x09)]
+    assert dtcs(rig, 0x09) == [(0xD10001, FAILING), (0xD10002, FAILING)]
     rig.pack.faults.hvil_open = False
-    assert dtcs(rig) == [(0xD10001, 0x08), (0xD10002, 0x09)]  # confirmed, no longer failing
-    assert dtcs(rig, mask=0x01) == [(0xD10002, 0x09)]
+    assert dtcs(rig, 0x09) == [(0xD10001, PASSED_SINCE), (0xD10002, FAILING)]
+    assert dtcs(rig, mask=0x01) == [(0xD10002, FAILING)]
     rig.client.clear_dtc(0xD10001)
-    assert dtcs(rig) == [(0xD10002, 0x09)]
+    assert dtcs(rig, 0x09) == [(0xD10002, FAILING)]
     rig.client.clear_dtc()
-    assert dtcs(rig) == [(0xD10002, 0x09)]  # still failing: detected again at once
+    assert dtcs(rig, 0x09) == [(0xD10002, FAILING)]  # still failing: detected again at once
     rig.pack.insulation.set_pole_resistance("plus", 5e9)
     rig.client.clear_dtc()
-    assert dtcs(rig) == []
+    assert dtcs(rig, 0x09) == []
     assert rig.nrc(lambda: rig.client.clear_dtc(0x123456)) == 0x31
+
+
+def test_after_a_clear_a_monitor_not_yet_run_reports_test_not_completed(rig: Rig) -> None:
+    """ISO 14229-1: every DTC reads 0x50 after ClearDiagnosticInformation until its monitor
+    completes a test; asked with mask 0xFF the server lists them, with 0x09 it does not."""
+    close_pack_contactors(rig)
+    rig.unlock()
+    rig.client.start_routine(0x0202)  # opening runs the welded monitor: passed
+    rig.client.clear_dtc()
+    listed = dict(dtcs(rig, 0xFF))
+    # the continuous monitors ran at the read; the contactor monitors wait for a command
+    assert listed == {0xD10005: 0x50, 0xD10006: 0x50}
+    assert dtcs(rig, 0x09) == []
+    rig.client.start_routine(0x0202)
+    assert dict(dtcs(rig, 0xFF)) == {0xD10006: 0x50}  # welded monitor ran and passed
+
+
+def test_a_dtc_reported_before_a_reset_stays_pending_for_one_operation_cycle(rig: Rig) -> None:
+    rig.pack.faults.hvil_open = True
+    assert dtcs(rig, 0x09) == [(0xD10001, FAILING)]
+    rig.pack.faults.hvil_open = False
+    rig.bms.model.measure()
+    rig.unlock()
+    rig.client.ecu_reset(1)
+    # a new cycle; the monitor passes at the read: pending (failed last cycle), confirmed,
+    # failed since the clear
+    assert dtcs(rig, 0x09) == [(0xD10001, 0x2C)]
+    rig.client.ecu_reset(1)
+    assert dtcs(rig, 0x09) == [(0xD10001, 0x28)]  # a cycle without a failure ends pending
 
 
 def test_stuck_dtc_comes_back_after_clearing() -> None:
@@ -522,16 +555,16 @@ def test_stuck_dtc_comes_back_after_clearing() -> None:
     try:
         r.bms.faults.stuck_dtc = 0xD10004
         r.client.clear_dtc()
-        assert dtcs(r) == [(0xD10004, 0x09)]
+        assert dtcs(r, 0x09) == [(0xD10004, FAILING)]
     finally:
         r.close()
 
 
 def test_dtcs_survive_an_ecu_reset(rig: Rig) -> None:
     rig.pack.sense_wire_open(3)
-    assert dtcs(rig) == [(0xD10003, 0x09)]
+    assert dtcs(rig, 0x09) == [(0xD10003, FAILING)]
     rig.client.ecu_reset(1)
-    assert (0xD10003, 0x09) in dtcs(rig)
+    assert (0xD10003, FAILING) in dtcs(rig, 0x09)
 
 
 # --- silence and shutdown -------------------------------------------------------------------

@@ -42,7 +42,8 @@ DTC = """
 [[main]]
 type = "dtc"
 name = "DTC read and clear"
-params = { settle_s = 5 }
+params = { settle_s = 5, allowed = ["D10001"] }
+limits.dtc_count_before = { comparator = "EQ", nominal = 0 }
 limits.dtc_count_after = { comparator = "EQ", nominal = 0 }
 """
 
@@ -196,11 +197,29 @@ def test_dtc_records_clears_and_finds_nothing_back_on_a_healthy_pack(tmp_path: P
         result = run(prepared, provoke_hvil_dtc)
         assert result.outcome == "PASSED", result.steps
         v, t = values(result), texts(result)
-        assert v["dtc_count_before"] == 1
-        assert t["dtcs_before"] is not None and t["dtcs_before"].startswith("D10001:")
+        assert v["dtc_count_before"] == 0  # D10001 is stored, but allowed
+        assert t["dtcs_before"] == "D10001:2E"  # confirmed, no longer failing
         assert v["dtc_count_after"] == 0
         assert t["dtcs_after"] == ""
         assert prepared.bench.simulator.bms.uds.session == 0x01  # back in the default session
+
+
+def test_a_stored_dtc_is_judged_before_the_clear_hides_it(tmp_path: Path) -> None:
+    """A fault that was confirmed and then stopped failing (an insulation dip, a monitor that
+    runs only under conditions) does not re-mature in settle_s: judged only after the clear,
+    as before #10, it passed."""
+
+    def insulation_dip(sim: Any) -> None:
+        sim.pack.insulation.set_pole_resistance("plus", 10e3)
+        sim.bms.measure()
+        sim.pack.insulation.set_pole_resistance("plus", 5e9)
+
+    with sim_run(tmp_path, DTC) as prepared:
+        result = run(prepared, insulation_dip)
+        assert result.outcome == "FAILED"
+        assert outcomes(result)["dtc_count_before"] == "FAILED"
+        assert texts(result)["dtcs_before"] == "D10002:2E"
+        assert outcomes(result)["dtc_count_after"] == "PASSED"  # gone after the clear
 
 
 def test_a_stuck_dtc_fails_the_dtc_step(tmp_path: Path) -> None:
@@ -209,16 +228,42 @@ def test_a_stuck_dtc_fails_the_dtc_step(tmp_path: Path) -> None:
         assert result.outcome == "FAILED"
         assert outcomes(result)["dtc_count_after"] == "FAILED"
         assert values(result)["dtc_count_after"] == 1
-        assert texts(result)["dtcs_after"] == "D10004:09"
+        assert texts(result)["dtcs_after"] == "D10004:2F"
 
 
-def test_an_allowed_dtc_is_listed_but_not_counted(tmp_path: Path) -> None:
-    allowed = DTC.replace("settle_s = 5", 'settle_s = 5, allowed = ["0xD10004"]')
+def test_an_allowed_dtc_is_not_counted_before_the_clear_but_is_when_it_comes_back(
+    tmp_path: Path,
+) -> None:
+    allowed = DTC.replace('allowed = ["D10001"]', 'allowed = ["0xD10004"]')
     with sim_run(tmp_path, allowed) as prepared:
         result = run(prepared, lambda sim: apply_fault(sim, "stuck_dtc", "0xD10004"))
+        assert outcomes(result)["dtc_count_before"] == "PASSED"
+        assert texts(result)["dtcs_before"] == "D10004:2F"
+        assert outcomes(result)["dtc_count_after"] == "FAILED"
+
+
+def test_after_a_clear_the_default_mask_lists_no_dtc_whose_test_is_pending(
+    tmp_path: Path,
+) -> None:
+    """Right after the clear every DTC carries 0x50; the contactor monitors have not run
+    again, so a 0xFF read would list them (the old default): 0x09 does not."""
+    with sim_run(tmp_path, DTC) as prepared:
+        result = run(prepared)
         assert result.outcome == "PASSED", result.steps
-        assert values(result)["dtc_count_after"] == 0
-        assert texts(result)["dtcs_after"] == "D10004:09"
+        statuses = dict(prepared.bench.simulator.bms.nvm.dtcs)
+        assert statuses[0xD10005] == statuses[0xD10006] == 0x50
+        assert texts(result)["dtcs_after"] == ""
+
+
+def test_a_mask_with_test_not_completed_bits_is_refused(tmp_path: Path) -> None:
+    from station.errors import SequenceError
+    from station.sequence import load_sequence
+    from tests.station.steps.simrun import HEADER
+
+    path = tmp_path / "seq.toml"
+    path.write_text(HEADER + DTC.replace("settle_s = 5,", "settle_s = 5, mask = 0xFF,"))
+    with pytest.raises(SequenceError, match="test-not-completed bit"):
+        load_sequence(path)
 
 
 def test_a_read_only_dtc_snapshot_judges_what_is_stored(tmp_path: Path) -> None:
@@ -232,7 +277,7 @@ limits.dtc_count = { comparator = "EQ", nominal = 0 }
     with sim_run(tmp_path, snapshot) as prepared:
         result = run(prepared, lambda sim: apply_fault(sim, "stuck_dtc", "0xD10004"))
         assert result.outcome == "FAILED"
-        assert texts(result)["dtcs"] == "D10004:09"
+        assert texts(result)["dtcs"] == "D10004:2F"
         assert prepared.bench.simulator.bms.nvm.dtcs  # nothing was cleared
 
 
