@@ -178,6 +178,7 @@ def load_sequence(path: str | Path) -> Sequence:
         _check_coverage(file, all_steps, None, problems)
     for table in tables.values():
         _check_coverage(file, all_steps, table, problems)
+    _check_verdict_last(all_steps, tables, problem)
     if problems:
         raise SequenceError(problems)
     return Sequence(
@@ -494,6 +495,35 @@ def _check_coverage(
                         f"{step.where} limits",
                     )
                 )
+
+
+def _check_verdict_last(steps: list[StepDef], tables: dict[str, LimitTable], problem: Any) -> None:
+    """Nothing is judged after a step that writes the verdict into the pack (cleanup aside)."""
+    seal: StepDef | None = None
+    table_limits = [t.limits for t in tables.values()]
+    for step in steps:
+        if step.group == "cleanup":
+            return
+        if seal is not None and _judged(step, table_limits):
+            problem(
+                step.where,
+                f"is judged after {seal.where} writes the verdict into the pack: a FAIL here "
+                f"would come after the EOL flag was set; move it before {seal.name!r} "
+                "(only cleanup steps may follow)",
+            )
+        if step.step_type.seals_verdict(step.params):
+            seal = step
+
+
+def _judged(step: StepDef, table_limits: list[dict[tuple[str, str], Limit]]) -> bool:
+    """Whether any measurement of ``step`` has a limit that judges (not LOG) or needs one."""
+    for spec in step.specs:
+        limits = [step.limits.get(spec.name)]
+        limits += [t.get((step.name, spec.name)) for t in table_limits]
+        given = [lim for lim in limits if lim is not None]
+        if any(lim.comparator != "LOG" for lim in given) or (spec.requires_limit and not given):
+            return True
+    return False
 
 
 def _check_conditions(steps: list[StepDef], problem: Any) -> None:

@@ -134,6 +134,6 @@ class BmsNvm:
 
     calibration: Calibration = field(default_factory=Calibration)
     eol_flag: int = 0x00
-    eol_record: bytes = b" " * 24
+    eol_record: bytes = b" " * 96
     shipping_soc_pct: int = 30
     dtcs: dict[int, int] = field(default_factory=dict)

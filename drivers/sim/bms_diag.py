@@ -44,7 +44,7 @@ IDENTITY_DIDS: dict[str, int] = {
     "supplier_sw_version": DID_SUPPLIER_SW_VERSION,
 }
 STALE_SW_VERSION = "2.3.0"
-EOL_RECORD_LENGTH = 24
+EOL_RECORD_LENGTH = 96
 BALANCING_MASK_LENGTH = 24
 
 _WRITABLE: dict[int, int] = {

@@ -99,6 +99,14 @@ class StepType(ABC):
         """Measurements this step will record with these parameters."""
         return self.measurements
 
+    def seals_verdict(self, params: Any) -> bool:
+        """Return True if the step writes the run's verdict into the product (an EOL flag).
+
+        ``station check`` then refuses any judged step after it outside cleanup: a FAIL
+        there would come after the product was marked as passed.
+        """
+        return False
+
     @abstractmethod
     def run(self, ctx: StepContext, params: Any) -> None:
         """Do the step's work: drive instruments, record measurements."""

@@ -54,7 +54,7 @@ CODECS = {
     0xFD01: Raw(8),
     0xFD02: Raw(12),
     0xFD10: Raw(1),
-    0xFD11: Raw(24),
+    0xFD11: Raw(96),
     0xFD20: Raw(1),
     0xF190: Raw(),  # VIN: not in the reference BMS
 }
@@ -274,7 +274,7 @@ def test_read_every_did(rig: Rig) -> None:
     assert struct.unpack(">ff", values[0xFD01]) == (1.0, 0.0)
     assert struct.unpack(">fff", values[0xFD02]) == (1.0, 1.0, 0.0)
     assert values[0xFD10] == b"\x00"
-    assert values[0xFD11] == b" " * 24
+    assert values[0xFD11] == b" " * 96
     assert values[0xFD20] == bytes([30])
 
 
@@ -300,12 +300,12 @@ def test_unknown_or_read_only_did_is_0x31_and_bad_length_0x13(rig: Rig) -> None:
     assert rig.nrc(lambda: rig.client.write_data_by_identifier(0xFD20, b"\x10\x20")) == 0x13
     assert rig.nrc(lambda: rig.client.write_data_by_identifier(0xFD20, b"\x65")) == 0x31
     assert rig.nrc(lambda: rig.client.write_data_by_identifier(0xFD10, b"\x02")) == 0x31
-    assert rig.nrc(lambda: rig.client.write_data_by_identifier(0xFD11, b"\x00" * 24)) == 0x31
+    assert rig.nrc(lambda: rig.client.write_data_by_identifier(0xFD11, b"\x00" * 96)) == 0x31
 
 
 def test_eol_data_is_written_to_nvm_directly(rig: Rig) -> None:
     rig.unlock()
-    record = b"EOL-01 20261126".ljust(24)
+    record = b"NM96A0000001 RUN-ID 20261126 EOL-01".ljust(96)
     rig.client.write_data_by_identifier(0xFD11, record)
     rig.client.write_data_by_identifier(0xFD20, bytes([35]))
     rig.client.ecu_reset(1)

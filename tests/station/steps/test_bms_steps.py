@@ -65,6 +65,22 @@ limits.written = { comparator = "BOOL", expected = true }
 limits.eol_flag_readback = { comparator = "EQ", nominal = 1 }
 """
 
+CLEAR_EOL_FLAG = """
+[[setup]]
+type = "eol_flag"
+name = "Clear EOL flag"
+params = { action = "clear" }
+limits.eol_flag_readback = { comparator = "EQ", nominal = 0 }
+"""
+
+READ_EOL_FLAG = """
+[[cleanup]]
+type = "eol_flag"
+name = "EOL flag at the end"
+params = { action = "read" }
+limits.matches_verdict = { comparator = "BOOL", expected = true }
+"""
+
 IMPOSSIBLE_OCV = """
 [[main]]
 type = "dmm_voltage"
@@ -404,10 +420,11 @@ def test_the_eol_flag_is_written_and_read_back_when_everything_passed(tmp_path: 
         nvm = prepared.bench.simulator.bms.nvm
         assert nvm.eol_flag == 1
         today = prepared.clock.utcnow().strftime("%Y%m%d")
-        assert nvm.eol_record == f"EOL-01 {today}".encode().ljust(24)
+        record = f"SN1 {result.run_id} {today} EOL-01"  # pack serial and run id link back
+        assert nvm.eol_record == record.encode().ljust(96)
         assert values(result)["eol_flag_readback"] == 1
         assert texts(result)["written"] == "true"
-        assert texts(result)["eol_record"] == f"EOL-01 {today}"
+        assert texts(result)["eol_record"] == record
 
 
 def test_the_eol_flag_is_not_written_after_a_failed_step(tmp_path: Path) -> None:
@@ -421,4 +438,75 @@ def test_the_eol_flag_is_not_written_after_a_failed_step(tmp_path: Path) -> None
         assert outcomes(result)["written"] == "FAILED"
         assert values(result)["eol_flag_readback"] == 0
         assert prepared.bench.simulator.bms.nvm.eol_flag == 0
-        assert prepared.bench.simulator.bms.nvm.eol_record == b" " * 24
+        assert prepared.bench.simulator.bms.nvm.eol_record == b" " * 96
+
+
+class Answers:
+    """A prompter that gives the next of ``answers`` each time it is asked."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+
+    def ask(self, request: Any, abort: Any) -> str | None:
+        return self.answers.pop(0)
+
+
+CONFIRM = """
+[[setup]]
+type = "prompt"
+name = "Reworked?"
+params = { kind = "confirm", text = "Pack fit to test?" }
+limits.answer = { comparator = "BOOL", expected = true }
+"""
+
+
+def test_a_pack_that_passed_and_then_fails_its_retest_ends_with_the_flag_cleared(
+    tmp_path: Path,
+) -> None:
+    """Same virtual pack, same BMS: before #10 the retest left the flag of the first pass."""
+    steps = CLEAR_EOL_FLAG + CONFIRM + IDENTIFY + EOL_FLAG + READ_EOL_FLAG
+    with sim_run(tmp_path, steps) as prepared:
+        prepared.engine.prompter = Answers("yes", "no")
+        nvm = prepared.bench.simulator.bms.nvm
+        first = run(prepared)
+        assert first.outcome == "PASSED", first.steps
+        assert nvm.eol_flag == 1
+        retest = run(prepared)
+        assert retest.outcome == "FAILED"
+        assert step(retest, "Reworked?").outcome == "FAILED"
+        assert "EOL flag" not in {s.name for s in retest.steps}  # the run stopped early
+        assert nvm.eol_flag == 0
+        cleared = step(retest, "Clear EOL flag").measurements
+        assert {m.name: m.value for m in cleared} == {"eol_flag_before": 1, "eol_flag_readback": 0}
+        final = {
+            m.name: (m.value, m.value_text)
+            for m in step(retest, "EOL flag at the end").measurements
+        }
+        assert final == {"eol_flag_readback": (0, None), "matches_verdict": (None, "true")}
+
+
+def test_the_final_flag_is_judged_against_the_verdict_in_cleanup(tmp_path: Path) -> None:
+    """No clear at the start: the read in cleanup sees the stale 1 of a failed run."""
+    with sim_run(tmp_path, CONFIRM + READ_EOL_FLAG) as prepared:
+        prepared.engine.prompter = Answers("no")
+        prepared.bench.simulator.bms.nvm.eol_flag = 1  # an earlier pass
+        result = run(prepared)
+        assert step(result, "EOL flag at the end").outcome == "FAILED"
+        assert texts(result)["matches_verdict"] == "false"
+
+
+def test_station_check_refuses_a_judged_step_after_the_eol_flag(tmp_path: Path) -> None:
+    from station.errors import SequenceError
+    from station.sequence import load_sequence
+    from tests.station.steps.simrun import HEADER
+
+    path = tmp_path / "seq.toml"
+    path.write_text(HEADER + EOL_FLAG + DTC + READ_EOL_FLAG, encoding="utf-8")
+    with pytest.raises(SequenceError) as err:
+        load_sequence(path)
+    [problem] = err.value.problems
+    assert problem.file == str(path) and problem.where == "main[1] 'DTC read and clear'"
+    assert "judged after main[0] 'EOL flag' writes the verdict into the pack" in problem.message
+    # the same step before the flag, and a cleanup step after it, are fine
+    path.write_text(HEADER + DTC + EOL_FLAG + READ_EOL_FLAG, encoding="utf-8")
+    assert load_sequence(path).all_steps()
