@@ -140,6 +140,7 @@ FAULT_TABLE: list[tuple[str, str, str]] = [
     ("supply_overcurrent_trip", "DCIR", "ERROR"),
     ("door_opened_mid_test", "IR HV+ to chassis", "ABORTED"),
     ("estop_pressed", "IR HV+ to chassis", "ABORTED"),
+    ("nvm_not_committed", "BMS current calibration", "persisted"),
 ]
 
 

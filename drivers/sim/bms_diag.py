@@ -163,7 +163,8 @@ class BmsDiagnostics:
             return self._balancing(control, option)
         if rid == RID_COMMIT_CALIBRATION:
             with model.lock:
-                model.nvm.calibration = model.calibration
+                if not model.faults.nvm_not_committed:
+                    model.nvm.calibration = model.calibration
             return b""
         # Contactor routines take no BMS lock: switching goes through the circuit's lock.
         model.sync()

@@ -132,7 +132,8 @@ class BmsFaults:
     ``silent``: no CAN frames and no UDS answers. ``wrong_sw_version``: DID 0xF189 reads a
     stale version. ``stuck_dtc``: this DTC code is always stored, even right after a clear.
     ``calibration_out_of_range``: the front-end error is so large that the correction needed
-    lies outside the calibratable range. Contactor, HVIL, sensing and insulation faults are
+    lies outside the calibratable range. ``nvm_not_committed``: the commit routine answers
+    positively but nothing reaches NVM, so an ECU reset restores the old calibration. Contactor, HVIL, sensing and insulation faults are
     the pack's (:class:`~drivers.sim.pack.PackFaults`, :attr:`Pack.insulation`).
     """
 
@@ -140,6 +141,7 @@ class BmsFaults:
     wrong_sw_version: bool = False
     stuck_dtc: int | None = None
     calibration_out_of_range: bool = False
+    nvm_not_committed: bool = False
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,13 @@ _TABLE = (
     Fault(
         "estop_pressed", "", "", "the emergency stop is pressed", lambda b, v: _io(b).press_estop()
     ),
+    Fault(
+        "nvm_not_committed",
+        "",
+        "",
+        "the BMS acknowledges the calibration commit but keeps nothing: a reset restores the old",
+        _bms_flag("nvm_not_committed"),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _TABLE}

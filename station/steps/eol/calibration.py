@@ -5,7 +5,10 @@ The steps (:mod:`~station.steps.eol.calibration_voltage`,
 check the contactor precondition, read the calibration in use, measure reference and BMS at
 the fit points, fit on raw values (:mod:`~station.steps.eol.calibration_fit`), refuse to
 write a value outside the calibratable range, else write it (extended session, security
-access, WriteDataByIdentifier, commit routine), read it back and verify at a third point.
+access, WriteDataByIdentifier, commit routine) and read it back; then reset the ECU
+(ECUReset 0x11 01), read the DID again and verify at a third point. A read-back before a
+reset may come from RAM; only what survives the reset was committed to NVM, so the
+verification measures with the calibration the pack will ship with.
 
 Here: the precondition, averaged BMS readings of successive frames, and the write. Keys
 never reach a log: the UDS client redacts the security exchange and nothing here sees them.
@@ -32,6 +35,12 @@ COMMON_MEASUREMENTS = (
         "",
         kind="bool",
         doc="the DID read back equals the record written (None when nothing was written)",
+    ),
+    MeasurementSpec(
+        "persisted",
+        "",
+        kind="bool",
+        doc="the DID read after an ECU reset equals the record written (None: nothing written)",
     ),
 )
 
@@ -83,20 +92,29 @@ def read_record(bms: Any, did: str) -> bytes:
     return data
 
 
-def write_and_commit(ctx: StepContext, bms: Any, did: str, record: bytes) -> bool:
-    """Write ``record`` to ``did``, commit it to NVM, read it back; True if it matches.
+def write_and_commit(
+    ctx: StepContext, bms: Any, did: str, record: bytes, reset_wait_s: float
+) -> tuple[bool, bool]:
+    """Write ``record`` to ``did``, commit it, read it back, reset the ECU, read it again.
 
-    Extended session and security access for the write; back to the default session (which
-    relocks security) afterwards, also when something failed.
+    Return (read-back matches, read-back after the reset matches). Extended session and
+    security access for the write; the reset (or, if something failed before it, the
+    context) returns the BMS to the default session, which relocks security. The reset
+    opens the reference BMS's contactors.
     """
     with extended_session(ctx, bms.uds, unlock=True) as uds:
         uds.write_did(did, record)
         uds.routine("commit_calibration")
         back: bytes = uds.read_did(did)
-    matches = back == record
+        uds.ecu_reset()
+    ctx.wait(reset_wait_s)
+    after: bytes = bms.uds.read_did(did)
+    matches, persisted = back == record, after == record
     ctx.log(
         f"{did}: wrote {record.hex(' ')}, committed, read back {back.hex(' ')}"
-        + ("" if matches else " — MISMATCH"),
-        "INFO" if matches else "WARNING",
+        + ("" if matches else " — MISMATCH")
+        + f"; after an ECU reset {after.hex(' ')}"
+        + ("" if persisted else " — NOT KEPT IN NVM"),
+        "INFO" if matches and persisted else "WARNING",
     )
-    return matches
+    return matches, persisted

@@ -9,7 +9,10 @@ readings are turned back into raw ones with the calibration in use; ``gain_disch
 ``gain_charge`` and ``offset`` are fitted on them (one gain per sign of the raw reading),
 with the zero point in the fit. A value outside the calibratable window is
 recorded and NOT written; otherwise the record is written and committed (with no current
-flowing), read back, and the error at ``verify_a`` is measured with the new calibration.
+flowing) and read back; the BMS is reset (ECUReset, which opens the contactors), the DID is
+read again (``persisted``), the contactors are closed again through the BMS (with
+precharge), and the error at ``verify_a`` is measured with the calibration the BMS runs after
+the reset. The step leaves the contactors closed, as it found them.
 ``as_found_error_a`` is that error before anything was written.
 
 The supply's readback is the reference here; a station with a reference shunt (and a DMM
@@ -33,6 +36,7 @@ from station.steps.eol.calibration import (
     write_and_commit,
 )
 from station.steps.eol.calibration_fit import CurrentCalibration, FitError, Window, fit_current
+from station.steps.eol.contactors import command, is_state, state_now, unlock
 from station.steps.eol.power import PowerPath, check_guards, record_sample
 
 _DID = "current_calibration"
@@ -77,6 +81,7 @@ class BmsCurrentCalibration(StepType):
         gain_min: float = 0.95
         gain_max: float = 1.05
         offset_max_a: float = 2.0
+        reset_wait_s: float = 1.0
 
         def __post_init__(self) -> None:
             if self.current_a <= 0:
@@ -92,6 +97,8 @@ class BmsCurrentCalibration(StepType):
                 raise ValueError("params.samples must be ≥ 1 and params.settle_s ≥ 0")
             if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_a <= 0:
                 raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_a > 0")
+            if not 0 <= self.reset_wait_s <= 60:
+                raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
@@ -130,11 +137,14 @@ class BmsCurrentCalibration(StepType):
                 ctx.log(f"not written, outside the calibratable range: {'; '.join(problems)}")
                 ctx.measure("written", False)
                 ctx.measure("readback_matches", None)
+                ctx.measure("persisted", None)
                 ctx.measure("verify_error_a", None)
                 return
-            matches = write_and_commit(ctx, bms, _DID, new.record())
+            matches, persisted = write_and_commit(ctx, bms, _DID, new.record(), params.reset_wait_s)
             ctx.measure("written", True)
             ctx.measure("readback_matches", matches)
+            ctx.measure("persisted", persisted)
+            _close_again(ctx, bms)
             ref, reported = self._point(ctx, params, bms, path, params.verify_a)
             ctx.measure("verify_error_a", mean(reported) - ref)
             ctx.progress(1.0, text="verified")
@@ -179,3 +189,18 @@ class BmsCurrentCalibration(StepType):
                 "(contactors, fuse, supply limits, pack voltage inside the guard window)"
             )
         return ref, reported
+
+
+def _close_again(ctx: StepContext, bms: Any) -> None:
+    """Close the contactors the ECU reset opened (precharge first), or raise StationError."""
+    ctx.require_interlocks_safe()
+    unlock(bms)
+    try:
+        closed = command(ctx, bms, "close_contactors") and is_state(state_now(ctx, bms), "CLOSED")
+    finally:
+        bms.uds.change_session("default")
+    if not closed:
+        raise StationError(
+            "the contactors did not close again after the BMS reset, so the current "
+            "calibration cannot be verified; check the precharge and the BMS's DTCs"
+        )

@@ -6,8 +6,9 @@ bus is only the fixture's capacitance and the BMS's divider) to each of ``points
 ``bus_voltage``, each averaged over ``samples`` readings. The BMS readings are turned back
 into raw ones with the calibration in use, the new gain and offset are fitted on them, and a
 value outside the calibratable window is recorded and NOT written. Otherwise the record is
-written and committed, read back, and the error at ``verify_v`` (not a fit point) is
-measured again with the new calibration. ``as_found_error_v`` is the error at ``verify_v``
+written and committed, read back, the BMS is reset (ECUReset) and the DID read again
+(``persisted``), and the error at ``verify_v`` (not a fit point) is measured again with the
+calibration the BMS runs after the reset. ``as_found_error_v`` is the error at ``verify_v``
 before anything was written.
 
 The supply is switched off on every way out and the step returns only once the DMM reads
@@ -75,6 +76,7 @@ class BmsVoltageCalibration(StepType):
         gain_max: float = 1.05
         offset_max_v: float = 5.0
         discharge_timeout_s: float = 10.0
+        reset_wait_s: float = 1.0
 
         def __post_init__(self) -> None:
             pts = self.points_v
@@ -88,6 +90,8 @@ class BmsVoltageCalibration(StepType):
                 raise ValueError("params.current_limit_a must be > 0, samples ≥ 1 and settle_s ≥ 0")
             if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_v <= 0:
                 raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_v > 0")
+            if not 0 <= self.reset_wait_s <= 60:
+                raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
 
         @property
         def guard_max_v(self) -> float:
@@ -132,11 +136,13 @@ class BmsVoltageCalibration(StepType):
                 ctx.log(f"not written, outside the calibratable range: {'; '.join(problems)}")
                 ctx.measure("written", False)
                 ctx.measure("readback_matches", None)
+                ctx.measure("persisted", None)
                 ctx.measure("verify_error_v", None)
                 return
-            matches = write_and_commit(ctx, bms, _DID, new.record())
+            matches, persisted = write_and_commit(ctx, bms, _DID, new.record(), params.reset_wait_s)
             ctx.measure("written", True)
             ctx.measure("readback_matches", matches)
+            ctx.measure("persisted", persisted)
             ref, reported = self._point(ctx, params, bms, supply, dmm, params.verify_v)
             ctx.measure("verify_error_v", mean(reported) - ref)
             ctx.progress(1.0, text="verified")

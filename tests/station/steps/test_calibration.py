@@ -28,6 +28,7 @@ limits.gain = { comparator = "GELE", low = 0.95, high = 1.05 }
 limits.offset = { comparator = "GELE", low = -5, high = 5 }
 limits.written = { comparator = "BOOL", expected = true }
 limits.readback_matches = { comparator = "BOOL", expected = true }
+limits.persisted = { comparator = "BOOL", expected = true }
 limits.verify_error_v = { comparator = "GELE", low = -0.5, high = 0.5 }
 """
 
@@ -40,6 +41,7 @@ limits.gain_charge = { comparator = "GELE", low = 0.95, high = 1.05 }
 limits.offset = { comparator = "GELE", low = -2, high = 2 }
 limits.written = { comparator = "BOOL", expected = true }
 limits.readback_matches = { comparator = "BOOL", expected = true }
+limits.persisted = { comparator = "BOOL", expected = true }
 limits.verify_error_a = { comparator = "GELE", low = -0.3, high = 0.3 }
 [main.params]
 current_a = 50
@@ -86,6 +88,7 @@ def test_voltage_calibration_brings_the_bms_onto_the_dmm(tmp_path: Path) -> None
         assert result.outcome == "PASSED", result.steps
         v = measured(result)
         assert v["written"] is True and v["readback_matches"] is True
+        assert v["persisted"] is True  # read again after an ECU reset
         # the fit undoes the front end's error: raw = (1+g)·true + o
         assert v["gain"] == pytest.approx(1 / (1 + error.bus_gain), abs=5e-4)
         assert v["offset"] == pytest.approx(-error.bus_offset_v / (1 + error.bus_gain), abs=0.2)
@@ -170,6 +173,10 @@ def test_current_calibration_brings_the_bms_onto_the_reference(tmp_path: Path) -
         assert result.outcome == "PASSED", result.steps
         v = measured(result)
         assert v["written"] is True and v["readback_matches"] is True
+        assert v["persisted"] is True
+        # the ECU reset opened the contactors; the step closed them again for the verification
+        logs = [e["message"] for e in prepared.store.get_run(result.run_id)["logs"]]
+        assert any("close_contactors: answered" in m for m in logs)
         assert v["gain_discharge"] == pytest.approx(
             1 / (1 + error.current_gain_discharge), abs=2e-3
         )
@@ -232,6 +239,28 @@ def test_a_current_write_lost_after_the_commit_fails(tmp_path: Path) -> None:
         assert v["readback_matches"] is False and o["readback_matches"] == "FAILED"
         assert o["verify_error_a"] == "FAILED"
         assert v["verify_error_a"] == pytest.approx(v["as_found_error_a"], abs=0.15)
+        assert supply_off(prepared)
+
+
+@pytest.mark.parametrize("which", ["voltage", "current"])
+def test_a_commit_that_never_reaches_nvm_fails_after_the_reset(tmp_path: Path, which: str) -> None:
+    """The commit routine answers positively, the read-back (from RAM) matches, but the ECU
+    reset restores the old calibration: before #10 nothing reset the BMS and this passed."""
+
+    def fault(sim: Any) -> None:
+        apply_fault(sim, "nvm_not_committed")
+        if which == "current":
+            close_contactors(sim)
+
+    with sim_run(tmp_path, VOLTAGE if which == "voltage" else CURRENT) as prepared:
+        result = run(prepared, fault)
+        assert result.outcome == "FAILED"
+        v, o = measured(result), outcomes(result)
+        assert v["written"] is True and v["readback_matches"] is True
+        assert v["persisted"] is False and o["persisted"] == "FAILED"
+        error = "verify_error_v" if which == "voltage" else "verify_error_a"
+        assert o[error] == "FAILED"  # measured with the calibration the BMS runs after the reset
+        assert prepared.bench.simulator.bms.calibration == Calibration()
         assert supply_off(prepared)
 
 
