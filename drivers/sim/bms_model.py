@@ -130,11 +130,12 @@ class BmsFaults:
     """Switchable BMS faults; set the attributes directly.
 
     ``silent``: no CAN frames and no UDS answers. ``wrong_sw_version``: DID 0xF189 reads a
-    stale version. ``stuck_dtc``: this DTC code is always stored, even right after a clear.
-    ``calibration_out_of_range``: the front-end error is so large that the correction needed
-    lies outside the calibratable range. ``nvm_not_committed``: the commit routine answers
-    positively but nothing reaches NVM, so an ECU reset restores the old calibration. Contactor, HVIL, sensing and insulation faults are
-    the pack's (:class:`~drivers.sim.pack.PackFaults`, :attr:`Pack.insulation`).
+    stale version. ``stuck_dtc``: the monitor of this DTC code fails every time it runs, so
+    the code comes back right after a clear. ``calibration_out_of_range``: the front-end error
+    is so large that the correction needed lies outside the calibratable range.
+    ``nvm_not_committed``: the commit routine answers positively but nothing reaches NVM, so
+    an ECU reset restores the old calibration. Contactor, HVIL, sensing and insulation faults
+    are the pack's (:class:`~drivers.sim.pack.PackFaults`, :attr:`Pack.insulation`).
     """
 
     silent: bool = False
