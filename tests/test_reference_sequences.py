@@ -116,6 +116,28 @@ def test_the_audit_sequence_measures_full_capacity(tmp_path: Path) -> None:
     assert_safe(after)
 
 
+@pytest.mark.parametrize("path", [NMC, LFP], ids=["nmc96s", "lfp16s"])
+def test_shipping_soc_is_judged_one_sided_below_the_air_freight_cap(path: Path) -> None:
+    """IATA PI 965/966: not above 30 % of rated capacity. Before #10 the reference judged
+    NOMTOL 30 ± 1.5, so 31.5 % passed."""
+    step = next(s for s in load_sequence(path).all_steps() if s.type == "set_soc")
+    for name in ("final_soc_pct", "ocv_soc_pct"):
+        limit = step.limits[name]
+        assert limit.comparator == "LE" and limit.high is not None and limit.high < 30.0
+    assert step.params.target_soc_pct < min(step.limits[n].high or 0 for n in ("final_soc_pct",))
+
+
+@pytest.mark.slow
+def test_a_bms_soc_reading_5_points_low_fails_the_lfp_reference(tmp_path: Path) -> None:
+    result, _, after = run_sim(tmp_path, LFP, "LF16A0000001", pack="lfp16s", faults=("soc_bias=5",))
+    steps = {s.name: s for s in result.steps}
+    failing = [m.name for m in steps["Shipping SOC"].measurements if m.outcome == "FAILED"]
+    assert "soc_deviation_pct" in failing
+    assert result.outcome == "FAILED"
+    assert "EOL flag" not in steps  # the run stopped at the failed step
+    assert_safe(after)
+
+
 # fault → (step that catches it, measurement that FAILS or the step's outcome)
 FAULT_TABLE: list[tuple[str, str, str]] = [
     ("low_insulation_plus", "IR HV+ to chassis", "riso_ohm"),
@@ -141,6 +163,7 @@ FAULT_TABLE: list[tuple[str, str, str]] = [
     ("door_opened_mid_test", "IR HV+ to chassis", "ABORTED"),
     ("estop_pressed", "IR HV+ to chassis", "ABORTED"),
     ("nvm_not_committed", "BMS current calibration", "persisted"),
+    ("soc_bias=5", "Shipping SOC", "soc_deviation_pct"),
 ]
 
 

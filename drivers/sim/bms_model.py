@@ -134,8 +134,10 @@ class BmsFaults:
     the code comes back right after a clear. ``calibration_out_of_range``: the front-end error
     is so large that the correction needed lies outside the calibratable range.
     ``nvm_not_committed``: the commit routine answers positively but nothing reaches NVM, so
-    an ECU reset restores the old calibration. Contactor, HVIL, sensing and insulation faults
-    are the pack's (:class:`~drivers.sim.pack.PackFaults`, :attr:`Pack.insulation`).
+    an ECU reset restores the old calibration. ``soc_bias_pct``: the SOC estimate reads that
+    many points low (a wrong initial SOC or OCV table in the firmware). Contactor, HVIL,
+    sensing and insulation faults are the pack's (:class:`~drivers.sim.pack.PackFaults`,
+    :attr:`Pack.insulation`).
     """
 
     silent: bool = False
@@ -143,6 +145,7 @@ class BmsFaults:
     stuck_dtc: int | None = None
     calibration_out_of_range: bool = False
     nvm_not_committed: bool = False
+    soc_bias_pct: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -364,7 +367,8 @@ class BmsModel:
                     ContactorCode.OPEN: BmsStateCode.STANDBY,
                     ContactorCode.PRECHARGE: BmsStateCode.PRECHARGE,
                 }.get(contactor, BmsStateCode.NORMAL)
-            soc = min(100.0, max(0.0, 100.0 * pack.soc + err.soc_offset_pct))
+            estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
+            soc = min(100.0, max(0.0, estimate))
             charge_a, discharge_a = self._limits(soc, state, valid_temps)
             reading = BmsReading(
                 pack_voltage_v=self._raw(

@@ -101,6 +101,13 @@ def _stuck_dtc(bench: VirtualBench, value: str) -> None:
     _bms(bench).faults.stuck_dtc = int(value, 0)
 
 
+def _soc_bias(bench: VirtualBench, value: str) -> None:
+    points = float(value)
+    if not 0 < points <= 50:
+        raise ValueError("the SOC bias is 0 … 50 points")
+    _bms(bench).faults.soc_bias_pct = points
+
+
 def _bms_flag(flag: str) -> Callable[[VirtualBench, str], None]:
     def apply(bench: VirtualBench, value: str) -> None:
         setattr(_bms(bench).faults, flag, True)
@@ -282,6 +289,13 @@ _TABLE = (
         "",
         "the BMS acknowledges the calibration commit but keeps nothing: a reset restores the old",
         _bms_flag("nvm_not_committed"),
+    ),
+    Fault(
+        "soc_bias",
+        "POINTS",
+        "5",
+        "the BMS reports its SOC POINTS percentage points low",
+        _soc_bias,
     ),
 )
 

@@ -1,16 +1,36 @@
-"""Set SOC: charge or discharge the pack to its shipping state of charge.
+"""Set SOC: bring the pack to its shipping state of charge and prove where it ended.
 
-The BMS's SOC says where the pack is and when to stop; the station counts the charge it
-moves (trapezoid rule over the instruments' measured V and I) as an independent check. The
-step charges through the supply or discharges through the supply's sink or the load at
-``current_a`` until the BMS SOC reaches ``target_soc_pct``, then rests ``rest_s`` and reads
-the final SOC. A pack already within ``tolerance_pct`` of the target is left alone.
+The regulation (IATA DGR packing instruction 965 since 1 April 2016, and PI 966 from 2026):
+a lithium-ion battery shipped by air must be at a state of charge **not exceeding 30 % of its
+rated capacity**. The step therefore keeps the *target* (``target_soc_pct``, where it aims,
+e.g. 25 %) apart from the *limit* (the sequence's one-sided ``LE`` limits, 30 % minus a guard
+band for the SOC's uncertainty), and it does not trust the BMS's SOC alone.
+
+Method. The BMS's SOC says where the pack is and when to stop. The pack is always brought to
+the target from above, so its OCV ends on the discharge branch (LFP's hysteresis): below
+``target + approach_pct`` it is first charged at ``current_a`` to that point; above it, it is
+discharged at ``current_a`` down to it; the last ``approach_pct`` is discharged at
+``finish_current_a``, which leaves little polarisation for the rest to decay. A pack already
+between ``target − tolerance_pct`` and the target is left alone. Then it rests ``rest_s``.
+
+Measured (the station counts charge by the trapezoid rule over the instruments' own V and I):
+
+* ``final_soc_pct``: the BMS's SOC after the rest: judged ``LE`` (30 − guard band).
+* ``charge_check_pct``: the BMS's SOC change minus the station's, ``(SOC₀ − SOC_final) −
+  100·moved_ah/capacity_ah``: a BMS whose SOC falls faster than the charge removed (a wrong
+  capacity parameter) stops early and ships a fuller pack; judged ``GELE`` ± a few points.
+* with an OCV table (``ocv_soc_pct``/``ocv_cell_v``, the cell's discharge-branch OCV from
+  its data sheet): the DMM reads the pack after the rest, ``pack V / cells`` is looked up in
+  the table: ``ocv_soc_pct`` (judged ``LE`` like the BMS's) and ``soc_deviation_pct`` =
+  BMS − OCV (judged ``GELE`` ±): a BMS whose SOC is offset (it reads low) stops late and
+  ships a fuller pack, which only an absolute reference shows. NMC's OCV resolves SOC
+  everywhere; LFP's only below its plateau (about 30 %, 4 mV per % in the sim's cell), so an
+  LFP target sits there.
 
 Guards stop the step with ERROR: pack voltage outside the guard window, current above 1.2 ×
-``current_a``, ``max_time_s`` exceeded, the BMS silent. If the station has moved 1.5 × the
-charge the SOC change should take (``capacity_ah`` × ΔSOC) plus 2 % of ``capacity_ah`` and
-the BMS SOC still has not arrived, the step stops there and records what it got: the SOC
-limit then fails the pack (its SOC estimate does not follow the charge).
+``current_a``, ``max_time_s`` exceeded, the BMS silent. If a phase has moved 1.5 × the charge
+its SOC change should take plus 2 % of ``capacity_ah`` and the BMS SOC still has not
+arrived, the step stops there and records what it got: the checks above then fail the pack.
 
 The contactors must already be closed (a ``contactors`` step before this one); the outputs
 are off on every way out. With ``write_target`` the target is also written to the BMS's
@@ -19,7 +39,10 @@ shipping-SOC DID and read back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+import math
+from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from drivers.errors import BmsTimeout
@@ -37,7 +60,16 @@ from station.steps.eol.uds_session import extended_session
 
 _MEASURED = (
     MeasurementSpec("final_soc_pct", "%", doc="SOC the BMS reports after the rest"),
+    MeasurementSpec(
+        "charge_check_pct",
+        "%",
+        doc="BMS SOC change − the station's charge count over capacity_ah, in points",
+    ),
     MeasurementSpec("moved_ah", "Ah", doc="charge moved by the station (+ discharged)"),
+)
+_OCV = (
+    MeasurementSpec("ocv_soc_pct", "%", doc="SOC from the rested pack voltage (DMM, OCV table)"),
+    MeasurementSpec("soc_deviation_pct", "%", doc="BMS SOC − OCV SOC after the rest"),
 )
 _WRITTEN = (
     MeasurementSpec("shipping_soc_pct", "%", doc="shipping-SOC DID read back from the BMS"),
@@ -48,10 +80,10 @@ _BUDGET_MARGIN = 0.02  # of capacity_ah
 
 @register
 class SetSoc(StepType):
-    """Bring the pack to its shipping SOC, stopping on the BMS SOC."""
+    """Bring the pack to its shipping SOC from above and cross-check the BMS's SOC."""
 
     name = "set_soc"
-    roles = ("supply", "bms")
+    roles = ("supply", "bms", "dmm")
     energises = True
 
     @dataclass(frozen=True)
@@ -60,32 +92,50 @@ class SetSoc(StepType):
         current_a: float
         guard_min_v: float
         guard_max_v: float
-        target_soc_pct: float = 30.0
+        target_soc_pct: float = 25.0
         tolerance_pct: float = 1.0
-        rest_s: float = 60.0
+        approach_pct: float = 3.0
+        finish_current_a: float | None = None
+        rest_s: float = 300.0
         max_time_s: float = 3 * 3600.0
         sample_period_s: float = 1.0
         discharge_with: DischargeWith = "supply"
         write_target: bool = False
+        cells: int | None = None
+        ocv_soc_pct: list[float] = field(default_factory=list)
+        ocv_cell_v: list[float] = field(default_factory=list)
 
         def __post_init__(self) -> None:
             if self.capacity_ah <= 0:
-                raise ValueError("params.capacity_ah must be > 0")
+                raise ValueError("params.capacity_ah (the rated capacity) must be > 0")
             if self.current_a <= 0:
                 raise ValueError("params.current_a must be > 0")
+            if self.finish_current_a is not None and not 0 < self.finish_current_a <= (
+                self.current_a
+            ):
+                raise ValueError("params.finish_current_a must be in (0, current_a]")
             if self.guard_min_v >= self.guard_max_v:
                 raise ValueError("params.guard_min_v must be below params.guard_max_v")
             if not 0 <= self.target_soc_pct <= 100:
                 raise ValueError("params.target_soc_pct must be 0 … 100 %")
             if not 0 < self.tolerance_pct <= 10:
                 raise ValueError("params.tolerance_pct must be in (0, 10] %")
+            if not 0 <= self.approach_pct <= 20:
+                raise ValueError("params.approach_pct must be 0 … 20 %")
             if not 0 < self.sample_period_s <= 10:
                 raise ValueError("params.sample_period_s must be in (0, 10] s")
             if self.rest_s < 0 or self.max_time_s <= 0:
                 raise ValueError("params.rest_s must be ≥ 0 and params.max_time_s > 0")
+            _check_ocv_table(self.ocv_soc_pct, self.ocv_cell_v, self.cells)
+
+        @property
+        def finish_a(self) -> float:
+            """Get the current of the last approach_pct (a tenth of current_a by default)."""
+            return self.finish_current_a or self.current_a / 10.0
 
     def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
-        return _MEASURED + (_WRITTEN if params.write_target else ())
+        ocv = _OCV if params.ocv_soc_pct else ()
+        return _MEASURED + ocv + (_WRITTEN if params.write_target else ())
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
@@ -97,25 +147,37 @@ class SetSoc(StepType):
             )
         path = PowerPath(ctx, params.discharge_with)
         counter = Integrator()
+        target = params.target_soc_pct
+        approach = min(100.0, target + params.approach_pct)
         try:
-            soc = bms.soc()
-            delta = params.target_soc_pct - soc
-            ctx.log(f"BMS SOC {soc:.1f} %, target {params.target_soc_pct:g} %")
-            if abs(delta) > params.tolerance_pct:
-                self._move(ctx, params, bms, path, counter, soc)
+            soc0 = soc = bms.soc()
+            ctx.log(f"BMS SOC {soc:.1f} %, target {target:g} % (reached from above)")
+            if target - params.tolerance_pct <= soc <= target:
+                ctx.log(f"already within {params.tolerance_pct:g} % below the target: no move")
+            else:
+                if soc < approach:
+                    soc = self._move(ctx, params, bms, path, counter, soc, approach, charge=True)
+                if soc > approach:
+                    soc = self._move(ctx, params, bms, path, counter, soc, approach)
+                self._move(ctx, params, bms, path, counter, soc, target, finish=True)
                 path.off()
                 ctx.wait(params.rest_s)
-            else:
-                ctx.log(
-                    f"already within ±{params.tolerance_pct:g} % of the target: no charge moved"
-                )
         finally:
             path.off()
         final = bms.soc(after=ctx.now())
+        moved_ah = counter.ah_discharged - counter.ah_charged
         ctx.measure("final_soc_pct", final)
-        ctx.measure("moved_ah", counter.ah_discharged - counter.ah_charged)
+        ctx.measure("charge_check_pct", (soc0 - final) - 100.0 * moved_ah / params.capacity_ah)
+        ctx.measure("moved_ah", moved_ah)
+        if params.ocv_soc_pct:
+            pack_v = ctx.instrument("dmm").measure_dc_voltage(nplc=10.0)
+            cell_v = pack_v / params.cells
+            ocv_soc = soc_from_ocv(params.ocv_soc_pct, params.ocv_cell_v, cell_v)
+            ctx.log(f"rested pack {pack_v:.3f} V, {cell_v:.4f} V per cell: OCV SOC {ocv_soc:.1f} %")
+            ctx.measure("ocv_soc_pct", ocv_soc)
+            ctx.measure("soc_deviation_pct", final - ocv_soc)
         if params.write_target:
-            ctx.measure("shipping_soc_pct", _write_target(ctx, bms, params.target_soc_pct))
+            ctx.measure("shipping_soc_pct", _write_target(ctx, bms, target))
 
     def _move(
         self,
@@ -125,24 +187,31 @@ class SetSoc(StepType):
         path: PowerPath,
         counter: Integrator,
         soc0: float,
-    ) -> None:
-        """Run current until the BMS SOC reaches the target (or the charge budget is spent)."""
-        target = params.target_soc_pct
-        discharging = target < soc0
+        target: float,
+        *,
+        charge: bool = False,
+        finish: bool = False,
+    ) -> float:
+        """Run current until the BMS SOC reaches ``target`` (or the charge budget is spent).
+
+        Return the last BMS SOC read.
+        """
+        if (soc0 >= target) if charge else (soc0 <= target):
+            return soc0
+        amps = params.finish_a if finish else params.current_a
         expected_ah = params.capacity_ah * abs(target - soc0) / 100.0
         budget_ah = _BUDGET_FACTOR * expected_ah + _BUDGET_MARGIN * params.capacity_ah
         deadline = ctx.now() + params.max_time_s
         start = path.read()
         record_sample(ctx, start)
         counter.add(start)
-        if discharging:
-            path.discharge(params.current_a, params.guard_min_v)
+        charged0, discharged0 = counter.ah_charged, counter.ah_discharged
+        if charge:
+            path.charge(amps, params.guard_max_v)
         else:
-            path.charge(params.current_a, params.guard_max_v)
-        ctx.log(
-            f"{'discharging' if discharging else 'charging'} at {params.current_a:g} A: "
-            f"about {expected_ah:.2f} Ah to move"
-        )
+            path.discharge(amps, params.guard_min_v)
+        what = "charging" if charge else "discharging"
+        ctx.log(f"{what} at {amps:g} A to {target:g} %: about {expected_ah:.2f} Ah to move")
         while True:
             ctx.wait(params.sample_period_s)
             r: Reading = path.read()
@@ -155,36 +224,68 @@ class SetSoc(StepType):
                 max_abs_a=1.2 * params.current_a,
             )
             try:
-                soc = bms.soc()
+                soc = float(bms.soc())
             except BmsTimeout as err:
                 raise BmsTimeout(
-                    f"the BMS stopped reporting its SOC while "
-                    f"{'discharging' if discharging else 'charging'}; the current is switched "
+                    f"the BMS stopped reporting its SOC while {what}; the current is switched "
                     f"off ({err})"
                 ) from err
             ctx.sample("bms_soc_pct", soc)
-            moved_ah = counter.ah_discharged if discharging else counter.ah_charged
+            moved_ah = (
+                counter.ah_charged - charged0 if charge else counter.ah_discharged - discharged0
+            )
             remaining_ah = max(0.0, expected_ah - moved_ah)
             ctx.progress(
-                moved_ah / expected_ah,
-                remaining_ah / params.current_a * 3600.0,
+                moved_ah / expected_ah if expected_ah > 0 else 1.0,
+                remaining_ah / amps * 3600.0,
                 f"SOC {soc:.1f} % → {target:g} %",
             )
-            if (soc <= target) if discharging else (soc >= target):
+            if (soc >= target) if charge else (soc <= target):
                 ctx.log(f"BMS SOC {soc:.1f} % reached after {moved_ah:.3f} Ah")
-                return
+                path.off()
+                return soc
             if moved_ah >= budget_ah:
                 ctx.log(
                     f"moved {moved_ah:.2f} Ah (expected {expected_ah:.2f} Ah) but the BMS SOC "
                     f"is still {soc:.1f} %: stopping; the BMS SOC does not follow the charge",
                     "WARNING",
                 )
-                return
+                path.off()
+                return soc
             if ctx.now() > deadline:
                 raise StationError(
                     f"set_soc exceeded its time budget {params.max_time_s:g} s at BMS SOC "
                     f"{soc:.1f} % (target {target:g} %)"
                 )
+
+
+def _check_ocv_table(socs: list[float], volts: list[float], cells: int | None) -> None:
+    """Raise ValueError unless the OCV table is absent, or usable with a cell count."""
+    if not socs and not volts:
+        return
+    if len(socs) != len(volts) or len(socs) < 2:
+        raise ValueError(
+            "params.ocv_soc_pct and params.ocv_cell_v must be lists of the same length (≥ 2)"
+        )
+    if any(b <= a for a, b in pairwise(socs)) or any(b <= a for a, b in pairwise(volts)):
+        raise ValueError("params.ocv_soc_pct and params.ocv_cell_v must both rise strictly")
+    if not (socs[0] >= 0 and socs[-1] <= 100):
+        raise ValueError("params.ocv_soc_pct must lie within 0 … 100 %")
+    if cells is None or cells < 1:
+        raise ValueError("params.cells (cells in series) is required with an OCV table")
+
+
+def soc_from_ocv(socs: list[float], volts: list[float], cell_v: float) -> float:
+    """Look ``cell_v`` up in the OCV table (linear between points, clamped at its ends)."""
+    if not math.isfinite(cell_v):
+        raise StationError(f"the DMM read a non-finite pack voltage ({cell_v} V per cell)")
+    if cell_v <= volts[0]:
+        return socs[0]
+    if cell_v >= volts[-1]:
+        return socs[-1]
+    i = bisect.bisect_right(volts, cell_v)
+    v0, v1, s0, s1 = volts[i - 1], volts[i], socs[i - 1], socs[i]
+    return s0 + (s1 - s0) * (cell_v - v0) / (v1 - v0)
 
 
 def _write_target(ctx: StepContext, bms: Any, target_pct: float) -> float:

@@ -116,6 +116,7 @@ def set_soc(target: float = 30.0, **extra: Any) -> str:
 type = "set_soc"
 name = "Shipping SOC"
 limits.final_soc_pct = {{ comparator = "GELE", low = {target - 1}, high = {target + 1} }}
+limits.charge_check_pct = {{ comparator = "GELE", low = -2, high = 2 }}
 limits.moved_ah = {{ comparator = "LOG" }}
 {limits}[main.params]
 {table}
@@ -346,6 +347,78 @@ def test_set_soc_discharges_to_the_shipping_soc(tmp_path: Path) -> None:
         assert v["shipping_soc_pct"] == 35
         assert outputs_off(prepared)
         assert prepared.store.samples(result.run_id, channel="bms_soc_pct")
+
+
+NMC_OCV = {
+    "cells": 96,
+    "ocv_soc_pct": "[0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]",
+    "ocv_cell_v": "[2.644, 2.716, 3.003, 3.202, 3.392, 3.501, 3.568, 3.636, 3.735, 3.840, "
+    "3.939, 4.024, 4.123]",
+}
+OCV_LIMITS = """limits.ocv_soc_pct = { comparator = "LE", high = 28.5 }
+limits.soc_deviation_pct = { comparator = "GELE", low = -3, high = 3 }
+"""
+
+
+@pytest.mark.parametrize(("bias", "outcome"), [(0, "PASSED"), (2, "PASSED"), (5, "FAILED")])
+def test_the_rested_ocv_catches_a_bms_whose_soc_reads_low(
+    tmp_path: Path, bias: int, outcome: str
+) -> None:
+    """Before #10 the step stopped on the BMS SOC alone: a BMS reading 5 points low
+    stopped at 25 % with the pack at 30 %, and passed."""
+    steps = set_soc(25.0, **NMC_OCV).replace("[main.params]", OCV_LIMITS + "[main.params]")
+
+    def fault(sim: Any) -> None:
+        close_contactors(sim)
+        if bias:
+            apply_fault(sim, "soc_bias", str(bias))
+
+    with sim_run(tmp_path, steps) as prepared:
+        result = run(prepared, fault)
+        assert result.outcome == outcome, result.steps
+        v = values(result)
+        true_soc = 100 * prepared.bench.simulator.pack.soc
+        assert v["ocv_soc_pct"] == pytest.approx(true_soc, abs=0.7)
+        assert v["soc_deviation_pct"] == pytest.approx(v["final_soc_pct"] - v["ocv_soc_pct"])
+        assert v["soc_deviation_pct"] == pytest.approx(-bias, abs=1.5)
+        if bias == 5:
+            assert outcomes(result)["soc_deviation_pct"] == "FAILED"
+            assert outcomes(result)["ocv_soc_pct"] == "FAILED"  # the pack is at ~30 %
+        assert outputs_off(prepared)
+
+
+def test_set_soc_approaches_the_target_from_above(tmp_path: Path) -> None:
+    """Below the target the pack is charged past it, then discharged onto it: the OCV ends
+    on the discharge branch of the cells' hysteresis."""
+    with sim_run(tmp_path, set_soc(60.0)) as prepared:
+        result = run(prepared, close_contactors)
+        assert result.outcome == "PASSED", result.steps
+        soc = [row["value"] for row in prepared.store.samples(result.run_id, channel="bms_soc_pct")]
+        assert max(soc) >= 62.5 and soc[-1] <= 60.0
+        assert prepared.bench.simulator.pack.current_a == 0.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"ocv_soc_pct": "[0, 50]", "ocv_cell_v": "[3.0, 3.6]"}, "params.cells"),
+        ({"cells": 96, "ocv_soc_pct": "[0, 50, 40]", "ocv_cell_v": "[3.0, 3.6, 3.7]"}, "rise"),
+        ({"cells": 96, "ocv_soc_pct": "[0, 50]", "ocv_cell_v": "[3.0]"}, "same length"),
+        ({"finish_current_a": 80}, "finish_current_a"),
+    ],
+)
+def test_set_soc_refuses_a_bad_ocv_table_or_finish_current(
+    tmp_path: Path, extra: dict[str, Any], message: str
+) -> None:
+    from station.errors import SequenceError
+    from station.sequence import load_sequence
+    from tests.station.steps.simrun import HEADER
+
+    path = tmp_path / "seq.toml"
+    path.write_text(HEADER + set_soc(25.0, **extra), encoding="utf-8")
+    with pytest.raises(SequenceError) as err:
+        load_sequence(path)
+    assert any(message in p.message for p in err.value.problems), err.value.problems
 
 
 def test_set_soc_reports_progress_with_an_eta(tmp_path: Path) -> None:
