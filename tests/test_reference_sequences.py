@@ -164,6 +164,7 @@ FAULT_TABLE: list[tuple[str, str, str]] = [
     ("estop_pressed", "IR HV+ to chassis", "ABORTED"),
     ("nvm_not_committed", "BMS current calibration", "persisted"),
     ("soc_bias=5", "Shipping SOC", "soc_deviation_pct"),
+    ("balancing_fet_open=7", "Balancing", "bleed_drop_v"),
 ]
 
 

@@ -175,16 +175,16 @@ class BmsDiagnostics:
         return self._close_contactors()
 
     def _balancing(self, control: int, option: bytes) -> bytes:
+        # No BMS lock around set_balancing: switching the FETs goes through the circuit's lock.
         model = self.model
-        with model.lock:
-            if control == 1:
-                mask = int.from_bytes(option, "little")
-                if mask >> model.cells:
-                    raise NegativeResponse(Nrc.REQUEST_OUT_OF_RANGE, "mask names missing cells")
-                model.balancing_mask = mask
-            elif control == 2:
-                model.balancing_mask = 0
-            return model.balancing_mask.to_bytes(BALANCING_MASK_LENGTH, "little")
+        if control == 1:
+            mask = int.from_bytes(option, "little")
+            if mask >> model.cells:
+                raise NegativeResponse(Nrc.REQUEST_OUT_OF_RANGE, "mask names missing cells")
+            model.set_balancing(mask)
+        elif control == 2:
+            model.set_balancing(0)
+        return model.balancing_mask.to_bytes(BALANCING_MASK_LENGTH, "little")
 
     def _close_contactors(self) -> bytes | Pending:
         model, pack = self.model, self.model.pack

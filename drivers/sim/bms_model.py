@@ -34,7 +34,7 @@ import math
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -135,7 +135,9 @@ class BmsFaults:
     is so large that the correction needed lies outside the calibratable range.
     ``nvm_not_committed``: the commit routine answers positively but nothing reaches NVM, so
     an ECU reset restores the old calibration. ``soc_bias_pct``: the SOC estimate reads that
-    many points low (a wrong initial SOC or OCV table in the firmware). Contactor, HVIL,
+    many points low (a wrong initial SOC or OCV table in the firmware).
+    ``balancing_fet_open``: the bleed FETs of these cells (0-based) never conduct, though the
+    BMS reports balancing active. Contactor, HVIL,
     sensing and insulation faults are the pack's (:class:`~drivers.sim.pack.PackFaults`,
     :attr:`Pack.insulation`).
     """
@@ -146,6 +148,7 @@ class BmsFaults:
     calibration_out_of_range: bool = False
     nvm_not_committed: bool = False
     soc_bias_pct: float = 0.0
+    balancing_fet_open: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,14 @@ class BmsModel:
             self.report_test(Dtc.CONTACTOR_WELDED, self.welded)
         return self.contactor_code()
 
+    def set_balancing(self, mask: int) -> None:
+        """Balance the cells of ``mask`` (bit i = cell i; 0 stops): their bleed FETs conduct."""
+        with self.lock:
+            self.balancing_mask = mask
+            bled = {k for k in range(self.cells) if mask >> k & 1}
+            bled -= self.faults.balancing_fet_open
+        self._switch(lambda pack: pack.set_bleeding(bled))
+
     def report_precharge(self, failed: bool) -> None:
         """Record the result of a precharge (the precharge DTC's monitor ran)."""
         with self.lock:
@@ -462,8 +473,8 @@ class BmsModel:
         """ECU reset: calibration RAM from NVM, balancing off, contactors opened."""
         with self.lock:
             self.calibration = self.nvm.calibration
-            self.balancing_mask = 0
             self.precharge_failed = False
             for code, status in self.nvm.dtcs.items():
                 self.nvm.dtcs[code] = dtc_status_new_cycle(status)
+        self.set_balancing(0)
         self.open_contactors()

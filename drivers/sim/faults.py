@@ -108,6 +108,14 @@ def _soc_bias(bench: VirtualBench, value: str) -> None:
     _bms(bench).faults.soc_bias_pct = points
 
 
+def _balancing_fet_open(bench: VirtualBench, value: str) -> None:
+    bms = _bms(bench)
+    index = _index(value)
+    if index >= bms.model.cells:
+        raise ValueError(f"cell index {index} outside 0..{bms.model.cells - 1}")
+    bms.faults.balancing_fet_open.add(index)
+
+
 def _bms_flag(flag: str) -> Callable[[VirtualBench, str], None]:
     def apply(bench: VirtualBench, value: str) -> None:
         setattr(_bms(bench).faults, flag, True)
@@ -296,6 +304,13 @@ _TABLE = (
         "5",
         "the BMS reports its SOC POINTS percentage points low",
         _soc_bias,
+    ),
+    Fault(
+        "balancing_fet_open",
+        "INDEX",
+        "7",
+        "the balancing FET of cell INDEX never conducts (the BMS still reports balancing)",
+        _balancing_fet_open,
     ),
 )
 

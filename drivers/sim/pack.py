@@ -31,6 +31,13 @@ a stuck precharge — the BMS model does, using :attr:`Pack.precharge_elapsed_s`
 the current that flows through the cells; it should be 0 unless :attr:`Pack.conducting`
 (the precharge current itself, C_bus·V, is below 1e-4 Ah and is ignored).
 
+**Passive balancing.** While block k's bleed FET conducts (:meth:`Pack.set_bleeding`), a
+current ``I_k = V_k / (R_bleed + 2·R_wire)`` leaves it through its two sense wires and the
+balancing resistor: it drains the block's SOC, and it drops ``R_wire·I`` on each wire, so the
+AFE reads block k lower by ``R_wire·(2·I_k − I_{k−1} − I_{k+1})``: a bled cell reads about
+2·R_wire·I low and each neighbour R_wire·I high (tens of mV in all; the I·R0 drop inside the
+cell, ~0.1 mV, is left out).
+
 **Truth vs. what the BMS reads.** :meth:`Pack.cell_voltages` and
 :meth:`Pack.cell_temperatures` are the truth; :meth:`Pack.afe_cell_voltages` and
 :meth:`Pack.ntc_temperatures` apply sense-wire and NTC faults. Measurement error (§6.6) belongs
@@ -132,6 +139,7 @@ class Pack:
         self._contactor: ContactorState = "open"
         self._bus_v = 0.0
         self.precharge_elapsed_s = 0.0
+        self._bleeding: frozenset[int] = frozenset()
 
     # --- physical faults ------------------------------------------------------------------
 
@@ -186,6 +194,28 @@ class Pack:
         self._check_block(index)
         self.faults.ntc_short.add(index)
 
+    # --- balancing ------------------------------------------------------------------------
+
+    def set_bleeding(self, blocks: set[int] | frozenset[int]) -> None:
+        """Switch the bleed FETs: those of ``blocks`` conduct, the others are off."""
+        for k in blocks:
+            self._check_block(k)
+        self._bleeding = frozenset(blocks)
+
+    @property
+    def bleeding(self) -> frozenset[int]:
+        """Get the blocks whose bleed FET conducts."""
+        return self._bleeding
+
+    def bleed_currents(self) -> list[float]:
+        """Get each block's balancing current in A (0 where its FET is off)."""
+        volts = self.cell_voltages()
+        path_ohm = self.spec.balance_bleed_ohm + 2.0 * self.spec.sense_wire_ohm
+        return [
+            max(0.0, volts[k]) / path_ohm if k in self._bleeding else 0.0
+            for k in range(self.spec.series)
+        ]
+
     # --- time -----------------------------------------------------------------------------
 
     def advance(self, dt_s: float, current_a: float) -> None:
@@ -215,6 +245,7 @@ class Pack:
         d2 = math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0
         d_th = math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k))
         hyst = self._curve.hysteresis_v > 0.0
+        bleed = self.bleed_currents() if self._bleeding else [0.0] * spec.series
         for k in range(spec.series):
             r0 = self._r0_at(k)
             u1, u2, r1, r2 = self._u1[k], self._u2[k], self._r1[k], self._r2[k]
@@ -227,7 +258,7 @@ class Pack:
             self._temp_c[k] = t_final + (self._temp_c[k] - t_final) * d_th
             self._u1[k] = d1 * u1 + r1 * (1.0 - d1) * i
             self._u2[k] = d2 * u2 + r2 * (1.0 - d2) * i
-            d_soc = -i * h / (3600.0 * self._q_ah[k])
+            d_soc = -(i + bleed[k]) * h / (3600.0 * self._q_ah[k])
             self._soc[k] += d_soc
             if hyst:
                 self._hyst[k] = hysteresis_step(self._hyst[k], d_soc)
@@ -345,9 +376,16 @@ class Pack:
         ]
 
     def afe_cell_voltages(self) -> list[float]:
-        """Get the cell voltages in V as the AFE reads them, with open sense wires applied."""
+        """Get the cell voltages in V as the AFE reads them: bleed drops and open sense wires."""
         volts = self.cell_voltages()
         last = self.spec.series - 1
+        if self._bleeding:
+            bleed = [0.0, *self.bleed_currents(), 0.0]  # padded: no cell below 0 or above last
+            r_wire = self.spec.sense_wire_ohm
+            volts = [
+                v - r_wire * (2.0 * bleed[k + 1] - bleed[k] - bleed[k + 2])
+                for k, v in enumerate(volts)
+            ]
         for k in sorted(self.faults.sense_wire_open):
             neighbour = k + 1 if k < last else k - 1
             if neighbour >= 0:

@@ -39,6 +39,7 @@ _POSITIVE_FIELDS: tuple[str, ...] = (
     "precharge_ohm",
     "bus_capacitance_f",
     "bus_bleed_ohm",
+    "balance_bleed_ohm",
 )
 _NON_NEGATIVE_FIELDS: tuple[str, ...] = (
     "r1_ohm",
@@ -49,6 +50,7 @@ _NON_NEGATIVE_FIELDS: tuple[str, ...] = (
     "capacity_sigma",
     "r0_sigma",
     "soc_sigma",
+    "sense_wire_ohm",
 )
 
 
@@ -59,7 +61,9 @@ class PackSpec:
     Resistances are per cell in Ω (``r2_ohm = 0`` disables the 2nd RC; a τ of 0 makes that RC
     a plain resistance); ``capacity_sigma`` and ``r0_sigma`` are relative, ``soc_sigma``
     absolute (SOC fraction). Thermal values are per series block. ``interconnect_ohm`` is per
-    busbar. ``seed`` is the default spread seed.
+    busbar. ``balance_bleed_ohm`` is a passive-balancing resistor (about 100 mA at 3.6 V);
+    ``sense_wire_ohm`` the harness and board resistance of one voltage-sense wire, which the
+    bleed current of the two cells it joins flows through. ``seed`` is the default spread seed.
 
     ``ocv_table`` ((SOC fraction, V) rows from SOC 0 to 1) replaces the chemistry's sourced
     curve when given. ``temperature_sensors`` is the BMS's NTC count (0: one per 8 cells, at
@@ -97,6 +101,8 @@ class PackSpec:
     precharge_ohm: float = 50.0
     bus_capacitance_f: float = 1e-3
     bus_bleed_ohm: float = 10e3
+    balance_bleed_ohm: float = 36.0
+    sense_wire_ohm: float = 0.1
     hvil_closed: bool = True
     seed: int = 0
     ocv_table: tuple[tuple[float, float], ...] = ()

@@ -1,16 +1,26 @@
-"""Balancing: command balancing of a set of cells and check the BMS switches it on and off.
+"""Balancing: bleed each cell in turn (odd cells, then even) and prove it physically.
 
-In the extended session with security access the step starts the balancing routine on
-``cells`` (``"odd"``, ``"even"`` or a list of cell indices; indices count from 0 as in the BMS
-spec, bit i of the mask = cell i), waits ``duration_s`` and reads the BMS's balancing-active
-flag (``active_during``); then it stops the routine and reads the flag again
-(``inactive_after``). Balancing is stopped on every way out.
+Passive balancing switches a resistor across a cell through its two voltage-sense wires. The
+bleed current (about 0.1 A) drops a few mV on each wire, so while a cell is bled the BMS reads
+it lower and its two neighbours higher (domain reference §1 step 11: "the delta in cell
+voltage between balancing on and off equals I_bal × R"). A BMS's balancing-active flag only
+says the command arrived; an open bleed FET or a wrong cell mapping shows only in the
+voltages.
 
-The flag comes from the description's ``balancing_active`` signal
-(``BMS_State.BalancingActive`` for the reference BMS). The physical check — the balanced cells'
-voltage dropping by I_bal × R against their neighbours — needs a BMS that reports bleed
-current or a pack model with bleed resistors; the virtual bench has neither, so this step
-checks the command path and the status flag only.
+In the extended session with security access, for each group of ``cells`` (``"all"``: the
+odd cells, then the even ones, so that every bleed FET is exercised and each bled cell has
+idle neighbours; ``"odd"``, ``"even"`` or a list of cell indices as one group; indices count
+from 0 as in the BMS spec, bit i of the mask = cell i): average ``samples`` snapshots of the
+BMS's cell voltages, start the balancing routine, wait ``duration_s``, read the
+balancing-active flag and average the snapshots again, stop the routine and read the flag
+again. A bled cell's ``bleed_drop_v`` is the mean change of its idle neighbours minus its own
+change (on − off): about 4·R_wire·I_bleed for a working FET (both neighbours rise, the cell
+falls), about a quarter of that with the FET open. Drift common to all cells (relaxation
+after the current steps) cancels.
+
+``bleed_drop_v`` is an array over the cells bled, in ascending cell order: with ``"all"``
+element i is cell i, so an ARRAY limit names the failing cell. ``active_during`` and
+``inactive_after`` hold for every group. Balancing is stopped on every way out.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.errors import BmsError
+from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.uds_session import extended_session
 
@@ -30,26 +41,34 @@ FLAG_ROLE = "balancing_active"
 
 @register
 class Balancing(StepType):
-    """Switch balancing on for a set of cells, then off, checking the BMS's status flag."""
+    """Bleed odd then even cells; check the flag and each bled cell's voltage against its
+    neighbours."""
 
     name = "balancing"
     roles = ("bms",)
     measurements = (
         MeasurementSpec("active_during", "", kind="bool", doc="flag set while balancing"),
         MeasurementSpec("inactive_after", "", kind="bool", doc="flag clear after the stop"),
+        MeasurementSpec(
+            "bleed_drop_v",
+            "V",
+            kind="array",
+            doc="per bled cell: neighbours' change − own change, on − off",
+        ),
     )
 
     @dataclass(frozen=True)
     class Params:
-        cells: str | list[int] = "odd"
+        cells: str | list[int] = "all"
         duration_s: float = 10.0
+        samples: int = 3
         cell_count: int | None = None
 
         def __post_init__(self) -> None:
             if isinstance(self.cells, str):
-                if self.cells not in ("odd", "even"):
+                if self.cells not in ("all", "odd", "even"):
                     raise ValueError(
-                        f"params.cells must be 'odd', 'even' or a list of cell indices, "
+                        f"params.cells must be 'all', 'odd', 'even' or a list of cell indices, "
                         f"got {self.cells!r}"
                     )
             elif not self.cells or any(not 0 <= c < MASK_BYTES * 8 for c in self.cells):
@@ -61,6 +80,8 @@ class Balancing(StepType):
                 raise ValueError(f"params.cell_count must be 1 … {MASK_BYTES * 8}")
             if not 0 < self.duration_s <= 600:
                 raise ValueError(f"params.duration_s must be in (0, 600] s, got {self.duration_s}")
+            if not 1 <= self.samples <= 50:
+                raise ValueError(f"params.samples must be 1 … 50, got {self.samples}")
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
@@ -69,10 +90,35 @@ class Balancing(StepType):
                 f"the BMS description {bms.description.path} maps no {FLAG_ROLE!r} signal; "
                 f'add {FLAG_ROLE} = "Message.Signal" under [signals]'
             )
-        cells = _cells(ctx, bms, params)
-        mask = sum(1 << c for c in cells)
-        listed = ", ".join(map(str, cells)) if len(cells) <= 8 else f"{cells[0]} … {cells[-1]}"
-        ctx.log(f"balancing {len(cells)} cells (indices {listed})")
+        count = _cell_count(ctx, bms, params)
+        beyond = [c for c in params.cells if c >= count] if isinstance(params.cells, list) else []
+        if beyond:
+            raise StationError(f"params.cells names cells {beyond} of a pack with {count} cells")
+        drops: dict[int, float] = {}
+        during_all, after_all = True, True
+        for group in _groups(params.cells, count):
+            during, after, deltas = self._group(ctx, bms, params, group, count)
+            during_all &= during
+            after_all &= not after
+            for k in group:
+                idle = [j for j in (k - 1, k + 1) if 0 <= j < count and j not in group]
+                neighbours = sum(deltas[j] for j in idle) / len(idle) if idle else 0.0
+                drops[k] = neighbours - deltas[k]
+        smallest = sorted(drops.items(), key=lambda item: item[1])[:3]
+        shown = ", ".join(f"cell {k} {1000 * d:.1f} mV" for k, d in smallest)
+        ctx.log(f"bleed drop of {len(drops)} cells; smallest: {shown}")
+        ctx.measure("active_during", during_all)
+        ctx.measure("inactive_after", after_all)
+        ctx.measure("bleed_drop_v", [drops[k] for k in sorted(drops)])
+
+    def _group(
+        self, ctx: StepContext, bms: Any, params: Any, group: list[int], count: int
+    ) -> tuple[bool, bool, list[float]]:
+        """Bleed ``group``; return (flag during, flag after, per-cell change on − off in V)."""
+        mask = sum(1 << c for c in group)
+        listed = ", ".join(map(str, group)) if len(group) <= 8 else f"{group[0]} … {group[-1]}"
+        ctx.log(f"balancing {len(group)} cells (indices {listed})")
+        off = _mean_cells(ctx, bms, params.samples, count)
         with extended_session(ctx, bms.uds, unlock=True) as uds:
             started = False
             try:
@@ -82,30 +128,49 @@ class Balancing(StepType):
                     ctx.log("the BMS echoed a different balancing mask than commanded", "WARNING")
                 ctx.wait(params.duration_s)
                 during = _flag(ctx, bms)
+                on = _mean_cells(ctx, bms, params.samples, count)
                 uds.routine("balancing", "stop")
                 started = False
                 after = _flag(ctx, bms)
             finally:
                 if started:
                     _stop_quietly(ctx, uds)
-        ctx.measure("active_during", during)
-        ctx.measure("inactive_after", not after)
+        return during, after, [b - a for a, b in zip(off, on, strict=True)]
 
 
-def _cells(ctx: StepContext, bms: Any, params: Any) -> list[int]:
-    """The cell indices to balance; "odd"/"even" need the pack's cell count."""
-    if not isinstance(params.cells, str):
-        return sorted(set(params.cells))
-    count = params.cell_count
-    if count is None:
-        # The last valid channel of one snapshot: pages past the pack's cells are invalid.
+def _groups(cells: str | list[int], count: int) -> list[list[int]]:
+    """The groups bled one after the other."""
+    if not isinstance(cells, str):
+        return [sorted(set(cells))]
+    odd, even = list(range(1, count, 2)), list(range(0, count, 2))
+    return {"all": [odd, even], "odd": [odd], "even": [even]}[cells]
+
+
+def _cell_count(ctx: StepContext, bms: Any, params: Any) -> int:
+    """The pack's cell count: the parameter, else the last valid channel of one snapshot."""
+    if params.cell_count is not None:
+        return int(params.cell_count)
+    volts = bms.cell_voltages(after=ctx.now(), abort=ctx.abort)
+    valid = [i for i, v in enumerate(volts) if v is not None and math.isfinite(v)]
+    if not valid:
+        raise BmsError("the BMS reports no valid cell voltage, so the cell count is unknown")
+    return valid[-1] + 1
+
+
+def _mean_cells(ctx: StepContext, bms: Any, samples: int, count: int) -> list[float]:
+    """Average ``samples`` snapshots of the first ``count`` cell voltages taken from now on."""
+    sums = [0.0] * count
+    for _ in range(samples):
         volts = bms.cell_voltages(after=ctx.now(), abort=ctx.abort)
-        valid = [i for i, v in enumerate(volts) if v is not None and math.isfinite(v)]
-        if not valid:
-            raise BmsError("the BMS reports no valid cell voltage, so the cell count is unknown")
-        count = valid[-1] + 1
-    first = 1 if params.cells == "odd" else 0
-    return list(range(first, count, 2))
+        ctx.check()
+        for k in range(count):
+            v = volts[k] if k < len(volts) else None
+            if v is None or not math.isfinite(v):
+                raise StationError(
+                    f"the BMS reports cell {k} invalid, so its balancing cannot be checked"
+                )
+            sums[k] += v
+    return [s / samples for s in sums]
 
 
 def _flag(ctx: StepContext, bms: Any) -> bool:

@@ -442,3 +442,32 @@ def test_invalid_input_is_refused_not_clipped() -> None:
         mini_spec(chemistry="LTO")
     with pytest.raises(ValueError, match="series"):
         mini_spec(series=0)
+
+
+def test_a_bled_cell_reads_low_and_its_neighbours_high_through_the_shared_sense_wires() -> None:
+    pack = Pack(get_pack_spec("nmc96s"))
+    true = pack.cell_voltages()
+    pack.set_bleeding({5})
+    afe = pack.afe_cell_voltages()
+    current = pack.bleed_currents()[5]
+    r_wire = pack.spec.sense_wire_ohm
+    assert current == pytest.approx(true[5] / (36.0 + 2 * r_wire))  # ~0.1 A
+    assert afe[5] - true[5] == pytest.approx(-2 * r_wire * current)
+    assert afe[4] - true[4] == pytest.approx(r_wire * current)
+    assert afe[6] - true[6] == pytest.approx(r_wire * current)
+    assert afe[7] == pytest.approx(true[7])
+    assert pack.cell_voltages() == true  # the cells themselves do not move at once
+
+
+def test_bleeding_drains_only_the_bled_cell() -> None:
+    pack = Pack(get_pack_spec("lfp16s"))
+    before = pack.block_socs()
+    pack.set_bleeding({0, 15})
+    pack.advance(3600.0, 0.0)
+    after = pack.block_socs()
+    drained = [b - a for b, a in zip(before, after, strict=True)]
+    assert drained[0] == pytest.approx(0.09 / 100.0, rel=0.1)  # ~90 mA for 1 h of 100 Ah
+    assert drained[15] == pytest.approx(drained[0], rel=0.05)
+    assert max(abs(d) for d in drained[1:15]) < 1e-12
+    with pytest.raises(IndexError):
+        pack.set_bleeding({16})

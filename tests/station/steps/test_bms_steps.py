@@ -50,10 +50,11 @@ limits.dtc_count_after = { comparator = "EQ", nominal = 0 }
 BALANCING = """
 [[main]]
 type = "balancing"
-name = "Balancing odd cells"
-params = { cells = "odd", duration_s = 10 }
+name = "Balancing"
+params = { cells = "all", duration_s = 10 }
 limits.active_during = { comparator = "BOOL", expected = true }
 limits.inactive_after = { comparator = "BOOL", expected = true }
+limits.bleed_drop_v = { comparator = "ARRAY", low = 0.02, high = 0.08 }
 """
 
 EOL_FLAG = """
@@ -301,7 +302,7 @@ limits.dtc_count = { comparator = "EQ", nominal = 0 }
 # --- balancing --------------------------------------------------------------------------------
 
 
-def test_balancing_switches_on_and_off_for_the_odd_cells(tmp_path: Path) -> None:
+def test_balancing_bleeds_odd_then_even_cells_and_sees_each_one_drop(tmp_path: Path) -> None:
     with sim_run(tmp_path, BALANCING) as prepared:
         masks: list[int] = []
         sim_bms = prepared.bench.simulator.bms
@@ -317,15 +318,34 @@ def test_balancing_switches_on_and_off_for_the_odd_cells(tmp_path: Path) -> None
         assert result.outcome == "PASSED", result.steps
         assert texts(result)["active_during"] == "true"
         assert texts(result)["inactive_after"] == "true"
-        assert masks == [sum(1 << i for i in range(1, 96, 2))]
+        odd, even = sum(1 << i for i in range(1, 96, 2)), sum(1 << i for i in range(0, 96, 2))
+        assert masks == [odd, even]  # every bleed FET exercised
         assert sim_bms.balancing_mask == 0
+        assert prepared.bench.simulator.pack.bleeding == frozenset()
+        [drops] = [m.values for s in result.steps for m in s.measurements if m.values]
+        assert len(drops) == 96
+        assert min(drops) > 0.03  # 4 × 0.1 Ω × ~0.095 A
+
+
+def test_an_open_balancing_fet_fails_and_names_its_cell(tmp_path: Path) -> None:
+    """The BMS still reports balancing active: before #10 the flag alone passed the pack."""
+    with sim_run(tmp_path, BALANCING) as prepared:
+        result = run(prepared, lambda sim: apply_fault(sim, "balancing_fet_open", "7"))
+        assert result.outcome == "FAILED"
+        [m] = [m for s in result.steps for m in s.measurements if m.name == "bleed_drop_v"]
+        assert m.outcome == "FAILED" and m.failed_elements == (7,)
+        assert m.values is not None and m.values[7] < 0.015
+        assert "element 7" in m.detail
+        assert texts(result)["active_during"] == "true"  # the flag could not tell
 
 
 def test_balancing_a_listed_set_of_cells(tmp_path: Path) -> None:
-    listed = BALANCING.replace('cells = "odd"', "cells = [0, 7, 95]")
+    listed = BALANCING.replace('cells = "all"', "cells = [0, 7, 95]")
     with sim_run(tmp_path, listed) as prepared:
         result = run(prepared)
         assert result.outcome == "PASSED", result.steps
+        [drops] = [m.values for s in result.steps for m in s.measurements if m.values]
+        assert len(drops) == 3  # cells 0, 7, 95 in that order
         assert prepared.bench.simulator.bms.balancing_mask == 0
 
 
