@@ -322,7 +322,10 @@ class Engine:
             )
         run.steps.append(result)
         run.records[step.name] = StepRecord(
-            step.name, result.outcome, {m.name: value_of(m) for m in result.measurements}
+            step.name,
+            result.outcome,
+            {m.name: value_of(m) for m in result.measurements},
+            step.group,
         )
         return result
 
@@ -352,7 +355,7 @@ class Engine:
         )
         result = StepResult(step.group, step.name, step.type, outcome, message)
         run.steps.append(result)
-        run.records[step.name] = StepRecord(step.name, outcome, {})
+        run.records[step.name] = StepRecord(step.name, outcome, {}, step.group)
         return result
 
     def _attempt(

@@ -135,6 +135,7 @@ class StepRecord:
     name: str
     outcome: str
     values: dict[str, Any]
+    group: str = ""  # setup, main or cleanup
 
 
 class StepTimeout(Exception):

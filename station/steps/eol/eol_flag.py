@@ -104,7 +104,9 @@ class EolFlag(StepType):
             ctx.measure("eol_flag_readback", flag)
             return
         not_passed = [
-            f"{r.name} ({r.outcome})" for r in ctx.earlier.values() if r.outcome not in _OK
+            f"{r.name} ({r.outcome})"
+            for r in ctx.earlier.values()
+            if r.outcome not in _OK and r.group != "cleanup"
         ]
         if params.action == "read":
             flag, _ = _read_back(ctx, uds, tolerate=True)

@@ -603,3 +603,13 @@ def test_station_check_refuses_a_judged_step_after_the_eol_flag(tmp_path: Path) 
     # the same step before the flag, and a cleanup step after it, are fine
     path.write_text(HEADER + DTC + EOL_FLAG + READ_EOL_FLAG, encoding="utf-8")
     assert load_sequence(path).all_steps()
+
+
+def test_the_final_flag_is_judged_against_setup_and_main_only(tmp_path: Path) -> None:
+    """A cleanup step that fails after a passing main does not make the written flag wrong."""
+    failing_cleanup = IMPOSSIBLE_OCV.replace("[[main]]", "[[cleanup]]")
+    with sim_run(tmp_path, IDENTIFY + EOL_FLAG + failing_cleanup + READ_EOL_FLAG) as prepared:
+        result = run(prepared)
+        assert step(result, "Pack OCV").outcome == "FAILED"
+        assert step(result, "EOL flag at the end").outcome == "PASSED"
+        assert prepared.bench.simulator.bms.nvm.eol_flag == 1
