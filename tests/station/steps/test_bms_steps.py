@@ -6,6 +6,7 @@ against the simulated reference BMS, in virtual time.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -405,6 +406,29 @@ def test_the_rested_ocv_catches_a_bms_whose_soc_reads_low(
             assert outcomes(result)["soc_deviation_pct"] == "FAILED"
             assert outcomes(result)["ocv_soc_pct"] == "FAILED"  # the pack is at ~30 %
         assert outputs_off(prepared)
+
+
+def test_a_bms_soc_falling_faster_than_the_charge_fails_the_charge_check(tmp_path: Path) -> None:
+    """A BMS that counts against a capacity 20 % too small: its SOC falls 1.25 × as fast, so
+    it stops early with the pack fuller than it says (review finding 20 c)."""
+
+    def fast_soc(sim: Any) -> None:
+        close_contactors(sim)
+        model = sim.bms.model
+        measure = model.measure
+        start = 100 * sim.pack.soc
+
+        def measured() -> Any:
+            reading = measure()
+            return dataclasses.replace(reading, soc_pct=start - 1.25 * (start - 100 * sim.pack.soc))
+
+        model.measure = measured
+
+    with sim_run(tmp_path, set_soc(30.0)) as prepared:
+        result = run(prepared, fast_soc)
+        assert result.outcome == "FAILED"
+        assert outcomes(result)["charge_check_pct"] == "FAILED"
+        assert values(result)["charge_check_pct"] == pytest.approx(0.25 * 20, abs=1.0)
 
 
 def test_set_soc_approaches_the_target_from_above(tmp_path: Path) -> None:
