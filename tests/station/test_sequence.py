@@ -99,6 +99,21 @@ CASES: dict[str, tuple[Path | None, str, str]] = {
         "refers to 'Bus voltage', which is not an earlier step",
     ),
     "unknown_section": (None, "clean_up", "unknown section (did you mean 'cleanup'?)"),
+    "limit_wrong_kind": (
+        None,
+        "setup[0] 'Connect pack' limits.answer",
+        "a STREQ limit judges a text value, but 'answer' is a bool",
+    ),
+    "limit_wrong_kind_table": (
+        TABLES / "wrong_kind.toml",
+        "limits.'Pack OCV'.voltage",
+        "a STREQ limit judges a text value, but 'voltage' is a number",
+    ),
+    "judged_after_eol_flag": (
+        None,
+        "main[1] 'Pack OCV'",
+        "is judged after main[0] 'EOL flag' writes the verdict into the pack",
+    ),
     "unknown_field": (None, "main[0] 'Pack OCV' retry", "unknown field (did you mean 'retries'?)"),
 }
 
