@@ -15,7 +15,10 @@ between ``target − tolerance_pct`` and the target is left alone. Then it rests
 
 Measured (the station counts charge by the trapezoid rule over the instruments' own V and I):
 
-* ``final_soc_pct``: the BMS's SOC after the rest: judged ``LE`` (30 − guard band).
+* ``final_soc_pct``: the BMS's SOC after the rest: judged ``LE`` (30 − guard band). Every
+  BMS SOC is first mapped onto the rated capacity with ``bms_soc_window_pct`` (the % of
+  rated capacity at BMS SOC 0 and 100: a BMS whose SOC spans a usable window reads high at
+  the bottom of it); the target, the limits and the checks are all in % of rated capacity.
 * ``charge_check_pct``: the BMS's SOC change minus the station's, ``(SOC₀ − SOC_final) −
   100·moved_ah/capacity_ah``: a BMS whose SOC falls faster than the charge removed (a wrong
   capacity parameter) stops early and ships a fuller pack; judged ``GELE`` ± a few points.
@@ -104,6 +107,7 @@ class SetSoc(StepType):
         cells: int | None = None
         ocv_soc_pct: list[float] = field(default_factory=list)
         ocv_cell_v: list[float] = field(default_factory=list)
+        bms_soc_window_pct: list[float] = field(default_factory=lambda: [0.0, 100.0])
 
         def __post_init__(self) -> None:
             if self.capacity_ah <= 0:
@@ -127,6 +131,17 @@ class SetSoc(StepType):
             if self.rest_s < 0 or self.max_time_s <= 0:
                 raise ValueError("params.rest_s must be ≥ 0 and params.max_time_s > 0")
             _check_ocv_table(self.ocv_soc_pct, self.ocv_cell_v, self.cells)
+            window = self.bms_soc_window_pct
+            if len(window) != 2 or not 0 <= window[0] < window[1] <= 100:
+                raise ValueError(
+                    "params.bms_soc_window_pct must be [low, high] with 0 ≤ low < high ≤ 100 "
+                    f"(% of rated capacity at BMS SOC 0 and 100), got {window}"
+                )
+
+        def rated_pct(self, bms_soc_pct: float) -> float:
+            """Get a BMS SOC as % of the rated capacity (the BMS's window mapped onto it)."""
+            low, high = self.bms_soc_window_pct
+            return low + bms_soc_pct * (high - low) / 100.0
 
         @property
         def finish_a(self) -> float:
@@ -150,7 +165,7 @@ class SetSoc(StepType):
         target = params.target_soc_pct
         approach = min(100.0, target + params.approach_pct)
         try:
-            soc0 = soc = bms.soc()
+            soc0 = soc = params.rated_pct(bms.soc())
             ctx.log(f"BMS SOC {soc:.1f} %, target {target:g} % (reached from above)")
             if target - params.tolerance_pct <= soc <= target:
                 ctx.log(f"already within {params.tolerance_pct:g} % below the target: no move")
@@ -164,7 +179,7 @@ class SetSoc(StepType):
                 ctx.wait(params.rest_s)
         finally:
             path.off()
-        final = bms.soc(after=ctx.now())
+        final = params.rated_pct(bms.soc(after=ctx.now()))
         moved_ah = counter.ah_discharged - counter.ah_charged
         ctx.measure("final_soc_pct", final)
         ctx.measure("charge_check_pct", (soc0 - final) - 100.0 * moved_ah / params.capacity_ah)
@@ -224,7 +239,7 @@ class SetSoc(StepType):
                 max_abs_a=1.2 * params.current_a,
             )
             try:
-                soc = float(bms.soc())
+                soc = float(params.rated_pct(bms.soc()))
             except BmsTimeout as err:
                 raise BmsTimeout(
                     f"the BMS stopped reporting its SOC while {what}; the current is switched "

@@ -431,6 +431,21 @@ def test_a_bms_soc_falling_faster_than_the_charge_fails_the_charge_check(tmp_pat
         assert values(result)["charge_check_pct"] == pytest.approx(0.25 * 20, abs=1.0)
 
 
+def test_a_bms_soc_over_a_usable_window_is_mapped_onto_the_rated_capacity(
+    tmp_path: Path,
+) -> None:
+    """BMS SOC 0…100 % spanning 0…90 % of rated: the step stops at BMS 27.8 % = 25 % of rated.
+    (The simulated BMS reports SOC of the full capacity, so the OCV then disagrees.)"""
+    steps = set_soc(25.0, **NMC_OCV, bms_soc_window_pct="[0, 90]").replace(
+        "[main.params]", OCV_LIMITS + "[main.params]"
+    )
+    with sim_run(tmp_path, steps) as prepared:
+        result = run(prepared, close_contactors)
+        v = values(result)
+        assert v["final_soc_pct"] == pytest.approx(25.0, abs=1.0)
+        assert 100 * prepared.bench.simulator.pack.soc == pytest.approx(25.0 / 0.9, abs=1.2)
+
+
 def test_set_soc_approaches_the_target_from_above(tmp_path: Path) -> None:
     """Below the target the pack is charged past it, then discharged onto it: the OCV ends
     on the discharge branch of the cells' hysteresis."""
