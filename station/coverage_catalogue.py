@@ -205,5 +205,19 @@ CATALOGUE: list[Entry] = [
         needs_role="insulation_tester",
     ),
     Entry("estop_pressed", (Catch(None, outcome="ABORTED"),)),
+    Entry(
+        "nvm_not_committed",
+        (
+            Catch("bms_current_calibration", "persisted"),
+            Catch("bms_voltage_calibration", "persisted"),
+        ),
+    ),
+    Entry(
+        "soc_bias",
+        (Catch("set_soc", "soc_deviation_pct"), Catch("set_soc", "ocv_soc_pct")),
+        bad=("5",),
+        good=("2",),  # inside the BMS-vs-OCV tolerance of the reference sequences (±3 points)
+    ),
+    Entry("balancing_fet_open", (Catch("balancing", "bleed_drop_v"),), bad=("0", "{last}")),
 ]
 """Every entry, in the order the table lists them. Append new entries at the end."""
