@@ -82,7 +82,6 @@ class CaseResult:
     detail: str
     seconds: float
     safe: bool
-    first_run: str = ""  # a first run that did not pass, when the rerun was clean
 
     @property
     def clean(self) -> bool:
@@ -276,36 +275,11 @@ class _DefaultAnswers:
 
 
 def run_case(job: Job) -> CaseResult:
-    """Run the case; run it once more when it did not pass in a way the bench's timing can
-    cause (see ``docs/coverage.md``, "Reruns").
+    """Run the sequence once on a fresh virtual bench with the case's fault; classify it.
 
-    A bad case that PASSED is never rerun: an escape is an escape, even if intermittent.
-    A case stopped by another step than expected, or a good case that did not pass, may be
-    a simulated BMS late on a loaded machine (the CAN check is wall-clock bound): it is run
-    again on a fresh bench, and a clean rerun is reported with the first run kept in
-    ``first_run`` (and in the table), never hidden.
+    The bench runs in lockstep virtual time, so a case gives the same result on every run
+    under any load: a case is never rerun, and a result that did not pass is final.
     """
-    first = _run_once(job)
-    if first.clean or first.outcome == PASSED:
-        return first
-    second = _run_once(job)
-    if not second.clean:
-        return second
-    what = f"{first.verdict} {first.caught_by or first.outcome}: {first.detail}"
-    return CaseResult(
-        second.case,
-        second.outcome,
-        second.caught_by,
-        second.verdict,
-        second.detail,
-        first.seconds + second.seconds,
-        second.safe,
-        first_run=what,
-    )
-
-
-def _run_once(job: Job) -> CaseResult:
-    """Run the sequence once on a fresh virtual bench with the case's fault; classify it."""
     load_plugins(())
     started = time.monotonic()
     faults = (job.case.spec,) if job.case.fault else ()
@@ -442,7 +416,7 @@ def table(results: list[CaseResult]) -> list[str]:
                 r.verdict,
                 r.outcome + ("" if r.safe else " UNSAFE"),
                 r.caught_by or "-",
-                _short(f"(rerun; 1st run {r.first_run}) " if r.first_run else r.detail, 90),
+                _short(r.detail, 90),
             )
         )
     widths = [min(max(len(row[i]) for row in rows), 60) for i in range(len(header) - 1)]
@@ -458,14 +432,6 @@ def table(results: list[CaseResult]) -> list[str]:
         lines.append("")
         lines.append("magnitudes not declared by the catalogue:")
         lines += [f"  {fault}: {source}" for fault, source in sources]
-    reruns = [r for r in results if r.first_run]
-    if reruns:
-        lines.append("")
-        lines.append(
-            f"{len(reruns)} case(s) did not pass the first time and were clean on a rerun "
-            "(the virtual bench's timing under load; see docs/coverage.md):"
-        )
-        lines += [f"  {r.case.spec}: 1st run {r.first_run}" for r in reruns]
     n, escapes, false_fails = summary(results)
     lines.append(f"coverage: {n} cases, {escapes} escapes, {false_fails} false fails")
     return lines

@@ -245,51 +245,6 @@ def test_a_case_that_cannot_run_is_never_taken_for_a_catch() -> None:
     assert result.detail.startswith("not run: --fault weak_cell: fault weak_cell=x:")
 
 
-@pytest.mark.parametrize(
-    ("first", "second", "verdict", "runs", "first_run"),
-    [
-        ("ok", None, "ok", 1, ""),
-        ("PASSED-escape", None, "ESCAPE", 1, ""),  # an escape by passing is never rerun
-        ("wrong-step", "caught", "caught", 2, "ESCAPE CAN communication: FAILED: late"),
-        ("wrong-step", "wrong-step", "ESCAPE", 2, ""),
-        ("false-fail", "ok", "ok", 2, "FALSE FAIL CAN communication: FAILED: late"),
-    ],
-)
-def test_a_case_that_did_not_pass_is_rerun_once_and_the_first_run_is_kept(
-    monkeypatch: pytest.MonkeyPatch,
-    first: str,
-    second: str | None,
-    verdict: str,
-    runs: int,
-    first_run: str,
-) -> None:
-    import station.coverage as coverage
-    from station.coverage import CaseResult, Job, run_case
-
-    kinds = {
-        "ok": ("PASSED", "", "ok"),
-        "caught": ("FAILED", "HVIL: FAILED", "caught"),
-        "PASSED-escape": ("PASSED", "", "ESCAPE"),
-        "wrong-step": ("FAILED", "CAN communication: FAILED", "ESCAPE"),
-        "false-fail": ("FAILED", "CAN communication: FAILED", "FALSE FAIL"),
-    }
-    planned = [first] + ([second] if second else [])
-    calls: list[str] = []
-
-    def once(job: Job) -> CaseResult:
-        outcome, caught_by, v = kinds[planned[len(calls)]]
-        calls.append(v)
-        return CaseResult(job.case, outcome, caught_by, v, "late", 1.0, True)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(coverage, "_run_once", once)
-    result = run_case(Job(HVIL, NMC, "nmc96s", "NM96-A", "NM96A0000000", 1))
-    assert (result.verdict, len(calls), result.first_run) == (verdict, runs, first_run)
-    if first_run:
-        lines = table([result])
-        assert lines[-1] == "coverage: 1 cases, 0 escapes, 0 false fails"
-        assert f"  hvil_open: 1st run {first_run}" in lines
-
-
 def test_a_nomtol_or_two_sided_limit_gives_its_bound_too(tmp_path: Path) -> None:
     text = NMC.read_text(encoding="utf-8").replace(
         'limits.riso_ohm = { comparator = "GE", low = 100e6 }',
