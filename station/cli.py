@@ -191,6 +191,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _results_source(verify, argparse.SUPPRESS)
     verify.set_defaults(func=cmd_results_verify)
+    export = rsub.add_parser(
+        "export", help="export finished runs as OpenHTF-style JSON, CSV or JUnit XML"
+    )
+    export.add_argument("--format", required=True, choices=("json", "csv", "junit"))
+    export.add_argument("--serial")
+    export.add_argument("--outcome")
+    export.add_argument("--since", help="ISO date or date-time (UTC)")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.set_defaults(func=cmd_results_export)
     return parser
 
 
@@ -455,17 +464,20 @@ def _open_store(args: argparse.Namespace) -> Any:
     return ResultsStore(path, read_only=True)
 
 
+def _since(text: str | None) -> str | None:
+    if text:
+        try:
+            dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise StationError(f"--since {text!r} is not an ISO date (2026-11-26)") from None
+    return text
+
+
 def cmd_results_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
-        since = args.since
-        if since:
-            try:
-                dt.datetime.fromisoformat(since)
-            except ValueError:
-                raise StationError(f"--since {since!r} is not an ISO date (2026-11-26)") from None
         runs = store.list_runs(
-            serial=args.serial, outcome=args.outcome, since=since, limit=args.limit
+            serial=args.serial, outcome=args.outcome, since=_since(args.since), limit=args.limit
         )
     finally:
         store.close()
@@ -556,6 +568,29 @@ def cmd_results_verify(args: argparse.Namespace) -> int:
     for problem in report.problems[1:]:
         print(f"  also: {problem}")
     return EXIT_FAILED
+
+
+def cmd_results_export(args: argparse.Namespace) -> int:
+    from station.exports import export, finished_runs
+
+    since = _since(args.since)
+    store = _open_store(args)
+    try:
+        runs = finished_runs(store, serial=args.serial, outcome=args.outcome, since=since)
+    finally:
+        store.close()
+    text = export(runs, args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise StationError(
+                f"cannot write the export to {args.output} ({err.strerror})"
+            ) from err
+        print(f"{len(runs)} run(s) exported as {args.format} to {args.output}", file=sys.stderr)
+    return EXIT_PASSED
 
 
 if __name__ == "__main__":  # pragma: no cover
