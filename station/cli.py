@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="with --sim: 0 = virtual time as fast as it goes, else paced to SPEED × real time",
     )
+    run.add_argument(
+        "--rework",
+        metavar="REASON",
+        default="",
+        help="test a repaired pack again (needed for a serial that already PASSED)",
+    )
     run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
     run.set_defaults(func=cmd_run)
 
@@ -291,9 +297,13 @@ def cmd_examples(args: argparse.Namespace) -> int:
 
 # -- station run -------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
+    from station import retest
     from station.app_log import application_log
     from station.gate import StartBlocked
     from station.runner import RunOptions, prepare_run
+
+    if args.rework and not args.rework.strip():
+        raise StationError("--rework needs the reason: what was repaired")
 
     options = RunOptions(
         sequence=args.sequence,
@@ -326,7 +336,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 " on the virtual bench" if args.sim else "",
             )
             try:
-                result = prepared.engine.run(args.serial, args.variant, args.operator)
+                print(retest.describe(retest.history(prepared.store, args.serial)))
+                result = prepared.engine.run(
+                    args.serial, args.variant, args.operator, rework=args.rework
+                )
             except StartBlocked as refused:
                 for blocker in refused.blockers:
                     log.warning("run refused: %s", blocker.message)

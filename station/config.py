@@ -32,6 +32,11 @@
     max_bytes = 5000000
     backups = 5
 
+    [retest]                             # without it, no retest limits (station.retest)
+    max_attempts = 3                     # verdict runs per serial; then repair and rework
+    signoff_from_attempt = 2             # from this attempt on a supervisor signs off (0: never)
+    rework_signoff = false               # does every rework need a supervisor sign-off?
+
 docs/station-config.md describes every table and key.
 """
 
@@ -44,17 +49,19 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import ConfigError, Problem
+from station.retest import RetestPolicy
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
 ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner")
-_SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim")
+_SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim", "retest")
 _STATION_KEYS = ("id", "results_db", "plugins", "description")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
 _LOGGING_KEYS = ("file", "level", "library_level", "max_bytes", "backups")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_RETEST_KEYS = ("max_attempts", "signoff_from_attempt", "rework_signoff")
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ class StationConfig:
     plugins: tuple[str, ...] = ()
     interlocks_required_for_hv: bool = True
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    retest: RetestPolicy | None = None
 
 
 def default_config(db: Path) -> StationConfig:
@@ -170,6 +178,7 @@ def load_config(path: str | Path) -> StationConfig:
         problem("interlocks.required_for_hv", "must be true or false")
         required = True
     log = _logging(_table(data, "logging", problem), base, problem)
+    retest = _retest(data["retest"], problem) if "retest" in data else None
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -182,6 +191,7 @@ def load_config(path: str | Path) -> StationConfig:
         plugins=tuple(plugins),
         interlocks_required_for_hv=required,
         logging=log,
+        retest=retest,
     )
 
 
@@ -303,3 +313,26 @@ def _can(table: dict[str, Any], base: Path, problem: Any) -> CanConfig | None:
         return None
     assert isinstance(bms, str)
     return CanConfig(str(interface), str(channel), base / bms, bitrate, dict(options))
+
+
+def _retest(table: Any, problem: Any) -> RetestPolicy | None:
+    if not isinstance(table, dict):
+        problem("retest", "must be a table")
+        return None
+    _unknown(table, _RETEST_KEYS, "retest", problem)
+    default = RetestPolicy()
+    ok = True
+    counts = {}
+    for key, low in (("max_attempts", 1), ("signoff_from_attempt", 0)):
+        value = table.get(key, getattr(default, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            problem(f"retest.{key}", f"must be a whole number ≥ {low}, got {value!r}")
+            ok = False
+        counts[key] = value
+    rework_signoff = table.get("rework_signoff", default.rework_signoff)
+    if not isinstance(rework_signoff, bool):
+        problem("retest.rework_signoff", "must be true or false")
+        ok = False
+    if not ok:
+        return None
+    return RetestPolicy(counts["max_attempts"], counts["signoff_from_attempt"], rework_signoff)

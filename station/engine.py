@@ -130,13 +130,15 @@ class Engine:
         part_number: str | None,
         *,
         overrides: Mapping[str, str] | None = None,
+        rework: str = "",
     ) -> GateVerdict:
         """Ask the start gate; raise StartBlocked listing every blocker that stands.
 
         ``overrides`` maps overridable blocker keys (``calibration:<role>``,
-        ``safe_state``) to an engineer's reason; the run record says so.
+        ``safe_state``) to an engineer's reason; the run record says so. ``rework`` is
+        why a repaired pack is tested again (see ``station.retest``).
         """
-        verdict = self.preflight(serial, part_number, overrides=overrides)
+        verdict = self.preflight(serial, part_number, overrides=overrides, rework=rework)
         if not verdict.ok:
             raise StartBlocked(verdict.blockers)
         return verdict
@@ -147,6 +149,7 @@ class Engine:
         part_number: str | None,
         *,
         overrides: Mapping[str, str] | None = None,
+        rework: str = "",
     ) -> GateVerdict:
         """What the start gate says about this pack now (never raises for a blocker)."""
         return preflight(
@@ -159,6 +162,7 @@ class Engine:
             self.clock.utcnow(),
             default_production=self.default_production,
             overrides=overrides,
+            rework=rework,
         )
 
     # -- the run ---------------------------------------------------------------------
@@ -169,9 +173,11 @@ class Engine:
         operator: str = "",
         *,
         overrides: Mapping[str, str] | None = None,
+        rework: str = "",
     ) -> RunResult:
         """Run the whole sequence for one pack. Raises RunRefused before starting."""
-        verdict = self.check_can_start(serial, part_number, overrides=overrides)
+        rework = rework.strip()
+        verdict = self.check_can_start(serial, part_number, overrides=overrides, rework=rework)
         assert verdict.part is not None  # the gate blocks a missing variant
         part = verdict.part
         self.bench.present(serial)
@@ -206,6 +212,7 @@ class Engine:
                     PlannedStep(s.group, s.index, s.name, s.type) for s in self.sequence.all_steps()
                 ),
                 instruments=tuple(self.bench.info.values()),
+                rework_reason=rework,
             )
         )
         if self._record_failure:

@@ -55,6 +55,7 @@ class RunStarted:
     started_at: str
     steps: tuple[PlannedStep, ...] = ()
     instruments: tuple[InstrumentInfo, ...] = ()
+    rework_reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,10 @@ What blocks, in the order to deal with it:
   engineer who checked the bench may override, for the next run);
 - ``disk`` — less than ``DISK_RESERVE_BYTES`` free beside the results database: a run
   that cannot be recorded must not start (no override; free space);
-- ``retest`` — rules in ``RETEST_RULES`` (none are built in yet);
+- ``retest`` — rules in ``RETEST_RULES``; built in: the station config's retest policy
+  (``station.retest``): a PASSED serial only as rework, at most ``max_attempts`` verdict
+  runs (no override: repair, then rework), and a supervisor's sign-off (an engineer's
+  override of ``retest:<serial>`` or ``rework:<serial>``) where the policy asks for one;
 - ``serial``, ``variant`` — this pack: the serial does not match the sequence's pattern,
   or the product variant is missing or not served (no override).
 """
@@ -33,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from station import retest
 from station.bench import Bench
 from station.config import StationConfig
 from station.errors import RunRefused
@@ -70,12 +74,79 @@ class StartRequest:
     serial: str
     part: str | None
     now: dt.datetime
+    rework: str = ""
+    """Why this pack is tested again after repair ("" for a normal test)."""
 
 
 RetestRule = Callable[[StartRequest], list[Blocker]]
-RETEST_RULES: list[RetestRule] = []
-"""Where retest rules go (e.g. "a FAILED pack retests only after rework"): each returns
-its blockers for a request. Empty today."""
+
+
+def retest_policy(request: StartRequest) -> list[Blocker]:
+    """The station config's retest policy (``station.retest``) for this serial."""
+    policy = request.config.retest
+    serial = request.serial
+    if policy is None or request.store is None or not serial:
+        return []  # without a policy a rework reason is only recorded with the run
+    h = retest.history(request.store, serial)
+    last = h.last_verdict
+    if request.rework:
+        if h.last_run is None:
+            return [
+                Blocker(
+                    "retest",
+                    f"serial {serial} has never been tested here: test it normally, "
+                    "without the rework flag",
+                    key="rework",
+                )
+            ]
+        if policy.rework_signoff:
+            return [
+                Blocker(
+                    "retest",
+                    f"rework of serial {serial} ({request.rework}) needs a supervisor's sign-off",
+                    overridable=True,
+                    key=f"rework:{serial}",
+                )
+            ]
+        return []
+    if last is not None and last["outcome"] == "PASSED":
+        return [
+            Blocker(
+                "retest",
+                f"serial {serial} already PASSED (run {str(last['id'])[:8]}, "
+                f"{str(last['started_at'])[:16]}); test it again only as rework, with the "
+                "reason (station run --rework REASON)",
+                key="retest:passed",
+            )
+        ]
+    if h.since_rework >= policy.max_attempts:
+        return [
+            Blocker(
+                "retest",
+                f"serial {serial} has had its {policy.max_attempts} attempts (last run "
+                f"{str(last['id'])[:8] if last else '?'} {last['outcome'] if last else ''}); "
+                "send the pack to repair, then test it as rework",
+                key="retest:limit",
+            )
+        ]
+    attempt = h.since_rework + 1
+    if policy.signoff_from_attempt and attempt >= policy.signoff_from_attempt:
+        return [
+            Blocker(
+                "retest",
+                f"retest of serial {serial} (attempt {attempt} of {policy.max_attempts}, "
+                f"last run {str(last['id'])[:8] if last else '?'} "
+                f"{last['outcome'] if last else ''}) needs a supervisor's sign-off",
+                overridable=True,
+                key=f"retest:{serial}",
+            )
+        ]
+    return []
+
+
+RETEST_RULES: list[RetestRule] = [retest_policy]
+"""Retest rules: each returns its blockers for a request. Plants add their own (e.g. an
+MES route check) by appending here."""
 
 
 @dataclass(frozen=True)
@@ -131,8 +202,11 @@ def preflight(
     *,
     default_production: bool,
     overrides: Mapping[str, str] | None = None,
+    rework: str = "",
 ) -> GateVerdict:
     """Judge a start; ``overrides`` maps blocker keys to an engineer's reason.
+
+    ``rework`` is the reason a repaired pack is tested again ("" for a normal test).
 
     Without a store (an engine with no results database) releases, production mode and
     the last run's safe state cannot be read and are not judged.
@@ -144,7 +218,7 @@ def preflight(
         found += _releases(sequence, store, default_production)
         found += _safe_state(store)
         found += _disk(store.path)
-    request = StartRequest(sequence, config, bench, store, serial, part, now)
+    request = StartRequest(sequence, config, bench, store, serial, part, now, rework)
     for rule in RETEST_RULES:
         found += rule(request)
     problem = serial_problem(serial, sequence)

@@ -35,6 +35,9 @@ _RUN_CHILDREN = (
     ("attachments", "id"),
     ("logs", "id"),
 )
+_OPTIONAL_RUN_CHILDREN = ("run_attempts",)
+"""Tables a run may have no row in (runs older than the table); in the digest only with rows,
+so adding the table did not change the digest of a run recorded before."""
 _head_lock = threading.Lock()
 
 
@@ -59,6 +62,13 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cur]
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
+
+
 def run_digest(conn: sqlite3.Connection, run_id: str) -> str | None:
     """The sha256 of a run's canonical record, or None when the run does not exist.
 
@@ -74,6 +84,12 @@ def run_digest(conn: sqlite3.Connection, run_id: str) -> str | None:
         record[table] = _rows(
             conn, f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}", (run_id,)
         )
+    for table in _OPTIONAL_RUN_CHILDREN:
+        if not _has_table(conn, table):  # a file of an older schema, opened read-only
+            continue
+        rows = _rows(conn, f"SELECT * FROM {table} WHERE run_id = ?", (run_id,))
+        if rows:
+            record[table] = rows
     samples = hashlib.sha256()
     cur = conn.execute(
         "SELECT step_id, t, channel, value FROM samples WHERE run_id = ? ORDER BY rowid",

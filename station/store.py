@@ -260,6 +260,7 @@ class ResultsStore:
         plan = json.dumps([{"group": s.group, "index": s.index, "name": s.name, "type": s.type}
                            for s in ev.steps])  # fmt: skip
         with self._transaction() as conn:
+            attempt, previous = schema.attempt_of(conn, ev.serial)
             conn.execute(
                 schema.INSERT_RUN,
                 (ev.run_id, ev.serial, ev.part_number, ev.station_id, ev.operator,
@@ -267,6 +268,7 @@ class ResultsStore:
                  ev.limits_path, ev.limits_sha256, ev.config_sha256, ev.software_version,
                  ev.started_at, plan, self._identity),
             )  # fmt: skip
+            conn.execute(schema.INSERT_ATTEMPT, (ev.run_id, attempt, previous, ev.rework_reason))
             conn.executemany(
                 schema.INSERT_INSTRUMENT,
                 [(ev.run_id, i.role, i.model, i.resource, i.idn, i.serial, i.cal_due)
@@ -411,9 +413,21 @@ class ResultsStore:
         if since is not None:
             where.append("started_at >= ?")
             params.append(_normalise_since(since))
-        sql = f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY started_at DESC, rowid DESC"
         with self._read() as conn:
-            return self._rows(conn, sql + " LIMIT ?", [*params, limit])
+            sql = (
+                f"SELECT {self._run_columns(conn)} WHERE {' AND '.join(where)}"
+                " ORDER BY started_at DESC, runs.rowid DESC LIMIT ?"
+            )
+            return self._rows(conn, sql, [*params, limit])
+
+    def _run_columns(self, conn: sqlite3.Connection) -> str:
+        """Columns and FROM of a run with its attempt (NULL for runs older than attempts)."""
+        if self._has_table(conn, "run_attempts"):
+            return (
+                "runs.*, a.attempt, a.previous_run_id, a.rework_reason"
+                " FROM runs LEFT JOIN run_attempts a ON a.run_id = runs.id"
+            )
+        return "runs.*, NULL AS attempt, NULL AS previous_run_id, NULL AS rework_reason FROM runs"
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run one read-only SQL query on a consistent snapshot (for station data readers)."""
@@ -465,7 +479,9 @@ class ResultsStore:
         """
         with self._read() as conn:
             run_id = self._resolve(conn, run_id)
-            run = self._rows(conn, "SELECT * FROM runs WHERE id = ?", [run_id])[0]
+            run = self._rows(conn, f"SELECT {self._run_columns(conn)} WHERE runs.id = ?", [run_id])[
+                0
+            ]
             for key, sql in (
                 ("steps", "SELECT * FROM steps WHERE run_id = ? ORDER BY seq"),
                 ("measurements", "SELECT * FROM measurements WHERE run_id = ? ORDER BY id"),

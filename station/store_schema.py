@@ -19,7 +19,7 @@ from station import ledger
 from station.errors import StoreError
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 RUNNING = "RUNNING"
 INTERRUPTED = "INTERRUPTED"
@@ -101,6 +101,12 @@ CREATE TABLE IF NOT EXISTS measurements (
     marginal INTEGER NOT NULL DEFAULT 0 CHECK (marginal IN (0, 1)),
     detail TEXT NOT NULL DEFAULT '',
     failed_elements TEXT
+);
+CREATE TABLE IF NOT EXISTS run_attempts (
+    run_id TEXT PRIMARY KEY NOT NULL REFERENCES runs(id),
+    attempt INTEGER NOT NULL CHECK (attempt >= 1),
+    previous_run_id TEXT REFERENCES runs(id),
+    rework_reason TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS samples (
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -188,6 +194,7 @@ CREATE INDEX IF NOT EXISTS logs_run_id ON logs(run_id);
 
 # Rows of these tables are only ever inserted.
 _APPEND_ONLY = (
+    "run_attempts",
     "steps",
     "measurements",
     "samples",
@@ -198,7 +205,15 @@ _APPEND_ONLY = (
     "chain",
 )
 # These tables belong to a run and take no new rows once the run is final.
-_RUN_CHILDREN = ("steps", "measurements", "samples", "instruments", "attachments", "logs")
+_RUN_CHILDREN = (
+    "run_attempts",
+    "steps",
+    "measurements",
+    "samples",
+    "instruments",
+    "attachments",
+    "logs",
+)
 
 
 def _triggers() -> str:
@@ -246,6 +261,7 @@ INSERT_RUN = (
     " config_sha256, software_version, started_at, planned_steps, writer)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_ATTEMPT = "INSERT INTO run_attempts VALUES (?, ?, ?, ?)"
 INSERT_INSTRUMENT = "INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)"
 INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 INSERT_MEASUREMENT = (
@@ -262,6 +278,27 @@ INSERT_ATTACHMENT = (
 
 SCHEMA = _TABLES + _triggers() + f"PRAGMA user_version = {SCHEMA_VERSION};\n"
 """The whole DDL; idempotent, so two stations creating one file at once cannot clash."""
+
+
+VERDICTS = ("PASSED", "FAILED", "ERROR")
+"""Run outcomes that say something about the pack; aborted, terminated and interrupted
+runs do not count as attempts."""
+
+
+def attempt_of(conn: sqlite3.Connection, serial: str) -> tuple[int, str | None]:
+    """The attempt number a new run of ``serial`` gets, and the id of its latest run.
+
+    The attempt is 1 + the serial's earlier runs that ended with a verdict.
+    """
+    verdicts = ", ".join(f"'{v}'" for v in VERDICTS)
+    (done,) = conn.execute(
+        f"SELECT count(*) FROM runs WHERE serial = ? AND outcome IN ({verdicts})", (serial,)
+    ).fetchone()
+    last = conn.execute(
+        "SELECT id FROM runs WHERE serial = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+        (serial,),
+    ).fetchone()
+    return int(done) + 1, (None if last is None else str(last[0]))
 
 
 def utcnow() -> str:
@@ -310,6 +347,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     try:
         if version == 1:
             _migrate_from_1(conn)
+        # Version 2 → 3 only adds the run_attempts table: runs recorded before it have no
+        # attempt row (their chain digests stay as they were).
         for statement in _statements(SCHEMA):
             conn.execute(statement)
         conn.execute("COMMIT")

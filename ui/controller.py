@@ -102,6 +102,7 @@ class StationController(QObject):
         )
         self.session: Session | None = None
         self.overrides = gating.Overrides()
+        self._pack_in_question: tuple[str, str | None] = ("", None)
         self.running = False
         self.last_result: RunResult | None = None
         self._overrides_used: list[gating.Override] = []
@@ -221,6 +222,7 @@ class StationController(QObject):
             out.append(Blocker("login", f"{self.session.user} may not test packs"))
         if self.running:
             out.append(Blocker("running", "a test is running"))
+        self._pack_in_question = (serial, part)  # its retest sign-off is an override too
         verdict = self.engine.preflight(serial, part, overrides=self.overrides.reasons(self.now()))
         out += [b for b in verdict.blockers if b.kind not in PACK_KINDS]
         if out:
@@ -291,8 +293,10 @@ class StationController(QObject):
         return override
 
     def overridable_blockers(self) -> list[Blocker]:
-        """The blockers an engineer may override now (whether overridden already or not)."""
-        return [b for b in self.engine.preflight("", None).blockers if b.overridable]
+        """The blockers an engineer may override now (whether overridden already or not),
+        including the retest sign-off of the pack last entered on the operator screen."""
+        serial, part = self._pack_in_question
+        return [b for b in self.engine.preflight(serial, part).blockers if b.overridable]
 
     def files_to_release(self) -> list[FileToRelease]:
         return files_of(self.sequence)

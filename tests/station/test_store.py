@@ -34,8 +34,8 @@ from station.store_schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "results-schema.md"
-TABLES = ("runs", "steps", "measurements", "samples", "instruments", "attachments", "logs", "audit",
-          "chain", "releases", "settings")  # fmt: skip
+TABLES = ("runs", "run_attempts", "steps", "measurements", "samples", "instruments",
+          "attachments", "logs", "audit", "chain", "releases", "settings")  # fmt: skip
 DMM = InstrumentInfo("dmm", "Keithley 2000", "TCPIP0::10.0.0.7::5025::SOCKET",
                      "KEITHLEY,2000,4301234,A02", "4301234", "2026-01-31")  # fmt: skip
 HIPOT = InstrumentInfo("insulation", "Chroma 19055", "TCPIP0::10.0.0.8::5025::SOCKET",
