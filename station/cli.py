@@ -206,6 +206,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="ISO date or date-time (UTC)")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(func=cmd_results_export)
+    report = rsub.add_parser("report", help="write a run's birth certificate as PDF or HTML")
+    report.add_argument("run_id")
+    target = report.add_mutually_exclusive_group(required=True)
+    target.add_argument("--pdf", type=Path, metavar="FILE")
+    target.add_argument("--html", type=Path, metavar="FILE")
+    report.set_defaults(func=cmd_results_report)
     return parser
 
 
@@ -603,6 +609,25 @@ def cmd_results_export(args: argparse.Namespace) -> int:
                 f"cannot write the export to {args.output} ({err.strerror})"
             ) from err
         print(f"{len(runs)} run(s) exported as {args.format} to {args.output}", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def cmd_results_report(args: argparse.Namespace) -> int:
+    from station import certificate
+
+    store = _open_store(args)
+    try:
+        run = certificate.gather(store, args.run_id)
+    finally:
+        store.close()
+    if args.pdf is not None:
+        certificate.write_pdf(run, args.pdf)
+        target = args.pdf
+    else:
+        certificate.write_html(run, args.html)
+        target = args.html
+    what = f"{run['serial']} (run {run['id'][:8]}, {run['outcome']})"
+    print(f"certificate of {what} written to {target}")
     return EXIT_PASSED
 
 

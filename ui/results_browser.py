@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
@@ -18,10 +19,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -29,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station import certificate
+from station.errors import StationError
 from ui import spc
 from ui.auth import Action
 from ui.controller import StationController
@@ -125,6 +130,12 @@ class ResultsBrowser(QWidget):
             self.variant.addItem(product, product)
         search = QPushButton("Search")
         search.clicked.connect(self.search)
+        self.certificate_button = QPushButton("Certificate…")
+        self.certificate_button.setToolTip(
+            "Save the selected run's birth certificate (PDF or HTML)"
+        )
+        self.certificate_button.setEnabled(False)
+        self.certificate_button.clicked.connect(self._ask_certificate)
         self.summary = QLabel()
         self.summary.setObjectName("section")
 
@@ -138,6 +149,7 @@ class ResultsBrowser(QWidget):
             self.outcome,
             self.variant,
             search,
+            self.certificate_button,
         ):
             bar.addWidget(w)
         bar.setStretch(0, 2)
@@ -240,6 +252,7 @@ class ResultsBrowser(QWidget):
             return
         run = self.store.get_run(self.runs.rows[row]["id"])
         self.run = run
+        self.certificate_button.setEnabled(run["outcome"] != "RUNNING")
         names = {s["id"]: s["name"] for s in run["steps"]}
         for m in run["measurements"]:
             m["step_name"] = names.get(m["step_id"], "?")
@@ -284,6 +297,34 @@ class ResultsBrowser(QWidget):
             self.tabs.setCurrentIndex(self.tabs.count() - 1)
         return cap
 
+    # -- the birth certificate -----------------------------------------------------------
+    def _ask_certificate(self) -> None:
+        if self.run is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the birth certificate",
+            f"{self.run['serial']}-{self.run['id'][:8]}.pdf",
+            "PDF (*.pdf);;HTML (*.html)",
+        )
+        if name:
+            try:
+                self.write_certificate(Path(name))
+            except StationError as err:
+                QMessageBox.warning(self, "Certificate", str(err))
+
+    def write_certificate(self, path: Path) -> Path:
+        """Write the selected run's certificate: HTML for a ``.html``/``.htm`` name, else PDF."""
+        self.controller.require(Action.BROWSE_RESULTS, "certificate")
+        if self.run is None:
+            raise StationError("select a run first")
+        run = certificate.gather(self.store, self.run["id"])
+        if path.suffix.lower() in (".html", ".htm"):
+            certificate.write_html(run, path)
+        else:
+            certificate.write_pdf(run, path)
+        return path
+
     def dispose(self) -> None:
         self.series.dispose()
         self.stats.dispose()
@@ -298,6 +339,17 @@ def _utc(stamp: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+def _attempt_text(run: dict[str, Any]) -> str:
+    if run.get("attempt") is None:
+        return "—"
+    text = str(run["attempt"])
+    if run.get("previous_run_id"):
+        text += f" (previous run {str(run['previous_run_id'])[:8]})"
+    if run.get("rework_reason"):
+        text += f" — rework: {run['rework_reason']}"
+    return text
+
+
 def _record_html(run: dict[str, Any]) -> str:
     safe = {1: "confirmed off", 0: "NOT CONFIRMED"}.get(run["safe_state_ok"], "—")
     rows = [
@@ -305,6 +357,7 @@ def _record_html(run: dict[str, Any]) -> str:
         ("Serial", run["serial"]),
         ("Variant", run["part_number"]),
         ("Operator", run["operator"]),
+        ("Attempt", _attempt_text(run)),
         ("Station", run["station_id"]),
         ("Started", local_time(run["started_at"])),
         ("Ended", local_time(run["ended_at"])),
