@@ -206,6 +206,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="ISO date or date-time (UTC)")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(func=cmd_results_export)
+    stats = rsub.add_parser(
+        "stats", help="first-pass yield by day and shift, Pareto of failures, Cpk"
+    )
+    stats.add_argument("--since", help="ISO date or date-time (UTC)")
+    stats.add_argument("--station", help="only runs of this station id")
+    stats.set_defaults(func=cmd_results_stats)
     report = rsub.add_parser("report", help="write a run's birth certificate as PDF or HTML")
     report.add_argument("run_id")
     target = report.add_mutually_exclusive_group(required=True)
@@ -609,6 +615,61 @@ def cmd_results_export(args: argparse.Namespace) -> int:
                 f"cannot write the export to {args.output} ({err.strerror})"
             ) from err
         print(f"{len(runs)} run(s) exported as {args.format} to {args.output}", file=sys.stderr)
+    return EXIT_PASSED
+
+
+def cmd_results_stats(args: argparse.Namespace) -> int:
+    from station import stats
+
+    since = _since(args.since)
+    store = _open_store(args)
+    try:
+        found = stats.report(store, since=since, station=args.station)
+    finally:
+        store.close()
+
+    def fpy(c: stats.Counters) -> str:
+        value = c.first_pass_yield
+        return "–" if value is None else f"{100 * value:.1f} %"
+
+    where = f" on {args.station}" if args.station else ""
+    print(
+        f"{found.runs} verdict run(s){where}, {found.total.tested} pack(s), "
+        f"{found.total.passed} passed; first-pass yield {fpy(found.total)} "
+        f"({found.total.first_pass} of {found.total.first_attempts} first attempts)"
+    )
+    starts = ", ".join(t.strftime("%H:%M") for t in stats.SHIFT_STARTS)
+    print(f"\nFirst-pass yield by day and shift (local time; shifts start {starts})")
+    print(f"{'day':<11} {'shift':<6} {'first tests':>11} {'passed':>7} {'FPY':>8} {'packs':>6}")
+    for y in found.yields:
+        c = y.counters
+        shift = "day" if y.shift is None else str(y.shift)
+        print(
+            f"{y.day.isoformat():<11} {shift:<6} {c.first_attempts or 0:>11} "
+            f"{c.first_pass:>7} {fpy(c):>8} {c.tested:>6}"
+        )
+    print("\nPareto of failing measurements (last attempt of each step)")
+    if not found.pareto:
+        print("(no failing measurement)")
+    for p in found.pareto:
+        print(
+            f"{p.failures:>5} {100 * p.share:>6.1f} % {100 * p.cumulative:>6.1f} %  "
+            f"{p.step} › {p.measurement}"
+        )
+    print("\nCpk per measurement with limits")
+    if not found.cpk:
+        print("(no judged numeric measurement)")
+    for row in sorted(found.cpk, key=lambda r: (r.capability.cpk is None, r.capability.cpk or 0)):
+        cap = row.capability
+        cpk = "–" if cap.cpk is None else f"{cap.cpk:.2f}"
+        low = "−∞" if row.low is None else f"{row.low:g}"
+        high = "+∞" if row.high is None else f"{row.high:g}"
+        mean = "–" if cap.mean is None else f"{cap.mean:.5g}"
+        sd = "–" if cap.stdev is None else f"{cap.stdev:.3g}"
+        print(
+            f"Cpk {cpk:>6}  n {cap.n:<5} mean {mean:<10} s {sd:<9} limits [{low}, {high}] "
+            f"{row.unit}  {row.part_number} {row.step} › {row.measurement}"
+        )
     return EXIT_PASSED
 
 
