@@ -31,6 +31,7 @@ MODELS: dict[str, str] = {
     "generic.scpi_load": "drivers.generic.scpi_load:GenericScpiLoad",
     "modbus.rtu_io": "drivers.modbus.rtu_io:ModbusRtuInterlocks",
     "serial_devices.scanner": "drivers.serial_devices.scanner:SerialScanner",
+    "zebra.zpl": "drivers.labels.zpl_printer:ZplPrinter",
 }
 """Every model the station can drive, as ``name → "module:Class"``."""
 

@@ -53,7 +53,7 @@ from station.retest import RetestPolicy
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
-ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner")
+ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner", "label_printer")
 _SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim", "retest")
 _STATION_KEYS = ("id", "results_db", "plugins", "description")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")

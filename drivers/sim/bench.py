@@ -40,6 +40,7 @@ from drivers.sim.instruments.generic_load import GenericLoadTwin
 from drivers.sim.instruments.generic_supply import GenericSupplyTwin
 from drivers.sim.instruments.hv_twins import HV_TWINS, SafetyCircuit
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
+from drivers.sim.instruments.label_printer import ZplPrinterTwin
 from drivers.sim.instruments.modbus_io import ModbusIoTwin
 from drivers.sim.instruments.power_twins import POWER_TWINS
 from drivers.sim.pack import Pack
@@ -65,8 +66,13 @@ TWINS: tuple[TwinSpec, ...] = (
 )
 """The generic twins and the DMM (a bench of only these has no BMS-independent HV cell)."""
 
+LABEL_TWINS: tuple[ServedTwinSpec, ...] = (
+    ServedTwinSpec("label_printer", "zebra.zpl", lambda circuit, seed: ZplPrinterTwin()),
+)
+"""The label printer: on the bench only when the config names one."""
+
 CATALOGUE: dict[str, TwinSpec | ServedTwinSpec] = {
-    spec.model: spec for spec in (*TWINS, *POWER_TWINS, *HV_TWINS)
+    spec.model: spec for spec in (*TWINS, *POWER_TWINS, *HV_TWINS, *LABEL_TWINS)
 }
 """Every simulated model, by registry name."""
 

@@ -35,6 +35,7 @@ def test_registry_holds_the_agreed_names() -> None:
     assert set(registry.MODELS) - set(COMMON_BRIEF_MODELS) == {
         "modbus.rtu_io",
         "serial_devices.scanner",
+        "zebra.zpl",
     }
 
 
