@@ -151,12 +151,23 @@ def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], cls: str =
     )
 
 
-def _kv(rows: list[tuple[str, Any]]) -> str:
+def _kv(rows: list[tuple[str, Any]], mono: tuple[str, ...] = ()) -> str:
+    """A two-column table; values of the keys in ``mono`` in a fixed-width font.
+
+    Ids and hashes go fixed-width: a proportional font's ligatures ("ff", "fi") would
+    turn hex digits into single glyphs, and a hash copied from the PDF would not match.
+    """
     cells = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape('' if v is None else str(v))}</td></tr>"
+        f"<tr><th>{html.escape(k)}</th><td>"
+        + (f"<code>{_text(v)}</code>" if k in mono else _text(v))
+        + "</td></tr>"
         for k, v in rows
     )
     return f'<table class="kv" width="100%" cellspacing="0" cellpadding="3">{cells}</table>'
+
+
+def _text(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
 
 
 _STYLE = """
@@ -201,6 +212,20 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
                 *[(f"BMS DID {name}", value) for name, value in ident if name != "bms_serial"],
             ]
         ),
+        *(
+            [
+                "<h2>Components</h2>",
+                _table(
+                    ("Component", "Code", "Scanned (UTC)"),
+                    [
+                        (esc(c["kind"]), esc(c["code"]), esc(c["at"]))
+                        for c in run.get("components", [])
+                    ],
+                ),
+            ]
+            if run.get("components")
+            else []
+        ),
         "<h2>Test</h2>",
         _kv(
             [
@@ -216,7 +241,8 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
                 ("Sequence", f"{run['sequence_name']} {run['sequence_version']}"),
                 ("Software version", run["software_version"]),
                 ("Safe state at end", "confirmed" if run["safe_state_ok"] else "NOT confirmed"),
-            ]
+            ],
+            mono=("Run id", "Previous run"),
         ),
         "<h2>Measurements</h2>",
     ]
@@ -265,7 +291,8 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
                 ("Limits SHA-256", run["limits_sha256"] or "—"),
                 ("Config SHA-256", run["config_sha256"]),
                 ("Hash chain", chain),
-            ]
+            ],
+            mono=("Sequence SHA-256", "Limits SHA-256", "Config SHA-256", "Hash chain"),
         ),
         "<p>Check this record against the station's database with "
         f"<code>station results verify</code> and <code>station results show {esc(run['id'])}"

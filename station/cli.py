@@ -571,6 +571,8 @@ def cmd_results_show(args: argparse.Namespace) -> int:
                 f"           {m['name']:<24} {value!s:<16} {m['unit'] or '':<4} "
                 f"{m['limit_text'] or '':<24} {m['outcome']}"
             )
+    for c in run.get("components", []):
+        print(f"component  {c['kind']:<18} {c['code']}")
     for a in run.get("attachments", []):
         print(f"attachment {a['name']} ({a['media_type']}, {a['size']} bytes) {a['path']}")
     return EXIT_PASSED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from typing import Any
@@ -145,6 +146,11 @@ class TerminalPrompter:
                     return answer
                 print(f"please enter a number within {request.minimum} … {request.maximum}")
                 continue
+            if request.kind == "scan":
+                if request.pattern and not re.fullmatch(request.pattern, answer):
+                    print(f"{answer!r} does not have the expected format ({request.pattern})")
+                    continue
+                return answer
             if request.kind in ("text", "message"):
                 return answer or "ok"
         return None

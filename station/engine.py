@@ -19,6 +19,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from drivers.errors import InterlockError
@@ -29,6 +30,7 @@ from station.config import StationConfig
 from station.errors import AbortRequested, RunRefused, StationError
 from station.events import (
     Attachment,
+    Component,
     Event,
     Log,
     Measurement,
@@ -42,6 +44,7 @@ from station.events import (
     StepStarted,
 )
 from station.gate import GateVerdict, StartBlocked, preflight
+from station.genealogy import packs_with_bms
 from station.interlocks import InterlockGuard, InterlockMonitor
 from station.judge import judge, value_of
 from station.outcomes import (
@@ -407,6 +410,7 @@ class Engine:
             self._log(run.run_id, step_id, "INFO", f"operator answered {answer!r}")
             return answer
 
+        store = self.store
         deadline = t_start + step.timeout_s if step.timeout_s is not None else None
         ctx = StepContext(
             run_id=run.run_id,
@@ -425,6 +429,10 @@ class Engine:
             earlier=dict(run.records),
             deadline=deadline,
             check_interlocks=self.interlocks.check,
+            component=lambda kind, code: self._emit(
+                Component(run.run_id, step_id, kind, code, self._stamp())
+            ),
+            paired_packs=None if store is None else partial(packs_with_bms, store),
         )
         error: str | None = None
         monitor: InterlockMonitor | None = None

@@ -59,6 +59,17 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class Component:
+    """A part scanned into the pack (a module, a cell lot): its kind and barcode."""
+
+    run_id: str
+    step_id: str
+    kind: str
+    code: str
+    at: str
+
+
+@dataclass(frozen=True)
 class StepStarted:
     run_id: str
     step_id: str
@@ -187,6 +198,7 @@ Event = (
     | Log
     | Prompt
     | Attachment
+    | Component
     | StepFinished
     | RunFinished
 )

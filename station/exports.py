@@ -202,6 +202,9 @@ def openhtf_record(run: dict[str, Any]) -> dict[str, Any]:
             "config_sha256": run["config_sha256"],
             "safe_state_ok": run["safe_state_ok"],
             "chain_sha256": chain_sha256(run),
+            "components": [
+                {"kind": c["kind"], "code": c["code"]} for c in run.get("components", [])
+            ],
             "instruments": [
                 {k: i[k] for k in ("role", "model", "serial", "cal_due", "idn")}
                 for i in run["instruments"]

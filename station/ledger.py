@@ -35,7 +35,7 @@ _RUN_CHILDREN = (
     ("attachments", "id"),
     ("logs", "id"),
 )
-_OPTIONAL_RUN_CHILDREN = ("run_attempts",)
+_OPTIONAL_RUN_CHILDREN = ("run_attempts", "components")
 """Tables a run may have no row in (runs older than the table); in the digest only with rows,
 so adding the table did not change the digest of a run recorded before."""
 _head_lock = threading.Lock()

@@ -26,6 +26,7 @@ from station import store_schema as schema
 from station.errors import StoreError
 from station.events import (
     Attachment,
+    Component,
     Event,
     Log,
     Measurement,
@@ -57,11 +58,13 @@ class _RunBuffer:
     samples: list[_Row] = field(default_factory=list)
     logs: list[_Row] = field(default_factory=list)
     attachments: list[_Row] = field(default_factory=list)
+    components: list[_Row] = field(default_factory=list)
 
     def clear_pending(self) -> None:
         self.samples.clear()
         self.logs.clear()
         self.attachments.clear()
+        self.components.clear()
 
 
 def _real(x: float | None) -> float | None:
@@ -222,6 +225,10 @@ class ResultsStore:
                         (event.run_id, event.step_id, event.name, event.media_type,
                          event.path, sha256, size)
                     )  # fmt: skip
+                case Component():
+                    self._run(event.run_id).components.append(
+                        (event.run_id, event.step_id, event.kind, event.code, event.at)
+                    )
                 case StepFinished():
                     self._step_finished(event)
                 case RunFinished():
@@ -319,6 +326,7 @@ class ResultsStore:
         conn.executemany(schema.INSERT_SAMPLE, run.samples)
         conn.executemany(schema.INSERT_LOG, run.logs)
         conn.executemany(schema.INSERT_ATTACHMENT, run.attachments)
+        conn.executemany(schema.INSERT_COMPONENT, run.components)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -490,6 +498,11 @@ class ResultsStore:
                 ("logs", "SELECT * FROM logs WHERE run_id = ? ORDER BY id"),
             ):
                 run[key] = self._rows(conn, sql, [run_id])
+            run["components"] = (
+                self._rows(conn, "SELECT * FROM components WHERE run_id = ? ORDER BY id", [run_id])
+                if self._has_table(conn, "components")
+                else []
+            )
             return run
 
     def samples(

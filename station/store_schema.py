@@ -108,6 +108,14 @@ CREATE TABLE IF NOT EXISTS run_attempts (
     previous_run_id TEXT REFERENCES runs(id),
     rework_reason TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS components (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    step_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    code TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS samples (
     run_id TEXT NOT NULL REFERENCES runs(id),
     step_id TEXT NOT NULL,
@@ -190,11 +198,14 @@ CREATE INDEX IF NOT EXISTS instruments_serial ON instruments(serial);
 CREATE INDEX IF NOT EXISTS instruments_run_id ON instruments(run_id);
 CREATE INDEX IF NOT EXISTS attachments_run_id ON attachments(run_id);
 CREATE INDEX IF NOT EXISTS logs_run_id ON logs(run_id);
+CREATE INDEX IF NOT EXISTS components_run_id ON components(run_id);
+CREATE INDEX IF NOT EXISTS components_code ON components(code);
 """
 
 # Rows of these tables are only ever inserted.
 _APPEND_ONLY = (
     "run_attempts",
+    "components",
     "steps",
     "measurements",
     "samples",
@@ -207,6 +218,7 @@ _APPEND_ONLY = (
 # These tables belong to a run and take no new rows once the run is final.
 _RUN_CHILDREN = (
     "run_attempts",
+    "components",
     "steps",
     "measurements",
     "samples",
@@ -261,6 +273,7 @@ INSERT_RUN = (
     " config_sha256, software_version, started_at, planned_steps, writer)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_COMPONENT = "INSERT INTO components (run_id, step_id, kind, code, at) VALUES (?, ?, ?, ?, ?)"
 INSERT_ATTEMPT = "INSERT INTO run_attempts VALUES (?, ?, ?, ?)"
 INSERT_INSTRUMENT = "INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)"
 INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -347,8 +360,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     try:
         if version == 1:
             _migrate_from_1(conn)
-        # Version 2 → 3 only adds the run_attempts table: runs recorded before it have no
-        # attempt row (their chain digests stay as they were).
+        # Version 2 → 3 only adds the run_attempts and components tables: runs recorded
+        # before them have no rows there (their chain digests stay as they were).
         for statement in _statements(SCHEMA):
             conn.execute(statement)
         conn.execute("COMMIT")

@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 from station.steps.api import PromptRequest
 from ui.style import BAD_COLOUR, big_button, font
 
+ENTRY_KINDS = ("number", "text", "scan")
+"""Prompt kinds answered in the entry field."""
+
 
 class PromptPanel(QFrame):
     """Shows one prompt at a time; emits ``answered(prompt_id, text)``.
@@ -90,8 +93,8 @@ class PromptPanel(QFrame):
         self._clear_buttons()
         self._show_image(request.image)
         kind = request.kind
-        self.entry.setVisible(kind in ("number", "text"))
-        self.hint.setVisible(kind in ("number", "text"))
+        self.entry.setVisible(kind in ENTRY_KINDS)
+        self.hint.setVisible(kind in ENTRY_KINDS)
         if kind == "confirm":
             self._add_button("yes", "YES", "start", 0)
             self._add_button("no", "NO", "abort", 1)
@@ -104,10 +107,13 @@ class PromptPanel(QFrame):
         elif kind == "text":
             self.hint.setText("Type or scan the answer, then press OK.")
             self._add_button("ok", "OK", "start", 0)
+        elif kind == "scan":
+            self.hint.setText("Scan the barcode (or type it), then press OK.")
+            self._add_button("ok", "OK", "start", 0)
         else:
             self._add_button("ok", "OK, DONE", "start", 0)
         self.show()
-        if kind in ("number", "text"):
+        if kind in ENTRY_KINDS:
             self.entry.setFocus()
 
     def withdraw(self, prompt_id: int) -> None:
@@ -127,7 +133,7 @@ class PromptPanel(QFrame):
         request = self.request
         if request is None or self.prompt_id is None:
             return
-        if request.kind in ("number", "text"):
+        if request.kind in ENTRY_KINDS:
             self._submit_entry()
             return
         self._send(key)
@@ -215,7 +221,7 @@ def validate(request: PromptRequest, text: str) -> str:
             request.maximum is not None and value > request.maximum
         ):
             return f"{text} is out of range. {_range_text(request.minimum, request.maximum)}"
-    elif request.kind == "text":
+    elif request.kind in ("text", "scan"):
         if not text:
             return "Enter an answer."
         if request.pattern and not re.fullmatch(request.pattern, text):

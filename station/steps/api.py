@@ -67,11 +67,12 @@ class PromptRequest:
     """A typed operator prompt.
 
     kinds: ``confirm`` (yes/no), ``choice`` (one of ``choices``), ``number`` (within
-    ``minimum``…``maximum``), ``text`` (matching ``pattern``), ``message`` (OK only);
+    ``minimum``…``maximum``), ``text`` (matching ``pattern``), ``scan`` (a barcode matching
+    ``pattern``, typed or scanned), ``message`` (OK only);
     ``image`` is a path shown beside the text.
     """
 
-    kind: Literal["confirm", "choice", "number", "text", "message"]
+    kind: Literal["confirm", "choice", "number", "text", "scan", "message"]
     text: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -164,6 +165,8 @@ class StepContext:
         earlier: dict[str, StepRecord],
         deadline: float | None,
         check_interlocks: Callable[[], None],
+        component: Callable[[str, str], None] | None = None,
+        paired_packs: Callable[[str, str], list[str]] | None = None,
     ) -> None:
         self.run_id = run_id
         self.step_id = step_id
@@ -181,6 +184,8 @@ class StepContext:
         self.earlier = earlier
         self._deadline = deadline
         self._check_interlocks = check_interlocks
+        self._component = component
+        self._paired_packs = paired_packs
 
     def instrument(self, role: str) -> Any:
         """The instrument playing ``role`` on this station (raises if there is none)."""
@@ -190,6 +195,18 @@ class StepContext:
         """Record a measurement; the engine judges it against the sequence's limit."""
         self.check()
         self._record(name, value, unit)
+
+    def component(self, kind: str, code: str) -> None:
+        """Record a part scanned into this pack (genealogy: ``components`` table)."""
+        if self._component is None:
+            raise RuntimeError("this station records no components (no results store)")
+        self._component(kind, code)
+
+    def paired_packs(self, bms_serial: str) -> list[str] | None:
+        """Other packs that passed carrying ``bms_serial`` (None: no results to ask)."""
+        if self._paired_packs is None:
+            return None
+        return self._paired_packs(bms_serial, self.serial)
 
     def sample(self, channel: str, value: float) -> None:
         """Record one time-series point (``channel`` like ``"pack_voltage_V"``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -49,6 +50,8 @@ class Prompt(StepType):
     prompt a boolean (true for yes; a dismissed prompt is false), the other kinds text.
     Put a limit on ``answer`` to make it a check (``BOOL true`` for a confirm, ``GELE``
     for a number, ``STREQ``/``REGEX`` for text).
+    A ``scan`` prompt asks for a barcode matching ``pattern``, records it as text and also
+    as a ``component`` of the pack (genealogy: a module, a cell lot).
     """
 
     name = "prompt"
@@ -56,16 +59,29 @@ class Prompt(StepType):
     @dataclass(frozen=True)
     class Params:
         text: str
-        kind: Literal["confirm", "choice", "number", "text", "message"] = "message"
+        kind: Literal["confirm", "choice", "number", "text", "scan", "message"] = "message"
         choices: list[str] | None = None
         minimum: float | None = None
         maximum: float | None = None
         pattern: str | None = None
         image: str | None = None
+        component: str | None = None
 
         def __post_init__(self) -> None:
             if self.kind == "choice" and not self.choices:
                 raise ValueError("params.choices is required when kind = 'choice'")
+            if self.kind == "scan" and (not self.pattern or not self.component):
+                raise ValueError(
+                    "params.pattern and params.component are required when kind = 'scan' "
+                    '(e.g. component = "module", pattern = "^MOD[0-9]{8}$")'
+                )
+            if self.component is not None and self.kind != "scan":
+                raise ValueError("params.component is only for kind = 'scan'")
+            if self.pattern is not None:
+                try:
+                    re.compile(self.pattern)
+                except re.error as err:
+                    raise ValueError(f"params.pattern is not a regular expression: {err}") from err
             if (
                 self.minimum is not None
                 and self.maximum is not None
@@ -95,6 +111,16 @@ class Prompt(StepType):
                 image=params.image,
             )
         )
+        if params.kind == "scan":
+            code = (answer or "").strip()
+            if not re.fullmatch(params.pattern, code):
+                raise StationError(
+                    f"scanned {params.component} code {code!r} does not match "
+                    f"{params.pattern!r}; scan the {params.component}'s label again"
+                )
+            ctx.component(params.component, code)
+            ctx.log(f"{params.component} {code} recorded")
+            answer = code
         ctx.measure("answer", typed_answer(params, answer))
 
 

@@ -33,7 +33,8 @@ def pdf_text(path: Path) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def test_the_pdf_names_serial_verdict_measurements_and_chain(db, tmp_path, capsys) -> None:
+def test_the_pdf_names_serial_verdict_measurements_and_chain(db, tmp_path, capsys, qapp) -> None:
+    """``qapp``: as in the UI, a Qt application exists (the CLI alone makes an offscreen one)."""
     pdf = tmp_path / "cert.pdf"
     assert main(["results", "--db", str(db), "report", "run-0002", "--pdf", str(pdf)]) == 0
     out = capsys.readouterr().out
@@ -68,7 +69,7 @@ def test_a_plot_scales_its_points_into_the_frame() -> None:
     assert "no finite values" in plot_svg("t", [(0.0, float("inf"))], "V")
 
 
-def test_bad_requests_are_one_sentence(db, tmp_path, capsys) -> None:
+def test_bad_requests_are_one_sentence(db, tmp_path, capsys, qapp) -> None:
     with ResultsStore(db) as store:
         store(RunStarted(run_id="live-run-0001", serial="NM96A0000009", part_number="NM96-A",
                          operator="o", station_id="E", sequence_name="s", sequence_version="1",
@@ -87,3 +88,19 @@ def test_bad_requests_are_one_sentence(db, tmp_path, capsys) -> None:
     )
     assert main(["results", "--db", str(db), "report", "nope-0000", "--pdf", "x.pdf"]) == 2
     assert "No run starts with 'nope-0000'" in capsys.readouterr().err
+
+
+def test_the_cli_writes_a_pdf_with_no_display_and_no_qt_application(db, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    pdf = tmp_path / "headless.pdf"
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    done = subprocess.run(
+        [sys.executable, "-m", "station.cli", "results", "--db", str(db), "report",
+         "run-0001", "--pdf", str(pdf)],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Serial NM96A0000001" in pdf_text(pdf)

@@ -166,7 +166,7 @@ def test_a_version_2_database_gains_attempts_without_breaking_its_chain(tmp_path
     db = tmp_path / "v2.db"
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.executescript(schema.SCHEMA)  # then take it back to what version 2 had
-        for table in ("run_attempts",):
+        for table in ("run_attempts", "components"):
             for trigger in ("no_update", "no_delete", "run_open"):
                 conn.execute(f"DROP TRIGGER {table}_{trigger}")
             conn.execute(f"DROP TABLE {table}")

@@ -34,7 +34,7 @@ from station.store_schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "results-schema.md"
-TABLES = ("runs", "run_attempts", "steps", "measurements", "samples", "instruments",
+TABLES = ("runs", "run_attempts", "components", "steps", "measurements", "samples", "instruments",
           "attachments", "logs", "audit", "chain", "releases", "settings")  # fmt: skip
 DMM = InstrumentInfo("dmm", "Keithley 2000", "TCPIP0::10.0.0.7::5025::SOCKET",
                      "KEITHLEY,2000,4301234,A02", "4301234", "2026-01-31")  # fmt: skip

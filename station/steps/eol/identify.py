@@ -5,6 +5,8 @@ Each DID named in ``dids`` (names from the BMS description: ``part_number``, ``s
 and recorded as a text measurement of the same name; the sequence judges it (``STREQ`` for a
 software version, ``REGEX`` for a serial format). ``bms_serial`` and ``pack_serial`` record
 which BMS went into which pack, for traceability; they need no limit.
+``bms_serial_unique`` is false when another pack whose latest run passed carries the same
+BMS serial (``station.genealogy``): give it ``BOOL true`` to FAIL such a pack.
 
 A BMS that does not answer is a station ERROR (nothing was measured), not a FAIL.
 """
@@ -31,6 +33,13 @@ _PAIRING = (
         kind="text",
         requires_limit=False,
         doc="the pack serial this run tests (scanned at the start)",
+    ),
+    MeasurementSpec(
+        "bms_serial_unique",
+        "",
+        kind="bool",
+        requires_limit=False,
+        doc="no other pack that passed carries this BMS (limit it: BOOL true)",
     ),
 )
 _RESERVED = frozenset(spec.name for spec in _PAIRING)
@@ -94,6 +103,17 @@ class Identify(StepType):
             ctx.log(f"BMS {did}: {texts[did]!r}")
         for did in params.dids:
             ctx.measure(did, texts[did])
-        ctx.measure("bms_serial", texts[params.serial_did])
+        bms_serial = texts[params.serial_did]
+        ctx.measure("bms_serial", bms_serial)
         ctx.measure("pack_serial", ctx.serial)
+        others = ctx.paired_packs(bms_serial)
+        if others is None:
+            ctx.log("BMS pairing not checked against other packs: no results database")
+        elif others:
+            ctx.log(
+                f"BMS {bms_serial} is already paired with pack(s) {', '.join(others)}, "
+                "which passed: a BMS belongs to one pack",
+                "ERROR",
+            )
+        ctx.measure("bms_serial_unique", not others)
         ctx.log(f"pack {ctx.serial} carries BMS {texts[params.serial_did]}")
