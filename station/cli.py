@@ -324,7 +324,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sim=args.sim,
         pack=args.pack,
         seed=args.seed,
-        faults=tuple(args.fault),
+        faults=(*args.fault, *_master_fault(args)),
         speed=args.speed,
     )
     prepared = prepare_run(options)
@@ -372,6 +372,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             "Verify every source is off and HV is discharged before touching the pack."
         )
     return _EXIT.get(result.outcome, EXIT_ERROR)
+
+
+def _master_fault(args: argparse.Namespace) -> tuple[str, ...]:
+    """On the virtual bench a failure master is a virtual pack with its configured fault."""
+    from station.config import load_config
+
+    if not args.sim or args.config is None:
+        return ()
+    masters = load_config(args.config).masters
+    if masters is None:
+        return ()
+    return tuple(m.fault for m in masters.failure if m.serial == args.serial and m.fault)
 
 
 # -- station sim -------------------------------------------------------------------

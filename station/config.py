@@ -32,6 +32,11 @@
     max_bytes = 5000000
     backups = 5
 
+    [masters]                            # golden and failure masters (station.masters)
+    golden = ["NM96A9000001"]            # must PASS today before production packs
+    failure = [{ serial = "NM96A9000002", expect = "IR HV+ to chassis",
+                 fault = "low_insulation_plus=2e6" }]   # must FAIL that step today
+
     [retest]                             # without it, no retest limits (station.retest)
     max_attempts = 3                     # verdict runs per serial; then repair and rework
     signoff_from_attempt = 2             # from this attempt on a supervisor signs off (0: never)
@@ -49,12 +54,13 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import ConfigError, Problem
+from station.masters import FailureMaster, MasterPolicy
 from station.retest import RetestPolicy
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
 ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner", "label_printer")
-_SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim", "retest")
+_SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters")
 _STATION_KEYS = ("id", "results_db", "plugins", "description")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
@@ -62,6 +68,8 @@ _INTERLOCK_KEYS = ("required_for_hv",)
 _LOGGING_KEYS = ("file", "level", "library_level", "max_bytes", "backups")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _RETEST_KEYS = ("max_attempts", "signoff_from_attempt", "rework_signoff")
+_MASTER_KEYS = ("golden", "failure")
+_FAILURE_MASTER_KEYS = ("serial", "expect", "fault")
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class StationConfig:
     interlocks_required_for_hv: bool = True
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     retest: RetestPolicy | None = None
+    masters: MasterPolicy | None = None
 
 
 def default_config(db: Path) -> StationConfig:
@@ -179,6 +188,7 @@ def load_config(path: str | Path) -> StationConfig:
         required = True
     log = _logging(_table(data, "logging", problem), base, problem)
     retest = _retest(data["retest"], problem) if "retest" in data else None
+    masters = _masters(data["masters"], problem) if "masters" in data else None
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -192,6 +202,7 @@ def load_config(path: str | Path) -> StationConfig:
         interlocks_required_for_hv=required,
         logging=log,
         retest=retest,
+        masters=masters,
     )
 
 
@@ -336,3 +347,46 @@ def _retest(table: Any, problem: Any) -> RetestPolicy | None:
     if not ok:
         return None
     return RetestPolicy(counts["max_attempts"], counts["signoff_from_attempt"], rework_signoff)
+
+
+def _masters(table: Any, problem: Any) -> MasterPolicy | None:
+    if not isinstance(table, dict):
+        problem("masters", "must be a table")
+        return None
+    _unknown(table, _MASTER_KEYS, "masters", problem)
+    ok = True
+    golden = table.get("golden", [])
+    if not isinstance(golden, list) or not all(isinstance(s, str) and s for s in golden):
+        problem("masters.golden", "must be a list of pack serials")
+        ok = False
+        golden = []
+    failures: list[FailureMaster] = []
+    entries = table.get("failure", [])
+    if not isinstance(entries, list):
+        problem("masters.failure", "must be a list of { serial, expect, fault } tables")
+        return None
+    for i, entry in enumerate(entries):
+        where = f"masters.failure[{i}]"
+        if not isinstance(entry, dict):
+            problem(where, "must be a table { serial, expect, fault }")
+            ok = False
+            continue
+        _unknown(entry, _FAILURE_MASTER_KEYS, where, problem)
+        serial, expect, fault = entry.get("serial"), entry.get("expect"), entry.get("fault", "")
+        for key, value in (("serial", serial), ("expect", expect)):
+            if not isinstance(value, str) or not value:
+                problem(f"{where}.{key}", "missing or not a non-empty string")
+                ok = False
+        if not isinstance(fault, str):
+            problem(f"{where}.fault", "must be a fault NAME[=VALUE] (station sim --list-faults)")
+            ok = False
+        if ok:
+            failures.append(FailureMaster(str(serial), str(expect), str(fault)))
+    serials = [*golden, *(m.serial for m in failures)]
+    doubled = sorted({s for s in serials if serials.count(s) > 1})
+    if doubled:
+        problem("masters", f"serial(s) {', '.join(doubled)} named more than once")
+        ok = False
+    if not ok:
+        return None
+    return MasterPolicy(tuple(golden), tuple(failures))

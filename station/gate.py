@@ -24,6 +24,9 @@ What blocks, in the order to deal with it:
   (``station.retest``): a PASSED serial only as rework, at most ``max_attempts`` verdict
   runs (no override: repair, then rework), and a supervisor's sign-off (an engineer's
   override of ``retest:<serial>`` or ``rework:<serial>``) where the policy asks for one;
+- ``masters`` — with ``[masters]`` in the station config, every serial but the masters'
+  waits until today's golden packs PASSED and failure masters FAILED their expected step
+  (``station.masters``; no override);
 - ``serial``, ``variant`` — this pack: the serial does not match the sequence's pattern,
   or the product variant is missing or not served (no override).
 """
@@ -36,7 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station import retest
+from station import masters, retest
 from station.bench import Bench
 from station.config import StationConfig
 from station.errors import RunRefused
@@ -87,6 +90,9 @@ def retest_policy(request: StartRequest) -> list[Blocker]:
     serial = request.serial
     if policy is None or request.store is None or not serial:
         return []  # without a policy a rework reason is only recorded with the run
+    master_policy = request.config.masters
+    if master_policy is not None and serial in master_policy.serials():
+        return []  # masters are tested every day: no retest limit
     h = retest.history(request.store, serial)
     last = h.last_verdict
     if request.rework:
@@ -144,7 +150,22 @@ def retest_policy(request: StartRequest) -> list[Blocker]:
     return []
 
 
-RETEST_RULES: list[RetestRule] = [retest_policy]
+def masters_verified(request: StartRequest) -> list[Blocker]:
+    """Production packs wait for today's golden and failure masters (``station.masters``)."""
+    policy = request.config.masters
+    if policy is None or request.store is None or not request.serial:
+        return []
+    if request.serial in policy.serials():
+        return []
+    states = masters.verification(request.store, policy, request.config.station_id, request.now)
+    return [
+        Blocker("masters", f"{s.text}; production packs wait for it", key=f"masters:{s.serial}")
+        for s in states
+        if not s.ok
+    ]
+
+
+RETEST_RULES: list[RetestRule] = [retest_policy, masters_verified]
 """Retest rules: each returns its blockers for a request. Plants add their own (e.g. an
 MES route check) by appending here."""
 

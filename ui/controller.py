@@ -20,11 +20,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from station import masters
 from station.config import StationConfig
 from station.engine import RunResult
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
 from station.gate import PACK_KINDS, Blocker
+from station.masters import MasterState
 from station.runner import PreparedRun
 from ui import gating
 from ui.auth import Action, Session, UserStore, authorize
@@ -172,6 +174,13 @@ class StationController(QObject):
         return gating.instrument_health(
             self.sequence, self.config, self.prepared.bench, self.overrides, self.now()
         )
+
+    def masters(self) -> list[MasterState]:
+        """Today's golden and failure masters on this station ([] without ``[masters]``)."""
+        policy = self.config.masters
+        if policy is None:
+            return []
+        return masters.verification(self.store, policy, self.config.station_id, self.now())
 
     def interlocks_text(self) -> str:
         if self.prepared.bench.has("interlocks"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from station.masters import MasterState
 from ui.gating import InstrumentStatus
 from ui.models import Column, RowsModel, make_table
 from ui.style import BAD_COLOUR, GOOD_COLOUR, OUTCOME_TINT, WARN_COLOUR, font, section
@@ -76,12 +77,17 @@ class HealthPanel(QWidget):
         self.mode = QLabel()
         self.mode.setFont(font(13, bold=True))
         self.mode.setWordWrap(True)
+        self.masters = QLabel()
+        self.masters.setFont(font(12, bold=True))
+        self.masters.setWordWrap(True)
+        self.masters.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(title)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.interlocks)
         layout.addWidget(self.mode)
+        layout.addWidget(self.masters)
 
     def show_health(
         self, rows: list[InstrumentStatus], interlocks: str, production: bool, sequence: str
@@ -94,3 +100,14 @@ class HealthPanel(QWidget):
         self.mode.setText(f"Mode: {mode}")
         self.mode.setToolTip(f"Sequence: {sequence}")
         self.mode.setStyleSheet(f"color: {GOOD_COLOUR if production else BAD_COLOUR};")
+
+    def show_masters(self, states: list[MasterState]) -> None:
+        """Today's golden and failure masters (hidden when the config names none)."""
+        self.masters.setVisible(bool(states))
+        if not states:
+            return
+        ok = all(s.ok for s in states)
+        lines = [("✔ " if s.ok else "✖ ") + s.text for s in states]
+        head = "Masters verified today" if ok else "Masters NOT verified today"
+        self.masters.setText("\n".join([f"{head}:", *lines]))
+        self.masters.setStyleSheet(f"color: {GOOD_COLOUR if ok else BAD_COLOUR};")

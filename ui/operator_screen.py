@@ -247,6 +247,7 @@ class OperatorScreen(QWidget):
             c.releases.production_mode,
             f"{seq.name} {seq.version} ({seq.path.name})",
         )
+        self.health.show_masters(c.masters())
 
     # -- operator actions ----------------------------------------------------------------
     def _serial_edited(self, text: str) -> None:
