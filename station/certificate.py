@@ -190,11 +190,14 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
     ident = identity(run)
     bms_serial = next((v for k, v in ident if k == "bms_serial"), "—")
     link = run.get("chain")
-    chain = (
-        f"link {link['seq']}: {link['sha256']} "
-        f"(record {link['record_sha256']}; chain head when printed: {link['head']})"
+    chain_rows: list[tuple[str, Any]] = (
+        [
+            ("Chain link", f"{link['seq']}: {link['sha256']}"),
+            ("Record SHA-256", link["record_sha256"]),
+            ("Chain head (printed)", link["head"]),
+        ]
         if link
-        else "none (a run recorded before the hash chain)"
+        else [("Chain link", "none (a run recorded before the hash chain)")]
     )
     out = [
         f"<html><head><meta charset='utf-8'><title>Birth certificate {esc(run['serial'])}"
@@ -290,9 +293,16 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
                 ("Limits file", run["limits_path"] or "—"),
                 ("Limits SHA-256", run["limits_sha256"] or "—"),
                 ("Config SHA-256", run["config_sha256"]),
-                ("Hash chain", chain),
+                *chain_rows,
             ],
-            mono=("Sequence SHA-256", "Limits SHA-256", "Config SHA-256", "Hash chain"),
+            mono=(
+                "Sequence SHA-256",
+                "Limits SHA-256",
+                "Config SHA-256",
+                "Chain link",
+                "Record SHA-256",
+                "Chain head (printed)",
+            ),
         ),
         "<p>Check this record against the station's database with "
         f"<code>station results verify</code> and <code>station results show {esc(run['id'])}"
