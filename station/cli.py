@@ -634,11 +634,18 @@ def cmd_results_export(args: argparse.Namespace) -> int:
 
 def cmd_results_stats(args: argparse.Namespace) -> int:
     from station import stats
+    from station.config import load_config
 
     since = _since(args.since)
+    masters = load_config(args.config).masters if args.config is not None else None
     store = _open_store(args)
     try:
-        found = stats.report(store, since=since, station=args.station)
+        found = stats.report(
+            store,
+            since=since,
+            station=args.station,
+            exclude=masters.serials() if masters is not None else frozenset(),
+        )
     finally:
         store.close()
 

@@ -171,17 +171,21 @@ def report(
     since: str | None = None,
     station: str | None = None,
     tz: dt.tzinfo | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> Report:
     """FPY per day and shift, Pareto of failing measurements, Cpk of judged measurements.
 
     Days and shifts are local to ``tz`` (the machine's time zone when None). Only verdict
     runs count; Cpk takes the numeric values of the last attempt of each step, grouped by
     part number, step, measurement and limits (a limit change starts a new group).
+    Serials in ``exclude`` (the golden and failure masters) are left out.
     """
     runs = [
         r
         for r in store.list_runs(since=since, limit=-1)
-        if r["outcome"] in VERDICTS and (station is None or r["station_id"] == station)
+        if r["outcome"] in VERDICTS
+        and (station is None or r["station_id"] == station)
+        and r["serial"] not in exclude
     ]
     by_shift: dict[tuple[dt.date, int], list[Mapping[str, Any]]] = {}
     by_day: dict[dt.date, list[Mapping[str, Any]]] = {}

@@ -55,6 +55,12 @@ def test_a_retest_of_a_pack_first_tested_earlier_is_no_first_pass(tmp_path) -> N
     assert station_b.runs == 0 and station_b.cpk == []
 
 
+def test_masters_are_left_out(db) -> None:
+    with ResultsStore(db, read_only=True) as store:
+        found = stats.report(store, tz=dt.UTC, exclude=frozenset({"NM96A0000002"}))
+    assert found.runs == 1 and found.pareto == [] and found.total.first_pass_yield == 1.0
+
+
 def test_without_attempts_the_first_verdict_run_stands_in() -> None:
     runs = [
         {"serial": "A", "started_at": "2025-01-01T08:00", "outcome": "FAILED"},
