@@ -111,17 +111,25 @@ def test_a_bad_scan_prompt_is_refused_when_loaded(tmp_path: Path, params: str, m
 
 
 def test_a_bms_already_in_a_passed_pack_fails_the_next_pack(tmp_path: Path) -> None:
-    prepared = prepare_run(RunOptions(sequence(tmp_path, IDENTIFY), db=tmp_path / "r.db", sim=True))
+    options = RunOptions(sequence(tmp_path, IDENTIFY), db=tmp_path / "r.db", sim=True)
+    prepared = prepare_run(options)
     try:
         first = prepared.engine.run("NM96A0000001")
         again = prepared.engine.run("NM96A0000001")  # the same pack again: its own BMS
-        other = prepared.engine.run("NM96A0000002")  # the simulated BMS has one serial
+        fresh = prepared.engine.run("NM96A0000003")  # a new pack on this bench: a new BMS
+    finally:
+        prepared.close()
+    # A fresh bench with the same seed puts the same virtual pack, and so the same BMS
+    # serial, on the fixture for whichever serial comes first: a BMS moved to another pack.
+    prepared = prepare_run(options)
+    try:
+        other = prepared.engine.run("NM96A0000002")
         logs = prepared.store.query(
             "SELECT message FROM logs WHERE run_id = ? AND level = 'ERROR'", [other.run_id]
         )
     finally:
         prepared.close()
-    assert first.outcome == "PASSED" and again.outcome == "PASSED"
+    assert [r.outcome for r in (first, again, fresh)] == ["PASSED"] * 3
     assert other.outcome == "FAILED"
     [unique] = [m for m in other.steps[0].measurements if m.name == "bms_serial_unique"]
     assert unique.outcome == "FAILED"
