@@ -82,20 +82,3 @@ def test_trend_histogram_and_cpk(browser) -> None:
     assert browser.tabs.currentIndex() == browser.tabs.count() - 1
     resistance = next(m for m in browser.measurements.rows if m["name"] == "resistance")
     assert browser.show_statistics(resistance).n >= 1
-
-
-def test_the_certificate_button_writes_the_selected_runs_pdf_and_html(browser, tmp_path) -> None:
-    import re
-
-    import pypdf
-
-    runs = browser.search()
-    row = next(i for i, r in enumerate(runs) if r["outcome"] == "FAILED")
-    browser.run_table.selectRow(row)
-    assert browser.certificate_button.isEnabled()
-    assert "Attempt" in browser.record.text()
-    pdf = browser.write_certificate(tmp_path / "c.pdf")
-    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages))
-    assert "Serial NM96A0000001" in text and "verdict FAILED" in text
-    page = browser.write_certificate(tmp_path / "c.html").read_text(encoding="utf-8")
-    assert browser.run is not None and browser.run["id"] in page
