@@ -129,7 +129,10 @@ class VirtualBench:
         # Packs that left the fixture, by serial, oldest first (at most UNITS_KEPT).
         self._units: dict[str, tuple[Pack, BmsUnit | None]] = {}
         self.circuit = PackCircuit(self.pack, self.now)
-        if contactors_closed if contactors_closed is not None else not bms:
+        # Without a BMS to close them, a pack arrives with its contactors closed (as every
+        # new pack presented later on this bench does); with a BMS, the sequence closes them.
+        self._arrives_closed = contactors_closed if contactors_closed is not None else not bms
+        if self._arrives_closed:
             self.circuit.close_contactors_settled()
         self.instruments: dict[str, ScpiDevice] = {}
         self.servers: dict[str, ScpiServer] = {}
@@ -228,6 +231,8 @@ class VirtualBench:
         pack = known[0] if known else Pack(self.spec, seed=seed)
         self.circuit.replace_pack(pack)
         self.pack = pack
+        if not known and self._arrives_closed:
+            self.circuit.close_contactors_settled()
         if self.bms is not None:
             unit = known[1] if known and known[1] is not None else self.bms.new_unit(pack, seed)
             self.bms.mount(unit)

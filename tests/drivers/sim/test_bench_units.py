@@ -46,3 +46,17 @@ def test_the_bench_forgets_the_oldest_packs_beyond_its_memory() -> None:
         assert bench.pack is kept  # within memory: its own pack back
         bench.present("OLD")
         assert bench.pack is not old  # shipped long ago: a pack with that serial is new
+
+
+def test_a_new_pack_arrives_like_the_first_one() -> None:
+    # Without a BMS the bench's pack has its contactors closed; every later pack must too,
+    # or a sequence that measures at the terminals reads 0 V on the second serial.
+    with VirtualBench("nmc96s", now=ManualTime(), bms=False, twins=()) as bench:
+        bench.present("NM96A0000001")
+        assert bench.pack.contactor_state == "closed"
+        bench.present("NM96B0000002")
+        assert bench.pack.contactor_state == "closed"
+    with VirtualBench("lfp16s", now=ManualTime(), bms=True, twins=()) as bench:
+        bench.present("LF16A0000001")
+        bench.present("LF16A0000002")
+        assert bench.pack.contactor_state == "open"  # the sequence closes them via the BMS
