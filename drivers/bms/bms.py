@@ -33,6 +33,7 @@ from can.interfaces.virtual import VirtualBus
 from drivers.bms.description import BmsDescription
 from drivers.bms.pacer import Pacer
 from drivers.bms.redact import FrameRedactor
+from drivers.bms.signal_map import STATE_MEANINGS
 from drivers.bms.signals import MessageStatus, PeriodStats, Reading, SignalMonitor
 from drivers.bms.trace import CanTrace
 from drivers.bms.uds import UdsClient
@@ -59,12 +60,21 @@ def open_bus(config: Mapping[str, Any]) -> can.BusABC:
 
 @dataclass(frozen=True)
 class State:
-    """An enumerated BMS state: the raw value and its DBC label (None if the DBC has none)."""
+    """An enumerated BMS state: the raw value, its DBC label (None if the DBC has none) and
+    what the description says it means ("open", "closed", "precharge", "welded"; None when
+    the description does not say).
+
+    ``str()`` is the meaning in capitals (``OPEN``, ``CLOSED``…) whatever the BMS's own label
+    (``CTR_OPEN``), so steps compare meanings; an unmapped raw value shows its label or number.
+    """
 
     raw: int
     label: str | None
+    meaning: str | None = None
 
     def __str__(self) -> str:
+        if self.meaning is not None:
+            return self.meaning.upper()
         return self.label if self.label is not None else str(self.raw)
 
 
@@ -111,6 +121,7 @@ class Bms:
                 now=now,
                 stale_factor=stale_factor,
                 pacer=pacer,
+                cycle_s=description.cycle_s,
             )
             uds = description.uds
             ids = (uds.request_id, uds.response_id) if uds is not None else ()
@@ -230,15 +241,22 @@ class Bms:
         timeout_s: float | None = None,
         abort: threading.Event | None = None,
     ) -> Reading:
-        """Get a role's latest reading (value, raw, label, time); see SignalMonitor.reading."""
+        """Get a role's latest reading (value, raw, label, time); see SignalMonitor.reading.
+
+        Raises BmsNotAvailable when the BMS sends the role's "not available" value (an
+        enumerated role such as ``contactor_state`` returns it: its meaning is then unknown).
+        """
         wait = self.read_timeout_s if timeout_s is None else timeout_s
-        return self.monitor.reading(role, after=after, timeout_s=wait, abort=abort)
+        got = self.monitor.reading(role, after=after, timeout_s=wait, abort=abort)
+        if role not in STATE_MEANINGS:
+            got.number()
+        return got
 
     def value(
         self, role: str, *, after: float | None = None, timeout_s: float | None = None
     ) -> float:
-        """Get a role's latest value in SI units."""
-        return self.reading(role, after=after, timeout_s=timeout_s).value
+        """Get a role's latest value in SI units (BmsNotAvailable: the BMS sent none)."""
+        return self.reading(role, after=after, timeout_s=timeout_s).number()
 
     def pack_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
         """Get the pack voltage the BMS reports, in V."""
@@ -259,21 +277,32 @@ class Bms:
     def contactor_state(
         self, *, after: float | None = None, timeout_s: float | None = None
     ) -> State:
-        """Get the contactor state (raw value and DBC label, e.g. 2 "CLOSED")."""
+        """Get the contactor state: raw value, DBC label and meaning from the description."""
         got = self.reading("contactor_state", after=after, timeout_s=timeout_s)
-        return State(got.raw, got.label)
+        return State(got.raw, got.label, self.description.meaning("contactor_state", got.raw))
 
     def hvil_closed(self, *, after: float | None = None, timeout_s: float | None = None) -> bool:
-        """Return whether the BMS reports the HV interlock loop closed."""
+        """Return whether the BMS reports the HV interlock loop closed.
+
+        True only for a raw value the description declares ``closed``; BmsNotAvailable when
+        the BMS sends a "not available" value (neither open nor closed is known).
+        """
         got = self.reading("hvil_state", after=after, timeout_s=timeout_s)
-        return got.raw == self.description.hvil_closed_value
+        meaning = self.description.meaning("hvil_state", got.raw)
+        if meaning is None:
+            got.number()
+        return meaning == "closed"
 
     def insulation_ohm(
         self, *, after: float | None = None, timeout_s: float | None = None
     ) -> float:
-        """Get the BMS's insulation resistance in Ω; ``math.inf`` means "above its range"."""
+        """Get the BMS's insulation resistance in Ω.
+
+        ``math.inf`` only for a raw value the description declares ``[above_range]``;
+        BmsNotAvailable for a "not available" one (never a number).
+        """
         got = self.reading("insulation", after=after, timeout_s=timeout_s)
-        return math.inf if got.saturated else got.value
+        return math.inf if got.above_range else got.number()
 
     def cell_voltages(
         self,
@@ -352,16 +381,17 @@ class Bms:
         # began; the one after it was measured later.
         for _ in range(2):
             got = self.reading("contactor_state", after=math.nextafter(got.received_at, math.inf))
-        return str(got.label).upper() == "OPEN"
+        return self.description.meaning("contactor_state", got.raw) == "open"
 
     # --- health --------------------------------------------------------------------------------
 
     def alive(self) -> bool:
-        """Return whether every cyclic message has arrived and none is stale."""
+        """Return whether every mapped message has arrived and none is stale (False before
+        the first frame of each)."""
         if self._closed or (self._notifier is not None and self._notifier.exception):
             return False
         status = self.monitor.status().values()
-        return all(s.frames > 0 and not s.stale for s in status if s.cycle_s is not None)
+        return all(s.frames > 0 and not s.stale for s in status)
 
     def stale_messages(self) -> list[str]:
         """Name every mapped message that is missing or late (> stale_factor × cycle)."""

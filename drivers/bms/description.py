@@ -12,20 +12,44 @@ station convention, pack current > 0 = discharge.
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import cantools
 
 from drivers.bms.security import SECURITY_ALGORITHMS
-from drivers.bms.signal_map import ArrayRef, DbcResolver, SignalRef, suggest
+from drivers.bms.signal_map import (
+    KNOWN_ROLES,
+    NOT_AVAILABLE_LABELS,
+    REQUIRED_MEANINGS,
+    STATE_MEANINGS,
+    ArrayRef,
+    DbcResolver,
+    SignalRef,
+    labelled_raws,
+    squash_label,
+    suggest,
+)
 from drivers.errors import BmsError
 
-_TOP_KEYS = ("bms", "uds", "signals", "faults", "dids", "routines")
-_BMS_KEYS = ("name", "dbc", "current_sign")
+_TOP_KEYS = (
+    "bms",
+    "uds",
+    "signals",
+    "custom_signals",
+    "states",
+    "not_available",
+    "above_range",
+    "periods_ms",
+    "faults",
+    "dids",
+    "routines",
+)
+_BMS_KEYS = ("name", "dbc", "dbc_strict", "current_sign")
 _UDS_KEYS = ("request_id", "response_id", "security_level", "security_algorithm")
 _SIGNAL_SETTINGS = ("current_sign", "hvil_closed_value")
 _ARRAY_KEYS = (
@@ -37,6 +61,7 @@ _ARRAY_KEYS = (
     "invalid_value",
     "count",
 )
+_log = logging.getLogger(__name__)
 
 
 class BmsDescriptionError(BmsError):
@@ -66,8 +91,11 @@ class UdsSettings:
 class BmsDescription:
     """A checked BMS description (construct with :meth:`load`).
 
-    ``db`` is the loaded cantools database. ``faults`` maps a fault name to its flag signal;
-    ``hvil_closed_value`` is the raw value of ``hvil_state`` that means "loop closed".
+    ``db`` is the loaded cantools database. ``faults`` maps a fault name to its flag signal.
+    ``states`` maps an enumerated role (``contactor_state``, ``hvil_state``) to raw value →
+    meaning ("open", "closed", "precharge", "welded"). ``cycle_s`` is each mapped message's
+    period in s (DBC ``GenMsgCycleTime`` or ``[periods_ms]``). ``ignored`` lists what a
+    lenient DBC load (``dbc_strict = false``) left out.
     """
 
     path: Path
@@ -78,7 +106,9 @@ class BmsDescription:
     arrays: Mapping[str, ArrayRef] = field(default_factory=dict)
     faults: Mapping[str, SignalRef] = field(default_factory=dict)
     current_sign: int = 1
-    hvil_closed_value: int = 0
+    states: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    cycle_s: Mapping[str, float] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()
     uds: UdsSettings | None = None
     dids: Mapping[str, int] = field(default_factory=dict)
     routines: Mapping[str, int] = field(default_factory=dict)
@@ -87,6 +117,10 @@ class BmsDescription:
     def load(cls, path: str | Path) -> BmsDescription:
         """Load and check the description at ``path``; raise BmsDescriptionError if wrong."""
         return _Loader(Path(path)).load()
+
+    def meaning(self, role: str, raw: int) -> str | None:
+        """Return what ``raw`` of the enumerated ``role`` means ("open", …), None if unknown."""
+        return self.states.get(role, {}).get(raw)
 
     def signal_map(self) -> dict[str, SignalRef | ArrayRef]:
         """Return every role the monitor decodes: signals, arrays and ``fault.<name>``."""
@@ -105,6 +139,10 @@ class _Loader:
         self.problems: list[str] = []
         self.db: Any = None
         self.resolver = DbcResolver(None, "", self.problem)
+        self.na_words: frozenset[str] = frozenset()
+        self.lenient: dict[str, str] = {}
+        """Messages a strict load would have refused → why (``dbc_strict = false``)."""
+        self.ignored: list[str] = []
 
     def problem(self, where: str, text: str) -> None:
         self.problems.append(f"{where}: {text}")
@@ -128,42 +166,66 @@ class _Loader:
         if not isinstance(name, str):
             self.problem("[bms].name", "must be a string")
             name = self.path.stem
-        dbc_path = self.load_dbc(bms.get("dbc"))
+        strict = bms.get("dbc_strict", True)
+        if not isinstance(strict, bool):
+            self.problem("[bms].dbc_strict", f"must be true or false, not {strict!r}")
+            strict = True
+        dbc_path = self.load_dbc(bms.get("dbc"), strict=strict)
         signal_table = self.table(doc, "signals", required=True)
         current_sign = self.sign(bms, signal_table)
-        hvil_closed = signal_table.get("hvil_closed_value", 0)
-        if hvil_closed not in (0, 1) or isinstance(hvil_closed, bool):
-            self.problem("[signals].hvil_closed_value", f"must be 0 or 1, not {hvil_closed!r}")
-            hvil_closed = 0
+        na_table = self.table(doc, "not_available", required=False)
+        self.na_words = self.na_labels(na_table)
         signals: dict[str, SignalRef] = {}
         arrays: dict[str, ArrayRef] = {}
         for role, value in signal_table.items():
             where = f"[signals].{role}"
             if role in _SIGNAL_SETTINGS:
                 continue
-            if isinstance(value, str):
-                ref = self.resolver.signal_ref(where, role, value)
-                if ref is not None:
-                    signals[role] = ref
-            elif isinstance(value, dict):
-                array = self.array_ref(where, role, value)
-                if array is not None:
-                    arrays[role] = array
-            else:
+            if role not in KNOWN_ROLES:
+                hint = suggest(role, list(KNOWN_ROLES)) or (f" (roles: {', '.join(KNOWN_ROLES)})")
                 self.problem(
-                    where, "must be 'Message.Signal' or an inline table for a multiplexed array"
+                    where, f"unknown role {role!r}{hint}; map other signals in [custom_signals]"
                 )
+                continue
+            self.map_role(where, role, value, signals, arrays)
+        for role, value in self.table(doc, "custom_signals", required=False).items():
+            where = f"[custom_signals].{role}"
+            if role in KNOWN_ROLES or role in _SIGNAL_SETTINGS:
+                self.problem(where, f"{role!r} is a station role: map it in [signals]")
+                continue
+            if not isinstance(value, str):
+                self.problem(where, "must be 'Message.Signal'")
+                continue
+            self.map_role(where, role, value, signals, arrays)
         if "pack_current" in signals:
             ref = signals["pack_current"]
-            signals["pack_current"] = SignalRef(
-                ref.role, ref.message, ref.signal, ref.factor * current_sign, ref.unit
-            )
+            signals["pack_current"] = replace(ref, factor=ref.factor * current_sign)
+        self.raw_sets(na_table, "not_available", signals, arrays)
+        self.raw_sets(self.table(doc, "above_range", required=False), "above_range", signals, {})
+        states = self.states(doc, signal_table, signals)
         faults = self.faults(doc, signals)
+        refs: list[SignalRef | ArrayRef] = [*signals.values(), *arrays.values(), *faults.values()]
+        cycle_s = self.periods(doc, refs)
+        used = {ref.message for ref in refs}
+        for message_name, why in self.lenient.items():
+            if message_name in used:
+                self.problem(
+                    "[bms].dbc", f"message {message_name}, which is mapped, is broken: {why}"
+                )
+            else:
+                self.ignored.append(f"{message_name} ({why})")
         uds = self.uds(doc)
         dids = self.id_table(doc, "dids")
         routines = self.id_table(doc, "routines")
         if self.problems:
             raise BmsDescriptionError(self.path, self.problems)
+        if self.ignored:
+            _log.warning(
+                "%s: the lenient DBC load left out %d message(s) the description does not use: %s",
+                self.path,
+                len(self.ignored),
+                "; ".join(self.ignored),
+            )
         return BmsDescription(
             path=self.path,
             name=name,
@@ -173,11 +235,186 @@ class _Loader:
             arrays=arrays,
             faults=faults,
             current_sign=current_sign,
-            hvil_closed_value=int(hvil_closed),
+            states=states,
+            cycle_s=cycle_s,
+            ignored=tuple(self.ignored),
             uds=uds,
             dids=dids,
             routines=routines,
         )
+
+    def map_role(
+        self,
+        where: str,
+        role: str,
+        value: Any,
+        signals: dict[str, SignalRef],
+        arrays: dict[str, ArrayRef],
+    ) -> None:
+        if isinstance(value, str):
+            ref = self.resolver.signal_ref(where, role, value)
+            if ref is not None:
+                signals[role] = self.with_labels(ref)
+        elif isinstance(value, dict):
+            array = self.array_ref(where, role, value)
+            if array is not None:
+                arrays[role] = replace(array, not_available_labels=self.na_words)
+        else:
+            self.problem(
+                where, "must be 'Message.Signal' or an inline table for a multiplexed array"
+            )
+
+    # --- not available, above range, states, periods --------------------------------------
+
+    def na_labels(self, table: Mapping[str, Any]) -> frozenset[str]:
+        words = table.get("labels", list(NOT_AVAILABLE_LABELS))
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            self.problem("[not_available].labels", "must be a list of VAL_ label words")
+            words = list(NOT_AVAILABLE_LABELS)
+        return frozenset(squash_label(w) for w in words)
+
+    def with_labels(self, ref: SignalRef) -> SignalRef:
+        """Add the raw values the DBC labels "not available" (enumerated roles keep theirs)."""
+        if self.db is None or ref.role.startswith("fault."):
+            return ref
+        signal = self.db.get_message_by_name(ref.message).get_signal_by_name(ref.signal)
+        return replace(ref, not_available=labelled_raws(signal, self.na_words))
+
+    def raw_sets(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        signals: dict[str, SignalRef],
+        arrays: dict[str, ArrayRef],
+    ) -> None:
+        for role, value in table.items():
+            where = f"[{key}].{role}"
+            if key == "not_available" and role == "labels":
+                continue
+            if not isinstance(value, list) or not all(_is_int(v) for v in value):
+                self.problem(where, "must be a list of raw values, e.g. [0x1FFF]")
+                continue
+            raws = frozenset(int(v) for v in value)
+            if role in signals:
+                ref = signals[role]
+                signals[role] = replace(ref, **{key: getattr(ref, key) | raws})
+            elif role in arrays:
+                array = arrays[role]
+                arrays[role] = replace(array, not_available=array.not_available | raws)
+            else:
+                roles = [*signals, *arrays] if key == "not_available" else list(signals)
+                self.problem(where, f"{role!r} is not a mapped signal role{suggest(role, roles)}")
+
+    def states(
+        self,
+        doc: Mapping[str, Any],
+        signal_table: Mapping[str, Any],
+        signals: Mapping[str, SignalRef],
+    ) -> dict[str, dict[int, str]]:
+        table = self.table(doc, "states", required=False)
+        if self.db is None:
+            return {}  # the DBC did not load: that problem is already listed
+        for role in table:
+            if role not in STATE_MEANINGS:
+                hint = suggest(role, list(STATE_MEANINGS))
+                self.problem(f"[states].{role}", f"not an enumerated role{hint}")
+        legacy = signal_table.get("hvil_closed_value")
+        if legacy is not None:
+            if "hvil_state" in table:
+                self.problem(
+                    "[signals].hvil_closed_value", "given twice (also [states.hvil_state])"
+                )
+            elif not _is_int(legacy):
+                self.problem("[signals].hvil_closed_value", f"must be a raw value, not {legacy!r}")
+            else:
+                table = {**table, "hvil_state": {"closed": [legacy]}}
+        out: dict[str, dict[int, str]] = {}
+        for role, meanings in STATE_MEANINGS.items():
+            ref = signals.get(role)
+            given = table.get(role)
+            where = f"[states.{role}]"
+            if ref is None:
+                if given is not None:
+                    self.problem(where, f"{role} is not mapped in [signals]")
+                continue
+            if not isinstance(given, dict):
+                needed = " and ".join(REQUIRED_MEANINGS[role])
+                self.problem(
+                    where,
+                    f"missing: say which raw values or VAL_ labels of {ref} mean {needed}",
+                )
+                continue
+            out[role] = self.state_table(where, ref, given, meanings)
+            for meaning in REQUIRED_MEANINGS[role]:
+                if meaning in given:
+                    continue
+                self.problem(where, f"missing {meaning!r}: which raw values mean {meaning}")
+        return out
+
+    def state_table(
+        self, where: str, ref: SignalRef, given: Mapping[str, Any], meanings: tuple[str, ...]
+    ) -> dict[int, str]:
+        signal = None
+        if self.db is not None:
+            signal = self.db.get_message_by_name(ref.message).get_signal_by_name(ref.signal)
+        choices = {
+            str(label): int(raw) for raw, label in ((signal and signal.choices) or {}).items()
+        }
+        out: dict[int, str] = {}
+        for meaning, values in given.items():
+            field_where = f"{where}.{meaning}"
+            if meaning not in meanings:
+                hint = suggest(meaning, list(meanings)) or f" (one of {', '.join(meanings)})"
+                self.problem(field_where, f"unknown state{hint}")
+                continue
+            for value in values if isinstance(values, list) else [values]:
+                if _is_int(value):
+                    raw = int(value)
+                elif isinstance(value, str) and value in choices:
+                    raw = choices[value]
+                elif isinstance(value, str):
+                    labels = list(choices)
+                    known = suggest(value, labels) or (
+                        f" (its labels: {', '.join(labels)})" if labels else " (it has none)"
+                    )
+                    self.problem(field_where, f"{ref} has no VAL_ label {value!r}{known}")
+                    continue
+                else:
+                    self.problem(field_where, f"must list raw values or VAL_ labels, not {value!r}")
+                    continue
+                if raw in out and out[raw] != meaning:
+                    self.problem(field_where, f"raw {raw} already means {out[raw]!r}")
+                    continue
+                out[raw] = meaning
+        return out
+
+    def periods(self, doc: Mapping[str, Any], refs: list[SignalRef | ArrayRef]) -> dict[str, float]:
+        table = self.table(doc, "periods_ms", required=False)
+        used = list(dict.fromkeys(ref.message for ref in refs))
+        out: dict[str, float] = {}
+        for message_name, value in table.items():
+            where = f"[periods_ms].{message_name}"
+            if message_name not in used:
+                self.problem(where, f"not a mapped message{suggest(message_name, used)}")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                self.problem(where, f"must be the message period in ms (> 0), not {value!r}")
+            else:
+                out[message_name] = float(value) / 1000.0
+        if self.db is None:
+            return out
+        for message_name in used:
+            if message_name in out:
+                continue
+            cycle = self.db.get_message_by_name(message_name).cycle_time
+            if cycle:
+                out[message_name] = cycle / 1000.0
+            else:
+                self.problem(
+                    f"[periods_ms].{message_name}",
+                    "the DBC gives this message no cycle time (GenMsgCycleTime): give its "
+                    "period in ms, or a silent BMS could not be told from a quiet one",
+                )
+        return out
 
     # --- shape -------------------------------------------------------------------------------
 
@@ -213,7 +450,7 @@ class _Loader:
 
     # --- DBC -----------------------------------------------------------------------------------
 
-    def load_dbc(self, dbc: Any) -> Path:
+    def load_dbc(self, dbc: Any, *, strict: bool) -> Path:
         if not isinstance(dbc, str) or not dbc:
             self.problem("[bms].dbc", "missing: name the DBC file (relative to this file)")
             return Path()
@@ -222,9 +459,24 @@ class _Loader:
             self.problem("[bms].dbc", f"file {dbc_path} does not exist")
             return dbc_path
         try:
-            self.db = cantools.database.load_file(str(dbc_path), database_format="dbc")
+            self.db = cantools.database.load_file(
+                str(dbc_path), database_format="dbc", strict=strict
+            )
         except Exception as err:  # cantools raises several unrelated types for a bad file
-            self.problem("[bms].dbc", f"cannot load {dbc_path.name}: {err}")
+            hint = (
+                "; if it is about messages this description does not use, set "
+                "dbc_strict = false in [bms]"
+                if strict
+                else ""
+            )
+            self.problem("[bms].dbc", f"cannot load {dbc_path.name}: {err}{hint}")
+        if self.db is not None and not strict:
+            for message in self.db.messages:
+                try:
+                    message.refresh(strict=True)
+                except Exception as err:  # the check strict loading would have made
+                    self.lenient[message.name] = str(err)
+                    message.refresh(strict=False)
         self.resolver = DbcResolver(self.db, dbc_path.name, self.problem)
         return dbc_path
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -23,6 +24,31 @@ ROLE_DIMENSIONS: dict[str, str] = {
     "cell_temperatures": "temperature",
 }
 """Roles the station knows, with the physical quantity their signal must carry."""
+
+STATE_MEANINGS: dict[str, tuple[str, ...]] = {
+    "contactor_state": ("open", "closed", "precharge", "welded"),
+    "hvil_state": ("closed", "open"),
+}
+"""Enumerated roles: what their raw values may mean; the description says which raw is which."""
+
+REQUIRED_MEANINGS: dict[str, tuple[str, ...]] = {
+    "contactor_state": ("open", "closed"),
+    "hvil_state": ("closed",),
+}
+"""The meanings a description must declare when it maps the role."""
+
+KNOWN_ROLES: tuple[str, ...] = (*ROLE_DIMENSIONS, *STATE_MEANINGS)
+"""Every role name ``[signals]`` accepts; anything else goes in ``[custom_signals]``."""
+
+NOT_AVAILABLE_LABELS: tuple[str, ...] = (
+    "SNA",
+    "Invalid",
+    "Init",
+    "Not available",
+    "Error",
+    "N/A",
+)
+"""VAL_ labels that mark a raw value as "no measurement" unless a description lists its own."""
 
 MAX_PROBLEMS_PER_ARRAY = 5
 """Stop listing an array's missing signals after this many (one typo breaks them all)."""
@@ -56,15 +82,35 @@ UNITS: dict[str, tuple[str, float, str]] = {
 """DBC unit → (dimension, factor to SI, SI unit). Case matters: "mOhm" is not "MOhm"."""
 
 
+def squash_label(label: str) -> str:
+    """Compare VAL_ labels without case, spaces, ``_``, ``-`` or ``/`` ("Not_Available")."""
+    return re.sub(r"[\s_\-/]+", "", label).lower()
+
+
+def labelled_raws(signal: Any, words: frozenset[str]) -> frozenset[int]:
+    """Raw values of ``signal`` whose VAL_ label is one of ``words`` (already squashed)."""
+    choices = signal.choices or {}
+    return frozenset(
+        int(raw) for raw, label in choices.items() if squash_label(str(label)) in words
+    )
+
+
 @dataclass(frozen=True)
 class SignalRef:
-    """One DBC signal playing a role; ``value = DBC physical value × factor`` in ``unit``."""
+    """One DBC signal playing a role; ``value = DBC physical value × factor`` in ``unit``.
+
+    A raw value in ``not_available`` (declared, or labelled so in the DBC's VAL_ table) is
+    "no measurement": the reading has no value. A raw value in ``above_range`` means "more
+    than the BMS can measure" (only where the description declares it).
+    """
 
     role: str
     message: str
     signal: str
     factor: float = 1.0
     unit: str = ""
+    not_available: frozenset[int] = frozenset()
+    above_range: frozenset[int] = frozenset()
 
     def __str__(self) -> str:
         return f"{self.message}.{self.signal}"
@@ -87,8 +133,9 @@ class ArrayRef:
     signal name per slot, the same on every page, or a template such as
     ``"CellVoltage_{index:03d}"`` (fields ``index``, ``page``, ``slot``). A single plain
     ``invalid`` name with ``per_page > 1`` is a bit field, bit ``slot`` per element. An element
-    is invalid when its flag equals ``invalid_value``. ``count`` is the number of elements the
-    pack has; ``None`` means "learn the page count from the traffic".
+    is invalid when its flag equals ``invalid_value``, or when its raw value is in
+    ``not_available`` or carries one of ``not_available_labels`` (squashed). ``count`` is
+    the number of elements the pack has; ``None`` means "learn the page count from the traffic".
     """
 
     role: str
@@ -101,6 +148,8 @@ class ArrayRef:
     count: int | None = None
     factor: float = 1.0
     unit: str = ""
+    not_available: frozenset[int] = frozenset()
+    not_available_labels: frozenset[str] = frozenset()
 
     @property
     def pages(self) -> int | None:
@@ -256,6 +305,8 @@ class DbcResolver:
             count=array.count,
             factor=factor,
             unit=unit,
+            not_available=array.not_available,
+            not_available_labels=array.not_available_labels,
         )
 
     @staticmethod

@@ -26,13 +26,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import can
 
+from drivers.bms.decoder import MessageDecoder
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
-from drivers.bms.signal_map import ArrayRef, SignalRef, Slot
+from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, labelled_raws
 from drivers.errors import BmsError, BmsTimeout
 
 __all__ = [
@@ -51,11 +52,10 @@ _ABORT_POLL_S = 0.05
 
 
 class _MessageState:
-    def __init__(self, message: Any, history: int) -> None:
+    def __init__(self, message: Any, history: int, cycle_s: float | None) -> None:
         self.message = message
         self.name: str = message.name
-        cycle = message.cycle_time
-        self.cycle_s: float | None = cycle / 1000.0 if cycle else None
+        self.cycle_s = cycle_s
         self.frames = 0
         self.last_rx: float | None = None
         self.decode_errors = 0
@@ -65,27 +65,69 @@ class _MessageState:
             (s for s in message.signals if s.length >= 2 and _ALIVE_NAME.search(s.name)), None
         )
         self.times: deque[float] = deque(maxlen=history)
-        self.values: dict[str, tuple[float, float]] = {}
+        self.values: dict[str, tuple[int, float]] = {}
+        """Signal name → (raw value, receive time) of its latest frame."""
+        self.wanted: list[str] = [] if self.alive is None else [self.alive.name]
+        self.decoder: MessageDecoder | None = None
+
+
+class _Element(NamedTuple):
+    """One array element on one page, compiled: where its raw value and flag are."""
+
+    value: str
+    scale: float
+    offset: float
+    not_available: frozenset[int]
+    invalid: str | None
+    invalid_bit: int | None
 
 
 class _ArrayState:
-    def __init__(self, ref: ArrayRef) -> None:
+    def __init__(self, ref: ArrayRef, message: Any) -> None:
         self.ref = ref
         self.pages: dict[int, tuple[float, list[float | None]]] = {}
-        self.layouts: dict[int, tuple[Slot, ...]] = {}
+        self.layouts: dict[int, tuple[_Element, ...]] = {}
         self.last_page: int | None = None
         self.max_page = -1
         self.wrapped = False
+        on_page = {s.name: s.multiplexer_ids for s in message.signals}
+        ids = {int(i) for s in message.signals for i in (s.multiplexer_ids or ())}
+        pages = range(ref.pages) if ref.pages is not None else sorted(ids)
+        for page in pages:
+            layout = tuple(
+                self._element(message, slot)
+                for slot in ref.slots(page)
+                if slot.value in on_page
+                and (on_page[slot.value] is None or page in on_page[slot.value])
+            )
+            if layout:
+                self.layouts[page] = layout
+
+    def _element(self, message: Any, slot: Slot) -> _Element:
+        signal = message.get_signal_by_name(slot.value)
+        words = self.ref.not_available_labels
+        return _Element(
+            slot.value,
+            float(signal.scale),
+            float(signal.offset),
+            self.ref.not_available | labelled_raws(signal, words),
+            slot.invalid,
+            slot.invalid_bit,
+        )
+
+    def signals(self) -> list[str]:
+        out = [self.ref.multiplexer]
+        for layout in self.layouts.values():
+            for element in layout:
+                out.append(element.value)
+                if element.invalid is not None:
+                    out.append(element.invalid)
+        return out
 
     def expected_pages(self) -> range | None:
         if self.ref.pages is not None:
             return range(self.ref.pages)
         return range(self.max_page + 1) if self.wrapped else None
-
-
-def _raw(signal: Any, value: float) -> int:
-    scale = float(signal.scale or 1)
-    return round((value - float(signal.offset)) / scale)
 
 
 def _spans(pages: list[int]) -> str:
@@ -107,7 +149,8 @@ class SignalMonitor(can.Listener):
     ``bus`` is only used to name the channel in messages; ``db`` is the cantools database;
     ``signal_map`` maps roles to :class:`SignalRef` or :class:`ArrayRef` (see
     :meth:`BmsDescription.signal_map`); ``now`` is the clock that stamps frames. A message is
-    stale when no frame came for more than ``stale_factor`` × its DBC ``GenMsgCycleTime``;
+    stale when no frame came for more than ``stale_factor`` × its period (``cycle_s`` by
+    message name, from the description; else the DBC ``GenMsgCycleTime``);
     ``history`` receive times per message are kept for :meth:`periods`. ``pacer`` is stepped
     while a reading or snapshot waits for frames (:mod:`drivers.bms.pacer`).
     """
@@ -122,6 +165,7 @@ class SignalMonitor(can.Listener):
         stale_factor: float = 3.0,
         history: int = 4096,
         pacer: Pacer | None = None,
+        cycle_s: Mapping[str, float] | None = None,
     ) -> None:
         self._channel = str(bus.channel_info) if bus is not None else "CAN"
         self._now = now
@@ -137,14 +181,23 @@ class SignalMonitor(can.Listener):
         self._arrays_of: dict[str, list[_ArrayState]] = {}
         for role, ref in self._roles.items():
             message = db.get_message_by_name(ref.message)
-            if ref.message not in self._by_name:
-                state = _MessageState(message, history)
+            state = self._by_name.get(ref.message)
+            if state is None:
+                cycle = (cycle_s or {}).get(ref.message)
+                if cycle is None and message.cycle_time:
+                    cycle = message.cycle_time / 1000.0
+                state = _MessageState(message, history, cycle)
                 self._by_name[ref.message] = state
                 self._by_id[(message.frame_id, bool(message.is_extended_frame))] = state
             if isinstance(ref, ArrayRef):
-                array = _ArrayState(ref)
+                array = _ArrayState(ref, message)
                 self._arrays[role] = array
                 self._arrays_of.setdefault(ref.message, []).append(array)
+                state.wanted.extend(array.signals())
+            else:
+                state.wanted.append(ref.signal)
+        for state in self._by_name.values():
+            state.decoder = MessageDecoder(state.message, state.wanted)
 
     # --- listener ------------------------------------------------------------------------------
 
@@ -156,9 +209,11 @@ class SignalMonitor(can.Listener):
         if state is None:
             return
         t = self._now()
+        decoder = state.decoder
+        assert decoder is not None  # set for every state in __init__
         try:
-            decoded = state.message.decode(bytes(msg.data), decode_choices=False)
-        except Exception:  # cantools raises DecodeError, ValueError, KeyError… on bad frames
+            decoded: dict[str, int] | None = decoder.decode(bytes(msg.data))
+        except ValueError:  # a frame shorter than the DBC says
             decoded = None
         with self._cond:
             state.frames += 1
@@ -170,44 +225,51 @@ class SignalMonitor(can.Listener):
                 self._store(state, decoded, t)
             self._cond.notify_all()
 
-    def _store(self, state: _MessageState, decoded: Mapping[str, Any], t: float) -> None:
-        for name, value in decoded.items():
-            state.values[name] = (float(value), t)
-        if state.alive is not None and state.alive.name in decoded:
-            counter = _raw(state.alive, float(decoded[state.alive.name]))
+    def _store(self, state: _MessageState, decoded: dict[str, int], t: float) -> None:
+        values = state.values
+        for name, raw in decoded.items():
+            values[name] = (raw, t)
+        alive = state.alive
+        if alive is not None and alive.name in decoded:
+            counter = decoded[alive.name]
             last = state.last_counter
-            if last is not None and counter != (last + 1) % (1 << state.alive.length):
+            if last is not None and counter != (last + 1) % (1 << alive.length):
                 state.alive_violations += 1
             state.last_counter = counter
         for array in self._arrays_of.get(state.name, ()):
             self._store_page(array, decoded, t)
 
     @staticmethod
-    def _store_page(array: _ArrayState, decoded: Mapping[str, Any], t: float) -> None:
+    def _store_page(array: _ArrayState, decoded: dict[str, int], t: float) -> None:
         ref = array.ref
-        if ref.multiplexer not in decoded:
+        page = decoded.get(ref.multiplexer)
+        if page is None:
             return
-        page = int(decoded[ref.multiplexer])
         layout = array.layouts.get(page)
-        if layout is None:
-            layout = array.layouts[page] = ref.slots(page)
         # A page the DBC does not define for this array (or past count) is not ours.
-        if not any(slot.value in decoded for slot in layout):
+        if layout is None:
             return
         if array.last_page is not None and page <= array.last_page:
             array.wrapped = True
         array.last_page = page
-        array.max_page = max(array.max_page, page)
+        if page > array.max_page:
+            array.max_page = page
+        factor = ref.factor
+        bad = ref.invalid_value
         values: list[float | None] = []
-        for slot in layout:
-            value = decoded.get(slot.value)
-            if value is not None and slot.invalid is not None and slot.invalid in decoded:
-                flag = int(decoded[slot.invalid])
-                if slot.invalid_bit is not None:
-                    flag = (flag >> slot.invalid_bit) & 1
-                if flag == ref.invalid_value:
-                    value = None
-            values.append(None if value is None else float(value) * ref.factor)
+        for name, scale, offset, not_available, invalid, bit in layout:
+            raw = decoded[name]
+            if raw in not_available:
+                values.append(None)
+                continue
+            if invalid is not None:
+                flag = decoded[invalid]
+                if bit is not None:
+                    flag = (flag >> bit) & 1
+                if flag == bad:
+                    values.append(None)
+                    continue
+            values.append((raw * scale + offset) * factor)
         array.pages[page] = (t, values)
 
     def stop(self) -> None:
@@ -247,7 +309,7 @@ class SignalMonitor(can.Listener):
         state = self._by_name[ref.message]
         since = -math.inf if after is None else after
 
-        def ready() -> tuple[float, float] | None:
+        def ready() -> tuple[int, float] | None:
             got = state.values.get(ref.signal)
             if got is None or got[1] < since:
                 return None
@@ -265,23 +327,27 @@ class SignalMonitor(can.Listener):
                 f"{age:.3f} s ago, cycle {state.cycle_s or 0:.3f} s; {role} is out of date"
             )
 
-        got = self._wait(ready, timeout_s, abort, why)
+        raw, received_at = self._wait(ready, timeout_s, abort, why)
         signal = state.message.get_signal_by_name(ref.signal)
-        raw = _raw(signal, got[0])
-        top = (1 << (signal.length - 1)) - 1 if signal.is_signed else (1 << signal.length) - 1
         label = signal.choices.get(raw) if signal.choices else None
+        value = None
+        if raw not in ref.not_available:
+            value = (raw * float(signal.scale) + float(signal.offset)) * ref.factor
         return Reading(
             role=role,
-            value=got[0] * ref.factor,
+            value=value,
             raw=raw,
             label=None if label is None else str(label),
-            received_at=got[1],
-            saturated=raw == top,
+            received_at=received_at,
+            above_range=raw in ref.above_range,
         )
 
     def value(self, role: str, **kwargs: Any) -> float:
-        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`)."""
-        return self.reading(role, **kwargs).value
+        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`).
+
+        Raises BmsNotAvailable when the BMS sends the role's "not available" value.
+        """
+        return self.reading(role, **kwargs).number()
 
     def _no_value(self, ref: SignalRef, after: float | None) -> str:
         since = "" if after is None else f" since t={after:.3f} s"

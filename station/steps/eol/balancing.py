@@ -88,7 +88,7 @@ class Balancing(StepType):
         if FLAG_ROLE not in bms.description.signals:
             raise BmsError(
                 f"the BMS description {bms.description.path} maps no {FLAG_ROLE!r} signal; "
-                f'add {FLAG_ROLE} = "Message.Signal" under [signals]'
+                f'add {FLAG_ROLE} = "Message.Signal" under [custom_signals]'
             )
         count = _cell_count(ctx, bms, params)
         beyond = [c for c in params.cells if c >= count] if isinstance(params.cells, list) else []

@@ -41,6 +41,12 @@ BO_ 272 BMS_Cells: 8 BMS
  SG_ CellA1 m1 : 8|16@1+ (1,0) [0|6000] "mV" STATION
  SG_ CellB1 m1 : 24|16@1+ (1,0) [0|6000] "mV" STATION
  SG_ Bad : 56|1@1+ (1,0) [0|1] "" STATION
+
+BA_DEF_ BO_ "GenMsgCycleTime" INT 0 65535;
+BA_DEF_DEF_ "GenMsgCycleTime" 0;
+BA_ "GenMsgCycleTime" BO_ 256 100;
+BA_ "GenMsgCycleTime" BO_ 257 100;
+BA_ "GenMsgCycleTime" BO_ 272 10;
 """
 
 
@@ -96,7 +102,7 @@ def test_a_good_description_loads_with_si_factors(tmp_path: Path) -> None:
     assert desc.signals["insulation"].factor == 1e6 and desc.signals["insulation"].unit == "Ω"
     cells = desc.arrays["cell_voltages"]
     assert cells.factor == pytest.approx(1e-3) and cells.pages == 1
-    assert desc.current_sign == -1 and desc.hvil_closed_value == 1
+    assert desc.current_sign == -1 and desc.states["hvil_state"] == {1: "closed"}
     assert desc.uds is not None and (desc.uds.request_id, desc.uds.response_id) == (0x7E0, 0x7E8)
     assert desc.uds.security_algorithm == "eol-demo-v1"
     assert desc.dids == {"serial": 0xF18C} and desc.routines == {"close_contactors": 0x0201}
@@ -223,11 +229,12 @@ def test_the_shipped_foxbms_description_loads() -> None:
 def test_foxbms_untruncated_name_gets_a_did_you_mean(tmp_path: Path) -> None:
     path = tmp_path / "fox.toml"
     path.write_text(
-        f'[bms]\ndbc = "{FOXBMS_DBC.as_posix()}"\n[signals]\n'
+        f'[bms]\ndbc = "{FOXBMS_DBC.as_posix()}"\n[signals]\n[custom_signals]\n'
         'pcb = "f_BmsState.BmsMasterPcbUndertemperatureError"\n',
         encoding="utf-8",
     )
     assert problems(path) == [
-        "[signals].pcb: message f_BmsState has no signal 'BmsMasterPcbUndertemperatureError' "
+        "[custom_signals].pcb: message f_BmsState has no signal "
+        "'BmsMasterPcbUndertemperatureError' "
         "(did you mean 'BmsMasterPcbUndertemperatureErro'?)"
     ]

@@ -51,7 +51,7 @@ def description(tmp_path: Path) -> BmsDescription:
     """The shipped foxbms.toml plus two roles that exercise DBC pitfalls."""
     text = FOXBMS_TOML.read_text(encoding="utf-8")
     text = text.replace('"foxbms.dbc"', f'"{FOXBMS_DBC.as_posix()}"')
-    text = text.replace("[signals]\n", "[signals]\n" + EXTRA_ROLES, 1)
+    text = text.replace("[custom_signals]\n", "[custom_signals]\n" + EXTRA_ROLES, 1)
     path = tmp_path / "foxbms.toml"
     path.write_text(text, encoding="utf-8")
     return BmsDescription.load(path)

@@ -144,3 +144,41 @@ def test_closed_with_no_routine_to_open_them_is_an_error(rig: Rig, tmp_path: Pat
     rig.circuit.close_contactors_settled()
     with rig.client(description) as bms, pytest.raises(BmsError, match="open_contactors"):
         bms.safe_state()
+
+
+def test_state_labels_of_another_bms_are_read_through_the_description(
+    rig: Rig, tmp_path: Path
+) -> None:
+    # The same frames, but a DBC whose value table says CTR_OPEN / CTR_CLOSED: with
+    # OPEN/CLOSED hard-coded the station could never confirm the safe state.
+    dbc = (DESCRIPTION.parent / "eol_reference.dbc").read_text(encoding="utf-8")
+    relabelled = dbc.replace(
+        'ContactorState 0 "OPEN" 1 "PRECHARGE" 2 "CLOSED" 3 "WELDED"',
+        'ContactorState 0 "CTR_OPEN" 1 "CTR_PRE" 2 "CTR_CLOSED" 3 "CTR_WELDED"',
+    )
+    assert relabelled != dbc
+    (tmp_path / "other.dbc").write_text(relabelled, encoding="utf-8")
+    text = DESCRIPTION.read_text(encoding="utf-8").replace(
+        'dbc = "eol_reference.dbc"', 'dbc = "other.dbc"'
+    )
+    text = text.replace(
+        'contactor_state = { open = ["OPEN"], closed = ["CLOSED"], precharge = ["PRECHARGE"], '
+        'welded = ["WELDED"] }',
+        'contactor_state = { open = ["CTR_OPEN"], closed = ["CTR_CLOSED"], welded = [3] }',
+    )
+    (tmp_path / "other.toml").write_text(text, encoding="utf-8")
+    description = BmsDescription.load(tmp_path / "other.toml")
+    assert description.states["contactor_state"] == {0: "open", 2: "closed", 3: "welded"}
+    with rig.client(description) as bms:
+        state = bms.contactor_state()
+        assert (state.raw, state.label, state.meaning, str(state)) == (
+            0,
+            "CTR_OPEN",
+            "open",
+            "OPEN",
+        )
+        assert bms.is_safe()
+        rig.circuit.close_contactors_settled()
+        assert not bms.is_safe()
+        bms.safe_state()
+        assert bms.is_safe() and rig.requests[-1] == OPEN_ROUTINE

@@ -64,6 +64,11 @@ SG_MUL_VAL_ 272 Cell2 CellPage 0-63;
 TOML = """
 [bms]
 dbc = "ref.dbc"
+[states.contactor_state]
+open = ["OPEN"]
+closed = ["CLOSED"]
+[above_range]
+insulation = [0xFFFF]
 [signals]
 pack_voltage = "BMS_PackStatus.PackVoltage"
 pack_current = "BMS_PackStatus.PackCurrent"
@@ -172,10 +177,12 @@ def test_values_beyond_the_dbc_range_are_not_clamped(feed: Feeder) -> None:
     assert feed.monitor.value("soc") == pytest.approx(102.3)
 
 
-def test_saturated_raw_value_is_flagged(feed: Feeder) -> None:
-    feed.frame("BMS_State", InsulationResistance=655350)  # raw 0xFFFF
+def test_a_raw_value_declared_above_range_is_flagged(feed: Feeder) -> None:
+    feed.frame("BMS_State", InsulationResistance=655350)  # raw 0xFFFF, [above_range]
     reading = feed.monitor.reading("insulation")
-    assert reading.saturated and reading.raw == 0xFFFF
+    assert reading.above_range and reading.raw == 0xFFFF
+    feed.frame("BMS_State", InsulationResistance=655340)
+    assert not feed.monitor.reading("insulation").above_range
 
 
 def test_unmapped_role_is_a_clear_error(feed: Feeder) -> None:

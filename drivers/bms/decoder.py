@@ -1,0 +1,112 @@
+"""Decode only the signals a BMS description maps, with bit positions worked out once.
+
+cantools decodes every signal of a message on every frame (and scales each to a float). The
+station needs a handful of raw integers per frame, so :class:`MessageDecoder` precomputes
+for each wanted signal a shift and a mask into the frame read as one integer (big-endian
+for Motorola ``@0`` signals, little-endian for Intel ``@1``) and, for multiplexed messages,
+which signals each multiplexer value carries. The result is the same raw integers cantools
+gives with ``scaling=False`` (``tests/drivers/bms/test_decoder.py`` checks every signal of
+every vendored DBC against cantools); scaling happens only when a reading is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+
+class UnsupportedSignal(ValueError):
+    """A signal this decoder cannot extract (an IEEE float, a nested multiplexer)."""
+
+
+class Field(NamedTuple):
+    """Where one signal's raw value sits: ``(frame_int >> shift) & mask``, signed if ``sign``."""
+
+    name: str
+    big_endian: bool
+    shift: int
+    mask: int
+    sign: int
+    """The sign bit's value for a signed signal (``1 << (length - 1)``), 0 if unsigned."""
+
+
+def compile_field(signal: Any, length_bytes: int) -> Field:
+    """Work out where ``signal`` (a cantools Signal) sits in a ``length_bytes`` frame."""
+    if signal.is_float:
+        raise UnsupportedSignal(f"{signal.name} is an IEEE float signal")
+    length = int(signal.length)
+    if signal.byte_order == "big_endian":
+        # DBC start bit of a Motorola signal is its MSB, numbered byte × 8 + bit (bit 7 = MSB
+        # of the byte). In the frame read as one big-endian integer, byte b bit k is bit
+        # 8 × (len − 1 − b) + k, and the signal runs down from there.
+        start = int(signal.start)
+        msb = 8 * (length_bytes - 1 - start // 8) + start % 8
+        shift = msb - length + 1
+        big = True
+    else:
+        shift = int(signal.start)
+        big = False
+    if shift < 0 or shift + length > 8 * length_bytes:
+        raise UnsupportedSignal(f"{signal.name} does not fit in {length_bytes} bytes")
+    sign = 1 << (length - 1) if signal.is_signed else 0
+    return Field(signal.name, big, shift, (1 << length) - 1, sign)
+
+
+class MessageDecoder:
+    """Raw values of the wanted signals of one message (a cantools Message).
+
+    ``wanted`` names the signals to decode; the multiplexer (one level) is added when a wanted
+    signal depends on it. :meth:`decode` returns ``{signal: raw}`` for the wanted signals the
+    frame carries (those of its multiplexer page), or raises ValueError for a short frame.
+    """
+
+    def __init__(self, message: Any, wanted: Iterable[str]) -> None:
+        self.name: str = message.name
+        self.length = int(message.length)
+        plain: list[Field] = []
+        paged: dict[int, list[Field]] = {}
+        mux: Any = None
+        for name in dict.fromkeys(wanted):
+            signal = message.get_signal_by_name(name)
+            ids = signal.multiplexer_ids
+            if ids is None:
+                plain.append(compile_field(signal, self.length))
+                continue
+            owner = message.get_signal_by_name(signal.multiplexer_signal)
+            if owner.multiplexer_ids is not None:
+                raise UnsupportedSignal(f"{name} sits behind a nested multiplexer")
+            if mux is not None and owner.name != mux.name:
+                raise UnsupportedSignal(f"{message.name} has two multiplexers")
+            mux = owner
+            field = compile_field(signal, self.length)
+            for page in ids:
+                paged.setdefault(int(page), []).append(field)
+        self.mux: Field | None = None if mux is None else compile_field(mux, self.length)
+        if self.mux is not None and all(f.name != self.mux.name for f in plain):
+            plain.append(self.mux)
+        self.plain = tuple(plain)
+        self.paged = {page: tuple(fields) for page, fields in paged.items()}
+        self.uses_big = any(f.big_endian for f in self._all())
+        self.uses_little = any(not f.big_endian for f in self._all())
+
+    def _all(self) -> list[Field]:
+        return [*self.plain, *(f for fields in self.paged.values() for f in fields)]
+
+    def decode(self, data: bytes) -> dict[str, int]:
+        """Return the raw values this frame carries; ValueError if it is too short."""
+        length = self.length
+        if len(data) < length:
+            raise ValueError(f"{self.name}: {len(data)} data bytes, the DBC says {length}")
+        if len(data) > length:
+            data = data[:length]
+        big = int.from_bytes(data, "big") if self.uses_big else 0
+        little = int.from_bytes(data, "little") if self.uses_little else 0
+        out: dict[str, int] = {}
+        for name, is_big, shift, mask, sign in self.plain:
+            raw = ((big if is_big else little) >> shift) & mask
+            out[name] = raw - (sign << 1) if raw & sign else raw
+        if self.mux is not None:
+            for name, is_big, shift, mask, sign in self.paged.get(out[self.mux.name], ()):
+                raw = ((big if is_big else little) >> shift) & mask
+                out[name] = raw - (sign << 1) if raw & sign else raw
+        return out
