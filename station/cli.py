@@ -150,7 +150,9 @@ def _parser() -> argparse.ArgumentParser:
     examples.add_argument("directory", type=Path)
     examples.set_defaults(func=cmd_examples)
 
-    check = sub.add_parser("check", help="validate sequence, limit-table and config files")
+    check = sub.add_parser(
+        "check", help="validate sequence, station config and BMS description files"
+    )
     check.add_argument("files", nargs="+", type=Path)
     check.set_defaults(func=cmd_check)
 
@@ -230,6 +232,7 @@ def _results_source(parser: argparse.ArgumentParser, default: Any) -> None:
 
 # -- station check -----------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
+    from drivers.bms.description import BmsDescription, BmsDescriptionError
     from station.config import load_config
     from station.runner import load_plugins
     from station.sequence import load_sequence
@@ -237,9 +240,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     failures = 0
     for path in args.files:
         kind = _kind_of(path)
+        notes: list[str] = []
         try:
             if kind == "config":
-                load_config(path)
+                config = load_config(path)
+                load_plugins(config.plugins)
+                if config.can is not None:
+                    bms = BmsDescription.load(config.can.bms)
+                    notes.append(f"BMS description {config.can.bms}: ok")
+                    notes.extend(_ignored(bms.ignored))
+            elif kind == "bms":
+                notes.extend(_ignored(BmsDescription.load(path).ignored))
             elif kind == "limits":
                 raise StationError(
                     f"{path}: a limit table is checked together with its sequence; "
@@ -249,15 +260,23 @@ def cmd_check(args: argparse.Namespace) -> int:
                 load_plugins(())
                 load_sequence(path)
             print(f"ok      {path} ({kind})")
-        except _ProblemsError as err:
+            for note in notes:
+                print(f"  {note}")
+        except (_ProblemsError, BmsDescriptionError) as err:
             failures += 1
             print(f"FAILED  {path} ({kind}): {len(err.problems)} problem(s)")
+            if isinstance(err, BmsDescriptionError) and err.path != path:
+                print(f"  in the BMS description {err.path}:")
             for problem in err.problems:
                 print(f"  {problem}")
         except StationError as err:
             failures += 1
             print(f"FAILED  {path}: {err}")
     return EXIT_ERROR if failures else EXIT_PASSED
+
+
+def _ignored(ignored: tuple[str, ...]) -> list[str]:
+    return [f"warning: dbc_strict = false left out the unused message {m}" for m in ignored]
 
 
 def _kind_of(path: Path) -> str:
@@ -268,6 +287,8 @@ def _kind_of(path: Path) -> str:
         return "sequence"  # load_sequence reports the problem precisely
     if "station" in data or "instruments" in data:
         return "config"
+    if isinstance(data.get("bms"), dict) and "sequence" not in data:
+        return "bms"
     if "sequence" not in data and ("limits" in data or "table" in data):
         return "limits"
     return "sequence"

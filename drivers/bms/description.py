@@ -334,7 +334,7 @@ class _Loader:
             given = table.get(role)
             where = f"[states.{role}]"
             if ref is None:
-                if given is not None:
+                if given is not None and role not in signal_table:  # else: already reported
                     self.problem(where, f"{role} is not mapped in [signals]")
                 continue
             if not isinstance(given, dict):

@@ -87,3 +87,70 @@ def test_a_missing_file_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path
     code, lines = check(capsys, tmp_path / "nowhere.toml")
     assert code == 2
     assert lines[1] == f"  {tmp_path / 'nowhere.toml'}: file not found"
+
+
+REFERENCE_BMS = Path(__file__).parents[2] / "sequences" / "bms" / "eol_reference.toml"
+
+
+def _bms_copy(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = REFERENCE_BMS.read_text(encoding="utf-8").replace(
+        'dbc = "eol_reference.dbc"', f'dbc = "{REFERENCE_BMS.with_suffix(".dbc").as_posix()}"'
+    )
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "bms.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_bms_description_is_checked_completely(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert check(capsys, REFERENCE_BMS) == (0, [f"ok      {REFERENCE_BMS} (bms)"])
+    path = _bms_copy(
+        tmp_path,
+        ("pack_current = ", "pack_curent = "),
+        ('soc = "BMS_PackStatus.SOC"', 'soc = "BMS_PackStatus.SoC"'),
+        ('closed = ["CLOSED"], precharge', 'closed = ["CTR_CLOSED"], precharge'),
+    )
+    code, lines = check(capsys, path)
+    assert code == 2
+    assert lines == [
+        f"FAILED  {path} (bms): 3 problem(s)",
+        "  [signals].pack_curent: unknown role 'pack_curent' (did you mean 'pack_current'?); "
+        "map other signals in [custom_signals]",
+        "  [signals].soc: message BMS_PackStatus has no signal 'SoC' (did you mean 'SOC'?)",
+        "  [states.contactor_state].closed: BMS_State.ContactorState has no VAL_ label "
+        "'CTR_CLOSED' (did you mean 'CLOSED'?)",
+    ]
+
+
+def test_a_station_config_checks_its_bms_description_and_plugins(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bms = _bms_copy(tmp_path, ('hvil_state = "BMS_State.HvilState"', 'hvil_state = "X.Y"'))
+    config = tmp_path / "station.toml"
+    config.write_text(
+        '[station]\nid = "EOL-01"\n[can]\ninterface = "virtual"\nchannel = "x"\nbms = "bms.toml"\n',
+        encoding="utf-8",
+    )
+    code, lines = check(capsys, config)
+    assert code == 2
+    assert lines == [
+        f"FAILED  {config} (config): 1 problem(s)",
+        f"  in the BMS description {bms}:",
+        "  [signals].hvil_state: no message 'X' in eol_reference.dbc",
+    ]
+    bms.write_text(REFERENCE_BMS.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "eol_reference.dbc").write_text(
+        REFERENCE_BMS.with_suffix(".dbc").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, lines = check(capsys, config)
+    assert (code, lines) == (0, [f"ok      {config} (config)", f"  BMS description {bms}: ok"])
+    config.write_text(
+        '[station]\nid = "EOL-01"\nplugins = ["no_such_plugin_module"]\n', encoding="utf-8"
+    )
+    code, lines = check(capsys, config)
+    assert code == 2
+    assert lines[0].startswith(f"FAILED  {config}: step-type plugin module 'no_such_plugin_module'")

@@ -238,3 +238,48 @@ def test_foxbms_untruncated_name_gets_a_did_you_mean(tmp_path: Path) -> None:
         "'BmsMasterPcbUndertemperatureError' "
         "(did you mean 'BmsMasterPcbUndertemperatureErro'?)"
     ]
+
+
+def test_custom_signals_live_in_their_own_table(tmp_path: Path) -> None:
+    toml = GOOD.replace("[dids]", '[custom_signals]\ntemp = "BMS_PackStatus.Temperature"\n[dids]')
+    desc = BmsDescription.load(write(tmp_path, toml))
+    assert str(desc.signals["temp"]) == "BMS_PackStatus.Temperature"
+    toml = GOOD.replace(
+        "[dids]",
+        '[custom_signals]\nsoc = "BMS_PackStatus.Temperature"\nx = 1\n[dids]',
+    ).replace('pack_voltage = "', 'pack_voltag = "')
+    assert problems(write(tmp_path, toml)) == [
+        "[signals].pack_voltag: unknown role 'pack_voltag' (did you mean 'pack_voltage'?); "
+        "map other signals in [custom_signals]",
+        "[custom_signals].soc: 'soc' is a station role: map it in [signals]",
+        "[custom_signals].x: must be 'Message.Signal'",
+    ]
+
+
+BROKEN_UNUSED = (
+    DBC
+    + """
+BO_ 300 Unused: 2 BMS
+ SG_ A : 0|12@1+ (1,0) [0|4095] "" STATION
+ SG_ B : 8|8@1+ (1,0) [0|255] "" STATION
+"""
+)
+
+
+def test_a_lenient_dbc_load_ignores_only_unused_broken_messages(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    found = problems(write(tmp_path, GOOD, BROKEN_UNUSED))
+    assert len(found) == 1 and found[0].startswith("[bms].dbc: cannot load bms.dbc: ")
+    assert found[0].endswith("set dbc_strict = false in [bms]")
+    lenient = GOOD.replace('dbc = "bms.dbc"', 'dbc = "bms.dbc"\ndbc_strict = false')
+    desc = BmsDescription.load(write(tmp_path, lenient, BROKEN_UNUSED))
+    assert len(desc.ignored) == 1 and desc.ignored[0].startswith("Unused (")
+    assert "left out 1 message(s)" in caplog.text and "Unused (" in caplog.text
+    used = lenient.replace(
+        "[dids]", '[custom_signals]\na = "Unused.A"\n[periods_ms]\nUnused = 100\n[dids]'
+    )
+    found = problems(write(tmp_path, used, BROKEN_UNUSED))
+    assert len(found) == 1 and found[0].startswith("[bms].dbc: message Unused, which is mapped")
+    bad = GOOD.replace('dbc = "bms.dbc"', 'dbc = "bms.dbc"\ndbc_strict = "no"')
+    assert problems(write(tmp_path, bad)) == ["[bms].dbc_strict: must be true or false, not 'no'"]
