@@ -52,6 +52,17 @@ def compile_field(signal: Any, length_bytes: int) -> Field:
     return Field(signal.name, big, shift, (1 << length) - 1, sign)
 
 
+def _multiplexer_of(message: Any, signal: Any) -> Any:
+    name = signal.multiplexer_signal
+    found = [s for s in message.signals if s.is_multiplexer and s.name == name]
+    if not found:
+        # cantools keeps a long (> 32 character) multiplexer's name cut to 32 here.
+        found = [s for s in message.signals if s.is_multiplexer and s.name.startswith(name)]
+    if len(found) != 1:
+        raise UnsupportedSignal(f"{signal.name}: multiplexer {name} not found in {message.name}")
+    return found[0]
+
+
 class MessageDecoder:
     """Raw values of the wanted signals of one message (a cantools Message).
 
@@ -72,7 +83,7 @@ class MessageDecoder:
             if ids is None:
                 plain.append(compile_field(signal, self.length))
                 continue
-            owner = message.get_signal_by_name(signal.multiplexer_signal)
+            owner = _multiplexer_of(message, signal)
             if owner.multiplexer_ids is not None:
                 raise UnsupportedSignal(f"{name} sits behind a nested multiplexer")
             if mux is not None and owner.name != mux.name:

@@ -12,9 +12,10 @@ station convention, pack current > 0 = discharge.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,14 @@ import cantools
 from drivers.bms.security import SECURITY_ALGORITHMS
 from drivers.bms.signal_map import (
     KNOWN_ROLES,
+    MAX_PROBLEMS_PER_ARRAY,
     NOT_AVAILABLE_LABELS,
     REQUIRED_MEANINGS,
     STATE_MEANINGS,
     ArrayRef,
     DbcResolver,
     SignalRef,
+    SourcesRef,
     labelled_raws,
     squash_label,
     suggest,
@@ -52,6 +55,7 @@ _TOP_KEYS = (
 _BMS_KEYS = ("name", "dbc", "dbc_strict", "current_sign")
 _UDS_KEYS = ("request_id", "response_id", "security_level", "security_algorithm")
 _SIGNAL_SETTINGS = ("current_sign", "hvil_closed_value")
+_SOURCES_KEYS = ("sources", "template", "ranges", "order", "invalid", "invalid_value")
 _ARRAY_KEYS = (
     "message",
     "multiplexer",
@@ -103,7 +107,7 @@ class BmsDescription:
     dbc_path: Path
     db: Any
     signals: Mapping[str, SignalRef] = field(default_factory=dict)
-    arrays: Mapping[str, ArrayRef] = field(default_factory=dict)
+    arrays: Mapping[str, ArrayRef | SourcesRef] = field(default_factory=dict)
     faults: Mapping[str, SignalRef] = field(default_factory=dict)
     current_sign: int = 1
     states: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
@@ -122,9 +126,9 @@ class BmsDescription:
         """Return what ``raw`` of the enumerated ``role`` means ("open", …), None if unknown."""
         return self.states.get(role, {}).get(raw)
 
-    def signal_map(self) -> dict[str, SignalRef | ArrayRef]:
+    def signal_map(self) -> dict[str, SignalRef | ArrayRef | SourcesRef]:
         """Return every role the monitor decodes: signals, arrays and ``fault.<name>``."""
-        out: dict[str, SignalRef | ArrayRef] = {**self.signals, **self.arrays}
+        out: dict[str, SignalRef | ArrayRef | SourcesRef] = {**self.signals, **self.arrays}
         out.update({f"fault.{name}": ref for name, ref in self.faults.items()})
         return out
 
@@ -176,7 +180,7 @@ class _Loader:
         na_table = self.table(doc, "not_available", required=False)
         self.na_words = self.na_labels(na_table)
         signals: dict[str, SignalRef] = {}
-        arrays: dict[str, ArrayRef] = {}
+        arrays: dict[str, ArrayRef | SourcesRef] = {}
         for role, value in signal_table.items():
             where = f"[signals].{role}"
             if role in _SIGNAL_SETTINGS:
@@ -204,9 +208,14 @@ class _Loader:
         self.raw_sets(self.table(doc, "above_range", required=False), "above_range", signals, {})
         states = self.states(doc, signal_table, signals)
         faults = self.faults(doc, signals)
-        refs: list[SignalRef | ArrayRef] = [*signals.values(), *arrays.values(), *faults.values()]
-        cycle_s = self.periods(doc, refs)
-        used = {ref.message for ref in refs}
+        used = list(
+            dict.fromkeys(
+                message
+                for ref in [*signals.values(), *arrays.values(), *faults.values()]
+                for message in (ref.messages if isinstance(ref, SourcesRef) else [ref.message])
+            )
+        )
+        cycle_s = self.periods(doc, used)
         for message_name, why in self.lenient.items():
             if message_name in used:
                 self.problem(
@@ -249,13 +258,18 @@ class _Loader:
         role: str,
         value: Any,
         signals: dict[str, SignalRef],
-        arrays: dict[str, ArrayRef],
+        arrays: dict[str, ArrayRef | SourcesRef],
     ) -> None:
         if isinstance(value, str):
             ref = self.resolver.signal_ref(where, role, value)
             if ref is not None:
                 signals[role] = self.with_labels(ref)
         elif isinstance(value, dict):
+            if "sources" in value or "template" in value:
+                sources = self.sources_ref(where, role, value)
+                if sources is not None:
+                    arrays[role] = replace(sources, not_available_labels=self.na_words)
+                return
             array = self.array_ref(where, role, value)
             if array is not None:
                 arrays[role] = replace(array, not_available_labels=self.na_words)
@@ -285,7 +299,7 @@ class _Loader:
         table: Mapping[str, Any],
         key: str,
         signals: dict[str, SignalRef],
-        arrays: dict[str, ArrayRef],
+        arrays: dict[str, ArrayRef | SourcesRef],
     ) -> None:
         for role, value in table.items():
             where = f"[{key}].{role}"
@@ -299,8 +313,8 @@ class _Loader:
                 ref = signals[role]
                 signals[role] = replace(ref, **{key: getattr(ref, key) | raws})
             elif role in arrays:
-                array = arrays[role]
-                arrays[role] = replace(array, not_available=array.not_available | raws)
+                found = arrays[role]
+                arrays[role] = replace(found, not_available=found.not_available | raws)
             else:
                 roles = [*signals, *arrays] if key == "not_available" else list(signals)
                 self.problem(where, f"{role!r} is not a mapped signal role{suggest(role, roles)}")
@@ -388,9 +402,8 @@ class _Loader:
                 out[raw] = meaning
         return out
 
-    def periods(self, doc: Mapping[str, Any], refs: list[SignalRef | ArrayRef]) -> dict[str, float]:
+    def periods(self, doc: Mapping[str, Any], used: list[str]) -> dict[str, float]:
         table = self.table(doc, "periods_ms", required=False)
-        used = list(dict.fromkeys(ref.message for ref in refs))
         out: dict[str, float] = {}
         for message_name, value in table.items():
             where = f"[periods_ms].{message_name}"
@@ -519,6 +532,122 @@ class _Loader:
             count=count,
         )
         return self.resolver.check_array(where, array)
+
+    def sources_ref(self, where: str, role: str, table: Mapping[str, Any]) -> SourcesRef | None:
+        """An array of separate signals: a ``sources`` list, or a ``template`` over ``ranges``."""
+        self.check_keys(where, table, _SOURCES_KEYS)
+        if "sources" in table and "template" in table:
+            self.problem(where, "give either sources or template with ranges, not both")
+            return None
+        texts = (
+            self.string_list(f"{where}.sources", table["sources"])
+            if "sources" in table
+            else self.expand(where, table)
+        )
+        if not texts:
+            if texts is not None:
+                self.problem(where, "the array has no elements")
+            return None
+        invalid: list[str | None] = [None] * len(texts)
+        if "invalid" in table:
+            spec = dict(table, template=table["invalid"]) if "template" in table else None
+            flags = (
+                self.expand(f"{where}.invalid", spec)
+                if spec is not None
+                else self.string_list(f"{where}.invalid", table["invalid"])
+            )
+            if flags is None or len(flags) != len(texts):
+                self.problem(f"{where}.invalid", f"must name one flag per element ({len(texts)})")
+                return None
+            invalid = list(flags)
+        invalid_value = table.get("invalid_value", 1)
+        if not _is_int(invalid_value):
+            self.problem(f"{where}.invalid_value", f"must be a raw value, not {invalid_value!r}")
+            return None
+        elements: list[SignalRef] = []
+        reported = 0
+        for index, text in enumerate(texts):
+            before = len(self.problems)
+            ref = self.resolver.signal_ref(f"{where}[{index}]", role, text)
+            if ref is not None:
+                ref = self.one_page(f"{where}[{index}]", ref)
+            if ref is None:
+                reported += len(self.problems) - before
+                if reported >= MAX_PROBLEMS_PER_ARRAY:
+                    break
+                continue
+            flag = invalid[index]
+            if flag is not None:
+                flag_ref = self.resolver.signal_ref(f"{where}.invalid[{index}]", "", flag)
+                if flag_ref is None:
+                    continue
+                if flag_ref.message != ref.message:
+                    self.problem(f"{where}.invalid[{index}]", f"{flag} is not in {ref.message}")
+                    continue
+                invalid[index] = flag_ref.signal
+            elements.append(self.with_labels(ref))
+        if len(elements) != len(texts):
+            return None
+        return SourcesRef(role, tuple(elements), tuple(invalid), int(invalid_value))
+
+    def one_page(self, where: str, ref: SignalRef) -> SignalRef | None:
+        signal = self.db.get_message_by_name(ref.message).get_signal_by_name(ref.signal)
+        ids = signal.multiplexer_ids
+        if ids is not None and len(ids) > 1:
+            self.problem(
+                where,
+                f"{ref} is on {len(ids)} multiplexer pages; a paged array (message, "
+                "multiplexer, per_page) describes it",
+            )
+            return None
+        return ref
+
+    def string_list(self, where: str, value: Any) -> list[str] | None:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        self.problem(where, "must be a list of 'Message.Signal' strings")
+        return None
+
+    def expand(self, where: str, table: Mapping[str, Any]) -> list[str] | None:
+        """Expand ``template`` over ``ranges`` ([first, last] inclusive, or a list of names),
+        the first name of ``order`` outermost."""
+        template = table.get("template")
+        ranges = table.get("ranges")
+        if not isinstance(template, str):
+            self.problem(f"{where}.template", "must be a string such as 'Cells_{m}.V_{m}_{c}'")
+            return None
+        if not isinstance(ranges, dict) or not ranges:
+            self.problem(f"{where}.ranges", "must be a table such as { m = [1, 4], c = [1, 12] }")
+            return None
+        spans: dict[str, Sequence[int | str]] = {}
+        for name, span in ranges.items():
+            if isinstance(span, list) and span and all(isinstance(v, str) for v in span):
+                spans[name] = span  # the values themselves: ["A", "B", "C"]
+            elif (
+                isinstance(span, list)
+                and len(span) == 2
+                and all(_is_int(v) for v in span)
+                and span[0] <= span[1]
+            ):
+                spans[name] = range(span[0], span[1] + 1)
+            else:
+                self.problem(
+                    f"{where}.ranges.{name}",
+                    f'must be [first, last] or a list of names such as ["A", "B"], not {span!r}',
+                )
+                return None
+        order = table.get("order", list(spans))
+        if not isinstance(order, list) or sorted(map(str, order)) != sorted(spans):
+            self.problem(f"{where}.order", f"must list each of {', '.join(spans)} once")
+            return None
+        out: list[str] = []
+        for combo in itertools.product(*(spans[name] for name in order)):
+            try:
+                out.append(template.format(**dict(zip(order, combo, strict=True))))
+            except (KeyError, IndexError, ValueError) as err:
+                self.problem(f"{where}.template", f"{template!r} cannot be filled: {err!r}")
+                return None
+        return out
 
     def names(self, where: str, value: Any, per_page: int) -> tuple[str, ...] | str | None:
         if isinstance(value, str):

@@ -82,17 +82,28 @@ UNITS: dict[str, tuple[str, float, str]] = {
 """DBC unit → (dimension, factor to SI, SI unit). Case matters: "mOhm" is not "MOhm"."""
 
 
+_NEGATIONS = frozenset({"no", "not", "kein", "keine", "non"})
+
+
 def squash_label(label: str) -> str:
-    """Compare VAL_ labels without case, spaces, ``_``, ``-`` or ``/`` ("Not_Available")."""
-    return re.sub(r"[\s_\-/]+", "", label).lower()
+    """A VAL_ label as lower-case words joined by one space ("Not_Available" → "not available")."""
+    return " ".join(w for w in re.split(r"[\s_\-/]+", label.lower()) if w)
+
+
+def label_means(label: str, words: frozenset[str]) -> bool:
+    """Whether ``label`` is one of ``words`` (squashed), alone or as its last words after a
+    prefix ("BMS_CTRSET_SNA" is "SNA"), unless a negation precedes them ("No error")."""
+    tokens = squash_label(label).split()
+    for start in range(len(tokens)):
+        if " ".join(tokens[start:]) in words:
+            return start == 0 or tokens[start - 1] not in _NEGATIONS
+    return False
 
 
 def labelled_raws(signal: Any, words: frozenset[str]) -> frozenset[int]:
-    """Raw values of ``signal`` whose VAL_ label is one of ``words`` (already squashed)."""
+    """Raw values of ``signal`` whose VAL_ label means one of ``words`` (see label_means)."""
     choices = signal.choices or {}
-    return frozenset(
-        int(raw) for raw, label in choices.items() if squash_label(str(label)) in words
-    )
+    return frozenset(int(raw) for raw, label in choices.items() if label_means(str(label), words))
 
 
 @dataclass(frozen=True)
@@ -322,3 +333,31 @@ class DbcResolver:
             found.append(f"{name} is not on page {page} of {mux.name} (it is on {list(ids)})")
             return None
         return signal
+
+
+@dataclass(frozen=True)
+class SourcesRef:
+    """An array whose elements are separate signals, possibly of several messages.
+
+    ``elements`` lists, in array order, the signal of each element (each with its own SI
+    factor: messages may differ in scaling). An element is invalid (None) when its raw value
+    is in ``not_available`` (or its VAL_ label is one of ``not_available_labels``), or when its
+    ``invalid`` flag signal (same message) equals ``invalid_value``.
+    """
+
+    role: str
+    elements: tuple[SignalRef, ...]
+    invalid: tuple[str | None, ...] = ()
+    invalid_value: int = 1
+    not_available: frozenset[int] = frozenset()
+    not_available_labels: frozenset[str] = frozenset()
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """The messages the elements come from, in order of first use."""
+        return tuple(dict.fromkeys(e.message for e in self.elements))
+
+    @property
+    def message(self) -> str:
+        """The first message (for the tables that key an array by one message)."""
+        return self.elements[0].message

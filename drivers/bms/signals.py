@@ -33,7 +33,7 @@ import can
 from drivers.bms.decoder import MessageDecoder
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
-from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, labelled_raws
+from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, SourcesRef, labelled_raws
 from drivers.errors import BmsError, BmsTimeout
 
 __all__ = [
@@ -130,6 +130,54 @@ class _ArrayState:
         return range(self.max_page + 1) if self.wrapped else None
 
 
+class _SourcesState:
+    """Latest (receive time, SI value or None) of each element of a :class:`SourcesRef`."""
+
+    def __init__(self, ref: SourcesRef, db: Any) -> None:
+        self.ref = ref
+        self.values: list[tuple[float, float | None] | None] = [None] * len(ref.elements)
+        self.by_message: dict[
+            str, list[tuple[int, str, float, float, frozenset[int], str | None]]
+        ] = {}
+        flags = ref.invalid or (None,) * len(ref.elements)
+        for index, (element, flag) in enumerate(zip(ref.elements, flags, strict=True)):
+            signal = db.get_message_by_name(element.message).get_signal_by_name(element.signal)
+            unavailable = (
+                ref.not_available
+                | element.not_available
+                | labelled_raws(signal, ref.not_available_labels)
+            )
+            self.by_message.setdefault(element.message, []).append(
+                (
+                    index,
+                    element.signal,
+                    float(signal.scale) * element.factor,
+                    float(signal.offset) * element.factor,
+                    unavailable,
+                    flag,
+                )
+            )
+
+    def signals(self, message: str) -> list[str]:
+        out: list[str] = []
+        for _, name, _, _, _, flag in self.by_message[message]:
+            out.append(name)
+            if flag is not None:
+                out.append(flag)
+        return out
+
+    def store(self, message: str, decoded: dict[str, int], t: float) -> None:
+        bad = self.ref.invalid_value
+        for index, name, scale, offset, unavailable, flag in self.by_message[message]:
+            raw = decoded.get(name)
+            if raw is None:
+                continue  # another multiplexer page of this message
+            if raw in unavailable or (flag is not None and decoded.get(flag) == bad):
+                self.values[index] = (t, None)
+            else:
+                self.values[index] = (t, raw * scale + offset)
+
+
 def _spans(pages: list[int]) -> str:
     out: list[str] = []
     start = prev = pages[0]
@@ -159,7 +207,7 @@ class SignalMonitor(can.Listener):
         self,
         bus: can.BusABC | None,
         db: Any,
-        signal_map: Mapping[str, SignalRef | ArrayRef],
+        signal_map: Mapping[str, SignalRef | ArrayRef | SourcesRef],
         *,
         now: Callable[[], float],
         stale_factor: float = 3.0,
@@ -179,18 +227,32 @@ class SignalMonitor(can.Listener):
         self._by_name: dict[str, _MessageState] = {}
         self._arrays: dict[str, _ArrayState] = {}
         self._arrays_of: dict[str, list[_ArrayState]] = {}
-        for role, ref in self._roles.items():
-            message = db.get_message_by_name(ref.message)
-            state = self._by_name.get(ref.message)
+        self._sources: dict[str, _SourcesState] = {}
+        self._sources_of: dict[str, list[_SourcesState]] = {}
+
+        def state_of(name: str) -> _MessageState:
+            state = self._by_name.get(name)
             if state is None:
-                cycle = (cycle_s or {}).get(ref.message)
+                message = db.get_message_by_name(name)
+                cycle = (cycle_s or {}).get(name)
                 if cycle is None and message.cycle_time:
                     cycle = message.cycle_time / 1000.0
                 state = _MessageState(message, history, cycle)
-                self._by_name[ref.message] = state
+                self._by_name[name] = state
                 self._by_id[(message.frame_id, bool(message.is_extended_frame))] = state
+            return state
+
+        for role, ref in self._roles.items():
+            if isinstance(ref, SourcesRef):
+                sources = _SourcesState(ref, db)
+                self._sources[role] = sources
+                for name in ref.messages:
+                    state_of(name).wanted.extend(sources.signals(name))
+                    self._sources_of.setdefault(name, []).append(sources)
+                continue
+            state = state_of(ref.message)
             if isinstance(ref, ArrayRef):
-                array = _ArrayState(ref, message)
+                array = _ArrayState(ref, state.message)
                 self._arrays[role] = array
                 self._arrays_of.setdefault(ref.message, []).append(array)
                 state.wanted.extend(array.signals())
@@ -238,6 +300,8 @@ class SignalMonitor(can.Listener):
             state.last_counter = counter
         for array in self._arrays_of.get(state.name, ()):
             self._store_page(array, decoded, t)
+        for sources in self._sources_of.get(state.name, ()):
+            sources.store(state.name, decoded, t)
 
     @staticmethod
     def _store_page(array: _ArrayState, decoded: dict[str, int], t: float) -> None:
@@ -369,6 +433,8 @@ class SignalMonitor(can.Listener):
         Raises BmsTimeout naming the missing pages if the array is not complete within
         ``timeout_s`` (wall clock), BmsWaitAborted if ``abort`` is set meanwhile.
         """
+        if role in self._sources:
+            return self._sources_snapshot(self._sources[role], after, timeout_s, abort, count)
         array = self._arrays.get(role)
         if array is None:
             raise BmsError(f"the BMS description maps no multiplexed array for {role!r}")
@@ -409,6 +475,41 @@ class SignalMonitor(can.Listener):
         return self._wait(ready, timeout_s, abort, why)
 
     cell_snapshot = snapshot
+
+    def _sources_snapshot(
+        self,
+        sources: _SourcesState,
+        after: float,
+        timeout_s: float,
+        abort: threading.Event | None,
+        count: int | None,
+    ) -> list[float | None]:
+        ref = sources.ref
+        if count is not None and count > len(ref.elements):
+            raise BmsError(
+                f"{ref.role}: {count} elements asked for, the BMS description maps "
+                f"{len(ref.elements)}"
+            )
+
+        def missing() -> list[int]:
+            return [i for i, got in enumerate(sources.values) if got is None or got[0] < after]
+
+        def ready() -> list[float | None] | None:
+            if missing():
+                return None
+            values = [got[1] for got in sources.values if got is not None]
+            return values if count is None else values[:count]
+
+        def why() -> str:
+            gone = missing()
+            names = ", ".join(str(ref.elements[i]) for i in gone[:3])
+            more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+            return (
+                f"{ref.role} incomplete: element(s) {_spans(gone)} ({names}{more}) not "
+                f"received since t={after:.3f} s on {self._channel}"
+            )
+
+        return self._wait(ready, timeout_s, abort, why)
 
     def _wait(
         self,

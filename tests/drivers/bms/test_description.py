@@ -283,3 +283,29 @@ def test_a_lenient_dbc_load_ignores_only_unused_broken_messages(
     assert len(found) == 1 and found[0].startswith("[bms].dbc: message Unused, which is mapped")
     bad = GOOD.replace('dbc = "bms.dbc"', 'dbc = "bms.dbc"\ndbc_strict = "no"')
     assert problems(write(tmp_path, bad)) == ["[bms].dbc_strict: must be true or false, not 'no'"]
+
+
+def test_source_array_problems_name_the_field(tmp_path: Path) -> None:
+    toml = GOOD.replace(
+        "[dids]",
+        '[signals.cell_temperatures]\ntemplate = "BMS_Cells.Cell{x}"\nranges = { x = [3, 1] }\n'
+        "[dids]",
+    )
+    assert problems(write(tmp_path, toml)) == [
+        "[signals].cell_temperatures.ranges.x: must be [first, last] or a list of names such "
+        'as ["A", "B"], not [3, 1]',
+    ]
+    toml = GOOD.replace(
+        "[dids]",
+        "[signals.cell_temperatures]\n"
+        'sources = ["BMS_Cells.CellA", "BMS_Cells.CelB", "BMS_Cells.Page", "BMS_State.Isolation"]\n'
+        "[dids]",
+    )
+    assert problems(write(tmp_path, toml)) == [
+        "[signals].cell_temperatures[0]: CellA is in 'mV', which is not a temperature "
+        "(cell_temperatures)",
+        "[signals].cell_temperatures[1]: message BMS_Cells has no signal 'CelB' "
+        "(did you mean 'CellB'?)",
+        "[signals].cell_temperatures[3]: Isolation is in 'MOhm', which is not a temperature "
+        "(cell_temperatures)",
+    ]
