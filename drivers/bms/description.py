@@ -407,6 +407,8 @@ class _Loader:
         out: dict[str, float] = {}
         for message_name, value in table.items():
             where = f"[periods_ms].{message_name}"
+            if self.db is None:
+                continue  # the DBC did not load: that problem is already listed
             if message_name not in used:
                 self.problem(where, f"not a mapped message{suggest(message_name, used)}")
             elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
