@@ -78,6 +78,11 @@ UNITS: dict[str, tuple[str, float, str]] = {
     "kW": ("power", 1e3, "W"),
     "s": ("time", 1.0, "s"),
     "ms": ("time", 1e-3, "s"),
+    # Spellings real DBCs use (Ford's "Volts" and "Amps").
+    "Volts": ("voltage", 1.0, "V"),
+    "volt": ("voltage", 1.0, "V"),
+    "Amps": ("current", 1.0, "A"),
+    "amps": ("current", 1.0, "A"),
 }
 """DBC unit → (dimension, factor to SI, SI unit). Case matters: "mOhm" is not "MOhm"."""
 

@@ -156,6 +156,7 @@ def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
     paths = [
         DATA / "dbc" / "tesla_model3" / "Model3CAN.dbc",
         DATA / "dbc" / "gm_volt" / "gm_global_a_high_voltage_management.dbc",
+        DATA / "dbc" / "ford_phev" / "ford_phev_traction_battery.dbc",
         Path(__file__).resolve().parents[3] / "sequences" / "bms" / "eol_reference.dbc",
     ]
     checked = 0
@@ -184,3 +185,32 @@ def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
 
 def test_a_signal_ref_prints_as_message_dot_signal() -> None:
     assert str(SignalRef("r", "M", "S")) == "M.S"
+
+
+def test_ford_phev_units_offsets_and_its_own_words_for_no_value() -> None:
+    desc = BmsDescription.load(DATA / "bms" / "ford_phev.toml")
+    assert desc.signals["pack_voltage"].unit == "V" and desc.signals["pack_current"].unit == "A"
+    assert desc.states["hvil_state"] == {0: "closed", 1: "open"}
+    monitor = SignalMonitor(None, desc.db, desc.signal_map(), now=Clock(), cycle_s=desc.cycle_s)
+    rng = random.Random(13)
+    trac1 = desc.db.get_message_by_name("Battery_Traction_1_FD1")
+    for _ in range(50):
+        raw = {s.name: random_raw(s, rng) for s in trac1.signals}
+        phys = send(monitor, trac1, raw)
+        for role in ("pack_voltage", "pack_current"):
+            ref = desc.signals[role]
+            assert monitor.reading(role).value == pytest.approx(phys[ref.signal], rel=1e-12)
+    send(monitor, trac1, {"BattTrac_I_Actl": 14000, "BattTrac_U_Actl": 700})
+    assert monitor.reading("pack_current").value == pytest.approx(-50.0)  # 14000 × 0.05 − 750
+    assert monitor.reading("pack_voltage").value == pytest.approx(350.0)
+    trac4 = desc.db.get_message_by_name("Battery_Traction_4_FD1")
+    for soc_raw, temp_raw in ((16383, 1023), (16382, 1022)):
+        send(monitor, trac4, {"BattTracSoc2_Pc_Actl": soc_raw, "BattTrac_Te_Actl": temp_raw})
+        assert monitor.reading("soc").value is None
+        assert monitor.reading("pack_temperature").value is None
+    send(monitor, trac4, {"BattTracSoc2_Pc_Actl": 5512, "BattTrac_Te_Actl": 150})
+    assert monitor.reading("soc").value == pytest.approx(55.12)
+    assert monitor.reading("pack_temperature").value == pytest.approx(25.0)
+    trac6 = desc.db.get_message_by_name("Battery_Traction_6_FD1")
+    send(monitor, trac6, {"BattTracHvilOpen_B_Stat": 0})
+    assert desc.meaning("hvil_state", monitor.reading("hvil_state").raw) == "closed"
