@@ -288,10 +288,17 @@ class _Loader:
         return frozenset(squash_label(w) for w in words)
 
     def with_labels(self, ref: SignalRef) -> SignalRef:
-        """Add the raw values the DBC labels "not available" (enumerated roles keep theirs)."""
-        if self.db is None or ref.role.startswith("fault."):
+        """Add the raw values the DBC labels "not available".
+
+        Only for measurements: the station's roles, and custom signals that carry a unit.
+        A custom enumeration (a BMS state whose labels include "INIT" or "ERROR") keeps every
+        value: there those labels are states, not missing measurements.
+        """
+        if self.db is None:
             return ref
         signal = self.db.get_message_by_name(ref.message).get_signal_by_name(ref.signal)
+        if ref.role not in KNOWN_ROLES and not (signal.unit or "").strip():
+            return ref
         return replace(ref, not_available=labelled_raws(signal, self.na_words))
 
     def raw_sets(

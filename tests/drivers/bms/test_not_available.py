@@ -267,3 +267,22 @@ def test_a_bms_that_never_sent_is_not_alive_and_sna_reaches_no_step(desc: BmsDes
             assert bms.alive()
     finally:
         sender.shutdown()
+
+
+def test_a_custom_enumeration_keeps_its_init_and_error_states(tmp_path: Path) -> None:
+    dbc = (
+        DBC.replace(
+            ' SG_ Hvil : 4|2@1+ (1,0) [0|3] "" STATION\n',
+            ' SG_ Hvil : 4|2@1+ (1,0) [0|3] "" STATION\n'
+            ' SG_ Mode : 8|3@1+ (1,0) [0|7] "" STATION\n'
+            ' SG_ Temp : 16|8@1+ (1,-40) [-40|215] "degC" STATION\n',
+        )
+        + 'VAL_ 257 Mode 0 "INIT" 1 "RUN" 2 "ERROR" ;\nVAL_ 257 Temp 255 "SNA" ;\n'
+    )
+    toml = TOML + '[custom_signals]\nmode = "Relays.Mode"\ntemp = "Relays.Temp"\n'
+    desc = load(tmp_path, toml, dbc)
+    monitor = SignalMonitor(None, desc.db, desc.signal_map(), now=Clock())
+    feed(monitor, desc.db, "Relays", Mode=2, Temp=255)
+    mode = monitor.reading("mode")
+    assert (mode.value, mode.label) == (2.0, "ERROR")  # a state, not a missing value
+    assert monitor.reading("temp").value is None  # a measurement with a unit: SNA is missing
