@@ -59,7 +59,7 @@ def test_a_not_available_pack_voltage_is_an_error_not_a_pass(
         encoding="utf-8",
     )
     prepared = prepare_run(
-        RunOptions(sequence=sequence, config=config, db=tmp_path / "r.db", sim=True)
+        RunOptions(sequence=sequence, config=config, db=tmp_path / "r.db", sim=True, pack="nmc96s")
     )
     try:
         result = prepared.engine.run("SN1")
