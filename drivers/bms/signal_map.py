@@ -265,6 +265,9 @@ class DbcResolver:
         signal = self.signal(where, message, signal_name)
         if signal is None:
             return None
+        if signal.is_float:
+            self.problem(where, f"{signal.name} is an IEEE float signal, which is not supported")
+            return None
         factor, unit = self.unit(where, role, signal)
         return SignalRef(role, message.name, signal.name, factor, unit)
 
@@ -332,6 +335,9 @@ class DbcResolver:
         except KeyError:
             names = [s.name for s in message.signals]
             found.append(f"message {message.name} has no signal {name!r}{suggest(name, names)}")
+            return None
+        if signal.is_float:
+            found.append(f"{name} is an IEEE float signal, which is not supported")
             return None
         ids = signal.multiplexer_ids
         if ids is not None and (signal.multiplexer_signal != mux.name or page not in ids):

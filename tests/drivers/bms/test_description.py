@@ -309,3 +309,18 @@ def test_source_array_problems_name_the_field(tmp_path: Path) -> None:
         "[signals].cell_temperatures[3]: Isolation is in 'MOhm', which is not a temperature "
         "(cell_temperatures)",
     ]
+
+
+def test_an_ieee_float_signal_is_refused_by_name(tmp_path: Path) -> None:
+    dbc = (
+        DBC.replace(
+            'BA_DEF_ BO_ "GenMsgCycleTime"',
+            'BO_ 258 BMS_Power: 8 BMS\n SG_ Power : 0|32@1- (1,0) [0|0] "W" STATION\n\n'
+            'BA_DEF_ BO_ "GenMsgCycleTime"',
+        )
+        + 'BA_ "GenMsgCycleTime" BO_ 258 100;\nSIG_VALTYPE_ 258 Power : 1;\n'
+    )
+    toml = GOOD.replace("[dids]", '[custom_signals]\npower = "BMS_Power.Power"\n[dids]')
+    assert problems(write(tmp_path, toml, dbc)) == [
+        "[custom_signals].power: Power is an IEEE float signal, which is not supported"
+    ]
