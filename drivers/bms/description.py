@@ -22,6 +22,7 @@ from typing import Any
 
 import cantools
 
+from drivers.bms.decoder import MessageDecoder, UnsupportedSignal
 from drivers.bms.security import SECURITY_ALGORITHMS
 from drivers.bms.signal_map import (
     KNOWN_ROLES,
@@ -216,6 +217,7 @@ class _Loader:
             )
         )
         cycle_s = self.periods(doc, used)
+        self.decodable([*signals.values(), *faults.values()], arrays)
         for message_name, why in self.lenient.items():
             if message_name in used:
                 self.problem(
@@ -277,6 +279,23 @@ class _Loader:
             self.problem(
                 where, "must be 'Message.Signal' or an inline table for a multiplexed array"
             )
+
+    def decodable(self, refs: list[SignalRef], arrays: Mapping[str, ArrayRef | SourcesRef]) -> None:
+        """Check that the client's decoder can extract every mapped signal (nested muxes)."""
+        if self.db is None:
+            return
+        wanted: dict[str, list[str]] = {}
+        for ref in refs:
+            wanted.setdefault(ref.message, []).append(ref.signal)
+        for array in arrays.values():
+            if isinstance(array, SourcesRef):
+                for element in array.elements:
+                    wanted.setdefault(element.message, []).append(element.signal)
+        for message_name, names in wanted.items():
+            try:
+                MessageDecoder(self.db.get_message_by_name(message_name), names)
+            except UnsupportedSignal as err:
+                self.problem(f"[signals] {message_name}", f"cannot be decoded: {err}")
 
     # --- not available, above range, states, periods --------------------------------------
 

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import can
 
-from drivers.bms.decoder import MessageDecoder
+from drivers.bms.decoder import MessageDecoder, UnsupportedSignal
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, SourcesRef, labelled_raws
@@ -259,7 +259,10 @@ class SignalMonitor(can.Listener):
             else:
                 state.wanted.append(ref.signal)
         for state in self._by_name.values():
-            state.decoder = MessageDecoder(state.message, state.wanted)
+            try:
+                state.decoder = MessageDecoder(state.message, state.wanted)
+            except UnsupportedSignal as err:
+                raise BmsError(f"BMS message {state.name} cannot be decoded: {err}") from err
 
     # --- listener ------------------------------------------------------------------------------
 

@@ -324,3 +324,22 @@ def test_an_ieee_float_signal_is_refused_by_name(tmp_path: Path) -> None:
     assert problems(write(tmp_path, toml, dbc)) == [
         "[custom_signals].power: Power is an IEEE float signal, which is not supported"
     ]
+
+
+def test_a_signal_behind_a_nested_multiplexer_is_refused_by_name(tmp_path: Path) -> None:
+    dbc = DBC.replace(
+        'BA_DEF_ BO_ "GenMsgCycleTime"',
+        "BO_ 259 BMS_Nested: 8 BMS\n"
+        ' SG_ Outer M : 0|8@1+ (1,0) [0|255] "" STATION\n'
+        ' SG_ Inner m0M : 8|8@1+ (1,0) [0|255] "" STATION\n'
+        ' SG_ Deep m1 : 16|16@1+ (1,0) [0|65535] "" STATION\n\n'
+        'BA_DEF_ BO_ "GenMsgCycleTime"',
+    ) + (
+        'BA_ "GenMsgCycleTime" BO_ 259 100;\n'
+        "SG_MUL_VAL_ 259 Inner Outer 0-0;\n"
+        "SG_MUL_VAL_ 259 Deep Inner 1-1;\n"
+    )
+    toml = GOOD.replace("[dids]", '[custom_signals]\ndeep = "BMS_Nested.Deep"\n[dids]')
+    assert problems(write(tmp_path, toml, dbc)) == [
+        "[signals] BMS_Nested: cannot be decoded: Deep sits behind a nested multiplexer"
+    ]
