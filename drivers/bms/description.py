@@ -8,6 +8,11 @@ once as a :class:`BmsDescriptionError` naming the file and the field.
 Values are converted to SI on the way in (V, A, Ω, %, °C): a DBC signal in mV or kOhm gets a
 factor here, and ``pack_current`` also gets ``current_sign`` so that every reading follows the
 station convention, pack current > 0 = discharge.
+
+Nothing about a particular BMS is built into the code: what its enumerated values mean
+(``[states]``), which raw values are "not available" or "above range", how often each message
+comes (``[periods_ms]`` where the DBC says nothing) and which signals are not station roles
+(``[custom_signals]``) are all read from the description and checked against the DBC.
 """
 
 from __future__ import annotations
