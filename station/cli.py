@@ -178,6 +178,21 @@ def _parser() -> argparse.ArgumentParser:
         # Listed for --help; main() hands their arguments over untouched.
         sub.add_parser(name, add_help=False, help=f"see `station {name} --help`")
 
+    sync = sub.add_parser(
+        "sync", help="copy finished runs from the outbox to the plant's central database"
+    )
+    _results_source(sync, None)
+    sync.add_argument("--dsn", help="libpq connection string (default: [central] dsn)")
+    sync.add_argument(
+        "--retry-quarantined",
+        action="store_true",
+        help="give quarantined runs a fresh start first (after fixing the cause)",
+    )
+    sync.add_argument(
+        "--show-quarantine", action="store_true", help="list quarantined runs and stop"
+    )
+    sync.set_defaults(func=cmd_sync)
+
     results = sub.add_parser("results", help="browse the results database")
     _results_source(results, None)
     rsub = results.add_subparsers(dest="results_command", required=True)
@@ -504,6 +519,49 @@ def sim_can_interface(requested: str | None, platform: str) -> str:
             "--can-interface virtual to keep the BMS inside this process"
         )
     return "udp_multicast"
+
+
+# -- station sync ------------------------------------------------------------------
+def cmd_sync(args: argparse.Namespace) -> int:
+    from station import central, outbox
+    from station.config import default_config, load_config
+
+    config = load_config(args.config) if args.config else default_config(Path("results/results.db"))
+    db = Path(args.db or config.results_db)
+    dsn = args.dsn or (config.central.dsn if config.central else None)
+    if args.show_quarantine:
+        local = central.open_outbox(db)
+        try:
+            rows = local.execute(
+                "SELECT run_id, target, attempts, quarantined_at, last_error FROM outbox"
+                " WHERE quarantined_at IS NOT NULL ORDER BY seq"
+            ).fetchall()
+        finally:
+            local.close()
+        for run_id, target, attempts, at, error in rows:
+            print(f"{run_id}  {target}  {attempts} attempts, quarantined {at}: {error}")
+        print(f"{len(rows)} quarantined run(s) in {db}")
+        return EXIT_ERROR if rows else 0
+    if not dsn:
+        raise StationError("no central database: give --dsn or a [central] dsn in --config")
+    if args.retry_quarantined:
+        local = central.open_outbox(db)
+        try:
+            freed = sum(outbox.release_quarantine(local, t) for t in outbox.TARGETS)
+        finally:
+            local.close()
+        print(f"{freed} quarantined run(s) released for another attempt")
+    max_attempts = config.central.max_attempts if config.central else central.DEFAULT_MAX_ATTEMPTS
+    timeout = config.central.connect_timeout_s if config.central else 5.0
+    report = central.sync(
+        db,
+        dsn,
+        mes=central.mes_for(config),
+        max_attempts=max_attempts,
+        connect_timeout_s=timeout,
+    )
+    print(report.text())
+    return 0 if report.ok else EXIT_ERROR
 
 
 # -- station results ---------------------------------------------------------------

@@ -42,6 +42,19 @@
     signoff_from_attempt = 2             # from this attempt on a supervisor signs off (0: never)
     rework_signoff = false               # does every rework need a supervisor sign-off?
 
+    [central]                            # the plant's PostgreSQL results database
+    dsn = "host=db.plant port=5432 dbname=eol user=eol01"   # libpq connection string
+    background = true                    # sync from station run / the UI as well
+    interval_s = 30
+    max_attempts = 10                    # then a run is quarantined in the outbox
+    connect_timeout_s = 5
+
+    [mes]                                # route check before start, result upload after
+    plugin = "station.mes_postgres:PostgresMes"   # entry point name or module:attribute
+    policy = "refuse"                    # MES unreachable: "refuse" or "queue" (test anyway)
+    timeout_s = 5
+    options = { dsn = "host=db.plant dbname=eol user=eol01" }   # passed to the plug-in
+
 docs/station-config.md describes every table and key.
 """
 
@@ -60,12 +73,18 @@ from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
 ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner", "label_printer")
-_SECTIONS = ("station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters")
+_SECTIONS = (
+    "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
+    "central", "mes",
+)  # fmt: skip
 _STATION_KEYS = ("id", "results_db", "plugins", "description")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
 _LOGGING_KEYS = ("file", "level", "library_level", "max_bytes", "backups")
+_CENTRAL_KEYS = ("dsn", "background", "interval_s", "max_attempts", "connect_timeout_s")
+_MES_KEYS = ("plugin", "policy", "timeout_s", "options")
+MES_POLICIES = ("refuse", "queue")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _RETEST_KEYS = ("max_attempts", "signoff_from_attempt", "rework_signoff")
 _MASTER_KEYS = ("golden", "failure")
@@ -114,6 +133,27 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class CentralConfig:
+    """The plant's central results database (see :mod:`station.central`)."""
+
+    dsn: str
+    background: bool = False
+    interval_s: float = 30.0
+    max_attempts: int = 10
+    connect_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class MesConfig:
+    """The MES plug-in the start gate asks (see :mod:`station.mes`)."""
+
+    plugin: str
+    policy: str = "refuse"
+    timeout_s: float = 5.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StationConfig:
     path: Path | None
     sha256: str
@@ -126,6 +166,8 @@ class StationConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     retest: RetestPolicy | None = None
     masters: MasterPolicy | None = None
+    central: CentralConfig | None = None
+    mes: MesConfig | None = None
 
 
 def default_config(db: Path) -> StationConfig:
@@ -189,6 +231,8 @@ def load_config(path: str | Path) -> StationConfig:
     log = _logging(_table(data, "logging", problem), base, problem)
     retest = _retest(data["retest"], problem) if "retest" in data else None
     masters = _masters(data["masters"], problem) if "masters" in data else None
+    central = _central(_table(data, "central", problem), problem) if "central" in data else None
+    mes = _mes(_table(data, "mes", problem), problem) if "mes" in data else None
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -203,7 +247,57 @@ def load_config(path: str | Path) -> StationConfig:
         logging=log,
         retest=retest,
         masters=masters,
+        central=central,
+        mes=mes,
     )
+
+
+def _seconds(table: dict[str, Any], key: str, default: float, where: str, problem: Any) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        problem(f"{where}.{key}", f"must be a number of seconds in (0, 3600], got {value!r}")
+        return default
+    return float(value)
+
+
+def _central(table: dict[str, Any], problem: Any) -> CentralConfig | None:
+    _unknown(table, _CENTRAL_KEYS, "central", problem)
+    dsn = table.get("dsn")
+    if not isinstance(dsn, str) or not dsn.strip():
+        problem("central.dsn", "missing or not a libpq connection string")
+        return None
+    background = table.get("background", False)
+    if not isinstance(background, bool):
+        problem("central.background", "must be true or false")
+        background = False
+    attempts = table.get("max_attempts", 10)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        problem("central.max_attempts", f"must be a whole number ≥ 1, got {attempts!r}")
+        attempts = 10
+    return CentralConfig(
+        dsn,
+        background,
+        _seconds(table, "interval_s", 30.0, "central", problem),
+        attempts,
+        _seconds(table, "connect_timeout_s", 5.0, "central", problem),
+    )
+
+
+def _mes(table: dict[str, Any], problem: Any) -> MesConfig | None:
+    _unknown(table, _MES_KEYS, "mes", problem)
+    plugin = table.get("plugin")
+    if not isinstance(plugin, str) or not plugin:
+        problem("mes.plugin", "missing: an eol_station.mes entry point name or module:attribute")
+        return None
+    policy = table.get("policy", "refuse")
+    if policy not in MES_POLICIES:
+        problem("mes.policy", f"must be one of {', '.join(MES_POLICIES)}, got {policy!r}")
+        policy = "refuse"
+    options = table.get("options", {})
+    if not isinstance(options, dict):
+        problem("mes.options", "must be a table")
+        options = {}
+    return MesConfig(plugin, policy, _seconds(table, "timeout_s", 5.0, "mes", problem), options)
 
 
 def _logging(table: dict[str, Any], base: Path, problem: Any) -> LoggingConfig:

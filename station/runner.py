@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sequences
+from station import central
 from station.bench import Bench
 from station.clock import Clock, RealClock, VirtualClock
 from station.config import InstrumentConfig, StationConfig, default_config, load_config
@@ -51,6 +52,8 @@ class PreparedRun:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
+        for closer in self._closers:
+            closer()
         self.bench.close()
         self.store.close()
 
@@ -112,7 +115,15 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     engine = Engine(
         sequence, bench=bench, config=config, clock=clock, listeners=[store], store=store
     )
-    return PreparedRun(engine, sequence, config, store, bench, clock, db_path)
+    prepared = PreparedRun(engine, sequence, config, store, bench, clock, db_path)
+    try:
+        background = central.start_background(config, db_path)
+    except BaseException:
+        prepared.close()
+        raise
+    if background is not None:  # the station never waits for the server: see station.central
+        prepared._closers.append(background.stop)
+    return prepared
 
 
 def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench:

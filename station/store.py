@@ -318,7 +318,10 @@ class ResultsStore:
                 " safe_state_detail = ? WHERE id = ?",
                 (ev.outcome, ev.ended_at, int(ev.safe_state_ok), ev.safe_state_detail, ev.run_id),
             )
-            ledger.append(conn, ledger.RUNS, ev.run_id, utcnow())
+            now = utcnow()
+            ledger.append(conn, ledger.RUNS, ev.run_id, now)
+            # The outbox row commits with the final state: a finished run is never unqueued.
+            conn.execute(schema.INSERT_OUTBOX, (ev.run_id, schema.CENTRAL, now))
         del self._runs[ev.run_id]
         self._publish_head()
 

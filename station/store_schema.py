@@ -19,7 +19,7 @@ from station import ledger
 from station.errors import StoreError
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 RUNNING = "RUNNING"
 INTERRUPTED = "INTERRUPTED"
@@ -185,6 +185,18 @@ CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    target TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL DEFAULT '',
+    last_error TEXT NOT NULL DEFAULT '',
+    sent_at TEXT,
+    quarantined_at TEXT,
+    UNIQUE (run_id, target)
+);
 CREATE INDEX IF NOT EXISTS chain_subject ON chain(kind, subject);
 CREATE INDEX IF NOT EXISTS releases_sha256 ON releases(sha256);
 CREATE INDEX IF NOT EXISTS runs_serial ON runs(serial);
@@ -200,6 +212,7 @@ CREATE INDEX IF NOT EXISTS attachments_run_id ON attachments(run_id);
 CREATE INDEX IF NOT EXISTS logs_run_id ON logs(run_id);
 CREATE INDEX IF NOT EXISTS components_run_id ON components(run_id);
 CREATE INDEX IF NOT EXISTS components_code ON components(code);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(target, sent_at, quarantined_at, seq);
 """
 
 # Rows of these tables are only ever inserted.
@@ -282,6 +295,10 @@ INSERT_MEASUREMENT = (
     " unit, comparator, low, high, nominal, limit_text, outcome, marginal, detail,"
     " failed_elements) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (run_id, target, queued_at) VALUES (?, ?, ?)"
+"""Queue a finished run for a destination (``CENTRAL`` first); inside the finishing transaction."""
+CENTRAL = "central"
+"""The outbox target of the plant's central results database (``station.central``)."""
 INSERT_SAMPLE = "INSERT INTO samples VALUES (?, ?, ?, ?, ?)"
 INSERT_LOG = "INSERT INTO logs (run_id, step_id, level, message, at) VALUES (?, ?, ?, ?, ?)"
 INSERT_ATTACHMENT = (
@@ -364,6 +381,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         # before them have no rows there (their chain digests stay as they were).
         for statement in _statements(SCHEMA):
             conn.execute(statement)
+        if 0 < version < 4:
+            _queue_finished_runs(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -413,6 +432,15 @@ def _migrate_from_1(conn: sqlite3.Connection) -> None:
                 ledger.append(conn, table, subject, now)
 
 
+def _queue_finished_runs(conn: sqlite3.Connection) -> None:
+    """Version 3 → 4: the outbox; runs finished before it are queued for the central copy."""
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (run_id, target, queued_at)"
+        f" SELECT id, ?, ? FROM runs WHERE outcome <> '{RUNNING}' ORDER BY rowid",
+        (CENTRAL, utcnow()),
+    )
+
+
 def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
     """Mark RUNNING runs whose writer is gone INTERRUPTED (with a log row); return how many.
 
@@ -449,6 +477,7 @@ def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
                 (INTERRUPTED, now, run_id),
             )
             ledger.append(conn, ledger.RUNS, run_id, now)
+            conn.execute(INSERT_OUTBOX, (run_id, CENTRAL, now))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
