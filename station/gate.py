@@ -28,7 +28,10 @@ What blocks, in the order to deal with it:
   waits until today's golden packs PASSED and failure masters FAILED their expected step
   (``station.masters``; no override);
 - ``serial``, ``variant`` — this pack: the serial does not match the sequence's pattern,
-  or the product variant is missing or not served (no override).
+  or the product variant is missing or not served (no override);
+- ``mes`` — the station config names an MES plug-in (``station.mes``) and its route check
+  did not allow this serial here: refused, malformed, failed, or (under the ``refuse``
+  policy) unreachable or too slow. Every answer is audited; an engineer may override.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station import masters, retest
+from station import masters, mes, retest
 from station.bench import Bench
 from station.config import StationConfig
 from station.errors import RunRefused
@@ -248,6 +251,8 @@ def preflight(
     part, variant = _variant(sequence, part)
     if variant:
         found.append(Blocker("variant", variant, key="variant"))
+    if config.mes is not None and part is not None and not problem and not variant:
+        found += _mes_route(config, store, serial, part)
     given = overrides or {}
     standing = tuple(b for b in found if not (b.overridable and b.key in given))
     passed = tuple((b, given[b.key]) for b in found if b.overridable and b.key in given)
@@ -344,6 +349,32 @@ def _disk(db_path: Path) -> list[Blocker]:
             key="disk",
         )
     ]
+
+
+def _mes_route(
+    config: StationConfig, store: ResultsStore | None, serial: str, part: str
+) -> list[Blocker]:
+    assert config.mes is not None
+    try:
+        plugin = mes.load(config.mes.plugin, config.mes.options)
+    except ValueError as err:
+        decision = mes.RouteDecision(
+            False, "mes.route_refused", f"{err}; fix [mes] in the station config"
+        )
+    else:
+        decision = mes.check_route(
+            plugin,
+            serial,
+            part,
+            config.station_id,
+            policy=config.mes.policy,
+            timeout_s=config.mes.timeout_s,
+        )
+    if store is not None and not store.read_only:
+        store.audit(f"mes@{config.station_id}", decision.action, serial, decision.message)
+    if decision.start:
+        return []
+    return [Blocker("mes", decision.message, overridable=True, key="mes")]
 
 
 def _variant(sequence: Sequence, part: str | None) -> tuple[str | None, str]:
