@@ -441,8 +441,9 @@ def _drain_mes(
 class BackgroundSync:
     """``sync`` in a daemon thread every ``interval_s``, backing off while the server is away.
 
-    The station starts it beside the engine; it never blocks a run. ``stop`` ends it
-    between passes (a pass in flight finishes its current run first).
+    The station starts it beside the engine; it never blocks a run. ``stop`` ends the
+    waiting and makes one last pass, so a run finished just before the station closes is
+    sent too (an absent server costs at most the connect timeout).
     """
 
     def __init__(
@@ -453,10 +454,12 @@ class BackgroundSync:
         interval_s: float = 30.0,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         mes: Mes | None = None,
+        connect_timeout_s: float = 5.0,
     ) -> None:
         self.db_path = db_path
         self.dsn = dsn
         self.interval_s = interval_s
+        self.connect_timeout_s = connect_timeout_s
         self.max_attempts = max_attempts
         self.mes = mes
         self.last: SyncReport | None = None
@@ -466,27 +469,37 @@ class BackgroundSync:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout_s)
+            self._thread.join(2 * self.connect_timeout_s + 30.0)
 
     def _loop(self) -> None:
         failures = 0
-        while not self._stop.is_set():
-            try:
-                self.last = sync(
-                    self.db_path, self.dsn, mes=self.mes, max_attempts=self.max_attempts
-                )
-                reached = not self.last.unreachable
-                if not reached:
-                    log.warning("central sync: %s", self.last.unreachable)
-            except StoreError as err:
-                log.error("central sync: %s", err)
-                reached = False
+        while True:
+            stopping = self._stop.is_set()  # a stop during this pass gets one more pass
+            reached = self._pass()
+            if stopping:
+                return
             failures = 0 if reached else failures + 1
             wait = self.interval_s if reached else max(self.interval_s, outbox.backoff_s(failures))
             self._stop.wait(wait)
+
+    def _pass(self) -> bool:
+        try:
+            self.last = sync(
+                self.db_path,
+                self.dsn,
+                mes=self.mes,
+                max_attempts=self.max_attempts,
+                connect_timeout_s=self.connect_timeout_s,
+            )
+        except Exception as err:  # the thread must outlive a bad pass; the next one retries
+            log.error("central sync: %s: %s", type(err).__name__, err)
+            return False
+        if self.last.unreachable:
+            log.warning("central sync: %s", self.last.unreachable)
+        return not self.last.unreachable
 
 
 def mes_for(config: StationConfig) -> Mes | None:
@@ -509,6 +522,7 @@ def start_background(config: StationConfig, db_path: Path) -> BackgroundSync | N
         interval_s=config.central.interval_s,
         max_attempts=config.central.max_attempts,
         mes=mes_for(config),
+        connect_timeout_s=config.central.connect_timeout_s,
     )
     worker.start()
     return worker

@@ -257,3 +257,31 @@ def test_the_plant_views_give_first_pass_yield_pareto_and_capability(
     assert pareto == [("insulation", 3, 2)]
     assert [(s, n) for s, n, _ in cpk] == [("EOL-01", 14), ("EOL-02", 14)]
     assert all(c is not None and c > 1 for _, _, c in cpk)
+
+
+def test_station_run_syncs_in_the_background_and_sends_its_last_run_when_it_closes(
+    tmp_path: Path, central_dsn: str
+) -> None:
+    from station.runner import RunOptions, prepare_run
+
+    sequence = tmp_path / "s.toml"
+    sequence.write_text(
+        '[sequence]\nname = "s"\nversion = "1"\nproducts = ["NM96-A"]\nserial_pattern = ".*"\n'
+        '[[main]]\ntype = "wait"\nname = "w"\nparams = { seconds = 1 }\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "station.toml"
+    config.write_text(
+        '[station]\nid = "EOL-01"\nresults_db = "eol.db"\n\n'
+        f'[central]\ndsn = "{central_dsn}"\nbackground = true\ninterval_s = 3600\n',
+        encoding="utf-8",
+    )
+    prepared = prepare_run(RunOptions(sequence=sequence, config=config))
+    prepared.engine.default_production = False  # an unreleased test sequence
+    try:
+        ids = [prepared.engine.run(f"SN{n}").run_id for n in range(2)]
+    finally:
+        prepared.close()
+    with psycopg.connect(central_dsn) as pg:
+        copied = [r[0] for r in pg.execute("SELECT id FROM plant.runs ORDER BY started_at")]
+    assert sorted(copied) == sorted(ids)
