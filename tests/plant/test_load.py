@@ -25,6 +25,7 @@ STATIONS = 20
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # a loaded CI machine writes the twenty stations slowly
 def test_twenty_stations_sync_at_once_without_a_duplicate(tmp_path: Path, central_dsn: str) -> None:
     total = int(os.environ.get("EOL_PLANT_LOAD_RUNS", "1000"))
     per_station = max(1, total // STATIONS)
