@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS plant.runs (
     outcome text NOT NULL,
     safe_state_ok boolean,
     safe_state_detail text,
+    attempt integer,
+    previous_run_id text,
+    rework_reason text,
     record_sha256 text,
     chain_seq bigint,
     chain_sha256 text,
@@ -163,8 +166,9 @@ def _placeholders(columns: str) -> str:
 
 
 _INSERT_RUN = (
-    f"INSERT INTO plant.runs ({_RUN_COLUMNS}, record_sha256, chain_seq, chain_sha256)"
-    f" VALUES ({_placeholders(_RUN_COLUMNS)}, %s, %s, %s)"
+    f"INSERT INTO plant.runs ({_RUN_COLUMNS}, attempt, previous_run_id, rework_reason,"
+    f" record_sha256, chain_seq, chain_sha256) VALUES ({_placeholders(_RUN_COLUMNS)},"
+    " %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 _INSERT_STEP = (
@@ -275,7 +279,12 @@ def _rows(conn: sqlite3.Connection, sql: str, run_id: str) -> list[tuple[Any, ..
 
 def copy_run(pg: psycopg.Connection[Any], local: sqlite3.Connection, run_id: str) -> bool:
     """Copy one finished run in one server transaction; False when it was already there."""
-    run = local.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+    run = local.execute(
+        f"SELECT {', '.join('r.' + c.strip() for c in _RUN_COLUMNS.split(','))},"
+        " a.attempt, a.previous_run_id, a.rework_reason"
+        " FROM runs r LEFT JOIN run_attempts a ON a.run_id = r.id WHERE r.id = ?",
+        (run_id,),
+    ).fetchone()
     if run is None:
         raise ValueError(f"run {run_id} is queued but not in the station's database")
     if run[13] == schema.RUNNING:
@@ -285,7 +294,7 @@ def copy_run(pg: psycopg.Connection[Any], local: sqlite3.Connection, run_id: str
         " ORDER BY seq DESC LIMIT 1",
         (ledger.RUNS, run_id),
     ).fetchone() or (None, None, None)
-    values = (*run[:14], None if run[14] is None else bool(run[14]), run[15], *link)
+    values = (*run[:14], None if run[14] is None else bool(run[14]), *run[15:], *link)
     steps = _rows(local, f"SELECT {_STEP_COLUMNS} FROM steps WHERE run_id = ?", run_id)
     measurements = [
         (*m[:14], bool(m[14]))

@@ -95,6 +95,9 @@ def test_sync_copies_whole_runs_with_their_chain_hash_and_a_repeat_is_a_no_op(
     with psycopg.connect(central_dsn) as pg:
         copied = dict(pg.execute("SELECT id, chain_sha256 FROM plant.runs").fetchall())
     assert copied == {run_id: chain[run_id] for run_id in ids}
+    attempts = dict(local_rows(db, "SELECT run_id, attempt FROM run_attempts"))
+    with psycopg.connect(central_dsn) as pg:
+        assert dict(pg.execute("SELECT id, attempt FROM plant.runs").fetchall()) == attempts
     assert central.sync(db, central_dsn).sent == 0  # nothing due any more
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.execute("UPDATE outbox SET sent_at = NULL")  # as if every mark were lost
