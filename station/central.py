@@ -338,11 +338,17 @@ def open_outbox(db_path: Path) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.Error as err:
         raise StoreError(f"Cannot open the results database {db_path} ({err}).") from err
-    if version < 3:
+    if version < 4:
         conn.close()
         raise StoreError(
             f"{db_path} has no outbox yet (schema version {version}); open it once with the "
             "station (station run or station ui) to migrate it, then sync."
+        )
+    if version > schema.SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"{db_path} has schema version {version}, newer than this station's "
+            f"{schema.SCHEMA_VERSION}; update the station software, then sync."
         )
     return conn
 

@@ -288,3 +288,15 @@ def test_station_run_syncs_in_the_background_and_sends_its_last_run_when_it_clos
     with psycopg.connect(central_dsn) as pg:
         copied = [r[0] for r in pg.execute("SELECT id FROM plant.runs ORDER BY started_at")]
     assert sorted(copied) == sorted(ids)
+
+
+@pytest.mark.parametrize(("version", "words"), [(3, "no outbox yet"), (99, "newer than")])
+def test_sync_refuses_a_database_it_cannot_read_with_a_sentence(
+    tmp_path: Path, version: int, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "eol.db"
+    make_station(db, "EOL-01", 1)
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.execute(f"PRAGMA user_version = {version}")
+    assert main(["sync", "--db", str(db), "--dsn", "host=/nowhere"]) == 2
+    assert words in capsys.readouterr().err
