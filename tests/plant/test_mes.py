@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from station import central
+from station import central, mes
 from station.bench import Bench
 from station.clock import VirtualClock
 from station.config import MesConfig, default_config
@@ -30,8 +30,8 @@ def engine_with_mes(tmp_path: Path, store: ResultsStore, answer: str, policy: st
         '[[main]]\ntype = "wait"\nname = "w"\nparams = { seconds = 1 }\n',
         encoding="utf-8",
     )
-    mes = MesConfig(SCRIPTED, policy, timeout_s=0.3, options={"answer": answer})
-    config = dataclasses.replace(default_config(store.path), station_id="EOL-01", mes=mes)
+    scripted = MesConfig(SCRIPTED, policy, timeout_s=0.3, options={"answer": answer})
+    config = dataclasses.replace(default_config(store.path), station_id="EOL-01", mes=scripted)
     return Engine(
         load_sequence(seq),
         bench=Bench({}),
@@ -124,3 +124,12 @@ def test_the_reference_mes_routes_by_earlier_results_uploaded_through_the_outbox
     away = PostgresMes({"dsn": f"host={tmp_path} port=5432 dbname=x user=eol"})
     with pytest.raises(MesUnreachable):
         away.route_check("NM96A0000000", "NM96-A", "EOL-01")
+
+
+def test_the_reference_plug_in_is_installed_under_its_name() -> None:
+    plugin = mes.load("postgres", {"dsn": "host=db.plant dbname=eol"})
+    assert isinstance(plugin, PostgresMes) and plugin.dsn == "host=db.plant dbname=eol"
+    with pytest.raises(ValueError, match="no MES plug-in 'opcenter' is installed"):
+        mes.load("opcenter", {})
+    with pytest.raises(ValueError, match=r"could not start .*needs dsn"):
+        mes.load("postgres", {})
