@@ -68,6 +68,11 @@ Listener = Callable[[Event], None]
 _log = logging.getLogger(__name__)
 
 
+def new_run_id() -> str:
+    """A fresh run id (a random UUID): the key of the run here and in the plant's database."""
+    return str(uuid.uuid4())
+
+
 class Engine:
     """Runs one sequence on one bench; ``run`` may be called for pack after pack.
 
@@ -190,7 +195,7 @@ class Engine:
         self._seq = 0
         self._record_failure = None
         self._recording_failure = None
-        run_id = str(uuid.uuid4())
+        run_id = new_run_id()
         self._t0 = self.clock.now()
         table = self.sequence.limit_table_for(part)
         self._limits = self.sequence.limits_for(part)
