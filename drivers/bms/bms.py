@@ -106,6 +106,7 @@ class Bms:
     ) -> None:
         self.description = description
         self.read_timeout_s = read_timeout_s
+        self._now = now
         self._owns_bus = not isinstance(bus, can.BusABC)
         self._bus = open_bus(bus) if isinstance(bus, Mapping) else bus
         self._notifier: can.Notifier | None = None
@@ -339,17 +340,22 @@ class Bms:
     # --- safe state ----------------------------------------------------------------------------
 
     def safe_state(self) -> None:
-        """Open the pack's contactors, unless a fresh BMS frame already reports them OPEN.
+        """Open the pack's contactors, unless the latest fresh BMS frame reports them OPEN.
 
         Opening takes the description's ``open_contactors`` routine (extended session,
-        security unlocked). Raises BmsError (or BmsTimeout, BmsNegativeResponse) when the
-        BMS does not answer, refuses, or still reports them not OPEN afterwards (welded),
-        and when they are not OPEN and the description names no routine to open them. A
+        security unlocked); afterwards a frame measured after the routine's answer must
+        report them OPEN. Raises BmsError (or BmsTimeout, BmsNegativeResponse) when the BMS
+        does not answer, refuses, or still reports them not OPEN afterwards (welded), and
+        when they are not OPEN and the description names no routine to open them. A
         description that maps no ``contactor_state`` and names no routine leaves the station
         nothing to command or read back: nothing is done (see :meth:`is_safe`).
+
+        The already-OPEN case does not wait for a new frame: :meth:`is_safe`, which the
+        engine calls next, is the read-back, and waiting twice would double the time to a
+        confirmed safe state.
         """
         mapped = "contactor_state" in self.monitor.roles()
-        if mapped and self.is_safe():
+        if mapped and str(self.reading("contactor_state").label).upper() == "OPEN":
             return
         if self._uds is None or "open_contactors" not in self.description.routines:
             if not mapped:
@@ -361,14 +367,14 @@ class Bms:
         self._uds.change_session("extended")
         self._uds.unlock()
         self._uds.routine("open_contactors")
-        if mapped and not self.is_safe():
+        if mapped and not self._reports_open(frames=2):
             raise BmsError(
                 f"the BMS still reports the contactors {self.contactor_state()} after the "
                 "open_contactors routine; do not touch the HV connector"
             )
 
     def is_safe(self) -> bool:
-        """Return whether a frame received after this call reports the contactors OPEN.
+        """Return whether a frame received after this call began reports the contactors OPEN.
 
         Without ``contactor_state`` in the description there is nothing to read back: True,
         and :meth:`safe_state` rests on the ``open_contactors`` routine's positive answer
@@ -376,10 +382,19 @@ class Bms:
         """
         if "contactor_state" not in self.monitor.roles():
             return True
-        got = self.reading("contactor_state")
-        # The first frame newer than the latest may have been on its way when this call
-        # began; the one after it was measured later.
-        for _ in range(2):
+        return self._reports_open(frames=1)
+
+    def _reports_open(self, *, frames: int) -> bool:
+        """Wait for ``frames`` contactor-state frames received after now; the last decides.
+
+        One frame received after the call began is at most one cycle old, and the station
+        sends nothing that could close the contactors while it reads back. Right after
+        commanding them open, take two: the first may have been measured before the
+        command took effect.
+        """
+        after = math.nextafter(self._now(), math.inf)
+        got = self.reading("contactor_state", after=after)
+        for _ in range(frames - 1):
             got = self.reading("contactor_state", after=math.nextafter(got.received_at, math.inf))
         return self.description.meaning("contactor_state", got.raw) == "open"
 

@@ -43,6 +43,10 @@ TOUCH_SAFE_V = 60.0
 RUN_MARGIN_S = 30.0
 """How much longer than ramp + dwell a test may report running before the step gives up."""
 BREAKDOWN_VERDICTS = frozenset({"ARC", "BREAKDOWN"})
+DISCHARGE_POLL_S = 0.01
+"""How often the discharge is checked: it takes tens of ms (τ ≈ 20 ms on a pack's
+Y-capacitors through the tester's discharge resistor), so polling it at the test's
+``poll_s`` (0.2 s) would leave the safe state unconfirmed long after it is reached."""
 
 
 def check_common(params: Any) -> None:
@@ -159,7 +163,7 @@ class HvTest:
                     f"(must be < {p.safe_voltage_v:g} V); keep the door closed and check "
                     "the tester's discharge"
                 )
-            wait(p.poll_s)
+            wait(min(p.poll_s, DISCHARGE_POLL_S))
 
     def _make_safe(self, verified: bool) -> list[str]:
         """Stop, confirm the discharge, lamp off, relays to rest; return what went wrong."""

@@ -1,0 +1,153 @@
+"""Benchmark: how fast an abort during HV switches the tester off and confirms safe state.
+
+One insulation-resistance step runs on the virtual bench in real time (the simulated
+instruments behind real pyvisa sockets, the simulated discharge of the pack's
+Y-capacitors). A thread waits until the tester's output is in its dwell, waits a random
+fraction of a second more, then asks the engine to abort, as Ctrl-C or SIGTERM does.
+
+* **off**: from the abort request to the tester twin receiving the stop command (the
+  software path: abort flag → step → driver → socket);
+* **confirmed**: from the abort request to the engine's safe-state report confirming every
+  output-capable instrument off, after the step verified the discharge (fixture below
+  60 V by the DMM, tester safe).
+
+Target (docs/benchmarks.md, S1 of the reliability targets): off ≤ 50 ms, confirmed ≤ 200 ms.
+The last line reads ``abort latency: off p50 X ms p95 Y ms, confirmed p50 Z ms p95 W ms``.
+
+    python bench/abort_latency.py [--aborts 30] [--seed 1] [--verbose]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from station.bench import SafeStateReport
+from station.runner import RunOptions, prepare_run
+
+SEQUENCE = """
+[sequence]
+name = "Abort latency"
+version = "1"
+products = ["NM96-A"]
+serial_pattern = "^NM96[A-Z][0-9]{7}$"
+
+[[setup]]
+type = "contactors"
+name = "Open contactors"
+params = { action = "open" }
+limits.state = { comparator = "STREQ", expected = "OPEN" }
+
+[[main]]
+type = "insulation_resistance"
+name = "IR"
+params = { voltage_v = 1000, ramp_s = 0.2, dwell_s = 30 }
+limits.riso_ohm = { comparator = "GE", low = 1e8 }
+limits.test_voltage_v = { comparator = "LOG" }
+limits.residual_voltage_v = { comparator = "LT", high = 60 }
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure(aborts: int, seed: int, folder: Path, verbose: bool) -> tuple[list[float], list[float]]:
+    path = folder / "abort.toml"
+    path.write_text(SEQUENCE, encoding="utf-8")
+    prepared = prepare_run(
+        RunOptions(sequence=path, db=folder / "abort.db", sim=True, speed=1.0, seed=seed)
+    )
+    engine, bench = prepared.engine, prepared.bench
+    output = bench.simulator.instruments["insulation_tester"].output
+    marks: dict[str, float] = {}
+    stop = output.stop
+
+    def stop_marked() -> None:
+        if "abort" in marks:
+            marks.setdefault("off", time.perf_counter())
+        stop()
+
+    output.stop = stop_marked
+    safe_state_all = bench.safe_state_all
+
+    def safe_state_marked(timeout_s: float = 5.0) -> SafeStateReport:
+        report = safe_state_all(timeout_s)
+        if report.ok:
+            marks["confirmed"] = time.perf_counter()
+        return report
+
+    bench.safe_state_all = safe_state_marked  # type: ignore[method-assign]
+
+    def step_marked(event: Any) -> None:
+        if type(event).__name__ == "StepFinished" and "abort" in marks:
+            marks["step"] = time.perf_counter()
+
+    engine.listeners.append(step_marked)
+    draw = random.Random(seed)
+    off: list[float] = []
+    confirmed: list[float] = []
+
+    finished = threading.Event()
+
+    def abort_in_dwell(delay_s: float) -> None:
+        while output.phase() != "TEST":
+            if finished.wait(0.002):  # polling the twin, not pacing the engine
+                return
+        time.sleep(delay_s)
+        marks["abort"] = time.perf_counter()
+        engine.request_abort("benchmark abort")
+
+    try:
+        for _ in range(aborts):
+            marks.clear()
+            finished.clear()
+            trigger = threading.Thread(target=abort_in_dwell, args=(draw.uniform(0.0, 0.5),))
+            trigger.start()
+            try:
+                result: Any = engine.run("NM96A0000001")
+            finally:
+                finished.set()
+                trigger.join()
+            if result.outcome != "ABORTED" or not result.safe_state_ok:
+                errors = [(step.name, step.error) for step in result.steps]
+                raise SystemExit(f"unexpected run: {result.outcome}, {errors}")
+            off.append((marks["off"] - marks["abort"]) * 1e3)
+            confirmed.append((marks["confirmed"] - marks["abort"]) * 1e3)
+            if verbose:
+                print(
+                    f"off {off[-1]:.1f} ms, step ended {(marks['step'] - marks['abort']) * 1e3:.1f}"
+                    f" ms, confirmed {confirmed[-1]:.1f} ms"
+                )
+    finally:
+        prepared.close()
+    return off, confirmed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--aborts", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--verbose", action="store_true", help="print each abort's figures")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        off, confirmed = measure(args.aborts, args.seed, Path(tmp), args.verbose)
+    print(f"{len(off)} aborts during the HV dwell (insulation resistance, 1000 V, real time)")
+    print(f"off-command  ms: min {min(off):.1f}  median {statistics.median(off):.1f}")
+    print(f"confirmed    ms: min {min(confirmed):.1f}  median {statistics.median(confirmed):.1f}")
+    print(
+        f"abort latency: off p50 {percentile(off, 0.5):.0f} ms p95 {percentile(off, 0.95):.0f} ms, "
+        f"confirmed p50 {percentile(confirmed, 0.5):.0f} ms "
+        f"p95 {percentile(confirmed, 0.95):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
