@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import logging
 import os
-import signal
 import sys
 import threading
 import tomllib
@@ -22,6 +21,7 @@ from typing import Any
 
 from station.console import ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
+from station.stop_signals import abort_on_stop_signals
 from station.version import software_version
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
     run.set_defaults(func=cmd_run)
 
-    sim = sub.add_parser("sim", help="run the virtual bench standalone (Ctrl-C stops it)")
+    sim = sub.add_parser(
+        "sim", help="run the virtual bench standalone (Ctrl-C or SIGTERM stops it)"
+    )
     sim.add_argument(
         "--pack", default="nmc96s", help="simulated pack: a shipped name or a pack file (.toml)"
     )
@@ -364,39 +366,49 @@ def cmd_run(args: argparse.Namespace) -> int:
         speed=args.speed,
     )
     prepared = prepare_run(options)
+    try:
+        _refuse_prompts_nobody_answers(prepared.sequence, args.yes)
+    except BaseException:
+        prepared.close()
+        raise
     progress = ProgressView(prepared.sequence)
     prepared.engine.listeners.append(progress)
     prepared.engine.prompter = TerminalPrompter(assume_default=args.yes)
-    previous = signal.getsignal(signal.SIGINT)
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        print("\nabort requested — running cleanup and making the bench safe…", file=sys.stderr)
-        prepared.engine.request_abort("operator abort (Ctrl-C)")
+    def on_stop(name: str) -> None:
+        how = "Ctrl-C" if name == "SIGINT" else name
+        print(
+            f"\nabort requested ({how}) — running cleanup and making the bench safe…",
+            file=sys.stderr,
+            flush=True,
+        )
+        prepared.engine.request_abort(f"operator abort ({how})")
 
-    try:
-        signal.signal(signal.SIGINT, on_sigint)
-        with application_log(prepared.config.logging, prepared.db_path):
-            log.info(
-                "station %s: run %s for %s%s",
-                software_version(),
-                prepared.sequence.name,
-                args.serial,
-                " on the virtual bench" if args.sim else "",
-            )
-            try:
-                print(retest.describe(retest.history(prepared.store, args.serial)))
-                result = prepared.engine.run(
-                    args.serial, args.variant, args.operator, rework=args.rework
+    # Held until the bench is closed: a signal during cleanup or the safe-state read-back
+    # must not end the process before every source is confirmed off.
+    with abort_on_stop_signals(on_stop):
+        try:
+            with application_log(prepared.config.logging, prepared.db_path):
+                log.info(
+                    "station %s: run %s for %s%s",
+                    software_version(),
+                    prepared.sequence.name,
+                    args.serial,
+                    " on the virtual bench" if args.sim else "",
                 )
-            except StartBlocked as refused:
-                for blocker in refused.blockers:
-                    log.warning("run refused: %s", blocker.message)
-                    print(f"error: {blocker.message}", file=sys.stderr)
-                return EXIT_ERROR
-            log.info("run %s of %s: %s", result.run_id, result.serial, result.outcome)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        prepared.close()
+                try:
+                    print(retest.describe(retest.history(prepared.store, args.serial)))
+                    result = prepared.engine.run(
+                        args.serial, args.variant, args.operator, rework=args.rework
+                    )
+                except StartBlocked as refused:
+                    for blocker in refused.blockers:
+                        log.warning("run refused: %s", blocker.message)
+                        print(f"error: {blocker.message}", file=sys.stderr)
+                    return EXIT_ERROR
+                log.info("run %s of %s: %s", result.run_id, result.serial, result.outcome)
+        finally:
+            prepared.close()
     print_result_table(result)
     print(f"\nVERDICT: {result.outcome}   serial {result.serial}   run {result.run_id}")
     print(f"results: {prepared.db_path}")
@@ -420,6 +432,19 @@ def _master_fault(args: argparse.Namespace) -> tuple[str, ...]:
     if masters is None:
         return ()
     return tuple(m.fault for m in masters.failure if m.serial == args.serial and m.fault)
+
+
+def _refuse_prompts_nobody_answers(sequence: Any, assume_default: bool) -> None:
+    """Refuse, before anything is energised, a run whose prompts no operator can answer."""
+    if assume_default or sys.stdin.isatty():
+        return
+    asking = [s.name for s in sequence.all_steps() if s.step_type.asks_operator]
+    if asking:
+        raise StationError(
+            f"the sequence asks the operator ({', '.join(map(repr, asking))}) but standard "
+            "input is not a terminal, so no one can answer: run it from a terminal, or pass "
+            "--yes to answer every prompt with its default (recorded as automatic answers)"
+        )
 
 
 # -- station sim -------------------------------------------------------------------
@@ -471,20 +496,18 @@ def cmd_sim(args: argparse.Namespace) -> int:
             f"channel={bench.can['channel']}"
         )
         print(f"  BMS description: {SIM_BMS_DESCRIPTION}")
-        print(
-            "running; type a pack's serial and Enter to put that pack on the fixture "
-            "(a new serial gets a fresh pack, a known one its own back); Ctrl-C stops",
-            flush=True,
-        )
-        threading.Thread(
-            target=_serials_from_stdin, args=(bench,), name="sim-fixture", daemon=True
-        ).start()
-        previous = signal.signal(signal.SIGINT, lambda *a: stop.set())
-        try:
+        with abort_on_stop_signals(lambda name: stop.set()):
+            print(
+                "running; type a pack's serial and Enter to put that pack on the fixture "
+                "(a new serial gets a fresh pack, a known one its own back); Ctrl-C or "
+                "SIGTERM stops",
+                flush=True,
+            )
+            threading.Thread(
+                target=_serials_from_stdin, args=(bench,), name="sim-fixture", daemon=True
+            ).start()
             while not stop.wait(0.5):
                 pass
-        finally:
-            signal.signal(signal.SIGINT, previous)
     finally:
         bench.close()
     print("virtual bench stopped")

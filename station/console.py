@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import sys
 import threading
-from typing import Any
+from typing import Any, TextIO
 
 from station.errors import StationError
 
@@ -109,27 +110,51 @@ def _format_value(m: Any) -> str:
 
 
 class TerminalPrompter:
-    """Asks prompts on the terminal; ``assume_default`` answers without asking."""
+    """Asks prompts on the terminal; ``assume_default`` answers without asking (``--yes``).
 
-    def __init__(self, assume_default: bool = False) -> None:
+    Without a terminal on standard input and without ``assume_default`` nobody can
+    answer: asking is an error (``station run`` refuses such a run before it starts).
+    Lines are read on a helper thread, so that an abort (Ctrl-C, SIGTERM) ends the wait
+    at once instead of when Enter is pressed. ``stdin``/``stdout`` default to the
+    process's own.
+    """
+
+    def __init__(
+        self, assume_default: bool = False, *, stdin: TextIO | None = None, stdout: Any = None
+    ) -> None:
         self.assume_default = assume_default
+        self.automatic = assume_default
+        self._stdin = stdin
+        self._stdout = stdout
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader: threading.Thread | None = None
 
     def ask(self, request: Any, abort: threading.Event) -> str | None:
         default = {"confirm": "yes", "message": "ok"}.get(request.kind)
         if request.kind == "choice":
             default = request.choices[0]
-        if self.assume_default or not sys.stdin.isatty():
+        if self.assume_default:
             if default is None:
                 raise StationError(
                     f"the sequence asks {request.text!r} and needs an answer; run interactively"
                 )
-            print(f"PROMPT: {request.text} → {default} (default)")
+            self._print(f"PROMPT: {request.text} → {default} (answered automatically: --yes)")
             return default
-        while not abort.is_set():
-            hint = {"confirm": " [yes/no]", "choice": f" [{'/'.join(request.choices)}]"}.get(
-                request.kind, ""
+        if not self._input().isatty():
+            raise StationError(
+                f"the sequence asks the operator {request.text!r} but standard input is not a "
+                "terminal, so no one can answer; run interactively or pass --yes"
             )
-            answer = input(f"PROMPT: {request.text}{hint} ").strip()
+        self._drain()  # a line typed before the question is no answer to it
+        hint = {"confirm": " [yes/no]", "choice": f" [{'/'.join(request.choices)}]"}.get(
+            request.kind, ""
+        )
+        while True:
+            self._print(f"PROMPT: {request.text}{hint} ", end="")
+            line = self._next_line(abort)
+            if line is None:
+                return None
+            answer = line.strip()
             if request.kind == "confirm" and answer.lower() in ("y", "yes", "n", "no"):
                 return "yes" if answer.lower().startswith("y") else "no"
             if request.kind == "choice" and answer in request.choices:
@@ -138,19 +163,62 @@ class TerminalPrompter:
                 try:
                     value = float(answer)
                 except ValueError:
-                    print("please enter a number")
+                    self._print("please enter a number")
                     continue
                 if (request.minimum is None or value >= request.minimum) and (
                     request.maximum is None or value <= request.maximum
                 ):
                     return answer
-                print(f"please enter a number within {request.minimum} … {request.maximum}")
+                self._print(f"please enter a number within {request.minimum} … {request.maximum}")
                 continue
             if request.kind == "scan":
                 if request.pattern and not re.fullmatch(request.pattern, answer):
-                    print(f"{answer!r} does not have the expected format ({request.pattern})")
+                    self._print(f"{answer!r} does not have the expected format ({request.pattern})")
                     continue
                 return answer
             if request.kind in ("text", "message"):
                 return answer or "ok"
+
+    def _input(self) -> TextIO:
+        return self._stdin if self._stdin is not None else sys.stdin
+
+    def _print(self, text: str, end: str = "\n") -> None:
+        print(text, end=end, file=self._stdout or sys.stdout, flush=True)
+
+    def _next_line(self, abort: threading.Event) -> str | None:
+        """The next line typed, or None as soon as ``abort`` is set or input ends."""
+        if self._reader is None:
+            self._reader = threading.Thread(
+                target=self._read_lines, name="prompt-input", daemon=True
+            )
+            self._reader.start()
+        while not abort.is_set():
+            try:
+                line = self._lines.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if line is None:  # end of input: nobody is left to answer
+                raise StationError("standard input closed while the operator was asked")
+            return line
+        self._print("")
         return None
+
+    def _read_lines(self) -> None:
+        # A daemon thread: left blocked in readline() when the run ends, it dies with the
+        # process.
+        stream = self._input()
+        while True:
+            line = stream.readline()
+            self._lines.put(line if line else None)
+            if not line:
+                return
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return
+            if line is None:
+                self._lines.put(None)  # end of input stays the end
+                return

@@ -412,7 +412,14 @@ class Engine:
             answer = self.prompter.ask(request, abort)
             if abort.is_set():
                 raise AbortRequested("aborted while waiting for the operator")
-            self._log(run.run_id, step_id, "INFO", f"operator answered {answer!r}")
+            # An answer given by --yes (or any prompter answering by itself) must not be
+            # recorded as the operator's.
+            who = (
+                "answered automatically"
+                if getattr(self.prompter, "automatic", False)
+                else ("operator answered")
+            )
+            self._log(run.run_id, step_id, "INFO", f"{who} {answer!r}")
             return answer
 
         store = self.store

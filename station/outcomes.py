@@ -26,7 +26,11 @@ PASSED, FAILED, ERROR, ABORTED, TERMINATED, SKIPPED = (
 
 
 class Prompter(Protocol):
-    """Shows operator prompts: a terminal, a Qt dialog, or a script in tests."""
+    """Shows operator prompts: a terminal, a Qt dialog, or a script in tests.
+
+    A prompter that answers by itself (``station run --yes``) has ``automatic = True``:
+    the run record then says the answer was automatic, not the operator's.
+    """
 
     def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
         """Return the operator's answer; return None promptly when ``abort`` is set."""

@@ -87,7 +87,8 @@ class StepType(ABC):
     Class attributes: ``name`` (the ``type`` used in sequence files), ``Params`` (a
     frozen dataclass of typed parameters), ``measurements`` (what it records),
     ``roles`` (bench roles it needs), ``energises`` (True for steps that put voltage or
-    current on the pack: the engine checks the interlocks first).
+    current on the pack: the engine checks the interlocks first), ``asks_operator`` (True
+    for steps that prompt: a run nobody can answer is refused before it starts).
     """
 
     name: ClassVar[str]
@@ -95,6 +96,7 @@ class StepType(ABC):
     measurements: ClassVar[tuple[MeasurementSpec, ...]] = ()
     roles: ClassVar[tuple[str, ...]] = ()
     energises: ClassVar[bool] = False
+    asks_operator: ClassVar[bool] = False
 
     def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
         """Measurements this step will record with these parameters."""

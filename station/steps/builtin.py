@@ -55,6 +55,7 @@ class Prompt(StepType):
     """
 
     name = "prompt"
+    asks_operator = True
 
     @dataclass(frozen=True)
     class Params:
