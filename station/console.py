@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import sys
 import threading
 from typing import Any, TextIO
 
 from station.errors import StationError
+from station.patterns import compile_safe
 
 
 class ProgressView:
@@ -172,7 +172,7 @@ class TerminalPrompter:
                 self._print(f"please enter a number within {request.minimum} … {request.maximum}")
                 continue
             if request.kind == "scan":
-                if request.pattern and not re.fullmatch(request.pattern, answer):
+                if request.pattern and not compile_safe(request.pattern).fullmatch(answer):
                     self._print(f"{answer!r} does not have the expected format ({request.pattern})")
                     continue
                 return answer

@@ -13,12 +13,12 @@ import difflib
 import math
 import numbers
 import operator
-import re
 from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, fields, replace
 from decimal import Context, Decimal
 
 from station.errors import Problem, SequenceError
+from station.patterns import PatternError, compile_safe
 from station.units import UnitError, conversion_factor, parse_unit
 
 __all__ = ["COMPARATORS", "Judgement", "Limit", "bounds", "evaluate", "in_unit", "parse_limit"]
@@ -284,7 +284,7 @@ def evaluate(limit: Limit, value: object, *, resolution: float | None = None) ->
         if not isinstance(value, wanted):
             return Judgement(False, detail=f"expected a {_KINDS[wanted]}, got {_kind(value)}")
         if c == "REGEX":
-            passed = re.fullmatch(_scalar_str(limit.pattern), str(value)) is not None
+            passed = compile_safe(_scalar_str(limit.pattern)).fullmatch(str(value))
         else:
             passed = value == limit.expected
         verdict = "passes" if passed else "fails"
@@ -375,9 +375,9 @@ def _check_pattern(value: object, problem: Callable[..., None]) -> None:
         problem(f"'pattern' must be a string (a Python regex), got {_kind(value)}", "pattern")
         return
     try:
-        re.compile(value)
-    except re.error as err:
-        problem(f"'pattern' is not a valid regular expression: {err}", "pattern")
+        compile_safe(value)
+    except PatternError as err:
+        problem(f"'pattern' {err}", "pattern")
 
 
 def _check_values(

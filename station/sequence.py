@@ -10,7 +10,6 @@ problem is collected and reported at once, each naming file, group, step and fie
 from __future__ import annotations
 
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
 from station.limits import Limit, in_unit, parse_limit
+from station.patterns import MAX_SERIAL_LENGTH, PatternError, SafePattern, compile_safe
 from station.steps.api import REGISTRY, MeasurementSpec, StepType
 from station.steps.params import did_you_mean, parse_params
 from station.units import UnitError, parse_unit
@@ -70,7 +70,7 @@ class Sequence:
     name: str
     version: str
     products: tuple[str, ...]
-    serial_pattern: re.Pattern[str]
+    serial_pattern: SafePattern
     groups: dict[str, tuple[StepDef, ...]]
     limit_tables: dict[str, LimitTable] = field(default_factory=dict)  # part or "*" → table
 
@@ -145,11 +145,11 @@ def load_sequence(path: str | Path) -> Sequence:
         problem("sequence.products", "must be a non-empty list of part numbers")
         products = []
     pattern_text = _string(meta, "serial_pattern", "sequence", problem)
-    serial_pattern = re.compile("")
+    serial_pattern = compile_safe("", max_text=MAX_SERIAL_LENGTH)
     try:
-        serial_pattern = re.compile(pattern_text)
-    except re.error as err:
-        problem("sequence.serial_pattern", f"does not compile: {err}")
+        serial_pattern = compile_safe(pattern_text, max_text=MAX_SERIAL_LENGTH)
+    except PatternError as err:
+        problem("sequence.serial_pattern", str(err))
 
     groups: dict[str, tuple[StepDef, ...]] = {}
     seen: dict[str, str] = {}

@@ -8,7 +8,6 @@ beside the text. The panel only collects the answer; the prompter hands it to th
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station.patterns import compile_safe
 from station.steps.api import PromptRequest
 from ui.style import BAD_COLOUR, big_button, font
 
@@ -224,6 +224,6 @@ def validate(request: PromptRequest, text: str) -> str:
     elif request.kind in ("text", "scan"):
         if not text:
             return "Enter an answer."
-        if request.pattern and not re.fullmatch(request.pattern, text):
+        if request.pattern and not compile_safe(request.pattern).fullmatch(text):
             return f"{text!r} does not have the expected format ({request.pattern})."
     return ""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from station.errors import StationError
+from station.patterns import PatternError, compile_safe
 from station.steps.api import (
     MeasurementKind,
     MeasurementSpec,
@@ -80,9 +80,9 @@ class Prompt(StepType):
                 raise ValueError("params.component is only for kind = 'scan'")
             if self.pattern is not None:
                 try:
-                    re.compile(self.pattern)
-                except re.error as err:
-                    raise ValueError(f"params.pattern is not a regular expression: {err}") from err
+                    compile_safe(self.pattern)
+                except PatternError as err:
+                    raise ValueError(f"params.pattern {err}") from None
             if (
                 self.minimum is not None
                 and self.maximum is not None
@@ -114,7 +114,7 @@ class Prompt(StepType):
         )
         if params.kind == "scan":
             code = (answer or "").strip()
-            if not re.fullmatch(params.pattern, code):
+            if not compile_safe(params.pattern).fullmatch(code):
                 raise StationError(
                     f"scanned {params.component} code {code!r} does not match "
                     f"{params.pattern!r}; scan the {params.component}'s label again"

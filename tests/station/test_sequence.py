@@ -80,7 +80,7 @@ CASES: dict[str, tuple[Path | None, str, str]] = {
     "bad_serial_pattern": (
         None,
         "sequence.serial_pattern",
-        "does not compile: unterminated character set",
+        "is not a valid regular expression: unterminated character set",
     ),
     "toml_syntax": (None, "", "is not valid TOML: "),
     "skip_if_syntax": (
