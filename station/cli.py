@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import os
 import sys
 import threading
@@ -42,7 +43,10 @@ def main(argv: Seq[str] | None = None) -> int:
         # The plugin parses its own options, so `station ui --help` shows the UI's.
         return int(plugins[args_list[0]].load()(args_list[1:]))
     parser = _parser()
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as done:  # --help (0) or a usage error (2), already explained
+        return int(done.code or 0) if not isinstance(done.code, str) else EXIT_ERROR
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_ERROR
@@ -101,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--speed",
-        type=float,
+        type=_speed_or_zero,
         default=0.0,
         help="with --sim: 0 = virtual time as fast as it goes, else paced to SPEED × real time",
     )
@@ -128,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME[=VALUE]",
         help="inject a fault; repeatable (see --list-faults)",
     )
-    sim.add_argument("--speed", type=float, default=1.0, help="time runs SPEED × real time")
+    sim.add_argument("--speed", type=_speed, default=1.0, help="time runs SPEED × real time")
     sim.add_argument(
         "--can-interface",
         default=None,
@@ -247,6 +251,32 @@ def _results_source(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _speed(text: str) -> float:
+    """``--speed``: a finite number above 0 (argparse turns the error into one sentence)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number above 0 (e.g. 1 for real time), got {text!r}"
+        )
+    return value
+
+
+def _speed_or_zero(text: str) -> float:
+    """``station run --speed``: 0 (virtual time as fast as it goes) or a finite number above."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (as fast as it goes) or a finite number above, got {text!r}"
+        )
+    return value
+
+
 # -- station check -----------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
     from drivers.bms.description import BmsDescription, BmsDescriptionError
@@ -300,7 +330,7 @@ def _kind_of(path: Path) -> str:
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return "sequence"  # load_sequence reports the problem precisely
     if "station" in data or "instruments" in data:
         return "config"
@@ -486,8 +516,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         for name, value in parse_faults(tuple(args.fault)).items():
             try:
                 apply_fault(bench, name, value)
-            except ValueError as err:
-                raise StationError(f"--fault {name}: {err}") from err
+            except ValueError as err:  # the message names the fault and its value
+                raise StationError(f"--{err}") from err
         print(f"virtual bench: pack {args.pack} (seed {args.seed}), time × {args.speed:g}")
         for role, (model, resource) in bench.resources.items():
             print(f"  {role:<18} {model:<20} {resource}")

@@ -230,8 +230,8 @@ def open_sim_bench(
         for name, value in parse_faults(options.faults).items():
             try:
                 apply_fault(virtual, name, value)
-            except ValueError as err:
-                raise StationError(f"--fault {name}: {err}") from err
+            except ValueError as err:  # the message names the fault and its value
+                raise StationError(f"--{err}") from err
     except BaseException:
         Bench(instruments, closers=[virtual.close]).close()
         raise

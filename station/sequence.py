@@ -10,6 +10,7 @@ problem is collected and reported at once, each naming file, group, step and fie
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -94,11 +95,26 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+MAX_TOML_DEPTH = 32
+"""The deepest nesting of tables and arrays accepted in an input file (ours need 5)."""
+
+
 def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     """Read a TOML file, turning every failure into a Problem (with line and column)."""
     try:
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data = tomllib.load(f)
+        depth = toml_depth(data)
+        if depth > MAX_TOML_DEPTH:
+            problems.append(
+                Problem(str(path), f"nests {depth} levels deep; at most {MAX_TOML_DEPTH} allowed")
+            )
+            return None
+        return data
+    except RecursionError:  # the parser recurses once per level: thousands of levels
+        problems.append(
+            Problem(str(path), f"nests too deep to read; at most {MAX_TOML_DEPTH} levels allowed")
+        )
     except FileNotFoundError:
         problems.append(Problem(str(path), "file not found"))
     except IsADirectoryError:
@@ -110,6 +126,20 @@ def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
     except tomllib.TOMLDecodeError as err:
         problems.append(Problem(str(path), f"is not valid TOML: {err}"))
     return None
+
+
+def toml_depth(value: object) -> int:
+    """How deeply tables and arrays nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def load_sequence(path: str | Path) -> Sequence:
@@ -242,7 +272,10 @@ def _load_step(
         ok = False
     timeout_s = raw.get("timeout_s")
     if timeout_s is not None and (
-        isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s <= 0
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, int | float)
+        or not math.isfinite(timeout_s)  # nan would never expire
+        or timeout_s <= 0
     ):
         problem(f"{where} timeout_s", f"must be a positive number of seconds, got {timeout_s!r}")
         ok = False

@@ -164,6 +164,10 @@ class _Loader:
             raise BmsDescriptionError(self.path, [f"cannot read the file: {err}"]) from err
         except tomllib.TOMLDecodeError as err:
             raise BmsDescriptionError(self.path, [f"not valid TOML: {err}"]) from err
+        except UnicodeDecodeError as err:
+            raise BmsDescriptionError(self.path, [f"not UTF-8 text ({err.reason})"]) from err
+        except RecursionError:  # the parser recurses once per level of nesting
+            raise BmsDescriptionError(self.path, ["nests tables or arrays too deep"]) from None
         for key in doc:
             # Tables for other readers (the simulator's [layout]) are allowed; a near miss
             # of one of ours ("[fault]") is a typo that would silently drop a table.

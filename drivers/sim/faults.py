@@ -10,6 +10,7 @@ garbage, error queue, over-current trip) or in the safety chain (door, e-stop).
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -47,10 +48,24 @@ def _io(bench: VirtualBench) -> Any:
 
 
 def _index(value: str) -> int:
-    index = int(value)
+    try:
+        index = int(value)
+    except ValueError:
+        raise ValueError(f"INDEX must be a whole number, got {value!r}") from None
     if index < 0:
-        raise ValueError("a cell or sensor index is 0 or more")
+        raise ValueError(f"a cell or sensor index is 0 or more, got {index}")
     return index
+
+
+def _positive(value: str, what: str) -> float:
+    """``value`` as a positive finite number; ValueError naming ``what`` otherwise."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
+    return number
 
 
 def _set_pack_flag(flag: str) -> Callable[[VirtualBench, str], None]:
@@ -83,7 +98,7 @@ def _overcurrent_trip(bench: VirtualBench, value: str) -> None:
     ocp = getattr(supply, "ocp", None)
     if ocp is None:
         raise ValueError("the simulated supply has no over-current protection to trip")
-    ocp.level = float(value)
+    ocp.level = _positive(value, "AMPS")
     ocp.armed = True
 
 
@@ -98,7 +113,13 @@ def _instrument(fault: str) -> Callable[[VirtualBench, str], None]:
 
 
 def _stuck_dtc(bench: VirtualBench, value: str) -> None:
-    _bms(bench).faults.stuck_dtc = int(value, 0)
+    try:
+        code = int(value, 0)
+    except ValueError:
+        raise ValueError(f"CODE must be an integer such as 0xD10004, got {value!r}") from None
+    if not 0 <= code <= 0xFFFFFF:
+        raise ValueError(f"CODE must fit in 3 bytes (0…0xFFFFFF), got {value!r}")
+    _bms(bench).faults.stuck_dtc = code
 
 
 def _soc_bias(bench: VirtualBench, value: str) -> None:
@@ -126,14 +147,14 @@ def _bms_flag(flag: str) -> Callable[[VirtualBench, str], None]:
 def _pole(pole: Literal["plus", "minus"]) -> Callable[[VirtualBench, str], None]:
     def apply(bench: VirtualBench, value: str) -> None:
         with bench.circuit.locked():
-            bench.pack.insulation.set_pole_resistance(pole, float(value))
+            bench.pack.insulation.set_pole_resistance(pole, _positive(value, "OHMS"))
 
     return apply
 
 
 def _breakdown(bench: VirtualBench, value: str) -> None:
     with bench.circuit.locked():
-        bench.pack.insulation.breakdown_v = float(value)
+        bench.pack.insulation.breakdown_v = _positive(value, "VOLTS")
 
 
 def _scaled_cell(method: str, default_factor: float) -> Callable[[VirtualBench, str], None]:
@@ -324,12 +345,13 @@ def apply_fault(bench: VirtualBench, name: str, value: str = "") -> None:
     if fault is None:
         close = difflib.get_close_matches(name, FAULTS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown fault {name!r}{hint}; `station sim --list-faults` lists them")
+        raise ValueError(f"fault {name!r} is unknown{hint}; `station sim --list-faults` lists them")
     if value and not fault.value:
         raise ValueError(f"fault {name!r} takes no value")
     try:
         fault.apply(bench, value or fault.default)
-    except (TypeError, ValueError) as err:
+    # IndexError: an index beyond this pack's cells or sensors (the pack says its range).
+    except (TypeError, ValueError, IndexError) as err:
         raise ValueError(f"fault {name}={value or fault.default}: {err}") from err
 
 
