@@ -239,3 +239,19 @@ def test_an_abort_ends_a_terminal_prompt_at_once() -> None:
     finally:
         os.close(write_end)
         stdin.close()
+
+
+def test_sigterm_stops_the_standalone_virtual_bench_cleanly(
+    reaped: list[subprocess.Popen[str]],
+) -> None:
+    child = station(
+        "sim", "--can-interface", "virtual", stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    reaped.append(child)
+    seen: list[str] = []
+    lines_until(child, "running;", seen)
+    child.send_signal(signal.SIGTERM)
+    assert child.stdout is not None
+    rest = child.stdout.read()
+    assert child.wait(timeout=60) == 0
+    assert "virtual bench stopped" in rest and "Traceback" not in rest
