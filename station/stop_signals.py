@@ -11,7 +11,9 @@ hardware interlocks cover it, and the next start marks the run INTERRUPTED.)
 from __future__ import annotations
 
 import signal
+import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from types import FrameType
@@ -30,31 +32,66 @@ def stop_signals() -> list[signal.Signals]:
 def abort_on_stop_signals(on_stop: Callable[[str], None]) -> Iterator[None]:
     """Call ``on_stop(signal name)`` on the first stop signal; ignore the rest, saying why.
 
-    Must be entered on the main thread (Python runs signal handlers there). The previous
-    handlers are restored on exit.
+    Must be entered on the main thread. The work is done on a helper thread woken through
+    ``signal.set_wakeup_fd``, not in a Python-level handler: such a handler runs only when
+    the main thread next executes bytecode — up to a whole wait later when the kernel
+    hands the signal to another thread (the virtual bench, pyvisa and the BMS client run
+    many) — and it may run while the main thread holds a lock that ``on_stop`` needs.
+    The previous handlers and wakeup fd are restored on exit.
     """
-    received: list[str] = []
+    numbers = {int(sig): sig.name for sig in stop_signals()}
+    reader, writer = socket.socketpair()  # a socket: Windows takes no pipe as wakeup fd
+    writer.setblocking(False)
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if received:
-            _say(f"{name} received: safe state is still being confirmed; wait for the verdict")
-            return
-        received.append(name)
-        on_stop(name)
+    def dispatch() -> None:
+        first = True
+        while True:
+            data = reader.recv(64)
+            if not data:  # closed
+                return
+            for number in data:
+                if number == _STOP_DISPATCH:
+                    return
+                name = numbers.get(number)
+                if name is None:
+                    continue
+                if first:
+                    first = False
+                    on_stop(name)
+                else:
+                    _say(
+                        f"{name} received: safe state is still being confirmed; "
+                        "wait for the verdict"
+                    )
 
+    worker = threading.Thread(target=dispatch, name="stop-signals", daemon=True)
+    worker.start()
     previous: dict[signal.Signals, Any] = {}
+    previous_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     try:
         for sig in stop_signals():
-            previous[sig] = signal.signal(sig, handler)
+            # The Python-level handler only replaces the default (terminate, or raise
+            # KeyboardInterrupt); the wakeup fd does the work.
+            previous[sig] = signal.signal(sig, _ignore)
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        signal.set_wakeup_fd(previous_fd)
+        writer.send(bytes([_STOP_DISPATCH]))
+        worker.join()
+        reader.close()
+        writer.close()
+
+
+_STOP_DISPATCH = 0
+"""Not a signal number: tells the helper thread to end."""
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """Replace a stop signal's default action; the helper thread acts on it."""
 
 
 def _say(text: str) -> None:
-    # A handler runs between two bytecodes of the main thread, which may be half-way
-    # through writing to stderr itself: a message lost is better than a run disturbed.
-    with suppress(OSError, RuntimeError, ValueError):
+    with suppress(OSError, ValueError):  # stderr closed: the message is lost, not the run
         print(f"\n{text}", file=sys.stderr, flush=True)

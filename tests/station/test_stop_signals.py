@@ -13,6 +13,7 @@ import os
 import pty
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -255,3 +256,39 @@ def test_sigterm_stops_the_standalone_virtual_bench_cleanly(
     rest = child.stdout.read()
     assert child.wait(timeout=60) == 0
     assert "virtual bench stopped" in rest and "Traceback" not in rest
+
+
+def test_a_signal_delivered_to_another_thread_still_ends_a_long_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernel may hand a process signal to any thread; the main thread, blocked in a
+    # 600 s wait, must still learn of it at once (the test's timeout would catch a hang).
+    seq = tmp_path / "seq.toml"
+    seq.write_text(HEADER + LONG_WAIT, encoding="utf-8")
+    db = tmp_path / "r.db"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    pause = threading.Event()
+
+    def signal_from_here_once_running() -> None:
+        while not pause.wait(0.01):  # poll the database for the live run
+            if db.exists():
+                conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+                try:
+                    running = conn.execute("SELECT count(*) FROM runs").fetchone()[0] > 0
+                except sqlite3.Error:
+                    running = False
+                finally:
+                    conn.close()
+                if running:
+                    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+                    return
+
+    sender = threading.Thread(target=signal_from_here_once_running)
+    sender.start()
+    try:
+        code = main(["run", str(seq), "--serial", "SN1", "--db", str(db)])
+    finally:
+        pause.set()
+        sender.join()
+    assert code == 3
+    assert only_run(db)["outcome"] == "ABORTED"
