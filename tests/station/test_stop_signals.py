@@ -49,7 +49,7 @@ DOOR_PROMPT = """
 type = "prompt"
 name = "Door"
 params = { kind = "confirm", text = "Door closed?" }
-limits.answer = { comparator = "STREQ", expected = "yes" }
+limits.answer = { comparator = "BOOL", expected = true }
 """
 
 
