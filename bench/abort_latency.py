@@ -1,9 +1,10 @@
 """Benchmark: how fast an abort during HV switches the tester off and confirms safe state.
 
-One insulation-resistance step runs on the virtual bench in real time (the simulated
-instruments behind real pyvisa sockets, the simulated discharge of the pack's
-Y-capacitors). A thread waits until the tester's output is in its dwell, waits a random
-fraction of a second more, then asks the engine to abort, as Ctrl-C or SIGTERM does.
+One insulation-resistance step runs on the virtual bench, its lockstep virtual time paced
+to real time (``--speed 1``; the simulated instruments behind real pyvisa sockets, the
+simulated discharge of the pack's Y-capacitors). A thread waits until the tester's output
+is in its dwell, waits a random fraction of a second more, then asks the engine to abort,
+as Ctrl-C or SIGTERM does.
 
 * **off**: from the abort request to the tester twin receiving the stop command (the
   software path: abort flag → step → driver → socket);
@@ -147,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         off, discharged, confirmed = measure(args.aborts, args.seed, Path(tmp), args.verbose)
-    print(f"{len(off)} aborts during the HV dwell (insulation resistance, 1000 V, real time)")
+    print(f"{len(off)} aborts in the HV dwell (insulation resistance, 1000 V, paced to real time)")
     for name, values in (
         ("tester off command", off),
         ("discharge verified (step ended)", discharged),

@@ -182,6 +182,10 @@ class VirtualClock:
                 # race to make up the lost time.
                 self._pace_origin = (time.monotonic(), now)
             elif abort.wait(ahead):
+                # The jump ahead is not paid back in wall time: pace on from the present,
+                # or everything after an abort (discharge checks, cleanup, the safe-state
+                # read-back) would crawl behind the interrupted wait.
+                self._pace_origin = (time.monotonic(), self.now())
                 return False
         return not abort.is_set()
 

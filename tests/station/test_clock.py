@@ -166,3 +166,24 @@ def test_a_paced_clock_gives_the_same_times_but_takes_wall_time() -> None:
     threading.Timer(0.05, abort.set).start()
     assert clock.wait(3600.0, abort) is False  # the pacing wait is abortable
     assert time.monotonic() - t0 < BOUND_S
+
+
+def test_an_aborted_paced_wait_does_not_hold_back_the_waits_after_it() -> None:
+    # Virtual time jumps to the end of a wait before pacing it; after an abort the lead
+    # must not be paid back in wall time by the cleanup and safe-state waits that follow.
+    clock = VirtualClock(pace=1.0)
+    abort = threading.Event()
+
+    def abort_once_pacing() -> None:
+        while clock.now() < 600.0:  # the wait has jumped ahead and is being paced
+            if abort.wait(0.001):
+                return
+        abort.set()
+
+    aborter = threading.Thread(target=abort_once_pacing)
+    aborter.start()
+    assert clock.wait(600.0, abort) is False
+    aborter.join()
+    wall_origin, virtual_origin = clock._pace_origin
+    assert virtual_origin == 600.0  # paced on from the present, not from the wait's start
+    assert wall_origin <= time.monotonic()
