@@ -242,7 +242,7 @@ def test_a_case_that_cannot_run_is_never_taken_for_a_catch() -> None:
     case = Case("weak_cell", "x", "bad", (Catch(None, outcome="ERROR"),), "declared")
     result = run_case(Job(case, NMC, "nmc96s", "NM96-A", "NM96A0000000", 1))
     assert (result.verdict, result.outcome) == ("ESCAPE", "ERROR")
-    assert result.detail.startswith("not run: --fault weak_cell: fault weak_cell=x:")
+    assert result.detail.startswith("not run: --fault weak_cell=x: INDEX must be a whole number")
 
 
 def test_a_nomtol_or_two_sided_limit_gives_its_bound_too(tmp_path: Path) -> None:
