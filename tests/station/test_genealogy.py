@@ -101,7 +101,7 @@ def test_a_code_that_does_not_match_is_an_error_naming_it(tmp_path: Path) -> Non
     [
         ('{ kind = "scan", text = "x", pattern = "^A$" }', "params.component are required"),
         ('{ kind = "text", text = "x", component = "module" }', "only for kind = 'scan'"),
-        ('{ kind = "scan", text = "x", component = "m", pattern = "(" }', "not a regular"),
+        ('{ kind = "scan", text = "x", component = "m", pattern = "(" }', "not a valid regular"),
     ],
 )
 def test_a_bad_scan_prompt_is_refused_when_loaded(tmp_path: Path, params: str, message: str):
