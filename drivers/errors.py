@@ -17,6 +17,7 @@ under the same root. Every user-facing error is one sentence: what, where, what 
     │   ├── InstrumentConnectionError   resource cannot be opened or link dropped
     │   ├── InstrumentProtocolError     reply could not be parsed (raw reply in message)
     │   └── InstrumentReportedError     the instrument's own error queue (SYST:ERR?)
+    │       └── MeterOverload           the input is above the meter's range
     ├── BmsError                    the pack's BMS (CAN, UDS) misbehaved
     │   ├── BmsTimeout              no frame or UDS reply in time
     │   └── BmsNegativeResponse     UDS negative response code
@@ -79,3 +80,7 @@ class BmsNegativeResponse(BmsError):
 
 class InterlockError(StationError):
     """The interlocks read unsafe, so a hazardous action was refused."""
+
+
+class MeterOverload(InstrumentReportedError):
+    """A meter reported overload: its input is above the range (a reading, not a number)."""

@@ -167,9 +167,14 @@ class InsulationTester(Instrument, OutputCapable, Protocol):
         ramp_s: float,
         dwell_s: float,
         low_limit_ohm: float,
+        high_limit_ohm: float,
         judge_delay_s: float = 0.0,
     ) -> None:
-        """Configure and start an insulation-resistance test."""
+        """Configure and start an insulation-resistance test.
+
+        ``high_limit_ohm`` is the upper judgement that proves contact (an open lead reads
+        over range and must fail, never pass).
+        """
         ...
 
     def start_withstand(
@@ -180,9 +185,14 @@ class InsulationTester(Instrument, OutputCapable, Protocol):
         ramp_s: float,
         dwell_s: float,
         leakage_limit_a: float,
+        low_limit_a: float,
         frequency_hz: float = 50.0,
     ) -> None:
-        """Configure and start a withstand (hipot) test, DC or AC."""
+        """Configure and start a withstand (hipot) test, DC or AC.
+
+        ``low_limit_a`` is the lower current judgement that proves contact (an open lead
+        draws no current and must fail, never pass).
+        """
         ...
 
     def test_running(self) -> bool:
@@ -260,4 +270,8 @@ class Interlocks(Instrument, Protocol):
 
     def set_hvil_break(self, open_loop: bool) -> None:
         """Open (True) or close the pack's HVIL loop with the fixture relay."""
+        ...
+
+    def set_imd_test_resistor(self, on: bool) -> None:
+        """Switch the fixture's insulation-monitor test resistor onto the HV connector."""
         ...

@@ -7,6 +7,7 @@ import math
 from drivers.roles import HvTestKind, HvTestResult
 from drivers.scpi.hv import HvTester, reading_or_overflow
 from drivers.scpi.instrument import (
+    OVERFLOW,
     check_bool,
     control,
     format_number,
@@ -64,7 +65,10 @@ class Chroma1905x(HvTester):
     ``:{AC|DC}:LIM``, ``:{AC|DC}:LIM:LOW``, ``:IR:LIM:LOW``, ``:IR:LIM:HIGH``,
     ``:TIME:RAMP``, ``:TIME``, ``:TIME:FALL``, ``:IR:RANG:AUTO``, ``SAFE:PRES:AC:FREQ``,
     ``SAFE:STAR``, ``SAFE:STAT?``, ``SAFE:RES:ALL?``, ``SAFE:RES:ALL:MODE?``,
-    ``SAFE:RES:ALL:OMET?``, ``SAFE:RES:ALL:MMET?``.
+    ``SAFE:RES:ALL:OMET?``, ``SAFE:RES:ALL:MMET?``, ``SAFE:FETC?`` (live values). The
+    upper IR limit (``:IR:LIM:HIGH``, 0 = off) and the withstand low limit
+    (``:{AC|DC}:LIM:LOW``) are in the 19032 user's manual (same SAFEty tree, public copy
+    at easymanua.ls, chapter 5); the driver always programs both as the contact proof.
 
     Not in a public source, assumed: that the 19055 accepts the same tree as the 19056/57
     (the manual marks AC commands "19056 only" and DC/IR "19057 only" because it covers
@@ -126,16 +130,24 @@ class Chroma1905x(HvTester):
         ramp_s: float,
         dwell_s: float,
         low_limit_ohm: float,
+        high_limit_ohm: float,
         judge_delay_s: float = 0.0,
     ) -> None:
         """Program step 1 as an IR test and start it.
 
-        The upper resistance limit is switched off (``IR:LIM:HIGH 0``) and the current
-        range is automatic. ``judge_delay_s`` must be 0 (see the class docstring).
+        ``high_limit_ohm`` is the upper resistance judgement (``IR:LIM:HIGH``), the contact
+        proof: an open lead reads over range and fails HIGH instead of passing. It must be
+        above ``low_limit_ohm``. The current range is automatic. ``judge_delay_s`` must be
+        0 (see the class docstring).
         """
         in_range(self.min_test_v, self.max_ir_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
         positive(low_limit_ohm)
+        positive(high_limit_ohm)
+        if not high_limit_ohm > low_limit_ohm:
+            raise ValueError(
+                f"high_limit_ohm={high_limit_ohm!r} must be above low_limit_ohm={low_limit_ohm!r}"
+            )
         in_range(-math.inf, math.inf)(judge_delay_s)
         if judge_delay_s != 0:
             raise ValueError(
@@ -145,7 +157,7 @@ class Chroma1905x(HvTester):
         self._single_step()
         self.send(f"SAFE:STEP1:IR:LEV {format_number(voltage_v)}")
         self.send(f"SAFE:STEP1:IR:LIM:LOW {format_number(low_limit_ohm)}")
-        self.send("SAFE:STEP1:IR:LIM:HIGH 0")
+        self.send(f"SAFE:STEP1:IR:LIM:HIGH {format_number(high_limit_ohm)}")
         self.send(f"SAFE:STEP1:IR:TIME:RAMP {format_number(ramp_s)}")
         self.send(f"SAFE:STEP1:IR:TIME {format_number(dwell_s)}")
         self.send(f"SAFE:STEP1:IR:TIME:FALL {format_number(self.fall_s)}")
@@ -160,17 +172,25 @@ class Chroma1905x(HvTester):
         ramp_s: float,
         dwell_s: float,
         leakage_limit_a: float,
+        low_limit_a: float,
         frequency_hz: float = 50.0,
     ) -> None:
         """Program step 1 as an AC or DC withstand test and start it.
 
-        The leakage low limit is switched off (``LIM:LOW 0``); the ARC setting is left as
+        ``low_limit_a`` is the leakage low limit (``LIM:LOW``), the contact proof: a pack's
+        capacitance and insulation always draw some current, an open lead draws none and
+        fails LOW. It must be below ``leakage_limit_a``. The ARC setting is left as
         configured on the instrument. For AC the preset frequency is set first.
         """
         check_bool(ac)
         in_range(self.min_test_v, self.max_ac_v if ac else self.max_dc_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
         positive(leakage_limit_a)
+        positive(low_limit_a)
+        if not low_limit_a < leakage_limit_a:
+            raise ValueError(
+                f"low_limit_a={low_limit_a!r} must be below leakage_limit_a={leakage_limit_a!r}"
+            )
         if ac:
             one_of(50, 60)(frequency_hz)
         self._single_step()
@@ -179,7 +199,7 @@ class Chroma1905x(HvTester):
             self.ac_frequency_hz = frequency_hz
         self.send(f"SAFE:STEP1:{mode}:LEV {format_number(voltage_v)}")
         self.send(f"SAFE:STEP1:{mode}:LIM {format_number(leakage_limit_a)}")
-        self.send(f"SAFE:STEP1:{mode}:LIM:LOW 0")
+        self.send(f"SAFE:STEP1:{mode}:LIM:LOW {format_number(low_limit_a)}")
         self.send(f"SAFE:STEP1:{mode}:TIME:RAMP {format_number(ramp_s)}")
         self.send(f"SAFE:STEP1:{mode}:TIME {format_number(dwell_s)}")
         self.send(f"SAFE:STEP1:{mode}:TIME:FALL {format_number(self.fall_s)}")
@@ -213,6 +233,22 @@ class Chroma1905x(HvTester):
             verdict=verdict,
             raw=str(code),
         )
+
+    def live_reading(self) -> tuple[float, float]:
+        """Measure the running test's output in V and meter value (Ω for IR, A otherwise).
+
+        ``SAFE:FETC? OMET,MMET``; a meter over range (9.9E+37) reads ``inf``.
+        """
+        command = "SAFE:FETC? OMET,MMET"
+        reply = self.transport.query(command)
+        fields = [f.strip() for f in reply.split(",")]
+        if len(fields) != 2:
+            raise self.bad_reply(command, reply, "expected output voltage and meter value")
+        try:
+            volts, meter = (parse_float(f) for f in fields)
+        except ValueError as err:
+            raise self.bad_reply(command, reply, str(err)) from err
+        return volts, math.inf if abs(meter) >= OVERFLOW else meter
 
     def stop(self) -> None:
         """Stop any running test (``SAFE:STOP``); the instrument removes HV."""

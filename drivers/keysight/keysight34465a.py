@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from drivers.errors import InstrumentReportedError
+from drivers.errors import MeterOverload
 from drivers.scpi.instrument import (
     OVERFLOW,
     ScpiInstrument,
@@ -56,7 +56,8 @@ class Keysight34465a(ScpiInstrument):
     def measure_dc_voltage(self, *, range_v: float | None = None, nplc: float = 1.0) -> float:
         """Measure DC voltage in V on range ``range_v`` (auto when None) with ``nplc`` PLC.
 
-        Raises InstrumentReportedError on overload (input above the range).
+        Raises MeterOverload (an InstrumentReportedError) on overload (input above the
+        range).
         """
         if range_v is not None:
             in_range(0.0, MAX_DC_V)(range_v)
@@ -67,7 +68,7 @@ class Keysight34465a(ScpiInstrument):
         self.send(f"VOLT:DC:NPLC {nplc:g}")
         volts = self.ask("READ?", parse_float)
         if abs(volts) >= OVERFLOW:
-            raise InstrumentReportedError(
+            raise MeterOverload(
                 f"DC voltage overload (reading {volts:g}): the input exceeds the "
                 f"{'auto' if range_v is None else f'{range_v:g} V'} range; check the wiring "
                 "and the range",

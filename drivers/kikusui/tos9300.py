@@ -67,8 +67,14 @@ class Tos9300(HvTester):
     command family); not checked against the TOS93 manual itself.
 
     Note ``SENS:IR:JUDG`` is the UPPER resistance limit: the IR low limit goes to
-    ``SENS:IR:JUDG:LOW``. The upper IR judgement is left as configured on the instrument
-    (it can only cause a false FAIL, never a false PASS). On a FAIL the TOS5300 manual says
+    ``SENS:IR:JUDG:LOW``. Both the upper IR judgement and the lower withstand-current
+    judgement are programmed on every test: they are the contact proof (an open lead reads
+    over range or no current). ``SENS:IR:JUDG:STAT`` (switching the upper IR judgement on)
+    is inferred from ``:LOW:STAT`` and from the older TOS9200 series, whose manual has an
+    ON/OFF switch on the upper IR judgement (``IR:UPPER <ref>,{ON|OFF}``); check it on a
+    TOS93 before relying on it. The TOS93 also has a contact check (CONTACT FAIL shows on
+    the U FAIL and L FAIL outputs together, TOS93 user's manual, SIGNAL I/O) whose remote
+    commands were not found; it is not used. On a FAIL the TOS5300 manual says
     ``RES?`` returns the judgement limit instead of the measured current/resistance.
     An over-range reading is assumed to be SCPI's 9.9E+37 (not seen in a public TOS93
     reply); see :func:`drivers.scpi.hv.reading_or_overflow`.
@@ -116,17 +122,25 @@ class Tos9300(HvTester):
         ramp_s: float,
         dwell_s: float,
         low_limit_ohm: float,
+        high_limit_ohm: float,
         judge_delay_s: float = 0.0,
     ) -> None:
         """Configure an IR test and start it.
 
-        The lower judgement is switched on, so the low limit always applies; it is
-        judged after ``judge_delay_s``, which must be shorter than ``dwell_s`` (a delay
-        past the test time would let the tester PASS without ever judging the limit).
+        Both judgements are switched on: the low limit, and the upper limit
+        ``high_limit_ohm`` (``SENS:IR:JUDG``), the contact proof — an open lead reads over
+        range and fails U-FAIL instead of passing. Both are judged after
+        ``judge_delay_s``, which must be shorter than ``dwell_s`` (a delay past the test
+        time would let the tester PASS without ever judging the limits).
         """
         in_range(self.min_ir_v, self.max_ir_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
         positive(low_limit_ohm)
+        positive(high_limit_ohm)
+        if not high_limit_ohm > low_limit_ohm:
+            raise ValueError(
+                f"high_limit_ohm={high_limit_ohm!r} must be above low_limit_ohm={low_limit_ohm!r}"
+            )
         in_range(0.0, 999.0)(judge_delay_s)
         if judge_delay_s >= dwell_s:
             raise ValueError(f"judge_delay_s={judge_delay_s!r} must be < dwell_s={dwell_s!r}")
@@ -137,6 +151,8 @@ class Tos9300(HvTester):
         self.send("IR:VOLT:TIM:STAT ON")
         self.send(f"SENS:IR:JUDG:LOW {format_number(low_limit_ohm)}")
         self.send("SENS:IR:JUDG:LOW:STAT ON")
+        self.send(f"SENS:IR:JUDG {format_number(high_limit_ohm)}")
+        self.send("SENS:IR:JUDG:STAT ON")
         self.send(f"SENS:IR:JUDG:DEL {format_number(judge_delay_s)}")
         self._start()
 
@@ -148,12 +164,14 @@ class Tos9300(HvTester):
         ramp_s: float,
         dwell_s: float,
         leakage_limit_a: float,
+        low_limit_a: float,
         frequency_hz: float = 50.0,
     ) -> None:
         """Configure an ACW or DCW test and start it.
 
         The upper current limit is ``leakage_limit_a``; the lower current judgement is
-        switched off. ``frequency_hz`` (50 or 60) applies to AC only.
+        switched on at ``low_limit_a``, the contact proof (an open lead draws no current and
+        fails L-FAIL). ``frequency_hz`` (50 or 60) applies to AC only.
         """
         check_bool(ac)
         if not ac and self.max_dc_v == 0:
@@ -161,6 +179,11 @@ class Tos9300(HvTester):
         in_range(self.min_withstand_v, self.max_ac_v if ac else self.max_dc_v)(voltage_v)
         self._check_times(ramp_s, dwell_s)
         positive(leakage_limit_a)
+        positive(low_limit_a)
+        if not low_limit_a < leakage_limit_a:
+            raise ValueError(
+                f"low_limit_a={low_limit_a!r} must be below leakage_limit_a={leakage_limit_a!r}"
+            )
         if ac:
             one_of(50, 60)(frequency_hz)
         func = "ACW" if ac else "DCW"
@@ -172,7 +195,8 @@ class Tos9300(HvTester):
         self.send(f"{func}:VOLT:TIM {format_number(dwell_s)}")
         self.send(f"{func}:VOLT:TIM:STAT ON")
         self.send(f"SENS:{func}:JUDG {format_number(leakage_limit_a)}")
-        self.send(f"SENS:{func}:JUDG:LOW:STAT OFF")
+        self.send(f"SENS:{func}:JUDG:LOW {format_number(low_limit_a)}")
+        self.send(f"SENS:{func}:JUDG:LOW:STAT ON")
         self._start()
 
     def test_running(self) -> bool:

@@ -218,7 +218,9 @@ class ModbusRtuInterlocks:
     safe; default 1 so a broken wire reads unsafe); ``lamp_coil``; the fixture relays
     ``pole_plus_coil`` / ``pole_minus_coil`` (K1/K2: changeover relays that at rest tie
     HV+ and HV− together to the tester's HI; K1 alone selects HV+, K2 alone HV−) and
-    ``hvil_break_coil`` (opens the pack's HVIL loop in the fixture); ``model`` (a label
+    ``hvil_break_coil`` (opens the pack's HVIL loop in the fixture); ``imd_test_coil``
+    (switches the fixture's insulation-monitor test resistor, HV− to chassis at the
+    connector, for the IMD functional test); ``model`` (a label
     for ``identity()``, since Modbus RTU I/O modules have no identity query).
 
     The software is not the safety function: a failed read raises, and the caller must
@@ -240,6 +242,7 @@ class ModbusRtuInterlocks:
         pole_plus_coil: int = 1,
         pole_minus_coil: int = 2,
         hvil_break_coil: int = 3,
+        imd_test_coil: int = 4,
         model: str = "Modbus RTU IO 8CH",
     ) -> None:
         _check_int("unit_id", unit_id, 1, 247)
@@ -261,6 +264,7 @@ class ModbusRtuInterlocks:
             "pole_plus_coil": pole_plus_coil,
             "pole_minus_coil": pole_minus_coil,
             "hvil_break_coil": hvil_break_coil,
+            "imd_test_coil": imd_test_coil,
         }
         for name, value in coils.items():
             _check_int(name, value, 0, 0xFFFF)
@@ -278,6 +282,7 @@ class ModbusRtuInterlocks:
         self.pole_plus_coil = pole_plus_coil
         self.pole_minus_coil = pole_minus_coil
         self.hvil_break_coil = hvil_break_coil
+        self.imd_test_coil = imd_test_coil
         self.model = model
 
     @classmethod
@@ -367,6 +372,10 @@ class ModbusRtuInterlocks:
     def set_hvil_break(self, open_loop: bool) -> None:
         """Open (True) or close the pack's HVIL loop with the fixture relay."""
         self.write_coil(self.hvil_break_coil, open_loop)
+
+    def set_imd_test_resistor(self, on: bool) -> None:
+        """Switch the fixture's insulation-monitor test resistor on or off (its coil)."""
+        self.write_coil(self.imd_test_coil, on)
 
     def identity(self) -> Identity:
         """Check that the module answers, then describe it from the configuration.

@@ -18,8 +18,10 @@ the bench seed and the serial); a serial seen before gets its own pack back with
 (charge, temperatures, BMS NVM), as a retest on a real line does.
 
 The fixture I/O module's coil 3 breaks the pack's HVIL loop (the HVIL step opens it to
-prove the BMS notices); coils 1/2 select the HV pole (see
-:class:`~drivers.sim.instruments.hv_twins.SafetyCircuit`).
+prove the BMS notices); coil 4 switches the insulation-monitor test resistor
+(:data:`IMD_TEST_RESISTOR_OHM`, HV− to chassis at the connector); coils 1/2 select the HV
+pole (see :class:`~drivers.sim.instruments.hv_twins.SafetyCircuit`). The DMM reads the
+highest voltage on the HV fixture: the pack's terminals or a tester's output.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ FAULTS = ("not_answering", "garbage_reply", "drop_connection", "error_queue")
 HVIL_BREAK_COIL = 3
 UNITS_KEPT = 200
 """Packs a long-lived bench remembers for retests (the oldest beyond this are forgotten)."""
+IMD_TEST_COIL = 4
+IMD_TEST_RESISTOR_OHM = 1e6
+"""The fixture's insulation-monitor test resistor, HV− to chassis at the connector."""
 
 TWINS: tuple[TwinSpec, ...] = (
     TwinSpec("supply", "generic.scpi_supply", lambda circuit, seed: GenericSupplyTwin(circuit)),
@@ -148,9 +153,10 @@ class VirtualBench:
             for spec in twins if twins is not None else self._specs(models):
                 self._start(spec)
             self.safety = SafetyCircuit.link([*self.instruments.values(), *self.served.values()])
+            self._wire_dmm_to_fixture()
             io = self._io()
             if io is not None:
-                io.add_listener(lambda: self._follow_hvil_relay(io))
+                io.add_listener(lambda: self._follow_fixture_relays(io))
             if bms:
                 channel = can_channel or f"eol-sim-{os.getpid()}-{next(_channels)}"
                 self.can = {"interface": can_interface, "channel": channel}
@@ -212,9 +218,20 @@ class VirtualBench:
                 return device
         return None
 
-    def _follow_hvil_relay(self, io: ModbusIoTwin) -> None:
+    def _wire_dmm_to_fixture(self) -> None:
+        """Let the DMM see the HV fixture: the pack's terminals and any tester output."""
+        dmm = self.instruments.get("dmm")
+        safety = self.safety
+        if not isinstance(dmm, Keysight34465aTwin) or safety is None:
+            return
+        circuit = self.circuit
+        dmm.probe = lambda: max(circuit.terminal_voltage(), safety.fixture_voltage())
+
+    def _follow_fixture_relays(self, io: ModbusIoTwin) -> None:
         with self.circuit.locked():
             self.pack.faults.hvil_open = self._hvil_fault or io.coil(HVIL_BREAK_COIL)
+            on = io.coil(IMD_TEST_COIL)
+            self.pack.insulation.test_resistor_ohm = IMD_TEST_RESISTOR_OHM if on else None
 
     def present(self, serial: str) -> None:
         """Put the pack with ``serial`` on the fixture (see the module docstring)."""
@@ -238,6 +255,9 @@ class VirtualBench:
             self.bms.mount(unit)
         self.serial = serial
         self.set_hvil_fault(self._hvil_fault)
+        io = self._io()
+        if io is not None:  # the fixture's relays act on the pack now on it
+            self._follow_fixture_relays(io)
 
     def set_hvil_fault(self, broken: bool) -> None:
         """Break (or mend) the pack's HVIL loop itself, independent of the fixture relay."""

@@ -137,12 +137,17 @@ class BmsFaults:
     an ECU reset restores the old calibration. ``soc_bias_pct``: the SOC estimate reads that
     many points low (a wrong initial SOC or OCV table in the firmware).
     ``balancing_fet_open``: the bleed FETs of these cells (0-based) never conduct, though the
-    BMS reports balancing active. Contactor, HVIL,
+    BMS reports balancing active. ``imd_blind``: the insulation monitor never reports a fault
+    (it reads saturated whatever the insulation). ``reports_contactors_open``: the BMS
+    reports its contactors OPEN while they are closed (a stuck auxiliary contact). Contactor,
+    HVIL,
     sensing and insulation faults are the pack's (:class:`~drivers.sim.pack.PackFaults`,
     :attr:`Pack.insulation`).
     """
 
     silent: bool = False
+    imd_blind: bool = False
+    reports_contactors_open: bool = False
     wrong_sw_version: bool = False
     stuck_dtc: int | None = None
     calibration_out_of_range: bool = False
@@ -313,6 +318,8 @@ class BmsModel:
             if state == "precharge":
                 return ContactorCode.PRECHARGE
             if state == "closed":
+                if self.faults.reports_contactors_open:
+                    return ContactorCode.OPEN
                 return ContactorCode.WELDED if self.welded else ContactorCode.CLOSED
             return ContactorCode.OPEN
 
@@ -355,7 +362,7 @@ class BmsModel:
             temps, temp_invalid = zip(*self._temperatures(err), strict=True)
             cal = self.calibration
             bus_raw = self._raw(self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v)
-            insulation = min(pack.insulation.r_plus, pack.insulation.r_minus)
+            insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
             valid_cells = [v for v, bad in zip(cells, cell_invalid, strict=True) if not bad]
             valid_temps = [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
             capacity = pack.spec.nominal_capacity_ah

@@ -152,6 +152,34 @@ def _pole(pole: Literal["plus", "minus"]) -> Callable[[VirtualBench, str], None]
     return apply
 
 
+def _stack(pole: Literal["plus", "minus"]) -> Callable[[VirtualBench, str], None]:
+    def apply(bench: VirtualBench, value: str) -> None:
+        with bench.circuit.locked():
+            bench.pack.insulation.set_stack_resistance(pole, float(value))
+
+    return apply
+
+
+def _hv_return_open(bench: VirtualBench, value: str) -> None:
+    testers = [d for d in bench.instruments.values() if hasattr(d, "output")]
+    if not testers:
+        raise ValueError("this virtual bench has no HV tester")
+    for tester in testers:
+        tester.output.return_open = True
+
+
+def _dmm_lead_open(bench: VirtualBench, value: str) -> None:
+    dmm = bench.instruments.get("dmm")
+    if dmm is None or not hasattr(dmm, "lead_open"):
+        raise ValueError("this virtual bench has no simulated DMM")
+    dmm.lead_open = True
+
+
+def _bms_reports_contactors_open(bench: VirtualBench, value: str) -> None:
+    _bms(bench).faults.reports_contactors_open = True
+    bench.circuit.close_contactors_settled()
+
+
 def _breakdown(bench: VirtualBench, value: str) -> None:
     with bench.circuit.locked():
         bench.pack.insulation.breakdown_v = _positive(value, "VOLTS")
@@ -192,7 +220,28 @@ _TABLE = (
         "HV− to chassis insulation drops to OHMS",
         _pole("minus"),
     ),
+    Fault(
+        "low_insulation_stack",
+        "OHMS",
+        "2e6",
+        "insulation inside the stack (behind the contactors) drops to OHMS, HV+ side",
+        _stack("plus"),
+    ),
     Fault("breakdown", "VOLTS", "1200", "the insulation breaks down at VOLTS (peak)", _breakdown),
+    Fault(
+        "ir_lead_open",
+        "",
+        "",
+        "the HV tester's return (chassis) lead is open: no current can flow",
+        _hv_return_open,
+    ),
+    Fault(
+        "dmm_lead_open",
+        "",
+        "",
+        "a DMM lead is open: it reads ~0 V whatever is on the fixture",
+        _dmm_lead_open,
+    ),
     Fault(
         "weak_cell",
         "INDEX[:FACTOR]",
@@ -266,6 +315,20 @@ _TABLE = (
         "",
         "the BMS reports a stale software version (F189)",
         _bms_flag("wrong_sw_version"),
+    ),
+    Fault(
+        "bms_reports_contactors_open",
+        "",
+        "",
+        "the contactors are closed but the BMS reports them OPEN",
+        _bms_reports_contactors_open,
+    ),
+    Fault(
+        "imd_blind",
+        "",
+        "",
+        "the BMS insulation monitor never reports a fault (reads saturated)",
+        _bms_flag("imd_blind"),
     ),
     Fault(
         "stuck_dtc",

@@ -8,8 +8,20 @@ time constant ``τ_a = R_a·C_a``)::
                       R_iso    C_Y        R_a
                       │        │          C_a
 
-The IR test is done with the contactors open (spec §1 step 5), so each pole is treated as its
-own path to chassis; ``"both"`` is HV+ and HV− shorted together (R = R+ ∥ R−, C = C+ + C−).
+**Two sides of the contactors.** ``r_plus``/``r_minus`` (with the Y-capacitors) are the
+conductors outside the contactors: the HV connector, its harness and the fixture side. The
+cell stack, its busbars and modules behind the contactors have their own insulation to
+chassis, ``r_stack_plus``/``r_stack_minus``. With the contactors open (spec §1 step 5) a
+terminal IR test sees only the outside: each pole is its own path to chassis and ``"both"``
+is HV+ and HV− shorted together (R = R+ ∥ R−, C = C+ + C−), so a fault inside the stack is
+**invisible**. With the contactors closed (:attr:`InsulationNetwork.stack_connected`) the
+stack joins the terminals and, the pack being a low-impedance source between its poles,
+every insulation path to chassis is in parallel whichever pole the tester drives.
+
+**The BMS insulation monitor (IMD)** sits inside the contactors: :meth:`imd_ohm` always sees
+the stack, the outside only with the contactors closed, and a fixture test resistor
+(:attr:`test_resistor_ohm`, switched from HV− to chassis at the connector by a fixture relay)
+only then as well. It reports the lower of its two poles, like the reference BMS.
 
 **IR tester.** The tester drives its set voltage U through its source resistance R_src, and
 measures the terminal voltage V(t) and its output current i(t) = (U − V)/R_src, which is
@@ -57,9 +69,14 @@ class InsulationNetwork:
     tester's source resistance. ``breakdown_v`` is the peak voltage at which the insulation
     breaks down (``None`` = no breakdown).
 
+    ``r_stack_plus``/``r_stack_minus`` are the stack's insulation behind the contactors
+    (default: as healthy as the outside, 5 GΩ); :attr:`stack_connected` (the pack sets it
+    from its contactors) decides whether a terminal test sees them. ``test_resistor_ohm``
+    (None = relay open) is the fixture's IMD test resistor from HV− to chassis.
+
     Faults: set one pole's resistance low with :meth:`set_pole_resistance` (moisture,
-    pinched cable: 0.1–10 MΩ), or set ``breakdown_v``. Both attributes may be changed at any
-    time.
+    pinched cable: 0.1–10 MΩ) or one stack pole with :meth:`set_stack_resistance`, or set
+    ``breakdown_v``. All may be changed at any time.
     """
 
     def __init__(
@@ -72,8 +89,12 @@ class InsulationNetwork:
         absorption_tau_s: float = 30.0,
         source_ohm: float = 500e3,
         breakdown_v: float | None = None,
+        r_stack_plus: float = 5e9,
+        r_stack_minus: float = 5e9,
     ) -> None:
         for name, value in (
+            ("r_stack_plus", r_stack_plus),
+            ("r_stack_minus", r_stack_minus),
             ("r_plus", r_plus),
             ("r_minus", r_minus),
             ("c_plus", c_plus),
@@ -92,6 +113,34 @@ class InsulationNetwork:
         self.absorption_tau_s = absorption_tau_s
         self.source_ohm = source_ohm
         self.breakdown_v = breakdown_v
+        self.r_stack_plus = r_stack_plus
+        self.r_stack_minus = r_stack_minus
+        self.stack_connected = False
+        self.test_resistor_ohm: float | None = None
+
+    def set_stack_resistance(self, pole: Literal["plus", "minus"], r_ohm: float) -> None:
+        """Set one pole's insulation resistance inside the stack in Ω (a stack fault)."""
+        _check_positive("r_ohm", r_ohm)
+        if pole == "plus":
+            self.r_stack_plus = r_ohm
+        elif pole == "minus":
+            self.r_stack_minus = r_ohm
+        else:
+            raise ValueError(f"pole must be 'plus' or 'minus', got {pole!r}")
+
+    def imd_ohm(self) -> float:
+        """Measure the insulation in Ω as the BMS's monitor inside the contactors sees it.
+
+        The lower of the two poles: the stack always; the outside and the fixture test
+        resistor only while :attr:`stack_connected` (contactors closed).
+        """
+        plus, minus = self.r_stack_plus, self.r_stack_minus
+        if self.stack_connected:
+            plus = _parallel(plus, self.r_plus)
+            minus = _parallel(minus, self.r_minus)
+            if self.test_resistor_ohm is not None:
+                minus = _parallel(minus, self.test_resistor_ohm)
+        return min(plus, minus)
 
     def set_pole_resistance(self, pole: Literal["plus", "minus"], r_ohm: float) -> None:
         """Set one pole's insulation resistance in Ω (inject a low-insulation fault)."""
@@ -104,7 +153,15 @@ class InsulationNetwork:
             raise ValueError(f"pole must be 'plus' or 'minus', got {pole!r}")
 
     def pole_rc(self, pole: Pole) -> tuple[float, float]:
-        """Get (R_iso in Ω, C_Y in F) seen from ``pole`` to chassis."""
+        """Get (R_iso in Ω, C_Y in F) seen from ``pole`` to chassis at the terminals."""
+        if self.stack_connected:
+            if pole not in ("plus", "minus", "both"):
+                raise ValueError(f"pole must be 'plus', 'minus' or 'both', got {pole!r}")
+            r = _parallel(self.r_plus, self.r_minus)
+            r = _parallel(r, _parallel(self.r_stack_plus, self.r_stack_minus))
+            if self.test_resistor_ohm is not None:
+                r = _parallel(r, self.test_resistor_ohm)
+            return r, self.c_plus + self.c_minus
         if pole == "plus":
             return self.r_plus, self.c_plus
         if pole == "minus":

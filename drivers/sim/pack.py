@@ -135,6 +135,8 @@ class Pack:
             spec.c_y_minus_f,
             absorption_c_factor=spec.absorption_c_factor,
             absorption_tau_s=spec.absorption_tau_s,
+            r_stack_plus=spec.r_iso_stack_plus_ohm,
+            r_stack_minus=spec.r_iso_stack_minus_ohm,
         )
         self._contactor: ContactorState = "open"
         self._bus_v = 0.0
@@ -292,7 +294,7 @@ class Pack:
             state == "precharge"
             and self._bus_v >= PRECHARGE_DONE_FRACTION * self.terminal_voltage()
         ):
-            self._contactor = "closed"
+            self._set_contactor("closed")
             self._bus_v = self.terminal_voltage()
 
     # --- contactors and HVIL --------------------------------------------------------------
@@ -301,14 +303,19 @@ class Pack:
         """Command the contactors closed: start precharge (unless the contactor won't close)."""
         if self._contactor != "open" or self.faults.contactor_wont_close:
             return
-        self._contactor = "precharge"
+        self._set_contactor("precharge")
         self.precharge_elapsed_s = 0.0
 
     def open_contactors(self) -> None:
         """Command the contactors open (a welded contactor stays closed)."""
         if self._contactor == "closed" and self.faults.contactor_welded:
             return
-        self._contactor = "open"
+        self._set_contactor("open")
+
+    def _set_contactor(self, state: ContactorState) -> None:
+        self._contactor = state
+        # The stack's insulation joins the terminals through the closed (or precharge) path.
+        self.insulation.stack_connected = state != "open"
 
     @property
     def contactor_state(self) -> ContactorState:

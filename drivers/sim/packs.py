@@ -94,6 +94,8 @@ class PackSpec:
     interconnect_ohm: float = 0.1e-3
     r_iso_plus_ohm: float = 5e9
     r_iso_minus_ohm: float = 5e9
+    r_iso_stack_plus_ohm: float = 5e9
+    r_iso_stack_minus_ohm: float = 5e9
     c_y_plus_f: float = 100e-9
     c_y_minus_f: float = 100e-9
     absorption_c_factor: float = 1.0

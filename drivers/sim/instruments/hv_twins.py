@@ -9,10 +9,16 @@ empties the Y-capacitors below :data:`DISCHARGED_V`, and only then has the test 
   judgement reads low. ``judge_delay_s=None`` (Chroma): limits judged once at the end of the
   dwell; with a delay (Kikusui): continuously from ``ramp_s + judge_delay_s`` — the reading
   only rises, so a low fail can only come when judging starts.
-* DCW/ACW read the steady-state :meth:`InsulationNetwork.leakage_current` at the present
-  output voltage (rms for AC, ωC·U included; the ramp's C·dU/dt is not). The upper limit
-  applies from the start, tripping one meter sample (:data:`METER_SAMPLE_S`) after the
-  leakage crosses it.
+* DCW/ACW: the upper limit applies from the start against the steady-state
+  :meth:`InsulationNetwork.leakage_current` at the present output voltage (rms for AC, ωC·U
+  included), tripping one meter sample (:data:`METER_SAMPLE_S`) after it crosses the limit.
+  The DC reading at the end of the test is the whole current the source delivers then
+  (:meth:`InsulationNetwork.tester_current`: leakage plus the dielectric-absorption current
+  still flowing), so a capacitive pack always draws measurable current; the lower limit
+  (the contact proof) is judged on it at the end.
+* Return lead open (:attr:`HvOutput.return_open`, the ``ir_lead_open`` fault): the tester's
+  return is not on chassis, so no current flows whatever the insulation (IR reads over
+  range, withstand 0 A) and the HV terminal is at ~0 V to chassis for a DMM.
 * Breakdown (``insulation.breakdown_v``, peak volts) trips the output when the ramp reaches
   it: ARC for withstand (meter saturated, ``inf``), LOW with 0 Ω for IR.
 * Insulation and pole are read at the start; faults injected mid-test apply to the next.
@@ -107,16 +113,16 @@ def _ir_terminal_v(net: InsulationNetwork, pole: Pole, p: HvProgram, t: float) -
     return max(0.0, p.level(t) - net.source_ohm * current)
 
 
-def _plan_ir(p: HvProgram, net: InsulationNetwork, pole: Pole) -> HvOutcome:
+def _plan_ir(p: HvProgram, net: InsulationNetwork, pole: Pole, contact: bool) -> HvOutcome:
     full = p.ramp_s + p.dwell_s
 
     def reading(t: float) -> float:
-        return net.ir_test(pole, p.voltage_v, t, p.ramp_s)
+        return net.ir_test(pole, p.voltage_v, t, p.ramp_s) if contact else math.inf
 
     def ended(ending: Ending, t: float, limit: float = 0.0) -> HvOutcome:
         return HvOutcome(ending, t, _ir_terminal_v(net, pole, p, t), reading(t), limit)
 
-    if net.breakdown(p.voltage_v):
+    if contact and net.breakdown(p.voltage_v):
         t = _breakdown_s(net, p, 1.0)
         return HvOutcome("LOW", t, p.level(t), 0.0, p.low_limit)
     judge_from = full if p.judge_delay_s is None else min(p.ramp_s + p.judge_delay_s, full)
@@ -134,8 +140,12 @@ def _plan_ir(p: HvProgram, net: InsulationNetwork, pole: Pole) -> HvOutcome:
     return ended("PASS", full)
 
 
-def _plan_withstand(p: HvProgram, net: InsulationNetwork, pole: Pole) -> HvOutcome:
+def _plan_withstand(p: HvProgram, net: InsulationNetwork, pole: Pole, contact: bool) -> HvOutcome:
     ac = p.kind == "ACW"
+    full = p.ramp_s + p.dwell_s
+    if not contact:
+        ending: Ending = "LOW" if p.low_limit > 0.0 else "PASS"
+        return HvOutcome(ending, full, p.voltage_v, 0.0, p.low_limit if ending == "LOW" else 0.0)
     leak = net.leakage_current(p.voltage_v, ac=ac, freq_hz=p.frequency_hz, pole=pole)
     trips: list[tuple[float, Ending, float, float]] = []
     if net.breakdown(p.voltage_v, ac=ac):
@@ -149,10 +159,11 @@ def _plan_withstand(p: HvProgram, net: InsulationNetwork, pole: Pole) -> HvOutco
     if trips:
         t, ending, value, limit = min(trips, key=lambda trip: trip[0])  # ties: ARC first
         return HvOutcome(ending, t, p.level(t), value, limit)
-    full = p.ramp_s + p.dwell_s
-    if p.low_limit > 0.0 and leak < p.low_limit:
-        return HvOutcome("LOW", full, p.voltage_v, leak, p.low_limit)
-    return HvOutcome("PASS", full, p.voltage_v, leak)
+    # DC: the source still feeds the absorption branch at the end; AC: the steady rms.
+    final = leak if ac else net.tester_current(pole, p.voltage_v, full, p.ramp_s)
+    if p.low_limit > 0.0 and final < p.low_limit:
+        return HvOutcome("LOW", full, p.voltage_v, final, p.low_limit)
+    return HvOutcome("PASS", full, p.voltage_v, final)
 
 
 class HvOutput:
@@ -162,6 +173,7 @@ class HvOutput:
     starts closed; :meth:`set_interlock` opens it. Thread-safe. Read-only attributes:
     ``program`` (of the last test, None before the first), ``started_s`` and ``done_s`` (its
     start and the end of its discharge, circuit time in s) and ``runs`` (tests started).
+    ``return_open`` (read at each start) is the tester's return lead off the chassis.
     """
 
     def __init__(
@@ -177,6 +189,8 @@ class HvOutput:
         self.discharged_v = discharged_v
         self.pole: Pole = pole
         self.runs = 0
+        self.return_open = False
+        self._contact = True
         self._interlock_closed = True
         self._lock = threading.RLock()
         self.program: HvProgram | None = None
@@ -239,7 +253,8 @@ class HvOutput:
                 raise RuntimeError("a test is running")
             plan = _plan_ir if kind == "IR" else _plan_withstand
             self.program, self._pole_used, self.started_s = program, self.pole, now
-            self._outcome = plan(program, self.net, self.pole)
+            self._contact = not self.return_open
+            self._outcome = plan(program, self.net, self.pole, self._contact)
             self.runs += 1
             fall = fall_s if self._outcome.ending == "PASS" else 0.0
             self._cut(
@@ -270,6 +285,8 @@ class HvOutput:
             rel = now - self.started_s
             if rel >= self._outcome.end_s:
                 return self._terminal(now), self._outcome.reading
+            if not self._contact:
+                return self._terminal(now), math.inf if p.kind == "IR" else 0.0
             if p.kind == "IR":
                 return self._terminal(now), self.net.ir_test(
                     self._pole_used, p.voltage_v, rel, p.ramp_s
@@ -280,9 +297,12 @@ class HvOutput:
             )
 
     def terminal_voltage(self) -> float:
-        """Measure the voltage in V (magnitude) from the tester's HI terminal to chassis."""
+        """Measure the voltage in V (magnitude) from the tester's HI terminal to chassis.
+
+        With the return lead open the output floats against chassis: ~0 V.
+        """
         with self._lock:
-            return self._terminal(self.now())
+            return self._terminal(self.now()) if self._contact else 0.0
 
     # --- internals (lock held) ------------------------------------------------------------
 

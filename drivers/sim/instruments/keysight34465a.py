@@ -8,7 +8,7 @@ SAMPle:COUNt, and the built-in ``*`` commands and ``SYST:ERR?`` (empty: ``+0,"No
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.scpi_server import DATA_STALE, OVERFLOW, Call, CommandFn, ScpiDevice, ScpiError
@@ -38,8 +38,11 @@ _FUNCTIONS = {"VOLT": VOLT_RANGES, "RES": RES_RANGES}
 class Keysight34465aTwin(ScpiDevice):
     """A 34465A whose DC-voltage input is on the pack's HV terminals.
 
-    DC volts read ``circuit.terminal_voltage()`` plus seeded Gaussian noise whose sigma
-    depends on the range and NPLC (:data:`NOISE_PPM_OF_RANGE`). Resistance reads
+    DC volts read ``circuit.terminal_voltage()`` (or what :attr:`probe` returns, when set:
+    the bench wires it to the highest voltage on the HV fixture, tester output included)
+    plus seeded Gaussian noise whose sigma depends on the range and NPLC
+    (:data:`NOISE_PPM_OF_RANGE`). With :attr:`lead_open` (the ``dmm_lead_open`` fault) the
+    input sees nothing: DC volts read ~0 V whatever is on the fixture. Resistance reads
     :attr:`fixture_resistance_ohm` (``None`` = open circuit, i.e. overload). Values beyond
     120 % of the range read ``+9.9E+37``. NPLC values between the valid ones are rounded
     up; out-of-range values give ``-222,"Data out of range"``.
@@ -56,6 +59,8 @@ class Keysight34465aTwin(ScpiDevice):
         serial: str | None = None,
     ) -> None:
         self.circuit = circuit
+        self.probe: Callable[[], float] | None = None
+        self.lead_open = False
         self.fixture_resistance_ohm = fixture_resistance_ohm
         self.idn = (
             f"Keysight Technologies,34465A,{serial or f'SIM{seed:05d}'},"
@@ -204,7 +209,13 @@ class Keysight34465aTwin(ScpiDevice):
 
     def _take(self) -> list[float]:
         if self.function == "VOLT":
-            true_value: float | None = self.circuit.terminal_voltage()
+            true_value: float | None = (
+                0.0
+                if self.lead_open
+                else self.probe()
+                if self.probe is not None
+                else self.circuit.terminal_voltage()
+            )
         else:
             true_value = self.fixture_resistance_ohm
         return [self._sample(true_value) for _ in range(self.sample_count)]

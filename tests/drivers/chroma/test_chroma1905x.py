@@ -80,7 +80,7 @@ def ir_script(steps: str = "+1") -> list[tuple[str, str | None]]:
         *(w("SAFE:STEP2:DEL") if steps == "+3" else []),
         *w("SAFE:STEP1:IR:LEV 1000"),
         *w("SAFE:STEP1:IR:LIM:LOW 100000000"),
-        *w("SAFE:STEP1:IR:LIM:HIGH 0"),
+        *w("SAFE:STEP1:IR:LIM:HIGH 1E+10"),
         *w("SAFE:STEP1:IR:TIME:RAMP 1"),
         *w("SAFE:STEP1:IR:TIME 5"),
         *w("SAFE:STEP1:IR:TIME:FALL 0"),
@@ -91,12 +91,12 @@ def ir_script(steps: str = "+1") -> list[tuple[str, str | None]]:
 
 def test_start_insulation_programs_step1_and_starts():
     with expected_protocol(Chroma1905x, ir_script()) as hipot:
-        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
 
 
 def test_start_insulation_deletes_other_steps_from_the_last():
     with expected_protocol(Chroma1905x, ir_script("+3")) as hipot:
-        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
 
 
 def test_start_insulation_uses_fall_time_option():
@@ -106,7 +106,7 @@ def test_start_insulation_uses_fall_time_option():
         None,
     )
     with expected_protocol(Chroma1905x, script, fall_s=1.5) as hipot:
-        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
 
 
 def test_start_insulation_refused_start_raises():
@@ -115,7 +115,7 @@ def test_start_insulation_refused_start_raises():
         expected_protocol(Chroma1905x, script) as hipot,
         pytest.raises(InstrumentReportedError, match="SAFE:STAR"),
     ):
-        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
 
 
 def test_start_insulation_bad_step_count_raises_with_raw_reply():
@@ -123,10 +123,10 @@ def test_start_insulation_bad_step_count_raises_with_raw_reply():
         expected_protocol(Chroma1905x, [*w("SAFE:STOP"), ("SAFE:SNUM?", "x")]) as hipot,
         pytest.raises(InstrumentProtocolError, match="'x'"),
     ):
-        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        hipot.start_insulation(1000, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
 
 
-IR_OK = {"ramp_s": 1, "dwell_s": 5, "low_limit_ohm": 100e6}
+IR_OK = {"ramp_s": 1, "dwell_s": 5, "low_limit_ohm": 100e6, "high_limit_ohm": 10e9}
 
 
 @pytest.mark.parametrize(
@@ -144,6 +144,9 @@ IR_OK = {"ramp_s": 1, "dwell_s": 5, "low_limit_ohm": 100e6}
         (500, {"low_limit_ohm": 0}, ValueError),
         (500, {"low_limit_ohm": -1e6}, ValueError),
         (500, {"low_limit_ohm": math.inf}, ValueError),
+        (500, {"high_limit_ohm": 0}, ValueError),
+        (500, {"high_limit_ohm": 50e6}, ValueError),  # not above the low limit
+        (500, {"high_limit_ohm": math.nan}, ValueError),
         (500, {"judge_delay_s": 0.5}, ValueError),
         (500, {"judge_delay_s": math.nan}, ValueError),
     ],
@@ -169,7 +172,7 @@ def test_start_withstand_dc_programs_step1_and_starts():
         *SINGLE_STEP,
         *w("SAFE:STEP1:DC:LEV 6000"),
         *w("SAFE:STEP1:DC:LIM 0.003"),
-        *w("SAFE:STEP1:DC:LIM:LOW 0"),
+        *w("SAFE:STEP1:DC:LIM:LOW 1E-06"),
         *w("SAFE:STEP1:DC:TIME:RAMP 2"),
         *w("SAFE:STEP1:DC:TIME 60"),
         *w("SAFE:STEP1:DC:TIME:FALL 0"),
@@ -178,7 +181,13 @@ def test_start_withstand_dc_programs_step1_and_starts():
     with expected_protocol(Chroma1905x, script) as hipot:
         # frequency_hz only matters for AC: for DC it is neither checked nor sent.
         hipot.start_withstand(
-            6000, ac=False, ramp_s=2, dwell_s=60, leakage_limit_a=0.003, frequency_hz=55
+            6000,
+            ac=False,
+            ramp_s=2,
+            dwell_s=60,
+            leakage_limit_a=0.003,
+            low_limit_a=1e-6,
+            frequency_hz=55,
         )
 
 
@@ -188,7 +197,7 @@ def test_start_withstand_ac_sets_frequency_then_programs_step1():
         *w("SAFE:PRES:AC:FREQ 60"),
         *w("SAFE:STEP1:AC:LEV 1500"),
         *w("SAFE:STEP1:AC:LIM 0.01"),
-        *w("SAFE:STEP1:AC:LIM:LOW 0"),
+        *w("SAFE:STEP1:AC:LIM:LOW 0.001"),
         *w("SAFE:STEP1:AC:TIME:RAMP 0.5"),
         *w("SAFE:STEP1:AC:TIME 3"),
         *w("SAFE:STEP1:AC:TIME:FALL 0"),
@@ -196,11 +205,17 @@ def test_start_withstand_ac_sets_frequency_then_programs_step1():
     ]
     with expected_protocol(Chroma1905x, script) as hipot:
         hipot.start_withstand(
-            1500, ac=True, ramp_s=0.5, dwell_s=3, leakage_limit_a=0.01, frequency_hz=60
+            1500,
+            ac=True,
+            ramp_s=0.5,
+            dwell_s=3,
+            leakage_limit_a=0.01,
+            low_limit_a=0.001,
+            frequency_hz=60,
         )
 
 
-WS_OK = {"ramp_s": 1, "dwell_s": 5, "leakage_limit_a": 0.005}
+WS_OK = {"ramp_s": 1, "dwell_s": 5, "leakage_limit_a": 0.005, "low_limit_a": 1e-6}
 
 
 @pytest.mark.parametrize(
@@ -213,6 +228,8 @@ WS_OK = {"ramp_s": 1, "dwell_s": 5, "leakage_limit_a": 0.005}
         (1000, {"ac": True, "frequency_hz": 55}, ValueError),
         (1000, {"ac": True, "leakage_limit_a": 0}, ValueError),
         (1000, {"ac": False, "leakage_limit_a": -0.001}, ValueError),
+        (1000, {"ac": False, "low_limit_a": 0}, ValueError),  # the contact proof is never off
+        (1000, {"ac": False, "low_limit_a": 0.005}, ValueError),  # not below the trip
         (1000, {"ac": False, "ramp_s": -1}, ValueError),
         (1000, {"ac": False, "dwell_s": 0}, ValueError),
         (1000, {"ac": False, "dwell_s": math.inf}, ValueError),
@@ -411,3 +428,18 @@ def test_close_releases_transport():
     with expected_protocol(Chroma1905x, []) as hipot:
         hipot.close()
         assert hipot.transport.closed
+
+
+def test_live_reading_fetches_output_and_meter():
+    script = [("SAFE:FETC? OMET,MMET", "9.98E+02,2.5E+08"), ("SAFE:FETC? OMET,MMET", "1,9.9E+37")]
+    with expected_protocol(Chroma1905x, script) as hipot:
+        assert hipot.live_reading() == (998.0, 2.5e8)
+        assert hipot.live_reading() == (1.0, math.inf)  # over range is a reading, not a number
+
+
+def test_live_reading_with_a_missing_field_raises_with_the_raw_reply():
+    with (
+        expected_protocol(Chroma1905x, [("SAFE:FETC? OMET,MMET", "9.98E+02")]) as hipot,
+        pytest.raises(InstrumentProtocolError, match="expected output voltage"),
+    ):
+        hipot.live_reading()

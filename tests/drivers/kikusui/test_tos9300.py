@@ -60,6 +60,8 @@ IR_SCRIPT = [
     *w("IR:VOLT:TIM:STAT ON"),
     *w("SENS:IR:JUDG:LOW 100000000"),
     *w("SENS:IR:JUDG:LOW:STAT ON"),
+    *w("SENS:IR:JUDG 1E+10"),
+    *w("SENS:IR:JUDG:STAT ON"),
     *w("SENS:IR:JUDG:DEL 0.5"),
     *START,
 ]
@@ -67,7 +69,9 @@ IR_SCRIPT = [
 
 def test_start_insulation_configures_ir_and_starts():
     with expected_protocol(Tos9300, IR_SCRIPT) as tester:
-        tester.start_insulation(500, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, judge_delay_s=0.5)
+        tester.start_insulation(
+            500, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9, judge_delay_s=0.5
+        )
 
 
 def test_start_insulation_default_judge_delay_is_zero():
@@ -77,7 +81,7 @@ def test_start_insulation_default_judge_delay_is_zero():
         *START,
     ]
     with expected_protocol(Tos9300, script) as tester:
-        tester.start_insulation(500, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        tester.start_insulation(500, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
 
 
 def test_start_insulation_refused_setting_raises_where_it_happens():
@@ -86,11 +90,11 @@ def test_start_insulation_refused_setting_raises_where_it_happens():
         expected_protocol(Tos9300, script) as tester,
         pytest.raises(InstrumentReportedError, match="IR:VOLT 500") as info,
     ):
-        tester.start_insulation(500, ramp_s=1, dwell_s=5, low_limit_ohm=100e6)
+        tester.start_insulation(500, ramp_s=1, dwell_s=5, low_limit_ohm=100e6, high_limit_ohm=10e9)
     assert info.value.code == -222
 
 
-IR_OK = {"ramp_s": 1, "dwell_s": 5, "low_limit_ohm": 100e6}
+IR_OK = {"ramp_s": 1, "dwell_s": 5, "low_limit_ohm": 100e6, "high_limit_ohm": 10e9}
 
 
 @pytest.mark.parametrize(
@@ -107,6 +111,8 @@ IR_OK = {"ramp_s": 1, "dwell_s": 5, "low_limit_ohm": 100e6}
         (500, {"low_limit_ohm": 0}, ValueError),
         (500, {"low_limit_ohm": math.nan}, ValueError),
         (500, {"low_limit_ohm": "1M"}, TypeError),
+        (500, {"high_limit_ohm": 0}, ValueError),  # the contact proof is never off
+        (500, {"high_limit_ohm": 100e6}, ValueError),  # not above the low limit
         (500, {"judge_delay_s": -0.1}, ValueError),
         (500, {"judge_delay_s": 5}, ValueError),  # never judged: would PASS unjudged
         (500, {"judge_delay_s": 6}, ValueError),
@@ -134,12 +140,19 @@ def test_start_withstand_ac_configures_acw_and_starts():
         *w("ACW:VOLT:TIM 60"),
         *w("ACW:VOLT:TIM:STAT ON"),
         *w("SENS:ACW:JUDG 0.005"),
-        *w("SENS:ACW:JUDG:LOW:STAT OFF"),
+        *w("SENS:ACW:JUDG:LOW 0.001"),
+        *w("SENS:ACW:JUDG:LOW:STAT ON"),
         *START,
     ]
     with expected_protocol(Tos9300, script) as tester:
         tester.start_withstand(
-            1500, ac=True, ramp_s=2, dwell_s=60, leakage_limit_a=0.005, frequency_hz=60
+            1500,
+            ac=True,
+            ramp_s=2,
+            dwell_s=60,
+            leakage_limit_a=0.005,
+            low_limit_a=0.001,
+            frequency_hz=60,
         )
 
 
@@ -151,17 +164,24 @@ def test_start_withstand_dc_configures_dcw_and_starts():
         *w("DCW:VOLT:TIM 3"),
         *w("DCW:VOLT:TIM:STAT ON"),
         *w("SENS:DCW:JUDG 0.001"),
-        *w("SENS:DCW:JUDG:LOW:STAT OFF"),
+        *w("SENS:DCW:JUDG:LOW 1E-06"),
+        *w("SENS:DCW:JUDG:LOW:STAT ON"),
         *START,
     ]
     with expected_protocol(Tos9300, script) as tester:
         # frequency_hz only matters for AC: for DC it is neither checked nor sent.
         tester.start_withstand(
-            7200, ac=False, ramp_s=0.5, dwell_s=3, leakage_limit_a=1e-3, frequency_hz=400
+            7200,
+            ac=False,
+            ramp_s=0.5,
+            dwell_s=3,
+            leakage_limit_a=1e-3,
+            low_limit_a=1e-6,
+            frequency_hz=400,
         )
 
 
-WS_OK = {"ramp_s": 1, "dwell_s": 5, "leakage_limit_a": 0.005}
+WS_OK = {"ramp_s": 1, "dwell_s": 5, "leakage_limit_a": 0.005, "low_limit_a": 0.001}
 
 
 @pytest.mark.parametrize(
@@ -174,6 +194,8 @@ WS_OK = {"ramp_s": 1, "dwell_s": 5, "leakage_limit_a": 0.005}
         (1000, {"ac": True, "frequency_hz": 400}, ValueError),
         (1000, {"ac": True, "leakage_limit_a": 0}, ValueError),
         (1000, {"ac": False, "leakage_limit_a": math.inf}, ValueError),
+        (1000, {"ac": False, "low_limit_a": 0}, ValueError),  # the contact proof is never off
+        (1000, {"ac": True, "low_limit_a": 0.005}, ValueError),  # not below the trip
         (1000, {"ac": False, "ramp_s": 0}, ValueError),
         (1000, {"ac": True, "dwell_s": 0}, ValueError),
     ],
@@ -192,7 +214,8 @@ def test_model_without_dcw_refuses_dc_but_runs_ac():
         *w("ACW:VOLT:TIM 5"),
         *w("ACW:VOLT:TIM:STAT ON"),
         *w("SENS:ACW:JUDG 0.005"),
-        *w("SENS:ACW:JUDG:LOW:STAT OFF"),
+        *w("SENS:ACW:JUDG:LOW 0.001"),
+        *w("SENS:ACW:JUDG:LOW:STAT ON"),
         *START,
     ]
     with expected_protocol(Tos9300, script, max_dc_v=0) as tester:

@@ -37,7 +37,9 @@ class Rig:
 
     def __init__(self, spec: TwinSpec, stack: ExitStack) -> None:
         self.time = ManualTime()
-        self.bench = stack.enter_context(VirtualBench("nmc96s", now=self.time, twins=[spec]))
+        self.bench = stack.enter_context(
+            VirtualBench("nmc96s", now=self.time, twins=[spec], contactors_closed=False)
+        )
         self.io = stack.enter_context(ModbusIoTwin())
         twin = self.bench.instruments["insulation_tester"]
         assert isinstance(twin, Chroma1905xTwin | Tos9300Twin)
@@ -69,11 +71,22 @@ class Rig:
     def net(self) -> InsulationNetwork:
         return self.bench.pack.insulation
 
-    def ir(self, dwell_s: float, judge_delay_s: float, low_limit_ohm: float = 100e6) -> None:
+    def ir(
+        self,
+        dwell_s: float,
+        judge_delay_s: float,
+        low_limit_ohm: float = 100e6,
+        high_limit_ohm: float = 50e9,
+    ) -> None:
         """Start a 500 V IR test with a 1 s ramp (the Chroma has no judge delay: 0 there)."""
         delay = 0.0 if self.chroma else judge_delay_s
         self.hv.start_insulation(
-            500.0, ramp_s=1.0, dwell_s=dwell_s, low_limit_ohm=low_limit_ohm, judge_delay_s=delay
+            500.0,
+            ramp_s=1.0,
+            dwell_s=dwell_s,
+            low_limit_ohm=low_limit_ohm,
+            high_limit_ohm=high_limit_ohm,
+            judge_delay_s=delay,
         )
 
     def finish(self) -> None:
@@ -172,18 +185,28 @@ def test_low_insulation_on_hv_plus_fails_only_on_the_plus_pole(rig: Rig) -> None
 # --- withstand ----------------------------------------------------------------------------
 
 
-def test_dc_withstand_leakage_is_u_over_r(rig: Rig) -> None:
-    rig.hv.start_withstand(1000.0, ac=False, ramp_s=1.0, dwell_s=2.0, leakage_limit_a=3e-3)
+def test_dc_withstand_leakage_is_u_over_r_plus_the_absorption_still_flowing(rig: Rig) -> None:
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=1.0, dwell_s=2.0, leakage_limit_a=3e-3, low_limit_a=1e-7
+    )
     rig.finish()
     result = rig.hv.result()
     assert (result.kind, result.verdict) == ("DCW", "PASS")
-    assert result.reading == pytest.approx(1000.0 / (R_POLE / 2), rel=1e-5)
+    expected = rig.net.tester_current("both", 1000.0, 3.0, ramp_s=1.0)
+    assert result.reading == pytest.approx(expected, rel=1e-5)
+    assert result.reading > 10 * 1000.0 / (R_POLE / 2)  # a capacitive pack always draws current
 
 
 def test_ac_withstand_leakage_includes_the_capacitive_current(rig: Rig) -> None:
     # ωC·U = 75 mA on 200 nF at 1 kV, 60 Hz: why AC hipot on a pack needs a high limit.
     rig.hv.start_withstand(
-        1000.0, ac=True, ramp_s=1.0, dwell_s=2.0, leakage_limit_a=0.1, frequency_hz=60.0
+        1000.0,
+        ac=True,
+        ramp_s=1.0,
+        dwell_s=2.0,
+        leakage_limit_a=0.1,
+        low_limit_a=1e-3,
+        frequency_hz=60.0,
     )
     rig.finish()
     result = rig.hv.result()
@@ -197,7 +220,9 @@ def test_ac_withstand_leakage_includes_the_capacitive_current(rig: Rig) -> None:
 
 def test_leakage_above_the_limit_is_a_high_fail(rig: Rig) -> None:
     rig.net.set_pole_resistance("minus", 100e3)  # 10 mA at 1 kV
-    rig.hv.start_withstand(1000.0, ac=False, ramp_s=2.0, dwell_s=5.0, leakage_limit_a=3e-3)
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=2.0, dwell_s=5.0, leakage_limit_a=3e-3, low_limit_a=1e-7
+    )
     rig.time.advance(1.0)  # trips during the ramp, at ~0.6 s
     assert not rig.hv.test_running()
     result = rig.hv.result()
@@ -208,7 +233,9 @@ def test_leakage_above_the_limit_is_a_high_fail(rig: Rig) -> None:
 
 def test_breakdown_is_an_arc_or_upper_fail(rig: Rig) -> None:
     rig.net.breakdown_v = 800.0
-    rig.hv.start_withstand(1000.0, ac=False, ramp_s=2.0, dwell_s=5.0, leakage_limit_a=3e-3)
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=2.0, dwell_s=5.0, leakage_limit_a=3e-3, low_limit_a=1e-7
+    )
     rig.time.advance(1.5)  # breaks down at 800 V, 1.6 s into the ramp
     assert rig.hv.test_running()
     rig.finish()
@@ -251,7 +278,9 @@ def test_door_opened_mid_test_stops_it_and_blocks_the_next(rig: Rig) -> None:
 
 
 def test_estop_stops_a_running_withstand(rig: Rig) -> None:
-    rig.hv.start_withstand(1000.0, ac=False, ramp_s=1.0, dwell_s=10.0, leakage_limit_a=3e-3)
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=1.0, dwell_s=10.0, leakage_limit_a=3e-3, low_limit_a=1e-7
+    )
     rig.time.advance(3.0)
     rig.io.press_estop()
     state = rig.il.read()
@@ -261,7 +290,9 @@ def test_estop_stops_a_running_withstand(rig: Rig) -> None:
 
 
 def test_stop_mid_test_aborts_and_discharges(rig: Rig) -> None:
-    rig.hv.start_withstand(1000.0, ac=False, ramp_s=1.0, dwell_s=10.0, leakage_limit_a=3e-3)
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=1.0, dwell_s=10.0, leakage_limit_a=3e-3, low_limit_a=1e-7
+    )
     rig.time.advance(2.0)
     rig.hv.stop()
     rig.finish()
@@ -271,7 +302,9 @@ def test_stop_mid_test_aborts_and_discharges(rig: Rig) -> None:
 
 
 def test_output_discharges_below_60_v_and_reads_safe_only_then(rig: Rig) -> None:
-    rig.hv.start_withstand(1000.0, ac=False, ramp_s=1.0, dwell_s=2.0, leakage_limit_a=3e-3)
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=1.0, dwell_s=2.0, leakage_limit_a=3e-3, low_limit_a=1e-7
+    )
     states = []
 
     def state() -> Any:
@@ -328,10 +361,30 @@ def test_chroma_live_reading_follows_the_settling_insulation(chroma: Rig) -> Non
 
 def test_kikusui_upper_ir_limit_fails_when_the_reading_crosses_it(kikusui: Rig) -> None:
     rig = kikusui
-    rig.hv.send("SENS:IR:JUDG 1E9")
-    rig.hv.send("SENS:IR:JUDG:STAT ON")
-    rig.ir(dwell_s=300.0, judge_delay_s=5.0, low_limit_ohm=1e6)
+    rig.ir(dwell_s=300.0, judge_delay_s=5.0, low_limit_ohm=1e6, high_limit_ohm=1e9)
     rig.finish()
     result = rig.hv.result()
     assert (result.verdict, result.raw, result.reading) == ("HIGH", "U-FAIL", 1e9)
     assert rig.twin.output.done_s < 100.0  # ended when 1 GΩ was crossed, not at 301 s
+
+
+# --- contact proof (issue #9) ------------------------------------------------------------
+
+
+def test_an_open_return_lead_reads_over_range_and_fails_the_upper_ir_judgement(rig: Rig) -> None:
+    rig.twin.output.return_open = True
+    rig.ir(dwell_s=5.0, judge_delay_s=1.0, high_limit_ohm=10e9)
+    assert rig.twin.terminal_voltage() == 0.0  # the output floats: a DMM sees nothing
+    rig.finish()
+    result = rig.hv.result()
+    assert result.verdict == "HIGH"  # never a PASS on an infinite reading
+    assert result.reading >= 10e9
+
+
+def test_an_open_return_lead_draws_no_current_and_fails_the_withstand_low_limit(rig: Rig) -> None:
+    rig.twin.output.return_open = True
+    rig.hv.start_withstand(
+        1000.0, ac=False, ramp_s=1.0, dwell_s=2.0, leakage_limit_a=3e-3, low_limit_a=1e-6
+    )
+    rig.finish()
+    assert rig.hv.result().verdict == "LOW"

@@ -136,3 +136,28 @@ def test_invalid_values_are_refused_not_clipped() -> None:
         net.ir_test("earth", 500.0, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="elapsed_s"):
         net.ir_test("plus", 500.0, -1.0)
+
+
+# --- the stack behind the contactors (issue #9) ------------------------------------------
+
+
+def test_a_stack_fault_is_invisible_at_the_terminals_with_the_contactors_open() -> None:
+    pack = Pack(get_pack_spec("nmc96s"))
+    net = pack.insulation
+    net.set_stack_resistance("plus", 2e6)
+    assert pack.contactor_state == "open"
+    assert net.pole_rc("plus")[0] == 5e9  # only the conductors outside the contactors
+    assert net.imd_ohm() == pytest.approx(2e6)  # the BMS's monitor sits inside
+    pack.close_contactors()
+    for _ in range(100):
+        pack.advance(0.01, 0.0)
+    assert pack.contactor_state == "closed"
+    assert net.pole_rc("minus")[0] < 2e6  # now every path to chassis is in parallel
+
+
+def test_the_fixture_test_resistor_reaches_the_imd_only_through_closed_contactors() -> None:
+    net = Pack(get_pack_spec("nmc96s")).insulation
+    net.test_resistor_ohm = 1e6
+    assert net.imd_ohm() == 5e9
+    net.stack_connected = True
+    assert net.imd_ohm() == pytest.approx(1e6, rel=1e-3)

@@ -160,7 +160,7 @@ def test_an_hvil_break_the_bms_never_reports_fails_with_no_detect_time(
     with sim_run(tmp_path, HVIL) as prepared:
         # A loop wired past the fixture relay: opening the relay breaks nothing.
         sim = prepared.bench.simulator
-        monkeypatch.setattr(sim, "_follow_hvil_relay", lambda io: None)
+        monkeypatch.setattr(sim, "_follow_fixture_relays", lambda io: None)
         result = run(prepared)
         assert result.outcome == "FAILED"
         assert measurement(result, "HVIL", "opens_when_broken").outcome == "FAILED"

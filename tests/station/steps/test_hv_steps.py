@@ -134,7 +134,12 @@ def test_healthy_pack_passes_ir_on_each_pole_and_a_dc_hipot(tmp_path: Path) -> N
             assert measured(result, f"IR {pole}", "residual_voltage_v").value < 60
         net = prepared.bench.simulator.pack.insulation
         leak = measured(result, "Hipot DC", "leakage_a").value
-        assert leak == pytest.approx(1000 / net.pole_rc("both")[0], rel=0.01)
+        # U/R_iso plus the absorption current still flowing at the end of the 3 s dwell
+        assert leak > 10 * 1000 / net.pole_rc("both")[0]
+        assert leak == pytest.approx(net.tester_current("both", 1000, 4.0, 1.0), rel=0.01)
+        for name in ("IR plus", "IR minus", "Hipot DC"):
+            assert measured(result, name, "contact_ok").value_text == "true"
+            assert measured(result, name, "dmm_live_v").value > 400
         assert measured(result, "Hipot DC", "breakdown").value_text == "false"
         tester = prepared.bench.simulator.instruments["insulation_tester"]
         assert tester.output.runs == 3
@@ -291,3 +296,103 @@ def test_contactors_close_then_open_in_cleanup(tmp_path: Path) -> None:
             "OPEN",
         ]
         assert prepared.bench.simulator.pack.contactor_state == "open"
+
+
+# --- contact proof, live-terminal guard, DMM proof (issue #9) -----------------------------
+
+
+def test_an_open_return_lead_is_an_error_on_ir_never_an_over_range_pass(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        result = run(prepared, fault("ir_lead_open"))
+        assert result.outcome == "ERROR"
+        failed = step(result, "IR plus")
+        assert failed.outcome == "ERROR" and "check the test leads" in (failed.error or "")
+        assert measured(result, "IR plus", "contact_ok").value_text == "false"
+        assert not [m for m in failed.measurements if m.name == "riso_ohm"]
+
+
+def test_an_open_return_lead_is_an_error_on_the_hipot(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + HIPOT_DC) as prepared:
+        result = run(prepared, fault("ir_lead_open"))
+        assert result.outcome == "ERROR"
+        failed = step(result, "Hipot DC")
+        assert "check the test leads" in (failed.error or "")
+        assert measured(result, "Hipot DC", "contact_ok").value_text == "false"
+
+
+def test_the_chroma_is_told_the_contact_limits(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus") + HIPOT_DC) as prepared:
+        tester = prepared.bench.simulator.instruments["insulation_tester"]
+        programs: list[Any] = []
+        start = tester.output.start
+
+        def spy(*args: Any, **kwargs: Any) -> None:
+            start(*args, **kwargs)
+            programs.append(tester.output.program)
+
+        tester.output.start = spy
+        assert run(prepared).outcome == "PASSED"
+        ir_program, hipot_program = programs
+        assert ir_program.high_limit == 10e9  # the upper IR judgement is never off
+        assert hipot_program.low_limit == 1e-6  # nor the withstand's lower current limit
+
+
+def test_an_open_dmm_lead_is_an_error_and_the_hv_lamp_stays_on(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        result = run(prepared, fault("dmm_lead_open"))
+        assert result.outcome == "ERROR"
+        failed = step(result, "IR plus")
+        assert "DMM never saw the test voltage" in (failed.error or "")
+        assert measured(result, "IR plus", "dmm_live_v").value < 1.0
+        assert prepared.bench.simulator._io().hv_lamp  # discharge not confirmed by the DMM
+        assert prepared.bench.get("insulation_tester").is_safe()
+
+
+BMS_ONLINE = """
+[[setup]]
+type = "can_check"
+name = "CAN"
+params = { window_s = 1.0 }
+limits.missing_messages = { comparator = "LOG" }
+limits.max_period_error_pct = { comparator = "LOG" }
+limits.decode_errors = { comparator = "LOG" }
+limits.alive_counter_errors = { comparator = "LOG" }
+"""
+
+
+def test_a_low_voltage_pack_live_behind_a_lying_bms_is_refused_before_any_hv(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, BMS_ONLINE + ir("plus"), pack="lfp16s") as prepared:
+        result = run(prepared, fault("bms_reports_contactors_open"))
+        assert result.outcome == "ERROR"
+        error = step(result, "IR plus").error or ""
+        assert "live" in error and "refused" in error, error
+        assert prepared.bench.simulator.instruments["insulation_tester"].output.runs == 0
+
+
+def test_the_live_threshold_follows_the_pack(tmp_path: Path) -> None:
+    from station.steps.eol.insulation import InsulationResistance, live_threshold_v
+
+    params = InsulationResistance.Params(voltage_v=500, dwell_s=5, pack_min_voltage_v=40)
+    assert live_threshold_v(params) == pytest.approx(4.0)  # 10 % of a 16S LFP's minimum
+    high = InsulationResistance.Params(voltage_v=500, dwell_s=5, pack_min_voltage_v=240)
+    assert live_threshold_v(high) == 5.0
+    with pytest.raises(ValueError, match="live_threshold_v"):
+        InsulationResistance.Params(voltage_v=500, dwell_s=5, live_threshold_v=60)
+
+
+def test_settled_ir_is_judged_before_the_maximum_dwell(tmp_path: Path) -> None:
+    settling = ir("plus", dwell_s=60, extra=", settle_rate_pct_per_s = 0.2")
+    with sim_run(tmp_path, OPEN_FIRST + settling) as prepared:
+        net = prepared.bench.simulator.pack.insulation
+        result = run(prepared, fault("low_insulation_plus", "110e6"))
+        assert result.outcome == "PASSED", result.steps
+        riso = measured(result, "IR plus", "riso_ohm").value
+        assert 100e6 < riso < 110e6
+        tester = prepared.bench.simulator.instruments["insulation_tester"]
+        outcome = tester.output.outcome()
+        assert outcome is not None and outcome.ending == "STOPPED"  # judged early, then stopped
+        assert outcome.end_s < 60
+        assert net.r_plus == 110e6
+        assert_hv_safe(prepared, result)
