@@ -165,6 +165,11 @@ FAULT_TABLE: list[tuple[str, str, str]] = [
     ("nvm_not_committed", "BMS current calibration", "persisted"),
     ("soc_bias=5", "Shipping SOC", "soc_deviation_pct"),
     ("balancing_fet_open=7", "Balancing", "bleed_drop_v"),
+    ("low_insulation_stack", "Insulation monitor", "insulation_at_rest_ohm"),
+    ("ir_lead_open", "IR HV+ to chassis", "ERROR"),
+    ("dmm_lead_open", "IR HV+ to chassis", "ERROR"),
+    ("bms_reports_contactors_open", "IR HV+ to chassis", "ERROR"),
+    ("imd_blind", "Insulation monitor", "detect_time_s"),
 ]
 
 
@@ -208,3 +213,60 @@ def test_each_fault_is_caught_by_the_right_step(
     else:
         assert result.safe_state_ok, result.safe_state_detail
         assert_safe(after)
+
+
+# --- verdict integrity of the HV steps (issue #9) ----------------------------------------
+
+IR_LIMIT_OHM = 100e6  # limits.riso_ohm of both reference sequences
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sequence", "serial", "pack"),
+    [(NMC, "NM96A0000001", "nmc96s"), (LFP, "LF16A0000001", "lfp16s")],
+    ids=["nmc96s", "lfp16s"],
+)
+@pytest.mark.parametrize("factor", [1.1, 0.9])
+def test_a_pack_just_above_the_ir_limit_passes_and_just_below_fails(
+    tmp_path: Path, sequence: Path, serial: str, pack: str, factor: float
+) -> None:
+    fault = f"low_insulation_plus={factor * IR_LIMIT_OHM:g}"
+    result, _, after = run_sim(tmp_path, sequence, serial, pack=pack, faults=(fault,))
+    riso = next(
+        m
+        for s in result.steps
+        if s.name == "IR HV+ to chassis"
+        for m in s.measurements
+        if m.name == "riso_ohm"
+    )
+    if factor > 1:
+        assert result.outcome == "PASSED", [(s.name, s.outcome, s.error) for s in result.steps]
+        assert IR_LIMIT_OHM <= riso.value < factor * IR_LIMIT_OHM
+    else:
+        assert result.outcome == "FAILED"
+        assert riso.outcome == "FAILED" and riso.value < factor * IR_LIMIT_OHM
+    assert_safe(after)
+
+
+def test_a_live_16s_pack_behind_a_bms_reporting_open_gets_no_hv_command(tmp_path: Path) -> None:
+    result, _, after = run_sim(
+        tmp_path, LFP, "LF16A0000001", pack="lfp16s", faults=("bms_reports_contactors_open",)
+    )
+    assert result.outcome == "ERROR"
+    refused = next(s for s in result.steps if s.name == "IR HV+ to chassis")
+    assert refused.outcome == "ERROR" and "live" in (refused.error or "")
+    [log] = tmp_path.glob("attachments/*/instruments.log")
+    transcript = log.read_text(encoding="utf-8")
+    assert "SAFE:STAT?" in transcript  # the tester's traffic is in this transcript …
+    assert "SAFE:STAR" not in transcript  # … and it was never started
+    assert "SAFE:STEP1" not in transcript  # nor even programmed
+    assert_safe(after)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["ir_lead_open", "dmm_lead_open"])
+def test_an_open_lead_never_passes_the_16s_reference(tmp_path: Path, fault: str) -> None:
+    result, _, _ = run_sim(tmp_path, LFP, "LF16A0000001", pack="lfp16s", faults=(fault,))
+    assert result.outcome == "ERROR"
+    first = next(s for s in result.steps if s.outcome != "PASSED")
+    assert first.name == "IR HV+ to chassis"

@@ -12,6 +12,7 @@ from station.steps.eol import dtc as dtc
 from station.steps.eol import eol_flag as eol_flag
 from station.steps.eol import hvil as hvil
 from station.steps.eol import identify as identify
+from station.steps.eol import imd as imd
 from station.steps.eol import insulation as insulation
 from station.steps.eol import label as label
 from station.steps.eol import set_soc as set_soc
@@ -30,6 +31,7 @@ __all__ = [
     "eol_flag",
     "hvil",
     "identify",
+    "imd",
     "insulation",
     "label",
     "set_soc",

@@ -153,6 +153,13 @@ def test_set_hvil_break(open_loop: bool, value: str) -> None:
         io.set_hvil_break(open_loop)
 
 
+@pytest.mark.parametrize(("on", "value"), [(True, "FF00"), (False, "0000")])
+def test_set_imd_test_resistor(on: bool, value: str) -> None:
+    request = frame(f"01 05 0004 {value}")
+    with module([(request, request)]) as io:
+        io.set_imd_test_resistor(on)
+
+
 def test_write_coil() -> None:
     request = frame("01 05 0007 FF00")
     with module([(request, request)]) as io:
@@ -271,6 +278,7 @@ def test_serial_failure_raises_connection_error() -> None:
         ({"estop_released_level": True}, TypeError),
         ({"lamp_coil": 70000}, ValueError),
         ({"hvil_break_coil": 1}, ValueError),
+        ({"imd_test_coil": 3}, ValueError),
         ({"door_input": "0"}, TypeError),
     ],
 )
