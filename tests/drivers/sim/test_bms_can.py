@@ -297,12 +297,27 @@ def test_ntc_faults_show_the_railed_reading_and_fault(rig: Rig) -> None:
 
 def test_hvil_and_low_insulation_are_reported(rig: Rig) -> None:
     rig.pack.faults.hvil_open = True
-    rig.pack.insulation.set_pole_resistance("minus", 150e3)
+    # The monitor sits inside the contactors: it sees the stack (here open contactors).
+    rig.pack.insulation.set_stack_resistance("minus", 150e3)
     state = last(rig.run(0.2), 0x101)
     assert state["HvilState"] == 1
     assert state["InsulationResistance"] == 150  # kOhm
     assert state["FaultInsulation"] == 1  # < 500 ohm/V of 96 x 4.25 V
     assert state["BmsState"] == 4
+
+
+def test_the_monitor_sees_the_connector_side_only_through_closed_contactors(rig: Rig) -> None:
+    rig.pack.insulation.set_pole_resistance("minus", 150e3)
+    assert last(rig.run(0.2), 0x101)["FaultInsulation"] == 0  # contactors open
+    rig.pack.insulation.stack_connected = True
+    assert last(rig.run(0.2), 0x101)["InsulationResistance"] == 150
+
+
+def test_a_blind_monitor_reads_saturated_whatever_the_insulation(rig: Rig) -> None:
+    rig.bms.faults.imd_blind = True
+    rig.pack.insulation.set_stack_resistance("minus", 150e3)
+    state = last(rig.run(0.2), 0x101)
+    assert state["InsulationResistance"] == 655350 and state["FaultInsulation"] == 0
 
 
 def test_silent_bms_sends_nothing_then_resumes(rig: Rig) -> None:
