@@ -17,9 +17,11 @@ def reading_or_overflow(value: float, verdict: str) -> float:
     """Map an over-range meter reading (±9.9E+37 or beyond) to ``inf`` or ``nan``.
 
     After a completed test (``verdict`` PASS, or HIGH = above an upper limit) overflow means
-    "above the meter's range": ``math.inf`` (an IR above range is a very high resistance, a
-    leakage above range fails any upper limit). After an aborted, refused or otherwise
-    failed test the meter holds no measurement, so the reading is ``math.nan``, which
+    "above the meter's range": ``math.inf``. A leakage above range fails any upper limit; an
+    IR above range is what an open lead reads, so the IR step never judges it (no contact
+    proven, ERROR) — the drivers program an upper IR judgement so it is a HIGH fail anyway.
+    After an aborted, refused or otherwise failed test the meter holds no measurement, so
+    the reading is ``math.nan``, which
     compares false against every limit. A reading within range is returned as it is.
     """
     if abs(value) < OVERFLOW:
