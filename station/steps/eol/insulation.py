@@ -395,7 +395,7 @@ class InsulationResistance(StepType):
     energises = True
     measurements = (
         MeasurementSpec("riso_ohm", "Ohm", doc="the tester's reading (judged only with contact)"),
-        MeasurementSpec("test_voltage_v", "V", doc="output voltage the tester reports"),
+        MeasurementSpec("test_voltage_v", "V", doc="output voltage the tester reports (magnitude)"),
         *COMMON_MEASUREMENTS,
     )
 
@@ -465,7 +465,8 @@ class InsulationResistance(StepType):
             f"reads; the pack is not judged — {CHECK_LEADS}",
         )
         ctx.measure("riso_ohm", reading)
-        ctx.measure("test_voltage_v", run.voltage_v)
+        # Magnitude: the Kikusui's IR output (and its report) is negative to chassis.
+        ctx.measure("test_voltage_v", abs(run.voltage_v))
 
 
 @register

@@ -396,3 +396,54 @@ def test_settled_ir_is_judged_before_the_maximum_dwell(tmp_path: Path) -> None:
         assert outcome.end_s < 60
         assert net.r_plus == 110e6
         assert_hv_safe(prepared, result)
+
+
+KIKUSUI_CONFIG = """
+[station]
+id = "TEST"
+[instruments.insulation_tester]
+model = "kikusui.tos9300"
+resource = "TCPIP0::192.0.2.1::5025::SOCKET"
+serial = "TOS1"
+cal_due = 2030-01-01
+[interlocks]
+required_for_hv = false
+"""
+
+
+def kikusui_run(tmp_path: Path, steps: str, before: Any = None) -> tuple[RunResult, Any]:
+    from station.runner import RunOptions, prepare_run
+    from tests.station.steps.simrun import HEADER
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "seq.toml").write_text(HEADER + steps, encoding="utf-8")
+    (tmp_path / "station.toml").write_text(KIKUSUI_CONFIG, encoding="utf-8")
+    options = RunOptions(
+        sequence=tmp_path / "seq.toml",
+        config=tmp_path / "station.toml",
+        db=tmp_path / "r.db",
+        sim=True,
+    )
+    prepared = prepare_run(options)
+    try:
+        twin = prepared.bench.simulator.instruments["insulation_tester"]
+        return run(prepared, before), twin
+    finally:
+        prepared.close()
+
+
+def test_the_kikusui_proves_contact_too(tmp_path: Path) -> None:
+    result, twin = kikusui_run(tmp_path / "ok", OPEN_FIRST + ir("plus") + HIPOT_DC)
+    assert type(twin).__name__ == "Tos9300Twin"
+    assert result.outcome == "PASSED", result.steps
+    result, _ = kikusui_run(tmp_path / "open", OPEN_FIRST + ir("plus"), fault("ir_lead_open"))
+    assert result.outcome == "ERROR"
+    assert "check the test leads" in (step(result, "IR plus").error or "")
+
+
+def test_settling_on_a_tester_without_a_live_reading_is_refused_before_hv(tmp_path: Path) -> None:
+    settling = ir("plus", dwell_s=60, extra=", settle_rate_pct_per_s = 0.2")
+    result, twin = kikusui_run(tmp_path, OPEN_FIRST + settling)
+    assert result.outcome == "ERROR"
+    assert "live reading" in (step(result, "IR plus").error or "")
+    assert twin.output.runs == 0
