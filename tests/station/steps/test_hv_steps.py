@@ -447,3 +447,21 @@ def test_settling_on_a_tester_without_a_live_reading_is_refused_before_hv(tmp_pa
     assert result.outcome == "ERROR"
     assert "live reading" in (step(result, "IR plus").error or "")
     assert twin.output.runs == 0
+
+
+def test_an_over_range_pass_from_a_tester_that_ignores_its_upper_limit_is_still_an_error(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        output = prepared.bench.simulator.instruments["insulation_tester"].output
+        start = output.start
+
+        def without_upper_limit(*args: Any, **kwargs: Any) -> None:
+            start(*args, **{**kwargs, "high_limit": 0.0})
+
+        output.start = without_upper_limit
+        result = run(prepared, fault("ir_lead_open"))
+        outcome = output.outcome()
+        assert outcome is not None and outcome.ending == "PASS"  # the tester passed it …
+        assert result.outcome == "ERROR"  # … the station does not
+        assert "no contact proven" in (step(result, "IR plus").error or "")
