@@ -22,7 +22,8 @@ Both run the same way (domain spec §1 steps 5–6, §5.1):
    The withstand programs a lower current judgement (``contact_leakage_a``): a capacitive
    pack always draws some current, an open lead none. Recorded as ``contact_ok``.
 4. **Prove the DMM (live–dead–live).** The DMM must have seen the test voltage on the
-   fixture during the test (``dmm_live_v`` ≥ the live threshold) before it is trusted to
+   fixture during the test (a reading ≥ the live threshold, recorded as ``dmm_live_v``;
+   it is not read again until the discharge once it has) before it is trusted to
    read the fixture dead; if it never did (open DMM lead), the discharge cannot be
    confirmed: ERROR, HV lamp left on.
 5. **Verify the discharge.** Wait until the tester reports itself safe *and* the DMM on the
@@ -74,6 +75,8 @@ DISCHARGE_POLL_S = 0.01
 """How often the discharge is checked: it takes tens of ms (τ ≈ 20 ms on a pack's
 Y-capacitors through the tester's discharge resistor), so polling it at the test's
 ``poll_s`` (0.2 s) would leave the safe state unconfirmed long after it is reached."""
+SETTLE_SAMPLES = 4
+"""Live IR readings taken per ``settle_window_s`` (at most one per poll)."""
 CHECK_LEADS = (
     "check the test leads: the HI lead on the pole and the return lead on the chassis point"
 )
@@ -257,6 +260,8 @@ class HvTest:
 
     def _watch_fixture(self) -> None:
         """Let the DMM watch the fixture while HV is on: its path is proven once it sees it."""
+        if self._dmm_proven:
+            return  # proven once is enough; spare the DMM (and the poll) from then on
         volts = self._fixture_v()
         self.dmm_live_v = max(self.dmm_live_v, volts)
         if volts >= self.threshold_v:
@@ -340,7 +345,8 @@ COMMON_MEASUREMENTS = (
         "dmm_live_v",
         "V",
         requires_limit=False,
-        doc="highest fixture voltage the DMM saw while HV was on (proves its path)",
+        doc="fixture voltage by the DMM that proved its path while HV was on (highest seen "
+        "if it never did)",
     ),
     MeasurementSpec(
         "residual_voltage_v",
@@ -371,6 +377,8 @@ def settle_watch(ctx: StepContext, tester: Any, params: Any) -> Callable[[], flo
 
     def poll() -> float | None:
         now = ctx.now()
+        if history and now - history[-1][0] < params.settle_window_s / SETTLE_SAMPLES:
+            return None
         _, ohms = tester.live_reading()
         history.append((now, float(ohms)))
         if now - started < params.ramp_s + params.settle_window_s:

@@ -139,7 +139,7 @@ def test_healthy_pack_passes_ir_on_each_pole_and_a_dc_hipot(tmp_path: Path) -> N
         assert leak == pytest.approx(net.tester_current("both", 1000, 4.0, 1.0), rel=0.01)
         for name in ("IR plus", "IR minus", "Hipot DC"):
             assert measured(result, name, "contact_ok").value_text == "true"
-            assert measured(result, name, "dmm_live_v").value > 400
+            assert measured(result, name, "dmm_live_v").value >= 5.0  # the live threshold
         assert measured(result, "Hipot DC", "breakdown").value_text == "false"
         tester = prepared.bench.simulator.instruments["insulation_tester"]
         assert tester.output.runs == 3
