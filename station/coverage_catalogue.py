@@ -219,5 +219,40 @@ CATALOGUE: list[Entry] = [
         good=("2",),  # inside the BMS-vs-OCV tolerance of the reference sequences (±3 points)
     ),
     Entry("balancing_fet_open", (Catch("balancing", "bleed_drop_v"),), bad=("0", "{last}")),
+    # Issue #9: the HV steps' proofs and the stack behind the contactors.
+    Entry(
+        "low_insulation_stack",
+        (Catch("imd_function", "insulation_at_rest_ohm"),),
+        bad=("2e6",),
+        # The monitor reads the stack in parallel with the (healthy, GΩ) outside: 0.9× the
+        # limit reads below it, 1.1× still above it.
+        derive=FromLimit("imd_function", "insulation_at_rest_ohm", "low", 0.9, 1.1),
+        needs_role="bms",
+    ),
+    Entry("imd_blind", (Catch("imd_function"),), needs_role="bms"),
+    Entry(
+        "ir_lead_open",
+        (
+            Catch("insulation_resistance", outcome="ERROR"),
+            Catch("withstand", outcome="ERROR"),
+        ),
+        needs_role="insulation_tester",
+    ),
+    Entry(
+        "dmm_lead_open",
+        (
+            Catch("insulation_resistance", outcome="ERROR"),
+            Catch("withstand", outcome="ERROR"),
+        ),
+        needs_role="insulation_tester",
+    ),
+    Entry(
+        "bms_reports_contactors_open",
+        (
+            Catch("insulation_resistance", outcome="ERROR"),
+            Catch("withstand", outcome="ERROR"),
+        ),
+        needs_role="insulation_tester",
+    ),
 ]
 """Every entry, in the order the table lists them. Append new entries at the end."""
