@@ -511,7 +511,7 @@ PASSED_SINCE = 0x2E  # the same, no longer failing
 def test_dtcs_follow_faults_and_clear(rig: Rig) -> None:
     assert dtcs(rig, 0x09) == []
     rig.pack.faults.hvil_open = True
-    rig.pack.insulation.set_pole_resistance("plus", 10e3)
+    rig.pack.insulation.set_stack_resistance("plus", 10e3)  # the monitor sees the stack
     assert dtcs(rig, 0x09) == [(0xD10001, FAILING), (0xD10002, FAILING)]
     rig.pack.faults.hvil_open = False
     assert dtcs(rig, 0x09) == [(0xD10001, PASSED_SINCE), (0xD10002, FAILING)]
@@ -520,7 +520,7 @@ def test_dtcs_follow_faults_and_clear(rig: Rig) -> None:
     assert dtcs(rig, 0x09) == [(0xD10002, FAILING)]
     rig.client.clear_dtc()
     assert dtcs(rig, 0x09) == [(0xD10002, FAILING)]  # still failing: detected again at once
-    rig.pack.insulation.set_pole_resistance("plus", 5e9)
+    rig.pack.insulation.set_stack_resistance("plus", 5e9)
     rig.client.clear_dtc()
     assert dtcs(rig, 0x09) == []
     assert rig.nrc(lambda: rig.client.clear_dtc(0x123456)) == 0x31

@@ -423,6 +423,7 @@ def kikusui_run(tmp_path: Path, steps: str, before: Any = None) -> tuple[RunResu
         config=tmp_path / "station.toml",
         db=tmp_path / "r.db",
         sim=True,
+        pack="nmc96s",
     )
     prepared = prepare_run(options)
     try:
