@@ -59,7 +59,7 @@ screenshots: $(STAMP) qt-deps
 	$(BIN)/python -m ui.screenshots
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache results

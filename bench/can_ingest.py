@@ -94,8 +94,8 @@ def main() -> None:
     print(f"SignalMonitor.on_message_received:      {client:10.0f} frames/s")
     print(f"CPU per frame (client): {per_frame_s * 1e6:.2f} µs")
     print(
-        f"can ingest: {client:.0f} frames/s, {client / floor:.2f}x cantools decode, "
-        f"{per_frame_s * RATE_HZ * 100:.1f} % of a core at 8k frames/s"
+        f"can_ingest: {client:.0f} frames/s ({client / floor:.2f}x cantools decode, "
+        f"{per_frame_s * RATE_HZ * 100:.1f} % of a core at 8k frames/s)"
     )
 
 
