@@ -276,3 +276,18 @@ def test_a_manager_closed_by_someone_else_is_replaced(server_port: int) -> None:
         assert transport.query("*IDN?") == "ACME,PSU-1,SN42,1.0"
     finally:
         transport.close()
+
+
+def test_io_timeout_bounds_a_read_on_a_blocking_socket() -> None:
+    from drivers.scpi.visa import set_io_timeout
+
+    a, b = socket.socketpair()
+    with a, b:
+        set_io_timeout(a, 0.05)
+        assert a.gettimeout() is None  # no poll before each call: the kernel bounds it
+        started = time.monotonic()
+        with pytest.raises((BlockingIOError, TimeoutError)):
+            a.recv(10)
+        assert time.monotonic() - started < 1.0
+        b.sendall(b"ok\n")
+        assert a.recv(10) == b"ok\n"
