@@ -137,6 +137,7 @@ class ResultsStore:
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._runs: dict[str, _RunBuffer] = {}
+        self._runs_since_statistics = 0
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._lock = WriterLock(self.path)
@@ -324,6 +325,11 @@ class ResultsStore:
             conn.execute(schema.INSERT_OUTBOX, (ev.run_id, schema.CENTRAL, now))
         del self._runs[ev.run_id]
         self._publish_head()
+        self._runs_since_statistics += 1
+        if self._runs_since_statistics >= schema.ANALYZE_EVERY_RUNS and self._writer is not None:
+            self._runs_since_statistics = 0
+            with suppress(sqlite3.Error):  # statistics only make queries faster
+                schema.refresh_statistics(self._writer)
 
     def _write_pending(self, conn: sqlite3.Connection, run: _RunBuffer) -> None:
         conn.executemany(schema.INSERT_SAMPLE, run.samples)
@@ -534,7 +540,10 @@ class ResultsStore:
         sql = (
             "SELECT m.*, s.name AS step_name, r.serial, r.part_number, r.station_id,"
             " r.started_at AS run_started_at, r.outcome AS run_outcome"
-            " FROM measurements m JOIN steps s ON s.id = m.step_id JOIN runs r ON r.id = m.run_id"
+            # Newest runs first, each probed for the measurement, so LIMIT stops the walk
+            # early; SQLite would otherwise take every row of that name and sort them.
+            " FROM runs r CROSS JOIN measurements m ON m.run_id = r.id"
+            " CROSS JOIN steps s ON s.id = m.step_id"
             " WHERE m.name = ?"
         )
         params: list[Any] = [name]

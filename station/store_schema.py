@@ -19,7 +19,7 @@ from station import ledger
 from station.errors import StoreError
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 RUNNING = "RUNNING"
 INTERRUPTED = "INTERRUPTED"
@@ -199,12 +199,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS chain_subject ON chain(kind, subject);
 CREATE INDEX IF NOT EXISTS releases_sha256 ON releases(sha256);
-CREATE INDEX IF NOT EXISTS runs_serial ON runs(serial);
 CREATE INDEX IF NOT EXISTS runs_started_at ON runs(started_at);
 CREATE INDEX IF NOT EXISTS runs_outcome ON runs(outcome);
 CREATE INDEX IF NOT EXISTS steps_run_id ON steps(run_id, seq);
-CREATE INDEX IF NOT EXISTS measurements_run_id ON measurements(run_id);
-CREATE INDEX IF NOT EXISTS measurements_name ON measurements(name);
 CREATE INDEX IF NOT EXISTS samples_run_step_channel ON samples(run_id, step_id, channel);
 CREATE INDEX IF NOT EXISTS instruments_serial ON instruments(serial);
 CREATE INDEX IF NOT EXISTS instruments_run_id ON instruments(run_id);
@@ -214,6 +211,23 @@ CREATE INDEX IF NOT EXISTS components_run_id ON components(run_id);
 CREATE INDEX IF NOT EXISTS components_code ON components(code);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(target, sent_at, quarantined_at, seq);
 """
+
+# Version 4 → 5: indexes shaped for the documented queries (docs/results-schema.md). They
+# replace runs_serial, measurements_run_id and measurements_name, whose columns they
+# lead with, so a step still updates as many indexes as before. runs_serial_started
+# covers "latest verdict per serial"; measurements_failed holds only failed arrays.
+_QUERY_INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_serial_started ON runs(serial, started_at, outcome, id);
+CREATE INDEX IF NOT EXISTS measurements_run_name ON measurements(run_id, name);
+CREATE INDEX IF NOT EXISTS measurements_name_value ON measurements(name, value_text);
+CREATE INDEX IF NOT EXISTS measurements_failed ON measurements(run_id)
+    WHERE failed_elements IS NOT NULL;
+"""
+_SUPERSEDED_INDEXES = ("runs_serial", "measurements_run_id", "measurements_name")
+
+ANALYZE_EVERY_RUNS = 200
+"""Finished runs between two refreshes of the query planner's statistics (``ANALYZE``,
+bounded by ``analysis_limit``): without them SQLite picks the wrong index as a file grows."""
 
 # Rows of these tables are only ever inserted.
 _APPEND_ONLY = (
@@ -306,7 +320,7 @@ INSERT_ATTACHMENT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
-SCHEMA = _TABLES + _triggers() + f"PRAGMA user_version = {SCHEMA_VERSION};\n"
+SCHEMA = _TABLES + _QUERY_INDEXES + _triggers() + f"PRAGMA user_version = {SCHEMA_VERSION};\n"
 """The whole DDL; idempotent, so two stations creating one file at once cannot clash."""
 
 
@@ -383,6 +397,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute(statement)
         if 0 < version < 4:
             _queue_finished_runs(conn)
+        if 0 < version < 5:
+            _migrate_indexes(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -390,6 +406,19 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         raise
     with suppress(OSError):  # `station results verify` reports a head left behind
         ledger.publish_head(path, conn)
+
+
+def _migrate_indexes(conn: sqlite3.Connection) -> None:
+    """Version 4 → 5 (or older): drop the indexes the query indexes replace, then collect
+    the planner's statistics for them (``ANALYZE`` samples ``analysis_limit`` rows)."""
+    for name in _SUPERSEDED_INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.execute("ANALYZE")
+
+
+def refresh_statistics(conn: sqlite3.Connection) -> None:
+    """Refresh the query planner's statistics (bounded by ``analysis_limit``)."""
+    conn.execute("ANALYZE")
 
 
 def _statements(script: str) -> list[str]:

@@ -118,8 +118,8 @@ def test_open_creates_schema_with_wal_and_full_sync(store, db):
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert set(TABLES) <= names
-    assert {"runs_serial", "runs_started_at", "runs_outcome", "steps_run_id",
-            "measurements_run_id", "measurements_name", "samples_run_step_channel",
+    assert {"runs_serial_started", "runs_started_at", "runs_outcome", "steps_run_id",
+            "measurements_run_name", "measurements_name_value", "samples_run_step_channel",
             "instruments_serial"} <= indexes  # fmt: skip
     assert store.interrupted_on_open == 0
 
@@ -551,3 +551,64 @@ def test_the_documented_sql_queries_run(store, db):
             conn.execute(sql).fetchall()
         iatf = next(b for b in blocks if "instruments" in b and "DISTINCT" in b)
         assert conn.execute(iatf).fetchall() == [("NM96A0000001", "NM96-A")]
+
+
+# -- query indexes and planner statistics (schema version 5) -----------------------------
+
+
+def _indexes(path):
+    with raw(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_version_4_file_gets_the_query_indexes_and_statistics(db):
+    with ResultsStore(db) as store:
+        record_run(store)
+    with raw(db) as conn:  # make it look like a version-4 file
+        for name in ("runs_serial_started", "measurements_run_name", "measurements_name_value",
+                     "measurements_failed"):  # fmt: skip
+            conn.execute(f"DROP INDEX {name}")
+        conn.execute("CREATE INDEX runs_serial ON runs(serial)")
+        conn.execute("CREATE INDEX measurements_run_id ON measurements(run_id)")
+        conn.execute("CREATE INDEX measurements_name ON measurements(name)")
+        conn.execute("DROP TABLE IF EXISTS sqlite_stat1")
+        conn.execute("PRAGMA user_version = 4")
+    with ResultsStore(db) as store:
+        assert store.get_run("run-0001-aaaa")["outcome"] == "PASSED"
+    indexes = _indexes(db)
+    assert {"runs_serial_started", "measurements_run_name", "measurements_name_value",
+            "measurements_failed"} <= indexes  # fmt: skip
+    assert not {"runs_serial", "measurements_run_id", "measurements_name"} & indexes
+    with raw(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM sqlite_stat1").fetchone()[0] > 0
+
+
+def test_planner_statistics_are_refreshed_every_so_many_runs(db, monkeypatch):
+    import station.store_schema as schema
+
+    monkeypatch.setattr(schema, "ANALYZE_EVERY_RUNS", 2)
+    with ResultsStore(db) as store:
+        record_run(store, "run-0001-aaaa")
+        with raw(db) as conn:
+            stats = conn.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert stats.fetchone() is None
+        record_run(store, "run-0002-bbbb")
+        with raw(db) as conn:
+            rows = conn.execute("SELECT tbl FROM sqlite_stat1").fetchall()
+        assert ("measurements",) in rows and ("runs",) in rows
+
+
+def test_the_documented_queries_use_their_indexes(store, db):
+    record_run(store)
+    plans = {
+        "SELECT serial, outcome, max(started_at) AS started_at, id FROM runs"
+        " GROUP BY serial ORDER BY started_at DESC": "COVERING INDEX runs_serial_started",
+        "SELECT r.serial, m.name, j.value FROM measurements AS m JOIN runs AS r"
+        " ON r.id = m.run_id, json_each(m.failed_elements) AS j"
+        " WHERE m.failed_elements IS NOT NULL": "measurements_failed",
+    }
+    with raw(db) as conn:
+        for sql, index in plans.items():
+            plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert index in plan, (sql, plan)
