@@ -356,7 +356,9 @@ class SimulatedBms:
         for signal in message.signals:
             if signal.name in values:
                 values[signal.name] = _saturate(values[signal.name], signal)
-        data = message.encode(values, strict=True)
+        # Every signal is set and saturated to its range above, so cantools' strict check
+        # (a deep copy of the signal tree per frame) would only repeat it.
+        data = message.encode(values, strict=False)
         return can.Message(arbitration_id=frame_id, data=data, is_extended_id=False)
 
 

@@ -231,8 +231,12 @@ class Pack:
             return
         steps = math.ceil(dt_s / MAX_SUBSTEP_S)
         h = dt_s / steps
+        # Each sub-step starts where the previous one ended (same state, same current), so
+        # its start voltage and R0(T) are handed on instead of computed twice.
+        r0 = self._r0_all()
+        v = self._terminal_voltage(current_a, r0)
         for _ in range(steps):
-            self._substep(h, current_a)
+            v, r0 = self._substep(h, current_a, v, r0)
         charge_ah = current_a * dt_s / 3600.0
         if current_a >= 0.0:
             self.ah_discharged += charge_ah
@@ -240,16 +244,18 @@ class Pack:
             self.ah_charged -= charge_ah
         self.time_s += dt_s
 
-    def _substep(self, h: float, i: float) -> None:
+    def _substep(
+        self, h: float, i: float, v_start: float, r0_start: list[float]
+    ) -> tuple[float, list[float]]:
+        """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
-        v_start = self.terminal_voltage(i)
         d1 = math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0
         d2 = math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0
         d_th = math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k))
         hyst = self._curve.hysteresis_v > 0.0
         bleed = self.bleed_currents() if self._bleeding else [0.0] * spec.series
         for k in range(spec.series):
-            r0 = self._r0_at(k)
+            r0 = r0_start[k]
             u1, u2, r1, r2 = self._u1[k], self._u2[k], self._r1[k], self._r2[k]
             heat_w = i * i * r0
             if r1 > 0.0:
@@ -264,18 +270,22 @@ class Pack:
             self._soc[k] += d_soc
             if hyst:
                 self._hyst[k] = hysteresis_step(self._hyst[k], d_soc)
-        self._advance_bus(h)
+        r0_end = self._r0_all()
+        v_end = self._terminal_voltage(i, r0_end)
+        self._advance_bus(h, v_end)
         # Trapezoid over the sub-step; every state moves smoothly within ≤ 1 s.
-        energy_wh = 0.5 * (v_start + self.terminal_voltage(i)) * i * h / 3600.0
+        energy_wh = 0.5 * (v_start + v_end) * i * h / 3600.0
         if i >= 0.0:
             self.wh_discharged += energy_wh
         else:
             self.wh_charged -= energy_wh
+        return v_end, r0_end
 
-    def _advance_bus(self, h: float) -> None:
+    def _advance_bus(self, h: float, terminal_v: float) -> None:
+        """Move the bus by ``h``; ``terminal_v`` is the pack's terminal voltage now."""
         spec, state = self.spec, self._contactor
         if state == "closed":
-            self._bus_v = self.terminal_voltage()
+            self._bus_v = terminal_v
             return
         if state == "precharge":
             self.precharge_elapsed_s += h
@@ -285,17 +295,14 @@ class Pack:
                 # Thevenin of the pack through R_pre with the bleeder across the bus.
                 divider = spec.bus_bleed_ohm / (spec.precharge_ohm + spec.bus_bleed_ohm)
                 r_path = spec.precharge_ohm * divider
-                target = self.terminal_voltage() * divider
+                target = terminal_v * divider
         else:
             r_path, target = spec.bus_bleed_ohm, 0.0
         decay = math.exp(-h / (r_path * spec.bus_capacitance_f))
         self._bus_v = target + (self._bus_v - target) * decay
-        if (
-            state == "precharge"
-            and self._bus_v >= PRECHARGE_DONE_FRACTION * self.terminal_voltage()
-        ):
+        if state == "precharge" and self._bus_v >= PRECHARGE_DONE_FRACTION * terminal_v:
             self._set_contactor("closed")
-            self._bus_v = self.terminal_voltage()
+            self._bus_v = terminal_v
 
     # --- contactors and HVIL --------------------------------------------------------------
 
@@ -343,6 +350,14 @@ class Pack:
         t_k = self._temp_c[k] + _KELVIN
         return self._r0[k] * math.exp(ARRHENIUS_EA_OVER_R_K * (1.0 / t_k - 1.0 / _T_REF_K))
 
+    def _r0_all(self) -> list[float]:
+        """R0 of every block at its present temperature (``_r0_at`` for all k, in one pass)."""
+        exp, inv_ref = math.exp, 1.0 / _T_REF_K
+        return [
+            r0 * exp(ARRHENIUS_EA_OVER_R_K * (1.0 / (t + _KELVIN) - inv_ref))
+            for r0, t in zip(self._r0, self._temp_c, strict=True)
+        ]
+
     def _block_ocv(self, k: int) -> float:
         return self._curve.voltage(self._soc[k], self._hyst[k])
 
@@ -369,17 +384,25 @@ class Pack:
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
         i = self._current_a if current_a is None else current_a
+        return self._terminal_voltage(i, self._r0_all())
+
+    def _terminal_voltage(self, i: float, r0: list[float]) -> float:
+        """The terminal voltage at current ``i`` with the blocks' R0 given (the hot path)."""
+        ocv = self._curve.voltage
         total = -i * self.interconnect_ohm
-        for k in range(self.spec.series):
-            total += self._block_ocv(k) - i * self._r0_at(k) - self._u1[k] - self._u2[k]
+        for soc, hyst, r, u1, u2 in zip(self._soc, self._hyst, r0, self._u1, self._u2, strict=True):
+            total += ocv(soc, hyst) - i * r - u1 - u2
         return total
 
     def cell_voltages(self) -> list[float]:
         """Get each series block's true voltage in V at the present current."""
         i = self._current_a
+        ocv = self._curve.voltage
         return [
-            self._block_ocv(k) - i * self._r0_at(k) - self._u1[k] - self._u2[k]
-            for k in range(self.spec.series)
+            ocv(soc, hyst) - i * r - u1 - u2
+            for soc, hyst, r, u1, u2 in zip(
+                self._soc, self._hyst, self._r0_all(), self._u1, self._u2, strict=True
+            )
         ]
 
     def afe_cell_voltages(self) -> list[float]:
