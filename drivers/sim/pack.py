@@ -379,7 +379,7 @@ class Pack:
     @property
     def internal_resistance_ohm(self) -> float:
         """Get the instantaneous (R0) pack resistance in Ω: ΣR0(T) + busbars."""
-        return sum(self._r0_at(k) for k in range(self.spec.series)) + self.interconnect_ohm
+        return sum(self._r0_all()) + self.interconnect_ohm
 
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
