@@ -222,7 +222,7 @@ def main() -> None:
     medians = {name: statistics.median(t[1:]) for name, t in timings.items()}
     for name, median in medians.items():
         cpu_ms = statistics.median(cpu[name][1:]) * 1e3
-        print(f"{name:<44} median {median * 1e3:8.2f} ms wall {cpu_ms:8.2f} ms CPU")
+        print(f"  {name:<44} median {median * 1e3:8.2f} ms wall {cpu_ms:8.2f} ms CPU")
     worst = max(medians, key=lambda name: medians[name])
     print(
         f"results_queries: slowest {medians[worst] * 1e3:.1f} ms "
