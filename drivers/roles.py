@@ -221,6 +221,15 @@ class Dmm(Instrument, Protocol):
         ...
 
 
+@runtime_checkable
+class AmbientThermometer(Instrument, Protocol):
+    """The station's own room-temperature reference (a probe on a DMM, a transmitter)."""
+
+    def measure_temperature(self) -> float:
+        """Measure the ambient temperature in °C."""
+        ...
+
+
 @dataclass(frozen=True)
 class InterlockState:
     """What the safety inputs read. The software is not the safety function; it only

@@ -72,7 +72,10 @@ from station.retest import RetestPolicy
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
-ROLES = ("supply", "load", "dmm", "insulation_tester", "interlocks", "scanner", "label_printer")
+ROLES = (
+    "supply", "load", "dmm", "ambient", "insulation_tester", "interlocks", "scanner",
+    "label_printer",
+)  # fmt: skip
 _SECTIONS = (
     "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
     "central", "mes",

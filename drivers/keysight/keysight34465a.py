@@ -13,21 +13,35 @@ from drivers.scpi.instrument import (
     one_of,
     parse_float,
 )
+from drivers.scpi.transport import Transport
 
 NPLC_VALUES = (0.001, 0.002, 0.006, 0.02, 0.06, 0.2, 1, 10, 100)
 """Integration times the 34465A accepts (0.001–0.006 need the DIG option)."""
 
 MAX_DC_V = 1000.0
 MAX_RESISTANCE_OHM = 1e9
+PROBE_TYPES: dict[str, tuple[int, ...]] = {
+    "FRTD": (85,),
+    "RTD": (85,),
+    "FTH": (2252, 5000, 10000),
+    "THER": (2252, 5000, 10000),
+}
+"""Temperature probes the 34465A converts: 4-/2-wire RTD (type 85: α = 0.00385, PT100) and
+4-/2-wire thermistor (type = resistance at 25 °C in Ω)."""
+PLAUSIBLE_AMBIENT_C = (-20.0, 60.0)
+"""A station's room outside this span means a broken or shorted probe, not a room."""
 
 
 class Keysight34465a(ScpiInstrument):
-    """Keysight 34465A digital multimeter (role: Dmm).
+    """Keysight 34465A digital multimeter (roles: Dmm, AmbientThermometer).
 
-    Constructed as ``Keysight34465a(transport, *, check_errors=True)``; LAN (socket 5025,
-    VXI-11, HiSLIP) or USBTMC. Command source: the Truevolt SCPI Command Quick Reference
-    (``*IDN?``, ``*RST``, ``*CLS``, ``*OPC?``, ``CONF:VOLT:DC``, ``VOLT:DC:NPLC``,
-    ``READ?``, ``MEAS:VOLT:DC?``, ``MEAS:RES?``, ``SYST:ERR?`` → ``+0,"No error"``).
+    Constructed as ``Keysight34465a(transport, *, check_errors=True, probe="FRTD",
+    probe_type=85)``; LAN (socket 5025, VXI-11, HiSLIP) or USBTMC. ``probe``/``probe_type``
+    name the temperature probe on its input when it plays the ambient role (``FRTD``/``RTD``
+    type 85 = PT100; ``FTH``/``THER`` type 2252, 5000 or 10000 Ω thermistors). Command
+    source: the Truevolt SCPI Command Quick Reference (``*IDN?``, ``*RST``, ``*CLS``,
+    ``*OPC?``, ``CONF:VOLT:DC``, ``VOLT:DC:NPLC``, ``READ?``, ``MEAS:VOLT:DC?``,
+    ``MEAS:RES?``, ``UNIT:TEMP``, ``MEAS:TEMP?``, ``SYST:ERR?`` → ``+0,"No error"``).
     Every command used here is in that public reference. The DMM takes remote control on
     its first command, so :meth:`connect` sends nothing.
 
@@ -41,6 +55,26 @@ class Keysight34465a(ScpiInstrument):
         parse_float,
         doc="Measure DC voltage in V once with the instrument's defaults (auto range).",
     )
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        check_errors: bool = True,
+        probe: str = "FRTD",
+        probe_type: int = 85,
+    ) -> None:
+        types = PROBE_TYPES.get(probe)
+        if types is None:
+            raise ValueError(f"probe={probe!r}: choose one of {', '.join(PROBE_TYPES)}")
+        if probe_type not in types:
+            raise ValueError(
+                f"probe_type={probe_type!r} is not a {probe} type; choose one of "
+                f"{', '.join(map(str, types))}"
+            )
+        super().__init__(transport, check_errors=check_errors)
+        self.probe = probe
+        self.probe_type = probe_type
 
     def reset(self) -> None:
         """Reset to the power-on state and clear the status and error queue."""
@@ -85,3 +119,20 @@ class Keysight34465a(ScpiInstrument):
         command = "MEAS:RES?" if range_ohm is None else f"MEAS:RES? {range_ohm:g}"
         ohms = self.ask(command, parse_float)
         return math.inf if ohms >= OVERFLOW else ohms
+
+    def measure_temperature(self) -> float:
+        """Measure the probe's temperature in °C (one reading, the probe given at construction).
+
+        Raises InstrumentReportedError on overload (open probe) or a reading outside
+        :data:`PLAUSIBLE_AMBIENT_C` (a shorted or wrong probe), never returns it as a number.
+        """
+        self.send("UNIT:TEMP C")
+        celsius = self.ask(f"MEAS:TEMP? {self.probe},{self.probe_type}", parse_float)
+        low, high = PLAUSIBLE_AMBIENT_C
+        if abs(celsius) >= OVERFLOW or not low <= celsius <= high:
+            raise InstrumentReportedError(
+                f"temperature probe reads {celsius:g} °C (plausible {low:g} … {high:g} °C): "
+                f"check the {self.probe} probe and its wiring",
+                resource=self.resource,
+            )
+        return celsius

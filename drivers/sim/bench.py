@@ -81,10 +81,22 @@ CATALOGUE: dict[str, TwinSpec | ServedTwinSpec] = {
 }
 """Every simulated model, by registry name."""
 
+SECOND_ROLES: dict[tuple[str, str], TwinSpec | ServedTwinSpec] = {
+    ("ambient", "keysight.34465a"): TwinSpec(
+        "ambient",
+        "keysight.34465a",
+        # A second meter, its PT100 probe in the virtual room; its own seed, its own error.
+        lambda circuit, seed: Keysight34465aTwin(circuit, seed=seed + 1000),
+    ),
+}
+"""Models that can also play another role, by (role, model): a 34465A with a probe is the
+station's ambient thermometer."""
+
 DEFAULT_MODELS: dict[str, str] = {
     "supply": "itech.it6000c",
     "load": "chroma.63200a",
     "dmm": "keysight.34465a",
+    "ambient": "keysight.34465a",
     "insulation_tester": "chroma.1905x",
     "interlocks": "modbus.rtu_io",
 }
@@ -183,7 +195,7 @@ class VirtualBench:
         for role, model in chosen.items():
             if not model:
                 continue
-            spec = CATALOGUE.get(model)
+            spec = SECOND_ROLES.get((role, model)) or CATALOGUE.get(model)
             if spec is None:
                 raise ValueError(
                     f"the virtual bench has no twin of {model!r} for role {role!r}; "

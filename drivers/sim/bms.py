@@ -413,7 +413,17 @@ def _state(r: BmsReading) -> dict[str, float]:
         "InsulationResistance": r.insulation_ohm / 1000.0,  # saturates at 0xFFFF
         "MaxCellTemp": max(temps or r.temperatures_c),
         "MinCellTemp": min(temps or r.temperatures_c),
+        "MinCellIndex": _lowest_valid(r),
     }
+
+
+def _lowest_valid(r: BmsReading) -> int:
+    """Index of the lowest valid cell (of all cells when none is valid)."""
+    pairs = zip(r.cell_voltages_v, r.cell_invalid, strict=True)
+    candidates = [(v, i) for i, (v, bad) in enumerate(pairs) if not bad]
+    if not candidates:
+        candidates = [(v, i) for i, v in enumerate(r.cell_voltages_v)]
+    return min(candidates)[1]
 
 
 def _limits(r: BmsReading) -> dict[str, float]:

@@ -423,8 +423,8 @@ class BmsModel:
         capacity = self.pack.spec.nominal_capacity_ah
         if state == BmsStateCode.ERROR:
             return 0.0, 0.0
-        t_max = max(temps, default=self.pack.spec.ambient_c)
-        t_min = min(temps, default=self.pack.spec.ambient_c)
+        t_max = max(temps, default=self.pack.ambient_c)
+        t_min = min(temps, default=self.pack.ambient_c)
         charge = capacity * min(1.0, max(0.0, (100.0 - soc) / 10.0))
         discharge = 2.0 * capacity * min(1.0, max(0.0, soc / 10.0))
         charge_ok = t_min >= 0.0 and t_max <= 45.0

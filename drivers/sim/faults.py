@@ -205,7 +205,7 @@ def _cell(method: str, *args: float) -> Callable[[VirtualBench, str], None]:
     return apply
 
 
-_TABLE = (
+_TABLE: tuple[Fault, ...] = (
     Fault(
         "low_insulation_plus",
         "OHMS",
@@ -395,6 +395,47 @@ _TABLE = (
         "7",
         "the balancing FET of cell INDEX never conducts (the BMS still reports balancing)",
         _balancing_fet_open,
+    ),
+)
+
+
+def _capacity_fade(bench: VirtualBench, value: str) -> None:
+    with bench.circuit.locked():
+        bench.pack.capacity_fade(float(value))
+
+
+def _pack_resistance(bench: VirtualBench, value: str) -> None:
+    with bench.circuit.locked():
+        bench.pack.scale_resistance(float(value))
+
+
+def _ambient(bench: VirtualBench, value: str) -> None:
+    with bench.circuit.locked():
+        bench.pack.set_ambient(float(value))
+
+
+_TABLE += (
+    Fault(
+        "capacity_fade",
+        "FRACTION",
+        "0.7",
+        "every cell has FRACTION of its capacity (the pack's true capacity × FRACTION)",
+        _capacity_fade,
+    ),
+    Fault(
+        "pack_resistance",
+        "FACTOR",
+        "1.25",
+        "every cell's R0 and every busbar is FACTOR × nominal (e.g. a wrong cell grade)",
+        _pack_resistance,
+    ),
+    Fault(
+        "ambient_c",
+        "DEGC",
+        "18",
+        "the virtual room is at DEGC: pack, cell temperatures at rest and ambient sensor "
+        "(a condition, not a defect: a good pack must still pass)",
+        _ambient,
     ),
 )
 

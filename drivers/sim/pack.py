@@ -19,9 +19,10 @@ cell voltages (sense wires tap the cell terminals).
 
 **Thermal (§6.4).** One lumped node per block (so :meth:`Pack.cell_temperatures` and
 :meth:`Pack.ntc_temperatures` have one value per series block):
-m·c_p·dT/dt = I²·R0(T) + ΣU_k²/R_k − h·A·(T − T_amb), integrated exactly per sub-step with
-the heat held at its start-of-step value. (§6.4 writes the RC heat as U_k·I, which equals the
-dissipation U_k²/R_k in steady state; U²/R never goes negative after a current reversal.)
+m·c_p·dT/dt = I²·R0(T) + ΣU_k²/R_k − h·A·(T − T_amb), with T_amb = :attr:`Pack.ambient_c`,
+integrated exactly per sub-step with the heat held at its start-of-step value. (§6.4 writes
+the RC heat as U_k·I, which equals the dissipation U_k²/R_k in steady state; U²/R never goes
+negative after a current reversal.)
 
 **Contactors and precharge (§1 step 7).** ``open`` → :meth:`Pack.close_contactors` →
 ``precharge``: the bus side (fixture capacitance C_bus) charges through R_pre towards the pack
@@ -90,10 +91,13 @@ class Pack:
     """A simulated pack built from ``spec``, with spread drawn from ``seed`` (default spec.seed).
 
     Physical faults change the blocks: :meth:`weak_cell`, :meth:`high_resistance_cell`,
-    :meth:`missing_parallel_cell`, :meth:`loose_busbar`. Sensing, contactor and HVIL faults
-    are flags on :attr:`faults` (:class:`PackFaults`); :meth:`sense_wire_open`,
-    :meth:`ntc_open` and :meth:`ntc_short` are shortcuts. Insulation faults are on
-    :attr:`insulation` (:class:`~drivers.sim.insulation.InsulationNetwork`).
+    :meth:`missing_parallel_cell`, :meth:`loose_busbar`, :meth:`capacity_fade`,
+    :meth:`scale_resistance`. :attr:`ambient_c` is the room the pack exchanges heat with
+    (``spec.ambient_c`` at first; :meth:`set_ambient` moves it and soaks the pack).
+    Sensing, contactor and HVIL faults are flags on :attr:`faults` (:class:`PackFaults`);
+    :meth:`sense_wire_open`, :meth:`ntc_open` and :meth:`ntc_short` are shortcuts.
+    Insulation faults are on :attr:`insulation`
+    (:class:`~drivers.sim.insulation.InsulationNetwork`).
 
     Counters since construction, all ≥ 0: ``time_s``, ``ah_discharged``, ``ah_charged``,
     ``wh_discharged``, ``wh_charged`` (Wh from terminal voltage × current).
@@ -119,6 +123,7 @@ class Pack:
         self._u1 = [0.0] * n
         self._u2 = [0.0] * n
         self._hyst = [0.0] * n
+        self.ambient_c = spec.ambient_c
         self._temp_c = [spec.ambient_c] * n
         self._busbar_ohm = [spec.interconnect_ohm] * max(0, n - 1)
         self._current_a = 0.0
@@ -180,6 +185,26 @@ class Pack:
         if not 0 <= index < len(self._busbar_ohm):
             raise IndexError(f"busbar index {index} outside 0..{len(self._busbar_ohm) - 1}")
         self._busbar_ohm[index] += added_ohm
+
+    def capacity_fade(self, fraction: float) -> None:
+        """Scale every block's capacity by ``fraction`` (0–1], keeping each block's SOC."""
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        self._q_ah = [q * fraction for q in self._q_ah]
+
+    def scale_resistance(self, factor: float) -> None:
+        """Scale every block's R0 and every busbar by ``factor`` (> 0), e.g. a wrong cell grade."""
+        if not factor > 0.0:
+            raise ValueError(f"factor must be > 0, got {factor}")
+        self._r0 = [r * factor for r in self._r0]
+        self._busbar_ohm = [r * factor for r in self._busbar_ohm]
+
+    def set_ambient(self, ambient_c: float) -> None:
+        """Move the room to ``ambient_c`` and soak the pack there (every block at ``ambient_c``)."""
+        if not -40.0 <= ambient_c <= 80.0:
+            raise ValueError(f"ambient_c must be in -40 … 80 °C, got {ambient_c}")
+        self.ambient_c = ambient_c
+        self._temp_c = [ambient_c] * self.spec.series
 
     def sense_wire_open(self, index: int) -> None:
         """Open the sense wire of AFE channel ``index`` (see :class:`PackFaults`)."""
@@ -262,7 +287,7 @@ class Pack:
                 heat_w += u1 * u1 / r1
             if r2 > 0.0:
                 heat_w += u2 * u2 / r2
-            t_final = spec.ambient_c + heat_w / spec.block_ha_w_per_k
+            t_final = self.ambient_c + heat_w / spec.block_ha_w_per_k
             self._temp_c[k] = t_final + (self._temp_c[k] - t_final) * d_th
             self._u1[k] = d1 * u1 + r1 * (1.0 - d1) * i
             self._u2[k] = d2 * u2 + r2 * (1.0 - d2) * i

@@ -21,7 +21,14 @@ SERIAL = "NM96A0000001"
 def test_every_instrument_shows_identity_calibration_and_days_left(make_window) -> None:
     window = make_window("operator")
     rows = window.operator.health.model.rows
-    assert {h.role for h in rows} == {"supply", "load", "dmm", "insulation_tester", "interlocks"}
+    assert {h.role for h in rows} == {
+        "supply",
+        "load",
+        "dmm",
+        "ambient",
+        "insulation_tester",
+        "interlocks",
+    }
     for h in rows:
         assert h.connected and h.state == "OK" and 360 <= h.days_left <= 366
         assert h.idn and h.idn != "not connected"

@@ -3,6 +3,9 @@
 The subset of the Truevolt SCPI set that the driver and the domain spec §3.5 use: CONFigure,
 MEASure, READ?, INITiate/FETCh?, [SENSe:]<function>:NPLC/RANGe[:AUTO], TRIGger:SOURce,
 SAMPle:COUNt, and the built-in ``*`` commands and ``SYST:ERR?`` (empty: ``+0,"No error"``).
+Temperature: ``CONFigure:TEMPerature`` / ``MEASure:TEMPerature? {FRTD|RTD|FTHermistor|
+THERmistor|DEFault}[,{<type>|DEFault}]`` and ``UNIT:TEMPerature {C|F|K}`` (Truevolt Command
+Quick Reference); the probe sits in the virtual room (:attr:`Pack.ambient_c`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,16 @@ import random
 from collections.abc import Callable, Sequence
 
 from drivers.sim.electrical import PackCircuit
-from drivers.sim.scpi_server import DATA_STALE, OVERFLOW, Call, CommandFn, ScpiDevice, ScpiError
+from drivers.sim.scpi_server import (
+    DATA_STALE,
+    ILLEGAL_PARAMETER_VALUE,
+    OVERFLOW,
+    SETTINGS_CONFLICT,
+    Call,
+    CommandFn,
+    ScpiDevice,
+    ScpiError,
+)
 
 VOLT_RANGES = (0.1, 1.0, 10.0, 100.0, 1000.0)
 RES_RANGES = (1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9)
@@ -32,17 +44,25 @@ NOISE_PPM_OF_RANGE = {
 """One-sigma reading noise by NPLC, in ppm of range (order of the 34465A data sheet)."""
 DEFAULT_NPLC = 10.0
 
-_FUNCTIONS = {"VOLT": VOLT_RANGES, "RES": RES_RANGES}
+_FUNCTIONS = {"VOLT": VOLT_RANGES, "RES": RES_RANGES, "TEMP": (1.0,)}
+PROBE_TYPES = {"FRTD": (85,), "RTD": (85,), "FTH": (2252, 5000, 10000), "THER": (2252, 5000, 10000)}
+"""Temperature transducers and their types (RTD α = 0.00385 as type 85; thermistors by R25)."""
+PROBE_ERROR_C = 0.1
+"""One-sigma calibration error of the simulated probe (a class-A PT100 is ±0.2 °C at 25 °C)."""
+TEMP_NOISE_C = 0.005
+_TEMP_UNITS = ("C", "F", "K")
 
 
 class Keysight34465aTwin(ScpiDevice):
     """A 34465A whose DC-voltage input is on the pack's HV terminals.
 
-    DC volts read ``circuit.terminal_voltage()`` (or what :attr:`probe` returns, when set:
-    the bench wires it to the highest voltage on the HV fixture, tester output included)
-    plus seeded Gaussian noise whose sigma depends on the range and NPLC
-    (:data:`NOISE_PPM_OF_RANGE`). With :attr:`lead_open` (the ``dmm_lead_open`` fault) the
-    input sees nothing: DC volts read ~0 V whatever is on the fixture. Resistance reads
+    Temperature reads the virtual room (``circuit.pack.ambient_c``) plus a seeded probe error
+    (σ :data:`PROBE_ERROR_C`) and a little noise. DC volts read ``circuit.terminal_voltage()``
+    (or what :attr:`probe` returns, when set: the bench wires it to the highest voltage on
+    the HV fixture, tester output included) plus seeded Gaussian noise whose sigma depends on
+    the range and NPLC (:data:`NOISE_PPM_OF_RANGE`). With :attr:`lead_open` (the
+    ``dmm_lead_open`` fault) the input sees nothing: DC volts read ~0 V whatever is on the
+    fixture. Resistance reads
     :attr:`fixture_resistance_ohm` (``None`` = open circuit, i.e. overload). Values beyond
     120 % of the range read ``+9.9E+37``. NPLC values between the valid ones are rounded
     up; out-of-range values give ``-222,"Data out of range"``.
@@ -67,6 +87,9 @@ class Keysight34465aTwin(ScpiDevice):
             "A.03.03-03.15-03.03-00.52-04-02"
         )
         self._rng = random.Random(seed)
+        self.probe_error_c = self._rng.gauss(0.0, PROBE_ERROR_C)
+        self.probe = ("FRTD", 85)
+        self.temperature_unit = "C"
         self.function = "VOLT"
         self.ranges: dict[str, float | None] = {}
         self.nplc: dict[str, float] = {}
@@ -84,6 +107,8 @@ class Keysight34465aTwin(ScpiDevice):
         self.sample_count = 1
         self.trigger_source = "IMM"
         self.high_z = False
+        self.probe = ("FRTD", 85)
+        self.temperature_unit = "C"
         self._readings = None
 
     def commands(self) -> Sequence[tuple[str, CommandFn]]:
@@ -94,6 +119,10 @@ class Keysight34465aTwin(ScpiDevice):
             ("CONFigure?", self._configuration),
             ("MEASure:RESistance?", lambda c: self._measure(c, "RES")),
             ("MEASure[:VOLTage][:DC]?", lambda c: self._measure(c, "VOLT")),
+            ("CONFigure:TEMPerature", self._configure_temperature),
+            ("MEASure:TEMPerature?", self._measure_temperature),
+            ("UNIT:TEMPerature", self._set_temperature_unit),
+            ("UNIT:TEMPerature?", lambda c: self.temperature_unit),
             ("READ?", self._read),
             ("INITiate[:IMMediate]", self._initiate),
             ("FETCh?", self._fetch),
@@ -136,6 +165,8 @@ class Keysight34465aTwin(ScpiDevice):
 
     def _configuration(self, call: Call) -> str:
         call.expect(0)
+        if self.function == "TEMP":
+            return f'"TEMP {self.probe[0]},{self.probe[1]}"'
         span = self.ranges[self.function] or _FUNCTIONS[self.function][-1]
         resolution = span * 1e-6 * NOISE_PPM_OF_RANGE[self.nplc[self.function]]
         return f'"{self.function} {span:+.8E},{resolution:+.8E}"'
@@ -187,6 +218,42 @@ class Keysight34465aTwin(ScpiDevice):
         call.expect(1)
         self.sample_count = int(call.number(low=1, high=1_000_000, default=1))
 
+    def _configure_temperature(self, call: Call) -> None:
+        call.expect(0, 4)
+        probe = self.probe
+        if call.params and call.params[0].strip():
+            kind = call.choice(("FRTD", "RTD", "FTHermistor", "THERmistor", "TCouple", "DEFault"))
+            if kind == "TC":
+                raise ScpiError(SETTINGS_CONFLICT)  # no thermocouple on the simulated fixture
+            kind = "FRTD" if kind == "DEF" else kind
+            types = PROBE_TYPES[kind]
+            wanted = types[0] if kind in ("FRTD", "RTD") else 5000
+            if len(call.params) > 1 and call.params[1].strip().upper() not in ("", "DEF"):
+                wanted = int(call.number(1, low=0, high=100_000))
+                if wanted not in types:
+                    raise ScpiError(ILLEGAL_PARAMETER_VALUE)
+            probe = (kind, wanted)
+        self.probe = probe
+        self.function = "TEMP"
+        self._readings = None
+
+    def _measure_temperature(self, call: Call) -> str:
+        self._configure_temperature(call)
+        return self._format(self._take())
+
+    def _set_temperature_unit(self, call: Call) -> None:
+        call.expect(1)
+        self.temperature_unit = call.choice(_TEMP_UNITS)
+
+    def _temperature(self) -> float:
+        celsius = self.circuit.pack.ambient_c + self.probe_error_c
+        celsius += self._rng.gauss(0.0, TEMP_NOISE_C)
+        if self.temperature_unit == "F":
+            return celsius * 9.0 / 5.0 + 32.0
+        if self.temperature_unit == "K":
+            return celsius + 273.15
+        return celsius
+
     # --- measuring ----------------------------------------------------------------------------
 
     def _measure(self, call: Call, function: str) -> str:
@@ -208,6 +275,8 @@ class Keysight34465aTwin(ScpiDevice):
         return self._format(self._readings)
 
     def _take(self) -> list[float]:
+        if self.function == "TEMP":
+            return [self._temperature() for _ in range(self.sample_count)]
         if self.function == "VOLT":
             true_value: float | None = (
                 0.0

@@ -15,6 +15,10 @@ precharge), and the error at ``verify_a`` is measured with the calibration the B
 the reset. The step leaves the contactors closed, as it found them.
 ``as_found_error_a`` is that error before anything was written.
 
+With ``guard_cell_*`` the cells and the BMS are guarded while current flows
+(:mod:`~station.steps.eol.guards`): a cell out of its window stops the current and the step
+records ``cell_guard`` naming it (and nothing it could not measure).
+
 The supply's readback is the reference here; a station with a reference shunt (and a DMM
 across it) is more accurate and should use it. Software guards (pack voltage window,
 current) stop the step with ERROR; the supply is off on every way out.
@@ -37,6 +41,15 @@ from station.steps.eol.calibration import (
 )
 from station.steps.eol.calibration_fit import CurrentCalibration, FitError, Window, fit_current
 from station.steps.eol.contactors import command, is_state, state_now, unlock
+from station.steps.eol.guards import (
+    GUARD_MEASUREMENT,
+    GUARD_OK,
+    CellGuard,
+    GuardTripped,
+    check_window_params,
+    guarded_wait,
+    make_guard,
+)
 from station.steps.eol.power import PowerPath, check_guards, record_sample
 
 _DID = "current_calibration"
@@ -82,6 +95,10 @@ class BmsCurrentCalibration(StepType):
         gain_max: float = 1.05
         offset_max_a: float = 2.0
         reset_wait_s: float = 1.0
+        guard_cell_min_v: float | None = None
+        guard_cell_max_v: float | None = None
+        guard_cell_max_c: float | None = None
+        guard_period_s: float = 0.25
 
         def __post_init__(self) -> None:
             if self.current_a <= 0:
@@ -99,6 +116,11 @@ class BmsCurrentCalibration(StepType):
                 raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_a > 0")
             if not 0 <= self.reset_wait_s <= 60:
                 raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
+            check_window_params(self)
+
+    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+        guarded = params.guard_cell_min_v is not None
+        return self.measurements + ((GUARD_MEASUREMENT,) if guarded else ())
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
@@ -109,50 +131,84 @@ class BmsCurrentCalibration(StepType):
             f"{in_use.gain_charge:.6f} (charge), offset {in_use.offset_a:+.4f} A"
         )
         path = PowerPath(ctx, "supply")
+        guard = make_guard(ctx, params, path.off)
+        recorded: set[str] = set()
+
+        def measure(name: str, value: Any) -> None:
+            recorded.add(name)
+            ctx.measure(name, value)
+
         try:
-            refs, raws = [], []
-            for n, amps in enumerate((0.0, params.current_a, -params.current_a)):
-                ref, reported = self._point(ctx, params, bms, path, amps)
-                refs.append(ref)
-                raws.append(mean([in_use.raw(i) for i in reported]))
-                ctx.progress((n + 1) / 5, text=f"fit point {amps:g} A")
-            ref, reported = self._point(ctx, params, bms, path, params.verify_a)
-            as_found = mean(reported) - ref
-            path.off()  # no current while the BMS's calibration changes
-            try:
-                new = fit_current(refs, raws)
-            except FitError as err:
-                raise StationError(
-                    f"cannot fit the current calibration: {err} (reference {refs} A, raw BMS "
-                    f"{[round(r, 3) for r in raws]} A): does the BMS see the current?"
-                ) from None
-            ctx.measure("gain_discharge", new.gain_discharge)
-            ctx.measure("gain_charge", new.gain_charge)
-            ctx.measure("offset", new.offset_a)
-            ctx.measure("as_found_error_a", as_found)
-            window = Window(params.gain_min, params.gain_max, params.offset_max_a)
-            gains = {"gain_discharge": new.gain_discharge, "gain_charge": new.gain_charge}
-            problems = window.problems(gains, new.offset_a, "A")
-            if problems:
-                ctx.log(f"not written, outside the calibratable range: {'; '.join(problems)}")
-                ctx.measure("written", False)
-                ctx.measure("readback_matches", None)
-                ctx.measure("persisted", None)
-                ctx.measure("verify_error_a", None)
-                return
-            matches, persisted = write_and_commit(ctx, bms, _DID, new.record(), params.reset_wait_s)
-            ctx.measure("written", True)
-            ctx.measure("readback_matches", matches)
-            ctx.measure("persisted", persisted)
-            _close_again(ctx, bms)
-            ref, reported = self._point(ctx, params, bms, path, params.verify_a)
-            ctx.measure("verify_error_a", mean(reported) - ref)
-            ctx.progress(1.0, text="verified")
+            self._calibrate(ctx, params, bms, in_use, path, guard, measure)
+            if guard is not None:
+                measure("cell_guard", GUARD_OK)
+        except GuardTripped as trip:
+            path.off()
+            ctx.log(f"guard tripped, current off: {trip}", "WARNING")
+            for spec in self.declared(params):
+                if spec.name not in recorded:
+                    ctx.measure(spec.name, str(trip) if spec.name == "cell_guard" else None)
         finally:
             path.off()
 
+    def _calibrate(
+        self,
+        ctx: StepContext,
+        params: Any,
+        bms: Any,
+        in_use: CurrentCalibration,
+        path: PowerPath,
+        guard: CellGuard | None,
+        measure: Any,
+    ) -> None:
+        """Fit, write, reset, verify; record every measurement but ``cell_guard``."""
+        refs, raws = [], []
+        for n, amps in enumerate((0.0, params.current_a, -params.current_a)):
+            ref, reported = self._point(ctx, params, bms, path, amps, guard)
+            refs.append(ref)
+            raws.append(mean([in_use.raw(i) for i in reported]))
+            ctx.progress((n + 1) / 5, text=f"fit point {amps:g} A")
+        ref, reported = self._point(ctx, params, bms, path, params.verify_a, guard)
+        as_found = mean(reported) - ref
+        path.off()  # no current while the BMS's calibration changes
+        try:
+            new = fit_current(refs, raws)
+        except FitError as err:
+            raise StationError(
+                f"cannot fit the current calibration: {err} (reference {refs} A, raw BMS "
+                f"{[round(r, 3) for r in raws]} A): does the BMS see the current?"
+            ) from None
+        measure("gain_discharge", new.gain_discharge)
+        measure("gain_charge", new.gain_charge)
+        measure("offset", new.offset_a)
+        measure("as_found_error_a", as_found)
+        window = Window(params.gain_min, params.gain_max, params.offset_max_a)
+        gains = {"gain_discharge": new.gain_discharge, "gain_charge": new.gain_charge}
+        problems = window.problems(gains, new.offset_a, "A")
+        if problems:
+            ctx.log(f"not written, outside the calibratable range: {'; '.join(problems)}")
+            measure("written", False)
+            measure("readback_matches", None)
+            measure("persisted", None)
+            measure("verify_error_a", None)
+            return
+        matches, persisted = write_and_commit(ctx, bms, _DID, new.record(), params.reset_wait_s)
+        measure("written", True)
+        measure("readback_matches", matches)
+        measure("persisted", persisted)
+        _close_again(ctx, bms)
+        ref, reported = self._point(ctx, params, bms, path, params.verify_a, guard)
+        measure("verify_error_a", mean(reported) - ref)
+        ctx.progress(1.0, text="verified")
+
     def _point(
-        self, ctx: StepContext, params: Any, bms: Any, path: PowerPath, amps: float
+        self,
+        ctx: StepContext,
+        params: Any,
+        bms: Any,
+        path: PowerPath,
+        amps: float,
+        guard: CellGuard | None,
     ) -> tuple[float, list[float]]:
         """Run ``amps`` (> 0 discharge, 0 off); return the mean reference and BMS readings."""
         if amps > 0:
@@ -161,7 +217,7 @@ class BmsCurrentCalibration(StepType):
             path.charge(-amps, params.guard_max_v)
         else:
             path.off()
-        ctx.wait(params.settle_s)
+        guarded_wait(ctx, params.settle_s, guard if amps else None)
         refs: list[float] = []
         limit_a = 1.2 * max(params.current_a, abs(params.verify_a))
 
@@ -170,6 +226,8 @@ class BmsCurrentCalibration(StepType):
             record_sample(ctx, r)
             ctx.sample("bms_current_A", bms_a)
             check_guards(r, min_v=params.guard_min_v, max_v=params.guard_max_v, max_abs_a=limit_a)
+            if guard is not None and amps:
+                guard.check()
             refs.append(r.current_a)
 
         reported = bms_readings(

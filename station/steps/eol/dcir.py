@@ -10,12 +10,32 @@ lives with the BMS steps.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.eol.power import DischargeWith, PowerPath, Reading, check_guards, record_sample
+from station.steps.eol.cells import fresh, snapshot, valid
+from station.steps.eol.guards import (
+    GUARD_MEASUREMENT,
+    GUARD_OK,
+    CellGuard,
+    GuardTripped,
+    check_window_params,
+    guarded_wait,
+    make_guard,
+)
+from station.steps.eol.power import (
+    DELIVERY_MEASUREMENTS,
+    DischargeWith,
+    PowerPath,
+    Reading,
+    check_delivery,
+    check_delivery_fraction,
+    check_guards,
+    record_sample,
+)
 
 _DISCHARGE = (
     MeasurementSpec("r0_discharge_ohm", "Ohm", doc="ΔV/ΔI early in the discharge pulse"),
@@ -25,6 +45,30 @@ _CHARGE = (
     MeasurementSpec("r0_charge_ohm", "Ohm", doc="ΔV/ΔI early in the charge pulse"),
     MeasurementSpec("r_charge_ohm", "Ohm", doc="ΔV/ΔI at the end of the charge pulse"),
 )
+_TEMPERATURE = (
+    MeasurementSpec("temperature_c", "degC", doc="mean BMS cell temperature before the pulse"),
+)
+REFERENCE_C = 25.0
+
+
+def normalised_suffix(name: str) -> str:
+    """``r0_discharge_ohm`` → ``r0_discharge_25c_ohm``."""
+    return name.replace("_ohm", "_25c_ohm")
+
+
+def to_25c(r_ohm: float, temperature_c: float, coeff_pct_per_k: float) -> float:
+    """R at 25 °C from R at ``temperature_c``: R25 = R_T · exp(α·(T − 25 °C)), α in %/K."""
+    return r_ohm * math.exp(coeff_pct_per_k / 100.0 * (temperature_c - REFERENCE_C))
+
+
+def cell_temperature(ctx: StepContext, bms: Any, sensors: int | None) -> float:
+    """Mean of the BMS temperature sensors it reports valid (one fresh snapshot)."""
+    values = valid(
+        snapshot(ctx, bms.cell_temperatures, after=fresh(ctx), timeout_s=5.0, count=sensors)
+    )
+    if not values:
+        raise StationError("no valid BMS temperature sensor: cannot normalise to 25 °C")
+    return sum(values) / len(values)
 
 
 @register
@@ -47,6 +91,13 @@ class Dcir(StepType):
         sample_period_s: float = 0.5
         discharge_with: DischargeWith = "supply"
         use_dmm: bool = True
+        temp_coeff_pct_per_k: float | None = None
+        temperature_sensors: int | None = None
+        min_delivery_fraction: float = 0.95
+        guard_cell_min_v: float | None = None
+        guard_cell_max_v: float | None = None
+        guard_cell_max_c: float | None = None
+        guard_period_s: float = 0.25
 
         def __post_init__(self) -> None:
             if self.current_a <= 0:
@@ -57,31 +108,83 @@ class Dcir(StepType):
                 raise ValueError("params.early_s must be > 0 and shorter than params.pulse_s")
             if self.guard_min_v >= self.guard_max_v:
                 raise ValueError("params.guard_min_v must be below params.guard_max_v")
+            if self.temp_coeff_pct_per_k is not None and not 0 <= self.temp_coeff_pct_per_k <= 10:
+                raise ValueError("params.temp_coeff_pct_per_k must be 0 … 10 %/K")
+            if self.temp_coeff_pct_per_k is not None and (
+                self.temperature_sensors is None or self.temperature_sensors < 1
+            ):
+                raise ValueError(
+                    "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
+                    "params.temp_coeff_pct_per_k: the temperature is their mean"
+                )
+            check_delivery_fraction(self.min_delivery_fraction)
+            check_window_params(self)
 
     def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
-        return _DISCHARGE + (_CHARGE if params.charge_current_a > 0 else ())
+        specs = _DISCHARGE + (_CHARGE if params.charge_current_a > 0 else ())
+        if params.temp_coeff_pct_per_k is not None:
+            specs += _TEMPERATURE + tuple(
+                MeasurementSpec(
+                    normalised_suffix(s.name), "Ohm", doc=f"{s.doc}, normalised to 25 °C"
+                )
+                for s in specs
+            )
+        specs += DELIVERY_MEASUREMENTS
+        if params.guard_cell_min_v is not None:
+            specs += (GUARD_MEASUREMENT,)
+        return specs
 
     def run(self, ctx: StepContext, params: Any) -> None:
         path = PowerPath(ctx, params.discharge_with)
         if params.use_dmm:
             path.use_dmm_for_voltage()
+        guard = make_guard(ctx, params, path.off)
         limit_a = 1.2 * max(params.current_a, params.charge_current_a)
+        values: dict[str, Any] = {s.name: None for s in self.declared(params)}
+        values["requested_current_a"] = params.current_a
+        if guard is not None:
+            values["cell_guard"] = GUARD_OK
         try:
+            if params.temp_coeff_pct_per_k is not None:
+                values["temperature_c"] = cell_temperature(
+                    ctx, ctx.instrument("bms"), params.temperature_sensors
+                )
             ctx.wait(params.rest_s)
-            r0, r_end = self._pulse(ctx, params, path, limit_a, discharge=True)
-            ctx.measure("r0_discharge_ohm", r0)
-            ctx.measure("r_discharge_ohm", r_end)
+            r0, r_end, delivered = self._pulse(ctx, params, path, limit_a, guard, discharge=True)
+            values.update(r0_discharge_ohm=r0, r_discharge_ohm=r_end, delivered_current_a=delivered)
             if params.charge_current_a > 0:
                 ctx.wait(params.rest_s)
-                r0, r_end = self._pulse(ctx, params, path, limit_a, discharge=False)
-                ctx.measure("r0_charge_ohm", r0)
-                ctx.measure("r_charge_ohm", r_end)
+                r0, r_end, _ = self._pulse(ctx, params, path, limit_a, guard, discharge=False)
+                values.update(r0_charge_ohm=r0, r_charge_ohm=r_end)
+        except GuardTripped as trip:
+            path.off()
+            values["cell_guard"] = str(trip)
+            ctx.log(f"guard tripped, current off: {trip}", "WARNING")
         finally:
             path.off()
+        temperature = values.get("temperature_c")
+        for name in list(values):
+            source = name.replace("_25c_ohm", "_ohm")
+            if name != source and values[source] is not None and temperature is not None:
+                values[name] = to_25c(values[source], temperature, params.temp_coeff_pct_per_k)
+        for name, value in values.items():
+            ctx.measure(name, value)
+        delivered = values["delivered_current_a"]
+        if delivered is not None:  # recorded first: the record shows what was delivered
+            check_delivery(params.current_a, delivered, params.min_delivery_fraction, "the pulse")
 
     def _pulse(
-        self, ctx: StepContext, params: Any, path: PowerPath, limit_a: float, *, discharge: bool
-    ) -> tuple[float, float]:
+        self,
+        ctx: StepContext,
+        params: Any,
+        path: PowerPath,
+        limit_a: float,
+        guard: CellGuard | None,
+        *,
+        discharge: bool,
+    ) -> tuple[float, float, float]:
+        """Run one pulse; return (R early, R at the end, mean |current| delivered)."""
+
         def read() -> Reading:
             r = path.read()
             record_sample(ctx, r)
@@ -97,13 +200,16 @@ class Dcir(StepType):
         early = read()
         elapsed = params.early_s
         end = early
+        currents = [abs(early.current_a)]
         while elapsed < params.pulse_s:
             step = min(params.sample_period_s, params.pulse_s - elapsed)
-            ctx.wait(step)
+            guarded_wait(ctx, step, guard)
             elapsed += step
             end = read()
+            currents.append(abs(end.current_a))
         path.off()
-        return _resistance(before, early), _resistance(before, end)
+        delivered = sum(currents) / len(currents)
+        return _resistance(before, early), _resistance(before, end), delivered
 
 
 def _resistance(before: Reading, during: Reading) -> float:

@@ -13,9 +13,37 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from station.errors import StationError
-from station.steps.api import StepContext
+from station.steps.api import MeasurementSpec, StepContext
 
 DischargeWith = Literal["supply", "load"]
+
+DELIVERY_MEASUREMENTS = (
+    MeasurementSpec(
+        "requested_current_a", "A", requires_limit=False, doc="the discharge current asked for"
+    ),
+    MeasurementSpec(
+        "delivered_current_a",
+        "A",
+        requires_limit=False,
+        doc="the discharge current the station delivered (mean over the constant-current part)",
+    ),
+)
+
+
+def check_delivery(requested_a: float, delivered_a: float, fraction: float, what: str) -> None:
+    """ERROR (the station could not do the test) when delivery fell below ``fraction``."""
+    if abs(delivered_a) < fraction * abs(requested_a):
+        raise StationError(
+            f"the station could not do the test: {what} asked for {abs(requested_a):g} A but "
+            f"delivered {abs(delivered_a):.2f} A (< {fraction:.0%}); check the supply's power "
+            "and current ratings against the pack voltage, and the power path"
+        )
+
+
+def check_delivery_fraction(fraction: float) -> None:
+    """Validate a ``min_delivery_fraction`` parameter."""
+    if not 0 < fraction <= 1:
+        raise ValueError("params.min_delivery_fraction must be in (0, 1]")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Temperatures: every BMS temperature sensor, its plausibility against ambient, the spread.
 
-After the soak every NTC should read the station's ambient within a few degrees. An open NTC
+After the soak every NTC should read the station's ambient within a few degrees. The ambient
+is measured by the station's own thermometer (the ``ambient`` role: a probe on a DMM or a
+transmitter), never a number typed into the sequence: a pack tested in a cold or warm room
+is compared with that room, and a pack that has not soaked yet is told apart. An open NTC
 rails low (about −40 °C) and a shorted one high (about 150 °C); the BMS sends the railed
 value (or flags the sensor invalid, recorded as NaN), and the sequence's ARRAY limit names
 the sensor. The deviation from ambient and the spread are taken over the sensors the BMS
@@ -22,13 +25,19 @@ class Temperatures(StepType):
     """BMS temperature sensors: each sensor, deviation from ambient and spread."""
 
     name = "temperatures"
-    roles = ("bms",)
+    roles = ("bms", "ambient")
     measurements = (
+        MeasurementSpec(
+            "ambient_c",
+            "degC",
+            requires_limit=False,
+            doc="the room, by the station's ambient thermometer",
+        ),
         MeasurementSpec("temperatures", "degC", kind="array", doc="every sensor, NaN = invalid"),
         MeasurementSpec(
             "max_deviation_from_ambient_c",
             "degC",
-            doc="largest |T − ambient_c| of the sensors",
+            doc="largest |T − ambient| of the sensors",
             resolution=1e-6,  # derived: judged at 1 µK, see MeasurementSpec.resolution
         ),
         MeasurementSpec(
@@ -39,7 +48,6 @@ class Temperatures(StepType):
     @dataclass(frozen=True)
     class Params:
         sensors: int
-        ambient_c: float = 25.0
         snapshot_timeout_s: float = 5.0
 
         def __post_init__(self) -> None:
@@ -50,6 +58,7 @@ class Temperatures(StepType):
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
+        ambient = float(ctx.instrument("ambient").measure_temperature())
         values = snapshot(
             ctx,
             bms.cell_temperatures,
@@ -61,7 +70,8 @@ class Temperatures(StepType):
         if bad:
             ctx.log(f"the BMS marks temperature sensor(s) {bad} (0-based) invalid", "WARNING")
         good = valid(values)
-        deviation = max((abs(t - params.ambient_c) for t in good), default=math.nan)
+        deviation = max((abs(t - ambient) for t in good), default=math.nan)
+        ctx.measure("ambient_c", ambient)
         ctx.measure("temperatures", as_recorded(values))
         ctx.measure("max_deviation_from_ambient_c", deviation)
         ctx.measure("temperature_spread_c", spread(good))

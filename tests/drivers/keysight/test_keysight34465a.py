@@ -7,8 +7,8 @@ import pytest
 
 from drivers.errors import InstrumentProtocolError, InstrumentReportedError, InstrumentTimeout
 from drivers.keysight.keysight34465a import Keysight34465a
-from drivers.roles import Dmm, Identity
-from drivers.testing import TIMEOUT, expected_protocol
+from drivers.roles import AmbientThermometer, Dmm, Identity
+from drivers.testing import TIMEOUT, ProtocolTransport, expected_protocol
 
 OK = '+0,"No error"'
 
@@ -215,3 +215,44 @@ def test_close_releases_transport():
     with expected_protocol(Keysight34465a, []) as dmm:
         dmm.close()
         assert dmm.transport.closed
+
+
+# --- measure_temperature (the ambient role) --------------------------------------------
+
+
+def test_plays_the_ambient_thermometer_role():
+    with expected_protocol(Keysight34465a, []) as dmm:
+        assert isinstance(dmm, AmbientThermometer)
+
+
+def test_measure_temperature_defaults_to_a_4_wire_pt100_in_celsius():
+    pairs = [*w("UNIT:TEMP C"), ("MEAS:TEMP? FRTD,85", "+2.31234000E+01")]
+    with expected_protocol(Keysight34465a, pairs) as dmm:
+        assert dmm.measure_temperature() == 23.1234
+
+
+def test_measure_temperature_with_a_5k_thermistor():
+    pairs = [*w("UNIT:TEMP C"), ("MEAS:TEMP? THER,5000", "+1.80000000E+01")]
+    with expected_protocol(Keysight34465a, pairs, probe="THER", probe_type=5000) as dmm:
+        assert dmm.measure_temperature() == 18.0
+
+
+@pytest.mark.parametrize("reading", ["+9.90000000E+37", "-2.00000000E+02", "+1.50000000E+02"])
+def test_an_open_or_implausible_probe_raises_instead_of_reading(reading: str):
+    pairs = [*w("UNIT:TEMP C"), ("MEAS:TEMP? FRTD,85", reading)]
+    with (
+        expected_protocol(Keysight34465a, pairs) as dmm,
+        pytest.raises(InstrumentReportedError, match="check the FRTD probe"),
+    ):
+        dmm.measure_temperature()
+
+
+@pytest.mark.parametrize(
+    ("probe", "probe_type", "message"),
+    [("TC", 85, "choose one of FRTD"), ("FRTD", 100, "not a FRTD type"), ("THER", 85, "2252")],
+)
+def test_an_unknown_probe_is_refused_before_anything_is_sent(
+    probe: str, probe_type: int, message: str
+):
+    with pytest.raises(ValueError, match=message):
+        Keysight34465a(ProtocolTransport([]), probe=probe, probe_type=probe_type)

@@ -471,3 +471,39 @@ def test_bleeding_drains_only_the_bled_cell() -> None:
     assert max(abs(d) for d in drained[1:15]) < 1e-12
     with pytest.raises(IndexError):
         pack.set_bleeding({16})
+
+
+# --- whole-pack faults and the virtual room ---------------------------------------------
+
+
+def test_capacity_fade_scales_every_block_and_keeps_the_soc() -> None:
+    pack = Pack(mini_spec())
+    before, socs = pack.block_capacities_ah(), pack.block_socs()
+    pack.capacity_fade(0.7)
+    assert pack.block_capacities_ah() == pytest.approx([0.7 * q for q in before])
+    assert pack.block_socs() == socs
+    pack.advance(60.0, 42.0)  # 0.7 Ah
+    assert statistics.mean(socs) - pack.soc == pytest.approx(0.7 / (0.7 * 60.0), rel=0.01)
+    with pytest.raises(ValueError, match="fraction"):
+        pack.capacity_fade(0.0)
+
+
+def test_scale_resistance_scales_r0_and_busbars() -> None:
+    pack = Pack(mini_spec())
+    r = pack.internal_resistance_ohm
+    pack.scale_resistance(1.25)
+    assert pack.internal_resistance_ohm == pytest.approx(1.25 * r)
+    with pytest.raises(ValueError, match="factor"):
+        pack.scale_resistance(-1.0)
+
+
+def test_set_ambient_moves_the_room_and_soaks_the_pack() -> None:
+    pack = Pack(mini_spec())
+    r25 = pack.internal_resistance_ohm
+    pack.set_ambient(18.0)
+    assert pack.cell_temperatures() == [18.0] * 4
+    assert pack.internal_resistance_ohm > r25  # colder cells, higher R0
+    pack.advance(3600.0, 0.0)
+    assert pack.cell_temperatures() == pytest.approx([18.0] * 4)  # stays at the new room
+    with pytest.raises(ValueError, match="ambient_c"):
+        pack.set_ambient(200.0)

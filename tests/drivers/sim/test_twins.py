@@ -26,6 +26,7 @@ from drivers.scpi.visa import VisaTransport
 from drivers.sim.bench import TWINS, VirtualBench
 from drivers.sim.clock import ManualTime
 from drivers.sim.electrical import PackCircuit
+from drivers.sim.faults import apply_fault
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
 from drivers.sim.pack import Pack
 from drivers.sim.packs import get_pack_spec
@@ -83,6 +84,27 @@ def test_dmm_reads_the_pack_open_circuit_voltage(rig: Rig) -> None:
     dmm.reset()
     dmm.wait_until_complete()
     assert dmm.dc_voltage == pytest.approx(volts, abs=5e-3)
+
+
+def test_dmm_probe_reads_the_virtual_room(rig: Rig) -> None:
+    dmm = rig.dmm()
+    assert dmm.measure_temperature() == pytest.approx(25.0, abs=0.5)
+    apply_fault(rig.bench, "ambient_c", "18")
+    assert dmm.measure_temperature() == pytest.approx(18.0, abs=0.5)
+    assert rig.bench.pack.cell_temperatures() == [18.0] * 96  # the pack soaked there
+    transport = rig.transport("dmm")
+    assert float(transport.query("MEAS:TEMP? FTH,10000")) == pytest.approx(18.0, abs=0.5)
+    transport.write("UNIT:TEMP K")
+    assert float(transport.query("MEAS:TEMP?")) == pytest.approx(291.15, abs=0.5)
+    assert transport.query("CONF?") == '"TEMP FTH,10000"'
+    transport.write("MEAS:TEMP? THER,100")  # no such thermistor type
+    assert transport.query("SYST:ERR?").startswith("-224")
+
+
+def test_the_default_bench_has_an_ambient_thermometer_of_its_own() -> None:
+    with VirtualBench("lfp16s", seed=3) as bench:
+        assert bench.resources["ambient"][0] == "keysight.34465a"
+        assert bench.resources["ambient"][1] != bench.resources["dmm"][1]
 
 
 def test_dmm_noise_shrinks_with_nplc_and_repeats_with_the_seed(rig: Rig) -> None:

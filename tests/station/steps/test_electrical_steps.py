@@ -40,7 +40,8 @@ TEMPERATURES = """
 type = "temperatures"
 name = "Temperatures"
 on_fail = "continue"
-params = { sensors = 12, ambient_c = 25 }
+params = { sensors = 12 }
+limits.ambient_c = { comparator = "GELE", low = 10, high = 40 }
 limits.temperatures = { comparator = "ARRAY", low = 15, high = 35, max_spread = 4 }
 limits.max_deviation_from_ambient_c = { comparator = "LE", high = 3 }
 limits.temperature_spread_c = { comparator = "LE", high = 4 }
@@ -143,6 +144,31 @@ def test_an_open_or_shorted_ntc_fails_naming_its_sensor(
         assert measurement(result, "Temperatures", "max_deviation_from_ambient_c").outcome == (
             "FAILED"
         )
+
+
+@pytest.mark.parametrize("room_c", [18.0, 32.0])
+def test_temperatures_are_compared_with_the_measured_room(tmp_path: Path, room_c: float) -> None:
+    # Before: the step compared every sensor with a fixed ambient_c = 25, so a soaked pack in
+    # an 18 °C room failed max_deviation_from_ambient_c (7 °C > 3 °C).
+    with sim_run(tmp_path, SOAK + TEMPERATURES) as prepared:
+        result = run(prepared, fault("ambient_c", str(room_c)))
+        assert result.outcome == "PASSED", result.steps
+        v = values(result)
+        assert v["ambient_c"] == pytest.approx(room_c, abs=0.5)
+        assert all(abs(t - room_c) < 2.5 for t in v["temperatures"])
+
+
+def test_a_pack_warmer_than_the_room_fails_its_deviation(tmp_path: Path) -> None:
+    def warm_pack(sim: Any) -> None:
+        apply_fault(sim, "ambient_c", "25")
+        with sim.circuit.locked():
+            sim.pack.ambient_c = 18.0  # the room cooled; the pack has not soaked yet
+
+    with sim_run(tmp_path, SOAK + TEMPERATURES) as prepared:
+        result = run(prepared, warm_pack)
+        assert measurement(result, "Temperatures", "ambient_c").value == pytest.approx(18, abs=0.5)
+        deviation = measurement(result, "Temperatures", "max_deviation_from_ambient_c")
+        assert deviation.outcome == "FAILED" and deviation.value > 5
 
 
 def test_a_broken_hvil_loop_fails_closed_at_rest(tmp_path: Path) -> None:

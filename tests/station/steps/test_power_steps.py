@@ -124,3 +124,176 @@ def test_a_guard_trip_is_an_error_and_leaves_the_outputs_off(tmp_path: Path) -> 
         assert "guard tripped" in (result.steps[0].error or "")
         assert outputs_off(prepared)
         assert result.safe_state_ok
+
+
+# --- verdict integrity: capacity that discriminates, 25 °C normalisation, delivery, guards --
+
+CLOSE = """
+[[setup]]
+type = "contactors_precharge"
+name = "Close contactors"
+params = { leave_closed = true }
+limits.closed = { comparator = "BOOL", expected = true }
+limits.precharge_time_s = { comparator = "LOG" }
+limits.bus_voltage_v = { comparator = "LOG" }
+limits.bus_to_pack_ratio = { comparator = "LOG" }
+"""
+
+CELL_GUARD = "guard_cell_min_v = 3.0, guard_cell_max_v = 4.2, guard_cell_max_c = 50"
+
+# The NMC reference's partial capacity with its limits (sequences/nmc96s/limits/nm96-a.toml).
+PARTIAL_60AH = """
+[[main]]
+type = "capacity"
+name = "Partial capacity"
+limits.discharged_ah = { comparator = "GELE", low = 2.95, high = 3.1 }
+limits.energy_wh = { comparator = "LOG" }
+limits.start_voltage_v = { comparator = "LOG" }
+limits.end_voltage_v = { comparator = "LOG" }
+limits.bms_soc_delta_pct = { comparator = "LOG" }
+limits.soc_capacity_ah = { comparator = "GELE", low = 56.5, high = 63.5 }
+limits.bms_ah_error_pct = { comparator = "GELE", low = -10, high = 10 }
+limits.ocv_slope_v_per_ah = { comparator = "GELE", low = 1.30, high = 1.42 }
+[main.params]
+mode = "partial"
+partial_ah = 3
+rated_capacity_ah = 60
+discharge_current_a = 45
+discharge_cutoff_v = 300
+guard_min_v = 280
+guard_max_v = 405
+"""
+
+DCIR_25C = """
+[[main]]
+type = "dcir"
+name = "DCIR"
+limits.r0_discharge_ohm = { comparator = "NOMTOL", nominal = 0.096, tolerance_pct = 15 }
+limits.r_discharge_ohm = { comparator = "LOG" }
+limits.temperature_c = { comparator = "LOG" }
+limits.r0_discharge_25c_ohm = { comparator = "NOMTOL", nominal = 0.096, tolerance_pct = 15 }
+limits.r_discharge_25c_ohm = { comparator = "LE", high = 0.13 }
+[main.params]
+current_a = 45
+pulse_s = 10
+guard_min_v = 280
+guard_max_v = 405
+temp_coeff_pct_per_k = 2.8
+temperature_sensors = 12
+"""
+
+
+def outcome_of(result: object, name: str) -> str:
+    steps = result.steps  # type: ignore[attr-defined]
+    return next(m.outcome for s in steps for m in s.measurements if m.name == name)
+
+
+@pytest.mark.parametrize(
+    ("fade", "verdict"), [(0.7, "FAILED"), (0.9, "FAILED"), (0.98, "PASSED"), (1.0, "PASSED")]
+)
+def test_partial_capacity_judges_what_its_stop_condition_does_not_fix(
+    tmp_path: Path, fade: float, verdict: str
+) -> None:
+    with sim_run(tmp_path, CLOSE + PARTIAL_60AH) as prepared:
+        result = run(prepared, lambda sim: sim.pack.capacity_fade(fade))
+        v = values(result)
+        # Before: only discharged_ah was judged, and it is the stop condition: it passes
+        # whatever the pack's capacity (a 30 % fade passed).
+        assert outcome_of(result, "discharged_ah") == "PASSED"
+        assert v["soc_capacity_ah"] == pytest.approx(60 * fade, rel=0.025)
+        assert outcome_of(result, "soc_capacity_ah") == verdict
+        assert outcome_of(result, "ocv_slope_v_per_ah") == verdict
+        assert abs(v["bms_ah_error_pct"]) < 3  # the BMS counts the same charge
+        assert result.outcome == verdict
+        assert outputs_off(prepared)
+
+
+@pytest.mark.parametrize("room_c", [18.0, 32.0])
+def test_dcir_normalised_to_25c_passes_a_good_pack_and_fails_a_resistive_one(
+    tmp_path: Path, room_c: float
+) -> None:
+    with sim_run(tmp_path, CLOSE + DCIR_25C) as prepared:
+        result = run(prepared, lambda sim: sim.pack.set_ambient(room_c))
+        v = values(result)
+        assert v["temperature_c"] == pytest.approx(room_c, abs=1.5)
+        # Before: the raw value was judged: a good pack FAILS outside about 19.5–31.5 °C.
+        assert outcome_of(result, "r0_discharge_ohm") == "FAILED"
+        assert outcome_of(result, "r0_discharge_25c_ohm") == "PASSED"
+        assert v["r0_discharge_25c_ohm"] == pytest.approx(0.0966, rel=0.04)
+    with sim_run(tmp_path / "r", CLOSE + DCIR_25C) as prepared:
+
+        def resistive(sim: object) -> None:
+            sim.pack.set_ambient(room_c)  # type: ignore[attr-defined]
+            sim.pack.scale_resistance(1.25)  # type: ignore[attr-defined]
+
+        result = run(prepared, resistive)
+        assert outcome_of(result, "r0_discharge_25c_ohm") == "FAILED"
+
+
+def test_a_current_the_station_cannot_deliver_is_an_error_with_both_values_recorded(
+    tmp_path: Path,
+) -> None:
+    # The IT6000C twin is an 18 kW model: 60 A at ~350 V would need 21 kW.
+    sixty = DCIR.replace("current_a = 30", "current_a = 60").replace(
+        ', discharge_with = "load"', ""
+    )
+    with sim_run(tmp_path, sixty) as prepared:
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        assert "could not do the test" in (result.steps[0].error or "")
+        v = values(result)
+        assert v["requested_current_a"] == 60
+        assert 45 < v["delivered_current_a"] < 55
+        assert outputs_off(prepared)
+
+
+GUARDED_DCIR = f"""
+[[main]]
+type = "dcir"
+name = "DCIR"
+params = {{ current_a = 45, pulse_s = 10, guard_min_v = 280, guard_max_v = 405, {CELL_GUARD} }}
+limits.r0_discharge_ohm = {{ comparator = "LOG" }}
+limits.r_discharge_ohm = {{ comparator = "LOG" }}
+limits.cell_guard = {{ comparator = "STREQ", expected = "ok" }}
+"""
+
+
+def test_a_cell_below_its_window_under_load_stops_the_current_and_is_named(
+    tmp_path: Path,
+) -> None:
+    # Cell 10 at 20× R0: under 45 A it drops ~0.8 V (to ~2.8 V) while the pack stays ~345 V.
+    with sim_run(tmp_path, CLOSE + GUARDED_DCIR) as prepared:
+        pack = prepared.bench.simulator.pack
+        result = run(prepared, lambda sim: sim.pack.high_resistance_cell(10, 20.0))
+        assert result.outcome == "FAILED"
+        guard = next(m for s in result.steps for m in s.measurements if m.name == "cell_guard")
+        assert guard.outcome == "FAILED"
+        assert guard.value_text is not None and "(index 10)" in guard.value_text
+        assert "below 3 V" in guard.value_text
+        # the current flowed less than 0.5 s (virtual time) before the guard switched it off
+        assert 0 < pack.ah_discharged < 45 * 0.5 / 3600
+        assert values(result)["r_discharge_ohm"] is None  # never measured
+        assert outputs_off(prepared)
+    # Before: nothing watched the cells; the whole 10 s pulse ran with the cell below 3 V.
+    with sim_run(tmp_path / "unguarded", CLOSE + DCIR_25C) as prepared:
+        pack = prepared.bench.simulator.pack
+        run(prepared, lambda sim: sim.pack.high_resistance_cell(10, 20.0))
+        assert pack.ah_discharged > 45 * 9.9 / 3600
+
+
+def test_a_bms_that_falls_silent_while_current_flows_is_an_error(tmp_path: Path) -> None:
+    with sim_run(tmp_path, CLOSE + GUARDED_DCIR) as prepared:
+        sim = prepared.bench.simulator
+
+        def silence_under_load(event: object) -> None:
+            under_load = getattr(event, "channel", "") == "pack_current_A"
+            if under_load and getattr(event, "value", 0.0) > 1:
+                sim.bms.model.faults.silent = True
+
+        prepared.engine.listeners.append(silence_under_load)
+        result = run(prepared)
+        dcir = next(s for s in result.steps if s.name == "DCIR")
+        assert dcir.outcome == "ERROR"
+        assert "BMS went silent while current flowed" in (dcir.error or "")
+        assert sim.pack.ah_discharged < 45 * 3 / 3600
+        assert outputs_off(prepared)

@@ -1,0 +1,180 @@
+"""Guards while current flows: every cell in its safe window, and the BMS alive.
+
+The pack-voltage guard (:func:`~station.steps.eol.power.check_guards`) cannot see one weak
+cell: on a 96S pack a cell can drop below its minimum while the pack stays well inside its
+window. :class:`CellGuard` reads the BMS's lowest and highest cell voltage and cell
+temperature (``min_cell_voltage``, ``max_cell_voltage``, ``min_cell_temperature``,
+``max_cell_temperature`` in the BMS description; 100 ms frames on the reference BMS) every
+``period_s`` while current flows (:func:`guarded_wait`).
+
+- A value outside the window is a **pack fault**: the guard switches the current off at
+  once (``stop``), then the step records ``cell_guard`` as the text naming the cell, which
+  fails the sequence's ``STREQ "ok"`` limit: the step is FAILED. An under-voltage names the
+  cell the BMS reports as its lowest (``min_cell_index``, read with the voltage, under
+  load); without that signal, and for an over-voltage or a temperature, the cell or sensor is
+  the extreme one in a snapshot taken after the current stopped.
+- A BMS that sends no fresh frame within ``bms_timeout_s`` is a **station fault**: the
+  step raises, the current goes off, the step is ERROR.
+
+Reaction time: a violation is in the BMS's next frame (≤ one 100 ms cycle after it
+measures, ≤ 100 ms), and the guard reads the BMS every ``period_s``, so the current is off
+≤ ``period_s`` + 0.2 s + one command after the cell leaves its window: < 0.5 s with the
+default 0.25 s (measured in virtual time on the virtual bench, see the tests).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.errors import BmsError
+from station.errors import StationError
+from station.steps.api import MeasurementSpec, StepContext
+
+GUARD_MEASUREMENT = MeasurementSpec(
+    "cell_guard",
+    "",
+    kind="text",
+    doc='"ok", or the cell or sensor that left its safe window while current flowed',
+)
+GUARD_OK = "ok"
+GUARD_ROLES = ("min_cell_voltage", "max_cell_voltage", "max_cell_temperature")
+
+
+@dataclass(frozen=True)
+class CellWindow:
+    """The safe window of every cell while current flows (V and °C)."""
+
+    min_v: float
+    max_v: float
+    max_c: float
+    min_c: float = -20.0
+
+    @classmethod
+    def from_params(cls, params: Any) -> CellWindow | None:
+        """The window the step's ``guard_cell_*`` parameters give, None if they give none."""
+        given = (params.guard_cell_min_v, params.guard_cell_max_v, params.guard_cell_max_c)
+        if all(v is None for v in given):
+            return None
+        if any(v is None for v in given):
+            raise ValueError(
+                "params.guard_cell_min_v, guard_cell_max_v and guard_cell_max_c go together"
+            )
+        low, high, hot = given
+        assert low is not None and high is not None and hot is not None
+        if not 0 < low < high:
+            raise ValueError("params.guard_cell_min_v must be > 0 and below guard_cell_max_v")
+        return cls(low, high, hot)
+
+
+def check_window_params(params: Any) -> None:
+    """Validate the ``guard_*`` parameters (for a Params ``__post_init__``)."""
+    CellWindow.from_params(params)
+    if not 0 < params.guard_period_s <= 0.5:
+        raise ValueError("params.guard_period_s must be in (0, 0.5] s")
+
+
+class GuardTripped(Exception):
+    """A cell left its safe window: a pack fault (the step records it, never an ERROR)."""
+
+
+class CellGuard:
+    """Check the BMS's cell extremes against ``window``; see the module docstring."""
+
+    def __init__(
+        self,
+        ctx: StepContext,
+        bms: Any,
+        window: CellWindow,
+        *,
+        stop: Any,
+        period_s: float = 0.25,
+        bms_timeout_s: float = 0.5,
+    ) -> None:
+        missing = [r for r in GUARD_ROLES if r not in bms.monitor.roles()]
+        if missing:
+            raise StationError(
+                f"the cell guard needs {', '.join(missing)} in the BMS description "
+                "(the BMS's lowest/highest cell voltage and temperature signals)"
+            )
+        self.ctx = ctx
+        self.bms = bms
+        self.window = window
+        self.stop = stop
+        self.period_s = period_s
+        self.bms_timeout_s = bms_timeout_s
+        self.checks = 0
+
+    def check(self) -> None:
+        """Read the BMS's extremes (fresh frames); raise GuardTripped or a silent-BMS error."""
+        after = self.ctx.now()
+        try:
+            low_v = self._read("min_cell_voltage", after)
+            high_v = self._read("max_cell_voltage", after)
+            hot_c = self._read("max_cell_temperature", after)
+            cold_c = (
+                self._read("min_cell_temperature", after)
+                if "min_cell_temperature" in self.bms.monitor.roles()
+                else math.nan
+            )
+        except BmsError as err:
+            raise StationError(
+                f"the BMS went silent while current flowed ({err}); the current is switched "
+                "off: the station cannot guard the cells without it"
+            ) from err
+        self.checks += 1
+        w = self.window
+        if low_v < w.min_v:
+            what = f"{low_v:.3f} V below {w.min_v:g} V"
+            if "min_cell_index" in self.bms.monitor.roles():
+                index = round(self._read("min_cell_index", after))
+                self.stop()
+                raise GuardTripped(f"cell {index + 1} (index {index}): {what}")
+            raise GuardTripped(self._name("cell", min, what))
+        if high_v > w.max_v:
+            raise GuardTripped(self._name("cell", max, f"{high_v:.3f} V above {w.max_v:g} V"))
+        if hot_c > w.max_c:
+            raise GuardTripped(self._name("sensor", max, f"{hot_c:.1f} °C above {w.max_c:g} °C"))
+        if cold_c < w.min_c:
+            raise GuardTripped(self._name("sensor", min, f"{cold_c:.1f} °C below {w.min_c:g} °C"))
+
+    def _read(self, role: str, after: float) -> float:
+        value: float = self.bms.value(role, after=after, timeout_s=self.bms_timeout_s)
+        return value
+
+    def _name(self, kind: str, pick: Any, what: str) -> str:
+        """Stop the current, then name the extreme cell (or sensor) in a fresh snapshot."""
+        self.stop()
+        read = self.bms.cell_voltages if kind == "cell" else self.bms.cell_temperatures
+        try:
+            values = read(self.ctx.now(), 2.0, self.ctx.abort)
+        except BmsError:
+            return f"a {kind}: {what} (the BMS sent no complete snapshot to name it)"
+        valid = [(v, i) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
+        if not valid:
+            return f"a {kind}: {what}"
+        index = pick(valid)[1]
+        return f"{kind} {index + 1} (index {index}): {what}"
+
+
+def make_guard(ctx: StepContext, params: Any, stop: Any) -> CellGuard | None:
+    """The step's cell guard (``stop()`` switches its current off), None without a window."""
+    window = CellWindow.from_params(params)
+    if window is None:
+        return None
+    return CellGuard(ctx, ctx.instrument("bms"), window, stop=stop, period_s=params.guard_period_s)
+
+
+def guarded_wait(ctx: StepContext, seconds: float, guard: CellGuard | None) -> None:
+    """Wait ``seconds`` on the run's clock, checking ``guard`` every ``guard.period_s``."""
+    if guard is None:
+        ctx.wait(seconds)
+        return
+    end = ctx.now() + seconds
+    while True:
+        remaining = end - ctx.now()
+        if remaining <= 1e-9:
+            return
+        ctx.wait(min(guard.period_s, remaining))
+        guard.check()
