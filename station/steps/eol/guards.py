@@ -13,8 +13,9 @@ temperature (``min_cell_voltage``, ``max_cell_voltage``, ``min_cell_temperature`
   cell the BMS reports as its lowest (``min_cell_index``, read with the voltage, under
   load); without that signal, and for an over-voltage or a temperature, the cell or sensor is
   the extreme one in a snapshot taken after the current stopped.
-- A BMS that sends no fresh frame within ``bms_timeout_s`` is a **station fault**: the
-  step raises, the current goes off, the step is ERROR.
+- A BMS that sends no fresh frame within ``bms_timeout_s`` (default: the BMS client's read
+  timeout, 1 s — the domain reference's "BMS communication lost → current off within 1 s")
+  is a **station fault**: the step raises, the current goes off, the step is ERROR.
 
 Reaction time: a violation is in the BMS's next frame (≤ one 100 ms cycle after it
 measures, ≤ 100 ms), and the guard reads the BMS every ``period_s``, so the current is off
@@ -90,7 +91,7 @@ class CellGuard:
         *,
         stop: Any,
         period_s: float = 0.25,
-        bms_timeout_s: float = 0.5,
+        bms_timeout_s: float | None = None,
     ) -> None:
         missing = [r for r in GUARD_ROLES if r not in bms.monitor.roles()]
         if missing:
@@ -103,7 +104,7 @@ class CellGuard:
         self.window = window
         self.stop = stop
         self.period_s = period_s
-        self.bms_timeout_s = bms_timeout_s
+        self.bms_timeout_s = bms_timeout_s if bms_timeout_s is not None else bms.read_timeout_s
         self.checks = 0
 
     def check(self) -> None:

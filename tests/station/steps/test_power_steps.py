@@ -295,7 +295,9 @@ def test_a_bms_that_falls_silent_while_current_flows_is_an_error(tmp_path: Path)
         dcir = next(s for s in result.steps if s.name == "DCIR")
         assert dcir.outcome == "ERROR"
         assert "BMS went silent while current flowed" in (dcir.error or "")
-        assert sim.pack.ah_discharged < 45 * 3 / 3600
+        # the BMS read timeout is 1 s of wall clock; waiting lets virtual time run at most
+        # 5 ms per 2 ms (the BMS client's idle), so the current stopped within ~3 s virtual
+        assert sim.pack.ah_discharged < 45 * 4 / 3600
         assert outputs_off(prepared)
 
 
