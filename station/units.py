@@ -50,6 +50,7 @@ _BASES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "W": ("power", ("watt", "watts"), True),
     "Hz": ("frequency", ("hz",), True),
     "F": ("capacitance", ("farad",), True),
+    "V/Ah": ("voltage per charge", (), False),  # an OCV slope (capacity step)
 }
 _BASE_OF = {dimension: base for base, (dimension, _, _) in _BASES.items()}
 _PREFIXES: dict[str, Decimal] = {
@@ -76,6 +77,7 @@ _DIMENSION_TEXT = {
     "power": "a power",
     "frequency": "a frequency",
     "capacitance": "a capacitance",
+    "voltage per charge": "a voltage per charge (an OCV slope)",
 }
 
 
