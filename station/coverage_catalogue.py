@@ -254,5 +254,24 @@ CATALOGUE: list[Entry] = [
         ),
         needs_role="insulation_tester",
     ),
+    Entry(
+        "capacity_fade",
+        # ΔAh / ΔSOC(BMS), and on NMC the OCV slope; the Ah moved is the stop condition
+        (Catch("capacity", "soc_capacity_ah"), Catch("capacity", "ocv_slope_v_per_ah")),
+        bad=("0.7", "0.9"),
+        good=("0.98",),
+    ),
+    Entry(
+        "pack_resistance",
+        (Catch("dcir"),),  # r0_discharge_25c_ohm (or the raw value where nothing normalises)
+        bad=("1.25",),
+        good=("1.05",),
+    ),
+    Entry(
+        "ambient_c",
+        (),  # a condition, not a defect: a good pack passes in a cold and a warm room
+        bad=(),
+        good=("18", "32"),
+    ),
 ]
 """Every entry, in the order the table lists them. Append new entries at the end."""

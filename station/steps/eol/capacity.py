@@ -172,7 +172,7 @@ class Capacity(StepType):
             specs += (*_TEMPERATURE, MeasurementSpec(at_25c, "Ah", doc=f"{normalised} at 25 °C"))
         specs += DELIVERY_MEASUREMENTS
         if params.guard_cell_min_v is not None:
-            specs += (GUARD_MEASUREMENT,)
+            specs = (GUARD_MEASUREMENT, *specs)  # first: a trip is the step's first failure
         return specs
 
     def run(self, ctx: StepContext, params: Any) -> None:

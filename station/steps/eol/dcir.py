@@ -131,7 +131,7 @@ class Dcir(StepType):
             )
         specs += DELIVERY_MEASUREMENTS
         if params.guard_cell_min_v is not None:
-            specs += (GUARD_MEASUREMENT,)
+            specs = (GUARD_MEASUREMENT, *specs)  # first: a trip is the step's first failure
         return specs
 
     def run(self, ctx: StepContext, params: Any) -> None:
@@ -150,11 +150,15 @@ class Dcir(StepType):
                     ctx, ctx.instrument("bms"), params.temperature_sensors
                 )
             ctx.wait(params.rest_s)
-            r0, r_end, delivered = self._pulse(ctx, params, path, limit_a, guard, discharge=True)
+            r0, r_end, delivered = self._pulse(
+                ctx, params, path, limit_a, guard, values, discharge=True
+            )
             values.update(r0_discharge_ohm=r0, r_discharge_ohm=r_end, delivered_current_a=delivered)
             if params.charge_current_a > 0:
                 ctx.wait(params.rest_s)
-                r0, r_end, _ = self._pulse(ctx, params, path, limit_a, guard, discharge=False)
+                r0, r_end, _ = self._pulse(
+                    ctx, params, path, limit_a, guard, values, discharge=False
+                )
                 values.update(r0_charge_ohm=r0, r_charge_ohm=r_end)
         except GuardTripped as trip:
             path.off()
@@ -180,10 +184,15 @@ class Dcir(StepType):
         path: PowerPath,
         limit_a: float,
         guard: CellGuard | None,
+        values: dict[str, Any],
         *,
         discharge: bool,
     ) -> tuple[float, float, float]:
-        """Run one pulse; return (R early, R at the end, mean |current| delivered)."""
+        """Run one pulse; return (R early, R at the end, mean |current| delivered).
+
+        R early goes into ``values`` as soon as it is known: a guard trip later in the pulse
+        still leaves it in the record.
+        """
 
         def read() -> Reading:
             r = path.read()
@@ -198,6 +207,7 @@ class Dcir(StepType):
             path.charge(params.charge_current_a, params.guard_max_v)
         ctx.wait(params.early_s)
         early = read()
+        values["r0_discharge_ohm" if discharge else "r0_charge_ohm"] = _resistance(before, early)
         elapsed = params.early_s
         end = early
         currents = [abs(early.current_a)]

@@ -272,6 +272,7 @@ def test_a_cell_below_its_window_under_load_stops_the_current_and_is_named(
         assert "below 3 V" in guard.value_text
         # the current flowed less than 0.5 s (virtual time) before the guard switched it off
         assert 0 < pack.ah_discharged < 45 * 0.5 / 3600
+        assert values(result)["r0_discharge_ohm"] > 0.11  # measured before the trip
         assert values(result)["r_discharge_ohm"] is None  # never measured
         assert outputs_off(prepared)
     # Before: nothing watched the cells; the whole 10 s pulse ran with the cell below 3 V.
