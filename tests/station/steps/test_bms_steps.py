@@ -194,7 +194,7 @@ def test_a_silent_bms_fails_the_can_check_and_errors_identify(tmp_path: Path) ->
         result = run(prepared, lambda sim: apply_fault(sim, "bms_silent"))
         can = step(result, "CAN alive")
         assert can.outcome == "FAILED"
-        assert values(result)["missing_messages"] == 4  # every cyclic message of the map
+        assert values(result)["missing_messages"] == 5  # every cyclic message of the map
         identify = step(result, "Identify")
         assert identify.outcome == "ERROR"
         assert "the BMS is silent" in (identify.error or "")
