@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from drivers.errors import MeterOverload
+from drivers.errors import InstrumentReportedError, MeterOverload
 from drivers.scpi.instrument import (
     OVERFLOW,
     ScpiInstrument,

@@ -237,7 +237,7 @@ class VirtualBench:
         if not isinstance(dmm, Keysight34465aTwin) or safety is None:
             return
         circuit = self.circuit
-        dmm.probe = lambda: max(circuit.terminal_voltage(), safety.fixture_voltage())
+        dmm.fixture_probe = lambda: max(circuit.terminal_voltage(), safety.fixture_voltage())
 
     def _follow_fixture_relays(self, io: ModbusIoTwin) -> None:
         with self.circuit.locked():

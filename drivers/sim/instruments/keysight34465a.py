@@ -58,7 +58,7 @@ class Keysight34465aTwin(ScpiDevice):
 
     Temperature reads the virtual room (``circuit.pack.ambient_c``) plus a seeded probe error
     (σ :data:`PROBE_ERROR_C`) and a little noise. DC volts read ``circuit.terminal_voltage()``
-    (or what :attr:`probe` returns, when set: the bench wires it to the highest voltage on
+    (or what :attr:`fixture_probe` returns, when set: the bench wires it to the highest voltage on
     the HV fixture, tester output included) plus seeded Gaussian noise whose sigma depends on
     the range and NPLC (:data:`NOISE_PPM_OF_RANGE`). With :attr:`lead_open` (the
     ``dmm_lead_open`` fault) the input sees nothing: DC volts read ~0 V whatever is on the
@@ -79,7 +79,7 @@ class Keysight34465aTwin(ScpiDevice):
         serial: str | None = None,
     ) -> None:
         self.circuit = circuit
-        self.probe: Callable[[], float] | None = None
+        self.fixture_probe: Callable[[], float] | None = None
         self.lead_open = False
         self.fixture_resistance_ohm = fixture_resistance_ohm
         self.idn = (
@@ -281,8 +281,8 @@ class Keysight34465aTwin(ScpiDevice):
             true_value: float | None = (
                 0.0
                 if self.lead_open
-                else self.probe()
-                if self.probe is not None
+                else self.fixture_probe()
+                if self.fixture_probe is not None
                 else self.circuit.terminal_voltage()
             )
         else:
