@@ -229,9 +229,10 @@ def test_a_stored_dtc_is_judged_before_the_clear_hides_it(tmp_path: Path) -> Non
     as before #10, it passed."""
 
     def insulation_dip(sim: Any) -> None:
-        sim.pack.insulation.set_pole_resistance("plus", 10e3)
+        # inside the stack: the BMS's monitor sees it with the contactors open
+        sim.pack.insulation.set_stack_resistance("plus", 10e3)
         sim.bms.measure()
-        sim.pack.insulation.set_pole_resistance("plus", 5e9)
+        sim.pack.insulation.set_stack_resistance("plus", 5e9)
 
     with sim_run(tmp_path, DTC) as prepared:
         result = run(prepared, insulation_dip)
