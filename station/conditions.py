@@ -38,6 +38,13 @@ class ConditionError(ValueError):
     """The condition text is not valid; the message says why."""
 
 
+class _Unknown:
+    """A value not known before the run (an earlier step's outcome, the serial)."""
+
+
+_UNKNOWN = _Unknown()
+
+
 @dataclass(frozen=True)
 class Condition:
     """A parsed condition; ``steps`` lists the step names it refers to."""
@@ -45,6 +52,17 @@ class Condition:
     text: str
     tree: ast.Expression
     steps: tuple[str, ...] = field(default=())
+    values: tuple[tuple[str, str], ...] = field(default=())  # value(step, measurement) pairs
+    variants: tuple[str, ...] = field(default=())  # text constants compared with ``variant``
+
+    def for_variant(self, variant: str) -> bool | None:
+        """Whether the step is skipped for ``variant`` whatever else happens in the run:
+        True (always skipped), False (never), None (it depends on the run)."""
+        try:
+            result = _eval(self.tree.body, {"variant": variant, "serial": _UNKNOWN}, None, None)
+        except (TypeError, ConditionError):
+            return None
+        return None if result is _UNKNOWN else bool(result)
 
     def evaluate(
         self,
@@ -69,7 +87,40 @@ def parse_condition(text: str) -> Condition:
         raise ConditionError(f"cannot parse {text!r}: {err.msg}") from None
     steps: list[str] = []
     _check(tree.body, steps)
-    return Condition(text, tree, tuple(steps))
+    return Condition(text, tree, tuple(steps), _value_refs(tree), _variant_constants(tree))
+
+
+def _value_refs(tree: ast.Expression) -> tuple[tuple[str, str], ...]:
+    """The (step, measurement) pairs of every ``value(...)`` call (``_check`` made sure
+    both arguments are quoted names)."""
+    refs = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "value"
+        ):
+            step, meas = (a.value for a in node.args if isinstance(a, ast.Constant))
+            refs.append((str(step), str(meas)))
+    return tuple(refs)
+
+
+def _variant_constants(tree: ast.Expression) -> tuple[str, ...]:
+    """Text constants a comparison sets against ``variant`` (``variant == 'X'``,
+    ``variant in ['X', 'Y']``), so a checker can find a part number that is not served."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        if not any(isinstance(o, ast.Name) and o.id == "variant" for o in operands):
+            continue
+        for o in operands:
+            items = o.elts if isinstance(o, ast.List | ast.Tuple) else [o]
+            found += [
+                i.value for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)
+            ]
+    return tuple(found)
 
 
 def _check(node: ast.AST, steps: list[str]) -> None:
@@ -125,14 +176,25 @@ def _check(node: ast.AST, steps: list[str]) -> None:
 def _eval(
     node: ast.AST,
     env: dict[str, Any],
-    outcome: Callable[[str], str | None],
-    value: Callable[[str, str], Any],
+    outcome: Callable[[str], str | None] | None,
+    value: Callable[[str, str], Any] | None,
 ) -> Any:
+    """Evaluate ``node``; with ``outcome``/``value`` None (before a run) what depends on
+    the run is ``_UNKNOWN``, and ``and``/``or``/``not`` keep what is known regardless."""
     if isinstance(node, ast.BoolOp):
-        results = (_eval(v, env, outcome, value) for v in node.values)
-        return all(results) if isinstance(node.op, ast.And) else any(results)
+        decisive = not isinstance(node.op, ast.And)  # False decides an and, True an or
+        unknown = False
+        for v in node.values:
+            result = _eval(v, env, outcome, value)
+            if result is _UNKNOWN:
+                unknown = True
+            elif bool(result) == decisive:
+                return decisive
+        return _UNKNOWN if unknown else not decisive
     if isinstance(node, ast.UnaryOp):
         operand = _eval(node.operand, env, outcome, value)
+        if operand is _UNKNOWN:
+            return _UNKNOWN
         if isinstance(node.op, ast.USub):
             return -operand
         if isinstance(node.op, ast.UAdd):
@@ -142,6 +204,8 @@ def _eval(
         left = _eval(node.left, env, outcome, value)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = _eval(right_node, env, outcome, value)
+            if left is _UNKNOWN or right is _UNKNOWN:
+                return _UNKNOWN
             if not _COMPARE[type(op)](left, right):
                 return False
             left = right
@@ -155,6 +219,6 @@ def _eval(
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         args = [str(a.value) for a in node.args if isinstance(a, ast.Constant)]
         if node.func.id == "outcome":
-            return outcome(args[0])
-        return value(args[0], args[1])
+            return _UNKNOWN if outcome is None else outcome(args[0])
+        return _UNKNOWN if value is None else value(args[0], args[1])
     raise ConditionError(f"{type(node).__name__} is not allowed")  # unreachable after _check

@@ -200,14 +200,15 @@ def load_sequence(path: str | Path) -> Sequence:
         problem("[[main]]", "the sequence has no steps")
 
     all_steps = [s for g in GROUPS for s in groups[g]]
-    _check_conditions(all_steps, problem)
-    tables = _load_limit_tables(path, meta.get("limits"), products, all_steps, problems)
-    # Check coverage for every limit table, and for inline limits alone when some
-    # product has no table to fall back on.
-    if "*" not in tables and any(p not in tables for p in products):
-        _check_coverage(file, all_steps, None, problems)
-    for table in tables.values():
-        _check_coverage(file, all_steps, table, problems)
+    # A step that failed to load has its own problem; what refers to it is a consequence
+    # and is not reported again ("no step named 'DCIR'" for a step that is there).
+    broken = set(seen) - {s.name for s in all_steps}
+    _check_conditions(all_steps, broken, products, problem)
+    _check_cleanup(groups["cleanup"], problem)
+    limits_spec = meta.get("limits")
+    tables = _load_limit_tables(path, limits_spec, products, all_steps, broken, problems)
+    failed_tables = _named_tables(limits_spec) - set(tables)
+    _check_coverage(file, all_steps, products, tables, failed_tables, problems)
     _check_verdict_last(all_steps, tables, problem)
     if problems:
         raise SequenceError(problems)
@@ -392,11 +393,19 @@ def kind_mismatch(spec: MeasurementSpec, limit: Limit) -> str | None:
     )
 
 
+def _named_tables(spec: object) -> set[str]:
+    """The part numbers (or "*") ``sequence.limits`` names a table for."""
+    if isinstance(spec, str):
+        return {"*"}
+    return {str(k) for k in spec} if isinstance(spec, dict) else set()
+
+
 def _load_limit_tables(
     seq_path: Path,
     spec: object,
     products: list[str],
     steps: list[StepDef],
+    broken: set[str],
     problems: list[Problem],
 ) -> dict[str, LimitTable]:
     """``limits = "file.toml"`` or ``limits = { "*" = "a.toml", "PART" = "b.toml" }``."""
@@ -425,16 +434,22 @@ def _load_limit_tables(
                 )
             )
             continue
-        table = load_limit_table(seq_path.parent / rel, steps, problems)
+        table = load_limit_table(seq_path.parent / rel, steps, problems, broken)
         if table is not None:
             tables[part] = table
     return tables
 
 
 def load_limit_table(
-    path: Path, steps: list[StepDef], problems: list[Problem]
+    path: Path,
+    steps: list[StepDef],
+    problems: list[Problem],
+    broken: set[str] | frozenset[str] = frozenset(),
 ) -> LimitTable | None:
-    """Load a limit table and check every entry names a real step and measurement."""
+    """Load a limit table and check every entry names a real step and measurement.
+
+    Entries for a step in ``broken`` (one the sequence names but could not load, which
+    has its own problem) are not checked."""
     data = read_toml(path, problems)
     if data is None:
         return None
@@ -456,6 +471,8 @@ def load_limit_table(
         raw = {}
     for step_name, entries in raw.items():
         step = by_name.get(step_name)
+        if step is None and step_name in broken:
+            continue
         if step is None:
             problems.append(
                 Problem(
@@ -507,27 +524,62 @@ def load_limit_table(
 
 
 def _check_coverage(
-    file: str, steps: list[StepDef], table: LimitTable | None, problems: list[Problem]
+    file: str,
+    steps: list[StepDef],
+    products: list[str],
+    tables: dict[str, LimitTable],
+    failed_tables: set[str],
+    problems: list[Problem],
 ) -> None:
-    """Every measurement that needs a limit has one, inline or from the table."""
-    overridden = set(table.limits) if table is not None else set()
-    for step in steps:
-        for spec in step.specs:
-            if (
-                spec.requires_limit
-                and spec.name not in step.limits
-                and ((step.name, spec.name) not in overridden)
-            ):
-                via = f" (limit table {table.path})" if table is not None else ""
-                problems.append(
-                    Problem(
-                        file,
-                        f"measurement {spec.name!r} has no limit{via}; "
-                        'add one under limits (use comparator = "LOG" to '
-                        "record without judging)",
-                        f"{step.where} limits",
-                    )
-                )
+    """Every measurement that can be judged for a variant has a limit for that variant.
+
+    A step whose ``skip_if`` always skips it for a variant needs no limit there. A variant
+    whose limit table did not load is not checked (its table's problems say why). A variant
+    with no table at all gets one problem naming it, not one per measurement."""
+    missing: dict[tuple[int, str, str], list[str]] = {}  # (step no., measurement, via) → parts
+    untabled: dict[str, list[str]] = {}  # part → "step measurement" the inline limits lack
+    for part in products:
+        own = part if part in tables or part in failed_tables else "*"
+        if own in failed_tables:
+            continue
+        table = tables.get(own)
+        overridden = set(table.limits) if table is not None else set()
+        for step in steps:
+            if step.skip_if is not None and step.skip_if.for_variant(part) is True:
+                continue
+            for spec in step.specs:
+                if not spec.requires_limit or spec.name in step.limits:
+                    continue
+                if (step.name, spec.name) in overridden:
+                    continue
+                if table is None and tables:
+                    untabled.setdefault(part, []).append(f"{step.name!r} {spec.name}")
+                    continue
+                via = f"limit table {table.path}" if table is not None else ""
+                missing.setdefault((steps.index(step), spec.name, via), []).append(part)
+    for (number, meas, via), parts in missing.items():
+        step = steps[number]
+        where_to = f'in {via} under [limits."{step.name}"]' if via else "inline"
+        problems.append(
+            Problem(
+                file,
+                f"measurement {meas!r} has no limit for {_variants(parts, products)}; "
+                f'add one {where_to} (e.g. {meas} = {{ comparator = "GELE", low = …, '
+                "high = … }) so that it is judged",
+                f"{step.where} limits.{meas}",
+            )
+        )
+    for part, lacking in untabled.items():
+        problems.append(
+            Problem(
+                file,
+                f"variant {part!r} has no limit table, and the inline limits leave "
+                f"{len(lacking)} measurement(s) without a limit ({', '.join(lacking[:3])}"
+                f'{", …" if len(lacking) > 3 else ""}); add "{part}" = "limits/….toml" '
+                'to sequence.limits, or a "*" table for every variant',
+                f"sequence.limits.{part}",
+            )
+        )
 
 
 def _check_verdict_last(steps: list[StepDef], tables: dict[str, LimitTable], problem: Any) -> None:
@@ -559,15 +611,52 @@ def _judged(step: StepDef, table_limits: list[dict[tuple[str, str], Limit]]) -> 
     return False
 
 
-def _check_conditions(steps: list[StepDef], problem: Any) -> None:
-    earlier: set[str] = set()
+def _variants(parts: list[str], products: list[str]) -> str:
+    if len(parts) == len(products):
+        return "any variant" if len(products) > 1 else f"variant {parts[0]!r}"
+    return "variant" + ("s " if len(parts) > 1 else " ") + ", ".join(repr(p) for p in parts)
+
+
+def _check_cleanup(cleanup: tuple[StepDef, ...], problem: Any) -> None:
+    """Cleanup must only make the pack safe: a step that energises it may not stand there."""
+    for step in cleanup:
+        if step.step_type.energising(step.params):
+            problem(
+                f"{step.where} type",
+                f"step type {step.type!r} energises the pack with these parameters and may "
+                "not stand in [[cleanup]], which must only make the pack safe; move it to "
+                "[[main]]",
+            )
+
+
+def _check_conditions(
+    steps: list[StepDef], broken: set[str], products: list[str], problem: Any
+) -> None:
+    earlier: dict[str, StepDef] = {}
     for step in steps:
         if step.skip_if is not None:
+            where = f"{step.where} skip_if"
             for ref in step.skip_if.steps:
-                if ref not in earlier:
+                if ref not in earlier and ref not in broken:
                     problem(
-                        f"{step.where} skip_if",
+                        where,
                         f"refers to {ref!r}, which is not an "
                         f"earlier step{did_you_mean(ref, earlier)}",
                     )
-        earlier.add(step.name)
+            for ref, meas in step.skip_if.values:
+                names = [s.name for s in earlier[ref].specs] if ref in earlier else None
+                if names is not None and meas not in names:
+                    produced = ", ".join(names) or "nothing"
+                    problem(
+                        where,
+                        f"value({ref!r}, {meas!r}): step {ref!r} does not produce {meas!r}"
+                        f"{did_you_mean(meas, names)}; it produces: {produced}",
+                    )
+            for variant in step.skip_if.variants:
+                if products and variant not in products:
+                    problem(
+                        where,
+                        f"variant {variant!r} is not in sequence.products"
+                        f"{did_you_mean(variant, products)}; the condition can never see it",
+                    )
+        earlier[step.name] = step

@@ -110,6 +110,11 @@ class StepType(ABC):
         """
         return False
 
+    def energising(self, params: Any) -> bool:
+        """Whether this step, with these parameters, puts voltage or current on the pack
+        (such a step may not stand in cleanup, which must only make the pack safe)."""
+        return self.energises
+
     @abstractmethod
     def run(self, ctx: StepContext, params: Any) -> None:
         """Do the step's work: drive instruments, record measurements."""

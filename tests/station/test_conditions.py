@@ -103,3 +103,28 @@ def test_anything_but_the_small_language_is_rejected(text: str, message: str) ->
     with pytest.raises(ConditionError) as info:
         parse_condition(text)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "variant", "expected"),
+    [
+        ("variant == 'B'", "B", True),
+        ("variant == 'B'", "A", False),
+        ("variant in ['A', 'B'] and outcome('X') == 'FAILED'", "C", False),
+        ("variant in ['A', 'B'] and outcome('X') == 'FAILED'", "A", None),
+        ("variant == 'B' or value('X', 'v') < 3", "B", True),
+        ("variant == 'B' or value('X', 'v') < 3", "A", None),
+        ("not variant == 'B'", "A", True),
+        ("serial == 'x'", "A", None),
+    ],
+)
+def test_a_condition_is_decided_for_a_variant_before_the_run_when_it_can_be(
+    text: str, variant: str, expected: bool | None
+) -> None:
+    assert parse_condition(text).for_variant(variant) is expected
+
+
+def test_a_condition_lists_the_measurements_and_variants_it_reads() -> None:
+    condition = parse_condition("value('OCV', 'voltage') < 3 and variant in ['A', 'B']")
+    assert condition.values == (("OCV", "voltage"),)
+    assert condition.variants == ("A", "B")

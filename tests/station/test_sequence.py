@@ -59,8 +59,8 @@ CASES: dict[str, tuple[Path | None, str, str]] = {
     ),
     "measurement_without_limit": (
         None,
-        "main[0] 'Pack OCV' limits",
-        "measurement 'voltage' has no limit",
+        "main[0] 'Pack OCV' limits.voltage",
+        "measurement 'voltage' has no limit for variant 'NM96-A'; add one inline (e.g. voltage",
     ),
     "limit_unproduced_inline": (
         None,
@@ -97,6 +97,35 @@ CASES: dict[str, tuple[Path | None, str, str]] = {
         None,
         "main[0] 'Pack OCV' skip_if",
         "refers to 'Bus voltage', which is not an earlier step",
+    ),
+    "cascade_from_broken_step": (
+        None,
+        "main[1] 'Bus voltage' type",
+        "unknown step type 'dmm_voltag' (did you mean 'dmm_voltage'?)",
+    ),
+    "missing_variant_table": (
+        None,
+        "sequence.limits.NM96-B",
+        "variant 'NM96-B' has no limit table, and the inline limits leave 2 measurement(s) "
+        "without a limit ('Pack OCV' voltage, 'Bus voltage' voltage); "
+        'add "NM96-B" = "limits/….toml" to sequence.limits, or a "*" table for every variant',
+    ),
+    "skip_if_unknown_measurement": (
+        None,
+        "main[1] 'Settle' skip_if",
+        "value('Pack OCV', 'volts'): step 'Pack OCV' does not produce 'volts' "
+        "(did you mean 'voltage'?); it produces: voltage",
+    ),
+    "skip_if_unknown_variant": (
+        None,
+        "main[1] 'Settle' skip_if",
+        "variant 'NM96-C' is not in sequence.products (did you mean 'NM96-A'?)",
+    ),
+    "energising_in_cleanup": (
+        None,
+        "cleanup[0] 'Contactors' type",
+        "step type 'contactors' energises the pack with these parameters and may not stand "
+        "in [[cleanup]]",
     ),
     "unknown_section": (None, "clean_up", "unknown section (did you mean 'cleanup'?)"),
     "limit_wrong_kind": (
@@ -237,8 +266,48 @@ def test_coverage_is_checked_per_limit_table(tmp_path: Path) -> None:
     )
     path = write(tmp_path, text + '[[main]]\ntype = "dmm_voltage"\nname = "Pack OCV"\n')
     [problem] = problems_of(path)
-    assert problem.where == "main[0] 'Pack OCV' limits"
-    assert f"has no limit (limit table {tmp_path / 'b.toml'})" in problem.message
+    assert problem.where == "main[0] 'Pack OCV' limits.voltage"
+    assert problem.message.startswith(
+        f"measurement 'voltage' has no limit for variant 'NM96-B'; add one in limit table "
+        f'{tmp_path / "b.toml"} under [limits."Pack OCV"]'
+    )
+    assert "LOG" not in problem.message  # the fix offered keeps the value judged
+
+
+TWO_VARIANTS = HEADER.replace('["NM96-A"]', '["NM96-A", "NM96-B"]')
+OCV = """
+[[main]]
+type = "dmm_voltage"
+name = "Pack OCV"
+"""
+
+
+def test_a_step_always_skipped_for_a_variant_needs_no_limit_in_its_table(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.toml").write_text(
+        '[limits."Pack OCV"]\nvoltage = { comparator = "GE", low = 300 }\n', encoding="utf-8"
+    )
+    (tmp_path / "b.toml").write_text("[table]\nname = 'B'\n", encoding="utf-8")
+    text = TWO_VARIANTS.replace(
+        "products", 'limits = { "NM96-A" = "a.toml", "NM96-B" = "b.toml" }\nproducts'
+    )
+    skipped = OCV + "skip_if = \"variant == 'NM96-B' or outcome('Relax') == 'FAILED'\"\n"
+    sequence = load_sequence(write(tmp_path, text + WAIT + skipped))
+    assert sequence.limits_for("NM96-B") == {}
+    # …but a skip that depends on the run does not excuse a missing limit
+    sometimes = OCV + "skip_if = \"variant == 'NM96-B' and outcome('Relax') == 'FAILED'\"\n"
+    [problem] = problems_of(write(tmp_path, text + WAIT + sometimes))
+    assert problem.where == "main[1] 'Pack OCV' limits.voltage"
+    assert "for variant 'NM96-B'" in problem.message
+
+
+def test_a_limit_table_that_fails_to_load_is_one_problem_not_a_cascade(tmp_path: Path) -> None:
+    text = TWO_VARIANTS.replace(
+        "products", 'limits = { "NM96-A" = "missing.toml", "NM96-B" = "missing.toml" }\nproducts'
+    )
+    problems = problems_of(write(tmp_path, text + OCV + OCV.replace("Pack", "Bus")))
+    assert [p.message for p in problems] == ["file not found"] * 2
 
 
 def test_an_unknown_section_in_a_limit_table_is_reported(tmp_path: Path) -> None:

@@ -143,6 +143,9 @@ class Contactors(StepType):
     class Params:
         action: Literal["close", "open"]
 
+    def energising(self, params: Any) -> bool:
+        return bool(params.action == "close")
+
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
         if params.action == "close":
