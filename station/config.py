@@ -80,7 +80,7 @@ _SECTIONS = (
     "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
     "central", "mes",
 )  # fmt: skip
-_STATION_KEYS = ("id", "results_db", "plugins", "description")
+_STATION_KEYS = ("id", "results_db", "plugins", "description", "operator_required")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
@@ -159,13 +159,14 @@ class MesConfig:
 @dataclass(frozen=True)
 class StationConfig:
     path: Path | None
-    sha256: str
+    sha256: str | None  # None: no config file, nothing hashed
     station_id: str
     results_db: Path
     instruments: dict[str, InstrumentConfig]
     can: CanConfig | None = None
     plugins: tuple[str, ...] = ()
     interlocks_required_for_hv: bool = True
+    operator_required: bool = False
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     retest: RetestPolicy | None = None
     masters: MasterPolicy | None = None
@@ -175,7 +176,7 @@ class StationConfig:
 
 def default_config(db: Path) -> StationConfig:
     """A config with no instruments (for sequences that need none, and for tests)."""
-    return StationConfig(None, hashlib.sha256(b"").hexdigest(), "LOCAL", db, {})
+    return StationConfig(None, None, "LOCAL", db, {})
 
 
 def load_config(path: str | Path) -> StationConfig:
@@ -208,6 +209,10 @@ def load_config(path: str | Path) -> StationConfig:
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         problem("station.plugins", "must be a list of Python module names")
         plugins = []
+    operator_required = station.get("operator_required", False)
+    if not isinstance(operator_required, bool):
+        problem("station.operator_required", "must be true or false")
+        operator_required = False
 
     instruments: dict[str, InstrumentConfig] = {}
     for role, entry in _table(data, "instruments", problem).items():
@@ -247,6 +252,7 @@ def load_config(path: str | Path) -> StationConfig:
         can=can,
         plugins=tuple(plugins),
         interlocks_required_for_hv=required,
+        operator_required=operator_required,
         logging=log,
         retest=retest,
         masters=masters,

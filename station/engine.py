@@ -19,12 +19,13 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from drivers.errors import InterlockError
 from station.bench import Bench
-from station.clock import Clock, iso
+from station.clock import Clock, VirtualClock, iso
 from station.conditions import ConditionError
 from station.config import StationConfig
 from station.errors import AbortRequested, RunRefused, StationError
@@ -139,6 +140,7 @@ class Engine:
         *,
         overrides: Mapping[str, str] | None = None,
         rework: str = "",
+        operator: str | None = None,
     ) -> GateVerdict:
         """Ask the start gate; raise StartBlocked listing every blocker that stands.
 
@@ -146,7 +148,9 @@ class Engine:
         ``safe_state``) to an engineer's reason; the run record says so. ``rework`` is
         why a repaired pack is tested again (see ``station.retest``).
         """
-        verdict = self.preflight(serial, part_number, overrides=overrides, rework=rework)
+        verdict = self.preflight(
+            serial, part_number, overrides=overrides, rework=rework, operator=operator
+        )
         if not verdict.ok:
             raise StartBlocked(verdict.blockers)
         return verdict
@@ -158,8 +162,10 @@ class Engine:
         *,
         overrides: Mapping[str, str] | None = None,
         rework: str = "",
+        operator: str | None = None,
     ) -> GateVerdict:
-        """What the start gate says about this pack now (never raises for a blocker)."""
+        """What the start gate says about this pack now (never raises for a blocker);
+        ``operator`` None: not known yet, not judged."""
         return preflight(
             self.sequence,
             self.config,
@@ -171,6 +177,7 @@ class Engine:
             default_production=self.default_production,
             overrides=overrides,
             rework=rework,
+            operator=operator,
         )
 
     # -- the run ---------------------------------------------------------------------
@@ -185,7 +192,9 @@ class Engine:
     ) -> RunResult:
         """Run the whole sequence for one pack. Raises RunRefused before starting."""
         rework = rework.strip()
-        verdict = self.check_can_start(serial, part_number, overrides=overrides, rework=rework)
+        verdict = self.check_can_start(
+            serial, part_number, overrides=overrides, rework=rework, operator=operator
+        )
         assert verdict.part is not None  # the gate blocks a missing variant
         part = verdict.part
         self.bench.present(serial)
@@ -209,13 +218,14 @@ class Engine:
                 station_id=self.config.station_id,
                 sequence_name=self.sequence.name,
                 sequence_version=self.sequence.version,
-                sequence_path=str(self.sequence.path),
+                sequence_path=str(self.sequence.path.resolve()),
                 sequence_sha256=self.sequence.sha256,
-                limits_path=str(table.path) if table else "",
-                limits_sha256=table.sha256 if table else "",
+                limits_path=str(table.path.resolve()) if table else None,
+                limits_sha256=table.sha256 if table else None,
                 config_sha256=self.config.sha256,
                 software_version=software_version(),
-                started_at=self._stamp(),
+                started_at=_wall_stamp(),
+                virtual_started_at=self._virtual_stamp(),
                 steps=tuple(
                     PlannedStep(s.group, s.index, s.name, s.type) for s in self.sequence.all_steps()
                 ),
@@ -276,7 +286,8 @@ class Engine:
             RunFinished(
                 run_id=run_id,
                 outcome=outcome,
-                ended_at=self._stamp(),
+                ended_at=_wall_stamp(),
+                virtual_ended_at=self._virtual_stamp(),
                 safe_state_ok=report.ok,
                 safe_state_detail=report.detail,
                 failed_steps=failed,
@@ -492,7 +503,8 @@ class Engine:
                 ended_at,
                 error,
                 attempt,
-                self.clock.now() - t_start,
+                # microseconds: what a clock resolves, without the subtraction's float noise
+                round(self.clock.now() - t_start, 6),
             )
         )
         return StepResult(step.group, step.name, step.type, outcome, error, measurements, attempt)
@@ -533,6 +545,10 @@ class Engine:
     def _stamp(self) -> str:
         return iso(self.clock.utcnow())
 
+    def _virtual_stamp(self) -> str | None:
+        """The run's clock when it is the virtual bench's, recorded beside the wall clock."""
+        return self._stamp() if isinstance(self.clock, VirtualClock) else None
+
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
@@ -569,3 +585,8 @@ __all__ = [
     "RunResult",
     "StepResult",
 ]
+
+
+def _wall_stamp() -> str:
+    """Now on the wall clock: a run is dated when it happened, whatever clock it ran on."""
+    return iso(datetime.now(UTC))

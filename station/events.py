@@ -48,14 +48,15 @@ class RunStarted:
     sequence_version: str
     sequence_path: str
     sequence_sha256: str
-    limits_path: str
-    limits_sha256: str
-    config_sha256: str
+    limits_path: str | None  # None: inline limits only
+    limits_sha256: str | None
+    config_sha256: str | None  # None: no config file
     software_version: str
-    started_at: str
+    started_at: str  # wall clock
     steps: tuple[PlannedStep, ...] = ()
     instruments: tuple[InstrumentInfo, ...] = ()
     rework_reason: str = ""
+    virtual_started_at: str | None = None  # the virtual bench's clock, when it runs on one
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,11 @@ class StepFinished:
 class RunFinished:
     run_id: str
     outcome: str  # PASSED FAILED ERROR ABORTED TERMINATED
-    ended_at: str
+    ended_at: str  # wall clock
     safe_state_ok: bool
     safe_state_detail: str = ""
     failed_steps: tuple[str, ...] = field(default_factory=tuple)
+    virtual_ended_at: str | None = None
 
 
 Event = (

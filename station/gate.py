@@ -27,6 +27,8 @@ What blocks, in the order to deal with it:
 - ``masters`` — with ``[masters]`` in the station config, every serial but the masters'
   waits until today's golden packs PASSED and failure masters FAILED their expected step
   (``station.masters``; no override);
+- ``operator`` — the station config says ``operator_required`` and no operator is named
+  (no override);
 - ``serial``, ``variant`` — this pack: the serial does not match the sequence's pattern,
   or the product variant is missing or not served (no override);
 - ``mes`` — the station config names an MES plug-in (``station.mes``) and its route check
@@ -227,10 +229,12 @@ def preflight(
     default_production: bool,
     overrides: Mapping[str, str] | None = None,
     rework: str = "",
+    operator: str | None = None,
 ) -> GateVerdict:
     """Judge a start; ``overrides`` maps blocker keys to an engineer's reason.
 
     ``rework`` is the reason a repaired pack is tested again ("" for a normal test).
+    ``operator`` is judged when given (None: not asked yet, as for the UI's first look).
 
     Without a store (an engine with no results database) releases, production mode and
     the last run's safe state cannot be read and are not judged.
@@ -245,6 +249,15 @@ def preflight(
     request = StartRequest(sequence, config, bench, store, serial, part, now, rework)
     for rule in RETEST_RULES:
         found += rule(request)
+    if config.operator_required and operator is not None and not operator.strip():
+        found.append(
+            Blocker(
+                "operator",
+                "this station records who tested each pack: name the operator (--operator, "
+                "or log in)",
+                key="operator",
+            )
+        )
     problem = serial_problem(serial, sequence)
     if problem:
         found.append(Blocker("serial", problem, key="serial"))

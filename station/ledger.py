@@ -39,6 +39,9 @@ _OPTIONAL_RUN_CHILDREN = ("run_attempts", "components")
 """Tables a run may have no row in (runs older than the table); in the digest only with rows,
 so adding the table did not change the digest of a run recorded before."""
 _head_lock = threading.Lock()
+ADDED_RUN_COLUMNS = ("virtual_started_at", "virtual_ended_at")
+"""Run columns added after runs were first chained (schema version 5): a run's record
+leaves them out while they are NULL, so that a migration keeps every chained hash."""
 
 
 def head_path(db_path: Path) -> Path:
@@ -79,7 +82,8 @@ def run_digest(conn: sqlite3.Connection, run_id: str) -> str | None:
     runs = _rows(conn, "SELECT * FROM runs WHERE id = ?", (run_id,))
     if not runs:
         return None
-    record: dict[str, Any] = {"run": runs[0]}
+    run = {k: v for k, v in runs[0].items() if not (k in ADDED_RUN_COLUMNS and v is None)}
+    record: dict[str, Any] = {"run": run}
     for table, order in _RUN_CHILDREN:
         record[table] = _rows(
             conn, f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}", (run_id,)

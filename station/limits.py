@@ -293,7 +293,7 @@ def evaluate(limit: Limit, value: object, *, resolution: float | None = None) ->
     if isinstance(x, str):
         return Judgement(False, detail=f"expected a number, got {x}")
     passed = _passes(limit, _judged(x, resolution))
-    shown = f"{_fmt(x)}{u}"
+    shown = f"{_shown(x, resolution)}{u}"
     if not passed:
         return Judgement(False, detail=f"{shown} fails {limit.describe()}")
     ml, mh = limit.marginal_low, limit.marginal_high
@@ -462,6 +462,14 @@ def _judged(x: float, resolution: float | None = None) -> Decimal:
     return _JUDGE.plus(exact)
 
 
+def _shown(x: float, resolution: float | None) -> str:
+    """``x`` as the detail text shows it: the value judged, without float noise
+    (2.1, not 2.09999999999998)."""
+    if not math.isfinite(x):
+        return _fmt(x)
+    return _fmt(float(_judged(x, resolution)))
+
+
 _NOT_ARRAYS = (str, bytes, bytearray, Mapping, Set)  # iterable, but not a sequence of readings
 
 
@@ -490,10 +498,10 @@ def _evaluate_array(
         low, high = _at(limit.low, i), _at(limit.high, i)
         if low is not None and _judged(x, resolution) < _judged(low):
             failed.append(i)
-            notes.append(f"element {i} = {_fmt(x)}{u} below {_fmt(low)}{u}")
+            notes.append(f"element {i} = {_shown(x, resolution)}{u} below {_fmt(low)}{u}")
         elif high is not None and _judged(x, resolution) > _judged(high):
             failed.append(i)
-            notes.append(f"element {i} = {_fmt(x)}{u} above {_fmt(high)}{u}")
+            notes.append(f"element {i} = {_shown(x, resolution)}{u} above {_fmt(high)}{u}")
     if len(notes) > 5:
         notes[5:] = [f"{len(notes) - 5} more out of limits"]
     spread_ok = True
@@ -505,7 +513,7 @@ def _evaluate_array(
         spread_ok = _judged(spread, resolution) <= _judged(limit.max_spread)
         relation = "≤" if spread_ok else ">"
         notes.append(
-            f"spread {_fmt(spread)}{u} {relation} {_fmt(limit.max_spread)}{u} "
+            f"spread {_shown(spread, resolution)}{u} {relation} {_fmt(limit.max_spread)}{u} "
             f"(min element {i_lo}, max element {i_hi})"
         )
     passed = not failed and spread_ok

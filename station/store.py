@@ -274,7 +274,7 @@ class ResultsStore:
                 (ev.run_id, ev.serial, ev.part_number, ev.station_id, ev.operator,
                  ev.sequence_name, ev.sequence_version, ev.sequence_path, ev.sequence_sha256,
                  ev.limits_path, ev.limits_sha256, ev.config_sha256, ev.software_version,
-                 ev.started_at, plan, self._identity),
+                 ev.started_at, plan, self._identity, ev.virtual_started_at),
             )  # fmt: skip
             conn.execute(schema.INSERT_ATTEMPT, (ev.run_id, attempt, previous, ev.rework_reason))
             conn.executemany(
@@ -316,9 +316,10 @@ class ResultsStore:
             self._write_pending(conn, run)
             conn.execute(
                 "UPDATE runs SET outcome = ?, ended_at = ?, safe_state_ok = ?,"
-                " safe_state_detail = ? WHERE id = ?",
-                (ev.outcome, ev.ended_at, int(ev.safe_state_ok), ev.safe_state_detail, ev.run_id),
-            )
+                " safe_state_detail = ?, virtual_ended_at = ? WHERE id = ?",
+                (ev.outcome, ev.ended_at, int(ev.safe_state_ok), ev.safe_state_detail,
+                 ev.virtual_ended_at, ev.run_id),
+            )  # fmt: skip
             now = utcnow()
             ledger.append(conn, ledger.RUNS, ev.run_id, now)
             # The outbox row commits with the final state: a finished run is never unqueued.

@@ -19,7 +19,7 @@ from station import ledger
 from station.errors import StoreError
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 RUNNING = "RUNNING"
 INTERRUPTED = "INTERRUPTED"
@@ -42,10 +42,10 @@ RUN_IDENTITY_COLUMNS = (
     "started_at",
     "planned_steps",
     "writer",
+    "virtual_started_at",
 )
 
-_TABLES = """
-CREATE TABLE IF NOT EXISTS runs (
+_RUNS_COLUMNS = """(
     id TEXT PRIMARY KEY NOT NULL,
     serial TEXT NOT NULL,
     part_number TEXT NOT NULL,
@@ -55,9 +55,9 @@ CREATE TABLE IF NOT EXISTS runs (
     sequence_version TEXT NOT NULL,
     sequence_path TEXT NOT NULL,
     sequence_sha256 TEXT NOT NULL,
-    limits_path TEXT NOT NULL,
-    limits_sha256 TEXT NOT NULL,
-    config_sha256 TEXT NOT NULL,
+    limits_path TEXT,
+    limits_sha256 TEXT,
+    config_sha256 TEXT,
     software_version TEXT NOT NULL,
     started_at TEXT NOT NULL,
     ended_at TEXT,
@@ -65,8 +65,14 @@ CREATE TABLE IF NOT EXISTS runs (
     safe_state_ok INTEGER CHECK (safe_state_ok IN (0, 1)),
     safe_state_detail TEXT,
     planned_steps TEXT NOT NULL DEFAULT '[]',
-    writer TEXT NOT NULL DEFAULT ''
-);
+    writer TEXT NOT NULL DEFAULT '',
+    virtual_started_at TEXT,
+    virtual_ended_at TEXT
+)"""
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS runs "
+    + _RUNS_COLUMNS
+    + """;
 CREATE TABLE IF NOT EXISTS steps (
     id TEXT PRIMARY KEY NOT NULL,
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -211,6 +217,7 @@ CREATE INDEX IF NOT EXISTS components_run_id ON components(run_id);
 CREATE INDEX IF NOT EXISTS components_code ON components(code);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(target, sent_at, quarantined_at, seq);
 """
+)
 
 # Version 4 → 5: indexes shaped for the documented queries (docs/results-schema.md). They
 # replace runs_serial, measurements_run_id and measurements_name, whose columns they
@@ -297,8 +304,8 @@ BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
 INSERT_RUN = (
     "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
     " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
-    " config_sha256, software_version, started_at, planned_steps, writer)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " config_sha256, software_version, started_at, planned_steps, writer, virtual_started_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_COMPONENT = "INSERT INTO components (run_id, step_id, kind, code, at) VALUES (?, ?, ?, ?, ?)"
 INSERT_ATTEMPT = "INSERT INTO run_attempts VALUES (?, ?, ?, ?)"
@@ -387,23 +394,36 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} is an SQLite file but not a results database; "
             "choose another path in the station config."
         )
+    # Rebuilding the runs table (version 6) must not cascade to its children; the
+    # setting only takes effect outside a transaction.
+    conn.execute("PRAGMA foreign_keys=OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
         if version == 1:
             _migrate_from_1(conn)
         # Version 2 → 3 only adds the run_attempts and components tables: runs recorded
         # before them have no rows there (their chain digests stay as they were).
+        if 1 <= version <= 5:
+            _migrate_to_6(conn)
         for statement in _statements(SCHEMA):
             conn.execute(statement)
         if 0 < version < 4:
             _queue_finished_runs(conn)
         if 0 < version < 5:
             _migrate_indexes(conn)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(
+                f"The results database {path} has rows whose run is missing ({broken[0]}); "
+                "it was changed outside the station, it is not migrated."
+            )
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
     with suppress(OSError):  # `station results verify` reports a head left behind
         ledger.publish_head(path, conn)
 
@@ -468,6 +488,29 @@ def _queue_finished_runs(conn: sqlite3.Connection) -> None:
         f" SELECT id, ?, ? FROM runs WHERE outcome <> '{RUNNING}' ORDER BY rowid",
         (CENTRAL, utcnow()),
     )
+
+
+def _migrate_to_6(conn: sqlite3.Connection) -> None:
+    """Version 5 (or older) → 6: run times on the wall clock with the virtual ones beside them
+    (``virtual_started_at``, ``virtual_ended_at``), and NULL rather than the hash of
+    nothing for a run without a limit table or a config file.
+
+    SQLite cannot drop NOT NULL from a column, so the runs table is rebuilt with the same
+    rows. Its triggers, and the other tables' triggers that read it, are dropped first and
+    made again from ``SCHEMA``. Old rows keep their values, and the new columns are NULL,
+    which ``ledger.run_digest`` leaves out: every chained record keeps its hash.
+    """
+    for (trigger,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    ).fetchall():
+        conn.execute(f'DROP TRIGGER "{trigger}"')
+    old = [r[1] for r in conn.execute("PRAGMA table_info(runs)")]
+    conn.execute("CREATE TABLE runs_v6 " + _RUNS_COLUMNS)
+    new = {r[1] for r in conn.execute("PRAGMA table_info(runs_v6)")}
+    kept = ", ".join(c for c in old if c in new)
+    conn.execute(f"INSERT INTO runs_v6 ({kept}) SELECT {kept} FROM runs ORDER BY rowid")
+    conn.execute("DROP TABLE runs")
+    conn.execute("ALTER TABLE runs_v6 RENAME TO runs")
 
 
 def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:

@@ -363,7 +363,7 @@ def _record_html(run: dict[str, Any]) -> str:
         ("Ended", local_time(run["ended_at"])),
         ("Sequence", f"{run['sequence_name']} {run['sequence_version']} — {run['sequence_path']}"),
         ("Sequence sha256", run["sequence_sha256"]),
-        ("Limits", f"{run['limits_path'] or '(inline)'} {run['limits_sha256'][:16]}"),
+        ("Limits", f"{run['limits_path'] or '(inline)'} {(run['limits_sha256'] or '')[:16]}"),
         ("Config sha256", run["config_sha256"]),
         ("Software", run["software_version"]),
         ("Safe state", f"{safe} — {run['safe_state_detail'] or ''}"),

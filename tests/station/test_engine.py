@@ -43,6 +43,7 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
+from station.gate import StartBlocked
 from station.sequence import Sequence, load_sequence
 from tests.station.fakes import FakeDmm, FakeInterlocks, FakeSupply, open_interlocks
 from tests.station.steps_for_tests import ENERGISED, WAITING
@@ -804,6 +805,53 @@ def test_a_virtual_hour_passes_instantly(tmp_path: Path) -> None:
     assert result.outcome == PASSED
 
 
+def test_a_virtual_run_is_dated_by_the_wall_clock_with_its_virtual_time_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sequence.toml").write_text(
+        '[sequence]\nname = "s"\nversion = "1"\nproducts = ["NM96-A"]\n'
+        'serial_pattern = "NM96-[0-9]{4}"\n[[main]]\ntype = "test_long_wait"\nname = "Soak"\n'
+        "params = { seconds = 86400.1 }\n",
+        encoding="utf-8",
+    )
+    seq = load_sequence("sequence.toml")  # a path relative to the working directory
+    engine, rec = engine_for(seq, tmp_path, clock=VirtualClock())
+    before = dt.datetime.now(dt.UTC)
+    engine.run(SERIAL)
+    after = dt.datetime.now(dt.UTC)
+    [started], [finished] = rec.of(RunStarted), rec.of(RunFinished)
+    for wall in (started.started_at, finished.ended_at):
+        assert before - dt.timedelta(seconds=1) <= dt.datetime.fromisoformat(wall) <= after
+    assert started.virtual_started_at is not None and finished.virtual_ended_at is not None
+    virtual_took = dt.datetime.fromisoformat(finished.virtual_ended_at) - dt.datetime.fromisoformat(
+        started.virtual_started_at
+    )
+    assert virtual_took >= dt.timedelta(days=1)  # a virtual day; the wall clock saw far less
+    assert rec.of(StepFinished)[0].duration_s == 86400.1  # no float noise
+    assert started.sequence_path == str(tmp_path / "sequence.toml")
+    assert (started.limits_path, started.limits_sha256, started.config_sha256) == (None,) * 3
+
+
+def test_a_real_clock_run_records_no_virtual_time(tmp_path: Path) -> None:
+    engine, rec = engine_for(load(tmp_path, PASSING), tmp_path, clock=RealClock())
+    engine.run(SERIAL)
+    assert rec.of(RunStarted)[0].virtual_started_at is None
+    assert rec.of(RunFinished)[0].virtual_ended_at is None
+
+
+@pytest.mark.parametrize("operator", ["", "   "])
+def test_a_station_that_requires_an_operator_refuses_a_run_without_one(
+    tmp_path: Path, operator: str
+) -> None:
+    config = dataclasses.replace(default_config(tmp_path / "r.db"), operator_required=True)
+    engine, rec = engine_for(load(tmp_path, PASSING), tmp_path, config=config)
+    with pytest.raises(StartBlocked, match="name the operator"):
+        engine.run(SERIAL, operator=operator)
+    assert rec.events == []
+    assert engine.run(SERIAL, operator="op7").outcome == PASSED
+
+
 def test_a_step_past_its_timeout_is_error(tmp_path: Path) -> None:
     seq = load(
         tmp_path,
@@ -990,16 +1038,30 @@ def test_interlocks_opening_mid_step_abort_the_run(tmp_path: Path) -> None:
 
 
 def test_interlocks_opening_in_cleanup_do_not_stop_later_cleanup_steps(tmp_path: Path) -> None:
-    seq = load(
+    # A sequence file may not put an energising step in cleanup (load_sequence refuses
+    # it); the engine must still cope if one gets there, so it is moved in by hand.
+    loaded = load(
         tmp_path,
         PASSING
         + """
-        [[cleanup]]
+        [[main]]
         type = "test_energise"
         name = "Discharge HV"
         params = { hold_s = 60.0 }
         """
         + CLEANUP,
+    )
+    pack_ocv, energise = loaded.groups["main"]
+    seq = dataclasses.replace(
+        loaded,
+        groups={
+            "setup": (),
+            "main": (pack_ocv,),
+            "cleanup": (
+                dataclasses.replace(energise, group="cleanup", index=0),
+                *loaded.groups["cleanup"],
+            ),
+        },
     )
     interlocks = FakeInterlocks()
     engine, rec = engine_for(

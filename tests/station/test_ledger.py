@@ -273,6 +273,63 @@ def test_a_version_1_database_is_migrated_and_chained(tmp_path: Path, capsys) ->
     assert "1 finished run(s)" in out
 
 
+def version_2_schema() -> str:
+    """The DDL as schema version 2 had it: no virtual times, every hash NOT NULL."""
+    ddl = schema.SCHEMA.replace("PRAGMA user_version = 3", "PRAGMA user_version = 2")
+    ddl = ddl.replace(",\n    virtual_started_at TEXT,\n    virtual_ended_at TEXT\n", "\n")
+    for column in ("limits_path", "limits_sha256", "config_sha256"):
+        ddl = ddl.replace(f"    {column} TEXT,", f"    {column} TEXT NOT NULL,")
+    return ddl.replace(" OR NEW.virtual_started_at IS NOT OLD.virtual_started_at", "")
+
+
+def test_a_version_2_database_is_migrated_and_every_record_keeps_its_hash(
+    tmp_path: Path, capsys
+) -> None:
+    db = tmp_path / "old.db"
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.executescript(version_2_schema())
+        assert conn.execute("SELECT count(*) FROM pragma_table_info('runs')").fetchone() == (20,)
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute(
+            "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+            " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
+            " config_sha256, software_version, started_at)"
+            " VALUES ('old-run', 'S', 'P', 'E', 'o', 's', '1', 'p', 'a', '', '', 'c', 'v', 'x')"
+        )
+        conn.execute("INSERT INTO steps VALUES ('st', 'old-run', 1, 'main', 0, 'n', 't',"
+                     " 'PASSED', 'x', 'y', NULL, 1, 0.5)")  # fmt: skip
+        conn.execute("UPDATE runs SET outcome = 'PASSED', ended_at = 'y' WHERE id = 'old-run'")
+        conn.execute("BEGIN")
+        ledger.append(conn, ledger.RUNS, "old-run", "z")
+        conn.execute("COMMIT")
+        before = ledger.run_digest(conn, "old-run")
+    with ResultsStore(db) as store:
+        store(started(run_id="new-run"))
+        store(finished(run_id="new-run"))
+        assert store.query("SELECT count(*) AS n FROM steps") == [{"n": 1}]
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
+        assert ledger.run_digest(conn, "old-run") == before
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE runs SET serial = 'T' WHERE id = 'old-run'")
+    code, out = verify(db, capsys)
+    assert code == 0, out
+    assert "2 finished run(s)" in out
+
+
+def test_a_run_without_a_config_or_limit_table_records_null_hashes(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    db = tmp_path / "results.db"
+    with ResultsStore(db) as store:
+        bare = replace(started(), limits_path=None, limits_sha256=None, config_sha256=None)
+        store(bare)
+        store(finished())
+        [row] = store.query("SELECT limits_path, limits_sha256, config_sha256 FROM runs")
+    assert row == {"limits_path": None, "limits_sha256": None, "config_sha256": None}
+
+
 @pytest.mark.parametrize(("behind", "code"), [(1, 0), (2, 1)])
 def test_an_older_head_file_is_a_crash_only_one_link_behind(
     pristine: Path, tmp_path: Path, capsys, behind: int, code: int

@@ -635,6 +635,8 @@ def test_marginal_is_a_pass_outside_the_band(
     high = low + width
     ml, mh = low + width * min(band), low + width * max(band)
     assume(low <= ml <= mh <= high)
+    # within JUDGED_DIGITS of a band edge the judge sees the edge itself (by design)
+    assume(all(abs(x - edge) > 1e-9 * max(1.0, abs(edge)) for edge in (ml, mh)))
     limit = lim(comparator="GELE", low=low, high=high, marginal_low=ml, marginal_high=mh)
     judgement = evaluate(limit, x)
     assert judgement.passed == (low <= x <= high)
@@ -749,3 +751,13 @@ def test_a_declared_resolution_rounds_half_to_even_and_keeps_infinity() -> None:
     assert evaluate(limit, 0.5000005, resolution=1e-6).passed  # half to even: 0.500000
     assert not evaluate(limit, math.inf, resolution=1e-6).passed
     assert evaluate(lim(comparator="GE", low=1e9), math.inf, resolution=1e-6).passed
+
+
+def test_the_detail_shows_the_value_as_judged_without_float_noise() -> None:
+    limit = lim(comparator="LE", high=3.0, unit="s")
+    assert evaluate(limit, 0.7 + 1.4).detail == "2.1 s passes ≤ 3 s"  # 2.0999999999999996
+    spread = lim(comparator="LE", high=0.02, unit="V")
+    judged = evaluate(spread, 3.0 - 2.9865, resolution=1e-4)  # 0.013500000000000068
+    assert judged.detail == "0.0135 V passes ≤ 0.02 V"
+    cells = lim(comparator="ARRAY", low=3.0, unit="V")
+    assert "element 1 = 2.1 V below 3 V" in evaluate(cells, [3.3, 0.7 + 1.4]).detail
