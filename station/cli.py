@@ -160,6 +160,12 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate sequence, station config and BMS description files"
     )
     check.add_argument("files", nargs="+", type=Path)
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="station config: also check instruments, calibration, ratings and plugins",
+    )
+    check.add_argument("--variant", help="check for this product part number only")
     check.set_defaults(func=cmd_check)
 
     cov = sub.add_parser(
@@ -279,22 +285,40 @@ def _speed_or_zero(text: str) -> float:
 
 # -- station check -----------------------------------------------------------------
 def cmd_check(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from drivers.bms.description import BmsDescription, BmsDescriptionError
-    from station.config import load_config
+    from station.config import StationConfig, load_config
     from station.runner import load_plugins
     from station.sequence import load_sequence
+    from station.station_check import check_against_config
 
     failures = 0
+    config: StationConfig | None = None
+    if args.config is not None:
+        try:
+            config = load_config(args.config)
+            load_plugins(config.plugins)
+            print(f"ok      {args.config} (config)")
+        except _ProblemsError as err:
+            print(f"FAILED  {args.config} (config): {len(err.problems)} problem(s)")
+            for config_problem in err.problems:
+                print(f"  {config_problem}")
+            return EXIT_ERROR
+        except StationError as err:
+            print(f"FAILED  {args.config}: {err}")
+            return EXIT_ERROR
     for path in args.files:
         kind = _kind_of(path)
         notes: list[str] = []
         try:
+            found: list[str] = []
             if kind == "config":
-                config = load_config(path)
-                load_plugins(config.plugins)
-                if config.can is not None:
-                    bms = BmsDescription.load(config.can.bms)
-                    notes.append(f"BMS description {config.can.bms}: ok")
+                checked = load_config(path)
+                load_plugins(checked.plugins)
+                if checked.can is not None:
+                    bms = BmsDescription.load(checked.can.bms)
+                    notes.append(f"BMS description {checked.can.bms}: ok")
                     notes.extend(_ignored(bms.ignored))
             elif kind == "bms":
                 notes.extend(_ignored(BmsDescription.load(path).ignored))
@@ -305,10 +329,24 @@ def cmd_check(args: argparse.Namespace) -> int:
                 )
             else:
                 load_plugins(())
-                load_sequence(path)
-            print(f"ok      {path} ({kind})")
-            for note in notes:
-                print(f"  {note}")
+                sequence = load_sequence(path)
+                if config is not None:
+                    today = dt.datetime.now(dt.UTC).date()
+                    found = check_against_config(sequence, config, args.variant, today)
+                elif args.variant is not None and args.variant not in sequence.products:
+                    found = [
+                        f"{path}: product {args.variant!r} is not served by sequence "
+                        f"{sequence.name!r} (it serves {', '.join(sequence.products)})"
+                    ]
+            if found:
+                failures += 1
+                print(f"FAILED  {path} ({kind}): {len(found)} problem(s)")
+                for message in found:
+                    print(f"  {message}")
+            else:
+                print(f"ok      {path} ({kind})")
+                for note in notes:
+                    print(f"  {note}")
         except (_ProblemsError, BmsDescriptionError) as err:
             failures += 1
             print(f"FAILED  {path} ({kind}): {len(err.problems)} problem(s)")

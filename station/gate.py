@@ -240,8 +240,8 @@ def preflight(
     the last run's safe state cannot be read and are not judged.
     """
     found: list[Blocker] = []
-    found += _instruments(sequence, bench)
-    found += _calibration(config, now.date())
+    found += missing_instruments(sequence, bench.has)
+    found += calibration_blockers(config, now.date())
     if store is not None:
         found += _releases(sequence, store, default_production)
         found += _safe_state(store)
@@ -261,7 +261,7 @@ def preflight(
     problem = serial_problem(serial, sequence)
     if problem:
         found.append(Blocker("serial", problem, key="serial"))
-    part, variant = _variant(sequence, part)
+    part, variant = variant_problem(sequence, part)
     if variant:
         found.append(Blocker("variant", variant, key="variant"))
     if config.mes is not None and part is not None and not problem and not variant:
@@ -272,7 +272,8 @@ def preflight(
     return GateVerdict(part, standing, passed)
 
 
-def _instruments(sequence: Sequence, bench: Bench) -> list[Blocker]:
+def missing_instruments(sequence: Sequence, has: Callable[[str], bool]) -> list[Blocker]:
+    """A blocker per role a step needs that ``has`` (the bench, or a config) lacks."""
     return [
         Blocker(
             "instrument",
@@ -281,11 +282,12 @@ def _instruments(sequence: Sequence, bench: Bench) -> list[Blocker]:
             key=f"instrument:{role}",
         )
         for role, steps in roles_needed(sequence).items()
-        if not bench.has(role)
+        if not has(role)
     ]
 
 
-def _calibration(config: StationConfig, today: dt.date) -> list[Blocker]:
+def calibration_blockers(config: StationConfig, today: dt.date) -> list[Blocker]:
+    """A blocker per configured instrument whose calibration expired before ``today``."""
     out = []
     for ic in config.instruments.values():
         if ic.cal_due >= today:
@@ -390,7 +392,8 @@ def _mes_route(
     return [Blocker("mes", decision.message, overridable=True, key="mes")]
 
 
-def _variant(sequence: Sequence, part: str | None) -> tuple[str | None, str]:
+def variant_problem(sequence: Sequence, part: str | None) -> tuple[str | None, str]:
+    """The part to test (the only product when none is given) and why it cannot be ("")."""
     if part is None:
         if len(sequence.products) != 1:
             return None, f"choose the product variant: one of {', '.join(sequence.products)}"

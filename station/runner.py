@@ -66,10 +66,10 @@ def load_plugins(modules: tuple[str, ...]) -> None:
     for name in modules:
         try:
             importlib.import_module(name)
-        except ImportError as err:
+        except Exception as err:  # a plugin's own bug too (SyntaxError, NameError…)
             raise StationError(
                 f"step-type plugin module {name!r} (station.plugins in the config) cannot be "
-                f"imported: {err}"
+                f"imported: {type(err).__name__}: {err}"
             ) from err
 
 

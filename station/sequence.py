@@ -20,13 +20,21 @@ from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
 from station.limits import Limit, in_unit, parse_limit
 from station.patterns import MAX_SERIAL_LENGTH, PatternError, SafePattern, compile_safe
-from station.steps.api import REGISTRY, MeasurementSpec, StepType
+from station.steps.api import REGISTRY, CheckContext, MeasurementSpec, StepType
 from station.steps.params import did_you_mean, parse_params
 from station.units import UnitError, parse_unit
 
 GROUPS = ("setup", "main", "cleanup")
 _STEP_KEYS = ("type", "name", "params", "limits", "retries", "on_fail", "timeout_s", "skip_if")
-_META_KEYS = ("name", "version", "products", "serial_pattern", "limits", "description")
+_META_KEYS = (
+    "name",
+    "version",
+    "products",
+    "serial_pattern",
+    "serial_examples",
+    "limits",
+    "description",
+)
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,8 @@ def load_sequence(path: str | Path) -> Sequence:
         serial_pattern = compile_safe(pattern_text, max_text=MAX_SERIAL_LENGTH)
     except PatternError as err:
         problem("sequence.serial_pattern", str(err))
+    else:
+        _check_serial_examples(meta.get("serial_examples", {}), serial_pattern, products, problem)
 
     groups: dict[str, tuple[StepDef, ...]] = {}
     seen: dict[str, str] = {}
@@ -212,7 +222,7 @@ def load_sequence(path: str | Path) -> Sequence:
     _check_verdict_last(all_steps, tables, problem)
     if problems:
         raise SequenceError(problems)
-    return Sequence(
+    sequence = Sequence(
         path=path,
         sha256=sha256_of(path),
         name=name,
@@ -222,6 +232,67 @@ def load_sequence(path: str | Path) -> Sequence:
         groups=groups,
         limit_tables=tables,
     )
+    # The step types' own cross-checks need a sequence that loads: they run last, so
+    # that they never report a consequence of a mistake above.
+    problems = cross_check(sequence)
+    if problems:
+        raise SequenceError(problems)
+    return sequence
+
+
+def cross_check(sequence: Sequence) -> list[Problem]:
+    """What each step type's ``check`` finds, for every variant the step can run for.
+
+    A problem found for some variants only says which."""
+    cells = next(
+        (
+            s.params.cells
+            for s in sequence.all_steps()
+            if isinstance(getattr(s.params, "cells", None), int)
+            and not isinstance(s.params.cells, bool)
+        ),
+        None,
+    )
+    found: dict[tuple[str, str], list[str]] = {}  # (where, message) → variants
+    for part in sequence.products:
+        limits = sequence.limits_for(part)
+        for step in sequence.all_steps():
+            if step.skip_if is not None and step.skip_if.for_variant(part) is True:
+                continue
+            own = {m: lim for (s, m), lim in limits.items() if s == step.name}
+            context = CheckContext(variant=part, limits=own, cells=cells)
+            for field_name, message in step.step_type.check(step.params, context):
+                found.setdefault((f"{step.where} {field_name}", message), []).append(part)
+    return [
+        Problem(
+            str(sequence.path),
+            message
+            if len(parts) == len(sequence.products)
+            else f"{message} (variant{'s' if len(parts) > 1 else ''} {', '.join(parts)})",
+            where,
+        )
+        for (where, message), parts in found.items()
+    ]
+
+
+def _check_serial_examples(
+    examples: object, pattern: SafePattern, products: list[str], problem: Any
+) -> None:
+    """``serial_examples = { "PART" = "a real serial" }``: proof that the pattern can match
+    the product's serials (a pattern that matches none refuses every pack at the line)."""
+    where = "sequence.serial_examples"
+    if not isinstance(examples, dict):
+        problem(where, 'must be a table of part number to a serial, e.g. { "NM96-A" = "…" }')
+        return
+    for part, serial in examples.items():
+        if products and part not in products:
+            problem(f"{where}.{part}", f"not in sequence.products{did_you_mean(part, products)}")
+        elif not isinstance(serial, str) or not pattern.fullmatch(serial):
+            problem(
+                f"{where}.{part}",
+                f"the serial {serial!r} does not match serial_pattern {pattern.pattern!r}: "
+                "every pack of this product would be refused; fix the pattern (or the example)",
+            )
 
 
 def _string(table: dict[str, Any], key: str, section: str, problem: Any) -> str:

@@ -25,12 +25,13 @@ through ``ctx.wait`` so an abort is honoured within the wait.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
 from station.clock import Clock
 from station.errors import AbortRequested
+from station.limits import Limit
 
 MeasurementKind = Literal["number", "text", "bool", "array"]
 
@@ -97,6 +98,10 @@ class StepType(ABC):
     roles: ClassVar[tuple[str, ...]] = ()
     energises: ClassVar[bool] = False
     asks_operator: ClassVar[bool] = False
+    rated: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    """Parameters an instrument must be rated for, as (parameter, role, rating option), e.g.
+    ``("voltage_v", "insulation_tester", "max_voltage_v")``: ``station check --config``
+    compares each with that option of the configured instrument."""
 
     def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
         """Measurements this step will record with these parameters."""
@@ -110,6 +115,12 @@ class StepType(ABC):
         """
         return False
 
+    def check(self, params: Any, context: CheckContext) -> list[tuple[str, str]]:
+        """Problems of these parameters that only the rest of the sequence shows, as
+        (field, message) pairs: a limit the parameters contradict, a cell the pack does
+        not have. Called once per variant before anything runs; the default finds none."""
+        return []
+
     def energising(self, params: Any) -> bool:
         """Whether this step, with these parameters, puts voltage or current on the pack
         (such a step may not stand in cleanup, which must only make the pack safe)."""
@@ -118,6 +129,20 @@ class StepType(ABC):
     @abstractmethod
     def run(self, ctx: StepContext, params: Any) -> None:
         """Do the step's work: drive instruments, record measurements."""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What ``StepType.check`` sees of the sequence, for one variant.
+
+    ``limits`` are this step's effective limits for ``variant`` (inline or from its limit
+    table), by measurement; ``cells`` is the pack's cell count when a step of the sequence
+    states it (a ``cells`` parameter), else None.
+    """
+
+    variant: str
+    limits: Mapping[str, Limit]
+    cells: int | None = None
 
 
 REGISTRY: dict[str, type[StepType]] = {}

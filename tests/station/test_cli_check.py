@@ -154,3 +154,96 @@ def test_a_station_config_checks_its_bms_description_and_plugins(
     code, lines = check(capsys, config)
     assert code == 2
     assert lines[0].startswith(f"FAILED  {config}: step-type plugin module 'no_such_plugin_module'")
+
+
+# -- with the station config: what the run would refuse, before anything is energised --------
+
+EXAMPLE = Path(__file__).parents[2] / "sequences"
+
+
+def config_like_the_example(tmp_path: Path, edit: str = "", extra: str = "") -> Path:
+    text = (EXAMPLE / "station.example.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'bms = "bms/eol_reference.toml"', f'bms = "{EXAMPLE}/bms/eol_reference.toml"'
+    )
+    if edit:
+        old, new = edit.split(" => ")
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "station.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def check_with(
+    capsys: pytest.CaptureFixture[str], config: Path, *args: str
+) -> tuple[int, list[str]]:
+    code = main(["check", *args, "--config", str(config)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_the_reference_sequences_pass_with_the_example_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = config_like_the_example(tmp_path)
+    sequences = [str(EXAMPLE / d / "eol.toml") for d in ("nmc96s", "nmc14s", "lfp16s")]
+    code, lines = check_with(capsys, config, *sequences)
+    assert code == 0, lines
+    assert lines == [f"ok      {config} (config)", *(f"ok      {s} (sequence)" for s in sequences)]
+
+
+def test_a_test_voltage_beyond_the_testers_rating_is_found(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = config_like_the_example(
+        tmp_path,
+        "options = { baudrate = 9600 } => options = { baudrate = 9600, max_voltage_v = 600 }",
+    )
+    sequence = EXAMPLE / "nmc96s" / "eol.toml"
+    code, lines = check_with(capsys, config, str(sequence))
+    assert code == 2
+    assert lines[1].startswith(f"FAILED  {sequence} (sequence): ")
+    assert (
+        f"  {sequence}: main[1] 'IR HV+ to chassis' params.voltage_v: 1000 is beyond the "
+        f"insulation_tester's max_voltage_v = 600 (chroma.1905x, {config}); lower the parameter "
+        "or configure an instrument rated for it"
+    ) in lines
+
+
+def test_a_missing_instrument_and_an_expired_calibration_are_found(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = config_like_the_example(tmp_path, "cal_due = 2027-06-30 => cal_due = 2001-06-30")
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[instruments.insulation_tester]")
+    config.write_text(text[:start] + text[text.index("[instruments.interlocks]") :])
+    code, lines = check_with(capsys, config, str(EXAMPLE / "nmc96s" / "eol.toml"))
+    assert code == 2
+    assert any("no instrument for 'insulation_tester'" in line for line in lines)
+    assert any(
+        "calibration of dmm (keysight.34465a, s/n MY59001234) expired" in line for line in lines
+    )
+
+
+def test_a_plugin_that_does_not_import_fails_the_config(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = config_like_the_example(tmp_path, "plugins = [] => plugins = ['no_such_steps_module']")
+    code, lines = check_with(capsys, config, str(GOOD / "sequence.toml"))
+    assert code == 2
+    assert lines == [
+        f"FAILED  {config}: step-type plugin module 'no_such_steps_module' (station.plugins in "
+        "the config) cannot be imported: ModuleNotFoundError: No module named "
+        "'no_such_steps_module'"
+    ]
+
+
+def test_a_variant_the_sequence_does_not_serve_is_found(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sequence = EXAMPLE / "nmc96s" / "eol.toml"
+    code, lines = check(capsys, sequence, "--variant", "NM96-Z")  # type: ignore[arg-type]
+    assert code == 2
+    assert lines[1] == (
+        f"  {sequence}: product 'NM96-Z' is not served by sequence 'EOL NMC 96S' (it serves NM96-A)"
+    )

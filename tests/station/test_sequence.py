@@ -127,6 +127,22 @@ CASES: dict[str, tuple[Path | None, str, str]] = {
         "step type 'contactors' energises the pack with these parameters and may not stand "
         "in [[cleanup]]",
     ),
+    "balancing_beyond_cells": (
+        None,
+        "main[1] 'Balancing' params.cells",
+        "cell(s) 14 beyond the pack's 14 cells (indices 0 … 13)",
+    ),
+    "trip_below_leakage_limit": (
+        None,
+        "main[0] 'Hipot DC' params.leakage_limit_a",
+        "the tester trips at 0.0005 A, below the 0.001 A that limits.leakage_a passes",
+    ),
+    "serial_pattern_never_matches": (
+        None,
+        "sequence.serial_examples.NM96-A",
+        "the serial 'NM96A0000001' does not match serial_pattern '^NM69[A-Z][0-9]{7}$': "
+        "every pack of this product would be refused",
+    ),
     "unknown_section": (None, "clean_up", "unknown section (did you mean 'cleanup'?)"),
     "limit_wrong_kind": (
         None,

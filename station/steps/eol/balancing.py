@@ -31,7 +31,7 @@ from typing import Any
 
 from drivers.errors import BmsError
 from station.errors import StationError
-from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.api import CheckContext, MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.uds_session import extended_session
 
 MASK_BYTES = 24
@@ -82,6 +82,30 @@ class Balancing(StepType):
                 raise ValueError(f"params.duration_s must be in (0, 600] s, got {self.duration_s}")
             if not 1 <= self.samples <= 50:
                 raise ValueError(f"params.samples must be 1 … 50, got {self.samples}")
+
+    def check(self, params: Any, context: CheckContext) -> list[tuple[str, str]]:
+        if context.cells is None:
+            return []
+        out = []
+        if params.cell_count is not None and params.cell_count != context.cells:
+            out.append(
+                (
+                    "params.cell_count",
+                    f"{params.cell_count} cells, but the sequence measures {context.cells} "
+                    "(the cells parameter of its cell-voltage step); make them agree",
+                )
+            )
+        if not isinstance(params.cells, str):
+            beyond = [c for c in params.cells if c >= context.cells]
+            if beyond:
+                out.append(
+                    (
+                        "params.cells",
+                        f"cell(s) {', '.join(map(str, beyond))} beyond the pack's "
+                        f"{context.cells} cells (indices 0 … {context.cells - 1})",
+                    )
+                )
+        return out
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")

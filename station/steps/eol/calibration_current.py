@@ -63,6 +63,10 @@ class BmsCurrentCalibration(StepType):
 
     name = "bms_current_calibration"
     roles = ("supply", "bms")
+    rated = (
+        ("current_a", "supply", "max_current_a"),
+        ("guard_max_v", "supply", "max_voltage_v"),
+    )
     energises = True
     measurements = (
         MeasurementSpec("gain_discharge", "", doc="fitted gain for discharge (raw > 0)"),

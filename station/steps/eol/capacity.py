@@ -94,6 +94,11 @@ class Capacity(StepType):
 
     name = "capacity"
     roles = ("supply",)
+    rated = (
+        ("discharge_current_a", "supply", "max_current_a"),
+        ("charge_current_a", "supply", "max_current_a"),
+        ("guard_max_v", "supply", "max_voltage_v"),
+    )
     energises = True
 
     @dataclass(frozen=True)

@@ -77,6 +77,11 @@ class Dcir(StepType):
 
     name = "dcir"
     roles = ("supply",)
+    rated = (
+        ("current_a", "supply", "max_current_a"),
+        ("charge_current_a", "supply", "max_current_a"),
+        ("guard_max_v", "supply", "max_voltage_v"),
+    )
     energises = True
 
     @dataclass(frozen=True)

@@ -56,7 +56,8 @@ from typing import Any, Literal
 from drivers.errors import MeterOverload
 from drivers.roles import HvTestResult
 from station.errors import StationError
-from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.limits import bounds
+from station.steps.api import CheckContext, MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
 
 Pole = Literal["plus", "minus", "both"]
@@ -401,6 +402,7 @@ class InsulationResistance(StepType):
     name = "insulation_resistance"
     roles = ("insulation_tester", "interlocks", "dmm")
     energises = True
+    rated = (("voltage_v", "insulation_tester", "max_voltage_v"),)
     measurements = (
         MeasurementSpec("riso_ohm", "Ohm", doc="the tester's reading (judged only with contact)"),
         MeasurementSpec("test_voltage_v", "V", doc="output voltage the tester reports (magnitude)"),
@@ -485,6 +487,10 @@ class Withstand(StepType):
     name = "withstand"
     roles = ("insulation_tester", "interlocks", "dmm")
     energises = True
+    rated = (
+        ("voltage_v", "insulation_tester", "max_voltage_v"),
+        ("leakage_limit_a", "insulation_tester", "max_current_a"),
+    )
     measurements = (
         MeasurementSpec("leakage_a", "A", doc="leakage current (rms for AC) the tester reads"),
         MeasurementSpec("breakdown", "", kind="bool", doc="the tester reported ARC/breakdown"),
@@ -518,6 +524,22 @@ class Withstand(StepType):
                 )
             if self.frequency_hz <= 0:
                 raise ValueError("params.frequency_hz must be > 0")
+
+    def check(self, params: Any, context: CheckContext) -> list[tuple[str, str]]:
+        # The tester stops at its trip current and reports a breakdown: below the judged
+        # leakage limit it fails packs whose leakage the limit passes.
+        limit = context.limits.get("leakage_a")
+        high = bounds(limit)[1] if limit is not None else None
+        if isinstance(high, float) and params.leakage_limit_a < high:
+            return [
+                (
+                    "params.leakage_limit_a",
+                    f"the tester trips at {params.leakage_limit_a:g} A, below the {high:g} A "
+                    "that limits.leakage_a passes, so it would fail packs the limit passes: "
+                    "raise the trip current to at least the limit",
+                )
+            ]
+        return []
 
     def run(self, ctx: StepContext, params: Any) -> None:
         def start(tester: Any) -> None:

@@ -87,6 +87,10 @@ class SetSoc(StepType):
 
     name = "set_soc"
     roles = ("supply", "bms", "dmm")
+    rated = (
+        ("current_a", "supply", "max_current_a"),
+        ("guard_max_v", "supply", "max_voltage_v"),
+    )
     energises = True
 
     @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""``station check SEQ --config FILE``: what the run would refuse, found before anything runs.
+
+Loading the sequence already checks the file and the step types' cross-checks
+(``station.sequence.cross_check``). With the station config this adds what only the
+station shows, reusing the start gate's own checks (``station.gate``) so that the two
+never disagree:
+
+- every role a step needs has an instrument in the config (the BMS comes with ``[can]``);
+- no instrument's calibration has expired (as the gate judges it today);
+- the variant, when given, is one the sequence serves;
+- every parameter a step type declares ``rated`` is within the configured instrument's
+  rating (``options.max_voltage_v`` …), for every variant the step can run for.
+
+Plugins are imported by the caller from the config before the sequence is loaded, as the
+run does; a module that does not import is a problem of the config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from station.config import StationConfig
+from station.gate import calibration_blockers, missing_instruments, variant_problem
+from station.sequence import Sequence
+
+
+def configured_roles(config: StationConfig) -> set[str]:
+    """The roles a bench opened from ``config`` plays."""
+    return set(config.instruments) | ({"bms"} if config.can is not None else set())
+
+
+def check_against_config(
+    sequence: Sequence, config: StationConfig, variant: str | None, today: dt.date
+) -> list[str]:
+    """Every reason the run of ``sequence`` on this station would be refused or would
+    drive an instrument beyond its rating, one sentence each."""
+    roles = configured_roles(config)
+    found = [b.message for b in missing_instruments(sequence, roles.__contains__)]
+    found += [b.message for b in calibration_blockers(config, today)]
+    variants = list(sequence.products)
+    if variant is not None:
+        _, problem = variant_problem(sequence, variant)
+        if problem:
+            return [*found, problem]
+        variants = [variant]
+    found += _ratings(sequence, config, variants)
+    return found
+
+
+def _ratings(sequence: Sequence, config: StationConfig, variants: list[str]) -> list[str]:
+    out: list[str] = []
+    for step in sequence.all_steps():
+        if step.skip_if is not None and all(step.skip_if.for_variant(v) for v in variants):
+            continue
+        for param, role, option in step.step_type.rated:
+            value = getattr(step.params, param, None)
+            instrument = config.instruments.get(role)
+            if instrument is None or not isinstance(value, int | float):
+                continue
+            rating = instrument.options.get(option)
+            if isinstance(rating, bool) or not isinstance(rating, int | float):
+                continue
+            if abs(value) > rating:
+                out.append(
+                    f"{sequence.path}: {step.where} params.{param}: {value:g} is beyond "
+                    f"the {role}'s {option} = {rating:g} ({instrument.model}, "
+                    f"{config.path}); lower the parameter or configure an instrument "
+                    "rated for it"
+                )
+    return out
