@@ -14,6 +14,7 @@ while the interlocks read safe, and a monitor aborts them when the interlocks op
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import traceback
@@ -208,6 +209,7 @@ class Engine:
         self._t0 = self.clock.now()
         table = self.sequence.limit_table_for(part)
         self._limits = self.sequence.limits_for(part)
+        groups = self.sequence.groups_for(part)  # with the variant's parameters
         steps: list[StepResult] = []
         self._emit(
             RunStarted(
@@ -227,7 +229,9 @@ class Engine:
                 started_at=_wall_stamp(),
                 virtual_started_at=self._virtual_stamp(),
                 steps=tuple(
-                    PlannedStep(s.group, s.index, s.name, s.type) for s in self.sequence.all_steps()
+                    PlannedStep(s.group, s.index, s.name, s.type, params_record(s.params))
+                    for g in GROUPS
+                    for s in groups[g]
                 ),
                 instruments=tuple(self.bench.info.values()),
                 rework_reason=rework,
@@ -244,7 +248,7 @@ class Engine:
         ctx = _RunState(run_id, serial, part, steps)
         stopped_by: str | None = None  # outcome that ended setup/main early
         for group in ("setup", "main"):
-            for step in self.sequence.groups[group]:
+            for step in groups[group]:
                 if stopped_by is not None:
                     break
                 if self._abort.is_set():
@@ -268,7 +272,7 @@ class Engine:
         # interlock trip in an earlier cleanup step may cut short the steps that make
         # the pack safe.
         cleanup_error = False
-        for step in self.sequence.groups["cleanup"]:
+        for step in groups["cleanup"]:
             result = self._run_step(step, ctx, threading.Event())
             cleanup_error |= result.outcome in (ERROR, ABORTED)
         report = self.bench.safe_state_all(self.safe_state_timeout_s)
@@ -590,3 +594,10 @@ __all__ = [
 def _wall_stamp() -> str:
     """Now on the wall clock: a run is dated when it happened, whatever clock it ran on."""
     return iso(datetime.now(UTC))
+
+
+def params_record(params: Any) -> dict[str, Any]:
+    """A step's effective parameters as recorded with the run (a Params dataclass)."""
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        return dataclasses.asdict(params)
+    return {}

@@ -13,6 +13,7 @@ so order never depends on a wall clock that may jump.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class PlannedStep:
     index: int  # 0-based within its group
     name: str
     type: str
+    params: dict[str, Any] = field(default_factory=dict)  # effective, for the run's variant
 
 
 @dataclass(frozen=True)

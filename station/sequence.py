@@ -53,6 +53,7 @@ class StepDef:
     on_fail: str = "stop"
     timeout_s: float | None = None
     skip_if: Condition | None = None
+    raw_params: dict[str, Any] = field(default_factory=dict, compare=False)  # as written
 
     @property
     def where(self) -> str:
@@ -68,6 +69,7 @@ class LimitTable:
     name: str
     version: str
     limits: dict[tuple[str, str], Limit]
+    params: dict[str, Any] = field(default_factory=dict)  # step name → its variant's params
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,19 @@ class Sequence:
     def limit_table_for(self, part_number: str) -> LimitTable | None:
         """The limit table used for ``part_number`` (its own, else the default)."""
         return self.limit_tables.get(part_number) or self.limit_tables.get("*")
+
+    def groups_for(self, part_number: str) -> dict[str, tuple[StepDef, ...]]:
+        """The steps as they run for one variant: with its limit table's parameters."""
+        table = self.limit_table_for(part_number)
+        if table is None or not table.params:
+            return self.groups
+        return {
+            group: tuple(
+                replace(s, params=table.params[s.name]) if s.name in table.params else s
+                for s in steps
+            )
+            for group, steps in self.groups.items()
+        }
 
     def limits_for(self, part_number: str) -> dict[tuple[str, str], Limit]:
         """Effective limits by (step name, measurement) for one product variant."""
@@ -256,9 +271,16 @@ def cross_check(sequence: Sequence) -> list[Problem]:
     found: dict[tuple[str, str], list[str]] = {}  # (where, message) → variants
     for part in sequence.products:
         limits = sequence.limits_for(part)
-        for step in sequence.all_steps():
+        groups = sequence.groups_for(part)
+        for step in [s for g in GROUPS for s in groups[g]]:
             if step.skip_if is not None and step.skip_if.for_variant(part) is True:
                 continue
+            if step.group == "cleanup" and step.step_type.energising(step.params):
+                message = (
+                    f"step type {step.type!r} energises the pack with this variant's "
+                    "parameters and may not stand in [[cleanup]]"
+                )
+                found.setdefault((f"{step.where} params", message), []).append(part)
             own = {m: lim for (s, m), lim in limits.items() if s == step.name}
             context = CheckContext(variant=part, limits=own, cells=cells)
             for field_name, message in step.step_type.check(step.params, context):
@@ -379,6 +401,7 @@ def _load_step(
         on_fail=on_fail,
         timeout_s=float(timeout_s) if timeout_s is not None else None,
         skip_if=skip_if,
+        raw_params=dict(raw.get("params", {})),
     )
 
 
@@ -530,10 +553,9 @@ def load_limit_table(
     if not isinstance(meta, dict):
         meta = {}
     for key in data:
-        if key not in ("table", "limits"):
-            problems.append(
-                Problem(file, f"unknown section{did_you_mean(key, ('table', 'limits'))}", key)
-            )
+        if key not in ("table", "limits", "params"):
+            hint = did_you_mean(key, ("table", "limits", "params"))
+            problems.append(Problem(file, f"unknown section{hint}", key))
     by_name = {s.name: s for s in steps}
     limits: dict[tuple[str, str], Limit] = {}
     raw = data.get("limits", {})
@@ -583,6 +605,7 @@ def load_limit_table(
                 problems.extend(err.problems)
             except UnitError as err:
                 problems.append(Problem(file, str(err), f"{where}.unit"))
+    params = _load_table_params(file, data.get("params", {}), by_name, broken, problems)
     if len(problems) > count:
         return None
     return LimitTable(
@@ -591,7 +614,56 @@ def load_limit_table(
         name=str(meta.get("name", path.stem)),
         version=str(meta.get("version", "")),
         limits=limits,
+        params=params,
     )
+
+
+def _load_table_params(
+    file: str,
+    raw: object,
+    by_name: dict[str, StepDef],
+    broken: set[str] | frozenset[str],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """``[params."Step"]`` of a limit table: the step's parameters for the table's variants,
+    over those the sequence gives; checked as the sequence's own are."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, "must be a table of step name to parameters", "params"))
+        return {}
+    params: dict[str, Any] = {}
+    for step_name, entries in raw.items():
+        where = f"params.{step_name!r}"
+        step = by_name.get(step_name)
+        if step is None:
+            if step_name not in broken:
+                hint = did_you_mean(step_name, by_name)
+                problems.append(
+                    Problem(file, f"no step named {step_name!r} in the sequence{hint}", where)
+                )
+            continue
+        if not isinstance(entries, dict):
+            problems.append(Problem(file, "must be a table of parameter to value", where))
+            continue
+        parsed, param_problems = parse_params(step.step_type.Params, {**step.raw_params, **entries})
+        for field_name, message in param_problems:
+            problems.append(Problem(file, message, f"{where}.{field_name.removeprefix('params.')}"))
+        if parsed is None:
+            continue
+        declared = {s.name for s in step.step_type.declared(parsed)}
+        if declared != {s.name for s in step.specs}:
+            problems.append(
+                Problem(
+                    file,
+                    "these parameters change the measurements the step records "
+                    f"({', '.join(sorted(declared))} instead of "
+                    f"{', '.join(sorted(s.name for s in step.specs))}); give the variant "
+                    "its own step with skip_if instead",
+                    where,
+                )
+            )
+            continue
+        params[step_name] = parsed
+    return params
 
 
 def _check_coverage(

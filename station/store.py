@@ -265,8 +265,8 @@ class ResultsStore:
             ) from None
 
     def _run_started(self, ev: RunStarted) -> None:
-        plan = json.dumps([{"group": s.group, "index": s.index, "name": s.name, "type": s.type}
-                           for s in ev.steps])  # fmt: skip
+        plan = json.dumps([{"group": s.group, "index": s.index, "name": s.name, "type": s.type,
+                            "params": s.params} for s in ev.steps])  # fmt: skip
         with self._transaction() as conn:
             attempt, previous = schema.attempt_of(conn, ev.serial)
             conn.execute(

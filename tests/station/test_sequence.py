@@ -143,6 +143,11 @@ CASES: dict[str, tuple[Path | None, str, str]] = {
         "the serial 'NM96A0000001' does not match serial_pattern '^NM69[A-Z][0-9]{7}$': "
         "every pack of this product would be refused",
     ),
+    "variant_parameter_unknown": (
+        TABLES / "variant_parameter_unknown.toml",
+        "params.'Pack OCV'.nplcc",
+        "unknown parameter (did you mean 'nplc'?); this step type takes: range_v, nplc",
+    ),
     "unknown_section": (None, "clean_up", "unknown section (did you mean 'cleanup'?)"),
     "limit_wrong_kind": (
         None,
@@ -384,3 +389,20 @@ def test_a_variant_limit_table_overrides_by_step_and_measurement() -> None:
     assert (a.comparator, a.low, a.high) == ("GELE", 300.0, 420.0)  # inline
     assert (b.comparator, b.low, b.high) == ("GELE", 250.0, 340.0)  # NM96-B's table
     assert seq.limits_for("NM96-A")[("Fixture bus", "voltage")].comparator == "LOG"
+
+
+def test_a_variant_table_sets_parameters_for_its_variants_only(tmp_path: Path) -> None:
+    (tmp_path / "b.toml").write_text("[params.Relax]\nseconds = 5.0\n", encoding="utf-8")
+    text = TWO_VARIANTS.replace("products", 'limits = { "NM96-B" = "b.toml" }\nproducts')
+    sequence = load_sequence(write(tmp_path, text + WAIT))
+    [relax_a] = sequence.groups_for("NM96-A")["main"]
+    [relax_b] = sequence.groups_for("NM96-B")["main"]
+    assert (relax_a.params.seconds, relax_b.params.seconds) == (1.0, 5.0)
+
+
+def test_a_variant_parameter_is_checked_like_the_sequences_own(tmp_path: Path) -> None:
+    (tmp_path / "b.toml").write_text('[params.Relax]\nseconds = "long"\n', encoding="utf-8")
+    text = TWO_VARIANTS.replace("products", 'limits = { "NM96-B" = "b.toml" }\nproducts')
+    [problem] = problems_of(write(tmp_path, text + WAIT))
+    assert (problem.file, problem.where) == (str(tmp_path / "b.toml"), "params.'Relax'.seconds")
+    assert "expected a number, got 'long'" in problem.message
