@@ -8,6 +8,9 @@ blocker stands; the CLI prints them, the UI shows them and adds login and overri
 What blocks, in the order to deal with it:
 
 - ``instrument`` — a role a step needs has no instrument (no override);
+- ``rating`` — a step would drive an instrument beyond the rating its config gives
+  (``options.max_voltage_v`` …, for the parameters the step type declares ``rated``; no
+  override);
 - ``calibration`` — an instrument's calibration has expired. An engineer may override it
   for a role that does not judge safety; never for ``SAFETY_ROLES`` (the insulation/hipot
   tester and the DMM that confirms HV is discharged): releasing packs measured by an
@@ -264,6 +267,8 @@ def preflight(
     part, variant = variant_problem(sequence, part)
     if variant:
         found.append(Blocker("variant", variant, key="variant"))
+    elif part is not None:
+        found += rating_blockers(sequence, config, [part])
     if config.mes is not None and part is not None and not problem and not variant:
         found += _mes_route(config, store, serial, part)
     given = overrides or {}
@@ -284,6 +289,37 @@ def missing_instruments(sequence: Sequence, has: Callable[[str], bool]) -> list[
         for role, steps in roles_needed(sequence).items()
         if not has(role)
     ]
+
+
+def rating_blockers(
+    sequence: Sequence, config: StationConfig, variants: list[str]
+) -> list[Blocker]:
+    """A blocker per step parameter beyond the configured instrument's rating, for the
+    steps that can run for one of ``variants`` (with those variants' parameters)."""
+    out: list[Blocker] = []
+    seen: set[str] = set()
+    for variant in variants:
+        groups = sequence.groups_for(variant)
+        for step in (s for g in ("setup", "main", "cleanup") for s in groups[g]):
+            if step.skip_if is not None and step.skip_if.for_variant(variant) is True:
+                continue
+            for param, role, option in step.step_type.rated:
+                value = getattr(step.params, param, None)
+                instrument = config.instruments.get(role)
+                if instrument is None or not isinstance(value, int | float):
+                    continue
+                rating = instrument.options.get(option)
+                if isinstance(rating, bool) or not isinstance(rating, int | float):
+                    continue
+                message = (
+                    f"{sequence.path}: {step.where} params.{param}: {value:g} is beyond the "
+                    f"{role}'s {option} = {rating:g} ({instrument.model}, {config.path}); lower "
+                    "the parameter or configure an instrument rated for it"
+                )
+                if abs(value) > rating and message not in seen:
+                    seen.add(message)
+                    out.append(Blocker("rating", message, key=f"rating:{role}"))
+    return out
 
 
 def calibration_blockers(config: StationConfig, today: dt.date) -> list[Blocker]:

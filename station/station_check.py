@@ -9,7 +9,8 @@ never disagree:
 - no instrument's calibration has expired (as the gate judges it today);
 - the variant, when given, is one the sequence serves;
 - every parameter a step type declares ``rated`` is within the configured instrument's
-  rating (``options.max_voltage_v`` …), for every variant the step can run for.
+  rating (``options.max_voltage_v`` …), for every variant the step can run for (the gate
+  checks it too, for the variant being tested).
 
 Plugins are imported by the caller from the config before the sequence is loaded, as the
 run does; a module that does not import is a problem of the config.
@@ -20,7 +21,12 @@ from __future__ import annotations
 import datetime as dt
 
 from station.config import StationConfig
-from station.gate import calibration_blockers, missing_instruments, variant_problem
+from station.gate import (
+    calibration_blockers,
+    missing_instruments,
+    rating_blockers,
+    variant_problem,
+)
 from station.sequence import Sequence
 
 
@@ -43,28 +49,5 @@ def check_against_config(
         if problem:
             return [*found, problem]
         variants = [variant]
-    found += _ratings(sequence, config, variants)
+    found += [b.message for b in rating_blockers(sequence, config, variants)]
     return found
-
-
-def _ratings(sequence: Sequence, config: StationConfig, variants: list[str]) -> list[str]:
-    out: list[str] = []
-    for step in sequence.all_steps():
-        if step.skip_if is not None and all(step.skip_if.for_variant(v) for v in variants):
-            continue
-        for param, role, option in step.step_type.rated:
-            value = getattr(step.params, param, None)
-            instrument = config.instruments.get(role)
-            if instrument is None or not isinstance(value, int | float):
-                continue
-            rating = instrument.options.get(option)
-            if isinstance(rating, bool) or not isinstance(rating, int | float):
-                continue
-            if abs(value) > rating:
-                out.append(
-                    f"{sequence.path}: {step.where} params.{param}: {value:g} is beyond "
-                    f"the {role}'s {option} = {rating:g} ({instrument.model}, "
-                    f"{config.path}); lower the parameter or configure an instrument "
-                    "rated for it"
-                )
-    return out

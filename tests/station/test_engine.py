@@ -21,7 +21,7 @@ import pytest
 
 from station.bench import Bench
 from station.clock import Clock, RealClock, VirtualClock
-from station.config import StationConfig, default_config, load_config
+from station.config import InstrumentConfig, StationConfig, default_config, load_config
 from station.engine import (
     ABORTED,
     ERROR,
@@ -1382,3 +1382,32 @@ def test_a_safety_instruments_expired_calibration_cannot_be_overridden(tmp_path:
     blockers = refused.value.blockers
     assert [b.key for b in blockers] == ["calibration:dmm", "calibration:insulation_tester"]
     assert all(not b.overridable and "no override" in b.message for b in blockers)
+
+
+def test_a_step_beyond_an_instruments_configured_rating_is_refused_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    seq = load(
+        tmp_path,
+        """
+        [[main]]
+        type = "withstand"
+        name = "Hipot"
+        params = { voltage_v = 1000, dwell_s = 1, leakage_limit_a = 2e-3 }
+        limits.leakage_a = { comparator = "LE", high = 1e-3 }
+        limits.breakdown = { comparator = "BOOL", expected = false }
+        limits.test_voltage_v = { comparator = "LOG" }
+        """,
+    )
+    tester = InstrumentConfig(
+        "insulation_tester", "chroma.1905x", "ASRL1::INSTR", "1", dt.date(2099, 1, 1),
+        options={"max_voltage_v": 600},
+    )  # fmt: skip
+    config = dataclasses.replace(
+        default_config(tmp_path / "r.db"), instruments={"insulation_tester": tester}
+    )
+    engine, rec = engine_for(seq, tmp_path, config=config)
+    with pytest.raises(StartBlocked, match=r"params.voltage_v: 1000 is beyond the "
+                       r"insulation_tester's max_voltage_v = 600"):  # fmt: skip
+        engine.run(SERIAL)
+    assert rec.events == []
