@@ -225,7 +225,8 @@ def derive(
     """
     limits = sequence.limits_for(part)
     found: list[tuple[float, str]] = []
-    for step in sequence.all_steps():
+    groups = sequence.groups_for(part)  # with the variant's parameters
+    for step in (s for steps in groups.values() for s in steps):
         if step.type != rule.step_type or not params_match(step, rule.params):
             continue
         if isinstance(rule, FromLimit):
