@@ -255,19 +255,21 @@ def load_sequence(path: str | Path) -> Sequence:
     return sequence
 
 
+def stated_cells(sequence: Sequence) -> int | None:
+    """The pack's cell count as the sequence states it (a step's integer ``cells``
+    parameter, such as ``ocv_and_cells``'s), or None."""
+    for step in sequence.all_steps():
+        cells = getattr(step.params, "cells", None)
+        if isinstance(cells, int) and not isinstance(cells, bool):
+            return cells
+    return None
+
+
 def cross_check(sequence: Sequence) -> list[Problem]:
     """What each step type's ``check`` finds, for every variant the step can run for.
 
     A problem found for some variants only says which."""
-    cells = next(
-        (
-            s.params.cells
-            for s in sequence.all_steps()
-            if isinstance(getattr(s.params, "cells", None), int)
-            and not isinstance(s.params.cells, bool)
-        ),
-        None,
-    )
+    cells = stated_cells(sequence)
     found: dict[tuple[str, str], list[str]] = {}  # (where, message) → variants
     for part in sequence.products:
         limits = sequence.limits_for(part)

@@ -10,7 +10,9 @@ never disagree:
 - the variant, when given, is one the sequence serves;
 - every parameter a step type declares ``rated`` is within the configured instrument's
   rating (``options.max_voltage_v`` …), for every variant the step can run for (the gate
-  checks it too, for the variant being tested).
+  checks it too, for the variant being tested);
+- the cell count the sequence states is the one the BMS description gives, when it gives
+  one (``cell_voltages = { …, count = N }``).
 
 Plugins are imported by the caller from the config before the sequence is loaded, as the
 run does; a module that does not import is a problem of the config.
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from drivers.bms.description import BmsDescription
+from drivers.errors import BmsError
 from station.config import StationConfig
 from station.gate import (
     calibration_blockers,
@@ -27,7 +31,7 @@ from station.gate import (
     rating_blockers,
     variant_problem,
 )
-from station.sequence import Sequence
+from station.sequence import Sequence, stated_cells
 
 
 def configured_roles(config: StationConfig) -> set[str]:
@@ -50,4 +54,26 @@ def check_against_config(
             return [*found, problem]
         variants = [variant]
     found += [b.message for b in rating_blockers(sequence, config, variants)]
+    found += _bms_cells(sequence, config)
     return found
+
+
+def _bms_cells(sequence: Sequence, config: StationConfig) -> list[str]:
+    """The BMS description's cell count (``cell_voltages = { …, count = N }``) must be the
+    one the sequence states: the BMS step would wait for cells that never come, or judge
+    too few."""
+    if config.can is None:
+        return []
+    try:
+        description = BmsDescription.load(config.can.bms)
+    except BmsError as err:
+        return [f"{config.path}: can.bms: {err}"]
+    array = description.arrays.get("cell_voltages")
+    cells = stated_cells(sequence)
+    if array is None or array.count is None or cells is None or array.count == cells:
+        return []
+    where = next(s.where for s in sequence.all_steps() if getattr(s.params, "cells", None) == cells)
+    return [
+        f"{sequence.path}: {where} params.cells: {cells} cells, but the BMS description "
+        f"{config.can.bms} reports {array.count} (cell_voltages count); make them agree"
+    ]

@@ -247,3 +247,27 @@ def test_a_variant_the_sequence_does_not_serve_is_found(
     assert lines[1] == (
         f"  {sequence}: product 'NM96-Z' is not served by sequence 'EOL NMC 96S' (it serves NM96-A)"
     )
+
+
+def test_cells_different_from_the_bms_descriptions_count_are_found(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bms = EXAMPLE / "bms"
+    description = (bms / "eol_reference.toml").read_text(encoding="utf-8")
+    description = description.replace(
+        'dbc = "eol_reference.dbc"', f'dbc = "{bms}/eol_reference.dbc"'
+    )
+    description = description.replace("per_page = 3,", "per_page = 3, count = 96,")
+    assert "count = 96" in description
+    (tmp_path / "bms96.toml").write_text(description, encoding="utf-8")
+    config = config_like_the_example(
+        tmp_path, f'bms = "{bms}/eol_reference.toml" => bms = "{tmp_path}/bms96.toml"'
+    )
+    ninety_six, fourteen = EXAMPLE / "nmc96s" / "eol.toml", EXAMPLE / "nmc14s" / "eol.toml"
+    code, lines = check_with(capsys, config, str(ninety_six), str(fourteen))
+    assert code == 2
+    assert lines[1] == f"ok      {ninety_six} (sequence)"
+    assert lines[3] == (
+        f"  {fourteen}: main[5] 'OCV and cells' params.cells: 14 cells, but the BMS description "
+        f"{tmp_path / 'bms96.toml'} reports 96 (cell_voltages count); make them agree"
+    )
