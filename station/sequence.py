@@ -530,7 +530,19 @@ def _load_limit_tables(
                 )
             )
             continue
-        table = load_limit_table(seq_path.parent / rel, steps, problems, broken)
+        table_path = seq_path.parent / rel
+        if not table_path.exists():
+            whose = "every variant without its own" if part == "*" else f"variant {part!r}"
+            problems.append(
+                Problem(
+                    str(seq_path),
+                    f"the limit table of {whose}, {table_path}, does not exist; "
+                    "fix the path or create the table",
+                    f"sequence.limits.{part}",
+                )
+            )
+            continue
+        table = load_limit_table(table_path, steps, problems, broken)
         if table is not None:
             tables[part] = table
     return tables

@@ -274,7 +274,11 @@ def test_other_mistakes_are_located(tmp_path: Path, text: str, where: str, messa
 def test_a_missing_limit_table_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + 'limits = "nowhere.toml"\n' + WAIT)
     [problem] = problems_of(path)
-    assert (problem.file, problem.message) == (str(tmp_path / "nowhere.toml"), "file not found")
+    assert (problem.file, problem.where) == (str(path), "sequence.limits.*")
+    assert problem.message == (
+        f"the limit table of every variant without its own, {tmp_path / 'nowhere.toml'}, "
+        "does not exist; fix the path or create the table"
+    )
 
 
 def test_coverage_is_checked_per_limit_table(tmp_path: Path) -> None:
@@ -328,7 +332,10 @@ def test_a_limit_table_that_fails_to_load_is_one_problem_not_a_cascade(tmp_path:
         "products", 'limits = { "NM96-A" = "missing.toml", "NM96-B" = "missing.toml" }\nproducts'
     )
     problems = problems_of(write(tmp_path, text + OCV + OCV.replace("Pack", "Bus")))
-    assert [p.message for p in problems] == ["file not found"] * 2
+    assert [p.message.split(",")[0] for p in problems] == [
+        "the limit table of variant 'NM96-A'",
+        "the limit table of variant 'NM96-B'",
+    ]
 
 
 def test_an_unknown_section_in_a_limit_table_is_reported(tmp_path: Path) -> None:
