@@ -798,7 +798,8 @@ def _check_conditions(
                     problem(
                         where,
                         f"refers to {ref!r}, which is not an "
-                        f"earlier step{did_you_mean(ref, earlier)}",
+                        f"earlier step{did_you_mean(ref, earlier)}; a condition can only read "
+                        "steps that ran before this one",
                     )
             for ref, meas in step.skip_if.values:
                 names = [s.name for s in earlier[ref].specs] if ref in earlier else None
