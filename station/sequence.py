@@ -721,8 +721,8 @@ def _check_coverage(
             Problem(
                 file,
                 f"measurement {meas!r} has no limit for {_variants(parts, products)}; "
-                f'add one {where_to} (e.g. {meas} = {{ comparator = "GELE", low = …, '
-                "high = … }) so that it is judged",
+                f"add one {where_to} (e.g. {meas} = {_example_limit(step, meas)}) so that "
+                "it is judged",
                 f"{step.where} limits.{meas}",
             )
         )
@@ -766,6 +766,20 @@ def _judged(step: StepDef, table_limits: list[dict[tuple[str, str], Limit]]) -> 
         if any(lim.comparator != "LOG" for lim in given) or (spec.requires_limit and not given):
             return True
     return False
+
+
+_EXAMPLE_LIMITS = {
+    "number": '{ comparator = "GELE", low = …, high = … }',
+    "array": '{ comparator = "ARRAY", low = …, high = … }',
+    "bool": '{ comparator = "BOOL", expected = true }',
+    "text": '{ comparator = "STREQ", expected = "…" }',
+}
+
+
+def _example_limit(step: StepDef, measurement: str) -> str:
+    """A limit of the right kind for ``measurement``, to show in a fix."""
+    kind = next((s.kind for s in step.specs if s.name == measurement), "number")
+    return _EXAMPLE_LIMITS.get(kind, _EXAMPLE_LIMITS["number"])
 
 
 def _variants(parts: list[str], products: list[str]) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 
 from drivers.bms.description import BmsDescription
+from drivers.bms.signal_map import SourcesRef
 from drivers.errors import BmsError
 from station.config import StationConfig
 from station.gate import (
@@ -69,11 +70,19 @@ def _bms_cells(sequence: Sequence, config: StationConfig) -> list[str]:
     except BmsError as err:
         return [f"{config.path}: can.bms: {err}"]
     array = description.arrays.get("cell_voltages")
+    # a paged array may state its count; an array of separate signals has one per element
+    count = (
+        None
+        if array is None
+        else len(array.elements)
+        if isinstance(array, SourcesRef)
+        else array.count
+    )
     cells = stated_cells(sequence)
-    if array is None or array.count is None or cells is None or array.count == cells:
+    if count is None or cells is None or count == cells:
         return []
     where = next(s.where for s in sequence.all_steps() if getattr(s.params, "cells", None) == cells)
     return [
         f"{sequence.path}: {where} params.cells: {cells} cells, but the BMS description "
-        f"{config.can.bms} reports {array.count} (cell_voltages count); make them agree"
+        f"{config.can.bms} reports {count} (cell_voltages count); make them agree"
     ]
