@@ -292,7 +292,7 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
                 ("Sequence SHA-256", run["sequence_sha256"]),
                 ("Limits file", run["limits_path"] or "—"),
                 ("Limits SHA-256", run["limits_sha256"] or "—"),
-                ("Config SHA-256", run["config_sha256"]),
+                ("Config SHA-256", run["config_sha256"] or "— (no station config)"),
                 *chain_rows,
             ],
             mono=(

@@ -262,7 +262,8 @@ def to_junit(runs: Iterable[dict[str, Any]]) -> str:
         suite = ET.SubElement(root, "testsuite")
         properties = ET.SubElement(suite, "properties")
         for key in SUITE_PROPERTIES:
-            ET.SubElement(properties, "property", name=key, value=str(run[key]))
+            text = "" if run[key] is None else str(run[key])  # no config: no hash
+            ET.SubElement(properties, "property", name=key, value=text)
         ET.SubElement(properties, "property", name="chain_sha256", value=str(chain_sha256(run)))
         suite_time = 0.0
         for s in run["steps"]:
