@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLANT_SCHEMA_VERSION = 1
+PLANT_SCHEMA_VERSION = 2
 DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_BATCH = 200
 _SCHEMA_LOCK = 0x45_4F_4C_01  # advisory lock: twenty stations creating the schema at once
@@ -54,8 +54,8 @@ CREATE TABLE IF NOT EXISTS plant.runs (
     sequence_name text NOT NULL,
     sequence_version text NOT NULL,
     sequence_sha256 text NOT NULL,
-    limits_sha256 text NOT NULL,
-    config_sha256 text NOT NULL,
+    limits_sha256 text,
+    config_sha256 text,
     software_version text NOT NULL,
     started_at timestamptz NOT NULL,
     ended_at timestamptz,
@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS plant.runs (
     chain_sha256 text,
     received_at timestamptz NOT NULL DEFAULT now()
 );
+-- version 2: a run without a limit table or a station config has no hash (NULL)
+ALTER TABLE plant.runs ALTER COLUMN limits_sha256 DROP NOT NULL;
+ALTER TABLE plant.runs ALTER COLUMN config_sha256 DROP NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_station_started ON plant.runs (station_id, started_at);
 CREATE INDEX IF NOT EXISTS runs_serial_started ON plant.runs (serial, started_at);
 CREATE TABLE IF NOT EXISTS plant.steps (

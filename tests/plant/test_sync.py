@@ -300,3 +300,27 @@ def test_sync_refuses_a_database_it_cannot_read_with_a_sentence(
         conn.execute(f"PRAGMA user_version = {version}")
     assert main(["sync", "--db", str(db), "--dsn", "host=/nowhere"]) == 2
     assert words in capsys.readouterr().err
+
+
+def test_a_run_without_a_limit_table_or_config_reaches_the_plant_with_null_hashes(
+    tmp_path: Path, central_dsn: str
+) -> None:
+    from dataclasses import replace
+
+    from tests.station.test_store import finished, started
+
+    db = tmp_path / "eol.db"
+    with ResultsStore(db) as store:
+        bare = started(run_id="bare")
+        store(replace(bare, limits_path=None, limits_sha256=None, config_sha256=None))
+        store(finished(run_id="bare"))
+    with psycopg.connect(central_dsn) as pg:  # a plant schema of version 1 had NOT NULL
+        central.ensure_schema(pg)
+        pg.execute("ALTER TABLE plant.runs ALTER COLUMN config_sha256 SET NOT NULL")
+        pg.execute("DELETE FROM plant.schema_version")
+        pg.execute("INSERT INTO plant.schema_version (version) VALUES (1)")
+        pg.commit()
+    assert central.sync(db, central_dsn).sent == 1
+    with psycopg.connect(central_dsn) as pg:
+        row = pg.execute("SELECT limits_sha256, config_sha256 FROM plant.runs").fetchone()
+    assert row == (None, None)
