@@ -271,3 +271,16 @@ def test_cells_different_from_the_bms_descriptions_count_are_found(
         f"  {fourteen}: main[5] 'OCV and cells' params.cells: 14 cells, but the BMS description "
         f"{tmp_path / 'bms96.toml'} reports 96 (cell_voltages count); make them agree"
     )
+
+
+def test_every_rated_parameter_is_a_parameter_of_its_step_type_on_a_role_it_uses() -> None:
+    import dataclasses
+
+    import station.steps  # noqa: F401  (registers the built-in step types)
+    from station.steps.api import REGISTRY
+
+    rated = [(cls, param, role) for cls in REGISTRY.values() for param, role, _ in cls.rated]
+    assert rated, "no step type declares a rating: the ratings check checks nothing"
+    for cls, param, role in rated:
+        assert param in {f.name for f in dataclasses.fields(cls.Params)}, (cls.name, param)
+        assert role in cls.roles, (cls.name, role)
