@@ -40,4 +40,4 @@ def test_the_variant_parameter_example_runs_each_variant_with_its_own_parameters
         part: next(s["params"]["current_a"] for s in json.loads(plan) if s["name"] == "DCIR")
         for part, plan in rows
     }
-    assert dcir_current == {"NM96-A": 60.0, "NM96-B": 17.5}
+    assert dcir_current == {"NM96-A": 45.0, "NM96-B": 17.5}

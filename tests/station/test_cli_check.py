@@ -267,8 +267,12 @@ def test_cells_different_from_the_bms_descriptions_count_are_found(
     code, lines = check_with(capsys, config, str(ninety_six), str(fourteen))
     assert code == 2
     assert lines[1] == f"ok      {ninety_six} (sequence)"
+    from station.sequence import load_sequence
+
+    index = [s.name for s in load_sequence(fourteen).groups["main"]].index("OCV and cells")
     assert lines[3] == (
-        f"  {fourteen}: main[5] 'OCV and cells' params.cells: 14 cells, but the BMS description "
+        f"  {fourteen}: main[{index}] 'OCV and cells' params.cells: 14 cells, but the BMS "
+        "description "
         f"{tmp_path / 'bms96.toml'} reports 96 (cell_voltages count); make them agree"
     )
 

@@ -273,25 +273,25 @@ def test_a_version_1_database_is_migrated_and_chained(tmp_path: Path, capsys) ->
     assert "1 finished run(s)" in out
 
 
-def version_4_schema() -> str:
-    """The DDL as schema version 4 had it: no virtual times, every hash NOT NULL."""
-    ddl = schema.SCHEMA.replace("PRAGMA user_version = 5", "PRAGMA user_version = 4")
-    assert "PRAGMA user_version = 4" in ddl
+def version_5_schema() -> str:
+    """The DDL as schema version 5 had it: no virtual times, every hash NOT NULL."""
+    ddl = schema.SCHEMA.replace("PRAGMA user_version = 6", "PRAGMA user_version = 5")
+    assert "PRAGMA user_version = 5" in ddl
     ddl = ddl.replace(",\n    virtual_started_at TEXT,\n    virtual_ended_at TEXT\n", "\n")
     for column in ("limits_path", "limits_sha256", "config_sha256"):
         ddl = ddl.replace(f"    {column} TEXT,", f"    {column} TEXT NOT NULL,")
     return ddl.replace(" OR NEW.virtual_started_at IS NOT OLD.virtual_started_at", "")
 
 
-def test_a_version_4_database_is_migrated_and_every_record_keeps_its_hash(
+def test_a_version_5_database_is_migrated_and_every_record_keeps_its_hash(
     tmp_path: Path, capsys
 ) -> None:
     db = tmp_path / "old.db"
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
-        conn.executescript(version_4_schema())
+        conn.executescript(version_5_schema())
         assert conn.execute("SELECT count(*) FROM pragma_table_info('runs')").fetchone() == (20,)
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
-        conn.execute("PRAGMA user_version = 4")
+        conn.execute("PRAGMA user_version = 5")
         conn.execute(
             "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
             " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
