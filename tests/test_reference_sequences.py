@@ -293,3 +293,37 @@ def test_an_open_lead_never_passes_the_16s_reference(tmp_path: Path, fault: str)
     assert result.outcome == "ERROR"
     first = next(s for s in result.steps if s.outcome != "PASSED")
     assert first.name == "IR HV+ to chassis"
+
+
+def test_after_an_abort_with_the_contactors_closed_the_next_run_on_the_same_bench_passes(
+    tmp_path: Path,
+) -> None:
+    """An abort in DCIR (contactors closed, bus at pack voltage) on a long-lived bench.
+
+    Cleanup opens the contactors and must wait for the fixture to bleed down before the
+    run calls the pack safe; before it did, the next runs (a few virtual seconds later, as
+    in ``station ui``) found 250 V on the fixture and stopped in ERROR at the IR step.
+    """
+    from station.events import StepStarted
+
+    prepared = prepare_run(RunOptions(sequence=NMC, db=tmp_path / "r.db", sim=True))
+    prepared.engine.prompter = TerminalPrompter(assume_default=True)
+    armed = [True]
+
+    def abort_in_dcir(event: object) -> None:
+        if isinstance(event, StepStarted) and event.name == "DCIR" and armed[0]:
+            armed[0] = False
+            prepared.engine.request_abort("operator abort (test)")
+
+    prepared.engine.listeners.append(abort_in_dcir)
+    try:
+        aborted = prepared.engine.run("NM96A0000001")
+        fixture_v = prepared.bench.get("dmm").measure_dc_voltage(nplc=1.0)
+        retest = prepared.engine.run("NM96A0000001")
+    finally:
+        prepared.close()
+    assert aborted.outcome == "ABORTED" and aborted.safe_state_ok
+    cleanup = next(s for s in aborted.steps if s.name == "Contactors open (cleanup)")
+    assert cleanup.outcome == "PASSED", cleanup.error
+    assert fixture_v < 60.0
+    assert retest.outcome == "PASSED", [(s.name, s.error) for s in retest.steps if s.error]

@@ -22,6 +22,7 @@ from drivers.errors import BmsNegativeResponse
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
+from station.steps.eol.insulation import TOUCH_SAFE_V
 
 PACK_REFUSALS = frozenset({0x22, 0x72})
 """NRCs by which the BMS says the pack cannot do it (recorded as a FAIL, not raised)."""
@@ -137,11 +138,38 @@ class Contactors(StepType):
     energises = False
     measurements = (
         MeasurementSpec("state", "", kind="text", doc="contactor state the BMS reports after"),
+        MeasurementSpec(
+            "fixture_voltage_v",
+            "V",
+            requires_limit=False,
+            doc="fixture voltage by the DMM once below discharged_below_v (with that parameter)",
+        ),
     )
 
     @dataclass(frozen=True)
     class Params:
         action: Literal["close", "open"]
+        discharged_below_v: float | None = None
+        discharge_timeout_s: float = 60.0
+        poll_s: float = 0.5
+
+        def __post_init__(self) -> None:
+            if self.discharged_below_v is not None:
+                if self.action != "open":
+                    raise ValueError('params.discharged_below_v needs action = "open"')
+                if not 0 < self.discharged_below_v <= TOUCH_SAFE_V:
+                    raise ValueError(
+                        f"params.discharged_below_v must be > 0 and ≤ {TOUCH_SAFE_V:g} V"
+                    )
+            if self.discharge_timeout_s <= 0:
+                raise ValueError("params.discharge_timeout_s must be > 0")
+            if self.poll_s <= 0:
+                raise ValueError("params.poll_s must be > 0")
+
+    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+        if params.discharged_below_v is None:
+            return self.measurements[:1]
+        return self.measurements
 
     def energising(self, params: Any) -> bool:
         return bool(params.action == "close")
@@ -153,3 +181,31 @@ class Contactors(StepType):
         unlock(bms)
         command(ctx, bms, f"{params.action}_contactors")
         ctx.measure("state", state_now(ctx, bms))
+        if params.discharged_below_v is not None:
+            ctx.measure("fixture_voltage_v", await_discharge(ctx, params))
+
+
+def await_discharge(ctx: StepContext, params: Any) -> float:
+    """Wait until the DMM reads the fixture below ``discharged_below_v``; return the reading.
+
+    Opening the contactors leaves the fixture's bus capacitance charged; it bleeds down in
+    seconds. Until the DMM confirms it, the run must not call the pack safe to touch (an
+    abort mid-run reaches cleanup with the bus at pack voltage).
+    """
+    dmm = ctx.instrument("dmm")
+    started = ctx.now()
+    while True:
+        volts = abs(float(dmm.measure_dc_voltage(nplc=1.0)))
+        if volts < params.discharged_below_v:
+            return volts
+        elapsed = ctx.now() - started
+        if elapsed >= params.discharge_timeout_s:
+            raise StationError(
+                f"the DMM still reads {volts:.1f} V on the fixture {elapsed:.0f} s after the "
+                f"contactors opened (must be < {params.discharged_below_v:g} V): do not open "
+                "the door; check the contactors and the fixture's bleed resistor"
+            )
+        ctx.progress(
+            min(elapsed / params.discharge_timeout_s, 1.0), None, f"discharging, {volts:.0f} V"
+        )
+        ctx.wait(params.poll_s)

@@ -653,3 +653,45 @@ def test_the_final_flag_is_judged_against_setup_and_main_only(tmp_path: Path) ->
         assert step(result, "Pack OCV").outcome == "FAILED"
         assert step(result, "EOL flag at the end").outcome == "PASSED"
         assert prepared.bench.simulator.bms.nvm.eol_flag == 1
+
+        assert prepared.bench.simulator.bms.nvm.eol_record == b" " * 24
+
+
+OPEN_DISCHARGED = """
+[[main]]
+type = "contactors"
+name = "Open, discharge verified"
+params = { action = "open", discharged_below_v = 60.0, discharge_timeout_s = 30.0 }
+limits.state = { comparator = "STREQ", expected = "OPEN" }
+limits.fixture_voltage_v = { comparator = "LE", high = 60.0, unit = "V" }
+"""
+
+
+def test_opening_waits_until_the_fixture_reads_touch_safe(tmp_path: Path) -> None:
+    with sim_run(tmp_path, OPEN_DISCHARGED) as prepared:
+        sim = prepared.bench.simulator
+        result = run(prepared, close_contactors)
+        assert sim.pack.terminal_voltage() > 300.0  # the bus started at pack voltage
+    assert result.outcome == "PASSED", result.steps[0].error
+    assert values(result)["fixture_voltage_v"] < 60.0
+
+
+def test_a_fixture_that_stays_live_after_opening_is_an_error(tmp_path: Path) -> None:
+    def welded(sim: Any) -> None:
+        close_contactors(sim)
+        apply_fault(sim, "contactor_welded")
+
+    with sim_run(tmp_path, OPEN_DISCHARGED) as prepared:
+        result = run(prepared, welded)
+    assert result.outcome == "ERROR"
+    error = result.steps[0].error or ""
+    assert "still reads" in error and "do not open the door" in error
+
+
+def test_discharged_below_v_is_checked_against_the_touch_safe_ceiling() -> None:
+    from station.steps.eol.contactors import Contactors
+
+    with pytest.raises(ValueError, match="≤ 60 V"):
+        Contactors.Params(action="open", discharged_below_v=400.0)
+    with pytest.raises(ValueError, match="action"):
+        Contactors.Params(action="close", discharged_below_v=30.0)
