@@ -37,6 +37,8 @@ from ui.releases import FileToRelease, Releases, files_of
 
 _log = logging.getLogger(__name__)
 SHUTDOWN_S = 10.0
+NOT_SAFE = "NOT safe for HV"
+"""How the interlock reading starts when the door or e-stop is open (START is blocked)."""
 INTERLOCK_POLL_MS = 1000
 
 
@@ -205,7 +207,7 @@ class StationController(QObject):
                 if not self.running:
                     state = self.prepared.bench.get("interlocks").read()
                     reasons = ", ".join(state.reasons())
-                    text = "safe for HV" if state.safe_for_hv else f"NOT safe for HV: {reasons}"
+                    text = "safe for HV" if state.safe_for_hv else f"{NOT_SAFE}: {reasons}"
         except Exception as err:  # shown on the health panel, never raised into Qt
             text = f"cannot read the interlocks: {err}"
         finally:
@@ -232,11 +234,29 @@ class StationController(QObject):
         if self.running:
             out.append(Blocker("running", "a test is running"))
         self._pack_in_question = (serial, part)  # its retest sign-off is an override too
+        out += self._interlock_blockers()
         verdict = self.engine.preflight(serial, part, overrides=self.overrides.reasons(self.now()))
         out += [b for b in verdict.blockers if b.kind not in PACK_KINDS]
         if out:
             return out
         return [b for b in verdict.blockers if b.kind in PACK_KINDS][:1]
+
+    def _interlock_blockers(self) -> list[Blocker]:
+        """The last interlock reading, when it says the door or e-stop is open.
+
+        A run would stop at its first HV step anyway; blocking START says so before the
+        pack is connected. The reading is the idle poll's (the gate does not read the bench).
+        """
+        if self.running or not self.interlock_state.startswith(
+            (NOT_SAFE, "cannot read the interlocks")
+        ):
+            return []
+        return [
+            Blocker(
+                "interlocks",
+                f"interlocks {self.interlock_state}; close the door / release the e-stop",
+            )
+        ]
 
     # -- running -------------------------------------------------------------------------------
     def start(self, serial: str, part: str | None) -> None:

@@ -194,7 +194,7 @@ class OperatorScreen(QWidget):
         controller.runRefused.connect(self.on_refused)
         controller.runCrashed.connect(self.on_crashed)
         controller.changed.connect(self.refresh)
-        controller.healthChanged.connect(self.refresh_health)
+        controller.healthChanged.connect(self.refresh)  # the interlocks may block START
         self.shift.refresh(controller.store)
         self.refresh()
 
@@ -298,10 +298,14 @@ class OperatorScreen(QWidget):
 
     def confirm_abort(self) -> None:
         self.confirm.hide()
-        self.run.operator_abort = True
+        self.run.operator_abort = self.run.stopping = True
         self.controller.abort()
+        self._show_aborting()
+
+    def _show_aborting(self, step: str = "") -> None:
+        where = f"{step}: " if step else ""
         self.banner.set_state(
-            "RUNNING", "ABORTING …", "cleanup runs; sources are being switched off"
+            "ABORTING", "ABORTING …", f"{where}cleanup runs; every source is being switched off"
         )
 
     # -- engine events (queued from the engine thread by the bridge) ----------------------
@@ -317,11 +321,14 @@ class OperatorScreen(QWidget):
         self.steps.replace(i, self.run.steps[i])
         self._progress_event = None
         self.progress.hide()
-        self.banner.set_state(
-            "RUNNING",
-            f"RUNNING step {i + 1} of {len(self.run.steps)}",
-            f"{ev.name} · {self.run.serial}",
-        )
+        if self.run.stopping:
+            self._show_aborting(ev.name)
+        else:
+            self.banner.set_state(
+                "RUNNING",
+                f"RUNNING step {i + 1} of {len(self.run.steps)}",
+                f"{ev.name} · {self.run.serial}",
+            )
         self._show_step(i)
 
     def on_measurement(self, ev: Measurement) -> None:
@@ -364,6 +371,8 @@ class OperatorScreen(QWidget):
             self.steps.replace(i, self.run.steps[i])
         self._progress_event = None
         self.progress.hide()
+        if self.run.stopping and self.controller.running:
+            self._show_aborting()
 
     def on_run_finished(self, ev: RunFinished) -> None:
         self.prompt.close_prompt()

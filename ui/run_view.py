@@ -45,6 +45,8 @@ class RunView:
     errors: list[tuple[str, str]] = field(default_factory=list)
     current_name: str = ""
     operator_abort: bool = False
+    stopping: bool = False  # aborted (by the operator or the interlocks): cleanup runs
+    cleanup_problems: list[str] = field(default_factory=list)
     ready_note: str = ""
     _step_names: dict[str, str] = field(default_factory=dict)
     _positions: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -55,7 +57,7 @@ class RunView:
     def started(self, ev: RunStarted) -> None:
         operator_abort = self.operator_abort  # an abort may come before RunStarted arrives
         self.reset()
-        self.operator_abort = operator_abort
+        self.operator_abort = self.stopping = operator_abort
         self.serial, self.part = ev.serial, ev.part_number
         for n, s in enumerate(ev.steps, start=1):
             self.steps.append(StepRow(n, s.group, s.index, s.name, s.type))
@@ -74,6 +76,10 @@ class RunView:
         self._step_names.setdefault(ev.step_id, ev.name)
         if ev.outcome in ("ERROR", "ABORTED") and ev.error:
             self.errors.append((ev.name, ev.error))
+        if ev.outcome == "ABORTED":
+            self.stopping = True
+        if ev.group == "cleanup" and ev.outcome not in ("PASSED", "DONE", "SKIPPED"):
+            self.cleanup_problems.append(f"{ev.name}: {ev.error or outcome_word(ev.outcome)}")
         i = self._positions.get((ev.group, ev.index))
         if i is not None:
             row = self.steps[i]
@@ -115,6 +121,15 @@ class RunView:
                 "ERROR",
                 "SAFE STATE NOT CONFIRMED",
                 f"Do not touch the pack. {ev.safe_state_detail}. Call an engineer.",
+            )
+        if self.cleanup_problems and ev.outcome != "ERROR":
+            # The sources read back off, but a step that makes the pack safe (contactors
+            # open, discharge) did not finish: "safe" would be a claim nobody checked.
+            return (
+                "ERROR",
+                "SAFE STATE NOT CONFIRMED",
+                f"Do not touch the pack: cleanup did not finish ({self.cleanup_problems[0]}). "
+                "Call an engineer.",
             )
         if ev.outcome == "PASSED":
             return "PASSED", "PASS", f"{who} · every measurement within limits"

@@ -25,6 +25,7 @@ class StateLook:
 STATES: dict[str, StateLook] = {
     "READY": StateLook("#37474F", "#FFFFFF", "●", "READY"),
     "RUNNING": StateLook("#1565C0", "#FFFFFF", "▶", "RUNNING"),
+    "ABORTING": StateLook("#E65100", "#FFFFFF", "■", "ABORTING"),
     "PASSED": StateLook("#2E7D32", "#FFFFFF", "✔", "PASS"),
     "FAILED": StateLook("#C62828", "#FFFFFF", "✖", "FAIL"),
     "ERROR": StateLook("#6A1B9A", "#FFFFFF", "⚠", "ERROR"),
