@@ -40,6 +40,9 @@ SHUTDOWN_S = 10.0
 NOT_SAFE = "NOT safe for HV"
 """How the interlock reading starts when the door or e-stop is open (START is blocked)."""
 INTERLOCK_POLL_MS = 1000
+RETEST_WARN_RUNS = 2
+"""A serial with this many verdict runs (or one PASS) needs the operator's confirmation."""
+VERDICT_OUTCOMES = ("PASSED", "FAILED", "ERROR")
 
 
 class RunWorker(QObject):
@@ -257,6 +260,30 @@ class StationController(QObject):
                 f"interlocks {self.interlock_state}; close the door / release the e-stop",
             )
         ]
+
+    def retest_warning(self, serial: str) -> str:
+        """Why testing ``serial`` again needs a confirmation ("" when it does not).
+
+        Until the start gate has a retest policy (``station.gate.RETEST_RULES``), a pack
+        that already PASSED, or was tested ``RETEST_WARN_RUNS`` times, is tested again only
+        when the operator confirms (audited), so a label scanned twice is noticed.
+        """
+        if not serial:
+            return ""
+        runs = [r for r in self.store.list_runs(serial=serial) if r["outcome"] in VERDICT_OUTCOMES]
+        passed = [r for r in runs if r["outcome"] == "PASSED"]
+        if passed:
+            when = str(passed[0]["started_at"])[:16].replace("T", " ")
+            return f"{serial} already PASSED ({when} UTC). Test it again?"
+        if len(runs) >= RETEST_WARN_RUNS:
+            last = str(runs[0]["outcome"])
+            return f"{serial} was already tested {len(runs)} times (last: {last}). Test it again?"
+        return ""
+
+    def confirm_retest(self, serial: str, warning: str) -> None:
+        """Record that the operator confirmed testing ``serial`` again."""
+        who = self.session.user if self.session else "?"
+        self.store.audit(who, "retest_confirmed", serial, warning)
 
     # -- running -------------------------------------------------------------------------------
     def start(self, serial: str, part: str | None) -> None:

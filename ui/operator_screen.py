@@ -75,6 +75,7 @@ class OperatorScreen(QWidget):
             self.variant.addItem(product, product)
         self.variant.setEnabled(len(seq.products) > 1)
         self.variant.currentIndexChanged.connect(lambda _: self.refresh())
+        self.variant.activated.connect(lambda _: self.focus_scan())  # back for the next scan
         self.start_button = big_button("START", "#2E7D32")
         self.abort_button = big_button("ABORT", "#C62828")
         self.start_button.clicked.connect(self.start)
@@ -92,12 +93,32 @@ class OperatorScreen(QWidget):
         self.confirm_yes = big_button("YES, ABORT", "#C62828")
         self.confirm_no = big_button("NO, CONTINUE", "#ECEFF1", "#263238")
         self.confirm_yes.clicked.connect(self.confirm_abort)
-        self.confirm_no.clicked.connect(self.confirm.hide)
+        self.confirm_no.clicked.connect(self._keep_running)
         row = QHBoxLayout(self.confirm)
         row.addWidget(confirm_text, 1)
         row.addWidget(self.confirm_yes)
         row.addWidget(self.confirm_no)
         self.confirm.hide()
+
+        # A pack tested before: the operator confirms the retest in place.
+        self.retest = QFrame()
+        self.retest.setStyleSheet("QFrame { background: #FFF8E1; border-radius: 8px; }")
+        self.retest_text = QLabel()
+        self.retest_text.setFont(font(18, bold=True))
+        self.retest_text.setWordWrap(True)
+        self.retest_yes = big_button("TEST AGAIN", "#EF6C00")
+        self.retest_no = big_button("CANCEL", "#ECEFF1", "#263238")
+        self.retest_yes.clicked.connect(self.confirm_retest)
+        self.retest_no.clicked.connect(self.cancel_retest)
+        row = QHBoxLayout(self.retest)
+        row.addWidget(self.retest_text, 1)
+        row.addWidget(self.retest_yes)
+        row.addWidget(self.retest_no)
+        self.retest.hide()
+        self._retest_confirmed = ""  # the serial whose retest the operator confirmed
+        self._pending = ""  # the last valid serial scanned and not yet started
+        self._refocus = True  # give the scan field the focus at the next idle refresh
+        self._scan_note = ""  # "Scanned B — it replaces A."
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -177,6 +198,7 @@ class OperatorScreen(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.reason)
         layout.addWidget(self.confirm)
+        layout.addWidget(self.retest)
         layout.addWidget(self.progress)
         layout.addWidget(self.prompt)
         layout.addWidget(body, 1)
@@ -233,10 +255,24 @@ class OperatorScreen(QWidget):
             if station and station[0].kind != "login":
                 self.banner.set_state("BLOCKED", detail=station[0].message)
             elif self.serial and not blockers:
-                self.banner.set_state("READY", detail=f"Press START to test {self.serial}")
+                self.banner.set_state(
+                    "READY", detail=f"{self._scan_note}Press START to test {self.serial}"
+                )
             else:
                 self.banner.set_state("READY", detail=self.run.ready_note or "Scan the next pack")
+        if not running and self._refocus:
+            self.focus_scan()
         self.refresh_health()
+
+    def focus_scan(self) -> None:
+        """Put the keyboard focus in the scan field, so the next scan lands there.
+
+        After a verdict, abort, error or in-place dialog; the text is selected so the
+        scanner's next serial replaces it.
+        """
+        self._refocus = False
+        self.scan.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.scan.selectAll()
 
     def refresh_health(self) -> None:
         c = self.controller
@@ -251,6 +287,7 @@ class OperatorScreen(QWidget):
 
     # -- operator actions ----------------------------------------------------------------
     def _serial_edited(self, text: str) -> None:
+        self._scan_note = ""
         if text.strip():
             self.verdict_shown = False
             self.run.ready_note = ""
@@ -261,24 +298,56 @@ class OperatorScreen(QWidget):
         self.refresh()
 
     def _scanned(self) -> None:
-        problem = serial_problem(self.serial, self.controller.sequence)
+        serial = self.serial
+        problem = serial_problem(serial, self.controller.sequence)
         if problem:
             self.reason.setText(problem)
             self.scan.selectAll()  # the next scan replaces the bad one
             return
-        if self.start_button.isEnabled():
-            self.start_button.setFocus()
-        elif self.variant.isEnabled() and self.part is None:
-            self.variant.setFocus()
-            self.variant.showPopup()
+        replaced = self._pending if self._pending and self._pending != serial else ""
+        self._pending = serial
+        # Focus stays here with the serial selected: a second scan replaces it, never
+        # lands on a button or in nothing.
+        self.scan.selectAll()
+        warning = self.controller.retest_warning(serial)
+        if warning and self._retest_confirmed != serial:
+            self.retest_text.setText(warning)
+            self.retest.show()
+        else:
+            self.retest.hide()
+        self._scan_note = f"Scanned {serial} — it replaces {replaced}. " if replaced else ""
+        self.refresh()
+
+    def confirm_retest(self) -> None:
+        self._retest_confirmed = self.serial
+        self.controller.confirm_retest(self.serial, self.retest_text.text())
+        self.retest.hide()
+        self.refresh()
+        self.focus_scan()
+
+    def cancel_retest(self) -> None:
+        self.retest.hide()
+        self._pending = ""
+        self.scan.clear()
+        self.focus_scan()
+
+    def _keep_running(self) -> None:
+        self.confirm.hide()
 
     def start(self) -> None:
+        warning = self.controller.retest_warning(self.serial)
+        if warning and self._retest_confirmed != self.serial:
+            self.retest_text.setText(warning)
+            self.retest.show()
+            return
+        self.retest.hide()
         try:
             self.controller.start(self.serial, self.part)
         except Exception as err:  # RunRefused, PermissionDenied: one sentence on screen
             self.reason.setText(f"Cannot start: {err}")
             return
         self.verdict_shown = False
+        self._pending = self._retest_confirmed = ""
         self.run.reset()
         self.steps.clear()
         self.measurements.clear()
@@ -392,17 +461,19 @@ class OperatorScreen(QWidget):
         self.scan.clear()
         self.scan.blockSignals(False)
         self.shift.refresh(self.controller.store)
+        self._refocus = True  # once the controller says the run is over
         self.refresh()
-        self.scan.setFocus()
 
     def on_refused(self, message: str) -> None:
         self.banner.set_state("BLOCKED", detail=message)
         self.verdict_shown = True
         self.reason.setText(f"Cannot start: {message}")
+        self._refocus = True
 
     def on_crashed(self, message: str) -> None:
         self.banner.set_state("ERROR", "ERROR", f"{message} — call an engineer")
         self.verdict_shown = True
+        self._refocus = True
 
     def dispose(self) -> None:
         self.plot.dispose()

@@ -1,0 +1,103 @@
+"""The scan flow on a real line: focus back in the scan field, rescans, packs tested before."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.ui.test_operator_run import RUN_MS, SERIAL, scan
+
+pytestmark = pytest.mark.ui
+
+
+def focused(window, widget) -> bool:
+    return window.focusWidget() is widget
+
+
+def run_to_verdict(qtbot, window, serial: str = SERIAL) -> None:
+    op, c = window.operator, window.controller
+    scan(qtbot, op, serial)
+    with qtbot.waitSignal(c.prompter.requested, timeout=RUN_MS):
+        op.start_button.click()
+    with qtbot.waitSignal(c.runDone, timeout=RUN_MS):
+        op.prompt.choose("yes")
+
+
+def test_the_scan_field_has_the_focus_after_a_verdict(qtbot, make_window) -> None:
+    window = make_window("operator")
+    op = window.operator
+    run_to_verdict(qtbot, window)
+    assert op.banner.state == "PASSED"
+    qtbot.waitUntil(lambda: focused(window, op.scan), timeout=RUN_MS)
+    # The next pack's scan lands in the field without a tap.
+    qtbot.keyClicks(window.focusWidget(), "NM96A0000002")
+    assert op.serial == "NM96A0000002"
+
+
+def test_the_scan_field_has_the_focus_after_an_abort(qtbot, make_window) -> None:
+    window = make_window("operator", sequence="long.toml", speed=1.0)
+    op, c = window.operator, window.controller
+    scan(qtbot, op)
+    with qtbot.waitSignal(c.bridge.sample, timeout=RUN_MS):
+        op.start_button.click()
+    op.abort_button.click()
+    op.confirm_no.click()
+    assert op.confirm.isHidden()
+    op.abort_button.click()
+    with qtbot.waitSignal(c.runDone, timeout=RUN_MS):
+        op.confirm_yes.click()
+    qtbot.waitUntil(lambda: focused(window, op.scan), timeout=RUN_MS)
+
+
+def test_the_scan_field_has_the_focus_after_a_crash(qtbot, make_window) -> None:
+    window = make_window("operator")
+    op, c = window.operator, window.controller
+    op.start_button.setFocus()
+    c.runCrashed.emit("station software error: test")
+    assert op.banner.state == "ERROR"
+    assert focused(window, op.scan)
+
+
+def test_a_second_scan_replaces_the_first_and_says_so(qtbot, make_window) -> None:
+    window = make_window("operator")
+    op = window.operator
+    scan(qtbot, op, "NM96A0000001")
+    assert focused(window, op.scan) and op.scan.selectedText() == "NM96A0000001"
+    qtbot.keyClicks(op.scan, "NM96A0000002")  # the wedge types over the selection
+    qtbot.keyClick(op.scan, Qt.Key.Key_Return)
+    assert op.serial == "NM96A0000002"
+    assert "NM96A0000002" in op.banner.text and "replaces NM96A0000001" in op.banner.text
+    assert op.start_button.isEnabled()
+
+
+def test_a_pack_that_passed_is_tested_again_only_when_the_operator_confirms(
+    qtbot, make_window
+) -> None:
+    window = make_window("operator")
+    op, c = window.operator, window.controller
+    run_to_verdict(qtbot, window)
+    scan(qtbot, op, SERIAL)
+    assert op.retest.isVisible()
+    assert "already PASSED" in op.retest_text.text()
+    op.start_button.click()
+    assert not c.running  # START alone does not retest it
+    op.retest_no.click()
+    assert op.serial == "" and op.retest.isHidden() and focused(window, op.scan)
+
+    scan(qtbot, op, SERIAL)
+    op.retest_yes.click()
+    assert op.retest.isHidden() and focused(window, op.scan)
+    audit = c.store.query(
+        "SELECT user, action, target FROM audit WHERE action = 'retest_confirmed'"
+    )
+    assert audit == [{"user": "otto", "action": "retest_confirmed", "target": SERIAL}]
+    with qtbot.waitSignal(c.prompter.requested, timeout=RUN_MS):
+        op.start_button.click()
+    assert c.running
+
+
+def test_a_new_pack_needs_no_confirmation(qtbot, make_window) -> None:
+    window = make_window("operator")
+    op = window.operator
+    scan(qtbot, op, "NM96A0000009")
+    assert op.retest.isHidden()
