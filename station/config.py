@@ -55,6 +55,10 @@
     timeout_s = 5
     options = { dsn = "host=db.plant dbname=eol user=eol01" }   # passed to the plug-in
 
+    [ui]                                 # the operator screen (station ui)
+    scan_to_start = false                # a valid scan starts the test (no START press)
+    retest_confirm_after = 2             # runs of a serial before a retest needs confirming
+
 docs/station-config.md describes every table and key.
 """
 
@@ -78,7 +82,7 @@ ROLES = (
 )  # fmt: skip
 _SECTIONS = (
     "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
-    "central", "mes",
+    "central", "mes", "ui",
 )  # fmt: skip
 _STATION_KEYS = ("id", "results_db", "plugins", "description", "operator_required")
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
@@ -92,6 +96,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _RETEST_KEYS = ("max_attempts", "signoff_from_attempt", "rework_signoff")
 _MASTER_KEYS = ("golden", "failure")
 _FAILURE_MASTER_KEYS = ("serial", "expect", "fault")
+_UI_KEYS = ("scan_to_start", "retest_confirm_after")
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,8 @@ class StationConfig:
     masters: MasterPolicy | None = None
     central: CentralConfig | None = None
     mes: MesConfig | None = None
+    scan_to_start: bool = False
+    retest_confirm_after: int = 2
 
 
 def default_config(db: Path) -> StationConfig:
@@ -241,6 +248,16 @@ def load_config(path: str | Path) -> StationConfig:
     masters = _masters(data["masters"], problem) if "masters" in data else None
     central = _central(_table(data, "central", problem), problem) if "central" in data else None
     mes = _mes(_table(data, "mes", problem), problem) if "mes" in data else None
+    ui = _table(data, "ui", problem)
+    _unknown(ui, _UI_KEYS, "ui", problem)
+    scan_to_start = ui.get("scan_to_start", False)
+    if not isinstance(scan_to_start, bool):
+        problem("ui.scan_to_start", "must be true or false")
+        scan_to_start = False
+    retest_after = ui.get("retest_confirm_after", 2)
+    if isinstance(retest_after, bool) or not isinstance(retest_after, int) or retest_after < 1:
+        problem("ui.retest_confirm_after", f"must be a whole number ≥ 1, got {retest_after!r}")
+        retest_after = 2
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -258,6 +275,8 @@ def load_config(path: str | Path) -> StationConfig:
         masters=masters,
         central=central,
         mes=mes,
+        scan_to_start=scan_to_start,
+        retest_confirm_after=retest_after,
     )
 
 

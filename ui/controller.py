@@ -40,8 +40,6 @@ SHUTDOWN_S = 10.0
 NOT_SAFE = "NOT safe for HV"
 """How the interlock reading starts when the door or e-stop is open (START is blocked)."""
 INTERLOCK_POLL_MS = 1000
-RETEST_WARN_RUNS = 2
-"""A serial with this many verdict runs (or one PASS) needs the operator's confirmation."""
 VERDICT_OUTCOMES = ("PASSED", "FAILED", "ERROR")
 
 
@@ -265,7 +263,8 @@ class StationController(QObject):
         """Why testing ``serial`` again needs a confirmation ("" when it does not).
 
         Until the start gate has a retest policy (``station.gate.RETEST_RULES``), a pack
-        that already PASSED, or was tested ``RETEST_WARN_RUNS`` times, is tested again only
+        that already PASSED, or was tested ``[ui] retest_confirm_after`` times (station
+        config), is tested again only
         when the operator confirms (audited), so a label scanned twice is noticed.
         """
         if not serial:
@@ -275,7 +274,7 @@ class StationController(QObject):
         if passed:
             when = str(passed[0]["started_at"])[:16].replace("T", " ")
             return f"{serial} already PASSED ({when} UTC). Test it again?"
-        if len(runs) >= RETEST_WARN_RUNS:
+        if len(runs) >= self.config.retest_confirm_after:
             last = str(runs[0]["outcome"])
             return f"{serial} was already tested {len(runs)} times (last: {last}). Test it again?"
         return ""

@@ -317,6 +317,9 @@ class OperatorScreen(QWidget):
             self.retest.hide()
         self._scan_note = f"Scanned {serial} — it replaces {replaced}. " if replaced else ""
         self.refresh()
+        scan_starts = self.controller.config.scan_to_start and self.retest.isHidden()
+        if scan_starts and self.start_button.isEnabled():
+            self.start()
 
     def confirm_retest(self) -> None:
         self._retest_confirmed = self.serial
@@ -324,6 +327,8 @@ class OperatorScreen(QWidget):
         self.retest.hide()
         self.refresh()
         self.focus_scan()
+        if self.controller.config.scan_to_start and self.start_button.isEnabled():
+            self.start()
 
     def cancel_retest(self) -> None:
         self.retest.hide()

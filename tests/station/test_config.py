@@ -53,6 +53,7 @@ def test_a_good_config_loads() -> None:
     assert supply.options == {"max_voltage_v": 1000}
     assert config.interlocks_required_for_hv is True
     assert (config.can, config.plugins) == (None, ())
+    assert (config.scan_to_start, config.retest_confirm_after) == (False, 2)  # the defaults
 
 
 def test_the_can_section_resolves_files_next_to_the_config(tmp_path: Path) -> None:
@@ -131,6 +132,9 @@ MISTAKES = [
         "unknown section (did you mean 'instruments'?)",
     ),
     (STATION + "[interlocks]\nrequired_for_hv = 1\n", "interlocks.required_for_hv", "true or"),
+    (STATION + "[ui]\nscan_to_start = 'yes'\n", "ui.scan_to_start", "true or false"),
+    (STATION + "[ui]\nretest_confirm_after = 0\n", "ui.retest_confirm_after", "whole number"),
+    (STATION + "[ui]\nscan_to_go = true\n", "ui.scan_to_go", "did you mean 'scan_to_start'"),
     (
         STATION + '[can]\ninterface = "virtual"\nchannel = "eol"\nbms = "none.toml"\n',
         "can.bms",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -101,3 +103,16 @@ def test_a_new_pack_needs_no_confirmation(qtbot, make_window) -> None:
     op = window.operator
     scan(qtbot, op, "NM96A0000009")
     assert op.retest.isHidden()
+
+
+def test_scan_to_start_starts_the_test_on_a_valid_scan(qtbot, make_window) -> None:
+    window = make_window("operator")
+    op, c = window.operator, window.controller
+    c.engine.config = dataclasses.replace(c.config, scan_to_start=True)
+    scan(qtbot, op, "XX1")  # a bad scan never starts anything
+    assert not c.running
+    with qtbot.waitSignal(c.prompter.requested, timeout=RUN_MS):
+        scan(qtbot, op, "NM96A0000003")
+    assert c.running
+    with qtbot.waitSignal(c.runDone, timeout=RUN_MS):
+        op.prompt.choose("yes")
