@@ -52,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start-up check: exit 0 once the window is shown and the bench is up",
     )
+    p.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="full screen, frameless, on top; only an engineer may close it",
+    )
     return p
 
 
@@ -86,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_speed = max(args.speed, 0.0) if args.sim else 0.0
     controller = StationController(prepared, sim=args.sim, demo_speed=demo_speed)
     window = MainWindow(controller, idle_minutes=args.idle_minutes)
-    if args.fullscreen:
+    if args.kiosk:
+        window.set_kiosk(True)
+    elif args.fullscreen:
         window.showFullScreen()
     else:
         window.resize(1600, 1000)

@@ -9,7 +9,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from ui.style import BANNER_POINT_SIZE, STATES, font
+from ui.style import (
+    BANNER_POINT_SIZE,
+    DETAIL_POINT_SIZE,
+    STATES,
+    VERDICT_DETAIL_POINT_SIZE,
+    VERDICT_PIXEL_SIZE,
+    font,
+)
+
+VERDICTS = frozenset({"PASSED", "FAILED", "ERROR", "ABORTED", "TERMINATED"})
+"""States whose word must read from 5 m (the operator is at the rack, not the screen)."""
 
 
 class StateBanner(QFrame):
@@ -23,7 +33,7 @@ class StateBanner(QFrame):
         self.headline.setFont(font(BANNER_POINT_SIZE, bold=True))
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail = QLabel()
-        self.detail.setFont(font(20, bold=True))
+        self.detail.setFont(font(DETAIL_POINT_SIZE, bold=True))
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -31,12 +41,19 @@ class StateBanner(QFrame):
         layout.setSpacing(4)
         layout.addWidget(self.headline)
         layout.addWidget(self.detail)
-        self.setMinimumHeight(150)
         self.set_state("READY")
 
     def set_state(self, state: str, headline: str = "", detail: str = "") -> None:
         look = STATES[state]
         self.state = state
+        verdict = state in VERDICTS
+        big = font(BANNER_POINT_SIZE, bold=True)
+        if verdict:
+            big.setPixelSize(VERDICT_PIXEL_SIZE)
+        self.headline.setFont(big)
+        self.detail.setFont(
+            font(VERDICT_DETAIL_POINT_SIZE if verdict else DETAIL_POINT_SIZE, bold=True)
+        )
         self.headline.setText(f"{look.symbol}  {headline or look.word}")
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))

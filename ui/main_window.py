@@ -8,14 +8,16 @@ a run: the logout waits for the run to end, and the run keeps the operator who s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -35,12 +37,22 @@ TABS = {"test": Action.RUN, "results": Action.BROWSE_RESULTS, "engineering": Act
 _INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
 
 
+def scrolling(page: QWidget) -> QScrollArea:
+    """``page`` in a scroll area: at least its minimum size, scrolled when the window is smaller."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
 class MainWindow(QMainWindow):
     """The whole station UI over one ``StationController``."""
 
     def __init__(self, controller: StationController, idle_minutes: float = 15.0) -> None:
         super().__init__()
         self.controller = controller
+        self.kiosk = False
         self._closed = False
         seq = controller.sequence
         self.setWindowTitle(f"EOL station {controller.config.station_id} — {seq.name}")
@@ -69,8 +81,9 @@ class MainWindow(QMainWindow):
         self.engineering = EngineeringPage(controller)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.operator, "Test")
-        self.tabs.addTab(self.results, "Results")
-        self.tabs.addTab(self.engineering, "Engineering")
+        # Engineers' pages scroll on a small screen instead of growing the window.
+        self.tabs.addTab(scrolling(self.results), "Results")
+        self.tabs.addTab(scrolling(self.engineering), "Engineering")
         self._tab_index = {"test": 0, "results": 1, "engineering": 2}
         self.tabs.currentChanged.connect(self._tab_changed)
         self.pages = QStackedWidget()
@@ -147,8 +160,23 @@ class MainWindow(QMainWindow):
         elif index == self._tab_index["engineering"]:
             self.engineering.refresh()
 
+    # -- kiosk ----------------------------------------------------------------------------------
+    def set_kiosk(self, on: bool = True) -> None:
+        """Station PC mode: full screen, no frame, on top; only an engineer may close it."""
+        self.kiosk = on
+        flags = Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        self.setWindowFlag(flags, on)
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
     # -- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.kiosk and not self.controller.can(Action.OVERRIDE):
+            self.notice.setText("In kiosk mode only an engineer may close the station window.")
+            event.ignore()
+            return
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

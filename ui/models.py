@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTableView
 
-from ui.style import OUTCOME_TINT, OUTCOME_WORD, font
+from ui.si import si, si_limit_text
+from ui.style import OUTCOME_TINT, OUTCOME_WORD, TOUCH_PX, font
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -158,6 +158,8 @@ def make_table(
     table.setModel(model)
     table.setFont(font(point_size))
     table.verticalHeader().hide()
+    table.verticalHeader().setMinimumSectionSize(TOUCH_PX)
+    table.verticalHeader().setDefaultSectionSize(TOUCH_PX)  # a row a gloved finger hits
     table.setWordWrap(multiline)
     table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     table.setSelectionMode(
@@ -197,26 +199,29 @@ def make_table(
 
 
 # -- formatting shared by the screens ------------------------------------------------------
-def fmt_number(x: float | None) -> str:
-    if x is None:
-        return ""
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    return f"{x:.6g}"
-
-
-def measured_text(value: float | None, value_text: str | None, values: Any) -> str:
-    """The value of a measurement as the operator reads it (arrays summarised)."""
+def measured_text(
+    value: float | None, value_text: str | None, values: Any, unit: str | None = ""
+) -> str:
+    """The value of a measurement as the operator reads it, with its unit in engineering
+    notation (arrays summarised as count, lowest … highest)."""
+    unit = unit or ""
     if values is not None:
         if isinstance(values, str):
             values = json.loads(values)
         nums = [v for v in values if v is not None]
         if not nums:
             return "[]"
-        return f"[{len(values)}] {min(nums):.4g} … {max(nums):.4g}"
+        return f"[{len(values)}] {si(min(nums), unit)} … {si(max(nums), unit)}"
     if value is not None:
-        return fmt_number(value)
+        if isinstance(value, bool):
+            return str(value).lower()
+        return si(value, unit)
     return "" if value_text is None else str(value_text)
+
+
+def limit_text(text: str | None, unit: str | None) -> str:
+    """A limit as the operator reads it (numbers in engineering notation), "—" for none."""
+    return si_limit_text(text, unit or "") if text else "—"
 
 
 def outcome_word(outcome: str, marginal: bool = False) -> str:

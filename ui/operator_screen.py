@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QProgressBar,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -43,7 +45,7 @@ from ui.plots import TimeSeriesPlot
 from ui.prompts import PromptPanel
 from ui.run_view import MEASUREMENT_COLUMNS, STEP_COLUMNS, RunView
 from ui.shift_panel import ShiftPanel
-from ui.style import big_button, font, section
+from ui.style import VERDICT_DETAIL_POINT_SIZE, big_button, font, section
 
 PROGRESS_MS = 100  # progress bar redraw period
 FAILING_OUTCOMES = ("FAILED", "ERROR", "ABORTED", "TERMINATED")
@@ -120,6 +122,15 @@ class OperatorScreen(QWidget):
         self._refocus = True  # give the scan field the focus at the next idle refresh
         self._scan_note = ""  # "Scanned B — it replaces A."
 
+        # Every failing measurement of a FAIL, under the banner; scrolls when there are many.
+        self.failures = QListWidget()
+        self.failures.setObjectName("failures")
+        self.failures.setFont(font(VERDICT_DETAIL_POINT_SIZE - 4, bold=True))
+        self.failures.setWordWrap(True)
+        self.failures.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
+        self.failures.setMaximumHeight(150)
+        self.failures.hide()
+
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFont(font(15, bold=True))
@@ -180,21 +191,29 @@ class OperatorScreen(QWidget):
         middle.addWidget(results)
         middle.addWidget(self.plot)
         middle.setSizes([240, 440])
-        side = QWidget()
-        box = QVBoxLayout(side)
+        side_panels = QWidget()
+        box = QVBoxLayout(side_panels)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.shift, 2)
         box.addWidget(self.health, 3)
+        # Scrolls rather than growing the window on a 768-pixel-high screen.
+        side = QScrollArea()
+        side.setWidget(side_panels)
+        side.setWidgetResizable(True)
+        side.setFrameShape(QFrame.Shape.NoFrame)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QSplitter(Qt.Orientation.Horizontal)
         body.addWidget(steps)
         body.addWidget(middle)
         body.addWidget(side)
         body.setSizes([410, 740, 450])
+        body.setChildrenCollapsible(False)
         body.setStretchFactor(1, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.addWidget(self.banner)
+        layout.addWidget(self.failures)
         layout.addLayout(controls)
         layout.addWidget(self.reason)
         layout.addWidget(self.confirm)
@@ -289,6 +308,7 @@ class OperatorScreen(QWidget):
     def _serial_edited(self, text: str) -> None:
         self._scan_note = ""
         if text.strip():
+            self.failures.hide()
             self.verdict_shown = False
             self.run.ready_note = ""
         if self.controller.sequence.products and len(self.controller.sequence.products) > 1:
@@ -352,6 +372,7 @@ class OperatorScreen(QWidget):
             self.reason.setText(f"Cannot start: {err}")
             return
         self.verdict_shown = False
+        self.failures.hide()
         self._pending = self._retest_confirmed = ""
         self.run.reset()
         self.steps.clear()
@@ -462,6 +483,10 @@ class OperatorScreen(QWidget):
         state, headline, detail = self.run.verdict(ev)
         self.verdict_shown = state != "READY"
         self.banner.set_state(state, headline, detail)
+        lines = self.run.failing_lines() if state == "FAILED" else []
+        self.failures.clear()
+        self.failures.addItems(lines)
+        self.failures.setVisible(len(lines) > 1)  # one failure is on the banner already
         self.scan.blockSignals(True)
         self.scan.clear()
         self.scan.blockSignals(False)

@@ -185,8 +185,8 @@ class PromptPanel(QFrame):
             return
         self.image.setPixmap(
             pixmap.scaled(
-                420,
-                260,
+                360,
+                190,  # the prompt fits above the tables on a 768-pixel-high screen
                 Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation,
             )

@@ -41,7 +41,7 @@ from ui.models import (
     Column,
     RowsModel,
     duration_text,
-    fmt_number,
+    limit_text,
     local_time,
     make_table,
     measured_text,
@@ -74,10 +74,11 @@ MEASUREMENT_COLUMNS = (
     Column("Step", lambda m: m["step_name"]),
     Column("Measurement", lambda m: m["name"]),
     Column(
-        "Value", lambda m: measured_text(m["value"], m["value_text"], m["values_json"]), right=True
+        "Value",
+        lambda m: measured_text(m["value"], m["value_text"], m["values_json"], m["unit"]),
+        right=True,
     ),
-    Column("Unit", lambda m: m["unit"]),
-    Column("Limits", lambda m: m["limit_text"] or "—"),
+    Column("Limits", lambda m: limit_text(m["limit_text"], m["unit"])),
     Column(
         "Result",
         lambda m: outcome_word(m["outcome"], bool(m["marginal"])),
@@ -287,9 +288,10 @@ class ResultsBrowser(QWidget):
         self.stats.show_values(values, failed, low, high, m["unit"])
         self.stats_text.setText(
             f"<b>{m['step_name']} › {m['name']}</b> ({part}) — n = {cap.n}, mean "
-            f"{fmt_number(cap.mean)} {m['unit']}, σ {fmt_number(cap.stdev)}, "
+            f"{measured_text(cap.mean, '', None, m['unit'])}, "
+            f"σ {measured_text(cap.stdev, '', None, m['unit'])}, "
             f"Cpk <b>{'–' if cap.cpk is None else f'{cap.cpk:.2f}'}</b>, "
-            f"limits {m['limit_text'] or '—'}"
+            f"limits {limit_text(m['limit_text'], m['unit'])}"
             f"{'' if self.stats.limits_shown else ' (far outside the plotted range)'}, "
             f"failed {sum(failed)}"
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from station.events import Measurement, RunFinished, RunStarted, StepFinished, StepStarted
-from ui.models import Column, duration_text, measured_text, outcome_word
+from ui.models import Column, duration_text, limit_text, measured_text, outcome_word
 
 
 @dataclass
@@ -93,18 +93,17 @@ class RunView:
     def step_name(self, step_id: str) -> str:
         return self._step_names.get(step_id, "?")
 
+    def failing_lines(self) -> list[str]:
+        """Every failing measurement: step › measurement = value — limits (cells named)."""
+        return [failure_line(step, m) for step, m in self.failing]
+
     def failing_text(self) -> str:
-        if not self.failing:
+        """The first failure, for the banner; the rest are listed under it."""
+        lines = self.failing_lines()
+        if not lines:
             return "a step failed"
-        step, m = self.failing[0]
-        value = measured_text(m.value, m.value_text, m.values)
-        unit = f" {m.unit}" if m.unit and m.value is not None else ""
-        text = f"{step} › {m.name} = {value}{unit}  —  limits {m.limit_text or '?'}"
-        if m.failed_elements:
-            text += f" (elements {', '.join(str(i) for i in m.failed_elements[:8])})"
-        if len(self.failing) > 1:
-            text += f"  (+{len(self.failing) - 1} more)"
-        return text
+        more = f"   (+{len(lines) - 1} more, listed below)" if len(lines) > 1 else ""
+        return lines[0] + more
 
     def finished(self) -> list[int]:
         """Mark the steps the run never reached; return their rows."""
@@ -149,6 +148,24 @@ class RunView:
         return ev.outcome, word, f"{who} · {reason} · sources off and verified safe"
 
 
+def element_names(m: Measurement) -> str:
+    """The failing elements of an array measurement, counted from 1 as on the pack label."""
+    if not m.failed_elements:
+        return ""
+    what = "cell" if "cell" in m.name.lower() else "element"
+    numbers = [str(i + 1) for i in m.failed_elements]
+    rest = f" and {len(numbers) - 12} more" if len(numbers) > 12 else ""
+    shown = ", ".join(numbers[:12]) + rest
+    return f"{what}{'s' if len(numbers) > 1 else ''} {shown}"
+
+
+def failure_line(step: str, m: Measurement) -> str:
+    value = measured_text(m.value, m.value_text, m.values, m.unit)
+    where = element_names(m)
+    cells = f" — {where}" if where else ""
+    return f"{step} › {m.name} = {value}  —  limits {limit_text(m.limit_text, m.unit)}{cells}"
+
+
 STEP_COLUMNS = (
     Column("#", lambda s: str(s.number), right=True),
     Column("Step", lambda s: s.name, tooltip=lambda s: f"{s.group}: {s.name} ({s.type})"),
@@ -160,9 +177,13 @@ STEP_COLUMNS = (
 MEASUREMENT_COLUMNS = (
     Column("Step", lambda r: r[0]),
     Column("Measurement", lambda r: r[1].name),
-    Column("Value", lambda r: measured_text(r[1].value, r[1].value_text, r[1].values), right=True),
-    Column("Unit", lambda r: r[1].unit),
-    Column("Limits", lambda r: r[1].limit_text or "—"),
+    Column(
+        "Value",
+        lambda r: measured_text(r[1].value, r[1].value_text, r[1].values, r[1].unit),
+        right=True,
+    ),
+    Column("Limits", lambda r: limit_text(r[1].limit_text, r[1].unit)),
+    Column("Where", lambda r: element_names(r[1])),
     Column(
         "Result",
         lambda r: outcome_word(r[1].outcome, r[1].marginal),

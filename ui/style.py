@@ -70,7 +70,15 @@ PLOT_COLOURS = ("#1565C0", "#C62828", "#2E7D32", "#6A1B9A", "#EF6C00", "#00838F"
 
 BASE_POINT_SIZE = 14
 BANNER_POINT_SIZE = 44
+VERDICT_PIXEL_SIZE = 104
+"""The verdict word (PASS, FAIL, …): cap height ≈ 75 px ≈ 20 mm on a 96 dpi screen, one
+250th of 5 m, so it reads from across the cell."""
+DETAIL_POINT_SIZE = 20
+VERDICT_DETAIL_POINT_SIZE = 24
+"""The failing step, value and limits: ≈ 8 mm capitals, read from 2 m."""
 BUTTON_MIN_HEIGHT = 72  # px: a gloved finger hits it
+TOUCH_PX = 48
+"""The smallest thing a gloved finger must hit: buttons, tabs, table rows, scroll bars."""
 
 
 def font(point_size: int = BASE_POINT_SIZE, bold: bool = False) -> QFont:
@@ -86,7 +94,13 @@ def colour(name: str) -> QColor:
 
 
 APP_STYLESHEET = f"""
-QPushButton {{ padding: 6px 16px; }}
+QPushButton {{ padding: 6px 16px; min-height: {TOUCH_PX - 14}px; min-width: {TOUCH_PX}px; }}
+QComboBox, QLineEdit, QDateEdit {{ min-height: {TOUCH_PX - 10}px; }}
+QCheckBox::indicator {{ width: 32px; height: 32px; }}
+QScrollBar:vertical {{ width: {TOUCH_PX}px; }}
+QScrollBar:horizontal {{ height: {TOUCH_PX}px; }}
+QScrollBar::handle:vertical {{ min-height: {TOUCH_PX}px; }}
+QScrollBar::handle:horizontal {{ min-width: {TOUCH_PX}px; }}
 QPushButton#big {{
     min-height: {BUTTON_MIN_HEIGHT}px; border-radius: 8px; border: 2px solid #263238;
     padding: 6px 28px;
@@ -101,8 +115,11 @@ QProgressBar {{
 }}
 QProgressBar::chunk {{ background: #90CAF9; }}
 QHeaderView::section {{ padding: 3px 6px; }}
-QTabBar::tab {{ padding: 8px 22px; font-size: 15pt; font-weight: bold; }}
+QTabBar::tab {{
+    padding: 8px 22px; font-size: 15pt; font-weight: bold; min-height: {TOUCH_PX - 16}px;
+}}
 QTabWidget#details QTabBar::tab {{ padding: 6px 12px; font-size: 13pt; }}
+QListWidget#failures {{ background: #FFEBEE; color: #B71C1C; border: 2px solid #C62828; }}
 """
 """Shapes and colours; fonts are set with ``setFont`` (a stylesheet font size would override
 it, and table headers would measure text in the wrong font). Tab labels are the exception:

@@ -70,7 +70,7 @@ def test_failing_pack_shows_fail_with_value_and_limits(qtbot, make_window) -> No
     assert "Pack OCV" in detail and "voltage" in detail
     assert "360" in detail and "400" in detail  # the limits
     value = next(m.value for _, m in op.measurements.rows if m.name == "voltage")
-    assert f"{value:.6g}" in detail
+    assert f"{value:.1f} V" in detail  # four significant digits, unit with its prefix
     failing = [r for r in op.measurements.rows if r[1].outcome == "FAILED"]
     assert len(failing) == 1
     row = op.measurements.rows.index(failing[0])
@@ -91,7 +91,7 @@ def test_faulted_pack_shows_fail_on_the_faulty_measurement(qtbot, make_window) -
         op.prompt.choose("yes")
     assert done.args[0].outcome == "FAILED"
     assert op.banner.state == "FAILED"
-    assert "DCIR pulse › resistance" in op.banner.text and "≤ 118 mOhm" in op.banner.text
+    assert "DCIR pulse › resistance" in op.banner.text and "≤ 118 mΩ" in op.banner.text
     assert [s.status_text for s in op.run.steps][-2:] == ["✖ FAIL", "✔ PASS"]  # cleanup ran
 
 
