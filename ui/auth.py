@@ -163,17 +163,25 @@ class UserStore:
         self._audit(name, "create_user", name, "first administrator")
         return Session(name, "admin")
 
-    def create_user(self, by: Session | None, name: str, role: str, password: str) -> None:
-        """Add a user (admins only)."""
+    def create_user(
+        self, by: Session | None, name: str, role: str, password: str, *, reason: str
+    ) -> None:
+        """Add a user (admins only, with a reason for the audit trail)."""
         authorize(by, Action.MANAGE_USERS, self._audit, target=name)
         assert by is not None
+        why = _reason(reason)
         self._insert(name, role, password, created_by=by.user)
-        self._audit(by.user, "create_user", name, f"role {role}")
+        self._audit(by.user, "create_user", name, f"role {role}; {why}")
 
-    def set_password(self, by: Session | None, name: str, password: str) -> None:
-        """Set a user's password: admins for anyone, everyone for themselves."""
+    def set_password(
+        self, by: Session | None, name: str, password: str, *, reason: str = ""
+    ) -> None:
+        """Set a user's password: admins for anyone (with a reason), everyone for themselves."""
         if by is None or by.user != name:
             authorize(by, Action.MANAGE_USERS, self._audit, target=name)
+            why = _reason(reason)
+        else:
+            why = reason.strip() or "own password"
         assert by is not None
         _check_password(password)
         kdf, salt, digest = hash_password(password)
@@ -186,12 +194,13 @@ class UserStore:
                 stationdb.chain_user(conn, name)
         if not found:
             raise AuthError(f"no user {name!r}")
-        self._audit(by.user, "set_password", name, "")
+        self._audit(by.user, "set_password", name, why)
 
-    def set_disabled(self, by: Session | None, name: str, disabled: bool) -> None:
+    def set_disabled(self, by: Session | None, name: str, disabled: bool, *, reason: str) -> None:
         """Disable (or re-enable) a user's login (admins only); users are never deleted."""
         authorize(by, Action.MANAGE_USERS, self._audit, target=name)
         assert by is not None
+        why = _reason(reason)
         if disabled and by.user == name:
             raise AuthError("you cannot disable your own account")
         with stationdb.connect(self.path) as conn:
@@ -200,7 +209,9 @@ class UserStore:
             ).rowcount
             if found:
                 stationdb.chain_user(conn, name)
-        self._audit(by.user, "disable_user" if disabled else "enable_user", name, "")
+        if not found:
+            raise AuthError(f"no user {name!r}")
+        self._audit(by.user, "disable_user" if disabled else "enable_user", name, why)
 
     def authenticate(self, name: str, password: str) -> Session | None:
         """Return a session for a correct name and password, else None (both audited)."""
@@ -247,6 +258,14 @@ class UserStore:
                 (name, role, kdf, salt, digest, now, created_by),
             )
             stationdb.chain_user(conn, name)
+
+
+def _reason(reason: str) -> str:
+    """The reason an admin gives for a change to a user (required; it is audited)."""
+    why = reason.strip()
+    if len(why) < 3:
+        raise AuthError("give a reason for the change — it goes into the audit trail")
+    return why
 
 
 def _check_password(password: str) -> None:

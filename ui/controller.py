@@ -369,8 +369,16 @@ class StationController(QObject):
         self.releases.set_production_mode(self.session, on, reason)
         self.changed.emit()
 
-    def create_user(self, name: str, role: str, password: str) -> None:
-        self.users.create_user(self.session, name, role, password)
+    def create_user(self, name: str, role: str, password: str, reason: str) -> None:
+        self.users.create_user(self.session, name, role, password, reason=reason)
+        self.changed.emit()
+
+    def set_password(self, name: str, password: str, reason: str) -> None:
+        self.users.set_password(self.session, name, password, reason=reason)
+        self.changed.emit()
+
+    def set_disabled(self, name: str, disabled: bool, reason: str) -> None:
+        self.users.set_disabled(self.session, name, disabled, reason=reason)
         self.changed.emit()
 
     # -- shutting down ---------------------------------------------------------------------------

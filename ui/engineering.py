@@ -116,13 +116,25 @@ class EngineeringPage(QWidget):
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
         add_user = QPushButton("Add user")
         add_user.clicked.connect(self.add_user)
-        self.users_box = QGroupBox("Users (admins)")
+        self.disable_button = QPushButton("Disable selected")
+        self.disable_button.clicked.connect(lambda: self.disable_selected(True))
+        self.enable_button = QPushButton("Enable selected")
+        self.enable_button.clicked.connect(lambda: self.disable_selected(False))
+        self.reset_button = QPushButton("Set selected's password")
+        self.reset_button.clicked.connect(self.reset_password)
+        self.users_box = QGroupBox("Users (admins) — the reason above is required")
         box = QVBoxLayout(self.users_box)
-        box.addWidget(make_table(self.users, 2, point_size=13))
+        self.user_table = make_table(self.users, 2, select=True, point_size=13)
+        box.addWidget(self.user_table)
         form = QHBoxLayout()
         for w in (self.new_name, self.new_role, self.new_password, add_user):
             form.addWidget(w)
         box.addLayout(form)
+        selected = QHBoxLayout()
+        for w in (self.disable_button, self.enable_button, self.reset_button):
+            selected.addWidget(w)
+        selected.addStretch(1)
+        box.addLayout(selected)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Reason"))
@@ -218,12 +230,42 @@ class EngineeringPage(QWidget):
         ok = self._do(
             "add user",
             lambda: self.controller.create_user(
-                self.new_name.text(), self.new_role.currentText(), self.new_password.text()
+                self.new_name.text(),
+                self.new_role.currentText(),
+                self.new_password.text(),
+                self.reason.text(),
             ),
         )
         self.new_password.clear()
         if ok:
             self.new_name.clear()
+        return ok
+
+    def disable_selected(self, disabled: bool) -> bool:
+        user = self._selected(self.user_table, self.users)
+        if user is None:
+            self.message.setText("select a user")
+            return False
+        name = str(user["name"])
+        return self._do(
+            "disable user" if disabled else "enable user",
+            lambda: self.controller.set_disabled(name, disabled, self.reason.text()),
+        )
+
+    def reset_password(self) -> bool:
+        """Set the selected user's password to the one typed in the password field."""
+        user = self._selected(self.user_table, self.users)
+        if user is None:
+            self.message.setText("select a user, type the new password, give a reason")
+            return False
+        name = str(user["name"])
+        ok = self._do(
+            "set password",
+            lambda: self.controller.set_password(
+                name, self.new_password.text(), self.reason.text()
+            ),
+        )
+        self.new_password.clear()
         return ok
 
 

@@ -146,8 +146,8 @@ class Session:
         self.controller = StationController(self.prepared, sim=True)
         if self.controller.users.is_empty():
             self.controller.create_first_admin("admin", PASSWORD)
-            self.controller.create_user(OPERATOR, "operator", PASSWORD)
-            self.controller.create_user(ENGINEER, "engineer", PASSWORD)
+            self.controller.create_user(OPERATOR, "operator", PASSWORD, "screenshots")
+            self.controller.create_user(ENGINEER, "engineer", PASSWORD, "screenshots")
             self.controller.logout()
         self.window = MainWindow(self.controller)
         self.window.resize(*SIZE)

@@ -54,7 +54,7 @@ def add_users(controller: StationController) -> None:
     controller.create_first_admin("admin", PASSWORD)
     for name, role in USERS.items():
         if name != "admin":
-            controller.create_user(name, role, PASSWORD)
+            controller.create_user(name, role, PASSWORD, "test users")
     controller.logout()
 
 

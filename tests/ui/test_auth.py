@@ -56,27 +56,27 @@ def test_first_admin_only_once_and_then_admins_add_users(make_station) -> None:
     c.create_first_admin("root", PASSWORD)
     with pytest.raises(PermissionDenied):
         c.users.create_first_admin("mallory", PASSWORD)
-    c.create_user("ed", "engineer", PASSWORD)
+    c.create_user("ed", "engineer", PASSWORD, "new hire")
     with pytest.raises(AuthError, match="exists"):
-        c.create_user("ed", "operator", PASSWORD)
+        c.create_user("ed", "operator", PASSWORD, "new hire")
     with pytest.raises(AuthError, match="unknown role"):
-        c.create_user("x", "superuser", PASSWORD)
+        c.create_user("x", "superuser", PASSWORD, "new hire")
     assert len("short") < MIN_PASSWORD
 
 
 def test_disabled_users_cannot_log_in(make_station) -> None:
     c = make_station()
     login_as(c, "admin")
-    c.users.set_disabled(c.session, "otto", True)
+    c.users.set_disabled(c.session, "otto", True, reason="left the company")
     with pytest.raises(StationError, match="your own"):
-        c.users.set_disabled(c.session, "admin", True)
+        c.users.set_disabled(c.session, "admin", True, reason="test")
     assert c.login("otto", PASSWORD) is None
 
 
 def test_users_change_their_own_password_only(make_station) -> None:
     c = make_station()
     login_as(c, "operator")
-    c.users.set_password(c.session, "otto", "a new password")
+    c.users.set_password(c.session, "otto", "a new password", reason="forgot it")
     with pytest.raises(PermissionDenied):
         c.users.set_password(c.session, "erin", "a new password")
     assert c.login("otto", "a new password") is not None
@@ -184,3 +184,47 @@ def test_production_mode_switched_off_outside_the_station_stays_on(make_station)
     assert c.releases.production_mode
     kinds = [b.kind for b in c.blockers("NM96A0000001", "NM96-A")]
     assert kinds == ["settings", "release"]
+
+
+def test_user_changes_need_a_reason(make_station) -> None:
+    c = make_station()
+    login_as(c, "admin")
+    for empty in ("", "  "):
+        with pytest.raises(AuthError, match="reason"):
+            c.create_user("newbie", "operator", PASSWORD, empty)
+    assert "newbie" not in [u["name"] for u in c.users.users()]
+    with pytest.raises(AuthError, match="reason"):
+        c.set_disabled("otto", True, "")
+    with pytest.raises(AuthError, match="reason"):
+        c.set_password("otto", "a new password", "")
+    assert c.login("otto", PASSWORD) is not None  # nothing changed
+
+
+def test_an_admin_disables_and_resets_users_from_the_engineering_page(qtbot, make_window) -> None:
+    window = make_window("admin")
+    page, c = window.engineering, window.controller
+    assert window.open_tab("engineering")
+    names = [u["name"] for u in page.users.rows]
+    page.user_table.selectRow(names.index("otto"))
+    assert not page.disable_selected(True)  # no reason yet
+    assert "reason" in page.message.text()
+    page.reason.setText("left the line")
+    assert page.disable_selected(True), page.message.text()
+    assert c.login("otto", PASSWORD) is None
+    login_as(c, "admin")
+    page.user_table.selectRow(names.index("otto"))
+    page.reason.setText("back on the line")
+    assert page.disable_selected(False), page.message.text()
+    page.user_table.selectRow(names.index("otto"))
+    page.new_password.setText("a fresh password")
+    page.reason.setText("forgot it")
+    assert page.reset_password(), page.message.text()
+    rows = c.store.query(
+        "SELECT action, detail FROM audit WHERE target = 'otto' AND user = 'admin' ORDER BY id"
+    )
+    assert [(r["action"], r["detail"]) for r in rows][-3:] == [
+        ("disable_user", "left the line"),
+        ("enable_user", "back on the line"),
+        ("set_password", "forgot it"),
+    ]
+    assert c.login("otto", "a fresh password") is not None

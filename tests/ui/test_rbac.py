@@ -52,7 +52,7 @@ def privileged(qtbot, c: StationController) -> dict[Action, Callable[[], object]
         Action.RELEASE: lambda: c.release(c.files_to_release()[0], "RBAC matrix"),
         Action.OVERRIDE: lambda: c.grant_override("calibration:load", "RBAC matrix"),
         Action.PRODUCTION_MODE: lambda: c.set_production_mode(True, "RBAC matrix"),
-        Action.MANAGE_USERS: lambda: c.create_user("newbie", "operator", PASSWORD),
+        Action.MANAGE_USERS: lambda: c.create_user("newbie", "operator", PASSWORD, "new hire"),
     }
 
 
