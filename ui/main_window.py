@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from station.errors import StationError
+from ui.audit_view import AuditView
 from ui.auth import Action
 from ui.controller import StationController
 from ui.engineering import EngineeringPage
@@ -33,7 +34,12 @@ from ui.operator_screen import OperatorScreen
 from ui.results_browser import ResultsBrowser
 from ui.style import APP_STYLESHEET, BASE_POINT_SIZE, font
 
-TABS = {"test": Action.RUN, "results": Action.BROWSE_RESULTS, "engineering": Action.OVERRIDE}
+TABS = {
+    "test": Action.RUN,
+    "results": Action.BROWSE_RESULTS,
+    "engineering": Action.OVERRIDE,
+    "audit": Action.OVERRIDE,
+}
 _INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
 
 
@@ -84,7 +90,9 @@ class MainWindow(QMainWindow):
         # Engineers' pages scroll on a small screen instead of growing the window.
         self.tabs.addTab(scrolling(self.results), "Results")
         self.tabs.addTab(scrolling(self.engineering), "Engineering")
-        self._tab_index = {"test": 0, "results": 1, "engineering": 2}
+        self.audit = AuditView(controller.store)
+        self.tabs.addTab(self.audit, "Audit trail")
+        self._tab_index = {"test": 0, "results": 1, "engineering": 2, "audit": 3}
         self.tabs.currentChanged.connect(self._tab_changed)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.login)
@@ -159,6 +167,8 @@ class MainWindow(QMainWindow):
             self.results.search()
         elif index == self._tab_index["engineering"]:
             self.engineering.refresh()
+        elif index == self._tab_index["audit"] and self.controller.can(Action.OVERRIDE):
+            self.audit.search()
 
     # -- kiosk ----------------------------------------------------------------------------------
     def set_kiosk(self, on: bool = True) -> None:

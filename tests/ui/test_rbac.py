@@ -94,15 +94,15 @@ def test_the_matrix_is_what_the_issue_asks() -> None:
     ("role", "tabs", "users"),
     [
         ("operator", {"test"}, False),
-        ("engineer", {"test", "results", "engineering"}, False),
-        ("admin", {"test", "results", "engineering"}, True),
+        ("engineer", {"test", "results", "engineering", "audit"}, False),
+        ("admin", {"test", "results", "engineering", "audit"}, True),
     ],
 )
 def test_tabs_by_role(make_window, role, tabs, users) -> None:
     window = make_window(role)
     visible = {name for name, i in window._tab_index.items() if window.tabs.isTabVisible(i)}
     assert visible == tabs
-    for name in ("results", "engineering"):
+    for name in ("results", "engineering", "audit"):
         assert window.open_tab(name) == (name in tabs)
     assert window.engineering.users_box.isVisibleTo(window.engineering) == users
 
