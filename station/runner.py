@@ -303,3 +303,37 @@ def _info(
         serial=serial,
         cal_due=cal_due.isoformat(),
     )
+
+
+@dataclass(frozen=True)
+class SimFault:
+    """A virtual-bench fault as a front end shows it: what VALUE means and its default."""
+
+    name: str
+    value: str  # what VALUE means ("" for a plain switch)
+    default: str
+    help: str
+
+
+def sim_faults() -> list[SimFault]:
+    """The virtual bench's fault catalogue (``station sim --list-faults``), in its order."""
+    from drivers.sim.faults import FAULTS
+
+    return [SimFault(f.name, f.value, f.default, f.help) for f in FAULTS.values()]
+
+
+def inject_fault(prepared: PreparedRun, name: str, value: str = "") -> None:
+    """Switch a fault on in a running virtual bench (for training and demos).
+
+    A fault stays on until the bench is closed (the catalogue has no "off"). Raises
+    StationError with one sentence when the bench is not virtual or the fault is wrong.
+    """
+    from drivers.sim.faults import apply_fault
+
+    virtual = prepared.bench.simulator
+    if virtual is None:
+        raise StationError("faults can be injected only on the virtual bench (--sim)")
+    try:
+        apply_fault(virtual, name, value)
+    except ValueError as err:
+        raise StationError(str(err)) from err

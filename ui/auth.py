@@ -41,6 +41,7 @@ class Action(StrEnum):
     OVERRIDE = "override"
     PRODUCTION_MODE = "production_mode"
     MANAGE_USERS = "manage_users"
+    INJECT_FAULT = "inject_fault"
 
 
 PERMISSIONS: dict[Action, frozenset[str]] = {
@@ -50,6 +51,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.OVERRIDE: frozenset({"engineer", "admin"}),
     Action.PRODUCTION_MODE: frozenset({"engineer", "admin"}),
     Action.MANAGE_USERS: frozenset({"admin"}),
+    Action.INJECT_FAULT: frozenset({"engineer", "admin"}),
 }
 
 DESCRIPTION: dict[Action, str] = {
@@ -59,6 +61,7 @@ DESCRIPTION: dict[Action, str] = {
     Action.OVERRIDE: "override a blocked start",
     Action.PRODUCTION_MODE: "switch production mode",
     Action.MANAGE_USERS: "manage users",
+    Action.INJECT_FAULT: "inject a virtual-bench fault (station ui --sim)",
 }
 
 

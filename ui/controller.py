@@ -27,7 +27,7 @@ from station.errors import RunRefused, StationError
 from station.events import RunStarted
 from station.gate import PACK_KINDS, Blocker
 from station.masters import MasterState
-from station.runner import PreparedRun
+from station.runner import PreparedRun, SimFault, inject_fault, sim_faults
 from ui import gating
 from ui.auth import Action, Session, UserStore, authorize
 from ui.bridge import EngineBridge
@@ -111,6 +111,7 @@ class StationController(QObject):
         self.running = False
         self.last_result: RunResult | None = None
         self._overrides_used: list[gating.Override] = []
+        self.injected: list[str] = []  # virtual-bench faults switched on from the UI
         self._thread = QThread()
         self._thread.setObjectName("engine")
         self._worker = RunWorker(self.engine)
@@ -379,6 +380,25 @@ class StationController(QObject):
 
     def set_disabled(self, name: str, disabled: bool, reason: str) -> None:
         self.users.set_disabled(self.session, name, disabled, reason=reason)
+        self.changed.emit()
+
+    # -- the virtual bench's faults (station ui --sim, engineers) ------------------------------
+    def fault_catalogue(self) -> list[SimFault]:
+        """The faults an engineer may inject; empty on a real bench."""
+        return sim_faults() if self.sim and self.prepared.bench.simulator is not None else []
+
+    def inject_fault(self, name: str, value: str, reason: str) -> None:
+        """Switch a virtual-bench fault on until the UI closes (audited; between runs only)."""
+        session = self.require(Action.INJECT_FAULT, name)
+        if len(reason.strip()) < 3:
+            raise StationError("give a reason (training, demo …) — it goes into the audit trail")
+        if self.running:
+            raise StationError("inject faults between runs, not during one")
+        with self._bench_lock:  # not while the interlock poll talks to the bench
+            inject_fault(self.prepared, name, value.strip())
+        shown = f"{name}={value.strip()}" if value.strip() else name
+        self.injected.append(shown)
+        self.store.audit(session.user, "inject_fault", shown, reason.strip())
         self.changed.emit()
 
     # -- shutting down ---------------------------------------------------------------------------

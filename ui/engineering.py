@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from station.errors import StationError
 from ui.auth import ROLES, Action
 from ui.controller import StationController
+from ui.fault_panel import FaultPanel
 from ui.models import Column, RowsModel, local_time, make_table
 from ui.releases import FileToRelease, sha256_on_disk
 from ui.style import BAD_COLOUR, GOOD_COLOUR
@@ -146,6 +147,9 @@ class EngineeringPage(QWidget):
         layout.addWidget(release_box, 3)
         layout.addWidget(override_box, 1)
         layout.addWidget(self.users_box, 2)
+        self.faults = FaultPanel(controller, self.reason)
+        self.faults.setVisible(bool(controller.fault_catalogue()))
+        layout.addWidget(self.faults, 2)
         controller.changed.connect(self.refresh)
         self.refresh()
 
@@ -169,6 +173,7 @@ class EngineeringPage(QWidget):
             [(b, _override_text(overrides.active(b.key, now))) for b in c.overridable_blockers()]
         )
         self.users_box.setVisible(c.can(Action.MANAGE_USERS))
+        self.faults.setVisible(bool(c.fault_catalogue()) and c.can(Action.INJECT_FAULT))
         if c.can(Action.MANAGE_USERS):
             self.users.set_rows(c.users.users())
 

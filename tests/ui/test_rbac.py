@@ -53,6 +53,7 @@ def privileged(qtbot, c: StationController) -> dict[Action, Callable[[], object]
         Action.OVERRIDE: lambda: c.grant_override("calibration:load", "RBAC matrix"),
         Action.PRODUCTION_MODE: lambda: c.set_production_mode(True, "RBAC matrix"),
         Action.MANAGE_USERS: lambda: c.create_user("newbie", "operator", PASSWORD, "new hire"),
+        Action.INJECT_FAULT: lambda: c.inject_fault("hvil_open", "", "RBAC matrix"),
     }
 
 

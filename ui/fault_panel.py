@@ -1,0 +1,82 @@
+"""Engineers' fault injection on the virtual bench (``station ui --sim``): training and demos.
+
+Lists the virtual bench's fault catalogue (name, what its magnitude means, the default,
+what it does); the engineer picks one, types a magnitude or keeps the default, gives a
+reason and injects it. Faults reach the bench through ``station.runner`` (the UI never
+imports a driver); each one is audited and stays on until the UI closes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+
+from station.errors import StationError
+from station.runner import SimFault
+from ui.controller import StationController
+from ui.models import Column, RowsModel, make_table
+from ui.style import BAD_COLOUR, GOOD_COLOUR
+
+FAULT_COLUMNS = (
+    Column("Fault", lambda f: f.name),
+    Column("Magnitude", lambda f: f.value or "—"),
+    Column("Default", lambda f: f.default or "—"),
+    Column("What it does", lambda f: f.help, tooltip=lambda f: f.help),
+)
+
+
+class FaultPanel(QGroupBox):
+    """The fault catalogue with an Inject button; ``reason`` is the page's reason field."""
+
+    def __init__(self, controller: StationController, reason: QLineEdit) -> None:
+        super().__init__("Virtual-bench faults (training and demos; on until the UI closes)")
+        self.controller = controller
+        self.reason = reason
+        self.model = RowsModel(FAULT_COLUMNS)
+        self.model.set_rows(controller.fault_catalogue())
+        self.table = make_table(self.model, 3, select=True, point_size=12)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._picked())
+        self.magnitude = QLineEdit()
+        self.magnitude.setPlaceholderText("magnitude (empty = the default)")
+        inject = QPushButton("Inject selected fault")
+        inject.clicked.connect(self.inject_selected)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.active = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.magnitude, 1)
+        row.addWidget(inject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        layout.addWidget(self.active)
+
+    def selected(self) -> SimFault | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.rows[rows[0].row()] if rows else None
+
+    def _picked(self) -> None:
+        fault = self.selected()
+        self.magnitude.setEnabled(bool(fault and fault.value))
+        self.magnitude.setPlaceholderText(
+            f"{fault.value} (default {fault.default})" if fault and fault.value else "no magnitude"
+        )
+
+    def inject_selected(self) -> bool:
+        fault = self.selected()
+        if fault is None:
+            self._say("select a fault first", ok=False)
+            return False
+        try:
+            self.controller.inject_fault(fault.name, self.magnitude.text(), self.reason.text())
+        except StationError as err:
+            self._say(f"✖ {err}", ok=False)
+            return False
+        self._say(f"✔ {fault.name} is on; the next pack runs with it", ok=True)
+        self.magnitude.clear()
+        self.active.setText("On: " + ", ".join(self.controller.injected))
+        return True
+
+    def _say(self, text: str, *, ok: bool) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {GOOD_COLOUR if ok else BAD_COLOUR};")
