@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QProgressBar,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -46,8 +47,10 @@ from ui.prompts import PromptPanel
 from ui.run_view import MEASUREMENT_COLUMNS, STEP_COLUMNS, RunView
 from ui.shift_panel import ShiftPanel
 from ui.style import VERDICT_DETAIL_POINT_SIZE, big_button, font, section
+from ui.wording import plain_words
 
 PROGRESS_MS = 100  # progress bar redraw period
+BODY_MIN_PX = 125  # steps, measurements, plot and side panels at their smallest
 FAILING_OUTCOMES = ("FAILED", "ERROR", "ABORTED", "TERMINATED")
 
 
@@ -86,6 +89,17 @@ class OperatorScreen(QWidget):
         self.reason.setObjectName("reason")
         self.reason.setFont(font(16, bold=True))
         self.reason.setWordWrap(True)
+        # The technical version of the reason (patterns, digests), one tap away.
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
+        self.details_button.toggled.connect(lambda on: self.reason_detail.setVisible(on))
+        self.details_button.hide()
+        self.reason_detail = QLabel()
+        self.reason_detail.setObjectName("reason_detail")
+        self.reason_detail.setWordWrap(True)
+        self.reason_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_detail.hide()
 
         self.confirm = QFrame()
         self.confirm.setStyleSheet("QFrame { background: #FFEBEE; border-radius: 8px; }")
@@ -208,6 +222,9 @@ class OperatorScreen(QWidget):
         body.addWidget(side)
         body.setSizes([410, 740, 450])
         body.setChildrenCollapsible(False)
+        # On a 768-pixel-high screen with a prompt showing, the tables and plot give way
+        # (each keeps a few rows, scrolling) rather than the window growing off the screen.
+        body.setMinimumHeight(BODY_MIN_PX)
         body.setStretchFactor(1, 1)
 
         layout = QVBoxLayout(self)
@@ -215,7 +232,11 @@ class OperatorScreen(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.failures)
         layout.addLayout(controls)
-        layout.addWidget(self.reason)
+        reason_row = QHBoxLayout()
+        reason_row.addWidget(self.reason, 1)
+        reason_row.addWidget(self.details_button)
+        layout.addLayout(reason_row)
+        layout.addWidget(self.reason_detail)
         layout.addWidget(self.confirm)
         layout.addWidget(self.retest)
         layout.addWidget(self.progress)
@@ -262,13 +283,13 @@ class OperatorScreen(QWidget):
         self.scan.setEnabled(not running)
         self.variant.setEnabled(not running and len(c.sequence.products) > 1)
         if running:
-            self.reason.clear()
+            self.say("")
         elif blockers and blockers[0].kind in PACK_KINDS:
-            self.reason.setText(blockers[0].message[:1].upper() + blockers[0].message[1:])
+            self.say(blockers[0].message[:1].upper() + blockers[0].message[1:])
         elif blockers:
-            self.reason.setText("Cannot start: " + blockers[0].message)
+            self.say("Cannot start: " + blockers[0].message)
         else:
-            self.reason.setText("")
+            self.say("")
         if not running and not self.verdict_shown:
             station = [b for b in blockers if b.kind not in PACK_KINDS]
             if station and station[0].kind != "login":
@@ -292,6 +313,17 @@ class OperatorScreen(QWidget):
         self._refocus = False
         self.scan.setFocus(Qt.FocusReason.OtherFocusReason)
         self.scan.selectAll()
+
+    def say(self, text: str) -> None:
+        """Show why START is disabled in plain words; the full text behind Details."""
+        plain = plain_words(text)
+        self.reason.setText(plain)
+        self.reason_detail.setText(text)
+        technical = plain != text
+        self.details_button.setVisible(technical)
+        if not technical:
+            self.details_button.setChecked(False)
+        self.reason_detail.setVisible(technical and self.details_button.isChecked())
 
     def refresh_health(self) -> None:
         c = self.controller
@@ -321,7 +353,7 @@ class OperatorScreen(QWidget):
         serial = self.serial
         problem = serial_problem(serial, self.controller.sequence)
         if problem:
-            self.reason.setText(problem)
+            self.say(problem)
             self.scan.selectAll()  # the next scan replaces the bad one
             return
         replaced = self._pending if self._pending and self._pending != serial else ""
@@ -369,7 +401,7 @@ class OperatorScreen(QWidget):
         try:
             self.controller.start(self.serial, self.part)
         except Exception as err:  # RunRefused, PermissionDenied: one sentence on screen
-            self.reason.setText(f"Cannot start: {err}")
+            self.say(f"Cannot start: {err}")
             return
         self.verdict_shown = False
         self.failures.hide()
@@ -497,7 +529,7 @@ class OperatorScreen(QWidget):
     def on_refused(self, message: str) -> None:
         self.banner.set_state("BLOCKED", detail=message)
         self.verdict_shown = True
-        self.reason.setText(f"Cannot start: {message}")
+        self.say(f"Cannot start: {message}")
         self._refocus = True
 
     def on_crashed(self, message: str) -> None:

@@ -9,10 +9,12 @@ the virtual bench, on virtual time (no wall-clock pacing is needed for a still p
 
 1. a few packs are recorded first (different pack seeds, an insulation failure and its
    retest), so the shift counters, the last packs and the statistics have something to show;
-2. the operator screen at the "Connect pack" prompt, during the partial-capacity discharge
-   (the engine thread is held at a chosen progress event by ``PauseAt`` until the picture
-   is taken, so the live plot and the progress bar are the same on every run), and at PASS;
-3. a pack with a high-resistance cell (virtual-bench fault): FAIL on the DCIR limit;
+2. the operator screen at the "Connect pack" prompt (also at 1366×768), during the
+   partial-capacity discharge (the engine thread is held at a chosen progress event by
+   ``PauseAt`` until the picture is taken, so the live plot and the progress bar are the
+   same on every run), and at PASS;
+3. a pack with a high-resistance cell (virtual-bench fault): FAIL on the DCIR limit (also
+   at 1366×768);
 4. what an engineer sees: the results browser (measurements, record, time series,
    statistics) and the engineering page.
 """
@@ -34,6 +36,7 @@ import sequences
 ROOT = Path(__file__).resolve().parents[1]
 SEQUENCE = sequences.path("nmc96s", "eol.toml")
 SIZE = (1920, 1080)  # a station monitor (Full HD)
+SMALL = (1366, 768)  # the smallest station screen the layout is made for
 PASSWORD = "screenshots only"
 OPERATOR, ENGINEER = "alex", "erin"
 PASS_SERIAL, FAIL_SERIAL = "NM96A0000111", "NM96A0000112"
@@ -126,8 +129,8 @@ def record_history(db: Path) -> None:
         )
 
 
-def grab(widget: Any, path: Path) -> None:
-    widget.resize(*SIZE)  # a prompt shown earlier may have grown the window
+def grab(widget: Any, path: Path, size: tuple[int, int] = SIZE) -> None:
+    widget.resize(*size)
     settle()
     widget.grab().save(str(path))
     print(f"wrote {path}")
@@ -191,6 +194,7 @@ def operator_shots(db: Path, out: Path) -> None:
     try:
         s.start(PASS_SERIAL)
         grab(s.window, out / "operator-prompt.png")
+        grab(s.window, out / "operator-prompt-1366x768.png", SMALL)
         op.prompt.choose("yes")
         wait_until(pause.reached.is_set, timeout_s=90.0)
         shown = int(pause.event.fraction * 1000)
@@ -212,6 +216,7 @@ def fail_shot(db: Path, out: Path) -> None:
         s.window.operator.prompt.choose("yes")
         s.finish()
         grab(s.window, out / "operator-fail.png")
+        grab(s.window, out / "operator-fail-1366x768.png", SMALL)
     finally:
         s.close()
 

@@ -25,8 +25,7 @@ def test_cleanup_after_an_abort_shows_aborting_not_running(qtbot, make_window) -
     op.abort_button.click()
     op.confirm_yes.click()
     assert op.banner.state == "ABORTING"
-    with qtbot.waitSignal(c.runDone, timeout=RUN_MS):
-        pass
+    qtbot.waitUntil(lambda: not c.running, timeout=RUN_MS)
     assert seen and all(state == "ABORTING" for state, _ in seen), seen
     assert "Relax" in seen[0][1]  # the cleanup step it is on
     assert op.banner.state == "READY"

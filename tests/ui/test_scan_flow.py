@@ -46,8 +46,8 @@ def test_the_scan_field_has_the_focus_after_an_abort(qtbot, make_window) -> None
     op.confirm_no.click()
     assert op.confirm.isHidden()
     op.abort_button.click()
-    with qtbot.waitSignal(c.runDone, timeout=RUN_MS):
-        op.confirm_yes.click()
+    op.confirm_yes.click()
+    qtbot.waitUntil(lambda: not c.running, timeout=RUN_MS)
     qtbot.waitUntil(lambda: focused(window, op.scan), timeout=RUN_MS)
 
 
@@ -116,3 +116,25 @@ def test_scan_to_start_starts_the_test_on_a_valid_scan(qtbot, make_window) -> No
     assert c.running
     with qtbot.waitSignal(c.runDone, timeout=RUN_MS):
         op.prompt.choose("yes")
+
+
+def test_a_bad_serial_reads_in_plain_words_with_the_pattern_behind_details(
+    qtbot, make_window
+) -> None:
+    op = make_window("operator").operator
+    scan(qtbot, op, "XX123")
+    assert "does not match the expected format" in op.reason.text()
+    assert "[0-9]" not in op.reason.text()  # no regular expression for the operator
+    assert op.details_button.isVisible() and not op.reason_detail.isVisible()
+    op.details_button.click()
+    assert op.reason_detail.isVisible() and "^NM96[AB][0-9]{7}$" in op.reason_detail.text()
+    scan(qtbot, op, SERIAL)
+    assert not op.details_button.isVisible() and not op.reason_detail.isVisible()
+
+
+def test_digests_are_kept_out_of_the_plain_words() -> None:
+    from ui.wording import plain_words
+
+    digest = "ab" * 32
+    assert digest not in plain_words(f"sequence changed on disk (sha256 {digest})")
+    assert plain_words("calibration of dmm expired") == "calibration of dmm expired"
