@@ -177,6 +177,7 @@ class OperatorScreen(QWidget):
         self.measurement_table = make_table(self.measurements, 1)
         # The newest measurement stays in view: follow the scroll range once the view has
         # laid out new rows (scrolling right after an insert lands one row short).
+        self._following = True  # off at a FAIL, which shows the failing row instead
         self.measurement_table.verticalScrollBar().rangeChanged.connect(self._follow_measurements)
         self.plot = TimeSeriesPlot(live=True)
         self.health = HealthPanel()
@@ -404,6 +405,7 @@ class OperatorScreen(QWidget):
             self.say(f"Cannot start: {err}")
             return
         self.verdict_shown = False
+        self._following = True
         self.failures.hide()
         self._pending = self._retest_confirmed = ""
         self.run.reset()
@@ -463,6 +465,8 @@ class OperatorScreen(QWidget):
         self.run.measured(ev)
 
     def _follow_measurements(self, _low: int, high: int) -> None:
+        if not self._following:
+            return
         self.measurement_table.verticalScrollBar().setValue(high)
 
     def _show_step(self, row: int) -> None:
@@ -515,6 +519,11 @@ class OperatorScreen(QWidget):
         state, headline, detail = self.run.verdict(ev)
         self.verdict_shown = state != "READY"
         self.banner.set_state(state, headline, detail)
+        failing = [i for i, r in enumerate(self.measurements.rows) if r[1].outcome == "FAILED"]
+        if failing:  # the first failing measurement in view, not the cleanup's last rows
+            self._following = False
+            centre = self.measurement_table.ScrollHint.PositionAtCenter
+            self.measurement_table.scrollTo(self.measurements.index(failing[0], 0), centre)
         lines = self.run.failing_lines() if state == "FAILED" else []
         self.failures.clear()
         self.failures.addItems(lines)

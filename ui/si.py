@@ -67,17 +67,29 @@ def si(value: float, unit: str = "") -> str:
 
 
 def si_limit_text(text: str, unit: str) -> str:
-    """A limit text with its numbers in ``unit`` rescaled to one SI prefix."""
+    """A limit text with its numbers in ``unit`` rescaled to one SI prefix.
+
+    Numbers followed by ``%`` are tolerances and stay; when the station's text carries no
+    unit ("≤ 0.13", "0.096 ± 15 %") the prefixed unit is written after the last number
+    rescaled.
+    """
     scale = split_unit(unit) if unit else None
-    if scale is None or not text or not text.rstrip().endswith(unit):
+    if scale is None or not text:
         return text
     factor, base = scale
-    numbers = [abs(float(n)) * factor for n in _NUMBER.findall(text)]
-    exponent = _exponent(max(numbers, default=0.0))
-
-    def rescale(match: re.Match[str]) -> str:
-        return plain(float(match.group(0)) * factor / 10.0**exponent)
-
-    body = _NUMBER.sub(rescale, text)
+    in_unit = [m for m in _NUMBER.finditer(text) if not text[m.end() :].lstrip().startswith("%")]
+    if not in_unit:
+        return text
+    exponent = _exponent(max(abs(float(m.group(0))) * factor for m in in_unit))
     shown = f"{PREFIXES[exponent]}{_SHOWN.get(base, base)}"
+    has_unit = re.search(rf"(?<![\w]){re.escape(unit)}(?![\w])", text) is not None
+    out, at = [], 0
+    for k, m in enumerate(in_unit):
+        out.append(text[at : m.start()])
+        out.append(plain(float(m.group(0)) * factor / 10.0**exponent))
+        if not has_unit and k == len(in_unit) - 1:
+            out.append(f" {shown}")
+        at = m.end()
+    out.append(text[at:])
+    body = "".join(out)
     return re.sub(rf"(?<![\w]){re.escape(unit)}(?![\w])", shown, body)

@@ -76,6 +76,8 @@ def test_failing_pack_shows_fail_with_value_and_limits(qtbot, make_window) -> No
     row = op.measurements.rows.index(failing[0])
     brush = op.measurements.data(op.measurements.index(row, 0), Qt.ItemDataRole.BackgroundRole)
     assert brush is not None  # the failing row is tinted
+    shown = op.measurement_table.visualRect(op.measurements.index(row, 0))
+    assert op.measurement_table.viewport().rect().contains(shown)  # and in view
     # The verdict stays until the next scan, which returns the banner to READY.
     scan(qtbot, op, "NM96A0000002")
     assert op.banner.state == "READY"

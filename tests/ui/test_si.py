@@ -46,6 +46,10 @@ def test_plain_never_uses_e_notation() -> None:
         ("each 3.2 … 4.2 V, spread ≤ 0.05 V", "V", "each 3.2 … 4.2 V, spread ≤ 0.05 V"),
         ("~ ^NM96[0-9]{7}$", "", "~ ^NM96[0-9]{7}$"),
         ("= 'OPEN'", "", "= 'OPEN'"),
+        ("≤ 0.13", "Ohm", "≤ 130 mΩ"),
+        ("0.096 ± 15 %", "Ohm", "96 mΩ ± 15 %"),
+        ("0.096 Ohm ± 15 %", "Ohm", "96 mΩ ± 15 %"),
+        ("= 'OPEN'", "V", "= 'OPEN'"),
     ],
 )
 def test_limit_texts_use_one_prefix(text: str, unit: str, shown: str) -> None:
