@@ -221,7 +221,7 @@ class OperatorScreen(QWidget):
         body.addWidget(steps)
         body.addWidget(middle)
         body.addWidget(side)
-        body.setSizes([410, 740, 450])
+        body.setSizes([400, 700, 360])  # the measurements get the most room
         body.setChildrenCollapsible(False)
         # On a 768-pixel-high screen with a prompt showing, the tables and plot give way
         # (each keeps a few rows, scrolling) rather than the window growing off the screen.

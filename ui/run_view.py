@@ -183,10 +183,11 @@ MEASUREMENT_COLUMNS = (
         right=True,
     ),
     Column("Limits", lambda r: limit_text(r[1].limit_text, r[1].unit)),
-    Column("Where", lambda r: element_names(r[1])),
     Column(
         "Result",
-        lambda r: outcome_word(r[1].outcome, r[1].marginal),
+        lambda r: " ".join(
+            filter(None, (outcome_word(r[1].outcome, r[1].marginal), element_names(r[1])))
+        ),
         tooltip=lambda r: r[1].detail or r[1].outcome,
     ),
 )
