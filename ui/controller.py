@@ -261,14 +261,15 @@ class StationController(QObject):
         ]
 
     def retest_warning(self, serial: str) -> str:
-        """Why testing ``serial`` again needs a confirmation ("" when it does not).
+        """Why testing ``serial`` again needs the operator's confirmation ("" when not).
 
-        Until the start gate has a retest policy (``station.gate.RETEST_RULES``), a pack
-        that already PASSED, or was tested ``[ui] retest_confirm_after`` times (station
-        config), is tested again only
-        when the operator confirms (audited), so a label scanned twice is noticed.
+        With a ``[retest]`` policy in the station config the start gate judges retests
+        (attempt limits, supervisor sign-off) and this says nothing. Without one, a pack
+        that already PASSED, or was tested ``[ui] retest_confirm_after`` times, is tested
+        again only when the operator confirms (audited), so a label scanned twice is
+        noticed.
         """
-        if not serial:
+        if not serial or self.config.retest is not None:
             return ""
         runs = [r for r in self.store.list_runs(serial=serial) if r["outcome"] in VERDICT_OUTCOMES]
         passed = [r for r in runs if r["outcome"] == "PASSED"]
