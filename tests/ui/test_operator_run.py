@@ -18,6 +18,19 @@ def scan(qtbot, screen, serial: str = SERIAL) -> None:
     qtbot.keyClick(screen.scan, Qt.Key.Key_Return)
 
 
+def start_and_wait_for_samples(qtbot, screen, controller) -> None:
+    """Press START and wait until live samples reach the screen.
+
+    Not ``qtbot.waitSignal(bridge.sample)``: samples come from the engine thread many at a
+    time, and the ones already queued when the first ends the wait are delivered to
+    pytest-qt's blocker after its event loop is gone, which crashes the interpreter.
+    """
+    samples: list[object] = []
+    controller.bridge.sample.connect(lambda *args: samples.append(args))
+    screen.start_button.click()
+    qtbot.waitUntil(lambda: bool(samples), timeout=RUN_MS)
+
+
 def test_full_run_shows_pass(qtbot, make_window) -> None:
     window = make_window("operator")
     op, c = window.operator, window.controller
@@ -119,8 +132,7 @@ def test_abort_mid_run_returns_to_ready_with_sources_safe(qtbot, make_window) ->
     window = make_window("operator", sequence="long.toml", speed=1.0)
     op, c = window.operator, window.controller
     scan(qtbot, op)
-    with qtbot.waitSignal(c.bridge.sample, timeout=RUN_MS):
-        op.start_button.click()
+    start_and_wait_for_samples(qtbot, op, c)
     qtbot.waitUntil(lambda: op.progress.isVisible(), timeout=RUN_MS)
     assert op.banner.state == "RUNNING"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from station.events import PlannedStep, RunFinished, RunStarted, StepFinished, StepStarted
-from tests.ui.test_operator_run import RUN_MS, scan
+from tests.ui.test_operator_run import RUN_MS, scan, start_and_wait_for_samples
 from ui.controller import NOT_SAFE
 from ui.run_view import RunView
 
@@ -16,8 +16,7 @@ def test_cleanup_after_an_abort_shows_aborting_not_running(qtbot, make_window) -
     window = make_window("operator", sequence="long.toml", speed=1.0)
     op, c = window.operator, window.controller
     scan(qtbot, op)
-    with qtbot.waitSignal(c.bridge.sample, timeout=RUN_MS):
-        op.start_button.click()
+    start_and_wait_for_samples(qtbot, op, c)
     seen: list[tuple[str, str]] = []  # (banner state, text) when each cleanup step starts
     c.bridge.stepStarted.connect(
         lambda ev: seen.append((op.banner.state, op.banner.text)) if ev.group == "cleanup" else None

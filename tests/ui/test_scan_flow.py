@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.ui.test_operator_run import RUN_MS, SERIAL, scan
+from tests.ui.test_operator_run import RUN_MS, SERIAL, scan, start_and_wait_for_samples
 
 pytestmark = pytest.mark.ui
 
@@ -40,8 +40,7 @@ def test_the_scan_field_has_the_focus_after_an_abort(qtbot, make_window) -> None
     window = make_window("operator", sequence="long.toml", speed=1.0)
     op, c = window.operator, window.controller
     scan(qtbot, op)
-    with qtbot.waitSignal(c.bridge.sample, timeout=RUN_MS):
-        op.start_button.click()
+    start_and_wait_for_samples(qtbot, op, c)
     op.abort_button.click()
     op.confirm_no.click()
     assert op.confirm.isHidden()
