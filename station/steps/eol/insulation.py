@@ -91,6 +91,8 @@ def check_common(params: Any) -> None:
         raise ValueError("params.dwell_s must be > 0")
     if params.ramp_s < 0:
         raise ValueError("params.ramp_s must be ≥ 0")
+    if not 0 <= params.residual_wait_s < math.inf:
+        raise ValueError("params.residual_wait_s must be ≥ 0 s and finite")
     if params.poll_s <= 0:
         raise ValueError("params.poll_s must be > 0")
     if not 0 < params.safe_voltage_v <= TOUCH_SAFE_V:
@@ -185,7 +187,6 @@ class HvTest:
             return math.inf
 
     def _refuse_live_terminals(self) -> None:
-        threshold = self.threshold_v
         refuse = "HV test refused — open the contactors and check the fixture"
         bms = _optional(self.ctx, "bms")
         if bms is not None:
@@ -198,21 +199,34 @@ class HvTest:
                         "contactors closed is refused; open them first (contactors step, "
                         "action open)"
                     )
-            if "bus_voltage" in roles:
-                bus_v = abs(float(bms.bus_voltage(after=fresh(self.ctx))))
-                bms_threshold = max(threshold, BMS_LIVE_FRACTION * self.params.pack_min_voltage_v)
-                if not bus_v < bms_threshold:
-                    raise StationError(
-                        f"the BMS reads {bus_v:.1f} V on the HV connector (≥ "
-                        f"{bms_threshold:g} V): the terminals are live whatever the contactor "
-                        f"state says; {refuse}"
-                    )
+        # With the contactors reported open, a fixture that still reads live may be charge
+        # left on the bus (e.g. after an aborted run): give it residual_wait_s to bleed
+        # down, reading again every poll_s, before calling the terminals live.
+        end = self.ctx.now() + self.params.residual_wait_s
+        while (live := self._live_reading(bms)) is not None:
+            if self.ctx.now() >= end:
+                raise StationError(f"{live}; {refuse}")
+            self.ctx.wait(self.params.poll_s)
+
+    def _live_reading(self, bms: Any) -> str | None:
+        """Why the terminals read live (the BMS bus voltage, then the DMM), or None if dead."""
+        threshold = self.threshold_v
+        if bms is not None and "bus_voltage" in bms.monitor.roles():
+            bus_v = abs(float(bms.bus_voltage(after=fresh(self.ctx))))
+            bms_threshold = max(threshold, BMS_LIVE_FRACTION * self.params.pack_min_voltage_v)
+            if not bus_v < bms_threshold:
+                return (
+                    f"the BMS reads {bus_v:.1f} V on the HV connector (≥ {bms_threshold:g} V) "
+                    f"after {self.params.residual_wait_s:g} s: the terminals are live whatever "
+                    "the contactor state says"
+                )
         volts = self._fixture_v()
         if not volts < threshold:
-            raise StationError(
-                f"the DMM reads {volts:.1f} V on the fixture before the HV test "
-                f"(≥ {threshold:g} V): the terminals are live; {refuse}"
+            return (
+                f"the DMM reads {volts:.1f} V on the fixture before the HV test (≥ "
+                f"{threshold:g} V) after {self.params.residual_wait_s:g} s: the terminals are live"
             )
+        return None
 
     def _await_result(
         self, duration_s: float, settle: Callable[[], float | None] | None
@@ -425,6 +439,7 @@ class InsulationResistance(StepType):
         live_threshold_v: float = 5.0
         pack_min_voltage_v: float = 0.0
         discharge_timeout_s: float = 10.0
+        residual_wait_s: float = 60.0
 
         def __post_init__(self) -> None:
             check_common(self)
@@ -513,6 +528,7 @@ class Withstand(StepType):
         live_threshold_v: float = 5.0
         pack_min_voltage_v: float = 0.0
         discharge_timeout_s: float = 10.0
+        residual_wait_s: float = 60.0
 
         def __post_init__(self) -> None:
             check_common(self)

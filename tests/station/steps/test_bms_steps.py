@@ -654,8 +654,6 @@ def test_the_final_flag_is_judged_against_setup_and_main_only(tmp_path: Path) ->
         assert step(result, "EOL flag at the end").outcome == "PASSED"
         assert prepared.bench.simulator.bms.nvm.eol_flag == 1
 
-        assert prepared.bench.simulator.bms.nvm.eol_record == b" " * 24
-
 
 OPEN_DISCHARGED = """
 [[main]]
