@@ -229,6 +229,7 @@ def _parser() -> argparse.ArgumentParser:
     export = rsub.add_parser(
         "export", help="export finished runs as OpenHTF-style JSON, CSV or JUnit XML"
     )
+    _results_source(export, argparse.SUPPRESS)
     export.add_argument("--format", required=True, choices=("json", "csv", "junit"))
     export.add_argument("--serial")
     export.add_argument("--outcome")
@@ -238,10 +239,12 @@ def _parser() -> argparse.ArgumentParser:
     stats = rsub.add_parser(
         "stats", help="first-pass yield by day and shift, Pareto of failures, Cpk"
     )
+    _results_source(stats, argparse.SUPPRESS)
     stats.add_argument("--since", help="ISO date or date-time (UTC)")
     stats.add_argument("--station", help="only runs of this station id")
     stats.set_defaults(func=cmd_results_stats)
     report = rsub.add_parser("report", help="write a run's birth certificate as PDF or HTML")
+    _results_source(report, argparse.SUPPRESS)
     report.add_argument("run_id")
     target = report.add_mutually_exclusive_group(required=True)
     target.add_argument("--pdf", type=Path, metavar="FILE")
