@@ -40,7 +40,8 @@ from drivers.sim.clock import Scheduler, TimeSource
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.instruments.generic_load import GenericLoadTwin
 from drivers.sim.instruments.generic_supply import GenericSupplyTwin
-from drivers.sim.instruments.hv_twins import HV_TWINS, SafetyCircuit
+from drivers.sim.instruments.hv_catalogue import HV_TWINS
+from drivers.sim.instruments.hv_twins import SafetyCircuit
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
 from drivers.sim.instruments.label_printer import ZplPrinterTwin
 from drivers.sim.instruments.modbus_io import ModbusIoTwin

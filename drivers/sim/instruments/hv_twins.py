@@ -33,8 +33,8 @@ door closed AND e-stop released close every tester's interlock input (the clamp 
 software only). Fixture relays K1/K2 (coils 1, 2) are changeover relays whose rest position
 ties HV+ and HV− to the tester's HI ("both"); K1 alone selects HV+, K2 alone HV−.
 
-**The specs** (:data:`HV_TWINS`): the two testers (one role: a bench takes one) and the I/O
-twin, which serves Modbus RTU itself, not SCPI (:class:`ServedTwinSpec`).
+The specs that put these twins on a bench are in :mod:`drivers.sim.instruments.hv_catalogue`
+(apart, so the tester twins can import :class:`HvOutput` without an import loop).
 """
 
 from __future__ import annotations
@@ -46,11 +46,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from drivers.sim.electrical import PackCircuit
-from drivers.sim.instruments.chroma1905x import Chroma1905xTwin
 from drivers.sim.instruments.modbus_io import ModbusIoTwin
-from drivers.sim.instruments.tos9300 import Tos9300Twin
 from drivers.sim.insulation import InsulationNetwork, Pole
-from drivers.sim.twin import ServedTwinSpec, TwinSpec
 
 Kind = Literal["IR", "DCW", "ACW"]
 Ending = Literal["PASS", "HIGH", "LOW", "ARC", "STOPPED", "INTERLOCK"]
@@ -414,19 +411,3 @@ class SafetyCircuit:
     def fixture_voltage(self) -> float:
         """Measure the highest HV-to-chassis voltage in V on the fixture (0 with no tester)."""
         return max((output.terminal_voltage() for output in self.outputs), default=0.0)
-
-
-HV_TWINS: tuple[TwinSpec | ServedTwinSpec, ...] = (
-    TwinSpec(
-        "insulation_tester",
-        "chroma.1905x",
-        lambda circuit, seed: Chroma1905xTwin(HvOutput(circuit), serial=f"SIM{seed:05d}"),
-    ),
-    TwinSpec(
-        "insulation_tester",
-        "kikusui.tos9300",
-        lambda circuit, seed: Tos9300Twin(HvOutput(circuit), serial=f"SIM{seed:05d}"),
-    ),
-    ServedTwinSpec("interlocks", "modbus.rtu_io", lambda circuit, seed: ModbusIoTwin()),
-)
-"""The HV cell's twins. Both testers play ``insulation_tester``: a bench takes one."""

@@ -15,17 +15,12 @@ from drivers.registry import open_instrument
 from drivers.sim.bench import VirtualBench
 from drivers.sim.clock import ManualTime
 from drivers.sim.instruments.chroma1905x import Chroma1905xTwin
-from drivers.sim.instruments.hv_twins import (
-    DISCHARGE_OHM,
-    DISCHARGED_V,
-    HV_TWINS,
-    SafetyCircuit,
-    ServedTwinSpec,
-)
+from drivers.sim.instruments.hv_catalogue import HV_TWINS
+from drivers.sim.instruments.hv_twins import DISCHARGE_OHM, DISCHARGED_V, SafetyCircuit
 from drivers.sim.instruments.modbus_io import K1_COIL, K2_COIL, ModbusIoTwin
 from drivers.sim.instruments.tos9300 import Tos9300Twin
 from drivers.sim.insulation import InsulationNetwork
-from drivers.sim.twin import TwinSpec
+from drivers.sim.twin import ServedTwinSpec, TwinSpec
 
 TESTERS = [spec for spec in HV_TWINS if isinstance(spec, TwinSpec)]
 R_POLE = 5e9  # nmc96s: 5 GΩ per pole, so 2.5 GΩ with both poles tied
