@@ -24,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import StationError
+from station.outcomes import RunState, Verdict
 from station.store import ResultsStore
 
 MAX_PLOTS = 24
 MAX_POINTS = 600
 PLOT_W, PLOT_H = 640, 200
-_OUTCOME_COLOUR = {"PASSED": "#1b7f3b", "FAILED": "#b3261e", "DONE": "#444444"}
+_OUTCOME_COLOUR: dict[str, str] = {
+    Verdict.PASSED: "#1b7f3b",
+    Verdict.FAILED: "#b3261e",
+    Verdict.DONE: "#444444",
+}
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Plot:
 def gather(store: ResultsStore, run_id: str) -> dict[str, Any]:
     """The record of one finished run with its chain link and samples, for a certificate."""
     run = store.get_run(run_id)
-    if run["outcome"] == "RUNNING":
+    if run["outcome"] == RunState.RUNNING:
         raise StationError(
             f"run {run['id'][:8]} is still running; its certificate is written once it ends"
         )

@@ -22,13 +22,13 @@ from typing import Any
 
 from station.console import ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
+from station.outcomes import Outcome
 from station.stop_signals import abort_on_stop_signals
 from station.version import software_version
 
 log = logging.getLogger(__name__)
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR, EXIT_ABORTED = 0, 1, 2, 3
-_EXIT = {"PASSED": 0, "FAILED": 1, "ERROR": 2, "ABORTED": 3, "TERMINATED": 3}
 
 
 def _plugin_commands() -> dict[str, Any]:
@@ -490,7 +490,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"WARNING: safe state not confirmed: {result.safe_state_detail}. "
             "Verify every source is off and HV is discharged before touching the pack."
         )
-    return _EXIT.get(result.outcome, EXIT_ERROR)
+    return Outcome(result.outcome).exit_code
 
 
 def _master_fault(args: argparse.Namespace) -> tuple[str, ...]:

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from station import outcomes
 from station.coverage_catalogue import CATALOGUE, Catch, Entry, FromLimit, FromParam, ParamFilter
 from station.errors import StationError
 from station.limits import bounds
-from station.outcomes import ABORTED, ERROR, FAILED, PASSED, RunResult, StepResult
+from station.outcomes import ABORTED, ERROR, FAILED, PASSED
+from station.results import RunResult, StepResult
 from station.runner import RunOptions, load_plugins, prepare_run
 from station.sequence import Sequence, StepDef, load_sequence
 
@@ -57,7 +59,7 @@ class Case:
     @property
     def expected(self) -> str:
         if self.kind != "bad":
-            return "PASSED"
+            return PASSED
         return " or ".join(c.describe() for c in self.catches)
 
 
@@ -351,7 +353,7 @@ def matches(catch: Catch, step: StepDef, result: StepResult) -> bool:
 
 
 def _failed(step: StepResult) -> list[str]:
-    return [m.name for m in step.measurements if m.outcome == FAILED]
+    return [m.name for m in step.measurements if m.outcome == outcomes.Verdict.FAILED]
 
 
 def _caught_by(step: StepResult) -> str:
@@ -362,7 +364,7 @@ def _caught_by(step: StepResult) -> str:
 def _detail(step: StepResult) -> str:
     if step.error:
         return step.error
-    failed = [m for m in step.measurements if m.outcome == FAILED]
+    failed = [m for m in step.measurements if m.outcome == outcomes.Verdict.FAILED]
     return failed[0].detail if failed else ""
 
 

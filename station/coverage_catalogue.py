@@ -53,7 +53,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Outcome = Literal["FAILED", "ERROR", "ABORTED"]
+from station.outcomes import Outcome
+
 ParamFilter = Mapping[str, tuple[object, ...]]
 
 
@@ -63,7 +64,7 @@ class Catch:
 
     step_type: str | None
     measurement: str | None = None
-    outcome: Outcome = "FAILED"
+    outcome: Outcome = Outcome.FAILED
     params: ParamFilter = field(default_factory=dict)
     role: str | None = None
 
@@ -131,9 +132,9 @@ def _instrument_entries() -> list[Entry]:
     entries = []
     for fault, roles in INSTRUMENT_FAULT_ROLES.items():
         for role in roles:
-            catches = [Catch(None, outcome="ERROR", role=role)]
+            catches = [Catch(None, outcome=Outcome.ERROR, role=role)]
             if role == "interlocks":
-                catches.append(Catch(None, outcome="ABORTED", role=role))
+                catches.append(Catch(None, outcome=Outcome.ABORTED, role=role))
             entries.append(Entry(fault, tuple(catches), bad=(role,), needs_role=role))
     return entries
 
@@ -189,22 +190,22 @@ CATALOGUE: list[Entry] = [
         "bms_out_of_calibration_range",
         (Catch("bms_current_calibration"), Catch("bms_voltage_calibration")),
     ),
-    Entry("bms_silent", (Catch(None, outcome="ERROR", role="bms"),), needs_role="bms"),
+    Entry("bms_silent", (Catch(None, outcome=Outcome.ERROR, role="bms"),), needs_role="bms"),
     Entry("wrong_sw_version", (Catch("identify", "sw_version"),)),
     Entry("stuck_dtc", (Catch("dtc"),)),
     *_instrument_entries(),
     Entry(
         "supply_overcurrent_trip",
-        (Catch(None, outcome="ERROR", role="supply"),),
+        (Catch(None, outcome=Outcome.ERROR, role="supply"),),
         bad=("5",),
         needs_role="supply",
     ),
     Entry(
         "door_opened_mid_test",
-        (Catch(None, outcome="ABORTED", role="insulation_tester"),),
+        (Catch(None, outcome=Outcome.ABORTED, role="insulation_tester"),),
         needs_role="insulation_tester",
     ),
-    Entry("estop_pressed", (Catch(None, outcome="ABORTED"),)),
+    Entry("estop_pressed", (Catch(None, outcome=Outcome.ABORTED),)),
     Entry(
         "nvm_not_committed",
         (

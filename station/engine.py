@@ -56,11 +56,10 @@ from station.outcomes import (
     PASSED,
     SKIPPED,
     TERMINATED,
-    NoPrompter,
-    Prompter,
-    RunResult,
-    StepResult,
+    Outcome,
+    Verdict,
 )
+from station.results import NoPrompter, Prompter, RunResult, StepResult
 from station.sequence import GROUPS, Sequence, StepDef
 from station.steps.api import PromptRequest, StepContext, StepRecord, StepTimeout
 from station.store import ResultsStore
@@ -246,7 +245,7 @@ class Engine:
         except Exception as err:  # a trace that cannot start must not stop the test
             self._log(run_id, None, "WARNING", f"run recordings not started: {err}")
         ctx = _RunState(run_id, serial, part, steps)
-        stopped_by: str | None = None  # outcome that ended setup/main early
+        stopped_by: Outcome | None = None  # what ended setup/main early
         for group in ("setup", "main"):
             for step in groups[group]:
                 if stopped_by is not None:
@@ -301,8 +300,8 @@ class Engine:
         return RunResult(run_id, outcome, serial, part, steps, report.ok, report.detail, problem)
 
     def _run_outcome(
-        self, steps: list[StepResult], stopped_by: str | None, cleanup_error: bool, safe: bool
-    ) -> str:
+        self, steps: list[StepResult], stopped_by: Outcome | None, cleanup_error: bool, safe: bool
+    ) -> Outcome:
         if stopped_by == ABORTED:
             return ABORTED
         if stopped_by == TERMINATED:
@@ -360,7 +359,7 @@ class Engine:
         return result
 
     def _finish_without_running(
-        self, step: StepDef, run: _RunState, outcome: str, message: str
+        self, step: StepDef, run: _RunState, outcome: Outcome, message: str
     ) -> StepResult:
         step_id = str(uuid.uuid4())
         seq = self._next_seq()
@@ -471,7 +470,7 @@ class Engine:
             missing = [s.name for s in step.specs if s.name not in recorded]
             if missing:
                 raise StationError(f"step did not record {', '.join(map(repr, missing))}")
-            outcome = FAILED if any(m.outcome == FAILED for m in measurements) else PASSED
+            outcome = FAILED if any(m.outcome == Verdict.FAILED for m in measurements) else PASSED
         except AbortRequested:
             outcome, error = ABORTED, self._abort_reason or "aborted"
         except InterlockError as err:
@@ -566,7 +565,7 @@ class _RunState:
         self.steps = steps
         self.records: dict[str, StepRecord] = {}
 
-    def outcome_of(self, name: str) -> str | None:
+    def outcome_of(self, name: str) -> Outcome | None:
         record = self.records.get(name)
         return record.outcome if record else None
 

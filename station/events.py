@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.outcomes import Outcome, Verdict
+
 
 @dataclass(frozen=True)
 class PlannedStep:
@@ -99,7 +101,7 @@ class Measurement:
     name: str
     unit: str
     comparator: str
-    outcome: str
+    outcome: Verdict
     value: float | None = None
     value_text: str | None = None
     values: tuple[float, ...] | None = None
@@ -174,7 +176,7 @@ class StepFinished:
     index: int
     name: str
     type: str
-    outcome: str  # PASSED FAILED ERROR ABORTED TERMINATED SKIPPED
+    outcome: Outcome
     started_at: str
     ended_at: str
     error: str | None = None
@@ -185,7 +187,7 @@ class StepFinished:
 @dataclass(frozen=True)
 class RunFinished:
     run_id: str
-    outcome: str  # PASSED FAILED ERROR ABORTED TERMINATED
+    outcome: Outcome  # never SKIPPED
     ended_at: str  # wall clock
     safe_state_ok: bool
     safe_state_detail: str = ""

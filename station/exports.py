@@ -20,32 +20,33 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from station.outcomes import ABORTED, ERROR, FAILED, TERMINATED, Outcome, RunState, Verdict
 from station.store import ResultsStore
 
 FORMATS = ("json", "csv", "junit")
-FAILURE_OUTCOMES = frozenset({"FAILED"})
-ERROR_OUTCOMES = frozenset({"ERROR", "ABORTED", "TERMINATED", "INTERRUPTED"})
+FAILURE_OUTCOMES = frozenset({Outcome.FAILED})
+ERROR_OUTCOMES = frozenset({ERROR, ABORTED, TERMINATED, RunState.INTERRUPTED})
 
 # OpenHTF's words for our outcomes (openhtf.core.test_record: Outcome, PhaseOutcome,
 # measurements.Outcome). A run still RUNNING is never exported.
 _HTF_TEST_OUTCOME = {
-    "PASSED": "PASS",
-    "FAILED": "FAIL",
-    "ERROR": "ERROR",
-    "ABORTED": "ABORTED",
-    "TERMINATED": "ABORTED",
-    "INTERRUPTED": "ERROR",
+    Outcome.PASSED: "PASS",
+    Outcome.FAILED: "FAIL",
+    Outcome.ERROR: "ERROR",
+    Outcome.ABORTED: "ABORTED",
+    Outcome.TERMINATED: "ABORTED",
+    RunState.INTERRUPTED: "ERROR",
 }
 _HTF_PHASE_OUTCOME = {
-    "PASSED": "PASS",
-    "FAILED": "FAIL",
-    "SKIPPED": "SKIP",
-    "ERROR": "ERROR",
-    "ABORTED": "ERROR",
-    "TERMINATED": "ERROR",
-    "INTERRUPTED": "ERROR",
+    Outcome.PASSED: "PASS",
+    Outcome.FAILED: "FAIL",
+    Outcome.SKIPPED: "SKIP",
+    Outcome.ERROR: "ERROR",
+    Outcome.ABORTED: "ERROR",
+    Outcome.TERMINATED: "ERROR",
+    RunState.INTERRUPTED: "ERROR",
 }
-_HTF_MEASUREMENT_OUTCOME = {"PASSED": "PASS", "FAILED": "FAIL", "DONE": "PASS"}
+_HTF_MEASUREMENT_OUTCOME = {Verdict.PASSED: "PASS", Verdict.FAILED: "FAIL", Verdict.DONE: "PASS"}
 
 SUITE_PROPERTIES = ("id", "serial", "part_number", "outcome", "operator", "sequence_version",
                     "sequence_sha256", "limits_sha256", "config_sha256",
@@ -90,7 +91,7 @@ def finished_runs(
     rows = store.list_runs(serial=serial, outcome=outcome, since=since, limit=-1)
     out = []
     for row in reversed(rows):
-        if row["outcome"] == "RUNNING":
+        if row["outcome"] == RunState.RUNNING:
             continue
         run = store.get_run(row["id"])
         run["chain"] = store.chain_link(row["id"])
@@ -279,16 +280,16 @@ def to_junit(runs: Iterable[dict[str, Any]]) -> str:
             measurements = by_step.get(s["id"], [])
             if s["outcome"] in FAILURE_OUTCOMES:
                 counts["failures"] += 1
-                failing = [m["name"] for m in measurements if m["outcome"] == "FAILED"]
-                message = "out of limits: " + ", ".join(failing) if failing else "FAILED"
-                failure = ET.SubElement(case, "failure", message=message, type="FAILED")
+                failing = [m["name"] for m in measurements if m["outcome"] == Verdict.FAILED]
+                message = "out of limits: " + ", ".join(failing) if failing else FAILED
+                failure = ET.SubElement(case, "failure", message=message, type=FAILED)
                 failure.text = _measurement_lines(measurements)
             elif s["outcome"] in ERROR_OUTCOMES:
                 counts["errors"] += 1
                 error = ET.SubElement(case, "error", message=s["error"] or s["outcome"])
                 error.set("type", s["outcome"])
                 error.text = s["error"] or ""
-            elif s["outcome"] == "SKIPPED":
+            elif s["outcome"] == Outcome.SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message="skip_if held")
             if measurements:

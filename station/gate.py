@@ -51,6 +51,7 @@ from station import masters, mes, retest
 from station.bench import Bench
 from station.config import StationConfig
 from station.errors import RunRefused
+from station.outcomes import Outcome, RunState, sql_in
 from station.releases import ReleaseBook
 from station.sequence import Sequence
 from station.store import ResultsStore
@@ -123,7 +124,7 @@ def retest_policy(request: StartRequest) -> list[Blocker]:
                 )
             ]
         return []
-    if last is not None and last["outcome"] == "PASSED":
+    if last is not None and last["outcome"] == Outcome.PASSED:
         return [
             Blocker(
                 "retest",
@@ -368,7 +369,7 @@ def _releases(sequence: Sequence, store: ResultsStore, default_production: bool)
 def _safe_state(store: ResultsStore) -> list[Blocker]:
     rows = store.query(
         "SELECT id, safe_state_ok, safe_state_detail FROM runs"
-        " WHERE outcome NOT IN ('RUNNING', 'INTERRUPTED') ORDER BY rowid DESC LIMIT 1"
+        f" WHERE outcome NOT IN {sql_in(RunState)} ORDER BY rowid DESC LIMIT 1"
     )
     if not rows or rows[0]["safe_state_ok"] != 0:
         return []

@@ -8,6 +8,7 @@ in another pack.
 
 from __future__ import annotations
 
+from station.outcomes import Outcome
 from station.store import ResultsStore
 
 
@@ -32,5 +33,5 @@ def packs_with_bms(store: ResultsStore, bms_serial: str, except_serial: str) -> 
     return sorted(
         serial
         for serial, (value, outcome) in latest.items()
-        if value == bms_serial and outcome == "PASSED"
+        if value == bms_serial and outcome == Outcome.PASSED
     )

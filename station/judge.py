@@ -12,6 +12,7 @@ from typing import Any
 from station.errors import StationError
 from station.events import Measurement
 from station.limits import Judgement, Limit, bounds, evaluate
+from station.outcomes import Verdict
 from station.sequence import StepDef
 from station.steps.api import spec_named
 from station.units import UnitError, parse_unit
@@ -41,10 +42,11 @@ def judge(
     number, text, values = split_value(value)
     if limit is None or limit.comparator == "LOG":
         judgement = Judgement(passed=True)
-        outcome, comparator = "DONE", "LOG"
+        outcome, comparator = Verdict.DONE, "LOG"
     else:
         judgement = evaluate(limit, value, resolution=spec.resolution)
-        outcome, comparator = ("PASSED" if judgement.passed else "FAILED"), limit.comparator
+        outcome = Verdict.PASSED if judgement.passed else Verdict.FAILED
+        comparator = limit.comparator
     low, high, nominal = bounds(limit) if limit is not None else (None, None, None)
     return Measurement(
         run_id=run_id,

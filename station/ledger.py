@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station.outcomes import RunState
+
 GENESIS = "0" * 64
 RUNS = "runs"
 ROW_KEYS = {"users": "name", "releases": "id", "settings": "key"}
@@ -261,7 +263,9 @@ def verify(conn: sqlite3.Connection, db_path: Path) -> Verification:
             elif digest != link["record_sha256"]:
                 out.problems.append(f"{what} (chain link {seq}) was altered after it was recorded")
     out.runs = len(run_links)
-    for (run_id,) in conn.execute("SELECT id FROM runs WHERE outcome <> 'RUNNING' ORDER BY rowid"):
+    for (run_id,) in conn.execute(
+        "SELECT id FROM runs WHERE outcome <> ? ORDER BY rowid", (RunState.RUNNING,)
+    ):
         if run_id not in run_links:
             out.problems.append(
                 f"{_describe_run(conn, run_id)} is finished but not in the chain: "

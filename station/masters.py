@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.outcomes import Outcome, sql_in
 from station.store import ResultsStore
 from station.store_schema import VERDICTS
 
@@ -63,7 +64,7 @@ def verification(
         last = _latest(store, serial, station_id, since)
         if last is None:
             out.append(MasterState(serial, "golden", False, f"golden pack {serial}: not run today"))
-        elif last["outcome"] == "PASSED":
+        elif last["outcome"] == Outcome.PASSED:
             out.append(
                 MasterState(serial, "golden", True, f"golden pack {serial}: PASSED {_at(last)}")
             )
@@ -91,11 +92,11 @@ def verification(
         failed_steps = [
             r["name"]
             for r in store.query(
-                "SELECT name FROM steps WHERE run_id = ? AND outcome = 'FAILED' ORDER BY seq",
-                [last["id"]],
+                "SELECT name FROM steps WHERE run_id = ? AND outcome = ? ORDER BY seq",
+                [last["id"], Outcome.FAILED],
             )
         ]
-        if last["outcome"] == "FAILED" and master.expect in failed_steps:
+        if last["outcome"] == Outcome.FAILED and master.expect in failed_steps:
             out.append(
                 MasterState(
                     master.serial, "failure", True,
@@ -104,12 +105,12 @@ def verification(
                 )
             )  # fmt: skip
             continue
-        if last["outcome"] == "PASSED":
+        if last["outcome"] == Outcome.PASSED:
             why = (
                 "PASSED — the station passes a bad pack: stop production and check the "
                 f"{master.expect!r} test (contacts, leads, limits)"
             )
-        elif last["outcome"] == "FAILED":
+        elif last["outcome"] == Outcome.FAILED:
             why = (
                 f"FAILED on {', '.join(failed_steps) or 'another step'}, not on "
                 f"{master.expect!r}; check the master and the station, then run it again"
@@ -126,10 +127,10 @@ def verification(
 
 
 def _latest(store: ResultsStore, serial: str, station_id: str, since: str) -> dict[str, Any] | None:
-    verdicts = ", ".join(f"'{v}'" for v in VERDICTS)
+    verdicts = sql_in(VERDICTS)
     rows = store.query(
         f"SELECT id, outcome, started_at FROM runs WHERE serial = ? AND station_id = ?"
-        f" AND started_at >= ? AND outcome IN ({verdicts})"
+        f" AND started_at >= ? AND outcome IN {verdicts}"
         " ORDER BY started_at DESC, rowid DESC LIMIT 1",
         [serial, station_id, since],
     )

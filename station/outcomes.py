@@ -1,74 +1,93 @@
-"""What a run and its steps end as: the outcome words, and the results ``Engine.run`` returns.
+"""The outcome words: how a step or a run ends, what a measurement is judged, a stored run's state.
 
-Outcomes: PASSED, FAILED (the pack is out of limits), ERROR (the station, an instrument or
-code broke), ABORTED (operator or interlock), TERMINATED (stopped after the current step),
-SKIPPED (a step's ``skip_if`` held). Operator prompts go through a ``Prompter``.
+These are the exact words the sequences' TOML (``skip_if = "outcome('…') != 'PASSED'"``), the
+results database and the exports use; each enum is a ``StrEnum``, so a member *is* its word
+(``Outcome.PASSED == "PASSED"``) and the stored words never change. Spell an outcome through
+these enums everywhere else: ``tests/test_outcome_words.py`` refuses the words as literals.
+
+* :class:`Outcome` — a step or a run: PASSED, FAILED (the pack is out of limits), ERROR (the
+  station, an instrument or code broke), ABORTED (operator or interlock), TERMINATED (stopped
+  after the current step), SKIPPED (a step's ``skip_if`` held; never a run's outcome).
+* :class:`Verdict` — a measurement: PASSED, FAILED, or DONE (recorded, not judged).
+* :class:`RunState` — a run in the results database that has no outcome: RUNNING (being
+  written), INTERRUPTED (its writer stopped without finishing it).
+
+This module imports nothing from the station, so every other module may use it.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from typing import Protocol
-
-from station.errors import StationError
-from station.events import Measurement
-from station.steps.api import PromptRequest
-
-PASSED, FAILED, ERROR, ABORTED, TERMINATED, SKIPPED = (
-    "PASSED",
-    "FAILED",
-    "ERROR",
-    "ABORTED",
-    "TERMINATED",
-    "SKIPPED",
-)
+from enum import StrEnum
 
 
-class Prompter(Protocol):
-    """Shows operator prompts: a terminal, a Qt dialog, or a script in tests.
+class Outcome(StrEnum):
+    """How a step or a run ended."""
 
-    A prompter that answers by itself (``station run --yes``) has ``automatic = True``:
-    the run record then says the answer was automatic, not the operator's.
-    """
-
-    def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
-        """Return the operator's answer; return None promptly when ``abort`` is set."""
-        ...
-
-
-class NoPrompter:
-    """For unattended runs: any prompt is an error (the sequence needs an operator)."""
-
-    def ask(self, request: PromptRequest, abort: threading.Event) -> str | None:
-        raise StationError(f"the sequence asks the operator {request.text!r} but no one can answer")
-
-
-@dataclass
-class StepResult:
-    """A finished step as the caller of ``run`` sees it."""
-
-    group: str
-    name: str
-    type: str
-    outcome: str
-    error: str | None
-    measurements: list[Measurement] = field(default_factory=list)
-    attempts: int = 1
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    outcome: str
-    serial: str
-    part_number: str
-    steps: list[StepResult]
-    safe_state_ok: bool
-    safe_state_detail: str
-    record_problem: str = ""
-    """Why the run's record is incomplete (results database or recordings failed), or ""."""
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    ERROR = "ERROR"
+    ABORTED = "ABORTED"
+    TERMINATED = "TERMINATED"
+    SKIPPED = "SKIPPED"
 
     @property
-    def failing(self) -> list[tuple[StepResult, Measurement]]:
-        return [(s, m) for s in self.steps for m in s.measurements if m.outcome == FAILED]
+    def failing(self) -> bool:
+        """True unless the step passed or was skipped: what stops a label or an EOL flag."""
+        return self not in (Outcome.PASSED, Outcome.SKIPPED)
+
+    @property
+    def exit_code(self) -> int:
+        """The ``station run`` exit code of a run that ended so (docs/cli.md)."""
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {
+    Outcome.PASSED: 0,
+    Outcome.FAILED: 1,
+    Outcome.ERROR: 2,
+    Outcome.ABORTED: 3,
+    Outcome.TERMINATED: 3,
+    Outcome.SKIPPED: 2,  # a run is never skipped: if one were, the station broke
+}
+
+
+class Verdict(StrEnum):
+    """How a measurement was judged against its limit."""
+
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    DONE = "DONE"
+
+
+class RunState(StrEnum):
+    """A stored run that has no outcome (yet, or ever)."""
+
+    RUNNING = "RUNNING"
+    INTERRUPTED = "INTERRUPTED"
+
+
+RUN_OUTCOMES = tuple(o for o in Outcome if o is not Outcome.SKIPPED)
+"""The outcomes a finished run can have."""
+
+STORED_RUN_WORDS: tuple[str, ...] = (*RUN_OUTCOMES, RunState.INTERRUPTED, RunState.RUNNING)
+"""Every word ``runs.outcome`` may hold (finished ones first, as the results browser lists them)."""
+
+STORED_STEP_WORDS: tuple[str, ...] = (*Outcome, RunState.INTERRUPTED)
+"""Every word ``steps.outcome`` may hold: a step a crash cut short is stored INTERRUPTED."""
+
+PACK_VERDICTS = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR)
+"""Run outcomes that say something about the pack; aborted, terminated and interrupted runs
+do not count as attempts."""
+
+# The members under their short names, for the engine and the step library.
+PASSED = Outcome.PASSED
+FAILED = Outcome.FAILED
+ERROR = Outcome.ERROR
+ABORTED = Outcome.ABORTED
+TERMINATED = Outcome.TERMINATED
+SKIPPED = Outcome.SKIPPED
+
+
+def sql_in(words: tuple[str, ...] | type[StrEnum]) -> str:
+    """``('A', 'B')``: the words as an SQL list, for CHECK constraints and queries."""
+    return "(" + ", ".join(f"'{w}'" for w in words) + ")"

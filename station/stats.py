@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from station.outcomes import Outcome, Verdict
 from station.store import ResultsStore
 from station.store_schema import VERDICTS
 
@@ -71,8 +72,8 @@ def counters(runs: Iterable[Mapping[str, Any]]) -> Counters:
                                       strict=True) if is_first]  # fmt: skip
     return Counters(
         tested=len(latest),
-        passed=sum(outcome == "PASSED" for _, outcome in latest.values()),
-        first_pass=sum(r["outcome"] == "PASSED" for r in first),
+        passed=sum(outcome == Outcome.PASSED for _, outcome in latest.values()),
+        first_pass=sum(r["outcome"] == Outcome.PASSED for r in first),
         first_attempts=len(first),
     )
 
@@ -211,7 +212,7 @@ def report(
     last = [m for m in measured if m["run_id"] in ids and m["attempt"] == m["attempts"]]
     failures: dict[tuple[str, str], int] = {}
     for m in last:
-        if m["outcome"] == "FAILED":
+        if m["outcome"] == Verdict.FAILED:
             pair = (m["step_name"], m["name"])
             failures[pair] = failures.get(pair, 0) + 1
     total_failures = sum(failures.values())

@@ -37,7 +37,8 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
-from station.store_schema import INTERRUPTED, RUNNING, utcnow
+from station.outcomes import RUN_OUTCOMES
+from station.store_schema import INTERRUPTED, utcnow
 from station.writer_lock import WriterIdentity, WriterLock
 
 SAMPLE_BATCH = 200
@@ -299,8 +300,8 @@ class ResultsStore:
         run.clear_pending()
 
     def _run_finished(self, ev: RunFinished) -> None:
-        if ev.outcome == RUNNING:
-            raise StoreError(f"Run {ev.run_id} cannot finish with outcome {RUNNING}.")
+        if ev.outcome not in RUN_OUTCOMES:
+            raise StoreError(f"Run {ev.run_id} cannot finish with outcome {ev.outcome}.")
         run = self._run(ev.run_id)
         with self._transaction() as conn:
             for step in run.steps.values():

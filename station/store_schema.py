@@ -5,6 +5,11 @@ that opens a file, gives it the schema and marks runs a crash left open. ``stati
 writes and queries through these connections. ``docs/results-schema.md`` documents every
 column; a test fails when the two drift apart. Bump ``SCHEMA_VERSION`` (kept in
 ``PRAGMA user_version``) with every change and add a migration in ``prepare``.
+
+The outcome columns CHECK their words (:mod:`station.outcomes`). A file's runs table gains
+its CHECK when it is rebuilt for version 6; steps and measurements tables made before the
+CHECKs lack them (SQLite cannot add one without rebuilding the table) and hold the same
+words: the station writes nothing else, so they need no migration.
 """
 
 from __future__ import annotations
@@ -17,12 +22,20 @@ from pathlib import Path
 
 from station import ledger
 from station.errors import StoreError
+from station.outcomes import (
+    PACK_VERDICTS,
+    STORED_RUN_WORDS,
+    STORED_STEP_WORDS,
+    RunState,
+    Verdict,
+    sql_in,
+)
 from station.writer_lock import WriterIdentity
 
 SCHEMA_VERSION = 6
 
-RUNNING = "RUNNING"
-INTERRUPTED = "INTERRUPTED"
+RUNNING = RunState.RUNNING
+INTERRUPTED = RunState.INTERRUPTED
 
 # Columns fixed when a run starts; the finishing UPDATE may not touch them.
 RUN_IDENTITY_COLUMNS = (
@@ -45,7 +58,7 @@ RUN_IDENTITY_COLUMNS = (
     "virtual_started_at",
 )
 
-_RUNS_COLUMNS = """(
+_RUNS_COLUMNS = f"""(
     id TEXT PRIMARY KEY NOT NULL,
     serial TEXT NOT NULL,
     part_number TEXT NOT NULL,
@@ -61,7 +74,8 @@ _RUNS_COLUMNS = """(
     software_version TEXT NOT NULL,
     started_at TEXT NOT NULL,
     ended_at TEXT,
-    outcome TEXT NOT NULL DEFAULT 'RUNNING',
+    outcome TEXT NOT NULL DEFAULT '{RunState.RUNNING}'
+        CHECK (outcome IN {sql_in(STORED_RUN_WORDS)}),
     safe_state_ok INTEGER CHECK (safe_state_ok IN (0, 1)),
     safe_state_detail TEXT,
     planned_steps TEXT NOT NULL DEFAULT '[]',
@@ -72,7 +86,7 @@ _RUNS_COLUMNS = """(
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS runs "
     + _RUNS_COLUMNS
-    + """;
+    + f""";
 CREATE TABLE IF NOT EXISTS steps (
     id TEXT PRIMARY KEY NOT NULL,
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -81,7 +95,7 @@ CREATE TABLE IF NOT EXISTS steps (
     idx INTEGER NOT NULL,
     name TEXT NOT NULL,
     type TEXT NOT NULL,
-    outcome TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN {sql_in(STORED_STEP_WORDS)}),
     started_at TEXT NOT NULL,
     ended_at TEXT NOT NULL,
     error TEXT,
@@ -103,7 +117,7 @@ CREATE TABLE IF NOT EXISTS measurements (
     high REAL,
     nominal REAL,
     limit_text TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN {sql_in(Verdict)}),
     marginal INTEGER NOT NULL DEFAULT 0 CHECK (marginal IN (0, 1)),
     detail TEXT NOT NULL DEFAULT '',
     failed_elements TEXT
@@ -331,9 +345,7 @@ SCHEMA = _TABLES + _QUERY_INDEXES + _triggers() + f"PRAGMA user_version = {SCHEM
 """The whole DDL; idempotent, so two stations creating one file at once cannot clash."""
 
 
-VERDICTS = ("PASSED", "FAILED", "ERROR")
-"""Run outcomes that say something about the pack; aborted, terminated and interrupted
-runs do not count as attempts."""
+VERDICTS = PACK_VERDICTS
 
 
 def attempt_of(conn: sqlite3.Connection, serial: str) -> tuple[int, str | None]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from station.masters import MasterState
+from station.outcomes import Outcome
 from ui.gating import InstrumentStatus
 from ui.models import Column, RowsModel, make_table
 from ui.style import BAD_COLOUR, GOOD_COLOUR, OUTCOME_TINT, WARN_COLOUR, font, section
 
 _TINT = {
-    "MISSING": OUTCOME_TINT["FAILED"],
-    "EXPIRED": OUTCOME_TINT["FAILED"],
+    "MISSING": OUTCOME_TINT[Outcome.FAILED],
+    "EXPIRED": OUTCOME_TINT[Outcome.FAILED],
     "OVERRIDDEN": OUTCOME_TINT["MARGINAL"],
     "DUE SOON": OUTCOME_TINT["MARGINAL"],
 }

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from station import certificate
 from station.errors import StationError
+from station.outcomes import STORED_RUN_WORDS, Outcome, RunState, Verdict
 from ui import spc
 from ui.auth import Action
 from ui.controller import StationController
@@ -50,7 +51,7 @@ from ui.models import (
 )
 from ui.plots import MeasurementStats, TimeSeriesPlot
 
-OUTCOMES = ("PASSED", "FAILED", "ERROR", "ABORTED", "TERMINATED", "INTERRUPTED", "RUNNING")
+OUTCOMES = STORED_RUN_WORDS
 FETCH_LIMIT = 5000
 
 RUN_COLUMNS = (
@@ -168,7 +169,7 @@ class ResultsBrowser(QWidget):
         self.measurements = RowsModel(
             MEASUREMENT_COLUMNS,
             tint=lambda m: outcome_tint(m["outcome"], bool(m["marginal"])),
-            bold=lambda m: m["outcome"] == "FAILED",
+            bold=lambda m: m["outcome"] == Verdict.FAILED,
         )
         self.measurement_table = make_table(self.measurements, 4, select=True, point_size=13)
         self.measurement_table.doubleClicked.connect(
@@ -176,7 +177,8 @@ class ResultsBrowser(QWidget):
         )
         self.attachments = RowsModel(ATTACHMENT_COLUMNS)
         self.logs = RowsModel(
-            LOG_COLUMNS, tint=lambda e: outcome_tint("FAILED") if e["level"] == "ERROR" else None
+            LOG_COLUMNS,
+            tint=lambda e: outcome_tint(Outcome.FAILED) if e["level"] == "ERROR" else None,
         )
         self.series = TimeSeriesPlot(live=False)
 
@@ -253,7 +255,7 @@ class ResultsBrowser(QWidget):
             return
         run = self.store.get_run(self.runs.rows[row]["id"])
         self.run = run
-        self.certificate_button.setEnabled(run["outcome"] != "RUNNING")
+        self.certificate_button.setEnabled(run["outcome"] != RunState.RUNNING)
         names = {s["id"]: s["name"] for s in run["steps"]}
         for m in run["measurements"]:
             m["step_name"] = names.get(m["step_id"], "?")
@@ -282,7 +284,7 @@ class ResultsBrowser(QWidget):
         part = self.run["part_number"] if self.run else None
         history = self.store.measurement_history(m["name"], m["step_name"], part)
         values = [h["value"] for h in history if h["value"] is not None]
-        failed = [h["outcome"] == "FAILED" for h in history if h["value"] is not None]
+        failed = [h["outcome"] == Verdict.FAILED for h in history if h["value"] is not None]
         low, high = m["low"], m["high"]
         cap = spc.capability(values, low, high)
         self.stats.show_values(values, failed, low, high, m["unit"])

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import sequences
+from station.outcomes import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SEQUENCE = sequences.path("nmc96s", "eol.toml")
@@ -231,7 +232,7 @@ def engineer_shots(db: Path, out: Path) -> None:
         browser.run_table.selectRow(serials.index(FAIL_SERIAL))
         browser.tabs.setCurrentWidget(browser.measurement_table)
         rows = browser.measurements.rows
-        failing = next(i for i, m in enumerate(rows) if m["outcome"] == "FAILED")
+        failing = next(i for i, m in enumerate(rows) if m["outcome"] == Verdict.FAILED)
         centre = browser.measurement_table.ScrollHint.PositionAtCenter
         browser.measurement_table.scrollTo(browser.measurements.index(failing, 0), centre)
         grab(s.window, out / "results-run.png")

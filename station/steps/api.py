@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from station.clock import Clock
 from station.errors import AbortRequested
 from station.limits import Limit
+from station.outcomes import Outcome
 
 MeasurementKind = Literal["number", "text", "bool", "array"]
 
@@ -166,7 +167,7 @@ class StepRecord:
     """What later steps (and ``skip_if``) can see of an earlier step."""
 
     name: str
-    outcome: str
+    outcome: Outcome
     values: dict[str, Any]
     group: str = ""  # setup, main or cleanup
 

@@ -17,7 +17,7 @@ from station.coverage import Case, classify, pack_for, plan, serial_for, table
 from station.coverage_catalogue import CATALOGUE, Catch, Entry, FromLimit
 from station.errors import StationError
 from station.events import Measurement
-from station.outcomes import RunResult, StepResult
+from station.results import RunResult, StepResult
 from station.runner import load_plugins
 from station.sequence import Sequence, load_sequence
 

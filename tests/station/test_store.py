@@ -247,6 +247,24 @@ def test_events_for_an_unknown_run_or_step_are_refused(store):
         store(measurement("run-0001-aaaa", "no-such-step"))
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE runs SET outcome = 'FAIL'",
+        "INSERT INTO steps SELECT 'x', run_id, 9, grp, 9, 'x', type, 'FAIL',"
+        " started_at, ended_at, NULL, 1, 0 FROM steps",
+        "INSERT INTO measurements (run_id, step_id, name, unit, comparator, outcome)"
+        " SELECT run_id, step_id, name, unit, comparator, 'PASS' FROM measurements",
+    ],
+    ids=["runs", "steps", "measurements"],
+)
+def test_the_file_refuses_a_word_that_is_not_an_outcome(store, db, sql):
+    store(started())
+    step(store, "run-0001-aaaa", 1)
+    with raw(db) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute(sql)
+
+
 def test_a_run_id_cannot_start_twice(store, db):
     store(started())
     with pytest.raises(StoreError, match=re.escape(str(db))):

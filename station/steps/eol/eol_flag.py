@@ -33,7 +33,6 @@ from station.steps.api import MeasurementSpec, StepContext, StepType, register
 EOL_RECORD_LENGTH = 96
 """Length of the EOL record DID in bytes (reference BMS spec, DID 0xFD11)."""
 STATION_TEXT_MAX = 24
-_OK = frozenset({"PASSED", "SKIPPED"})
 
 _READBACK = MeasurementSpec("eol_flag_readback", "", doc="EOL flag read back (1 = passed)")
 _MEASURED: dict[str, tuple[MeasurementSpec, ...]] = {
@@ -106,7 +105,7 @@ class EolFlag(StepType):
         not_passed = [
             f"{r.name} ({r.outcome})"
             for r in ctx.earlier.values()
-            if r.outcome not in _OK and r.group != "cleanup"
+            if r.outcome.failing and r.group != "cleanup"
         ]
         if params.action == "read":
             flag, _ = _read_back(ctx, uds, tolerate=True)

@@ -22,9 +22,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from station.outcomes import Outcome
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-
-_OK = frozenset({"PASSED", "SKIPPED"})
 
 
 def _field(text: str) -> str:
@@ -92,8 +91,8 @@ class PrintLabel(StepType):
 
     def run(self, ctx: StepContext, params: Any) -> None:
         printer = ctx.instrument("label_printer")
-        failed = [r.name for r in ctx.earlier.values() if r.outcome == "FAILED"]
-        unjudged = [r.name for r in ctx.earlier.values() if r.outcome not in _OK]
+        failed = [r.name for r in ctx.earlier.values() if r.outcome == Outcome.FAILED]
+        unjudged = [r.name for r in ctx.earlier.values() if r.outcome.failing]
         date = ctx.clock.utcnow().date()
         if failed:
             if not params.reject_label:
