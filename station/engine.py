@@ -21,7 +21,6 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from drivers.errors import InterlockError
@@ -49,6 +48,7 @@ from station.gate import GateVerdict, StartBlocked, preflight
 from station.genealogy import packs_with_bms
 from station.interlocks import InterlockGuard, InterlockMonitor
 from station.judge import judge, value_of
+from station.limits import Limit
 from station.outcomes import (
     ABORTED,
     ERROR,
@@ -116,9 +116,7 @@ class Engine:
         self._terminate = threading.Event()
         self._abort_reason = ""
         self.interlocks = InterlockGuard(bench, required=config.interlocks_required_for_hv)
-        self._seq = 0
-        self._record_failure: str | None = None
-        self._recording_failure: str | None = None
+        self._run: _Run | None = None  # the run under way, or the last one
         self._failed_listeners: set[int] = set()
 
     # -- control from other threads ------------------------------------------------
@@ -201,15 +199,16 @@ class Engine:
         self._abort.clear()
         self._terminate.clear()
         self._abort_reason = ""
-        self._seq = 0
-        self._record_failure = None
-        self._recording_failure = None
-        run_id = new_run_id()
-        self._t0 = self.clock.now()
+        run = self._run = _Run(
+            run_id=new_run_id(),
+            serial=serial,
+            part=part,
+            t0=self.clock.now(),
+            limits=self.sequence.limits_for(part),
+        )
+        run_id = run.run_id
         table = self.sequence.limit_table_for(part)
-        self._limits = self.sequence.limits_for(part)
         groups = self.sequence.groups_for(part)  # with the variant's parameters
-        steps: list[StepResult] = []
         self._emit(
             RunStarted(
                 run_id=run_id,
@@ -236,15 +235,14 @@ class Engine:
                 rework_reason=rework,
             )
         )
-        if self._record_failure:
-            raise RunRefused(f"the results store cannot record the run: {self._record_failure}")
+        if run.record_failure:
+            raise RunRefused(f"the results store cannot record the run: {run.record_failure}")
         for blocker, reason in verdict.overridden:
             self._log(run_id, None, "WARNING", f"{blocker.message} — overridden: {reason}")
         try:
             self.bench.start_recording(run_id)
         except Exception as err:  # a trace that cannot start must not stop the test
             self._log(run_id, None, "WARNING", f"run recordings not started: {err}")
-        ctx = _RunState(run_id, serial, part, steps)
         stopped_by: Outcome | None = None  # what ended setup/main early
         for group in ("setup", "main"):
             for step in groups[group]:
@@ -256,12 +254,12 @@ class Engine:
                 if self._terminate.is_set():
                     stopped_by = TERMINATED
                     break
-                result = self._run_step(step, ctx, self._abort)
-                if self._recording_failed(run_id):
+                result = self._run_step(step, run, self._abort)
+                if self._recording_failed(run):
                     stopped_by = ERROR
                 elif result.outcome == ABORTED:
                     stopped_by = ABORTED
-                elif result.outcome == ERROR or self._record_failure:
+                elif result.outcome == ERROR or run.record_failure:
                     stopped_by = ERROR
                 elif result.outcome == FAILED and (group == "setup" or step.on_fail == "stop"):
                     stopped_by = FAILED
@@ -272,7 +270,7 @@ class Engine:
         # the pack safe.
         cleanup_error = False
         for step in groups["cleanup"]:
-            result = self._run_step(step, ctx, threading.Event())
+            result = self._run_step(step, run, threading.Event())
             cleanup_error |= result.outcome in (ERROR, ABORTED)
         report = self.bench.safe_state_all(self.safe_state_timeout_s)
         if not report.ok:
@@ -282,8 +280,9 @@ class Engine:
                 self._emit(Attachment(run_id, None, name, media_type, str(path)))
         except Exception as err:
             self._log(run_id, None, "WARNING", f"run recordings not finished: {err}")
-        self._recording_failed(run_id)  # a failure may show only when the files are flushed
-        outcome = self._run_outcome(steps, stopped_by, cleanup_error, report.ok)
+        self._recording_failed(run)  # a failure may show only when the files are flushed
+        steps = run.steps
+        outcome = self._run_outcome(run, stopped_by, cleanup_error, report.ok)
         failed = tuple(s.name for s in steps if s.outcome in (FAILED, ERROR, ABORTED))
         self._emit(
             RunFinished(
@@ -296,19 +295,19 @@ class Engine:
                 failed_steps=failed,
             )
         )
-        problem = self._record_failure or self._recording_failure or ""
+        problem = run.record_failure or run.recording_failure or ""
         return RunResult(run_id, outcome, serial, part, steps, report.ok, report.detail, problem)
 
     def _run_outcome(
-        self, steps: list[StepResult], stopped_by: Outcome | None, cleanup_error: bool, safe: bool
+        self, run: _Run, stopped_by: Outcome | None, cleanup_error: bool, safe: bool
     ) -> Outcome:
         if stopped_by == ABORTED:
             return ABORTED
         if stopped_by == TERMINATED:
             return TERMINATED
-        if self._record_failure or self._recording_failure or not safe or cleanup_error:
+        if run.record_failure or run.recording_failure or not safe or cleanup_error:
             return ERROR
-        outcomes = {s.outcome for s in steps}
+        outcomes = {s.outcome for s in run.steps}
         if ERROR in outcomes:
             return ERROR
         if FAILED in outcomes:
@@ -316,7 +315,7 @@ class Engine:
         return PASSED
 
     # -- one step ----------------------------------------------------------------------
-    def _run_step(self, step: StepDef, run: _RunState, abort: threading.Event) -> StepResult:
+    def _run_step(self, step: StepDef, run: _Run, abort: threading.Event) -> StepResult:
         if step.skip_if is not None:
             try:
                 skip = step.skip_if.evaluate(
@@ -340,7 +339,7 @@ class Engine:
                 result.outcome != ERROR
                 or attempt == attempts
                 or abort.is_set()
-                or self._record_failure
+                or run.record_failure
             ):
                 break
             self._log(
@@ -349,116 +348,33 @@ class Engine:
                 "WARNING",
                 f"{step.name}: retrying after error ({attempt}/{attempts - 1}): {result.error}",
             )
-        run.steps.append(result)
-        run.records[step.name] = StepRecord(
-            step.name,
-            result.outcome,
-            {m.name: value_of(m) for m in result.measurements},
-            step.group,
-        )
+        run.add(result, {m.name: value_of(m) for m in result.measurements})
         return result
 
     def _finish_without_running(
-        self, step: StepDef, run: _RunState, outcome: Outcome, message: str
+        self, step: StepDef, run: _Run, outcome: Outcome, message: str
     ) -> StepResult:
-        step_id = str(uuid.uuid4())
-        seq = self._next_seq()
-        now = self._stamp()
-        self._emit(
-            StepStarted(run.run_id, step_id, seq, step.group, step.index, step.name, step.type, now)
-        )
-        self._emit(
-            StepFinished(
-                run.run_id,
-                step_id,
-                seq,
-                step.group,
-                step.index,
-                step.name,
-                step.type,
-                outcome,
-                now,
-                now,
-                message,
-            )
-        )
+        attempt = _StepRun(self, run, step, threading.Event(), attempt=1)
+        attempt.started()
+        attempt.finished(outcome, message, duration_s=0.0, ended_at=attempt.started_at)
         result = StepResult(step.group, step.name, step.type, outcome, message)
-        run.steps.append(result)
-        run.records[step.name] = StepRecord(step.name, outcome, {}, step.group)
+        run.add(result, {})
         return result
 
     def _attempt(
-        self, step: StepDef, run: _RunState, abort: threading.Event, attempt: int
+        self, step: StepDef, run: _Run, abort: threading.Event, attempt_no: int
     ) -> StepResult:
-        step_id = str(uuid.uuid4())
-        seq = self._next_seq()
-        started_at = self._stamp()
+        attempt = _StepRun(self, run, step, abort, attempt_no)
         t_start = self.clock.now()
-        self._emit(
-            StepStarted(
-                run.run_id,
-                step_id,
-                seq,
-                step.group,
-                step.index,
-                step.name,
-                step.type,
-                started_at,
-                attempt,
-            )
-        )
-        measurements: list[Measurement] = []
-        recorded: set[str] = set()
-
-        def record(name: str, value: Any, unit: str | None) -> None:
-            m = judge(run.run_id, step_id, step, name, value, unit, self._limits)
-            if name in recorded:
-                raise StationError(f"step recorded {name!r} twice")
-            recorded.add(name)
-            measurements.append(m)
-            self._emit(m)
-
-        def sample(channel: str, value: float) -> None:
-            self._emit(Sample(run.run_id, step_id, self.clock.now() - self._t0, channel, value))
-
-        def prompt(request: PromptRequest) -> str | None:
-            self._emit(Prompt(run.run_id, step_id, request.kind, request.text))
-            answer = self.prompter.ask(request, abort)
-            if abort.is_set():
-                raise AbortRequested("aborted while waiting for the operator")
-            # An answer given by --yes (or any prompter answering by itself) must not be
-            # recorded as the operator's.
-            who = (
-                "answered automatically"
-                if getattr(self.prompter, "automatic", False)
-                else ("operator answered")
-            )
-            self._log(run.run_id, step_id, "INFO", f"{who} {answer!r}")
-            return answer
-
-        store = self.store
+        attempt.started()
         deadline = t_start + step.timeout_s if step.timeout_s is not None else None
         ctx = StepContext(
-            run_id=run.run_id,
-            step_id=step_id,
+            attempt,
             step_name=step.name,
-            serial=run.serial,
-            part_number=run.part,
             clock=self.clock,
             abort=abort,
-            instrument=self.bench.get,
-            record=record,
-            sample=sample,
-            progress=lambda f, eta, text: self._emit(Progress(run.run_id, step_id, f, eta, text)),
-            log=lambda level, msg: self._log(run.run_id, step_id, level, msg),
-            prompt=prompt,
             earlier=dict(run.records),
             deadline=deadline,
-            check_interlocks=self.interlocks.check,
-            component=lambda kind, code: self._emit(
-                Component(run.run_id, step_id, kind, code, self._stamp())
-            ),
-            paired_packs=None if store is None else partial(packs_with_bms, store),
         )
         error: str | None = None
         monitor: InterlockMonitor | None = None
@@ -467,10 +383,11 @@ class Engine:
                 self.interlocks.check()
                 monitor = self.interlocks.monitor(self.request_abort, abort)
             step.step_type.run(ctx, step.params)
-            missing = [s.name for s in step.specs if s.name not in recorded]
+            missing = [s.name for s in step.specs if s.name not in attempt.recorded]
             if missing:
                 raise StationError(f"step did not record {', '.join(map(repr, missing))}")
-            outcome = FAILED if any(m.outcome == Verdict.FAILED for m in measurements) else PASSED
+            failed = any(m.outcome == Verdict.FAILED for m in attempt.measurements)
+            outcome = FAILED if failed else PASSED
         except AbortRequested:
             outcome, error = ABORTED, self._abort_reason or "aborted"
         except InterlockError as err:
@@ -483,49 +400,34 @@ class Engine:
         except Exception as err:  # a bug in a step must end as ERROR, never as a FAIL
             outcome = ERROR
             error = f"{type(err).__name__}: {err}"
-            self._log(run.run_id, step_id, "ERROR", traceback.format_exc())
+            attempt.log("ERROR", traceback.format_exc())
         finally:
             if monitor is not None:
                 monitor.stop()
         if outcome == ABORTED and monitor is not None and monitor.reason:
             error = monitor.reason
-        if self._record_failure and outcome in (PASSED, FAILED):
-            outcome, error = ERROR, f"results store failed: {self._record_failure}"
-        ended_at = self._stamp()
-        self._emit(
-            StepFinished(
-                run.run_id,
-                step_id,
-                seq,
-                step.group,
-                step.index,
-                step.name,
-                step.type,
-                outcome,
-                started_at,
-                ended_at,
-                error,
-                attempt,
-                # microseconds: what a clock resolves, without the subtraction's float noise
-                round(self.clock.now() - t_start, 6),
-            )
+        if run.record_failure and outcome in (PASSED, FAILED):
+            outcome, error = ERROR, f"results store failed: {run.record_failure}"
+        # microseconds: what a clock resolves, without the subtraction's float noise
+        attempt.finished(outcome, error, duration_s=round(self.clock.now() - t_start, 6))
+        return StepResult(
+            step.group, step.name, step.type, outcome, error, attempt.measurements, attempt_no
         )
-        return StepResult(step.group, step.name, step.type, outcome, error, measurements, attempt)
 
-    def _recording_failed(self, run_id: str) -> bool:
+    def _recording_failed(self, run: _Run) -> bool:
         """Whether a recording of this run failed (said once in the run log)."""
-        if self._recording_failure is None:
+        if run.recording_failure is None:
             failure = self.bench.recording_failure()
             if failure is not None:
-                self._recording_failure = failure
+                run.recording_failure = failure
                 self._log(
-                    run_id,
+                    run.run_id,
                     None,
                     "ERROR",
                     f"{failure}; the run's record is incomplete, so it ends ERROR — free space "
                     "on that disk, then test the pack again",
                 )
-        return self._recording_failure is not None
+        return run.recording_failure is not None
 
     # -- plumbing ----------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -534,8 +436,9 @@ class Engine:
                 listener(event)
             except Exception as err:
                 if getattr(listener, "critical", False):
-                    if self._record_failure is None:
-                        self._record_failure = str(err)
+                    run = self._run
+                    if run is not None and run.record_failure is None:
+                        run.record_failure = str(err)
                     self._abort_reason = f"results store failed: {err}"
                 elif id(listener) not in self._failed_listeners:
                     # A display listener failing must not stop the test; say so once.
@@ -552,18 +455,43 @@ class Engine:
         """The run's clock when it is the virtual bench's, recorded beside the wall clock."""
         return self._stamp() if isinstance(self.clock, VirtualClock) else None
 
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
 
+class _Run:
+    """Everything one run holds, from ``RunStarted`` to ``RunFinished``.
 
-class _RunState:
-    def __init__(self, run_id: str, serial: str, part: str, steps: list[StepResult]) -> None:
+    The engine keeps only its configuration and the flags other threads set (abort,
+    terminate); what belongs to one pack's run lives here and starts afresh with the next.
+    """
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        serial: str,
+        part: str,
+        t0: float,
+        limits: dict[tuple[str, str], Limit],
+    ) -> None:
         self.run_id = run_id
         self.serial = serial
         self.part = part
-        self.steps = steps
+        self.t0 = t0  # the run's clock when it started: samples are seconds since then
+        self.limits = limits
+        self.steps: list[StepResult] = []
         self.records: dict[str, StepRecord] = {}
+        self.record_failure: str | None = None  # the results store failed: ends ERROR
+        self.recording_failure: str | None = None  # a CAN trace or transcript failed
+        self._seq = 0
+
+    def next_seq(self) -> int:
+        """The next event number of this run (order never depends on a wall clock)."""
+        self._seq += 1
+        return self._seq
+
+    def add(self, result: StepResult, values: dict[str, Any]) -> None:
+        """A step finished: keep its result, and what later steps and ``skip_if`` see."""
+        self.steps.append(result)
+        self.records[result.name] = StepRecord(result.name, result.outcome, values, result.group)
 
     def outcome_of(self, name: str) -> Outcome | None:
         record = self.records.get(name)
@@ -572,6 +500,115 @@ class _RunState:
     def value_of(self, name: str, measurement: str) -> Any:
         record = self.records.get(name)
         return record.values.get(measurement) if record else None
+
+
+class _StepRun:
+    """One attempt of one step: the sink its :class:`StepContext` writes to.
+
+    Everything a step records goes through here to the engine's listeners, and the step's
+    ``StepStarted``/``StepFinished`` events are built here, by keyword, and nowhere else.
+    """
+
+    def __init__(
+        self, engine: Engine, run: _Run, step: StepDef, abort: threading.Event, attempt: int
+    ) -> None:
+        self._engine = engine
+        self._run = run
+        self._step = step
+        self._abort = abort
+        self.attempt = attempt
+        self.run_id = run.run_id
+        self.step_id = str(uuid.uuid4())
+        self.serial = run.serial
+        self.part_number = run.part
+        self.seq = run.next_seq()
+        self.started_at = ""
+        self.measurements: list[Measurement] = []
+        self.recorded: set[str] = set()
+
+    # -- the step's life ---------------------------------------------------------------
+    def started(self) -> None:
+        self.started_at = self._engine._stamp()
+        step = self._step
+        self._engine._emit(
+            StepStarted(
+                run_id=self.run_id,
+                step_id=self.step_id,
+                seq=self.seq,
+                group=step.group,
+                index=step.index,
+                name=step.name,
+                type=step.type,
+                started_at=self.started_at,
+                attempt=self.attempt,
+            )
+        )
+
+    def finished(
+        self, outcome: Outcome, error: str | None, *, duration_s: float, ended_at: str = ""
+    ) -> None:
+        step = self._step
+        self._engine._emit(
+            StepFinished(
+                run_id=self.run_id,
+                step_id=self.step_id,
+                seq=self.seq,
+                group=step.group,
+                index=step.index,
+                name=step.name,
+                type=step.type,
+                outcome=outcome,
+                started_at=self.started_at,
+                ended_at=ended_at or self._engine._stamp(),
+                error=error,
+                attempts=self.attempt,
+                duration_s=duration_s,
+            )
+        )
+
+    # -- the sink (StepSink) -----------------------------------------------------------
+    def instrument(self, role: str) -> Any:
+        return self._engine.bench.get(role)
+
+    def record(self, name: str, value: Any, unit: str | None) -> None:
+        m = judge(self.run_id, self.step_id, self._step, name, value, unit, self._run.limits)
+        if name in self.recorded:
+            raise StationError(f"step recorded {name!r} twice")
+        self.recorded.add(name)
+        self.measurements.append(m)
+        self._engine._emit(m)
+
+    def sample(self, channel: str, value: float) -> None:
+        t = self._engine.clock.now() - self._run.t0
+        self._engine._emit(Sample(self.run_id, self.step_id, t, channel, value))
+
+    def progress(self, fraction: float, eta_s: float | None, text: str) -> None:
+        self._engine._emit(Progress(self.run_id, self.step_id, fraction, eta_s, text))
+
+    def log(self, level: str, message: str) -> None:
+        self._engine._log(self.run_id, self.step_id, level, message)
+
+    def prompt(self, request: PromptRequest) -> str | None:
+        self._engine._emit(Prompt(self.run_id, self.step_id, request.kind, request.text))
+        answer = self._engine.prompter.ask(request, self._abort)
+        if self._abort.is_set():
+            raise AbortRequested("aborted while waiting for the operator")
+        # An answer given by --yes (or any prompter answering by itself) must not be
+        # recorded as the operator's.
+        automatic = getattr(self._engine.prompter, "automatic", False)
+        who = "answered automatically" if automatic else "operator answered"
+        self.log("INFO", f"{who} {answer!r}")
+        return answer
+
+    def check_interlocks(self) -> None:
+        self._engine.interlocks.check()
+
+    def component(self, kind: str, code: str) -> None:
+        self._engine._emit(Component(self.run_id, self.step_id, kind, code, self._engine._stamp()))
+
+    def paired_packs(self, bms_serial: str) -> list[str] | None:
+        store = self._engine.store
+        return None if store is None else packs_with_bms(store, bms_serial, self.serial)
 
 
 __all__ = [

@@ -24,10 +24,11 @@ through ``ctx.wait`` so an abort is honoured within the wait.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
 from station.clock import Clock
 from station.errors import AbortRequested
@@ -176,87 +177,112 @@ class StepTimeout(Exception):
     """The step ran past its ``timeout_s`` (checked at every wait and record)."""
 
 
+class StepSink(Protocol):
+    """Where a running step's work goes: the engine's object for one attempt of one step.
+
+    It knows the run and the step, judges and emits what the step records, and reaches the
+    bench, the operator and the results. :class:`StepContext` is the step's face on it.
+    """
+
+    run_id: str
+    step_id: str
+    serial: str
+    part_number: str
+
+    def instrument(self, role: str) -> Any:
+        """The instrument playing ``role`` (raises if there is none)."""
+        ...
+
+    def record(self, name: str, value: Any, unit: str | None) -> None:
+        """Judge a measurement against its limit and report it."""
+        ...
+
+    def sample(self, channel: str, value: float) -> None:
+        """Report one time-series point, timed on the run's clock."""
+        ...
+
+    def progress(self, fraction: float, eta_s: float | None, text: str) -> None:
+        """Report how far the step has got."""
+        ...
+
+    def log(self, level: str, message: str) -> None:
+        """Add a line to the run's log."""
+        ...
+
+    def prompt(self, request: PromptRequest) -> str | None:
+        """Ask the operator and return the answer."""
+        ...
+
+    def check_interlocks(self) -> None:
+        """Raise InterlockError unless the interlocks read safe."""
+        ...
+
+    def component(self, kind: str, code: str) -> None:
+        """Record a part scanned into this pack."""
+        ...
+
+    def paired_packs(self, bms_serial: str) -> list[str] | None:
+        """Other packs that passed carrying ``bms_serial`` (None: no results to ask)."""
+        ...
+
+
 class StepContext:
     """What a running step can do. Built by the engine; steps only use it."""
 
     def __init__(
         self,
+        sink: StepSink,
         *,
-        run_id: str,
-        step_id: str,
         step_name: str,
-        serial: str,
-        part_number: str,
         clock: Clock,
-        abort: Any,  # threading.Event
-        instrument: Callable[[str], Any],
-        record: Callable[[str, Any, str | None], None],
-        sample: Callable[[str, float], None],
-        progress: Callable[[float, float | None, str], None],
-        log: Callable[[str, str], None],
-        prompt: Callable[[PromptRequest], str | None],
+        abort: threading.Event,
         earlier: dict[str, StepRecord],
         deadline: float | None,
-        check_interlocks: Callable[[], None],
-        component: Callable[[str, str], None] | None = None,
-        paired_packs: Callable[[str, str], list[str]] | None = None,
     ) -> None:
-        self.run_id = run_id
-        self.step_id = step_id
+        self._sink = sink
+        self.run_id = sink.run_id
+        self.step_id = sink.step_id
         self.step_name = step_name
-        self.serial = serial
-        self.part_number = part_number
+        self.serial = sink.serial
+        self.part_number = sink.part_number
         self.clock = clock
         self.abort = abort
-        self._instrument = instrument
-        self._record = record
-        self._sample = sample
-        self._progress = progress
-        self._log = log
-        self._prompt = prompt
         self.earlier = earlier
         self._deadline = deadline
-        self._check_interlocks = check_interlocks
-        self._component = component
-        self._paired_packs = paired_packs
 
     def instrument(self, role: str) -> Any:
         """The instrument playing ``role`` on this station (raises if there is none)."""
-        return self._instrument(role)
+        return self._sink.instrument(role)
 
     def measure(self, name: str, value: Any, unit: str | None = None) -> None:
         """Record a measurement; the engine judges it against the sequence's limit."""
         self.check()
-        self._record(name, value, unit)
+        self._sink.record(name, value, unit)
 
     def component(self, kind: str, code: str) -> None:
         """Record a part scanned into this pack (genealogy: ``components`` table)."""
-        if self._component is None:
-            raise RuntimeError("this station records no components (no results store)")
-        self._component(kind, code)
+        self._sink.component(kind, code)
 
     def paired_packs(self, bms_serial: str) -> list[str] | None:
         """Other packs that passed carrying ``bms_serial`` (None: no results to ask)."""
-        if self._paired_packs is None:
-            return None
-        return self._paired_packs(bms_serial, self.serial)
+        return self._sink.paired_packs(bms_serial)
 
     def sample(self, channel: str, value: float) -> None:
         """Record one time-series point (``channel`` like ``"pack_voltage_V"``)."""
-        self._sample(channel, value)
+        self._sink.sample(channel, value)
 
     def progress(self, fraction: float, eta_s: float | None = None, text: str = "") -> None:
         """Tell the operator how far a long step has got (0…1, optional ETA in s)."""
-        self._progress(min(1.0, max(0.0, fraction)), eta_s, text)
+        self._sink.progress(min(1.0, max(0.0, fraction)), eta_s, text)
 
     def log(self, message: str, level: str = "INFO") -> None:
         """Add a line to the run's log."""
-        self._log(level, message)
+        self._sink.log(level, message)
 
     def prompt(self, request: PromptRequest) -> str | None:
         """Ask the operator; returns the answer (None if dismissed)."""
         self.check()
-        return self._prompt(request)
+        return self._sink.prompt(request)
 
     def now(self) -> float:
         """Seconds on the run's clock."""
@@ -282,7 +308,7 @@ class StepContext:
 
     def require_interlocks_safe(self) -> None:
         """Raise InterlockError unless the interlocks read safe (HV steps call this)."""
-        self._check_interlocks()
+        self._sink.check_interlocks()
 
 
 def poll_until(
