@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from station.errors import StationError
+from station.releases import sha256_on_disk
 from ui.auth import ROLES, Action
 from ui.controller import StationController
 from ui.fault_panel import FaultPanel
 from ui.models import Column, RowsModel, local_time, make_table
-from ui.releases import FileToRelease, sha256_on_disk
+from ui.releases import FileToRelease
 from ui.style import BAD_COLOUR, GOOD_COLOUR
 
 FILE_COLUMNS = (
