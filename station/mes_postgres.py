@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from station.mes import MesUnreachable, RouteAnswer, RunSummary
+from station.outcomes import Outcome
 
 if TYPE_CHECKING:
     import psycopg
@@ -94,7 +95,7 @@ class PostgresMes:
                     ).fetchone()
                     if last is None:
                         return RouteAnswer(False, f"it has not been tested at {earlier} yet")
-                    if last[0] != "PASSED":
+                    if last[0] != Outcome.PASSED:
                         return RouteAnswer(False, f"its last result at {earlier} is {last[0]}")
         except (psycopg.OperationalError, psycopg.InterfaceError) as err:
             raise MesUnreachable(str(err).strip().splitlines()[0]) from err
