@@ -78,7 +78,7 @@ class Job:
 @dataclass(frozen=True)
 class CaseResult:
     case: Case
-    outcome: str  # the run's verdict
+    outcome: outcomes.Outcome  # how the run ended
     caught_by: str  # "step name: OUTCOME measurement(s)" or "" when every step passed
     verdict: Verdict
     detail: str

@@ -22,11 +22,11 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from station import masters
 from station.config import StationConfig
-from station.engine import RunResult
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
 from station.gate import PACK_KINDS, Blocker
 from station.masters import MasterState
+from station.results import RunResult
 from station.runner import PreparedRun, SimFault, inject_fault, sim_faults
 from ui import gating
 from ui.auth import Action, Session, UserStore, authorize
