@@ -234,24 +234,24 @@ CATALOGUE: list[Entry] = [
     Entry(
         "ir_lead_open",
         (
-            Catch("insulation_resistance", outcome="ERROR"),
-            Catch("withstand", outcome="ERROR"),
+            Catch("insulation_resistance", outcome=Outcome.ERROR),
+            Catch("withstand", outcome=Outcome.ERROR),
         ),
         needs_role="insulation_tester",
     ),
     Entry(
         "dmm_lead_open",
         (
-            Catch("insulation_resistance", outcome="ERROR"),
-            Catch("withstand", outcome="ERROR"),
+            Catch("insulation_resistance", outcome=Outcome.ERROR),
+            Catch("withstand", outcome=Outcome.ERROR),
         ),
         needs_role="insulation_tester",
     ),
     Entry(
         "bms_reports_contactors_open",
         (
-            Catch("insulation_resistance", outcome="ERROR"),
-            Catch("withstand", outcome="ERROR"),
+            Catch("insulation_resistance", outcome=Outcome.ERROR),
+            Catch("withstand", outcome=Outcome.ERROR),
         ),
         needs_role="insulation_tester",
     ),
