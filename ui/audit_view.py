@@ -127,8 +127,8 @@ class AuditView(QWidget):
             user=chosen(self.user),
             action=chosen(self.action),
             text=self.text.text().strip(),
-            since=self.since.date().toPython(),
-            until=self.until.date().toPython(),
+            since=_day(self.since.date()),
+            until=_day(self.until.date()),
         )
 
     def _fill_choices(self) -> None:
@@ -147,3 +147,8 @@ class AuditView(QWidget):
         self.model.set_rows(rows)
         more = f" (the newest {FETCH_LIMIT})" if len(rows) >= FETCH_LIMIT else ""
         self.count.setText(f"{len(rows)} entries{more}")
+
+
+def _day(date: QDate) -> dt.date:
+    """The calendar day a date edit shows (``QDate.toPython`` is typed ``object``)."""
+    return dt.date(date.year(), date.month(), date.day())

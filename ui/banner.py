@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from station.outcomes import RUN_OUTCOMES
 from ui.style import (
     BANNER_POINT_SIZE,
     DETAIL_POINT_SIZE,
@@ -18,7 +19,7 @@ from ui.style import (
     font,
 )
 
-VERDICTS = frozenset({"PASSED", "FAILED", "ERROR", "ABORTED", "TERMINATED"})
+VERDICTS = frozenset(RUN_OUTCOMES)
 """States whose word must read from 5 m (the operator is at the rack, not the screen)."""
 
 

@@ -26,6 +26,7 @@ from station.errors import RunRefused, StationError
 from station.events import RunStarted
 from station.gate import PACK_KINDS, Blocker
 from station.masters import MasterState
+from station.outcomes import PACK_VERDICTS, Outcome
 from station.results import RunResult
 from station.runner import PreparedRun, SimFault, inject_fault, sim_faults
 from ui import gating
@@ -40,7 +41,7 @@ SHUTDOWN_S = 10.0
 NOT_SAFE = "NOT safe for HV"
 """How the interlock reading starts when the door or e-stop is open (START is blocked)."""
 INTERLOCK_POLL_MS = 1000
-VERDICT_OUTCOMES = ("PASSED", "FAILED", "ERROR")
+VERDICT_OUTCOMES = PACK_VERDICTS
 
 
 class RunWorker(QObject):
@@ -272,7 +273,7 @@ class StationController(QObject):
         if not serial or self.config.retest is not None:
             return ""
         runs = [r for r in self.store.list_runs(serial=serial) if r["outcome"] in VERDICT_OUTCOMES]
-        passed = [r for r in runs if r["outcome"] == "PASSED"]
+        passed = [r for r in runs if r["outcome"] == Outcome.PASSED]
         if passed:
             when = str(passed[0]["started_at"])[:16].replace("T", " ")
             return f"{serial} already PASSED ({when} UTC). Test it again?"

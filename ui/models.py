@@ -19,6 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTableView
 
+from station.outcomes import Verdict
 from ui.si import si, si_limit_text
 from ui.style import OUTCOME_TINT, OUTCOME_WORD, TOUCH_PX, font
 
@@ -230,9 +231,9 @@ def outcome_word(outcome: str, marginal: bool = False) -> str:
 
 
 def outcome_tint(outcome: str, marginal: bool = False) -> str | None:
-    if outcome == "PASSED" and marginal:
+    if outcome == Verdict.PASSED and marginal:
         return OUTCOME_TINT["MARGINAL"]
-    if outcome == "PASSED":
+    if outcome == Verdict.PASSED:
         return None  # passing rows stay plain: the failing ones must stand out
     return OUTCOME_TINT.get(outcome)
 

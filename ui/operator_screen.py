@@ -32,6 +32,7 @@ from station.events import Measurement, Progress, RunFinished, RunStarted, StepF
 from station.events import Sample as SampleEvent
 from station.events import StepStarted as StepStartedEvent
 from station.gate import PACK_KINDS, Blocker, serial_problem
+from station.outcomes import Outcome, RunState, Verdict
 from ui import gating
 from ui.banner import StateBanner
 from ui.controller import StationController
@@ -51,7 +52,7 @@ from ui.wording import plain_words
 
 PROGRESS_MS = 100  # progress bar redraw period
 BODY_MIN_PX = 125  # steps, measurements, plot and side panels at their smallest
-FAILING_OUTCOMES = ("FAILED", "ERROR", "ABORTED", "TERMINATED")
+FAILING_OUTCOMES = tuple(o for o in Outcome if o.failing)
 
 
 class OperatorScreen(QWidget):
@@ -93,13 +94,13 @@ class OperatorScreen(QWidget):
         self.details_button = QPushButton("Details")
         self.details_button.setCheckable(True)
         self.details_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
-        self.details_button.toggled.connect(lambda on: self.reason_detail.setVisible(on))
         self.details_button.hide()
         self.reason_detail = QLabel()
         self.reason_detail.setObjectName("reason_detail")
         self.reason_detail.setWordWrap(True)
         self.reason_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reason_detail.hide()
+        self.details_button.toggled.connect(self.reason_detail.setVisible)
 
         self.confirm = QFrame()
         self.confirm.setStyleSheet("QFrame { background: #FFEBEE; border-radius: 8px; }")
@@ -162,12 +163,12 @@ class OperatorScreen(QWidget):
         self.steps = RowsModel(
             STEP_COLUMNS,
             tint=lambda s: outcome_tint(s.outcome),
-            bold=lambda s: s.outcome == "RUNNING",
+            bold=lambda s: s.outcome == RunState.RUNNING,
         )
         self.measurements = RowsModel(
             MEASUREMENT_COLUMNS,
             tint=lambda r: outcome_tint(r[1].outcome, r[1].marginal),
-            bold=lambda r: r[1].outcome == "FAILED",
+            bold=lambda r: r[1].outcome == Verdict.FAILED,
         )
         self.step_table = make_table(self.steps, 1)
         self._shown_step = -1
@@ -412,7 +413,7 @@ class OperatorScreen(QWidget):
         self.steps.clear()
         self.measurements.clear()
         self.plot.clear()
-        self.banner.set_state("RUNNING", "RUNNING", f"starting {self.serial} …")
+        self.banner.set_state(RunState.RUNNING, RunState.RUNNING, f"starting {self.serial} …")
         self.refresh()
 
     def _answer(self, prompt_id: int, text: str) -> None:
@@ -441,7 +442,7 @@ class OperatorScreen(QWidget):
     def on_run_started(self, ev: RunStarted) -> None:
         self.run.started(ev)
         self.steps.set_rows(self.run.steps)
-        self.banner.set_state("RUNNING", "RUNNING", f"{ev.serial} · {ev.part_number}")
+        self.banner.set_state(RunState.RUNNING, RunState.RUNNING, f"{ev.serial} · {ev.part_number}")
 
     def on_step_started(self, ev: StepStartedEvent) -> None:
         i = self.run.step_started(ev)
@@ -454,7 +455,7 @@ class OperatorScreen(QWidget):
             self._show_aborting(ev.name)
         else:
             self.banner.set_state(
-                "RUNNING",
+                RunState.RUNNING,
                 f"RUNNING step {i + 1} of {len(self.run.steps)}",
                 f"{ev.name} · {self.run.serial}",
             )
@@ -519,12 +520,14 @@ class OperatorScreen(QWidget):
         state, headline, detail = self.run.verdict(ev)
         self.verdict_shown = state != "READY"
         self.banner.set_state(state, headline, detail)
-        failing = [i for i, r in enumerate(self.measurements.rows) if r[1].outcome == "FAILED"]
+        failing = [
+            i for i, r in enumerate(self.measurements.rows) if r[1].outcome == Verdict.FAILED
+        ]
         if failing:  # the first failing measurement in view, not the cleanup's last rows
             self._following = False
             centre = self.measurement_table.ScrollHint.PositionAtCenter
             self.measurement_table.scrollTo(self.measurements.index(failing[0], 0), centre)
-        lines = self.run.failing_lines() if state == "FAILED" else []
+        lines = self.run.failing_lines() if state == Outcome.FAILED else []
         self.failures.clear()
         self.failures.addItems(lines)
         self.failures.setVisible(len(lines) > 1)  # one failure is on the banner already
@@ -542,7 +545,7 @@ class OperatorScreen(QWidget):
         self._refocus = True
 
     def on_crashed(self, message: str) -> None:
-        self.banner.set_state("ERROR", "ERROR", f"{message} — call an engineer")
+        self.banner.set_state(Outcome.ERROR, Outcome.ERROR, f"{message} — call an engineer")
         self.verdict_shown = True
         self._refocus = True
 

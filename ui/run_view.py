@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from station.events import Measurement, RunFinished, RunStarted, StepFinished, StepStarted
+from station.outcomes import Outcome, RunState, Verdict
 from ui.models import Column, duration_text, limit_text, measured_text, outcome_word
 
 
@@ -31,7 +32,7 @@ class StepRow:
     @property
     def status_text(self) -> str:
         word = outcome_word(self.outcome)
-        if self.outcome == "RUNNING" and self.attempt > 1:
+        if self.outcome == RunState.RUNNING and self.attempt > 1:
             return f"{word} (attempt {self.attempt})"
         return word
 
@@ -69,16 +70,21 @@ class RunView:
         i = self._positions.get((ev.group, ev.index))
         if i is not None:
             row = self.steps[i]
-            row.outcome, row.attempt, row.duration_s, row.error = "RUNNING", ev.attempt, None, None
+            row.outcome, row.attempt, row.duration_s, row.error = (
+                RunState.RUNNING,
+                ev.attempt,
+                None,
+                None,
+            )
         return i
 
     def step_finished(self, ev: StepFinished) -> int | None:
         self._step_names.setdefault(ev.step_id, ev.name)
-        if ev.outcome in ("ERROR", "ABORTED") and ev.error:
+        if ev.outcome in (Outcome.ERROR, Outcome.ABORTED) and ev.error:
             self.errors.append((ev.name, ev.error))
-        if ev.outcome == "ABORTED":
+        if ev.outcome == Outcome.ABORTED:
             self.stopping = True
-        if ev.group == "cleanup" and ev.outcome not in ("PASSED", "DONE", "SKIPPED"):
+        if ev.group == "cleanup" and ev.outcome not in (Outcome.PASSED, Outcome.SKIPPED):
             self.cleanup_problems.append(f"{ev.name}: {ev.error or outcome_word(ev.outcome)}")
         i = self._positions.get((ev.group, ev.index))
         if i is not None:
@@ -87,7 +93,7 @@ class RunView:
         return i
 
     def measured(self, m: Measurement) -> None:
-        if m.outcome == "FAILED":
+        if m.outcome == Verdict.FAILED:
             self.failing.append((self.step_name(m.step_id), m))
 
     def step_name(self, step_id: str) -> str:
@@ -117,34 +123,38 @@ class RunView:
         who = f"{self.serial} · {self.part}"
         if not ev.safe_state_ok:
             return (
-                "ERROR",
+                Outcome.ERROR,
                 "SAFE STATE NOT CONFIRMED",
                 f"Do not touch the pack. {ev.safe_state_detail}. Call an engineer.",
             )
-        if self.cleanup_problems and ev.outcome != "ERROR":
+        if self.cleanup_problems and ev.outcome != Outcome.ERROR:
             # The sources read back off, but a step that makes the pack safe (contactors
             # open, discharge) did not finish: "safe" would be a claim nobody checked.
             return (
-                "ERROR",
+                Outcome.ERROR,
                 "SAFE STATE NOT CONFIRMED",
                 f"Do not touch the pack: cleanup did not finish ({self.cleanup_problems[0]}). "
                 "Call an engineer.",
             )
-        if ev.outcome == "PASSED":
-            return "PASSED", "PASS", f"{who} · every measurement within limits"
-        if ev.outcome == "FAILED":
-            return "FAILED", "FAIL", self.failing_text()
-        if ev.outcome == "ERROR":
+        if ev.outcome == Outcome.PASSED:
+            return Outcome.PASSED, "PASS", f"{who} · every measurement within limits"
+        if ev.outcome == Outcome.FAILED:
+            return Outcome.FAILED, "FAIL", self.failing_text()
+        if ev.outcome == Outcome.ERROR:
             where = f"{self.errors[0][0]}: {self.errors[0][1]}" if self.errors else "see the log"
-            return "ERROR", "ERROR", f"{where} — a station problem, not the pack; call an engineer"
-        if ev.outcome == "ABORTED" and self.operator_abort:
+            return (
+                Outcome.ERROR,
+                Outcome.ERROR,
+                f"{where} — a station problem, not the pack; call an engineer",
+            )
+        if ev.outcome == Outcome.ABORTED and self.operator_abort:
             self.ready_note = (
                 f"Last test ({self.serial}) ABORTED by the operator — sources off and verified "
                 "safe. Scan the next pack."
             )
             return "READY", "", self.ready_note
         reason = self.errors[-1][1] if self.errors else "stopped"
-        word = "STOPPED" if ev.outcome == "TERMINATED" else "ABORTED"
+        word = "STOPPED" if ev.outcome == Outcome.TERMINATED else Outcome.ABORTED
         return ev.outcome, word, f"{who} · {reason} · sources off and verified safe"
 
 

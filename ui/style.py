@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QPushButton
 
+from station.outcomes import Outcome, RunState, Verdict
+
 
 @dataclass(frozen=True)
 class StateLook:
@@ -24,41 +26,41 @@ class StateLook:
 
 STATES: dict[str, StateLook] = {
     "READY": StateLook("#37474F", "#FFFFFF", "●", "READY"),
-    "RUNNING": StateLook("#1565C0", "#FFFFFF", "▶", "RUNNING"),
+    RunState.RUNNING: StateLook("#1565C0", "#FFFFFF", "▶", RunState.RUNNING),
     "ABORTING": StateLook("#E65100", "#FFFFFF", "■", "ABORTING"),
-    "PASSED": StateLook("#2E7D32", "#FFFFFF", "✔", "PASS"),
-    "FAILED": StateLook("#C62828", "#FFFFFF", "✖", "FAIL"),
-    "ERROR": StateLook("#6A1B9A", "#FFFFFF", "⚠", "ERROR"),
-    "ABORTED": StateLook("#F9A825", "#000000", "■", "ABORTED"),
-    "TERMINATED": StateLook("#F9A825", "#000000", "■", "STOPPED"),
+    Outcome.PASSED: StateLook("#2E7D32", "#FFFFFF", "✔", "PASS"),
+    Outcome.FAILED: StateLook("#C62828", "#FFFFFF", "✖", "FAIL"),
+    Outcome.ERROR: StateLook("#6A1B9A", "#FFFFFF", "⚠", Outcome.ERROR),
+    Outcome.ABORTED: StateLook("#F9A825", "#000000", "■", Outcome.ABORTED),
+    Outcome.TERMINATED: StateLook("#F9A825", "#000000", "■", "STOPPED"),
     "BLOCKED": StateLook("#455A64", "#FFEB3B", "⛔", "CANNOT START"),
 }
 
 # Row tints in tables (light, so black text stays readable).
 OUTCOME_TINT: dict[str, str] = {
-    "FAILED": "#FFCDD2",
-    "ERROR": "#E1BEE7",
-    "ABORTED": "#FFE0B2",
-    "TERMINATED": "#FFE0B2",
-    "INTERRUPTED": "#FFE0B2",
-    "PASSED": "#C8E6C9",
-    "RUNNING": "#BBDEFB",
+    Outcome.FAILED: "#FFCDD2",
+    Outcome.ERROR: "#E1BEE7",
+    Outcome.ABORTED: "#FFE0B2",
+    Outcome.TERMINATED: "#FFE0B2",
+    RunState.INTERRUPTED: "#FFE0B2",
+    Outcome.PASSED: "#C8E6C9",
+    RunState.RUNNING: "#BBDEFB",
     "MARGINAL": "#FFF59D",
 }
 
 # Short words for outcomes in tables (the full word is in the tooltip and the record).
 OUTCOME_WORD: dict[str, str] = {
-    "PASSED": "✔ PASS",
-    "FAILED": "✖ FAIL",
-    "ERROR": "⚠ ERROR",
-    "ABORTED": "■ ABORTED",
-    "TERMINATED": "■ STOPPED",
-    "SKIPPED": "– skipped",
-    "DONE": "recorded",
-    "RUNNING": "▶ running",
+    Outcome.PASSED: "✔ PASS",
+    Outcome.FAILED: "✖ FAIL",
+    Outcome.ERROR: "⚠ ERROR",
+    Outcome.ABORTED: "■ ABORTED",
+    Outcome.TERMINATED: "■ STOPPED",
+    Outcome.SKIPPED: "– skipped",
+    Verdict.DONE: "recorded",
+    RunState.RUNNING: "▶ running",
     "PENDING": "…",
     "NOT RUN": "– not run",
-    "INTERRUPTED": "■ INTERRUPTED",
+    RunState.INTERRUPTED: "■ INTERRUPTED",
 }
 
 WARN_COLOUR = "#E65100"  # amber-orange for "due soon" and reasons Start is disabled
