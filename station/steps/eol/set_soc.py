@@ -31,9 +31,19 @@ Measured (the station counts charge by the trapezoid rule over the instruments' 
   LFP target sits there.
 
 Guards stop the step with ERROR: pack voltage outside the guard window, current above 1.2 ×
-``current_a``, ``max_time_s`` exceeded, the BMS silent. If a phase has moved 1.5 × the charge
-its SOC change should take plus 2 % of ``capacity_ah`` and the BMS SOC still has not
-arrived, the step stops there and records what it got: the checks above then fail the pack.
+``current_a``, ``max_time_s`` exceeded, the BMS silent. With ``guard_cell_*`` every cell's
+voltage and temperature is also checked every ``guard_period_s`` while current flows
+(:mod:`~station.steps.eol.guards`): a cell out of its window switches the current off and is
+recorded in ``cell_guard`` (FAILED, naming the cell); a silent BMS is an ERROR.
+
+Delivery: ``requested_current_a`` is ``current_a`` and ``delivered_current_a`` the mean
+|current| sampled in the ``current_a`` phases; when only the finish phase ran, both are the
+finish phase's. Delivery below ``min_delivery_fraction`` of the request is an ERROR (the
+station could not do the step as specified), recorded first.
+
+If a phase has moved 1.5 × the charge its SOC change should take plus 2 % of ``capacity_ah``
+and the BMS SOC still has not arrived, the step stops there and records what it got: the
+checks above then fail the pack.
 
 The contactors must already be closed (a ``contactors`` step before this one); the outputs
 are off on every way out. With ``write_target`` the target is also written to the BMS's
@@ -51,11 +61,23 @@ from typing import Any
 from drivers.errors import BmsTimeout
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.eol.guards import (
+    GUARD_MEASUREMENT,
+    GUARD_OK,
+    CellGuard,
+    GuardTripped,
+    check_window_params,
+    guarded_wait,
+    make_guard,
+)
 from station.steps.eol.power import (
+    DELIVERY_MEASUREMENTS,
     DischargeWith,
     Integrator,
     PowerPath,
     Reading,
+    check_delivery,
+    check_delivery_fraction,
     check_guards,
     record_sample,
 )
@@ -112,6 +134,11 @@ class SetSoc(StepType):
         ocv_soc_pct: list[float] = field(default_factory=list)
         ocv_cell_v: list[float] = field(default_factory=list)
         bms_soc_window_pct: list[float] = field(default_factory=lambda: [0.0, 100.0])
+        min_delivery_fraction: float = 0.95
+        guard_cell_min_v: float | None = None
+        guard_cell_max_v: float | None = None
+        guard_cell_max_c: float | None = None
+        guard_period_s: float = 0.25
 
         def __post_init__(self) -> None:
             if self.capacity_ah <= 0:
@@ -141,6 +168,8 @@ class SetSoc(StepType):
                     "params.bms_soc_window_pct must be [low, high] with 0 ≤ low < high ≤ 100 "
                     f"(% of rated capacity at BMS SOC 0 and 100), got {window}"
                 )
+            check_delivery_fraction(self.min_delivery_fraction)
+            check_window_params(self)
 
         def rated_pct(self, bms_soc_pct: float) -> float:
             """Get a BMS SOC as % of the rated capacity (the BMS's window mapped onto it)."""
@@ -154,7 +183,10 @@ class SetSoc(StepType):
 
     def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
         ocv = _OCV if params.ocv_soc_pct else ()
-        return _MEASURED + ocv + (_WRITTEN if params.write_target else ())
+        specs = _MEASURED + ocv + (_WRITTEN if params.write_target else ()) + DELIVERY_MEASUREMENTS
+        if params.guard_cell_min_v is not None:
+            specs = (GUARD_MEASUREMENT, *specs)  # first: a trip is the step's first failure
+        return specs
 
     def run(self, ctx: StepContext, params: Any) -> None:
         bms = ctx.instrument("bms")
@@ -165,26 +197,50 @@ class SetSoc(StepType):
                 "(a contactors step before set_soc)"
             )
         path = PowerPath(ctx, params.discharge_with)
+        guard = make_guard(ctx, params, path.off)
         counter = Integrator()
         target = params.target_soc_pct
         approach = min(100.0, target + params.approach_pct)
+        main_a: list[float] = []  # |current| of the current_a phases
+        finish_a: list[float] = []
+        trip: GuardTripped | None = None
         try:
             soc0 = soc = params.rated_pct(bms.soc())
             ctx.log(f"BMS SOC {soc:.1f} %, target {target:g} % (reached from above)")
             if target - params.tolerance_pct <= soc <= target:
                 ctx.log(f"already within {params.tolerance_pct:g} % below the target: no move")
             else:
+                move = _Move(ctx, params, bms, path, counter, guard)
                 if soc < approach:
-                    soc = self._move(ctx, params, bms, path, counter, soc, approach, charge=True)
+                    soc = move.run(soc, approach, main_a, charge=True)
                 if soc > approach:
-                    soc = self._move(ctx, params, bms, path, counter, soc, approach)
-                self._move(ctx, params, bms, path, counter, soc, target, finish=True)
+                    soc = move.run(soc, approach, main_a)
+                move.run(soc, target, finish_a, finish=True)
                 path.off()
                 ctx.wait(params.rest_s)
+        except GuardTripped as tripped:
+            path.off()
+            trip = tripped
+            ctx.log(f"guard tripped, current off: {tripped}", "WARNING")
         finally:
             path.off()
-        final = params.rated_pct(bms.soc(after=ctx.now()))
+        requested, delivered = (
+            (params.current_a, main_a) if main_a or not finish_a else (params.finish_a, finish_a)
+        )
+        if guard is not None:
+            ctx.measure("cell_guard", str(trip) if trip is not None else GUARD_OK)
+        ctx.measure("requested_current_a", requested)
+        mean_a = sum(delivered) / len(delivered) if delivered else None
+        ctx.measure("delivered_current_a", mean_a)
         moved_ah = counter.ah_discharged - counter.ah_charged
+        if trip is not None:  # the pack failed: record what was moved, measure nothing else
+            ctx.measure("moved_ah", moved_ah)
+            done = {"cell_guard", "requested_current_a", "delivered_current_a", "moved_ah"}
+            for spec in self.declared(params):
+                if spec.name not in done:
+                    ctx.measure(spec.name, None)
+            return
+        final = params.rated_pct(bms.soc(after=ctx.now()))
         ctx.measure("final_soc_pct", final)
         ctx.measure("charge_check_pct", (soc0 - final) - 100.0 * moved_ah / params.capacity_ah)
         ctx.measure("moved_ah", moved_ah)
@@ -195,26 +251,37 @@ class SetSoc(StepType):
             ctx.log(f"rested pack {pack_v:.3f} V, {cell_v:.4f} V per cell: OCV SOC {ocv_soc:.1f} %")
             ctx.measure("ocv_soc_pct", ocv_soc)
             ctx.measure("soc_deviation_pct", final - ocv_soc)
+        if mean_a is not None:  # recorded first: the record shows what was delivered
+            check_delivery(requested, mean_a, params.min_delivery_fraction, "the SOC move")
         if params.write_target:
             ctx.measure("shipping_soc_pct", _write_target(ctx, bms, target))
 
-    def _move(
+
+@dataclass
+class _Move:
+    """One SOC move's context: the step, its power path, charge counter and cell guard."""
+
+    ctx: StepContext
+    params: Any
+    bms: Any
+    path: PowerPath
+    counter: Integrator
+    guard: CellGuard | None
+
+    def run(
         self,
-        ctx: StepContext,
-        params: Any,
-        bms: Any,
-        path: PowerPath,
-        counter: Integrator,
         soc0: float,
         target: float,
+        delivered_a: list[float],
         *,
         charge: bool = False,
         finish: bool = False,
     ) -> float:
         """Run current until the BMS SOC reaches ``target`` (or the charge budget is spent).
 
-        Return the last BMS SOC read.
+        Return the last BMS SOC read; the phase's |current| samples go into ``delivered_a``.
         """
+        ctx, params, bms, path, counter = self.ctx, self.params, self.bms, self.path, self.counter
         if (soc0 >= target) if charge else (soc0 <= target):
             return soc0
         amps = params.finish_a if finish else params.current_a
@@ -231,11 +298,13 @@ class SetSoc(StepType):
             path.discharge(amps, params.guard_min_v)
         what = "charging" if charge else "discharging"
         ctx.log(f"{what} at {amps:g} A to {target:g} %: about {expected_ah:.2f} Ah to move")
+        currents: list[float] = []
         while True:
-            ctx.wait(params.sample_period_s)
+            guarded_wait(ctx, params.sample_period_s, self.guard)
             r: Reading = path.read()
             record_sample(ctx, r)
             counter.add(r)
+            currents.append(abs(r.current_a))
             check_guards(
                 r,
                 min_v=params.guard_min_v,
@@ -262,6 +331,7 @@ class SetSoc(StepType):
             if (soc >= target) if charge else (soc <= target):
                 ctx.log(f"BMS SOC {soc:.1f} % reached after {moved_ah:.3f} Ah")
                 path.off()
+                delivered_a.extend(currents)
                 return soc
             if moved_ah >= budget_ah:
                 ctx.log(
@@ -270,6 +340,7 @@ class SetSoc(StepType):
                     "WARNING",
                 )
                 path.off()
+                delivered_a.extend(currents)
                 return soc
             if ctx.now() > deadline:
                 raise StationError(

@@ -93,6 +93,9 @@ limits.voltage = { comparator = "GELE", low = 1000.0, high = 1100.0 }
 """
 
 
+CELL_GUARD = {"guard_cell_min_v": 3.0, "guard_cell_max_v": 4.2, "guard_cell_max_c": 50}
+
+
 def set_soc(target: float = 30.0, **extra: Any) -> str:
     params = {
         "target_soc_pct": target,
@@ -113,6 +116,9 @@ def set_soc(target: float = 30.0, **extra: Any) -> str:
         if extra.get("write_target")
         else ""
     )
+    if "guard_cell_min_v" in extra:
+        limits += 'limits.cell_guard = { comparator = "STREQ", expected = "ok" }\n'
+
     return f"""
 [[main]]
 type = "set_soc"
@@ -450,7 +456,7 @@ def test_a_bms_soc_over_a_usable_window_is_mapped_onto_the_rated_capacity(
 def test_set_soc_approaches_the_target_from_above(tmp_path: Path) -> None:
     """Below the target the pack is charged past it, then discharged onto it: the OCV ends
     on the discharge branch of the cells' hysteresis."""
-    with sim_run(tmp_path, set_soc(60.0)) as prepared:
+    with sim_run(tmp_path, set_soc(60.0, current_a=45)) as prepared:
         result = run(prepared, close_contactors)
         assert result.outcome == "PASSED", result.steps
         soc = [row["value"] for row in prepared.store.samples(result.run_id, channel="bms_soc_pct")]
@@ -513,10 +519,18 @@ def test_a_bms_going_silent_stops_set_soc_with_the_outputs_off(tmp_path: Path) -
         assert "the BMS stopped reporting its SOC" in (result.steps[0].error or "")
         assert outputs_off(prepared)
         assert 0.45 < prepared.bench.simulator.pack.soc < 0.49  # it stopped soon after 100 s
+    # With the cell guard the BMS is read every 0.25 s: its silence is caught there first.
+    with sim_run(tmp_path / "guarded", set_soc(30.0, **CELL_GUARD)) as prepared:
+        result = run(prepared, silent_after_100_s)
+        assert result.outcome == "ERROR"
+        assert "the BMS went silent while current flowed" in (result.steps[0].error or "")
+        assert outputs_off(prepared)
+        assert 0.45 < prepared.bench.simulator.pack.soc < 0.49
 
 
 def test_set_soc_charges_when_the_pack_is_below_the_target(tmp_path: Path) -> None:
-    with sim_run(tmp_path, set_soc(60.0)) as prepared:
+    # Charging always uses the supply: 45 A, what its 18 kW deliver at ~350 V.
+    with sim_run(tmp_path, set_soc(60.0, current_a=45)) as prepared:
         pack = prepared.bench.simulator.pack
         result = run(prepared, close_contactors)
         assert result.outcome == "PASSED", result.steps
@@ -541,6 +555,69 @@ def test_set_soc_stops_on_a_guard_with_the_outputs_off(tmp_path: Path) -> None:
         assert result.outcome == "ERROR"
         assert "guard tripped" in (result.steps[0].error or "")
         assert outputs_off(prepared)
+
+
+def test_a_weak_cell_during_the_soc_move_fails_the_pack_with_the_current_off(
+    tmp_path: Path,
+) -> None:
+    """Before #10 set_soc watched only the pack voltage: cell 11 at 20× R0 sat ~1 V below its
+    neighbours (under 3 V) for the whole 12 Ah move while the pack stayed inside 250…420 V."""
+
+    def weak_cell(sim: Any) -> None:
+        close_contactors(sim)
+        sim.pack.high_resistance_cell(10, 20.0)
+
+    with sim_run(tmp_path, set_soc(30.0, write_target=True, **CELL_GUARD)) as prepared:
+        sim = prepared.bench.simulator
+        shipping_before = sim.bms.nvm.shipping_soc_pct
+        result = run(prepared, weak_cell)
+        assert result.outcome == "FAILED", result.steps
+        guard = next(m for s in result.steps for m in s.measurements if m.name == "cell_guard")
+        assert guard.outcome == "FAILED"
+        assert guard.value_text is not None and "(index 10)" in guard.value_text
+        assert "below 3 V" in guard.value_text
+        # the current flowed less than 0.5 s (virtual time) before the guard switched it off
+        assert 0 < sim.pack.ah_discharged < 60 * 0.5 / 3600
+        assert outputs_off(prepared)
+        v = values(result)
+        assert v["final_soc_pct"] is None  # never judged: the move did not finish
+        assert sim.bms.nvm.shipping_soc_pct == shipping_before  # nothing written
+    with sim_run(tmp_path / "healthy", set_soc(30.0, **CELL_GUARD)) as prepared:
+        result = run(prepared, close_contactors)
+        assert result.outcome == "PASSED", result.steps
+        assert texts(result)["cell_guard"] == "ok"
+
+
+def test_a_soc_move_the_supply_cannot_deliver_is_an_error_with_both_currents_recorded(
+    tmp_path: Path,
+) -> None:
+    # Charging uses the supply, an 18 kW model: 60 A at ~350 V would need 21 kW.
+    with sim_run(tmp_path, set_soc(60.0)) as prepared:
+        result = run(prepared, close_contactors)
+        assert result.outcome == "ERROR"
+        assert "could not do the test" in (result.steps[0].error or "")
+        v = values(result)
+        assert v["requested_current_a"] == 60
+        assert v["delivered_current_a"] is not None and 45 < v["delivered_current_a"] < 55
+        assert v["final_soc_pct"] is not None  # recorded before the ERROR
+        assert outputs_off(prepared)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"guard_cell_min_v": 3.0}, "go together"),
+        ({**CELL_GUARD, "guard_period_s": 2.0}, "guard_period_s"),
+        ({"min_delivery_fraction": 1.5}, "min_delivery_fraction"),
+    ],
+)
+def test_set_soc_checks_its_guard_and_delivery_parameters(
+    changes: dict[str, float], message: str
+) -> None:
+    from station.steps.eol.set_soc import SetSoc
+
+    with pytest.raises(ValueError, match=message):
+        SetSoc.Params(capacity_ah=60, current_a=45, guard_min_v=280, guard_max_v=405, **changes)  # type: ignore[arg-type]
 
 
 # --- EOL flag ---------------------------------------------------------------------------------
