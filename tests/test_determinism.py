@@ -212,7 +212,7 @@ limits.sum_vs_pack_v = { comparator = "GELE", low = -1.5, high = 1.5 }
 [[main]]
 type = "dcir"
 name = "DCIR"
-params = { current_a = 60, pulse_s = 10, guard_min_v = 280, guard_max_v = 405 }
+params = { current_a = 45, pulse_s = 10, guard_min_v = 280, guard_max_v = 405 }
 limits.r0_discharge_ohm = { comparator = "NOMTOL", nominal = 0.096, tolerance_pct = 15 }
 limits.r_discharge_ohm = { comparator = "LE", high = 0.13 }
 

@@ -110,6 +110,7 @@ def test_sim_picks_the_pack_built_as_the_sequences_product(tmp_path: Path) -> No
         (SEQUENCES / "lfp16s" / "eol.toml")
         .read_text(encoding="utf-8")
         .replace('products = ["LF16-A"]', 'products = ["XX-1"]')
+        .replace('"LF16-A" = "LF16A', '"XX-1" = "LF16A')
         .replace(
             '"limits/lf16-a.toml"', f'"{(SEQUENCES / "lfp16s/limits/lf16-a.toml").as_posix()}"'
         ),
