@@ -635,8 +635,8 @@ def test_marginal_is_a_pass_outside_the_band(
     high = low + width
     ml, mh = low + width * min(band), low + width * max(band)
     assume(low <= ml <= mh <= high)
-    # within JUDGED_DIGITS of a band edge the judge sees the edge itself (by design)
-    assume(all(abs(x - edge) > 1e-9 * max(1.0, abs(edge)) for edge in (ml, mh)))
+    # within JUDGED_DIGITS of a limit or band edge the judge sees the edge itself (by design)
+    assume(all(abs(x - edge) > 1e-9 * max(1.0, abs(edge)) for edge in (low, ml, mh, high)))
     limit = lim(comparator="GELE", low=low, high=high, marginal_low=ml, marginal_high=mh)
     judgement = evaluate(limit, x)
     assert judgement.passed == (low <= x <= high)
