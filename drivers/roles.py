@@ -284,3 +284,20 @@ class Interlocks(Instrument, Protocol):
     def set_imd_test_resistor(self, on: bool) -> None:
         """Switch the fixture's insulation-monitor test resistor onto the HV connector."""
         ...
+
+
+@runtime_checkable
+class DmmProofRelay(Protocol):
+    """Interlocks whose fixture can prove the DMM on a known source before an HV test.
+
+    The relay puts the fixture's reference voltage (``dmm_proof_v``, e.g. its 24 V
+    auxiliary) on the DMM's leads at the fixture end, instead of the HV probe points; the
+    DMM must read it within ``dmm_proof_tolerance_v``.
+    """
+
+    dmm_proof_v: float
+    dmm_proof_tolerance_v: float
+
+    def set_dmm_proof(self, on: bool) -> None:
+        """Switch the DMM proof relay (on: the reference is on the DMM's leads)."""
+        ...

@@ -220,8 +220,14 @@ class ModbusRtuInterlocks:
     HV+ and HV− together to the tester's HI; K1 alone selects HV+, K2 alone HV−) and
     ``hvil_break_coil`` (opens the pack's HVIL loop in the fixture); ``imd_test_coil``
     (switches the fixture's insulation-monitor test resistor, HV− to chassis at the
-    connector, for the IMD functional test); ``model`` (a label
-    for ``identity()``, since Modbus RTU I/O modules have no identity query).
+    connector, for the IMD functional test); ``dmm_proof_coil`` (the DMM proof relay: a
+    changeover at the fixture end of the DMM's leads that puts the fixture's reference
+    voltage on them instead of the HV probe points, so the HV steps prove the DMM's whole
+    path on a known source before they trust it to read the terminals dead);
+    ``dmm_proof_v`` and ``dmm_proof_tolerance_v`` (that reference, e.g. the fixture's
+    24 V auxiliary supply, and how far the DMM may read from it; the driver only carries
+    them for the step); ``model`` (a label for ``identity()``, since Modbus RTU I/O modules
+    have no identity query).
 
     The software is not the safety function: a failed read raises, and the caller must
     treat that as unsafe.
@@ -243,6 +249,9 @@ class ModbusRtuInterlocks:
         pole_minus_coil: int = 2,
         hvil_break_coil: int = 3,
         imd_test_coil: int = 4,
+        dmm_proof_coil: int = 5,
+        dmm_proof_v: float = 24.0,
+        dmm_proof_tolerance_v: float = 2.4,
         model: str = "Modbus RTU IO 8CH",
     ) -> None:
         _check_int("unit_id", unit_id, 1, 247)
@@ -265,11 +274,26 @@ class ModbusRtuInterlocks:
             "pole_minus_coil": pole_minus_coil,
             "hvil_break_coil": hvil_break_coil,
             "imd_test_coil": imd_test_coil,
+            "dmm_proof_coil": dmm_proof_coil,
         }
         for name, value in coils.items():
             _check_int(name, value, 0, 0xFFFF)
         if len(set(coils.values())) != len(coils):
-            raise ValueError(f"the lamp and fixture relays need distinct coils, got {coils}")
+            raise ValueError(
+                f"the lamp and fixture relays need distinct coils, got {coils}; give each "
+                "its own coil in the interlocks' options"
+            )
+        for name, volts in (
+            ("dmm_proof_v", dmm_proof_v),
+            ("dmm_proof_tolerance_v", dmm_proof_tolerance_v),
+        ):
+            if isinstance(volts, bool) or not isinstance(volts, int | float):
+                raise TypeError(f"{name} must be a number in V, got {volts!r}")
+        if not 0 < dmm_proof_tolerance_v < dmm_proof_v <= 1000:
+            raise ValueError(
+                f"dmm_proof_v ({dmm_proof_v!r}) must be > dmm_proof_tolerance_v "
+                f"({dmm_proof_tolerance_v!r}) > 0 and at most 1000 V"
+            )
         self.link = link
         self.unit_id = unit_id
         self.door_input = door_input
@@ -283,6 +307,9 @@ class ModbusRtuInterlocks:
         self.pole_minus_coil = pole_minus_coil
         self.hvil_break_coil = hvil_break_coil
         self.imd_test_coil = imd_test_coil
+        self.dmm_proof_coil = dmm_proof_coil
+        self.dmm_proof_v = float(dmm_proof_v)
+        self.dmm_proof_tolerance_v = float(dmm_proof_tolerance_v)
         self.model = model
 
     @classmethod
@@ -376,6 +403,10 @@ class ModbusRtuInterlocks:
     def set_imd_test_resistor(self, on: bool) -> None:
         """Switch the fixture's insulation-monitor test resistor on or off (its coil)."""
         self.write_coil(self.imd_test_coil, on)
+
+    def set_dmm_proof(self, on: bool) -> None:
+        """Switch the DMM proof relay: on puts ``dmm_proof_v`` on the DMM's leads."""
+        self.write_coil(self.dmm_proof_coil, on)
 
     def identity(self) -> Identity:
         """Check that the module answers, then describe it from the configuration.

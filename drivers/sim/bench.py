@@ -21,7 +21,9 @@ The fixture I/O module's coil 3 breaks the pack's HVIL loop (the HVIL step opens
 prove the BMS notices); coil 4 switches the insulation-monitor test resistor
 (:data:`IMD_TEST_RESISTOR_OHM`, HV− to chassis at the connector); coils 1/2 select the HV
 pole (see :class:`~drivers.sim.instruments.hv_twins.SafetyCircuit`). The DMM reads the
-highest voltage on the HV fixture: the pack's terminals or a tester's output.
+highest voltage on the HV fixture: the pack's terminals or a tester's output; while coil 5
+(the DMM proof relay, a changeover at the fixture end of the DMM's leads) is on, it reads
+the fixture's reference instead (:data:`~drivers.sim.instruments.modbus_io.DMM_PROOF_V`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from drivers.sim.instruments.hv_catalogue import HV_TWINS
 from drivers.sim.instruments.hv_twins import SafetyCircuit
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
 from drivers.sim.instruments.label_printer import ZplPrinterTwin
-from drivers.sim.instruments.modbus_io import ModbusIoTwin
+from drivers.sim.instruments.modbus_io import DMM_PROOF_V, ModbusIoTwin
 from drivers.sim.instruments.power_twins import POWER_TWINS
 from drivers.sim.pack import Pack
 from drivers.sim.packs import PackSpec, get_pack_spec
@@ -232,13 +234,21 @@ class VirtualBench:
         return None
 
     def _wire_dmm_to_fixture(self) -> None:
-        """Let the DMM see the HV fixture: the pack's terminals and any tester output."""
+        """Let the DMM see the HV fixture: the pack's terminals and any tester output, or
+        the fixture's reference while the DMM proof relay is on."""
         dmm = self.instruments.get("dmm")
         safety = self.safety
         if not isinstance(dmm, Keysight34465aTwin) or safety is None:
             return
         circuit = self.circuit
-        dmm.fixture_probe = lambda: max(circuit.terminal_voltage(), safety.fixture_voltage())
+        io = self._io()
+
+        def probe() -> float:
+            if io is not None and io.dmm_proof:
+                return DMM_PROOF_V
+            return max(circuit.terminal_voltage(), safety.fixture_voltage())
+
+        dmm.fixture_probe = probe
 
     def _follow_fixture_relays(self, io: ModbusIoTwin) -> None:
         with self.circuit.locked():

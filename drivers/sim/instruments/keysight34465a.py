@@ -59,10 +59,11 @@ class Keysight34465aTwin(ScpiDevice):
     Temperature reads the virtual room (``circuit.pack.ambient_c``) plus a seeded probe error
     (σ :data:`PROBE_ERROR_C`) and a little noise. DC volts read ``circuit.terminal_voltage()``
     (or what :attr:`fixture_probe` returns, when set: the bench wires it to the highest voltage on
-    the HV fixture, tester output included) plus seeded Gaussian noise whose sigma depends on
+    the HV fixture, tester output included, or to the fixture's reference while its DMM proof
+    relay is on) plus seeded Gaussian noise whose sigma depends on
     the range and NPLC (:data:`NOISE_PPM_OF_RANGE`). With :attr:`lead_open` (the
     ``dmm_lead_open`` fault) the input sees nothing: DC volts read ~0 V whatever is on the
-    fixture. Resistance reads
+    fixture, the proof reference included. Resistance reads
     :attr:`fixture_resistance_ohm` (``None`` = open circuit, i.e. overload). Values beyond
     120 % of the range read ``+9.9E+37``. NPLC values between the valid ones are rounded
     up; out-of-range values give ``-222,"Data out of range"``.

@@ -10,7 +10,9 @@ DI0 door closed, DI1 e-stop released, DI2 fixture clamped; the cell starts safe.
 **Coils** (functions 0x01, 0x05, 0x0F): DO0 the red HV-present lamp (the driver's
 ``lamp_coil``), DO1 fixture relay K1 (connects HV+ to the tester), DO2 fixture relay K2
 (connects HV−) — see :class:`~drivers.sim.instruments.hv_twins.SafetyCircuit` for what the
-relays and the door/e-stop inputs do to the HV testers.
+relays and the door/e-stop inputs do to the HV testers; DO5 the DMM proof relay (the
+driver's ``dmm_proof_coil``), which puts the fixture's :data:`DMM_PROOF_V` reference on the
+DMM's leads (the virtual bench wires it to the DMM twin).
 
 **Like a real slave** (Modbus Application Protocol V1.1b3 §6–7, Modbus over Serial Line
 V1.02 §2.4): a frame with a bad CRC or for another unit is discarded without a reply; a
@@ -36,6 +38,10 @@ from drivers.sim.tcp_server import TwinServer
 
 DOOR_INPUT, ESTOP_INPUT, CLAMP_INPUT = 0, 1, 2
 LAMP_COIL, K1_COIL, K2_COIL = 0, 1, 2
+DMM_PROOF_COIL = 5
+DMM_PROOF_V = 24.0
+"""The virtual fixture's reference for the DMM proof: its 24 V auxiliary supply."""
+DMM_PROOF_TOLERANCE_V = 2.4
 CHANNELS = 8
 SILENCE_S = 0.005
 """Quiet time that ends a frame whose length the function code does not give."""
@@ -176,6 +182,11 @@ class ModbusIoTwin(TwinServer):
         """Get whether fixture relay K2 (HV− to the tester) is energised."""
         return self.coil(K2_COIL)
 
+    @property
+    def dmm_proof(self) -> bool:
+        """Get whether the DMM proof relay (the reference on the DMM's leads) is energised."""
+        return self.coil(DMM_PROOF_COIL)
+
     def add_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every input or coil change."""
         self._listeners.append(listener)
@@ -198,6 +209,9 @@ class ModbusIoTwin(TwinServer):
             "estop_input": ESTOP_INPUT,
             "clamp_input": CLAMP_INPUT,
             "lamp_coil": LAMP_COIL,
+            "dmm_proof_coil": DMM_PROOF_COIL,
+            "dmm_proof_v": DMM_PROOF_V,
+            "dmm_proof_tolerance_v": DMM_PROOF_TOLERANCE_V,
         }
 
     def _notify(self) -> None:

@@ -107,7 +107,7 @@ def test_read_names_each_unsafe_input() -> None:
 def test_read_with_custom_mapping_and_active_low_estop() -> None:
     # Door on DI5 (address 4), e-stop on DI7 (6, reads 0 when released), clamp on DI8 (7).
     options = {"door_input": 4, "estop_input": 6, "clamp_input": 7, "estop_released_level": 0}
-    options |= {"unit_id": 3, "lamp_coil": 5}
+    options |= {"unit_id": 3, "lamp_coil": 5, "dmm_proof_coil": 6}
     script = [
         (frame("03 02 0004 0004"), frame("03 02 01 09")),  # bits 4..7 = 1,0,0,1
         (frame("03 01 0005 0001"), frame("03 01 01 00")),
@@ -158,6 +158,23 @@ def test_set_imd_test_resistor(on: bool, value: str) -> None:
     request = frame(f"01 05 0004 {value}")
     with module([(request, request)]) as io:
         io.set_imd_test_resistor(on)
+
+
+@pytest.mark.parametrize(("on", "value"), [(True, "FF00"), (False, "0000")])
+def test_set_dmm_proof_switches_the_next_free_coil(on: bool, value: str) -> None:
+    request = frame(f"01 05 0005 {value}")
+    with module([(request, request)]) as io:
+        io.set_dmm_proof(on)
+        assert (io.dmm_proof_v, io.dmm_proof_tolerance_v) == (24.0, 2.4)
+
+
+def test_the_dmm_proof_relay_and_reference_are_options() -> None:
+    request = frame("01 05 0007 FF00")
+    with module(
+        [(request, request)], dmm_proof_coil=7, dmm_proof_v=12, dmm_proof_tolerance_v=1
+    ) as io:
+        io.set_dmm_proof(True)
+        assert (io.dmm_proof_v, io.dmm_proof_tolerance_v) == (12.0, 1.0)
 
 
 def test_write_coil() -> None:
@@ -279,6 +296,10 @@ def test_serial_failure_raises_connection_error() -> None:
         ({"lamp_coil": 70000}, ValueError),
         ({"hvil_break_coil": 1}, ValueError),
         ({"imd_test_coil": 3}, ValueError),
+        ({"dmm_proof_coil": 4}, ValueError),  # same as the IMD test resistor
+        ({"dmm_proof_v": 0}, ValueError),
+        ({"dmm_proof_tolerance_v": 24}, ValueError),  # would accept 0 V: no proof
+        ({"dmm_proof_v": "24"}, TypeError),
         ({"door_input": "0"}, TypeError),
     ],
 )

@@ -51,3 +51,33 @@ def test_a_bad_cell_factor_says_what_is_wrong(
 ) -> None:
     with pytest.raises(ValueError, match=rf"fault weak_cell={value}: .*{re.escape(message)}"):
         apply_fault(bench, "weak_cell", value)
+
+
+@pytest.mark.parametrize("lead_open", [False, True], ids=["healthy", "dmm_lead_open"])
+def test_the_dmm_proof_relay_puts_the_fixture_reference_on_the_dmm(
+    bench: VirtualBench, lead_open: bool
+) -> None:
+    from drivers.registry import open_instrument
+
+    if lead_open:
+        apply_fault(bench, "dmm_lead_open", "")
+    bench.circuit.close_contactors_settled()  # the terminals live at the pack voltage
+    opened = [
+        open_instrument(model, bench.resources[role][1], options=bench.driver_options[role])
+        for role, model in (("interlocks", "modbus.rtu_io"), ("dmm", "keysight.34465a"))
+    ]
+    io, dmm = opened
+    try:
+        live = dmm.measure_dc_voltage(nplc=1.0)
+        io.set_dmm_proof(True)
+        proof = dmm.measure_dc_voltage(nplc=1.0)
+        io.set_dmm_proof(False)
+        after = dmm.measure_dc_voltage(nplc=1.0)
+    finally:
+        for driver in opened:
+            driver.close()
+    if lead_open:
+        assert max(abs(live), abs(proof), abs(after)) < 0.01  # the DMM sees nothing at all
+    else:
+        assert proof == pytest.approx(io.dmm_proof_v, abs=0.01)  # the changeover: reference only
+        assert live == pytest.approx(after, rel=1e-3) and live > 40  # the 16S pack again
