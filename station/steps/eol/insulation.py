@@ -2,10 +2,18 @@
 
 Both run the same way (domain spec §1 steps 5–6, §5.1):
 
-1. **Refuse live terminals.** Every source of truth must say dead before any HV: the BMS
-   must report the contactors OPEN and its bus (HV connector) voltage below half the pack's
-   minimum voltage (its sense is not calibrated yet; never below the live threshold), and
-   the DMM on the fixture must read below the live threshold. The threshold is relative to
+0. **Prove the DMM on a known source (live–dead–live, first leg).** With ``dmm_proof =
+   "relay"`` (the default) the fixture's DMM proof relay puts its reference voltage
+   (``dmm_proof_v`` of the interlocks, e.g. the fixture's 24 V auxiliary) on the DMM's leads;
+   the DMM must read it within ``dmm_proof_tolerance_v`` (recorded as ``dmm_proof_v``), then
+   the relay goes off again (on every way out). Otherwise: ERROR, no HV command sent. With
+   ``dmm_proof = "test_voltage"`` (a fixture without the relay) this leg is skipped and the
+   DMM is proven only by seeing the test voltage in step 4 — after the fixture is energised.
+1. **Refuse live terminals (dead).** Every source of truth must say dead before any HV: the
+   BMS must report the contactors OPEN and its bus (HV connector) voltage below half the
+   pack's minimum voltage (its sense is not calibrated yet; never below the live
+   threshold), and the DMM on the fixture must read below the live threshold. The threshold
+   is relative to
    the pack, not the 60 V touch limit: ``live_threshold_v`` (a few volts: open contactors
    leave ~0 V), lowered to :data:`LIVE_FRACTION` of ``pack_min_voltage_v`` when given — so a
    16S LFP pack (51–58 V) behind welded or misreported contactors is refused. The
@@ -21,17 +29,27 @@ Both run the same way (domain spec §1 steps 5–6, §5.1):
    pack (open lead) and the step is an ERROR telling the operator to check the test leads.
    The withstand programs a lower current judgement (``contact_leakage_a``): a capacitive
    pack always draws some current, an open lead none. Recorded as ``contact_ok``.
-4. **Prove the DMM (live–dead–live).** The DMM must have seen the test voltage on the
-   fixture during the test (a reading ≥ the live threshold, recorded as ``dmm_live_v``;
-   it is not read again until the discharge once it has) before it is trusted to
-   read the fixture dead; if it never did (open DMM lead), the discharge cannot be
-   confirmed: ERROR, HV lamp left on.
+4. **Watch with the DMM (live–dead–live, last leg).** The DMM must see the test voltage on
+   the fixture during the test (a reading ≥ the live threshold, recorded as ``dmm_live_v``;
+   it is not read again until the discharge once it has). If it never did: with the relay,
+   the tester is stopped and the DMM proven on the reference again — good, it confirms the
+   discharge (an open test lead leaves the pack unenergised), but if the tester proved
+   contact the DMM's probe points cannot be on the HV fixture: ERROR; not good, or without
+   the relay (open DMM lead), the discharge cannot be confirmed: ERROR, HV lamp left on.
 5. **Verify the discharge.** Wait until the tester reports itself safe *and* the DMM on the
    fixture reads below ``safe_voltage_v``, within ``discharge_timeout_s``; the reading is
    recorded as ``residual_voltage_v``. Not confirmed in time → ERROR, lamp left on.
 6. **On every way out**: ``stop()`` the tester, verify the discharge (also after an abort,
    with a bounded wait that an abort cannot cut short), HV lamp off only once the discharge
    is confirmed, fixture relays back to rest (both poles).
+
+**Why the contact proof needs the test voltage.** An open *test* lead (``ir_lead_open``) can
+only be told from a very well insulated pack by the current the tester drives: the upper IR
+judgement and the withstand's lower current limit judge at the test voltage, and the tester
+contact checks that work without it are not in a public command set (see the drivers). So
+that proof is made with the output on, and the step stops the tester and verifies the
+discharge at once after the judgement. The DMM, which vouches for that discharge, is proven
+before any HV (step 0).
 
 **Settling.** A constant-voltage tester charges the Y-capacitors through its own source
 resistance: τ = R_src·C_Y, tens of milliseconds (500 kΩ × 100 nF = 50 ms). What keeps the
@@ -54,13 +72,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from drivers.errors import MeterOverload
-from drivers.roles import HvTestResult
+from drivers.roles import DmmProofRelay, HvTestResult
 from station.errors import StationError
 from station.limits import bounds
 from station.steps.api import CheckContext, MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
 
 Pole = Literal["plus", "minus", "both"]
+DmmProof = Literal["relay", "test_voltage"]
 
 TOUCH_SAFE_V = 60.0
 """The ceiling of ``safe_voltage_v``: DC voltage class A (ISO 6469-3), domain spec §5.1."""
@@ -78,6 +97,15 @@ Y-capacitors through the tester's discharge resistor), so polling it at the test
 ``poll_s`` (0.2 s) would leave the safe state unconfirmed long after it is reached."""
 SETTLE_SAMPLES = 4
 """Live IR readings taken per ``settle_window_s`` (at most one per poll)."""
+RELAY_SETTLE_S = 0.05
+"""Given to the DMM proof relay before the DMM reads (a signal relay operates and stops
+bouncing within ~10 ms)."""
+TEST_VOLTAGE_PROOF = (
+    'dmm_proof = "test_voltage": the DMM is proven only during the test, by seeing the test '
+    "voltage — after the fixture is energised, so its reading of the terminals as dead before "
+    "the test is unproven (an open DMM lead reads 0 V); fit a DMM proof relay and use "
+    '"relay" where you can'
+)
 CHECK_LEADS = (
     "check the test leads: the HI lead on the pole and the return lead on the chassis point"
 )
@@ -119,8 +147,9 @@ def live_threshold_v(params: Any) -> float:
 class HvRun:
     """What one HV test gave: the instrument's result (None when the step judged a settled
     live reading itself), the reading and output voltage judged, the DMM's highest reading
-    during the test, the residual voltage once discharged (nan: not confirmed) and what went
-    wrong making safe (the step must raise when there is anything)."""
+    during the test, the residual voltage once discharged (nan: not confirmed), what went
+    wrong making safe (the step must raise when there is anything) and whether the DMM saw
+    the test voltage (False only when the proof relay vouched for it after the test)."""
 
     result: HvTestResult | None
     reading: float
@@ -128,6 +157,7 @@ class HvRun:
     dmm_live_v: float
     residual_v: float
     problems: tuple[str, ...] = ()
+    dmm_saw_hv: bool = True
 
 
 class HvTest:
@@ -141,7 +171,8 @@ class HvTest:
         self.dmm: Any = ctx.instrument("dmm")
         self.threshold_v = live_threshold_v(params)
         self.dmm_live_v = 0.0
-        self._dmm_proven = False
+        self._dmm_saw_hv = False  # the DMM read the test voltage on the fixture
+        self._dmm_trusted = False  # … or the proof relay proved it again after the test
         self._completed = False  # the test ran its course (not cut short)
 
     def run(
@@ -154,7 +185,12 @@ class HvTest:
         when making safe went wrong (``problems``: the step records its proofs, then raises).
         """
         ctx, p = self.ctx, self.params
-        self._refuse_live_terminals()
+        relay = self._proof_relay()
+        bms = _optional(ctx, "bms")
+        self._refuse_closed_contactors(bms)
+        if relay is not None:
+            self._prove_dmm(relay, "before the HV test", record=True)
+        self._refuse_live_terminals(bms)
         ctx.require_interlocks_safe()
         verified = False
         residual = math.nan
@@ -165,7 +201,13 @@ class HvTest:
             result, settled = self._await_result(p.ramp_s + p.dwell_s, settle)
             self._completed = True
             self._watch_fixture()  # one more look: a short test may end between polls
-            if self._dmm_proven:
+            if not self._dmm_saw_hv and relay is not None:
+                # The last leg on the known source: an open test lead leaves the pack
+                # unenergised, and a DMM proven again can vouch for that.
+                self.tester.stop()
+                self._prove_dmm(relay, "after an HV test in which it never saw the test voltage")
+                self._dmm_trusted = True
+            if self._dmm_trusted:
                 residual = self._verify_discharge(ctx.wait)
                 verified = True
         except BaseException:
@@ -173,11 +215,48 @@ class HvTest:
                 ctx.log(problem, "ERROR")
             raise
         problems = tuple(self._make_safe(verified))
+        saw = self._dmm_saw_hv
         if settled is not None:
             reading, volts = settled
-            return HvRun(None, reading, volts, self.dmm_live_v, residual, problems)
+            return HvRun(None, reading, volts, self.dmm_live_v, residual, problems, saw)
         assert result is not None
-        return HvRun(result, result.reading, result.voltage_v, self.dmm_live_v, residual, problems)
+        return HvRun(
+            result, result.reading, result.voltage_v, self.dmm_live_v, residual, problems, saw
+        )
+
+    def _proof_relay(self) -> DmmProofRelay | None:
+        """The fixture's DMM proof relay (None with ``dmm_proof = "test_voltage"``)."""
+        if self.params.dmm_proof == "test_voltage":
+            self.ctx.log(f"{TEST_VOLTAGE_PROOF}", "WARNING")
+            return None
+        if not isinstance(self.io, DmmProofRelay):
+            raise StationError(
+                f'params.dmm_proof = "relay" needs a DMM proof relay on the fixture I/O, and '
+                f"the interlocks ({type(self.io).__name__}) have none; no HV was applied — fit "
+                f'one, or set dmm_proof = "test_voltage" ({TEST_VOLTAGE_PROOF.split(": ", 1)[1]})'
+            )
+        return self.io
+
+    def _prove_dmm(self, relay: DmmProofRelay, when: str, *, record: bool = False) -> None:
+        """Put the fixture's reference on the DMM's leads, read it (``record``: as
+        ``dmm_proof_v``), switch it off again; raise if it did not read the reference."""
+        expected, tolerance = relay.dmm_proof_v, relay.dmm_proof_tolerance_v
+        try:
+            relay.set_dmm_proof(True)
+            self.ctx.wait(RELAY_SETTLE_S)
+            volts = self._fixture_v()
+        finally:
+            relay.set_dmm_proof(False)  # on every way out; if this fails, that error wins
+        if record:
+            self.ctx.measure("dmm_proof_v", volts)
+        if not abs(volts - expected) <= tolerance:
+            raise StationError(
+                f"DMM not proven {when}: it read {volts:.2f} V with the DMM proof relay on, "
+                f"where the fixture's reference is {expected:g} V ± {tolerance:g} V, so it "
+                "cannot be trusted to read the HV terminals dead; no HV was applied — check "
+                "the DMM leads, the fixture's probe points and the proof relay"
+            )
+        self.ctx.log(f"DMM proven {when}: {volts:.2f} V on the fixture's {expected:g} V reference")
 
     def _fixture_v(self) -> float:
         """Read the fixture with the DMM in V (magnitude; ``inf`` above the DMM's range)."""
@@ -186,19 +265,18 @@ class HvTest:
         except MeterOverload:
             return math.inf
 
-    def _refuse_live_terminals(self) -> None:
+    def _refuse_closed_contactors(self, bms: Any) -> None:
+        if bms is not None and "contactor_state" in bms.monitor.roles():
+            state = str(bms.contactor_state(after=fresh(self.ctx)))
+            if state.upper() != "OPEN":
+                raise StationError(
+                    f"the BMS reports the contactors {state}: an HV test with the "
+                    "contactors closed is refused; open them first (contactors step, "
+                    "action open)"
+                )
+
+    def _refuse_live_terminals(self, bms: Any) -> None:
         refuse = "HV test refused — open the contactors and check the fixture"
-        bms = _optional(self.ctx, "bms")
-        if bms is not None:
-            roles = bms.monitor.roles()
-            if "contactor_state" in roles:
-                state = str(bms.contactor_state(after=fresh(self.ctx)))
-                if state.upper() != "OPEN":
-                    raise StationError(
-                        f"the BMS reports the contactors {state}: an HV test with the "
-                        "contactors closed is refused; open them first (contactors step, "
-                        "action open)"
-                    )
         # With the contactors reported open, a fixture that still reads live may be charge
         # left on the bus (e.g. after an aborted run): give it residual_wait_s to bleed
         # down, reading again every poll_s, before calling the terminals live.
@@ -274,13 +352,13 @@ class HvTest:
         return float(volts)
 
     def _watch_fixture(self) -> None:
-        """Let the DMM watch the fixture while HV is on: its path is proven once it sees it."""
-        if self._dmm_proven:
-            return  # proven once is enough; spare the DMM (and the poll) from then on
+        """Let the DMM watch the fixture while HV is on: it is trusted once it sees it."""
+        if self._dmm_saw_hv:
+            return  # seen once is enough; spare the DMM (and the poll) from then on
         volts = self._fixture_v()
         self.dmm_live_v = max(self.dmm_live_v, volts)
         if volts >= self.threshold_v:
-            self._dmm_proven = True
+            self._dmm_saw_hv = self._dmm_trusted = True
 
     def _verify_discharge(self, wait: Callable[[float], object]) -> float:
         """Wait for tester safe and fixture < safe_voltage_v; return the DMM reading in V."""
@@ -318,7 +396,7 @@ class HvTest:
             return True
 
         attempt("stop the insulation tester", self.tester.stop)
-        if not verified and self._completed and not self._dmm_proven:
+        if not verified and self._completed and not self._dmm_trusted:
             # HV was on for the whole test and the DMM never saw it: it cannot vouch for
             # the discharge, so the lamp stays on.
             problems.append(
@@ -350,6 +428,13 @@ def _optional(ctx: StepContext, role: str) -> Any:
 
 COMMON_MEASUREMENTS = (
     MeasurementSpec(
+        "dmm_proof_v",
+        "V",
+        requires_limit=False,
+        doc="the DMM's reading of the fixture's reference with the proof relay on, before any "
+        'HV (dmm_proof = "relay"; outside dmm_proof_tolerance_v: ERROR, no HV)',
+    ),
+    MeasurementSpec(
         "contact_ok",
         "",
         kind="bool",
@@ -372,15 +457,25 @@ COMMON_MEASUREMENTS = (
 )
 
 
-def record_common(ctx: StepContext, run: HvRun, contact: bool, no_contact: str) -> None:
+def record_common(
+    ctx: StepContext, run: HvRun, contact: bool, no_contact: str, *, energised: bool
+) -> None:
     """Record the proofs and the residual voltage; raise if contact or safety is unproven.
 
-    ``no_contact`` is the operator's message when ``contact`` is False.
+    ``no_contact`` is the operator's message when ``contact`` is False; ``energised``: the
+    tester held its test voltage on the pack, so the DMM must have seen it.
     """
     ctx.measure("contact_ok", contact)
     ctx.measure("dmm_live_v", run.dmm_live_v)
     ctx.measure("residual_voltage_v", run.residual_v)
     errors = ([] if contact else [no_contact]) + list(run.problems)
+    if energised and not run.dmm_saw_hv:
+        errors.append(
+            f"the DMM never saw the test voltage on the fixture (at most {run.dmm_live_v:.2f} "
+            "V) although the tester reached the pack and the DMM proved good on the proof "
+            "relay before and after: its probe points are not on the HV fixture — check the "
+            "fixture wiring"
+        )
     if errors:
         raise StationError("; ".join(errors))
 
@@ -440,6 +535,7 @@ class InsulationResistance(StepType):
         pack_min_voltage_v: float = 0.0
         discharge_timeout_s: float = 10.0
         residual_wait_s: float = 60.0
+        dmm_proof: DmmProof = "relay"
 
         def __post_init__(self) -> None:
             check_common(self)
@@ -488,6 +584,7 @@ class InsulationResistance(StepType):
             f"no contact proven: the IR reading ({reading:g} Ω) is over range or above the "
             f"contact limit {params.contact_limit_ohm:g} Ω, which is what an open lead "
             f"reads; the pack is not judged — {CHECK_LEADS}",
+            energised=contact,
         )
         ctx.measure("riso_ohm", reading)
         # Magnitude: the Kikusui's IR output (and its report) is negative to chassis.
@@ -529,6 +626,7 @@ class Withstand(StepType):
         pack_min_voltage_v: float = 0.0
         discharge_timeout_s: float = 10.0
         residual_wait_s: float = 60.0
+        dmm_proof: DmmProof = "relay"
 
         def __post_init__(self) -> None:
             check_common(self)
@@ -582,6 +680,7 @@ class Withstand(StepType):
             f"the contact limit {params.contact_leakage_a:g} A — a pack's capacitance and "
             f"insulation always draw some current, an open lead none; the pack is not "
             f"judged — {CHECK_LEADS}",
+            energised=contact and not tripped,
         )
         ctx.measure("leakage_a", run.reading)
         ctx.measure("breakdown", verdict in BREAKDOWN_VERDICTS)

@@ -309,6 +309,15 @@ def test_an_open_return_lead_is_an_error_on_ir_never_an_over_range_pass(tmp_path
         assert failed.outcome == "ERROR" and "check the test leads" in (failed.error or "")
         assert measured(result, "IR plus", "contact_ok").value_text == "false"
         assert not [m for m in failed.measurements if m.name == "riso_ohm"]
+        # The contact proof needs the test voltage; the DMM was proven before it, saw
+        # nothing (the pack was never energised), was proven again after the tester
+        # stopped, and confirmed the discharge at once: lamp off, relays at rest.
+        text = transcript(tmp_path)
+        assert text.index(PROOF_OFF) < text.index("SAFE:STAR")
+        assert text.count(PROOF_ON) == 2
+        assert text.index("SAFE:STOP", text.index("SAFE:STAR")) < text.rindex(PROOF_ON)
+        assert measured(result, "IR plus", "residual_voltage_v").value < 5
+        assert_hv_safe(prepared, result)
 
 
 def test_an_open_return_lead_is_an_error_on_the_hipot(tmp_path: Path) -> None:
@@ -337,15 +346,150 @@ def test_the_chroma_is_told_the_contact_limits(tmp_path: Path) -> None:
         assert hipot_program.low_limit == 1e-6  # nor the withstand's lower current limit
 
 
-def test_an_open_dmm_lead_is_an_error_and_the_hv_lamp_stays_on(tmp_path: Path) -> None:
+def transcript(tmp_path: Path) -> str:
+    [log] = tmp_path.glob("attachments/*/instruments.log")
+    return log.read_text(encoding="utf-8")
+
+
+def assert_tester_never_programmed(text: str) -> None:
+    """The Chroma 1905x's traffic is in the transcript, but no test was set up or started."""
+    assert "SAFE:STAT?" in text
+    assert "SAFE:STEP1" not in text and "SAFE:STAR" not in text
+
+
+PROOF_ON, PROOF_OFF = "> 01 05 00 05 FF 00", "> 01 05 00 05 00 00"  # coil 5 requests
+
+
+def test_the_dmm_is_proven_on_the_fixture_reference_before_any_hv_command(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus") + HIPOT_DC) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        for name in ("IR plus", "Hipot DC"):
+            assert measured(result, name, "dmm_proof_v").value == pytest.approx(24.0, abs=0.01)
+            assert measured(result, name, "dmm_live_v").value >= 5  # the last leg still runs
+        text = transcript(tmp_path)
+        # relay on, relay off, then the tester programmed: per test, in that order
+        assert text.count(PROOF_ON) == 2 and text.count(PROOF_OFF) == 2
+        first_test = text.index("SAFE:STEP1")
+        assert text.index(PROOF_ON) < text.index(PROOF_OFF) < first_test
+        assert not prepared.bench.simulator._io().dmm_proof
+        assert_hv_safe(prepared, result)
+
+
+def test_an_open_dmm_lead_is_an_error_before_any_hv_command(tmp_path: Path) -> None:
     with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        result = run(prepared, fault("dmm_lead_open"))
+        assert result.outcome == "ERROR"
+        error = step(result, "IR plus").error or ""
+        assert "DMM not proven before the HV test" in error and "no HV was applied" in error
+        assert "check the DMM leads" in error
+        assert abs(measured(result, "IR plus", "dmm_proof_v").value) < 0.01
+        assert prepared.bench.simulator.instruments["insulation_tester"].output.runs == 0
+        assert not prepared.bench.simulator._io().dmm_proof  # the relay is off again
+        assert_tester_never_programmed(transcript(tmp_path))
+        assert_hv_safe(prepared, result)
+
+
+def test_without_the_relay_an_open_dmm_lead_is_found_only_after_energising(
+    tmp_path: Path,
+) -> None:
+    steps = OPEN_FIRST + ir("plus", extra=', dmm_proof = "test_voltage"')
+    with sim_run(tmp_path, steps) as prepared:
         result = run(prepared, fault("dmm_lead_open"))
         assert result.outcome == "ERROR"
         failed = step(result, "IR plus")
         assert "DMM never saw the test voltage" in (failed.error or "")
         assert measured(result, "IR plus", "dmm_live_v").value < 1.0
+        assert not [m for m in failed.measurements if m.name == "dmm_proof_v"]
         assert prepared.bench.simulator._io().hv_lamp  # discharge not confirmed by the DMM
         assert prepared.bench.get("insulation_tester").is_safe()
+        text = transcript(tmp_path)
+        assert "SAFE:STAR" in text and PROOF_ON not in text  # energised, never proven first
+
+
+def test_an_abort_during_the_dmm_proof_switches_the_relay_off_and_sends_no_hv(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        io = prepared.bench.get("interlocks")
+        set_dmm_proof = io.set_dmm_proof
+
+        def abort_once_on(on: bool) -> None:
+            set_dmm_proof(on)
+            if on:
+                prepared.engine.request_abort("operator abort")
+
+        io.set_dmm_proof = abort_once_on
+        result = run(prepared)
+        assert result.outcome == "ABORTED"
+        assert step(result, "IR plus").outcome == "ABORTED"
+        assert not prepared.bench.simulator._io().dmm_proof
+        assert prepared.bench.simulator.instruments["insulation_tester"].output.runs == 0
+        assert_hv_safe(prepared, result)
+
+
+def test_a_dmm_that_fails_during_the_proof_leaves_the_relay_off_and_sends_no_hv(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        io = prepared.bench.get("interlocks")
+        set_dmm_proof = io.set_dmm_proof
+        server = prepared.bench.simulator.servers["dmm"]
+
+        def dmm_dies_on(on: bool) -> None:
+            set_dmm_proof(on)
+            server.not_answering = on  # the DMM stops answering just as the relay closes
+
+        io.set_dmm_proof = dmm_dies_on
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        assert step(result, "IR plus").outcome == "ERROR"
+        assert not prepared.bench.simulator._io().dmm_proof
+        assert prepared.bench.simulator.instruments["insulation_tester"].output.runs == 0
+
+
+class WithoutProofRelay:
+    """Interlocks whose fixture has no DMM proof relay (delegates everything else)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("set_dmm_proof") or name.startswith("dmm_proof"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_relay_proof_on_interlocks_without_the_relay_is_refused_before_any_hv(
+    tmp_path: Path,
+) -> None:
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        bench = prepared.bench
+        bench.instruments["interlocks"] = WithoutProofRelay(bench.instruments["interlocks"])
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        error = step(result, "IR plus").error or ""
+        assert 'dmm_proof = "relay" needs a DMM proof relay' in error
+        assert (
+            'set dmm_proof = "test_voltage"' in error and "after the fixture is energised" in error
+        )
+        assert bench.simulator.instruments["insulation_tester"].output.runs == 0
+
+
+def test_a_dmm_whose_probe_points_miss_the_hv_fixture_is_an_error(tmp_path: Path) -> None:
+    """Proven good on the relay before and after, yet blind to the test voltage."""
+    with sim_run(tmp_path, OPEN_FIRST + ir("plus")) as prepared:
+        sim = prepared.bench.simulator
+        io_twin, dmm_twin = sim._io(), sim.instruments["dmm"]
+        dmm_twin.fixture_probe = lambda: 24.0 if io_twin.dmm_proof else 0.0
+        result = run(prepared)
+        assert result.outcome == "ERROR"
+        error = step(result, "IR plus").error or ""
+        assert "probe points are not on the HV fixture" in error, error
+        assert measured(result, "IR plus", "contact_ok").value_text == "true"
+        assert_hv_safe(prepared, result)  # proven again after the test: discharge confirmed
 
 
 BMS_ONLINE = """
