@@ -294,7 +294,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from station.config import StationConfig, load_config
     from station.runner import load_plugins
     from station.sequence import load_sequence
-    from station.station_check import check_against_config
+    from station.station_check import check_against_config, dmm_proof_warnings
 
     failures = 0
     config: StationConfig | None = None
@@ -333,6 +333,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             else:
                 load_plugins(())
                 sequence = load_sequence(path)
+                notes.extend(dmm_proof_warnings(sequence))
                 if config is not None:
                     today = dt.datetime.now(dt.UTC).date()
                     found = check_against_config(sequence, config, args.variant, today)

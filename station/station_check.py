@@ -14,6 +14,9 @@ never disagree:
 - the cell count the sequence states is the one the BMS description gives, when it gives
   one (``cell_voltages = { …, count = N }``).
 
+Without the config it warns (:func:`dmm_proof_warnings`) about every HV step that proves
+its DMM only after energising the fixture (``dmm_proof = "test_voltage"``).
+
 Plugins are imported by the caller from the config before the sequence is loaded, as the
 run does; a module that does not import is a problem of the config.
 """
@@ -33,6 +36,7 @@ from station.gate import (
     variant_problem,
 )
 from station.sequence import Sequence, stated_cells
+from station.steps.eol.insulation import TEST_VOLTAGE_PROOF
 
 
 def configured_roles(config: StationConfig) -> set[str]:
@@ -86,3 +90,14 @@ def _bms_cells(sequence: Sequence, config: StationConfig) -> list[str]:
         f"{sequence.path}: {where} params.cells: {cells} cells, but the BMS description "
         f"{config.can.bms} reports {count} (cell_voltages count); make them agree"
     ]
+
+
+def dmm_proof_warnings(sequence: Sequence) -> list[str]:
+    """One warning per HV step whose DMM is proven only after the fixture is energised."""
+    found: dict[str, None] = {}  # ordered, once per step whatever the variants
+    for part in sequence.products:
+        for steps in sequence.groups_for(part).values():
+            for step in steps:
+                if getattr(step.params, "dmm_proof", None) == "test_voltage":
+                    found[f"warning: {step.where} params.{TEST_VOLTAGE_PROOF}"] = None
+    return list(found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,23 @@ def test_every_rated_parameter_is_a_parameter_of_its_step_type_on_a_role_it_uses
     for cls, param, role in rated:
         assert param in {f.name for f in dataclasses.fields(cls.Params)}, (cls.name, param)
         assert role in cls.roles, (cls.name, role)
+
+
+def test_an_hv_step_that_proves_its_dmm_only_after_energising_is_warned_about(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = (EXAMPLE / "lfp16s" / "eol.toml").read_text(encoding="utf-8")
+    anchor = 'name = "IR HV+ to chassis"\n'
+    assert anchor in text
+    shutil.copytree(EXAMPLE / "lfp16s" / "limits", tmp_path / "limits")
+    path = tmp_path / "eol.toml"
+    at = text.index(anchor) + len(anchor)
+    end = text.index(" }\n", at)  # the end of that step's inline params table
+    path.write_text(text[:end] + ', dmm_proof = "test_voltage"' + text[end:], encoding="utf-8")
+    code, lines = check(capsys, path)
+    assert code == 0, lines  # allowed: a fixture may have no proof relay …
+    assert lines[0] == f"ok      {path} (sequence)"
+    [warning] = lines[1:]  # … but said plainly, for that step only
+    assert warning.startswith("  warning: main[") and "'IR HV+ to chassis'" in warning
+    assert 'params.dmm_proof = "test_voltage": the DMM is proven only during the test' in warning
+    assert "after the fixture is energised" in warning
