@@ -286,13 +286,42 @@ def test_a_live_16s_pack_behind_a_bms_reporting_open_gets_no_hv_command(tmp_path
     assert_safe(after)
 
 
+PROOF_ON, PROOF_OFF = "> 01 05 00 05 FF 00", "> 01 05 00 05 00 00"  # DMM proof relay, coil 5
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sequence", "serial", "pack"),
+    [(NMC, "NM96A0000001", "nmc96s"), (LFP, "LF16A0000001", "lfp16s")],
+    ids=["nmc96s", "lfp16s"],
+)
 @pytest.mark.parametrize("fault", ["ir_lead_open", "dmm_lead_open"])
-def test_an_open_lead_never_passes_the_16s_reference(tmp_path: Path, fault: str) -> None:
-    result, _, _ = run_sim(tmp_path, LFP, "LF16A0000001", pack="lfp16s", faults=(fault,))
+def test_an_open_lead_never_passes_nor_energises_before_the_dmm_is_proven(
+    tmp_path: Path, sequence: Path, serial: str, pack: str, fault: str
+) -> None:
+    result, _, after = run_sim(tmp_path, sequence, serial, pack=pack, faults=(fault,))
     assert result.outcome == "ERROR"
     first = next(s for s in result.steps if s.outcome != "PASSED")
-    assert first.name == "IR HV+ to chassis"
+    assert (first.name, first.outcome) == ("IR HV+ to chassis", "ERROR")
+    [log] = tmp_path.glob("attachments/*/instruments.log")
+    transcript = log.read_text(encoding="utf-8")
+    assert "SAFE:STAT?" in transcript  # the tester's traffic is in this transcript
+    # the DMM proof relay went on and off before anything else happened to the tester
+    assert transcript.index(PROOF_ON) < transcript.index(PROOF_OFF)
+    if fault == "dmm_lead_open":
+        assert "DMM not proven before the HV test" in (first.error or "")
+        assert "SAFE:STEP1" not in transcript  # never programmed …
+        assert "SAFE:STAR" not in transcript  # … nor started
+    else:
+        # The contact proof needs the test voltage (see docs/steps/insulation_resistance.md):
+        # one start, after the DMM's proof; stopped at once; the DMM proven again after it.
+        assert "check the test leads" in (first.error or "")
+        assert transcript.index(PROOF_OFF) < transcript.index("SAFE:STEP1")
+        assert transcript.count("> SAFE:STAR") == 1
+        stop = transcript.index("> SAFE:STOP", transcript.index("> SAFE:STAR"))
+        assert stop < transcript.rindex(PROOF_ON)
+    assert result.safe_state_ok, result.safe_state_detail
+    assert_safe(after)
 
 
 def test_after_an_abort_with_the_contactors_closed_the_next_run_on_the_same_bench_passes(
