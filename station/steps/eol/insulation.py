@@ -10,13 +10,13 @@ Both run the same way (domain spec §1 steps 5–6, §5.1):
    ``dmm_proof = "test_voltage"`` (a fixture without the relay) this leg is skipped and the
    DMM is proven only by seeing the test voltage in step 4 — after the fixture is energised.
 1. **Refuse live terminals (dead).** Every source of truth must say dead before any HV: the
-   BMS must report the contactors OPEN and its bus (HV connector) voltage below half the
-   pack's minimum voltage (its sense is not calibrated yet; never below the live
-   threshold), and the DMM on the fixture must read below the live threshold. The threshold
-   is relative to
-   the pack, not the 60 V touch limit: ``live_threshold_v`` (a few volts: open contactors
-   leave ~0 V), lowered to :data:`LIVE_FRACTION` of ``pack_min_voltage_v`` when given — so a
-   16S LFP pack (51–58 V) behind welded or misreported contactors is refused. The
+   BMS must report the contactors OPEN (checked before step 0) and its bus (HV connector)
+   voltage below half the pack's minimum voltage (its sense is not calibrated yet; never
+   below the live threshold), and the DMM on the fixture must read below the live
+   threshold. The threshold is relative to the pack, not the 60 V touch limit:
+   ``live_threshold_v`` (a few volts: open contactors leave ~0 V), lowered to
+   :data:`LIVE_FRACTION` of ``pack_min_voltage_v`` when given — so a 16S LFP pack
+   (51–58 V) behind welded or misreported contactors is refused. The
    interlocks must read safe (the engine checks them before the step and monitors them
    during it; the step checks again before starting and at every poll).
 2. **Test.** Route the tester to the pole (fixture relays), red HV lamp on, start the test,
@@ -31,11 +31,12 @@ Both run the same way (domain spec §1 steps 5–6, §5.1):
    pack always draws some current, an open lead none. Recorded as ``contact_ok``.
 4. **Watch with the DMM (live–dead–live, last leg).** The DMM must see the test voltage on
    the fixture during the test (a reading ≥ the live threshold, recorded as ``dmm_live_v``;
-   it is not read again until the discharge once it has). If it never did: with the relay,
-   the tester is stopped and the DMM proven on the reference again — good, it confirms the
-   discharge (an open test lead leaves the pack unenergised), but if the tester proved
-   contact the DMM's probe points cannot be on the HV fixture: ERROR; not good, or without
-   the relay (open DMM lead), the discharge cannot be confirmed: ERROR, HV lamp left on.
+   it is not read again until the discharge once it has). If it never did, with the relay
+   the tester is stopped and the DMM proven on the reference again: proven, it confirms the
+   discharge (an open test lead leaves the pack unenergised), though if the tester proved
+   contact its probe points cannot be on the HV fixture (ERROR). Not proven again, or
+   without the relay (an open DMM lead), it cannot confirm the discharge: ERROR, HV lamp
+   left on.
 5. **Verify the discharge.** Wait until the tester reports itself safe *and* the DMM on the
    fixture reads below ``safe_voltage_v``, within ``discharge_timeout_s``; the reading is
    recorded as ``residual_voltage_v``. Not confirmed in time → ERROR, lamp left on.
@@ -100,12 +101,12 @@ SETTLE_SAMPLES = 4
 RELAY_SETTLE_S = 0.05
 """Given to the DMM proof relay before the DMM reads (a signal relay operates and stops
 bouncing within ~10 ms)."""
-TEST_VOLTAGE_PROOF = (
-    'dmm_proof = "test_voltage": the DMM is proven only during the test, by seeing the test '
-    "voltage — after the fixture is energised, so its reading of the terminals as dead before "
-    "the test is unproven (an open DMM lead reads 0 V); fit a DMM proof relay and use "
-    '"relay" where you can'
+TEST_VOLTAGE_MEANS = (
+    "the DMM is proven only during the test, by seeing the test voltage — after the fixture "
+    "is energised, so its reading of the terminals as dead before the test is unproven (an "
+    'open DMM lead reads 0 V); fit a DMM proof relay and use "relay" where you can'
 )
+TEST_VOLTAGE_PROOF = f'dmm_proof = "test_voltage": {TEST_VOLTAGE_MEANS}'
 CHECK_LEADS = (
     "check the test leads: the HI lead on the pole and the return lead on the chassis point"
 )
@@ -148,8 +149,8 @@ class HvRun:
     """What one HV test gave: the instrument's result (None when the step judged a settled
     live reading itself), the reading and output voltage judged, the DMM's highest reading
     during the test, the residual voltage once discharged (nan: not confirmed), what went
-    wrong making safe (the step must raise when there is anything) and whether the DMM saw
-    the test voltage (False only when the proof relay vouched for it after the test)."""
+    wrong making safe (the step must raise when there is anything) and whether the DMM never
+    saw the test voltage though the proof relay proved it good again after the test."""
 
     result: HvTestResult | None
     reading: float
@@ -157,7 +158,7 @@ class HvRun:
     dmm_live_v: float
     residual_v: float
     problems: tuple[str, ...] = ()
-    dmm_saw_hv: bool = True
+    dmm_blind: bool = False
 
 
 class HvTest:
@@ -215,25 +216,25 @@ class HvTest:
                 ctx.log(problem, "ERROR")
             raise
         problems = tuple(self._make_safe(verified))
-        saw = self._dmm_saw_hv
+        blind = self._dmm_trusted and not self._dmm_saw_hv
         if settled is not None:
             reading, volts = settled
-            return HvRun(None, reading, volts, self.dmm_live_v, residual, problems, saw)
+            return HvRun(None, reading, volts, self.dmm_live_v, residual, problems, blind)
         assert result is not None
         return HvRun(
-            result, result.reading, result.voltage_v, self.dmm_live_v, residual, problems, saw
+            result, result.reading, result.voltage_v, self.dmm_live_v, residual, problems, blind
         )
 
     def _proof_relay(self) -> DmmProofRelay | None:
         """The fixture's DMM proof relay (None with ``dmm_proof = "test_voltage"``)."""
         if self.params.dmm_proof == "test_voltage":
-            self.ctx.log(f"{TEST_VOLTAGE_PROOF}", "WARNING")
+            self.ctx.log(TEST_VOLTAGE_PROOF, "WARNING")
             return None
         if not isinstance(self.io, DmmProofRelay):
             raise StationError(
                 f'params.dmm_proof = "relay" needs a DMM proof relay on the fixture I/O, and '
                 f"the interlocks ({type(self.io).__name__}) have none; no HV was applied — fit "
-                f'one, or set dmm_proof = "test_voltage" ({TEST_VOLTAGE_PROOF.split(": ", 1)[1]})'
+                f'one, or set dmm_proof = "test_voltage" ({TEST_VOLTAGE_MEANS})'
             )
         return self.io
 
@@ -469,7 +470,7 @@ def record_common(
     ctx.measure("dmm_live_v", run.dmm_live_v)
     ctx.measure("residual_voltage_v", run.residual_v)
     errors = ([] if contact else [no_contact]) + list(run.problems)
-    if energised and not run.dmm_saw_hv:
+    if energised and run.dmm_blind:
         errors.append(
             f"the DMM never saw the test voltage on the fixture (at most {run.dmm_live_v:.2f} "
             "V) although the tester reached the pack and the DMM proved good on the proof "

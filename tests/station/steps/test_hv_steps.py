@@ -401,6 +401,7 @@ def test_without_the_relay_an_open_dmm_lead_is_found_only_after_energising(
         assert result.outcome == "ERROR"
         failed = step(result, "IR plus")
         assert "DMM never saw the test voltage" in (failed.error or "")
+        assert "proof relay" not in (failed.error or "")  # there is none to speak of
         assert measured(result, "IR plus", "dmm_live_v").value < 1.0
         assert not [m for m in failed.measurements if m.name == "dmm_proof_v"]
         assert prepared.bench.simulator._io().hv_lamp  # discharge not confirmed by the DMM
