@@ -8,12 +8,26 @@ engine calls after every run.
 Sign conventions: instrument currents are the instrument's own (a supply's current is
 positive when it sources, i.e. charges the pack); steps convert to the station convention
 (pack current > 0 = discharge).
+
+:data:`ROLES` is the one table from a role's name (the ``[instruments.<role>]`` table of the
+station config, the names steps declare) to the Protocol its instrument must satisfy;
+:func:`conformance_problems` checks a driver against it, when the bench opens and in the
+suite-wide registry test.
 """
 
 from __future__ import annotations
 
+import inspect
+import threading
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args, runtime_checkable
+
+if TYPE_CHECKING:
+    from drivers.bms.bms import State
+    from drivers.bms.description import BmsDescription
+    from drivers.bms.readings import MessageStatus, PeriodStats, Reading
+    from drivers.bms.signals import SignalMonitor
+    from drivers.bms.uds import UdsClient
 
 
 @dataclass(frozen=True)
@@ -301,3 +315,235 @@ class DmmProofRelay(Protocol):
     def set_dmm_proof(self, on: bool) -> None:
         """Switch the DMM proof relay (on: the reference is on the DMM's leads)."""
         ...
+
+
+@runtime_checkable
+class LabelPrinter(Instrument, Protocol):
+    """A label printer that takes a whole label format (ZPL ``^XA … ^XZ``)."""
+
+    def print_label(self, zpl: str) -> None:
+        """Check the printer can print, then print one label."""
+        ...
+
+
+@runtime_checkable
+class BarcodeScanner(Protocol):
+    """A barcode scanner on its own port: it only talks, so it has no identity to ask."""
+
+    @property
+    def resource(self) -> str:
+        """Where the scanner is (its serial port)."""
+        ...
+
+    def connect(self) -> None:
+        """Get ready to read (a scanner has no remote mode to take)."""
+        ...
+
+    def read_code(self, timeout_s: float | None = None) -> str | None:
+        """Wait up to ``timeout_s`` for one code; None when nothing was scanned."""
+        ...
+
+    def close(self) -> None:
+        """Release the port."""
+        ...
+
+
+@runtime_checkable
+class PackBms(OutputCapable, Protocol):
+    """The pack's BMS on the CAN bus, as steps use it: cyclic values by signal role,
+    diagnostics (``uds``) and bus health. Its safe state opens the contactors.
+
+    Not configured under ``[instruments]``: the ``[can]`` table of the station config opens it
+    (:class:`drivers.bms.bms.Bms` is the implementation).
+    """
+
+    description: BmsDescription
+    monitor: SignalMonitor
+    read_timeout_s: float
+
+    @property
+    def uds(self) -> UdsClient:
+        """The diagnostic client; BmsError when the description has no [uds] table."""
+        ...
+
+    def reading(
+        self,
+        role: str,
+        *,
+        after: float | None = None,
+        timeout_s: float | None = None,
+        abort: threading.Event | None = None,
+    ) -> Reading:
+        """Get a signal role's latest reading (value, raw, label, time)."""
+        ...
+
+    def value(
+        self, role: str, *, after: float | None = None, timeout_s: float | None = None
+    ) -> float:
+        """Get a signal role's latest value in SI units."""
+        ...
+
+    def pack_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the pack voltage the BMS reports, in V."""
+        ...
+
+    def pack_current(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the pack current the BMS reports, in A (> 0 discharge, < 0 charge)."""
+        ...
+
+    def bus_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the HV bus voltage (behind the contactors) the BMS reports, in V."""
+        ...
+
+    def soc(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
+        """Get the state of charge the BMS reports, in % (0–100)."""
+        ...
+
+    def contactor_state(
+        self, *, after: float | None = None, timeout_s: float | None = None
+    ) -> State:
+        """Get the contactor state: raw value, DBC label and meaning."""
+        ...
+
+    def hvil_closed(self, *, after: float | None = None, timeout_s: float | None = None) -> bool:
+        """Return whether the BMS reports the HV interlock loop closed."""
+        ...
+
+    def insulation_ohm(
+        self, *, after: float | None = None, timeout_s: float | None = None
+    ) -> float:
+        """Get the BMS's insulation resistance in Ω (``math.inf`` above its range)."""
+        ...
+
+    def cell_voltages(
+        self,
+        after: float,
+        timeout_s: float = 5.0,
+        abort: threading.Event | None = None,
+        *,
+        count: int | None = None,
+    ) -> list[float | None]:
+        """Get every cell voltage in V from pages received at/after ``after``; None = invalid."""
+        ...
+
+    def cell_temperatures(
+        self,
+        after: float,
+        timeout_s: float = 5.0,
+        abort: threading.Event | None = None,
+        *,
+        count: int | None = None,
+    ) -> list[float | None]:
+        """Get every cell temperature in °C from pages received at/after ``after``."""
+        ...
+
+    def fault_flags(self, *, timeout_s: float | None = None) -> dict[str, bool]:
+        """Get every fault flag the description names (True = fault active)."""
+        ...
+
+    def alive(self) -> bool:
+        """Return whether every mapped message arrives and none is stale."""
+        ...
+
+    def status(self) -> dict[str, MessageStatus]:
+        """Report frames, staleness, decode errors and alive-counter violations per message."""
+        ...
+
+    def periods(self, since: float | None = None) -> dict[str, PeriodStats]:
+        """Measure each message's observed period and jitter since ``since``."""
+        ...
+
+    def close(self) -> None:
+        """Stop every thread the client started and release the bus."""
+        ...
+
+
+Role = Literal[
+    "supply",
+    "load",
+    "dmm",
+    "ambient",
+    "insulation_tester",
+    "interlocks",
+    "scanner",
+    "label_printer",
+    "bms",
+]
+"""A role's name, as steps declare it and the station config names it."""
+
+ROLES: Final[dict[Role, type[Any]]] = {
+    "supply": PowerSupply,
+    "load": ElectronicLoad,
+    "dmm": Dmm,
+    "ambient": AmbientThermometer,
+    "insulation_tester": InsulationTester,
+    "interlocks": Interlocks,
+    "scanner": BarcodeScanner,
+    "label_printer": LabelPrinter,
+    "bms": PackBms,
+}
+"""Every role → the Protocol its instrument must satisfy."""
+
+CONFIGURED_BY_CAN: Final = "bms"
+"""The one role the ``[can]`` table opens; every other role is an ``[instruments.<role>]``."""
+
+INSTRUMENT_ROLES: Final[tuple[Role, ...]] = tuple(r for r in ROLES if r != CONFIGURED_BY_CAN)
+"""The roles a station config names under ``[instruments]``."""
+
+assert set(get_args(Role)) == set(ROLES), "Role and ROLES name the same roles"
+
+
+def _members(protocol: type[Any]) -> dict[str, Any]:
+    """The methods a Protocol asks for (its own and its bases'), by name."""
+    found: dict[str, Any] = {}
+    for base in reversed(protocol.__mro__):
+        if base is object or base is Protocol or not getattr(base, "_is_protocol", False):
+            continue
+        for name, member in vars(base).items():
+            if name.startswith("_"):
+                continue
+            if callable(member) or isinstance(member, property):
+                found[name] = member
+    return found
+
+
+def _shape(fn: Any) -> list[tuple[str, Any, bool]]:
+    """A callable's parameters after ``self``: name, kind, whether it has a default."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return [(p.name, p.kind, p.default is not inspect.Parameter.empty) for p in params]
+
+
+def conformance_problems(cls: type[Any], role: str) -> list[str]:
+    """What ``cls`` lacks to play ``role``: missing methods, or methods whose parameters
+    (names, kinds, defaults) differ from the role's Protocol. Empty when it conforms.
+
+    A method may take more than the Protocol asks, as long as the extra parameters have
+    defaults (a driver's own options); data attributes set in ``__init__`` are for
+    ``isinstance`` on an instance to check.
+    """
+    protocol = ROLES.get(role)  # type: ignore[call-overload]
+    if protocol is None:
+        return [f"{role!r} is not a role (roles: {', '.join(ROLES)})"]
+    problems = []
+    for name, wanted in _members(protocol).items():
+        if isinstance(wanted, property):
+            continue  # a property or an attribute set in __init__: isinstance checks it
+        got = inspect.getattr_static(cls, name, None)
+        if got is None:
+            problems.append(f"has no {name}()")
+            continue
+        if isinstance(got, property) or not callable(got):
+            problems.append(f"{name} is not a method")
+            continue
+        want, have = _shape(wanted), _shape(got)
+        extra = have[len(want) :]
+        if [(n, k) for n, k, _ in have[: len(want)]] != [(n, k) for n, k, _ in want] or any(
+            not default for _, _, default in extra
+        ):
+            problems.append(f"{name}{inspect.signature(got)} does not match the role's "
+                            f"{name}{inspect.signature(wanted)}")
+            continue
+        lost = [n for (n, _, d), (_, _, w) in zip(have, want, strict=False) if w and not d]
+        if lost:
+            problems.append(f"{name}() makes {', '.join(lost)} required (the role has defaults)")
+    return problems

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drivers.roles import OutputCapable
-from station.errors import StationError
+from drivers.roles import ROLES, OutputCapable, conformance_problems
+from station.errors import ConfigError, Problem, StationError
 from station.events import InstrumentInfo
 from station.recording import Recorder
 
@@ -26,6 +26,19 @@ from station.recording import Recorder
 class SafeStateReport:
     ok: bool
     detail: str
+
+
+def check_role(role: str, instrument: object, model: str, config: Path | None) -> None:
+    """Refuse ``instrument`` (of ``model``) for ``role`` unless it satisfies the role's
+    Protocol (``drivers.roles.ROLES``): every method, with the role's parameters."""
+    problems = conformance_problems(type(instrument), role)
+    protocol = ROLES.get(role)  # type: ignore[call-overload]
+    if not problems and protocol is not None and isinstance(instrument, protocol):
+        return
+    table = "can" if role == "bms" else f"instruments.{role}"
+    why = "; ".join(problems) or f"it is not a {getattr(protocol, '__name__', role)}"
+    message = f"model {model!r} cannot play the {role!r} role ({why}); choose a model made for it"
+    raise ConfigError([Problem(str(config or "station config"), message, table)])
 
 
 class Bench:

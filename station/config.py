@@ -70,16 +70,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drivers.roles import INSTRUMENT_ROLES
 from station.errors import ConfigError, Problem
 from station.masters import FailureMaster, MasterPolicy
 from station.retest import RetestPolicy
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
 
-ROLES = (
-    "supply", "load", "dmm", "ambient", "insulation_tester", "interlocks", "scanner",
-    "label_printer",
-)  # fmt: skip
+ROLES = INSTRUMENT_ROLES
+"""The roles an ``[instruments.<role>]`` table may name (the BMS comes from ``[can]``)."""
 _SECTIONS = (
     "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
     "central", "mes", "ui",

@@ -375,6 +375,7 @@ class Engine:
             abort=abort,
             earlier=dict(run.records),
             deadline=deadline,
+            roles=(*step.step_type.roles, *step.step_type.optional_roles),
         )
         error: str | None = None
         monitor: InterlockMonitor | None = None

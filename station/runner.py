@@ -15,7 +15,7 @@ from typing import Any
 
 import sequences
 from station import central
-from station.bench import Bench
+from station.bench import Bench, check_role
 from station.clock import Clock, RealClock, VirtualClock
 from station.config import InstrumentConfig, StationConfig, default_config, load_config
 from station.engine import Engine
@@ -143,6 +143,7 @@ def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench
                 options=ic.options,
             )
             instruments[role] = inst
+            check_role(role, inst, ic.model, config.path)
             inst.connect()
             info[role] = _info(role, ic.model, ic.resource, ic.serial, ic.cal_due, inst)
             if ic.serial not in info[role].idn:
@@ -153,6 +154,7 @@ def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench
                 )
         if config.can is not None:
             instruments["bms"] = open_bms(config.can.bms, config.can.bus_arguments(), clock)
+            check_role("bms", instruments["bms"], "BMS client", config.path)
     except BaseException:
         Bench(instruments).close()
         raise
@@ -209,6 +211,7 @@ def open_sim_bench(
                 options=virtual.driver_options.get(role),
             )
             instruments[role] = inst
+            check_role(role, inst, model, config.path)
             inst.connect()
             serial = f"SIM-{role.upper()}"
             configured = config.instruments.get(role)
@@ -221,6 +224,7 @@ def open_sim_bench(
         if virtual.bms is not None:
             description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
             bms = instruments["bms"] = open_bms(description, virtual.can, clock, simulated=True)
+            check_role("bms", bms, "BMS client", config.path)
             if scheduler is not None:
                 # The lockstep hand-off: what the simulated BMS sends at t is received
                 # before the clock moves past t.

@@ -45,7 +45,7 @@ class StepDef:
     index: int
     name: str
     type: str
-    step_type: StepType
+    step_type: StepType[Any]
     params: Any
     limits: dict[str, Limit]
     specs: tuple[MeasurementSpec, ...]

@@ -1,39 +1,53 @@
 """The step-type API: how a test engineer adds a kind of step.
 
-A step type is a small class::
+A step type is a small class, generic over its parameters::
+
+    @dataclass(frozen=True)
+    class PackVoltageParams(StepParams):
+        nplc: Annotated[float, Range(0.02, 100)] = 10.0
 
     @register
-    class PackVoltage(StepType):
+    class PackVoltage(StepType[PackVoltageParams]):
         '''Measure the pack's open-circuit voltage with the DMM.'''
 
         name = "pack_voltage"
         measurements = (MeasurementSpec("voltage", "V"),)
         roles = ("dmm",)
 
-        @dataclass(frozen=True)
-        class Params:
-            nplc: float = 10.0
-
-        def run(self, ctx: StepContext, params: Params) -> None:
+        def run(self, ctx: StepContext, params: PackVoltageParams) -> None:
             ctx.measure("voltage", ctx.instrument("dmm").measure_dc_voltage(nplc=params.nplc))
 
-The body measures and records; it never compares against limits (the engine does) and
-never decides PASS or FAIL. Raising any exception makes the step ERROR. Long waits go
-through ``ctx.wait`` so an abort is honoured within the wait.
+``ctx.instrument("dmm")`` is typed by the role (:class:`drivers.roles.Dmm`) and refuses a
+role the step type does not declare. The body measures and records; it never compares
+against limits (the engine does) and never decides PASS or FAIL. Raising any exception makes
+the step ERROR. Long waits go through ``ctx.wait`` so an abort is honoured within the wait.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, get_args, overload
 
+from drivers.roles import (
+    AmbientThermometer,
+    BarcodeScanner,
+    Dmm,
+    ElectronicLoad,
+    InsulationTester,
+    Interlocks,
+    LabelPrinter,
+    PackBms,
+    PowerSupply,
+    Role,
+)
 from station.clock import Clock
-from station.errors import AbortRequested
+from station.errors import AbortRequested, StationError
 from station.limits import Limit
 from station.outcomes import Outcome
+from station.steps.params import StepParams
 
 MeasurementKind = Literal["number", "text", "bool", "array"]
 
@@ -61,7 +75,7 @@ class MeasurementSpec:
 
 
 @dataclass(frozen=True)
-class NoParams:
+class NoParams(StepParams):
     """A step type that takes no parameters."""
 
 
@@ -84,32 +98,54 @@ class PromptRequest:
     image: str | None = None
 
 
-class StepType(ABC):
-    """Base class of every step type (see the module docstring for an example).
+P = TypeVar("P", bound=StepParams)
 
-    Class attributes: ``name`` (the ``type`` used in sequence files), ``Params`` (a
-    frozen dataclass of typed parameters), ``measurements`` (what it records),
-    ``roles`` (bench roles it needs), ``energises`` (True for steps that put voltage or
-    current on the pack: the engine checks the interlocks first), ``asks_operator`` (True
-    for steps that prompt: a run nobody can answer is refused before it starts).
+
+class StepType(ABC, Generic[P]):
+    """Base class of every step type, generic over its parameters (see the module docstring).
+
+    ``class Dcir(StepType[DcirParams])`` makes ``DcirParams`` (a frozen :class:`StepParams`
+    dataclass) the type every method receives as ``params``, and the class that sequence
+    files are parsed into (``Params``, set from the type argument).
+
+    Class attributes: ``name`` (the ``type`` used in sequence files), ``measurements`` (what
+    it records), ``roles`` (bench roles it needs: checked before the run starts),
+    ``optional_roles`` (roles it uses only when its parameters ask, or when the station has
+    them: not required to start), ``energises`` (True for steps that put voltage or current
+    on the pack: the engine checks the interlocks first), ``asks_operator`` (True for steps
+    that prompt: a run nobody can answer is refused before it starts). ``ctx.instrument``
+    refuses a role that is in neither ``roles`` nor ``optional_roles``.
     """
 
     name: ClassVar[str]
-    Params: ClassVar[type] = NoParams
+    Params: ClassVar[type[StepParams]] = NoParams
     measurements: ClassVar[tuple[MeasurementSpec, ...]] = ()
-    roles: ClassVar[tuple[str, ...]] = ()
+    roles: ClassVar[tuple[Role, ...]] = ()
+    optional_roles: ClassVar[tuple[Role, ...]] = ()
     energises: ClassVar[bool] = False
     asks_operator: ClassVar[bool] = False
-    rated: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    rated: ClassVar[tuple[tuple[str, Role, str], ...]] = ()
     """Parameters an instrument must be rated for, as (parameter, role, rating option), e.g.
     ``("voltage_v", "insulation_tester", "max_voltage_v")``: ``station check --config``
     compares each with that option of the configured instrument."""
 
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], StepParams):
+                if "Params" in vars(cls) and cls.Params is not args[0]:
+                    raise TypeError(
+                        f"{cls.__name__} names two parameter classes: {args[0].__name__} "
+                        f"and Params = {cls.Params.__name__}; keep the type argument"
+                    )
+                cls.Params = args[0]
+
+    def declared(self, params: P) -> tuple[MeasurementSpec, ...]:
         """Measurements this step will record with these parameters."""
         return self.measurements
 
-    def seals_verdict(self, params: Any) -> bool:
+    def seals_verdict(self, params: P) -> bool:
         """Return True if the step writes the run's verdict into the product (an EOL flag).
 
         ``station check`` then refuses any judged step after it outside cleanup: a FAIL
@@ -117,19 +153,19 @@ class StepType(ABC):
         """
         return False
 
-    def check(self, params: Any, context: CheckContext) -> list[tuple[str, str]]:
+    def check(self, params: P, context: CheckContext) -> list[tuple[str, str]]:
         """Problems of these parameters that only the rest of the sequence shows, as
         (field, message) pairs: a limit the parameters contradict, a cell the pack does
         not have. Called once per variant before anything runs; the default finds none."""
         return []
 
-    def energising(self, params: Any) -> bool:
+    def energising(self, params: P) -> bool:
         """Whether this step, with these parameters, puts voltage or current on the pack
         (such a step may not stand in cleanup, which must only make the pack safe)."""
         return self.energises
 
     @abstractmethod
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: P) -> None:
         """Do the step's work: drive instruments, record measurements."""
 
 
@@ -147,9 +183,9 @@ class CheckContext:
     cells: int | None = None
 
 
-REGISTRY: dict[str, type[StepType]] = {}
+REGISTRY: dict[str, type[StepType[Any]]] = {}
 
-S = TypeVar("S", bound=type[StepType])
+S = TypeVar("S", bound=type[StepType[Any]])
 
 
 def register(cls: S) -> S:
@@ -190,7 +226,7 @@ class StepSink(Protocol):
     part_number: str
 
     def instrument(self, role: str) -> Any:
-        """The instrument playing ``role`` (raises if there is none)."""
+        """The instrument playing ``role`` (raises StationError if there is none)."""
         ...
 
     def record(self, name: str, value: Any, unit: str | None) -> None:
@@ -238,8 +274,10 @@ class StepContext:
         abort: threading.Event,
         earlier: dict[str, StepRecord],
         deadline: float | None,
+        roles: Collection[str],
     ) -> None:
         self._sink = sink
+        self._roles = frozenset(roles)
         self.run_id = sink.run_id
         self.step_id = sink.step_id
         self.step_name = step_name
@@ -250,9 +288,43 @@ class StepContext:
         self.earlier = earlier
         self._deadline = deadline
 
-    def instrument(self, role: str) -> Any:
-        """The instrument playing ``role`` on this station (raises if there is none)."""
+    @overload
+    def instrument(self, role: Literal["supply"]) -> PowerSupply: ...
+    @overload
+    def instrument(self, role: Literal["load"]) -> ElectronicLoad: ...
+    @overload
+    def instrument(self, role: Literal["dmm"]) -> Dmm: ...
+    @overload
+    def instrument(self, role: Literal["ambient"]) -> AmbientThermometer: ...
+    @overload
+    def instrument(self, role: Literal["insulation_tester"]) -> InsulationTester: ...
+    @overload
+    def instrument(self, role: Literal["interlocks"]) -> Interlocks: ...
+    @overload
+    def instrument(self, role: Literal["scanner"]) -> BarcodeScanner: ...
+    @overload
+    def instrument(self, role: Literal["label_printer"]) -> LabelPrinter: ...
+    @overload
+    def instrument(self, role: Literal["bms"]) -> PackBms: ...
+    def instrument(self, role: Role) -> object:
+        """The instrument playing ``role`` on this station, typed by the role's Protocol
+        (``drivers.roles.ROLES``; the bench checked it when it opened). Raises StationError
+        when the station has none, or when the step type did not declare the role."""
+        if role not in self._roles:
+            raise StationError(
+                f"step {self.step_name!r} asks for the {role!r} instrument, which its step type "
+                "does not declare in roles or optional_roles; declare it (a step type bug)"
+            )
         return self._sink.instrument(role)
+
+    def optional_instrument(self, role: Literal["bms"]) -> PackBms | None:
+        """The BMS if the station has one, else None (for a step that uses it if present)."""
+        if role not in self._roles:
+            return self.instrument(role)  # refuses the undeclared role
+        try:
+            return self.instrument(role)
+        except StationError:  # the station has none
+            return None
 
     def measure(self, name: str, value: Any, unit: str | None = None) -> None:
         """Record a measurement; the engine judges it against the sequence's limit."""

@@ -1,8 +1,21 @@
 """Typed step parameters: a dataclass per step type, filled from a TOML table.
 
 Validation collects every problem at once — unknown names (with a did-you-mean),
-missing required values, wrong types, values outside a ``Literal`` — so a test engineer
-fixes a sequence file in one pass.
+missing required values, wrong types, values outside a ``Literal``, values breaking a
+constraint — so a test engineer fixes a sequence file in one pass.
+
+Constraints are declared on the fields, where the docs test reads them too::
+
+    @dataclass(frozen=True)
+    class DcirParams(StepParams):
+        current_a: Annotated[float, Positive]
+        early_s: Annotated[float, Positive] = 0.1
+        min_delivery_fraction: Annotated[float, Range(0, 1, low_open=True)] = 0.95
+
+:func:`convert` enforces them while parsing a sequence file (each problem located at its
+field); :class:`StepParams` enforces them when Python code builds the dataclass. Rules
+between fields (``early_s`` shorter than ``pulse_s``) stay in the class's ``__post_init__``,
+after ``super().__post_init__()``.
 """
 
 from __future__ import annotations
@@ -12,7 +25,127 @@ import difflib
 import math
 import types
 import typing
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A rule a parameter's value keeps, declared with ``Annotated[type, constraint]``.
+
+    ``text`` is how messages and docs show it (``"> 0"``, ``"0 … 100"``); ``note`` says why
+    or what the edge means (``"0 = no charge pulse"``).
+    """
+
+    text: str
+    note: str = ""
+
+    def holds(self, value: Any) -> bool:
+        """Whether ``value`` keeps the rule (None, an unset optional value, always does)."""
+        raise NotImplementedError
+
+    def problem(self, value: Any) -> str | None:
+        """``"must be > 0, got -1.0"``, or None when ``value`` keeps the rule."""
+        if value is None or self.holds(value):
+            return None
+        note = f" ({self.note})" if self.note else ""
+        return f"must be {self.text}{note}, got {value!r}"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class _Bound(Constraint):
+    bound: float = 0.0
+    op: str = ">"
+
+    def holds(self, value: Any) -> bool:
+        b = self.bound
+        return bool({">": value > b, "≥": value >= b, "<": value < b, "≤": value <= b}[self.op])
+
+
+def Above(bound: float, note: str = "") -> Constraint:  # noqa: N802 (reads as a type)
+    """The value is greater than ``bound``."""
+    return _Bound(f"> {_num(bound)}", note, bound, ">")
+
+
+def AtLeast(bound: float, note: str = "") -> Constraint:  # noqa: N802
+    """The value is ``bound`` or more."""
+    return _Bound(f"≥ {_num(bound)}", note, bound, "≥")
+
+
+def Below(bound: float, note: str = "") -> Constraint:  # noqa: N802
+    """The value is less than ``bound``."""
+    return _Bound(f"< {_num(bound)}", note, bound, "<")
+
+
+def AtMost(bound: float, note: str = "") -> Constraint:  # noqa: N802
+    """The value is ``bound`` or less."""
+    return _Bound(f"≤ {_num(bound)}", note, bound, "≤")
+
+
+@dataclass(frozen=True)
+class _Range(Constraint):
+    low: float = 0.0
+    high: float = 0.0
+    low_open: bool = False
+    high_open: bool = False
+
+    def holds(self, value: Any) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return bool(above and below)
+
+
+def Range(  # noqa: N802
+    low: float, high: float, *, low_open: bool = False, high_open: bool = False, note: str = ""
+) -> Constraint:
+    """The value lies between ``low`` and ``high`` (both included unless open)."""
+    if low_open or high_open:
+        text = f"in {'(' if low_open else '['}{_num(low)}, {_num(high)}{')' if high_open else ']'}"
+    else:
+        text = f"{_num(low)} … {_num(high)}"
+    return _Range(text, note, low, high, low_open, high_open)
+
+
+@dataclass(frozen=True)
+class _NonEmpty(Constraint):
+    def holds(self, value: Any) -> bool:
+        return len(value) > 0 if not isinstance(value, str) else bool(value.strip())
+
+
+Positive = Above(0)
+"""The value is greater than 0."""
+NonNegative = AtLeast(0)
+"""The value is 0 or more."""
+NonEmpty: Constraint = _NonEmpty("not empty")
+"""A string with a visible character, or a list with an element."""
+
+
+def constraints_of(tp: Any) -> tuple[Constraint, ...]:
+    """The constraints declared on a field type (on ``T``, or on ``T | None``)."""
+    if get_origin(tp) is Annotated:
+        return tuple(m for m in tp.__metadata__ if isinstance(m, Constraint))
+    if get_origin(tp) in (Union, types.UnionType):
+        return tuple(c for arg in get_args(tp) for c in constraints_of(arg))
+    return ()
+
+
+class StepParams:
+    """Base of every step type's ``Params`` dataclass: building one checks the constraints
+    declared on its fields, so code that builds it directly gets the same refusals as a
+    sequence file. Subclasses with rules between fields call ``super().__post_init__()``
+    first."""
+
+    def __post_init__(self) -> None:
+        hints = get_type_hints(type(self), include_extras=True)
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            try:
+                convert(getattr(self, f.name), hints[f.name], coerce=False)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"params.{f.name} {err}") from None
 
 
 def did_you_mean(name: str, candidates: typing.Iterable[str]) -> str:
@@ -24,6 +157,8 @@ def did_you_mean(name: str, candidates: typing.Iterable[str]) -> str:
 def describe_type(tp: Any) -> str:
     """Human name of a parameter type, as used in error messages and docs."""
     origin = get_origin(tp)
+    if origin is Annotated:
+        return describe_type(get_args(tp)[0])
     if origin is Literal:
         return " | ".join(repr(a) for a in get_args(tp))
     if origin in (Union, types.UnionType):
@@ -39,9 +174,31 @@ def describe_type(tp: Any) -> str:
     )
 
 
-def convert(value: Any, tp: Any) -> Any:
-    """Return ``value`` as type ``tp`` or raise ``TypeError``/``ValueError`` saying why."""
+def convert(value: Any, tp: Any, *, coerce: bool = True) -> Any:
+    """Return ``value`` as type ``tp`` or raise ``TypeError``/``ValueError`` saying why.
+
+    Constraints declared with ``Annotated`` are checked on the converted value. With
+    ``coerce=False`` (a dataclass built in code) only the constraints are checked: the type
+    checker has seen the types.
+    """
     origin = get_origin(tp)
+    if origin is Annotated:
+        converted = convert(value, get_args(tp)[0], coerce=coerce)
+        for constraint in constraints_of(tp):
+            problem = constraint.problem(converted)
+            if problem is not None:
+                raise ValueError(problem)
+        return converted
+    if not coerce:
+        if origin in (Union, types.UnionType) and value is not None:
+            for arg in get_args(tp):
+                if arg is not type(None):
+                    convert(value, arg, coerce=False)
+        elif origin is list and isinstance(value, list):
+            (inner,) = get_args(tp)
+            for v in value:
+                convert(v, inner, coerce=False)
+        return value
     if origin in (Union, types.UnionType):
         args = get_args(tp)
         if value is None and type(None) in args:
@@ -106,7 +263,7 @@ def parse_params(params_cls: type, table: object) -> tuple[Any, list[tuple[str, 
     problems: list[tuple[str, str]] = []
     if not isinstance(table, dict):
         return None, [("params", f"must be a table, got {table!r}")]
-    hints = get_type_hints(params_cls)
+    hints = get_type_hints(params_cls, include_extras=True)
     fields = {f.name: f for f in dataclasses.fields(params_cls)}
     values: dict[str, Any] = {}
     for key, raw in table.items():
