@@ -223,6 +223,16 @@ class InsulationTester(Instrument, OutputCapable, Protocol):
 
 
 @runtime_checkable
+class LiveHvReadout(Protocol):
+    """An insulation tester that reports its output while a test runs (not every one does:
+    a step that needs it checks ``isinstance(tester, LiveHvReadout)``)."""
+
+    def live_reading(self) -> tuple[float, float]:
+        """Measure the running test's output in V and its meter value (Ω for IR, A else)."""
+        ...
+
+
+@runtime_checkable
 class Dmm(Instrument, Protocol):
     """Digital multimeter."""
 
@@ -540,8 +550,10 @@ def conformance_problems(cls: type[Any], role: str) -> list[str]:
         if [(n, k) for n, k, _ in have[: len(want)]] != [(n, k) for n, k, _ in want] or any(
             not default for _, _, default in extra
         ):
-            problems.append(f"{name}{inspect.signature(got)} does not match the role's "
-                            f"{name}{inspect.signature(wanted)}")
+            problems.append(
+                f"{name}{inspect.signature(got)} does not match the role's "
+                f"{name}{inspect.signature(wanted)}"
+            )
             continue
         lost = [n for (n, _, d), (_, _, w) in zip(have, want, strict=False) if w and not d]
         if lost:

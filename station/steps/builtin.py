@@ -16,23 +16,26 @@ from station.steps.api import (
     StepType,
     register,
 )
+from station.steps.params import StepParams
+
+
+@dataclass(frozen=True)
+class WaitParams(StepParams):
+    seconds: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.seconds < 0:
+            raise ValueError(f"params.seconds must be ≥ 0, got {self.seconds}")
 
 
 @register
-class Wait(StepType):
+class Wait(StepType[WaitParams]):
     """Wait a fixed time on the run's clock (abortable), e.g. to let a pack relax."""
 
     name = "wait"
 
-    @dataclass(frozen=True)
-    class Params:
-        seconds: float
-
-        def __post_init__(self) -> None:
-            if self.seconds < 0:
-                raise ValueError(f"params.seconds must be ≥ 0, got {self.seconds}")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: WaitParams) -> None:
         ctx.wait(params.seconds)
 
 
@@ -40,8 +43,41 @@ _ANSWER_KINDS: dict[str, MeasurementKind] = {"number": "number", "confirm": "boo
 """How each prompt kind records its answer; the others record text."""
 
 
+@dataclass(frozen=True)
+class PromptParams(StepParams):
+    text: str
+    kind: Literal["confirm", "choice", "number", "text", "scan", "message"] = "message"
+    choices: list[str] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    image: str | None = None
+    component: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.kind == "choice" and not self.choices:
+            raise ValueError("params.choices is required when kind = 'choice'")
+        if self.kind == "scan" and (not self.pattern or not self.component):
+            raise ValueError(
+                "params.pattern and params.component are required when kind = 'scan' "
+                '(e.g. component = "module", pattern = "^MOD[0-9]{8}$")'
+            )
+        if self.component is not None and self.kind != "scan":
+            raise ValueError("params.component is only for kind = 'scan'")
+        if self.pattern is not None:
+            try:
+                compile_safe(self.pattern)
+            except PatternError as err:
+                raise ValueError(f"params.pattern {err}") from None
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(
+                f"params.minimum {self.minimum} is above params.maximum {self.maximum}"
+            )
+
+
 @register
-class Prompt(StepType):
+class Prompt(StepType[PromptParams]):
     """Ask the operator something: confirm, choose, enter a number or text, or read a
     message (with an optional picture, e.g. "connect the HV harness").
 
@@ -57,42 +93,7 @@ class Prompt(StepType):
     name = "prompt"
     asks_operator = True
 
-    @dataclass(frozen=True)
-    class Params:
-        text: str
-        kind: Literal["confirm", "choice", "number", "text", "scan", "message"] = "message"
-        choices: list[str] | None = None
-        minimum: float | None = None
-        maximum: float | None = None
-        pattern: str | None = None
-        image: str | None = None
-        component: str | None = None
-
-        def __post_init__(self) -> None:
-            if self.kind == "choice" and not self.choices:
-                raise ValueError("params.choices is required when kind = 'choice'")
-            if self.kind == "scan" and (not self.pattern or not self.component):
-                raise ValueError(
-                    "params.pattern and params.component are required when kind = 'scan' "
-                    '(e.g. component = "module", pattern = "^MOD[0-9]{8}$")'
-                )
-            if self.component is not None and self.kind != "scan":
-                raise ValueError("params.component is only for kind = 'scan'")
-            if self.pattern is not None:
-                try:
-                    compile_safe(self.pattern)
-                except PatternError as err:
-                    raise ValueError(f"params.pattern {err}") from None
-            if (
-                self.minimum is not None
-                and self.maximum is not None
-                and self.minimum > self.maximum
-            ):
-                raise ValueError(
-                    f"params.minimum {self.minimum} is above params.maximum {self.maximum}"
-                )
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: PromptParams) -> tuple[MeasurementSpec, ...]:
         kind = _ANSWER_KINDS.get(params.kind, "text")
         return (
             MeasurementSpec(
@@ -100,7 +101,7 @@ class Prompt(StepType):
             ),
         )
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: PromptParams) -> None:
         answer = ctx.prompt(
             PromptRequest(
                 kind=params.kind,
@@ -113,6 +114,7 @@ class Prompt(StepType):
             )
         )
         if params.kind == "scan":
+            assert params.component is not None  # __post_init__: a scan names its component
             code = (answer or "").strip()
             if not compile_safe(params.pattern).fullmatch(code):
                 raise StationError(
@@ -151,19 +153,20 @@ def typed_answer(params: Any, answer: str | None) -> str | float | bool | None:
     return number
 
 
+@dataclass(frozen=True)
+class DmmVoltageParams(StepParams):
+    range_v: float | None = None
+    nplc: float = 10.0
+
+
 @register
-class DmmVoltage(StepType):
+class DmmVoltage(StepType[DmmVoltageParams]):
     """Measure a DC voltage with the station DMM (e.g. pack terminals, fixture bus)."""
 
     name = "dmm_voltage"
     roles = ("dmm",)
     measurements = (MeasurementSpec("voltage", "V", doc="DC voltage read by the DMM"),)
 
-    @dataclass(frozen=True)
-    class Params:
-        range_v: float | None = None
-        nplc: float = 10.0
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: DmmVoltageParams) -> None:
         dmm = ctx.instrument("dmm")
         ctx.measure("voltage", dmm.measure_dc_voltage(range_v=params.range_v, nplc=params.nplc))

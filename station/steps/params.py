@@ -66,22 +66,22 @@ class _Bound(Constraint):
         return bool({">": value > b, "≥": value >= b, "<": value < b, "≤": value <= b}[self.op])
 
 
-def Above(bound: float, note: str = "") -> Constraint:  # noqa: N802 (reads as a type)
+def Above(bound: float, note: str = "") -> Constraint:
     """The value is greater than ``bound``."""
     return _Bound(f"> {_num(bound)}", note, bound, ">")
 
 
-def AtLeast(bound: float, note: str = "") -> Constraint:  # noqa: N802
+def AtLeast(bound: float, note: str = "") -> Constraint:
     """The value is ``bound`` or more."""
     return _Bound(f"≥ {_num(bound)}", note, bound, "≥")
 
 
-def Below(bound: float, note: str = "") -> Constraint:  # noqa: N802
+def Below(bound: float, note: str = "") -> Constraint:
     """The value is less than ``bound``."""
     return _Bound(f"< {_num(bound)}", note, bound, "<")
 
 
-def AtMost(bound: float, note: str = "") -> Constraint:  # noqa: N802
+def AtMost(bound: float, note: str = "") -> Constraint:
     """The value is ``bound`` or less."""
     return _Bound(f"≤ {_num(bound)}", note, bound, "≤")
 
@@ -99,7 +99,7 @@ class _Range(Constraint):
         return bool(above and below)
 
 
-def Range(  # noqa: N802
+def Range(
     low: float, high: float, *, low_open: bool = False, high_open: bool = False, note: str = ""
 ) -> Constraint:
     """The value lies between ``low`` and ``high`` (both included unless open)."""

@@ -29,18 +29,48 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import CheckContext, MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.uds_session import extended_session
+from station.steps.params import StepParams
 
 MASK_BYTES = 24
 """Length of the balancing routine's cell mask (reference BMS spec, RID 0x0203)."""
 FLAG_ROLE = "balancing_active"
 
 
+@dataclass(frozen=True)
+class BalancingParams(StepParams):
+    cells: str | list[int] = "all"
+    duration_s: float = 10.0
+    samples: int = 3
+    cell_count: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.cells, str):
+            if self.cells not in ("all", "odd", "even"):
+                raise ValueError(
+                    f"params.cells must be 'all', 'odd', 'even' or a list of cell indices, "
+                    f"got {self.cells!r}"
+                )
+        elif not self.cells or any(not 0 <= c < MASK_BYTES * 8 for c in self.cells):
+            raise ValueError(
+                f"params.cells must list cell indices 0 … {MASK_BYTES * 8 - 1}, got {self.cells!r}"
+            )
+        if self.cell_count is not None and not 1 <= self.cell_count <= MASK_BYTES * 8:
+            raise ValueError(f"params.cell_count must be 1 … {MASK_BYTES * 8}")
+        if not 0 < self.duration_s <= 600:
+            raise ValueError(f"params.duration_s must be in (0, 600] s, got {self.duration_s}")
+        if not 1 <= self.samples <= 50:
+            raise ValueError(f"params.samples must be 1 … 50, got {self.samples}")
+
+
 @register
-class Balancing(StepType):
+class Balancing(StepType[BalancingParams]):
     """Bleed odd then even cells; check the flag and each bled cell's voltage against its
     neighbours."""
 
@@ -57,33 +87,7 @@ class Balancing(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        cells: str | list[int] = "all"
-        duration_s: float = 10.0
-        samples: int = 3
-        cell_count: int | None = None
-
-        def __post_init__(self) -> None:
-            if isinstance(self.cells, str):
-                if self.cells not in ("all", "odd", "even"):
-                    raise ValueError(
-                        f"params.cells must be 'all', 'odd', 'even' or a list of cell indices, "
-                        f"got {self.cells!r}"
-                    )
-            elif not self.cells or any(not 0 <= c < MASK_BYTES * 8 for c in self.cells):
-                raise ValueError(
-                    f"params.cells must list cell indices 0 … {MASK_BYTES * 8 - 1}, "
-                    f"got {self.cells!r}"
-                )
-            if self.cell_count is not None and not 1 <= self.cell_count <= MASK_BYTES * 8:
-                raise ValueError(f"params.cell_count must be 1 … {MASK_BYTES * 8}")
-            if not 0 < self.duration_s <= 600:
-                raise ValueError(f"params.duration_s must be in (0, 600] s, got {self.duration_s}")
-            if not 1 <= self.samples <= 50:
-                raise ValueError(f"params.samples must be 1 … 50, got {self.samples}")
-
-    def check(self, params: Any, context: CheckContext) -> list[tuple[str, str]]:
+    def check(self, params: BalancingParams, context: CheckContext) -> list[tuple[str, str]]:
         if context.cells is None:
             return []
         out = []
@@ -107,7 +111,7 @@ class Balancing(StepType):
                 )
         return out
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: BalancingParams) -> None:
         bms = ctx.instrument("bms")
         if FLAG_ROLE not in bms.description.signals:
             raise BmsError(
@@ -136,7 +140,7 @@ class Balancing(StepType):
         ctx.measure("bleed_drop_v", [drops[k] for k in sorted(drops)])
 
     def _group(
-        self, ctx: StepContext, bms: Any, params: Any, group: list[int], count: int
+        self, ctx: StepContext, bms: PackBms, params: BalancingParams, group: list[int], count: int
     ) -> tuple[bool, bool, list[float]]:
         """Bleed ``group``; return (flag during, flag after, per-cell change on − off in V)."""
         mask = sum(1 << c for c in group)
@@ -170,7 +174,7 @@ def _groups(cells: str | list[int], count: int) -> list[list[int]]:
     return {"all": [odd, even], "odd": [odd], "even": [even]}[cells]
 
 
-def _cell_count(ctx: StepContext, bms: Any, params: Any) -> int:
+def _cell_count(ctx: StepContext, bms: PackBms, params: Any) -> int:
     """The pack's cell count: the parameter, else the last valid channel of one snapshot."""
     if params.cell_count is not None:
         return int(params.cell_count)
@@ -181,7 +185,7 @@ def _cell_count(ctx: StepContext, bms: Any, params: Any) -> int:
     return valid[-1] + 1
 
 
-def _mean_cells(ctx: StepContext, bms: Any, samples: int, count: int) -> list[float]:
+def _mean_cells(ctx: StepContext, bms: PackBms, samples: int, count: int) -> list[float]:
     """Average ``samples`` snapshots of the first ``count`` cell voltages taken from now on."""
     sums = [0.0] * count
     for _ in range(samples):
@@ -197,7 +201,7 @@ def _mean_cells(ctx: StepContext, bms: Any, samples: int, count: int) -> list[fl
     return [s / samples for s in sums]
 
 
-def _flag(ctx: StepContext, bms: Any) -> bool:
+def _flag(ctx: StepContext, bms: PackBms) -> bool:
     """The balancing-active flag from a frame sent two cycles after now.
 
     A frame sent at once may carry a measurement taken before the last command.
@@ -209,7 +213,7 @@ def _flag(ctx: StepContext, bms: Any) -> bool:
     return bool(got.raw)
 
 
-def _stop_quietly(ctx: StepContext, uds: Any) -> None:
+def _stop_quietly(ctx: StepContext, uds: UdsClient) -> None:
     try:
         uds.routine("balancing", "stop")
     except BmsError as err:

@@ -17,8 +17,8 @@ never reach a log: the UDS client redacts the security exchange and nothing here
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
 from station.steps.eol.uds_session import extended_session
@@ -45,7 +45,7 @@ COMMON_MEASUREMENTS = (
 )
 
 
-def require_contactors(bms: Any, wanted: str, why: str) -> None:
+def require_contactors(bms: PackBms, wanted: str, why: str) -> None:
     """Raise StationError unless the BMS reports the contactors ``wanted`` (OPEN/CLOSED)."""
     state = bms.contactor_state()
     if str(state) != wanted:
@@ -57,7 +57,7 @@ def require_contactors(bms: Any, wanted: str, why: str) -> None:
 
 def bms_readings(
     ctx: StepContext,
-    bms: Any,
+    bms: PackBms,
     role: str,
     count: int,
     *,
@@ -74,9 +74,10 @@ def bms_readings(
     for _ in range(count):
         got = bms.reading(role, after=since, abort=ctx.abort)
         ctx.check()
-        values.append(got.value)
+        value = got.number()  # a numeric role: reading() has refused "not available" already
+        values.append(value)
         if each is not None:
-            each(got.value)
+            each(value)
         since = got.received_at + _FRAME_EPS_S
     return values
 
@@ -86,14 +87,14 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def read_record(bms: Any, did: str) -> bytes:
+def read_record(bms: PackBms, did: str) -> bytes:
     """Read calibration DID ``did`` (any session allows reading)."""
     data: bytes = bms.uds.read_did(did)
     return data
 
 
 def write_and_commit(
-    ctx: StepContext, bms: Any, did: str, record: bytes, reset_wait_s: float
+    ctx: StepContext, bms: PackBms, did: str, record: bytes, reset_wait_s: float
 ) -> tuple[bool, bool]:
     """Write ``record`` to ``did``, commit it, read it back, reset the ECU, read it again.
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.calibration import (
@@ -51,14 +52,53 @@ from station.steps.eol.guards import (
     make_guard,
 )
 from station.steps.eol.power import PowerPath, check_guards, record_sample
+from station.steps.params import StepParams
 
 _DID = "current_calibration"
 _ZERO_TOLERANCE_A = 0.2
 """With the output off the supply must read (almost) nothing, else something else is connected."""
 
 
+@dataclass(frozen=True)
+class BmsCurrentCalibrationParams(StepParams):
+    current_a: float
+    verify_a: float
+    guard_min_v: float
+    guard_max_v: float
+    settle_s: float = 2.0
+    samples: int = 10
+    reach_tolerance_a: float = 2.0
+    gain_min: float = 0.95
+    gain_max: float = 1.05
+    offset_max_a: float = 2.0
+    reset_wait_s: float = 1.0
+    guard_cell_min_v: float | None = None
+    guard_cell_max_v: float | None = None
+    guard_cell_max_c: float | None = None
+    guard_period_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.current_a <= 0:
+            raise ValueError("params.current_a must be > 0 (used in both directions)")
+        if self.verify_a == 0 or abs(self.verify_a) == self.current_a:
+            raise ValueError(
+                "params.verify_a must be a third current: not 0 and not ±current_a "
+                "(> 0 discharge, < 0 charge)"
+            )
+        if self.guard_min_v >= self.guard_max_v:
+            raise ValueError("params.guard_min_v must be below params.guard_max_v")
+        if self.samples < 1 or self.settle_s < 0:
+            raise ValueError("params.samples must be ≥ 1 and params.settle_s ≥ 0")
+        if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_a <= 0:
+            raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_a > 0")
+        if not 0 <= self.reset_wait_s <= 60:
+            raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
+        check_window_params(self)
+
+
 @register
-class BmsCurrentCalibration(StepType):
+class BmsCurrentCalibration(StepType[BmsCurrentCalibrationParams]):
     """Calibrate the BMS's pack-current channel (both directions) against the supply."""
 
     name = "bms_current_calibration"
@@ -86,47 +126,11 @@ class BmsCurrentCalibration(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        current_a: float
-        verify_a: float
-        guard_min_v: float
-        guard_max_v: float
-        settle_s: float = 2.0
-        samples: int = 10
-        reach_tolerance_a: float = 2.0
-        gain_min: float = 0.95
-        gain_max: float = 1.05
-        offset_max_a: float = 2.0
-        reset_wait_s: float = 1.0
-        guard_cell_min_v: float | None = None
-        guard_cell_max_v: float | None = None
-        guard_cell_max_c: float | None = None
-        guard_period_s: float = 0.25
-
-        def __post_init__(self) -> None:
-            if self.current_a <= 0:
-                raise ValueError("params.current_a must be > 0 (used in both directions)")
-            if self.verify_a == 0 or abs(self.verify_a) == self.current_a:
-                raise ValueError(
-                    "params.verify_a must be a third current: not 0 and not ±current_a "
-                    "(> 0 discharge, < 0 charge)"
-                )
-            if self.guard_min_v >= self.guard_max_v:
-                raise ValueError("params.guard_min_v must be below params.guard_max_v")
-            if self.samples < 1 or self.settle_s < 0:
-                raise ValueError("params.samples must be ≥ 1 and params.settle_s ≥ 0")
-            if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_a <= 0:
-                raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_a > 0")
-            if not 0 <= self.reset_wait_s <= 60:
-                raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
-            check_window_params(self)
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: BmsCurrentCalibrationParams) -> tuple[MeasurementSpec, ...]:
         guarded = params.guard_cell_min_v is not None
         return self.measurements + ((GUARD_MEASUREMENT,) if guarded else ())
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: BmsCurrentCalibrationParams) -> None:
         bms = ctx.instrument("bms")
         require_contactors(bms, "CLOSED", "the current must flow through the pack")
         in_use = CurrentCalibration.from_record(read_record(bms, _DID))
@@ -158,8 +162,8 @@ class BmsCurrentCalibration(StepType):
     def _calibrate(
         self,
         ctx: StepContext,
-        params: Any,
-        bms: Any,
+        params: BmsCurrentCalibrationParams,
+        bms: PackBms,
         in_use: CurrentCalibration,
         path: PowerPath,
         guard: CellGuard | None,
@@ -208,8 +212,8 @@ class BmsCurrentCalibration(StepType):
     def _point(
         self,
         ctx: StepContext,
-        params: Any,
-        bms: Any,
+        params: BmsCurrentCalibrationParams,
+        bms: PackBms,
         path: PowerPath,
         amps: float,
         guard: CellGuard | None,
@@ -253,7 +257,7 @@ class BmsCurrentCalibration(StepType):
         return ref, reported
 
 
-def _close_again(ctx: StepContext, bms: Any) -> None:
+def _close_again(ctx: StepContext, bms: PackBms) -> None:
     """Close the contactors the ECU reset opened (precharge first), or raise StationError."""
     ctx.require_interlocks_safe()
     unlock(bms)

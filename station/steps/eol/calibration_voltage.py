@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from drivers.roles import Dmm, PackBms, PowerSupply
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.calibration import (
@@ -32,6 +33,7 @@ from station.steps.eol.calibration import (
     write_and_commit,
 )
 from station.steps.eol.calibration_fit import FitError, VoltageCalibration, Window, fit_voltage
+from station.steps.params import StepParams
 
 SAFE_BUS_V = 60.0
 """Below this the bus is safe to touch (ISO 6469-3 class B threshold, domain spec §5.1)."""
@@ -39,8 +41,45 @@ _DISCHARGE_POLL_S = 0.1
 _DID = "voltage_calibration"
 
 
+@dataclass(frozen=True)
+class BmsVoltageCalibrationParams(StepParams):
+    points_v: list[float]
+    verify_v: float
+    current_limit_a: float = 0.1
+    settle_s: float = 1.0
+    samples: int = 10
+    nplc: float = 1.0
+    reach_tolerance_v: float = 5.0
+    gain_min: float = 0.95
+    gain_max: float = 1.05
+    offset_max_v: float = 5.0
+    discharge_timeout_s: float = 10.0
+    reset_wait_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        pts = self.points_v
+        if len(pts) < 2 or len(set(pts)) != len(pts):
+            raise ValueError("params.points_v needs two or more different voltages")
+        if self.verify_v in pts:
+            raise ValueError("params.verify_v must not be one of params.points_v")
+        if any(v <= 0 for v in [*pts, self.verify_v]):
+            raise ValueError("params.points_v and params.verify_v must be > 0 V")
+        if self.current_limit_a <= 0 or self.samples < 1 or self.settle_s < 0:
+            raise ValueError("params.current_limit_a must be > 0, samples ≥ 1 and settle_s ≥ 0")
+        if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_v <= 0:
+            raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_v > 0")
+        if not 0 <= self.reset_wait_s <= 60:
+            raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
+
+    @property
+    def guard_max_v(self) -> float:
+        """Get the bus voltage above which the step stops with ERROR."""
+        return max(*self.points_v, self.verify_v) + self.reach_tolerance_v
+
+
 @register
-class BmsVoltageCalibration(StepType):
+class BmsVoltageCalibration(StepType[BmsVoltageCalibrationParams]):
     """Calibrate the BMS's HV bus-voltage channel against the DMM, contactors open."""
 
     name = "bms_voltage_calibration"
@@ -63,42 +102,7 @@ class BmsVoltageCalibration(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        points_v: list[float]
-        verify_v: float
-        current_limit_a: float = 0.1
-        settle_s: float = 1.0
-        samples: int = 10
-        nplc: float = 1.0
-        reach_tolerance_v: float = 5.0
-        gain_min: float = 0.95
-        gain_max: float = 1.05
-        offset_max_v: float = 5.0
-        discharge_timeout_s: float = 10.0
-        reset_wait_s: float = 1.0
-
-        def __post_init__(self) -> None:
-            pts = self.points_v
-            if len(pts) < 2 or len(set(pts)) != len(pts):
-                raise ValueError("params.points_v needs two or more different voltages")
-            if self.verify_v in pts:
-                raise ValueError("params.verify_v must not be one of params.points_v")
-            if any(v <= 0 for v in [*pts, self.verify_v]):
-                raise ValueError("params.points_v and params.verify_v must be > 0 V")
-            if self.current_limit_a <= 0 or self.samples < 1 or self.settle_s < 0:
-                raise ValueError("params.current_limit_a must be > 0, samples ≥ 1 and settle_s ≥ 0")
-            if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_v <= 0:
-                raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_v > 0")
-            if not 0 <= self.reset_wait_s <= 60:
-                raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
-
-        @property
-        def guard_max_v(self) -> float:
-            """Get the bus voltage above which the step stops with ERROR."""
-            return max(*self.points_v, self.verify_v) + self.reach_tolerance_v
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: BmsVoltageCalibrationParams) -> None:
         bms = ctx.instrument("bms")
         supply = ctx.instrument("supply")
         dmm = ctx.instrument("dmm")
@@ -150,7 +154,13 @@ class BmsVoltageCalibration(StepType):
             _bus_down(ctx, supply, dmm, params)
 
     def _point(
-        self, ctx: StepContext, params: Any, bms: Any, supply: Any, dmm: Any, volts: float
+        self,
+        ctx: StepContext,
+        params: BmsVoltageCalibrationParams,
+        bms: PackBms,
+        supply: PowerSupply,
+        dmm: Dmm,
+        volts: float,
     ) -> tuple[float, list[float]]:
         """Drive the bus to ``volts``; return the mean DMM reading and the BMS readings."""
         supply.set_voltage(volts)
@@ -177,7 +187,7 @@ class BmsVoltageCalibration(StepType):
         return ref, reported
 
 
-def _bus_down(ctx: StepContext, supply: Any, dmm: Any, params: Any) -> None:
+def _bus_down(ctx: StepContext, supply: PowerSupply, dmm: Dmm, params: Any) -> None:
     """Set the supply to 0 V and off, then wait until the DMM reads the bus safe."""
     try:
         supply.set_voltage(0.0)

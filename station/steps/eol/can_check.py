@@ -17,18 +17,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from drivers.bms.readings import BmsNotAvailable, BmsWaitAborted
 from drivers.errors import BmsError, BmsTimeout
+from drivers.roles import PackBms
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.params import StepParams
 
 _POLL_S = 0.5
 """Longest wait for one frame (wall time; the lockstep clock's time under virtual time)."""
 
 
+@dataclass(frozen=True)
+class CanCheckParams(StepParams):
+    window_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.1 <= self.window_s <= 30:
+            raise ValueError(f"params.window_s must be 0.1 … 30 s, got {self.window_s}")
+
+
 @register
-class CanCheck(StepType):
+class CanCheck(StepType[CanCheckParams]):
     """Cyclic BMS messages present, on period, decodable and with valid alive counters."""
 
     name = "can_check"
@@ -42,15 +53,7 @@ class CanCheck(StepType):
         MeasurementSpec("alive_counter_errors", "", doc="alive-counter steps other than +1"),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        window_s: float = 2.0
-
-        def __post_init__(self) -> None:
-            if not 0.1 <= self.window_s <= 30:
-                raise ValueError(f"params.window_s must be 0.1 … 30 s, got {self.window_s}")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: CanCheckParams) -> None:
         bms = ctx.instrument("bms")
         before = bms.status()
         cycles = [s.cycle_s for s in before.values() if s.cycle_s is not None]
@@ -92,7 +95,7 @@ class CanCheck(StepType):
         ctx.measure("alive_counter_errors", grown("alive_violations"))
 
 
-def _listen(ctx: StepContext, bms: Any, end: float) -> None:
+def _listen(ctx: StepContext, bms: PackBms, end: float) -> None:
     """Let the run's clock reach ``end`` while frames come in.
 
     Waiting for a frame stamped at or after ``end`` is what lets a lockstep virtual clock
@@ -119,7 +122,7 @@ def _listen(ctx: StepContext, bms: Any, end: float) -> None:
                 ctx.wait(max(0.0, end - ctx.now()))
 
 
-def _pacing_role(bms: Any) -> str:
+def _pacing_role(bms: PackBms) -> str:
     signals = bms.description.signals
     if not signals:
         raise BmsError(f"{bms.description.path} maps no single signal to listen for")

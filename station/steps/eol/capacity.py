@@ -51,6 +51,7 @@ from station.steps.eol.power import (
     check_guards,
     record_sample,
 )
+from station.steps.params import StepParams
 
 _PARTIAL = (
     MeasurementSpec(
@@ -88,12 +89,76 @@ def capacity_to_25c(capacity_ah: float, temperature_c: float, coeff_pct_per_k: f
     return capacity_ah / (1.0 + coeff_pct_per_k / 100.0 * (temperature_c - REFERENCE_C))
 
 
+@dataclass(frozen=True)
+class CapacityParams(StepParams):
+    mode: Literal["partial", "full"]
+    discharge_current_a: float
+    discharge_cutoff_v: float
+    guard_min_v: float
+    guard_max_v: float
+    partial_ah: float = 1.0
+    rated_capacity_ah: float | None = None
+    ocv_rest_s: float = 60.0
+    charge_current_a: float = 0.0
+    charge_voltage_v: float = 0.0
+    cv_cutoff_a: float = 1.0
+    rest_s: float = 600.0
+    max_time_s: float = 6 * 3600.0
+    sample_period_s: float = 1.0
+    discharge_with: DischargeWith = "supply"
+    use_dmm: bool = False
+    temp_coeff_pct_per_k: float | None = None
+    temperature_sensors: int | None = None
+    min_delivery_fraction: float = 0.95
+    guard_cell_min_v: float | None = None
+    guard_cell_max_v: float | None = None
+    guard_cell_max_c: float | None = None
+    guard_period_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.discharge_current_a <= 0:
+            raise ValueError("params.discharge_current_a must be > 0")
+        if not 0 < self.sample_period_s <= 10:
+            raise ValueError("params.sample_period_s must be in (0, 10] s")
+        if self.guard_min_v >= self.guard_max_v:
+            raise ValueError("params.guard_min_v must be below params.guard_max_v")
+        if not self.guard_min_v <= self.discharge_cutoff_v < self.guard_max_v:
+            raise ValueError("params.discharge_cutoff_v must lie inside the guard window")
+        if self.mode == "partial" and self.partial_ah <= 0:
+            raise ValueError("params.partial_ah must be > 0 in partial mode")
+        if self.rated_capacity_ah is not None:
+            if self.mode != "partial" or self.rated_capacity_ah <= 0:
+                raise ValueError("params.rated_capacity_ah is for partial mode and > 0")
+            if self.ocv_rest_s < 0:
+                raise ValueError("params.ocv_rest_s must be ≥ 0")
+        if self.temp_coeff_pct_per_k is not None and not -5 <= self.temp_coeff_pct_per_k <= 5:
+            raise ValueError("params.temp_coeff_pct_per_k must be -5 … 5 %/K")
+        if self.mode == "full":
+            if self.charge_current_a <= 0 or self.charge_voltage_v <= 0:
+                raise ValueError(
+                    "params.charge_current_a and charge_voltage_v are needed in full mode"
+                )
+            if self.charge_voltage_v > self.guard_max_v:
+                raise ValueError("params.charge_voltage_v is above params.guard_max_v")
+        if self.temp_coeff_pct_per_k is not None and (
+            self.temperature_sensors is None or self.temperature_sensors < 1
+        ):
+            raise ValueError(
+                "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
+                "params.temp_coeff_pct_per_k: the temperature is their mean"
+            )
+        check_delivery_fraction(self.min_delivery_fraction)
+        check_window_params(self)
+
+
 @register
-class Capacity(StepType):
+class Capacity(StepType[CapacityParams]):
     """Partial (in-line) or full (audit) capacity test by coulomb counting."""
 
     name = "capacity"
     roles = ("supply",)
+    optional_roles = ("load", "dmm", "bms")  # discharge_with, use_dmm, cell guard / 25 °C
     rated = (
         ("discharge_current_a", "supply", "max_current_a"),
         ("charge_current_a", "supply", "max_current_a"),
@@ -101,68 +166,7 @@ class Capacity(StepType):
     )
     energises = True
 
-    @dataclass(frozen=True)
-    class Params:
-        mode: Literal["partial", "full"]
-        discharge_current_a: float
-        discharge_cutoff_v: float
-        guard_min_v: float
-        guard_max_v: float
-        partial_ah: float = 1.0
-        rated_capacity_ah: float | None = None
-        ocv_rest_s: float = 60.0
-        charge_current_a: float = 0.0
-        charge_voltage_v: float = 0.0
-        cv_cutoff_a: float = 1.0
-        rest_s: float = 600.0
-        max_time_s: float = 6 * 3600.0
-        sample_period_s: float = 1.0
-        discharge_with: DischargeWith = "supply"
-        use_dmm: bool = False
-        temp_coeff_pct_per_k: float | None = None
-        temperature_sensors: int | None = None
-        min_delivery_fraction: float = 0.95
-        guard_cell_min_v: float | None = None
-        guard_cell_max_v: float | None = None
-        guard_cell_max_c: float | None = None
-        guard_period_s: float = 0.25
-
-        def __post_init__(self) -> None:
-            if self.discharge_current_a <= 0:
-                raise ValueError("params.discharge_current_a must be > 0")
-            if not 0 < self.sample_period_s <= 10:
-                raise ValueError("params.sample_period_s must be in (0, 10] s")
-            if self.guard_min_v >= self.guard_max_v:
-                raise ValueError("params.guard_min_v must be below params.guard_max_v")
-            if not self.guard_min_v <= self.discharge_cutoff_v < self.guard_max_v:
-                raise ValueError("params.discharge_cutoff_v must lie inside the guard window")
-            if self.mode == "partial" and self.partial_ah <= 0:
-                raise ValueError("params.partial_ah must be > 0 in partial mode")
-            if self.rated_capacity_ah is not None:
-                if self.mode != "partial" or self.rated_capacity_ah <= 0:
-                    raise ValueError("params.rated_capacity_ah is for partial mode and > 0")
-                if self.ocv_rest_s < 0:
-                    raise ValueError("params.ocv_rest_s must be ≥ 0")
-            if self.temp_coeff_pct_per_k is not None and not -5 <= self.temp_coeff_pct_per_k <= 5:
-                raise ValueError("params.temp_coeff_pct_per_k must be -5 … 5 %/K")
-            if self.mode == "full":
-                if self.charge_current_a <= 0 or self.charge_voltage_v <= 0:
-                    raise ValueError(
-                        "params.charge_current_a and charge_voltage_v are needed in full mode"
-                    )
-                if self.charge_voltage_v > self.guard_max_v:
-                    raise ValueError("params.charge_voltage_v is above params.guard_max_v")
-            if self.temp_coeff_pct_per_k is not None and (
-                self.temperature_sensors is None or self.temperature_sensors < 1
-            ):
-                raise ValueError(
-                    "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
-                    "params.temp_coeff_pct_per_k: the temperature is their mean"
-                )
-            check_delivery_fraction(self.min_delivery_fraction)
-            check_window_params(self)
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: CapacityParams) -> tuple[MeasurementSpec, ...]:
         specs: tuple[MeasurementSpec, ...]
         if params.mode == "partial":
             specs = _PARTIAL
@@ -180,7 +184,7 @@ class Capacity(StepType):
             specs = (GUARD_MEASUREMENT, *specs)  # first: a trip is the step's first failure
         return specs
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: CapacityParams) -> None:
         path = PowerPath(ctx, params.discharge_with)
         if params.use_dmm:
             path.use_dmm_for_voltage()
@@ -304,8 +308,9 @@ class Capacity(StepType):
         for name in values:
             if name.endswith("_25c_ah"):
                 raw = values[name.replace("_25c_ah", "_ah")]
-                if raw is not None and temperature is not None:
-                    values[name] = capacity_to_25c(raw, temperature, params.temp_coeff_pct_per_k)
+                coeff = params.temp_coeff_pct_per_k
+                if raw is not None and temperature is not None and coeff is not None:
+                    values[name] = capacity_to_25c(raw, temperature, coeff)
         for name, value in values.items():
             ctx.measure(name, value)
         delivered = values["delivered_current_a"]
@@ -314,7 +319,9 @@ class Capacity(StepType):
                 params.discharge_current_a, delivered, params.min_delivery_fraction, "the discharge"
             )
 
-    def _charge(self, params: Any, path: PowerPath, sample: Any, guard: CellGuard | None) -> float:
+    def _charge(
+        self, params: CapacityParams, path: PowerPath, sample: Any, guard: CellGuard | None
+    ) -> float:
         """CC-CV charge until the current tapers below the cut-off; return Ah put in."""
         counter = Integrator()
         counter.add(path.read())

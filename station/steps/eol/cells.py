@@ -23,6 +23,7 @@ from typing import Any
 from drivers.bms.readings import BmsWaitAborted
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.params import StepParams
 
 CLOSED = "CLOSED"
 DERIVED_V = 1e-6
@@ -70,8 +71,22 @@ def spread(values: list[float]) -> float:
     return max(values) - min(values) if values else math.nan
 
 
+@dataclass(frozen=True)
+class OcvAndCellsParams(StepParams):
+    cells: int | None = None
+    nplc: float = 10.0
+    snapshot_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.cells is not None and self.cells < 1:
+            raise ValueError("params.cells must be ≥ 1 (or left out)")
+        if self.snapshot_timeout_s <= 0:
+            raise ValueError("params.snapshot_timeout_s must be > 0")
+
+
 @register
-class OcvAndCells(StepType):
+class OcvAndCells(StepType[OcvAndCellsParams]):
     """Pack voltage by DMM and BMS, and the BMS's cell voltages, spread and sum."""
 
     name = "ocv_and_cells"
@@ -93,19 +108,7 @@ class OcvAndCells(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        cells: int | None = None
-        nplc: float = 10.0
-        snapshot_timeout_s: float = 5.0
-
-        def __post_init__(self) -> None:
-            if self.cells is not None and self.cells < 1:
-                raise ValueError("params.cells must be ≥ 1 (or left out)")
-            if self.snapshot_timeout_s <= 0:
-                raise ValueError("params.snapshot_timeout_s must be > 0")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: OcvAndCellsParams) -> None:
         dmm = ctx.instrument("dmm")
         bms = ctx.instrument("bms")
         start = fresh(ctx)

@@ -19,22 +19,24 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from drivers.errors import BmsNegativeResponse
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
 from station.steps.eol.insulation import TOUCH_SAFE_V
+from station.steps.params import StepParams
 
 PACK_REFUSALS = frozenset({0x22, 0x72})
 """NRCs by which the BMS says the pack cannot do it (recorded as a FAIL, not raised)."""
 
 
-def unlock(bms: Any) -> None:
+def unlock(bms: PackBms) -> None:
     """Extended session and security access: what the contactor routines need."""
     bms.uds.change_session("extended")
     bms.uds.unlock()
 
 
-def command(ctx: StepContext, bms: Any, routine: str) -> bool:
+def command(ctx: StepContext, bms: PackBms, routine: str) -> bool:
     """Run a contactor routine; False when the BMS refused it for a reason of the pack."""
     try:
         status = bms.uds.routine(routine)
@@ -47,7 +49,7 @@ def command(ctx: StepContext, bms: Any, routine: str) -> bool:
     return True
 
 
-def state_now(ctx: StepContext, bms: Any) -> str:
+def state_now(ctx: StepContext, bms: PackBms) -> str:
     """The contactor state from a BMS frame received after now (its DBC label)."""
     return str(bms.contactor_state(after=fresh(ctx)))
 
@@ -70,8 +72,19 @@ _OPENING = (
 )
 
 
+@dataclass(frozen=True)
+class ContactorsPrechargeParams(StepParams):
+    leave_closed: bool = True
+    decay_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.decay_s <= 0:
+            raise ValueError("params.decay_s must be > 0")
+
+
 @register
-class ContactorsPrecharge(StepType):
+class ContactorsPrecharge(StepType[ContactorsPrechargeParams]):
     """Close the contactors with precharge; time it and check the bus reached the pack."""
 
     name = "contactors_precharge"
@@ -79,19 +92,10 @@ class ContactorsPrecharge(StepType):
     energises = True
     measurements = _CLOSING + _OPENING
 
-    @dataclass(frozen=True)
-    class Params:
-        leave_closed: bool = True
-        decay_s: float = 5.0
-
-        def __post_init__(self) -> None:
-            if self.decay_s <= 0:
-                raise ValueError("params.decay_s must be > 0")
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: ContactorsPrechargeParams) -> tuple[MeasurementSpec, ...]:
         return _CLOSING + (() if params.leave_closed else _OPENING)
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: ContactorsPrechargeParams) -> None:
         bms = ctx.instrument("bms")
         unlock(bms)
         try:
@@ -117,7 +121,9 @@ class ContactorsPrecharge(StepType):
                 ctx.log(f"could not open the contactors after the step failed: {err}", "ERROR")
             raise
 
-    def _open(self, ctx: StepContext, bms: Any, params: Any, bus_before_v: float) -> None:
+    def _open(
+        self, ctx: StepContext, bms: PackBms, params: ContactorsPrechargeParams, bus_before_v: float
+    ) -> None:
         command(ctx, bms, "open_contactors")
         opened = is_state(state_now(ctx, bms), "OPEN")
         ctx.wait(params.decay_s)
@@ -127,12 +133,33 @@ class ContactorsPrecharge(StepType):
         ctx.measure("bus_decay_ratio", ratio)
 
 
+@dataclass(frozen=True)
+class ContactorsParams(StepParams):
+    action: Literal["close", "open"]
+    discharged_below_v: float | None = None
+    discharge_timeout_s: float = 60.0
+    poll_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.discharged_below_v is not None:
+            if self.action != "open":
+                raise ValueError('params.discharged_below_v needs action = "open"')
+            if not 0 < self.discharged_below_v <= TOUCH_SAFE_V:
+                raise ValueError(f"params.discharged_below_v must be > 0 and ≤ {TOUCH_SAFE_V:g} V")
+        if self.discharge_timeout_s <= 0:
+            raise ValueError("params.discharge_timeout_s must be > 0")
+        if self.poll_s <= 0:
+            raise ValueError("params.poll_s must be > 0")
+
+
 @register
-class Contactors(StepType):
+class Contactors(StepType[ContactorsParams]):
     """Close or open the contactors through the BMS and record the state it reports."""
 
     name = "contactors"
     roles = ("bms",)
+    optional_roles = ("dmm",)  # discharged_below_v
     # Opening must work in cleanup with the door open, so the class does not energise;
     # closing checks the interlocks itself.
     energises = False
@@ -146,35 +173,15 @@ class Contactors(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        action: Literal["close", "open"]
-        discharged_below_v: float | None = None
-        discharge_timeout_s: float = 60.0
-        poll_s: float = 0.5
-
-        def __post_init__(self) -> None:
-            if self.discharged_below_v is not None:
-                if self.action != "open":
-                    raise ValueError('params.discharged_below_v needs action = "open"')
-                if not 0 < self.discharged_below_v <= TOUCH_SAFE_V:
-                    raise ValueError(
-                        f"params.discharged_below_v must be > 0 and ≤ {TOUCH_SAFE_V:g} V"
-                    )
-            if self.discharge_timeout_s <= 0:
-                raise ValueError("params.discharge_timeout_s must be > 0")
-            if self.poll_s <= 0:
-                raise ValueError("params.poll_s must be > 0")
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: ContactorsParams) -> tuple[MeasurementSpec, ...]:
         if params.discharged_below_v is None:
             return self.measurements[:1]
         return self.measurements
 
-    def energising(self, params: Any) -> bool:
+    def energising(self, params: ContactorsParams) -> bool:
         return bool(params.action == "close")
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: ContactorsParams) -> None:
         bms = ctx.instrument("bms")
         if params.action == "close":
             ctx.require_interlocks_safe()

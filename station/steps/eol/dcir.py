@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh, snapshot, valid
@@ -36,6 +37,7 @@ from station.steps.eol.power import (
     check_guards,
     record_sample,
 )
+from station.steps.params import StepParams
 
 _DISCHARGE = (
     MeasurementSpec("r0_discharge_ohm", "Ohm", doc="ΔV/ΔI early in the discharge pulse"),
@@ -61,7 +63,7 @@ def to_25c(r_ohm: float, temperature_c: float, coeff_pct_per_k: float) -> float:
     return r_ohm * math.exp(coeff_pct_per_k / 100.0 * (temperature_c - REFERENCE_C))
 
 
-def cell_temperature(ctx: StepContext, bms: Any, sensors: int | None) -> float:
+def cell_temperature(ctx: StepContext, bms: PackBms, sensors: int | None) -> float:
     """Mean of the BMS temperature sensors it reports valid (one fresh snapshot)."""
     values = valid(
         snapshot(ctx, bms.cell_temperatures, after=fresh(ctx), timeout_s=5.0, count=sensors)
@@ -71,12 +73,56 @@ def cell_temperature(ctx: StepContext, bms: Any, sensors: int | None) -> float:
     return sum(values) / len(values)
 
 
+@dataclass(frozen=True)
+class DcirParams(StepParams):
+    current_a: float
+    guard_min_v: float
+    guard_max_v: float
+    pulse_s: float = 10.0
+    early_s: float = 0.1
+    rest_s: float = 5.0
+    charge_current_a: float = 0.0
+    sample_period_s: float = 0.5
+    discharge_with: DischargeWith = "supply"
+    use_dmm: bool = True
+    temp_coeff_pct_per_k: float | None = None
+    temperature_sensors: int | None = None
+    min_delivery_fraction: float = 0.95
+    guard_cell_min_v: float | None = None
+    guard_cell_max_v: float | None = None
+    guard_cell_max_c: float | None = None
+    guard_period_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.current_a <= 0:
+            raise ValueError("params.current_a must be > 0")
+        if self.charge_current_a < 0:
+            raise ValueError("params.charge_current_a must be ≥ 0 (0 = no charge pulse)")
+        if not 0 < self.early_s < self.pulse_s:
+            raise ValueError("params.early_s must be > 0 and shorter than params.pulse_s")
+        if self.guard_min_v >= self.guard_max_v:
+            raise ValueError("params.guard_min_v must be below params.guard_max_v")
+        if self.temp_coeff_pct_per_k is not None and not 0 <= self.temp_coeff_pct_per_k <= 10:
+            raise ValueError("params.temp_coeff_pct_per_k must be 0 … 10 %/K")
+        if self.temp_coeff_pct_per_k is not None and (
+            self.temperature_sensors is None or self.temperature_sensors < 1
+        ):
+            raise ValueError(
+                "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
+                "params.temp_coeff_pct_per_k: the temperature is their mean"
+            )
+        check_delivery_fraction(self.min_delivery_fraction)
+        check_window_params(self)
+
+
 @register
-class Dcir(StepType):
+class Dcir(StepType[DcirParams]):
     """Pack DC internal resistance from a discharge (and optional charge) pulse."""
 
     name = "dcir"
     roles = ("supply",)
+    optional_roles = ("load", "dmm", "bms")  # discharge_with, use_dmm, cell guard / 25 °C
     rated = (
         ("current_a", "supply", "max_current_a"),
         ("charge_current_a", "supply", "max_current_a"),
@@ -84,48 +130,7 @@ class Dcir(StepType):
     )
     energises = True
 
-    @dataclass(frozen=True)
-    class Params:
-        current_a: float
-        guard_min_v: float
-        guard_max_v: float
-        pulse_s: float = 10.0
-        early_s: float = 0.1
-        rest_s: float = 5.0
-        charge_current_a: float = 0.0
-        sample_period_s: float = 0.5
-        discharge_with: DischargeWith = "supply"
-        use_dmm: bool = True
-        temp_coeff_pct_per_k: float | None = None
-        temperature_sensors: int | None = None
-        min_delivery_fraction: float = 0.95
-        guard_cell_min_v: float | None = None
-        guard_cell_max_v: float | None = None
-        guard_cell_max_c: float | None = None
-        guard_period_s: float = 0.25
-
-        def __post_init__(self) -> None:
-            if self.current_a <= 0:
-                raise ValueError("params.current_a must be > 0")
-            if self.charge_current_a < 0:
-                raise ValueError("params.charge_current_a must be ≥ 0 (0 = no charge pulse)")
-            if not 0 < self.early_s < self.pulse_s:
-                raise ValueError("params.early_s must be > 0 and shorter than params.pulse_s")
-            if self.guard_min_v >= self.guard_max_v:
-                raise ValueError("params.guard_min_v must be below params.guard_max_v")
-            if self.temp_coeff_pct_per_k is not None and not 0 <= self.temp_coeff_pct_per_k <= 10:
-                raise ValueError("params.temp_coeff_pct_per_k must be 0 … 10 %/K")
-            if self.temp_coeff_pct_per_k is not None and (
-                self.temperature_sensors is None or self.temperature_sensors < 1
-            ):
-                raise ValueError(
-                    "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
-                    "params.temp_coeff_pct_per_k: the temperature is their mean"
-                )
-            check_delivery_fraction(self.min_delivery_fraction)
-            check_window_params(self)
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: DcirParams) -> tuple[MeasurementSpec, ...]:
         specs = _DISCHARGE + (_CHARGE if params.charge_current_a > 0 else ())
         if params.temp_coeff_pct_per_k is not None:
             specs += _TEMPERATURE + tuple(
@@ -139,7 +144,7 @@ class Dcir(StepType):
             specs = (GUARD_MEASUREMENT, *specs)  # first: a trip is the step's first failure
         return specs
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: DcirParams) -> None:
         path = PowerPath(ctx, params.discharge_with)
         if params.use_dmm:
             path.use_dmm_for_voltage()
@@ -172,10 +177,12 @@ class Dcir(StepType):
         finally:
             path.off()
         temperature = values.get("temperature_c")
+        coeff = params.temp_coeff_pct_per_k
         for name in list(values):
             source = name.replace("_25c_ohm", "_ohm")
             if name != source and values[source] is not None and temperature is not None:
-                values[name] = to_25c(values[source], temperature, params.temp_coeff_pct_per_k)
+                assert coeff is not None  # _25c values are declared only with a coefficient
+                values[name] = to_25c(values[source], temperature, coeff)
         for name, value in values.items():
             ctx.measure(name, value)
         delivered = values["delivered_current_a"]
@@ -185,7 +192,7 @@ class Dcir(StepType):
     def _pulse(
         self,
         ctx: StepContext,
-        params: Any,
+        params: DcirParams,
         path: PowerPath,
         limit_a: float,
         guard: CellGuard | None,

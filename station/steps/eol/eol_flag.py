@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.params import StepParams
 
 EOL_RECORD_LENGTH = 96
 """Length of the EOL record DID in bytes (reference BMS spec, DID 0xFD11)."""
@@ -63,36 +65,38 @@ _MEASURED: dict[str, tuple[MeasurementSpec, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class EolFlagParams(StepParams):
+    action: Literal["clear", "write", "read"] = "write"
+    station_text: str = "EOL"
+    reset_wait_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        text = self.station_text
+        if not text or len(text) > STATION_TEXT_MAX or not all(" " <= c <= "~" for c in text):
+            raise ValueError(
+                f"params.station_text must be 1 … {STATION_TEXT_MAX} printable ASCII "
+                f"characters, got {text!r}"
+            )
+        if not 0 <= self.reset_wait_s <= 60:
+            raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
+
+
 @register
-class EolFlag(StepType):
+class EolFlag(StepType[EolFlagParams]):
     """Clear the EOL flag at the start, write record and flag at the end, read it in cleanup."""
 
     name = "eol_flag"
     roles = ("bms",)
 
-    @dataclass(frozen=True)
-    class Params:
-        action: Literal["clear", "write", "read"] = "write"
-        station_text: str = "EOL"
-        reset_wait_s: float = 1.0
-
-        def __post_init__(self) -> None:
-            text = self.station_text
-            if not text or len(text) > STATION_TEXT_MAX or not all(" " <= c <= "~" for c in text):
-                raise ValueError(
-                    f"params.station_text must be 1 … {STATION_TEXT_MAX} printable ASCII "
-                    f"characters, got {text!r}"
-                )
-            if not 0 <= self.reset_wait_s <= 60:
-                raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: EolFlagParams) -> tuple[MeasurementSpec, ...]:
         return _MEASURED[params.action]
 
-    def seals_verdict(self, params: Any) -> bool:
+    def seals_verdict(self, params: EolFlagParams) -> bool:
         return bool(params.action == "write")
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: EolFlagParams) -> None:
         uds = ctx.instrument("bms").uds
         if params.action == "clear":
             before, _ = _read_back(ctx, uds, tolerate=True)
@@ -155,7 +159,7 @@ def eol_record(ctx: StepContext, station_text: str) -> str:
     return text
 
 
-def _write_flag(uds: Any, value: int) -> None:
+def _write_flag(uds: UdsClient, value: int) -> None:
     """Write the EOL flag in the extended session with security access, then leave it."""
     uds.change_session("extended")
     try:
@@ -165,7 +169,7 @@ def _write_flag(uds: Any, value: int) -> None:
         uds.change_session("default")
 
 
-def _read_back(ctx: StepContext, uds: Any, *, tolerate: bool) -> tuple[float, str]:
+def _read_back(ctx: StepContext, uds: UdsClient, *, tolerate: bool) -> tuple[float, str]:
     """Read the flag (a number) and the record; with ``tolerate``, NaN and "" if unreadable."""
     try:
         raw = uds.read_did("eol_flag")

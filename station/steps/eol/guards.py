@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.errors import BmsError
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
 
@@ -86,7 +87,7 @@ class CellGuard:
     def __init__(
         self,
         ctx: StepContext,
-        bms: Any,
+        bms: PackBms,
         window: CellWindow,
         *,
         stop: Any,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
+from drivers.roles import PackBms
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
+from station.steps.params import StepParams
 
 
-def wait_for_hvil(ctx: StepContext, bms: Any, *, closed: bool, within_s: float) -> float | None:
+def wait_for_hvil(ctx: StepContext, bms: PackBms, *, closed: bool, within_s: float) -> float | None:
     """Wait until the BMS reports the loop ``closed`` (or open); return when, None if not."""
     end = ctx.now() + within_s
     while True:
@@ -28,8 +29,18 @@ def wait_for_hvil(ctx: StepContext, bms: Any, *, closed: bool, within_s: float) 
             return None
 
 
+@dataclass(frozen=True)
+class HvilParams(StepParams):
+    detect_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.detect_s <= 0:
+            raise ValueError("params.detect_s must be > 0")
+
+
 @register
-class Hvil(StepType):
+class Hvil(StepType[HvilParams]):
     """HVIL closed at rest, seen open when the fixture breaks it, closed again after."""
 
     name = "hvil"
@@ -45,15 +56,7 @@ class Hvil(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        detect_s: float = 0.5
-
-        def __post_init__(self) -> None:
-            if self.detect_s <= 0:
-                raise ValueError("params.detect_s must be > 0")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: HvilParams) -> None:
         bms = ctx.instrument("bms")
         io = ctx.instrument("interlocks")
         io.set_hvil_break(False)

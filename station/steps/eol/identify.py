@@ -14,10 +14,10 @@ A BMS that does not answer is a station ERROR (nothing was measured), not a FAIL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from drivers.errors import BmsTimeout
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.params import StepParams
 
 _PAIRING = (
     MeasurementSpec(
@@ -45,47 +45,49 @@ _PAIRING = (
 _RESERVED = frozenset(spec.name for spec in _PAIRING)
 
 
+@dataclass(frozen=True)
+class IdentifyParams(StepParams):
+    dids: list[str] = field(
+        default_factory=lambda: ["part_number", "sw_version", "serial", "hw_number"]
+    )
+    serial_did: str = "serial"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.dids:
+            raise ValueError("params.dids must name at least one DID")
+        doubled = sorted({d for d in self.dids if self.dids.count(d) > 1})
+        if doubled:
+            raise ValueError(f"params.dids names {', '.join(doubled)} more than once")
+        clash = sorted(_RESERVED & set(self.dids))
+        if clash:
+            raise ValueError(
+                f"params.dids may not contain {', '.join(clash)}: the step records the "
+                "pairing under that name"
+            )
+        bad = [d for d in self.dids if not d.isidentifier()]
+        if bad:
+            raise ValueError(
+                f"params.dids entries must be DID names from the BMS description, "
+                f"not {', '.join(map(repr, bad))}"
+            )
+
+
 @register
-class Identify(StepType):
+class Identify(StepType[IdentifyParams]):
     """Read identity DIDs from the BMS and record the pack ↔ BMS serial pairing."""
 
     name = "identify"
     roles = ("bms",)
 
-    @dataclass(frozen=True)
-    class Params:
-        dids: list[str] = field(
-            default_factory=lambda: ["part_number", "sw_version", "serial", "hw_number"]
-        )
-        serial_did: str = "serial"
-
-        def __post_init__(self) -> None:
-            if not self.dids:
-                raise ValueError("params.dids must name at least one DID")
-            doubled = sorted({d for d in self.dids if self.dids.count(d) > 1})
-            if doubled:
-                raise ValueError(f"params.dids names {', '.join(doubled)} more than once")
-            clash = sorted(_RESERVED & set(self.dids))
-            if clash:
-                raise ValueError(
-                    f"params.dids may not contain {', '.join(clash)}: the step records the "
-                    "pairing under that name"
-                )
-            bad = [d for d in self.dids if not d.isidentifier()]
-            if bad:
-                raise ValueError(
-                    f"params.dids entries must be DID names from the BMS description, "
-                    f"not {', '.join(map(repr, bad))}"
-                )
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: IdentifyParams) -> tuple[MeasurementSpec, ...]:
         read = tuple(
             MeasurementSpec(did, "", kind="text", doc=f"DID {did} read from the BMS")
             for did in params.dids
         )
         return read + _PAIRING
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: IdentifyParams) -> None:
         bms = ctx.instrument("bms")
         texts: dict[str, str] = {}
         names = [*params.dids]

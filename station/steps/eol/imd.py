@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
+from station.steps.params import StepParams
 
 
 def wait_for_reading(
-    ctx: StepContext, bms: Any, *, below: bool, threshold: float, within_s: float, poll_s: float
+    ctx: StepContext, bms: PackBms, *, below: bool, threshold: float, within_s: float, poll_s: float
 ) -> tuple[float | None, float]:
     """Wait until the BMS's insulation reads below (or at/above) ``threshold``.
 
@@ -49,8 +50,30 @@ def wait_for_reading(
         ctx.wait(poll_s)
 
 
+@dataclass(frozen=True)
+class ImdFunctionParams(StepParams):
+    test_resistor_ohm: float
+    detect_below_ohm: float
+    detect_timeout_s: float = 10.0
+    recover_timeout_s: float = 10.0
+    poll_s: float = 0.2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.test_resistor_ohm > 0:
+            raise ValueError("params.test_resistor_ohm must be > 0")
+        if not self.detect_below_ohm > self.test_resistor_ohm:
+            raise ValueError(
+                "params.detect_below_ohm must be above params.test_resistor_ohm "
+                "(the monitor must read the resistor as a fault)"
+            )
+        for name in ("detect_timeout_s", "recover_timeout_s", "poll_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"params.{name} must be > 0")
+
+
 @register
-class ImdFunction(StepType):
+class ImdFunction(StepType[ImdFunctionParams]):
     """The BMS insulation monitor reads the stack and sees the fixture's test resistor."""
 
     name = "imd_function"
@@ -75,27 +98,7 @@ class ImdFunction(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        test_resistor_ohm: float
-        detect_below_ohm: float
-        detect_timeout_s: float = 10.0
-        recover_timeout_s: float = 10.0
-        poll_s: float = 0.2
-
-        def __post_init__(self) -> None:
-            if not self.test_resistor_ohm > 0:
-                raise ValueError("params.test_resistor_ohm must be > 0")
-            if not self.detect_below_ohm > self.test_resistor_ohm:
-                raise ValueError(
-                    "params.detect_below_ohm must be above params.test_resistor_ohm "
-                    "(the monitor must read the resistor as a fault)"
-                )
-            for name in ("detect_timeout_s", "recover_timeout_s", "poll_s"):
-                if not getattr(self, name) > 0:
-                    raise ValueError(f"params.{name} must be > 0")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: ImdFunctionParams) -> None:
         bms = ctx.instrument("bms")
         io = ctx.instrument("interlocks")
         state = str(bms.contactor_state(after=fresh(ctx)))

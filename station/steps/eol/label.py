@@ -24,6 +24,7 @@ from typing import Any
 
 from station.outcomes import Outcome
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
+from station.steps.params import StepParams
 
 
 def _field(text: str) -> str:
@@ -70,8 +71,15 @@ def reject_label(serial: str, part: str, date: dt.date, failed: list[str]) -> st
     )
 
 
+@dataclass(frozen=True)
+class PrintLabelParams(StepParams):
+    soc_step: str = ""
+    soc_measurement: str = "soc_pct"
+    reject_label: bool = True
+
+
 @register
-class PrintLabel(StepType):
+class PrintLabel(StepType[PrintLabelParams]):
     """Print the pass or reject label of the pack and record its ZPL."""
 
     name = "print_label"
@@ -83,13 +91,7 @@ class PrintLabel(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        soc_step: str = ""
-        soc_measurement: str = "soc_pct"
-        reject_label: bool = True
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: PrintLabelParams) -> None:
         printer = ctx.instrument("label_printer")
         failed = [r.name for r in ctx.earlier.values() if r.outcome == Outcome.FAILED]
         unjudged = [r.name for r in ctx.earlier.values() if r.outcome.failing]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from drivers.roles import Dmm
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
 
@@ -61,9 +62,9 @@ class PowerPath:
     def __init__(self, ctx: StepContext, discharge_with: DischargeWith = "supply") -> None:
         self.ctx = ctx
         self.discharge_with = discharge_with
-        self.supply: Any = ctx.instrument("supply")
-        self.load: Any = ctx.instrument("load") if discharge_with == "load" else None
-        self.dmm: Any = None
+        self.supply = ctx.instrument("supply")
+        self.load = ctx.instrument("load") if discharge_with == "load" else None
+        self.dmm: Dmm | None = None
         self.active: Literal["charge", "discharge", "off"] = "off"
 
     def use_dmm_for_voltage(self) -> None:
@@ -89,6 +90,7 @@ class PowerPath:
             self.supply.set_sink_current(current_a)
             self.supply.set_output(True)
         else:
+            assert self.load is not None  # __init__ opened it for discharge_with = "load"
             self.load.set_mode("CC", current_a)
             self.load.set_input(True)
         self.active = "discharge"

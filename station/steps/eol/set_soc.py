@@ -59,6 +59,7 @@ from itertools import pairwise
 from typing import Any
 
 from drivers.errors import BmsTimeout
+from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.guards import (
@@ -82,6 +83,7 @@ from station.steps.eol.power import (
     record_sample,
 )
 from station.steps.eol.uds_session import extended_session
+from station.steps.params import StepParams
 
 _MEASURED = (
     MeasurementSpec("final_soc_pct", "%", doc="SOC the BMS reports after the rest"),
@@ -103,92 +105,93 @@ _BUDGET_FACTOR = 1.5
 _BUDGET_MARGIN = 0.02  # of capacity_ah
 
 
+@dataclass(frozen=True)
+class SetSocParams(StepParams):
+    capacity_ah: float
+    current_a: float
+    guard_min_v: float
+    guard_max_v: float
+    target_soc_pct: float = 25.0
+    tolerance_pct: float = 1.0
+    approach_pct: float = 3.0
+    finish_current_a: float | None = None
+    rest_s: float = 300.0
+    max_time_s: float = 3 * 3600.0
+    sample_period_s: float = 1.0
+    discharge_with: DischargeWith = "supply"
+    write_target: bool = False
+    cells: int | None = None
+    ocv_soc_pct: list[float] = field(default_factory=list)
+    ocv_cell_v: list[float] = field(default_factory=list)
+    bms_soc_window_pct: list[float] = field(default_factory=lambda: [0.0, 100.0])
+    min_delivery_fraction: float = 0.95
+    guard_cell_min_v: float | None = None
+    guard_cell_max_v: float | None = None
+    guard_cell_max_c: float | None = None
+    guard_period_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.capacity_ah <= 0:
+            raise ValueError("params.capacity_ah (the rated capacity) must be > 0")
+        if self.current_a <= 0:
+            raise ValueError("params.current_a must be > 0")
+        if self.finish_current_a is not None and not 0 < self.finish_current_a <= (self.current_a):
+            raise ValueError("params.finish_current_a must be in (0, current_a]")
+        if self.guard_min_v >= self.guard_max_v:
+            raise ValueError("params.guard_min_v must be below params.guard_max_v")
+        if not 0 <= self.target_soc_pct <= 100:
+            raise ValueError("params.target_soc_pct must be 0 … 100 %")
+        if not 0 < self.tolerance_pct <= 10:
+            raise ValueError("params.tolerance_pct must be in (0, 10] %")
+        if not 0 <= self.approach_pct <= 20:
+            raise ValueError("params.approach_pct must be 0 … 20 %")
+        if not 0 < self.sample_period_s <= 10:
+            raise ValueError("params.sample_period_s must be in (0, 10] s")
+        if self.rest_s < 0 or self.max_time_s <= 0:
+            raise ValueError("params.rest_s must be ≥ 0 and params.max_time_s > 0")
+        _check_ocv_table(self.ocv_soc_pct, self.ocv_cell_v, self.cells)
+        window = self.bms_soc_window_pct
+        if len(window) != 2 or not 0 <= window[0] < window[1] <= 100:
+            raise ValueError(
+                "params.bms_soc_window_pct must be [low, high] with 0 ≤ low < high ≤ 100 "
+                f"(% of rated capacity at BMS SOC 0 and 100), got {window}"
+            )
+        check_delivery_fraction(self.min_delivery_fraction)
+        check_window_params(self)
+
+    def rated_pct(self, bms_soc_pct: float) -> float:
+        """Get a BMS SOC as % of the rated capacity (the BMS's window mapped onto it)."""
+        low, high = self.bms_soc_window_pct
+        return low + bms_soc_pct * (high - low) / 100.0
+
+    @property
+    def finish_a(self) -> float:
+        """Get the current of the last approach_pct (a tenth of current_a by default)."""
+        return self.finish_current_a or self.current_a / 10.0
+
+
 @register
-class SetSoc(StepType):
+class SetSoc(StepType[SetSocParams]):
     """Bring the pack to its shipping SOC from above and cross-check the BMS's SOC."""
 
     name = "set_soc"
     roles = ("supply", "bms", "dmm")
+    optional_roles = ("load",)  # discharge_with = "load"
     rated = (
         ("current_a", "supply", "max_current_a"),
         ("guard_max_v", "supply", "max_voltage_v"),
     )
     energises = True
 
-    @dataclass(frozen=True)
-    class Params:
-        capacity_ah: float
-        current_a: float
-        guard_min_v: float
-        guard_max_v: float
-        target_soc_pct: float = 25.0
-        tolerance_pct: float = 1.0
-        approach_pct: float = 3.0
-        finish_current_a: float | None = None
-        rest_s: float = 300.0
-        max_time_s: float = 3 * 3600.0
-        sample_period_s: float = 1.0
-        discharge_with: DischargeWith = "supply"
-        write_target: bool = False
-        cells: int | None = None
-        ocv_soc_pct: list[float] = field(default_factory=list)
-        ocv_cell_v: list[float] = field(default_factory=list)
-        bms_soc_window_pct: list[float] = field(default_factory=lambda: [0.0, 100.0])
-        min_delivery_fraction: float = 0.95
-        guard_cell_min_v: float | None = None
-        guard_cell_max_v: float | None = None
-        guard_cell_max_c: float | None = None
-        guard_period_s: float = 0.25
-
-        def __post_init__(self) -> None:
-            if self.capacity_ah <= 0:
-                raise ValueError("params.capacity_ah (the rated capacity) must be > 0")
-            if self.current_a <= 0:
-                raise ValueError("params.current_a must be > 0")
-            if self.finish_current_a is not None and not 0 < self.finish_current_a <= (
-                self.current_a
-            ):
-                raise ValueError("params.finish_current_a must be in (0, current_a]")
-            if self.guard_min_v >= self.guard_max_v:
-                raise ValueError("params.guard_min_v must be below params.guard_max_v")
-            if not 0 <= self.target_soc_pct <= 100:
-                raise ValueError("params.target_soc_pct must be 0 … 100 %")
-            if not 0 < self.tolerance_pct <= 10:
-                raise ValueError("params.tolerance_pct must be in (0, 10] %")
-            if not 0 <= self.approach_pct <= 20:
-                raise ValueError("params.approach_pct must be 0 … 20 %")
-            if not 0 < self.sample_period_s <= 10:
-                raise ValueError("params.sample_period_s must be in (0, 10] s")
-            if self.rest_s < 0 or self.max_time_s <= 0:
-                raise ValueError("params.rest_s must be ≥ 0 and params.max_time_s > 0")
-            _check_ocv_table(self.ocv_soc_pct, self.ocv_cell_v, self.cells)
-            window = self.bms_soc_window_pct
-            if len(window) != 2 or not 0 <= window[0] < window[1] <= 100:
-                raise ValueError(
-                    "params.bms_soc_window_pct must be [low, high] with 0 ≤ low < high ≤ 100 "
-                    f"(% of rated capacity at BMS SOC 0 and 100), got {window}"
-                )
-            check_delivery_fraction(self.min_delivery_fraction)
-            check_window_params(self)
-
-        def rated_pct(self, bms_soc_pct: float) -> float:
-            """Get a BMS SOC as % of the rated capacity (the BMS's window mapped onto it)."""
-            low, high = self.bms_soc_window_pct
-            return low + bms_soc_pct * (high - low) / 100.0
-
-        @property
-        def finish_a(self) -> float:
-            """Get the current of the last approach_pct (a tenth of current_a by default)."""
-            return self.finish_current_a or self.current_a / 10.0
-
-    def declared(self, params: Any) -> tuple[MeasurementSpec, ...]:
+    def declared(self, params: SetSocParams) -> tuple[MeasurementSpec, ...]:
         ocv = _OCV if params.ocv_soc_pct else ()
         specs = _MEASURED + ocv + (_WRITTEN if params.write_target else ()) + DELIVERY_MEASUREMENTS
         if params.guard_cell_min_v is not None:
             specs = (GUARD_MEASUREMENT, *specs)  # first: a trip is the step's first failure
         return specs
 
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: SetSocParams) -> None:
         bms = ctx.instrument("bms")
         contactors = bms.contactor_state()
         if str(contactors) != "CLOSED":
@@ -245,6 +248,7 @@ class SetSoc(StepType):
         ctx.measure("charge_check_pct", (soc0 - final) - 100.0 * moved_ah / params.capacity_ah)
         ctx.measure("moved_ah", moved_ah)
         if params.ocv_soc_pct:
+            assert params.cells is not None  # __post_init__: the OCV table needs the cell count
             pack_v = ctx.instrument("dmm").measure_dc_voltage(nplc=10.0)
             cell_v = pack_v / params.cells
             ocv_soc = soc_from_ocv(params.ocv_soc_pct, params.ocv_cell_v, cell_v)
@@ -263,7 +267,7 @@ class _Move:
 
     ctx: StepContext
     params: Any
-    bms: Any
+    bms: PackBms
     path: PowerPath
     counter: Integrator
     guard: CellGuard | None
@@ -378,7 +382,7 @@ def soc_from_ocv(socs: list[float], volts: list[float], cell_v: float) -> float:
     return s0 + (s1 - s0) * (cell_v - v0) / (v1 - v0)
 
 
-def _write_target(ctx: StepContext, bms: Any, target_pct: float) -> float:
+def _write_target(ctx: StepContext, bms: PackBms, target_pct: float) -> float:
     """Write the shipping-SOC DID (whole %), read it back, return the read-back value."""
     with extended_session(ctx, bms.uds, unlock=True) as uds:
         uds.write_did("shipping_soc", bytes([round(target_pct)]))

@@ -14,14 +14,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import as_recorded, fresh, invalid_indices, snapshot, spread, valid
+from station.steps.params import StepParams
+
+
+@dataclass(frozen=True)
+class TemperaturesParams(StepParams):
+    sensors: int
+    snapshot_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.sensors < 1:
+            raise ValueError("params.sensors must be ≥ 1")
+        if self.snapshot_timeout_s <= 0:
+            raise ValueError("params.snapshot_timeout_s must be > 0")
 
 
 @register
-class Temperatures(StepType):
+class Temperatures(StepType[TemperaturesParams]):
     """BMS temperature sensors: each sensor, deviation from ambient and spread."""
 
     name = "temperatures"
@@ -45,18 +58,7 @@ class Temperatures(StepType):
         ),
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        sensors: int
-        snapshot_timeout_s: float = 5.0
-
-        def __post_init__(self) -> None:
-            if self.sensors < 1:
-                raise ValueError("params.sensors must be ≥ 1")
-            if self.snapshot_timeout_s <= 0:
-                raise ValueError("params.snapshot_timeout_s must be > 0")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
+    def run(self, ctx: StepContext, params: TemperaturesParams) -> None:
         bms = ctx.instrument("bms")
         ambient = float(ctx.instrument("ambient").measure_temperature())
         values = snapshot(

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
 from station.steps.api import StepContext
 
 
 @contextmanager
-def extended_session(ctx: StepContext, uds: Any, *, unlock: bool = False) -> Iterator[Any]:
+def extended_session(ctx: StepContext, uds: UdsClient, *, unlock: bool = False) -> Iterator[Any]:
     """Work in the BMS's extended session (unlocked if asked), then go back to default.
 
     Going back to the default session also relocks security access. Failing to get back is
