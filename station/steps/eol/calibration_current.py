@@ -27,7 +27,7 @@ current) stop the step with ERROR; the supply is off on every way out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.roles import PackBms
 from station.errors import StationError
@@ -46,13 +46,13 @@ from station.steps.eol.guards import (
     GUARD_MEASUREMENT,
     GUARD_OK,
     CellGuard,
+    GuardParams,
     GuardTripped,
-    check_window_params,
     guarded_wait,
     make_guard,
 )
 from station.steps.eol.power import PowerPath, check_guards, record_sample
-from station.steps.params import StepParams
+from station.steps.params import Above, AtLeast, NonNegative, Positive, Range
 
 _DID = "current_calibration"
 _ZERO_TOLERANCE_A = 0.2
@@ -60,41 +60,24 @@ _ZERO_TOLERANCE_A = 0.2
 
 
 @dataclass(frozen=True)
-class BmsCurrentCalibrationParams(StepParams):
-    current_a: float
+class BmsCurrentCalibrationParams(GuardParams):
+    current_a: Annotated[float, Above(0, note="used in both directions")]
     verify_a: float
-    guard_min_v: float
-    guard_max_v: float
-    settle_s: float = 2.0
-    samples: int = 10
+    settle_s: Annotated[float, NonNegative] = 2.0
+    samples: Annotated[int, AtLeast(1)] = 10
     reach_tolerance_a: float = 2.0
-    gain_min: float = 0.95
-    gain_max: float = 1.05
-    offset_max_a: float = 2.0
-    reset_wait_s: float = 1.0
-    guard_cell_min_v: float | None = None
-    guard_cell_max_v: float | None = None
-    guard_cell_max_c: float | None = None
-    guard_period_s: float = 0.25
+    gain_min: Annotated[float, Range(0, 1, low_open=True, high_open=True)] = 0.95
+    gain_max: Annotated[float, Above(1)] = 1.05
+    offset_max_a: Annotated[float, Positive] = 2.0
+    reset_wait_s: Annotated[float, Range(0, 60)] = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.current_a <= 0:
-            raise ValueError("params.current_a must be > 0 (used in both directions)")
         if self.verify_a == 0 or abs(self.verify_a) == self.current_a:
             raise ValueError(
                 "params.verify_a must be a third current: not 0 and not ±current_a "
                 "(> 0 discharge, < 0 charge)"
             )
-        if self.guard_min_v >= self.guard_max_v:
-            raise ValueError("params.guard_min_v must be below params.guard_max_v")
-        if self.samples < 1 or self.settle_s < 0:
-            raise ValueError("params.samples must be ≥ 1 and params.settle_s ≥ 0")
-        if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_a <= 0:
-            raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_a > 0")
-        if not 0 <= self.reset_wait_s <= 60:
-            raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
-        check_window_params(self)
 
 
 @register

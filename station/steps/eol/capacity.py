@@ -26,7 +26,7 @@ window, current, time budget; cells and BMS with ``guard_cell_*``, see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
@@ -35,23 +35,23 @@ from station.steps.eol.guards import (
     GUARD_MEASUREMENT,
     GUARD_OK,
     CellGuard,
+    GuardParams,
     GuardTripped,
-    check_window_params,
     guarded_wait,
     make_guard,
 )
 from station.steps.eol.power import (
     DELIVERY_MEASUREMENTS,
+    DeliveryFraction,
     DischargeWith,
     Integrator,
     PowerPath,
     Reading,
     check_delivery,
-    check_delivery_fraction,
     check_guards,
     record_sample,
 )
-from station.steps.params import StepParams
+from station.steps.params import AtLeast, NonNegative, Positive, Range
 
 _PARTIAL = (
     MeasurementSpec(
@@ -90,50 +90,31 @@ def capacity_to_25c(capacity_ah: float, temperature_c: float, coeff_pct_per_k: f
 
 
 @dataclass(frozen=True)
-class CapacityParams(StepParams):
+class CapacityParams(GuardParams):
     mode: Literal["partial", "full"]
-    discharge_current_a: float
+    discharge_current_a: Annotated[float, Positive]
     discharge_cutoff_v: float
-    guard_min_v: float
-    guard_max_v: float
-    partial_ah: float = 1.0
-    rated_capacity_ah: float | None = None
-    ocv_rest_s: float = 60.0
+    partial_ah: Annotated[float, Positive] = 1.0
+    rated_capacity_ah: Annotated[float, Positive] | None = None
+    ocv_rest_s: Annotated[float, NonNegative] = 60.0
     charge_current_a: float = 0.0
     charge_voltage_v: float = 0.0
     cv_cutoff_a: float = 1.0
     rest_s: float = 600.0
     max_time_s: float = 6 * 3600.0
-    sample_period_s: float = 1.0
+    sample_period_s: Annotated[float, Range(0, 10, low_open=True)] = 1.0
     discharge_with: DischargeWith = "supply"
     use_dmm: bool = False
-    temp_coeff_pct_per_k: float | None = None
-    temperature_sensors: int | None = None
-    min_delivery_fraction: float = 0.95
-    guard_cell_min_v: float | None = None
-    guard_cell_max_v: float | None = None
-    guard_cell_max_c: float | None = None
-    guard_period_s: float = 0.25
+    temp_coeff_pct_per_k: Annotated[float, Range(-5, 5)] | None = None
+    temperature_sensors: Annotated[int, AtLeast(1)] | None = None
+    min_delivery_fraction: Annotated[float, DeliveryFraction] = 0.95
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.discharge_current_a <= 0:
-            raise ValueError("params.discharge_current_a must be > 0")
-        if not 0 < self.sample_period_s <= 10:
-            raise ValueError("params.sample_period_s must be in (0, 10] s")
-        if self.guard_min_v >= self.guard_max_v:
-            raise ValueError("params.guard_min_v must be below params.guard_max_v")
         if not self.guard_min_v <= self.discharge_cutoff_v < self.guard_max_v:
             raise ValueError("params.discharge_cutoff_v must lie inside the guard window")
-        if self.mode == "partial" and self.partial_ah <= 0:
-            raise ValueError("params.partial_ah must be > 0 in partial mode")
-        if self.rated_capacity_ah is not None:
-            if self.mode != "partial" or self.rated_capacity_ah <= 0:
-                raise ValueError("params.rated_capacity_ah is for partial mode and > 0")
-            if self.ocv_rest_s < 0:
-                raise ValueError("params.ocv_rest_s must be ≥ 0")
-        if self.temp_coeff_pct_per_k is not None and not -5 <= self.temp_coeff_pct_per_k <= 5:
-            raise ValueError("params.temp_coeff_pct_per_k must be -5 … 5 %/K")
+        if self.rated_capacity_ah is not None and self.mode != "partial":
+            raise ValueError("params.rated_capacity_ah is for partial mode and > 0")
         if self.mode == "full":
             if self.charge_current_a <= 0 or self.charge_voltage_v <= 0:
                 raise ValueError(
@@ -141,15 +122,11 @@ class CapacityParams(StepParams):
                 )
             if self.charge_voltage_v > self.guard_max_v:
                 raise ValueError("params.charge_voltage_v is above params.guard_max_v")
-        if self.temp_coeff_pct_per_k is not None and (
-            self.temperature_sensors is None or self.temperature_sensors < 1
-        ):
+        if self.temp_coeff_pct_per_k is not None and self.temperature_sensors is None:
             raise ValueError(
                 "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
                 "params.temp_coeff_pct_per_k: the temperature is their mean"
             )
-        check_delivery_fraction(self.min_delivery_fraction)
-        check_window_params(self)
 
 
 @register

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.roles import PackBms
 from station.errors import StationError
@@ -22,22 +22,22 @@ from station.steps.eol.guards import (
     GUARD_MEASUREMENT,
     GUARD_OK,
     CellGuard,
+    GuardParams,
     GuardTripped,
-    check_window_params,
     guarded_wait,
     make_guard,
 )
 from station.steps.eol.power import (
     DELIVERY_MEASUREMENTS,
+    DeliveryFraction,
     DischargeWith,
     PowerPath,
     Reading,
     check_delivery,
-    check_delivery_fraction,
     check_guards,
     record_sample,
 )
-from station.steps.params import StepParams
+from station.steps.params import AtLeast, Positive, Range
 
 _DISCHARGE = (
     MeasurementSpec("r0_discharge_ohm", "Ohm", doc="ΔV/ΔI early in the discharge pulse"),
@@ -74,46 +74,28 @@ def cell_temperature(ctx: StepContext, bms: PackBms, sensors: int | None) -> flo
 
 
 @dataclass(frozen=True)
-class DcirParams(StepParams):
-    current_a: float
-    guard_min_v: float
-    guard_max_v: float
+class DcirParams(GuardParams):
+    current_a: Annotated[float, Positive]
     pulse_s: float = 10.0
-    early_s: float = 0.1
+    early_s: Annotated[float, Positive] = 0.1
     rest_s: float = 5.0
-    charge_current_a: float = 0.0
+    charge_current_a: Annotated[float, AtLeast(0, note="0 = no charge pulse")] = 0.0
     sample_period_s: float = 0.5
     discharge_with: DischargeWith = "supply"
     use_dmm: bool = True
-    temp_coeff_pct_per_k: float | None = None
-    temperature_sensors: int | None = None
-    min_delivery_fraction: float = 0.95
-    guard_cell_min_v: float | None = None
-    guard_cell_max_v: float | None = None
-    guard_cell_max_c: float | None = None
-    guard_period_s: float = 0.25
+    temp_coeff_pct_per_k: Annotated[float, Range(0, 10)] | None = None
+    temperature_sensors: Annotated[int, AtLeast(1)] | None = None
+    min_delivery_fraction: Annotated[float, DeliveryFraction] = 0.95
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.current_a <= 0:
-            raise ValueError("params.current_a must be > 0")
-        if self.charge_current_a < 0:
-            raise ValueError("params.charge_current_a must be ≥ 0 (0 = no charge pulse)")
-        if not 0 < self.early_s < self.pulse_s:
+        if self.early_s >= self.pulse_s:
             raise ValueError("params.early_s must be > 0 and shorter than params.pulse_s")
-        if self.guard_min_v >= self.guard_max_v:
-            raise ValueError("params.guard_min_v must be below params.guard_max_v")
-        if self.temp_coeff_pct_per_k is not None and not 0 <= self.temp_coeff_pct_per_k <= 10:
-            raise ValueError("params.temp_coeff_pct_per_k must be 0 … 10 %/K")
-        if self.temp_coeff_pct_per_k is not None and (
-            self.temperature_sensors is None or self.temperature_sensors < 1
-        ):
+        if self.temp_coeff_pct_per_k is not None and self.temperature_sensors is None:
             raise ValueError(
                 "params.temperature_sensors (the BMS's sensor count, ≥ 1) is needed with "
                 "params.temp_coeff_pct_per_k: the temperature is their mean"
             )
-        check_delivery_fraction(self.min_delivery_fraction)
-        check_window_params(self)
 
 
 @register

@@ -26,13 +26,15 @@ default 0.25 s (measured in virtual time on the virtual bench, see the tests).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.errors import BmsError
 from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
+from station.steps.params import Positive, Range, StepParams
 
 GUARD_MEASUREMENT = MeasurementSpec(
     "cell_guard",
@@ -54,7 +56,7 @@ class CellWindow:
     min_c: float = -20.0
 
     @classmethod
-    def from_params(cls, params: Any) -> CellWindow | None:
+    def from_params(cls, params: GuardParams) -> CellWindow | None:
         """The window the step's ``guard_cell_*`` parameters give, None if they give none."""
         given = (params.guard_cell_min_v, params.guard_cell_max_v, params.guard_cell_max_c)
         if all(v is None for v in given):
@@ -65,16 +67,33 @@ class CellWindow:
             )
         low, high, hot = given
         assert low is not None and high is not None and hot is not None
-        if not 0 < low < high:
-            raise ValueError("params.guard_cell_min_v must be > 0 and below guard_cell_max_v")
+        if not low < high:
+            raise ValueError("params.guard_cell_min_v must be below guard_cell_max_v")
         return cls(low, high, hot)
 
 
-def check_window_params(params: Any) -> None:
-    """Validate the ``guard_*`` parameters (for a Params ``__post_init__``)."""
-    CellWindow.from_params(params)
-    if not 0 < params.guard_period_s <= 0.5:
-        raise ValueError("params.guard_period_s must be in (0, 0.5] s")
+@dataclass(frozen=True, kw_only=True)
+class GuardParams(StepParams):
+    """The guard parameters of every step that puts current through the pack: the pack's
+    voltage window (``guard_min_v``/``guard_max_v``, see
+    :func:`~station.steps.eol.power.check_guards`) and the optional cell window
+    (``guard_cell_*``: all three or none), read every ``guard_period_s``.
+
+    Keyword-only, so a step's own required parameters may follow it.
+    """
+
+    guard_min_v: float
+    guard_max_v: float
+    guard_cell_min_v: Annotated[float, Positive] | None = None
+    guard_cell_max_v: float | None = None
+    guard_cell_max_c: float | None = None
+    guard_period_s: Annotated[float, Range(0, 0.5, low_open=True)] = 0.25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.guard_min_v >= self.guard_max_v:
+            raise ValueError("params.guard_min_v must be below params.guard_max_v")
+        CellWindow.from_params(self)
 
 
 class GuardTripped(Exception):
@@ -90,7 +109,7 @@ class CellGuard:
         bms: PackBms,
         window: CellWindow,
         *,
-        stop: Any,
+        stop: Callable[[], None],
         period_s: float = 0.25,
         bms_timeout_s: float | None = None,
     ) -> None:
@@ -160,7 +179,7 @@ class CellGuard:
         return f"{kind} {index + 1} (index {index}): {what}"
 
 
-def make_guard(ctx: StepContext, params: Any, stop: Any) -> CellGuard | None:
+def make_guard(ctx: StepContext, params: GuardParams, stop: Callable[[], None]) -> CellGuard | None:
     """The step's cell guard (``stop()`` switches its current off), None without a window."""
     window = CellWindow.from_params(params)
     if window is None:

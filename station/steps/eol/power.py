@@ -15,6 +15,7 @@ from typing import Literal
 from drivers.roles import Dmm
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
+from station.steps.params import Range
 
 DischargeWith = Literal["supply", "load"]
 
@@ -41,10 +42,8 @@ def check_delivery(requested_a: float, delivered_a: float, fraction: float, what
         )
 
 
-def check_delivery_fraction(fraction: float) -> None:
-    """Validate a ``min_delivery_fraction`` parameter."""
-    if not 0 < fraction <= 1:
-        raise ValueError("params.min_delivery_fraction must be in (0, 1]")
+DeliveryFraction = Range(0, 1, low_open=True)
+"""The constraint on a ``min_delivery_fraction`` parameter (see :func:`check_delivery`)."""
 
 
 @dataclass(frozen=True)

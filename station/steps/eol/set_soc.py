@@ -56,7 +56,7 @@ import bisect
 import math
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.errors import BmsTimeout
 from drivers.roles import PackBms
@@ -66,24 +66,24 @@ from station.steps.eol.guards import (
     GUARD_MEASUREMENT,
     GUARD_OK,
     CellGuard,
+    GuardParams,
     GuardTripped,
-    check_window_params,
     guarded_wait,
     make_guard,
 )
 from station.steps.eol.power import (
     DELIVERY_MEASUREMENTS,
+    DeliveryFraction,
     DischargeWith,
     Integrator,
     PowerPath,
     Reading,
     check_delivery,
-    check_delivery_fraction,
     check_guards,
     record_sample,
 )
 from station.steps.eol.uds_session import extended_session
-from station.steps.params import StepParams
+from station.steps.params import Above, NonNegative, Positive, Range
 
 _MEASURED = (
     MeasurementSpec("final_soc_pct", "%", doc="SOC the BMS reports after the rest"),
@@ -106,50 +106,28 @@ _BUDGET_MARGIN = 0.02  # of capacity_ah
 
 
 @dataclass(frozen=True)
-class SetSocParams(StepParams):
-    capacity_ah: float
-    current_a: float
-    guard_min_v: float
-    guard_max_v: float
-    target_soc_pct: float = 25.0
-    tolerance_pct: float = 1.0
-    approach_pct: float = 3.0
-    finish_current_a: float | None = None
-    rest_s: float = 300.0
-    max_time_s: float = 3 * 3600.0
-    sample_period_s: float = 1.0
+class SetSocParams(GuardParams):
+    capacity_ah: Annotated[float, Above(0, note="the rated capacity")]
+    current_a: Annotated[float, Positive]
+    target_soc_pct: Annotated[float, Range(0, 100)] = 25.0
+    tolerance_pct: Annotated[float, Range(0, 10, low_open=True)] = 1.0
+    approach_pct: Annotated[float, Range(0, 20)] = 3.0
+    finish_current_a: Annotated[float, Positive] | None = None
+    rest_s: Annotated[float, NonNegative] = 300.0
+    max_time_s: Annotated[float, Positive] = 3 * 3600.0
+    sample_period_s: Annotated[float, Range(0, 10, low_open=True)] = 1.0
     discharge_with: DischargeWith = "supply"
     write_target: bool = False
     cells: int | None = None
     ocv_soc_pct: list[float] = field(default_factory=list)
     ocv_cell_v: list[float] = field(default_factory=list)
     bms_soc_window_pct: list[float] = field(default_factory=lambda: [0.0, 100.0])
-    min_delivery_fraction: float = 0.95
-    guard_cell_min_v: float | None = None
-    guard_cell_max_v: float | None = None
-    guard_cell_max_c: float | None = None
-    guard_period_s: float = 0.25
+    min_delivery_fraction: Annotated[float, DeliveryFraction] = 0.95
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.capacity_ah <= 0:
-            raise ValueError("params.capacity_ah (the rated capacity) must be > 0")
-        if self.current_a <= 0:
-            raise ValueError("params.current_a must be > 0")
-        if self.finish_current_a is not None and not 0 < self.finish_current_a <= (self.current_a):
+        if self.finish_current_a is not None and self.finish_current_a > self.current_a:
             raise ValueError("params.finish_current_a must be in (0, current_a]")
-        if self.guard_min_v >= self.guard_max_v:
-            raise ValueError("params.guard_min_v must be below params.guard_max_v")
-        if not 0 <= self.target_soc_pct <= 100:
-            raise ValueError("params.target_soc_pct must be 0 … 100 %")
-        if not 0 < self.tolerance_pct <= 10:
-            raise ValueError("params.tolerance_pct must be in (0, 10] %")
-        if not 0 <= self.approach_pct <= 20:
-            raise ValueError("params.approach_pct must be 0 … 20 %")
-        if not 0 < self.sample_period_s <= 10:
-            raise ValueError("params.sample_period_s must be in (0, 10] s")
-        if self.rest_s < 0 or self.max_time_s <= 0:
-            raise ValueError("params.rest_s must be ≥ 0 and params.max_time_s > 0")
         _check_ocv_table(self.ocv_soc_pct, self.ocv_cell_v, self.cells)
         window = self.bms_soc_window_pct
         if len(window) != 2 or not 0 <= window[0] < window[1] <= 100:
@@ -157,8 +135,6 @@ class SetSocParams(StepParams):
                 "params.bms_soc_window_pct must be [low, high] with 0 ≤ low < high ≤ 100 "
                 f"(% of rated capacity at BMS SOC 0 and 100), got {window}"
             )
-        check_delivery_fraction(self.min_delivery_fraction)
-        check_window_params(self)
 
     def rated_pct(self, bms_soc_pct: float) -> float:
         """Get a BMS SOC as % of the rated capacity (the BMS's window mapped onto it)."""
