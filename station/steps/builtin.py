@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from station.errors import StationError
 from station.patterns import PatternError, compile_safe
@@ -16,17 +16,12 @@ from station.steps.api import (
     StepType,
     register,
 )
-from station.steps.params import StepParams
+from station.steps.params import NonNegative, StepParams
 
 
 @dataclass(frozen=True)
 class WaitParams(StepParams):
-    seconds: float
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.seconds < 0:
-            raise ValueError(f"params.seconds must be ≥ 0, got {self.seconds}")
+    seconds: Annotated[float, NonNegative]
 
 
 @register

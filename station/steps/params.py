@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 
+class ConstraintError(ValueError):
+    """A value of the right type breaks a constraint declared on its field."""
+
+
 @dataclass(frozen=True)
 class Constraint:
     """A rule a parameter's value keeps, declared with ``Annotated[type, constraint]``.
@@ -43,6 +47,10 @@ class Constraint:
     def holds(self, value: Any) -> bool:
         """Whether ``value`` keeps the rule (None, an unset optional value, always does)."""
         raise NotImplementedError
+
+    def noting(self, note: str) -> Constraint:
+        """The same rule, its messages saying ``note`` too (``Positive.noting("…")``)."""
+        return dataclasses.replace(self, note=note)
 
     def problem(self, value: Any) -> str | None:
         """``"must be > 0, got -1.0"``, or None when ``value`` keeps the rule."""
@@ -120,7 +128,7 @@ Positive = Above(0)
 """The value is greater than 0."""
 NonNegative = AtLeast(0)
 """The value is 0 or more."""
-NonEmpty: Constraint = _NonEmpty("not empty")
+NonEmpty: Constraint = _NonEmpty("non-empty")
 """A string with a visible character, or a list with an element."""
 
 
@@ -187,7 +195,7 @@ def convert(value: Any, tp: Any, *, coerce: bool = True) -> Any:
         for constraint in constraints_of(tp):
             problem = constraint.problem(converted)
             if problem is not None:
-                raise ValueError(problem)
+                raise ConstraintError(problem)
         return converted
     if not coerce:
         if origin in (Union, types.UnionType) and value is not None:
@@ -203,14 +211,18 @@ def convert(value: Any, tp: Any, *, coerce: bool = True) -> Any:
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
-        errors = []
+        broken: list[ConstraintError] = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return convert(value, arg)
-            except (TypeError, ValueError) as err:
-                errors.append(str(err))
+            except ConstraintError as err:  # the right type: say which rule it breaks
+                broken.append(err)
+            except (TypeError, ValueError):
+                pass
+        if broken:
+            raise broken[0]
         raise TypeError(f"expected {describe_type(tp)}, got {value!r}")
     if origin is Literal:
         # ``True in (1, 10)`` holds in Python; a TOML boolean must not pass as a number.

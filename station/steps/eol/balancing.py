@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
@@ -35,7 +35,7 @@ from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import CheckContext, MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.uds_session import extended_session
-from station.steps.params import StepParams
+from station.steps.params import Range, StepParams
 
 MASK_BYTES = 24
 """Length of the balancing routine's cell mask (reference BMS spec, RID 0x0203)."""
@@ -44,10 +44,10 @@ FLAG_ROLE = "balancing_active"
 
 @dataclass(frozen=True)
 class BalancingParams(StepParams):
-    cells: str | list[int] = "all"
-    duration_s: float = 10.0
-    samples: int = 3
-    cell_count: int | None = None
+    cells: str | list[Annotated[int, Range(0, MASK_BYTES * 8 - 1)]] = "all"
+    duration_s: Annotated[float, Range(0, 600, low_open=True)] = 10.0
+    samples: Annotated[int, Range(1, 50)] = 3
+    cell_count: Annotated[int, Range(1, MASK_BYTES * 8)] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,16 +57,10 @@ class BalancingParams(StepParams):
                     f"params.cells must be 'all', 'odd', 'even' or a list of cell indices, "
                     f"got {self.cells!r}"
                 )
-        elif not self.cells or any(not 0 <= c < MASK_BYTES * 8 for c in self.cells):
+        elif not self.cells:
             raise ValueError(
                 f"params.cells must list cell indices 0 … {MASK_BYTES * 8 - 1}, got {self.cells!r}"
             )
-        if self.cell_count is not None and not 1 <= self.cell_count <= MASK_BYTES * 8:
-            raise ValueError(f"params.cell_count must be 1 … {MASK_BYTES * 8}")
-        if not 0 < self.duration_s <= 600:
-            raise ValueError(f"params.duration_s must be in (0, 600] s, got {self.duration_s}")
-        if not 1 <= self.samples <= 50:
-            raise ValueError(f"params.samples must be 1 … 50, got {self.samples}")
 
 
 @register

@@ -61,7 +61,7 @@ _ZERO_TOLERANCE_A = 0.2
 
 @dataclass(frozen=True)
 class BmsCurrentCalibrationParams(GuardParams):
-    current_a: Annotated[float, Above(0, note="used in both directions")]
+    current_a: Annotated[float, Positive.noting("used in both directions")]
     verify_a: float
     settle_s: Annotated[float, NonNegative] = 2.0
     samples: Annotated[int, AtLeast(1)] = 10

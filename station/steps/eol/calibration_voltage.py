@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.roles import Dmm, PackBms, PowerSupply
 from station.errors import StationError
@@ -33,7 +33,7 @@ from station.steps.eol.calibration import (
     write_and_commit,
 )
 from station.steps.eol.calibration_fit import FitError, VoltageCalibration, Window, fit_voltage
-from station.steps.params import StepParams
+from station.steps.params import Above, AtLeast, NonNegative, Positive, Range, StepParams
 
 SAFE_BUS_V = 60.0
 """Below this the bus is safe to touch (ISO 6469-3 class B threshold, domain spec §5.1)."""
@@ -43,18 +43,18 @@ _DID = "voltage_calibration"
 
 @dataclass(frozen=True)
 class BmsVoltageCalibrationParams(StepParams):
-    points_v: list[float]
-    verify_v: float
-    current_limit_a: float = 0.1
-    settle_s: float = 1.0
-    samples: int = 10
+    points_v: list[Annotated[float, Positive]]
+    verify_v: Annotated[float, Positive]
+    current_limit_a: Annotated[float, Positive] = 0.1
+    settle_s: Annotated[float, NonNegative] = 1.0
+    samples: Annotated[int, AtLeast(1)] = 10
     nplc: float = 1.0
     reach_tolerance_v: float = 5.0
-    gain_min: float = 0.95
-    gain_max: float = 1.05
-    offset_max_v: float = 5.0
+    gain_min: Annotated[float, Range(0, 1, low_open=True, high_open=True)] = 0.95
+    gain_max: Annotated[float, Above(1)] = 1.05
+    offset_max_v: Annotated[float, Positive] = 5.0
     discharge_timeout_s: float = 10.0
-    reset_wait_s: float = 1.0
+    reset_wait_s: Annotated[float, Range(0, 60)] = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -63,14 +63,6 @@ class BmsVoltageCalibrationParams(StepParams):
             raise ValueError("params.points_v needs two or more different voltages")
         if self.verify_v in pts:
             raise ValueError("params.verify_v must not be one of params.points_v")
-        if any(v <= 0 for v in [*pts, self.verify_v]):
-            raise ValueError("params.points_v and params.verify_v must be > 0 V")
-        if self.current_limit_a <= 0 or self.samples < 1 or self.settle_s < 0:
-            raise ValueError("params.current_limit_a must be > 0, samples ≥ 1 and settle_s ≥ 0")
-        if not 0 < self.gain_min < 1 < self.gain_max or self.offset_max_v <= 0:
-            raise ValueError("need 0 < gain_min < 1 < gain_max and offset_max_v > 0")
-        if not 0 <= self.reset_wait_s <= 60:
-            raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
 
     @property
     def guard_max_v(self) -> float:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 from drivers.bms.readings import BmsNotAvailable, BmsWaitAborted
 from drivers.errors import BmsError, BmsTimeout
 from drivers.roles import PackBms
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.params import StepParams
+from station.steps.params import Range, StepParams
 
 _POLL_S = 0.5
 """Longest wait for one frame (wall time; the lockstep clock's time under virtual time)."""
@@ -30,12 +31,7 @@ _POLL_S = 0.5
 
 @dataclass(frozen=True)
 class CanCheckParams(StepParams):
-    window_s: float = 2.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not 0.1 <= self.window_s <= 30:
-            raise ValueError(f"params.window_s must be 0.1 … 30 s, got {self.window_s}")
+    window_s: Annotated[float, Range(0.1, 30)] = 2.0
 
 
 @register

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from drivers.bms.readings import BmsWaitAborted
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.params import StepParams
+from station.steps.params import AtLeast, Positive, StepParams
 
 CLOSED = "CLOSED"
 DERIVED_V = 1e-6
@@ -73,16 +73,9 @@ def spread(values: list[float]) -> float:
 
 @dataclass(frozen=True)
 class OcvAndCellsParams(StepParams):
-    cells: int | None = None
+    cells: Annotated[int, AtLeast(1, note="or left out")] | None = None
     nplc: float = 10.0
-    snapshot_timeout_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.cells is not None and self.cells < 1:
-            raise ValueError("params.cells must be ≥ 1 (or left out)")
-        if self.snapshot_timeout_s <= 0:
-            raise ValueError("params.snapshot_timeout_s must be > 0")
+    snapshot_timeout_s: Annotated[float, Positive] = 5.0
 
 
 @register

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from drivers.errors import BmsNegativeResponse
 from drivers.roles import PackBms
@@ -24,7 +24,7 @@ from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
 from station.steps.eol.insulation import TOUCH_SAFE_V
-from station.steps.params import StepParams
+from station.steps.params import Positive, Range, StepParams
 
 PACK_REFUSALS = frozenset({0x22, 0x72})
 """NRCs by which the BMS says the pack cannot do it (recorded as a FAIL, not raised)."""
@@ -75,12 +75,7 @@ _OPENING = (
 @dataclass(frozen=True)
 class ContactorsPrechargeParams(StepParams):
     leave_closed: bool = True
-    decay_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.decay_s <= 0:
-            raise ValueError("params.decay_s must be > 0")
+    decay_s: Annotated[float, Positive] = 5.0
 
 
 @register
@@ -136,21 +131,14 @@ class ContactorsPrecharge(StepType[ContactorsPrechargeParams]):
 @dataclass(frozen=True)
 class ContactorsParams(StepParams):
     action: Literal["close", "open"]
-    discharged_below_v: float | None = None
-    discharge_timeout_s: float = 60.0
-    poll_s: float = 0.5
+    discharged_below_v: Annotated[float, Range(0, TOUCH_SAFE_V, low_open=True)] | None = None
+    discharge_timeout_s: Annotated[float, Positive] = 60.0
+    poll_s: Annotated[float, Positive] = 0.5
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.discharged_below_v is not None:
-            if self.action != "open":
-                raise ValueError('params.discharged_below_v needs action = "open"')
-            if not 0 < self.discharged_below_v <= TOUCH_SAFE_V:
-                raise ValueError(f"params.discharged_below_v must be > 0 and ≤ {TOUCH_SAFE_V:g} V")
-        if self.discharge_timeout_s <= 0:
-            raise ValueError("params.discharge_timeout_s must be > 0")
-        if self.poll_s <= 0:
-            raise ValueError("params.poll_s must be > 0")
+        if self.discharged_below_v is not None and self.action != "open":
+            raise ValueError('params.discharged_below_v needs action = "open"')
 
 
 @register

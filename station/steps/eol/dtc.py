@@ -23,10 +23,11 @@ The session is returned to default on every way out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.uds_session import extended_session
-from station.steps.params import StepParams
+from station.steps.params import Range, StepParams
 
 _COUNT_DOC = "DTCs matching the mask, not counting the allowed ones"
 _CLEARING = (
@@ -65,23 +66,19 @@ def parse_dtc(text: str) -> int:
 
 @dataclass(frozen=True)
 class DtcParams(StepParams):
-    mask: int = DEFAULT_MASK
+    mask: Annotated[int, Range(0x01, 0xFF, note="a status mask 0x01 … 0xFF")] = DEFAULT_MASK
     clear: bool = True
-    settle_s: float = 5.0
+    settle_s: Annotated[float, Range(0, 600)] = 5.0
     allowed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 0x01 <= self.mask <= 0xFF:
-            raise ValueError(f"params.mask must be a status mask 0x01 … 0xFF, got {self.mask}")
         if self.mask & NOT_COMPLETED_BITS:
             raise ValueError(
                 f"params.mask 0x{self.mask:02X} contains a test-not-completed bit (0x10 or "
                 "0x40): after a clear every DTC carries them, so the BMS would list all of "
                 "its DTCs; use 0x09 (testFailed | confirmedDTC) or 0x08"
             )
-        if not 0 <= self.settle_s <= 600:
-            raise ValueError(f"params.settle_s must be 0 … 600 s, got {self.settle_s}")
         for code in self.allowed:
             try:
                 parse_dtc(code)

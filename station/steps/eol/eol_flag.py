@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.params import StepParams
+from station.steps.params import Range, StepParams
 
 EOL_RECORD_LENGTH = 96
 """Length of the EOL record DID in bytes (reference BMS spec, DID 0xFD11)."""
@@ -69,7 +69,7 @@ _MEASURED: dict[str, tuple[MeasurementSpec, ...]] = {
 class EolFlagParams(StepParams):
     action: Literal["clear", "write", "read"] = "write"
     station_text: str = "EOL"
-    reset_wait_s: float = 1.0
+    reset_wait_s: Annotated[float, Range(0, 60)] = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -79,8 +79,6 @@ class EolFlagParams(StepParams):
                 f"params.station_text must be 1 … {STATION_TEXT_MAX} printable ASCII "
                 f"characters, got {text!r}"
             )
-        if not 0 <= self.reset_wait_s <= 60:
-            raise ValueError(f"params.reset_wait_s must be 0 … 60 s, got {self.reset_wait_s}")
 
 
 @register

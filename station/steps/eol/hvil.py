@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 from drivers.roles import PackBms
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
-from station.steps.params import StepParams
+from station.steps.params import Positive, StepParams
 
 
 def wait_for_hvil(ctx: StepContext, bms: PackBms, *, closed: bool, within_s: float) -> float | None:
@@ -31,12 +32,7 @@ def wait_for_hvil(ctx: StepContext, bms: PackBms, *, closed: bool, within_s: flo
 
 @dataclass(frozen=True)
 class HvilParams(StepParams):
-    detect_s: float = 0.5
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.detect_s <= 0:
-            raise ValueError("params.detect_s must be > 0")
+    detect_s: Annotated[float, Positive] = 0.5
 
 
 @register

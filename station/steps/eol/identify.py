@@ -14,10 +14,11 @@ A BMS that does not answer is a station ERROR (nothing was measured), not a FAIL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from drivers.errors import BmsTimeout
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
-from station.steps.params import StepParams
+from station.steps.params import NonEmpty, StepParams
 
 _PAIRING = (
     MeasurementSpec(
@@ -47,15 +48,13 @@ _RESERVED = frozenset(spec.name for spec in _PAIRING)
 
 @dataclass(frozen=True)
 class IdentifyParams(StepParams):
-    dids: list[str] = field(
+    dids: Annotated[list[str], NonEmpty.noting("at least one DID")] = field(
         default_factory=lambda: ["part_number", "sw_version", "serial", "hw_number"]
     )
     serial_did: str = "serial"
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.dids:
-            raise ValueError("params.dids must name at least one DID")
         doubled = sorted({d for d in self.dids if self.dids.count(d) > 1})
         if doubled:
             raise ValueError(f"params.dids names {', '.join(doubled)} more than once")

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 from drivers.roles import PackBms
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
-from station.steps.params import StepParams
+from station.steps.params import Positive, StepParams
 
 
 def wait_for_reading(
@@ -52,24 +53,19 @@ def wait_for_reading(
 
 @dataclass(frozen=True)
 class ImdFunctionParams(StepParams):
-    test_resistor_ohm: float
+    test_resistor_ohm: Annotated[float, Positive]
     detect_below_ohm: float
-    detect_timeout_s: float = 10.0
-    recover_timeout_s: float = 10.0
-    poll_s: float = 0.2
+    detect_timeout_s: Annotated[float, Positive] = 10.0
+    recover_timeout_s: Annotated[float, Positive] = 10.0
+    poll_s: Annotated[float, Positive] = 0.2
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.test_resistor_ohm > 0:
-            raise ValueError("params.test_resistor_ohm must be > 0")
         if not self.detect_below_ohm > self.test_resistor_ohm:
             raise ValueError(
                 "params.detect_below_ohm must be above params.test_resistor_ohm "
                 "(the monitor must read the resistor as a fault)"
             )
-        for name in ("detect_timeout_s", "recover_timeout_s", "poll_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"params.{name} must be > 0")
 
 
 @register

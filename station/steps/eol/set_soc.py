@@ -83,7 +83,7 @@ from station.steps.eol.power import (
     record_sample,
 )
 from station.steps.eol.uds_session import extended_session
-from station.steps.params import Above, NonNegative, Positive, Range
+from station.steps.params import AtLeast, NonNegative, Positive, Range
 
 _MEASURED = (
     MeasurementSpec("final_soc_pct", "%", doc="SOC the BMS reports after the rest"),
@@ -107,7 +107,7 @@ _BUDGET_MARGIN = 0.02  # of capacity_ah
 
 @dataclass(frozen=True)
 class SetSocParams(GuardParams):
-    capacity_ah: Annotated[float, Above(0, note="the rated capacity")]
+    capacity_ah: Annotated[float, Positive.noting("the rated capacity")]
     current_a: Annotated[float, Positive]
     target_soc_pct: Annotated[float, Range(0, 100)] = 25.0
     tolerance_pct: Annotated[float, Range(0, 10, low_open=True)] = 1.0
@@ -118,8 +118,8 @@ class SetSocParams(GuardParams):
     sample_period_s: Annotated[float, Range(0, 10, low_open=True)] = 1.0
     discharge_with: DischargeWith = "supply"
     write_target: bool = False
-    cells: int | None = None
-    ocv_soc_pct: list[float] = field(default_factory=list)
+    cells: Annotated[int, AtLeast(1)] | None = None
+    ocv_soc_pct: list[Annotated[float, Range(0, 100)]] = field(default_factory=list)
     ocv_cell_v: list[float] = field(default_factory=list)
     bms_soc_window_pct: list[float] = field(default_factory=lambda: [0.0, 100.0])
     min_delivery_fraction: Annotated[float, DeliveryFraction] = 0.95
@@ -339,9 +339,7 @@ def _check_ocv_table(socs: list[float], volts: list[float], cells: int | None) -
         )
     if any(b <= a for a, b in pairwise(socs)) or any(b <= a for a, b in pairwise(volts)):
         raise ValueError("params.ocv_soc_pct and params.ocv_cell_v must both rise strictly")
-    if not (socs[0] >= 0 and socs[-1] <= 100):
-        raise ValueError("params.ocv_soc_pct must lie within 0 … 100 %")
-    if cells is None or cells < 1:
+    if cells is None:
         raise ValueError("params.cells (cells in series) is required with an OCV table")
 
 

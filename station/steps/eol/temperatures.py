@@ -14,23 +14,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import as_recorded, fresh, invalid_indices, snapshot, spread, valid
-from station.steps.params import StepParams
+from station.steps.params import AtLeast, Positive, StepParams
 
 
 @dataclass(frozen=True)
 class TemperaturesParams(StepParams):
-    sensors: int
-    snapshot_timeout_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.sensors < 1:
-            raise ValueError("params.sensors must be ≥ 1")
-        if self.snapshot_timeout_s <= 0:
-            raise ValueError("params.snapshot_timeout_s must be > 0")
+    sensors: Annotated[int, AtLeast(1)]
+    snapshot_timeout_s: Annotated[float, Positive] = 5.0
 
 
 @register
