@@ -108,14 +108,20 @@ class _Range(Constraint):
 
 
 def Range(
-    low: float, high: float, *, low_open: bool = False, high_open: bool = False, note: str = ""
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    unit: str = "",
+    note: str = "",
 ) -> Constraint:
-    """The value lies between ``low`` and ``high`` (both included unless open)."""
+    """The value lies between ``low`` and ``high`` (both included unless open), in ``unit``."""
     if low_open or high_open:
         text = f"in {'(' if low_open else '['}{_num(low)}, {_num(high)}{')' if high_open else ']'}"
     else:
         text = f"{_num(low)} … {_num(high)}"
-    return _Range(text, note, low, high, low_open, high_open)
+    return _Range(f"{text} {unit}".rstrip(), note, low, high, low_open, high_open)
 
 
 @dataclass(frozen=True)

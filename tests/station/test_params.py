@@ -154,7 +154,7 @@ def test_a_builtin_step_type_validates_its_params() -> None:
     assert parse_params(Wait.Params, {"seconds": 5}) == (Wait.Params(seconds=5.0), [])
     assert parse_params(Wait.Params, {"seconds": -1}) == (
         None,
-        [("params", "params.seconds must be ≥ 0, got -1.0")],
+        [("params.seconds", "must be ≥ 0, got -1.0")],
     )
 
 

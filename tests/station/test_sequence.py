@@ -249,8 +249,8 @@ MISTAKES = [
     (HEADER + WAIT.replace('name = "Relax"', ""), "main[0] name", "missing or not a"),
     (
         HEADER + WAIT.replace("1.0", "-1.0"),
-        "main[0] 'Relax' params",
-        "params.seconds must be ≥ 0",
+        "main[0] 'Relax' params.seconds",
+        "must be ≥ 0, got -1.0",
     ),
     (HEADER + WAIT + "limits = 3\n", "main[0] 'Relax' limits", "must be a table"),
     (

@@ -131,7 +131,9 @@ class ContactorsPrecharge(StepType[ContactorsPrechargeParams]):
 @dataclass(frozen=True)
 class ContactorsParams(StepParams):
     action: Literal["close", "open"]
-    discharged_below_v: Annotated[float, Range(0, TOUCH_SAFE_V, low_open=True)] | None = None
+    discharged_below_v: Annotated[float, Range(0, TOUCH_SAFE_V, low_open=True, unit="V")] | None = (
+        None
+    )
     discharge_timeout_s: Annotated[float, Positive] = 60.0
     poll_s: Annotated[float, Positive] = 0.5
 
