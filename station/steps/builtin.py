@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from station.errors import StationError
 from station.patterns import PatternError, compile_safe
@@ -122,7 +122,7 @@ class Prompt(StepType[PromptParams]):
         ctx.measure("answer", typed_answer(params, answer))
 
 
-def typed_answer(params: Any, answer: str | None) -> str | float | bool | None:
+def typed_answer(params: PromptParams, answer: str | None) -> str | float | bool | None:
     """Turn the operator's answer into the value its prompt kind records.
 
     A ``number`` answer that is not a finite number within the prompt's range raises

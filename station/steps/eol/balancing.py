@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
@@ -168,7 +168,7 @@ def _groups(cells: str | list[int], count: int) -> list[list[int]]:
     return {"all": [odd, even], "odd": [odd], "even": [even]}[cells]
 
 
-def _cell_count(ctx: StepContext, bms: PackBms, params: Any) -> int:
+def _cell_count(ctx: StepContext, bms: PackBms, params: BalancingParams) -> int:
     """The pack's cell count: the parameter, else the last valid channel of one snapshot."""
     if params.cell_count is not None:
         return int(params.cell_count)

@@ -26,6 +26,7 @@ current) stop the step with ERROR; the supply is off on every way out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -150,7 +151,7 @@ class BmsCurrentCalibration(StepType[BmsCurrentCalibrationParams]):
         in_use: CurrentCalibration,
         path: PowerPath,
         guard: CellGuard | None,
-        measure: Any,
+        measure: Callable[[str, Any], None],
     ) -> None:
         """Fit, write, reset, verify; record every measurement but ``cell_guard``."""
         refs, raws = [], []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from drivers.roles import Dmm, PackBms, PowerSupply
 from station.errors import StationError
@@ -179,7 +179,9 @@ class BmsVoltageCalibration(StepType[BmsVoltageCalibrationParams]):
         return ref, reported
 
 
-def _bus_down(ctx: StepContext, supply: PowerSupply, dmm: Dmm, params: Any) -> None:
+def _bus_down(
+    ctx: StepContext, supply: PowerSupply, dmm: Dmm, params: BmsVoltageCalibrationParams
+) -> None:
     """Set the supply to 0 V and off, then wait until the DMM reads the bus safe."""
     try:
         supply.set_voltage(0.0)

@@ -25,6 +25,7 @@ window, current, time budget; cells and BMS with ``guard_cell_*``, see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -297,7 +298,11 @@ class Capacity(StepType[CapacityParams]):
             )
 
     def _charge(
-        self, params: CapacityParams, path: PowerPath, sample: Any, guard: CellGuard | None
+        self,
+        params: CapacityParams,
+        path: PowerPath,
+        sample: Callable[[Integrator], Reading],
+        guard: CellGuard | None,
     ) -> float:
         """CC-CV charge until the current tapers below the cut-off; return Ah put in."""
         counter = Integrator()

@@ -17,8 +17,9 @@ The BMS-reading helpers here (:func:`fresh`, :func:`snapshot`) serve the other B
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from drivers.bms.readings import BmsWaitAborted
 from station.errors import StationError
@@ -40,7 +41,12 @@ def fresh(ctx: StepContext) -> float:
 
 
 def snapshot(
-    ctx: StepContext, read: Any, *, after: float, timeout_s: float, count: int | None
+    ctx: StepContext,
+    read: Callable[..., list[float | None]],
+    *,
+    after: float,
+    timeout_s: float,
+    count: int | None,
 ) -> list[float | None]:
     """Take one BMS array snapshot (``read`` is ``bms.cell_voltages`` or the temperatures)."""
     try:

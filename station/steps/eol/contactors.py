@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from drivers.errors import BmsNegativeResponse
 from drivers.roles import PackBms
@@ -182,18 +182,20 @@ class Contactors(StepType[ContactorsParams]):
             ctx.measure("fixture_voltage_v", await_discharge(ctx, params))
 
 
-def await_discharge(ctx: StepContext, params: Any) -> float:
+def await_discharge(ctx: StepContext, params: ContactorsParams) -> float:
     """Wait until the DMM reads the fixture below ``discharged_below_v``; return the reading.
 
     Opening the contactors leaves the fixture's bus capacitance charged; it bleeds down in
     seconds. Until the DMM confirms it, the run must not call the pack safe to touch (an
     abort mid-run reaches cleanup with the bus at pack voltage).
     """
+    below_v = params.discharged_below_v
+    assert below_v is not None  # the step waits only when the sequence gives the threshold
     dmm = ctx.instrument("dmm")
     started = ctx.now()
     while True:
         volts = abs(float(dmm.measure_dc_voltage(nplc=1.0)))
-        if volts < params.discharged_below_v:
+        if volts < below_v:
             return volts
         elapsed = ctx.now() - started
         if elapsed >= params.discharge_timeout_s:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from drivers.errors import BmsError
 from drivers.roles import PackBms
@@ -164,7 +164,9 @@ class CellGuard:
         value: float = self.bms.value(role, after=after, timeout_s=self.bms_timeout_s)
         return value
 
-    def _name(self, kind: str, pick: Any, what: str) -> str:
+    def _name(
+        self, kind: str, pick: Callable[[list[tuple[float, int]]], tuple[float, int]], what: str
+    ) -> str:
         """Stop the current, then name the extreme cell (or sensor) in a fresh snapshot."""
         self.stop()
         read = self.bms.cell_voltages if kind == "cell" else self.bms.cell_temperatures

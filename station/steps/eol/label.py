@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from station.outcomes import Outcome
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
@@ -116,7 +115,7 @@ class PrintLabel(StepType[PrintLabelParams]):
         ctx.measure("label_zpl", zpl)
 
 
-def _soc(ctx: StepContext, params: Any) -> float | None:
+def _soc(ctx: StepContext, params: PrintLabelParams) -> float | None:
     if not params.soc_step:
         return None
     record = ctx.earlier.get(params.soc_step)

@@ -56,7 +56,7 @@ import bisect
 import math
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Annotated
 
 from drivers.errors import BmsTimeout
 from drivers.roles import PackBms
@@ -242,7 +242,7 @@ class _Move:
     """One SOC move's context: the step, its power path, charge counter and cell guard."""
 
     ctx: StepContext
-    params: Any
+    params: SetSocParams
     bms: PackBms
     path: PowerPath
     counter: Integrator

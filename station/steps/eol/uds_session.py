@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from drivers.bms.uds import UdsClient
 from drivers.errors import BmsError
@@ -12,7 +11,9 @@ from station.steps.api import StepContext
 
 
 @contextmanager
-def extended_session(ctx: StepContext, uds: UdsClient, *, unlock: bool = False) -> Iterator[Any]:
+def extended_session(
+    ctx: StepContext, uds: UdsClient, *, unlock: bool = False
+) -> Iterator[UdsClient]:
     """Work in the BMS's extended session (unlocked if asked), then go back to default.
 
     Going back to the default session also relocks security access. Failing to get back is
