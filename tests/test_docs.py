@@ -7,11 +7,14 @@ import contextlib
 import re
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, get_type_hints
 
 import station.steps  # noqa: F401  (registers the step library)
 from station.cli import _parser
-from station.steps.api import REGISTRY, MeasurementSpec
+from station.steps.api import REGISTRY, MeasurementSpec, StepType
+from station.steps.params import describe_constraints
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -40,6 +43,50 @@ def test_every_step_page_names_each_parameter() -> None:
             f"{name}.{f.name}" for f in dataclasses.fields(cls.Params) if f"`{f.name}`" not in text
         ]
     assert unnamed == []
+
+
+def allowed(cls: type[StepType[Any]], names: list[str]) -> str:
+    """The "allowed" cell of a step page's parameter row naming ``names``: the constraints
+    declared on those fields (``Annotated[float, Positive]`` → ``> 0``)."""
+    hints = get_type_hints(cls.Params, include_extras=True)
+    given = {n: describe_constraints(hints[n]) for n in names if n in hints}
+    given = {n: text for n, text in given.items() if text}
+    if len(given) == len(names) and len(set(given.values())) == 1:
+        return next(iter(given.values()))
+    return "; ".join(f"`{n}` {text}" for n, text in given.items())
+
+
+def parameter_rows(text: str) -> Iterator[tuple[int, list[str], list[str]]]:
+    """(line index, header cells, row cells) of every row of a page's parameter tables."""
+    lines = text.splitlines()
+    header: list[str] | None = None
+    for i, line in enumerate(lines):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|"):
+            header = None
+        elif cells[0] == "parameter":
+            header = cells
+        elif header is not None and not set(cells[0]) <= {"-", ":"}:
+            yield i, header, cells
+
+
+def test_every_step_page_shows_each_parameter_constraint() -> None:
+    wrong, rows = [], 0
+    for name, cls in sorted(REGISTRY.items()):
+        page = DOCS / "steps" / f"{name}.md"
+        if name.startswith("test_") or not page.is_file():
+            continue
+        for _, header, cells in parameter_rows(page.read_text(encoding="utf-8")):
+            rows += 1
+            if "allowed" not in header:
+                wrong.append(f"{name}: the parameter table has no 'allowed' column")
+                break
+            want = allowed(cls, re.findall(r"`(\w+)`", cells[0]))
+            got = cells[header.index("allowed")]
+            if got != want:
+                wrong.append(f"{name} {cells[0]}: allowed {got!r}, declared {want!r}")
+    assert wrong == []
+    assert rows >= 140
 
 
 def test_every_cli_command_is_documented() -> None:

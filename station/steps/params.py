@@ -125,6 +125,12 @@ def Range(
 
 
 @dataclass(frozen=True)
+class _Finite(Constraint):
+    def holds(self, value: Any) -> bool:
+        return math.isfinite(value)
+
+
+@dataclass(frozen=True)
 class _NonEmpty(Constraint):
     def holds(self, value: Any) -> bool:
         return len(value) > 0 if not isinstance(value, str) else bool(value.strip())
@@ -136,6 +142,8 @@ NonNegative = AtLeast(0)
 """The value is 0 or more."""
 NonEmpty: Constraint = _NonEmpty("non-empty")
 """A string with a visible character, or a list with an element."""
+Finite: Constraint = _Finite("finite")
+"""Not infinite (a sequence file cannot say ``inf``; Python code can)."""
 
 
 def constraints_of(tp: Any) -> tuple[Constraint, ...]:
@@ -145,6 +153,20 @@ def constraints_of(tp: Any) -> tuple[Constraint, ...]:
     if get_origin(tp) in (Union, types.UnionType):
         return tuple(c for arg in get_args(tp) for c in constraints_of(arg))
     return ()
+
+
+def describe_constraints(tp: Any) -> str:
+    """What a field allows, as its step page shows it: ``"> 0"``, ``"each 0 … 100"``, ``""``."""
+    if get_origin(tp) is Annotated:
+        inner = describe_constraints(get_args(tp)[0])
+        own = ", ".join(c.text for c in constraints_of(tp))
+        return ", ".join(t for t in (own, inner) if t)
+    if get_origin(tp) in (Union, types.UnionType):
+        return ", ".join(t for t in (describe_constraints(a) for a in get_args(tp)) if t)
+    if get_origin(tp) is list:
+        inner = describe_constraints(get_args(tp)[0])
+        return f"each {inner}" if inner else ""
+    return ""
 
 
 class StepParams:
