@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers.roles import INSTRUMENT_ROLES
+from drivers.roles import CONFIGURED_BY_CAN, INSTRUMENT_ROLES
 from station.errors import ConfigError, Problem
 from station.masters import FailureMaster, MasterPolicy
 from station.retest import RetestPolicy
@@ -223,6 +223,9 @@ def load_config(path: str | Path) -> StationConfig:
     instruments: dict[str, InstrumentConfig] = {}
     for role, entry in _table(data, "instruments", problem).items():
         where = f"instruments.{role}"
+        if role == CONFIGURED_BY_CAN:
+            problem(where, "the BMS is not an instrument: describe its bus in the [can] table")
+            continue
         if role not in ROLES:
             problem(where, f"unknown role{did_you_mean(role, ROLES)}; roles: {', '.join(ROLES)}")
             continue

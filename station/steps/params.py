@@ -226,10 +226,11 @@ def convert(value: Any, tp: Any, *, coerce: bool = True) -> Any:
                 raise ConstraintError(problem)
         return converted
     if not coerce:
-        if origin in (Union, types.UnionType) and value is not None:
-            for arg in get_args(tp):
-                if arg is not type(None):
-                    convert(value, arg, coerce=False)
+        if origin in (Union, types.UnionType):
+            # The constraints of the member the value is an instance of (``int | list[int]``).
+            arg = next((a for a in get_args(tp) if _is_instance(value, a)), None)
+            if arg is not None:
+                convert(value, arg, coerce=False)
         elif origin is list and isinstance(value, list):
             (inner,) = get_args(tp)
             for v in value:
@@ -291,6 +292,20 @@ def convert(value: Any, tp: Any, *, coerce: bool = True) -> Any:
     if tp is Any:
         return value
     raise TypeError(f"unsupported parameter type {tp!r}")
+
+
+def _is_instance(value: Any, tp: Any) -> bool:
+    """Whether ``value`` is of the union member ``tp`` (its constraints then apply)."""
+    if get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    origin = get_origin(tp)
+    if origin is Literal:
+        return value in get_args(tp)
+    if origin is not None:
+        return isinstance(value, origin)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return tp is Any or isinstance(value, tp)
 
 
 def parse_params(params_cls: type, table: object) -> tuple[Any, list[tuple[str, str]]]:

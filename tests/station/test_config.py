@@ -83,6 +83,11 @@ bms = "bms/pack.toml"
 
 MISTAKES = [
     (
+        STATION + DMM.replace("instruments.dmm", "instruments.bms"),
+        "instruments.bms",
+        "the BMS is not an instrument: describe its bus in the [can] table",
+    ),
+    (
         STATION + DMM.replace("instruments.dmm", "instruments.dvm"),
         "instruments.dvm",
         "unknown role (did you mean 'dmm'?); roles: supply, load, dmm,",

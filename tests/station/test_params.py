@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 
 from station.steps.builtin import Wait
-from station.steps.params import convert, describe_type, did_you_mean, parse_params
+from station.steps.params import (
+    Above,
+    AtLeast,
+    AtMost,
+    Below,
+    Finite,
+    NonEmpty,
+    NonNegative,
+    Positive,
+    Range,
+    StepParams,
+    convert,
+    describe_constraints,
+    describe_type,
+    did_you_mean,
+    parse_params,
+)
 
 
 @pytest.mark.parametrize(
@@ -168,3 +184,93 @@ def test_a_builtin_step_type_validates_its_params() -> None:
 )
 def test_did_you_mean(name: str, hint: str) -> None:
     assert did_you_mean(name, ["voltage", "nplc", "range_v"]) == hint
+
+
+# --- constraints declared on the fields ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constrained(StepParams):
+    current_a: Annotated[float, Positive]
+    fraction: Annotated[float, Range(0, 1, low_open=True)] = 0.95
+    soc_pct: Annotated[float, Range(0, 100)] | None = None
+    points_v: list[Annotated[float, Positive]] = field(default_factory=list)
+    names: Annotated[list[str], NonEmpty.noting("at least one")] = field(
+        default_factory=lambda: ["a"]
+    )
+    count: Annotated[int, AtLeast(1)] | list[int] = 1
+    wait_s: Annotated[float, NonNegative, Finite] = 0.0
+    ceiling_v: Annotated[float, AtMost(60), Above(0)] = 60.0
+    below_one: Annotated[float, Below(1)] = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.soc_pct is not None and self.soc_pct > 50 and self.fraction < 0.5:
+            raise ValueError("params.fraction must be ≥ 0.5 above 50 % SOC")
+
+
+def test_every_broken_constraint_is_reported_at_its_field_at_once() -> None:
+    table = {
+        "current_a": 0,
+        "fraction": 0.0,
+        "soc_pct": 101,
+        "points_v": [3.0, -1.0],
+        "names": [],
+        "count": 0,
+        "ceiling_v": 61,
+        "below_one": 1,
+    }
+    assert parse_params(Constrained, table) == (
+        None,
+        [
+            ("params.current_a", "must be > 0, got 0.0"),
+            ("params.fraction", "must be in (0, 1], got 0.0"),
+            ("params.soc_pct", "must be 0 … 100, got 101.0"),
+            ("params.points_v", "must be > 0, got -1.0"),
+            ("params.names", "must be non-empty (at least one), got []"),
+            ("params.count", "must be ≥ 1, got 0"),
+            ("params.ceiling_v", "must be ≤ 60, got 61.0"),
+            ("params.below_one", "must be < 1, got 1.0"),
+        ],
+    )
+
+
+def test_values_keeping_the_constraints_parse_and_a_cross_field_rule_still_runs() -> None:
+    params, problems = parse_params(Constrained, {"current_a": 5, "soc_pct": 100, "count": [0]})
+    assert problems == [] and params == Constrained(current_a=5.0, soc_pct=100.0, count=[0])
+    assert parse_params(Constrained, {"current_a": 5, "soc_pct": 60, "fraction": 0.2}) == (
+        None,
+        [("params", "params.fraction must be ≥ 0.5 above 50 % SOC")],
+    )
+
+
+def test_a_wrong_type_is_still_a_type_problem_not_a_constraint() -> None:
+    assert parse_params(Constrained, {"current_a": "5"}) == (
+        None,
+        [("params.current_a", "expected a number, got '5'")],
+    )
+
+
+def test_building_the_dataclass_in_code_checks_the_same_constraints() -> None:
+    with pytest.raises(ValueError, match=r"^params.current_a must be > 0, got -1$"):
+        Constrained(current_a=-1)
+    with pytest.raises(ValueError, match=r"^params.points_v must be > 0, got 0.0$"):
+        Constrained(current_a=1, points_v=[1.0, 0.0])
+    with pytest.raises(ValueError, match=r"^params.wait_s must be finite, got inf$"):
+        Constrained(current_a=1, wait_s=math.inf)
+    assert Constrained(current_a=1, soc_pct=None).soc_pct is None  # an unset optional is fine
+
+
+@pytest.mark.parametrize(
+    ("tp", "shown"),
+    [
+        (Annotated[float, Positive], "> 0"),
+        (Annotated[float, Range(0, 0.5, low_open=True)] | None, "in (0, 0.5]"),
+        (Annotated[float, Range(0, 60, low_open=True, unit="V")], "in (0, 60] V"),
+        (list[Annotated[float, Range(0, 100)]], "each 0 … 100"),
+        (Annotated[float, NonNegative, Finite], "≥ 0, finite"),
+        (float, ""),
+    ],
+)
+def test_a_field_shows_what_it_allows_as_its_step_page_does(tp: Any, shown: str) -> None:
+    assert describe_constraints(tp) == shown
