@@ -70,14 +70,15 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from drivers.errors import MeterOverload
-from drivers.roles import DmmProofRelay, HvTestResult
+from drivers.roles import DmmProofRelay, HvTestResult, InsulationTester, LiveHvReadout, PackBms
 from station.errors import StationError
 from station.limits import bounds
 from station.steps.api import CheckContext, MeasurementSpec, StepContext, StepType, register
 from station.steps.eol.cells import fresh
+from station.steps.params import AtLeast, Finite, NonNegative, Positive, Range, StepParams
 
 Pole = Literal["plus", "minus", "both"]
 DmmProof = Literal["relay", "test_voltage"]
@@ -112,31 +113,32 @@ CHECK_LEADS = (
 )
 
 
-def check_common(params: Any) -> None:
-    """Validate the parameters both HV step types share."""
-    if params.voltage_v <= 0:
-        raise ValueError("params.voltage_v must be > 0")
-    if params.dwell_s <= 0:
-        raise ValueError("params.dwell_s must be > 0")
-    if params.ramp_s < 0:
-        raise ValueError("params.ramp_s must be ≥ 0")
-    if not 0 <= params.residual_wait_s < math.inf:
-        raise ValueError("params.residual_wait_s must be ≥ 0 s and finite")
-    if params.poll_s <= 0:
-        raise ValueError("params.poll_s must be > 0")
-    if not 0 < params.safe_voltage_v <= TOUCH_SAFE_V:
-        raise ValueError(
-            f"params.safe_voltage_v must be > 0 and ≤ {TOUCH_SAFE_V:g} V (touch-safe ceiling)"
-        )
-    if params.discharge_timeout_s <= 0:
-        raise ValueError("params.discharge_timeout_s must be > 0")
-    if not 0 < params.live_threshold_v < params.safe_voltage_v:
-        raise ValueError("params.live_threshold_v must be > 0 and below params.safe_voltage_v")
-    if params.pack_min_voltage_v < 0:
-        raise ValueError("params.pack_min_voltage_v must be ≥ 0 (0 = not given)")
+@dataclass(frozen=True, kw_only=True)
+class HvParams(StepParams):
+    """The parameters both HV step types share (keyword-only, so a step's own required
+    parameters may follow them)."""
+
+    voltage_v: Annotated[float, Positive]
+    dwell_s: Annotated[float, Positive]
+    pole: Pole = "both"
+    ramp_s: Annotated[float, NonNegative] = 1.0
+    poll_s: Annotated[float, Positive] = 0.2
+    safe_voltage_v: Annotated[
+        float, Range(0, TOUCH_SAFE_V, low_open=True, unit="V", note="touch-safe ceiling")
+    ] = 60.0
+    live_threshold_v: Annotated[float, Positive] = 5.0
+    pack_min_voltage_v: Annotated[float, AtLeast(0, note="0 = not given")] = 0.0
+    discharge_timeout_s: Annotated[float, Positive] = 10.0
+    residual_wait_s: Annotated[float, NonNegative, Finite] = 60.0
+    dmm_proof: DmmProof = "relay"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.live_threshold_v < self.safe_voltage_v:
+            raise ValueError("params.live_threshold_v must be > 0 and below params.safe_voltage_v")
 
 
-def live_threshold_v(params: Any) -> float:
+def live_threshold_v(params: HvParams) -> float:
     """The voltage at or above which the fixture counts as live, relative to the pack."""
     threshold = float(params.live_threshold_v)
     if params.pack_min_voltage_v > 0:
@@ -164,12 +166,12 @@ class HvRun:
 class HvTest:
     """One HV test on the fixture, from the live-terminal check to the verified discharge."""
 
-    def __init__(self, ctx: StepContext, params: Any) -> None:
+    def __init__(self, ctx: StepContext, params: HvParams) -> None:
         self.ctx = ctx
         self.params = params
-        self.tester: Any = ctx.instrument("insulation_tester")
-        self.io: Any = ctx.instrument("interlocks")
-        self.dmm: Any = ctx.instrument("dmm")
+        self.tester = ctx.instrument("insulation_tester")
+        self.io = ctx.instrument("interlocks")
+        self.dmm = ctx.instrument("dmm")
         self.threshold_v = live_threshold_v(params)
         self.dmm_live_v = 0.0
         self._dmm_saw_hv = False  # the DMM read the test voltage on the fixture
@@ -177,7 +179,10 @@ class HvTest:
         self._completed = False  # the test ran its course (not cut short)
 
     def run(
-        self, start: Callable[[Any], None], *, settle: Callable[[], float | None] | None = None
+        self,
+        start: Callable[[InsulationTester], None],
+        *,
+        settle: Callable[[], float | None] | None = None,
     ) -> HvRun:
         """Run the test ``start(tester)`` begins and return what it gave.
 
@@ -187,7 +192,7 @@ class HvTest:
         """
         ctx, p = self.ctx, self.params
         relay = self._proof_relay()
-        bms = _optional(ctx, "bms")
+        bms = ctx.optional_instrument("bms")
         self._refuse_closed_contactors(bms)
         if relay is not None:
             self._prove_dmm(relay, "before the HV test", record=True)
@@ -266,7 +271,7 @@ class HvTest:
         except MeterOverload:
             return math.inf
 
-    def _refuse_closed_contactors(self, bms: Any) -> None:
+    def _refuse_closed_contactors(self, bms: PackBms | None) -> None:
         if bms is not None and "contactor_state" in bms.monitor.roles():
             state = str(bms.contactor_state(after=fresh(self.ctx)))
             if state.upper() != "OPEN":
@@ -276,7 +281,7 @@ class HvTest:
                     "action open)"
                 )
 
-    def _refuse_live_terminals(self, bms: Any) -> None:
+    def _refuse_live_terminals(self, bms: PackBms | None) -> None:
         refuse = "HV test refused — open the contactors and check the fixture"
         # With the contactors reported open, a fixture that still reads live may be charge
         # left on the bus (e.g. after an aborted run): give it residual_wait_s to bleed
@@ -287,7 +292,7 @@ class HvTest:
                 raise StationError(f"{live}; {refuse}")
             self.ctx.wait(self.params.poll_s)
 
-    def _live_reading(self, bms: Any) -> str | None:
+    def _live_reading(self, bms: PackBms | None) -> str | None:
         """Why the terminals read live (the BMS bus voltage, then the DMM), or None if dead."""
         threshold = self.threshold_v
         if bms is not None and "bus_voltage" in bms.monitor.roles():
@@ -349,6 +354,7 @@ class HvTest:
         return result, None
 
     def _settled_voltage(self) -> float:
+        assert isinstance(self.tester, LiveHvReadout)  # run() settles only with a live reading
         volts, _ = self.tester.live_reading()
         return float(volts)
 
@@ -420,13 +426,6 @@ class HvTest:
         return problems
 
 
-def _optional(ctx: StepContext, role: str) -> Any:
-    try:
-        return ctx.instrument(role)
-    except StationError:  # the bench has no such role
-        return None
-
-
 COMMON_MEASUREMENTS = (
     MeasurementSpec(
         "dmm_proof_v",
@@ -481,7 +480,9 @@ def record_common(
         raise StationError("; ".join(errors))
 
 
-def settle_watch(ctx: StepContext, tester: Any, params: Any) -> Callable[[], float | None]:
+def settle_watch(
+    ctx: StepContext, tester: LiveHvReadout, params: InsulationResistanceParams
+) -> Callable[[], float | None]:
     """Return a poll that gives the live IR reading once it rises slower than the threshold."""
     started = ctx.now()
     history: list[tuple[float, float]] = []
@@ -504,13 +505,28 @@ def settle_watch(ctx: StepContext, tester: Any, params: Any) -> Callable[[], flo
     return poll
 
 
+@dataclass(frozen=True)
+class InsulationResistanceParams(HvParams):
+    instrument_floor_ohm: Annotated[float, Positive] = 1e6
+    contact_limit_ohm: float = 10e9
+    judge_delay_s: Annotated[float, NonNegative] = 0.0
+    settle_rate_pct_per_s: Annotated[float, AtLeast(0, note="0 = off")] = 0.0
+    settle_window_s: Annotated[float, Positive] = 2.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.contact_limit_ohm > self.instrument_floor_ohm:
+            raise ValueError("params.contact_limit_ohm must be above params.instrument_floor_ohm")
+
+
 @register
-class InsulationResistance(StepType):
+class InsulationResistance(StepType[InsulationResistanceParams]):
     """Insulation resistance of HV+, HV− or both poles to chassis, contact proven, discharge
     verified."""
 
     name = "insulation_resistance"
     roles = ("insulation_tester", "interlocks", "dmm")
+    optional_roles = ("bms",)  # contactor and bus read-back when present
     energises = True
     rated = (("voltage_v", "insulation_tester", "max_voltage_v"),)
     measurements = (
@@ -519,42 +535,8 @@ class InsulationResistance(StepType):
         *COMMON_MEASUREMENTS,
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        voltage_v: float
-        dwell_s: float
-        pole: Pole = "both"
-        ramp_s: float = 1.0
-        instrument_floor_ohm: float = 1e6
-        contact_limit_ohm: float = 10e9
-        judge_delay_s: float = 0.0
-        settle_rate_pct_per_s: float = 0.0
-        settle_window_s: float = 2.0
-        poll_s: float = 0.2
-        safe_voltage_v: float = 60.0
-        live_threshold_v: float = 5.0
-        pack_min_voltage_v: float = 0.0
-        discharge_timeout_s: float = 10.0
-        residual_wait_s: float = 60.0
-        dmm_proof: DmmProof = "relay"
-
-        def __post_init__(self) -> None:
-            check_common(self)
-            if self.instrument_floor_ohm <= 0:
-                raise ValueError("params.instrument_floor_ohm must be > 0")
-            if not self.contact_limit_ohm > self.instrument_floor_ohm:
-                raise ValueError(
-                    "params.contact_limit_ohm must be above params.instrument_floor_ohm"
-                )
-            if self.judge_delay_s < 0:
-                raise ValueError("params.judge_delay_s must be ≥ 0")
-            if self.settle_rate_pct_per_s < 0:
-                raise ValueError("params.settle_rate_pct_per_s must be ≥ 0 (0 = off)")
-            if self.settle_window_s <= 0:
-                raise ValueError("params.settle_window_s must be > 0")
-
-    def run(self, ctx: StepContext, params: Any) -> None:
-        def start(tester: Any) -> None:
+    def run(self, ctx: StepContext, params: InsulationResistanceParams) -> None:
+        def start(tester: InsulationTester) -> None:
             tester.start_insulation(
                 params.voltage_v,
                 ramp_s=params.ramp_s,
@@ -567,7 +549,7 @@ class InsulationResistance(StepType):
         test = HvTest(ctx, params)
         settle = None
         if params.settle_rate_pct_per_s > 0:
-            if not callable(getattr(test.tester, "live_reading", None)):
+            if not isinstance(test.tester, LiveHvReadout):
                 raise StationError(
                     "params.settle_rate_pct_per_s needs a tester that reports a live reading "
                     "(Chroma 1905x); this one does not: use a fixed dwell_s instead"
@@ -592,13 +574,29 @@ class InsulationResistance(StepType):
         ctx.measure("test_voltage_v", abs(run.voltage_v))
 
 
+@dataclass(frozen=True)
+class WithstandParams(HvParams):
+    leakage_limit_a: Annotated[float, Positive]
+    contact_leakage_a: Annotated[float, Positive] = 1e-6
+    ac: bool = False
+    frequency_hz: Annotated[float, Positive] = 50.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.contact_leakage_a < self.leakage_limit_a:
+            raise ValueError(
+                "params.contact_leakage_a must be > 0 and below params.leakage_limit_a"
+            )
+
+
 @register
-class Withstand(StepType):
+class Withstand(StepType[WithstandParams]):
     """Dielectric withstand (hipot), DC or AC: leakage and breakdown, contact proven,
     discharge verified."""
 
     name = "withstand"
     roles = ("insulation_tester", "interlocks", "dmm")
+    optional_roles = ("bms",)  # contactor and bus read-back when present
     energises = True
     rated = (
         ("voltage_v", "insulation_tester", "max_voltage_v"),
@@ -611,36 +609,7 @@ class Withstand(StepType):
         *COMMON_MEASUREMENTS,
     )
 
-    @dataclass(frozen=True)
-    class Params:
-        voltage_v: float
-        dwell_s: float
-        leakage_limit_a: float
-        contact_leakage_a: float = 1e-6
-        ac: bool = False
-        frequency_hz: float = 50.0
-        pole: Pole = "both"
-        ramp_s: float = 1.0
-        poll_s: float = 0.2
-        safe_voltage_v: float = 60.0
-        live_threshold_v: float = 5.0
-        pack_min_voltage_v: float = 0.0
-        discharge_timeout_s: float = 10.0
-        residual_wait_s: float = 60.0
-        dmm_proof: DmmProof = "relay"
-
-        def __post_init__(self) -> None:
-            check_common(self)
-            if self.leakage_limit_a <= 0:
-                raise ValueError("params.leakage_limit_a must be > 0")
-            if not 0 < self.contact_leakage_a < self.leakage_limit_a:
-                raise ValueError(
-                    "params.contact_leakage_a must be > 0 and below params.leakage_limit_a"
-                )
-            if self.frequency_hz <= 0:
-                raise ValueError("params.frequency_hz must be > 0")
-
-    def check(self, params: Any, context: CheckContext) -> list[tuple[str, str]]:
+    def check(self, params: WithstandParams, context: CheckContext) -> list[tuple[str, str]]:
         # The tester stops at its trip current and reports a breakdown: below the judged
         # leakage limit it fails packs whose leakage the limit passes.
         limit = context.limits.get("leakage_a")
@@ -656,8 +625,8 @@ class Withstand(StepType):
             ]
         return []
 
-    def run(self, ctx: StepContext, params: Any) -> None:
-        def start(tester: Any) -> None:
+    def run(self, ctx: StepContext, params: WithstandParams) -> None:
+        def start(tester: InsulationTester) -> None:
             tester.start_withstand(
                 params.voltage_v,
                 ac=params.ac,
