@@ -58,6 +58,7 @@
     [ui]                                 # the operator screen (station ui)
     scan_to_start = false                # a valid scan starts the test (no START press)
     retest_confirm_after = 2             # runs of a serial before a retest needs confirming
+    language = "en"                      # the screens' language until a user logs in: en, fr, ar
 
 docs/station-config.md describes every table and key.
 """
@@ -72,6 +73,8 @@ from typing import Any
 
 from drivers.roles import CONFIGURED_BY_CAN, INSTRUMENT_ROLES
 from station.errors import ConfigError, Problem
+from station.languages import DEFAULT as DEFAULT_LANGUAGE
+from station.languages import language_problem
 from station.masters import FailureMaster, MasterPolicy
 from station.retest import RetestPolicy
 from station.sequence import read_toml
@@ -95,7 +98,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _RETEST_KEYS = ("max_attempts", "signoff_from_attempt", "rework_signoff")
 _MASTER_KEYS = ("golden", "failure")
 _FAILURE_MASTER_KEYS = ("serial", "expect", "fault")
-_UI_KEYS = ("scan_to_start", "retest_confirm_after")
+_UI_KEYS = ("scan_to_start", "retest_confirm_after", "language")
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class StationConfig:
     mes: MesConfig | None = None
     scan_to_start: bool = False
     retest_confirm_after: int = 2
+    language: str = DEFAULT_LANGUAGE
 
 
 def default_config(db: Path) -> StationConfig:
@@ -260,6 +264,10 @@ def load_config(path: str | Path) -> StationConfig:
     if isinstance(retest_after, bool) or not isinstance(retest_after, int) or retest_after < 1:
         problem("ui.retest_confirm_after", f"must be a whole number ≥ 1, got {retest_after!r}")
         retest_after = 2
+    language = ui.get("language", DEFAULT_LANGUAGE)
+    if language_problem(language):
+        problem("ui.language", language_problem(language))
+        language = DEFAULT_LANGUAGE
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -279,6 +287,7 @@ def load_config(path: str | Path) -> StationConfig:
         mes=mes,
         scan_to_start=scan_to_start,
         retest_confirm_after=retest_after,
+        language=language,
     )
 
 

@@ -22,9 +22,11 @@ from station.limits import Limit, in_unit, parse_limit
 from station.patterns import MAX_SERIAL_LENGTH, PatternError, SafePattern, compile_safe
 from station.steps.api import REGISTRY, CheckContext, MeasurementSpec, StepType
 from station.steps.params import did_you_mean, parse_params
+from station.translations import StepText, load_translations
 from station.units import UnitError, parse_unit
 
 GROUPS = ("setup", "main", "cleanup")
+SECTIONS = ("sequence", *GROUPS, "translations")
 _STEP_KEYS = ("type", "name", "params", "limits", "retries", "on_fail", "timeout_s", "skip_if")
 _META_KEYS = (
     "name",
@@ -84,6 +86,21 @@ class Sequence:
     serial_pattern: SafePattern
     groups: dict[str, tuple[StepDef, ...]]
     limit_tables: dict[str, LimitTable] = field(default_factory=dict)  # part or "*" → table
+    translations: dict[str, dict[str, StepText]] = field(default_factory=dict)  # lang → step
+
+    def step_label(self, language: str, step: str) -> str:
+        """The name the screen shows for ``step`` in ``language`` (as written when none)."""
+        found = self.translations.get(language, {}).get(step)
+        return found.name if found is not None and found.name else step
+
+    def prompt_label(self, language: str, step: str, text: str) -> str:
+        """A prompt's ``text``, asked during ``step``, in ``language``: translated when it is
+        the step's own ``text`` parameter and the file translates it, else as it is."""
+        found = self.translations.get(language, {}).get(step)
+        if found is None or not found.text:
+            return text
+        owner = next((s for s in self.all_steps() if s.name == step), None)
+        return found.text if owner is not None and text == _prompt_text(owner) else text
 
     def all_steps(self) -> list[StepDef]:
         return [s for g in GROUPS for s in self.groups[g]]
@@ -112,6 +129,12 @@ class Sequence:
         if table is not None:
             effective.update(table.limits)
         return effective
+
+
+def _prompt_text(step: StepDef) -> str | None:
+    """The prompt text a step asks, as written (its ``text`` parameter), or None."""
+    text = step.raw_params.get("text")
+    return text if isinstance(text, str) else None
 
 
 def sha256_of(path: Path) -> str:
@@ -178,8 +201,8 @@ def load_sequence(path: str | Path) -> Sequence:
         problems.append(Problem(file, message, where))
 
     for key in data:
-        if key not in (*GROUPS, "sequence"):
-            problem(key, f"unknown section{did_you_mean(key, (*GROUPS, 'sequence'))}")
+        if key not in SECTIONS:
+            problem(key, f"unknown section{did_you_mean(key, SECTIONS)}")
     meta = data.get("sequence")
     if not isinstance(meta, dict):
         problem("[sequence]", "missing the [sequence] table (name, version, products, ...)")
@@ -235,6 +258,8 @@ def load_sequence(path: str | Path) -> Sequence:
     failed_tables = _named_tables(limits_spec) - set(tables)
     _check_coverage(file, all_steps, products, tables, failed_tables, problems)
     _check_verdict_last(all_steps, tables, problem)
+    texts = {s.name: _prompt_text(s) for s in all_steps}
+    translations = load_translations(data.get("translations"), texts, broken, problem)
     if problems:
         raise SequenceError(problems)
     sequence = Sequence(
@@ -246,6 +271,7 @@ def load_sequence(path: str | Path) -> Sequence:
         serial_pattern=serial_pattern,
         groups=groups,
         limit_tables=tables,
+        translations=translations,
     )
     # The step types' own cross-checks need a sequence that loads: they run last, so
     # that they never report a consequence of a mistake above.

@@ -58,7 +58,8 @@ def _is_level(node: ast.expr) -> bool:
 
 def _other_words(tree: ast.AST) -> set[int]:
     """Constants that are log levels (arguments of ``log(…)``/``_log(…)``, compared with a
-    ``level``, in a ``…LEVELS`` table) or names (``__all__``)."""
+    ``level``, in a ``…LEVELS`` table), names (``__all__``) or words shown on the screen
+    (``QT_TRANSLATE_NOOP(context, word)``: the source text of a translation)."""
     found: set[int] = set()
     for node in ast.walk(tree):
         holders: list[ast.AST] = []
@@ -67,6 +68,8 @@ def _other_words(tree: ast.AST) -> set[int]:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in ("log", "_log"):
                 holders = [*node.args, *(k.value for k in node.keywords if k.arg == "level")]
+            elif name == "QT_TRANSLATE_NOOP":  # a word the screen shows, to be translated
+                holders = list(node.args)
         elif isinstance(node, ast.Compare) and any(
             _is_level(side) for side in (node.left, *node.comparators)
         ):

@@ -23,17 +23,22 @@ from PySide6.QtWidgets import (
 )
 
 from station.store import ResultsStore
+from ui.i18n import QT_TRANSLATE_NOOP
 from ui.models import Column, RowsModel, local_time, make_table
 from ui.style import section
 
 FETCH_LIMIT = 5000
 ANY = "— any —"
 AUDIT_COLUMNS = (
-    Column("When", lambda a: local_time(str(a["at"]))),
-    Column("User", lambda a: str(a["user"])),
-    Column("Action", lambda a: str(a["action"])),
-    Column("Target", lambda a: str(a["target"])),
-    Column("Detail", lambda a: str(a["detail"]), tooltip=lambda a: str(a["detail"])),
+    Column(QT_TRANSLATE_NOOP("Column", "When"), lambda a: local_time(str(a["at"]))),
+    Column(QT_TRANSLATE_NOOP("Column", "User"), lambda a: str(a["user"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Action"), lambda a: str(a["action"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Target"), lambda a: str(a["target"])),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Detail"),
+        lambda a: str(a["detail"]),
+        tooltip=lambda a: str(a["detail"]),
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from station.outcomes import RUN_OUTCOMES
+from ui.i18n import translate
 from ui.style import (
     BANNER_POINT_SIZE,
     DETAIL_POINT_SIZE,
@@ -45,6 +46,8 @@ class StateBanner(QFrame):
         self.set_state("READY")
 
     def set_state(self, state: str, headline: str = "", detail: str = "") -> None:
+        """Show ``state``; ``headline`` (default: the state's word) and ``detail`` are
+        shown as given, already in the screens' language."""
         look = STATES[state]
         self.state = state
         verdict = state in VERDICTS
@@ -55,7 +58,8 @@ class StateBanner(QFrame):
         self.detail.setFont(
             font(VERDICT_DETAIL_POINT_SIZE if verdict else DETAIL_POINT_SIZE, bold=True)
         )
-        self.headline.setText(f"{look.symbol}  {headline or look.word}")
+        word = headline or translate("State", look.word)
+        self.headline.setText(f"{look.symbol}  {word}")
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
         self.setStyleSheet(

@@ -28,37 +28,59 @@ from station.releases import sha256_on_disk
 from ui.auth import ROLES, Action
 from ui.controller import StationController
 from ui.fault_panel import FaultPanel
+from ui.i18n import QT_TRANSLATE_NOOP
 from ui.models import Column, RowsModel, local_time, make_table
 from ui.releases import FileToRelease
 from ui.style import BAD_COLOUR, GOOD_COLOUR
 
 FILE_COLUMNS = (
-    Column("Kind", lambda f: f[0].kind),
-    Column("File", lambda f: shown_path(f[0].path), tooltip=lambda f: str(f[0].path)),
-    Column("Name / version", lambda f: f"{f[0].name} {f[0].version}"),
-    Column("sha256", lambda f: f[0].sha256[:16] + "…", tooltip=lambda f: f[0].sha256),
-    Column("Status", lambda f: f[1]),
+    Column(QT_TRANSLATE_NOOP("Column", "Kind"), lambda f: f[0].kind),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "File"),
+        lambda f: shown_path(f[0].path),
+        tooltip=lambda f: str(f[0].path),
+    ),
+    Column(QT_TRANSLATE_NOOP("Column", "Name / version"), lambda f: f"{f[0].name} {f[0].version}"),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "sha256"),
+        lambda f: f[0].sha256[:16] + "…",
+        tooltip=lambda f: f[0].sha256,
+    ),
+    Column(QT_TRANSLATE_NOOP("Column", "Status"), lambda f: f[1]),
 )
 RELEASE_COLUMNS = (
-    Column("When", lambda r: local_time(str(r["released_at"]))),
-    Column("By", lambda r: str(r["released_by"])),
-    Column("File", lambda r: shown_path(r["path"]), tooltip=lambda r: str(r["path"])),
-    Column("sha256", lambda r: str(r["sha256"])[:16] + "…", tooltip=lambda r: str(r["sha256"])),
-    Column("Note", lambda r: str(r["note"])),
+    Column(QT_TRANSLATE_NOOP("Column", "When"), lambda r: local_time(str(r["released_at"]))),
+    Column(QT_TRANSLATE_NOOP("Column", "By"), lambda r: str(r["released_by"])),
     Column(
-        "Revoked",
+        QT_TRANSLATE_NOOP("Column", "File"),
+        lambda r: shown_path(r["path"]),
+        tooltip=lambda r: str(r["path"]),
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "sha256"),
+        lambda r: str(r["sha256"])[:16] + "…",
+        tooltip=lambda r: str(r["sha256"]),
+    ),
+    Column(QT_TRANSLATE_NOOP("Column", "Note"), lambda r: str(r["note"])),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Revoked"),
         lambda r: "" if r["revoked_at"] is None else f"{r['revoked_by']}: {r['revoke_reason']}",
     ),
 )
 BLOCKER_COLUMNS = (
-    Column("Blocks the start", lambda b: b[0].message),
-    Column("Override", lambda b: b[1]),
+    Column(QT_TRANSLATE_NOOP("Column", "Blocks the start"), lambda b: b[0].message),
+    Column(QT_TRANSLATE_NOOP("Column", "Override"), lambda b: b[1]),
 )
 USER_COLUMNS = (
-    Column("User", lambda u: str(u["name"])),
-    Column("Role", lambda u: str(u["role"])),
-    Column("Created", lambda u: f"{local_time(str(u['created_at']))} by {u['created_by']}"),
-    Column("Login", lambda u: "disabled" if u["disabled"] else "enabled"),
+    Column(QT_TRANSLATE_NOOP("Column", "User"), lambda u: str(u["name"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Role"), lambda u: str(u["role"])),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Created"),
+        lambda u: f"{local_time(str(u['created_at']))} by {u['created_by']}",
+    ),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Login"), lambda u: "disabled" if u["disabled"] else "enabled"
+    ),
 )
 
 

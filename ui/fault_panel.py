@@ -13,14 +13,15 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushBu
 from station.errors import StationError
 from station.runner import SimFault
 from ui.controller import StationController
+from ui.i18n import QT_TRANSLATE_NOOP
 from ui.models import Column, RowsModel, make_table
 from ui.style import BAD_COLOUR, GOOD_COLOUR
 
 FAULT_COLUMNS = (
-    Column("Fault", lambda f: f.name),
-    Column("Magnitude", lambda f: f.value or "—"),
-    Column("Default", lambda f: f.default or "—"),
-    Column("What it does", lambda f: f.help, tooltip=lambda f: f.help),
+    Column(QT_TRANSLATE_NOOP("Column", "Fault"), lambda f: f.name),
+    Column(QT_TRANSLATE_NOOP("Column", "Magnitude"), lambda f: f.value or "—"),
+    Column(QT_TRANSLATE_NOOP("Column", "Default"), lambda f: f.default or "—"),
+    Column(QT_TRANSLATE_NOOP("Column", "What it does"), lambda f: f.help, tooltip=lambda f: f.help),
 )
 
 

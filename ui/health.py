@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from station.masters import MasterState
 from station.outcomes import Outcome
 from ui.gating import InstrumentStatus
+from ui.i18n import QT_TRANSLATE_NOOP
 from ui.models import Column, RowsModel, make_table
 from ui.style import BAD_COLOUR, GOOD_COLOUR, OUTCOME_TINT, WARN_COLOUR, font, section
 
@@ -58,9 +59,13 @@ def _tooltip(h: InstrumentStatus) -> str:
 
 
 INSTRUMENT_COLUMNS = (
-    Column("Instrument", _identity, tooltip=_tooltip),
-    Column("Calibration", _calibration, tooltip=_tooltip),
-    Column("Status", lambda h: _WORD.get(h.state, h.state), tooltip=_tooltip),
+    Column(QT_TRANSLATE_NOOP("Column", "Instrument"), _identity, tooltip=_tooltip),
+    Column(QT_TRANSLATE_NOOP("Column", "Calibration"), _calibration, tooltip=_tooltip),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Status"),
+        lambda h: _WORD.get(h.state, h.state),
+        tooltip=_tooltip,
+    ),
 )
 
 

@@ -15,11 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from station.outcomes import Verdict
+from ui.i18n import ltr, translate
 from ui.si import si, si_limit_text
 from ui.style import OUTCOME_TINT, OUTCOME_WORD, TOUCH_PX, font
 
@@ -30,7 +38,7 @@ _Index = QModelIndex | QPersistentModelIndex
 class Column:
     """A column: its header and how to get the cell text from a row."""
 
-    header: str
+    header: str  # the source text; shown translated (context ``Column``)
     text: Callable[[Any], str]
     right: bool = False  # numbers align right
     tooltip: Callable[[Any], str] | None = None
@@ -67,7 +75,7 @@ class RowsModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].header
+            return translate("Column", self.columns[section].header)
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -110,6 +118,14 @@ class RowsModel(QAbstractTableModel):
     def clear(self) -> None:
         self.set_rows([])
 
+    def retranslate(self) -> None:
+        """Show the headers and cells again in the screens' new language."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.columns) - 1)
+        if self.rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1)
+            )
+
 
 def fit_widths(wanted: Sequence[int], available: int) -> list[int]:
     """Column widths for contents ``wanted`` in ``available`` pixels.
@@ -131,9 +147,17 @@ def fit_widths(wanted: Sequence[int], available: int) -> list[int]:
 
 
 class _FittedTable(QTableView):
-    """A table view that fits its columns again when its width changes."""
+    """A table view that fits its columns again when its width or language changes."""
 
     fit: Any = None
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        model = self.model()
+        if event.type() == QEvent.Type.LanguageChange and isinstance(model, RowsModel):
+            model.retranslate()
+            if self.fit is not None:
+                self.fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -212,22 +236,24 @@ def measured_text(
         nums = [v for v in values if v is not None]
         if not nums:
             return "[]"
-        return f"[{len(values)}] {si(min(nums), unit)} … {si(max(nums), unit)}"
+        return ltr(f"[{len(values)}] {si(min(nums), unit)} … {si(max(nums), unit)}")
     if value is not None:
         if isinstance(value, bool):
             return str(value).lower()
-        return si(value, unit)
+        return ltr(si(value, unit))
     return "" if value_text is None else str(value_text)
 
 
 def limit_text(text: str | None, unit: str | None) -> str:
     """A limit as the operator reads it (numbers in engineering notation), "—" for none."""
-    return si_limit_text(text, unit or "") if text else "—"
+    return ltr(si_limit_text(text, unit or "")) if text else "—"
 
 
 def outcome_word(outcome: str, marginal: bool = False) -> str:
-    word = OUTCOME_WORD.get(outcome, outcome)
-    return f"{word} (marginal)" if marginal else word
+    """An outcome as a table shows it, in the screens' language."""
+    word = OUTCOME_WORD.get(outcome)
+    word = translate("Outcome", word) if word is not None else outcome
+    return translate("Outcome", "{word} (marginal)").format(word=word) if marginal else word
 
 
 def outcome_tint(outcome: str, marginal: bool = False) -> str | None:

@@ -10,9 +10,10 @@ logic: whether Start is allowed is the controller's answer, shown with its reaso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -32,11 +33,13 @@ from station.events import Measurement, Progress, RunFinished, RunStarted, StepF
 from station.events import Sample as SampleEvent
 from station.events import StepStarted as StepStartedEvent
 from station.gate import PACK_KINDS, Blocker, serial_problem
+from station.languages import DEFAULT as DEFAULT_LANGUAGE
 from station.outcomes import Outcome, RunState, Verdict
-from ui import gating
+from ui import gating, i18n
 from ui.banner import StateBanner
 from ui.controller import StationController
 from ui.health import HealthPanel
+from ui.i18n import ltr
 from ui.models import (
     RowsModel,
     duration_text,
@@ -45,14 +48,16 @@ from ui.models import (
 )
 from ui.plots import TimeSeriesPlot
 from ui.prompts import PromptPanel
-from ui.run_view import MEASUREMENT_COLUMNS, STEP_COLUMNS, RunView
+from ui.run_view import RunView, measurement_columns, step_columns
 from ui.shift_panel import ShiftPanel
 from ui.style import VERDICT_DETAIL_POINT_SIZE, big_button, font, section
-from ui.wording import plain_words
+from ui.wording import operator_sentence
 
 PROGRESS_MS = 100  # progress bar redraw period
 BODY_MIN_PX = 125  # steps, measurements, plot and side panels at their smallest
 FAILING_OUTCOMES = tuple(o for o in Outcome if o.failing)
+BannerView = Callable[[], tuple[str, str, str]]
+"""``() -> (state, headline, detail)``: computed again when the language changes."""
 
 
 class OperatorScreen(QWidget):
@@ -62,28 +67,31 @@ class OperatorScreen(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.run = RunView()
-        self.verdict_shown = False
         seq = controller.sequence
+        # Step names as the sequence file translates them for the screens' language.
+        self.run.label = lambda name: seq.step_label(i18n.current(), name)
+        self.verdict_shown = False
+        self._banner_view: BannerView = lambda: ("READY", "", "")
+        self._reason: tuple[str, str] = ("", "")  # the station's sentence and its kind
 
         self.banner = StateBanner()
         self.scan = QLineEdit()
         self.scan.setObjectName("scan")
         self.scan.setFont(font(24))
-        self.scan.setPlaceholderText("scan the pack's serial number")
         self.scan.returnPressed.connect(self._scanned)
         self.scan.textChanged.connect(self._serial_edited)
         self.variant = QComboBox()
         self.variant.setObjectName("variant")
         self.variant.setFont(font(20))
         if len(seq.products) > 1:
-            self.variant.addItem("— choose variant —", None)
+            self.variant.addItem("", None)  # "— choose variant —", set by retranslate
         for product in seq.products:
             self.variant.addItem(product, product)
         self.variant.setEnabled(len(seq.products) > 1)
         self.variant.currentIndexChanged.connect(lambda _: self.refresh())
         self.variant.activated.connect(lambda _: self.focus_scan())  # back for the next scan
-        self.start_button = big_button("START", "#2E7D32")
-        self.abort_button = big_button("ABORT", "#C62828")
+        self.start_button = big_button("", "#2E7D32")
+        self.abort_button = big_button("", "#C62828")
         self.start_button.clicked.connect(self.start)
         self.abort_button.clicked.connect(self.ask_abort)
         self.reason = QLabel()
@@ -91,7 +99,7 @@ class OperatorScreen(QWidget):
         self.reason.setFont(font(16, bold=True))
         self.reason.setWordWrap(True)
         # The technical version of the reason (patterns, digests), one tap away.
-        self.details_button = QPushButton("Details")
+        self.details_button = QPushButton()
         self.details_button.setCheckable(True)
         self.details_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
         self.details_button.hide()
@@ -104,11 +112,11 @@ class OperatorScreen(QWidget):
 
         self.confirm = QFrame()
         self.confirm.setStyleSheet("QFrame { background: #FFEBEE; border-radius: 8px; }")
-        confirm_text = QLabel("Abort this test? Cleanup runs and every source is switched off.")
+        self.confirm_text = confirm_text = QLabel()
         confirm_text.setFont(font(18, bold=True))
         confirm_text.setWordWrap(True)
-        self.confirm_yes = big_button("YES, ABORT", "#C62828")
-        self.confirm_no = big_button("NO, CONTINUE", "#ECEFF1", "#263238")
+        self.confirm_yes = big_button("", "#C62828")
+        self.confirm_no = big_button("", "#ECEFF1", "#263238")
         self.confirm_yes.clicked.connect(self.confirm_abort)
         self.confirm_no.clicked.connect(self._keep_running)
         row = QHBoxLayout(self.confirm)
@@ -123,8 +131,8 @@ class OperatorScreen(QWidget):
         self.retest_text = QLabel()
         self.retest_text.setFont(font(18, bold=True))
         self.retest_text.setWordWrap(True)
-        self.retest_yes = big_button("TEST AGAIN", "#EF6C00")
-        self.retest_no = big_button("CANCEL", "#ECEFF1", "#263238")
+        self.retest_yes = big_button("", "#EF6C00")
+        self.retest_no = big_button("", "#ECEFF1", "#263238")
         self.retest_yes.clicked.connect(self.confirm_retest)
         self.retest_no.clicked.connect(self.cancel_retest)
         row = QHBoxLayout(self.retest)
@@ -136,6 +144,7 @@ class OperatorScreen(QWidget):
         self._pending = ""  # the last valid serial scanned and not yet started
         self._refocus = True  # give the scan field the focus at the next idle refresh
         self._scan_note = ""  # "Scanned B — it replaces A."
+        self._retest_warning = ""  # the warning the operator is asked to confirm (English)
 
         # Every failing measurement of a FAIL, under the banner; scrolls when there are many.
         self.failures = QListWidget()
@@ -161,12 +170,12 @@ class OperatorScreen(QWidget):
         self.prompt.answered.connect(self._answer)
 
         self.steps = RowsModel(
-            STEP_COLUMNS,
+            step_columns(self.run.label),
             tint=lambda s: outcome_tint(s.outcome),
             bold=lambda s: s.outcome == RunState.RUNNING,
         )
         self.measurements = RowsModel(
-            MEASUREMENT_COLUMNS,
+            measurement_columns(self.run.label),
             tint=lambda r: outcome_tint(r[1].outcome, r[1].marginal),
             bold=lambda r: r[1].outcome == Verdict.FAILED,
         )
@@ -185,9 +194,9 @@ class OperatorScreen(QWidget):
         self.shift = ShiftPanel()
 
         controls = QHBoxLayout()
-        serial_label = QLabel("Serial")
-        serial_label.setFont(font(20, bold=True))
-        controls.addWidget(serial_label)
+        self.serial_label = QLabel()
+        self.serial_label.setFont(font(20, bold=True))
+        controls.addWidget(self.serial_label)
         controls.addWidget(self.scan, 3)
         controls.addWidget(self.variant, 2)
         controls.addWidget(self.start_button, 1)
@@ -196,12 +205,14 @@ class OperatorScreen(QWidget):
         steps = QWidget()
         box = QVBoxLayout(steps)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(section("Steps"))
+        self.steps_title = section("")
+        box.addWidget(self.steps_title)
         box.addWidget(self.step_table)
         results = QWidget()
         box = QVBoxLayout(results)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(section("Measurements"))
+        self.measurements_title = section("")
+        box.addWidget(self.measurements_title)
         box.addWidget(self.measurement_table)
         middle = QSplitter(Qt.Orientation.Vertical)
         middle.addWidget(results)
@@ -260,7 +271,44 @@ class OperatorScreen(QWidget):
         controller.changed.connect(self.refresh)
         controller.healthChanged.connect(self.refresh)  # the interlocks may block START
         self.shift.refresh(controller.store)
+        self.retranslate()
         self.refresh()
+
+    # -- language ----------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        """Set every fixed text in the screens' language."""
+        self.scan.setPlaceholderText(self.tr("scan the pack's serial number"))
+        if self.variant.count() and self.variant.itemData(0) is None:
+            self.variant.setItemText(0, self.tr("— choose variant —"))
+        self.start_button.setText(self.tr("START"))
+        self.abort_button.setText(self.tr("ABORT"))
+        self.details_button.setText(self.tr("Details"))
+        self.confirm_text.setText(
+            self.tr("Abort this test? Cleanup runs and every source is switched off.")
+        )
+        self.confirm_yes.setText(self.tr("YES, ABORT"))
+        self.confirm_no.setText(self.tr("NO, CONTINUE"))
+        self.retest_yes.setText(self.tr("TEST AGAIN"))
+        self.retest_no.setText(self.tr("CANCEL"))
+        self.serial_label.setText(self.tr("Serial"))
+        self.steps_title.setText(self.tr("Steps"))
+        self.measurements_title.setText(self.tr("Measurements"))
+        self.retest_text.setText(self._retest_text())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self.say(*self._reason)
+            self._show(self._banner_view)
+            self._show_progress()
+            self.failures.clear()
+            self.failures.addItems(self.run.failing_lines() if self.failures.isVisible() else [])
+
+    def _show(self, view: BannerView) -> None:
+        """Show ``view`` on the banner, and again in the new language when it changes."""
+        self._banner_view = view
+        self.banner.set_state(*view())
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -287,21 +335,29 @@ class OperatorScreen(QWidget):
         if running:
             self.say("")
         elif blockers and blockers[0].kind in PACK_KINDS:
-            self.say(blockers[0].message[:1].upper() + blockers[0].message[1:])
+            first = blockers[0]
+            self.say(first.message[:1].upper() + first.message[1:], first.kind)
         elif blockers:
-            self.say("Cannot start: " + blockers[0].message)
+            self.say("Cannot start: " + blockers[0].message, blockers[0].kind)
         else:
             self.say("")
         if not running and not self.verdict_shown:
             station = [b for b in blockers if b.kind not in PACK_KINDS]
+            serial, note = self.serial, self._scan_note
             if station and station[0].kind != "login":
-                self.banner.set_state("BLOCKED", detail=station[0].message)
-            elif self.serial and not blockers:
-                self.banner.set_state(
-                    "READY", detail=f"{self._scan_note}Press START to test {self.serial}"
+                first = station[0]
+                self._show(lambda: ("BLOCKED", "", operator_sentence(first.message, first.kind)))
+            elif serial and not blockers:
+                self._show(
+                    lambda: (
+                        "READY",
+                        "",
+                        self._scan_note_text(note)
+                        + self.tr("Press START to test {serial}").format(serial=ltr(serial)),
+                    )
                 )
             else:
-                self.banner.set_state("READY", detail=self.run.ready_note or "Scan the next pack")
+                self._show(lambda: ("READY", "", self.run.ready_note_text()))
         if not running and self._refocus:
             self.focus_scan()
         self.refresh_health()
@@ -316,9 +372,11 @@ class OperatorScreen(QWidget):
         self.scan.setFocus(Qt.FocusReason.OtherFocusReason)
         self.scan.selectAll()
 
-    def say(self, text: str) -> None:
-        """Show why START is disabled in plain words; the full text behind Details."""
-        plain = plain_words(text)
+    def say(self, text: str, kind: str = "") -> None:
+        """Show why START is disabled in plain words (the operator's language; ``kind``
+        is the blocker's, ``station.gate.Blocker.kind``); the full text behind Details."""
+        self._reason = (text, kind)
+        plain = operator_sentence(text, kind)
         self.reason.setText(plain)
         self.reason_detail.setText(text)
         technical = plain != text
@@ -355,7 +413,7 @@ class OperatorScreen(QWidget):
         serial = self.serial
         problem = serial_problem(serial, self.controller.sequence)
         if problem:
-            self.say(problem)
+            self.say(problem, "serial")
             self.scan.selectAll()  # the next scan replaces the bad one
             return
         replaced = self._pending if self._pending and self._pending != serial else ""
@@ -363,21 +421,39 @@ class OperatorScreen(QWidget):
         # Focus stays here with the serial selected: a second scan replaces it, never
         # lands on a button or in nothing.
         self.scan.selectAll()
-        warning = self.controller.retest_warning(serial)
-        if warning and self._retest_confirmed != serial:
-            self.retest_text.setText(warning)
-            self.retest.show()
-        else:
-            self.retest.hide()
-        self._scan_note = f"Scanned {serial} — it replaces {replaced}. " if replaced else ""
+        self._ask_retest(serial)
+        self._scan_note = replaced
         self.refresh()
         scan_starts = self.controller.config.scan_to_start and self.retest.isHidden()
         if scan_starts and self.start_button.isEnabled():
             self.start()
 
+    def _ask_retest(self, serial: str) -> bool:
+        """Show the retest warning for ``serial`` unless confirmed; True when shown."""
+        warning = self.controller.retest_warning(serial)
+        self._retest_warning = warning if self._retest_confirmed != serial else ""
+        self.retest_text.setText(self._retest_text())
+        self.retest.setVisible(bool(self._retest_warning))
+        return bool(self._retest_warning)
+
+    def _retest_text(self) -> str:
+        """The retest warning in the screens' language (the station's words in the details)."""
+        warning = self._retest_warning
+        if not warning or i18n.current() == DEFAULT_LANGUAGE:
+            return warning
+        serial = warning.split(" ", 1)[0]
+        return self.tr("{serial} was tested before. Test it again?").format(serial=ltr(serial))
+
+    def _scan_note_text(self, replaced: str) -> str:
+        if not replaced:
+            return ""
+        return self.tr("Scanned {serial} — it replaces {previous}. ").format(
+            serial=ltr(self.serial), previous=ltr(replaced)
+        )
+
     def confirm_retest(self) -> None:
         self._retest_confirmed = self.serial
-        self.controller.confirm_retest(self.serial, self.retest_text.text())
+        self.controller.confirm_retest(self.serial, self._retest_warning)
         self.retest.hide()
         self.refresh()
         self.focus_scan()
@@ -394,16 +470,12 @@ class OperatorScreen(QWidget):
         self.confirm.hide()
 
     def start(self) -> None:
-        warning = self.controller.retest_warning(self.serial)
-        if warning and self._retest_confirmed != self.serial:
-            self.retest_text.setText(warning)
-            self.retest.show()
+        if self._ask_retest(self.serial):
             return
-        self.retest.hide()
         try:
             self.controller.start(self.serial, self.part)
         except Exception as err:  # RunRefused, PermissionDenied: one sentence on screen
-            self.say(f"Cannot start: {err}")
+            self.say(f"Cannot start: {err}", "refused")
             return
         self.verdict_shown = False
         self._following = True
@@ -413,7 +485,14 @@ class OperatorScreen(QWidget):
         self.steps.clear()
         self.measurements.clear()
         self.plot.clear()
-        self.banner.set_state(RunState.RUNNING, RunState.RUNNING, f"starting {self.serial} …")
+        serial = self.serial
+        self._show(
+            lambda: (
+                RunState.RUNNING,
+                "",
+                self.tr("starting {serial} …").format(serial=ltr(serial)),
+            )
+        )
         self.refresh()
 
     def _answer(self, prompt_id: int, text: str) -> None:
@@ -433,16 +512,22 @@ class OperatorScreen(QWidget):
         self._show_aborting()
 
     def _show_aborting(self, step: str = "") -> None:
-        where = f"{step}: " if step else ""
-        self.banner.set_state(
-            "ABORTING", "ABORTING …", f"{where}cleanup runs; every source is being switched off"
-        )
+        def view() -> tuple[str, str, str]:
+            where = f"{self.run.label(step)}: " if step else ""
+            return (
+                "ABORTING",
+                self.tr("ABORTING …"),
+                where + self.tr("cleanup runs; every source is being switched off"),
+            )
+
+        self._show(view)
 
     # -- engine events (queued from the engine thread by the bridge) ----------------------
     def on_run_started(self, ev: RunStarted) -> None:
         self.run.started(ev)
         self.steps.set_rows(self.run.steps)
-        self.banner.set_state(RunState.RUNNING, RunState.RUNNING, f"{ev.serial} · {ev.part_number}")
+        who = ltr(f"{ev.serial} · {ev.part_number}")
+        self._show(lambda: (RunState.RUNNING, "", who))
 
     def on_step_started(self, ev: StepStartedEvent) -> None:
         i = self.run.step_started(ev)
@@ -454,10 +539,13 @@ class OperatorScreen(QWidget):
         if self.run.stopping:
             self._show_aborting(ev.name)
         else:
-            self.banner.set_state(
-                RunState.RUNNING,
-                f"RUNNING step {i + 1} of {len(self.run.steps)}",
-                f"{ev.name} · {self.run.serial}",
+            n, name, serial = len(self.run.steps), ev.name, self.run.serial
+            self._show(
+                lambda: (
+                    RunState.RUNNING,
+                    self.tr("RUNNING step {k} of {n}").format(k=i + 1, n=n),
+                    f"{self.run.label(name)} · {ltr(serial)}",
+                )
             )
         self._show_step(i)
 
@@ -493,9 +581,12 @@ class OperatorScreen(QWidget):
             return
         self.progress.show()
         self.progress.setValue(int(ev.fraction * 1000))
-        eta = f" — {duration_text(ev.eta_s)} left" if ev.eta_s is not None else ""
+        left = self.tr("{time} left")
+        eta = f" — {left.format(time=duration_text(ev.eta_s))}" if ev.eta_s is not None else ""
         text = f" — {ev.text}" if ev.text else ""
-        self.progress.setFormat(f"{self.run.current_name}: {ev.fraction:.0%}{eta}{text}")
+        self.progress.setFormat(
+            f"{self.run.label(self.run.current_name)}: {ev.fraction:.0%}{eta}{text}"
+        )
 
     def on_step_finished(self, ev: StepFinished) -> None:
         i = self.run.step_finished(ev)
@@ -517,9 +608,9 @@ class OperatorScreen(QWidget):
         stopped = [i for i, s in enumerate(self.run.steps) if s.outcome in FAILING_OUTCOMES]
         # The step the verdict is about, else the end of the list.
         self._show_step(stopped[0] if stopped else len(self.run.steps) - 1)
-        state, headline, detail = self.run.verdict(ev)
+        state = self.run.verdict(ev)[0]
         self.verdict_shown = state != "READY"
-        self.banner.set_state(state, headline, detail)
+        self._show(lambda: self.run.verdict(ev))
         failing = [
             i for i, r in enumerate(self.measurements.rows) if r[1].outcome == Verdict.FAILED
         ]
@@ -539,13 +630,15 @@ class OperatorScreen(QWidget):
         self.refresh()
 
     def on_refused(self, message: str) -> None:
-        self.banner.set_state("BLOCKED", detail=message)
+        self._show(lambda: ("BLOCKED", "", operator_sentence(message, "refused")))
         self.verdict_shown = True
-        self.say(f"Cannot start: {message}")
+        self.say(f"Cannot start: {message}", "refused")
         self._refocus = True
 
     def on_crashed(self, message: str) -> None:
-        self.banner.set_state(Outcome.ERROR, Outcome.ERROR, f"{message} — call an engineer")
+        self._show(
+            lambda: (Outcome.ERROR, "", self.tr("{error} — call an engineer").format(error=message))
+        )
         self.verdict_shown = True
         self._refocus = True
 

@@ -38,6 +38,7 @@ from station.outcomes import STORED_RUN_WORDS, Outcome, RunState, Verdict
 from ui import spc
 from ui.auth import Action
 from ui.controller import StationController
+from ui.i18n import QT_TRANSLATE_NOOP
 from ui.models import (
     Column,
     RowsModel,
@@ -55,49 +56,58 @@ OUTCOMES = STORED_RUN_WORDS
 FETCH_LIMIT = 5000
 
 RUN_COLUMNS = (
-    Column("Started", lambda r: local_time(r["started_at"])),
-    Column("Serial", lambda r: r["serial"]),
-    Column("Variant", lambda r: r["part_number"]),
-    Column("Verdict", lambda r: outcome_word(r["outcome"])),
-    Column("Operator", lambda r: r["operator"]),
-    Column("Sequence", lambda r: f"{r['sequence_name']} {r['sequence_version']}"),
+    Column(QT_TRANSLATE_NOOP("Column", "Started"), lambda r: local_time(r["started_at"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Serial"), lambda r: r["serial"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Variant"), lambda r: r["part_number"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Verdict"), lambda r: outcome_word(r["outcome"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Operator"), lambda r: r["operator"]),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Sequence"),
+        lambda r: f"{r['sequence_name']} {r['sequence_version']}",
+    ),
 )
 STEP_COLUMNS = (
-    Column("#", lambda s: str(s["seq"]), right=True),
-    Column("Group", lambda s: s["grp"]),
-    Column("Step", lambda s: s["name"]),
-    Column("Type", lambda s: s["type"]),
-    Column("Result", lambda s: outcome_word(s["outcome"])),
-    Column("Time", lambda s: duration_text(s["duration_s"]), right=True),
-    Column("Error", lambda s: s["error"] or ""),
+    Column(QT_TRANSLATE_NOOP("Column", "#"), lambda s: str(s["seq"]), right=True),
+    Column(QT_TRANSLATE_NOOP("Column", "Group"), lambda s: s["grp"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda s: s["name"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Type"), lambda s: s["type"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Result"), lambda s: outcome_word(s["outcome"])),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Time"), lambda s: duration_text(s["duration_s"]), right=True
+    ),
+    Column(QT_TRANSLATE_NOOP("Column", "Error"), lambda s: s["error"] or ""),
 )
 MEASUREMENT_COLUMNS = (
-    Column("Step", lambda m: m["step_name"]),
-    Column("Measurement", lambda m: m["name"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda m: m["step_name"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Measurement"), lambda m: m["name"]),
     Column(
-        "Value",
+        QT_TRANSLATE_NOOP("Column", "Value"),
         lambda m: measured_text(m["value"], m["value_text"], m["values_json"], m["unit"]),
         right=True,
     ),
-    Column("Limits", lambda m: limit_text(m["limit_text"], m["unit"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Limits"), lambda m: limit_text(m["limit_text"], m["unit"])),
     Column(
-        "Result",
+        QT_TRANSLATE_NOOP("Column", "Result"),
         lambda m: outcome_word(m["outcome"], bool(m["marginal"])),
         tooltip=lambda m: m["detail"] or m["outcome"],
     ),
 )
 ATTACHMENT_COLUMNS = (
-    Column("Name", lambda a: a["name"]),
-    Column("Type", lambda a: a["media_type"]),
-    Column("Size", lambda a: "" if a["size"] is None else f"{a['size']} B", right=True),
-    Column("sha256", lambda a: (a["sha256"] or "missing")[:16]),
-    Column("Path", lambda a: a["path"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Name"), lambda a: a["name"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Type"), lambda a: a["media_type"]),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Size"),
+        lambda a: "" if a["size"] is None else f"{a['size']} B",
+        right=True,
+    ),
+    Column(QT_TRANSLATE_NOOP("Column", "sha256"), lambda a: (a["sha256"] or "missing")[:16]),
+    Column(QT_TRANSLATE_NOOP("Column", "Path"), lambda a: a["path"]),
 )
 LOG_COLUMNS = (
-    Column("Time", lambda e: local_time(e["at"])),
-    Column("Level", lambda e: e["level"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Time"), lambda e: local_time(e["at"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Level"), lambda e: e["level"]),
     Column(
-        "Message",
+        QT_TRANSLATE_NOOP("Column", "Message"),
         lambda e: e["message"].splitlines()[0] if e["message"] else "",
         tooltip=lambda e: e["message"],
     ),

@@ -8,10 +8,12 @@ the sources confirmed safe, READY again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from station.events import Measurement, RunFinished, RunStarted, StepFinished, StepStarted
 from station.outcomes import Outcome, RunState, Verdict
+from ui.i18n import QT_TRANSLATE_NOOP, ltr, translate
 from ui.models import Column, duration_text, limit_text, measured_text, outcome_word
 
 
@@ -33,8 +35,16 @@ class StepRow:
     def status_text(self) -> str:
         word = outcome_word(self.outcome)
         if self.outcome == RunState.RUNNING and self.attempt > 1:
-            return f"{word} (attempt {self.attempt})"
+            return _tr("{word} (attempt {n})").format(word=word, n=self.attempt)
         return word
+
+
+def _tr(text: str) -> str:
+    return translate("RunView", text)
+
+
+def _same(name: str) -> str:
+    return name
 
 
 @dataclass
@@ -48,12 +58,24 @@ class RunView:
     operator_abort: bool = False
     stopping: bool = False  # aborted (by the operator or the interlocks): cleanup runs
     cleanup_problems: list[str] = field(default_factory=list)
-    ready_note: str = ""
+    ready_note: str = ""  # the serial of a run the operator aborted (sources verified safe)
+    label: Callable[[str], str] = _same  # a step's name as the screen shows it
     _step_names: dict[str, str] = field(default_factory=dict)
     _positions: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def reset(self) -> None:
+        label = self.label
         self.__init__()  # type: ignore[misc]
+        self.label = label
+
+    def ready_note_text(self) -> str:
+        """The banner's line while READY: after an operator abort, that it ended safe."""
+        if not self.ready_note:
+            return _tr("Scan the next pack")
+        return _tr(
+            "Last test ({serial}) ABORTED by the operator — sources off and verified safe. "
+            "Scan the next pack."
+        ).format(serial=ltr(self.ready_note))
 
     def started(self, ev: RunStarted) -> None:
         operator_abort = self.operator_abort  # an abort may come before RunStarted arrives
@@ -101,14 +123,16 @@ class RunView:
 
     def failing_lines(self) -> list[str]:
         """Every failing measurement: step › measurement = value — limits (cells named)."""
-        return [failure_line(step, m) for step, m in self.failing]
+        return [failure_line(self.label(step), m) for step, m in self.failing]
 
     def failing_text(self) -> str:
         """The first failure, for the banner; the rest are listed under it."""
         lines = self.failing_lines()
         if not lines:
-            return "a step failed"
-        more = f"   (+{len(lines) - 1} more, listed below)" if len(lines) > 1 else ""
+            return _tr("a step failed")
+        more = (
+            _tr("   (+{n} more, listed below)").format(n=len(lines) - 1) if len(lines) > 1 else ""
+        )
         return lines[0] + more
 
     def finished(self) -> list[int]:
@@ -119,86 +143,125 @@ class RunView:
         return rows
 
     def verdict(self, ev: RunFinished) -> tuple[str, str, str]:
-        """``(banner state, headline, detail)`` for the finished run."""
-        who = f"{self.serial} · {self.part}"
+        """``(banner state, headline, detail)`` for the finished run, in the screens' language."""
+        who = ltr(f"{self.serial} · {self.part}")
         if not ev.safe_state_ok:
             return (
                 Outcome.ERROR,
-                "SAFE STATE NOT CONFIRMED",
-                f"Do not touch the pack. {ev.safe_state_detail}. Call an engineer.",
+                _tr("SAFE STATE NOT CONFIRMED"),
+                _tr("Do not touch the pack. {detail}. Call an engineer.").format(
+                    detail=ev.safe_state_detail
+                ),
             )
         if self.cleanup_problems and ev.outcome != Outcome.ERROR:
             # The sources read back off, but a step that makes the pack safe (contactors
             # open, discharge) did not finish: "safe" would be a claim nobody checked.
             return (
                 Outcome.ERROR,
-                "SAFE STATE NOT CONFIRMED",
-                f"Do not touch the pack: cleanup did not finish ({self.cleanup_problems[0]}). "
-                "Call an engineer.",
+                _tr("SAFE STATE NOT CONFIRMED"),
+                _tr(
+                    "Do not touch the pack: cleanup did not finish ({problem}). Call an engineer."
+                ).format(problem=self.cleanup_problems[0]),
             )
         if ev.outcome == Outcome.PASSED:
-            return Outcome.PASSED, "PASS", f"{who} · every measurement within limits"
+            return (
+                Outcome.PASSED,
+                translate("State", "PASS"),
+                _tr("{pack} · every measurement within limits").format(pack=who),
+            )
         if ev.outcome == Outcome.FAILED:
-            return Outcome.FAILED, "FAIL", self.failing_text()
+            return Outcome.FAILED, translate("State", "FAIL"), self.failing_text()
         if ev.outcome == Outcome.ERROR:
-            where = f"{self.errors[0][0]}: {self.errors[0][1]}" if self.errors else "see the log"
+            if self.errors:
+                where = f"{self.label(self.errors[0][0])}: {self.errors[0][1]}"
+            else:
+                where = _tr("see the log")
             return (
                 Outcome.ERROR,
-                Outcome.ERROR,
-                f"{where} — a station problem, not the pack; call an engineer",
+                translate("State", "ERROR"),
+                _tr("{where} — a station problem, not the pack; call an engineer").format(
+                    where=where
+                ),
             )
         if ev.outcome == Outcome.ABORTED and self.operator_abort:
-            self.ready_note = (
-                f"Last test ({self.serial}) ABORTED by the operator — sources off and verified "
-                "safe. Scan the next pack."
-            )
-            return "READY", "", self.ready_note
-        reason = self.errors[-1][1] if self.errors else "stopped"
-        word = "STOPPED" if ev.outcome == Outcome.TERMINATED else Outcome.ABORTED
-        return ev.outcome, word, f"{who} · {reason} · sources off and verified safe"
+            self.ready_note = self.serial
+            return "READY", "", self.ready_note_text()
+        reason = self.errors[-1][1] if self.errors else _tr("stopped")
+        if ev.outcome == Outcome.TERMINATED:
+            word = translate("State", "STOPPED")
+        else:
+            word = translate("State", "ABORTED")
+        return (
+            ev.outcome,
+            word,
+            _tr("{pack} · {reason} · sources off and verified safe").format(
+                pack=who, reason=reason
+            ),
+        )
 
 
 def element_names(m: Measurement) -> str:
     """The failing elements of an array measurement, counted from 1 as on the pack label."""
     if not m.failed_elements:
         return ""
-    what = "cell" if "cell" in m.name.lower() else "element"
+    cells = "cell" in m.name.lower()
     numbers = [str(i + 1) for i in m.failed_elements]
-    rest = f" and {len(numbers) - 12} more" if len(numbers) > 12 else ""
-    shown = ", ".join(numbers[:12]) + rest
-    return f"{what}{'s' if len(numbers) > 1 else ''} {shown}"
+    rest = _tr(" and {n} more").format(n=len(numbers) - 12) if len(numbers) > 12 else ""
+    shown = ltr(", ".join(numbers[:12])) + rest
+    if len(numbers) > 1:
+        what = _tr("cells {numbers}") if cells else _tr("elements {numbers}")
+    else:
+        what = _tr("cell {numbers}") if cells else _tr("element {numbers}")
+    return what.format(numbers=shown)
 
 
 def failure_line(step: str, m: Measurement) -> str:
     value = measured_text(m.value, m.value_text, m.values, m.unit)
     where = element_names(m)
     cells = f" — {where}" if where else ""
-    return f"{step} › {m.name} = {value}  —  limits {limit_text(m.limit_text, m.unit)}{cells}"
+    limits = _tr("limits {limits}").format(limits=limit_text(m.limit_text, m.unit))
+    return f"{step} › {ltr(m.name)} = {value}  —  {limits}{cells}"
 
 
-STEP_COLUMNS = (
-    Column("#", lambda s: str(s.number), right=True),
-    Column("Step", lambda s: s.name, tooltip=lambda s: f"{s.group}: {s.name} ({s.type})"),
-    Column("Status", lambda s: s.status_text, tooltip=lambda s: s.error or s.status_text),
-    Column("Time", lambda s: duration_text(s.duration_s), right=True),
-)
-"""Columns of the step list (rows: StepRow)."""
-
-MEASUREMENT_COLUMNS = (
-    Column("Step", lambda r: r[0]),
-    Column("Measurement", lambda r: r[1].name),
-    Column(
-        "Value",
-        lambda r: measured_text(r[1].value, r[1].value_text, r[1].values, r[1].unit),
-        right=True,
-    ),
-    Column("Limits", lambda r: limit_text(r[1].limit_text, r[1].unit)),
-    Column(
-        "Result",
-        lambda r: " ".join(
-            filter(None, (outcome_word(r[1].outcome, r[1].marginal), element_names(r[1])))
+def step_columns(label: Callable[[str], str] = _same) -> tuple[Column, ...]:
+    """Columns of the step list (rows: StepRow); ``label`` shows a step's name."""
+    return (
+        Column(QT_TRANSLATE_NOOP("Column", "#"), lambda s: str(s.number), right=True),
+        Column(
+            QT_TRANSLATE_NOOP("Column", "Step"),
+            lambda s: label(s.name),
+            tooltip=lambda s: f"{s.group}: {s.name} ({s.type})",
         ),
-        tooltip=lambda r: r[1].detail or r[1].outcome,
-    ),
-)
-"""Columns of the measurement table (rows: (step name, Measurement))."""
+        Column(
+            QT_TRANSLATE_NOOP("Column", "Status"),
+            lambda s: s.status_text,
+            tooltip=lambda s: s.error or s.status_text,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("Column", "Time"), lambda s: duration_text(s.duration_s), right=True
+        ),
+    )
+
+
+def measurement_columns(label: Callable[[str], str] = _same) -> tuple[Column, ...]:
+    """Columns of the measurement table (rows: (step name, Measurement))."""
+    return (
+        Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda r: label(r[0])),
+        Column(QT_TRANSLATE_NOOP("Column", "Measurement"), lambda r: r[1].name),
+        Column(
+            QT_TRANSLATE_NOOP("Column", "Value"),
+            lambda r: measured_text(r[1].value, r[1].value_text, r[1].values, r[1].unit),
+            right=True,
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("Column", "Limits"),
+            lambda r: limit_text(r[1].limit_text, r[1].unit),
+        ),
+        Column(
+            QT_TRANSLATE_NOOP("Column", "Result"),
+            lambda r: " ".join(
+                filter(None, (outcome_word(r[1].outcome, r[1].marginal), element_names(r[1])))
+            ),
+            tooltip=lambda r: r[1].detail or r[1].outcome,
+        ),
+    )

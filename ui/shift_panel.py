@@ -10,15 +10,20 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from station.store import ResultsStore
 from ui import spc
+from ui.i18n import QT_TRANSLATE_NOOP
 from ui.models import Column, RowsModel, local_time, make_table, outcome_tint, outcome_word
 from ui.style import font, section
 
 LAST_N = 12
 
 RECENT_COLUMNS = (
-    Column("Time", lambda r: local_time(r["started_at"])[11:19], tooltip=lambda r: r["id"]),
-    Column("Serial", lambda r: r["serial"]),
-    Column("Verdict", lambda r: outcome_word(r["outcome"])),
+    Column(
+        QT_TRANSLATE_NOOP("Column", "Time"),
+        lambda r: local_time(r["started_at"])[11:19],
+        tooltip=lambda r: r["id"],
+    ),
+    Column(QT_TRANSLATE_NOOP("Column", "Serial"), lambda r: r["serial"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Verdict"), lambda r: outcome_word(r["outcome"])),
 )
 
 

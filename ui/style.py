@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from station.outcomes import Outcome, RunState, Verdict
+from ui.i18n import QT_TRANSLATE_NOOP
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,17 @@ class StateLook:
 
 
 STATES: dict[str, StateLook] = {
-    "READY": StateLook("#37474F", "#FFFFFF", "●", "READY"),
-    RunState.RUNNING: StateLook("#1565C0", "#FFFFFF", "▶", RunState.RUNNING),
-    "ABORTING": StateLook("#E65100", "#FFFFFF", "■", "ABORTING"),
-    Outcome.PASSED: StateLook("#2E7D32", "#FFFFFF", "✔", "PASS"),
-    Outcome.FAILED: StateLook("#C62828", "#FFFFFF", "✖", "FAIL"),
-    Outcome.ERROR: StateLook("#6A1B9A", "#FFFFFF", "⚠", Outcome.ERROR),
-    Outcome.ABORTED: StateLook("#F9A825", "#000000", "■", Outcome.ABORTED),
-    Outcome.TERMINATED: StateLook("#F9A825", "#000000", "■", "STOPPED"),
-    "BLOCKED": StateLook("#455A64", "#FFEB3B", "⛔", "CANNOT START"),
+    "READY": StateLook("#37474F", "#FFFFFF", "●", QT_TRANSLATE_NOOP("State", "READY")),
+    RunState.RUNNING: StateLook("#1565C0", "#FFFFFF", "▶", QT_TRANSLATE_NOOP("State", "RUNNING")),
+    "ABORTING": StateLook("#E65100", "#FFFFFF", "■", QT_TRANSLATE_NOOP("State", "ABORTING")),
+    Outcome.PASSED: StateLook("#2E7D32", "#FFFFFF", "✔", QT_TRANSLATE_NOOP("State", "PASS")),
+    Outcome.FAILED: StateLook("#C62828", "#FFFFFF", "✖", QT_TRANSLATE_NOOP("State", "FAIL")),
+    Outcome.ERROR: StateLook("#6A1B9A", "#FFFFFF", "⚠", QT_TRANSLATE_NOOP("State", "ERROR")),
+    Outcome.ABORTED: StateLook("#F9A825", "#000000", "■", QT_TRANSLATE_NOOP("State", "ABORTED")),
+    Outcome.TERMINATED: StateLook("#F9A825", "#000000", "■", QT_TRANSLATE_NOOP("State", "STOPPED")),
+    "BLOCKED": StateLook("#455A64", "#FFEB3B", "⛔", QT_TRANSLATE_NOOP("State", "CANNOT START")),
 }
+"""The words are translated where the banner shows them (context ``State``)."""
 
 # Row tints in tables (light, so black text stays readable).
 OUTCOME_TINT: dict[str, str] = {
@@ -50,18 +52,19 @@ OUTCOME_TINT: dict[str, str] = {
 
 # Short words for outcomes in tables (the full word is in the tooltip and the record).
 OUTCOME_WORD: dict[str, str] = {
-    Outcome.PASSED: "✔ PASS",
-    Outcome.FAILED: "✖ FAIL",
-    Outcome.ERROR: "⚠ ERROR",
-    Outcome.ABORTED: "■ ABORTED",
-    Outcome.TERMINATED: "■ STOPPED",
-    Outcome.SKIPPED: "– skipped",
-    Verdict.DONE: "recorded",
-    RunState.RUNNING: "▶ running",
+    Outcome.PASSED: QT_TRANSLATE_NOOP("Outcome", "✔ PASS"),
+    Outcome.FAILED: QT_TRANSLATE_NOOP("Outcome", "✖ FAIL"),
+    Outcome.ERROR: QT_TRANSLATE_NOOP("Outcome", "⚠ ERROR"),
+    Outcome.ABORTED: QT_TRANSLATE_NOOP("Outcome", "■ ABORTED"),
+    Outcome.TERMINATED: QT_TRANSLATE_NOOP("Outcome", "■ STOPPED"),
+    Outcome.SKIPPED: QT_TRANSLATE_NOOP("Outcome", "– skipped"),
+    Verdict.DONE: QT_TRANSLATE_NOOP("Outcome", "recorded"),
+    RunState.RUNNING: QT_TRANSLATE_NOOP("Outcome", "▶ running"),
     "PENDING": "…",
-    "NOT RUN": "– not run",
-    RunState.INTERRUPTED: "■ INTERRUPTED",
+    "NOT RUN": QT_TRANSLATE_NOOP("Outcome", "– not run"),
+    RunState.INTERRUPTED: QT_TRANSLATE_NOOP("Outcome", "■ INTERRUPTED"),
 }
+"""Translated where shown (context ``Outcome``, ``ui.models.outcome_word``)."""
 
 WARN_COLOUR = "#E65100"  # amber-orange for "due soon" and reasons Start is disabled
 BAD_COLOUR = "#C62828"
