@@ -22,6 +22,7 @@ from pathlib import Path
 
 from station import ledger
 from station.errors import StationError
+from station.languages import language_problem
 from ui import stationdb
 
 ROLES = ("operator", "engineer", "admin")
@@ -215,6 +216,27 @@ class UserStore:
         if not found:
             raise AuthError(f"no user {name!r}")
         self._audit(by.user, "disable_user" if disabled else "enable_user", name, why)
+
+    def language(self, name: str) -> str | None:
+        """The language ``name`` chose (a code of ``station.languages``), or None."""
+        with stationdb.connect(self.path) as conn:
+            row = conn.execute(
+                "SELECT language FROM user_languages WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_language(self, by: Session, language: str) -> None:
+        """Keep ``language`` as the logged-in user's own (applied at each login; audited)."""
+        wrong = language_problem(language)
+        if wrong:
+            raise AuthError(wrong)
+        with stationdb.connect(self.path) as conn:
+            conn.execute(
+                "INSERT INTO user_languages (name, language) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET language = excluded.language",
+                (by.user, language),
+            )
+        self._audit(by.user, "set_language", by.user, language)
 
     def authenticate(self, name: str, password: str) -> Session | None:
         """Return a session for a correct name and password, else None (both audited)."""

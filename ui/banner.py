@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from station.outcomes import RUN_OUTCOMES
-from ui.i18n import translate
 from ui.style import (
     BANNER_POINT_SIZE,
     DETAIL_POINT_SIZE,
@@ -18,6 +17,7 @@ from ui.style import (
     VERDICT_DETAIL_POINT_SIZE,
     VERDICT_PIXEL_SIZE,
     font,
+    state_word,
 )
 
 VERDICTS = frozenset(RUN_OUTCOMES)
@@ -58,7 +58,7 @@ class StateBanner(QFrame):
         self.detail.setFont(
             font(VERDICT_DETAIL_POINT_SIZE if verdict else DETAIL_POINT_SIZE, bold=True)
         )
-        word = headline or translate("State", look.word)
+        word = headline or state_word(state)
         self.headline.setText(f"{look.symbol}  {word}")
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))

@@ -156,6 +156,17 @@ class StationController(QObject):
         self.session = None
         self.changed.emit()
 
+    def language(self) -> str:
+        """The language the screens should speak now: the logged-in user's own choice,
+        else the station config's default (``[ui] language``)."""
+        own = self.users.language(self.session.user) if self.session is not None else None
+        return own or self.config.language
+
+    def choose_language(self, code: str) -> None:
+        """Keep ``code`` as the logged-in user's language (nobody logged in: nothing kept)."""
+        if self.session is not None:
+            self.users.set_language(self.session, code)
+
     def can(self, action: Action) -> bool:
         return self.session is not None and self.session.can(action)
 

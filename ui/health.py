@@ -8,12 +8,13 @@ the config and the bench's recorded identities; nothing here talks to an instrum
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from station.masters import MasterState
 from station.outcomes import Outcome
 from ui.gating import InstrumentStatus
-from ui.i18n import QT_TRANSLATE_NOOP
+from ui.i18n import QT_TRANSLATE_NOOP, ltr, translate
 from ui.models import Column, RowsModel, make_table
 from ui.style import BAD_COLOUR, GOOD_COLOUR, OUTCOME_TINT, WARN_COLOUR, font, section
 
@@ -24,12 +25,21 @@ _TINT = {
     "DUE SOON": OUTCOME_TINT["MARGINAL"],
 }
 _WORD = {
-    "OK": "✔ OK",
-    "DUE SOON": "! due soon",
-    "EXPIRED": "✖ EXPIRED",
-    "OVERRIDDEN": "! override",
-    "MISSING": "✖ MISSING",
+    "OK": QT_TRANSLATE_NOOP("HealthPanel", "✔ OK"),
+    "DUE SOON": QT_TRANSLATE_NOOP("HealthPanel", "! due soon"),
+    "EXPIRED": QT_TRANSLATE_NOOP("HealthPanel", "✖ EXPIRED"),
+    "OVERRIDDEN": QT_TRANSLATE_NOOP("HealthPanel", "! override"),
+    "MISSING": QT_TRANSLATE_NOOP("HealthPanel", "✖ MISSING"),
 }
+
+
+def _tr(text: str) -> str:
+    return translate("HealthPanel", text)
+
+
+def _word(h: InstrumentStatus) -> str:
+    word = _WORD.get(h.state)
+    return _tr(word) if word else h.state
 
 
 def short_idn(idn: str) -> str:
@@ -38,15 +48,18 @@ def short_idn(idn: str) -> str:
 
 
 def _identity(h: InstrumentStatus) -> str:
-    second = short_idn(h.idn) if h.connected else f"{h.model} — NOT CONNECTED"
+    second = short_idn(h.idn) if h.connected else f"{h.model} — {_tr('NOT CONNECTED')}"
     return f"{h.role}\n{second}"
 
 
 def _calibration(h: InstrumentStatus) -> str:
     if h.cal_due is None or h.days_left is None:
         return "—"
-    left = f"{h.days_left} days left" if h.days_left >= 0 else f"{-h.days_left} days OVERDUE"
-    return f"due {h.cal_due}\n{left}"
+    if h.days_left >= 0:
+        left = _tr("{n} days left").format(n=h.days_left)
+    else:
+        left = _tr("{n} days OVERDUE").format(n=-h.days_left)
+    return _tr("due {date}").format(date=ltr(str(h.cal_due))) + f"\n{left}"
 
 
 def _tooltip(h: InstrumentStatus) -> str:
@@ -63,7 +76,7 @@ INSTRUMENT_COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Column", "Calibration"), _calibration, tooltip=_tooltip),
     Column(
         QT_TRANSLATE_NOOP("Column", "Status"),
-        lambda h: _WORD.get(h.state, h.state),
+        _word,
         tooltip=_tooltip,
     ),
 )
@@ -74,7 +87,7 @@ class HealthPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = section("Station health")
+        self.title = title = section("")
         self.model = RowsModel(INSTRUMENT_COLUMNS, tint=lambda h: _TINT.get(h.state))
         self.table = make_table(self.model, 0, point_size=12, multiline=True)
         self.interlocks = QLabel()
@@ -94,26 +107,41 @@ class HealthPanel(QWidget):
         layout.addWidget(self.interlocks)
         layout.addWidget(self.mode)
         layout.addWidget(self.masters)
+        self._shown: tuple[list[InstrumentStatus], str, bool, str] | None = None
+        self._masters: list[MasterState] = []
+        self.title.setText(self.tr("Station health"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.title.setText(self.tr("Station health"))
+            if self._shown is not None:
+                self.show_health(*self._shown)
+            self.show_masters(self._masters)
 
     def show_health(
         self, rows: list[InstrumentStatus], interlocks: str, production: bool, sequence: str
     ) -> None:
+        self._shown = (rows, interlocks, production, sequence)
         self.model.set_rows(rows)
         bad = "NOT" in interlocks or "cannot" in interlocks or "refused" in interlocks
-        self.interlocks.setText(f"Interlocks: {interlocks}")
+        self.interlocks.setText(self.tr("Interlocks: {state}").format(state=interlocks))
         self.interlocks.setStyleSheet(f"color: {WARN_COLOUR if bad else GOOD_COLOUR};")
-        mode = "PRODUCTION (released files only)" if production else "ENGINEERING"
-        self.mode.setText(f"Mode: {mode}")
-        self.mode.setToolTip(f"Sequence: {sequence}")
+        if production:
+            self.mode.setText(self.tr("Mode: PRODUCTION (released files only)"))
+        else:
+            self.mode.setText(self.tr("Mode: ENGINEERING"))
+        self.mode.setToolTip(self.tr("Sequence: {sequence}").format(sequence=sequence))
         self.mode.setStyleSheet(f"color: {GOOD_COLOUR if production else BAD_COLOUR};")
 
     def show_masters(self, states: list[MasterState]) -> None:
         """Today's golden and failure masters (hidden when the config names none)."""
+        self._masters = states
         self.masters.setVisible(bool(states))
         if not states:
             return
         ok = all(s.ok for s in states)
         lines = [("✔ " if s.ok else "✖ ") + s.text for s in states]
-        head = "Masters verified today" if ok else "Masters NOT verified today"
+        head = self.tr("Masters verified today") if ok else self.tr("Masters NOT verified today")
         self.masters.setText("\n".join([f"{head}:", *lines]))
         self.masters.setStyleSheet(f"color: {GOOD_COLOUR if ok else BAD_COLOUR};")

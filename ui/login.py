@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -50,9 +50,11 @@ class LoginPage(QWidget):
         self.message.setWordWrap(True)
         self.message.setFont(font(15, bold=True))
         self.form = QFormLayout()
-        self.form.addRow("User", self.name)
-        self.form.addRow("Password", self.password)
-        self.form.addRow("Repeat password", self.repeat)
+        self.name_label, self.password_label, self.repeat_label = QLabel(), QLabel(), QLabel()
+        self.form.addRow(self.name_label, self.name)
+        self.form.addRow(self.password_label, self.password)
+        self.form.addRow(self.repeat_label, self.repeat)
+        self._note = ""  # "idle", or a message from the station (shown as it is)
 
         card = QFrame()
         card.setMaximumWidth(720)
@@ -73,27 +75,52 @@ class LoginPage(QWidget):
         return self.controller.users.is_empty()
 
     def reset(self, note: str = "") -> None:
-        first = self.first_admin
-        station = self.controller.config.station_id
-        self.title.setText("Create the first administrator" if first else f"Log in — {station}")
-        self.hint.setText(
-            "This station has no users yet. The first account is an administrator, who then "
-            "adds operators and engineers."
-            if first
-            else "Operators test packs; engineers and admins also browse results and release files."
-        )
-        self.form.setRowVisible(self.repeat, first)
-        self.button.setText("CREATE AND LOG IN" if first else "LOG IN")
+        """Empty the form for the next login; ``note`` "idle" says why the user left."""
+        self._note = note
+        self.retranslate()
         self.password.clear()
         self.repeat.clear()
-        self.message.setText(note)
         self.name.setFocus()
+
+    def retranslate(self) -> None:
+        first = self.first_admin
+        station = self.controller.config.station_id
+        if first:
+            self.title.setText(self.tr("Create the first administrator"))
+            self.hint.setText(
+                self.tr(
+                    "This station has no users yet. The first account is an administrator, "
+                    "who then adds operators and engineers."
+                )
+            )
+        else:
+            self.title.setText(self.tr("Log in — {station}").format(station=station))
+            self.hint.setText(
+                self.tr(
+                    "Operators test packs; engineers and admins also browse results and "
+                    "release files."
+                )
+            )
+        self.name_label.setText(self.tr("User"))
+        self.password_label.setText(self.tr("Password"))
+        self.repeat_label.setText(self.tr("Repeat password"))
+        self.form.setRowVisible(self.repeat, first)
+        self.button.setText(self.tr("CREATE AND LOG IN") if first else self.tr("LOG IN"))
+        if self._note == "idle":
+            self.message.setText(self.tr("logged out after a period without input"))
+        else:
+            self.message.setText(self._note)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def submit(self) -> None:
         name, password = self.name.text().strip(), self.password.text()
         if self.first_admin:
             if password != self.repeat.text():
-                self.message.setText("the two passwords differ")
+                self.message.setText(self.tr("the two passwords differ"))
                 return
             try:
                 self.controller.create_first_admin(name, password)
@@ -108,7 +135,9 @@ class LoginPage(QWidget):
                 self.password.clear()
                 return
             if session is None:
-                self.message.setText("wrong user name or password (or the account is disabled)")
+                self.message.setText(
+                    self.tr("wrong user name or password (or the account is disabled)")
+                )
                 self.password.clear()
                 return
         self.password.clear()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from station.errors import StationError
+from station.languages import LANGUAGES
+from ui import i18n
 from ui.audit_view import AuditView
 from ui.auth import Action
 from ui.controller import StationController
@@ -61,7 +64,13 @@ class MainWindow(QMainWindow):
         self.kiosk = False
         self._closed = False
         seq = controller.sequence
-        self.setWindowTitle(f"EOL station {controller.config.station_id} — {seq.name}")
+        self._title = (controller.config.station_id, seq.name)
+        try:
+            i18n.use(controller.language())
+        except ValueError as err:  # a translation file missing: English, and say why
+            self._language_problem = str(err)
+        else:
+            self._language_problem = ""
         # The base font for every widget that sets none (a window stylesheet stops a window
         # font from reaching its children, so it is set application-wide).
         QApplication.setFont(font(BASE_POINT_SIZE))
@@ -69,14 +78,23 @@ class MainWindow(QMainWindow):
 
         self.who = QLabel()
         self.who.setFont(font(14, bold=True))
-        self.logout_button = QPushButton("Log out")
+        self.logout_button = QPushButton()
         self.logout_button.clicked.connect(lambda: self.logout("logout"))
-        self.notice = QLabel()
+        self.notice = QLabel(self._language_problem)
+        # Each language in its own name, so anyone finds theirs whatever is shown now.
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        self.language.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the scan field keeps it
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(self.language.findData(i18n.current()))
+        self.language.activated.connect(self._language_chosen)
         bar = QHBoxLayout()
-        station = QLabel(f"Station {controller.config.station_id}")
-        station.setFont(font(14, bold=True))
-        bar.addWidget(station)
+        self.station = QLabel()
+        self.station.setFont(font(14, bold=True))
+        bar.addWidget(self.station)
         bar.addWidget(self.notice, 1)
+        bar.addWidget(self.language)
         bar.addWidget(self.who)
         bar.addWidget(self.logout_button)
 
@@ -86,12 +104,12 @@ class MainWindow(QMainWindow):
         self.results = ResultsBrowser(controller)
         self.engineering = EngineeringPage(controller)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.operator, "Test")
+        self.tabs.addTab(self.operator, "")
         # Engineers' pages scroll on a small screen instead of growing the window.
-        self.tabs.addTab(scrolling(self.results), "Results")
-        self.tabs.addTab(scrolling(self.engineering), "Engineering")
+        self.tabs.addTab(scrolling(self.results), "")
+        self.tabs.addTab(scrolling(self.engineering), "")
         self.audit = AuditView(controller.store)
-        self.tabs.addTab(self.audit, "Audit trail")
+        self.tabs.addTab(self.audit, "")
         self._tab_index = {"test": 0, "results": 1, "engineering": 2, "audit": 3}
         self.tabs.currentChanged.connect(self._tab_changed)
         self.pages = QStackedWidget()
@@ -114,10 +132,45 @@ class MainWindow(QMainWindow):
             app.installEventFilter(self)
         controller.runDone.connect(lambda _: self.idle.start())
         controller.changed.connect(self._update_session)
+        self.retranslate()
+
+    # -- language ------------------------------------------------------------------------------
+    def retranslate(self) -> None:
+        """Set the window's own texts in the screens' language."""
+        station, sequence = self._title
+        self.setWindowTitle(
+            self.tr("EOL station {station} — {sequence}").format(station=station, sequence=sequence)
+        )
+        self.station.setText(self.tr("Station {station}").format(station=station))
+        self.logout_button.setText(self.tr("Log out"))
+        for index, text in enumerate(
+            (self.tr("Test"), self.tr("Results"), self.tr("Engineering"), self.tr("Audit trail"))
+        ):
+            self.tabs.setTabText(index, text)
+        self.language.setCurrentIndex(self.language.findData(i18n.current()))
         self._update_session()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+
+    def set_language(self, code: str) -> None:
+        """Speak ``code`` now; kept as the logged-in user's own language."""
+        try:
+            i18n.use(code)
+        except ValueError as err:
+            self.notice.setText(str(err))
+            return
+        self.controller.choose_language(code)
+
+    def _language_chosen(self, index: int) -> None:
+        self.set_language(str(self.language.itemData(index)))
+        self.operator.focus_scan()
 
     # -- session -----------------------------------------------------------------------------
     def on_login(self) -> None:
+        self._speak(self.controller.language())  # the account's own language
         self.pages.setCurrentWidget(self.tabs)
         self.tabs.setCurrentIndex(0)
         self.idle.start()
@@ -126,8 +179,15 @@ class MainWindow(QMainWindow):
 
     def logout(self, why: str) -> None:
         self.controller.logout(why)
-        self.login.reset("logged out after a period without input" if why == "idle" else "")
+        self._speak(self.controller.language())  # the station's default again
+        self.login.reset("idle" if why == "idle" else "")
         self.pages.setCurrentWidget(self.login)
+
+    def _speak(self, code: str) -> None:
+        try:
+            i18n.use(code)
+        except ValueError as err:  # a broken installation: stay understandable
+            self.notice.setText(str(err))
 
     def _idle_timeout(self) -> None:
         if self.controller.running:
@@ -143,7 +203,7 @@ class MainWindow(QMainWindow):
     def _update_session(self) -> None:
         c = self.controller
         s = c.session
-        self.who.setText(f"{s.user} ({s.role})" if s else "not logged in")
+        self.who.setText(f"{s.user} ({s.role})" if s else self.tr("not logged in"))
         self.logout_button.setVisible(s is not None and not c.running)
         for name, action in TABS.items():
             self.tabs.setTabVisible(self._tab_index[name], c.can(action))
@@ -184,7 +244,9 @@ class MainWindow(QMainWindow):
     # -- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.kiosk and not self.controller.can(Action.OVERRIDE):
-            self.notice.setText("In kiosk mode only an engineer may close the station window.")
+            self.notice.setText(
+                self.tr("In kiosk mode only an engineer may close the station window.")
+            )
             event.ignore()
             return
         app = QApplication.instance()

@@ -167,6 +167,10 @@ class OperatorScreen(QWidget):
         self.progress.hide()
         self.prompt = PromptPanel()
         self.prompt.base_dir = seq.path.parent
+        # A prompt's text as the sequence file translates it, for the step that asks it.
+        self.prompt.label = lambda text: seq.prompt_label(
+            i18n.current(), self.run.current_name, text
+        )
         self.prompt.answered.connect(self._answer)
 
         self.steps = RowsModel(

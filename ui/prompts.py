@@ -8,9 +8,10 @@ beside the text. The panel only collects the answer; the prompter hands it to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from station.patterns import compile_safe
 from station.steps.api import PromptRequest
+from ui.i18n import QT_TRANSLATE_NOOP, translate
 from ui.style import BAD_COLOUR, big_button, font
 
 ENTRY_KINDS = ("number", "text", "scan")
@@ -34,7 +36,8 @@ ENTRY_KINDS = ("number", "text", "scan")
 class PromptPanel(QFrame):
     """Shows one prompt at a time; emits ``answered(prompt_id, text)``.
 
-    ``base_dir`` resolves relative image paths (the sequence file's folder).
+    ``base_dir`` resolves relative image paths (the sequence file's folder); ``label``
+    gives the text to show for a prompt's text (the sequence file's translation).
     """
 
     answered = Signal(int, str)
@@ -49,8 +52,9 @@ class PromptPanel(QFrame):
         self.prompt_id: int | None = None
         self.request: PromptRequest | None = None
         self.buttons: dict[str, QPushButton] = {}
+        self.label: Callable[[str], str] = lambda text: text
 
-        self.title = QLabel("OPERATOR ACTION")
+        self.title = QLabel()
         self.title.setFont(font(18, bold=True))
         self.text = QLabel()
         self.text.setFont(font(24, bold=True))
@@ -87,7 +91,6 @@ class PromptPanel(QFrame):
     def show_prompt(self, prompt_id: int, request: PromptRequest) -> None:
         self.prompt_id = prompt_id
         self.request = request
-        self.text.setText(request.text)
         self.error.clear()
         self.entry.clear()
         self._clear_buttons()
@@ -96,25 +99,40 @@ class PromptPanel(QFrame):
         self.entry.setVisible(kind in ENTRY_KINDS)
         self.hint.setVisible(kind in ENTRY_KINDS)
         if kind == "confirm":
-            self._add_button("yes", "YES", "start", 0)
-            self._add_button("no", "NO", "abort", 1)
+            self._add_button("yes", "start", 0)
+            self._add_button("no", "abort", 1)
         elif kind == "choice":
             for i, choice in enumerate(request.choices):
-                self._add_button(choice, choice, "neutral", i)
-        elif kind == "number":
-            self.hint.setText(_range_text(request.minimum, request.maximum))
-            self._add_button("ok", "OK", "start", 0)
-        elif kind == "text":
-            self.hint.setText("Type or scan the answer, then press OK.")
-            self._add_button("ok", "OK", "start", 0)
-        elif kind == "scan":
-            self.hint.setText("Scan the barcode (or type it), then press OK.")
-            self._add_button("ok", "OK", "start", 0)
+                self._add_button(choice, "neutral", i)
         else:
-            self._add_button("ok", "OK, DONE", "start", 0)
+            self._add_button("ok", "start", 0)
+        self.retranslate()
         self.show()
         if kind in ENTRY_KINDS:
             self.entry.setFocus()
+
+    def retranslate(self) -> None:
+        """Set the texts in the screens' language (the prompt's own through ``label``)."""
+        self.title.setText(self.tr("OPERATOR ACTION"))
+        request = self.request
+        message = request is not None and request.kind == "message"
+        for key, button in self.buttons.items():
+            word = _BUTTON_WORDS.get("done" if message and key == "ok" else key)
+            button.setText(translate("PromptPanel", word) if word else key)
+        if request is None:
+            return
+        self.text.setText(self.label(request.text))
+        if request.kind == "number":
+            self.hint.setText(_range_text(request.minimum, request.maximum))
+        elif request.kind == "text":
+            self.hint.setText(self.tr("Type or scan the answer, then press OK."))
+        elif request.kind == "scan":
+            self.hint.setText(self.tr("Scan the barcode (or type it), then press OK."))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def withdraw(self, prompt_id: int) -> None:
         """The run no longer waits for this prompt (it was aborted)."""
@@ -159,8 +177,8 @@ class PromptPanel(QFrame):
             self.answered.emit(prompt_id, text)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _add_button(self, key: str, label: str, style: str, position: int) -> None:
-        button = big_button(label, *_BUTTON_STYLE[style])
+    def _add_button(self, key: str, style: str, position: int) -> None:
+        button = big_button(key, *_BUTTON_STYLE[style])
         button.clicked.connect(lambda _=False, k=key: self.choose(k))
         self.buttons[key] = button
         self.button_row.addWidget(button, position // 3, position % 3)
@@ -181,7 +199,7 @@ class PromptPanel(QFrame):
             path = self.base_dir / path
         pixmap = QPixmap(str(path))
         if pixmap.isNull():
-            self.image.setText(f"(picture {image} not found)")
+            self.image.setText(self.tr("(picture {image} not found)").format(image=image))
             return
         self.image.setPixmap(
             pixmap.scaled(
@@ -193,6 +211,14 @@ class PromptPanel(QFrame):
         )
 
 
+_BUTTON_WORDS = {
+    "yes": QT_TRANSLATE_NOOP("PromptPanel", "YES"),
+    "no": QT_TRANSLATE_NOOP("PromptPanel", "NO"),
+    "ok": QT_TRANSLATE_NOOP("PromptPanel", "OK"),
+    "done": QT_TRANSLATE_NOOP("PromptPanel", "OK, DONE"),  # the "ok" of a message
+}
+"""Button labels by key; a choice shows as the sequence writes it."""
+
 _BUTTON_STYLE = {
     "start": ("#2E7D32", "#FFFFFF"),
     "abort": ("#C62828", "#FFFFFF"),
@@ -200,14 +226,18 @@ _BUTTON_STYLE = {
 }
 
 
+def _tr(text: str) -> str:
+    return translate("PromptPanel", text)
+
+
 def _range_text(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
-        return f"Enter a number from {low:g} to {high:g}."
+        return _tr("Enter a number from {low} to {high}.").format(low=f"{low:g}", high=f"{high:g}")
     if low is not None:
-        return f"Enter a number of at least {low:g}."
+        return _tr("Enter a number of at least {low}.").format(low=f"{low:g}")
     if high is not None:
-        return f"Enter a number of at most {high:g}."
-    return "Enter a number."
+        return _tr("Enter a number of at most {high}.").format(high=f"{high:g}")
+    return _tr("Enter a number.")
 
 
 def validate(request: PromptRequest, text: str) -> str:
@@ -216,14 +246,18 @@ def validate(request: PromptRequest, text: str) -> str:
         try:
             value = float(text)
         except ValueError:
-            return f"{text!r} is not a number. {_range_text(request.minimum, request.maximum)}"
+            wrong = _tr("{text} is not a number.").format(text=repr(text))
+            return f"{wrong} {_range_text(request.minimum, request.maximum)}"
         if (request.minimum is not None and value < request.minimum) or (
             request.maximum is not None and value > request.maximum
         ):
-            return f"{text} is out of range. {_range_text(request.minimum, request.maximum)}"
+            wrong = _tr("{text} is out of range.").format(text=text)
+            return f"{wrong} {_range_text(request.minimum, request.maximum)}"
     elif request.kind in ("text", "scan"):
         if not text:
-            return "Enter an answer."
+            return _tr("Enter an answer.")
         if request.pattern and not compile_safe(request.pattern).fullmatch(text):
-            return f"{text!r} does not have the expected format ({request.pattern})."
+            return _tr("{text} does not have the expected format ({pattern}).").format(
+                text=repr(text), pattern=request.pattern
+            )
     return ""

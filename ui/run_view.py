@@ -15,6 +15,7 @@ from station.events import Measurement, RunFinished, RunStarted, StepFinished, S
 from station.outcomes import Outcome, RunState, Verdict
 from ui.i18n import QT_TRANSLATE_NOOP, ltr, translate
 from ui.models import Column, duration_text, limit_text, measured_text, outcome_word
+from ui.style import state_word
 
 
 @dataclass
@@ -166,11 +167,11 @@ class RunView:
         if ev.outcome == Outcome.PASSED:
             return (
                 Outcome.PASSED,
-                translate("State", "PASS"),
+                state_word(Outcome.PASSED),
                 _tr("{pack} · every measurement within limits").format(pack=who),
             )
         if ev.outcome == Outcome.FAILED:
-            return Outcome.FAILED, translate("State", "FAIL"), self.failing_text()
+            return Outcome.FAILED, state_word(Outcome.FAILED), self.failing_text()
         if ev.outcome == Outcome.ERROR:
             if self.errors:
                 where = f"{self.label(self.errors[0][0])}: {self.errors[0][1]}"
@@ -178,7 +179,7 @@ class RunView:
                 where = _tr("see the log")
             return (
                 Outcome.ERROR,
-                translate("State", "ERROR"),
+                state_word(Outcome.ERROR),
                 _tr("{where} — a station problem, not the pack; call an engineer").format(
                     where=where
                 ),
@@ -188,9 +189,9 @@ class RunView:
             return "READY", "", self.ready_note_text()
         reason = self.errors[-1][1] if self.errors else _tr("stopped")
         if ev.outcome == Outcome.TERMINATED:
-            word = translate("State", "STOPPED")
+            word = state_word(Outcome.TERMINATED)
         else:
-            word = translate("State", "ABORTED")
+            word = state_word(Outcome.ABORTED)
         return (
             ev.outcome,
             word,

@@ -5,16 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from station.store import ResultsStore
 from ui import spc
-from ui.i18n import QT_TRANSLATE_NOOP
+from ui.i18n import QT_TRANSLATE_NOOP, translate
 from ui.models import Column, RowsModel, local_time, make_table, outcome_tint, outcome_word
 from ui.style import font, section
 
 LAST_N = 12
+COUNTERS = (
+    QT_TRANSLATE_NOOP("ShiftPanel", "Tested"),
+    QT_TRANSLATE_NOOP("ShiftPanel", "Passed"),
+    QT_TRANSLATE_NOOP("ShiftPanel", "First-pass yield"),
+)
 
 RECENT_COLUMNS = (
     Column(
@@ -33,11 +38,12 @@ class ShiftPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.counters = spc.Counters(0, 0, 0)
-        title = section("This shift")
+        self.title = section("")
         grid = QGridLayout()
         self.values: dict[str, QLabel] = {}
-        for col, key in enumerate(("Tested", "Passed", "First-pass yield")):
-            name = QLabel(key)
+        self.names: dict[str, QLabel] = {}
+        for col, key in enumerate(COUNTERS):
+            self.names[key] = name = QLabel()
             name.setFont(font(12))
             name.setAlignment(Qt.AlignmentFlag.AlignCenter)
             value = QLabel("0")
@@ -46,15 +52,27 @@ class ShiftPanel(QWidget):
             grid.addWidget(value, 0, col)
             grid.addWidget(name, 1, col)
             self.values[key] = value
-        recent = section("Last packs")
+        self.recent = recent = section("")
         self.model = RowsModel(RECENT_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
         self.table = make_table(self.model, 1, point_size=13)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
+        layout.addWidget(self.title)
         layout.addLayout(grid)
         layout.addWidget(recent)
         layout.addWidget(self.table, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("This shift"))
+        self.recent.setText(self.tr("Last packs"))
+        for key, name in self.names.items():
+            name.setText(translate("ShiftPanel", key))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def refresh(self, store: ResultsStore, now: dt.datetime | None = None) -> None:
         now = now or dt.datetime.now().astimezone()

@@ -1,4 +1,4 @@
-"""The UI's own table in the station's results database: users.
+"""The UI's own tables in the station's results database: users and their languages.
 
 It lives in the same SQLite file as the results (one file to back up, one place for the
 audit trail and the hash chain) and is used only here, through plain ``sqlite3`` on that
@@ -19,7 +19,8 @@ from pathlib import Path
 from station import ledger
 from station.errors import StoreError
 
-DDL = """
+DDL = (
+    """
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('operator', 'engineer', 'admin')),
@@ -29,8 +30,15 @@ CREATE TABLE IF NOT EXISTS users (
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL,
     disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
-);
-"""
+)""",
+    # A preference, not a privilege: kept beside the chained user row, so choosing a
+    # language changes no row of the hash chain (and older databases gain the table).
+    """
+CREATE TABLE IF NOT EXISTS user_languages (
+    name TEXT PRIMARY KEY NOT NULL REFERENCES users (name),
+    language TEXT NOT NULL
+)""",
+)
 
 
 @contextmanager
@@ -67,4 +75,5 @@ def chain_user(conn: sqlite3.Connection, name: str) -> None:
 def ensure_tables(path: str | Path) -> None:
     """Create the UI's tables if they are missing (idempotent)."""
     with connect(path) as conn:
-        conn.execute(DDL)
+        for statement in DDL:
+            conn.execute(statement)

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from station.outcomes import Outcome, RunState, Verdict
-from ui.i18n import QT_TRANSLATE_NOOP
+from ui.i18n import QT_TRANSLATE_NOOP, translate
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,13 @@ STATES: dict[str, StateLook] = {
     Outcome.TERMINATED: StateLook("#F9A825", "#000000", "■", QT_TRANSLATE_NOOP("State", "STOPPED")),
     "BLOCKED": StateLook("#455A64", "#FFEB3B", "⛔", QT_TRANSLATE_NOOP("State", "CANNOT START")),
 }
-"""The words are translated where the banner shows them (context ``State``)."""
+"""The words are translated where the banner shows them (``state_word``)."""
+
+
+def state_word(state: str) -> str:
+    """The banner's word for ``state`` in the screens' language."""
+    return translate("State", STATES[state].word)
+
 
 # Row tints in tables (light, so black text stays readable).
 OUTCOME_TINT: dict[str, str] = {
