@@ -15,10 +15,10 @@ QT_DEBS := libegl1 libgl1 libopengl0 libxkbcommon0 libfontconfig1 libfreetype6 \
 DEMO_SERIAL ?= NM96A0000001
 DEMO_DB ?= results/demo.db
 
-.PHONY: help venv qt-deps lint test demo screenshots bench clean
+.PHONY: help venv qt-deps lint test demo screenshots translations bench clean
 
 help:
-	@echo "make demo | make test | make lint | make screenshots | make bench | make clean"
+	@echo "make demo | make test | make lint | make screenshots | make translations | make bench | make clean"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ test: $(STAMP) qt-deps lint
 
 demo: $(STAMP)
 	$(BIN)/station run sequences/nmc96s/eol.toml --serial $(DEMO_SERIAL) --sim --yes --db $(DEMO_DB)
+
+# The screens' translations: collect every tr()/translate() text of ui/ into the .ts sources
+# (new texts come in unfinished: translate them, e.g. with pyside6-linguist), then compile
+# the .qm the UI loads. Both are committed; tests/ui/test_translations.py checks they agree.
+TS := $(wildcard ui/translations/station_*.ts)
+translations: $(STAMP)
+	$(BIN)/pyside6-lupdate -no-obsolete -locations none ui/*.py -ts $(TS)
+	for ts in $(TS); do $(BIN)/pyside6-lrelease -silent $$ts -qm $${ts%.ts}.qm; done
 
 screenshots: $(STAMP) qt-deps
 	$(BIN)/python -m ui.screenshots

@@ -33,13 +33,9 @@ _WORD = {
 }
 
 
-def _tr(text: str) -> str:
-    return translate("HealthPanel", text)
-
-
 def _word(h: InstrumentStatus) -> str:
     word = _WORD.get(h.state)
-    return _tr(word) if word else h.state
+    return translate("HealthPanel", word) if word else h.state
 
 
 def short_idn(idn: str) -> str:
@@ -48,7 +44,11 @@ def short_idn(idn: str) -> str:
 
 
 def _identity(h: InstrumentStatus) -> str:
-    second = short_idn(h.idn) if h.connected else f"{h.model} — {_tr('NOT CONNECTED')}"
+    second = (
+        short_idn(h.idn)
+        if h.connected
+        else f"{h.model} — {translate('HealthPanel', 'NOT CONNECTED')}"
+    )
     return f"{h.role}\n{second}"
 
 
@@ -56,10 +56,10 @@ def _calibration(h: InstrumentStatus) -> str:
     if h.cal_due is None or h.days_left is None:
         return "—"
     if h.days_left >= 0:
-        left = _tr("{n} days left").format(n=h.days_left)
+        left = translate("HealthPanel", "{n} days left").format(n=h.days_left)
     else:
-        left = _tr("{n} days OVERDUE").format(n=-h.days_left)
-    return _tr("due {date}").format(date=ltr(str(h.cal_due))) + f"\n{left}"
+        left = translate("HealthPanel", "{n} days OVERDUE").format(n=-h.days_left)
+    return translate("HealthPanel", "due {date}").format(date=ltr(str(h.cal_due))) + f"\n{left}"
 
 
 def _tooltip(h: InstrumentStatus) -> str:

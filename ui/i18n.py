@@ -81,7 +81,9 @@ def use(code: str) -> None:
             app.installTranslator(translator)
         # Installing or removing a translator posts LanguageChange, which reaches every
         # widget; deliver it now, so the screens speak the language when this returns.
+        # The application passes it on to each window as a posted event in turn.
         QCoreApplication.sendPostedEvents(app, QEvent.Type.LanguageChange)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
 
 
 def ltr(text: str) -> str:

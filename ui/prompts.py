@@ -226,18 +226,18 @@ _BUTTON_STYLE = {
 }
 
 
-def _tr(text: str) -> str:
-    return translate("PromptPanel", text)
-
-
 def _range_text(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
-        return _tr("Enter a number from {low} to {high}.").format(low=f"{low:g}", high=f"{high:g}")
+        return translate("PromptPanel", "Enter a number from {low} to {high}.").format(
+            low=f"{low:g}", high=f"{high:g}"
+        )
     if low is not None:
-        return _tr("Enter a number of at least {low}.").format(low=f"{low:g}")
+        return translate("PromptPanel", "Enter a number of at least {low}.").format(low=f"{low:g}")
     if high is not None:
-        return _tr("Enter a number of at most {high}.").format(high=f"{high:g}")
-    return _tr("Enter a number.")
+        return translate("PromptPanel", "Enter a number of at most {high}.").format(
+            high=f"{high:g}"
+        )
+    return translate("PromptPanel", "Enter a number.")
 
 
 def validate(request: PromptRequest, text: str) -> str:
@@ -246,18 +246,18 @@ def validate(request: PromptRequest, text: str) -> str:
         try:
             value = float(text)
         except ValueError:
-            wrong = _tr("{text} is not a number.").format(text=repr(text))
+            wrong = translate("PromptPanel", "{text} is not a number.").format(text=repr(text))
             return f"{wrong} {_range_text(request.minimum, request.maximum)}"
         if (request.minimum is not None and value < request.minimum) or (
             request.maximum is not None and value > request.maximum
         ):
-            wrong = _tr("{text} is out of range.").format(text=text)
+            wrong = translate("PromptPanel", "{text} is out of range.").format(text=text)
             return f"{wrong} {_range_text(request.minimum, request.maximum)}"
     elif request.kind in ("text", "scan"):
         if not text:
-            return _tr("Enter an answer.")
+            return translate("PromptPanel", "Enter an answer.")
         if request.pattern and not compile_safe(request.pattern).fullmatch(text):
-            return _tr("{text} does not have the expected format ({pattern}).").format(
-                text=repr(text), pattern=request.pattern
-            )
+            return translate(
+                "PromptPanel", "{text} does not have the expected format ({pattern})."
+            ).format(text=repr(text), pattern=request.pattern)
     return ""

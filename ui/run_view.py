@@ -36,12 +36,8 @@ class StepRow:
     def status_text(self) -> str:
         word = outcome_word(self.outcome)
         if self.outcome == RunState.RUNNING and self.attempt > 1:
-            return _tr("{word} (attempt {n})").format(word=word, n=self.attempt)
+            return translate("RunView", "{word} (attempt {n})").format(word=word, n=self.attempt)
         return word
-
-
-def _tr(text: str) -> str:
-    return translate("RunView", text)
 
 
 def _same(name: str) -> str:
@@ -72,10 +68,11 @@ class RunView:
     def ready_note_text(self) -> str:
         """The banner's line while READY: after an operator abort, that it ended safe."""
         if not self.ready_note:
-            return _tr("Scan the next pack")
-        return _tr(
+            return translate("RunView", "Scan the next pack")
+        return translate(
+            "RunView",
             "Last test ({serial}) ABORTED by the operator — sources off and verified safe. "
-            "Scan the next pack."
+            "Scan the next pack.",
         ).format(serial=ltr(self.ready_note))
 
     def started(self, ev: RunStarted) -> None:
@@ -130,9 +127,11 @@ class RunView:
         """The first failure, for the banner; the rest are listed under it."""
         lines = self.failing_lines()
         if not lines:
-            return _tr("a step failed")
+            return translate("RunView", "a step failed")
         more = (
-            _tr("   (+{n} more, listed below)").format(n=len(lines) - 1) if len(lines) > 1 else ""
+            translate("RunView", "   (+{n} more, listed below)").format(n=len(lines) - 1)
+            if len(lines) > 1
+            else ""
         )
         return lines[0] + more
 
@@ -149,8 +148,8 @@ class RunView:
         if not ev.safe_state_ok:
             return (
                 Outcome.ERROR,
-                _tr("SAFE STATE NOT CONFIRMED"),
-                _tr("Do not touch the pack. {detail}. Call an engineer.").format(
+                translate("RunView", "SAFE STATE NOT CONFIRMED"),
+                translate("RunView", "Do not touch the pack. {detail}. Call an engineer.").format(
                     detail=ev.safe_state_detail
                 ),
             )
@@ -159,16 +158,17 @@ class RunView:
             # open, discharge) did not finish: "safe" would be a claim nobody checked.
             return (
                 Outcome.ERROR,
-                _tr("SAFE STATE NOT CONFIRMED"),
-                _tr(
-                    "Do not touch the pack: cleanup did not finish ({problem}). Call an engineer."
+                translate("RunView", "SAFE STATE NOT CONFIRMED"),
+                translate(
+                    "RunView",
+                    "Do not touch the pack: cleanup did not finish ({problem}). Call an engineer.",
                 ).format(problem=self.cleanup_problems[0]),
             )
         if ev.outcome == Outcome.PASSED:
             return (
                 Outcome.PASSED,
                 state_word(Outcome.PASSED),
-                _tr("{pack} · every measurement within limits").format(pack=who),
+                translate("RunView", "{pack} · every measurement within limits").format(pack=who),
             )
         if ev.outcome == Outcome.FAILED:
             return Outcome.FAILED, state_word(Outcome.FAILED), self.failing_text()
@@ -176,18 +176,18 @@ class RunView:
             if self.errors:
                 where = f"{self.label(self.errors[0][0])}: {self.errors[0][1]}"
             else:
-                where = _tr("see the log")
+                where = translate("RunView", "see the log")
             return (
                 Outcome.ERROR,
                 state_word(Outcome.ERROR),
-                _tr("{where} — a station problem, not the pack; call an engineer").format(
-                    where=where
-                ),
+                translate(
+                    "RunView", "{where} — a station problem, not the pack; call an engineer"
+                ).format(where=where),
             )
         if ev.outcome == Outcome.ABORTED and self.operator_abort:
             self.ready_note = self.serial
             return "READY", "", self.ready_note_text()
-        reason = self.errors[-1][1] if self.errors else _tr("stopped")
+        reason = self.errors[-1][1] if self.errors else translate("RunView", "stopped")
         if ev.outcome == Outcome.TERMINATED:
             word = state_word(Outcome.TERMINATED)
         else:
@@ -195,7 +195,7 @@ class RunView:
         return (
             ev.outcome,
             word,
-            _tr("{pack} · {reason} · sources off and verified safe").format(
+            translate("RunView", "{pack} · {reason} · sources off and verified safe").format(
                 pack=who, reason=reason
             ),
         )
@@ -207,12 +207,24 @@ def element_names(m: Measurement) -> str:
         return ""
     cells = "cell" in m.name.lower()
     numbers = [str(i + 1) for i in m.failed_elements]
-    rest = _tr(" and {n} more").format(n=len(numbers) - 12) if len(numbers) > 12 else ""
+    rest = (
+        translate("RunView", " and {n} more").format(n=len(numbers) - 12)
+        if len(numbers) > 12
+        else ""
+    )
     shown = ltr(", ".join(numbers[:12])) + rest
     if len(numbers) > 1:
-        what = _tr("cells {numbers}") if cells else _tr("elements {numbers}")
+        what = (
+            translate("RunView", "cells {numbers}")
+            if cells
+            else translate("RunView", "elements {numbers}")
+        )
     else:
-        what = _tr("cell {numbers}") if cells else _tr("element {numbers}")
+        what = (
+            translate("RunView", "cell {numbers}")
+            if cells
+            else translate("RunView", "element {numbers}")
+        )
     return what.format(numbers=shown)
 
 
@@ -220,7 +232,7 @@ def failure_line(step: str, m: Measurement) -> str:
     value = measured_text(m.value, m.value_text, m.values, m.unit)
     where = element_names(m)
     cells = f" — {where}" if where else ""
-    limits = _tr("limits {limits}").format(limits=limit_text(m.limit_text, m.unit))
+    limits = translate("RunView", "limits {limits}").format(limits=limit_text(m.limit_text, m.unit))
     return f"{step} › {ltr(m.name)} = {value}  —  {limits}{cells}"
 
 
