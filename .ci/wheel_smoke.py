@@ -4,8 +4,9 @@ Builds the wheel, installs it into a throwaway virtualenv in a fresh temporary f
 come from pip's cache or index), and from there, with that folder as the working directory:
 ``station examples``, a ``--sim --yes`` reference run that must PASS (its virtual pack found
 by part number among the installed pack files), ``python -m station
---help``, ``station --version`` (the commit baked in at build time), the UI's translations and
-``station ui --sim --smoke`` offscreen. Prints each step's wall time. ``make test`` runs it after pytest.
+--help``, ``station --version`` (the commit baked in at build time), the UI's translations
+and ``station ui --sim --smoke`` offscreen. Prints each step's wall time. ``make test`` runs
+it after pytest.
 
 Usage: ``python .ci/wheel_smoke.py`` (any Python ≥ 3.11 with pip; Linux, macOS or Windows).
 """
