@@ -54,6 +54,7 @@ def test_a_good_config_loads() -> None:
     assert config.interlocks_required_for_hv is True
     assert (config.can, config.plugins) == (None, ())
     assert (config.scan_to_start, config.retest_confirm_after) == (False, 2)  # the defaults
+    assert config.language == "en"
 
 
 def test_the_can_section_resolves_files_next_to_the_config(tmp_path: Path) -> None:
@@ -140,6 +141,7 @@ MISTAKES = [
     (STATION + "[ui]\nscan_to_start = 'yes'\n", "ui.scan_to_start", "true or false"),
     (STATION + "[ui]\nretest_confirm_after = 0\n", "ui.retest_confirm_after", "whole number"),
     (STATION + "[ui]\nscan_to_go = true\n", "ui.scan_to_go", "did you mean 'scan_to_start'"),
+    (STATION + "[ui]\nlanguage = 'de'\n", "ui.language", "unknown language 'de'"),
     (
         STATION + '[can]\ninterface = "virtual"\nchannel = "eol"\nbms = "none.toml"\n',
         "can.bms",
