@@ -15,6 +15,8 @@ the virtual bench, on virtual time (no wall-clock pacing is needed for a still p
    same on every run), and at PASS;
 3. a pack with a high-resistance cell (virtual-bench fault): FAIL on the DCIR limit (also
    at 1366×768);
+   then 2 and 3 again in French and in Arabic, with the screen waiting for a scan too, at
+   1366×768 (``operator-<state>-<language>.png``);
 4. what an engineer sees: the results browser (measurements, record, time series,
    statistics) and the engineering page.
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import sequences
+from station.languages import LANGUAGES
 from station.outcomes import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +44,8 @@ SMALL = (1366, 768)  # the smallest station screen the layout is made for
 PASSWORD = "screenshots only"
 OPERATOR, ENGINEER = "alex", "erin"
 PASS_SERIAL, FAIL_SERIAL = "NM96A0000111", "NM96A0000112"
+OTHER_SERIALS = {"fr": ("NM96A0000121", "NM96A0000122"), "ar": ("NM96A0000131", "NM96A0000132")}
+"""The packs of the French and Arabic pictures (new packs: no retest question)."""
 HISTORY = (  # serial, pack seed, virtual-bench faults
     ("NM96A0000101", 2, ()),
     ("NM96A0000102", 3, ()),
@@ -51,7 +56,7 @@ HISTORY = (  # serial, pack seed, virtual-bench faults
 PAUSE_STEP, PAUSE_FRACTION = "Partial capacity", 0.6
 FAULT = "high_resistance_cell"
 FAILING = "DCIR › r0_discharge_ohm"
-HOLD_S = 120.0  # longest the engine thread waits for a picture before going on anyway
+HOLD_S = 600.0  # longest the engine thread waits for a picture before going on anyway
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
@@ -140,7 +145,15 @@ def grab(widget: Any, path: Path, size: tuple[int, int] = SIZE) -> None:
 class Session:
     """A station (prepared run, controller) and its shown window, logged in as ``user``."""
 
-    def __init__(self, db: Path, user: str, *, seed: int = 1, faults: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        db: Path,
+        user: str,
+        *,
+        seed: int = 1,
+        faults: tuple[str, ...] = (),
+        language: str = "en",
+    ):
         from station.runner import RunOptions, prepare_run
         from ui.controller import StationController
         from ui.main_window import MainWindow
@@ -157,6 +170,7 @@ class Session:
         self.window.resize(*SIZE)
         self.window.show()
         self.login(user)
+        self.window.set_language(language)  # kept as the user's own, like the selector
 
     def login(self, user: str) -> None:
         if self.controller.session is not None:
@@ -171,7 +185,7 @@ class Session:
         wait_until(op.prompt.isVisible)
 
     def finish(self) -> None:
-        wait_until(lambda: not self.controller.running, timeout_s=90.0)
+        wait_until(lambda: not self.controller.running, timeout_s=600.0)
 
     def close(self) -> None:
         from ui.app import close_all
@@ -180,11 +194,19 @@ class Session:
         self.prepared.close()
 
 
-def operator_shots(db: Path, out: Path) -> None:
-    """The prompt, a run in progress with its live plot, and PASS."""
+def shot_name(state: str, language: str) -> str:
+    """``operator-<state>.png`` in English; ``operator-<state>-<language>.png`` otherwise."""
+    return f"operator-{state}.png" if language == "en" else f"operator-{state}-{language}.png"
+
+
+def operator_shots(db: Path, out: Path, language: str = "en") -> None:
+    """The prompt, a run in progress with its live plot, and PASS (in another language than
+    English, at 1366×768 and also waiting for the scan)."""
     from station.events import Progress
 
-    s = Session(db, OPERATOR)
+    english = language == "en"
+    size = SIZE if english else SMALL
+    s = Session(db, OPERATOR, language=language)
     op = s.window.operator
     pause = PauseAt(
         lambda step, ev: (
@@ -193,31 +215,37 @@ def operator_shots(db: Path, out: Path) -> None:
     )
     s.controller.engine.listeners.append(pause)
     try:
-        s.start(PASS_SERIAL)
-        grab(s.window, out / "operator-prompt.png")
-        grab(s.window, out / "operator-prompt-1366x768.png", SMALL)
+        if not english:
+            grab(s.window, out / shot_name("idle", language), size)
+        s.start(OTHER_SERIALS[language][0] if not english else PASS_SERIAL)
+        grab(s.window, out / shot_name("prompt", language), size)
+        if english:
+            grab(s.window, out / "operator-prompt-1366x768.png", SMALL)
         op.prompt.choose("yes")
-        wait_until(pause.reached.is_set, timeout_s=90.0)
+        wait_until(pause.reached.is_set, timeout_s=600.0)
         shown = int(pause.event.fraction * 1000)
         wait_until(lambda: op.progress.isVisible() and op.progress.value() == shown)
-        grab(s.window, out / "operator-running.png")
+        grab(s.window, out / shot_name("running", language), size)
         pause.release()
         s.finish()
-        grab(s.window, out / "operator-pass.png")
+        grab(s.window, out / shot_name("pass", language), size)
     finally:
         pause.release()
         s.close()
 
 
-def fail_shot(db: Path, out: Path) -> None:
+def fail_shot(db: Path, out: Path, language: str = "en") -> None:
     """A pack with a high-resistance cell: FAIL on the DCIR limit."""
-    s = Session(db, OPERATOR, seed=7, faults=(FAULT,))
+    s = Session(db, OPERATOR, seed=7, faults=(FAULT,), language=language)
     try:
-        s.start(FAIL_SERIAL)
+        s.start(FAIL_SERIAL if language == "en" else OTHER_SERIALS[language][1])
         s.window.operator.prompt.choose("yes")
         s.finish()
-        grab(s.window, out / "operator-fail.png")
-        grab(s.window, out / "operator-fail-1366x768.png", SMALL)
+        if language == "en":
+            grab(s.window, out / "operator-fail.png")
+            grab(s.window, out / "operator-fail-1366x768.png", SMALL)
+        else:
+            grab(s.window, out / shot_name("fail", language), SMALL)
     finally:
         s.close()
 
@@ -276,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "results.db"
         record_history(db)
-        operator_shots(db, out)
-        fail_shot(db, out)
+        for language in LANGUAGES:
+            operator_shots(db, out, language)
+            fail_shot(db, out, language)
         engineer_shots(db, out)
     print(f"screenshots done in {time.monotonic() - t0:.0f} s")
     del app
