@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -92,7 +92,6 @@ class AuditView(QWidget):
         self.user = QComboBox()
         self.action = QComboBox()
         self.text = QLineEdit()
-        self.text.setPlaceholderText("target or detail contains …")
         self.text.returnPressed.connect(self.search)
         today = QDate.currentDate()
         self.since = QDateEdit(today.addDays(-30))
@@ -100,28 +99,47 @@ class AuditView(QWidget):
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-        show = QPushButton("Show")
+        self.show_button = show = QPushButton()
         show.clicked.connect(self.search)
         self.count = QLabel()
         self.model = RowsModel(AUDIT_COLUMNS)
         self.table = make_table(self.model, 4, point_size=12)
         filters = QHBoxLayout()
+        self.labels = [QLabel() for _ in range(4)]  # user, action, from, to
         for label, widget in (
-            ("User", self.user),
-            ("Action", self.action),
-            ("", self.text),
-            ("From", self.since),
-            ("to", self.until),
+            (self.labels[0], self.user),
+            (self.labels[1], self.action),
+            (None, self.text),
+            (self.labels[2], self.since),
+            (self.labels[3], self.until),
         ):
-            if label:
-                filters.addWidget(QLabel(label))
+            if label is not None:
+                filters.addWidget(label)
             filters.addWidget(widget, 2 if widget is self.text else 0)
         filters.addWidget(show)
         layout = QVBoxLayout(self)
-        layout.addWidget(section("Audit trail"))
+        self.title = section("")
+        layout.addWidget(self.title)
         layout.addLayout(filters)
         layout.addWidget(self.count)
         layout.addWidget(self.table, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Audit trail"))
+        self.text.setPlaceholderText(self.tr("target or detail contains …"))
+        self.show_button.setText(self.tr("Show"))
+        for label, text in zip(
+            self.labels,
+            (self.tr("User"), self.tr("Action"), self.tr("From"), self.tr("to")),
+            strict=True,
+        ):
+            label.setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def current_filter(self) -> AuditFilter:
         def chosen(combo: QComboBox) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -28,7 +29,7 @@ from station.releases import sha256_on_disk
 from ui.auth import ROLES, Action
 from ui.controller import StationController
 from ui.fault_panel import FaultPanel
-from ui.i18n import QT_TRANSLATE_NOOP
+from ui.i18n import QT_TRANSLATE_NOOP, translate
 from ui.models import Column, RowsModel, local_time, make_table
 from ui.releases import FileToRelease
 from ui.style import BAD_COLOUR, GOOD_COLOUR
@@ -76,10 +77,17 @@ USER_COLUMNS = (
     Column(QT_TRANSLATE_NOOP("Column", "Role"), lambda u: str(u["role"])),
     Column(
         QT_TRANSLATE_NOOP("Column", "Created"),
-        lambda u: f"{local_time(str(u['created_at']))} by {u['created_by']}",
+        lambda u: translate("EngineeringPage", "{when} by {user}").format(
+            when=local_time(str(u["created_at"])), user=u["created_by"]
+        ),
     ),
     Column(
-        QT_TRANSLATE_NOOP("Column", "Login"), lambda u: "disabled" if u["disabled"] else "enabled"
+        QT_TRANSLATE_NOOP("Column", "Login"),
+        lambda u: (
+            translate("EngineeringPage", "disabled")
+            if u["disabled"]
+            else translate("EngineeringPage", "enabled")
+        ),
     ),
 )
 
@@ -91,14 +99,13 @@ class EngineeringPage(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.reason = QLineEdit()
-        self.reason.setPlaceholderText("reason / note for the audit trail (required)")
         self.message = QLabel()
         self.message.setWordWrap(True)
 
         self.mode = QLabel()
         self.mode_button = QPushButton()
         self.mode_button.clicked.connect(self.toggle_production)
-        mode_box = QGroupBox("Production mode")
+        self.mode_box = mode_box = QGroupBox()
         row = QHBoxLayout(mode_box)
         row.addWidget(self.mode, 1)
         row.addWidget(self.mode_button)
@@ -106,11 +113,11 @@ class EngineeringPage(QWidget):
         self.files = RowsModel(FILE_COLUMNS)
         self.file_table = make_table(self.files, 1, select=True, point_size=13)
         self.history = RowsModel(RELEASE_COLUMNS)
-        release_button = QPushButton("Release selected file")
+        self.release_button = release_button = QPushButton()
         release_button.clicked.connect(self.release_selected)
-        revoke_button = QPushButton("Revoke its release")
+        self.revoke_button = revoke_button = QPushButton()
         revoke_button.clicked.connect(self.revoke_selected)
-        release_box = QGroupBox("Sequence and limit files (released = locked by sha256)")
+        self.release_box = release_box = QGroupBox()
         box = QVBoxLayout(release_box)
         box.addWidget(self.file_table, 2)
         buttons = QHBoxLayout()
@@ -118,35 +125,34 @@ class EngineeringPage(QWidget):
         buttons.addWidget(revoke_button)
         buttons.addStretch(1)
         box.addLayout(buttons)
-        box.addWidget(QLabel("Release history"))
+        self.history_title = QLabel()
+        box.addWidget(self.history_title)
         box.addWidget(make_table(self.history, 4, point_size=12), 2)
 
         self.blockers = RowsModel(BLOCKER_COLUMNS)
         self.blocker_table = make_table(self.blockers, 0, select=True, point_size=13)
-        override_button = QPushButton("Override selected (one shift)")
+        self.override_button = override_button = QPushButton()
         override_button.clicked.connect(self.override_selected)
-        override_box = QGroupBox("Overrides (expired calibration, unconfirmed safe state)")
+        self.override_box = override_box = QGroupBox()
         box = QVBoxLayout(override_box)
         box.addWidget(self.blocker_table)
         box.addWidget(override_button)
 
         self.users = RowsModel(USER_COLUMNS)
         self.new_name = QLineEdit()
-        self.new_name.setPlaceholderText("user name")
         self.new_role = QComboBox()
         self.new_role.addItems(list(ROLES))
         self.new_password = QLineEdit()
-        self.new_password.setPlaceholderText("password (8+ characters)")
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        add_user = QPushButton("Add user")
+        self.add_user_button = add_user = QPushButton()
         add_user.clicked.connect(self.add_user)
-        self.disable_button = QPushButton("Disable selected")
+        self.disable_button = QPushButton()
         self.disable_button.clicked.connect(lambda: self.disable_selected(True))
-        self.enable_button = QPushButton("Enable selected")
+        self.enable_button = QPushButton()
         self.enable_button.clicked.connect(lambda: self.disable_selected(False))
-        self.reset_button = QPushButton("Set selected's password")
+        self.reset_button = QPushButton()
         self.reset_button.clicked.connect(self.reset_password)
-        self.users_box = QGroupBox("Users (admins) — the reason above is required")
+        self.users_box = QGroupBox()
         box = QVBoxLayout(self.users_box)
         self.user_table = make_table(self.users, 2, select=True, point_size=13)
         box.addWidget(self.user_table)
@@ -161,7 +167,8 @@ class EngineeringPage(QWidget):
         box.addLayout(selected)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Reason"))
+        self.reason_label = QLabel()
+        top.addWidget(self.reason_label)
         top.addWidget(self.reason, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -174,19 +181,48 @@ class EngineeringPage(QWidget):
         self.faults.setVisible(bool(controller.fault_catalogue()))
         layout.addWidget(self.faults, 2)
         controller.changed.connect(self.refresh)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Set the fixed texts in the screens' language, then the rest (``refresh``)."""
+        self.reason.setPlaceholderText(self.tr("reason / note for the audit trail (required)"))
+        self.reason_label.setText(self.tr("Reason"))
+        self.mode_box.setTitle(self.tr("Production mode"))
+        self.release_button.setText(self.tr("Release selected file"))
+        self.revoke_button.setText(self.tr("Revoke its release"))
+        self.release_box.setTitle(self.tr("Sequence and limit files (released = locked by sha256)"))
+        self.history_title.setText(self.tr("Release history"))
+        self.override_button.setText(self.tr("Override selected (one shift)"))
+        self.override_box.setTitle(
+            self.tr("Overrides (expired calibration, unconfirmed safe state)")
+        )
+        self.new_name.setPlaceholderText(self.tr("user name"))
+        self.new_password.setPlaceholderText(self.tr("password (8+ characters)"))
+        self.add_user_button.setText(self.tr("Add user"))
+        self.disable_button.setText(self.tr("Disable selected"))
+        self.enable_button.setText(self.tr("Enable selected"))
+        self.reset_button.setText(self.tr("Set selected's password"))
+        self.users_box.setTitle(self.tr("Users (admins) — the reason above is required"))
         self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def refresh(self) -> None:
         c = self.controller
         production = c.releases.production_mode
         self.mode.setText(
-            "PRODUCTION: only released files run"
+            self.tr("PRODUCTION: only released files run")
             if production
-            else "ENGINEERING: unreleased files may run — not for production"
+            else self.tr("ENGINEERING: unreleased files may run — not for production")
         )
         self.mode.setStyleSheet(f"color: {GOOD_COLOUR if production else BAD_COLOUR};")
         self.mode_button.setText(
-            "Switch to engineering mode" if production else "Switch to production mode"
+            self.tr("Switch to engineering mode")
+            if production
+            else self.tr("Switch to production mode")
         )
         self.files.set_rows([(f, self._status(f)) for f in c.files_to_release()])
         self.history.set_rows(c.releases.all())
@@ -203,20 +239,24 @@ class EngineeringPage(QWidget):
     def _status(self, f: FileToRelease) -> str:
         release = self.controller.releases.release_of(f.sha256)
         if sha256_on_disk(f.path) != f.sha256:
-            return "CHANGED ON DISK since loading"
+            return self.tr("CHANGED ON DISK since loading")
         if release is None:
-            return "NOT released"
-        return f"released by {release['released_by']} {local_time(str(release['released_at']))}"
+            return self.tr("NOT released")
+        return self.tr("released by {user} {when}").format(
+            user=release["released_by"], when=local_time(str(release["released_at"]))
+        )
 
     # -- actions ----------------------------------------------------------------------------
     def _do(self, what: str, action: Callable[[], Any]) -> bool:
         try:
             action()
         except StationError as err:
-            self.message.setText(f"✖ {what}: {err}")
+            self.message.setText(f"✖ {what}: {err}")  # the station's sentence, as it is
             self.message.setStyleSheet(f"color: {BAD_COLOUR};")
             return False
-        self.message.setText(f"✔ {what}: done (recorded in the audit trail)")
+        self.message.setText(
+            self.tr("✔ {what}: done (recorded in the audit trail)").format(what=what)
+        )
         self.message.setStyleSheet(f"color: {GOOD_COLOUR};")
         self.reason.clear()
         return True
@@ -228,35 +268,41 @@ class EngineeringPage(QWidget):
     def release_selected(self) -> bool:
         row = self._selected(self.file_table, self.files)
         if row is None:
-            self.message.setText("select a file to release")
+            self.message.setText(self.tr("select a file to release"))
             return False
-        return self._do("release", lambda: self.controller.release(row[0], self.reason.text()))
+        return self._do(
+            self.tr("release"), lambda: self.controller.release(row[0], self.reason.text())
+        )
 
     def revoke_selected(self) -> bool:
         row = self._selected(self.file_table, self.files)
         if row is None:
-            self.message.setText("select a released file")
+            self.message.setText(self.tr("select a released file"))
             return False
-        return self._do("revoke", lambda: self.controller.revoke(row[0].sha256, self.reason.text()))
+        return self._do(
+            self.tr("revoke"), lambda: self.controller.revoke(row[0].sha256, self.reason.text())
+        )
 
     def toggle_production(self) -> bool:
         on = not self.controller.releases.production_mode
         return self._do(
-            "production mode", lambda: self.controller.set_production_mode(on, self.reason.text())
+            self.tr("production mode"),
+            lambda: self.controller.set_production_mode(on, self.reason.text()),
         )
 
     def override_selected(self) -> bool:
         row = self._selected(self.blocker_table, self.blockers)
         if row is None:
-            self.message.setText("select what to override")
+            self.message.setText(self.tr("select what to override"))
             return False
         return self._do(
-            "override", lambda: self.controller.grant_override(row[0].key, self.reason.text())
+            self.tr("override"),
+            lambda: self.controller.grant_override(row[0].key, self.reason.text()),
         )
 
     def add_user(self) -> bool:
         ok = self._do(
-            "add user",
+            self.tr("add user"),
             lambda: self.controller.create_user(
                 self.new_name.text(),
                 self.new_role.currentText(),
@@ -272,11 +318,11 @@ class EngineeringPage(QWidget):
     def disable_selected(self, disabled: bool) -> bool:
         user = self._selected(self.user_table, self.users)
         if user is None:
-            self.message.setText("select a user")
+            self.message.setText(self.tr("select a user"))
             return False
         name = str(user["name"])
         return self._do(
-            "disable user" if disabled else "enable user",
+            self.tr("disable user") if disabled else self.tr("enable user"),
             lambda: self.controller.set_disabled(name, disabled, self.reason.text()),
         )
 
@@ -284,11 +330,11 @@ class EngineeringPage(QWidget):
         """Set the selected user's password to the one typed in the password field."""
         user = self._selected(self.user_table, self.users)
         if user is None:
-            self.message.setText("select a user, type the new password, give a reason")
+            self.message.setText(self.tr("select a user, type the new password, give a reason"))
             return False
         name = str(user["name"])
         ok = self._do(
-            "set password",
+            self.tr("set password"),
             lambda: self.controller.set_password(
                 name, self.new_password.text(), self.reason.text()
             ),

@@ -8,6 +8,7 @@ imports a driver); each one is audited and stays on until the UI closes.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from station.errors import StationError
@@ -29,7 +30,7 @@ class FaultPanel(QGroupBox):
     """The fault catalogue with an Inject button; ``reason`` is the page's reason field."""
 
     def __init__(self, controller: StationController, reason: QLineEdit) -> None:
-        super().__init__("Virtual-bench faults (training and demos; on until the UI closes)")
+        super().__init__()
         self.controller = controller
         self.reason = reason
         self.model = RowsModel(FAULT_COLUMNS)
@@ -37,8 +38,7 @@ class FaultPanel(QGroupBox):
         self.table = make_table(self.model, 3, select=True, point_size=12)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._picked())
         self.magnitude = QLineEdit()
-        self.magnitude.setPlaceholderText("magnitude (empty = the default)")
-        inject = QPushButton("Inject selected fault")
+        self.inject_button = inject = QPushButton()
         inject.clicked.connect(self.inject_selected)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -51,6 +51,21 @@ class FaultPanel(QGroupBox):
         layout.addLayout(row)
         layout.addWidget(self.message)
         layout.addWidget(self.active)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setTitle(self.tr("Virtual-bench faults (training and demos; on until the UI closes)"))
+        self.inject_button.setText(self.tr("Inject selected fault"))
+        self._picked()
+        if self.controller.injected:
+            self.active.setText(
+                self.tr("On: {faults}").format(faults=", ".join(self.controller.injected))
+            )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def selected(self) -> SimFault | None:
         rows = self.table.selectionModel().selectedRows()
@@ -59,23 +74,34 @@ class FaultPanel(QGroupBox):
     def _picked(self) -> None:
         fault = self.selected()
         self.magnitude.setEnabled(bool(fault and fault.value))
-        self.magnitude.setPlaceholderText(
-            f"{fault.value} (default {fault.default})" if fault and fault.value else "no magnitude"
-        )
+        if fault is None:
+            self.magnitude.setPlaceholderText(self.tr("magnitude (empty = the default)"))
+        elif fault.value:
+            self.magnitude.setPlaceholderText(
+                self.tr("{magnitude} (default {default})").format(
+                    magnitude=fault.value, default=fault.default
+                )
+            )
+        else:
+            self.magnitude.setPlaceholderText(self.tr("no magnitude"))
 
     def inject_selected(self) -> bool:
         fault = self.selected()
         if fault is None:
-            self._say("select a fault first", ok=False)
+            self._say(self.tr("select a fault first"), ok=False)
             return False
         try:
             self.controller.inject_fault(fault.name, self.magnitude.text(), self.reason.text())
         except StationError as err:
             self._say(f"✖ {err}", ok=False)
             return False
-        self._say(f"✔ {fault.name} is on; the next pack runs with it", ok=True)
+        self._say(
+            self.tr("✔ {fault} is on; the next pack runs with it").format(fault=fault.name), ok=True
+        )
         self.magnitude.clear()
-        self.active.setText("On: " + ", ".join(self.controller.injected))
+        self.active.setText(
+            self.tr("On: {faults}").format(faults=", ".join(self.controller.injected))
+        )
         return True
 
     def _say(self, text: str, *, ok: bool) -> None:

@@ -38,6 +38,23 @@ def _word(h: InstrumentStatus) -> str:
     return translate("HealthPanel", word) if word else h.state
 
 
+INTERLOCK_WORDS = (
+    QT_TRANSLATE_NOOP("HealthPanel", "safe for HV"),
+    QT_TRANSLATE_NOOP("HealthPanel", "NOT safe for HV"),
+    QT_TRANSLATE_NOOP("HealthPanel", "cannot read the interlocks"),
+)
+"""How the controller's interlock reading starts (``ui.controller``); the rest (which
+contact is open) is the station's."""
+
+
+def interlock_text(reading: str) -> str:
+    """The interlock reading with its opening words in the screens' language."""
+    for words in INTERLOCK_WORDS:
+        if reading.startswith(words):
+            return translate("HealthPanel", words) + reading[len(words) :]
+    return reading
+
+
 def short_idn(idn: str) -> str:
     """Maker and model from an identity string (serial and firmware go to the tooltip)."""
     return idn.split(" s/n ")[0]
@@ -125,7 +142,9 @@ class HealthPanel(QWidget):
         self._shown = (rows, interlocks, production, sequence)
         self.model.set_rows(rows)
         bad = "NOT" in interlocks or "cannot" in interlocks or "refused" in interlocks
-        self.interlocks.setText(self.tr("Interlocks: {state}").format(state=interlocks))
+        self.interlocks.setText(
+            self.tr("Interlocks: {state}").format(state=interlock_text(interlocks))
+        )
         self.interlocks.setStyleSheet(f"color: {WARN_COLOUR if bad else GOOD_COLOUR};")
         if production:
             self.mode.setText(self.tr("Mode: PRODUCTION (released files only)"))

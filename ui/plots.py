@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ui.i18n import translate
 from ui.style import BAD_COLOUR, PLOT_COLOURS, font
 
 UNITS = {
@@ -176,7 +177,7 @@ class TimeSeriesPlot(QWidget):
         if plot is None:
             plot = pg.PlotWidget()
             plot.setMinimumHeight(90)
-            _style_plot(plot, unit or "value", "time (s)")
+            _style_plot(plot, unit or "value", translate("TimeSeriesPlot", "time (s)"))
             plot.addLegend(offset=(-10, 5), labelTextSize="12pt", brush="#FFFFFFD0")
             plot.getPlotItem().setDownsampling(auto=True)
             plot.getPlotItem().setClipToView(True)
@@ -189,7 +190,8 @@ class TimeSeriesPlot(QWidget):
         self.placeholder.hide()
         shown = [p for p in self.plots.values() if not p.isHidden()]
         for p in shown:  # only the bottom plot names the time axis
-            p.getPlotItem().setLabel("bottom", "time (s)" if p is shown[-1] else None)
+            time_s = translate("TimeSeriesPlot", "time (s)")
+            p.getPlotItem().setLabel("bottom", time_s if p is shown[-1] else None)
         n = sum(1 for c in self.data if split_channel(c)[1] == unit)
         colour = PLOT_COLOURS[(list(self.plots).index(unit) + 2 * n) % len(PLOT_COLOURS)]
         self.curves[channel] = plot.plot([], [], pen=pg.mkPen(colour, width=3), name=label)

@@ -14,7 +14,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QEvent, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -38,7 +38,7 @@ from station.outcomes import STORED_RUN_WORDS, Outcome, RunState, Verdict
 from ui import spc
 from ui.auth import Action
 from ui.controller import StationController
-from ui.i18n import QT_TRANSLATE_NOOP
+from ui.i18n import QT_TRANSLATE_NOOP, translate
 from ui.models import (
     Column,
     RowsModel,
@@ -124,39 +124,36 @@ class ResultsBrowser(QWidget):
         self.run: dict[str, Any] | None = None
 
         self.serial = QLineEdit()
-        self.serial.setPlaceholderText("serial contains …")
         self.serial.returnPressed.connect(self.search)
-        self.use_dates = QCheckBox("dates")
+        self.use_dates = QCheckBox()
         self.date_from = QDateEdit(QDate.currentDate().addDays(-7))
         self.date_to = QDateEdit(QDate.currentDate())
         for edit in (self.date_from, self.date_to):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
         self.outcome = QComboBox()
-        self.outcome.addItem("any verdict", None)
+        self.outcome.addItem("", None)  # "any verdict": retranslate
         for o in OUTCOMES:
             self.outcome.addItem(outcome_word(o), o)
         self.variant = QComboBox()
-        self.variant.addItem("any variant", None)
+        self.variant.addItem("", None)  # "any variant": retranslate
         for product in controller.sequence.products:
             self.variant.addItem(product, product)
-        search = QPushButton("Search")
+        self.search_button = search = QPushButton()
         search.clicked.connect(self.search)
-        self.certificate_button = QPushButton("Certificate…")
-        self.certificate_button.setToolTip(
-            "Save the selected run's birth certificate (PDF or HTML)"
-        )
+        self.certificate_button = QPushButton()
         self.certificate_button.setEnabled(False)
         self.certificate_button.clicked.connect(self._ask_certificate)
         self.summary = QLabel()
         self.summary.setObjectName("section")
 
+        self.to_label = QLabel()
         bar = QHBoxLayout()
         for w in (
             self.serial,
             self.use_dates,
             self.date_from,
-            QLabel("to"),
+            self.to_label,
             self.date_to,
             self.outcome,
             self.variant,
@@ -199,7 +196,8 @@ class ResultsBrowser(QWidget):
         self.stats_text.setWordWrap(True)
         stats_page = QWidget()
         form = QFormLayout()
-        form.addRow("Measurement", self.pick)
+        self.pick_label = QLabel()
+        form.addRow(self.pick_label, self.pick)
         stats_layout = QVBoxLayout(stats_page)
         stats_layout.addLayout(form)
         stats_layout.addWidget(self.stats_text)
@@ -207,13 +205,13 @@ class ResultsBrowser(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("details")  # smaller tabs than the main ones (ui.style)
-        self.tabs.addTab(self.record, "Record")
-        self.tabs.addTab(make_table(self.steps, 6, point_size=13), "Steps")
-        self.tabs.addTab(self.measurement_table, "Measurements")
-        self.tabs.addTab(self.series, "Time series")
-        self.tabs.addTab(make_table(self.attachments, 4, point_size=13), "Attachments")
-        self.tabs.addTab(make_table(self.logs, 2, point_size=13), "Log")
-        self.tabs.addTab(stats_page, "Statistics")
+        self.tabs.addTab(self.record, "")
+        self.tabs.addTab(make_table(self.steps, 6, point_size=13), "")
+        self.tabs.addTab(self.measurement_table, "")
+        self.tabs.addTab(self.series, "")
+        self.tabs.addTab(make_table(self.attachments, 4, point_size=13), "")
+        self.tabs.addTab(make_table(self.logs, 2, point_size=13), "")
+        self.tabs.addTab(stats_page, "")
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.run_table)
@@ -224,6 +222,60 @@ class ResultsBrowser(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
+        self._summary: tuple[int, spc.Counters, bool] | None = None
+        self._statistics: dict[str, Any] | None = None
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Set the texts in the screens' language (the shown run's too)."""
+        self.serial.setPlaceholderText(self.tr("serial contains …"))
+        self.use_dates.setText(self.tr("dates"))
+        self.to_label.setText(self.tr("to"))
+        self.outcome.setItemText(0, self.tr("any verdict"))
+        for i in range(1, self.outcome.count()):
+            self.outcome.setItemText(i, outcome_word(str(self.outcome.itemData(i))))
+        self.variant.setItemText(0, self.tr("any variant"))
+        self.search_button.setText(self.tr("Search"))
+        self.certificate_button.setText(self.tr("Certificate…"))
+        self.certificate_button.setToolTip(
+            self.tr("Save the selected run's birth certificate (PDF or HTML)")
+        )
+        self.pick_label.setText(self.tr("Measurement"))
+        tabs = (
+            self.tr("Record"),
+            self.tr("Steps"),
+            self.tr("Measurements"),
+            self.tr("Time series"),
+            self.tr("Attachments"),
+            self.tr("Log"),
+            self.tr("Statistics"),
+        )
+        for i, text in enumerate(tabs):
+            self.tabs.setTabText(i, text)
+        if self._summary is not None:
+            self._show_summary(*self._summary)
+        if self.run is not None:
+            self.record.setText(_record_html(self.run))
+        if self._statistics is not None:
+            self.show_statistics(self._statistics, switch=False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+
+    def _show_summary(self, found: int, counts: spc.Counters, capped: bool) -> None:
+        self._summary = (found, counts, capped)
+        text = self.tr("{runs} runs · {packs} packs · passed {passed} · first-pass yield {fpy}")
+        self.summary.setText(
+            text.format(
+                runs=found,
+                packs=counts.tested,
+                passed=counts.passed,
+                fpy=spc.format_yield(counts.first_pass_yield),
+            )
+            + (self.tr(" (from the newest runs only: narrow the dates)") if capped else "")
+        )
 
     # -- searching ----------------------------------------------------------------------
     def search(self) -> list[dict[str, Any]]:
@@ -247,14 +299,7 @@ class ResultsBrowser(QWidget):
             and (until is None or _utc(r["started_at"]) < until)
         ]
         self.runs.set_rows(found)
-        counts = spc.counters(found)
-        capped = (
-            " (from the newest runs only: narrow the dates)" if len(runs) == FETCH_LIMIT else ""
-        )
-        self.summary.setText(
-            f"{len(found)} runs · {counts.tested} packs · passed {counts.passed} · "
-            f"first-pass yield {spc.format_yield(counts.first_pass_yield)}{capped}"
-        )
+        self._show_summary(len(found), spc.counters(found), len(runs) == FETCH_LIMIT)
         if found:
             self.run_table.selectRow(0)
         return found
@@ -297,15 +342,25 @@ class ResultsBrowser(QWidget):
         failed = [h["outcome"] == Verdict.FAILED for h in history if h["value"] is not None]
         low, high = m["low"], m["high"]
         cap = spc.capability(values, low, high)
+        self._statistics = m
         self.stats.show_values(values, failed, low, high, m["unit"])
+        far = "" if self.stats.limits_shown else self.tr(" (far outside the plotted range)")
+        text = self.tr(
+            "<b>{what}</b> ({part}) — n = {n}, mean {mean}, σ {stdev}, Cpk <b>{cpk}</b>, "
+            "limits {limits}{far}, failed {failed}"
+        )
         self.stats_text.setText(
-            f"<b>{m['step_name']} › {m['name']}</b> ({part}) — n = {cap.n}, mean "
-            f"{measured_text(cap.mean, '', None, m['unit'])}, "
-            f"σ {measured_text(cap.stdev, '', None, m['unit'])}, "
-            f"Cpk <b>{'–' if cap.cpk is None else f'{cap.cpk:.2f}'}</b>, "
-            f"limits {limit_text(m['limit_text'], m['unit'])}"
-            f"{'' if self.stats.limits_shown else ' (far outside the plotted range)'}, "
-            f"failed {sum(failed)}"
+            text.format(
+                what=f"{m['step_name']} › {m['name']}",
+                part=part,
+                n=cap.n,
+                mean=measured_text(cap.mean, "", None, m["unit"]),
+                stdev=measured_text(cap.stdev, "", None, m["unit"]),
+                cpk="–" if cap.cpk is None else f"{cap.cpk:.2f}",
+                limits=limit_text(m["limit_text"], m["unit"]),
+                far=far,
+                failed=sum(failed),
+            )
         )
         if switch:
             self.tabs.setCurrentIndex(self.tabs.count() - 1)
@@ -317,7 +372,7 @@ class ResultsBrowser(QWidget):
             return
         name, _ = QFileDialog.getSaveFileName(
             self,
-            "Save the birth certificate",
+            self.tr("Save the birth certificate"),
             f"{self.run['serial']}-{self.run['id'][:8]}.pdf",
             "PDF (*.pdf);;HTML (*.html)",
         )
@@ -325,7 +380,7 @@ class ResultsBrowser(QWidget):
             try:
                 self.write_certificate(Path(name))
             except StationError as err:
-                QMessageBox.warning(self, "Certificate", str(err))
+                QMessageBox.warning(self, self.tr("Certificate"), str(err))
 
     def write_certificate(self, path: Path) -> Path:
         """Write the selected run's certificate: HTML for a ``.html``/``.htm`` name, else PDF."""
@@ -358,37 +413,65 @@ def _attempt_text(run: dict[str, Any]) -> str:
         return "—"
     text = str(run["attempt"])
     if run.get("previous_run_id"):
-        text += f" (previous run {str(run['previous_run_id'])[:8]})"
+        previous = str(run["previous_run_id"])[:8]
+        text += translate("Record", " (previous run {run})").format(run=previous)
     if run.get("rework_reason"):
-        text += f" — rework: {run['rework_reason']}"
+        text += translate("Record", " — rework: {reason}").format(reason=run["rework_reason"])
     return text
 
 
+RECORD_ROWS = (
+    QT_TRANSLATE_NOOP("Record", "Verdict"),
+    QT_TRANSLATE_NOOP("Record", "Serial"),
+    QT_TRANSLATE_NOOP("Record", "Variant"),
+    QT_TRANSLATE_NOOP("Record", "Operator"),
+    QT_TRANSLATE_NOOP("Record", "Attempt"),
+    QT_TRANSLATE_NOOP("Record", "Station"),
+    QT_TRANSLATE_NOOP("Record", "Started"),
+    QT_TRANSLATE_NOOP("Record", "Ended"),
+    QT_TRANSLATE_NOOP("Record", "Sequence"),
+    QT_TRANSLATE_NOOP("Record", "Sequence sha256"),
+    QT_TRANSLATE_NOOP("Record", "Limits"),
+    QT_TRANSLATE_NOOP("Record", "Config sha256"),
+    QT_TRANSLATE_NOOP("Record", "Software"),
+    QT_TRANSLATE_NOOP("Record", "Safe state"),
+    QT_TRANSLATE_NOOP("Record", "Run id"),
+)
+"""The rows of a run's record, in order (translated where shown)."""
+
+
 def _record_html(run: dict[str, Any]) -> str:
-    safe = {1: "confirmed off", 0: "NOT CONFIRMED"}.get(run["safe_state_ok"], "—")
-    rows = [
-        ("Verdict", outcome_word(run["outcome"])),
-        ("Serial", run["serial"]),
-        ("Variant", run["part_number"]),
-        ("Operator", run["operator"]),
-        ("Attempt", _attempt_text(run)),
-        ("Station", run["station_id"]),
-        ("Started", local_time(run["started_at"])),
-        ("Ended", local_time(run["ended_at"])),
-        ("Sequence", f"{run['sequence_name']} {run['sequence_version']} — {run['sequence_path']}"),
-        ("Sequence sha256", run["sequence_sha256"]),
-        ("Limits", f"{run['limits_path'] or '(inline)'} {(run['limits_sha256'] or '')[:16]}"),
-        ("Config sha256", run["config_sha256"]),
-        ("Software", run["software_version"]),
-        ("Safe state", f"{safe} — {run['safe_state_detail'] or ''}"),
-        ("Run id", run["id"]),
-    ]
+    safe = {
+        1: translate("Record", "confirmed off"),
+        0: translate("Record", "NOT CONFIRMED"),
+    }.get(run["safe_state_ok"], "—")
+    inline = translate("Record", "(inline)")
+    values = (
+        outcome_word(run["outcome"]),
+        run["serial"],
+        run["part_number"],
+        run["operator"],
+        _attempt_text(run),
+        run["station_id"],
+        local_time(run["started_at"]),
+        local_time(run["ended_at"]),
+        f"{run['sequence_name']} {run['sequence_version']} — {run['sequence_path']}",
+        run["sequence_sha256"],
+        f"{run['limits_path'] or inline} {(run['limits_sha256'] or '')[:16]}",
+        run["config_sha256"],
+        run["software_version"],
+        f"{safe} — {run['safe_state_detail'] or ''}",
+        run["id"],
+    )
+    due = translate("Record", "cal due {date}")
     instruments = "".join(
         f"<tr><td>{html.escape(i['role'])}</td><td>{html.escape(i['idn'])}</td>"
-        f"<td>cal due {html.escape(i['cal_due'])}</td></tr>"
+        f"<td>{html.escape(due.format(date=i['cal_due']))}</td></tr>"
         for i in run["instruments"]
     )
-    body = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    return (
-        f"<table cellpadding=3>{body}</table><p><b>Instruments</b></p><table>{instruments}</table>"
+    body = "".join(
+        f"<tr><td><b>{translate('Record', k)}</b></td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in zip(RECORD_ROWS, values, strict=True)
     )
+    title = translate("Record", "Instruments")
+    return f"<table cellpadding=3>{body}</table><p><b>{title}</b></p><table>{instruments}</table>"

@@ -2,6 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ar" sourcelanguage="en">
 <context>
+    <name>AuditView</name>
+    <message>
+        <source>Audit trail</source>
+        <translation>سجل التدقيق</translation>
+    </message>
+    <message>
+        <source>target or detail contains …</source>
+        <translation>الهدف أو التفاصيل تحتوي …</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>عرض</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>المستخدم</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>الإجراء</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>من</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>إلى</translation>
+    </message>
+</context>
+<context>
     <name>Blocker</name>
     <message>
         <source>Log in to test packs.</source>
@@ -252,6 +283,204 @@
     </message>
 </context>
 <context>
+    <name>EngineeringPage</name>
+    <message>
+        <source>{when} by {user}</source>
+        <translation>{when} بواسطة {user}</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>معطّل</translation>
+    </message>
+    <message>
+        <source>enabled</source>
+        <translation>مفعّل</translation>
+    </message>
+    <message>
+        <source>reason / note for the audit trail (required)</source>
+        <translation>السبب / ملاحظة لسجل التدقيق (مطلوب)</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>السبب</translation>
+    </message>
+    <message>
+        <source>Production mode</source>
+        <translation>وضع الإنتاج</translation>
+    </message>
+    <message>
+        <source>Release selected file</source>
+        <translation>اعتماد الملف المحدد</translation>
+    </message>
+    <message>
+        <source>Revoke its release</source>
+        <translation>إلغاء اعتماده</translation>
+    </message>
+    <message>
+        <source>Sequence and limit files (released = locked by sha256)</source>
+        <translation>ملفات التسلسل والحدود (معتمد = مقفل بـ sha256)</translation>
+    </message>
+    <message>
+        <source>Release history</source>
+        <translation>سجل الاعتمادات</translation>
+    </message>
+    <message>
+        <source>Override selected (one shift)</source>
+        <translation>استثناء المحدد (وردية واحدة)</translation>
+    </message>
+    <message>
+        <source>Overrides (expired calibration, unconfirmed safe state)</source>
+        <translation>الاستثناءات (معايرة منتهية، وضع آمن غير مؤكد)</translation>
+    </message>
+    <message>
+        <source>user name</source>
+        <translation>اسم المستخدم</translation>
+    </message>
+    <message>
+        <source>password (8+ characters)</source>
+        <translation>كلمة المرور (8 أحرف أو أكثر)</translation>
+    </message>
+    <message>
+        <source>Add user</source>
+        <translation>إضافة مستخدم</translation>
+    </message>
+    <message>
+        <source>Disable selected</source>
+        <translation>تعطيل المحدد</translation>
+    </message>
+    <message>
+        <source>Enable selected</source>
+        <translation>تفعيل المحدد</translation>
+    </message>
+    <message>
+        <source>Set selected&apos;s password</source>
+        <translation>تعيين كلمة مرور المحدد</translation>
+    </message>
+    <message>
+        <source>Users (admins) — the reason above is required</source>
+        <translation>المستخدمون (المسؤولون) — السبب أعلاه مطلوب</translation>
+    </message>
+    <message>
+        <source>PRODUCTION: only released files run</source>
+        <translation>إنتاج: تعمل الملفات المعتمدة فقط</translation>
+    </message>
+    <message>
+        <source>ENGINEERING: unreleased files may run — not for production</source>
+        <translation>هندسي: قد تعمل ملفات غير معتمدة — ليس للإنتاج</translation>
+    </message>
+    <message>
+        <source>Switch to engineering mode</source>
+        <translation>التحويل إلى الوضع الهندسي</translation>
+    </message>
+    <message>
+        <source>Switch to production mode</source>
+        <translation>التحويل إلى وضع الإنتاج</translation>
+    </message>
+    <message>
+        <source>CHANGED ON DISK since loading</source>
+        <translation>تغيّر على القرص منذ التحميل</translation>
+    </message>
+    <message>
+        <source>NOT released</source>
+        <translation>غير معتمد</translation>
+    </message>
+    <message>
+        <source>released by {user} {when}</source>
+        <translation>اعتمده {user} {when}</translation>
+    </message>
+    <message>
+        <source>✔ {what}: done (recorded in the audit trail)</source>
+        <translation>✔ {what}: تم (مسجّل في سجل التدقيق)</translation>
+    </message>
+    <message>
+        <source>select a file to release</source>
+        <translation>اختر ملفًا لاعتماده</translation>
+    </message>
+    <message>
+        <source>release</source>
+        <translation>اعتماد</translation>
+    </message>
+    <message>
+        <source>select a released file</source>
+        <translation>اختر ملفًا معتمدًا</translation>
+    </message>
+    <message>
+        <source>revoke</source>
+        <translation>إلغاء الاعتماد</translation>
+    </message>
+    <message>
+        <source>production mode</source>
+        <translation>وضع الإنتاج</translation>
+    </message>
+    <message>
+        <source>select what to override</source>
+        <translation>اختر ما تريد استثناءه</translation>
+    </message>
+    <message>
+        <source>override</source>
+        <translation>استثناء</translation>
+    </message>
+    <message>
+        <source>add user</source>
+        <translation>إضافة مستخدم</translation>
+    </message>
+    <message>
+        <source>select a user</source>
+        <translation>اختر مستخدمًا</translation>
+    </message>
+    <message>
+        <source>disable user</source>
+        <translation>تعطيل مستخدم</translation>
+    </message>
+    <message>
+        <source>enable user</source>
+        <translation>تفعيل مستخدم</translation>
+    </message>
+    <message>
+        <source>select a user, type the new password, give a reason</source>
+        <translation>اختر مستخدمًا، اكتب كلمة المرور الجديدة، واذكر السبب</translation>
+    </message>
+    <message>
+        <source>set password</source>
+        <translation>تعيين كلمة المرور</translation>
+    </message>
+</context>
+<context>
+    <name>FaultPanel</name>
+    <message>
+        <source>Virtual-bench faults (training and demos; on until the UI closes)</source>
+        <translation>أعطال المنصة الافتراضية (للتدريب والعروض؛ فعّالة حتى إغلاق الواجهة)</translation>
+    </message>
+    <message>
+        <source>Inject selected fault</source>
+        <translation>حقن العطل المحدد</translation>
+    </message>
+    <message>
+        <source>On: {faults}</source>
+        <translation>فعّال: {faults}</translation>
+    </message>
+    <message>
+        <source>magnitude (empty = the default)</source>
+        <translation>المقدار (فارغ = الافتراضي)</translation>
+    </message>
+    <message>
+        <source>{magnitude} (default {default})</source>
+        <translation>{magnitude} (الافتراضي {default})</translation>
+    </message>
+    <message>
+        <source>no magnitude</source>
+        <translation>بلا مقدار</translation>
+    </message>
+    <message>
+        <source>select a fault first</source>
+        <translation>اختر عطلًا أولًا</translation>
+    </message>
+    <message>
+        <source>✔ {fault} is on; the next pack runs with it</source>
+        <translation>✔ {fault} فعّال؛ البطارية التالية تُختبر به</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>✔ OK</source>
@@ -272,6 +501,18 @@
     <message>
         <source>✖ MISSING</source>
         <translation>✖ مفقود</translation>
+    </message>
+    <message>
+        <source>safe for HV</source>
+        <translation>آمن للجهد العالي</translation>
+    </message>
+    <message>
+        <source>NOT safe for HV</source>
+        <translation>غير آمن للجهد العالي</translation>
+    </message>
+    <message>
+        <source>cannot read the interlocks</source>
+        <translation>تعذّرت قراءة الأقفال الأمنية</translation>
     </message>
     <message>
         <source>{n} days left</source>
@@ -610,6 +851,188 @@
     </message>
 </context>
 <context>
+    <name>Record</name>
+    <message>
+        <source> (previous run {run})</source>
+        <translation> (التشغيل السابق {run})</translation>
+    </message>
+    <message>
+        <source> — rework: {reason}</source>
+        <translation> — إعادة عمل: {reason}</translation>
+    </message>
+    <message>
+        <source>Verdict</source>
+        <translation>النتيجة</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>الرقم التسلسلي</translation>
+    </message>
+    <message>
+        <source>Variant</source>
+        <translation>الطراز</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>المشغّل</translation>
+    </message>
+    <message>
+        <source>Attempt</source>
+        <translation>المحاولة</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>المحطة</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>البدء</translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation>الانتهاء</translation>
+    </message>
+    <message>
+        <source>Sequence</source>
+        <translation>التسلسل</translation>
+    </message>
+    <message>
+        <source>Sequence sha256</source>
+        <translation>sha256 للتسلسل</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>الحدود</translation>
+    </message>
+    <message>
+        <source>Config sha256</source>
+        <translation>sha256 للإعدادات</translation>
+    </message>
+    <message>
+        <source>Software</source>
+        <translation>البرنامج</translation>
+    </message>
+    <message>
+        <source>Safe state</source>
+        <translation>الوضع الآمن</translation>
+    </message>
+    <message>
+        <source>Run id</source>
+        <translation>معرّف التشغيل</translation>
+    </message>
+    <message>
+        <source>confirmed off</source>
+        <translation>الإطفاء مؤكد</translation>
+    </message>
+    <message>
+        <source>NOT CONFIRMED</source>
+        <translation>غير مؤكد</translation>
+    </message>
+    <message>
+        <source>(inline)</source>
+        <translation>(ضمن التسلسل)</translation>
+    </message>
+    <message>
+        <source>cal due {date}</source>
+        <translation>المعايرة مستحقة {date}</translation>
+    </message>
+    <message>
+        <source>Instruments</source>
+        <translation>أجهزة القياس</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsBrowser</name>
+    <message>
+        <source>serial contains …</source>
+        <translation>الرقم التسلسلي يحتوي …</translation>
+    </message>
+    <message>
+        <source>dates</source>
+        <translation>التواريخ</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>إلى</translation>
+    </message>
+    <message>
+        <source>any verdict</source>
+        <translation>أي نتيجة</translation>
+    </message>
+    <message>
+        <source>any variant</source>
+        <translation>أي طراز</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>بحث</translation>
+    </message>
+    <message>
+        <source>Certificate…</source>
+        <translation>الشهادة…</translation>
+    </message>
+    <message>
+        <source>Save the selected run&apos;s birth certificate (PDF or HTML)</source>
+        <translation>حفظ شهادة الميلاد للتشغيل المحدد (PDF أو HTML)</translation>
+    </message>
+    <message>
+        <source>Measurement</source>
+        <translation>القياس</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>السجل</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>الخطوات</translation>
+    </message>
+    <message>
+        <source>Measurements</source>
+        <translation>القياسات</translation>
+    </message>
+    <message>
+        <source>Time series</source>
+        <translation>السلاسل الزمنية</translation>
+    </message>
+    <message>
+        <source>Attachments</source>
+        <translation>المرفقات</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>السجل التفصيلي</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>الإحصاءات</translation>
+    </message>
+    <message>
+        <source>{runs} runs · {packs} packs · passed {passed} · first-pass yield {fpy}</source>
+        <translation>{runs} تشغيل · {packs} بطارية · ناجحة {passed} · النجاح من أول مرة {fpy}</translation>
+    </message>
+    <message>
+        <source> (from the newest runs only: narrow the dates)</source>
+        <translation> (من أحدث التشغيلات فقط: ضيّق التواريخ)</translation>
+    </message>
+    <message>
+        <source> (far outside the plotted range)</source>
+        <translation> (بعيدة خارج نطاق الرسم)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{what}&lt;/b&gt; ({part}) — n = {n}, mean {mean}, σ {stdev}, Cpk &lt;b&gt;{cpk}&lt;/b&gt;, limits {limits}{far}, failed {failed}</source>
+        <translation>&lt;b&gt;{what}&lt;/b&gt; ({part}) — n = {n}، المتوسط {mean}، σ {stdev}، Cpk &lt;b&gt;{cpk}&lt;/b&gt;، الحدود {limits}{far}، راسبة {failed}</translation>
+    </message>
+    <message>
+        <source>Save the birth certificate</source>
+        <translation>حفظ شهادة الميلاد</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>الشهادة</translation>
+    </message>
+</context>
+<context>
     <name>RunView</name>
     <message>
         <source>{word} (attempt {n})</source>
@@ -748,6 +1171,13 @@
     <message>
         <source>CANNOT START</source>
         <translation>لا يمكن البدء</translation>
+    </message>
+</context>
+<context>
+    <name>TimeSeriesPlot</name>
+    <message>
+        <source>time (s)</source>
+        <translation>الزمن (ث)</translation>
     </message>
 </context>
 </TS>

@@ -2,6 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr_FR" sourcelanguage="en">
 <context>
+    <name>AuditView</name>
+    <message>
+        <source>Audit trail</source>
+        <translation>Journal d&apos;audit</translation>
+    </message>
+    <message>
+        <source>target or detail contains …</source>
+        <translation>cible ou détail contient …</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Afficher</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Utilisateur</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>Du</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>au</translation>
+    </message>
+</context>
+<context>
     <name>Blocker</name>
     <message>
         <source>Log in to test packs.</source>
@@ -252,6 +283,204 @@
     </message>
 </context>
 <context>
+    <name>EngineeringPage</name>
+    <message>
+        <source>{when} by {user}</source>
+        <translation>{when} par {user}</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>désactivé</translation>
+    </message>
+    <message>
+        <source>enabled</source>
+        <translation>activé</translation>
+    </message>
+    <message>
+        <source>reason / note for the audit trail (required)</source>
+        <translation>raison / note pour le journal d&apos;audit (obligatoire)</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Raison</translation>
+    </message>
+    <message>
+        <source>Production mode</source>
+        <translation>Mode production</translation>
+    </message>
+    <message>
+        <source>Release selected file</source>
+        <translation>Valider le fichier choisi</translation>
+    </message>
+    <message>
+        <source>Revoke its release</source>
+        <translation>Révoquer sa validation</translation>
+    </message>
+    <message>
+        <source>Sequence and limit files (released = locked by sha256)</source>
+        <translation>Fichiers de séquence et de limites (validé = verrouillé par sha256)</translation>
+    </message>
+    <message>
+        <source>Release history</source>
+        <translation>Historique des validations</translation>
+    </message>
+    <message>
+        <source>Override selected (one shift)</source>
+        <translation>Déroger au choix (une équipe)</translation>
+    </message>
+    <message>
+        <source>Overrides (expired calibration, unconfirmed safe state)</source>
+        <translation>Dérogations (étalonnage expiré, sécurité non confirmée)</translation>
+    </message>
+    <message>
+        <source>user name</source>
+        <translation>nom d&apos;utilisateur</translation>
+    </message>
+    <message>
+        <source>password (8+ characters)</source>
+        <translation>mot de passe (8 caractères ou plus)</translation>
+    </message>
+    <message>
+        <source>Add user</source>
+        <translation>Ajouter l&apos;utilisateur</translation>
+    </message>
+    <message>
+        <source>Disable selected</source>
+        <translation>Désactiver le choix</translation>
+    </message>
+    <message>
+        <source>Enable selected</source>
+        <translation>Activer le choix</translation>
+    </message>
+    <message>
+        <source>Set selected&apos;s password</source>
+        <translation>Définir son mot de passe</translation>
+    </message>
+    <message>
+        <source>Users (admins) — the reason above is required</source>
+        <translation>Utilisateurs (administrateurs) — la raison ci-dessus est obligatoire</translation>
+    </message>
+    <message>
+        <source>PRODUCTION: only released files run</source>
+        <translation>PRODUCTION : seuls les fichiers validés s&apos;exécutent</translation>
+    </message>
+    <message>
+        <source>ENGINEERING: unreleased files may run — not for production</source>
+        <translation>INGÉNIERIE : des fichiers non validés peuvent s&apos;exécuter — pas pour la production</translation>
+    </message>
+    <message>
+        <source>Switch to engineering mode</source>
+        <translation>Passer en mode ingénierie</translation>
+    </message>
+    <message>
+        <source>Switch to production mode</source>
+        <translation>Passer en mode production</translation>
+    </message>
+    <message>
+        <source>CHANGED ON DISK since loading</source>
+        <translation>MODIFIÉ SUR LE DISQUE depuis le chargement</translation>
+    </message>
+    <message>
+        <source>NOT released</source>
+        <translation>NON validé</translation>
+    </message>
+    <message>
+        <source>released by {user} {when}</source>
+        <translation>validé par {user} {when}</translation>
+    </message>
+    <message>
+        <source>✔ {what}: done (recorded in the audit trail)</source>
+        <translation>✔ {what} : fait (enregistré dans le journal d&apos;audit)</translation>
+    </message>
+    <message>
+        <source>select a file to release</source>
+        <translation>choisissez un fichier à valider</translation>
+    </message>
+    <message>
+        <source>release</source>
+        <translation>validation</translation>
+    </message>
+    <message>
+        <source>select a released file</source>
+        <translation>choisissez un fichier validé</translation>
+    </message>
+    <message>
+        <source>revoke</source>
+        <translation>révocation</translation>
+    </message>
+    <message>
+        <source>production mode</source>
+        <translation>mode production</translation>
+    </message>
+    <message>
+        <source>select what to override</source>
+        <translation>choisissez à quoi déroger</translation>
+    </message>
+    <message>
+        <source>override</source>
+        <translation>dérogation</translation>
+    </message>
+    <message>
+        <source>add user</source>
+        <translation>ajout d&apos;utilisateur</translation>
+    </message>
+    <message>
+        <source>select a user</source>
+        <translation>choisissez un utilisateur</translation>
+    </message>
+    <message>
+        <source>disable user</source>
+        <translation>désactivation d&apos;utilisateur</translation>
+    </message>
+    <message>
+        <source>enable user</source>
+        <translation>activation d&apos;utilisateur</translation>
+    </message>
+    <message>
+        <source>select a user, type the new password, give a reason</source>
+        <translation>choisissez un utilisateur, tapez le nouveau mot de passe, donnez une raison</translation>
+    </message>
+    <message>
+        <source>set password</source>
+        <translation>définition du mot de passe</translation>
+    </message>
+</context>
+<context>
+    <name>FaultPanel</name>
+    <message>
+        <source>Virtual-bench faults (training and demos; on until the UI closes)</source>
+        <translation>Défauts du banc virtuel (formation et démos ; actifs jusqu&apos;à la fermeture)</translation>
+    </message>
+    <message>
+        <source>Inject selected fault</source>
+        <translation>Injecter le défaut choisi</translation>
+    </message>
+    <message>
+        <source>On: {faults}</source>
+        <translation>Actifs : {faults}</translation>
+    </message>
+    <message>
+        <source>magnitude (empty = the default)</source>
+        <translation>amplitude (vide = par défaut)</translation>
+    </message>
+    <message>
+        <source>{magnitude} (default {default})</source>
+        <translation>{magnitude} (par défaut {default})</translation>
+    </message>
+    <message>
+        <source>no magnitude</source>
+        <translation>sans amplitude</translation>
+    </message>
+    <message>
+        <source>select a fault first</source>
+        <translation>choisissez d&apos;abord un défaut</translation>
+    </message>
+    <message>
+        <source>✔ {fault} is on; the next pack runs with it</source>
+        <translation>✔ {fault} est actif ; le prochain pack sera testé avec</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>✔ OK</source>
@@ -272,6 +501,18 @@
     <message>
         <source>✖ MISSING</source>
         <translation>✖ ABSENT</translation>
+    </message>
+    <message>
+        <source>safe for HV</source>
+        <translation>sûr pour la HT</translation>
+    </message>
+    <message>
+        <source>NOT safe for HV</source>
+        <translation>NON sûr pour la HT</translation>
+    </message>
+    <message>
+        <source>cannot read the interlocks</source>
+        <translation>lecture des verrouillages impossible</translation>
     </message>
     <message>
         <source>{n} days left</source>
@@ -610,6 +851,188 @@
     </message>
 </context>
 <context>
+    <name>Record</name>
+    <message>
+        <source> (previous run {run})</source>
+        <translation> (essai précédent {run})</translation>
+    </message>
+    <message>
+        <source> — rework: {reason}</source>
+        <translation> — reprise : {reason}</translation>
+    </message>
+    <message>
+        <source>Verdict</source>
+        <translation>Verdict</translation>
+    </message>
+    <message>
+        <source>Serial</source>
+        <translation>N° de série</translation>
+    </message>
+    <message>
+        <source>Variant</source>
+        <translation>Variante</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>Opérateur</translation>
+    </message>
+    <message>
+        <source>Attempt</source>
+        <translation>Essai</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>Poste</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>Début</translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation>Fin</translation>
+    </message>
+    <message>
+        <source>Sequence</source>
+        <translation>Séquence</translation>
+    </message>
+    <message>
+        <source>Sequence sha256</source>
+        <translation>sha256 de la séquence</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>Limites</translation>
+    </message>
+    <message>
+        <source>Config sha256</source>
+        <translation>sha256 de la config</translation>
+    </message>
+    <message>
+        <source>Software</source>
+        <translation>Logiciel</translation>
+    </message>
+    <message>
+        <source>Safe state</source>
+        <translation>Mise en sécurité</translation>
+    </message>
+    <message>
+        <source>Run id</source>
+        <translation>Id de l&apos;essai</translation>
+    </message>
+    <message>
+        <source>confirmed off</source>
+        <translation>coupure confirmée</translation>
+    </message>
+    <message>
+        <source>NOT CONFIRMED</source>
+        <translation>NON CONFIRMÉ</translation>
+    </message>
+    <message>
+        <source>(inline)</source>
+        <translation>(dans la séquence)</translation>
+    </message>
+    <message>
+        <source>cal due {date}</source>
+        <translation>étalonnage dû {date}</translation>
+    </message>
+    <message>
+        <source>Instruments</source>
+        <translation>Instruments</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsBrowser</name>
+    <message>
+        <source>serial contains …</source>
+        <translation>le n° de série contient …</translation>
+    </message>
+    <message>
+        <source>dates</source>
+        <translation>dates</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>au</translation>
+    </message>
+    <message>
+        <source>any verdict</source>
+        <translation>tout verdict</translation>
+    </message>
+    <message>
+        <source>any variant</source>
+        <translation>toute variante</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Rechercher</translation>
+    </message>
+    <message>
+        <source>Certificate…</source>
+        <translation>Certificat…</translation>
+    </message>
+    <message>
+        <source>Save the selected run&apos;s birth certificate (PDF or HTML)</source>
+        <translation>Enregistrer le certificat de naissance de l&apos;essai choisi (PDF ou HTML)</translation>
+    </message>
+    <message>
+        <source>Measurement</source>
+        <translation>Mesure</translation>
+    </message>
+    <message>
+        <source>Record</source>
+        <translation>Fiche</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Étapes</translation>
+    </message>
+    <message>
+        <source>Measurements</source>
+        <translation>Mesures</translation>
+    </message>
+    <message>
+        <source>Time series</source>
+        <translation>Séries temporelles</translation>
+    </message>
+    <message>
+        <source>Attachments</source>
+        <translation>Pièces jointes</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>Journal</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>Statistiques</translation>
+    </message>
+    <message>
+        <source>{runs} runs · {packs} packs · passed {passed} · first-pass yield {fpy}</source>
+        <translation>{runs} essais · {packs} packs · bons {passed} · rendement 1er passage {fpy}</translation>
+    </message>
+    <message>
+        <source> (from the newest runs only: narrow the dates)</source>
+        <translation> (les essais les plus récents seulement : réduisez les dates)</translation>
+    </message>
+    <message>
+        <source> (far outside the plotted range)</source>
+        <translation> (loin hors du graphique)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{what}&lt;/b&gt; ({part}) — n = {n}, mean {mean}, σ {stdev}, Cpk &lt;b&gt;{cpk}&lt;/b&gt;, limits {limits}{far}, failed {failed}</source>
+        <translation>&lt;b&gt;{what}&lt;/b&gt; ({part}) — n = {n}, moyenne {mean}, σ {stdev}, Cpk &lt;b&gt;{cpk}&lt;/b&gt;, limites {limits}{far}, mauvais {failed}</translation>
+    </message>
+    <message>
+        <source>Save the birth certificate</source>
+        <translation>Enregistrer le certificat de naissance</translation>
+    </message>
+    <message>
+        <source>Certificate</source>
+        <translation>Certificat</translation>
+    </message>
+</context>
+<context>
     <name>RunView</name>
     <message>
         <source>{word} (attempt {n})</source>
@@ -748,6 +1171,13 @@
     <message>
         <source>CANNOT START</source>
         <translation>DÉMARRAGE IMPOSSIBLE</translation>
+    </message>
+</context>
+<context>
+    <name>TimeSeriesPlot</name>
+    <message>
+        <source>time (s)</source>
+        <translation>temps (s)</translation>
     </message>
 </context>
 </TS>
