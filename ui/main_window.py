@@ -32,6 +32,7 @@ from ui.audit_view import AuditView
 from ui.auth import Action
 from ui.controller import StationController
 from ui.engineering import EngineeringPage
+from ui.i18n import QT_TRANSLATE_NOOP, translate
 from ui.login import LoginPage
 from ui.operator_screen import OperatorScreen
 from ui.results_browser import ResultsBrowser
@@ -43,6 +44,12 @@ TABS = {
     "engineering": Action.OVERRIDE,
     "audit": Action.OVERRIDE,
 }
+ROLE_WORDS = {
+    "operator": QT_TRANSLATE_NOOP("Role", "operator"),
+    "engineer": QT_TRANSLATE_NOOP("Role", "engineer"),
+    "admin": QT_TRANSLATE_NOOP("Role", "admin"),
+}
+"""The roles as the top bar names them (the role itself stays the station's word)."""
 _INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
 
 
@@ -203,7 +210,8 @@ class MainWindow(QMainWindow):
     def _update_session(self) -> None:
         c = self.controller
         s = c.session
-        self.who.setText(f"{s.user} ({s.role})" if s else self.tr("not logged in"))
+        role = translate("Role", ROLE_WORDS[s.role]) if s and s.role in ROLE_WORDS else ""
+        self.who.setText(f"{s.user} ({role or s.role})" if s else self.tr("not logged in"))
         self.logout_button.setVisible(s is not None and not c.running)
         for name, action in TABS.items():
             self.tabs.setTabVisible(self._tab_index[name], c.can(action))

@@ -265,15 +265,16 @@ def outcome_tint(outcome: str, marginal: bool = False) -> str | None:
 
 
 def duration_text(seconds: float | None) -> str:
+    """A duration as "12.3 s", "4:05" or "1:02:03" (left to right in any language)."""
     if seconds is None:
         return ""
     seconds = max(0.0, float(seconds))
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return ltr(f"{seconds:.1f} s")
     whole = int(seconds)
     if whole < 3600:
-        return f"{whole // 60}:{whole % 60:02d}"
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+        return ltr(f"{whole // 60}:{whole % 60:02d}")
+    return ltr(f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}")
 
 
 def local_time(iso_utc: str | None) -> str:

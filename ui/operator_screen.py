@@ -50,8 +50,8 @@ from ui.plots import TimeSeriesPlot
 from ui.prompts import PromptPanel
 from ui.run_view import RunView, measurement_columns, step_columns
 from ui.shift_panel import ShiftPanel
-from ui.style import VERDICT_DETAIL_POINT_SIZE, big_button, font, section
-from ui.wording import operator_sentence
+from ui.style import VERDICT_DETAIL_POINT_SIZE, big_button, fit_text, font, section
+from ui.wording import needs_details, operator_sentence
 
 PROGRESS_MS = 100  # progress bar redraw period
 BODY_MIN_PX = 125  # steps, measurements, plot and side panels at their smallest
@@ -294,6 +294,15 @@ class OperatorScreen(QWidget):
         self.confirm_no.setText(self.tr("NO, CONTINUE"))
         self.retest_yes.setText(self.tr("TEST AGAIN"))
         self.retest_no.setText(self.tr("CANCEL"))
+        for button in (
+            self.start_button,
+            self.abort_button,
+            self.confirm_yes,
+            self.confirm_no,
+            self.retest_yes,
+            self.retest_no,
+        ):
+            fit_text(button)
         self.serial_label.setText(self.tr("Serial"))
         self.steps_title.setText(self.tr("Steps"))
         self.measurements_title.setText(self.tr("Measurements"))
@@ -340,7 +349,8 @@ class OperatorScreen(QWidget):
             self.say("")
         elif blockers and blockers[0].kind in PACK_KINDS:
             first = blockers[0]
-            self.say(first.message[:1].upper() + first.message[1:], first.kind)
+            kind = "scan" if first.kind == "serial" and not self.serial else first.kind
+            self.say(first.message[:1].upper() + first.message[1:], kind)
         elif blockers:
             self.say("Cannot start: " + blockers[0].message, blockers[0].kind)
         else:
@@ -383,7 +393,7 @@ class OperatorScreen(QWidget):
         plain = operator_sentence(text, kind)
         self.reason.setText(plain)
         self.reason_detail.setText(text)
-        technical = plain != text
+        technical = needs_details(text, kind)
         self.details_button.setVisible(technical)
         if not technical:
             self.details_button.setChecked(False)

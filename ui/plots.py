@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.i18n import translate
@@ -81,7 +81,9 @@ class TimeSeriesPlot(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
-        self.placeholder = QLabel("No time series yet: V, I and T appear here during long steps.")
+        self.placeholder = QLabel(
+            self.tr("No time series yet: V, I and T appear here during long steps.")
+        )
         self.placeholder.setFont(font(13))
         self.placeholder.setWordWrap(True)
         self._layout.addWidget(self.placeholder)
@@ -96,6 +98,13 @@ class TimeSeriesPlot(QWidget):
             self._timer.setInterval(REDRAW_MS)
             self._timer.timeout.connect(self.redraw)
             self._timer.start()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.placeholder.setText(
+                self.tr("No time series yet: V, I and T appear here during long steps.")
+            )
 
     @property
     def channels(self) -> list[str]:

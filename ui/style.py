@@ -150,6 +150,13 @@ def big_button(text: str, background: str, foreground: str = "#FFFFFF") -> QPush
     return button
 
 
+def fit_text(button: QPushButton) -> None:
+    """Keep ``button`` wide enough for its text (a translation may be longer than the
+    English the layout was made with): a squeezed row cuts the text field, not the word."""
+    padding = 2 * 28 + 2 * 2 + 8  # QPushButton#big padding, border, a little air
+    button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + padding)
+
+
 def section(text: str) -> QLabel:
     """A bold heading above a panel."""
     label = QLabel(text)

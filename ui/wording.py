@@ -21,6 +21,7 @@ _SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 BLOCKER_WORDS: dict[str, str] = {
     "login": QT_TRANSLATE_NOOP("Blocker", "Log in to test packs."),
     "running": QT_TRANSLATE_NOOP("Blocker", "A test is running."),
+    "scan": QT_TRANSLATE_NOOP("Blocker", "Scan the pack's serial number."),
     "serial": QT_TRANSLATE_NOOP("Blocker", "This serial number has the wrong format. Scan again."),
     "variant": QT_TRANSLATE_NOOP("Blocker", "Choose the variant."),
     "interlocks": QT_TRANSLATE_NOOP("Blocker", "Close the door / release the e-stop."),
@@ -63,3 +64,8 @@ def operator_sentence(text: str, kind: str = "") -> str:
     if i18n.current() == DEFAULT:
         return plain_words(text)
     return translate("Blocker", BLOCKER_WORDS.get(kind, _OTHER))
+
+
+def needs_details(text: str, kind: str = "") -> bool:
+    """Whether the operator's sentence leaves out something the station's sentence says."""
+    return bool(text) and kind != "scan" and operator_sentence(text, kind) != text

@@ -43,6 +43,10 @@
         <translation>يجري اختبار الآن.</translation>
     </message>
     <message>
+        <source>Scan the pack&apos;s serial number.</source>
+        <translation>امسح الرقم التسلسلي للبطارية.</translation>
+    </message>
+    <message>
         <source>This serial number has the wrong format. Scan again.</source>
         <translation>صيغة الرقم التسلسلي غير صحيحة. امسح مرة أخرى.</translation>
     </message>
@@ -1033,6 +1037,21 @@
     </message>
 </context>
 <context>
+    <name>Role</name>
+    <message>
+        <source>operator</source>
+        <translation>مشغّل</translation>
+    </message>
+    <message>
+        <source>engineer</source>
+        <translation>مهندس</translation>
+    </message>
+    <message>
+        <source>admin</source>
+        <translation>مسؤول</translation>
+    </message>
+</context>
+<context>
     <name>RunView</name>
     <message>
         <source>{word} (attempt {n})</source>
@@ -1175,6 +1194,10 @@
 </context>
 <context>
     <name>TimeSeriesPlot</name>
+    <message>
+        <source>No time series yet: V, I and T appear here during long steps.</source>
+        <translation>لا توجد منحنيات بعد: يظهر الجهد والتيار والحرارة هنا أثناء الخطوات الطويلة.</translation>
+    </message>
     <message>
         <source>time (s)</source>
         <translation>الزمن (ث)</translation>

@@ -43,6 +43,10 @@
         <translation>Un test est en cours.</translation>
     </message>
     <message>
+        <source>Scan the pack&apos;s serial number.</source>
+        <translation>Scannez le numéro de série du pack.</translation>
+    </message>
+    <message>
         <source>This serial number has the wrong format. Scan again.</source>
         <translation>Ce numéro de série n&apos;a pas le bon format. Scannez à nouveau.</translation>
     </message>
@@ -1033,6 +1037,21 @@
     </message>
 </context>
 <context>
+    <name>Role</name>
+    <message>
+        <source>operator</source>
+        <translation>opérateur</translation>
+    </message>
+    <message>
+        <source>engineer</source>
+        <translation>ingénieur</translation>
+    </message>
+    <message>
+        <source>admin</source>
+        <translation>administrateur</translation>
+    </message>
+</context>
+<context>
     <name>RunView</name>
     <message>
         <source>{word} (attempt {n})</source>
@@ -1175,6 +1194,10 @@
 </context>
 <context>
     <name>TimeSeriesPlot</name>
+    <message>
+        <source>No time series yet: V, I and T appear here during long steps.</source>
+        <translation>Pas encore de courbes : U, I et T s&apos;affichent ici pendant les étapes longues.</translation>
+    </message>
     <message>
         <source>time (s)</source>
         <translation>temps (s)</translation>
