@@ -72,12 +72,6 @@ class MainWindow(QMainWindow):
         self._closed = False
         seq = controller.sequence
         self._title = (controller.config.station_id, seq.name)
-        try:
-            i18n.use(controller.language())
-        except ValueError as err:  # a translation file missing: English, and say why
-            self._language_problem = str(err)
-        else:
-            self._language_problem = ""
         # The base font for every widget that sets none (a window stylesheet stops a window
         # font from reaching its children, so it is set application-wide).
         QApplication.setFont(font(BASE_POINT_SIZE))
@@ -87,7 +81,7 @@ class MainWindow(QMainWindow):
         self.who.setFont(font(14, bold=True))
         self.logout_button = QPushButton()
         self.logout_button.clicked.connect(lambda: self.logout("logout"))
-        self.notice = QLabel(self._language_problem)
+        self.notice = QLabel()
         # Each language in its own name, so anyone finds theirs whatever is shown now.
         self.language = QComboBox()
         self.language.setObjectName("language")
@@ -139,6 +133,8 @@ class MainWindow(QMainWindow):
             app.installEventFilter(self)
         controller.runDone.connect(lambda _: self.idle.start())
         controller.changed.connect(self._update_session)
+        # Only now: switching sends every window a LanguageChange, this one included.
+        self._speak(controller.language())
         self.retranslate()
 
     # -- language ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.ui.conftest import PASSWORD
 from ui import i18n
+from ui.main_window import MainWindow
 from ui.models import measured_text
 
 pytestmark = pytest.mark.ui
@@ -102,3 +103,19 @@ def test_the_sequence_translations_show_in_the_step_list_and_prompt(qtbot, make_
     assert "ناجح" in op.banner.text
     recorded = c.store.query("SELECT name FROM steps WHERE run_id = ?", [done.args[0].run_id])
     assert recorded[0]["name"] == "Connect pack"  # the record keeps the names as written
+
+
+def test_a_new_window_speaks_the_station_default_even_after_another_language(
+    qtbot, make_window
+) -> None:
+    """Opening the window switches the language, which reaches the window being built."""
+    first = make_window("operator")
+    first.set_language("fr")
+    second = MainWindow(first.controller)  # a user is logged in: their language
+    qtbot.addWidget(second)
+    assert i18n.current() == "fr" and second.operator.start_button.text() == "DÉMARRER"
+    first.controller.logout()
+    third = MainWindow(first.controller)  # nobody logged in: the station's default
+    qtbot.addWidget(third)
+    assert i18n.current() == "en" and third.tabs.tabText(0) == "Test"
+    assert first.operator.start_button.text() == "START"  # every open window follows
