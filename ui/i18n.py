@@ -70,6 +70,7 @@ def use(code: str) -> None:
     old = _state["translator"]
     if app is not None and isinstance(old, QTranslator):
         app.removeTranslator(old)
+        old.deleteLater()
     _state["translator"] = translator
     _state["language"] = code
     direction = (

@@ -241,7 +241,7 @@ def measured_text(
         if isinstance(value, bool):
             return str(value).lower()
         return ltr(si(value, unit))
-    return "" if value_text is None else str(value_text)
+    return "" if value_text is None else ltr(str(value_text))
 
 
 def limit_text(text: str | None, unit: str | None) -> str:
