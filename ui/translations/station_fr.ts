@@ -247,7 +247,7 @@
     </message>
     <message>
         <source>Time</source>
-        <translation>Durée</translation>
+        <translation>Temps</translation>
     </message>
     <message>
         <source>Error</source>
