@@ -59,6 +59,11 @@
     scan_to_start = false                # a valid scan starts the test (no START press)
     retest_confirm_after = 2             # runs of a serial before a retest needs confirming
 
+    [[nests]]                            # parallel nests (station.nest_config); none: one
+    name = "left"                        # implicit nest. [station] shared_roles lists the
+    can_channel = "can1"                 # [instruments.*] the nests take turns on.
+    [nests.instruments.supply]           # this nest's own instruments
+
 docs/station-config.md describes every table and key.
 """
 
@@ -66,13 +71,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from drivers.roles import CONFIGURED_BY_CAN, INSTRUMENT_ROLES
 from station.errors import ConfigError, Problem
 from station.masters import FailureMaster, MasterPolicy
+from station.nest_config import NestConfig, parse_nests
 from station.retest import RetestPolicy
 from station.sequence import read_toml
 from station.steps.params import did_you_mean
@@ -81,9 +87,11 @@ ROLES = INSTRUMENT_ROLES
 """The roles an ``[instruments.<role>]`` table may name (the BMS comes from ``[can]``)."""
 _SECTIONS = (
     "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
-    "central", "mes", "ui",
+    "central", "mes", "ui", "nests",
 )  # fmt: skip
-_STATION_KEYS = ("id", "results_db", "plugins", "description", "operator_required")
+_STATION_KEYS = (
+    "id", "results_db", "plugins", "description", "operator_required", "shared_roles",
+)  # fmt: skip
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
@@ -178,6 +186,32 @@ class StationConfig:
     mes: MesConfig | None = None
     scan_to_start: bool = False
     retest_confirm_after: int = 2
+    # Parallel nests (station.nest_config): none = one implicit nest, as before. With nests,
+    # ``instruments`` holds the shared ones and each nest's own are in its NestConfig.
+    nests: tuple[NestConfig, ...] = ()
+    shared_roles: tuple[str, ...] = ()
+    nest: NestConfig | None = None  # set on the view of one nest (``for_nest``)
+
+    def nest_by(self, key: str | int) -> NestConfig:
+        """Get a nest by number (``2``, ``"2"``) or name; ConfigError naming the choices."""
+        for nest in self.nests:
+            if str(key) in (str(nest.index), nest.name):
+                return nest
+        choices = ", ".join(nest.label for nest in self.nests) or "none (no [[nests]])"
+        where = self.path or "the station config"
+        raise ConfigError([Problem(str(where), f"there is no nest '{key}'; nests: {choices}")])
+
+    def for_nest(self, nest: NestConfig) -> StationConfig:
+        """The config as one nest's engine sees it: its own and the shared instruments, its
+        CAN channel. The hash stays the file's."""
+        instruments: dict[str, InstrumentConfig] = dict(self.instruments)
+        for role, ic in nest.instruments.items():
+            assert isinstance(ic, InstrumentConfig)
+            instruments[role] = ic
+        can = self.can
+        if can is not None and nest.can_channel is not None:
+            can = replace(can, channel=nest.can_channel)
+        return replace(self, instruments=instruments, can=can, nest=nest)
 
 
 def default_config(db: Path) -> StationConfig:
@@ -260,6 +294,20 @@ def load_config(path: str | Path) -> StationConfig:
     if isinstance(retest_after, bool) or not isinstance(retest_after, int) or retest_after < 1:
         problem("ui.retest_confirm_after", f"must be a whole number ≥ 1, got {retest_after!r}")
         retest_after = 2
+
+    def instrument_of(role: str, table: dict[str, Any], where: str) -> InstrumentConfig | None:
+        return _instrument(role, table, where, problem)
+
+    nests, shared_roles = parse_nests(
+        data.get("nests"),
+        shared_roles=station.get("shared_roles"),
+        station_roles=tuple(instruments),
+        has_can=can is not None or "can" in data,
+        roles=ROLES,
+        parse_instrument=instrument_of,
+        problem=problem,
+    )
+    _one_place_per_resource(instruments, nests, problem)
     if problems:
         raise ConfigError(problems)
     return StationConfig(
@@ -279,7 +327,27 @@ def load_config(path: str | Path) -> StationConfig:
         mes=mes,
         scan_to_start=scan_to_start,
         retest_confirm_after=retest_after,
+        nests=nests,
+        shared_roles=shared_roles,
     )
+
+
+def _one_place_per_resource(
+    shared: dict[str, InstrumentConfig], nests: tuple[NestConfig, ...], problem: Any
+) -> None:
+    """Refuse one instrument (resource) given to two nests, or to a nest and the station."""
+    seen = {ic.resource: f"instruments.{role}" for role, ic in shared.items()}
+    for nest in nests:
+        for role, ic in nest.instruments.items():
+            assert isinstance(ic, InstrumentConfig)
+            where = f"nests[{nest.index}].instruments.{role}"
+            if ic.resource in seen:
+                problem(
+                    f"{where}.resource",
+                    f"{ic.resource!r} is already {seen[ic.resource]}: one instrument cannot "
+                    "serve two nests unguarded; share it (station.shared_roles) instead",
+                )
+            seen.setdefault(ic.resource, where)
 
 
 def _seconds(table: dict[str, Any], key: str, default: float, where: str, problem: Any) -> float:
