@@ -233,6 +233,7 @@ class Engine:
                 ),
                 instruments=tuple(self.bench.info.values()),
                 rework_reason=rework,
+                nest=self.config.nest.label if self.config.nest is not None else None,
             )
         )
         if run.record_failure:
@@ -379,16 +380,20 @@ class Engine:
         )
         error: str | None = None
         monitor: InterlockMonitor | None = None
+        lease_problems: list[str] = []
         try:
-            if step.step_type.energises:
-                self.interlocks.check()
-                monitor = self.interlocks.monitor(self.request_abort, abort)
-            step.step_type.run(ctx, step.params)
-            missing = [s.name for s in step.specs if s.name not in attempt.recorded]
-            if missing:
-                raise StationError(f"step did not record {', '.join(map(repr, missing))}")
-            failed = any(m.outcome == Verdict.FAILED for m in attempt.measurements)
-            outcome = FAILED if failed else PASSED
+            # A role shared by the nests is held for the whole step (station.leases).
+            with self.bench.leased(step.step_type.roles, abort, attempt.waiting) as problems:
+                lease_problems = problems
+                if step.step_type.energises:
+                    self.interlocks.check()
+                    monitor = self.interlocks.monitor(self.request_abort, abort)
+                step.step_type.run(ctx, step.params)
+                missing = [s.name for s in step.specs if s.name not in attempt.recorded]
+                if missing:
+                    raise StationError(f"step did not record {', '.join(map(repr, missing))}")
+                failed = any(m.outcome == Verdict.FAILED for m in attempt.measurements)
+                outcome = FAILED if failed else PASSED
         except AbortRequested:
             outcome, error = ABORTED, self._abort_reason or "aborted"
         except InterlockError as err:
@@ -407,6 +412,10 @@ class Engine:
                 monitor.stop()
         if outcome == ABORTED and monitor is not None and monitor.reason:
             error = monitor.reason
+        if lease_problems:  # a shared source its holder could not make safe
+            attempt.log("ERROR", "; ".join(lease_problems))
+            if outcome in (PASSED, FAILED):
+                outcome, error = ERROR, "; ".join(lease_problems)
         if run.record_failure and outcome in (PASSED, FAILED):
             outcome, error = ERROR, f"results store failed: {run.record_failure}"
         # microseconds: what a clock resolves, without the subtraction's float noise
@@ -585,6 +594,11 @@ class _StepRun:
 
     def progress(self, fraction: float, eta_s: float | None, text: str) -> None:
         self._engine._emit(Progress(self.run_id, self.step_id, fraction, eta_s, text))
+
+    def waiting(self, text: str) -> None:
+        """The step waits for a shared instrument: say so on the progress line and log."""
+        self.progress(0.0, None, text)
+        self.log("INFO", text)
 
     def log(self, level: str, message: str) -> None:
         self._engine._log(self.run_id, self.step_id, level, message)

@@ -41,8 +41,8 @@ _OPTIONAL_RUN_CHILDREN = ("run_attempts", "components")
 """Tables a run may have no row in (runs older than the table); in the digest only with rows,
 so adding the table did not change the digest of a run recorded before."""
 _head_lock = threading.Lock()
-ADDED_RUN_COLUMNS = ("virtual_started_at", "virtual_ended_at")
-"""Run columns added after runs were first chained (schema version 5): a run's record
+ADDED_RUN_COLUMNS = ("virtual_started_at", "virtual_ended_at", "nest")
+"""Run columns added after runs were first chained (schema versions 6 and 7): a run's record
 leaves them out while they are NULL, so that a migration keeps every chained hash."""
 
 

@@ -275,7 +275,7 @@ class ResultsStore:
                 (ev.run_id, ev.serial, ev.part_number, ev.station_id, ev.operator,
                  ev.sequence_name, ev.sequence_version, ev.sequence_path, ev.sequence_sha256,
                  ev.limits_path, ev.limits_sha256, ev.config_sha256, ev.software_version,
-                 ev.started_at, plan, self._identity, ev.virtual_started_at),
+                 ev.started_at, plan, self._identity, ev.virtual_started_at, ev.nest),
             )  # fmt: skip
             conn.execute(schema.INSERT_ATTEMPT, (ev.run_id, attempt, previous, ev.rework_reason))
             conn.executemany(

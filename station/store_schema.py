@@ -32,7 +32,7 @@ from station.outcomes import (
 )
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 RUNNING = RunState.RUNNING
 INTERRUPTED = RunState.INTERRUPTED
@@ -56,6 +56,7 @@ RUN_IDENTITY_COLUMNS = (
     "planned_steps",
     "writer",
     "virtual_started_at",
+    "nest",
 )
 
 _RUNS_COLUMNS = f"""(
@@ -81,7 +82,8 @@ _RUNS_COLUMNS = f"""(
     planned_steps TEXT NOT NULL DEFAULT '[]',
     writer TEXT NOT NULL DEFAULT '',
     virtual_started_at TEXT,
-    virtual_ended_at TEXT
+    virtual_ended_at TEXT,
+    nest TEXT
 )"""
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS runs "
@@ -318,8 +320,8 @@ BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
 INSERT_RUN = (
     "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
     " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
-    " config_sha256, software_version, started_at, planned_steps, writer, virtual_started_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " config_sha256, software_version, started_at, planned_steps, writer, virtual_started_at,"
+    " nest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_COMPONENT = "INSERT INTO components (run_id, step_id, kind, code, at) VALUES (?, ?, ?, ?, ?)"
 INSERT_ATTEMPT = "INSERT INTO run_attempts VALUES (?, ?, ?, ?)"
@@ -417,6 +419,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         # before them have no rows there (their chain digests stay as they were).
         if 1 <= version <= 5:
             _migrate_to_6(conn)
+        elif version == 6:
+            _migrate_to_7(conn)
         for statement in _statements(SCHEMA):
             conn.execute(statement)
         if 0 < version < 4:
@@ -523,6 +527,14 @@ def _migrate_to_6(conn: sqlite3.Connection) -> None:
     conn.execute(f"INSERT INTO runs_v6 ({kept}) SELECT {kept} FROM runs ORDER BY rowid")
     conn.execute("DROP TABLE runs")
     conn.execute("ALTER TABLE runs_v6 RENAME TO runs")
+
+
+def _migrate_to_7(conn: sqlite3.Connection) -> None:
+    """Version 6 → 7: the nest a run was tested in (``nest``, NULL for a station without
+    nests). The trigger guarding a run's identity is made again to cover it; old runs keep
+    NULL, which ``ledger.run_digest`` leaves out, so every chained hash stays."""
+    conn.execute("ALTER TABLE runs ADD COLUMN nest TEXT")
+    conn.execute("DROP TRIGGER IF EXISTS runs_running_finish_only")
 
 
 def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
