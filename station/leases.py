@@ -49,8 +49,9 @@ class _Ticket:
 class SharedInstrument:
     """The instrument playing a shared ``role``; nests take it in turns (see the module).
 
-    ``parking`` is the line's shared virtual clock (None on real time). ``history`` lists
-    the nests in the order they were granted the instrument (for tests and the log).
+    ``parking`` is the line's shared virtual clock (None on real time). ``requests`` and
+    ``grants`` list the nests in the order they asked for and were given the instrument:
+    being first come first served, the two are the same.
     """
 
     def __init__(self, role: str, instrument: Any, *, parking: Parking | None = None) -> None:
@@ -60,7 +61,8 @@ class SharedInstrument:
         self._cond = threading.Condition()
         self._queue: deque[_Ticket] = deque()
         self._holder: _Ticket | None = None
-        self.history: list[int] = []
+        self.requests: list[int] = []
+        self.grants: list[int] = []
 
     @property
     def holder(self) -> int | None:
@@ -78,6 +80,7 @@ class SharedInstrument:
             if self._holder is not None and self._holder.nest == nest:
                 raise RuntimeError(f"nest {nest} already holds {self.role}")
             self._queue.append(ticket)
+            self.requests.append(nest)
             holder = self._grant_next()
             if ticket.granted.is_set():
                 return
@@ -108,7 +111,7 @@ class SharedInstrument:
         if self._holder is None and self._queue:
             ticket = self._queue.popleft()
             self._holder = ticket
-            self.history.append(ticket.nest)
+            self.grants.append(ticket.nest)
             if self.parking is not None:
                 # Before the releasing nest moves time on: the grantee counts as running.
                 self.parking.unpark(ticket.thread)
