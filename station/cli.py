@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from station.console import ProgressView, TerminalPrompter, print_result_table
+from station.console import NestProgress, ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
 from station.outcomes import Outcome
 from station.stop_signals import abort_on_stop_signals
@@ -116,7 +116,38 @@ def _parser() -> argparse.ArgumentParser:
         help="test a repaired pack again (needed for a serial that already PASSED)",
     )
     run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
+    run.add_argument(
+        "--nest",
+        metavar="N",
+        help="the nest to test in, by number or name (a station config with [[nests]])",
+    )
     run.set_defaults(func=cmd_run)
+
+    line = sub.add_parser("line", help="test one pack in every nest at once (parallel nests)")
+    line.add_argument("sequence", type=Path)
+    line.add_argument(
+        "--serial",
+        action="append",
+        required=True,
+        metavar="NEST=SN",
+        help="the pack in a nest (nest number or name); repeat per nest",
+    )
+    line.add_argument("--config", type=Path, required=True, help="station config with [[nests]]")
+    line.add_argument("--variant", help="product part number (if the sequence serves several)")
+    line.add_argument("--operator", default="", help="who runs the test")
+    line.add_argument("--db", type=Path, help="results database (overrides the config)")
+    line.add_argument("--sim", action="store_true", help="run against a virtual line")
+    line.add_argument("--pack", default=None, help="virtual pack NAME or FILE (with --sim)")
+    line.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
+    line.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="[NEST:]NAME[=VALUE]",
+        help="inject a virtual-bench fault in one nest (or all); repeatable",
+    )
+    line.add_argument("--yes", action="store_true", help="answer every prompt with its default")
+    line.set_defaults(func=cmd_line)
 
     sim = sub.add_parser(
         "sim", help="run the virtual bench standalone (Ctrl-C or SIGTERM stops it)"
@@ -437,7 +468,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         faults=(*args.fault, *_master_fault(args)),
         speed=args.speed,
     )
-    prepared = prepare_run(options)
+    if args.nest is not None:
+        from station.line import prepare_line
+
+        if args.speed:
+            raise StationError("--speed is not offered with --nest (one line clock for all)")
+        prepared = prepare_line(options, only=(args.nest,)).as_run(args.nest)
+    else:
+        prepared = prepare_run(options)
     try:
         _refuse_prompts_nobody_answers(prepared.sequence, args.yes)
     except BaseException:
@@ -492,6 +530,80 @@ def cmd_run(args: argparse.Namespace) -> int:
             "Verify every source is off and HV is discharged before touching the pack."
         )
     return Outcome(result.outcome).exit_code
+
+
+def cmd_line(args: argparse.Namespace) -> int:
+    from station.app_log import application_log
+    from station.config import load_config
+    from station.line import prepare_line
+    from station.runner import RunOptions
+
+    config = load_config(args.config)
+    serials: dict[int, str] = {}
+    for spec in args.serial:
+        key, sep, serial = spec.partition("=")
+        if not sep or not key.strip() or not serial.strip():
+            raise StationError(f"--serial {spec!r}: expected NEST=SERIAL, e.g. 1=LF16A0000001")
+        nest = config.nest_by(key.strip())
+        if nest.index in serials:
+            raise StationError(f"--serial {spec!r}: nest {nest.label} has a serial already")
+        serials[nest.index] = serial.strip()
+    options = RunOptions(
+        sequence=args.sequence,
+        config=args.config,
+        db=args.db,
+        sim=args.sim,
+        pack=args.pack,
+        seed=args.seed,
+        faults=tuple(args.fault),
+    )
+    keys = tuple(str(index) for index in sorted(serials))
+    line = prepare_line(options, only=keys)
+    try:
+        asking = [s.name for s in line.sequence.all_steps() if s.step_type.asks_operator]
+        if asking and not args.yes:
+            raise StationError(
+                f"the sequence asks the operator ({', '.join(map(repr, asking))}) and one "
+                "terminal cannot answer several nests at once: pass --yes (recorded as "
+                "automatic answers) or test the nests in the UI"
+            )
+        for prepared in line.nests:
+            prepared.engine.listeners.append(NestProgress(prepared.nest.label))
+            prepared.engine.prompter = TerminalPrompter(assume_default=args.yes)
+    except BaseException:
+        line.close()
+        raise
+
+    def on_stop(name: str) -> None:
+        how = "Ctrl-C" if name == "SIGINT" else name
+        print(f"\nabort requested ({how}) — every nest: cleanup and safe state…", flush=True)
+        line.abort_all(f"operator abort ({how})")
+
+    with abort_on_stop_signals(on_stop):
+        try:
+            with application_log(config.logging, line.db_path):
+                runs = line.run(serials, variant=args.variant, operator=args.operator)
+        finally:
+            line.close()
+    worst = 0
+    for run in runs:
+        result = run.result
+        if result is None:
+            print(f"nest {run.nest.label}: REFUSED   serial {run.serial}   {run.refused}")
+            worst = max(worst, EXIT_ERROR)
+            continue
+        print(
+            f"nest {run.nest.label}: {result.outcome}   serial {result.serial}   "
+            f"run {result.run_id}"
+        )
+        if not result.safe_state_ok:
+            print(
+                f"  WARNING: safe state not confirmed: {result.safe_state_detail}. Verify "
+                "every source is off and HV is discharged before touching that pack."
+            )
+        worst = max(worst, Outcome(result.outcome).exit_code)
+    print(f"results: {line.db_path}")
+    return worst
 
 
 def _master_fault(args: argparse.Namespace) -> tuple[str, ...]:

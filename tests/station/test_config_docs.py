@@ -50,3 +50,16 @@ def test_the_windows_example_loads(tmp_path: Path) -> None:
     assert config.can is not None and config.can.interface == "pcan"
     # absolute on Windows; on another system the same path joined to the config folder
     assert config.logging.file == tmp_path / "C:/EOL/logs/eol-03.log"
+
+
+def test_the_nests_example_loads(tmp_path: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## `[[nests]]`", 1)[1]
+    example = re.search(r"```toml\n(.*?)```", section, flags=re.S)
+    assert example is not None
+    shutil.copytree(ROOT / "sequences" / "bms", tmp_path / "bms")
+    path = tmp_path / "station.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    config = load_config(path)
+    assert [n.label for n in config.nests] == ["1 (left)", "2 (right)"]
+    assert config.shared_roles == ("insulation_tester",)
