@@ -9,6 +9,7 @@ with it (:class:`VirtualClock`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -289,6 +290,12 @@ class LineClock(VirtualClock):
             if wake is not None and wake <= now:
                 del self._wakes[thread]
         self._line.notify_all()
+
+
+def line_member(clock: Clock) -> contextlib.AbstractContextManager[None]:
+    """Make the calling thread a member of ``clock`` for a run if it is a line clock
+    (:meth:`LineClock.joined`); any other clock needs nothing."""
+    return clock.joined() if isinstance(clock, LineClock) else contextlib.nullcontext()
 
 
 _LINE_POLL_S = 0.02

@@ -31,7 +31,7 @@ from typing import Any
 
 from station import central
 from station.bench import Bench
-from station.clock import Clock, LineClock, RealClock
+from station.clock import Clock, LineClock, RealClock, line_member
 from station.config import InstrumentConfig, StationConfig, load_config
 from station.engine import Engine
 from station.errors import StationError
@@ -92,6 +92,7 @@ class PreparedLine:
     shared: dict[str, SharedInstrument]
     simulator: Any = None  # the VirtualLine of a --sim line
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    _closed: bool = False
 
     def nest(self, key: str | int) -> PreparedNest:
         """Get a prepared nest by number or name."""
@@ -141,13 +142,8 @@ class PreparedLine:
 
         def run_one(job: NestRun) -> None:
             engine = by_index[job.nest.index].engine
-            joined = (
-                self.clock.joined()
-                if isinstance(self.clock, LineClock)
-                else contextlib.nullcontext()
-            )
             try:
-                with joined:
+                with line_member(self.clock):
                     job.result = engine.run(job.serial, variant, operator, rework=rework)
             except StartBlocked as refused:
                 job.refused = "; ".join(b.message for b in refused.blockers)
@@ -170,6 +166,10 @@ class PreparedLine:
         return jobs
 
     def close(self) -> None:
+        """Close everything once (each nest's view of the line may call it again)."""
+        if self._closed:
+            return
+        self._closed = True
         for closer in self._closers:
             closer()
         self._closers.clear()

@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from station import masters
+from station.clock import line_member
 from station.config import StationConfig
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
@@ -58,7 +59,9 @@ class RunWorker(QObject):
     @Slot(str, str, str, object)
     def run(self, serial: str, part: str, operator: str, overrides: dict[str, str]) -> None:
         try:
-            result = self.engine.run(serial, part or None, operator, overrides=overrides)
+            # On a line of nests this thread takes part in the line's clock for the run.
+            with line_member(self.engine.clock):
+                result = self.engine.run(serial, part or None, operator, overrides=overrides)
         except RunRefused as err:
             self.refused.emit(str(err))
         except StationError as err:
