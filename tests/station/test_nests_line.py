@@ -120,3 +120,17 @@ def test_an_estop_aborts_every_nest_and_leaves_everything_safe(tmp_path: Path) -
 def line_matrix(line: PreparedLine):  # type: ignore[no-untyped-def]
     assert line.simulator is not None and line.simulator.matrix is not None
     return line.simulator.matrix
+
+
+def test_an_unconfirmed_safe_state_blocks_only_its_own_nest(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from station.gate import _safe_state
+    from station.store import ResultsStore
+    from tests.station.test_store import finished, started
+
+    with ResultsStore(tmp_path / "r.db") as store:
+        store(replace(started(run_id="live"), nest="2 (n2)"))
+        store(replace(finished(run_id="live"), safe_state_ok=False, safe_state_detail="load on"))
+        assert [b.key for b in _safe_state(store, "2 (n2)")] == ["safe_state"]
+        assert _safe_state(store, "1 (n1)") == []  # nest 1's fixture is not the live one
