@@ -22,13 +22,10 @@ from typing import Any
 from drivers.sim.bench import CATALOGUE, VirtualBench
 from drivers.sim.clock import Scheduler, TimeSource
 from drivers.sim.instruments.hv_twins import HvOutput, SafetyCircuit
-from drivers.sim.instruments.modbus_io import ModbusIoTwin
+from drivers.sim.instruments.modbus_io import MATRIX_COIL, ModbusIoTwin
 from drivers.sim.packs import PackSpec
 from drivers.sim.scpi_server import ScpiDevice, ScpiServer
 from drivers.sim.twin import TwinSpec
-
-MATRIX_COIL = 6
-"""The fixture I/O coil of each nest's relay-matrix relay (the driver's ``matrix_coil``)."""
 
 NEST_SEED_STEP = 1000
 """Nest N's bench is seeded ``seed + (N - 1) × NEST_SEED_STEP``: its own spread and errors."""
