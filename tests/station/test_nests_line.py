@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from station.events import Event, Progress, StepFinished, StepStarted
 from station.line import PreparedLine
 from station.outcomes import ABORTED, FAILED, PASSED
@@ -91,7 +93,12 @@ def test_aborting_the_nest_waiting_for_the_tester_leaves_the_holder_testing(
     assert "insulation_tester" not in by_nest[waiter.nest.index].safe_state_detail
 
 
-def test_an_estop_aborts_every_nest_and_leaves_everything_safe(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("opening", "reason"), [("press_estop", "e-stop pressed"), ("open_door", "door open")]
+)
+def test_an_estop_or_an_open_door_aborts_every_nest_and_leaves_everything_safe(
+    tmp_path: Path, opening: str, reason: str
+) -> None:
     line = sim_line(tmp_path, 2)
     virtual = line.simulator
     pressed = threading.Event()
@@ -99,7 +106,7 @@ def test_an_estop_aborts_every_nest_and_leaves_everything_safe(tmp_path: Path) -
     def listener(event: Event) -> None:
         if isinstance(event, StepStarted) and event.name == "Soak" and not pressed.is_set():
             pressed.set()
-            virtual.press_estop()
+            getattr(virtual, opening)()  # the cell's: every nest's I/O sees it
 
     _listen(line, listener)
     try:
@@ -112,7 +119,8 @@ def test_an_estop_aborts_every_nest_and_leaves_everything_safe(tmp_path: Path) -
     for run in runs:
         assert run.result is not None and run.result.outcome == ABORTED, run
         assert run.result.safe_state_ok
-    assert any("every nest is aborted" in (s.error or "") for r in runs for s in r.result.steps)  # type: ignore[union-attr]
+    errors = [s.error or "" for r in runs if r.result for s in r.result.steps]
+    assert any(reason in e and "every nest is aborted" in e for e in errors), errors
     assert tester_idle
     assert line_matrix(line).connected is None
 
