@@ -24,9 +24,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from station import central
@@ -54,6 +56,7 @@ from station.runner import (
 from station.sequence import Sequence, load_sequence
 from station.store import ResultsStore
 
+_log = logging.getLogger(__name__)
 WATCH_POLL_S = 0.1
 """How often the station-wide watch reads the door and e-stop while any nest runs."""
 
@@ -85,9 +88,9 @@ class PreparedLine:
 
     sequence: Sequence
     config: StationConfig
-    store: Any  # ResultsStore
+    store: ResultsStore
     clock: Clock
-    db_path: Any  # Path
+    db_path: Path
     nests: list[PreparedNest]
     shared: dict[str, SharedInstrument]
     simulator: Any = None  # the VirtualLine of a --sim line
@@ -149,6 +152,9 @@ class PreparedLine:
                 job.refused = "; ".join(b.message for b in refused.blockers)
             except StationError as err:
                 job.refused = str(err)
+            except Exception as err:  # a bug: one sentence for the operator, the trace logged
+                _log.exception("nest %s: engine.run failed", job.nest.label)
+                job.refused = f"station software error: {type(err).__name__}: {err}"
 
         threads = [
             threading.Thread(target=run_one, args=(job,), name=f"nest-{job.nest.index}")
@@ -282,16 +288,19 @@ def _open_real_line(line: PreparedLine, chosen: list[NestConfig]) -> None:
         view = config.for_nest(nest)
         transcript = Transcript(line.clock)
         instruments: dict[str, Any] = {}
-        info: dict[str, InstrumentInfo] = {}
-        bench = Bench(instruments, info, shared=line.shared, nest=nest.index)
-        line.nests.append(PreparedNest(nest, view, bench, _engine(line, view, bench)))
+        info: dict[str, InstrumentInfo] = dict(shared_info)
         own = {r: ic for r, ic in view.instruments.items() if r not in config.shared_roles}
-        open_instruments(own, transcript, instruments, info, config.path)
-        if view.can is not None:
-            instruments["bms"] = open_bms(view.can.bms, view.can.bus_arguments(), line.clock)
-        bench.instruments.update(instruments)
-        bench.info.update({**shared_info, **info})
+        try:
+            open_instruments(own, transcript, instruments, info, config.path)
+            if view.can is not None:
+                bus = view.can.bus_arguments()
+                instruments["bms"] = open_bms(view.can.bms, bus, line.clock)
+        except BaseException:
+            Bench(instruments).close()  # what this nest opened; the line closes the rest
+            raise
+        bench = Bench(instruments, info, shared=line.shared, nest=nest.index)
         bench.recorder = Recorder(line.db_path.parent / "attachments", transcript)
+        line.nests.append(PreparedNest(nest, view, bench, _engine(line, view, bench)))
 
 
 def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOptions) -> None:
@@ -341,6 +350,28 @@ def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOpt
         transcript = Transcript(clock)
         instruments: dict[str, Any] = {}
         info: dict[str, InstrumentInfo] = dict(shared_info)
+        try:
+            for role, (model, resource) in vbench.resources.items():
+                inst = open_instrument(
+                    model,
+                    resource,
+                    timeout_s=1.0,
+                    tracer=transcript,
+                    options=vbench.driver_options.get(role),
+                )
+                instruments[role] = inst
+                inst.connect()
+                configured = nest.instruments.get(role)
+                cal = configured.cal_due if isinstance(configured, InstrumentConfig) else due
+                serial = f"SIM-{role.upper()}-{nest.index}"
+                info[role] = instrument_info(role, model, resource, serial, cal, inst)
+            if vbench.bms is not None:
+                description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
+                bms = instruments["bms"] = open_bms(description, vbench.can, clock, simulated=True)
+                clock.add_settle(bms.settle)
+        except BaseException:
+            Bench(instruments).close()  # what this nest opened; the line closes the rest
+            raise
         bench = Bench(
             instruments,
             info,
@@ -349,35 +380,15 @@ def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOpt
             shared=line.shared,
             nest=nest.index,
         )
-        for role, (model, resource) in vbench.resources.items():
-            inst = open_instrument(
-                model,
-                resource,
-                timeout_s=1.0,
-                tracer=transcript,
-                options=vbench.driver_options.get(role),
-            )
-            instruments[role] = inst
-            inst.connect()
-            configured = nest.instruments.get(role)
-            cal = configured.cal_due if isinstance(configured, InstrumentConfig) else due
-            info[role] = instrument_info(
-                role, model, resource, f"SIM-{role.upper()}-{nest.index}", cal, inst
-            )
-        if vbench.bms is not None:
-            description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
-            bms = instruments["bms"] = open_bms(description, vbench.can, clock, simulated=True)
-            clock.add_settle(bms.settle)
-        bench.instruments.update(instruments)
-        bench.info.update(info)
         bench.recorder = Recorder(line.db_path.parent / "attachments", transcript)
+        # The virtual instruments carry the config's calibration dates (as a single run).
         view = dataclasses.replace(
             config.for_nest(nest),
             instruments={
                 role: InstrumentConfig(
                     role, i.model, i.resource, i.serial, dt.date.fromisoformat(i.cal_due)
                 )
-                for role, i in bench.info.items()
+                for role, i in info.items()
             },
         )
         line.nests.append(PreparedNest(nest, view, bench, _engine(line, view, bench)))
