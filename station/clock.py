@@ -228,6 +228,17 @@ class LineClock(VirtualClock):
                 self._wakes.pop(me, None)
                 self._move_if_all_wait()
 
+    @contextmanager
+    def parked(self) -> Iterator[None]:
+        """Let time move for the other members while the calling member waits on a person
+        (an operator prompt): on a real line time does not stop for one nest's operator."""
+        me = threading.get_ident()
+        self.park(me)
+        try:
+            yield
+        finally:
+            self.unpark(me)
+
     def park(self, thread: int) -> None:
         """Let time move while member ``thread`` waits for something other than time."""
         with self._line:
@@ -296,6 +307,12 @@ def line_member(clock: Clock) -> contextlib.AbstractContextManager[None]:
     """Make the calling thread a member of ``clock`` for a run if it is a line clock
     (:meth:`LineClock.joined`); any other clock needs nothing."""
     return clock.joined() if isinstance(clock, LineClock) else contextlib.nullcontext()
+
+
+def waiting_on_a_person(clock: Clock) -> contextlib.AbstractContextManager[None]:
+    """While the calling thread waits on the operator, time moves on for the other nests
+    (:meth:`LineClock.parked`); any other clock needs nothing."""
+    return clock.parked() if isinstance(clock, LineClock) else contextlib.nullcontext()
 
 
 _LINE_POLL_S = 0.02

@@ -25,7 +25,7 @@ from typing import Any
 
 from drivers.errors import InterlockError
 from station.bench import Bench
-from station.clock import Clock, VirtualClock, iso
+from station.clock import Clock, VirtualClock, iso, waiting_on_a_person
 from station.conditions import ConditionError
 from station.config import StationConfig
 from station.errors import AbortRequested, RunRefused, StationError
@@ -605,7 +605,8 @@ class _StepRun:
 
     def prompt(self, request: PromptRequest) -> str | None:
         self._engine._emit(Prompt(self.run_id, self.step_id, request.kind, request.text))
-        answer = self._engine.prompter.ask(request, self._abort)
+        with waiting_on_a_person(self._engine.clock):
+            answer = self._engine.prompter.ask(request, self._abort)
         if self._abort.is_set():
             raise AbortRequested("aborted while waiting for the operator")
         # An answer given by --yes (or any prompter answering by itself) must not be

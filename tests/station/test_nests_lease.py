@@ -121,3 +121,30 @@ def test_line_time_moves_when_every_nest_waits_and_parked_nests_let_it_move() ->
         t.join(10)
     # Side by side: the waiter got the tester at 60 s, the holder's 10 s ran beside its test.
     assert ends == {"granted": 60.0, "holder": 70.0, "waiter": 120.0}
+
+
+def test_time_moves_on_for_the_other_nests_while_one_waits_for_its_operator() -> None:
+    clock = LineClock()
+    answered = threading.Event()
+    soaked: list[float] = []
+    both = threading.Barrier(2)
+
+    def prompting() -> None:
+        with clock.joined():
+            both.wait()
+            with clock.parked():  # the operator reads the prompt
+                assert answered.wait(10)
+
+    def soaking() -> None:
+        with clock.joined():
+            both.wait()
+            clock.wait(600, threading.Event())
+            soaked.append(clock.now())
+            answered.set()
+
+    threads = [threading.Thread(target=prompting), threading.Thread(target=soaking)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert soaked == [600.0]  # without parking, the soak would wait for the answer forever
