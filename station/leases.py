@@ -25,6 +25,8 @@ from station.errors import AbortRequested
 
 POLL_S = 0.02
 """How often a waiting nest looks at its abort flag (wall time)."""
+HISTORY_KEPT = 10_000
+"""Requests and grants remembered per shared instrument (for tests and diagnosis)."""
 
 
 class Parking(Protocol):
@@ -61,8 +63,9 @@ class SharedInstrument:
         self._cond = threading.Condition()
         self._queue: deque[_Ticket] = deque()
         self._holder: _Ticket | None = None
-        self.requests: list[int] = []
-        self.grants: list[int] = []
+        # The latest HISTORY_KEPT of each, so a station that stays up does not grow.
+        self.requests: deque[int] = deque(maxlen=HISTORY_KEPT)
+        self.grants: deque[int] = deque(maxlen=HISTORY_KEPT)
 
     @property
     def holder(self) -> int | None:

@@ -193,33 +193,63 @@ class PreparedLine:
 
 class StationWatch:
     """Reads each nest's door and e-stop while the line runs; aborts every nest at the
-    first that reads unsafe (the cell's door and e-stop are wired to every nest's I/O)."""
+    first that reads unsafe (the cell's door and e-stop are wired to every nest's I/O).
+
+    On real time it polls from its own thread every ``poll_s``. On the line clock it is one
+    of the clock's actors instead, reading every ``poll_s`` of line time as the clock moves:
+    a wall-clock poll would let virtual time race past an opening (a nest soaking for ten
+    minutes of line time takes milliseconds).
+    """
 
     def __init__(self, line: PreparedLine, poll_s: float = WATCH_POLL_S) -> None:
         self._line = line
         self._poll_s = poll_s
         self._stop = threading.Event()
         self.reason: str | None = None
+        self._clock = line.clock if isinstance(line.clock, LineClock) else None
+        self._next = 0.0
         self._thread = threading.Thread(target=self._loop, name="station-watch", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        if self._clock is not None:
+            self._next = self._clock.now()
+            self._clock.add_actor(self)
+        else:
+            self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(2.0)
+        if self._clock is not None:
+            self._clock.remove_actor(self)
+        else:
+            self._thread.join(2.0)
 
+    # -- as an actor of the line clock ---------------------------------------------------
+    def next_due(self) -> float | None:
+        """Get the next line time at which the watch reads the interlocks."""
+        return None if self.reason is not None or self._stop.is_set() else self._next
+
+    def run_due(self, now: float) -> None:
+        """Read the interlocks if a reading is due at ``now``."""
+        if now >= self._next and self.reason is None:
+            self._next = now + self._poll_s
+            self._check()
+
+    # -- on real time ----------------------------------------------------------------------
     def _loop(self) -> None:
-        while not self._stop.wait(self._poll_s):
-            for prepared in self._line.nests:
-                reason = _station_wide_opening(prepared.bench)
-                if reason is not None:
-                    self.reason = (
-                        f"interlock: {reason} (seen by nest {prepared.nest.label}): the door "
-                        "and the e-stop are the cell's, every nest is aborted"
-                    )
-                    self._line.abort_all(self.reason)
-                    return
+        while not self._stop.wait(self._poll_s) and self.reason is None:
+            self._check()
+
+    def _check(self) -> None:
+        for prepared in self._line.nests:
+            reason = _station_wide_opening(prepared.bench)
+            if reason is not None:
+                self.reason = (
+                    f"interlock: {reason} (seen by nest {prepared.nest.label}): the door "
+                    "and the e-stop are the cell's, every nest is aborted"
+                )
+                self._line.abort_all(self.reason)
+                return
 
 
 def _station_wide_opening(bench: Bench) -> str | None:

@@ -16,6 +16,7 @@ The door and the e-stop are the cell's: :meth:`VirtualLine.open_door` and
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,7 +40,8 @@ class RelayMatrix:
         self.nests = dict(nests)
         self.connected: int | None = None
         self.conflicts: list[tuple[int, int]] = []  # (connected, also closed) — never wanted
-        self.connections: list[int] = []  # nests in the order the tester reached them
+        # The nests in the order the tester reached them (the latest 10 000).
+        self.connections: deque[int] = deque(maxlen=10_000)
         output.set_interlock(False)  # no nest connected: the tester cannot start
         for number, bench in self.nests.items():
             io = _io_of(bench)
