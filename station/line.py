@@ -227,29 +227,33 @@ class StationWatch:
     # -- as an actor of the line clock ---------------------------------------------------
     def next_due(self) -> float | None:
         """Get the next line time at which the watch reads the interlocks."""
-        return None if self.reason is not None or self._stop.is_set() else self._next
+        return None if self._stop.is_set() else self._next
 
     def run_due(self, now: float) -> None:
         """Read the interlocks if a reading is due at ``now``."""
-        if now >= self._next and self.reason is None:
+        if now >= self._next:
             self._next = now + self._poll_s
             self._check()
 
     # -- on real time ----------------------------------------------------------------------
     def _loop(self) -> None:
-        while not self._stop.wait(self._poll_s) and self.reason is None:
+        while not self._stop.wait(self._poll_s):
             self._check()
 
     def _check(self) -> None:
+        """Abort every nest when the cell turns unsafe; re-arm once every nest reads safe
+        again (a station that stays up, the UI, watches for the next opening)."""
         for prepared in self._line.nests:
             reason = _station_wide_opening(prepared.bench)
             if reason is not None:
-                self.reason = (
-                    f"interlock: {reason} (seen by nest {prepared.nest.label}): the door "
-                    "and the e-stop are the cell's, every nest is aborted"
-                )
-                self._line.abort_all(self.reason)
+                if self.reason is None:
+                    self.reason = (
+                        f"interlock: {reason} (seen by nest {prepared.nest.label}): the door "
+                        "and the e-stop are the cell's, every nest is aborted"
+                    )
+                    self._line.abort_all(self.reason)
                 return
+        self.reason = None
 
 
 def _station_wide_opening(bench: Bench) -> str | None:

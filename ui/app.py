@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sequences
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from station.app_log import application_log
     from station.config import load_config
     from station.errors import StationError
-    from station.line import prepare_line
+    from station.line import StationWatch, prepare_line
     from station.runner import RunOptions, prepare_run
     from ui.controller import StationController
     from ui.main_window import MainWindow
@@ -84,11 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         speed=0.0,  # --sim: virtual time, paced below; a real bench: real time
     )
+    closers: list[Callable[[], None]] = []
     try:
         nested = args.config is not None and bool(load_config(args.config).nests)
         if nested:
             line = prepare_line(options)
             views = [(p.nest.label, line.as_run(p.nest.index)) for p in line.nests]
+            # The cell's door and e-stop abort every nest, as in `station line`.
+            watch = StationWatch(line)
+            watch.start()
+            closers.append(watch.stop)
         else:
             views = [("", prepare_run(options))]
     except StationError as err:
@@ -123,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         close_all(window, [c for _, c in controllers])
+        for closer in closers:
+            closer()
         for _, view in views:
             view.close()
 
