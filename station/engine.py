@@ -605,13 +605,16 @@ class _StepRun:
 
     def prompt(self, request: PromptRequest) -> str | None:
         self._engine._emit(Prompt(self.run_id, self.step_id, request.kind, request.text))
-        with waiting_on_a_person(self._engine.clock):
+        # An answer given by --yes (or any prompter answering by itself) must not be
+        # recorded as the operator's, and takes no time on a line.
+        automatic = getattr(self._engine.prompter, "automatic", False)
+        if automatic:
             answer = self._engine.prompter.ask(request, self._abort)
+        else:
+            with waiting_on_a_person(self._engine.clock):
+                answer = self._engine.prompter.ask(request, self._abort)
         if self._abort.is_set():
             raise AbortRequested("aborted while waiting for the operator")
-        # An answer given by --yes (or any prompter answering by itself) must not be
-        # recorded as the operator's.
-        automatic = getattr(self._engine.prompter, "automatic", False)
         who = "answered automatically" if automatic else "operator answered"
         self.log("INFO", f"{who} {answer!r}")
         return answer
