@@ -382,8 +382,11 @@ class Engine:
         monitor: InterlockMonitor | None = None
         lease_problems: list[str] = []
         try:
-            # A role shared by the nests is held for the whole step (station.leases).
-            with self.bench.leased(step.step_type.roles, abort, attempt.waiting) as problems:
+            # A role shared by the nests is held for the whole step (station.leases); an
+            # optional one too, as the step may use it.
+            kind = step.step_type
+            uses = (*kind.roles, *kind.optional_roles)
+            with self.bench.leased(uses, abort, attempt.waiting) as problems:
                 lease_problems = problems
                 if step.step_type.energises:
                     self.interlocks.check()

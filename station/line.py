@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from station import central
-from station.bench import Bench
+from station.bench import Bench, check_role
 from station.clock import Clock, LineClock, RealClock, line_member
 from station.config import InstrumentConfig, StationConfig, load_config
 from station.engine import Engine
@@ -374,6 +374,7 @@ def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOpt
             model, resource, timeout_s=1.0, options=virtual.shared_driver_options.get(role)
         )
         line.shared[role] = SharedInstrument(role, inst, parking=clock)
+        check_role(role, inst, model, config.path)
         inst.connect()
         cal_due = config.instruments[role].cal_due
         shared_info[role] = instrument_info(
@@ -394,6 +395,7 @@ def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOpt
                     options=vbench.driver_options.get(role),
                 )
                 instruments[role] = inst
+                check_role(role, inst, model, config.path)
                 inst.connect()
                 configured = nest.instruments.get(role)
                 cal = configured.cal_due if isinstance(configured, InstrumentConfig) else due
