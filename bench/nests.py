@@ -76,6 +76,7 @@ def one_line(nests: int, folder: Path, stagger_s: float) -> tuple[list[float], f
     shared_s: list[float] = []
     cycles: dict[int, float] = {}
     outcomes: dict[int, str] = {}
+    why: dict[int, list[str]] = {}
 
     def on_event(event: Event) -> None:
         if isinstance(event, StepFinished) and event.name in shared_steps:
@@ -88,6 +89,9 @@ def one_line(nests: int, folder: Path, stagger_s: float) -> tuple[list[float], f
             result = prepared.engine.run(f"LF16A{prepared.nest.index:07d}")
             cycles[prepared.nest.index] = line.clock.now() - start
             outcomes[prepared.nest.index] = result.outcome
+            why[prepared.nest.index] = [
+                f"{s.name}: {s.outcome} {s.error}" for s in result.steps if s.outcome != PASSED
+            ]
 
     for prepared in line.nests:
         prepared.engine.prompter = TerminalPrompter(assume_default=True, stdout=_Quiet())
@@ -105,7 +109,7 @@ def one_line(nests: int, folder: Path, stagger_s: float) -> tuple[list[float], f
             thread.join()
     finally:
         line.close()
-    assert set(outcomes.values()) == {PASSED}, outcomes
+    assert set(outcomes.values()) == {PASSED}, (outcomes, why)
     makespan = line.clock.now() - t0_virtual
     return (
         [cycles[n] for n in sorted(cycles)],
