@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station.inputs import sha256_of
 from station.outcomes import RunState
 
 GENESIS = "0" * 64
@@ -300,8 +301,7 @@ def _check_attachment_files(conn: sqlite3.Connection, out: Verification) -> None
     ).fetchall()
     for run_id, name, path, recorded in rows:
         try:
-            with open(path, "rb") as f:
-                actual = hashlib.file_digest(f, "sha256").hexdigest()
+            actual = sha256_of(Path(path))
         except OSError:
             missing += 1
             continue

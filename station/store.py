@@ -8,7 +8,6 @@ itself (``station.store_schema``); ``docs/results-schema.md`` documents every co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -37,6 +36,7 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
+from station.inputs import sha256_of
 from station.outcomes import RUN_OUTCOMES
 from station.store_schema import INTERRUPTED, utcnow
 from station.writer_lock import WriterIdentity, WriterLock
@@ -75,9 +75,7 @@ def _real(x: float | None) -> float | None:
 
 def _file_digest(path: str) -> tuple[str | None, int | None]:
     try:
-        with open(path, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256")
-            return digest.hexdigest(), f.tell()
+        return sha256_of(Path(path)), os.stat(path).st_size
     except OSError:
         return None, None
 
