@@ -14,6 +14,7 @@ words: the station writes nothing else, so they need no migration.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from contextlib import suppress
@@ -566,7 +567,8 @@ def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
                 "The station stopped without finishing this run (crash or power loss); "
                 "the steps recorded before that are kept."
             )
-            conn.execute(INSERT_LOG, vars(LogRecord(None, run_id, None, "ERROR", message, now)))
+            row = LogRecord(None, run_id, None, logging.getLevelName(logging.ERROR), message, now)
+            conn.execute(INSERT_LOG, vars(row))
             conn.execute(
                 "UPDATE runs SET outcome = :outcome, ended_at = :ended_at WHERE id = :id",
                 {"outcome": INTERRUPTED, "ended_at": now, "id": run_id},

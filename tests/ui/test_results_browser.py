@@ -56,9 +56,7 @@ def test_a_runs_full_record(browser) -> None:
     browser.run_table.selectRow(row)
     run = browser.run
     assert run is not None and run.serial == "NM96B0000002"
-    assert (
-        "NM96B0000002" in browser.record.text() and run["sequence_sha256"] in browser.record.text()
-    )
+    assert "NM96B0000002" in browser.record.text() and run.sequence_sha256 in browser.record.text()
     assert "confirmed off" in browser.record.text()
     assert [s.name for s in browser.steps.rows] == [
         "Connect pack",
