@@ -209,6 +209,19 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class ChainRecord:
+    """A row of ``chain``: one link of the hash chain over finished runs and station data."""
+
+    seq: int
+    kind: str  # "runs" or the station-data table
+    subject: str  # the run id or the row's key
+    record_sha256: str
+    prev_sha256: str
+    sha256: str
+    at: str
+
+
+@dataclass(frozen=True)
 class ChainLink:
     """A finished run's link in the hash chain, and the chain's head when it was read."""
 
@@ -244,6 +257,7 @@ TABLES: dict[type, str] = {
     AttachmentRecord: "attachments",
     LogRecord: "logs",
     AuditRecord: "audit",
+    ChainRecord: "chain",
 }
 """Each row record and its table."""
 
