@@ -35,7 +35,6 @@ from station.genealogy import packs_with_bms
 from station.outcomes import RunState, Verdict
 from station.retest import history
 from station.store import ResultsStore
-from station.store_records import ComponentRecord, MeasurementRecord, RunRecord
 
 STEPS_PER_RUN = 20
 MEASUREMENTS_PER_STEP = 5
@@ -58,7 +57,7 @@ def generate(path: Path, runs: int) -> None:
         serial = SERIAL.format(rng.randrange(int(runs * 0.9)))  # about 1 in 10 is a retest
         started = start + timedelta(seconds=n * 1500 + rng.randrange(600))
         failed = rng.random() < FAIL_RATE
-        run = RunRecord(
+        run = store_schema.run_row(
             id=run_id, serial=serial, part_number="P-96S", station_id=f"EOL-{n % 3}",
             operator="op", sequence_name="nmc96s-eol", sequence_version="1",
             sequence_path="sequences/nmc96s/eol.toml", sequence_sha256="0" * 64,
@@ -66,9 +65,8 @@ def generate(path: Path, runs: int) -> None:
             config_sha256="0" * 64, software_version="1.0", started_at=started.isoformat(),
             ended_at=None, outcome=RunState.RUNNING, safe_state_ok=None, safe_state_detail=None,
             planned_steps="[]", writer="", virtual_started_at=None, virtual_ended_at=None,
-            attempt=1, previous_run_id=None, rework_reason="",
         )  # fmt: skip
-        conn.execute(store_schema.INSERT_RUN, vars(run))
+        conn.execute(store_schema.INSERT_RUN, run)
         conn.execute(
             "INSERT INTO run_attempts (run_id, attempt, previous_run_id, rework_reason)"
             " VALUES (?, 1, NULL, '')",
@@ -81,8 +79,9 @@ def generate(path: Path, runs: int) -> None:
         )
         conn.executemany(
             store_schema.INSERT_COMPONENT,
-            [vars(ComponentRecord(None, run_id, "scan", kind, f"{kind.upper()}-{n // 50:05d}",
-                                  started.isoformat()))
+            [store_schema.component_row(id=None, run_id=run_id, step_id="scan", kind=kind,
+                                        code=f"{kind.upper()}-{n // 50:05d}",
+                                        at=started.isoformat())
              for kind in ("module", "cell_lot")],
         )  # fmt: skip
         failing_step = rng.randrange(STEPS_PER_RUN) if failed else -1
@@ -103,11 +102,13 @@ def generate(path: Path, runs: int) -> None:
                 name = "bms_serial" if s == 0 and m == 0 else f"m{s}_{m}"
                 text = f"BMS{rng.randrange(runs):08d}" if name == "bms_serial" else None
                 rows.append(
-                    vars(MeasurementRecord(
-                        None, run_id, step_id, 1, name, rng.gauss(3.7, 0.01), text, None, "V",
-                        "GELE", 3.6, 3.8, None, "", Verdict.FAILED if bad else Verdict.PASSED,
-                        0, "", f"[{rng.randrange(96)}]" if bad else None,
-                    ))
+                    store_schema.measurement_row(
+                        id=None, run_id=run_id, step_id=step_id, attempt=1, name=name,
+                        value=rng.gauss(3.7, 0.01), value_text=text, values_json=None, unit="V",
+                        comparator="GELE", low=3.6, high=3.8, nominal=None, limit_text="",
+                        outcome=Verdict.FAILED if bad else Verdict.PASSED, marginal=0, detail="",
+                        failed_elements=f"[{rng.randrange(96)}]" if bad else None,
+                    )
                 )  # fmt: skip
             conn.executemany(store_schema.INSERT_MEASUREMENT, rows)
         finished.append((run_id, serial, n, "FAILED" if failed else "PASSED"))

@@ -25,11 +25,11 @@ from typing import Any
 
 from station.inputs import sha256_of
 from station.outcomes import RunState
-from station.store_records import ChainRecord, insert_sql, read
+from station.store_records import ChainRecord, insert_sql, read, row_of
 
 GENESIS = "0" * 64
 RUNS = "runs"
-_INSERT_LINK = insert_sql(ChainRecord)
+_INSERT_LINK, _link_row = insert_sql(ChainRecord), row_of(ChainRecord)
 ROW_KEYS = {"users": "name", "releases": "id", "settings": "key"}
 """Chained tables other than runs, by their key column."""
 
@@ -133,7 +133,7 @@ def append(conn: sqlite3.Connection, kind: str, subject: object, at: str) -> int
         raise ValueError(f"nothing to chain: no {kind} row {subject_text!r}")
     last = conn.execute("SELECT seq, sha256 FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
-    link = ChainRecord(
+    link = _link_row(
         seq=seq,
         kind=kind,
         subject=subject_text,
@@ -142,7 +142,7 @@ def append(conn: sqlite3.Connection, kind: str, subject: object, at: str) -> int
         sha256=link_hash(seq, kind, subject_text, record, prev, at),
         at=at,
     )
-    conn.execute(_INSERT_LINK, vars(link))
+    conn.execute(_INSERT_LINK, link)
     return seq
 
 

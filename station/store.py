@@ -41,8 +41,6 @@ from station.inputs import sha256_of
 from station.outcomes import RUN_OUTCOMES, RunState
 from station.store_records import (
     AttachmentRecord,
-    AttemptRecord,
-    AuditRecord,
     ChainLink,
     ComponentRecord,
     InstrumentRecord,
@@ -58,6 +56,7 @@ from station.store_schema import INTERRUPTED, utcnow
 from station.writer_lock import WriterIdentity, WriterLock
 
 _R = TypeVar("_R")
+_Row = tuple[Any, ...]  # the values of one of ``store_schema``'s inserts, built by column name
 
 SAMPLE_BATCH = 200
 """Samples buffered before they are written in a transaction of their own."""
@@ -66,16 +65,16 @@ SAMPLE_BATCH = 200
 @dataclass
 class _StepBuffer:
     started: StepStarted
-    measurements: list[MeasurementRecord] = field(default_factory=list)
+    measurements: list[_Row] = field(default_factory=list)
 
 
 @dataclass
 class _RunBuffer:
     steps: dict[str, _StepBuffer] = field(default_factory=dict)
-    samples: list[SampleRecord] = field(default_factory=list)
-    logs: list[LogRecord] = field(default_factory=list)
-    attachments: list[AttachmentRecord] = field(default_factory=list)
-    components: list[ComponentRecord] = field(default_factory=list)
+    samples: list[_Row] = field(default_factory=list)
+    logs: list[_Row] = field(default_factory=list)
+    attachments: list[_Row] = field(default_factory=list)
+    components: list[_Row] = field(default_factory=list)
 
     def clear_pending(self) -> None:
         self.samples.clear()
@@ -96,7 +95,7 @@ def _file_digest(path: str) -> tuple[str | None, int | None]:
         return None, None
 
 
-def _measurement_record(m: Measurement, attempt: int) -> MeasurementRecord:
+def _measurement_row(m: Measurement, attempt: int) -> _Row:
     value_text = m.value_text
     if m.value is not None and math.isnan(m.value) and value_text is None:
         value_text = "NaN"
@@ -104,7 +103,7 @@ def _measurement_record(m: Measurement, attempt: int) -> MeasurementRecord:
     if m.values is not None:
         values = json.dumps([v if math.isfinite(v) else None for v in m.values])
     failed = json.dumps(list(m.failed_elements)) if m.failed_elements else None
-    return MeasurementRecord(
+    return schema.measurement_row(
         id=None,
         run_id=m.run_id,
         step_id=m.step_id,
@@ -231,11 +230,11 @@ class ResultsStore:
                         steps[event.step_id] = _StepBuffer(event)
                 case Measurement():
                     step = self._step(event.run_id, event.step_id, "measurement")
-                    step.measurements.append(_measurement_record(event, step.started.attempt))
+                    step.measurements.append(_measurement_row(event, step.started.attempt))
                 case Sample():
                     run = self._run(event.run_id)
                     run.samples.append(
-                        SampleRecord(
+                        schema.sample_row(
                             run_id=event.run_id,
                             step_id=event.step_id,
                             t=event.t,
@@ -245,11 +244,11 @@ class ResultsStore:
                     )
                     if len(run.samples) >= SAMPLE_BATCH:
                         with self._transaction() as conn:
-                            conn.executemany(schema.INSERT_SAMPLE, map(vars, run.samples))
+                            conn.executemany(schema.INSERT_SAMPLE, run.samples)
                         run.samples.clear()
                 case Log():
                     self._run(event.run_id).logs.append(
-                        LogRecord(
+                        schema.log_row(
                             id=None,
                             run_id=event.run_id,
                             step_id=event.step_id,
@@ -263,7 +262,7 @@ class ResultsStore:
                     if event.answer is not None:
                         text += f" -> answer: {event.answer}"
                     self._run(event.run_id).logs.append(
-                        LogRecord(
+                        schema.log_row(
                             id=None,
                             run_id=event.run_id,
                             step_id=event.step_id,
@@ -275,7 +274,7 @@ class ResultsStore:
                 case Attachment():
                     sha256, size = _file_digest(event.path)
                     self._run(event.run_id).attachments.append(
-                        AttachmentRecord(
+                        schema.attachment_row(
                             id=None,
                             run_id=event.run_id,
                             step_id=event.step_id,
@@ -288,7 +287,7 @@ class ResultsStore:
                     )
                 case Component():
                     self._run(event.run_id).components.append(
-                        ComponentRecord(
+                        schema.component_row(
                             id=None,
                             run_id=event.run_id,
                             step_id=event.step_id,
@@ -307,10 +306,10 @@ class ResultsStore:
     def audit(self, user: str, action: str, target: str, detail: str = "") -> int:
         """Append an audit row (who changed which limit, sequence or setting) and return its id."""
         with self._write_lock, self._transaction() as conn:
-            row = AuditRecord(
+            audit = schema.audit_row(
                 id=None, at=utcnow(), user=user, action=action, target=target, detail=detail
             )
-            cur = conn.execute(schema.INSERT_AUDIT, vars(row))
+            cur = conn.execute(schema.INSERT_AUDIT, audit)
             return int(cur.lastrowid or 0)
 
     def _run(self, run_id: str) -> _RunBuffer:
@@ -336,7 +335,7 @@ class ResultsStore:
                             "params": s.params} for s in ev.steps])  # fmt: skip
         with self._transaction() as conn:
             attempt, previous = schema.attempt_of(conn, ev.serial)
-            run = RunRecord(
+            run = schema.run_row(
                 id=ev.run_id,
                 serial=ev.serial,
                 part_number=ev.part_number,
@@ -359,28 +358,28 @@ class ResultsStore:
                 writer=self._identity,
                 virtual_started_at=ev.virtual_started_at,
                 virtual_ended_at=None,
-                attempt=attempt,
-                previous_run_id=previous,
-                rework_reason=ev.rework_reason,
             )
-            conn.execute(schema.INSERT_RUN, vars(run))
+            conn.execute(schema.INSERT_RUN, run)
             conn.execute(
                 schema.INSERT_ATTEMPT,
-                vars(AttemptRecord(ev.run_id, attempt, previous, ev.rework_reason)),
+                schema.attempt_row(
+                    run_id=ev.run_id,
+                    attempt=attempt,
+                    previous_run_id=previous,
+                    rework_reason=ev.rework_reason,
+                ),
             )
             conn.executemany(
                 schema.INSERT_INSTRUMENT,
                 [
-                    vars(
-                        InstrumentRecord(
-                            run_id=ev.run_id,
-                            role=i.role,
-                            model=i.model,
-                            resource=i.resource,
-                            idn=i.idn,
-                            serial=i.serial,
-                            cal_due=i.cal_due,
-                        )
+                    schema.instrument_row(
+                        run_id=ev.run_id,
+                        role=i.role,
+                        model=i.model,
+                        resource=i.resource,
+                        idn=i.idn,
+                        serial=i.serial,
+                        cal_due=i.cal_due,
                     )
                     for i in ev.instruments
                 ],
@@ -390,7 +389,7 @@ class ResultsStore:
     def _step_finished(self, ev: StepFinished) -> None:
         run = self._run(ev.run_id)
         step = run.steps.pop(ev.step_id, None)  # a skipped step may finish unstarted
-        record = StepRecord(
+        step_row = schema.step_row(
             id=ev.step_id,
             run_id=ev.run_id,
             seq=ev.seq,
@@ -406,9 +405,9 @@ class ResultsStore:
             duration_s=ev.duration_s,
         )
         with self._transaction() as conn:
-            conn.execute(schema.INSERT_STEP, vars(record))
+            conn.execute(schema.INSERT_STEP, step_row)
             if step is not None:
-                conn.executemany(schema.INSERT_MEASUREMENT, map(vars, step.measurements))
+                conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
             self._write_pending(conn, run)
         run.clear_pending()
 
@@ -420,7 +419,7 @@ class ResultsStore:
             for step in run.steps.values():
                 # The engine always finishes its steps; keep the values if it did not.
                 s = step.started
-                unfinished = StepRecord(
+                unfinished = schema.step_row(
                     id=s.step_id,
                     run_id=s.run_id,
                     seq=s.seq,
@@ -435,8 +434,8 @@ class ResultsStore:
                     attempts=s.attempt,
                     duration_s=0.0,
                 )
-                conn.execute(schema.INSERT_STEP, vars(unfinished))
-                conn.executemany(schema.INSERT_MEASUREMENT, map(vars, step.measurements))
+                conn.execute(schema.INSERT_STEP, unfinished)
+                conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
             self._write_pending(conn, run)
             conn.execute(
                 schema.FINISH_RUN,
@@ -463,7 +462,7 @@ class ResultsStore:
 
     def _write_pending(self, conn: sqlite3.Connection, run: _RunBuffer) -> None:
         # Most steps leave all four empty: skipping them saves four statements a step.
-        pending: tuple[tuple[str, Sequence[object]], ...] = (
+        pending: tuple[tuple[str, list[_Row]], ...] = (
             (schema.INSERT_SAMPLE, run.samples),
             (schema.INSERT_LOG, run.logs),
             (schema.INSERT_ATTACHMENT, run.attachments),
@@ -471,7 +470,7 @@ class ResultsStore:
         )
         for sql, rows in pending:
             if rows:
-                conn.executemany(sql, map(vars, rows))
+                conn.executemany(sql, rows)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -43,6 +43,7 @@ from station.store_records import (
     SampleRecord,
     StepRecord,
     insert_sql,
+    row_of,
 )
 from station.writer_lock import WriterIdentity
 
@@ -328,17 +329,18 @@ BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
     return "".join(parts)
 
 
-# Statements of the listener's hot path, by column name (see ``station.store_records``).
-INSERT_RUN = insert_sql(RunRecord)
-INSERT_COMPONENT = insert_sql(ComponentRecord)
-INSERT_ATTEMPT = insert_sql(AttemptRecord)
-INSERT_INSTRUMENT = insert_sql(InstrumentRecord)
-INSERT_STEP = insert_sql(StepRecord)
-INSERT_MEASUREMENT = insert_sql(MeasurementRecord)
-INSERT_SAMPLE = insert_sql(SampleRecord)
-INSERT_LOG = insert_sql(LogRecord)
-INSERT_ATTACHMENT = insert_sql(AttachmentRecord)
-INSERT_AUDIT = insert_sql(AuditRecord)
+# Statements of the listener's hot path, each with the builder of its values by column name
+# (see ``station.store_records``).
+INSERT_RUN, run_row = insert_sql(RunRecord), row_of(RunRecord)
+INSERT_COMPONENT, component_row = insert_sql(ComponentRecord), row_of(ComponentRecord)
+INSERT_ATTEMPT, attempt_row = insert_sql(AttemptRecord), row_of(AttemptRecord)
+INSERT_INSTRUMENT, instrument_row = insert_sql(InstrumentRecord), row_of(InstrumentRecord)
+INSERT_STEP, step_row = insert_sql(StepRecord), row_of(StepRecord)
+INSERT_MEASUREMENT, measurement_row = insert_sql(MeasurementRecord), row_of(MeasurementRecord)
+INSERT_SAMPLE, sample_row = insert_sql(SampleRecord), row_of(SampleRecord)
+INSERT_LOG, log_row = insert_sql(LogRecord), row_of(LogRecord)
+INSERT_ATTACHMENT, attachment_row = insert_sql(AttachmentRecord), row_of(AttachmentRecord)
+INSERT_AUDIT, audit_row = insert_sql(AuditRecord), row_of(AuditRecord)
 INSERT_OUTBOX = (
     "INSERT OR IGNORE INTO outbox (run_id, target, queued_at) VALUES (:run_id, :target, :queued_at)"
 )
@@ -567,8 +569,17 @@ def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
                 "The station stopped without finishing this run (crash or power loss); "
                 "the steps recorded before that are kept."
             )
-            row = LogRecord(None, run_id, None, logging.getLevelName(logging.ERROR), message, now)
-            conn.execute(INSERT_LOG, vars(row))
+            conn.execute(
+                INSERT_LOG,
+                log_row(
+                    id=None,
+                    run_id=run_id,
+                    step_id=None,
+                    level=logging.getLevelName(logging.ERROR),
+                    message=message,
+                    at=now,
+                ),
+            )
             conn.execute(
                 "UPDATE runs SET outcome = :outcome, ended_at = :ended_at WHERE id = :id",
                 {"outcome": INTERRUPTED, "ended_at": now, "id": run_id},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from station.store_records import (
     TABLES,
     MeasurementRecord,
     RunRecord,
+    StepRecord,
     columns,
     insert_sql,
+    row_of,
     stored_outcome,
 )
 from tests.station.recorded_runs import record
@@ -50,15 +53,30 @@ def test_a_runs_attempt_fields_are_the_columns_of_run_attempts(db: Path) -> None
 
 
 @pytest.mark.parametrize("record_type", list(TABLES), ids=lambda r: r.__name__)
-def test_inserts_name_every_column_and_bind_by_name(record_type: type) -> None:
+def test_an_insert_names_the_records_columns_and_binds_its_row(record_type: type) -> None:
     sql = insert_sql(record_type)
-    assert "?" not in sql
-    assert sql.endswith("(" + ", ".join(f":{c}" for c in columns(record_type)) + ")")
+    names = ", ".join(columns(record_type))
+    placeholders = ", ".join("?" for _ in columns(record_type))
+    assert sql == f"INSERT INTO {TABLES[record_type]} ({names}) VALUES ({placeholders})"
 
 
-def test_every_insert_of_the_schema_binds_by_name() -> None:
+def test_a_row_is_built_by_column_name_in_the_statements_order(tmp_path: Path) -> None:
+    with ResultsStore(tmp_path / "r.db") as store:
+        record(store, "run-0001")
+        run = store.get_run("run-0001")
+    [step] = [s for s in run.steps if s.name == "Pack OCV"]
+    by_name = {c: getattr(step, c) for c in reversed(columns(StepRecord))}  # any order
+    assert row_of(StepRecord)(**by_name) == tuple(getattr(step, c) for c in columns(StepRecord))
+    del by_name["grp"]
+    with pytest.raises(KeyError, match="grp"):
+        row_of(StepRecord)(**by_name)
+
+
+def test_every_insert_of_the_schema_names_its_columns() -> None:
     inserts = {k: v for k, v in vars(store_schema).items() if k.startswith("INSERT_")}
-    assert inserts and all("?" not in sql and " VALUES (:" in sql for sql in inserts.values())
+    assert inserts and all(
+        re.match(r"INSERT (OR IGNORE )?INTO \w+ \(", s) for s in inserts.values()
+    )
 
 
 def test_outcomes_come_back_as_their_enums(tmp_path: Path) -> None:
