@@ -288,7 +288,8 @@ def row_of(record: type) -> Callable[..., tuple[Any, ...]]:
     pick = operator.itemgetter(*columns(record))
 
     def build(**values: Any) -> tuple[Any, ...]:
-        return tuple(pick(values))
+        found: tuple[Any, ...] = pick(values)  # a tuple: every table has several columns
+        return found
 
     return build
 
