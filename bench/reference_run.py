@@ -21,6 +21,7 @@ from pathlib import Path
 
 from station.console import TerminalPrompter
 from station.events import Event, StepFinished, StepStarted
+from station.outcomes import Outcome
 from station.runner import RunOptions, prepare_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def one_run(
     finally:
         prepared.close()
     wall = time.perf_counter() - t0
-    assert result.outcome == "PASSED", [(s.name, s.outcome, s.error) for s in result.steps]
+    assert result.outcome == Outcome.PASSED, [(s.name, s.outcome, s.error) for s in result.steps]
     return wall, prepared.clock.now() - t0_virtual, walls
 
 

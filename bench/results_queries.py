@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from station import store_schema
 from station.genealogy import packs_with_bms
-from station.outcomes import RunState, Verdict
+from station.outcomes import Outcome, RunState, Verdict
 from station.retest import history
 from station.store import ResultsStore
 
@@ -94,7 +94,7 @@ def generate(path: Path, runs: int) -> None:
                 " started_at, ended_at, error, attempts, duration_s)"
                 " VALUES (?, ?, ?, 'main', ?, ?, ?, ?, ?, ?, NULL, 1, 10.0)",
                 (step_id, run_id, s, s, f"step {s}", "identify" if s == 0 else f"type{s}",
-                 "FAILED" if step_failed else "PASSED", at, at),
+                 Outcome.FAILED if step_failed else Outcome.PASSED, at, at),
             )  # fmt: skip
             rows = []
             for m in range(MEASUREMENTS_PER_STEP):
@@ -111,7 +111,7 @@ def generate(path: Path, runs: int) -> None:
                     )
                 )  # fmt: skip
             conn.executemany(store_schema.INSERT_MEASUREMENT, rows)
-        finished.append((run_id, serial, n, "FAILED" if failed else "PASSED"))
+        finished.append((run_id, serial, n, Outcome.FAILED if failed else Outcome.PASSED))
         if n % 1000 == 999:
             _finish(conn, finished, start)
             conn.execute("COMMIT")
@@ -127,7 +127,7 @@ def generate(path: Path, runs: int) -> None:
 def _finish(conn: sqlite3.Connection, runs: list[tuple[str, str, int, str]], start: Any) -> None:
     for run_id, _, n, outcome in runs:
         if n % 997 == 0:
-            outcome = "INTERRUPTED"
+            outcome = RunState.INTERRUPTED
         ended = (start + timedelta(seconds=n * 1500 + 1200)).isoformat()
         conn.execute(
             "UPDATE runs SET outcome = ?, ended_at = ?, safe_state_ok = 1 WHERE id = ?",
@@ -193,7 +193,7 @@ def queries(store: ResultsStore) -> dict[str, Callable[[], object]]:
     calls["cli: results list"] = lambda: store.list_runs(limit=50)
     calls["cli: results list --serial"] = lambda: store.list_runs(serial=some["serial"])
     calls["cli: results list --outcome --since"] = lambda: store.list_runs(
-        outcome="FAILED", since="2026-03-01", limit=50
+        outcome=Outcome.FAILED, since="2026-03-01", limit=50
     )
     calls["cli: results show"] = lambda: store.get_run(some["id"][:8])
     calls["run: retest history of a serial"] = lambda: history(store, some["serial"])
