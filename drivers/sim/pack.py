@@ -151,11 +151,13 @@ class Pack:
         # measurement reads them four to six times (terminal voltage, Thevenin, cells).
         self._r0_now: list[float] | None = None
         self._ocv_now: list[float] | None = None
+        self._terminal_now: dict[float, float] = {}  # current in A → terminal voltage in V
 
     def _state_changed(self) -> None:
-        """Forget the per-state R0(T) and OCV (a block's SOC, temperature or R0 moved)."""
+        """Forget what was computed for the present state (a block or a resistance changed)."""
         self._r0_now = None
         self._ocv_now = None
+        self._terminal_now = {}
 
     # --- physical faults ------------------------------------------------------------------
 
@@ -196,6 +198,7 @@ class Pack:
         if not 0 <= index < len(self._busbar_ohm):
             raise IndexError(f"busbar index {index} outside 0..{len(self._busbar_ohm) - 1}")
         self._busbar_ohm[index] += added_ohm
+        self._state_changed()
 
     def capacity_fade(self, fraction: float) -> None:
         """Scale every block's capacity by ``fraction`` (0–1], keeping each block's SOC."""
@@ -272,7 +275,7 @@ class Pack:
         # Each sub-step starts where the previous one ended (same state, same current), so
         # its start voltage and R0(T) are handed on instead of computed twice.
         r0 = self._r0_all()
-        v = self._terminal_voltage(current_a, r0)
+        v = self._terminal_voltage(current_a)
         for _ in range(steps):
             v, r0 = self._substep(h, current_a, v, r0)
         charge_ah = current_a * dt_s / 3600.0
@@ -310,7 +313,7 @@ class Pack:
                 self._hyst[k] = hysteresis_step(self._hyst[k], d_soc)
         self._state_changed()
         r0_end = self._r0_all()
-        v_end = self._terminal_voltage(i, r0_end)
+        v_end = self._terminal_voltage(i)
         self._advance_bus(h, v_end)
         # Trapezoid over the sub-step; every state moves smoothly within ≤ 1 s.
         energy_wh = 0.5 * (v_start + v_end) * i * h / 3600.0
@@ -425,13 +428,18 @@ class Pack:
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
         i = self._current_a if current_a is None else current_a
-        return self._terminal_voltage(i, self._r0_all())
+        return self._terminal_voltage(i)
 
-    def _terminal_voltage(self, i: float, r0: list[float]) -> float:
-        """The terminal voltage at current ``i`` with the blocks' R0 given (the hot path)."""
+    def _terminal_voltage(self, i: float) -> float:
+        """The terminal voltage at current ``i`` (the hot path: asked at up to four currents
+        per state, by the sub-step, the operating point and the BMS; each sum is made once)."""
+        known = self._terminal_now.get(i)
+        if known is not None:
+            return known
         total = -i * self.interconnect_ohm
-        for ocv, r, u1, u2 in zip(self._ocv_all(), r0, self._u1, self._u2, strict=True):
+        for ocv, r, u1, u2 in zip(self._ocv_all(), self._r0_all(), self._u1, self._u2, strict=True):
             total += ocv - i * r - u1 - u2
+        self._terminal_now[i] = total
         return total
 
     def cell_voltages(self) -> list[float]:
