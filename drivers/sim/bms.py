@@ -333,9 +333,11 @@ class SimulatedBms:
         reading = self._reading
         if reading is None or any(s.pages == 1 for s in due):
             reading = self._reading = self.model.measure()
+        # Encoded first, then sent in one burst: the receiver's thread wakes at the first
+        # frame and would otherwise contend for the GIL while the others are encoded.
+        frames = [self._frame(schedule, page, counter, reading) for schedule, page, counter in jobs]
         sent = 0
-        for schedule, page, counter in jobs:
-            frame = self._frame(schedule, page, counter, reading)
+        for frame in frames:
             try:
                 self._bus.send(frame)
                 sent += 1
