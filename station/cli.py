@@ -14,7 +14,6 @@ import math
 import os
 import sys
 import threading
-import tomllib
 from collections.abc import Sequence as Seq
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -22,8 +21,10 @@ from typing import Any
 
 from station.console import NestProgress, ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
+from station.inputs import Problems, read_toml
 from station.outcomes import Outcome
 from station.stop_signals import abort_on_stop_signals
+from station.store_records import MeasurementRecord
 from station.version import software_version
 
 log = logging.getLogger(__name__)
@@ -400,10 +401,8 @@ def _ignored(ignored: tuple[str, ...]) -> list[str]:
 
 
 def _kind_of(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+    data = read_toml(path, Problems(path))
+    if data is None:
         return "sequence"  # load_sequence reports the problem precisely
     if "station" in data or "instruments" in data:
         return "config"
@@ -807,9 +806,9 @@ def cmd_results_list(args: argparse.Namespace) -> int:
     print(f"{'run':<10} {'started (UTC)':<24} {'serial':<18} {'part':<10} {'outcome':<12} sequence")
     for r in runs:
         print(
-            f"{str(r['id'])[:8]:<10} {r['started_at']:<24} {r['serial']:<18} "
-            f"{r['part_number']:<10} {r['outcome']!s:<12} {r['sequence_name']} "
-            f"{r['sequence_version']}"
+            f"{str(r.id)[:8]:<10} {r.started_at:<24} {r.serial:<18} "
+            f"{r.part_number:<10} {r.outcome!s:<12} {r.sequence_name} "
+            f"{r.sequence_version}"
         )
     if not runs:
         print("(no runs match)")
@@ -820,11 +819,9 @@ def cmd_results_show(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         run = store.get_run(args.run_id)
-        store_link = store.chain_link(run["id"])
     finally:
         store.close()
-    r = run
-    link = store_link
+    link = run.chain
     for key in (
         "id",
         "serial",
@@ -843,36 +840,36 @@ def cmd_results_show(args: argparse.Namespace) -> int:
         "safe_state_ok",
         "safe_state_detail",
     ):
-        print(f"{key:<18} {r.get(key)}")
+        print(f"{key:<18} {getattr(run, key)}")
     if link is not None:
-        print(f"{'chain_link':<18} {link['seq']} {link['sha256']}")
-        print(f"{'record_sha256':<18} {link['record_sha256']}")
-        print(f"{'chain_head':<18} {link['head']}")
+        print(f"{'chain_link':<18} {link.seq} {link.sha256}")
+        print(f"{'record_sha256':<18} {link.record_sha256}")
+        print(f"{'chain_head':<18} {link.head}")
     else:
         print(f"{'chain_link':<18} (none: the run is not finished)")
     print()
-    for inst in run.get("instruments", []):
+    for inst in run.instruments:
         print(
-            f"instrument {inst['role']:<18} {inst['model']:<18} s/n {inst['serial']} "
-            f"cal due {inst['cal_due']}  {inst['resource']}"
+            f"instrument {inst.role:<18} {inst.model:<18} s/n {inst.serial} "
+            f"cal due {inst.cal_due}  {inst.resource}"
         )
     print()
-    by_step: dict[str, list[dict[str, Any]]] = {}
-    for m in run["measurements"]:
-        by_step.setdefault(m["step_id"], []).append(m)
-    for s in run["steps"]:
-        err = f" — {s['error']}" if s.get("error") else ""
-        print(f"{s['grp']:<8} {s['name']:<34} {s['outcome']:<10}{err}")
-        for m in by_step.get(s["id"], []):
-            value = m["value"] if m["value"] is not None else (m["value_text"] or m["values_json"])
+    by_step: dict[str, list[MeasurementRecord]] = {}
+    for m in run.measurements:
+        by_step.setdefault(m.step_id, []).append(m)
+    for s in run.steps:
+        err = f" — {s.error}" if s.error else ""
+        print(f"{s.grp:<8} {s.name:<34} {s.outcome:<10}{err}")
+        for m in by_step.get(s.id, []):
+            value = m.value if m.value is not None else (m.value_text or m.values_json)
             print(
-                f"           {m['name']:<24} {value!s:<16} {m['unit'] or '':<4} "
-                f"{m['limit_text'] or '':<24} {m['outcome']}"
+                f"           {m.name:<24} {value!s:<16} {m.unit or '':<4} "
+                f"{m.limit_text or '':<24} {m.outcome}"
             )
-    for c in run.get("components", []):
-        print(f"component  {c['kind']:<18} {c['code']}")
-    for a in run.get("attachments", []):
-        print(f"attachment {a['name']} ({a['media_type']}, {a['size']} bytes) {a['path']}")
+    for c in run.components:
+        print(f"component  {c.kind:<18} {c.code}")
+    for a in run.attachments:
+        print(f"attachment {a.name} ({a.media_type}, {a.size} bytes) {a.path}")
     return EXIT_PASSED
 
 
@@ -994,7 +991,7 @@ def cmd_results_report(args: argparse.Namespace) -> int:
     else:
         certificate.write_html(run, args.html)
         target = args.html
-    what = f"{run['serial']} (run {run['id'][:8]}, {run['outcome']})"
+    what = f"{run.serial} (run {run.id[:8]}, {run.outcome})"
     print(f"certificate of {what} written to {target}")
     return EXIT_PASSED
 

@@ -275,13 +275,13 @@ class StationController(QObject):
         """
         if not serial or self.config.retest is not None:
             return ""
-        runs = [r for r in self.store.list_runs(serial=serial) if r["outcome"] in VERDICT_OUTCOMES]
-        passed = [r for r in runs if r["outcome"] == Outcome.PASSED]
+        runs = [r for r in self.store.list_runs(serial=serial) if r.outcome in VERDICT_OUTCOMES]
+        passed = [r for r in runs if r.outcome == Outcome.PASSED]
         if passed:
-            when = str(passed[0]["started_at"])[:16].replace("T", " ")
+            when = str(passed[0].started_at)[:16].replace("T", " ")
             return f"{serial} already PASSED ({when} UTC). Test it again?"
         if len(runs) >= self.config.retest_confirm_after:
-            last = str(runs[0]["outcome"])
+            last = str(runs[0].outcome)
             return f"{serial} was already tested {len(runs)} times (last: {last}). Test it again?"
         return ""
 

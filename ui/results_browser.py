@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 from station import certificate
 from station.errors import StationError
 from station.outcomes import STORED_RUN_WORDS, Outcome, RunState, Verdict
+from station.store_records import MeasurementWithRun, RunDetail, RunRecord
 from ui import spc
 from ui.auth import Action
 from ui.controller import StationController
@@ -55,51 +55,51 @@ OUTCOMES = STORED_RUN_WORDS
 FETCH_LIMIT = 5000
 
 RUN_COLUMNS = (
-    Column("Started", lambda r: local_time(r["started_at"])),
-    Column("Serial", lambda r: r["serial"]),
-    Column("Variant", lambda r: r["part_number"]),
-    Column("Verdict", lambda r: outcome_word(r["outcome"])),
-    Column("Operator", lambda r: r["operator"]),
-    Column("Sequence", lambda r: f"{r['sequence_name']} {r['sequence_version']}"),
+    Column("Started", lambda r: local_time(r.started_at)),
+    Column("Serial", lambda r: r.serial),
+    Column("Variant", lambda r: r.part_number),
+    Column("Verdict", lambda r: outcome_word(r.outcome)),
+    Column("Operator", lambda r: r.operator),
+    Column("Sequence", lambda r: f"{r.sequence_name} {r.sequence_version}"),
 )
 STEP_COLUMNS = (
-    Column("#", lambda s: str(s["seq"]), right=True),
-    Column("Group", lambda s: s["grp"]),
-    Column("Step", lambda s: s["name"]),
-    Column("Type", lambda s: s["type"]),
-    Column("Result", lambda s: outcome_word(s["outcome"])),
-    Column("Time", lambda s: duration_text(s["duration_s"]), right=True),
-    Column("Error", lambda s: s["error"] or ""),
+    Column("#", lambda s: str(s.seq), right=True),
+    Column("Group", lambda s: s.grp),
+    Column("Step", lambda s: s.name),
+    Column("Type", lambda s: s.type),
+    Column("Result", lambda s: outcome_word(s.outcome)),
+    Column("Time", lambda s: duration_text(s.duration_s), right=True),
+    Column("Error", lambda s: s.error or ""),
 )
 MEASUREMENT_COLUMNS = (
-    Column("Step", lambda m: m["step_name"]),
-    Column("Measurement", lambda m: m["name"]),
+    Column("Step", lambda m: m.step_name),
+    Column("Measurement", lambda m: m.name),
     Column(
         "Value",
-        lambda m: measured_text(m["value"], m["value_text"], m["values_json"], m["unit"]),
+        lambda m: measured_text(m.value, m.value_text, m.values_json, m.unit),
         right=True,
     ),
-    Column("Limits", lambda m: limit_text(m["limit_text"], m["unit"])),
+    Column("Limits", lambda m: limit_text(m.limit_text, m.unit)),
     Column(
         "Result",
-        lambda m: outcome_word(m["outcome"], bool(m["marginal"])),
-        tooltip=lambda m: m["detail"] or m["outcome"],
+        lambda m: outcome_word(m.outcome, bool(m.marginal)),
+        tooltip=lambda m: m.detail or m.outcome,
     ),
 )
 ATTACHMENT_COLUMNS = (
-    Column("Name", lambda a: a["name"]),
-    Column("Type", lambda a: a["media_type"]),
-    Column("Size", lambda a: "" if a["size"] is None else f"{a['size']} B", right=True),
-    Column("sha256", lambda a: (a["sha256"] or "missing")[:16]),
-    Column("Path", lambda a: a["path"]),
+    Column("Name", lambda a: a.name),
+    Column("Type", lambda a: a.media_type),
+    Column("Size", lambda a: "" if a.size is None else f"{a.size} B", right=True),
+    Column("sha256", lambda a: (a.sha256 or "missing")[:16]),
+    Column("Path", lambda a: a.path),
 )
 LOG_COLUMNS = (
-    Column("Time", lambda e: local_time(e["at"])),
-    Column("Level", lambda e: e["level"]),
+    Column("Time", lambda e: local_time(e.at)),
+    Column("Level", lambda e: e.level),
     Column(
         "Message",
-        lambda e: e["message"].splitlines()[0] if e["message"] else "",
-        tooltip=lambda e: e["message"],
+        lambda e: e.message.splitlines()[0] if e.message else "",
+        tooltip=lambda e: e.message,
     ),
 )
 
@@ -111,7 +111,7 @@ class ResultsBrowser(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.store = controller.store
-        self.run: dict[str, Any] | None = None
+        self.run: RunDetail | None = None
 
         self.serial = QLineEdit()
         self.serial.setPlaceholderText("serial contains …")
@@ -156,7 +156,7 @@ class ResultsBrowser(QWidget):
             bar.addWidget(w)
         bar.setStretch(0, 2)
 
-        self.runs = RowsModel(RUN_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
+        self.runs = RowsModel(RUN_COLUMNS, tint=lambda r: outcome_tint(r.outcome))
         self.run_table = make_table(self.runs, 5, select=True, point_size=13)
         self.run_table.selectionModel().currentRowChanged.connect(
             lambda current, _: self.show_run(current.row())
@@ -165,11 +165,11 @@ class ResultsBrowser(QWidget):
         self.record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.record.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.record.setWordWrap(True)
-        self.steps = RowsModel(STEP_COLUMNS, tint=lambda s: outcome_tint(s["outcome"]))
+        self.steps = RowsModel(STEP_COLUMNS, tint=lambda s: outcome_tint(s.outcome))
         self.measurements = RowsModel(
             MEASUREMENT_COLUMNS,
-            tint=lambda m: outcome_tint(m["outcome"], bool(m["marginal"])),
-            bold=lambda m: m["outcome"] == Verdict.FAILED,
+            tint=lambda m: outcome_tint(m.outcome, bool(m.marginal)),
+            bold=lambda m: m.outcome == Verdict.FAILED,
         )
         self.measurement_table = make_table(self.measurements, 4, select=True, point_size=13)
         self.measurement_table.doubleClicked.connect(
@@ -178,7 +178,7 @@ class ResultsBrowser(QWidget):
         self.attachments = RowsModel(ATTACHMENT_COLUMNS)
         self.logs = RowsModel(
             LOG_COLUMNS,
-            tint=lambda e: outcome_tint(Outcome.FAILED) if e["level"] == "ERROR" else None,
+            tint=lambda e: outcome_tint(Outcome.FAILED) if e.level == "ERROR" else None,
         )
         self.series = TimeSeriesPlot(live=False)
 
@@ -216,7 +216,7 @@ class ResultsBrowser(QWidget):
         layout.addWidget(split, 1)
 
     # -- searching ----------------------------------------------------------------------
-    def search(self) -> list[dict[str, Any]]:
+    def search(self) -> list[RunRecord]:
         """Apply the filters; show and return the runs found (newest first)."""
         self.controller.require(Action.BROWSE_RESULTS, "results")
         since = until = None
@@ -232,9 +232,9 @@ class ResultsBrowser(QWidget):
         found = [
             r
             for r in runs
-            if text in r["serial"].upper()
-            and (variant is None or r["part_number"] == variant)
-            and (until is None or _utc(r["started_at"]) < until)
+            if text in r.serial.upper()
+            and (variant is None or r.part_number == variant)
+            and (until is None or _utc(r.started_at) < until)
         ]
         self.runs.set_rows(found)
         counts = spc.counters(found)
@@ -253,23 +253,33 @@ class ResultsBrowser(QWidget):
     def show_run(self, row: int) -> None:
         if not 0 <= row < len(self.runs.rows):
             return
-        run = self.store.get_run(self.runs.rows[row]["id"])
+        run = self.store.get_run(self.runs.rows[row].id, with_samples=True)
         self.run = run
-        self.certificate_button.setEnabled(run["outcome"] != RunState.RUNNING)
-        names = {s["id"]: s["name"] for s in run["steps"]}
-        for m in run["measurements"]:
-            m["step_name"] = names.get(m["step_id"], "?")
+        self.certificate_button.setEnabled(run.outcome != RunState.RUNNING)
+        names = {s.id: s.name for s in run.steps}
+        measurements = [
+            MeasurementWithRun(
+                **vars(m),
+                step_name=names.get(m.step_id, "?"),
+                serial=run.serial,
+                part_number=run.part_number,
+                station_id=run.station_id,
+                run_started_at=run.started_at,
+                run_outcome=run.outcome,
+            )
+            for m in run.measurements
+        ]
         self.record.setText(_record_html(run))
-        self.steps.set_rows(run["steps"])
-        self.measurements.set_rows(run["measurements"])
-        self.attachments.set_rows(run["attachments"])
-        self.logs.set_rows(run["logs"])
-        self.series.set_samples(self.store.samples(run["id"]))
+        self.steps.set_rows(list(run.steps))
+        self.measurements.set_rows(measurements)
+        self.attachments.set_rows(list(run.attachments))
+        self.logs.set_rows(list(run.logs))
+        self.series.set_samples(run.samples)
         self.pick.blockSignals(True)
         self.pick.clear()
-        for m in run["measurements"]:
-            if m["value"] is not None:
-                self.pick.addItem(f"{m['step_name']} › {m['name']}", m)
+        for m in measurements:
+            if m.value is not None:
+                self.pick.addItem(f"{m.step_name} › {m.name}", m)
         self.pick.blockSignals(False)
         if self.pick.count():
             self._picked()
@@ -279,21 +289,21 @@ class ResultsBrowser(QWidget):
         if m is not None:
             self.show_statistics(m, switch=False)
 
-    def show_statistics(self, m: dict[str, Any], switch: bool = True) -> spc.Capability:
+    def show_statistics(self, m: MeasurementWithRun, switch: bool = True) -> spc.Capability:
         """Trend, histogram, Cpk of measurement ``m`` over this variant's runs."""
-        part = self.run["part_number"] if self.run else None
-        history = self.store.measurement_history(m["name"], m["step_name"], part)
-        values = [h["value"] for h in history if h["value"] is not None]
-        failed = [h["outcome"] == Verdict.FAILED for h in history if h["value"] is not None]
-        low, high = m["low"], m["high"]
+        part = self.run.part_number if self.run else None
+        history = self.store.measurement_history(m.name, m.step_name, part)
+        values = [h.value for h in history if h.value is not None]
+        failed = [h.outcome == Verdict.FAILED for h in history if h.value is not None]
+        low, high = m.low, m.high
         cap = spc.capability(values, low, high)
-        self.stats.show_values(values, failed, low, high, m["unit"])
+        self.stats.show_values(values, failed, low, high, m.unit)
         self.stats_text.setText(
-            f"<b>{m['step_name']} › {m['name']}</b> ({part}) — n = {cap.n}, mean "
-            f"{measured_text(cap.mean, '', None, m['unit'])}, "
-            f"σ {measured_text(cap.stdev, '', None, m['unit'])}, "
+            f"<b>{m.step_name} › {m.name}</b> ({part}) — n = {cap.n}, mean "
+            f"{measured_text(cap.mean, '', None, m.unit)}, "
+            f"σ {measured_text(cap.stdev, '', None, m.unit)}, "
             f"Cpk <b>{'–' if cap.cpk is None else f'{cap.cpk:.2f}'}</b>, "
-            f"limits {limit_text(m['limit_text'], m['unit'])}"
+            f"limits {limit_text(m.limit_text, m.unit)}"
             f"{'' if self.stats.limits_shown else ' (far outside the plotted range)'}, "
             f"failed {sum(failed)}"
         )
@@ -308,7 +318,7 @@ class ResultsBrowser(QWidget):
         name, _ = QFileDialog.getSaveFileName(
             self,
             "Save the birth certificate",
-            f"{self.run['serial']}-{self.run['id'][:8]}.pdf",
+            f"{self.run.serial}-{self.run.id[:8]}.pdf",
             "PDF (*.pdf);;HTML (*.html)",
         )
         if name:
@@ -322,7 +332,7 @@ class ResultsBrowser(QWidget):
         self.controller.require(Action.BROWSE_RESULTS, "certificate")
         if self.run is None:
             raise StationError("select a run first")
-        run = certificate.gather(self.store, self.run["id"])
+        run = certificate.gather(self.store, self.run.id)
         if path.suffix.lower() in (".html", ".htm"):
             certificate.write_html(run, path)
         else:
@@ -343,40 +353,41 @@ def _utc(stamp: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def _attempt_text(run: dict[str, Any]) -> str:
-    if run.get("attempt") is None:
+def _attempt_text(run: RunRecord) -> str:
+    if run.attempt is None:
         return "—"
-    text = str(run["attempt"])
-    if run.get("previous_run_id"):
-        text += f" (previous run {str(run['previous_run_id'])[:8]})"
-    if run.get("rework_reason"):
-        text += f" — rework: {run['rework_reason']}"
+    text = str(run.attempt)
+    if run.previous_run_id:
+        text += f" (previous run {str(run.previous_run_id)[:8]})"
+    if run.rework_reason:
+        text += f" — rework: {run.rework_reason}"
     return text
 
 
-def _record_html(run: dict[str, Any]) -> str:
-    safe = {1: "confirmed off", 0: "NOT CONFIRMED"}.get(run["safe_state_ok"], "—")
+def _record_html(run: RunDetail) -> str:
+    states = {1: "confirmed off", 0: "NOT CONFIRMED"}
+    safe = "—" if run.safe_state_ok is None else states.get(run.safe_state_ok, "—")
     rows = [
-        ("Verdict", outcome_word(run["outcome"])),
-        ("Serial", run["serial"]),
-        ("Variant", run["part_number"]),
-        ("Operator", run["operator"]),
+        ("Verdict", outcome_word(run.outcome)),
+        ("Serial", run.serial),
+        ("Variant", run.part_number),
+        ("Operator", run.operator),
         ("Attempt", _attempt_text(run)),
-        ("Station", run["station_id"]),
-        ("Started", local_time(run["started_at"])),
-        ("Ended", local_time(run["ended_at"])),
-        ("Sequence", f"{run['sequence_name']} {run['sequence_version']} — {run['sequence_path']}"),
-        ("Sequence sha256", run["sequence_sha256"]),
-        ("Limits", f"{run['limits_path'] or '(inline)'} {(run['limits_sha256'] or '')[:16]}"),
-        ("Config sha256", run["config_sha256"]),
-        ("Software", run["software_version"]),
-        ("Safe state", f"{safe} — {run['safe_state_detail'] or ''}"),
-        ("Run id", run["id"]),
+        ("Station", run.station_id),
+        ("Started", local_time(run.started_at)),
+        ("Ended", local_time(run.ended_at)),
+        ("Sequence", f"{run.sequence_name} {run.sequence_version} — {run.sequence_path}"),
+        ("Sequence sha256", run.sequence_sha256),
+        ("Limits", f"{run.limits_path or '(inline)'} {(run.limits_sha256 or '')[:16]}"),
+        ("Config sha256", run.config_sha256),
+        ("Software", run.software_version),
+        ("Safe state", f"{safe} — {run.safe_state_detail or ''}"),
+        ("Run id", run.id),
     ]
     instruments = "".join(
-        f"<tr><td>{html.escape(i['role'])}</td><td>{html.escape(i['idn'])}</td>"
-        f"<td>cal due {html.escape(i['cal_due'])}</td></tr>"
-        for i in run["instruments"]
+        f"<tr><td>{html.escape(i.role)}</td><td>{html.escape(i.idn)}</td>"
+        f"<td>cal due {html.escape(i.cal_due)}</td></tr>"
+        for i in run.instruments
     )
     body = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return (

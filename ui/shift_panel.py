@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
@@ -16,9 +15,9 @@ from ui.style import font, section
 LAST_N = 12
 
 RECENT_COLUMNS = (
-    Column("Time", lambda r: local_time(r["started_at"])[11:19], tooltip=lambda r: r["id"]),
-    Column("Serial", lambda r: r["serial"]),
-    Column("Verdict", lambda r: outcome_word(r["outcome"])),
+    Column("Time", lambda r: local_time(r.started_at)[11:19], tooltip=lambda r: r.id),
+    Column("Serial", lambda r: r.serial),
+    Column("Verdict", lambda r: outcome_word(r.outcome)),
 )
 
 
@@ -42,7 +41,7 @@ class ShiftPanel(QWidget):
             grid.addWidget(name, 1, col)
             self.values[key] = value
         recent = section("Last packs")
-        self.model = RowsModel(RECENT_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
+        self.model = RowsModel(RECENT_COLUMNS, tint=lambda r: outcome_tint(r.outcome))
         self.table = make_table(self.model, 1, point_size=13)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -54,7 +53,7 @@ class ShiftPanel(QWidget):
     def refresh(self, store: ResultsStore, now: dt.datetime | None = None) -> None:
         now = now or dt.datetime.now().astimezone()
         since = spc.shift_start(now)
-        shift_runs: list[dict[str, Any]] = store.list_runs(since=since, limit=100_000)
+        shift_runs = store.list_runs(since=since, limit=100_000)
         self.counters = spc.counters(shift_runs)
         self.values["Tested"].setText(str(self.counters.tested))
         self.values["Passed"].setText(str(self.counters.passed))
