@@ -48,8 +48,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# pytest in parallel, one worker per core (pytest-xdist); then, alone, the tests that load
+# every core on purpose (marker `exclusive`), so that load never meets a wall-clock bound.
 test: $(STAMP) qt-deps lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto -m "not exclusive"
+	$(BIN)/pytest -q -p no:cacheprovider -m exclusive
 	$(BIN)/python .ci/wheel_smoke.py
 
 demo: $(STAMP)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from station.bench import SafeStateReport
+from station.outcomes import Outcome
 from station.runner import RunOptions, prepare_run
 
 SEQUENCE = """
@@ -123,7 +124,7 @@ def measure(
             finally:
                 finished.set()
                 trigger.join()
-            if result.outcome != "ABORTED" or not result.safe_state_ok:
+            if result.outcome != Outcome.ABORTED or not result.safe_state_ok:
                 errors = [(step.name, step.error) for step in result.steps]
                 raise SystemExit(f"unexpected run: {result.outcome}, {errors}")
             off.append((marks["off"] - marks["abort"]) * 1e3)

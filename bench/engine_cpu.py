@@ -41,6 +41,7 @@ from station.bench import Bench
 from station.clock import VirtualClock
 from station.config import default_config
 from station.engine import Engine
+from station.outcomes import Outcome
 from station.sequence import load_sequence
 from station.store import ResultsStore
 
@@ -85,7 +86,7 @@ def engine_cpu_per_step(folder: Path, steps: int, *, store: bool) -> float:
     elapsed = time.process_time() - start
     if results is not None:
         results.close()
-    assert result.outcome == "PASSED", result.outcome
+    assert result.outcome == Outcome.PASSED, result.outcome
     return elapsed / steps
 
 

@@ -25,6 +25,7 @@ from station.bench import Bench
 from station.clock import VirtualClock
 from station.config import default_config
 from station.engine import Engine
+from station.outcomes import Outcome
 from station.sequence import load_sequence
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.store import ResultsStore
@@ -72,7 +73,7 @@ def engine_per_step(folder: Path, steps: int) -> float:
     result = engine.run("SN1")
     elapsed = time.perf_counter() - start
     store.close()
-    assert result.outcome == "PASSED", result.outcome
+    assert result.outcome == Outcome.PASSED, result.outcome
     return elapsed / steps
 
 
@@ -86,7 +87,7 @@ def floor_per_step(folder: Path, steps: int) -> float:
     for i in range(steps):
         step_id = str(uuid.uuid4())
         conn.execute("BEGIN")
-        conn.execute("INSERT INTO steps VALUES (?, ?, 'PASSED')", (step_id, f"step {i}"))
+        conn.execute("INSERT INTO steps VALUES (?, ?, ?)", (step_id, f"step {i}", Outcome.PASSED))
         conn.execute("INSERT INTO measurements VALUES (?, 'value', 1.0)", (step_id,))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start

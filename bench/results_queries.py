@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from station import store_schema
 from station.genealogy import packs_with_bms
+from station.outcomes import Outcome, RunState, Verdict
 from station.retest import history
 from station.store import ResultsStore
 
@@ -56,12 +57,16 @@ def generate(path: Path, runs: int) -> None:
         serial = SERIAL.format(rng.randrange(int(runs * 0.9)))  # about 1 in 10 is a retest
         started = start + timedelta(seconds=n * 1500 + rng.randrange(600))
         failed = rng.random() < FAIL_RATE
-        conn.execute(
-            store_schema.INSERT_RUN,
-            (run_id, serial, "P-96S", f"EOL-{n % 3}", "op", "nmc96s-eol", "1",
-             "sequences/nmc96s/eol.toml", "0" * 64, "sequences/nmc96s/limits.toml", "0" * 64,
-             "0" * 64, "1.0", started.isoformat(), "[]", ""),
+        run = store_schema.run_row(
+            id=run_id, serial=serial, part_number="P-96S", station_id=f"EOL-{n % 3}",
+            operator="op", sequence_name="nmc96s-eol", sequence_version="1",
+            sequence_path="sequences/nmc96s/eol.toml", sequence_sha256="0" * 64,
+            limits_path="sequences/nmc96s/limits.toml", limits_sha256="0" * 64,
+            config_sha256="0" * 64, software_version="1.0", started_at=started.isoformat(),
+            ended_at=None, outcome=RunState.RUNNING, safe_state_ok=None, safe_state_detail=None,
+            planned_steps="[]", writer="", virtual_started_at=None, virtual_ended_at=None,
         )  # fmt: skip
+        conn.execute(store_schema.INSERT_RUN, run)
         conn.execute(
             "INSERT INTO run_attempts (run_id, attempt, previous_run_id, rework_reason)"
             " VALUES (?, 1, NULL, '')",
@@ -74,7 +79,9 @@ def generate(path: Path, runs: int) -> None:
         )
         conn.executemany(
             store_schema.INSERT_COMPONENT,
-            [(run_id, "scan", kind, f"{kind.upper()}-{n // 50:05d}", started.isoformat())
+            [store_schema.component_row(id=None, run_id=run_id, step_id="scan", kind=kind,
+                                        code=f"{kind.upper()}-{n // 50:05d}",
+                                        at=started.isoformat())
              for kind in ("module", "cell_lot")],
         )  # fmt: skip
         failing_step = rng.randrange(STEPS_PER_RUN) if failed else -1
@@ -87,7 +94,7 @@ def generate(path: Path, runs: int) -> None:
                 " started_at, ended_at, error, attempts, duration_s)"
                 " VALUES (?, ?, ?, 'main', ?, ?, ?, ?, ?, ?, NULL, 1, 10.0)",
                 (step_id, run_id, s, s, f"step {s}", "identify" if s == 0 else f"type{s}",
-                 "FAILED" if step_failed else "PASSED", at, at),
+                 Outcome.FAILED if step_failed else Outcome.PASSED, at, at),
             )  # fmt: skip
             rows = []
             for m in range(MEASUREMENTS_PER_STEP):
@@ -95,12 +102,16 @@ def generate(path: Path, runs: int) -> None:
                 name = "bms_serial" if s == 0 and m == 0 else f"m{s}_{m}"
                 text = f"BMS{rng.randrange(runs):08d}" if name == "bms_serial" else None
                 rows.append(
-                    (run_id, step_id, 1, name, rng.gauss(3.7, 0.01), text, None, "V", "GELE",
-                     3.6, 3.8, None, "", "FAILED" if bad else "PASSED", 0, "",
-                     f"[{rng.randrange(96)}]" if bad else None)
+                    store_schema.measurement_row(
+                        id=None, run_id=run_id, step_id=step_id, attempt=1, name=name,
+                        value=rng.gauss(3.7, 0.01), value_text=text, values_json=None, unit="V",
+                        comparator="GELE", low=3.6, high=3.8, nominal=None, limit_text="",
+                        outcome=Verdict.FAILED if bad else Verdict.PASSED, marginal=0, detail="",
+                        failed_elements=f"[{rng.randrange(96)}]" if bad else None,
+                    )
                 )  # fmt: skip
             conn.executemany(store_schema.INSERT_MEASUREMENT, rows)
-        finished.append((run_id, serial, n, "FAILED" if failed else "PASSED"))
+        finished.append((run_id, serial, n, Outcome.FAILED if failed else Outcome.PASSED))
         if n % 1000 == 999:
             _finish(conn, finished, start)
             conn.execute("COMMIT")
@@ -116,7 +127,7 @@ def generate(path: Path, runs: int) -> None:
 def _finish(conn: sqlite3.Connection, runs: list[tuple[str, str, int, str]], start: Any) -> None:
     for run_id, _, n, outcome in runs:
         if n % 997 == 0:
-            outcome = "INTERRUPTED"
+            outcome = RunState.INTERRUPTED
         ended = (start + timedelta(seconds=n * 1500 + 1200)).isoformat()
         conn.execute(
             "UPDATE runs SET outcome = ?, ended_at = ?, safe_state_ok = 1 WHERE id = ?",
@@ -182,7 +193,7 @@ def queries(store: ResultsStore) -> dict[str, Callable[[], object]]:
     calls["cli: results list"] = lambda: store.list_runs(limit=50)
     calls["cli: results list --serial"] = lambda: store.list_runs(serial=some["serial"])
     calls["cli: results list --outcome --since"] = lambda: store.list_runs(
-        outcome="FAILED", since="2026-03-01", limit=50
+        outcome=Outcome.FAILED, since="2026-03-01", limit=50
     )
     calls["cli: results show"] = lambda: store.get_run(some["id"][:8])
     calls["run: retest history of a serial"] = lambda: history(store, some["serial"])

@@ -10,7 +10,10 @@ multi-frame answer like a real identity DID). Interleaved, in one process:
       tracer, the lock that serialises requests) over the same kind of stack.
 
 Prints median and p95 per variant and ends with one line ``NAME: value (ratio vs floor)``;
-the goal is ≤ 1.2x. Run: ``.venv/bin/python bench/uds_roundtrip.py [--requests N]``.
+the goal is ≤ 1.2x. On a loaded machine an answer may miss its deadline (the client's 50 ms
+P2, the raw stack's 1 s): that round trip is tried once more and only the second try is
+timed; the retries are counted in the output, and a second miss stops the script.
+Run: ``.venv/bin/python bench/uds_roundtrip.py [--requests N]``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,6 +34,7 @@ import can
 import isotp
 
 from drivers.bms.uds import UdsClient
+from drivers.errors import BmsTimeout
 
 REQUEST = bytes.fromhex("22F18C")
 RESPONSE = bytes.fromhex("62F18C") + b"BMS24A0001234"
@@ -86,14 +91,35 @@ class Tester:
     def raw_round_trip(self) -> None:
         self.raw.send(REQUEST)
         got = self.raw.recv(block=True, timeout=1.0)
+        if got is None:
+            raise TimeoutError("no raw ISO-TP answer within 1 s")
         assert got == RESPONSE, got
 
     def uds_round_trip(self) -> None:
         assert self.uds.read_did("serial") == RESPONSE[3:]
 
+    def drain(self) -> None:
+        """Drop a late answer to a timed-out request, so it is not taken for the next one."""
+        while self.raw.recv(block=True, timeout=0.1) is not None:
+            pass
+
     def close(self) -> None:
         self.notifier.stop()
         self.bus.shutdown()
+
+
+def timed(run: Callable[[], None], tester: Tester, retries: list[str], name: str) -> float:
+    """Time one round trip; after a timeout, time a second try (a second timeout raises)."""
+    t0 = time.perf_counter()
+    try:
+        run()
+    except (TimeoutError, BmsTimeout) as err:
+        retries.append(f"{name}: {err}")
+        if name == "raw":
+            tester.drain()
+        t0 = time.perf_counter()
+        run()
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -104,6 +130,7 @@ def main() -> None:
     responder = Responder(channel)
     tester = Tester(channel)
     times: dict[str, list[float]] = {"raw": [], "uds": []}
+    retries: list[str] = []
     try:
         tester.raw.start()
         tester.raw_round_trip()  # warm-up
@@ -121,9 +148,7 @@ def main() -> None:
                     tester.uds.open()
                     run = tester.uds_round_trip
                 for _ in range(args.requests // 10):
-                    t0 = time.perf_counter()
-                    run()
-                    times[name].append(time.perf_counter() - t0)
+                    times[name].append(timed(run, tester, retries, name))
                 if name == "raw":
                     tester.raw.stop()
                 else:
@@ -135,6 +160,8 @@ def main() -> None:
         got = sorted(times[name])
         p95 = got[int(0.95 * (len(got) - 1))]
         print(f"{label:<30} median {statistics.median(got) * 1e6:7.0f} µs  p95 {p95 * 1e6:7.0f} µs")
+    for retry in retries:
+        print(f"retried once after a timeout under load: {retry}")
     ratio = statistics.median(times["uds"]) / statistics.median(times["raw"])
     print(f"uds_read_did: {statistics.median(times['uds']) * 1e3:.2f} ms ({ratio:.2f}x raw ISO-TP)")
 

@@ -4,6 +4,11 @@ Steps ask the bench for roles (``"supply"``, ``"dmm"`` …); the station config 
 the models. After every run the engine calls ``safe_state_all``: every output-capable
 instrument is switched off in parallel and then asked to confirm, each within a bound,
 so one hung instrument cannot delay the others.
+
+On a station with parallel nests each nest has its own bench; an instrument the nests share
+(:class:`~station.leases.SharedInstrument`) is reached only under its lease
+(:meth:`Bench.leased`), and it is made safe by whoever holds it when the lease ends — never
+by another nest's end-of-run safe state, which would cut a test under way on its pack.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,11 @@ from typing import Any
 from drivers.roles import ROLES, OutputCapable, conformance_problems
 from station.errors import ConfigError, Problem, StationError
 from station.events import InstrumentInfo
+from station.leases import SharedInstrument
 from station.recording import Recorder
+
+MATRIX_SWITCH = "connect_shared"
+"""The fixture I/O method that closes (True) or opens this nest's relay-matrix relay."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,15 @@ class Bench:
         simulator: Any = None,
         recorder: Recorder | None = None,
         on_unit: Callable[[str], None] | None = None,
+        shared: dict[str, SharedInstrument] | None = None,
+        nest: int = 1,
     ) -> None:
         self.instruments = dict(instruments)
+        # Instruments this nest shares with others, by role, and the nest's number in the
+        # line; the bench does not own (close) them.
+        self.shared = dict(shared or {})
+        self.nest = nest
+        self._held: set[str] = set()
         self.recorder = recorder or Recorder(None)
         # The virtual bench behind a --sim run (None on real hardware): tests and the
         # fault-injection CLI reach the simulated pack through it, steps never do.
@@ -66,6 +82,13 @@ class Bench:
 
     def get(self, role: str) -> Any:
         """The instrument for ``role``; a clear error when the station has none."""
+        if role in self.shared:
+            if role not in self._held:
+                raise StationError(
+                    f"{role!r} is shared by the nests and this step does not hold it: declare "
+                    f"{role!r} in the step type's roles, so that the engine leases it"
+                )
+            return self.shared[role].instrument
         try:
             return self.instruments[role]
         except KeyError:
@@ -80,10 +103,63 @@ class Bench:
             self._on_unit(serial)
 
     def has(self, role: str) -> bool:
-        return role in self.instruments
+        return role in self.instruments or role in self.shared
 
     def output_capable(self) -> list[tuple[str, OutputCapable]]:
+        """This nest's own sources (a shared one is made safe by its holder, see leased)."""
         return [(r, i) for r, i in self.instruments.items() if isinstance(i, OutputCapable)]
+
+    @contextlib.contextmanager
+    def leased(
+        self, roles: tuple[str, ...], abort: threading.Event, on_wait: Callable[[str], None]
+    ) -> Iterator[list[str]]:
+        """Hold the shared instruments among ``roles`` for the block (in role order, so two
+        nests cannot each hold one and wait for the other); yield problems met when giving
+        them back (appended after the block: a shared source not confirmed safe).
+
+        The relay matrix is part of the lease: this nest's fixture I/O closes its matrix
+        relay once the instrument is granted, and on the way out the instrument is made
+        safe, then the relay opens, then the next nest gets it.
+        """
+        wanted = sorted(role for role in set(roles) if role in self.shared)
+        problems: list[str] = []
+        taken: list[str] = []
+        try:
+            for role in wanted:
+                self.shared[role].acquire(self.nest, abort, on_wait)
+                taken.append(role)
+                self._held.add(role)
+            if taken:
+                self._switch_matrix(True)
+            yield problems
+        finally:
+            if taken:
+                for role in taken:
+                    problems.extend(self._make_shared_safe(role))
+                try:
+                    self._switch_matrix(False)
+                except Exception as err:
+                    problems.append(f"relay matrix not opened: {err}")
+            for role in reversed(taken):
+                self._held.discard(role)
+                self.shared[role].release(self.nest)
+
+    def _switch_matrix(self, on: bool) -> None:
+        switch = getattr(self.instruments.get("interlocks"), MATRIX_SWITCH, None)
+        if callable(switch):
+            switch(on)
+
+    def _make_shared_safe(self, role: str) -> list[str]:
+        instrument = self.shared[role].instrument
+        if not isinstance(instrument, OutputCapable):
+            return []
+        try:
+            instrument.safe_state()
+            if instrument.is_safe():
+                return []
+            return [f"shared {role}: NOT SAFE (read-back says on)"]
+        except Exception as err:  # reported, never swallowed
+            return [f"shared {role}: NOT CONFIRMED ({err})"]
 
     def safe_state_all(self, timeout_s: float = 5.0) -> SafeStateReport:
         """Switch every source off in parallel, then verify each reads back safe."""

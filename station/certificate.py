@@ -26,6 +26,7 @@ from typing import Any
 from station.errors import StationError
 from station.outcomes import RunState, Verdict
 from station.store import ResultsStore
+from station.store_records import MeasurementRecord, RunDetail
 
 MAX_PLOTS = 24
 MAX_POINTS = 600
@@ -44,26 +45,24 @@ class Plot:
     svg: str
 
 
-def gather(store: ResultsStore, run_id: str) -> dict[str, Any]:
+def gather(store: ResultsStore, run_id: str) -> RunDetail:
     """The record of one finished run with its chain link and samples, for a certificate."""
-    run = store.get_run(run_id)
-    if run["outcome"] == RunState.RUNNING:
+    run = store.get_run(run_id, with_samples=True)
+    if run.outcome == RunState.RUNNING:
         raise StationError(
-            f"run {run['id'][:8]} is still running; its certificate is written once it ends"
+            f"run {run.id[:8]} is still running; its certificate is written once it ends"
         )
-    run["chain"] = store.chain_link(run["id"])
-    run["samples"] = store.samples(run["id"])
     return run
 
 
-def identity(run: dict[str, Any]) -> list[tuple[str, str]]:
+def identity(run: RunDetail) -> list[tuple[str, str]]:
     """The identity the BMS reported (text measurements of the identify steps), in order."""
-    step_types = {s["id"]: s["type"] for s in run["steps"]}
+    step_types = {s.id: s.type for s in run.steps}
     out = []
-    for m in run["measurements"]:
-        is_identity = step_types.get(m["step_id"]) == "identify" and m["name"] != "pack_serial"
-        if is_identity and m["value_text"] is not None:
-            out.append((m["name"], str(m["value_text"])))
+    for m in run.measurements:
+        is_identity = step_types.get(m.step_id) == "identify" and m.name != "pack_serial"
+        if is_identity and m.value_text is not None:
+            out.append((m.name, str(m.value_text)))
     return out
 
 
@@ -114,13 +113,13 @@ def plot_svg(title: str, points: list[tuple[float, float]], unit: str) -> str:
     return "\n".join(parts)
 
 
-def plots(run: dict[str, Any]) -> list[Plot]:
+def plots(run: RunDetail) -> list[Plot]:
     """One plot per step and channel of the run's time series (at most ``MAX_PLOTS``)."""
-    names = {s["id"]: s["name"] for s in run["steps"]}
+    names = {s.id: s.name for s in run.steps}
     series: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for s in run["samples"]:
-        if s["value"] is not None:
-            series.setdefault((s["step_id"], s["channel"]), []).append((s["t"], s["value"]))
+    for s in run.samples:
+        if s.value is not None:
+            series.setdefault((s.step_id, s.channel), []).append((s.t, s.value))
     out = []
     for (step_id, channel), points in list(series.items())[:MAX_PLOTS]:
         title = f"{names.get(step_id, step_id)} — {channel}"
@@ -136,13 +135,13 @@ def _unit_of(channel: str) -> str:
     )
 
 
-def _value_text(m: dict[str, Any]) -> str:
-    if m["value"] is not None:
-        return f"{m['value']:.6g}"
-    if m["value_text"] is not None:
-        return str(m["value_text"])
-    if m["values_json"] is not None:
-        text = str(m["values_json"])
+def _value_text(m: MeasurementRecord) -> str:
+    if m.value is not None:
+        return f"{m.value:.6g}"
+    if m.value_text is not None:
+        return str(m.value_text)
+    if m.values_json is not None:
+        text = str(m.values_json)
         return text if len(text) <= 60 else text[:57] + "…"
     return "—"
 
@@ -187,35 +186,35 @@ table.kv th { width: 160px; }
 """
 
 
-def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> str:
+def render_html(run: RunDetail, plot_images: list[str] | None = None) -> str:
     """The certificate as HTML; plots are inline SVG, or ``<img>`` of ``plot_images``."""
     esc = html.escape
-    verdict = str(run["outcome"])
+    verdict = str(run.outcome)
     colour = _OUTCOME_COLOUR.get(verdict, "#b3261e")
     ident = identity(run)
     bms_serial = next((v for k, v in ident if k == "bms_serial"), "—")
-    link = run.get("chain")
+    link = run.chain
     chain_rows: list[tuple[str, Any]] = (
         [
-            ("Chain link", f"{link['seq']}: {link['sha256']}"),
-            ("Record SHA-256", link["record_sha256"]),
-            ("Chain head (printed)", link["head"]),
+            ("Chain link", f"{link.seq}: {link.sha256}"),
+            ("Record SHA-256", link.record_sha256),
+            ("Chain head (printed)", link.head),
         ]
         if link
         else [("Chain link", "none (a run recorded before the hash chain)")]
     )
     out = [
-        f"<html><head><meta charset='utf-8'><title>Birth certificate {esc(run['serial'])}"
+        f"<html><head><meta charset='utf-8'><title>Birth certificate {esc(run.serial)}"
         f"</title><style>{_STYLE}</style></head><body>",
         "<h1>Battery pack end-of-line test certificate</h1>",
-        f"<p style='font-size:14pt'>Serial <b>{esc(run['serial'])}</b> — part "
-        f"<b>{esc(run['part_number'])}</b> — verdict "
+        f"<p style='font-size:14pt'>Serial <b>{esc(run.serial)}</b> — part "
+        f"<b>{esc(run.part_number)}</b> — verdict "
         f"<b style='color:{colour}'>{esc(verdict)}</b></p>",
         "<h2>Pack identity</h2>",
         _kv(
             [
-                ("Pack serial", run["serial"]),
-                ("Part number", run["part_number"]),
+                ("Pack serial", run.serial),
+                ("Part number", run.part_number),
                 ("BMS serial", bms_serial),
                 *[(f"BMS DID {name}", value) for name, value in ident if name != "bms_serial"],
             ]
@@ -225,54 +224,51 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
                 "<h2>Components</h2>",
                 _table(
                     ("Component", "Code", "Scanned (UTC)"),
-                    [
-                        (esc(c["kind"]), esc(c["code"]), esc(c["at"]))
-                        for c in run.get("components", [])
-                    ],
+                    [(esc(c.kind), esc(c.code), esc(c.at)) for c in run.components],
                 ),
             ]
-            if run.get("components")
+            if run.components
             else []
         ),
         "<h2>Test</h2>",
         _kv(
             [
                 ("Verdict", verdict),
-                ("Run id", run["id"]),
-                ("Started (UTC)", run["started_at"]),
-                ("Ended (UTC)", run["ended_at"]),
-                ("Station", run["station_id"]),
-                ("Operator", run["operator"] or "—"),
-                ("Attempt", run.get("attempt") or "—"),
-                ("Previous run", run.get("previous_run_id") or "—"),
-                ("Rework", run.get("rework_reason") or "—"),
-                ("Sequence", f"{run['sequence_name']} {run['sequence_version']}"),
-                ("Software version", run["software_version"]),
-                ("Safe state at end", "confirmed" if run["safe_state_ok"] else "NOT confirmed"),
+                ("Run id", run.id),
+                ("Started (UTC)", run.started_at),
+                ("Ended (UTC)", run.ended_at),
+                ("Station", run.station_id),
+                ("Operator", run.operator or "—"),
+                ("Attempt", run.attempt or "—"),
+                ("Previous run", run.previous_run_id or "—"),
+                ("Rework", run.rework_reason or "—"),
+                ("Sequence", f"{run.sequence_name} {run.sequence_version}"),
+                ("Software version", run.software_version),
+                ("Safe state at end", "confirmed" if run.safe_state_ok else "NOT confirmed"),
             ],
             mono=("Run id", "Previous run"),
         ),
         "<h2>Measurements</h2>",
     ]
-    steps = {s["id"]: s for s in run["steps"]}
+    steps = {s.id: s for s in run.steps}
     rows = []
-    for m in run["measurements"]:
-        c = _OUTCOME_COLOUR.get(m["outcome"], "#b3261e")
-        outcome = m["outcome"] + (" (marginal)" if m["marginal"] else "")
+    for m in run.measurements:
+        c = _OUTCOME_COLOUR.get(m.outcome, "#b3261e")
+        outcome = m.outcome + (" (marginal)" if m.marginal else "")
         rows.append(
             (
-                esc(steps[m["step_id"]]["name"]),
-                esc(m["name"]),
+                esc(steps[m.step_id].name),
+                esc(m.name),
                 esc(_value_text(m)),
-                esc(m["unit"]),
-                esc(m["limit_text"] or "—"),
+                esc(m.unit),
+                esc(m.limit_text or "—"),
                 f"<span style='color:{c}'>{esc(outcome)}</span>",
             )
         )
     out.append(_table(("Step", "Measurement", "Value", "Unit", "Limits", "Result"), rows))
     step_rows = [
-        (str(s["seq"]), esc(s["name"]), esc(s["type"]), esc(s["outcome"]), esc(s["error"] or ""))
-        for s in run["steps"]
+        (str(s.seq), esc(s.name), esc(s.type), esc(s.outcome), esc(s.error or ""))
+        for s in run.steps
     ]
     out += ["<h2>Steps</h2>", _table(("#", "Step", "Type", "Result", "Error"), step_rows)]
     figures = plots(run)
@@ -284,8 +280,8 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
             else:
                 out.append(f"<div>{figure.svg}</div>")
     instruments = [
-        (esc(i["role"]), esc(i["model"]), esc(i["serial"]), esc(i["cal_due"]), esc(i["idn"]))
-        for i in run["instruments"]
+        (esc(i.role), esc(i.model), esc(i.serial), esc(i.cal_due), esc(i.idn))
+        for i in run.instruments
     ]
     out += [
         "<h2>Instruments</h2>",
@@ -293,11 +289,11 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
         "<h2>Traceability</h2>",
         _kv(
             [
-                ("Sequence file", run["sequence_path"]),
-                ("Sequence SHA-256", run["sequence_sha256"]),
-                ("Limits file", run["limits_path"] or "—"),
-                ("Limits SHA-256", run["limits_sha256"] or "—"),
-                ("Config SHA-256", run["config_sha256"] or "— (no station config)"),
+                ("Sequence file", run.sequence_path),
+                ("Sequence SHA-256", run.sequence_sha256),
+                ("Limits file", run.limits_path or "—"),
+                ("Limits SHA-256", run.limits_sha256 or "—"),
+                ("Config SHA-256", run.config_sha256 or "— (no station config)"),
                 *chain_rows,
             ],
             mono=(
@@ -310,14 +306,14 @@ def render_html(run: dict[str, Any], plot_images: list[str] | None = None) -> st
             ),
         ),
         "<p>Check this record against the station's database with "
-        f"<code>station results verify</code> and <code>station results show {esc(run['id'])}"
+        f"<code>station results verify</code> and <code>station results show {esc(run.id)}"
         "</code>.</p>",
         "</body></html>",
     ]
     return "\n".join(out)
 
 
-def write_html(run: dict[str, Any], path: Path) -> None:
+def write_html(run: RunDetail, path: Path) -> None:
     _write(path, lambda: path.write_text(render_html(run), encoding="utf-8"))
 
 
@@ -328,7 +324,7 @@ def _write(path: Path, write: Any) -> None:
         raise StationError(f"cannot write the certificate to {path} ({err.strerror})") from err
 
 
-def write_pdf(run: dict[str, Any], path: Path) -> None:
+def write_pdf(run: RunDetail, path: Path) -> None:
     """Lay the certificate out with Qt and print it to an A4 PDF at ``path``."""
     from PySide6.QtCore import QByteArray, QMarginsF, QUrl
     from PySide6.QtGui import (
@@ -362,7 +358,7 @@ def write_pdf(run: dict[str, Any], path: Path) -> None:
     writer = QPdfWriter(str(path))
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-    writer.setTitle(f"EOL certificate {run['serial']}")
+    writer.setTitle(f"EOL certificate {run.serial}")
     writer.setCreator("eol-station")
     document.print_(writer)  # paginates onto A4
     del writer  # the file is complete when the writer goes

@@ -14,16 +14,17 @@ import math
 import os
 import sys
 import threading
-import tomllib
 from collections.abc import Sequence as Seq
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from station.console import ProgressView, TerminalPrompter, print_result_table
+from station.console import NestProgress, ProgressView, TerminalPrompter, print_result_table
 from station.errors import StationError, _ProblemsError
+from station.inputs import Problems, read_toml
 from station.outcomes import Outcome
 from station.stop_signals import abort_on_stop_signals
+from station.store_records import MeasurementRecord
 from station.version import software_version
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,38 @@ def _parser() -> argparse.ArgumentParser:
         help="test a repaired pack again (needed for a serial that already PASSED)",
     )
     run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
+    run.add_argument(
+        "--nest",
+        metavar="N",
+        help="the nest to test in, by number or name (a station config with [[nests]])",
+    )
     run.set_defaults(func=cmd_run)
+
+    line = sub.add_parser("line", help="test one pack in every nest at once (parallel nests)")
+    line.add_argument("sequence", type=Path)
+    line.add_argument(
+        "--serial",
+        action="append",
+        required=True,
+        metavar="NEST=SN",
+        help="the pack in a nest (nest number or name); repeat per nest",
+    )
+    line.add_argument("--config", type=Path, required=True, help="station config with [[nests]]")
+    line.add_argument("--variant", help="product part number (if the sequence serves several)")
+    line.add_argument("--operator", default="", help="who runs the test")
+    line.add_argument("--db", type=Path, help="results database (overrides the config)")
+    line.add_argument("--sim", action="store_true", help="run against a virtual line")
+    line.add_argument("--pack", default=None, help="virtual pack NAME or FILE (with --sim)")
+    line.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
+    line.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="[NEST:]NAME[=VALUE]",
+        help="inject a virtual-bench fault in one nest (or all); repeatable",
+    )
+    line.add_argument("--yes", action="store_true", help="answer every prompt with its default")
+    line.set_defaults(func=cmd_line)
 
     sim = sub.add_parser(
         "sim", help="run the virtual bench standalone (Ctrl-C or SIGTERM stops it)"
@@ -369,10 +401,8 @@ def _ignored(ignored: tuple[str, ...]) -> list[str]:
 
 
 def _kind_of(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+    data = read_toml(path, Problems(path))
+    if data is None:
         return "sequence"  # load_sequence reports the problem precisely
     if "station" in data or "instruments" in data:
         return "config"
@@ -437,7 +467,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         faults=(*args.fault, *_master_fault(args)),
         speed=args.speed,
     )
-    prepared = prepare_run(options)
+    if args.nest is not None:
+        from station.line import prepare_line
+
+        if args.speed:
+            raise StationError("--speed is not offered with --nest (one line clock for all)")
+        prepared = prepare_line(options, only=(args.nest,)).as_run(args.nest)
+    else:
+        prepared = prepare_run(options)
     try:
         _refuse_prompts_nobody_answers(prepared.sequence, args.yes)
     except BaseException:
@@ -492,6 +529,80 @@ def cmd_run(args: argparse.Namespace) -> int:
             "Verify every source is off and HV is discharged before touching the pack."
         )
     return Outcome(result.outcome).exit_code
+
+
+def cmd_line(args: argparse.Namespace) -> int:
+    from station.app_log import application_log
+    from station.config import load_config
+    from station.line import prepare_line
+    from station.runner import RunOptions
+
+    config = load_config(args.config)
+    serials: dict[int, str] = {}
+    for spec in args.serial:
+        key, sep, serial = spec.partition("=")
+        if not sep or not key.strip() or not serial.strip():
+            raise StationError(f"--serial {spec!r}: expected NEST=SERIAL, e.g. 1=LF16A0000001")
+        nest = config.nest_by(key.strip())
+        if nest.index in serials:
+            raise StationError(f"--serial {spec!r}: nest {nest.label} has a serial already")
+        serials[nest.index] = serial.strip()
+    options = RunOptions(
+        sequence=args.sequence,
+        config=args.config,
+        db=args.db,
+        sim=args.sim,
+        pack=args.pack,
+        seed=args.seed,
+        faults=tuple(args.fault),
+    )
+    keys = tuple(str(index) for index in sorted(serials))
+    line = prepare_line(options, only=keys)
+    try:
+        asking = [s.name for s in line.sequence.all_steps() if s.step_type.asks_operator]
+        if asking and not args.yes:
+            raise StationError(
+                f"the sequence asks the operator ({', '.join(map(repr, asking))}) and one "
+                "terminal cannot answer several nests at once: pass --yes (recorded as "
+                "automatic answers) or test the nests in the UI"
+            )
+        for prepared in line.nests:
+            prepared.engine.listeners.append(NestProgress(prepared.nest.label))
+            prepared.engine.prompter = TerminalPrompter(assume_default=args.yes)
+    except BaseException:
+        line.close()
+        raise
+
+    def on_stop(name: str) -> None:
+        how = "Ctrl-C" if name == "SIGINT" else name
+        print(f"\nabort requested ({how}) — every nest: cleanup and safe state…", flush=True)
+        line.abort_all(f"operator abort ({how})")
+
+    with abort_on_stop_signals(on_stop):
+        try:
+            with application_log(config.logging, line.db_path):
+                runs = line.run(serials, variant=args.variant, operator=args.operator)
+        finally:
+            line.close()
+    worst = 0
+    for run in runs:
+        result = run.result
+        if result is None:
+            print(f"nest {run.nest.label}: REFUSED   serial {run.serial}   {run.refused}")
+            worst = max(worst, EXIT_ERROR)
+            continue
+        print(
+            f"nest {run.nest.label}: {result.outcome}   serial {result.serial}   "
+            f"run {result.run_id}"
+        )
+        if not result.safe_state_ok:
+            print(
+                f"  WARNING: safe state not confirmed: {result.safe_state_detail}. Verify "
+                "every source is off and HV is discharged before touching that pack."
+            )
+        worst = max(worst, Outcome(result.outcome).exit_code)
+    print(f"results: {line.db_path}")
+    return worst
 
 
 def _master_fault(args: argparse.Namespace) -> tuple[str, ...]:
@@ -695,9 +806,9 @@ def cmd_results_list(args: argparse.Namespace) -> int:
     print(f"{'run':<10} {'started (UTC)':<24} {'serial':<18} {'part':<10} {'outcome':<12} sequence")
     for r in runs:
         print(
-            f"{str(r['id'])[:8]:<10} {r['started_at']:<24} {r['serial']:<18} "
-            f"{r['part_number']:<10} {r['outcome']!s:<12} {r['sequence_name']} "
-            f"{r['sequence_version']}"
+            f"{str(r.id)[:8]:<10} {r.started_at:<24} {r.serial:<18} "
+            f"{r.part_number:<10} {r.outcome!s:<12} {r.sequence_name} "
+            f"{r.sequence_version}"
         )
     if not runs:
         print("(no runs match)")
@@ -708,11 +819,9 @@ def cmd_results_show(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         run = store.get_run(args.run_id)
-        store_link = store.chain_link(run["id"])
     finally:
         store.close()
-    r = run
-    link = store_link
+    link = run.chain
     for key in (
         "id",
         "serial",
@@ -731,36 +840,36 @@ def cmd_results_show(args: argparse.Namespace) -> int:
         "safe_state_ok",
         "safe_state_detail",
     ):
-        print(f"{key:<18} {r.get(key)}")
+        print(f"{key:<18} {getattr(run, key)}")
     if link is not None:
-        print(f"{'chain_link':<18} {link['seq']} {link['sha256']}")
-        print(f"{'record_sha256':<18} {link['record_sha256']}")
-        print(f"{'chain_head':<18} {link['head']}")
+        print(f"{'chain_link':<18} {link.seq} {link.sha256}")
+        print(f"{'record_sha256':<18} {link.record_sha256}")
+        print(f"{'chain_head':<18} {link.head}")
     else:
         print(f"{'chain_link':<18} (none: the run is not finished)")
     print()
-    for inst in run.get("instruments", []):
+    for inst in run.instruments:
         print(
-            f"instrument {inst['role']:<18} {inst['model']:<18} s/n {inst['serial']} "
-            f"cal due {inst['cal_due']}  {inst['resource']}"
+            f"instrument {inst.role:<18} {inst.model:<18} s/n {inst.serial} "
+            f"cal due {inst.cal_due}  {inst.resource}"
         )
     print()
-    by_step: dict[str, list[dict[str, Any]]] = {}
-    for m in run["measurements"]:
-        by_step.setdefault(m["step_id"], []).append(m)
-    for s in run["steps"]:
-        err = f" — {s['error']}" if s.get("error") else ""
-        print(f"{s['grp']:<8} {s['name']:<34} {s['outcome']:<10}{err}")
-        for m in by_step.get(s["id"], []):
-            value = m["value"] if m["value"] is not None else (m["value_text"] or m["values_json"])
+    by_step: dict[str, list[MeasurementRecord]] = {}
+    for m in run.measurements:
+        by_step.setdefault(m.step_id, []).append(m)
+    for s in run.steps:
+        err = f" — {s.error}" if s.error else ""
+        print(f"{s.grp:<8} {s.name:<34} {s.outcome:<10}{err}")
+        for m in by_step.get(s.id, []):
+            value = m.value if m.value is not None else (m.value_text or m.values_json)
             print(
-                f"           {m['name']:<24} {value!s:<16} {m['unit'] or '':<4} "
-                f"{m['limit_text'] or '':<24} {m['outcome']}"
+                f"           {m.name:<24} {value!s:<16} {m.unit or '':<4} "
+                f"{m.limit_text or '':<24} {m.outcome}"
             )
-    for c in run.get("components", []):
-        print(f"component  {c['kind']:<18} {c['code']}")
-    for a in run.get("attachments", []):
-        print(f"attachment {a['name']} ({a['media_type']}, {a['size']} bytes) {a['path']}")
+    for c in run.components:
+        print(f"component  {c.kind:<18} {c.code}")
+    for a in run.attachments:
+        print(f"attachment {a.name} ({a.media_type}, {a.size} bytes) {a.path}")
     return EXIT_PASSED
 
 
@@ -882,7 +991,7 @@ def cmd_results_report(args: argparse.Namespace) -> int:
     else:
         certificate.write_html(run, args.html)
         target = args.html
-    what = f"{run['serial']} (run {run['id'][:8]}, {run['outcome']})"
+    what = f"{run.serial} (run {run.id[:8]}, {run.outcome})"
     print(f"certificate of {what} written to {target}")
     return EXIT_PASSED
 

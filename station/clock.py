@@ -9,9 +9,11 @@ with it (:class:`VirtualClock`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -188,6 +190,133 @@ class VirtualClock:
                 self._pace_origin = (time.monotonic(), self.now())
                 return False
         return not abort.is_set()
+
+
+class LineClock(VirtualClock):
+    """Virtual time shared by the nests of a line: it moves only when every nest waits.
+
+    Each nest's engine thread is a *member* for the length of its run (:meth:`joined`).
+    A member's wait (or BMS step) registers when it wants to wake; while any member runs
+    (talks to an instrument, computes) time stands still, as a single-nest
+    :class:`VirtualClock` stands still between waits. When every member waits or is parked
+    (:meth:`park`: waiting for a shared instrument, see :mod:`station.leases`), time moves
+    to the earliest wake-up, the actors act there, and every member due then runs on. So
+    two nests waiting 60 s each side by side take 60 s of line time, not 120 s, and a pack
+    per hour is counted in line time.
+
+    A thread that is not a member moves time by itself, as :class:`VirtualClock` does (a
+    single-nest run joins nothing). Pacing (``--speed``) is not offered on a line.
+    """
+
+    def __init__(self, start: float = 0.0, epoch: datetime | None = None) -> None:
+        super().__init__(start, epoch)
+        self._line = threading.Condition()
+        self._members: set[int] = set()
+        self._wakes: dict[int, float | None] = {}  # waiting members: wake time, None: parked
+
+    @contextmanager
+    def joined(self) -> Iterator[None]:
+        """Make the calling thread a member while the block runs (one nest's run)."""
+        me = threading.get_ident()
+        with self._line:
+            self._members.add(me)
+        try:
+            yield
+        finally:
+            with self._line:
+                self._members.discard(me)
+                self._wakes.pop(me, None)
+                self._move_if_all_wait()
+
+    @contextmanager
+    def parked(self) -> Iterator[None]:
+        """Let time move for the other members while the calling member waits on a person
+        (an operator prompt): on a real line time does not stop for one nest's operator."""
+        me = threading.get_ident()
+        self.park(me)
+        try:
+            yield
+        finally:
+            self.unpark(me)
+
+    def park(self, thread: int) -> None:
+        """Let time move while member ``thread`` waits for something other than time."""
+        with self._line:
+            if thread in self._members:
+                self._wakes[thread] = None
+                self._move_if_all_wait()
+
+    def unpark(self, thread: int) -> None:
+        """Member ``thread`` runs again (granted what it waited for): time waits for it."""
+        with self._line:
+            if thread in self._wakes and self._wakes[thread] is None:
+                del self._wakes[thread]
+
+    def wait(self, seconds: float, abort: threading.Event) -> bool:
+        if threading.get_ident() not in self._members:
+            return super().wait(seconds, abort)
+        if abort.is_set():
+            return False
+        return self._wait_until(self.now() + max(seconds, 0.0), abort)
+
+    def step(self, until: float) -> None:
+        if threading.get_ident() not in self._members:
+            super().step(until)
+            return
+        due = self.next_due()
+        target = until if due is None else min(due, until)
+        if target <= self.now():  # an actor due now acts without time moving
+            with self._moving:
+                self._act(self.now())
+            return
+        self._wait_until(target, threading.Event())
+
+    def _wait_until(self, target: float, abort: threading.Event) -> bool:
+        me = threading.get_ident()
+        if target <= self.now():
+            return not abort.is_set()
+        with self._line:
+            self._wakes[me] = target
+            self._move_if_all_wait()
+            # The member that moves time takes the due ones out of _wakes.
+            while me in self._wakes and not abort.is_set():
+                self._line.wait(_LINE_POLL_S)
+            self._wakes.pop(me, None)
+        return not abort.is_set()
+
+    def _move_if_all_wait(self) -> None:
+        """Move to the earliest wake-up once every member waits (``_line`` held)."""
+        if not self._members or not self._members <= self._wakes.keys():
+            return
+        times = [t for t in self._wakes.values() if t is not None]
+        if not times:
+            return  # all parked: a release (or an abort) comes from one of them
+        target = min(times)
+        with self._moving:
+            with self._lock:
+                self._now = max(self._now, target)
+                now = self._now
+            self._act(now)
+        for thread, wake in list(self._wakes.items()):
+            if wake is not None and wake <= now:
+                del self._wakes[thread]
+        self._line.notify_all()
+
+
+def line_member(clock: Clock) -> contextlib.AbstractContextManager[None]:
+    """Make the calling thread a member of ``clock`` for a run if it is a line clock
+    (:meth:`LineClock.joined`); any other clock needs nothing."""
+    return clock.joined() if isinstance(clock, LineClock) else contextlib.nullcontext()
+
+
+def waiting_on_a_person(clock: Clock) -> contextlib.AbstractContextManager[None]:
+    """While the calling thread waits on the operator, time moves on for the other nests
+    (:meth:`LineClock.parked`); any other clock needs nothing."""
+    return clock.parked() if isinstance(clock, LineClock) else contextlib.nullcontext()
+
+
+_LINE_POLL_S = 0.02
+"""How often a member waiting on the line clock looks at its abort flag (wall time)."""
 
 
 class Actor(Protocol):

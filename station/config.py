@@ -60,33 +60,39 @@
     retest_confirm_after = 2             # runs of a serial before a retest needs confirming
     language = "en"                      # the screens' language until a user logs in: en, fr, ar
 
+    [[nests]]                            # parallel nests (station.nest_config); none: one
+    name = "left"                        # implicit nest. [station] shared_roles lists the
+    can_channel = "can1"                 # [instruments.*] the nests take turns on.
+    [nests.instruments.supply]           # this nest's own instruments
+
 docs/station-config.md describes every table and key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from drivers.roles import CONFIGURED_BY_CAN, INSTRUMENT_ROLES
 from station.errors import ConfigError, Problem
+from station.inputs import Problems, did_you_mean, read_toml, sha256_of
 from station.languages import DEFAULT as DEFAULT_LANGUAGE
 from station.languages import language_problem
 from station.masters import FailureMaster, MasterPolicy
+from station.nest_config import NestConfig, parse_nests
 from station.retest import RetestPolicy
-from station.sequence import read_toml
-from station.steps.params import did_you_mean
 
 ROLES = INSTRUMENT_ROLES
 """The roles an ``[instruments.<role>]`` table may name (the BMS comes from ``[can]``)."""
 _SECTIONS = (
     "station", "instruments", "can", "interlocks", "logging", "sim", "retest", "masters",
-    "central", "mes", "ui",
+    "central", "mes", "ui", "nests",
 )  # fmt: skip
-_STATION_KEYS = ("id", "results_db", "plugins", "description", "operator_required")
+_STATION_KEYS = (
+    "id", "results_db", "plugins", "description", "operator_required", "shared_roles",
+)  # fmt: skip
 _INSTRUMENT_KEYS = ("model", "resource", "serial", "cal_due", "timeout_s", "backend", "options")
 _CAN_KEYS = ("interface", "channel", "bitrate", "bms", "options")
 _INTERLOCK_KEYS = ("required_for_hv",)
@@ -182,6 +188,32 @@ class StationConfig:
     scan_to_start: bool = False
     retest_confirm_after: int = 2
     language: str = DEFAULT_LANGUAGE
+    # Parallel nests (station.nest_config): none = one implicit nest, as before. With nests,
+    # ``instruments`` holds the shared ones and each nest's own are in its NestConfig.
+    nests: tuple[NestConfig, ...] = ()
+    shared_roles: tuple[str, ...] = ()
+    nest: NestConfig | None = None  # set on the view of one nest (``for_nest``)
+
+    def nest_by(self, key: str | int) -> NestConfig:
+        """Get a nest by number (``2``, ``"2"``) or name; ConfigError naming the choices."""
+        for nest in self.nests:
+            if str(key) in (str(nest.index), nest.name):
+                return nest
+        choices = ", ".join(nest.label for nest in self.nests) or "none (no [[nests]])"
+        where = self.path or "the station config"
+        raise ConfigError([Problem(str(where), f"there is no nest '{key}'; nests: {choices}")])
+
+    def for_nest(self, nest: NestConfig) -> StationConfig:
+        """The config as one nest's engine sees it: its own and the shared instruments, its
+        CAN channel. The hash stays the file's."""
+        instruments: dict[str, InstrumentConfig] = dict(self.instruments)
+        for role, ic in nest.instruments.items():
+            assert isinstance(ic, InstrumentConfig)
+            instruments[role] = ic
+        can = self.can
+        if can is not None and nest.can_channel is not None:
+            can = replace(can, channel=nest.can_channel)
+        return replace(self, instruments=instruments, can=can, nest=nest)
 
 
 def default_config(db: Path) -> StationConfig:
@@ -192,87 +224,97 @@ def default_config(db: Path) -> StationConfig:
 def load_config(path: str | Path) -> StationConfig:
     """Load and validate a station config; raise ConfigError listing every problem."""
     path = Path(path)
-    problems: list[Problem] = []
+    problems = Problems(path)
     data = read_toml(path, problems)
     if data is None:
-        raise ConfigError(problems)
-    file = str(path)
+        raise ConfigError(list(problems))
     base = path.parent
-
-    def problem(where: str, message: str) -> None:
-        problems.append(Problem(file, message, where))
-
     for key in data:
         if key not in _SECTIONS:
-            problem(key, f"unknown section{did_you_mean(key, _SECTIONS)}")
-    station = _table(data, "station", problem)
-    _unknown(station, _STATION_KEYS, "station", problem)
+            problems.add(key, f"unknown section{did_you_mean(key, _SECTIONS)}")
+    station = _table(data, "station", problems)
+    _unknown(station, _STATION_KEYS, "station", problems)
     station_id = station.get("id")
     if not isinstance(station_id, str) or not station_id:
-        problem("station.id", "missing or not a non-empty string")
+        problems.add("station.id", "missing or not a non-empty string")
         station_id = ""
     db = station.get("results_db", "results/results.db")
     if not isinstance(db, str) or not db:
-        problem("station.results_db", "must be a path string")
+        problems.add("station.results_db", "must be a path string")
         db = "results/results.db"
     plugins = station.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        problem("station.plugins", "must be a list of Python module names")
+        problems.add("station.plugins", "must be a list of Python module names")
         plugins = []
     operator_required = station.get("operator_required", False)
     if not isinstance(operator_required, bool):
-        problem("station.operator_required", "must be true or false")
+        problems.add("station.operator_required", "must be true or false")
         operator_required = False
 
     instruments: dict[str, InstrumentConfig] = {}
-    for role, entry in _table(data, "instruments", problem).items():
+    for role, entry in _table(data, "instruments", problems).items():
         where = f"instruments.{role}"
         if role == CONFIGURED_BY_CAN:
-            problem(where, "the BMS is not an instrument: describe its bus in the [can] table")
+            problems.add(where, "the BMS is not an instrument: describe its bus in the [can] table")
             continue
         if role not in ROLES:
-            problem(where, f"unknown role{did_you_mean(role, ROLES)}; roles: {', '.join(ROLES)}")
+            problems.add(
+                where, f"unknown role{did_you_mean(role, ROLES)}; roles: {', '.join(ROLES)}"
+            )
             continue
         if not isinstance(entry, dict):
-            problem(where, "must be a table")
+            problems.add(where, "must be a table")
             continue
-        instrument = _instrument(role, entry, where, problem)
+        instrument = _instrument(role, entry, where, problems)
         if instrument is not None:
             instruments[role] = instrument
 
     can = None
     if "can" in data:
-        can = _can(_table(data, "can", problem), base, problem)
-    interlocks = _table(data, "interlocks", problem)
-    _unknown(interlocks, _INTERLOCK_KEYS, "interlocks", problem)
+        can = _can(_table(data, "can", problems), base, problems)
+    interlocks = _table(data, "interlocks", problems)
+    _unknown(interlocks, _INTERLOCK_KEYS, "interlocks", problems)
     required = interlocks.get("required_for_hv", True)
     if not isinstance(required, bool):
-        problem("interlocks.required_for_hv", "must be true or false")
+        problems.add("interlocks.required_for_hv", "must be true or false")
         required = True
-    log = _logging(_table(data, "logging", problem), base, problem)
-    retest = _retest(data["retest"], problem) if "retest" in data else None
-    masters = _masters(data["masters"], problem) if "masters" in data else None
-    central = _central(_table(data, "central", problem), problem) if "central" in data else None
-    mes = _mes(_table(data, "mes", problem), problem) if "mes" in data else None
-    ui = _table(data, "ui", problem)
-    _unknown(ui, _UI_KEYS, "ui", problem)
+    log = _logging(_table(data, "logging", problems), base, problems)
+    retest = _retest(data["retest"], problems) if "retest" in data else None
+    masters = _masters(data["masters"], problems) if "masters" in data else None
+    central = _central(_table(data, "central", problems), problems) if "central" in data else None
+    mes = _mes(_table(data, "mes", problems), problems) if "mes" in data else None
+    ui = _table(data, "ui", problems)
+    _unknown(ui, _UI_KEYS, "ui", problems)
     scan_to_start = ui.get("scan_to_start", False)
     if not isinstance(scan_to_start, bool):
-        problem("ui.scan_to_start", "must be true or false")
+        problems.add("ui.scan_to_start", "must be true or false")
         scan_to_start = False
     retest_after = ui.get("retest_confirm_after", 2)
     if isinstance(retest_after, bool) or not isinstance(retest_after, int) or retest_after < 1:
-        problem("ui.retest_confirm_after", f"must be a whole number ≥ 1, got {retest_after!r}")
+        problems.add("ui.retest_confirm_after", f"must be a whole number ≥ 1, got {retest_after!r}")
         retest_after = 2
     language = ui.get("language", DEFAULT_LANGUAGE)
     if language_problem(language):
-        problem("ui.language", language_problem(language))
+        problems.add("ui.language", language_problem(language))
         language = DEFAULT_LANGUAGE
-    if problems:
-        raise ConfigError(problems)
+
+    def instrument_of(role: str, table: dict[str, Any], where: str) -> InstrumentConfig | None:
+        return _instrument(role, table, where, problems)
+
+    nests, shared_roles = parse_nests(
+        data.get("nests"),
+        shared_roles=station.get("shared_roles"),
+        station_roles=tuple(instruments),
+        has_can=can is not None or "can" in data,
+        roles=ROLES,
+        parse_instrument=instrument_of,
+        problem=problems.add,
+    )
+    _one_place_per_resource(instruments, nests, problems)
+    problems.raise_if_any(ConfigError)
     return StationConfig(
         path=path,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=sha256_of(path),
         station_id=station_id,
         results_db=(base / db),
         instruments=instruments,
@@ -288,76 +330,100 @@ def load_config(path: str | Path) -> StationConfig:
         scan_to_start=scan_to_start,
         retest_confirm_after=retest_after,
         language=language,
+        nests=nests,
+        shared_roles=shared_roles,
     )
 
 
-def _seconds(table: dict[str, Any], key: str, default: float, where: str, problem: Any) -> float:
+def _one_place_per_resource(
+    shared: dict[str, InstrumentConfig], nests: tuple[NestConfig, ...], problems: Problems
+) -> None:
+    """Refuse one instrument (resource) given to two nests, or to a nest and the station."""
+    seen = {ic.resource: f"instruments.{role}" for role, ic in shared.items()}
+    for nest in nests:
+        for role, ic in nest.instruments.items():
+            assert isinstance(ic, InstrumentConfig)
+            where = f"nests[{nest.index}].instruments.{role}"
+            if ic.resource in seen:
+                problems.add(
+                    f"{where}.resource",
+                    f"{ic.resource!r} is already {seen[ic.resource]}: one instrument cannot "
+                    "serve two nests unguarded; share it (station.shared_roles) instead",
+                )
+            seen.setdefault(ic.resource, where)
+
+
+def _seconds(
+    table: dict[str, Any], key: str, default: float, where: str, problems: Problems
+) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
-        problem(f"{where}.{key}", f"must be a number of seconds in (0, 3600], got {value!r}")
+        problems.add(f"{where}.{key}", f"must be a number of seconds in (0, 3600], got {value!r}")
         return default
     return float(value)
 
 
-def _central(table: dict[str, Any], problem: Any) -> CentralConfig | None:
-    _unknown(table, _CENTRAL_KEYS, "central", problem)
+def _central(table: dict[str, Any], problems: Problems) -> CentralConfig | None:
+    _unknown(table, _CENTRAL_KEYS, "central", problems)
     dsn = table.get("dsn")
     if not isinstance(dsn, str) or not dsn.strip():
-        problem("central.dsn", "missing or not a libpq connection string")
+        problems.add("central.dsn", "missing or not a libpq connection string")
         return None
     background = table.get("background", False)
     if not isinstance(background, bool):
-        problem("central.background", "must be true or false")
+        problems.add("central.background", "must be true or false")
         background = False
     attempts = table.get("max_attempts", 10)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
-        problem("central.max_attempts", f"must be a whole number ≥ 1, got {attempts!r}")
+        problems.add("central.max_attempts", f"must be a whole number ≥ 1, got {attempts!r}")
         attempts = 10
     return CentralConfig(
         dsn,
         background,
-        _seconds(table, "interval_s", 30.0, "central", problem),
+        _seconds(table, "interval_s", 30.0, "central", problems),
         attempts,
-        _seconds(table, "connect_timeout_s", 5.0, "central", problem),
+        _seconds(table, "connect_timeout_s", 5.0, "central", problems),
     )
 
 
-def _mes(table: dict[str, Any], problem: Any) -> MesConfig | None:
-    _unknown(table, _MES_KEYS, "mes", problem)
+def _mes(table: dict[str, Any], problems: Problems) -> MesConfig | None:
+    _unknown(table, _MES_KEYS, "mes", problems)
     plugin = table.get("plugin")
     if not isinstance(plugin, str) or not plugin:
-        problem("mes.plugin", "missing: an eol_station.mes entry point name or module:attribute")
+        problems.add(
+            "mes.plugin", "missing: an eol_station.mes entry point name or module:attribute"
+        )
         return None
     policy = table.get("policy", "refuse")
     if policy not in MES_POLICIES:
-        problem("mes.policy", f"must be one of {', '.join(MES_POLICIES)}, got {policy!r}")
+        problems.add("mes.policy", f"must be one of {', '.join(MES_POLICIES)}, got {policy!r}")
         policy = "refuse"
     options = table.get("options", {})
     if not isinstance(options, dict):
-        problem("mes.options", "must be a table")
+        problems.add("mes.options", "must be a table")
         options = {}
-    return MesConfig(plugin, policy, _seconds(table, "timeout_s", 5.0, "mes", problem), options)
+    return MesConfig(plugin, policy, _seconds(table, "timeout_s", 5.0, "mes", problems), options)
 
 
-def _logging(table: dict[str, Any], base: Path, problem: Any) -> LoggingConfig:
-    _unknown(table, _LOGGING_KEYS, "logging", problem)
+def _logging(table: dict[str, Any], base: Path, problems: Problems) -> LoggingConfig:
+    _unknown(table, _LOGGING_KEYS, "logging", problems)
     default = LoggingConfig()
     file = table.get("file")
     if file is not None and (not isinstance(file, str) or not file):
-        problem("logging.file", "must be a path string")
+        problems.add("logging.file", "must be a path string")
         file = None
     levels = {}
     for key in ("level", "library_level"):
         value = table.get(key, getattr(default, key))
         if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
-            problem(f"logging.{key}", f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+            problems.add(f"logging.{key}", f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
             value = getattr(default, key)
         levels[key] = value.upper()
     sizes = {}
     for key, low in (("max_bytes", 1024), ("backups", 0)):
         value = table.get(key, getattr(default, key))
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            problem(f"logging.{key}", f"must be a whole number ≥ {low}, got {value!r}")
+            problems.add(f"logging.{key}", f"must be a whole number ≥ {low}, got {value!r}")
             value = getattr(default, key)
         sizes[key] = value
     return LoggingConfig(
@@ -369,51 +435,55 @@ def _logging(table: dict[str, Any], base: Path, problem: Any) -> LoggingConfig:
     )
 
 
-def _table(data: dict[str, Any], key: str, problem: Any) -> dict[str, Any]:
+def _table(data: dict[str, Any], key: str, problems: Problems) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        problem(key, "must be a table")
+        problems.add(key, "must be a table")
         return {}
     return value
 
 
-def _unknown(table: dict[str, Any], allowed: tuple[str, ...], where: str, problem: Any) -> None:
+def _unknown(
+    table: dict[str, Any], allowed: tuple[str, ...], where: str, problems: Problems
+) -> None:
     for key in table:
         if key not in allowed:
-            problem(f"{where}.{key}", f"unknown field{did_you_mean(key, allowed)}")
+            problems.add(f"{where}.{key}", f"unknown field{did_you_mean(key, allowed)}")
 
 
 def _instrument(
-    role: str, entry: dict[str, Any], where: str, problem: Any
+    role: str, entry: dict[str, Any], where: str, problems: Problems
 ) -> InstrumentConfig | None:
     from drivers.registry import MODELS  # lazy: reading a config never imports a driver
 
-    _unknown(entry, _INSTRUMENT_KEYS, where, problem)
+    _unknown(entry, _INSTRUMENT_KEYS, where, problems)
     ok = True
     model = entry.get("model")
     if not isinstance(model, str) or model not in MODELS:
         hint = did_you_mean(str(model), MODELS)
-        problem(f"{where}.model", f"unknown instrument model {model!r}{hint}")
+        problems.add(f"{where}.model", f"unknown instrument model {model!r}{hint}")
         ok = False
     for key in ("resource", "serial"):
         if not isinstance(entry.get(key), str) or not entry[key]:
-            problem(f"{where}.{key}", "missing or not a non-empty string")
+            problems.add(f"{where}.{key}", "missing or not a non-empty string")
             ok = False
     cal_due = entry.get("cal_due")
     if not isinstance(cal_due, dt.date) or isinstance(cal_due, dt.datetime):
-        problem(f"{where}.cal_due", f"must be a TOML date like 2027-03-31, got {cal_due!r}")
+        problems.add(f"{where}.cal_due", f"must be a TOML date like 2027-03-31, got {cal_due!r}")
         ok = False
     timeout = entry.get("timeout_s", 2.0)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 60:
-        problem(f"{where}.timeout_s", f"must be a number of seconds in (0, 60], got {timeout!r}")
+        problems.add(
+            f"{where}.timeout_s", f"must be a number of seconds in (0, 60], got {timeout!r}"
+        )
         ok = False
     options = entry.get("options", {})
     if not isinstance(options, dict):
-        problem(f"{where}.options", "must be a table")
+        problems.add(f"{where}.options", "must be a table")
         ok = False
     backend = entry.get("backend", "@py")
     if not isinstance(backend, str):
-        problem(f"{where}.backend", "must be a string such as '@py' or '@ivi'")
+        problems.add(f"{where}.backend", "must be a string such as '@py' or '@ivi'")
         ok = False
     if not ok:
         return None
@@ -430,28 +500,28 @@ def _instrument(
     )
 
 
-def _can(table: dict[str, Any], base: Path, problem: Any) -> CanConfig | None:
-    _unknown(table, _CAN_KEYS, "can", problem)
+def _can(table: dict[str, Any], base: Path, problems: Problems) -> CanConfig | None:
+    _unknown(table, _CAN_KEYS, "can", problems)
     interface, channel = table.get("interface"), table.get("channel")
     ok = True
     for key, value in (("interface", interface), ("channel", channel)):
         if not isinstance(value, str) or not value:
-            problem(f"can.{key}", "missing or not a non-empty string")
+            problems.add(f"can.{key}", "missing or not a non-empty string")
             ok = False
     bitrate = table.get("bitrate")
     if bitrate is not None and (isinstance(bitrate, bool) or not isinstance(bitrate, int)):
-        problem("can.bitrate", f"must be an integer (bit/s), got {bitrate!r}")
+        problems.add("can.bitrate", f"must be an integer (bit/s), got {bitrate!r}")
         ok = False
     bms = table.get("bms")
     if not isinstance(bms, str) or not bms:
-        problem("can.bms", "missing: name the BMS description file (DBC, signal map, UDS)")
+        problems.add("can.bms", "missing: name the BMS description file (DBC, signal map, UDS)")
         ok = False
     elif not (base / bms).is_file():
-        problem("can.bms", f"file not found: {base / bms}")
+        problems.add("can.bms", f"file not found: {base / bms}")
         ok = False
     options = table.get("options", {})
     if not isinstance(options, dict):
-        problem("can.options", "must be a table of python-can arguments")
+        problems.add("can.options", "must be a table of python-can arguments")
         ok = False
     if not ok:
         return None
@@ -459,66 +529,68 @@ def _can(table: dict[str, Any], base: Path, problem: Any) -> CanConfig | None:
     return CanConfig(str(interface), str(channel), base / bms, bitrate, dict(options))
 
 
-def _retest(table: Any, problem: Any) -> RetestPolicy | None:
+def _retest(table: Any, problems: Problems) -> RetestPolicy | None:
     if not isinstance(table, dict):
-        problem("retest", "must be a table")
+        problems.add("retest", "must be a table")
         return None
-    _unknown(table, _RETEST_KEYS, "retest", problem)
+    _unknown(table, _RETEST_KEYS, "retest", problems)
     default = RetestPolicy()
     ok = True
     counts = {}
     for key, low in (("max_attempts", 1), ("signoff_from_attempt", 0)):
         value = table.get(key, getattr(default, key))
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            problem(f"retest.{key}", f"must be a whole number ≥ {low}, got {value!r}")
+            problems.add(f"retest.{key}", f"must be a whole number ≥ {low}, got {value!r}")
             ok = False
         counts[key] = value
     rework_signoff = table.get("rework_signoff", default.rework_signoff)
     if not isinstance(rework_signoff, bool):
-        problem("retest.rework_signoff", "must be true or false")
+        problems.add("retest.rework_signoff", "must be true or false")
         ok = False
     if not ok:
         return None
     return RetestPolicy(counts["max_attempts"], counts["signoff_from_attempt"], rework_signoff)
 
 
-def _masters(table: Any, problem: Any) -> MasterPolicy | None:
+def _masters(table: Any, problems: Problems) -> MasterPolicy | None:
     if not isinstance(table, dict):
-        problem("masters", "must be a table")
+        problems.add("masters", "must be a table")
         return None
-    _unknown(table, _MASTER_KEYS, "masters", problem)
+    _unknown(table, _MASTER_KEYS, "masters", problems)
     ok = True
     golden = table.get("golden", [])
     if not isinstance(golden, list) or not all(isinstance(s, str) and s for s in golden):
-        problem("masters.golden", "must be a list of pack serials")
+        problems.add("masters.golden", "must be a list of pack serials")
         ok = False
         golden = []
     failures: list[FailureMaster] = []
     entries = table.get("failure", [])
     if not isinstance(entries, list):
-        problem("masters.failure", "must be a list of { serial, expect, fault } tables")
+        problems.add("masters.failure", "must be a list of { serial, expect, fault } tables")
         return None
     for i, entry in enumerate(entries):
         where = f"masters.failure[{i}]"
         if not isinstance(entry, dict):
-            problem(where, "must be a table { serial, expect, fault }")
+            problems.add(where, "must be a table { serial, expect, fault }")
             ok = False
             continue
-        _unknown(entry, _FAILURE_MASTER_KEYS, where, problem)
+        _unknown(entry, _FAILURE_MASTER_KEYS, where, problems)
         serial, expect, fault = entry.get("serial"), entry.get("expect"), entry.get("fault", "")
         for key, value in (("serial", serial), ("expect", expect)):
             if not isinstance(value, str) or not value:
-                problem(f"{where}.{key}", "missing or not a non-empty string")
+                problems.add(f"{where}.{key}", "missing or not a non-empty string")
                 ok = False
         if not isinstance(fault, str):
-            problem(f"{where}.fault", "must be a fault NAME[=VALUE] (station sim --list-faults)")
+            problems.add(
+                f"{where}.fault", "must be a fault NAME[=VALUE] (station sim --list-faults)"
+            )
             ok = False
         if ok:
             failures.append(FailureMaster(str(serial), str(expect), str(fault)))
     serials = [*golden, *(m.serial for m in failures)]
     doubled = sorted({s for s in serials if serials.count(s) > 1})
     if doubled:
-        problem("masters", f"serial(s) {', '.join(doubled)} named more than once")
+        problems.add("masters", f"serial(s) {', '.join(doubled)} named more than once")
         ok = False
     if not ok:
         return None

@@ -60,6 +60,29 @@ class ProgressView:
             _say(f"        {event.level}: {event.message}", flush=True)
 
 
+class NestProgress:
+    """One line per finished step of one nest (``station line``: nests print side by side),
+    and a line when the nest waits for a shared instrument."""
+
+    _lock = threading.Lock()  # one line at a time, whichever nest's thread prints it
+
+    def __init__(self, label: str) -> None:
+        self.prefix = f"nest {label}"
+
+    def __call__(self, event: Any) -> None:
+        from station.events import Progress, StepFinished
+
+        if isinstance(event, StepFinished):
+            note = f" — {event.error}" if event.error else ""
+            line = f"{event.name}: {event.outcome} {event.duration_s:.1f} s{note}"
+        elif isinstance(event, Progress) and event.text.startswith("waiting for"):
+            line = event.text
+        else:
+            return
+        with self._lock:
+            _say(f"{self.prefix}  {line}", flush=True)
+
+
 def _say(*args: Any, **kwargs: Any) -> None:
     """Print progress; if the reader went away (``| head``), keep testing silently —
     a closed pipe must never interrupt a run with the pack energised."""

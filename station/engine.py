@@ -25,7 +25,7 @@ from typing import Any
 
 from drivers.errors import InterlockError
 from station.bench import Bench
-from station.clock import Clock, VirtualClock, iso
+from station.clock import Clock, VirtualClock, iso, waiting_on_a_person
 from station.conditions import ConditionError
 from station.config import StationConfig
 from station.errors import AbortRequested, RunRefused, StationError
@@ -233,6 +233,7 @@ class Engine:
                 ),
                 instruments=tuple(self.bench.info.values()),
                 rework_reason=rework,
+                nest=self.config.nest.label if self.config.nest is not None else None,
             )
         )
         if run.record_failure:
@@ -379,16 +380,23 @@ class Engine:
         )
         error: str | None = None
         monitor: InterlockMonitor | None = None
+        lease_problems: list[str] = []
         try:
-            if step.step_type.energises:
-                self.interlocks.check()
-                monitor = self.interlocks.monitor(self.request_abort, abort)
-            step.step_type.run(ctx, step.params)
-            missing = [s.name for s in step.specs if s.name not in attempt.recorded]
-            if missing:
-                raise StationError(f"step did not record {', '.join(map(repr, missing))}")
-            failed = any(m.outcome == Verdict.FAILED for m in attempt.measurements)
-            outcome = FAILED if failed else PASSED
+            # A role shared by the nests is held for the whole step (station.leases); an
+            # optional one too, as the step may use it.
+            kind = step.step_type
+            uses = (*kind.roles, *kind.optional_roles)
+            with self.bench.leased(uses, abort, attempt.waiting) as problems:
+                lease_problems = problems
+                if step.step_type.energises:
+                    self.interlocks.check()
+                    monitor = self.interlocks.monitor(self.request_abort, abort)
+                step.step_type.run(ctx, step.params)
+                missing = [s.name for s in step.specs if s.name not in attempt.recorded]
+                if missing:
+                    raise StationError(f"step did not record {', '.join(map(repr, missing))}")
+                failed = any(m.outcome == Verdict.FAILED for m in attempt.measurements)
+                outcome = FAILED if failed else PASSED
         except AbortRequested:
             outcome, error = ABORTED, self._abort_reason or "aborted"
         except InterlockError as err:
@@ -407,6 +415,10 @@ class Engine:
                 monitor.stop()
         if outcome == ABORTED and monitor is not None and monitor.reason:
             error = monitor.reason
+        if lease_problems:  # a shared source its holder could not make safe
+            attempt.log("ERROR", "; ".join(lease_problems))
+            if outcome in (PASSED, FAILED):
+                outcome, error = ERROR, "; ".join(lease_problems)
         if run.record_failure and outcome in (PASSED, FAILED):
             outcome, error = ERROR, f"results store failed: {run.record_failure}"
         # microseconds: what a clock resolves, without the subtraction's float noise
@@ -586,17 +598,26 @@ class _StepRun:
     def progress(self, fraction: float, eta_s: float | None, text: str) -> None:
         self._engine._emit(Progress(self.run_id, self.step_id, fraction, eta_s, text))
 
+    def waiting(self, text: str) -> None:
+        """The step waits for a shared instrument: say so on the progress line and log."""
+        self.progress(0.0, None, text)
+        self.log("INFO", text)
+
     def log(self, level: str, message: str) -> None:
         self._engine._log(self.run_id, self.step_id, level, message)
 
     def prompt(self, request: PromptRequest) -> str | None:
         self._engine._emit(Prompt(self.run_id, self.step_id, request.kind, request.text))
-        answer = self._engine.prompter.ask(request, self._abort)
+        # An answer given by --yes (or any prompter answering by itself) must not be
+        # recorded as the operator's, and takes no time on a line.
+        automatic = getattr(self._engine.prompter, "automatic", False)
+        if automatic:
+            answer = self._engine.prompter.ask(request, self._abort)
+        else:
+            with waiting_on_a_person(self._engine.clock):
+                answer = self._engine.prompter.ask(request, self._abort)
         if self._abort.is_set():
             raise AbortRequested("aborted while waiting for the operator")
-        # An answer given by --yes (or any prompter answering by itself) must not be
-        # recorded as the operator's.
-        automatic = getattr(self._engine.prompter, "automatic", False)
         who = "answered automatically" if automatic else "operator answered"
         self.log("INFO", f"{who} {answer!r}")
         return answer

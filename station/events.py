@@ -61,6 +61,7 @@ class RunStarted:
     instruments: tuple[InstrumentInfo, ...] = ()
     rework_reason: str = ""
     virtual_started_at: str | None = None  # the virtual bench's clock, when it runs on one
+    nest: str | None = None  # the nest of a station with parallel nests ("2 (right)")
 
 
 @dataclass(frozen=True)

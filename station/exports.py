@@ -22,6 +22,7 @@ from typing import Any
 
 from station.outcomes import ABORTED, ERROR, FAILED, TERMINATED, Outcome, RunState, Verdict
 from station.store import ResultsStore
+from station.store_records import MeasurementRecord, RunDetail, StepRecord
 
 FORMATS = ("json", "csv", "junit")
 FAILURE_OUTCOMES = frozenset({Outcome.FAILED})
@@ -86,17 +87,11 @@ def finished_runs(
     serial: str | None = None,
     outcome: str | None = None,
     since: str | None = None,
-) -> list[dict[str, Any]]:
-    """Whole records (``get_run`` plus ``chain``) of the finished runs matching, oldest first."""
+) -> list[RunDetail]:
+    """Whole records (``get_run``, with the chain link) of the finished runs matching,
+    oldest first."""
     rows = store.list_runs(serial=serial, outcome=outcome, since=since, limit=-1)
-    out = []
-    for row in reversed(rows):
-        if row["outcome"] == RunState.RUNNING:
-            continue
-        run = store.get_run(row["id"])
-        run["chain"] = store.chain_link(row["id"])
-        out.append(run)
-    return out
+    return [store.get_run(row.id) for row in reversed(rows) if row.outcome != RunState.RUNNING]
 
 
 def _millis(stamp: str | None) -> int | None:
@@ -105,154 +100,151 @@ def _millis(stamp: str | None) -> int | None:
     return int(datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
-def _measurements_by_step(run: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    by_step: dict[str, list[dict[str, Any]]] = {}
-    for m in run["measurements"]:
-        by_step.setdefault(m["step_id"], []).append(m)
+def _measurements_by_step(run: RunDetail) -> dict[str, list[MeasurementRecord]]:
+    by_step: dict[str, list[MeasurementRecord]] = {}
+    for m in run.measurements:
+        by_step.setdefault(m.step_id, []).append(m)
     return by_step
 
 
-def _value(m: dict[str, Any]) -> Any:
-    if m["values_json"] is not None:
-        return json.loads(m["values_json"])
-    if m["value"] is not None:
-        return m["value"]
-    return m["value_text"]
+def _value(m: MeasurementRecord) -> Any:
+    if m.values_json is not None:
+        return json.loads(m.values_json)
+    if m.value is not None:
+        return m.value
+    return m.value_text
 
 
-def _validator(m: dict[str, Any]) -> list[str]:
-    return [m["limit_text"]] if m["limit_text"] else []
+def _validator(m: MeasurementRecord) -> list[str]:
+    return [m.limit_text] if m.limit_text else []
 
 
-def chain_sha256(run: dict[str, Any]) -> str | None:
+def chain_sha256(run: RunDetail) -> str | None:
     """The run's link in the hash chain (None for a run older than the chain)."""
-    link = run.get("chain")
-    return None if link is None else str(link["sha256"])
+    return None if run.chain is None else run.chain.sha256
 
 
-def openhtf_record(run: dict[str, Any]) -> dict[str, Any]:
+def openhtf_record(run: RunDetail) -> dict[str, Any]:
     """One run as an OpenHTF-style test record (see docs/exports.md for the mapping)."""
     by_step = _measurements_by_step(run)
     phases = []
-    for s in run["steps"]:
+    for s in run.steps:
         measurements = {}
-        for m in by_step.get(s["id"], []):
+        for m in by_step.get(s.id, []):
             # A retried step keeps every attempt's values; the last attempt is the verdict.
-            measurements[m["name"]] = {
-                "name": m["name"],
-                "outcome": _HTF_MEASUREMENT_OUTCOME.get(m["outcome"], "UNSET"),
+            measurements[m.name] = {
+                "name": m.name,
+                "outcome": _HTF_MEASUREMENT_OUTCOME.get(m.outcome, "UNSET"),
                 "measured_value": _value(m),
-                "units": m["unit"],
+                "units": m.unit,
                 "validators": _validator(m),
-                "marginal": bool(m["marginal"]),
-                "docstring": m["detail"],
+                "marginal": bool(m.marginal),
+                "docstring": m.detail,
             }
         phases.append(
             {
-                "name": s["name"],
-                "descriptor_id": s["id"],
-                "start_time_millis": _millis(s["started_at"]),
-                "end_time_millis": _millis(s["ended_at"]),
-                "outcome": _HTF_PHASE_OUTCOME.get(s["outcome"], "ERROR"),
-                "result": {"phase_result": s["outcome"], "error": s["error"]},
+                "name": s.name,
+                "descriptor_id": s.id,
+                "start_time_millis": _millis(s.started_at),
+                "end_time_millis": _millis(s.ended_at),
+                "outcome": _HTF_PHASE_OUTCOME.get(s.outcome, "ERROR"),
+                "result": {"phase_result": s.outcome, "error": s.error},
                 "measurements": measurements,
                 "attachments": {
-                    a["name"]: {"mimetype": a["media_type"], "sha256": a["sha256"]}
-                    for a in run["attachments"]
-                    if a["step_id"] == s["id"]
+                    a.name: {"mimetype": a.media_type, "sha256": a.sha256}
+                    for a in run.attachments
+                    if a.step_id == s.id
                 },
-                "eol_station": {"group": s["grp"], "type": s["type"], "attempts": s["attempts"]},
+                "eol_station": {"group": s.grp, "type": s.type, "attempts": s.attempts},
             }
         )
-    failed = [s["name"] for s in run["steps"] if s["outcome"] in FAILURE_OUTCOMES | ERROR_OUTCOMES]
+    failed = [s.name for s in run.steps if s.outcome in FAILURE_OUTCOMES | ERROR_OUTCOMES]
     return {
-        "dut_id": run["serial"],
-        "station_id": run["station_id"],
-        "start_time_millis": _millis(run["started_at"]),
-        "end_time_millis": _millis(run["ended_at"]),
-        "outcome": _HTF_TEST_OUTCOME.get(run["outcome"], "ERROR"),
+        "dut_id": run.serial,
+        "station_id": run.station_id,
+        "start_time_millis": _millis(run.started_at),
+        "end_time_millis": _millis(run.ended_at),
+        "outcome": _HTF_TEST_OUTCOME.get(run.outcome, "ERROR"),
         "outcome_details": [
-            {"code": run["outcome"], "description": f"step {name} did not pass"} for name in failed
+            {"code": run.outcome, "description": f"step {name} did not pass"} for name in failed
         ],
-        "marginal": any(m["marginal"] for m in run["measurements"]),
+        "marginal": any(m.marginal for m in run.measurements),
         "metadata": {
-            "test_name": run["sequence_name"],
-            "test_version": run["sequence_version"],
-            "part_number": run["part_number"],
-            "operator_name": run["operator"],
+            "test_name": run.sequence_name,
+            "test_version": run.sequence_version,
+            "part_number": run.part_number,
+            "operator_name": run.operator,
         },
-        "code_info": {"version": run["software_version"]},
+        "code_info": {"version": run.software_version},
         "phases": phases,
         "log_records": [
             {
-                "level": log["level"],
+                "level": log.level,
                 "logger_name": "station",
-                "timestamp_millis": _millis(log["at"]),
-                "message": log["message"],
+                "timestamp_millis": _millis(log.at),
+                "message": log.message,
             }
-            for log in run["logs"]
+            for log in run.logs
         ],
         "eol_station": {
-            "run_id": run["id"],
-            "outcome": run["outcome"],
-            "attempt": run.get("attempt"),
-            "previous_run_id": run.get("previous_run_id"),
-            "rework_reason": run.get("rework_reason"),
-            "sequence_sha256": run["sequence_sha256"],
-            "limits_sha256": run["limits_sha256"],
-            "config_sha256": run["config_sha256"],
-            "safe_state_ok": run["safe_state_ok"],
+            "run_id": run.id,
+            "outcome": run.outcome,
+            "attempt": run.attempt,
+            "previous_run_id": run.previous_run_id,
+            "rework_reason": run.rework_reason,
+            "sequence_sha256": run.sequence_sha256,
+            "limits_sha256": run.limits_sha256,
+            "config_sha256": run.config_sha256,
+            "safe_state_ok": run.safe_state_ok,
             "chain_sha256": chain_sha256(run),
-            "components": [
-                {"kind": c["kind"], "code": c["code"]} for c in run.get("components", [])
-            ],
+            "components": [{"kind": c.kind, "code": c.code} for c in run.components],
             "instruments": [
-                {k: i[k] for k in ("role", "model", "serial", "cal_due", "idn")}
-                for i in run["instruments"]
+                {k: getattr(i, k) for k in ("role", "model", "serial", "cal_due", "idn")}
+                for i in run.instruments
             ],
         },
     }
 
 
-def to_json(runs: Iterable[dict[str, Any]]) -> str:
+def to_json(runs: Iterable[RunDetail]) -> str:
     """A JSON array of OpenHTF-style test records."""
     return json.dumps([openhtf_record(r) for r in runs], indent=2) + "\n"
 
 
-def to_csv(runs: Iterable[dict[str, Any]]) -> str:
+def to_csv(runs: Iterable[RunDetail]) -> str:
     """One row per measurement (``CSV_COLUMNS``); a run without any measurement gives none."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for run in runs:
-        steps = {s["id"]: s for s in run["steps"]}
-        for m in run["measurements"]:
-            s = steps[m["step_id"]]
+        steps = {s.id: s for s in run.steps}
+        for m in run.measurements:
+            s = steps[m.step_id]
             writer.writerow(
-                (run["id"], run["serial"], run["part_number"], run["station_id"],
-                 run["operator"], run["started_at"], run["outcome"], run.get("attempt"),
-                 s["seq"], s["grp"], s["name"], s["type"], s["outcome"], m["name"],
-                 m["attempt"], m["value"], m["value_text"] or m["values_json"], m["unit"],
-                 m["comparator"], m["low"], m["high"], m["nominal"], m["limit_text"],
-                 m["outcome"], m["marginal"])
+                (run.id, run.serial, run.part_number, run.station_id,
+                 run.operator, run.started_at, run.outcome, run.attempt,
+                 s.seq, s.grp, s.name, s.type, s.outcome, m.name,
+                 m.attempt, m.value, m.value_text or m.values_json, m.unit,
+                 m.comparator, m.low, m.high, m.nominal, m.limit_text,
+                 m.outcome, m.marginal)
             )  # fmt: skip
     return buffer.getvalue()
 
 
-def _seconds(step: dict[str, Any]) -> str:
-    return f"{float(step['duration_s']):.3f}"
+def _seconds(step: StepRecord) -> str:
+    return f"{float(step.duration_s):.3f}"
 
 
-def _measurement_lines(measurements: list[dict[str, Any]]) -> str:
+def _measurement_lines(measurements: list[MeasurementRecord]) -> str:
     lines = []
     for m in measurements:
         value = _value(m)
-        limit = f" [{m['limit_text']}]" if m["limit_text"] else ""
-        lines.append(f"{m['name']} = {value} {m['unit']}{limit} {m['outcome']}".rstrip())
+        limit = f" [{m.limit_text}]" if m.limit_text else ""
+        lines.append(f"{m.name} = {value} {m.unit}{limit} {m.outcome}".rstrip())
     return "\n".join(lines)
 
 
-def to_junit(runs: Iterable[dict[str, Any]]) -> str:
+def to_junit(runs: Iterable[RunDetail]) -> str:
     """JUnit XML: one testsuite per run, one testcase per step."""
     root = ET.Element("testsuites", name="eol-station")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -263,46 +255,47 @@ def to_junit(runs: Iterable[dict[str, Any]]) -> str:
         suite = ET.SubElement(root, "testsuite")
         properties = ET.SubElement(suite, "properties")
         for key in SUITE_PROPERTIES:
-            text = "" if run[key] is None else str(run[key])  # no config: no hash
+            value = getattr(run, key)
+            text = "" if value is None else str(value)  # no config: no hash
             ET.SubElement(properties, "property", name=key, value=text)
         ET.SubElement(properties, "property", name="chain_sha256", value=str(chain_sha256(run)))
         suite_time = 0.0
-        for s in run["steps"]:
+        for s in run.steps:
             counts["tests"] += 1
-            suite_time += float(s["duration_s"])
+            suite_time += float(s.duration_s)
             case = ET.SubElement(
                 suite,
                 "testcase",
-                name=s["name"],
-                classname=f"{run['sequence_name']}.{s['grp']}",
+                name=s.name,
+                classname=f"{run.sequence_name}.{s.grp}",
                 time=_seconds(s),
             )
-            measurements = by_step.get(s["id"], [])
-            if s["outcome"] in FAILURE_OUTCOMES:
+            measurements = by_step.get(s.id, [])
+            if s.outcome in FAILURE_OUTCOMES:
                 counts["failures"] += 1
-                failing = [m["name"] for m in measurements if m["outcome"] == Verdict.FAILED]
+                failing = [m.name for m in measurements if m.outcome == Verdict.FAILED]
                 message = "out of limits: " + ", ".join(failing) if failing else FAILED
                 failure = ET.SubElement(case, "failure", message=message, type=FAILED)
                 failure.text = _measurement_lines(measurements)
-            elif s["outcome"] in ERROR_OUTCOMES:
+            elif s.outcome in ERROR_OUTCOMES:
                 counts["errors"] += 1
-                error = ET.SubElement(case, "error", message=s["error"] or s["outcome"])
-                error.set("type", s["outcome"])
-                error.text = s["error"] or ""
-            elif s["outcome"] == Outcome.SKIPPED:
+                error = ET.SubElement(case, "error", message=s.error or s.outcome)
+                error.set("type", s.outcome)
+                error.text = s.error or ""
+            elif s.outcome == Outcome.SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message="skip_if held")
             if measurements:
                 ET.SubElement(case, "system-out").text = _measurement_lines(measurements)
-        suite.set("name", f"{run['serial']} {run['sequence_name']}")
+        suite.set("name", f"{run.serial} {run.sequence_name}")
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
         suite.set("time", f"{suite_time:.3f}")
-        started = datetime.fromisoformat(run["started_at"]).astimezone(UTC)
+        started = datetime.fromisoformat(run.started_at).astimezone(UTC)
         suite.set("timestamp", started.strftime("%Y-%m-%dT%H:%M:%S"))  # the schema's form, UTC
-        suite.set("hostname", run["station_id"])
-        suite.set("id", run["id"])
+        suite.set("hostname", run.station_id)
+        suite.set("id", run.id)
         total_time += suite_time
     for key in ("tests", "failures", "errors"):
         root.set(key, str(totals[key]))
@@ -311,7 +304,7 @@ def to_junit(runs: Iterable[dict[str, Any]]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def export(runs: list[dict[str, Any]], fmt: str) -> str:
+def export(runs: list[RunDetail], fmt: str) -> str:
     """The text of ``runs`` in format ``fmt`` (one of ``FORMATS``)."""
     if fmt == "json":
         return to_json(runs)

@@ -19,8 +19,9 @@ What blocks, in the order to deal with it:
   override; production mode stays on);
 - ``release`` — production mode, and the sequence or a limit table is not released, or
   changed on disk since it was loaded (no override: release the exact file);
-- ``safe_state`` — the last run on this database could not confirm every source off (an
-  engineer who checked the bench may override, for the next run);
+- ``safe_state`` — the last run on this database (of this nest, on a station with nests)
+  could not confirm every source off (an engineer who checked the bench may override, for
+  the next run);
 - ``disk`` — less than ``DISK_RESERVE_BYTES`` free beside the results database: a run
   that cannot be recorded must not start (no override; free space);
 - ``retest`` — rules in ``RETEST_RULES``; built in: the station config's retest policy
@@ -248,7 +249,7 @@ def preflight(
     found += calibration_blockers(config, now.date())
     if store is not None:
         found += _releases(sequence, store, default_production)
-        found += _safe_state(store)
+        found += _safe_state(store, config.nest.label if config.nest is not None else None)
         found += _disk(store.path)
     request = StartRequest(sequence, config, bench, store, serial, part, now, rework)
     for rule in RETEST_RULES:
@@ -366,10 +367,12 @@ def _releases(sequence: Sequence, store: ResultsStore, default_production: bool)
     return out
 
 
-def _safe_state(store: ResultsStore) -> list[Blocker]:
+def _safe_state(store: ResultsStore, nest: str | None) -> list[Blocker]:
+    # Per nest: a nest whose pack may be live does not hold up the others' fixtures.
     rows = store.query(
         "SELECT id, safe_state_ok, safe_state_detail FROM runs"
-        f" WHERE outcome NOT IN {sql_in(RunState)} ORDER BY rowid DESC LIMIT 1"
+        f" WHERE outcome NOT IN {sql_in(RunState)} AND nest IS ? ORDER BY rowid DESC LIMIT 1",
+        (nest,),
     )
     if not rows or rows[0]["safe_state_ok"] != 0:
         return []

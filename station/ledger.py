@@ -23,10 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station.inputs import sha256_of
 from station.outcomes import RunState
+from station.store_records import ChainRecord, insert_sql, read, row_of
 
 GENESIS = "0" * 64
 RUNS = "runs"
+_INSERT_LINK, _link_row = insert_sql(ChainRecord), row_of(ChainRecord)
 ROW_KEYS = {"users": "name", "releases": "id", "settings": "key"}
 """Chained tables other than runs, by their key column."""
 
@@ -41,8 +44,8 @@ _OPTIONAL_RUN_CHILDREN = ("run_attempts", "components")
 """Tables a run may have no row in (runs older than the table); in the digest only with rows,
 so adding the table did not change the digest of a run recorded before."""
 _head_lock = threading.Lock()
-ADDED_RUN_COLUMNS = ("virtual_started_at", "virtual_ended_at")
-"""Run columns added after runs were first chained (schema version 5): a run's record
+ADDED_RUN_COLUMNS = ("virtual_started_at", "virtual_ended_at", "nest")
+"""Run columns added after runs were first chained (schema versions 6 and 7): a run's record
 leaves them out while they are NULL, so that a migration keeps every chained hash."""
 
 
@@ -130,12 +133,16 @@ def append(conn: sqlite3.Connection, kind: str, subject: object, at: str) -> int
         raise ValueError(f"nothing to chain: no {kind} row {subject_text!r}")
     last = conn.execute("SELECT seq, sha256 FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
-    conn.execute(
-        "INSERT INTO chain (seq, kind, subject, record_sha256, prev_sha256, sha256, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, kind, subject_text, record, prev,
-         link_hash(seq, kind, subject_text, record, prev, at), at),
-    )  # fmt: skip
+    link = _link_row(
+        seq=seq,
+        kind=kind,
+        subject=subject_text,
+        record_sha256=record,
+        prev_sha256=prev,
+        sha256=link_hash(seq, kind, subject_text, record, prev, at),
+        at=at,
+    )
+    conn.execute(_INSERT_LINK, link)
     return seq
 
 
@@ -233,26 +240,26 @@ def _describe_run(conn: sqlite3.Connection, run_id: str) -> str:
 def verify(conn: sqlite3.Connection, db_path: Path) -> Verification:
     """Check every link, every chained record and the head file; never writes."""
     out = Verification()
-    links = _rows(conn, "SELECT * FROM chain ORDER BY seq", ())
+    links = read(conn, ChainRecord, "SELECT * FROM chain ORDER BY seq")
     out.links = len(links)
     prev = GENESIS
     latest: dict[tuple[str, str], str] = {}
     run_links: dict[str, int] = {}
     for expected_seq, link in enumerate(links, start=1):
-        seq, kind, subject = link["seq"], link["kind"], link["subject"]
+        seq, kind, subject = link.seq, link.kind, link.subject
         what = _describe_run(conn, subject) if kind == RUNS else f"{kind} row {subject!r}"
         if seq != expected_seq:
             out.problems.append(
                 f"chain link {expected_seq} is missing (next is {seq}, {what}): links were deleted"
             )
             break
-        if link["prev_sha256"] != prev or link["sha256"] != link_hash(
-            seq, kind, subject, link["record_sha256"], link["prev_sha256"], link["at"]
+        if link.prev_sha256 != prev or link.sha256 != link_hash(
+            seq, kind, subject, link.record_sha256, link.prev_sha256, link.at
         ):
             out.problems.append(f"chain link {seq} ({what}) was altered: the chain breaks there")
             break
-        prev = link["sha256"]
-        latest[(kind, subject)] = link["record_sha256"]
+        prev = link.sha256
+        latest[(kind, subject)] = link.record_sha256
         if kind == RUNS:
             if subject in run_links:
                 out.problems.append(f"{what} is chained twice (links {run_links[subject]}, {seq})")
@@ -260,7 +267,7 @@ def verify(conn: sqlite3.Connection, db_path: Path) -> Verification:
             digest = run_digest(conn, subject)
             if digest is None:
                 out.problems.append(f"{what} (chain link {seq}) was deleted from the database")
-            elif digest != link["record_sha256"]:
+            elif digest != link.record_sha256:
                 out.problems.append(f"{what} (chain link {seq}) was altered after it was recorded")
     out.runs = len(run_links)
     for (run_id,) in conn.execute(
@@ -286,7 +293,7 @@ def verify(conn: sqlite3.Connection, db_path: Path) -> Verification:
             if kind == table and subject not in present:
                 out.problems.append(f"{table} row {subject!r} was deleted outside the station")
     _check_attachment_files(conn, out)
-    out.head = Head(links[-1]["seq"], links[-1]["sha256"]) if links else None
+    out.head = Head(links[-1].seq, links[-1].sha256) if links else None
     out.head_file = read_head_file(db_path)
     _check_head(out, links)
     return out
@@ -300,8 +307,7 @@ def _check_attachment_files(conn: sqlite3.Connection, out: Verification) -> None
     ).fetchall()
     for run_id, name, path, recorded in rows:
         try:
-            with open(path, "rb") as f:
-                actual = hashlib.file_digest(f, "sha256").hexdigest()
+            actual = sha256_of(Path(path))
         except OSError:
             missing += 1
             continue
@@ -317,7 +323,7 @@ def _check_attachment_files(conn: sqlite3.Connection, out: Verification) -> None
         )
 
 
-def _check_head(out: Verification, links: list[dict[str, Any]]) -> None:
+def _check_head(out: Verification, links: list[ChainRecord]) -> None:
     kept = out.head_file
     if kept is None:
         if links:
@@ -330,7 +336,7 @@ def _check_head(out: Verification, links: list[dict[str, Any]]) -> None:
             f"the chain ends at link {len(links)} but its head file says {kept.seq}: "
             "the last runs or changes were deleted"
         )
-    elif links[kept.seq - 1]["sha256"] != kept.sha256:
+    elif links[kept.seq - 1].sha256 != kept.sha256:
         out.problems.append(
             f"chain link {kept.seq} does not match the head file: the chain was rewritten"
         )

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, fields, replace
 from decimal import Context, Decimal
 
-from station.errors import Problem, SequenceError
+from station.errors import SequenceError
+from station.inputs import Problems
 from station.patterns import PatternError, compile_safe
 from station.units import UnitError, conversion_factor, parse_unit
 
@@ -163,16 +164,15 @@ def parse_limit(table: object, *, file: str, where: str) -> Limit:
 
     Each problem's ``where`` is ``where`` followed by the field, e.g. "…limits.riso_ohm.low".
     """
-    problems: list[Problem] = []
+    problems = Problems(file)
 
     def problem(message: str, field: str = "") -> None:
-        at = ".".join(p for p in (where, field) if p)
-        problems.append(Problem(file, message, at))
+        problems.add(".".join(p for p in (where, field) if p), message)
 
     if not isinstance(table, Mapping):
         example = '{ comparator = "GE", low = 500e6 }'
         problem(f"a limit must be a table like {example}, got {_kind(table)}")
-        raise SequenceError(problems)
+        raise SequenceError(list(problems))
     raw = {str(k): v for k, v in table.items()}
     comparator = _parse_comparator(raw, problem)
     required, optional = _SPECS.get(comparator or "", (frozenset(), frozenset(_FIELDS)))
@@ -183,7 +183,7 @@ def parse_limit(table: object, *, file: str, where: str) -> Limit:
         elif key not in allowed:
             problem(f"field {key!r} is not used by {comparator}", key)
     if comparator is None:
-        raise SequenceError(problems)
+        raise SequenceError(list(problems))
     for key in sorted(required - raw.keys()):
         problem(f"missing field {key!r}, required by {comparator}", key)
 
@@ -218,8 +218,7 @@ def parse_limit(table: object, *, file: str, where: str) -> Limit:
             problem(f"'expected' must be a string for STREQ, got {_kind(value)}", key)
 
     _check_values(comparator, raw, nums, sides, problem)
-    if problems:
-        raise SequenceError(problems)
+    problems.raise_if_any(SequenceError)
     expected, pattern, unit = raw.get("expected"), raw.get("pattern"), raw.get("unit")
     return Limit(
         comparator,

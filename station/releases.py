@@ -13,12 +13,12 @@ Who may release is the UI's business (``ui.releases`` checks the role and audits
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from station import ledger
+from station.inputs import sha256_of
 from station.sequence import Sequence
 from station.store import ResultsStore
 
@@ -52,8 +52,9 @@ def files_of(sequence: Sequence) -> list[FileToRelease]:
 
 
 def sha256_on_disk(path: Path) -> str | None:
+    """The file's sha256 as it is now, or None when it cannot be read (gone, a folder)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_of(path)
     except OSError:
         return None
 

@@ -50,12 +50,15 @@ class PreparedRun:
     clock: Clock
     db_path: Path
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    owns_bench_and_store: bool = True  # False: one nest of a line, whose close closes them
 
     def close(self) -> None:
         for closer in self._closers:
             closer()
-        self.bench.close()
-        self.store.close()
+        self._closers.clear()
+        if self.owns_bench_and_store:
+            self.bench.close()
+            self.store.close()
 
 
 def load_plugins(modules: tuple[str, ...]) -> None:
@@ -77,6 +80,12 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     """Build everything a run needs; raise a StationError saying what is wrong."""
     db_default = Path("results/results.db")
     config = load_config(options.config) if options.config else default_config(db_default)
+    if config.nests:
+        raise StationError(
+            f"{options.config} has {len(config.nests)} nests "
+            f"({', '.join(n.label for n in config.nests)}): say which with --nest N, or test "
+            "them all at once with `station line`"
+        )
     load_plugins(config.plugins)
     sequence = load_sequence(options.sequence)
     # The virtual bench always runs in lockstep on a virtual clock; --speed only paces it
@@ -128,30 +137,10 @@ def prepare_run(options: RunOptions) -> PreparedRun:
 
 def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench:
     """Open every configured instrument and the BMS, and read each instrument's identity."""
-    from drivers.registry import open_instrument
-
     instruments: dict[str, Any] = {}
     info: dict[str, InstrumentInfo] = {}
     try:
-        for role, ic in config.instruments.items():
-            inst = open_instrument(
-                ic.model,
-                ic.resource,
-                timeout_s=ic.timeout_s,
-                backend=ic.backend,
-                tracer=tracer,
-                options=ic.options,
-            )
-            instruments[role] = inst
-            check_role(role, inst, ic.model, config.path)
-            inst.connect()
-            info[role] = _info(role, ic.model, ic.resource, ic.serial, ic.cal_due, inst)
-            if ic.serial not in info[role].idn:
-                raise RunRefused(
-                    f"instrument {role!r} at {ic.resource} answers {info[role].idn!r}, not "
-                    f"serial {ic.serial!r} from the config: a different instrument is "
-                    "connected; fix the config or reconnect the right one"
-                )
+        open_instruments(config.instruments, tracer, instruments, info, config.path)
         if config.can is not None:
             instruments["bms"] = open_bms(config.can.bms, config.can.bus_arguments(), clock)
             check_role("bms", instruments["bms"], "BMS client", config.path)
@@ -159,6 +148,39 @@ def open_bench(config: StationConfig, clock: Clock, tracer: Any = None) -> Bench
         Bench(instruments).close()
         raise
     return Bench(instruments, info)
+
+
+def open_instruments(
+    configs: dict[str, InstrumentConfig],
+    tracer: Any,
+    instruments: dict[str, Any],
+    info: dict[str, InstrumentInfo],
+    config_path: Path | None,
+) -> None:
+    """Open each configured instrument into ``instruments`` and check what it is (it can
+    play its role) and who (its serial); the caller closes what was opened when this
+    raises. ``config_path`` names the config in the refusals."""
+    from drivers.registry import open_instrument
+
+    for role, ic in configs.items():
+        inst = open_instrument(
+            ic.model,
+            ic.resource,
+            timeout_s=ic.timeout_s,
+            backend=ic.backend,
+            tracer=tracer,
+            options=ic.options,
+        )
+        instruments[role] = inst
+        check_role(role, inst, ic.model, config_path)
+        inst.connect()
+        info[role] = instrument_info(role, ic.model, ic.resource, ic.serial, ic.cal_due, inst)
+        if ic.serial not in info[role].idn:
+            raise RunRefused(
+                f"instrument {role!r} at {ic.resource} answers {info[role].idn!r}, not "
+                f"serial {ic.serial!r} from the config: a different instrument is "
+                "connected; fix the config or reconnect the right one"
+            )
 
 
 SIM_BMS_DESCRIPTION = sequences.path("bms", "eol_reference.toml")
@@ -220,7 +242,7 @@ def open_sim_bench(
                 if configured is not None
                 else dt.date.today() + dt.timedelta(days=365)
             )
-            info[role] = _info(role, model, resource, serial, due, inst)
+            info[role] = instrument_info(role, model, resource, serial, due, inst)
         if virtual.bms is not None:
             description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
             bms = instruments["bms"] = open_bms(description, virtual.can, clock, simulated=True)
@@ -295,7 +317,7 @@ def parse_faults(specs: tuple[str, ...]) -> dict[str, str]:
     return faults
 
 
-def _info(
+def instrument_info(
     role: str, model: str, resource: str, serial: str, cal_due: dt.date, inst: Any
 ) -> InstrumentInfo:
     identity = inst.identity()

@@ -9,19 +9,18 @@ problem is collected and reported at once, each naming file, group, step and fie
 
 from __future__ import annotations
 
-import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
+from station.inputs import Problems, did_you_mean, read_toml, sha256_of
 from station.limits import Limit, in_unit, parse_limit
 from station.patterns import MAX_SERIAL_LENGTH, PatternError, SafePattern, compile_safe
 from station.steps.api import REGISTRY, CheckContext, MeasurementSpec, StepType
-from station.steps.params import did_you_mean, parse_params
+from station.steps.params import parse_params
 from station.translations import StepText, load_translations
 from station.units import UnitError, parse_unit
 
@@ -137,97 +136,42 @@ def _prompt_text(step: StepDef) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-MAX_TOML_DEPTH = 32
-"""The deepest nesting of tables and arrays accepted in an input file (ours need 5)."""
-
-
-def read_toml(path: Path, problems: list[Problem]) -> dict[str, Any] | None:
-    """Read a TOML file, turning every failure into a Problem (with line and column)."""
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-        depth = toml_depth(data)
-        if depth > MAX_TOML_DEPTH:
-            problems.append(
-                Problem(str(path), f"nests {depth} levels deep; at most {MAX_TOML_DEPTH} allowed")
-            )
-            return None
-        return data
-    except RecursionError:  # the parser recurses once per level: thousands of levels
-        problems.append(
-            Problem(str(path), f"nests too deep to read; at most {MAX_TOML_DEPTH} levels allowed")
-        )
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "file not found"))
-    except IsADirectoryError:
-        problems.append(Problem(str(path), "is a directory, not a TOML file"))
-    except PermissionError:
-        problems.append(Problem(str(path), "cannot be read (permission denied)"))
-    except UnicodeDecodeError as err:
-        problems.append(Problem(str(path), f"is not UTF-8 text ({err.reason})"))
-    except tomllib.TOMLDecodeError as err:
-        problems.append(Problem(str(path), f"is not valid TOML: {err}"))
-    return None
-
-
-def toml_depth(value: object) -> int:
-    """How deeply tables and arrays nest in ``value`` (a scalar is 0), without recursion."""
-    deepest = 0
-    pending: list[tuple[object, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            pending.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            pending.extend((child, depth + 1) for child in item)
-    return deepest
-
-
 def load_sequence(path: str | Path) -> Sequence:
     """Load and validate a sequence file and its limit tables; raise SequenceError."""
     path = Path(path)
-    problems: list[Problem] = []
+    problems = Problems(path)
     data = read_toml(path, problems)
     if data is None:
-        raise SequenceError(problems)
+        raise SequenceError(list(problems))
     file = str(path)
-
-    def problem(where: str, message: str) -> None:
-        problems.append(Problem(file, message, where))
-
     for key in data:
         if key not in SECTIONS:
-            problem(key, f"unknown section{did_you_mean(key, SECTIONS)}")
+            problems.add(key, f"unknown section{did_you_mean(key, SECTIONS)}")
     meta = data.get("sequence")
     if not isinstance(meta, dict):
-        problem("[sequence]", "missing the [sequence] table (name, version, products, ...)")
+        problems.add("[sequence]", "missing the [sequence] table (name, version, products, ...)")
         meta = {}
     for key in meta:
         if key not in _META_KEYS:
-            problem(f"sequence.{key}", f"unknown field{did_you_mean(key, _META_KEYS)}")
-    name = _string(meta, "name", "sequence", problem)
-    version = _string(meta, "version", "sequence", problem)
+            problems.add(f"sequence.{key}", f"unknown field{did_you_mean(key, _META_KEYS)}")
+    name = _string(meta, "name", "sequence", problems)
+    version = _string(meta, "version", "sequence", problems)
     products = meta.get("products", [])
     if (
         not isinstance(products, list)
         or not products
         or not all(isinstance(p, str) and p for p in products)
     ):
-        problem("sequence.products", "must be a non-empty list of part numbers")
+        problems.add("sequence.products", "must be a non-empty list of part numbers")
         products = []
-    pattern_text = _string(meta, "serial_pattern", "sequence", problem)
+    pattern_text = _string(meta, "serial_pattern", "sequence", problems)
     serial_pattern = compile_safe("", max_text=MAX_SERIAL_LENGTH)
     try:
         serial_pattern = compile_safe(pattern_text, max_text=MAX_SERIAL_LENGTH)
     except PatternError as err:
-        problem("sequence.serial_pattern", str(err))
+        problems.add("sequence.serial_pattern", str(err))
     else:
-        _check_serial_examples(meta.get("serial_examples", {}), serial_pattern, products, problem)
+        _check_serial_examples(meta.get("serial_examples", {}), serial_pattern, products, problems)
 
     groups: dict[str, tuple[StepDef, ...]] = {}
     seen: dict[str, str] = {}
@@ -235,33 +179,32 @@ def load_sequence(path: str | Path) -> Sequence:
     for group in GROUPS:
         raw_steps = data.get(group, [])
         if not isinstance(raw_steps, list):
-            problem(group, f"must be an array of tables ([[{group}]])")
+            problems.add(group, f"must be an array of tables ([[{group}]])")
             raw_steps = []
         written += len(raw_steps)
         defs = []
         for index, raw in enumerate(raw_steps):
-            step = _load_step(group, index, raw, seen, problem)
+            step = _load_step(group, index, raw, seen, problems)
             if step is not None:
                 defs.append(step)
         groups[group] = tuple(defs)
     if not written:
-        problem("[[main]]", "the sequence has no steps")
+        problems.add("[[main]]", "the sequence has no steps")
 
     all_steps = [s for g in GROUPS for s in groups[g]]
     # A step that failed to load has its own problem; what refers to it is a consequence
     # and is not reported again ("no step named 'DCIR'" for a step that is there).
     broken = set(seen) - {s.name for s in all_steps}
-    _check_conditions(all_steps, broken, products, problem)
-    _check_cleanup(groups["cleanup"], problem)
+    _check_conditions(all_steps, broken, products, problems)
+    _check_cleanup(groups["cleanup"], problems)
     limits_spec = meta.get("limits")
     tables = _load_limit_tables(path, limits_spec, products, all_steps, broken, problems)
     failed_tables = _named_tables(limits_spec) - set(tables)
     _check_coverage(file, all_steps, products, tables, failed_tables, problems)
-    _check_verdict_last(all_steps, tables, problem)
+    _check_verdict_last(all_steps, tables, problems)
     texts = {s.name: _prompt_text(s) for s in all_steps}
-    translations = load_translations(data.get("translations"), texts, broken, problem)
-    if problems:
-        raise SequenceError(problems)
+    translations = load_translations(data.get("translations"), texts, broken, problems.add)
+    problems.raise_if_any(SequenceError)
     sequence = Sequence(
         path=path,
         sha256=sha256_of(path),
@@ -275,9 +218,9 @@ def load_sequence(path: str | Path) -> Sequence:
     )
     # The step types' own cross-checks need a sequence that loads: they run last, so
     # that they never report a consequence of a mistake above.
-    problems = cross_check(sequence)
-    if problems:
-        raise SequenceError(problems)
+    crossed = cross_check(sequence)
+    if crossed:
+        raise SequenceError(crossed)
     return sequence
 
 
@@ -326,71 +269,73 @@ def cross_check(sequence: Sequence) -> list[Problem]:
 
 
 def _check_serial_examples(
-    examples: object, pattern: SafePattern, products: list[str], problem: Any
+    examples: object, pattern: SafePattern, products: list[str], problems: Problems
 ) -> None:
     """``serial_examples = { "PART" = "a real serial" }``: proof that the pattern can match
     the product's serials (a pattern that matches none refuses every pack at the line)."""
     where = "sequence.serial_examples"
     if not isinstance(examples, dict):
-        problem(where, 'must be a table of part number to a serial, e.g. { "NM96-A" = "…" }')
+        problems.add(where, 'must be a table of part number to a serial, e.g. { "NM96-A" = "…" }')
         return
     for part, serial in examples.items():
         if products and part not in products:
-            problem(f"{where}.{part}", f"not in sequence.products{did_you_mean(part, products)}")
+            problems.add(
+                f"{where}.{part}", f"not in sequence.products{did_you_mean(part, products)}"
+            )
         elif not isinstance(serial, str) or not pattern.fullmatch(serial):
-            problem(
+            problems.add(
                 f"{where}.{part}",
                 f"the serial {serial!r} does not match serial_pattern {pattern.pattern!r}: "
                 "every pack of this product would be refused; fix the pattern (or the example)",
             )
 
 
-def _string(table: dict[str, Any], key: str, section: str, problem: Any) -> str:
+def _string(table: dict[str, Any], key: str, section: str, problems: Problems) -> str:
     value = table.get(key)
     if not isinstance(value, str) or not value:
-        problem(f"{section}.{key}", "missing or not a non-empty string")
+        problems.add(f"{section}.{key}", "missing or not a non-empty string")
         return ""
     return value
 
 
 def _load_step(
-    group: str, index: int, raw: object, seen: dict[str, str], problem: Any
+    group: str, index: int, raw: object, seen: dict[str, str], problems: Problems
 ) -> StepDef | None:
     where = f"{group}[{index}]"
     if not isinstance(raw, dict):
-        problem(where, "a step must be a table")
+        problems.add(where, "a step must be a table")
         return None
     name = raw.get("name")
     if isinstance(name, str) and name:
         where = f"{group}[{index}] {name!r}"
         if name in seen:
-            problem(f"{where} name", f"duplicate step name (also {seen[name]})")
+            problems.add(f"{where} name", f"duplicate step name (also {seen[name]})")
         seen[name] = f"{group}[{index}]"
     else:
-        problem(f"{where} name", "missing or not a non-empty string")
+        problems.add(f"{where} name", "missing or not a non-empty string")
         name = f"<{group}[{index}]>"
     ok = True
     for key in raw:
         if key not in _STEP_KEYS:
-            problem(f"{where} {key}", f"unknown field{did_you_mean(key, _STEP_KEYS)}")
+            problems.add(f"{where} {key}", f"unknown field{did_you_mean(key, _STEP_KEYS)}")
             ok = False
     type_name = raw.get("type")
     cls = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         hint = did_you_mean(str(type_name), REGISTRY)
-        problem(f"{where} type", f"unknown step type {type_name!r}{hint}")
+        problems.add(f"{where} type", f"unknown step type {type_name!r}{hint}")
         return None
     step_type = cls()
     params, param_problems = parse_params(cls.Params, raw.get("params", {}))
     for field_name, message in param_problems:
-        problem(f"{where} {field_name}", message)
+        problems.add(f"{where} {field_name}", message)
     retries = raw.get("retries", 0)
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        problem(f"{where} retries", f"must be an integer 0…10, got {retries!r}")
+        problems.add(f"{where} retries", f"must be an integer 0…10, got {retries!r}")
         ok = False
     on_fail = raw.get("on_fail", "stop")
     if on_fail not in ("stop", "continue"):
-        problem(f"{where} on_fail", f"must be 'stop' or 'continue', got {on_fail!r}")
+        problems.add(f"{where} on_fail", f"must be 'stop' or 'continue', got {on_fail!r}")
         ok = False
     timeout_s = raw.get("timeout_s")
     if timeout_s is not None and (
@@ -399,7 +344,9 @@ def _load_step(
         or not math.isfinite(timeout_s)  # nan would never expire
         or timeout_s <= 0
     ):
-        problem(f"{where} timeout_s", f"must be a positive number of seconds, got {timeout_s!r}")
+        problems.add(
+            f"{where} timeout_s", f"must be a positive number of seconds, got {timeout_s!r}"
+        )
         ok = False
     skip_if = None
     if "skip_if" in raw:
@@ -408,12 +355,12 @@ def _load_step(
                 raise ConditionError(f"must be a string, got {raw['skip_if']!r}")
             skip_if = parse_condition(raw["skip_if"])
         except ConditionError as err:
-            problem(f"{where} skip_if", str(err))
+            problems.add(f"{where} skip_if", str(err))
             ok = False
     if params is None:
         return None
-    specs = _canonical_units(where, cls.name, step_type.declared(params), problem)
-    limits = _load_inline_limits(where, raw.get("limits", {}), specs, problem)
+    specs = _canonical_units(where, cls.name, step_type.declared(params), problems)
+    limits = _load_inline_limits(where, raw.get("limits", {}), specs, problems)
     if limits is None or not ok:
         return None
     return StepDef(
@@ -434,7 +381,7 @@ def _load_step(
 
 
 def _canonical_units(
-    where: str, type_name: str, specs: tuple[MeasurementSpec, ...], problem: Any
+    where: str, type_name: str, specs: tuple[MeasurementSpec, ...], problems: Problems
 ) -> tuple[MeasurementSpec, ...]:
     """The step type's declared measurements with their units spelled canonically."""
     canonical = []
@@ -442,7 +389,7 @@ def _canonical_units(
         try:
             canonical.append(replace(spec, unit=parse_unit(spec.unit).symbol))
         except UnitError as err:
-            problem(
+            problems.add(
                 f"{where} type",
                 f"step type {type_name!r} declares measurement {spec.name!r} in an {err}",
             )
@@ -462,10 +409,10 @@ def _limit_in_unit(limit: Limit, spec: MeasurementSpec) -> Limit:
 
 
 def _load_inline_limits(
-    where: str, raw: object, specs: tuple[MeasurementSpec, ...], problem: Any
+    where: str, raw: object, specs: tuple[MeasurementSpec, ...], problems: Problems
 ) -> dict[str, Limit] | None:
     if not isinstance(raw, dict):
-        problem(f"{where} limits", "must be a table of measurement name to limit")
+        problems.add(f"{where} limits", "must be a table of measurement name to limit")
         return None
     names = [s.name for s in specs]
     limits: dict[str, Limit] = {}
@@ -474,7 +421,7 @@ def _load_inline_limits(
         if meas not in names:
             hint = did_you_mean(meas, names)
             produced = ", ".join(names) or "nothing"
-            problem(
+            problems.add(
                 f"{where} limits.{meas}",
                 f"this step does not produce {meas!r}{hint}; it produces: {produced}",
             )
@@ -485,16 +432,16 @@ def _load_inline_limits(
             limit = parse_limit(table, file="", where=f"{where} limits.{meas}")
             mismatch = kind_mismatch(spec, limit)
             if mismatch:
-                problem(f"{where} limits.{meas}", mismatch)
+                problems.add(f"{where} limits.{meas}", mismatch)
                 ok = False
                 continue
             limits[meas] = _limit_in_unit(limit, spec)
         except SequenceError as err:
             for p in err.problems:
-                problem(p.where or f"{where} limits.{meas}", p.message)
+                problems.add(p.where or f"{where} limits.{meas}", p.message)
             ok = False
         except UnitError as err:
-            problem(f"{where} limits.{meas}.unit", str(err))
+            problems.add(f"{where} limits.{meas}.unit", str(err))
             ok = False
     return limits if ok else None
 
@@ -528,7 +475,7 @@ def _load_limit_tables(
     products: list[str],
     steps: list[StepDef],
     broken: set[str],
-    problems: list[Problem],
+    problems: Problems,
 ) -> dict[str, LimitTable]:
     """``limits = "file.toml"`` or ``limits = { "*" = "a.toml", "PART" = "b.toml" }``."""
     if spec is None:
@@ -536,36 +483,26 @@ def _load_limit_tables(
     if isinstance(spec, str):
         spec = {"*": spec}
     if not isinstance(spec, dict) or not all(isinstance(v, str) for v in spec.values()):
-        problems.append(
-            Problem(
-                str(seq_path),
-                "must be a file name or a table of part number to file",
-                "sequence.limits",
-            )
+        problems.add(
+            "sequence.limits",
+            "must be a file name or a table of part number to file",
         )
         return {}
     tables: dict[str, LimitTable] = {}
     for part, rel in spec.items():
         if part != "*" and part not in products:
-            problems.append(
-                Problem(
-                    str(seq_path),
-                    f"part number {part!r} is not in "
-                    f"sequence.products{did_you_mean(part, products)}",
-                    f"sequence.limits.{part}",
-                )
+            problems.add(
+                f"sequence.limits.{part}",
+                f"part number {part!r} is not in sequence.products{did_you_mean(part, products)}",
             )
             continue
         table_path = seq_path.parent / rel
         if not table_path.exists():
             whose = "every variant without its own" if part == "*" else f"variant {part!r}"
-            problems.append(
-                Problem(
-                    str(seq_path),
-                    f"the limit table of {whose}, {table_path}, does not exist; "
-                    "fix the path or create the table",
-                    f"sequence.limits.{part}",
-                )
+            problems.add(
+                f"sequence.limits.{part}",
+                f"the limit table of {whose}, {table_path}, does not exist; "
+                "fix the path or create the table",
             )
             continue
         table = load_limit_table(table_path, steps, problems, broken)
@@ -577,7 +514,7 @@ def _load_limit_tables(
 def load_limit_table(
     path: Path,
     steps: list[StepDef],
-    problems: list[Problem],
+    problems: Problems,
     broken: set[str] | frozenset[str] = frozenset(),
 ) -> LimitTable | None:
     """Load a limit table and check every entry names a real step and measurement.
@@ -595,42 +532,37 @@ def load_limit_table(
     for key in data:
         if key not in ("table", "limits", "params"):
             hint = did_you_mean(key, ("table", "limits", "params"))
-            problems.append(Problem(file, f"unknown section{hint}", key))
+            problems.add(key, f"unknown section{hint}", file=file)
     by_name = {s.name: s for s in steps}
     limits: dict[tuple[str, str], Limit] = {}
     raw = data.get("limits", {})
     if not isinstance(raw, dict):
-        problems.append(Problem(file, "must be a table of step name to measurements", "limits"))
+        problems.add("limits", "must be a table of step name to measurements", file=file)
         raw = {}
     for step_name, entries in raw.items():
         step = by_name.get(step_name)
         if step is None and step_name in broken:
             continue
         if step is None:
-            problems.append(
-                Problem(
-                    file,
-                    f"no step named {step_name!r} in the sequence"
-                    f"{did_you_mean(step_name, by_name)}",
-                    f"limits.{step_name!r}",
-                )
+            problems.add(
+                f"limits.{step_name!r}",
+                f"no step named {step_name!r} in the sequence{did_you_mean(step_name, by_name)}",
+                file=file,
             )
             continue
         if not isinstance(entries, dict):
-            problems.append(
-                Problem(file, "must be a table of measurement to limit", f"limits.{step_name!r}")
+            problems.add(
+                f"limits.{step_name!r}", "must be a table of measurement to limit", file=file
             )
             continue
         names = [s.name for s in step.specs]
         for meas, table in entries.items():
             where = f"limits.{step_name!r}.{meas}"
             if meas not in names:
-                problems.append(
-                    Problem(
-                        file,
-                        f"step {step_name!r} does not produce {meas!r}{did_you_mean(meas, names)}",
-                        where,
-                    )
+                problems.add(
+                    where,
+                    f"step {step_name!r} does not produce {meas!r}{did_you_mean(meas, names)}",
+                    file=file,
                 )
                 continue
             spec = step.specs[names.index(meas)]
@@ -638,13 +570,13 @@ def load_limit_table(
                 limit = parse_limit(table, file=file, where=where)
                 mismatch = kind_mismatch(spec, limit)
                 if mismatch:
-                    problems.append(Problem(file, mismatch, where))
+                    problems.add(where, mismatch, file=file)
                     continue
                 limits[(step_name, meas)] = _limit_in_unit(limit, spec)
             except SequenceError as err:
                 problems.extend(err.problems)
             except UnitError as err:
-                problems.append(Problem(file, str(err), f"{where}.unit"))
+                problems.add(f"{where}.unit", str(err), file=file)
     params = _load_table_params(file, data.get("params", {}), by_name, broken, problems)
     if len(problems) > count:
         return None
@@ -663,12 +595,12 @@ def _load_table_params(
     raw: object,
     by_name: dict[str, StepDef],
     broken: set[str] | frozenset[str],
-    problems: list[Problem],
+    problems: Problems,
 ) -> dict[str, Any]:
     """``[params."Step"]`` of a limit table: the step's parameters for the table's variants,
     over those the sequence gives; checked as the sequence's own are."""
     if not isinstance(raw, dict):
-        problems.append(Problem(file, "must be a table of step name to parameters", "params"))
+        problems.add("params", "must be a table of step name to parameters", file=file)
         return {}
     params: dict[str, Any] = {}
     for step_name, entries in raw.items():
@@ -677,29 +609,25 @@ def _load_table_params(
         if step is None:
             if step_name not in broken:
                 hint = did_you_mean(step_name, by_name)
-                problems.append(
-                    Problem(file, f"no step named {step_name!r} in the sequence{hint}", where)
-                )
+                problems.add(where, f"no step named {step_name!r} in the sequence{hint}", file=file)
             continue
         if not isinstance(entries, dict):
-            problems.append(Problem(file, "must be a table of parameter to value", where))
+            problems.add(where, "must be a table of parameter to value", file=file)
             continue
         parsed, param_problems = parse_params(step.step_type.Params, {**step.raw_params, **entries})
         for field_name, message in param_problems:
-            problems.append(Problem(file, message, f"{where}.{field_name.removeprefix('params.')}"))
+            problems.add(f"{where}.{field_name.removeprefix('params.')}", message, file=file)
         if parsed is None:
             continue
         declared = {s.name for s in step.step_type.declared(parsed)}
         if declared != {s.name for s in step.specs}:
-            problems.append(
-                Problem(
-                    file,
-                    "these parameters change the measurements the step records "
-                    f"({', '.join(sorted(declared))} instead of "
-                    f"{', '.join(sorted(s.name for s in step.specs))}); give the variant "
-                    "its own step with skip_if instead",
-                    where,
-                )
+            problems.add(
+                where,
+                "these parameters change the measurements the step records "
+                f"({', '.join(sorted(declared))} instead of "
+                f"{', '.join(sorted(s.name for s in step.specs))}); give the variant "
+                "its own step with skip_if instead",
+                file=file,
             )
             continue
         params[step_name] = parsed
@@ -712,7 +640,7 @@ def _check_coverage(
     products: list[str],
     tables: dict[str, LimitTable],
     failed_tables: set[str],
-    problems: list[Problem],
+    problems: Problems,
 ) -> None:
     """Every measurement that can be judged for a variant has a limit for that variant.
 
@@ -743,29 +671,27 @@ def _check_coverage(
     for (number, meas, via), parts in missing.items():
         step = steps[number]
         where_to = f'in {via} under [limits."{step.name}"]' if via else "inline"
-        problems.append(
-            Problem(
-                file,
-                f"measurement {meas!r} has no limit for {_variants(parts, products)}; "
-                f"add one {where_to} (e.g. {meas} = {_example_limit(step, meas)}) so that "
-                "it is judged",
-                f"{step.where} limits.{meas}",
-            )
+        problems.add(
+            f"{step.where} limits.{meas}",
+            f"measurement {meas!r} has no limit for {_variants(parts, products)}; "
+            f"add one {where_to} (e.g. {meas} = {_example_limit(step, meas)}) so that "
+            "it is judged",
+            file=file,
         )
     for part, lacking in untabled.items():
-        problems.append(
-            Problem(
-                file,
-                f"variant {part!r} has no limit table, and the inline limits leave "
-                f"{len(lacking)} measurement(s) without a limit ({', '.join(lacking[:3])}"
-                f'{", …" if len(lacking) > 3 else ""}); add "{part}" = "limits/….toml" '
-                'to sequence.limits, or a "*" table for every variant',
-                f"sequence.limits.{part}",
-            )
+        problems.add(
+            f"sequence.limits.{part}",
+            f"variant {part!r} has no limit table, and the inline limits leave "
+            f"{len(lacking)} measurement(s) without a limit ({', '.join(lacking[:3])}"
+            f'{", …" if len(lacking) > 3 else ""}); add "{part}" = "limits/….toml" '
+            'to sequence.limits, or a "*" table for every variant',
+            file=file,
         )
 
 
-def _check_verdict_last(steps: list[StepDef], tables: dict[str, LimitTable], problem: Any) -> None:
+def _check_verdict_last(
+    steps: list[StepDef], tables: dict[str, LimitTable], problems: Problems
+) -> None:
     """Nothing is judged after a step that writes the verdict into the pack (cleanup aside)."""
     seal: StepDef | None = None
     table_limits = [t.limits for t in tables.values()]
@@ -773,7 +699,7 @@ def _check_verdict_last(steps: list[StepDef], tables: dict[str, LimitTable], pro
         if step.group == "cleanup":
             return
         if seal is not None and _judged(step, table_limits):
-            problem(
+            problems.add(
                 step.where,
                 f"is judged after {seal.where} writes the verdict into the pack: a FAIL here "
                 f"would come after the EOL flag was set; move it before {seal.name!r} "
@@ -814,11 +740,11 @@ def _variants(parts: list[str], products: list[str]) -> str:
     return "variant" + ("s " if len(parts) > 1 else " ") + ", ".join(repr(p) for p in parts)
 
 
-def _check_cleanup(cleanup: tuple[StepDef, ...], problem: Any) -> None:
+def _check_cleanup(cleanup: tuple[StepDef, ...], problems: Problems) -> None:
     """Cleanup must only make the pack safe: a step that energises it may not stand there."""
     for step in cleanup:
         if step.step_type.energising(step.params):
-            problem(
+            problems.add(
                 f"{step.where} type",
                 f"step type {step.type!r} energises the pack with these parameters and may "
                 "not stand in [[cleanup]], which must only make the pack safe; move it to "
@@ -827,7 +753,7 @@ def _check_cleanup(cleanup: tuple[StepDef, ...], problem: Any) -> None:
 
 
 def _check_conditions(
-    steps: list[StepDef], broken: set[str], products: list[str], problem: Any
+    steps: list[StepDef], broken: set[str], products: list[str], problems: Problems
 ) -> None:
     earlier: dict[str, StepDef] = {}
     for step in steps:
@@ -835,7 +761,7 @@ def _check_conditions(
             where = f"{step.where} skip_if"
             for ref in step.skip_if.steps:
                 if ref not in earlier and ref not in broken:
-                    problem(
+                    problems.add(
                         where,
                         f"refers to {ref!r}, which is not an "
                         f"earlier step{did_you_mean(ref, earlier)}; a condition can only read "
@@ -845,14 +771,14 @@ def _check_conditions(
                 names = [s.name for s in earlier[ref].specs] if ref in earlier else None
                 if names is not None and meas not in names:
                     produced = ", ".join(names) or "nothing"
-                    problem(
+                    problems.add(
                         where,
                         f"value({ref!r}, {meas!r}): step {ref!r} does not produce {meas!r}"
                         f"{did_you_mean(meas, names)}; it produces: {produced}",
                     )
             for variant in step.skip_if.variants:
                 if products and variant not in products:
-                    problem(
+                    problems.add(
                         where,
                         f"variant {variant!r} is not in sequence.products"
                         f"{did_you_mean(variant, products)}; the condition can never see it",

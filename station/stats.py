@@ -19,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from station.outcomes import Outcome, Verdict
 from station.store import ResultsStore
+from station.store_records import RunRecord
 from station.store_schema import VERDICTS
 
 SHIFT_STARTS = (dt.time(6), dt.time(14), dt.time(22))
@@ -45,35 +46,35 @@ class Counters:
         return self.first_pass / base if base else None
 
 
-def _is_first_attempts(runs: list[Mapping[str, Any]]) -> list[bool]:
+def _is_first_attempts(runs: list[RunRecord]) -> list[bool]:
     """Whether each verdict run is its serial's first attempt (see the module's definitions)."""
     earliest: dict[str, str] = {}
     for run in runs:
-        if run.get("attempt") is None:
-            serial, started = str(run["serial"]), str(run["started_at"])
+        if run.attempt is None:
+            serial, started = str(run.serial), str(run.started_at)
             earliest[serial] = min(earliest.get(serial, started), started)
     return [
-        run["attempt"] == 1
-        if run.get("attempt") is not None
-        else earliest[str(run["serial"])] == str(run["started_at"])
+        run.attempt == 1
+        if run.attempt is not None
+        else earliest[str(run.serial)] == str(run.started_at)
         for run in runs
     ]
 
 
-def counters(runs: Iterable[Mapping[str, Any]]) -> Counters:
+def counters(runs: Iterable[RunRecord]) -> Counters:
     """Count ``runs`` (rows of ``store.list_runs``, any order) as defined above."""
-    verdict_runs = [r for r in runs if r.get("outcome") in VERDICTS]
+    verdict_runs = [r for r in runs if r.outcome in VERDICTS]
     latest: dict[str, tuple[str, str]] = {}
     for run in verdict_runs:
-        serial, started = str(run["serial"]), str(run["started_at"])
+        serial, started = str(run.serial), str(run.started_at)
         if serial not in latest or latest[serial][0] < started:
-            latest[serial] = (started, str(run["outcome"]))
+            latest[serial] = (started, str(run.outcome))
     first = [r for r, is_first in zip(verdict_runs, _is_first_attempts(verdict_runs),
                                       strict=True) if is_first]  # fmt: skip
     return Counters(
         tested=len(latest),
         passed=sum(outcome == Outcome.PASSED for _, outcome in latest.values()),
-        first_pass=sum(r["outcome"] == Outcome.PASSED for r in first),
+        first_pass=sum(r.outcome == Outcome.PASSED for r in first),
         first_attempts=len(first),
     )
 
@@ -184,14 +185,14 @@ def report(
     runs = [
         r
         for r in store.list_runs(since=since, limit=-1)
-        if r["outcome"] in VERDICTS
-        and (station is None or r["station_id"] == station)
-        and r["serial"] not in exclude
+        if r.outcome in VERDICTS
+        and (station is None or r.station_id == station)
+        and r.serial not in exclude
     ]
-    by_shift: dict[tuple[dt.date, int], list[Mapping[str, Any]]] = {}
-    by_day: dict[dt.date, list[Mapping[str, Any]]] = {}
+    by_shift: dict[tuple[dt.date, int], list[RunRecord]] = {}
+    by_day: dict[dt.date, list[RunRecord]] = {}
     for run in runs:
-        day, shift = shift_of(_local(run["started_at"], tz))
+        day, shift = shift_of(_local(run.started_at, tz))
         by_shift.setdefault((day, shift), []).append(run)
         by_day.setdefault(day, []).append(run)
     yields: list[YieldRow] = []
@@ -200,7 +201,7 @@ def report(
             if d == day:
                 yields.append(YieldRow(day, shift, counters(rows)))
         yields.append(YieldRow(day, None, counters(by_day[day])))
-    ids = {r["id"] for r in runs}
+    ids = {r.id for r in runs}
     measured = store.query(
         "SELECT m.run_id, m.step_id, m.attempt, m.name, m.value, m.unit, m.low, m.high,"
         " m.outcome, s.name AS step_name, s.attempts, r.part_number"

@@ -8,7 +8,6 @@ itself (``station.store_schema``); ``docs/results-schema.md`` documents every co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -19,9 +18,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from station import ledger
+from station import store_records as records
 from station import store_schema as schema
 from station.errors import StoreError
 from station.events import (
@@ -37,14 +37,29 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
-from station.outcomes import RUN_OUTCOMES
+from station.inputs import sha256_of
+from station.outcomes import RUN_OUTCOMES, RunState
+from station.store_records import (
+    AttachmentRecord,
+    ChainLink,
+    ComponentRecord,
+    InstrumentRecord,
+    LogRecord,
+    MeasurementRecord,
+    MeasurementWithRun,
+    RunDetail,
+    RunRecord,
+    SampleRecord,
+    StepRecord,
+)
 from station.store_schema import INTERRUPTED, utcnow
 from station.writer_lock import WriterIdentity, WriterLock
 
+_R = TypeVar("_R")
+_Row = tuple[Any, ...]  # the values of one of ``store_schema``'s inserts, built by column name
+
 SAMPLE_BATCH = 200
 """Samples buffered before they are written in a transaction of their own."""
-
-_Row = tuple[Any, ...]
 
 
 @dataclass
@@ -75,9 +90,7 @@ def _real(x: float | None) -> float | None:
 
 def _file_digest(path: str) -> tuple[str | None, int | None]:
     try:
-        with open(path, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256")
-            return digest.hexdigest(), f.tell()
+        return sha256_of(Path(path)), os.stat(path).st_size
     except OSError:
         return None, None
 
@@ -90,11 +103,26 @@ def _measurement_row(m: Measurement, attempt: int) -> _Row:
     if m.values is not None:
         values = json.dumps([v if math.isfinite(v) else None for v in m.values])
     failed = json.dumps(list(m.failed_elements)) if m.failed_elements else None
-    return (
-        m.run_id, m.step_id, attempt, m.name, _real(m.value), value_text, values,
-        m.unit, m.comparator, _real(m.low), _real(m.high), _real(m.nominal), m.limit_text,
-        m.outcome, int(m.marginal), m.detail, failed,
-    )  # fmt: skip
+    return schema.measurement_row(
+        id=None,
+        run_id=m.run_id,
+        step_id=m.step_id,
+        attempt=attempt,
+        name=m.name,
+        value=_real(m.value),
+        value_text=value_text,
+        values_json=values,
+        unit=m.unit,
+        comparator=m.comparator,
+        low=_real(m.low),
+        high=_real(m.high),
+        nominal=_real(m.nominal),
+        limit_text=m.limit_text,
+        outcome=m.outcome,
+        marginal=int(m.marginal),
+        detail=m.detail,
+        failed_elements=failed,
+    )
 
 
 def _normalise_since(since: str | datetime) -> str:
@@ -206,30 +234,67 @@ class ResultsStore:
                 case Sample():
                     run = self._run(event.run_id)
                     run.samples.append(
-                        (event.run_id, event.step_id, event.t, event.channel, _real(event.value))
+                        schema.sample_row(
+                            run_id=event.run_id,
+                            step_id=event.step_id,
+                            t=event.t,
+                            channel=event.channel,
+                            value=_real(event.value),
+                        )
                     )
                     if len(run.samples) >= SAMPLE_BATCH:
                         with self._transaction() as conn:
                             conn.executemany(schema.INSERT_SAMPLE, run.samples)
                         run.samples.clear()
                 case Log():
-                    row = (event.run_id, event.step_id, event.level, event.message, event.at)
-                    self._run(event.run_id).logs.append(row)
+                    self._run(event.run_id).logs.append(
+                        schema.log_row(
+                            id=None,
+                            run_id=event.run_id,
+                            step_id=event.step_id,
+                            level=event.level,
+                            message=event.message,
+                            at=event.at,
+                        )
+                    )
                 case Prompt():
                     text = f"operator prompt ({event.kind}): {event.text}"
                     if event.answer is not None:
                         text += f" -> answer: {event.answer}"
-                    row = (event.run_id, event.step_id, "PROMPT", text, utcnow())
-                    self._run(event.run_id).logs.append(row)
+                    self._run(event.run_id).logs.append(
+                        schema.log_row(
+                            id=None,
+                            run_id=event.run_id,
+                            step_id=event.step_id,
+                            level="PROMPT",
+                            message=text,
+                            at=utcnow(),
+                        )
+                    )
                 case Attachment():
                     sha256, size = _file_digest(event.path)
                     self._run(event.run_id).attachments.append(
-                        (event.run_id, event.step_id, event.name, event.media_type,
-                         event.path, sha256, size)
-                    )  # fmt: skip
+                        schema.attachment_row(
+                            id=None,
+                            run_id=event.run_id,
+                            step_id=event.step_id,
+                            name=event.name,
+                            media_type=event.media_type,
+                            path=event.path,
+                            sha256=sha256,
+                            size=size,
+                        )
+                    )
                 case Component():
                     self._run(event.run_id).components.append(
-                        (event.run_id, event.step_id, event.kind, event.code, event.at)
+                        schema.component_row(
+                            id=None,
+                            run_id=event.run_id,
+                            step_id=event.step_id,
+                            kind=event.kind,
+                            code=event.code,
+                            at=event.at,
+                        )
                     )
                 case StepFinished():
                     self._step_finished(event)
@@ -241,10 +306,10 @@ class ResultsStore:
     def audit(self, user: str, action: str, target: str, detail: str = "") -> int:
         """Append an audit row (who changed which limit, sequence or setting) and return its id."""
         with self._write_lock, self._transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO audit (at, user, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (utcnow(), user, action, target, detail),
+            audit = schema.audit_row(
+                id=None, at=utcnow(), user=user, action=action, target=target, detail=detail
             )
+            cur = conn.execute(schema.INSERT_AUDIT, audit)
             return int(cur.lastrowid or 0)
 
     def _run(self, run_id: str) -> _RunBuffer:
@@ -270,30 +335,78 @@ class ResultsStore:
                             "params": s.params} for s in ev.steps])  # fmt: skip
         with self._transaction() as conn:
             attempt, previous = schema.attempt_of(conn, ev.serial)
+            run = schema.run_row(
+                id=ev.run_id,
+                serial=ev.serial,
+                part_number=ev.part_number,
+                station_id=ev.station_id,
+                operator=ev.operator,
+                sequence_name=ev.sequence_name,
+                sequence_version=ev.sequence_version,
+                sequence_path=ev.sequence_path,
+                sequence_sha256=ev.sequence_sha256,
+                limits_path=ev.limits_path,
+                limits_sha256=ev.limits_sha256,
+                config_sha256=ev.config_sha256,
+                software_version=ev.software_version,
+                started_at=ev.started_at,
+                ended_at=None,
+                outcome=RunState.RUNNING,
+                safe_state_ok=None,
+                safe_state_detail=None,
+                planned_steps=plan,
+                writer=self._identity,
+                virtual_started_at=ev.virtual_started_at,
+                virtual_ended_at=None,
+                nest=ev.nest,
+            )
+            conn.execute(schema.INSERT_RUN, run)
             conn.execute(
-                schema.INSERT_RUN,
-                (ev.run_id, ev.serial, ev.part_number, ev.station_id, ev.operator,
-                 ev.sequence_name, ev.sequence_version, ev.sequence_path, ev.sequence_sha256,
-                 ev.limits_path, ev.limits_sha256, ev.config_sha256, ev.software_version,
-                 ev.started_at, plan, self._identity, ev.virtual_started_at),
-            )  # fmt: skip
-            conn.execute(schema.INSERT_ATTEMPT, (ev.run_id, attempt, previous, ev.rework_reason))
+                schema.INSERT_ATTEMPT,
+                schema.attempt_row(
+                    run_id=ev.run_id,
+                    attempt=attempt,
+                    previous_run_id=previous,
+                    rework_reason=ev.rework_reason,
+                ),
+            )
             conn.executemany(
                 schema.INSERT_INSTRUMENT,
-                [(ev.run_id, i.role, i.model, i.resource, i.idn, i.serial, i.cal_due)
-                 for i in ev.instruments],
-            )  # fmt: skip
+                [
+                    schema.instrument_row(
+                        run_id=ev.run_id,
+                        role=i.role,
+                        model=i.model,
+                        resource=i.resource,
+                        idn=i.idn,
+                        serial=i.serial,
+                        cal_due=i.cal_due,
+                    )
+                    for i in ev.instruments
+                ],
+            )
         self._runs[ev.run_id] = _RunBuffer()
 
     def _step_finished(self, ev: StepFinished) -> None:
         run = self._run(ev.run_id)
         step = run.steps.pop(ev.step_id, None)  # a skipped step may finish unstarted
+        step_row = schema.step_row(
+            id=ev.step_id,
+            run_id=ev.run_id,
+            seq=ev.seq,
+            grp=ev.group,
+            idx=ev.index,
+            name=ev.name,
+            type=ev.type,
+            outcome=ev.outcome,
+            started_at=ev.started_at,
+            ended_at=ev.ended_at,
+            error=ev.error,
+            attempts=ev.attempts,
+            duration_s=ev.duration_s,
+        )
         with self._transaction() as conn:
-            conn.execute(
-                schema.INSERT_STEP,
-                (ev.step_id, ev.run_id, ev.seq, ev.group, ev.index, ev.name, ev.type,
-                 ev.outcome, ev.started_at, ev.ended_at, ev.error, ev.attempts, ev.duration_s),
-            )  # fmt: skip
+            conn.execute(schema.INSERT_STEP, step_row)
             if step is not None:
                 conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
             self._write_pending(conn, run)
@@ -307,24 +420,39 @@ class ResultsStore:
             for step in run.steps.values():
                 # The engine always finishes its steps; keep the values if it did not.
                 s = step.started
-                conn.execute(
-                    schema.INSERT_STEP,
-                    (s.step_id, s.run_id, s.seq, s.group, s.index, s.name, s.type, INTERRUPTED,
-                     s.started_at, ev.ended_at, "the step never reported StepFinished",
-                     s.attempt, 0.0),
-                )  # fmt: skip
+                unfinished = schema.step_row(
+                    id=s.step_id,
+                    run_id=s.run_id,
+                    seq=s.seq,
+                    grp=s.group,
+                    idx=s.index,
+                    name=s.name,
+                    type=s.type,
+                    outcome=INTERRUPTED,
+                    started_at=s.started_at,
+                    ended_at=ev.ended_at,
+                    error="the step never reported StepFinished",
+                    attempts=s.attempt,
+                    duration_s=0.0,
+                )
+                conn.execute(schema.INSERT_STEP, unfinished)
                 conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
             self._write_pending(conn, run)
             conn.execute(
-                "UPDATE runs SET outcome = ?, ended_at = ?, safe_state_ok = ?,"
-                " safe_state_detail = ?, virtual_ended_at = ? WHERE id = ?",
-                (ev.outcome, ev.ended_at, int(ev.safe_state_ok), ev.safe_state_detail,
-                 ev.virtual_ended_at, ev.run_id),
-            )  # fmt: skip
+                schema.FINISH_RUN,
+                {
+                    "id": ev.run_id,
+                    "outcome": ev.outcome,
+                    "ended_at": ev.ended_at,
+                    "safe_state_ok": int(ev.safe_state_ok),
+                    "safe_state_detail": ev.safe_state_detail,
+                    "virtual_ended_at": ev.virtual_ended_at,
+                },
+            )
             now = utcnow()
             ledger.append(conn, ledger.RUNS, ev.run_id, now)
             # The outbox row commits with the final state: a finished run is never unqueued.
-            conn.execute(schema.INSERT_OUTBOX, (ev.run_id, schema.CENTRAL, now))
+            conn.execute(schema.INSERT_OUTBOX, schema.outbox_row(ev.run_id, now))
         del self._runs[ev.run_id]
         self._publish_head()
         self._runs_since_statistics += 1
@@ -335,12 +463,13 @@ class ResultsStore:
 
     def _write_pending(self, conn: sqlite3.Connection, run: _RunBuffer) -> None:
         # Most steps leave all four empty: skipping them saves four statements a step.
-        for sql, rows in (
+        pending: tuple[tuple[str, list[_Row]], ...] = (
             (schema.INSERT_SAMPLE, run.samples),
             (schema.INSERT_LOG, run.logs),
             (schema.INSERT_ATTACHMENT, run.attachments),
             (schema.INSERT_COMPONENT, run.components),
-        ):
+        )
+        for sql, rows in pending:
             if rows:
                 conn.executemany(sql, rows)
 
@@ -424,7 +553,7 @@ class ResultsStore:
         outcome: str | None = None,
         since: str | datetime | None = None,
         limit: int = 100,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RunRecord]:
         """Return runs newest first, filtered by serial, outcome and start time (UTC)."""
         where: list[str] = ["1"]
         params: list[Any] = []
@@ -442,7 +571,7 @@ class ResultsStore:
                 f"SELECT {self._run_columns(conn)} WHERE {' AND '.join(where)}"
                 " ORDER BY started_at DESC, runs.rowid DESC LIMIT ?"
             )
-            return self._rows(conn, sql, [*params, limit])
+            return records.read(conn, RunRecord, sql, [*params, limit])
 
     def _run_columns(self, conn: sqlite3.Connection) -> str:
         """Columns and FROM of a run with its attempt (NULL for runs older than attempts)."""
@@ -451,10 +580,13 @@ class ResultsStore:
                 "runs.*, a.attempt, a.previous_run_id, a.rework_reason"
                 " FROM runs LEFT JOIN run_attempts a ON a.run_id = runs.id"
             )
-        return "runs.*, NULL AS attempt, NULL AS previous_run_id, NULL AS rework_reason FROM runs"
+        return "runs.* FROM runs"
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run one read-only SQL query on a consistent snapshot (for station data readers)."""
+        """Run one read-only SQL query on a consistent snapshot (for station data readers).
+
+        Rows come back as dictionaries of the query's own columns: for aggregates and
+        joins that no table record describes. Whole rows have typed readers."""
         with self._read() as conn:
             return self._rows(conn, sql, params)
 
@@ -464,20 +596,22 @@ class ResultsStore:
         with self._read() as conn:
             yield conn
 
-    def chain_link(self, run_id: str) -> dict[str, Any] | None:
+    def chain_link(self, run_id: str) -> ChainLink | None:
         """The chain link of a finished run and the chain's head, or None while it runs."""
         with self._read() as conn:
-            if not self._has_table(conn, "chain"):
-                return None
-            rows = self._rows(
-                conn,
-                "SELECT seq, record_sha256, sha256 FROM chain WHERE kind = 'runs' AND subject = ?",
-                [self._resolve(conn, run_id)],
-            )
-            head = ledger.current_head(conn)
-        if not rows or head is None:
+            return self._chain_link(conn, self._resolve(conn, run_id))
+
+    def _chain_link(self, conn: sqlite3.Connection, run_id: str) -> ChainLink | None:
+        if not self._has_table(conn, "chain"):
             return None
-        return {**rows[0], "head": head.text()}
+        row = conn.execute(
+            "SELECT seq, record_sha256, sha256 FROM chain WHERE kind = 'runs' AND subject = ?",
+            [run_id],
+        ).fetchone()
+        head = ledger.current_head(conn)
+        if row is None or head is None:
+            return None
+        return ChainLink(seq=row[0], record_sha256=row[1], sha256=row[2], head=head.text())
 
     def verify(self) -> ledger.Verification:
         """Check the hash chain against every record and the head file (see ``ledger``)."""
@@ -496,34 +630,39 @@ class ResultsStore:
         ).fetchone()
         return found is not None
 
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        """Return one run with its steps (in order), measurements, instruments, attachments, logs.
+    def get_run(self, run_id: str, *, with_samples: bool = False) -> RunDetail:
+        """Return one run with its steps (in order), measurements, instruments, attachments,
+        logs, components and chain link; its samples too when ``with_samples``.
 
         ``run_id`` may be a unique prefix of at least 8 characters.
         """
         with self._read() as conn:
             run_id = self._resolve(conn, run_id)
-            run = self._rows(conn, f"SELECT {self._run_columns(conn)} WHERE runs.id = ?", [run_id])[
-                0
-            ]
-            for key, sql in (
-                ("steps", "SELECT * FROM steps WHERE run_id = ? ORDER BY seq"),
-                ("measurements", "SELECT * FROM measurements WHERE run_id = ? ORDER BY id"),
-                ("instruments", "SELECT * FROM instruments WHERE run_id = ? ORDER BY rowid"),
-                ("attachments", "SELECT * FROM attachments WHERE run_id = ? ORDER BY id"),
-                ("logs", "SELECT * FROM logs WHERE run_id = ? ORDER BY id"),
-            ):
-                run[key] = self._rows(conn, sql, [run_id])
-            run["components"] = (
-                self._rows(conn, "SELECT * FROM components WHERE run_id = ? ORDER BY id", [run_id])
-                if self._has_table(conn, "components")
-                else []
+            sql = f"SELECT {self._run_columns(conn)} WHERE runs.id = ?"
+            [run] = records.read(conn, RunRecord, sql, [run_id])
+
+            def rows(record: type[_R], order: str) -> tuple[_R, ...]:
+                table = records.TABLES[record]
+                if record is ComponentRecord and not self._has_table(conn, table):
+                    return ()  # a file older than components
+                sql = f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}"
+                return tuple(records.read(conn, record, sql, [run_id]))
+
+            return RunDetail(
+                **vars(run),
+                steps=rows(StepRecord, "seq"),
+                measurements=rows(MeasurementRecord, "id"),
+                instruments=rows(InstrumentRecord, "rowid"),
+                attachments=rows(AttachmentRecord, "id"),
+                logs=rows(LogRecord, "id"),
+                components=rows(ComponentRecord, "id"),
+                chain=self._chain_link(conn, run_id),
+                samples=rows(SampleRecord, "rowid") if with_samples else (),
             )
-            return run
 
     def samples(
         self, run_id: str, step_id: str | None = None, channel: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[SampleRecord]:
         """Return a run's time-series points in recording order, optionally for one step/channel."""
         with self._read() as conn:
             params: list[Any] = [self._resolve(conn, run_id)]
@@ -534,7 +673,7 @@ class ResultsStore:
             if channel is not None:
                 sql += " AND channel = ?"
                 params.append(channel)
-            return self._rows(conn, sql + " ORDER BY rowid", params)
+            return records.read(conn, SampleRecord, sql + " ORDER BY rowid", params)
 
     def measurement_history(
         self,
@@ -542,7 +681,7 @@ class ResultsStore:
         step_name: str | None = None,
         part_number: str | None = None,
         limit: int = 1000,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MeasurementWithRun]:
         """Return the latest ``limit`` values of one measurement, oldest first, for SPC trends."""
         sql = (
             "SELECT m.*, s.name AS step_name, r.serial, r.part_number, r.station_id,"
@@ -562,7 +701,7 @@ class ResultsStore:
             params.append(part_number)
         sql += " ORDER BY r.started_at DESC, m.id DESC LIMIT ?"
         with self._read() as conn:
-            return self._rows(conn, sql, [*params, limit])[::-1]
+            return records.read(conn, MeasurementWithRun, sql, [*params, limit])[::-1]
 
     def _resolve(self, conn: sqlite3.Connection, run_id: str) -> str:
         if conn.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone():

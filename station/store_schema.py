@@ -14,6 +14,7 @@ words: the station writes nothing else, so they need no migration.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from contextlib import suppress
@@ -30,9 +31,23 @@ from station.outcomes import (
     Verdict,
     sql_in,
 )
+from station.store_records import (
+    AttachmentRecord,
+    AttemptRecord,
+    AuditRecord,
+    ComponentRecord,
+    InstrumentRecord,
+    LogRecord,
+    MeasurementRecord,
+    RunRecord,
+    SampleRecord,
+    StepRecord,
+    insert_sql,
+    row_of,
+)
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 RUNNING = RunState.RUNNING
 INTERRUPTED = RunState.INTERRUPTED
@@ -56,6 +71,7 @@ RUN_IDENTITY_COLUMNS = (
     "planned_steps",
     "writer",
     "virtual_started_at",
+    "nest",
 )
 
 _RUNS_COLUMNS = f"""(
@@ -81,7 +97,8 @@ _RUNS_COLUMNS = f"""(
     planned_steps TEXT NOT NULL DEFAULT '[]',
     writer TEXT NOT NULL DEFAULT '',
     virtual_started_at TEXT,
-    virtual_ended_at TEXT
+    virtual_ended_at TEXT,
+    nest TEXT
 )"""
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS runs "
@@ -314,32 +331,36 @@ BEGIN SELECT RAISE(ABORT, 'runs are never deleted'); END;
     return "".join(parts)
 
 
-# Statements of the listener's hot path, in the tables' column order.
-INSERT_RUN = (
-    "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
-    " sequence_version, sequence_path, sequence_sha256, limits_path, limits_sha256,"
-    " config_sha256, software_version, started_at, planned_steps, writer, virtual_started_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Statements of the listener's hot path, each with the builder of its values by column name
+# (see ``station.store_records``).
+INSERT_RUN, run_row = insert_sql(RunRecord), row_of(RunRecord)
+INSERT_COMPONENT, component_row = insert_sql(ComponentRecord), row_of(ComponentRecord)
+INSERT_ATTEMPT, attempt_row = insert_sql(AttemptRecord), row_of(AttemptRecord)
+INSERT_INSTRUMENT, instrument_row = insert_sql(InstrumentRecord), row_of(InstrumentRecord)
+INSERT_STEP, step_row = insert_sql(StepRecord), row_of(StepRecord)
+INSERT_MEASUREMENT, measurement_row = insert_sql(MeasurementRecord), row_of(MeasurementRecord)
+INSERT_SAMPLE, sample_row = insert_sql(SampleRecord), row_of(SampleRecord)
+INSERT_LOG, log_row = insert_sql(LogRecord), row_of(LogRecord)
+INSERT_ATTACHMENT, attachment_row = insert_sql(AttachmentRecord), row_of(AttachmentRecord)
+INSERT_AUDIT, audit_row = insert_sql(AuditRecord), row_of(AuditRecord)
+INSERT_OUTBOX = (
+    "INSERT OR IGNORE INTO outbox (run_id, target, queued_at) VALUES (:run_id, :target, :queued_at)"
 )
-INSERT_COMPONENT = "INSERT INTO components (run_id, step_id, kind, code, at) VALUES (?, ?, ?, ?, ?)"
-INSERT_ATTEMPT = "INSERT INTO run_attempts VALUES (?, ?, ?, ?)"
-INSERT_INSTRUMENT = "INSERT INTO instruments VALUES (?, ?, ?, ?, ?, ?, ?)"
-INSERT_STEP = "INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-INSERT_MEASUREMENT = (
-    "INSERT INTO measurements (run_id, step_id, attempt, name, value, value_text, values_json,"
-    " unit, comparator, low, high, nominal, limit_text, outcome, marginal, detail,"
-    " failed_elements) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_OUTBOX = "INSERT OR IGNORE INTO outbox (run_id, target, queued_at) VALUES (?, ?, ?)"
 """Queue a finished run for a destination (``CENTRAL`` first); inside the finishing transaction."""
 CENTRAL = "central"
 """The outbox target of the plant's central results database (``station.central``)."""
-INSERT_SAMPLE = "INSERT INTO samples VALUES (?, ?, ?, ?, ?)"
-INSERT_LOG = "INSERT INTO logs (run_id, step_id, level, message, at) VALUES (?, ?, ?, ?, ?)"
-INSERT_ATTACHMENT = (
-    "INSERT INTO attachments (run_id, step_id, name, media_type, path, sha256, size)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+FINISH_RUN = (
+    "UPDATE runs SET outcome = :outcome, ended_at = :ended_at, safe_state_ok = :safe_state_ok,"
+    " safe_state_detail = :safe_state_detail, virtual_ended_at = :virtual_ended_at"
+    " WHERE id = :id"
 )
+"""The one change a run's row takes: its end (the triggers refuse any other)."""
+
+
+def outbox_row(run_id: str, queued_at: str, target: str = CENTRAL) -> dict[str, str]:
+    """The named values of ``INSERT_OUTBOX``."""
+    return {"run_id": run_id, "target": target, "queued_at": queued_at}
+
 
 SCHEMA = _TABLES + _QUERY_INDEXES + _triggers() + f"PRAGMA user_version = {SCHEMA_VERSION};\n"
 """The whole DDL; idempotent, so two stations creating one file at once cannot clash."""
@@ -417,6 +438,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         # before them have no rows there (their chain digests stay as they were).
         if 1 <= version <= 5:
             _migrate_to_6(conn)
+        elif version == 6:
+            _migrate_to_7(conn)
         for statement in _statements(SCHEMA):
             conn.execute(statement)
         if 0 < version < 4:
@@ -525,6 +548,14 @@ def _migrate_to_6(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs_v6 RENAME TO runs")
 
 
+def _migrate_to_7(conn: sqlite3.Connection) -> None:
+    """Version 6 → 7: the nest a run was tested in (``nest``, NULL for a station without
+    nests). The trigger guarding a run's identity is made again to cover it; old runs keep
+    NULL, which ``ledger.run_digest`` leaves out, so every chained hash stays."""
+    conn.execute("ALTER TABLE runs ADD COLUMN nest TEXT")
+    conn.execute("DROP TRIGGER IF EXISTS runs_running_finish_only")
+
+
 def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
     """Mark RUNNING runs whose writer is gone INTERRUPTED (with a log row); return how many.
 
@@ -546,22 +577,27 @@ def mark_interrupted(conn: sqlite3.Connection, path: Path) -> int:
             orphans.append(run_id)
         for run_id in orphans:
             # The log row goes first: the trigger refuses rows for a run once it is final.
+            message = (
+                "The station stopped without finishing this run (crash or power loss); "
+                "the steps recorded before that are kept."
+            )
             conn.execute(
-                "INSERT INTO logs (run_id, step_id, level, message, at)"
-                " VALUES (?, NULL, 'ERROR', ?, ?)",
-                (
-                    run_id,
-                    "The station stopped without finishing this run (crash or power loss); "
-                    "the steps recorded before that are kept.",
-                    now,
+                INSERT_LOG,
+                log_row(
+                    id=None,
+                    run_id=run_id,
+                    step_id=None,
+                    level=logging.getLevelName(logging.ERROR),
+                    message=message,
+                    at=now,
                 ),
             )
             conn.execute(
-                "UPDATE runs SET outcome = ?, ended_at = ? WHERE id = ?",
-                (INTERRUPTED, now, run_id),
+                "UPDATE runs SET outcome = :outcome, ended_at = :ended_at WHERE id = :id",
+                {"outcome": INTERRUPTED, "ended_at": now, "id": run_id},
             )
             ledger.append(conn, ledger.RUNS, run_id, now)
-            conn.execute(INSERT_OUTBOX, (run_id, CENTRAL, now))
+            conn.execute(INSERT_OUTBOX, outbox_row(run_id, now))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from station.languages import language_problem
-from station.steps.params import did_you_mean
+from station.inputs import did_you_mean
 
 FIELDS = ("name", "text")
 

@@ -6,6 +6,9 @@ received. So a run's measurements, outcomes, samples, logs and CAN traffic depen
 seed and the sequence alone: not on how the threads happen to be scheduled. These tests
 run the reference sequence beside CPU burners (bounded processes that stop by themselves)
 and compare runs field by field; run ids and wall-clock timestamps are left out.
+
+The tests with burners are marked ``exclusive``: ``make test`` runs them after the parallel
+pass, so their load never lands on another test's wall-clock bound.
 """
 
 from __future__ import annotations
@@ -155,6 +158,7 @@ def assert_same(first: dict[str, Any], other: dict[str, Any]) -> None:
             assert got == expected, key
 
 
+@pytest.mark.exclusive  # its burners would steal the CPU from the tests beside it
 def test_the_96s_reference_gives_identical_results_beside_cpu_burners(tmp_path: Path) -> None:
     with cpu_load():
         runs = [run_record(tmp_path / f"r{i}.db", NMC) for i in range(3)]
@@ -224,6 +228,7 @@ limits.state = { comparator = "STREQ", expected = "OPEN" }
 """
 
 
+@pytest.mark.exclusive  # its burners would steal the CPU from the tests beside it
 def test_a_run_paced_at_speed_50_gives_the_results_of_an_unpaced_one(tmp_path: Path) -> None:
     """``--speed 50`` under load: the CAN check, precharge and BMS readings as in CI.
 

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCANNED = ("station", "drivers", "ui")
+SCANNED = ("station", "drivers", "ui", "bench")
 HOME = Path("station/outcomes.py")
 WORDS = frozenset(
     {"PASSED", "FAILED", "ERROR", "ABORTED", "TERMINATED", "SKIPPED", "DONE"}

@@ -91,14 +91,14 @@ def test_station_run_passes_the_96s_reference_and_records_everything(
 
     with ResultsStore(db) as store:
         [run] = store.list_runs()
-        record = store.get_run(run["id"])
-        assert {s["outcome"] for s in record["steps"]} == {"PASSED"}
-        assert len(record["measurements"]) > 60
-        assert {i["role"] for i in record["instruments"]} >= {"supply", "dmm", "insulation_tester"}
-        names = {a["name"] for a in record["attachments"]}
+        record = store.get_run(run.id)
+        assert {s.outcome for s in record.steps} == {"PASSED"}
+        assert len(record.measurements) > 60
+        assert {i.role for i in record.instruments} >= {"supply", "dmm", "insulation_tester"}
+        names = {a.name for a in record.attachments}
         assert "CAN trace" in names
-        capacity = next(s for s in record["steps"] if s["name"] == "Partial capacity")
-        currents = store.samples(run["id"], step_id=capacity["id"], channel="pack_current_A")
+        capacity = next(s for s in record.steps if s.name == "Partial capacity")
+        currents = store.samples(run.id, step_id=capacity.id, channel="pack_current_A")
         assert len(currents) >= 150  # ≥ 1 Hz over the ~3 min partial discharge
 
 

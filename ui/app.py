@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sequences
@@ -67,30 +67,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from station.app_log import application_log
+    from station.config import load_config
     from station.errors import StationError
+    from station.line import StationWatch, prepare_line
     from station.runner import RunOptions, prepare_run
     from ui.controller import StationController
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    options = RunOptions(
+        sequence=args.sequence,
+        config=args.config,
+        db=args.db,
+        sim=args.sim,
+        pack=args.pack,
+        seed=args.seed,
+        speed=0.0,  # --sim: virtual time, paced below; a real bench: real time
+    )
+    closers: list[Callable[[], None]] = []
     try:
-        prepared = prepare_run(
-            RunOptions(
-                sequence=args.sequence,
-                config=args.config,
-                db=args.db,
-                sim=args.sim,
-                pack=args.pack,
-                seed=args.seed,
-                speed=0.0,  # --sim: virtual time, paced below; a real bench: real time
-            )
-        )
+        nested = args.config is not None and bool(load_config(args.config).nests)
+        if nested:
+            line = prepare_line(options)
+            views = [(p.nest.label, line.as_run(p.nest.index)) for p in line.nests]
+            # The cell's door and e-stop abort every nest, as in `station line`.
+            watch = StationWatch(line)
+            watch.start()
+            closers.append(watch.stop)
+        else:
+            views = [("", prepare_run(options))]
     except StationError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     demo_speed = max(args.speed, 0.0) if args.sim else 0.0
-    controller = StationController(prepared, sim=args.sim, demo_speed=demo_speed)
-    window = MainWindow(controller, idle_minutes=args.idle_minutes)
+    controllers = [
+        (label, StationController(view, sim=args.sim, demo_speed=demo_speed))
+        for label, view in views
+    ]
+    prepared = views[0][1]
+    controller = controllers[0][1]
+    window = MainWindow(
+        controller, idle_minutes=args.idle_minutes, nests=controllers if nested else None
+    )
     if args.kiosk:
         window.set_kiosk(True)
     elif args.fullscreen:
@@ -109,8 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:
-        close_all(window, controller)
-        prepared.close()
+        close_all(window, [c for _, c in controllers])
+        for closer in closers:
+            closer()
+        for _, view in views:
+            view.close()
 
 
 def report_started(app: object, window: object, prepared: object) -> None:
@@ -137,8 +158,9 @@ def close_all(window: object, controller: object) -> None:
     if isinstance(window, QWidget):
         window.close()
         window.deleteLater()
-    if isinstance(controller, QObject):
-        controller.deleteLater()
+    for one in controller if isinstance(controller, list) else [controller]:
+        if isinstance(one, QObject):
+            one.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QCoreApplication.processEvents()
 

@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from station import masters
+from station.clock import line_member
 from station.config import StationConfig
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
@@ -58,7 +59,9 @@ class RunWorker(QObject):
     @Slot(str, str, str, object)
     def run(self, serial: str, part: str, operator: str, overrides: dict[str, str]) -> None:
         try:
-            result = self.engine.run(serial, part or None, operator, overrides=overrides)
+            # On a line of nests this thread takes part in the line's clock for the run.
+            with line_member(self.engine.clock):
+                result = self.engine.run(serial, part or None, operator, overrides=overrides)
         except RunRefused as err:
             self.refused.emit(str(err))
         except StationError as err:
@@ -283,13 +286,13 @@ class StationController(QObject):
         """
         if not serial or self.config.retest is not None:
             return ""
-        runs = [r for r in self.store.list_runs(serial=serial) if r["outcome"] in VERDICT_OUTCOMES]
-        passed = [r for r in runs if r["outcome"] == Outcome.PASSED]
+        runs = [r for r in self.store.list_runs(serial=serial) if r.outcome in VERDICT_OUTCOMES]
+        passed = [r for r in runs if r.outcome == Outcome.PASSED]
         if passed:
-            when = str(passed[0]["started_at"])[:16].replace("T", " ")
+            when = str(passed[0].started_at)[:16].replace("T", " ")
             return f"{serial} already PASSED ({when} UTC). Test it again?"
         if len(runs) >= self.config.retest_confirm_after:
-            last = str(runs[0]["outcome"])
+            last = str(runs[0].outcome)
             return f"{serial} was already tested {len(runs)} times (last: {last}). Test it again?"
         return ""
 

@@ -34,6 +34,7 @@ from ui.controller import StationController
 from ui.engineering import EngineeringPage
 from ui.i18n import QT_TRANSLATE_NOOP, translate
 from ui.login import LoginPage
+from ui.nests_screen import NestsScreen
 from ui.operator_screen import OperatorScreen
 from ui.results_browser import ResultsBrowser
 from ui.style import APP_STYLESHEET, BASE_POINT_SIZE, font
@@ -65,9 +66,18 @@ def scrolling(page: QWidget) -> QScrollArea:
 class MainWindow(QMainWindow):
     """The whole station UI over one ``StationController``."""
 
-    def __init__(self, controller: StationController, idle_minutes: float = 15.0) -> None:
+    def __init__(
+        self,
+        controller: StationController,
+        idle_minutes: float = 15.0,
+        *,
+        nests: list[tuple[str, StationController]] | None = None,
+    ) -> None:
+        """``nests``: (label, controller) of every nest of a station with parallel nests,
+        the first being ``controller`` (login, results and engineering go through it)."""
         super().__init__()
         self.controller = controller
+        self.nests = NestsScreen([c for _, c in nests], [n for n, _ in nests]) if nests else None
         self.kiosk = False
         self._closed = False
         seq = controller.sequence
@@ -101,11 +111,12 @@ class MainWindow(QMainWindow):
 
         self.login = LoginPage(controller)
         self.login.loggedIn.connect(self.on_login)
-        self.operator = OperatorScreen(controller)
+        # With nests the Test tab shows them side by side; ``operator`` is the first nest's.
+        self.operator = self.nests.screens[0] if self.nests else OperatorScreen(controller)
         self.results = ResultsBrowser(controller)
         self.engineering = EngineeringPage(controller)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.operator, "")
+        self.tabs.addTab(self.nests or self.operator, "")
         # Engineers' pages scroll on a small screen instead of growing the window.
         self.tabs.addTab(scrolling(self.results), "")
         self.tabs.addTab(scrolling(self.engineering), "")
@@ -193,10 +204,13 @@ class MainWindow(QMainWindow):
             self.notice.setText(str(err))
 
     def _idle_timeout(self) -> None:
-        if self.controller.running:
+        if any(c.running for c in self._controllers()):
             return  # the runDone connection restarts the timer after the run
         if self.controller.session is not None:
             self.logout("idle")
+
+    def _controllers(self) -> list[StationController]:
+        return self.nests.controllers if self.nests is not None else [self.controller]
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT and self.controller.session is not None:
@@ -257,7 +271,12 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self)
         self.idle.stop()
-        self.controller.shutdown()
-        self.operator.dispose()
+        if self.nests is not None:
+            for nest in self.nests.controllers:
+                nest.shutdown()
+            self.nests.dispose()
+        else:
+            self.controller.shutdown()
+            self.operator.dispose()
         self.results.dispose()
         super().closeEvent(event)

@@ -13,14 +13,14 @@ deleted: owners call ``dispose()`` and the app processes deferred deletes before
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from station.store_records import SampleRecord
 from ui.i18n import translate
 from ui.style import BAD_COLOUR, PLOT_COLOURS, font
 
@@ -123,12 +123,12 @@ class TimeSeriesPlot(QWidget):
             self._ranges[channel] = (min(lo, value), max(hi, value))
         self._dirty.add(channel)
 
-    def set_samples(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Replace everything with ``rows`` (dicts with t, channel, value) and draw now."""
+    def set_samples(self, rows: Iterable[SampleRecord]) -> None:
+        """Replace everything with the stored samples ``rows`` and draw now."""
         self.clear()
         for row in rows:
-            value = row["value"]
-            self.add(float(row["t"]), str(row["channel"]), math.nan if value is None else value)
+            value = row.value
+            self.add(float(row.t), str(row.channel), math.nan if value is None else value)
         self.redraw()
 
     def redraw(self) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, Qt
 from PySide6.QtWidgets import (
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 from station import certificate
 from station.errors import StationError
 from station.outcomes import STORED_RUN_WORDS, Outcome, RunState, Verdict
+from station.store_records import MeasurementWithRun, RunDetail, RunRecord
 from ui import spc
 from ui.auth import Action
 from ui.controller import StationController
@@ -56,60 +56,58 @@ OUTCOMES = STORED_RUN_WORDS
 FETCH_LIMIT = 5000
 
 RUN_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Column", "Started"), lambda r: local_time(r["started_at"])),
-    Column(QT_TRANSLATE_NOOP("Column", "Serial"), lambda r: r["serial"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Variant"), lambda r: r["part_number"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Verdict"), lambda r: outcome_word(r["outcome"])),
-    Column(QT_TRANSLATE_NOOP("Column", "Operator"), lambda r: r["operator"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Started"), lambda r: local_time(r.started_at)),
+    Column(QT_TRANSLATE_NOOP("Column", "Serial"), lambda r: r.serial),
+    Column(QT_TRANSLATE_NOOP("Column", "Variant"), lambda r: r.part_number),
+    Column(QT_TRANSLATE_NOOP("Column", "Verdict"), lambda r: outcome_word(r.outcome)),
+    Column(QT_TRANSLATE_NOOP("Column", "Operator"), lambda r: r.operator),
     Column(
         QT_TRANSLATE_NOOP("Column", "Sequence"),
-        lambda r: f"{r['sequence_name']} {r['sequence_version']}",
+        lambda r: f"{r.sequence_name} {r.sequence_version}",
     ),
 )
 STEP_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Column", "#"), lambda s: str(s["seq"]), right=True),
-    Column(QT_TRANSLATE_NOOP("Column", "Group"), lambda s: s["grp"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda s: s["name"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Type"), lambda s: s["type"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Result"), lambda s: outcome_word(s["outcome"])),
-    Column(
-        QT_TRANSLATE_NOOP("Column", "Time"), lambda s: duration_text(s["duration_s"]), right=True
-    ),
-    Column(QT_TRANSLATE_NOOP("Column", "Error"), lambda s: s["error"] or ""),
+    Column(QT_TRANSLATE_NOOP("Column", "#"), lambda s: str(s.seq), right=True),
+    Column(QT_TRANSLATE_NOOP("Column", "Group"), lambda s: s.grp),
+    Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda s: s.name),
+    Column(QT_TRANSLATE_NOOP("Column", "Type"), lambda s: s.type),
+    Column(QT_TRANSLATE_NOOP("Column", "Result"), lambda s: outcome_word(s.outcome)),
+    Column(QT_TRANSLATE_NOOP("Column", "Time"), lambda s: duration_text(s.duration_s), right=True),
+    Column(QT_TRANSLATE_NOOP("Column", "Error"), lambda s: s.error or ""),
 )
 MEASUREMENT_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda m: m["step_name"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Measurement"), lambda m: m["name"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Step"), lambda m: m.step_name),
+    Column(QT_TRANSLATE_NOOP("Column", "Measurement"), lambda m: m.name),
     Column(
         QT_TRANSLATE_NOOP("Column", "Value"),
-        lambda m: measured_text(m["value"], m["value_text"], m["values_json"], m["unit"]),
+        lambda m: measured_text(m.value, m.value_text, m.values_json, m.unit),
         right=True,
     ),
-    Column(QT_TRANSLATE_NOOP("Column", "Limits"), lambda m: limit_text(m["limit_text"], m["unit"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Limits"), lambda m: limit_text(m.limit_text, m.unit)),
     Column(
         QT_TRANSLATE_NOOP("Column", "Result"),
-        lambda m: outcome_word(m["outcome"], bool(m["marginal"])),
-        tooltip=lambda m: m["detail"] or m["outcome"],
+        lambda m: outcome_word(m.outcome, bool(m.marginal)),
+        tooltip=lambda m: m.detail or m.outcome,
     ),
 )
 ATTACHMENT_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Column", "Name"), lambda a: a["name"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Type"), lambda a: a["media_type"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Name"), lambda a: a.name),
+    Column(QT_TRANSLATE_NOOP("Column", "Type"), lambda a: a.media_type),
     Column(
         QT_TRANSLATE_NOOP("Column", "Size"),
-        lambda a: "" if a["size"] is None else f"{a['size']} B",
+        lambda a: "" if a.size is None else f"{a.size} B",
         right=True,
     ),
-    Column(QT_TRANSLATE_NOOP("Column", "sha256"), lambda a: (a["sha256"] or "missing")[:16]),
-    Column(QT_TRANSLATE_NOOP("Column", "Path"), lambda a: a["path"]),
+    Column(QT_TRANSLATE_NOOP("Column", "sha256"), lambda a: (a.sha256 or "missing")[:16]),
+    Column(QT_TRANSLATE_NOOP("Column", "Path"), lambda a: a.path),
 )
 LOG_COLUMNS = (
-    Column(QT_TRANSLATE_NOOP("Column", "Time"), lambda e: local_time(e["at"])),
-    Column(QT_TRANSLATE_NOOP("Column", "Level"), lambda e: e["level"]),
+    Column(QT_TRANSLATE_NOOP("Column", "Time"), lambda e: local_time(e.at)),
+    Column(QT_TRANSLATE_NOOP("Column", "Level"), lambda e: e.level),
     Column(
         QT_TRANSLATE_NOOP("Column", "Message"),
-        lambda e: e["message"].splitlines()[0] if e["message"] else "",
-        tooltip=lambda e: e["message"],
+        lambda e: e.message.splitlines()[0] if e.message else "",
+        tooltip=lambda e: e.message,
     ),
 )
 
@@ -121,7 +119,7 @@ class ResultsBrowser(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.store = controller.store
-        self.run: dict[str, Any] | None = None
+        self.run: RunDetail | None = None
 
         self.serial = QLineEdit()
         self.serial.returnPressed.connect(self.search)
@@ -163,7 +161,7 @@ class ResultsBrowser(QWidget):
             bar.addWidget(w)
         bar.setStretch(0, 2)
 
-        self.runs = RowsModel(RUN_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
+        self.runs = RowsModel(RUN_COLUMNS, tint=lambda r: outcome_tint(r.outcome))
         self.run_table = make_table(self.runs, 5, select=True, point_size=13)
         self.run_table.selectionModel().currentRowChanged.connect(
             lambda current, _: self.show_run(current.row())
@@ -172,11 +170,11 @@ class ResultsBrowser(QWidget):
         self.record.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.record.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.record.setWordWrap(True)
-        self.steps = RowsModel(STEP_COLUMNS, tint=lambda s: outcome_tint(s["outcome"]))
+        self.steps = RowsModel(STEP_COLUMNS, tint=lambda s: outcome_tint(s.outcome))
         self.measurements = RowsModel(
             MEASUREMENT_COLUMNS,
-            tint=lambda m: outcome_tint(m["outcome"], bool(m["marginal"])),
-            bold=lambda m: m["outcome"] == Verdict.FAILED,
+            tint=lambda m: outcome_tint(m.outcome, bool(m.marginal)),
+            bold=lambda m: m.outcome == Verdict.FAILED,
         )
         self.measurement_table = make_table(self.measurements, 4, select=True, point_size=13)
         self.measurement_table.doubleClicked.connect(
@@ -185,7 +183,7 @@ class ResultsBrowser(QWidget):
         self.attachments = RowsModel(ATTACHMENT_COLUMNS)
         self.logs = RowsModel(
             LOG_COLUMNS,
-            tint=lambda e: outcome_tint(Outcome.FAILED) if e["level"] == "ERROR" else None,
+            tint=lambda e: outcome_tint(Outcome.FAILED) if e.level == "ERROR" else None,
         )
         self.series = TimeSeriesPlot(live=False)
 
@@ -223,7 +221,7 @@ class ResultsBrowser(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
         self._summary: tuple[int, spc.Counters, bool] | None = None
-        self._statistics: dict[str, Any] | None = None
+        self._statistics: MeasurementWithRun | None = None
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -278,7 +276,7 @@ class ResultsBrowser(QWidget):
         )
 
     # -- searching ----------------------------------------------------------------------
-    def search(self) -> list[dict[str, Any]]:
+    def search(self) -> list[RunRecord]:
         """Apply the filters; show and return the runs found (newest first)."""
         self.controller.require(Action.BROWSE_RESULTS, "results")
         since = until = None
@@ -294,9 +292,9 @@ class ResultsBrowser(QWidget):
         found = [
             r
             for r in runs
-            if text in r["serial"].upper()
-            and (variant is None or r["part_number"] == variant)
-            and (until is None or _utc(r["started_at"]) < until)
+            if text in r.serial.upper()
+            and (variant is None or r.part_number == variant)
+            and (until is None or _utc(r.started_at) < until)
         ]
         self.runs.set_rows(found)
         self._show_summary(len(found), spc.counters(found), len(runs) == FETCH_LIMIT)
@@ -308,23 +306,33 @@ class ResultsBrowser(QWidget):
     def show_run(self, row: int) -> None:
         if not 0 <= row < len(self.runs.rows):
             return
-        run = self.store.get_run(self.runs.rows[row]["id"])
+        run = self.store.get_run(self.runs.rows[row].id, with_samples=True)
         self.run = run
-        self.certificate_button.setEnabled(run["outcome"] != RunState.RUNNING)
-        names = {s["id"]: s["name"] for s in run["steps"]}
-        for m in run["measurements"]:
-            m["step_name"] = names.get(m["step_id"], "?")
+        self.certificate_button.setEnabled(run.outcome != RunState.RUNNING)
+        names = {s.id: s.name for s in run.steps}
+        measurements = [
+            MeasurementWithRun(
+                **vars(m),
+                step_name=names.get(m.step_id, "?"),
+                serial=run.serial,
+                part_number=run.part_number,
+                station_id=run.station_id,
+                run_started_at=run.started_at,
+                run_outcome=run.outcome,
+            )
+            for m in run.measurements
+        ]
         self.record.setText(_record_html(run))
-        self.steps.set_rows(run["steps"])
-        self.measurements.set_rows(run["measurements"])
-        self.attachments.set_rows(run["attachments"])
-        self.logs.set_rows(run["logs"])
-        self.series.set_samples(self.store.samples(run["id"]))
+        self.steps.set_rows(list(run.steps))
+        self.measurements.set_rows(measurements)
+        self.attachments.set_rows(list(run.attachments))
+        self.logs.set_rows(list(run.logs))
+        self.series.set_samples(run.samples)
         self.pick.blockSignals(True)
         self.pick.clear()
-        for m in run["measurements"]:
-            if m["value"] is not None:
-                self.pick.addItem(f"{m['step_name']} › {m['name']}", m)
+        for m in measurements:
+            if m.value is not None:
+                self.pick.addItem(f"{m.step_name} › {m.name}", m)
         self.pick.blockSignals(False)
         if self.pick.count():
             self._picked()
@@ -334,16 +342,16 @@ class ResultsBrowser(QWidget):
         if m is not None:
             self.show_statistics(m, switch=False)
 
-    def show_statistics(self, m: dict[str, Any], switch: bool = True) -> spc.Capability:
+    def show_statistics(self, m: MeasurementWithRun, switch: bool = True) -> spc.Capability:
         """Trend, histogram, Cpk of measurement ``m`` over this variant's runs."""
-        part = self.run["part_number"] if self.run else None
-        history = self.store.measurement_history(m["name"], m["step_name"], part)
-        values = [h["value"] for h in history if h["value"] is not None]
-        failed = [h["outcome"] == Verdict.FAILED for h in history if h["value"] is not None]
-        low, high = m["low"], m["high"]
+        part = self.run.part_number if self.run else None
+        history = self.store.measurement_history(m.name, m.step_name, part)
+        values = [h.value for h in history if h.value is not None]
+        failed = [h.outcome == Verdict.FAILED for h in history if h.value is not None]
+        low, high = m.low, m.high
         cap = spc.capability(values, low, high)
         self._statistics = m
-        self.stats.show_values(values, failed, low, high, m["unit"])
+        self.stats.show_values(values, failed, low, high, m.unit)
         far = "" if self.stats.limits_shown else self.tr(" (far outside the plotted range)")
         text = self.tr(
             "<b>{what}</b> ({part}) — n = {n}, mean {mean}, σ {stdev}, Cpk <b>{cpk}</b>, "
@@ -351,13 +359,13 @@ class ResultsBrowser(QWidget):
         )
         self.stats_text.setText(
             text.format(
-                what=f"{m['step_name']} › {m['name']}",
+                what=f"{m.step_name} › {m.name}",
                 part=part,
                 n=cap.n,
-                mean=measured_text(cap.mean, "", None, m["unit"]),
-                stdev=measured_text(cap.stdev, "", None, m["unit"]),
+                mean=measured_text(cap.mean, "", None, m.unit),
+                stdev=measured_text(cap.stdev, "", None, m.unit),
                 cpk="–" if cap.cpk is None else f"{cap.cpk:.2f}",
-                limits=limit_text(m["limit_text"], m["unit"]),
+                limits=limit_text(m.limit_text, m.unit),
                 far=far,
                 failed=sum(failed),
             )
@@ -373,7 +381,7 @@ class ResultsBrowser(QWidget):
         name, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Save the birth certificate"),
-            f"{self.run['serial']}-{self.run['id'][:8]}.pdf",
+            f"{self.run.serial}-{self.run.id[:8]}.pdf",
             "PDF (*.pdf);;HTML (*.html)",
         )
         if name:
@@ -387,7 +395,7 @@ class ResultsBrowser(QWidget):
         self.controller.require(Action.BROWSE_RESULTS, "certificate")
         if self.run is None:
             raise StationError("select a run first")
-        run = certificate.gather(self.store, self.run["id"])
+        run = certificate.gather(self.store, self.run.id)
         if path.suffix.lower() in (".html", ".htm"):
             certificate.write_html(run, path)
         else:
@@ -408,15 +416,15 @@ def _utc(stamp: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def _attempt_text(run: dict[str, Any]) -> str:
-    if run.get("attempt") is None:
+def _attempt_text(run: RunRecord) -> str:
+    if run.attempt is None:
         return "—"
-    text = str(run["attempt"])
-    if run.get("previous_run_id"):
-        previous = str(run["previous_run_id"])[:8]
+    text = str(run.attempt)
+    if run.previous_run_id:
+        previous = str(run.previous_run_id)[:8]
         text += translate("Record", " (previous run {run})").format(run=previous)
-    if run.get("rework_reason"):
-        text += translate("Record", " — rework: {reason}").format(reason=run["rework_reason"])
+    if run.rework_reason:
+        text += translate("Record", " — rework: {reason}").format(reason=run.rework_reason)
     return text
 
 
@@ -440,34 +448,32 @@ RECORD_ROWS = (
 """The rows of a run's record, in order (translated where shown)."""
 
 
-def _record_html(run: dict[str, Any]) -> str:
-    safe = {
-        1: translate("Record", "confirmed off"),
-        0: translate("Record", "NOT CONFIRMED"),
-    }.get(run["safe_state_ok"], "—")
+def _record_html(run: RunDetail) -> str:
+    states = {1: translate("Record", "confirmed off"), 0: translate("Record", "NOT CONFIRMED")}
+    safe = "—" if run.safe_state_ok is None else states.get(run.safe_state_ok, "—")
     inline = translate("Record", "(inline)")
     values = (
-        outcome_word(run["outcome"]),
-        run["serial"],
-        run["part_number"],
-        run["operator"],
+        outcome_word(run.outcome),
+        run.serial,
+        run.part_number,
+        run.operator,
         _attempt_text(run),
-        run["station_id"],
-        local_time(run["started_at"]),
-        local_time(run["ended_at"]),
-        f"{run['sequence_name']} {run['sequence_version']} — {run['sequence_path']}",
-        run["sequence_sha256"],
-        f"{run['limits_path'] or inline} {(run['limits_sha256'] or '')[:16]}",
-        run["config_sha256"],
-        run["software_version"],
-        f"{safe} — {run['safe_state_detail'] or ''}",
-        run["id"],
+        run.station_id,
+        local_time(run.started_at),
+        local_time(run.ended_at),
+        f"{run.sequence_name} {run.sequence_version} — {run.sequence_path}",
+        run.sequence_sha256,
+        f"{run.limits_path or inline} {(run.limits_sha256 or '')[:16]}",
+        run.config_sha256,
+        run.software_version,
+        f"{safe} — {run.safe_state_detail or ''}",
+        run.id,
     )
     due = translate("Record", "cal due {date}")
     instruments = "".join(
-        f"<tr><td>{html.escape(i['role'])}</td><td>{html.escape(i['idn'])}</td>"
-        f"<td>{html.escape(due.format(date=i['cal_due']))}</td></tr>"
-        for i in run["instruments"]
+        f"<tr><td>{html.escape(i.role)}</td><td>{html.escape(i.idn)}</td>"
+        f"<td>{html.escape(due.format(date=i.cal_due))}</td></tr>"
+        for i in run.instruments
     )
     body = "".join(
         f"<tr><td><b>{translate('Record', k)}</b></td><td>{html.escape(str(v))}</td></tr>"

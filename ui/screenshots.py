@@ -256,11 +256,11 @@ def engineer_shots(db: Path, out: Path) -> None:
     try:
         s.window.open_tab("results")
         browser = s.window.results
-        serials = [r["serial"] for r in browser.runs.rows]
+        serials = [r.serial for r in browser.runs.rows]
         browser.run_table.selectRow(serials.index(FAIL_SERIAL))
         browser.tabs.setCurrentWidget(browser.measurement_table)
         rows = browser.measurements.rows
-        failing = next(i for i, m in enumerate(rows) if m["outcome"] == Verdict.FAILED)
+        failing = next(i for i, m in enumerate(rows) if m.outcome == Verdict.FAILED)
         centre = browser.measurement_table.ScrollHint.PositionAtCenter
         browser.measurement_table.scrollTo(browser.measurements.index(failing, 0), centre)
         grab(s.window, out / "results-run.png")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
@@ -24,11 +23,11 @@ COUNTERS = (
 RECENT_COLUMNS = (
     Column(
         QT_TRANSLATE_NOOP("Column", "Time"),
-        lambda r: local_time(r["started_at"])[11:19],
-        tooltip=lambda r: r["id"],
+        lambda r: local_time(r.started_at)[11:19],
+        tooltip=lambda r: r.id,
     ),
-    Column(QT_TRANSLATE_NOOP("Column", "Serial"), lambda r: r["serial"]),
-    Column(QT_TRANSLATE_NOOP("Column", "Verdict"), lambda r: outcome_word(r["outcome"])),
+    Column(QT_TRANSLATE_NOOP("Column", "Serial"), lambda r: r.serial),
+    Column(QT_TRANSLATE_NOOP("Column", "Verdict"), lambda r: outcome_word(r.outcome)),
 )
 
 
@@ -53,7 +52,7 @@ class ShiftPanel(QWidget):
             grid.addWidget(name, 1, col)
             self.values[key] = value
         self.recent = recent = section("")
-        self.model = RowsModel(RECENT_COLUMNS, tint=lambda r: outcome_tint(r["outcome"]))
+        self.model = RowsModel(RECENT_COLUMNS, tint=lambda r: outcome_tint(r.outcome))
         self.table = make_table(self.model, 1, point_size=13)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,7 +76,7 @@ class ShiftPanel(QWidget):
     def refresh(self, store: ResultsStore, now: dt.datetime | None = None) -> None:
         now = now or dt.datetime.now().astimezone()
         since = spc.shift_start(now)
-        shift_runs: list[dict[str, Any]] = store.list_runs(since=since, limit=100_000)
+        shift_runs = store.list_runs(since=since, limit=100_000)
         self.counters = spc.counters(shift_runs)
         self.values["Tested"].setText(str(self.counters.tested))
         self.values["Passed"].setText(str(self.counters.passed))

@@ -19,7 +19,6 @@ received before anything reads at ``t``.
 from __future__ import annotations
 
 import math
-import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -197,7 +196,15 @@ class Bms:
     def _count_dispatched(self, msg: can.Message) -> None:
         with self._dispatch:
             self._dispatched += 1
-            self._dispatch.notify_all()
+            # Wake a settle() only once the queue is drained: a wake-up per frame would make
+            # the waiting thread fight the notifier's for the GIL five times a cycle.
+            if self._caught_up():
+                self._dispatch.notify_all()
+
+    def _caught_up(self) -> bool:
+        """Whether every frame queued on the in-process bus has been dispatched (lock held)."""
+        bus = self._bus
+        return not isinstance(bus, VirtualBus) or self._dispatched >= bus.queue.unfinished_tasks
 
     def settle(self, timeout_s: float = 5.0) -> bool:
         """Wait until every frame already queued on an in-process bus has been dispatched.
@@ -211,11 +218,8 @@ class Bms:
         """
         if self._closed or not isinstance(self._bus, VirtualBus):
             return True
-        pending: queue.Queue[can.Message] = self._bus.queue
         with self._dispatch:
-            return self._dispatch.wait_for(
-                lambda: self._closed or self._dispatched >= pending.unfinished_tasks, timeout_s
-            )
+            return self._dispatch.wait_for(lambda: self._closed or self._caught_up(), timeout_s)
 
     # --- trace ---------------------------------------------------------------------------------
 

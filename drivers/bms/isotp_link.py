@@ -50,9 +50,13 @@ class IsoTpConnection:
         mode = (
             isotp.AddressingMode.Normal_29bits if extended else isotp.AddressingMode.Normal_11bits
         )
+        # The stack listens to a notifier of its own that sees only the ECU's answers: the
+        # rest of the bus (a BMS's cyclic frames, ~100 a second) would wake the stack's two
+        # threads for every frame only for it to drop them. Given no bus, it starts no thread.
+        self._answers = can.Notifier([], [])
         self._stack = isotp.NotifierBasedCanStack(
             bus,
-            notifier,
+            self._answers,
             address=isotp.Address(mode, txid=request_id, rxid=response_id),
             params={
                 "stmin": 0,
@@ -95,6 +99,7 @@ class IsoTpConnection:
     def open(self) -> IsoTpConnection:
         # Before the stack's own listener: a frame is counted before it can make a payload.
         self._notifier.add_listener(self._count_rx)
+        self._notifier.add_listener(self._forward_answer)
         self._stack.start()
         self._open = True
         return self
@@ -103,7 +108,13 @@ class IsoTpConnection:
         if self._open:
             self._open = False
             self._stack.stop()
+            self._notifier.remove_listener(self._forward_answer)
             self._notifier.remove_listener(self._count_rx)
+
+    def _forward_answer(self, msg: can.Message) -> None:
+        if msg.arbitration_id == self._response_id:
+            for listener in list(self._answers.listeners):
+                listener(msg)
 
     def _count_rx(self, msg: can.Message) -> None:
         if msg.arbitration_id == self._response_id and not msg.is_error_frame:

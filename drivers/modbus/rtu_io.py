@@ -16,6 +16,7 @@ from typing import Any, NoReturn, Protocol
 
 from drivers.errors import (
     InstrumentConnectionError,
+    InstrumentError,
     InstrumentProtocolError,
     InstrumentReportedError,
     InstrumentTimeout,
@@ -226,8 +227,10 @@ class ModbusRtuInterlocks:
     path on a known source before they trust it to read the terminals dead);
     ``dmm_proof_v`` and ``dmm_proof_tolerance_v`` (that reference, e.g. the fixture's
     24 V auxiliary supply, and how far the DMM may read from it; the driver only carries
-    them for the step); ``model`` (a label for ``identity()``, since Modbus RTU I/O modules
-    have no identity query).
+    them for the step); ``matrix_coil`` (on a station with parallel nests: this nest's
+    relay of the relay matrix that switches a tester the nests share onto this fixture,
+    see :meth:`connect_shared`; None: no such relay); ``model`` (a label for
+    ``identity()``, since Modbus RTU I/O modules have no identity query).
 
     The software is not the safety function: a failed read raises, and the caller must
     treat that as unsafe.
@@ -252,6 +255,7 @@ class ModbusRtuInterlocks:
         dmm_proof_coil: int = 5,
         dmm_proof_v: float = 24.0,
         dmm_proof_tolerance_v: float = 2.4,
+        matrix_coil: int | None = None,
         model: str = "Modbus RTU IO 8CH",
     ) -> None:
         _check_int("unit_id", unit_id, 1, 247)
@@ -276,6 +280,8 @@ class ModbusRtuInterlocks:
             "imd_test_coil": imd_test_coil,
             "dmm_proof_coil": dmm_proof_coil,
         }
+        if matrix_coil is not None:
+            coils["matrix_coil"] = matrix_coil
         for name, value in coils.items():
             _check_int(name, value, 0, 0xFFFF)
         if len(set(coils.values())) != len(coils):
@@ -310,6 +316,7 @@ class ModbusRtuInterlocks:
         self.dmm_proof_coil = dmm_proof_coil
         self.dmm_proof_v = float(dmm_proof_v)
         self.dmm_proof_tolerance_v = float(dmm_proof_tolerance_v)
+        self.matrix_coil = matrix_coil
         self.model = model
 
     @classmethod
@@ -407,6 +414,17 @@ class ModbusRtuInterlocks:
     def set_dmm_proof(self, on: bool) -> None:
         """Switch the DMM proof relay: on puts ``dmm_proof_v`` on the DMM's leads."""
         self.write_coil(self.dmm_proof_coil, on)
+
+    def connect_shared(self, on: bool) -> None:
+        """Close (True) or open this fixture's relay of the relay matrix: the instruments
+        the nests share (an insulation tester) reach this nest's pack while it is closed."""
+        if self.matrix_coil is None:
+            raise InstrumentError(
+                f"the fixture I/O at {self.resource} has no relay-matrix relay: set "
+                "options.matrix_coil of this nest's interlocks to the coil that connects the "
+                "shared tester"
+            )
+        self.write_coil(self.matrix_coil, on)
 
     def identity(self) -> Identity:
         """Check that the module answers, then describe it from the configuration.

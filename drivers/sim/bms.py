@@ -44,7 +44,7 @@ from pathlib import Path
 
 import can
 import cantools
-from cantools.database.can import Message, Signal
+from cantools.database.can import Message
 
 import sequences
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
@@ -84,6 +84,7 @@ class BmsUnit:
 class _Schedule:
     message: Message
     period_s: float
+    ranges: tuple[tuple[str, float, float], ...]
     pages: int = 1
     slot: int = 0
     counter: int = 0
@@ -176,7 +177,7 @@ class SimulatedBms:
         message = self.db.get_message_by_frame_id(frame_id)
         if not message.cycle_time:
             raise ValueError(f"DBC message 0x{frame_id:X} has no GenMsgCycleTime")
-        return _Schedule(message, message.cycle_time / 1000.0, pages)
+        return _Schedule(message, message.cycle_time / 1000.0, _ranges(message), pages)
 
     # --- public state ---------------------------------------------------------------------
 
@@ -320,7 +321,7 @@ class SimulatedBms:
             jobs = []
             for s in due:
                 s.slot = math.floor((t - origin) / s.period_s + _SLOT_EPS) + 1
-                jobs.append((s.message, s.page, s.counter))
+                jobs.append((s, s.page, s.counter))
                 s.page = (s.page + 1) % s.pages
                 s.counter = (s.counter + 1) % 16
             if self.model.faults.silent:
@@ -332,9 +333,11 @@ class SimulatedBms:
         reading = self._reading
         if reading is None or any(s.pages == 1 for s in due):
             reading = self._reading = self.model.measure()
+        # Encoded first, then sent in one burst: the receiver's thread wakes at the first
+        # frame and would otherwise contend for the GIL while the others are encoded.
+        frames = [self._frame(schedule, page, counter, reading) for schedule, page, counter in jobs]
         sent = 0
-        for message, page, counter in jobs:
-            frame = self._frame(message, page, counter, reading)
+        for frame in frames:
             try:
                 self._bus.send(frame)
                 sent += 1
@@ -342,7 +345,10 @@ class SimulatedBms:
                 log.debug("BMS frame 0x%X not sent: %s", frame.arbitration_id, err)
         return sent
 
-    def _frame(self, message: Message, page: int, counter: int, reading: BmsReading) -> can.Message:
+    def _frame(
+        self, schedule: _Schedule, page: int, counter: int, reading: BmsReading
+    ) -> can.Message:
+        message = schedule.message
         frame_id = message.frame_id
         if frame_id == CELL_VOLTAGES_ID:
             values, invalid = _page(reading.cell_voltages_v, reading.cell_invalid, page, "Cell")
@@ -353,9 +359,10 @@ class SimulatedBms:
             build = {PACK_STATUS_ID: _pack_status, STATE_ID: _state, LIMITS_ID: _limits}
             values = build[frame_id](reading)
         values["AliveCounter"] = counter
-        for signal in message.signals:
-            if signal.name in values:
-                values[signal.name] = _saturate(values[signal.name], signal)
+        for name, low, high in schedule.ranges:
+            if name in values:
+                # Saturate, as the BMS firmware clamps a value it cannot send.
+                values[name] = min(high, max(low, values[name]))
         # Every signal is set and saturated to its range above, so cantools' strict check
         # (a deep copy of the signal tree per frame) would only repeat it.
         data = message.encode(values, strict=False)
@@ -378,11 +385,16 @@ def _page(
     return out, bits
 
 
-def _saturate(value: float, signal: Signal) -> float:
-    """Clamp to the signal's range, as the BMS firmware saturates a value it cannot send."""
-    low = signal.minimum if signal.minimum is not None else -math.inf
-    high = signal.maximum if signal.maximum is not None else math.inf
-    return min(high, max(low, value))
+def _ranges(message: Message) -> tuple[tuple[str, float, float], ...]:
+    """Each signal's name and physical range (±inf where the DBC gives none)."""
+    return tuple(
+        (
+            signal.name,
+            signal.minimum if signal.minimum is not None else -math.inf,
+            signal.maximum if signal.maximum is not None else math.inf,
+        )
+        for signal in message.signals
+    )
 
 
 def _pack_status(r: BmsReading) -> dict[str, float]:

@@ -147,6 +147,17 @@ class Pack:
         self._bus_v = 0.0
         self.precharge_elapsed_s = 0.0
         self._bleeding: frozenset[int] = frozenset()
+        # Every block's R0(T) and OCV for the present state, computed once per state: a
+        # measurement reads them four to six times (terminal voltage, Thevenin, cells).
+        self._r0_now: list[float] | None = None
+        self._ocv_now: list[float] | None = None
+        self._terminal_now: dict[float, float] = {}  # current in A → terminal voltage in V
+
+    def _state_changed(self) -> None:
+        """Forget what was computed for the present state (a block or a resistance changed)."""
+        self._r0_now = None
+        self._ocv_now = None
+        self._terminal_now = {}
 
     # --- physical faults ------------------------------------------------------------------
 
@@ -167,6 +178,7 @@ class Pack:
         if not r_factor >= 1.0:
             raise ValueError(f"r_factor must be ≥ 1, got {r_factor}")
         self._r0[index] *= r_factor
+        self._state_changed()
 
     def missing_parallel_cell(self, index: int) -> None:
         """Remove one parallel cell from block ``index`` (Q × (Np−1)/Np, R × Np/(Np−1))."""
@@ -179,12 +191,14 @@ class Pack:
         self._r0[index] /= keep
         self._r1[index] /= keep
         self._r2[index] /= keep
+        self._state_changed()
 
     def loose_busbar(self, index: int, added_ohm: float) -> None:
         """Add ``added_ohm`` (1–10 mΩ typical) to busbar ``index`` (between blocks i and i+1)."""
         if not 0 <= index < len(self._busbar_ohm):
             raise IndexError(f"busbar index {index} outside 0..{len(self._busbar_ohm) - 1}")
         self._busbar_ohm[index] += added_ohm
+        self._state_changed()
 
     def capacity_fade(self, fraction: float) -> None:
         """Scale every block's capacity by ``fraction`` (0–1], keeping each block's SOC."""
@@ -198,6 +212,7 @@ class Pack:
             raise ValueError(f"factor must be > 0, got {factor}")
         self._r0 = [r * factor for r in self._r0]
         self._busbar_ohm = [r * factor for r in self._busbar_ohm]
+        self._state_changed()
 
     def set_ambient(self, ambient_c: float) -> None:
         """Move the room to ``ambient_c`` and soak the pack there (every block at ``ambient_c``)."""
@@ -205,6 +220,7 @@ class Pack:
             raise ValueError(f"ambient_c must be in -40 … 80 °C, got {ambient_c}")
         self.ambient_c = ambient_c
         self._temp_c = [ambient_c] * self.spec.series
+        self._state_changed()
 
     def sense_wire_open(self, index: int) -> None:
         """Open the sense wire of AFE channel ``index`` (see :class:`PackFaults`)."""
@@ -259,7 +275,7 @@ class Pack:
         # Each sub-step starts where the previous one ended (same state, same current), so
         # its start voltage and R0(T) are handed on instead of computed twice.
         r0 = self._r0_all()
-        v = self._terminal_voltage(current_a, r0)
+        v = self._terminal_voltage(current_a)
         for _ in range(steps):
             v, r0 = self._substep(h, current_a, v, r0)
         charge_ah = current_a * dt_s / 3600.0
@@ -295,8 +311,9 @@ class Pack:
             self._soc[k] += d_soc
             if hyst:
                 self._hyst[k] = hysteresis_step(self._hyst[k], d_soc)
+        self._state_changed()
         r0_end = self._r0_all()
-        v_end = self._terminal_voltage(i, r0_end)
+        v_end = self._terminal_voltage(i)
         self._advance_bus(h, v_end)
         # Trapezoid over the sub-step; every state moves smoothly within ≤ 1 s.
         energy_wh = 0.5 * (v_start + v_end) * i * h / 3600.0
@@ -371,20 +388,22 @@ class Pack:
 
     # --- truth ----------------------------------------------------------------------------
 
-    def _r0_at(self, k: int) -> float:
-        t_k = self._temp_c[k] + _KELVIN
-        return self._r0[k] * math.exp(ARRHENIUS_EA_OVER_R_K * (1.0 / t_k - 1.0 / _T_REF_K))
-
     def _r0_all(self) -> list[float]:
-        """R0 of every block at its present temperature (``_r0_at`` for all k, in one pass)."""
-        exp, inv_ref = math.exp, 1.0 / _T_REF_K
-        return [
-            r0 * exp(ARRHENIUS_EA_OVER_R_K * (1.0 / (t + _KELVIN) - inv_ref))
-            for r0, t in zip(self._r0, self._temp_c, strict=True)
-        ]
+        """R0 of every block at its present temperature, Arrhenius in T (do not modify)."""
+        if self._r0_now is None:
+            exp, inv_ref = math.exp, 1.0 / _T_REF_K
+            self._r0_now = [
+                r0 * exp(ARRHENIUS_EA_OVER_R_K * (1.0 / (t + _KELVIN) - inv_ref))
+                for r0, t in zip(self._r0, self._temp_c, strict=True)
+            ]
+        return self._r0_now
 
-    def _block_ocv(self, k: int) -> float:
-        return self._curve.voltage(self._soc[k], self._hyst[k])
+    def _ocv_all(self) -> list[float]:
+        """The OCV of every block now, hysteresis included (do not modify)."""
+        if self._ocv_now is None:
+            ocv = self._curve.voltage
+            self._ocv_now = [ocv(s, h) for s, h in zip(self._soc, self._hyst, strict=True)]
+        return self._ocv_now
 
     @property
     def current_a(self) -> float:
@@ -394,7 +413,7 @@ class Pack:
     @property
     def open_circuit_voltage(self) -> float:
         """Get the sum of block OCVs in V (including LFP hysteresis)."""
-        return sum(self._block_ocv(k) for k in range(self.spec.series))
+        return sum(self._ocv_all())
 
     @property
     def interconnect_ohm(self) -> float:
@@ -409,24 +428,27 @@ class Pack:
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
         i = self._current_a if current_a is None else current_a
-        return self._terminal_voltage(i, self._r0_all())
+        return self._terminal_voltage(i)
 
-    def _terminal_voltage(self, i: float, r0: list[float]) -> float:
-        """The terminal voltage at current ``i`` with the blocks' R0 given (the hot path)."""
-        ocv = self._curve.voltage
+    def _terminal_voltage(self, i: float) -> float:
+        """The terminal voltage at current ``i`` (the hot path: asked at up to four currents
+        per state, by the sub-step, the operating point and the BMS; each sum is made once)."""
+        known = self._terminal_now.get(i)
+        if known is not None:
+            return known
         total = -i * self.interconnect_ohm
-        for soc, hyst, r, u1, u2 in zip(self._soc, self._hyst, r0, self._u1, self._u2, strict=True):
-            total += ocv(soc, hyst) - i * r - u1 - u2
+        for ocv, r, u1, u2 in zip(self._ocv_all(), self._r0_all(), self._u1, self._u2, strict=True):
+            total += ocv - i * r - u1 - u2
+        self._terminal_now[i] = total
         return total
 
     def cell_voltages(self) -> list[float]:
         """Get each series block's true voltage in V at the present current."""
         i = self._current_a
-        ocv = self._curve.voltage
         return [
-            ocv(soc, hyst) - i * r - u1 - u2
-            for soc, hyst, r, u1, u2 in zip(
-                self._soc, self._hyst, self._r0_all(), self._u1, self._u2, strict=True
+            ocv - i * r - u1 - u2
+            for ocv, r, u1, u2 in zip(
+                self._ocv_all(), self._r0_all(), self._u1, self._u2, strict=True
             )
         ]
 

@@ -21,12 +21,12 @@ after ``super().__post_init__()``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import types
-import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from station.inputs import did_you_mean
 
 
 class ConstraintError(ValueError):
@@ -182,12 +182,6 @@ class StepParams:
                 convert(getattr(self, f.name), hints[f.name], coerce=False)
             except (TypeError, ValueError) as err:
                 raise ValueError(f"params.{f.name} {err}") from None
-
-
-def did_you_mean(name: str, candidates: typing.Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` or ``""``."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def describe_type(tp: Any) -> str:

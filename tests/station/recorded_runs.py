@@ -16,6 +16,7 @@ from station.events import (
     StepStarted,
 )
 from station.store import ResultsStore
+from station.store_records import RunRecord, stored_outcome
 
 DMM = InstrumentInfo("dmm", "Keithley 2000", "TCPIP0::10.0.0.7::5025::SOCKET",
                      "KEITHLEY,2000,4301234,A02", "4301234", "2026-01-31")  # fmt: skip
@@ -90,3 +91,19 @@ def sample_db(path: Path) -> Path:
         record(store, "run-0003-cccc", "NM96A0000002", voltage=351.0, error_step=True,
                at="2025-03-02T10:00:00+00:00")  # fmt: skip
     return path
+
+
+def run_record(serial: str, outcome: str, started_at: str, attempt: int | None = None) -> RunRecord:
+    """A run as ``list_runs`` returns it, for tests that count runs without a database.
+
+    ``attempt`` None: a run recorded before attempts were."""
+    return RunRecord(
+        id=f"run-{serial}-{started_at}", serial=serial, part_number="NM96-A",
+        station_id="EOL-01", operator="", sequence_name="eol", sequence_version="1",
+        sequence_path="eol.toml", sequence_sha256="a" * 64, limits_path=None,
+        limits_sha256=None, config_sha256=None, software_version="0.1.0",
+        started_at=started_at, ended_at=started_at, outcome=stored_outcome(outcome),
+        safe_state_ok=1, safe_state_detail="", planned_steps="[]", writer="",
+        virtual_started_at=None, virtual_ended_at=None, attempt=attempt,
+        previous_run_id=None, rework_reason=None,
+    )  # fmt: skip

@@ -24,7 +24,7 @@ def chain_sha(db: Path, run_id: str) -> str:
     with ResultsStore(db, read_only=True) as store:
         link = store.chain_link(run_id)
     assert link is not None
-    return str(link["sha256"])
+    return link.sha256
 
 
 def pdf_text(path: Path) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from station import config as config_module
 from station.config import load_config
+from station.nest_config import NEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "station-config.md"
@@ -17,7 +18,7 @@ DOC = ROOT / "docs" / "station-config.md"
 def test_every_table_and_key_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     for section in config_module._SECTIONS:
-        assert f"## `[{section}" in text, section
+        assert f"## `[{section}" in text or f"## `[[{section}]]`" in text, section
     keys = (
         *config_module._STATION_KEYS,
         *config_module._INSTRUMENT_KEYS,
@@ -30,6 +31,7 @@ def test_every_table_and_key_is_documented() -> None:
         *config_module._CENTRAL_KEYS,
         *config_module._MES_KEYS,
         *config_module.ROLES,
+        *NEST_KEYS,
     )
     missing = [key for key in keys if f"`{key}`" not in text]
     assert missing == []
@@ -48,3 +50,16 @@ def test_the_windows_example_loads(tmp_path: Path) -> None:
     assert config.can is not None and config.can.interface == "pcan"
     # absolute on Windows; on another system the same path joined to the config folder
     assert config.logging.file == tmp_path / "C:/EOL/logs/eol-03.log"
+
+
+def test_the_nests_example_loads(tmp_path: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## `[[nests]]`", 1)[1]
+    example = re.search(r"```toml\n(.*?)```", section, flags=re.S)
+    assert example is not None
+    shutil.copytree(ROOT / "sequences" / "bms", tmp_path / "bms")
+    path = tmp_path / "station.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    config = load_config(path)
+    assert [n.label for n in config.nests] == ["1 (left)", "2 (right)"]
+    assert config.shared_roles == ("insulation_tester",)

@@ -69,9 +69,9 @@ def test_a_killed_run_keeps_its_finished_steps_and_is_interrupted(tmp_path: Path
     with ResultsStore(db) as store:
         assert store.interrupted_on_open == 1
         [run] = store.list_runs()
-        assert run["outcome"] == "INTERRUPTED"
-        steps = store.get_run(run["id"])["steps"]
-        assert [(s["name"], s["outcome"]) for s in steps] == [
+        assert run.outcome == "INTERRUPTED"
+        steps = store.get_run(run.id).steps
+        assert [(s.name, s.outcome) for s in steps] == [
             ("one", "PASSED"),
             ("two", "PASSED"),
             ("three", "PASSED"),

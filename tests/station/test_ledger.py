@@ -275,12 +275,21 @@ def test_a_version_1_database_is_migrated_and_chained(tmp_path: Path, capsys) ->
 
 def version_5_schema() -> str:
     """The DDL as schema version 5 had it: no virtual times, every hash NOT NULL."""
-    ddl = schema.SCHEMA.replace("PRAGMA user_version = 6", "PRAGMA user_version = 5")
+    ddl = version_6_schema().replace("PRAGMA user_version = 6", "PRAGMA user_version = 5")
     assert "PRAGMA user_version = 5" in ddl
     ddl = ddl.replace(",\n    virtual_started_at TEXT,\n    virtual_ended_at TEXT\n", "\n")
     for column in ("limits_path", "limits_sha256", "config_sha256"):
         ddl = ddl.replace(f"    {column} TEXT,", f"    {column} TEXT NOT NULL,")
     return ddl.replace(" OR NEW.virtual_started_at IS NOT OLD.virtual_started_at", "")
+
+
+def version_6_schema() -> str:
+    """The DDL as schema version 6 had it: no nest column."""
+    ddl = schema.SCHEMA.replace("PRAGMA user_version = 7", "PRAGMA user_version = 6")
+    assert "PRAGMA user_version = 6" in ddl
+    ddl = ddl.replace("    virtual_ended_at TEXT,\n    nest TEXT\n", "    virtual_ended_at TEXT\n")
+    assert "nest TEXT" not in ddl
+    return ddl.replace(" OR NEW.nest IS NOT OLD.nest", "")
 
 
 def test_a_version_5_database_is_migrated_and_every_record_keeps_its_hash(
@@ -317,6 +326,41 @@ def test_a_version_5_database_is_migrated_and_every_record_keeps_its_hash(
     code, out = verify(db, capsys)
     assert code == 0, out
     assert "2 finished run(s)" in out
+
+
+def test_a_version_6_database_gains_the_nest_and_every_record_keeps_its_hash(
+    tmp_path: Path, capsys
+) -> None:
+    from dataclasses import replace
+
+    db = tmp_path / "v6.db"
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.executescript(version_6_schema())
+        conn.execute("PRAGMA user_version = 6")
+        conn.execute(
+            "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+            " sequence_version, sequence_path, sequence_sha256, software_version, started_at)"
+            " VALUES ('old-run', 'S', 'P', 'E', 'o', 's', '1', 'p', 'a', 'v', 'x')"
+        )
+        conn.execute("UPDATE runs SET outcome = 'PASSED', ended_at = 'y' WHERE id = 'old-run'")
+        conn.execute("BEGIN")
+        ledger.append(conn, ledger.RUNS, "old-run", "z")
+        conn.execute("COMMIT")
+        before = ledger.run_digest(conn, "old-run")
+    with ResultsStore(db) as store:
+        store(replace(started(run_id="new-run"), nest="2 (right)"))
+        store(finished(run_id="new-run"))
+        assert store.query("SELECT id, nest FROM runs ORDER BY rowid") == [
+            {"id": "old-run", "nest": None},
+            {"id": "new-run", "nest": "2 (right)"},
+        ]
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
+        assert ledger.run_digest(conn, "old-run") == before
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE runs SET nest = '1' WHERE id = 'old-run'")
+    code, out = verify(db, capsys)
+    assert code == 0, out
 
 
 def test_a_run_without_a_config_or_limit_table_records_null_hashes(tmp_path: Path) -> None:

@@ -23,7 +23,6 @@ from station.steps.params import (
     convert,
     describe_constraints,
     describe_type,
-    did_you_mean,
     parse_params,
 )
 
@@ -172,18 +171,6 @@ def test_a_builtin_step_type_validates_its_params() -> None:
         None,
         [("params.seconds", "must be ≥ 0, got -1.0")],
     )
-
-
-@pytest.mark.parametrize(
-    ("name", "hint"),
-    [
-        ("voltag", " (did you mean 'voltage'?)"),
-        ("nplcc", " (did you mean 'nplc'?)"),
-        ("zzz", ""),
-    ],
-)
-def test_did_you_mean(name: str, hint: str) -> None:
-    assert did_you_mean(name, ["voltage", "nplc", "range_v"]) == hint
 
 
 # --- constraints declared on the fields ------------------------------------------------------

@@ -26,12 +26,12 @@ def test_the_run_record_holds_the_instrument_transcript(tmp_path: Path) -> None:
     with sim_run(tmp_path, OCV) as prepared:
         result = run(prepared)
         record = prepared.store.get_run(result.run_id)
-    [attachment] = [a for a in record["attachments"] if a["name"] == "instrument transcript"]
-    path = Path(attachment["path"])
+    [attachment] = [a for a in record.attachments if a.name == "instrument transcript"]
+    path = Path(attachment.path)
     assert path.parent.name == result.run_id
     text = path.read_text(encoding="utf-8")
     assert "> CONF:VOLT:DC" in text and "< +0" in text  # both directions of the DMM dialogue
-    assert attachment["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert attachment.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_a_transcript_writes_only_while_started(tmp_path: Path) -> None:
@@ -81,9 +81,9 @@ def test_a_full_disk_under_the_transcript_ends_the_run_error_with_safe_state_con
     assert outcomes == [("Open contactors", "PASSED"), ("Hipot DC", "PASSED")]
     assert result.outcome == "ERROR"
     assert result.safe_state_ok, result.safe_state_detail
-    assert record["outcome"] == "ERROR" and record["safe_state_ok"] == 1
+    assert record.outcome == "ERROR" and record.safe_state_ok == 1
     assert "No space left on device" in result.record_problem
-    [error] = [g["message"] for g in record["logs"] if g["level"] == "ERROR"]
+    [error] = [g.message for g in record.logs if g.level == "ERROR"]
     assert "could not be written ([Errno 28] No space left on device)" in error
     assert "free space on that disk" in error
 

@@ -47,9 +47,9 @@ def attempts(db: Path) -> list[tuple[str, int, bool, str]]:
     """(outcome, attempt, previous run is the one before, rework reason) per run, oldest first."""
     with ResultsStore(db, read_only=True) as store:
         runs = store.list_runs()[::-1]
-    previous = [None, *[r["id"] for r in runs]]
+    previous = [None, *[r.id for r in runs]]
     return [
-        (r["outcome"], r["attempt"], r["previous_run_id"] == previous[i], r["rework_reason"])
+        (r.outcome, r.attempt, r.previous_run_id == previous[i], r.rework_reason)
         for i, r in enumerate(runs)
     ]
 
@@ -123,9 +123,9 @@ def test_an_aborted_run_is_not_an_attempt(tmp_path: Path) -> None:
         record(store, "run-0001", SERIAL, outcome="ABORTED")
         record(store, "run-0002", SERIAL, voltage=420.0, at="2025-03-01T09:00:00+00:00")
         record(store, "run-0003", SERIAL, at="2025-03-01T10:00:00+00:00")
-        runs = {r["id"]: r for r in store.list_runs()}
+        runs = {r.id: r for r in store.list_runs()}
         h = history(store, SERIAL)
-    assert [(runs[i]["attempt"], runs[i]["previous_run_id"]) for i in sorted(runs)] == [
+    assert [(runs[i].attempt, runs[i].previous_run_id) for i in sorted(runs)] == [
         (1, None), (1, "run-0001"), (2, "run-0002"),
     ]  # fmt: skip
     assert (h.verdict_runs, h.since_rework, h.next_attempt) == (2, 2, 3)
@@ -182,8 +182,8 @@ def test_a_version_2_database_gains_attempts_without_breaking_its_chain(tmp_path
         ledger.append(conn, ledger.RUNS, "old-run", "2025-01-01T00:01:00+00:00")
         conn.execute("COMMIT")
     with ResultsStore(db, read_only=True) as store:  # not migrated yet: still readable
-        assert store.list_runs()[0]["attempt"] is None
+        assert store.list_runs()[0].attempt is None
     with ResultsStore(db) as store:
-        assert store.list_runs()[0]["attempt"] is None  # older runs have no attempt row
+        assert store.list_runs()[0].attempt is None  # older runs have no attempt row
     assert main(["results", "--db", str(db), "verify"]) == 0, capsys.readouterr().out
     assert "OK:" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import pytest
 from station import stats
 from station.cli import main
 from station.store import ResultsStore
-from tests.station.recorded_runs import record, sample_db
+from tests.station.recorded_runs import record, run_record, sample_db
 
 
 @pytest.fixture
@@ -63,10 +63,10 @@ def test_masters_are_left_out(db) -> None:
 
 def test_without_attempts_the_first_verdict_run_stands_in() -> None:
     runs = [
-        {"serial": "A", "started_at": "2025-01-01T08:00", "outcome": "FAILED"},
-        {"serial": "A", "started_at": "2025-01-01T09:00", "outcome": "PASSED"},
-        {"serial": "B", "started_at": "2025-01-01T10:00", "outcome": "ABORTED"},
-        {"serial": "B", "started_at": "2025-01-01T11:00", "outcome": "PASSED"},
+        run_record("A", "FAILED", "2025-01-01T08:00"),
+        run_record("A", "PASSED", "2025-01-01T09:00"),
+        run_record("B", "ABORTED", "2025-01-01T10:00"),
+        run_record("B", "PASSED", "2025-01-01T11:00"),
     ]
     c = stats.counters(runs)
     assert (c.tested, c.passed, c.first_pass, c.first_attempts) == (2, 2, 1, 2)

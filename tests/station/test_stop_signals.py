@@ -26,6 +26,7 @@ from station.cli import main
 from station.console import TerminalPrompter
 from station.steps.api import PromptRequest
 from station.store import ResultsStore
+from station.store_records import RunDetail
 
 EOL = Path(__file__).resolve().parents[2] / "sequences" / "nmc96s" / "eol.toml"
 
@@ -72,10 +73,10 @@ def lines_until(child: subprocess.Popen[str], wanted: str, seen: list[str]) -> N
     raise AssertionError(f"the child ended before printing {wanted!r}:\n{''.join(seen)}")
 
 
-def only_run(db: Path) -> dict[str, object]:
+def only_run(db: Path) -> RunDetail:
     with ResultsStore(db) as store:
         [row] = store.list_runs()
-        return store.get_run(row["id"])
+        return store.get_run(row.id)
 
 
 @pytest.fixture
@@ -115,12 +116,12 @@ def test_sigterm_during_an_hv_step_aborts_cleans_up_and_confirms_safe_state(
     assert "VERDICT: ABORTED" in output
     assert "safe state is still being confirmed" in output
     run = only_run(db)
-    assert run["outcome"] == "ABORTED"
-    assert run["safe_state_ok"] == 1
-    steps = {s["name"]: s for s in run["steps"]}  # type: ignore[attr-defined]
-    assert steps["IR HV+ to chassis"]["outcome"] == "ABORTED"
-    assert "SIGTERM" in steps["IR HV+ to chassis"]["error"]
-    assert steps["Contactors open (cleanup)"]["outcome"] == "PASSED"
+    assert run.outcome == "ABORTED"
+    assert run.safe_state_ok == 1
+    steps = {s.name: s for s in run.steps}
+    assert steps["IR HV+ to chassis"].outcome == "ABORTED"
+    assert "SIGTERM" in steps["IR HV+ to chassis"].error
+    assert steps["Contactors open (cleanup)"].outcome == "PASSED"
     assert "Hipot DC" not in steps
 
 
@@ -137,7 +138,7 @@ def test_other_stop_signals_abort_too(
     child.send_signal(sig)
     assert child.wait(timeout=60) == 3
     run = only_run(db)
-    assert run["outcome"] == "ABORTED" and run["safe_state_ok"] == 1
+    assert run.outcome == "ABORTED" and run.safe_state_ok == 1
 
 
 def test_ctrl_c_at_a_terminal_prompt_aborts_without_waiting_for_enter(
@@ -173,8 +174,8 @@ def test_ctrl_c_at_a_terminal_prompt_aborts_without_waiting_for_enter(
         os.close(operator)
         os.close(terminal)
     run = only_run(db)
-    assert run["outcome"] == "ABORTED"
-    assert [(s["name"], s["outcome"]) for s in run["steps"]] == [("Door", "ABORTED")]  # type: ignore[attr-defined]
+    assert run.outcome == "ABORTED"
+    assert [(s.name, s.outcome) for s in run.steps] == [("Door", "ABORTED")]
 
 
 def test_a_prompt_nobody_can_answer_is_refused_before_the_run_starts(
@@ -200,7 +201,7 @@ def test_yes_answers_are_recorded_as_automatic_not_the_operators(
     db = tmp_path / "r.db"
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert main(["run", str(seq), "--serial", "SN1", "--db", str(db), "--yes"]) == 0
-    messages = [log["message"] for log in only_run(db)["logs"]]  # type: ignore[attr-defined]
+    messages = [log.message for log in only_run(db).logs]
     assert "answered automatically 'yes'" in messages
     assert not any("operator answered" in m for m in messages)
 
@@ -291,4 +292,4 @@ def test_a_signal_delivered_to_another_thread_still_ends_a_long_wait(
         pause.set()
         sender.join()
     assert code == 3
-    assert only_run(db)["outcome"] == "ABORTED"
+    assert only_run(db).outcome == "ABORTED"

@@ -128,7 +128,7 @@ def test_reopening_keeps_data_and_schema(db):
     with ResultsStore(db) as s:
         record_run(s)
     with ResultsStore(db) as s:
-        assert [r["id"] for r in s.list_runs()] == ["run-0001-aaaa"]
+        assert [r.id for r in s.list_runs()] == ["run-0001-aaaa"]
         assert s.interrupted_on_open == 0
 
 
@@ -170,30 +170,30 @@ def test_events_round_trip_through_get_run(store, tmp_path):
                       failed_steps=("Cell voltages",)))  # fmt: skip
 
     run = store.get_run(rid)
-    assert run["serial"] == "NM96A0000001" and run["outcome"] == "FAILED"
-    assert run["ended_at"] == "2025-03-01T08:05:00+00:00"
-    assert (run["safe_state_ok"], run["safe_state_detail"]) == (1, "all outputs off")
-    assert run["sequence_sha256"] == "a" * 64 and run["software_version"] == "0.1.0+g1234567"
-    assert '"name": "OCV"' in run["planned_steps"]
-    [s] = run["steps"]
-    assert (s["id"], s["seq"], s["grp"], s["idx"], s["outcome"], s["attempts"]) == (
+    assert run.serial == "NM96A0000001" and run.outcome == "FAILED"
+    assert run.ended_at == "2025-03-01T08:05:00+00:00"
+    assert (run.safe_state_ok, run.safe_state_detail) == (1, "all outputs off")
+    assert run.sequence_sha256 == "a" * 64 and run.software_version == "0.1.0+g1234567"
+    assert '"name": "OCV"' in run.planned_steps
+    [s] = run.steps
+    assert (s.id, s.seq, s.grp, s.idx, s.outcome, s.attempts) == (
         sid, 1, "main", 0, "FAILED", 2)  # fmt: skip
-    pack, cells, sw = run["measurements"]
-    assert (pack["value"], pack["unit"], pack["low"], pack["high"]) == (350.25, "V", 300.0, 400.0)
-    assert (pack["marginal"], pack["nominal"], pack["limit_text"]) == (1, 350.0, "300 <= x <= 400")
-    assert cells["values_json"] == "[3.7, 3.71, 2.9]" and cells["failed_elements"] == "[2]"
-    assert cells["value"] is None and cells["detail"] == "cell 2 low"
-    assert sw["value_text"] == "1.4.2" and sw["value"] is None
-    assert [i["serial"] for i in run["instruments"]] == ["4301234", "1905500123"]
-    [att] = run["attachments"]
-    assert att["sha256"] == hashlib.sha256(trace.read_bytes()).hexdigest()
-    assert att["size"] == trace.stat().st_size and att["step_id"] == sid
-    assert [(g["level"], g["step_id"]) for g in run["logs"]] == [
+    pack, cells, sw = run.measurements
+    assert (pack.value, pack.unit, pack.low, pack.high) == (350.25, "V", 300.0, 400.0)
+    assert (pack.marginal, pack.nominal, pack.limit_text) == (1, 350.0, "300 <= x <= 400")
+    assert cells.values_json == "[3.7, 3.71, 2.9]" and cells.failed_elements == "[2]"
+    assert cells.value is None and cells.detail == "cell 2 low"
+    assert sw.value_text == "1.4.2" and sw.value is None
+    assert [i.serial for i in run.instruments] == ["4301234", "1905500123"]
+    [att] = run.attachments
+    assert att.sha256 == hashlib.sha256(trace.read_bytes()).hexdigest()
+    assert att.size == trace.stat().st_size and att.step_id == sid
+    assert [(g.level, g.step_id) for g in run.logs] == [
         ("INFO", None), ("WARNING", sid), ("PROMPT", sid)]  # fmt: skip
-    assert "answer: yes" in run["logs"][2]["message"]
-    assert [(p["channel"], p["value"]) for p in store.samples(rid)] == [
+    assert "answer: yes" in run.logs[2].message
+    assert [(p.channel, p.value) for p in store.samples(rid)] == [
         ("pack_v", 350.1), ("pack_i", 0.0)]  # fmt: skip
-    assert store.samples(rid, step_id=sid, channel="pack_i")[0]["t"] == 0.2
+    assert store.samples(rid, step_id=sid, channel="pack_i")[0].t == 0.2
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
@@ -203,18 +203,18 @@ def test_non_finite_values_are_kept_visible(store, value):
     store(StepStarted("run-0001-aaaa", sid, 1, "main", 0, "IR", "ir", "2025-03-01T08:00:00Z"))
     store(measurement("run-0001-aaaa", sid, "riso_ohm", value, values=(1.0, value)))
     store(StepFinished("run-0001-aaaa", sid, 1, "main", 0, "IR", "ir", "PASSED", "a", "b"))
-    [m] = store.get_run("run-0001-aaaa")["measurements"]
+    [m] = store.get_run("run-0001-aaaa").measurements
     if math.isnan(value):
-        assert (m["value"], m["value_text"]) == (None, "NaN")
+        assert (m.value, m.value_text) == (None, "NaN")
     else:
-        assert m["value"] == value
-    assert m["values_json"] == "[1.0, null]"
+        assert m.value == value
+    assert m.values_json == "[1.0, null]"
 
 
 def test_a_skipped_step_may_finish_without_starting(store):
     store(started())
     store(StepFinished("run-0001-aaaa", "sk", 1, "main", 0, "Hipot", "hipot", "SKIPPED", "a", "a"))
-    assert store.get_run("run-0001-aaaa")["steps"][0]["outcome"] == "SKIPPED"
+    assert store.get_run("run-0001-aaaa").steps[0].outcome == "SKIPPED"
 
 
 def test_retried_step_keeps_every_attempts_values(store):
@@ -224,8 +224,8 @@ def test_retried_step_keeps_every_attempts_values(store):
         store(StepStarted(rid, sid, 1, "main", 0, "OCV", "ocv", "a", attempt=attempt))
         store(measurement(rid, sid, value=300.0 + attempt))
     store(StepFinished(rid, sid, 1, "main", 0, "OCV", "ocv", "PASSED", "a", "b", attempts=2))
-    ms = store.get_run(rid)["measurements"]
-    assert [(m["attempt"], m["value"]) for m in ms] == [(1, 301.0), (2, 302.0)]
+    ms = store.get_run(rid).measurements
+    assert [(m.attempt, m.value) for m in ms] == [(1, 301.0), (2, 302.0)]
 
 
 def test_a_step_never_finished_is_recorded_interrupted_at_run_end(store):
@@ -235,8 +235,8 @@ def test_a_step_never_finished_is_recorded_interrupted_at_run_end(store):
     store(measurement(rid, "s9", "dcir_ohm", 0.05))
     store(finished(rid, "ERROR"))
     run = store.get_run(rid)
-    assert [(s["id"], s["outcome"]) for s in run["steps"]] == [("s9", "INTERRUPTED")]
-    assert run["measurements"][0]["value"] == 0.05
+    assert [(s.id, s.outcome) for s in run.steps] == [("s9", "INTERRUPTED")]
+    assert run.measurements[0].value == 0.05
 
 
 def test_events_for_an_unknown_run_or_step_are_refused(store):
@@ -301,7 +301,7 @@ def test_samples_are_flushed_in_batches_and_at_step_end(store, db):
     store(StepFinished(rid, sid, 1, "main", 0, "Capacity", "capacity", "PASSED", "a", "b"))
     assert count(db, "samples") == n
     assert len(store.samples(rid, channel="pack_v")) == n // 2
-    assert [p["t"] for p in store.samples(rid)] == [i * 1.0 for i in range(n)]
+    assert [p.t for p in store.samples(rid)] == [i * 1.0 for i in range(n)]
 
 
 def test_a_failing_step_write_leaves_nothing_half_written(store, db):
@@ -315,7 +315,7 @@ def test_a_failing_step_write_leaves_nothing_half_written(store, db):
     assert count(db, "steps") == count(db, "measurements") == 0
     step(store, rid, 2)  # the store keeps working for the next step
     store(finished(rid, "ERROR"))
-    assert store.get_run(rid)["outcome"] == "ERROR"
+    assert store.get_run(rid).outcome == "ERROR"
 
 
 def test_a_full_disk_is_a_store_error_naming_the_file(store, db):
@@ -366,7 +366,7 @@ def test_finished_results_cannot_be_changed(store, db, tmp_path, sql):
     store.audit("eng1", "limits.edit", "nm96.toml", "riso_ohm low 500e6 -> 400e6")
     with raw(db) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute(sql)
-    assert store.get_run("run-0001-aaaa")["outcome"] == "FAILED"
+    assert store.get_run("run-0001-aaaa").outcome == "FAILED"
 
 
 @pytest.mark.parametrize(
@@ -419,10 +419,10 @@ def test_a_killed_station_leaves_finished_steps_and_an_interrupted_run(db):
     with ResultsStore(db) as store:
         assert store.interrupted_on_open == 1
         run = store.get_run(rid)
-        assert run["outcome"] == "INTERRUPTED" and run["ended_at"]
-        assert [s["seq"] for s in run["steps"]] == [1, 2, 3]
-        assert len(run["measurements"]) == 6
-        assert "crash or power loss" in run["logs"][-1]["message"]
+        assert run.outcome == "INTERRUPTED" and run.ended_at
+        assert [s.seq for s in run.steps] == [1, 2, 3]
+        assert len(run.measurements) == 6
+        assert "crash or power loss" in run.logs[-1].message
         # The committed sample batch of the step in progress is kept, the rest is lost.
         assert len(store.samples(rid)) == SAMPLE_BATCH
     with raw(db) as conn:
@@ -437,10 +437,10 @@ def test_a_second_store_on_a_live_file_does_not_interrupt_its_run(db):
         station(started())
         with ResultsStore(db, read_only=True) as cli:
             assert cli.interrupted_on_open == 0
-            assert cli.list_runs()[0]["outcome"] == "RUNNING"
+            assert cli.list_runs()[0].outcome == "RUNNING"
         step(station, "run-0001-aaaa", 1)
         station(finished())
-        assert station.get_run("run-0001-aaaa")["outcome"] == "PASSED"
+        assert station.get_run("run-0001-aaaa").outcome == "PASSED"
 
 
 # -- queries ---------------------------------------------------------------------------
@@ -450,7 +450,7 @@ def test_list_runs_filters_and_orders_newest_first(store):
     record_run(store, "run-a", serial="S1", at="2025-03-01T08:00:00+00:00")
     record_run(store, "run-b", serial="S2", at="2025-03-02T08:00:00+00:00", outcome="FAILED")
     record_run(store, "run-c", serial="S1", at="2025-03-03T08:00:00+00:00")
-    ids = lambda **kw: [r["id"] for r in store.list_runs(**kw)]  # noqa: E731
+    ids = lambda **kw: [r.id for r in store.list_runs(**kw)]  # noqa: E731
     assert ids() == ["run-c", "run-b", "run-a"]
     assert ids(serial="S1") == ["run-c", "run-a"]
     assert ids(outcome="FAILED") == ["run-b"]
@@ -465,7 +465,7 @@ def test_list_runs_filters_and_orders_newest_first(store):
 def test_get_run_accepts_a_unique_prefix_of_eight_characters(store):
     record_run(store, "3f2a9c10-1111-4000-8000-000000000001")
     record_run(store, "3f2a9c10-2222-4000-8000-000000000002")
-    assert store.get_run("3f2a9c10-1")["id"] == "3f2a9c10-1111-4000-8000-000000000001"
+    assert store.get_run("3f2a9c10-1").id == "3f2a9c10-1111-4000-8000-000000000001"
     with pytest.raises(StoreError, match="several runs"):
         store.get_run("3f2a9c10")
     with pytest.raises(StoreError, match="at least 8"):
@@ -481,14 +481,14 @@ def test_measurement_history_is_oldest_first_and_filtered(store):
         step(store, rid, 2, name="OCV end", values=(340.0 + day,))
         store(finished(rid))
     hist = store.measurement_history("pack_voltage_v", step_name="OCV")
-    assert [(h["run_id"], h["value"]) for h in hist] == [
+    assert [(h.run_id, h.value) for h in hist] == [
         ("r1", 350.0),
         ("r2", 351.0),
         ("r3", 352.0),
     ]
-    assert hist[0]["serial"] == "NM96A0000001" and hist[0]["unit"] == "V"
+    assert hist[0].serial == "NM96A0000001" and hist[0].unit == "V"
     hist = store.measurement_history("pack_voltage_v", part_number="NM96-A", limit=3)
-    assert [h["value"] for h in hist] == [340.0, 352.0, 342.0]
+    assert [h.value for h in hist] == [340.0, 352.0, 342.0]
 
 
 def test_queries_from_another_thread_while_the_engine_writes(store):
@@ -499,7 +499,7 @@ def test_queries_from_another_thread_while_the_engine_writes(store):
         while not stop.is_set():
             try:
                 for r in store.list_runs():
-                    store.get_run(r["id"])
+                    store.get_run(r.id)
             except Exception as err:  # pragma: no cover - reported below
                 errors.append(err)
                 return
@@ -592,7 +592,7 @@ def test_a_version_4_file_gets_the_query_indexes_and_statistics(db):
         conn.execute("DROP TABLE IF EXISTS sqlite_stat1")
         conn.execute("PRAGMA user_version = 4")
     with ResultsStore(db) as store:
-        assert store.get_run("run-0001-aaaa")["outcome"] == "PASSED"
+        assert store.get_run("run-0001-aaaa").outcome == "PASSED"
     indexes = _indexes(db)
     assert {"runs_serial_started", "measurements_run_name", "measurements_name_value",
             "measurements_failed"} <= indexes  # fmt: skip

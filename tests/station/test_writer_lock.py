@@ -50,7 +50,7 @@ def test_a_second_station_process_is_refused_and_readers_never_touch_the_live_ru
         assert "RUNNING" in capsys.readouterr().out
         with ResultsStore(db, read_only=True) as reader:
             assert reader.interrupted_on_open == 0
-            assert reader.get_run("live-run-0002")["outcome"] == "RUNNING"
+            assert reader.get_run("live-run-0002").outcome == "RUNNING"
             with pytest.raises(StoreError, match="read-only"):
                 reader.audit("eve", "x", "y")
     finally:
@@ -59,8 +59,8 @@ def test_a_second_station_process_is_refused_and_readers_never_touch_the_live_ru
     # Its writer gone, the next station recovers the run.
     with ResultsStore(db) as recovering:
         assert recovering.interrupted_on_open == 1
-        assert recovering.get_run("live-run-0002")["outcome"] == "INTERRUPTED"
-        assert recovering.get_run("run-0001-done")["outcome"] == "PASSED"
+        assert recovering.get_run("live-run-0002").outcome == "INTERRUPTED"
+        assert recovering.get_run("run-0001-done").outcome == "PASSED"
         assert recovering.verify().ok
 
 
@@ -81,8 +81,8 @@ def test_recovery_leaves_a_run_whose_writer_is_still_alive(tmp_path: Path) -> No
             )
     with ResultsStore(db) as store:
         assert store.interrupted_on_open == 1
-        assert store.get_run("alive-writer")["outcome"] == "RUNNING"
-        assert store.get_run("gone-writer")["outcome"] == "INTERRUPTED"
+        assert store.get_run("alive-writer").outcome == "RUNNING"
+        assert store.get_run("gone-writer").outcome == "INTERRUPTED"
 
 
 class FakeMsvcrt(types.ModuleType):

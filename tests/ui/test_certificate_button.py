@@ -26,4 +26,4 @@ def test_the_certificate_button_writes_the_selected_runs_pdf_and_html(
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages))
     assert "Serial NM96A0000001" in text and "verdict FAILED" in text
     page = browser.write_certificate(tmp_path / "c.html").read_text(encoding="utf-8")
-    assert found["id"] in page
+    assert found.id in page

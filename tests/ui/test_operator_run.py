@@ -64,8 +64,8 @@ def test_full_run_shows_pass(qtbot, make_window) -> None:
     assert set(op.plot.channels) == {"pack_voltage_V", "pack_current_A", "max_cell_temp_C"}
     assert set(op.plot.plots) == {"V", "A", "°C"}  # grouped by unit
     assert op.shift.counters.tested == 1 and op.shift.counters.passed == 1
-    assert op.shift.model.rows[0]["serial"] == SERIAL
-    assert c.store.list_runs()[0]["operator"] == "otto"
+    assert op.shift.model.rows[0].serial == SERIAL
+    assert c.store.list_runs()[0].operator == "otto"
     assert op.scan.text() == "" and not op.prompt.isVisible()
 
 

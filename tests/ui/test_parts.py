@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QThread, Slot
 from PySide6.QtWidgets import QApplication, QLabel
 
 from station.events import Log, PlannedStep, RunFinished, RunStarted, Sample, StepFinished
+from tests.station.recorded_runs import run_record
 from ui import spc
 from ui.bridge import EngineBridge
 from ui.models import Column, RowsModel, duration_text, measured_text
@@ -22,17 +23,13 @@ from ui.run_view import RunView
 pytestmark = pytest.mark.ui
 
 
-def run(serial: str, outcome: str, at: str) -> dict[str, str]:
-    return {"serial": serial, "outcome": outcome, "started_at": at}
-
-
 def test_counters_first_pass_yield_and_retests() -> None:
     runs = [
-        run("A", "FAILED", "2026-01-01T08:00"),
-        run("A", "PASSED", "2026-01-01T08:10"),  # retest: passed, not first pass
-        run("B", "PASSED", "2026-01-01T08:20"),
-        run("C", "ABORTED", "2026-01-01T08:30"),  # no verdict on the pack
-        run("D", "ERROR", "2026-01-01T08:40"),
+        run_record("A", "FAILED", "2026-01-01T08:00"),
+        run_record("A", "PASSED", "2026-01-01T08:10"),  # retest: passed, not first pass
+        run_record("B", "PASSED", "2026-01-01T08:20"),
+        run_record("C", "ABORTED", "2026-01-01T08:30"),  # no verdict on the pack
+        run_record("D", "ERROR", "2026-01-01T08:40"),
     ]
     c = spc.counters(reversed(runs))
     assert (c.tested, c.passed, c.first_pass) == (3, 2, 1)

@@ -34,13 +34,13 @@ def test_filters(browser) -> None:
     assert len(browser.search()) == 3
     assert "first-pass yield 50.0 %" in browser.summary.text()  # 2 packs, 1 first-pass
     browser.serial.setText("b000")
-    assert [r["serial"] for r in browser.search()] == ["NM96B0000002"]
+    assert [r.serial for r in browser.search()] == ["NM96B0000002"]
     browser.serial.clear()
     browser.outcome.setCurrentIndex(browser.outcome.findData("FAILED"))
-    assert [r["outcome"] for r in browser.search()] == ["FAILED"]
+    assert [r.outcome for r in browser.search()] == ["FAILED"]
     browser.outcome.setCurrentIndex(0)
     browser.variant.setCurrentIndex(browser.variant.findData("NM96-B"))
-    assert [r["part_number"] for r in browser.search()] == ["NM96-B"]
+    assert [r.part_number for r in browser.search()] == ["NM96-B"]
     browser.variant.setCurrentIndex(0)
     browser.use_dates.setChecked(True)
     assert len(browser.search()) == 3  # default range: the last week up to today
@@ -52,15 +52,13 @@ def test_filters(browser) -> None:
 
 def test_a_runs_full_record(browser) -> None:
     runs = browser.search()
-    row = next(i for i, r in enumerate(runs) if r["serial"] == "NM96B0000002")
+    row = next(i for i, r in enumerate(runs) if r.serial == "NM96B0000002")
     browser.run_table.selectRow(row)
     run = browser.run
-    assert run is not None and run["serial"] == "NM96B0000002"
-    assert (
-        "NM96B0000002" in browser.record.text() and run["sequence_sha256"] in browser.record.text()
-    )
+    assert run is not None and run.serial == "NM96B0000002"
+    assert "NM96B0000002" in browser.record.text() and run.sequence_sha256 in browser.record.text()
     assert "confirmed off" in browser.record.text()
-    assert [s["name"] for s in browser.steps.rows] == [
+    assert [s.name for s in browser.steps.rows] == [
         "Connect pack",
         "Pack OCV",
         "DCIR pulse",
@@ -75,10 +73,10 @@ def test_a_runs_full_record(browser) -> None:
 
 def test_trend_histogram_and_cpk(browser) -> None:
     browser.search()
-    ocv = next(m for m in browser.measurements.rows if m["name"] == "voltage")
+    ocv = next(m for m in browser.measurements.rows if m.name == "voltage")
     cap = browser.show_statistics(ocv)
     assert cap.n >= 1 and cap.mean is not None and 300 < cap.mean < 400
     assert "Cpk" in browser.stats_text.text() and "300 … 400 V" in browser.stats_text.text()
     assert browser.tabs.currentIndex() == browser.tabs.count() - 1
-    resistance = next(m for m in browser.measurements.rows if m["name"] == "resistance")
+    resistance = next(m for m in browser.measurements.rows if m.name == "resistance")
     assert browser.show_statistics(resistance).n >= 1

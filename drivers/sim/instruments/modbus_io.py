@@ -42,6 +42,8 @@ DMM_PROOF_COIL = 5
 DMM_PROOF_V = 24.0
 """The virtual fixture's reference for the DMM proof: its 24 V auxiliary supply."""
 DMM_PROOF_TOLERANCE_V = 2.4
+MATRIX_COIL = 6
+"""On a virtual line, the coil of this nest's relay-matrix relay (drivers.sim.line)."""
 CHANNELS = 8
 SILENCE_S = 0.005
 """Quiet time that ends a frame whose length the function code does not give."""
@@ -212,6 +214,7 @@ class ModbusIoTwin(TwinServer):
             "dmm_proof_coil": DMM_PROOF_COIL,
             "dmm_proof_v": DMM_PROOF_V,
             "dmm_proof_tolerance_v": DMM_PROOF_TOLERANCE_V,
+            "matrix_coil": MATRIX_COIL,
         }
 
     def _notify(self) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from drivers.errors import (
     InstrumentConnectionError,
+    InstrumentError,
     InstrumentProtocolError,
     InstrumentReportedError,
     InstrumentTimeout,
@@ -341,3 +342,15 @@ def test_from_resource_missing_port_raises_connection_error() -> None:
 def test_from_resource_closes_the_port_when_options_are_bad() -> None:
     with pytest.raises(ValueError, match="unit_id"):
         ModbusRtuInterlocks.from_resource("loop://", unit_id=0)
+
+
+@pytest.mark.parametrize(("on", "value"), [(True, "FF00"), (False, "0000")])
+def test_connect_shared_switches_the_relay_matrix_coil(on: bool, value: str) -> None:
+    request = frame(f"01 05 0006 {value}")
+    with module([(request, request)], matrix_coil=6) as io:
+        io.connect_shared(on)
+
+
+def test_connect_shared_without_a_matrix_coil_says_which_option_to_set() -> None:
+    with module([]) as io, pytest.raises(InstrumentError, match=r"set options\.matrix_coil"):
+        io.connect_shared(True)

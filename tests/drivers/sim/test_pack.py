@@ -507,3 +507,28 @@ def test_set_ambient_moves_the_room_and_soaks_the_pack() -> None:
     assert pack.cell_temperatures() == pytest.approx([18.0] * 4)  # stays at the new room
     with pytest.raises(ValueError, match="ambient_c"):
         pack.set_ambient(200.0)
+
+
+CHANGES = {
+    "high_resistance_cell": lambda p: p.high_resistance_cell(1, 3.0),
+    "missing_parallel_cell": lambda p: p.missing_parallel_cell(2),
+    "loose_busbar": lambda p: p.loose_busbar(0, 0.005),
+    "scale_resistance": lambda p: p.scale_resistance(1.5),
+    "set_ambient": lambda p: p.set_ambient(0.0),
+    "advance": lambda p: p.advance(30.0, 20.0),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_after_a_reading_reads_as_on_a_pack_that_had_it_all_along(change: str) -> None:
+    # The pack keeps what it computed for its present state (R0(T), OCV, terminal voltage);
+    # a reading taken before a change must not leak into the readings after it.
+    spec = mini_spec(parallel=2)
+    read, fresh = Pack(spec, seed=4), Pack(spec, seed=4)
+    before = (read.terminal_voltage(50.0), read.internal_resistance_ohm, read.cell_voltages())
+    CHANGES[change](read)
+    CHANGES[change](fresh)
+    after = (read.terminal_voltage(50.0), read.internal_resistance_ohm, read.cell_voltages())
+    assert after == (fresh.terminal_voltage(50.0), fresh.internal_resistance_ohm,
+                     fresh.cell_voltages())  # fmt: skip
+    assert after != before

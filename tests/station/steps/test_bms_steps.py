@@ -459,7 +459,7 @@ def test_set_soc_approaches_the_target_from_above(tmp_path: Path) -> None:
     with sim_run(tmp_path, set_soc(60.0, current_a=45)) as prepared:
         result = run(prepared, close_contactors)
         assert result.outcome == "PASSED", result.steps
-        soc = [row["value"] for row in prepared.store.samples(result.run_id, channel="bms_soc_pct")]
+        soc = [row.value for row in prepared.store.samples(result.run_id, channel="bms_soc_pct")]
         assert max(soc) >= 62.5 and soc[-1] <= 60.0
         assert prepared.bench.simulator.pack.current_a == 0.0
 

@@ -175,7 +175,7 @@ def test_current_calibration_brings_the_bms_onto_the_reference(tmp_path: Path) -
         assert v["written"] is True and v["readback_matches"] is True
         assert v["persisted"] is True
         # the ECU reset opened the contactors; the step closed them again for the verification
-        logs = [e["message"] for e in prepared.store.get_run(result.run_id)["logs"]]
+        logs = [e.message for e in prepared.store.get_run(result.run_id).logs]
         assert any("close_contactors: answered" in m for m in logs)
         assert v["gain_discharge"] == pytest.approx(
             1 / (1 + error.current_gain_discharge), abs=2e-3

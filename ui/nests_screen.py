@@ -1,0 +1,54 @@
+"""The test page of a station with parallel nests: one operator screen per nest, side by side.
+
+Each nest has its own :class:`~ui.controller.StationController` (its engine, worker thread,
+bridge and prompter), so each screen keeps its own scan field, START/ABORT, banner, step
+list and prompts, exactly as on a single-nest station. The nests share the person at the
+station: whoever logs in on the first controller is logged in on every nest.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ui.controller import StationController
+from ui.operator_screen import OperatorScreen
+from ui.style import font
+
+
+class NestsScreen(QWidget):
+    """Operator screens for ``controllers`` (one per nest, labelled by ``labels``)."""
+
+    def __init__(
+        self,
+        controllers: list[StationController],
+        labels: list[str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controllers = controllers
+        self.screens: list[OperatorScreen] = []
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for controller, label in zip(controllers, labels, strict=True):
+            column = QVBoxLayout()
+            title = QLabel(f"Nest {label}")
+            title.setObjectName("nest_title")
+            title.setFont(font(18, bold=True))
+            column.addWidget(title)
+            screen = OperatorScreen(controller)
+            column.addWidget(screen, 1)
+            row.addLayout(column, 1)
+            self.screens.append(screen)
+        primary = controllers[0]
+        primary.changed.connect(self._share_session)
+
+    def _share_session(self) -> None:
+        session = self.controllers[0].session
+        for controller in self.controllers[1:]:
+            if controller.session != session:
+                controller.session = session
+                controller.changed.emit()
+
+    def dispose(self) -> None:
+        for screen in self.screens:
+            screen.dispose()
