@@ -75,7 +75,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.roles import CONFIGURED_BY_CAN, INSTRUMENT_ROLES
-from station.errors import ConfigError
+from station.errors import ConfigError, Problem
 from station.inputs import Problems, did_you_mean, read_toml, sha256_of
 from station.masters import FailureMaster, MasterPolicy
 from station.nest_config import NestConfig, parse_nests
