@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from station.steps.params import did_you_mean
+from station.inputs import did_you_mean
 
 NEST_KEYS = ("name", "can_channel", "instruments")
 
