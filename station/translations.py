@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from station.languages import language_problem
 from station.inputs import did_you_mean
+from station.languages import language_problem
 
 FIELDS = ("name", "text")
 
