@@ -104,6 +104,6 @@ def run_record(serial: str, outcome: str, started_at: str, attempt: int | None =
         limits_sha256=None, config_sha256=None, software_version="0.1.0",
         started_at=started_at, ended_at=started_at, outcome=stored_outcome(outcome),
         safe_state_ok=1, safe_state_detail="", planned_steps="[]", writer="",
-        virtual_started_at=None, virtual_ended_at=None, attempt=attempt,
+        virtual_started_at=None, virtual_ended_at=None, nest=None, attempt=attempt,
         previous_run_id=None, rework_reason=None,
     )  # fmt: skip
