@@ -69,6 +69,8 @@ def judge(
 
 
 def split_value(value: Any) -> tuple[float | None, str | None, tuple[float, ...] | None]:
+    if value is None:  # not measured (e.g. a guard stopped the step first): nothing to store
+        return None, None, None
     if isinstance(value, bool):
         return None, "true" if value else "false", None
     if isinstance(value, int | float):

@@ -241,7 +241,9 @@ def measured_text(
         if isinstance(value, bool):
             return str(value).lower()
         return ltr(si(value, unit))
-    return "" if value_text is None else ltr(str(value_text))
+    if value_text is None:
+        return translate("Measurement", "not measured")
+    return ltr(str(value_text))
 
 
 def limit_text(text: str | None, unit: str | None) -> str:

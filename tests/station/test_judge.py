@@ -45,3 +45,14 @@ def test_derived_cell_values_are_judged_at_their_resolution(tmp_path: Path) -> N
     # Σcells − pack with cancellation: −9.999999999976694e-05 is −0.1 mV at 1 µV
     assert outcome("sum_vs_pack_v", (2.5 + 2.5) - 5.0001) == "PASSED"
     assert outcome("sum_vs_pack_v", (2.5 + 2.5) - 5.0002) == "FAILED"
+
+
+def test_a_value_never_measured_fails_and_is_stored_as_nothing(tmp_path: Path) -> None:
+    """A step stopped early (a cell guard) records None: FAILED, with no text "None"."""
+    path = tmp_path / "seq.toml"
+    path.write_text(SEQUENCE, encoding="utf-8")
+    sequence = load_sequence(path)
+    [step] = sequence.all_steps()
+    m = judge("run", "step", step, "voltage_delta_v", None, None, sequence.limits_for("NM96-A"))
+    assert m.outcome == "FAILED"
+    assert (m.value, m.value_text, m.values) == (None, None, None)

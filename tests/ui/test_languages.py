@@ -51,6 +51,7 @@ def test_arabic_mirrors_the_layout_and_keeps_values_left_to_right(make_window) -
     window.set_language("fr")
     assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
     assert measured_text(1.98486e6, None, None, "Ohm") == "1.985 MΩ"
+    assert measured_text(None, None, None, "Ohm") == "non mesuré"
 
 
 def test_each_account_keeps_its_language_and_gets_it_at_login(make_window) -> None:

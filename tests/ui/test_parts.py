@@ -58,6 +58,7 @@ def test_formatting() -> None:
     assert measured_text(349.10693, None, None, "V") == "349.1 V"
     assert measured_text(1.98486e6, None, None, "Ohm") == "1.985 MΩ"
     assert measured_text(None, "yes", None) == "yes"
+    assert measured_text(None, None, None, "Ohm") == "not measured"  # a guard stopped the step
     assert measured_text(None, None, "[3.1, 3.3, 3.2]") == "[3] 3.1 … 3.3"
     assert duration_text(5) == "5.0 s" and duration_text(125) == "2:05"
     assert duration_text(3725) == "1:02:05"

@@ -650,6 +650,13 @@
     </message>
 </context>
 <context>
+    <name>Measurement</name>
+    <message>
+        <source>not measured</source>
+        <translation>non mesuré</translation>
+    </message>
+</context>
+<context>
     <name>OperatorScreen</name>
     <message>
         <source>scan the pack&apos;s serial number</source>
