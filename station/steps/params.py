@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import types
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -34,7 +35,7 @@ class ConstraintError(ValueError):
 
 
 @dataclass(frozen=True)
-class Constraint:
+class Constraint(ABC):
     """A rule a parameter's value keeps, declared with ``Annotated[type, constraint]``.
 
     ``text`` is how messages and docs show it (``"> 0"``, ``"0 … 100"``); ``note`` says why
@@ -44,9 +45,9 @@ class Constraint:
     text: str
     note: str = ""
 
+    @abstractmethod
     def holds(self, value: Any) -> bool:
         """Whether ``value`` keeps the rule (None, an unset optional value, always does)."""
-        raise NotImplementedError
 
     def noting(self, note: str) -> Constraint:
         """The same rule, its messages saying ``note`` too (``Positive.noting("…")``)."""
