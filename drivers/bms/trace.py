@@ -11,6 +11,7 @@ in through :meth:`CanTrace.record_tx`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 import queue
@@ -124,10 +125,17 @@ class CanTrace(can.Listener):
 
     def _write_all(self, writer: Any, frames: queue.Queue[can.Message | None], path: Path) -> None:
         failed = False
+        # BLF numbers channels in 16 bits, and python-can takes a named channel's trailing
+        # digits as its number ("vcan70000", a virtual bus named by a uuid): one bus per
+        # trace, so a BLF file gets channel 1 rather than a write error.
+        blf = isinstance(writer, can.BLFWriter)
         while (msg := frames.get()) is not None:
             if failed:
                 continue  # keep draining: senders must never block
             try:
+                if blf and msg.channel is not None:
+                    msg = copy.copy(msg)
+                    msg.channel = None
                 writer.on_message_received(msg)
                 self.frames += 1
             except Exception as err:  # a full disk must not kill the writer silently

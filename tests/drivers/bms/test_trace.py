@@ -193,3 +193,20 @@ def test_a_full_disk_stops_the_trace_and_says_so_without_raising_to_the_sender(
         trace.record_tx(can.Message(arbitration_id=0x7E0, data=[0] * 8, is_extended_id=False))
     trace.close()
     assert trace.failure is not None and "No space left on device" in trace.failure
+
+
+def test_a_blf_trace_takes_frames_of_a_channel_whose_name_ends_in_a_large_number(
+    tmp_path: Path,
+) -> None:
+    """python-can numbers a named channel by its trailing digits; BLF has 16 bits for it."""
+    from drivers.bms.trace import CanTrace
+
+    trace = CanTrace()
+    trace.open(tmp_path / "t.blf")
+    trace.on_message_received(
+        can.Message(arbitration_id=0x233, data=b"\x01\x02", channel="trace-70123456")
+    )
+    path = trace.close()
+    assert path is not None and trace.failure is None
+    frames = list(can.BLFReader(str(path)))
+    assert [(f.arbitration_id, bytes(f.data)) for f in frames] == [(0x233, b"\x01\x02")]
