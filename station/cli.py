@@ -85,25 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a sequence for one pack")
     run.add_argument("sequence", type=Path)
     run.add_argument("--serial", required=True, help="the pack's serial number (scanned)")
-    run.add_argument("--variant", help="product part number (if the sequence serves several)")
-    run.add_argument("--operator", default="", help="who runs the test")
     run.add_argument("--config", type=Path, help="station config TOML")
-    run.add_argument("--db", type=Path, help="results database (overrides the config)")
-    run.add_argument("--sim", action="store_true", help="run against the virtual bench")
-    run.add_argument(
-        "--pack",
-        default=None,
-        help="virtual pack NAME or pack FILE (with --sim; default: the pack built as the "
-        "sequence's product)",
-    )
-    run.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
-    run.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME[=VALUE]",
-        help="inject a virtual-bench fault (with --sim); repeatable",
-    )
+    _pack_test_options(run, "the virtual bench", fault_help=("NAME[=VALUE]", "(with --sim)"))
     run.add_argument(
         "--speed",
         type=_speed_or_zero,
@@ -116,7 +99,6 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="test a repaired pack again (needed for a serial that already PASSED)",
     )
-    run.add_argument("--yes", action="store_true", help="answer every prompt with its default")
     run.add_argument(
         "--nest",
         metavar="N",
@@ -134,20 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the pack in a nest (nest number or name); repeat per nest",
     )
     line.add_argument("--config", type=Path, required=True, help="station config with [[nests]]")
-    line.add_argument("--variant", help="product part number (if the sequence serves several)")
-    line.add_argument("--operator", default="", help="who runs the test")
-    line.add_argument("--db", type=Path, help="results database (overrides the config)")
-    line.add_argument("--sim", action="store_true", help="run against a virtual line")
-    line.add_argument("--pack", default=None, help="virtual pack NAME or FILE (with --sim)")
-    line.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
-    line.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="[NEST:]NAME[=VALUE]",
-        help="inject a virtual-bench fault in one nest (or all); repeatable",
+    _pack_test_options(
+        line, "a virtual line", fault_help=("[NEST:]NAME[=VALUE]", "in one nest (or all)")
     )
-    line.add_argument("--yes", action="store_true", help="answer every prompt with its default")
     line.set_defaults(func=cmd_line)
 
     sim = sub.add_parser(
@@ -290,6 +261,33 @@ def _results_source(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument(
         "--config", type=Path, default=default, help="station config naming the database"
     )
+
+
+def _pack_test_options(
+    parser: argparse.ArgumentParser, simulator: str, *, fault_help: tuple[str, str]
+) -> None:
+    """The options ``run`` and ``line`` share: who and what is tested, where results go,
+    the virtual bench and its faults, and answering prompts unattended."""
+    parser.add_argument("--variant", help="product part number (if the sequence serves several)")
+    parser.add_argument("--operator", default="", help="who runs the test")
+    parser.add_argument("--db", type=Path, help="results database (overrides the config)")
+    parser.add_argument("--sim", action="store_true", help=f"run against {simulator}")
+    parser.add_argument(
+        "--pack",
+        default=None,
+        help="virtual pack NAME or pack FILE (with --sim; default: the pack built as the "
+        "sequence's product)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="virtual bench seed (with --sim)")
+    metavar, where = fault_help
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar=metavar,
+        help=f"inject a virtual-bench fault {where}; repeatable",
+    )
+    parser.add_argument("--yes", action="store_true", help="answer every prompt with its default")
 
 
 def _speed(text: str) -> float:

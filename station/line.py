@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from station import central
-from station.bench import Bench, check_role
+from station.bench import Bench
 from station.clock import Clock, LineClock, RealClock, line_member
 from station.config import InstrumentConfig, StationConfig, load_config
 from station.engine import Engine
@@ -43,13 +43,13 @@ from station.nest_config import NestConfig
 from station.recording import Recorder, Transcript
 from station.results import RunResult
 from station.runner import (
-    SIM_BMS_DESCRIPTION,
     PreparedRun,
     RunOptions,
-    instrument_info,
     load_plugins,
     open_bms,
     open_instruments,
+    open_sim_bms,
+    open_virtual_instruments,
     parse_faults,
     sim_pack_for,
 )
@@ -338,7 +338,6 @@ def _open_real_line(line: PreparedLine, chosen: list[NestConfig]) -> None:
 
 
 def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOptions) -> None:
-    from drivers.registry import open_instrument
     from drivers.sim.line import VirtualLine
 
     config = line.config
@@ -367,44 +366,36 @@ def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOpt
     except ValueError as err:
         raise StationError(f"virtual line: {err}") from err
     line.simulator = virtual
-    due = dt.date.today() + dt.timedelta(days=365)
-    shared_info: dict[str, InstrumentInfo] = {}
-    for role, (model, resource) in virtual.shared_resources.items():
-        inst = open_instrument(
-            model, resource, timeout_s=1.0, options=virtual.shared_driver_options.get(role)
+    shared_opened: dict[str, Any] = {}
+    try:
+        shared_info = open_virtual_instruments(
+            virtual.shared_resources,
+            virtual.shared_driver_options,
+            shared_opened,
+            config,
+            tracer=None,
+            serial_suffix="",
         )
+    except BaseException:
+        Bench(shared_opened).close()
+        raise
+    for role, inst in shared_opened.items():
         line.shared[role] = SharedInstrument(role, inst, parking=clock)
-        check_role(role, inst, model, config.path)
-        inst.connect()
-        cal_due = config.instruments[role].cal_due
-        shared_info[role] = instrument_info(
-            role, model, resource, f"SIM-{role.upper()}", cal_due, inst
-        )
     for position, nest in enumerate(chosen, start=1):
         vbench = virtual.nests[position]
         transcript = Transcript(clock)
         instruments: dict[str, Any] = {}
-        info: dict[str, InstrumentInfo] = dict(shared_info)
         try:
-            for role, (model, resource) in vbench.resources.items():
-                inst = open_instrument(
-                    model,
-                    resource,
-                    timeout_s=1.0,
-                    tracer=transcript,
-                    options=vbench.driver_options.get(role),
-                )
-                instruments[role] = inst
-                check_role(role, inst, model, config.path)
-                inst.connect()
-                configured = nest.instruments.get(role)
-                cal = configured.cal_due if isinstance(configured, InstrumentConfig) else due
-                serial = f"SIM-{role.upper()}-{nest.index}"
-                info[role] = instrument_info(role, model, resource, serial, cal, inst)
+            info = shared_info | open_virtual_instruments(
+                vbench.resources,
+                vbench.driver_options,
+                instruments,
+                config.for_nest(nest),
+                tracer=transcript,
+                serial_suffix=f"-{nest.index}",
+            )
             if vbench.bms is not None:
-                description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
-                bms = instruments["bms"] = open_bms(description, vbench.can, clock, simulated=True)
-                clock.add_settle(bms.settle)
+                instruments["bms"] = open_sim_bms(config, vbench.can, clock)
         except BaseException:
             Bench(instruments).close()  # what this nest opened; the line closes the rest
             raise

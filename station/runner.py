@@ -8,7 +8,7 @@ instrument resource is swapped for the virtual bench's (simulated instruments on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,6 @@ def open_sim_bench(
     instruments in the config the bench's default set is used. The BMS is simulated when
     the config has a CAN section or a step needs the ``bms`` role.
     """
-    from drivers.registry import open_instrument
     from drivers.sim.bench import VirtualBench
     from drivers.sim.faults import apply_fault
 
@@ -222,35 +221,17 @@ def open_sim_bench(
     except ValueError as err:
         raise StationError(f"virtual bench: {err}") from err
     instruments: dict[str, Any] = {}
-    info: dict[str, InstrumentInfo] = {}
     try:
-        for role, (model, resource) in virtual.resources.items():
-            inst = open_instrument(
-                model,
-                resource,
-                timeout_s=1.0,
-                tracer=tracer,
-                options=virtual.driver_options.get(role),
-            )
-            instruments[role] = inst
-            check_role(role, inst, model, config.path)
-            inst.connect()
-            serial = f"SIM-{role.upper()}"
-            configured = config.instruments.get(role)
-            due = (
-                configured.cal_due
-                if configured is not None
-                else dt.date.today() + dt.timedelta(days=365)
-            )
-            info[role] = instrument_info(role, model, resource, serial, due, inst)
+        info = open_virtual_instruments(
+            virtual.resources,
+            virtual.driver_options,
+            instruments,
+            config,
+            tracer=tracer,
+            serial_suffix="",
+        )
         if virtual.bms is not None:
-            description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
-            bms = instruments["bms"] = open_bms(description, virtual.can, clock, simulated=True)
-            check_role("bms", bms, "BMS client", config.path)
-            if scheduler is not None:
-                # The lockstep hand-off: what the simulated BMS sends at t is received
-                # before the clock moves past t.
-                scheduler.add_settle(bms.settle)
+            instruments["bms"] = open_sim_bms(config, virtual.can, clock)
         # Faults go in once everything is connected, so that connecting (which clears
         # error queues, say) does not hide them.
         for name, value in parse_faults(options.faults).items():
@@ -264,6 +245,54 @@ def open_sim_bench(
     return Bench(
         instruments, info, closers=[virtual.close], simulator=virtual, on_unit=virtual.present
     )
+
+
+def open_virtual_instruments(
+    resources: Mapping[str, tuple[str, str]],
+    driver_options: Mapping[str, Any],
+    instruments: dict[str, Any],
+    config: StationConfig,
+    *,
+    tracer: Any,
+    serial_suffix: str,
+) -> dict[str, InstrumentInfo]:
+    """Open a virtual bench's instruments (role → (model, resource)) through the real
+    drivers into ``instruments``, check each can play its role, and say who each is.
+
+    The caller closes what was opened when this raises. A virtual instrument carries the
+    config's calibration date for its role (a year ahead when the config has none) and
+    the serial ``SIM-<ROLE><serial_suffix>``.
+    """
+    from drivers.registry import open_instrument
+
+    default_due = dt.date.today() + dt.timedelta(days=365)
+    info: dict[str, InstrumentInfo] = {}
+    for role, (model, resource) in resources.items():
+        inst = open_instrument(
+            model, resource, timeout_s=1.0, tracer=tracer, options=driver_options.get(role)
+        )
+        instruments[role] = inst
+        check_role(role, inst, model, config.path)
+        inst.connect()
+        configured = config.instruments.get(role)
+        due = configured.cal_due if isinstance(configured, InstrumentConfig) else default_due
+        serial = f"SIM-{role.upper()}{serial_suffix}"
+        info[role] = instrument_info(role, model, resource, serial, due, inst)
+    return info
+
+
+def open_sim_bms(config: StationConfig, can: dict[str, Any], clock: Clock) -> Any:
+    """Open the BMS client on a virtual bench's CAN bus, checked against its role.
+
+    Under lockstep virtual time the clock waits, before each move past t, until what the
+    simulated BMS sent at t has been received (the hand-off).
+    """
+    description = config.can.bms if config.can is not None else SIM_BMS_DESCRIPTION
+    bms = open_bms(description, can, clock, simulated=True)
+    check_role("bms", bms, "BMS client", config.path)
+    if isinstance(clock, VirtualClock):
+        clock.add_settle(bms.settle)
+    return bms
 
 
 def sim_pack_for(sequence: Sequence) -> str:
