@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLANT_SCHEMA_VERSION = 2
+PLANT_SCHEMA_VERSION = 3
 DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_BATCH = 200
 _SCHEMA_LOCK = 0x45_4F_4C_01  # advisory lock: twenty stations creating the schema at once
@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS plant.runs (
 -- version 2: a run without a limit table or a station config has no hash (NULL)
 ALTER TABLE plant.runs ALTER COLUMN limits_sha256 DROP NOT NULL;
 ALTER TABLE plant.runs ALTER COLUMN config_sha256 DROP NOT NULL;
+-- version 3: the nest a run was tested in (NULL for a station without nests)
+ALTER TABLE plant.runs ADD COLUMN IF NOT EXISTS nest text;
 CREATE INDEX IF NOT EXISTS runs_station_started ON plant.runs (station_id, started_at);
 CREATE INDEX IF NOT EXISTS runs_serial_started ON plant.runs (serial, started_at);
 CREATE TABLE IF NOT EXISTS plant.steps (
@@ -151,7 +153,7 @@ GROUP BY r.part_number, m.name, m.unit, r.station_id, m.low, m.high;
 _RUN_COLUMNS = (
     "id, station_id, serial, part_number, operator, sequence_name, sequence_version,"
     " sequence_sha256, limits_sha256, config_sha256, software_version, started_at, ended_at,"
-    " outcome, safe_state_ok, safe_state_detail"
+    " outcome, safe_state_ok, safe_state_detail, nest"
 )
 _STEP_COLUMNS = (
     "run_id, id, seq, grp, idx, name, type, outcome, started_at, ended_at, error, attempts,"

@@ -324,3 +324,30 @@ def test_a_run_without_a_limit_table_or_config_reaches_the_plant_with_null_hashe
     with psycopg.connect(central_dsn) as pg:
         row = pg.execute("SELECT limits_sha256, config_sha256 FROM plant.runs").fetchone()
     assert row == (None, None)
+
+
+def test_a_run_tested_in_a_nest_reaches_the_plant_with_its_nest_on_an_older_schema(
+    tmp_path: Path, central_dsn: str
+) -> None:
+    from dataclasses import replace
+
+    from tests.station.test_store import finished, started
+
+    db = tmp_path / "eol.db"
+    with ResultsStore(db) as store:
+        store(replace(started(run_id="in-nest"), nest="2 (right)"))
+        store(finished(run_id="in-nest"))
+        store(started(run_id="no-nest", serial="NM96A0000002"))
+        store(finished(run_id="no-nest"))
+    with psycopg.connect(central_dsn) as pg:  # a plant schema of version 2 had no nest
+        central.ensure_schema(pg)
+        pg.execute("ALTER TABLE plant.runs DROP COLUMN nest")
+        pg.execute("DELETE FROM plant.schema_version")
+        pg.execute("INSERT INTO plant.schema_version (version) VALUES (2)")
+        pg.commit()
+    assert central.sync(db, central_dsn).sent == 2
+    with psycopg.connect(central_dsn) as pg:
+        rows = pg.execute("SELECT id, nest FROM plant.runs ORDER BY id").fetchall()
+        version = pg.execute("SELECT max(version) FROM plant.schema_version").fetchone()
+    assert rows == [("in-nest", "2 (right)"), ("no-nest", None)]
+    assert version == (central.PLANT_SCHEMA_VERSION,)
