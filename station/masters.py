@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from station.checked import NonEmpty
 from station.outcomes import Outcome, sql_in
 from station.store import ResultsStore
 from station.store_schema import VERDICTS
@@ -27,8 +28,10 @@ from station.store_schema import VERDICTS
 
 @dataclass(frozen=True)
 class FailureMaster:
-    serial: str
-    expect: str
+    """One ``{ serial, expect, fault }`` of ``[masters] failure``."""
+
+    serial: Annotated[str, NonEmpty]
+    expect: Annotated[str, NonEmpty]
     """The step that must FAIL."""
     fault: str = ""
     """On the virtual bench: the fault that makes this virtual pack bad."""
@@ -36,8 +39,16 @@ class FailureMaster:
 
 @dataclass(frozen=True)
 class MasterPolicy:
-    golden: tuple[str, ...] = ()
+    """The ``[masters]`` table: every serial named once."""
+
+    golden: tuple[Annotated[str, NonEmpty], ...] = ()
     failure: tuple[FailureMaster, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        serials = [*self.golden, *(m.serial for m in self.failure)]
+        doubled = sorted({s for s in serials if serials.count(s) > 1})
+        if doubled:
+            raise ValueError(f"serial(s) {', '.join(doubled)} named more than once")
 
     def serials(self) -> frozenset[str]:
         return frozenset(self.golden) | {m.serial for m in self.failure}

@@ -29,13 +29,22 @@ must never drive one instrument unguarded), and every other role belongs to one 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from station.inputs import did_you_mean
+from station.checked import NonEmpty, checked
+from station.inputs import Problems, did_you_mean
 
-NEST_KEYS = ("name", "can_channel", "instruments")
 
-ProblemSink = Callable[[str, str], None]
+@dataclass(frozen=True)
+class NestTable:
+    """One ``[[nests]]`` table as written."""
+
+    name: Annotated[str, NonEmpty] | None = None  # default: the nest's number
+    can_channel: Annotated[str, NonEmpty.noting("the CAN channel of this nest's pack")] | None = (
+        None
+    )
+    instruments: dict[str, Any] = field(default_factory=dict)  # role → [instruments.*] keys
 
 
 @dataclass(frozen=True)
@@ -56,36 +65,38 @@ class NestConfig:
 def parse_nests(
     entries: object,
     *,
-    shared_roles: object,
+    shared_roles: tuple[str, ...],
     station_roles: tuple[str, ...],
     has_can: bool,
     roles: tuple[str, ...],
-    parse_instrument: Callable[[str, dict[str, object], str], object | None],
-    problem: ProblemSink,
+    parse_instrument: Callable[[str, object, str], object | None],
+    problems: Problems,
 ) -> tuple[tuple[NestConfig, ...], tuple[str, ...]]:
-    """Read ``[[nests]]`` and ``station.shared_roles``; report every problem via ``problem``.
+    """Read ``[[nests]]`` and check ``station.shared_roles``; note every problem.
 
     ``station_roles`` are the roles of the station-wide ``[instruments.*]`` tables;
     ``parse_instrument(role, table, where)`` reads one instrument table (None if bad).
     """
-    shared = _shared_roles(shared_roles, roles, problem)
+    shared = _shared_roles(shared_roles, roles, problems)
     if entries is None:
         if shared:
-            problem("station.shared_roles", "names shared roles but the config has no [[nests]]")
+            problems.add(
+                "station.shared_roles", "names shared roles but the config has no [[nests]]"
+            )
         return (), ()
     if not isinstance(entries, list) or not entries:
-        problem("nests", "must be an array of tables: one [[nests]] table per nest")
+        problems.add("nests", "must be an array of tables: one [[nests]] table per nest")
         return (), shared
     for role in shared:
         if role not in station_roles:
-            problem(
+            problems.add(
                 "station.shared_roles",
                 f"shared role {role!r} has no [instruments.{role}] table: describe the one "
                 "instrument the nests share there",
             )
     for role in station_roles:
         if role not in shared:
-            problem(
+            problems.add(
                 f"instruments.{role}",
                 "a station with [[nests]] shares its station-wide instruments: list "
                 f"{role!r} in station.shared_roles, or give each nest its own "
@@ -96,35 +107,26 @@ def parse_nests(
     channels: dict[str, int] = {}
     for position, entry in enumerate(entries, start=1):
         where = f"nests[{position}]"
-        if not isinstance(entry, dict):
-            problem(where, "must be a table")
+        table = checked(NestTable, entry, where, problems)
+        if table is None:
             continue
-        for key in entry:
-            if key not in NEST_KEYS:
-                problem(f"{where}.{key}", f"unknown field{did_you_mean(key, NEST_KEYS)}")
-        name = entry.get("name", str(position))
-        if not isinstance(name, str) or not name.strip():
-            problem(f"{where}.name", f"must be a non-empty string, got {name!r}")
-            name = str(position)
+        name = table.name.strip() if table.name is not None else str(position)
         if name in names:
-            problem(f"{where}.name", f"{name!r} is already the name of nest {names[name]}")
+            problems.add(f"{where}.name", f"{name!r} is already the name of nest {names[name]}")
         names.setdefault(name, position)
-        channel = entry.get("can_channel")
-        if channel is not None and (not isinstance(channel, str) or not channel):
-            problem(f"{where}.can_channel", "must be the CAN channel of this nest's pack")
-            channel = None
+        channel = table.can_channel
         if channel is not None and not has_can:
-            problem(
+            problems.add(
                 f"{where}.can_channel",
                 "a nest's CAN channel needs a [can] table (interface, bitrate, bms)",
             )
         if channel is None and has_can:
-            problem(
+            problems.add(
                 f"{where}.can_channel",
                 "missing: with [can], each nest talks to its own pack's BMS on its own channel",
             )
         if channel is not None and channel in channels:
-            problem(
+            problems.add(
                 f"{where}.can_channel",
                 f"{channel!r} is already nest {channels[channel]}'s channel: each nest's pack "
                 "needs its own bus",
@@ -132,47 +134,34 @@ def parse_nests(
         if channel is not None:
             channels.setdefault(channel, position)
         instruments: dict[str, object] = {}
-        tables = entry.get("instruments", {})
-        if not isinstance(tables, dict):
-            problem(f"{where}.instruments", "must be a table of [nests.instruments.ROLE] tables")
-            tables = {}
-        for role, table in tables.items():
+        for role, instrument_table in table.instruments.items():
             at = f"{where}.instruments.{role}"
-            if role not in roles:
-                problem(at, f"unknown role{did_you_mean(role, roles)}; roles: {', '.join(roles)}")
-                continue
             if role in shared:
-                problem(
+                problems.add(
                     at,
                     f"{role!r} is both shared (station.shared_roles) and this nest's own: "
                     "keep one of the two",
                 )
                 continue
-            if not isinstance(table, dict):
-                problem(at, "must be a table")
-                continue
-            instrument = parse_instrument(role, table, at)
+            instrument = parse_instrument(role, instrument_table, at)
             if instrument is not None:
                 instruments[role] = instrument
-        nests.append(NestConfig(position, name.strip(), instruments, channel))
+        nests.append(NestConfig(position, name, instruments, channel))
     return tuple(nests), shared
 
 
-def _shared_roles(value: object, roles: tuple[str, ...], problem: ProblemSink) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
-        problem("station.shared_roles", "must be a list of role names")
-        return ()
+def _shared_roles(
+    listed: tuple[str, ...], roles: tuple[str, ...], problems: Problems
+) -> tuple[str, ...]:
     shared: list[str] = []
-    for role in value:
+    for role in listed:
         if role not in roles:
-            problem(
+            problems.add(
                 "station.shared_roles",
                 f"unknown role {role!r}{did_you_mean(role, roles)}; roles: {', '.join(roles)}",
             )
         elif role in shared:
-            problem("station.shared_roles", f"{role!r} is listed twice")
+            problems.add("station.shared_roles", f"{role!r} is listed twice")
         else:
             shared.append(role)
     return tuple(shared)

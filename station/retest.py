@@ -18,16 +18,19 @@ rework), the previous run of the serial and the rework reason (``run_attempts``)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from station.checked import AtLeast, NonNegative
 from station.store import ResultsStore
 from station.store_schema import VERDICTS
 
 
 @dataclass(frozen=True)
 class RetestPolicy:
-    max_attempts: int = 3
-    signoff_from_attempt: int = 2
+    """The ``[retest]`` table."""
+
+    max_attempts: Annotated[int, AtLeast(1)] = 3
+    signoff_from_attempt: Annotated[int, NonNegative.noting("0: never")] = 2
     rework_signoff: bool = False
 
 

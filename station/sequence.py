@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from station.checked import NonEmpty, checked
 from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
 from station.inputs import Problems, did_you_mean, read_toml, sha256_of
@@ -27,15 +28,23 @@ from station.units import UnitError, parse_unit
 GROUPS = ("setup", "main", "cleanup")
 SECTIONS = ("sequence", *GROUPS, "translations")
 _STEP_KEYS = ("type", "name", "params", "limits", "retries", "on_fail", "timeout_s", "skip_if")
-_META_KEYS = (
-    "name",
-    "version",
-    "products",
-    "serial_pattern",
-    "serial_examples",
-    "limits",
-    "description",
-)
+
+
+@dataclass(frozen=True)
+class SequenceHeader:
+    """The ``[sequence]`` table as written: what the sequence is and which packs it tests."""
+
+    name: Annotated[str, NonEmpty]
+    version: Annotated[str, NonEmpty]
+    products: Annotated[
+        tuple[Annotated[str, NonEmpty], ...], NonEmpty.noting("at least one part number")
+    ]
+    serial_pattern: Annotated[str, NonEmpty]
+    # checked against the compiled pattern and the products (_check_serial_examples)
+    serial_examples: dict[str, Any] = field(default_factory=dict)
+    # a limit-table file, or part number → file (_load_limit_tables)
+    limits: Any = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,31 +156,18 @@ def load_sequence(path: str | Path) -> Sequence:
     for key in data:
         if key not in SECTIONS:
             problems.add(key, f"unknown section{did_you_mean(key, SECTIONS)}")
-    meta = data.get("sequence")
-    if not isinstance(meta, dict):
+    if "sequence" not in data:
         problems.add("[sequence]", "missing the [sequence] table (name, version, products, ...)")
-        meta = {}
-    for key in meta:
-        if key not in _META_KEYS:
-            problems.add(f"sequence.{key}", f"unknown field{did_you_mean(key, _META_KEYS)}")
-    name = _string(meta, "name", "sequence", problems)
-    version = _string(meta, "version", "sequence", problems)
-    products = meta.get("products", [])
-    if (
-        not isinstance(products, list)
-        or not products
-        or not all(isinstance(p, str) and p for p in products)
-    ):
-        problems.add("sequence.products", "must be a non-empty list of part numbers")
-        products = []
-    pattern_text = _string(meta, "serial_pattern", "sequence", problems)
+    header = checked(SequenceHeader, data.get("sequence", {}), "sequence", problems)
+    products = list(header.products) if header is not None else []
     serial_pattern = compile_safe("", max_text=MAX_SERIAL_LENGTH)
-    try:
-        serial_pattern = compile_safe(pattern_text, max_text=MAX_SERIAL_LENGTH)
-    except PatternError as err:
-        problems.add("sequence.serial_pattern", str(err))
-    else:
-        _check_serial_examples(meta.get("serial_examples", {}), serial_pattern, products, problems)
+    if header is not None:
+        try:
+            serial_pattern = compile_safe(header.serial_pattern, max_text=MAX_SERIAL_LENGTH)
+        except PatternError as err:
+            problems.add("sequence.serial_pattern", str(err))
+        else:
+            _check_serial_examples(header.serial_examples, serial_pattern, products, problems)
 
     groups: dict[str, tuple[StepDef, ...]] = {}
     seen: dict[str, str] = {}
@@ -197,7 +193,7 @@ def load_sequence(path: str | Path) -> Sequence:
     broken = set(seen) - {s.name for s in all_steps}
     _check_conditions(all_steps, broken, products, problems)
     _check_cleanup(groups["cleanup"], problems)
-    limits_spec = meta.get("limits")
+    limits_spec = header.limits if header is not None else None
     tables = _load_limit_tables(path, limits_spec, products, all_steps, broken, problems)
     failed_tables = _named_tables(limits_spec) - set(tables)
     _check_coverage(file, all_steps, products, tables, failed_tables, problems)
@@ -205,12 +201,13 @@ def load_sequence(path: str | Path) -> Sequence:
     texts = {s.name: _prompt_text(s) for s in all_steps}
     translations = load_translations(data.get("translations"), texts, broken, problems.add)
     problems.raise_if_any(SequenceError)
+    assert header is not None  # a header with a problem raised above
     sequence = Sequence(
         path=path,
         sha256=sha256_of(path),
-        name=name,
-        version=version,
-        products=tuple(products),
+        name=header.name,
+        version=header.version,
+        products=header.products,
         serial_pattern=serial_pattern,
         groups=groups,
         limit_tables=tables,
@@ -290,14 +287,6 @@ def _check_serial_examples(
             )
 
 
-def _string(table: dict[str, Any], key: str, section: str, problems: Problems) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value:
-        problems.add(f"{section}.{key}", "missing or not a non-empty string")
-        return ""
-    return value
-
-
 def _load_step(
     group: str, index: int, raw: object, seen: dict[str, str], problems: Problems
 ) -> StepDef | None:
@@ -326,9 +315,7 @@ def _load_step(
         problems.add(f"{where} type", f"unknown step type {type_name!r}{hint}")
         return None
     step_type = cls()
-    params, param_problems = parse_params(cls.Params, raw.get("params", {}))
-    for field_name, message in param_problems:
-        problems.add(f"{where} {field_name}", message)
+    params = parse_params(cls.Params, raw.get("params", {}), f"{where} params", problems)
     retries = raw.get("retries", 0)
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
         problems.add(f"{where} retries", f"must be an integer 0…10, got {retries!r}")
@@ -614,9 +601,8 @@ def _load_table_params(
         if not isinstance(entries, dict):
             problems.add(where, "must be a table of parameter to value", file=file)
             continue
-        parsed, param_problems = parse_params(step.step_type.Params, {**step.raw_params, **entries})
-        for field_name, message in param_problems:
-            problems.add(f"{where}.{field_name.removeprefix('params.')}", message, file=file)
+        table = {**step.raw_params, **entries}
+        parsed = parse_params(step.step_type.Params, table, where, problems, file=file)
         if parsed is None:
             continue
         declared = {s.name for s in step.step_type.declared(parsed)}

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 import station.steps  # noqa: F401  (registers the step library)
+from station.checked import describe_constraints
 from station.cli import _parser
 from station.steps.api import REGISTRY, MeasurementSpec, StepType
-from station.steps.params import describe_constraints
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

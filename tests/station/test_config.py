@@ -101,37 +101,37 @@ MISTAKES = [
     (
         STATION + DMM.replace('resource = "TCPIP0::10.0.0.7::INSTR"\n', ""),
         "instruments.dmm.resource",
-        "missing or not a non-empty string",
+        "missing required field (string)",
     ),
     (
         STATION + DMM.replace('serial = "MY59001234"', 'serial = ""'),
         "instruments.dmm.serial",
-        "missing or not a non-empty string",
+        "must be non-empty, got ''",
     ),
     (
         STATION + DMM.replace("cal_due = 2099-12-31\n", ""),
         "instruments.dmm.cal_due",
-        "must be a TOML date like 2027-03-31, got None",
+        "missing required field (TOML date)",
     ),
     (
         STATION + DMM.replace("2099-12-31", '"2099-12-31"'),
         "instruments.dmm.cal_due",
-        "must be a TOML date like 2027-03-31, got '2099-12-31'",
+        "expected a TOML date like 2027-03-31, got '2099-12-31'",
     ),
     (
         STATION + DMM.replace("2099-12-31", "2099-12-31T08:00:00"),
         "instruments.dmm.cal_due",
-        "must be a TOML date like 2027-03-31, got datetime",
+        "expected a TOML date like 2027-03-31, got datetime",
     ),
     (
         STATION + DMM + "timeout_s = 0\n",
         "instruments.dmm.timeout_s",
-        "must be a number of seconds in (0, 60], got 0",
+        "must be in (0, 60] s, got 0.0",
     ),
     (STATION + DMM + "adress = 'x'\n", "instruments.dmm.adress", "unknown field"),
-    (STATION.replace('id = "EOL-01"', ""), "station.id", "missing or not a non-empty string"),
+    (STATION.replace('id = "EOL-01"', ""), "station.id", "missing required field (string)"),
     (STATION + "result_db = 'r.db'\n", "station.result_db", "(did you mean 'results_db'?)"),
-    (STATION + "plugins = 'mine'\n", "station.plugins", "must be a list of Python module names"),
+    (STATION + "plugins = 'mine'\n", "station.plugins", "expected list of string, got 'mine'"),
     (
         STATION + DMM.replace("instruments.dmm", "instrument.dmm"),
         "instrument",
@@ -139,7 +139,7 @@ MISTAKES = [
     ),
     (STATION + "[interlocks]\nrequired_for_hv = 1\n", "interlocks.required_for_hv", "true or"),
     (STATION + "[ui]\nscan_to_start = 'yes'\n", "ui.scan_to_start", "true or false"),
-    (STATION + "[ui]\nretest_confirm_after = 0\n", "ui.retest_confirm_after", "whole number"),
+    (STATION + "[ui]\nretest_confirm_after = 0\n", "ui.retest_confirm_after", "must be ≥ 1, got 0"),
     (STATION + "[ui]\nscan_to_go = true\n", "ui.scan_to_go", "did you mean 'scan_to_start'"),
     (STATION + "[ui]\nlanguage = 'de'\n", "ui.language", "unknown language 'de'"),
     (
@@ -150,7 +150,7 @@ MISTAKES = [
     (
         STATION + '[can]\ninterface = "virtual"\nbms = "station.toml"\n',
         "can.channel",
-        "missing or not a",
+        "missing required field (string)",
     ),
 ]
 

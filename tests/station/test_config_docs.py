@@ -3,38 +3,67 @@ is a valid config."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
+from typing import get_args, get_type_hints
 
-from station import config as config_module
-from station.config import load_config
-from station.nest_config import NEST_KEYS
+from station.checked import describe_constraints
+from station.config import ROLES, SECTIONS, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "station-config.md"
 
 
+def _keys(table: type) -> dict[str, object]:
+    """The keys of a checked table and their declared types, nested tables' keys too."""
+    hints = get_type_hints(table, include_extras=True)
+    keys: dict[str, object] = {}
+    for f in dataclasses.fields(table):
+        if f.name == "role":  # an instrument's role is its table's name, not a key
+            continue
+        keys[f.name] = hints[f.name]
+        args = get_args(hints[f.name])
+        nested = args[0] if args else hints[f.name]
+        if isinstance(nested, type) and dataclasses.is_dataclass(nested):
+            keys.update(_keys(nested))
+    return keys
+
+
+def _section(text: str, name: str) -> str:
+    """The part of the page under the heading of ``[name]`` / ``[[name]]``."""
+    heading = re.search(rf"^## `\[{{1,2}}{re.escape(name)}[^\n]*$", text, flags=re.M)
+    assert heading is not None, f"no heading for [{name}]"
+    return text[heading.end() :].split("\n## ", 1)[0]
+
+
 def test_every_table_and_key_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
-    for section in config_module._SECTIONS:
-        assert f"## `[{section}" in text or f"## `[[{section}]]`" in text, section
-    keys = (
-        *config_module._STATION_KEYS,
-        *config_module._INSTRUMENT_KEYS,
-        *config_module._CAN_KEYS,
-        *config_module._INTERLOCK_KEYS,
-        *config_module._LOGGING_KEYS,
-        *config_module._RETEST_KEYS,
-        *config_module._MASTER_KEYS,
-        *config_module._FAILURE_MASTER_KEYS,
-        *config_module._CENTRAL_KEYS,
-        *config_module._MES_KEYS,
-        *config_module.ROLES,
-        *NEST_KEYS,
-    )
-    missing = [key for key in keys if f"`{key}`" not in text]
+    missing = []
+    for name, table in SECTIONS.items():
+        section = _section(text, name)
+        for key in _keys(table) if table is not None else ():
+            if f"`{key}`" not in section:
+                missing.append(f"{name}.{key}")
+    missing += [role for role in ROLES if f"`{role}`" not in text]
     assert missing == []
+
+
+def test_what_a_key_allows_is_shown_in_its_row() -> None:
+    """The constraint declared on a key (``in (0, 3600] s``) is in its row, as on step pages
+    (docs/steps/*.md)."""
+    text = DOC.read_text(encoding="utf-8")
+    unshown = []
+    for name, table in SECTIONS.items():
+        section = _section(text, name)
+        for key, tp in (_keys(table) if table is not None else {}).items():
+            # "non-empty" goes without saying for a required key (the page says so once)
+            allows = describe_constraints(tp).removeprefix("non-empty").lstrip(", ")
+            row = next((r for r in section.splitlines() if r.startswith(f"| `{key}` |")), "")
+            if allows and allows not in row:
+                unshown.append(f"{name}.{key}: {allows}")
+    assert unshown == []
 
 
 def test_the_windows_example_loads(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_a_master_that_does_not_behave_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('golden = "NM96A9000001"', "masters.golden: must be a list of pack serials"),
+        ('golden = "NM96A9000001"', "masters.golden: expected list of string, got 'NM96A9000001'"),
         ('failure = [{ serial = "X" }]', "masters.failure[0].expect: missing"),
         ('failure = [{ serial = "X", expect = "IR", faut = "a" }]', "did you mean 'fault'"),
         ('golden = ["X"]\nfailure = [{ serial = "X", expect = "IR" }]', "X named more than once"),

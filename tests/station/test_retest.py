@@ -142,9 +142,9 @@ def test_without_a_retest_section_nothing_is_limited(files, capsys) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("max_attempts = 0", "retest.max_attempts: must be a whole number ≥ 1, got 0"),
-        ("signoff_from_attempt = true", "retest.signoff_from_attempt: must be a whole number"),
-        ("rework_signoff = 1", "retest.rework_signoff: must be true or false"),
+        ("max_attempts = 0", "retest.max_attempts: must be ≥ 1, got 0"),
+        ("signoff_from_attempt = true", "retest.signoff_from_attempt: expected an integer"),
+        ("rework_signoff = 1", "retest.rework_signoff: expected true or false, got 1"),
         ("max_atempts = 2", "retest.max_atempts: unknown field (did you mean 'max_attempts'?)"),
     ],
 )

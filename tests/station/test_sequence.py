@@ -236,8 +236,8 @@ params = { seconds = 1.0 }
 
 MISTAKES = [
     (HEADER + 'colour = "red"\n' + WAIT, "sequence.colour", "unknown field"),
-    (HEADER.replace('version = "1"', "") + WAIT, "sequence.version", "missing or not a"),
-    (HEADER.replace('["NM96-A"]', "[]") + WAIT, "sequence.products", "non-empty list"),
+    (HEADER.replace('version = "1"', "") + WAIT, "sequence.version", "missing required field"),
+    (HEADER.replace('["NM96-A"]', "[]") + WAIT, "sequence.products", "must be non-empty"),
     (WAIT, "[sequence]", "missing the [sequence] table"),
     (HEADER, "[[main]]", "the sequence has no steps"),
     ("main = 3\n" + HEADER, "main", "must be an array of tables ([[main]])"),
