@@ -158,16 +158,23 @@ class _Loader:
         self.problems.append(f"{where}: {text}")
 
     def load(self) -> BmsDescription:
+        # Worded as station.inputs.read_toml words it (drivers may not import station).
         try:
             doc = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise BmsDescriptionError(self.path, ["file not found"]) from None
+        except IsADirectoryError:
+            raise BmsDescriptionError(self.path, ["is a directory, not a TOML file"]) from None
+        except PermissionError:
+            raise BmsDescriptionError(self.path, ["cannot be read (permission denied)"]) from None
         except OSError as err:
-            raise BmsDescriptionError(self.path, [f"cannot read the file: {err}"]) from err
-        except tomllib.TOMLDecodeError as err:
-            raise BmsDescriptionError(self.path, [f"not valid TOML: {err}"]) from err
+            raise BmsDescriptionError(self.path, [f"cannot be read ({err.strerror})"]) from err
+        except tomllib.TOMLDecodeError as err:  # says "(at line 4, column 7)"
+            raise BmsDescriptionError(self.path, [f"is not valid TOML: {err}"]) from err
         except UnicodeDecodeError as err:
-            raise BmsDescriptionError(self.path, [f"not UTF-8 text ({err.reason})"]) from err
+            raise BmsDescriptionError(self.path, [f"is not UTF-8 text ({err.reason})"]) from err
         except RecursionError:  # the parser recurses once per level of nesting
-            raise BmsDescriptionError(self.path, ["nests tables or arrays too deep"]) from None
+            raise BmsDescriptionError(self.path, ["nests too deep to read"]) from None
         for key in doc:
             # Tables for other readers (the simulator's [layout]) are allowed; a near miss
             # of one of ours ("[fault]") is a typo that would silently drop a table.

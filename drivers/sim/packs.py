@@ -220,13 +220,7 @@ def _shipped_spec(name: str) -> PackSpec:
 
 def load_pack_file(path: Path) -> PackSpec:
     """Read a pack file into a :class:`PackSpec`; raise :class:`PackFileError` naming the key."""
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except OSError as err:
-        raise PackFileError(f"pack file {path}: cannot be read ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise PackFileError(f"pack file {path}: not valid TOML ({err})") from None
+    data = _read_toml(path)
     values: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, dict):
@@ -255,6 +249,30 @@ def load_pack_file(path: Path) -> PackSpec:
         return PackSpec(**values)
     except ValueError as err:
         raise PackFileError(f"pack file {path}: {err}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Read a pack file's TOML; every way of failing is a PackFileError of one sentence,
+    worded as station.inputs.read_toml words it (the simulator imports nothing from station).
+    """
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        problem = "file not found"
+    except IsADirectoryError:
+        problem = "is a directory, not a TOML file"
+    except PermissionError:
+        problem = "cannot be read (permission denied)"
+    except OSError as err:
+        problem = f"cannot be read ({err.strerror})"
+    except tomllib.TOMLDecodeError as err:  # says "(at line 4, column 7)"
+        problem = f"is not valid TOML: {err}"
+    except UnicodeDecodeError as err:
+        problem = f"is not UTF-8 text ({err.reason})"
+    except RecursionError:  # the parser recurses once per level of nesting
+        problem = "nests too deep to read"
+    raise PackFileError(f"pack file {path}: {problem}")
 
 
 def pack_serving(products: Iterable[str]) -> str | None:

@@ -188,3 +188,70 @@ def test_unreadable_toml_gives_line_and_column(tmp_path: Path) -> None:
 def test_the_default_config_has_no_instruments(tmp_path: Path) -> None:
     config = default_config(tmp_path / "r.db")
     assert (config.instruments, config.results_db, config.path) == ({}, tmp_path / "r.db", None)
+
+
+# --- the sections go through the one converter (station.checked) ----------------------------
+
+
+def test_a_wrong_type_names_the_type_expected(tmp_path: Path) -> None:
+    [problem] = problems_of(tmp_path, STATION + '[logging]\nmax_bytes = "5 MB"\n')
+    assert str(problem) == (
+        f"{tmp_path / 'station.toml'}: logging.max_bytes: expected an integer, got '5 MB'"
+    )
+
+
+def test_a_broken_constraint_says_the_declared_rule(tmp_path: Path) -> None:
+    [problem] = problems_of(tmp_path, STATION + "[central]\ndsn = 'x'\nconnect_timeout_s = 0\n")
+    assert (problem.where, problem.message) == (
+        "central.connect_timeout_s",
+        "must be in (0, 3600] s, got 0.0",
+    )
+
+
+def test_an_unknown_key_gets_a_suggestion_and_the_keys_the_table_takes(tmp_path: Path) -> None:
+    [problem] = problems_of(tmp_path, STATION + '[logging]\nlevle = "INFO"\n')
+    assert (problem.where, problem.message) == (
+        "logging.levle",
+        "unknown field (did you mean 'level'?); this table takes: file, level, "
+        "library_level, max_bytes, backups",
+    )
+
+
+def test_every_problem_of_every_section_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        '[station]\nid = ""\n'
+        '[logging]\nlevel = "LOUD"\nbackups = -1\n'
+        "[retest]\nmax_attempts = 0\n"
+        '[masters]\nfailure = [{ serial = "S1" }, { serial = "S2", expect = "IR", x = 1 }]\n'
+        "[ui]\nlangauge = 'fr'\n"
+    )
+    assert [(p.where, p.message) for p in problems_of(tmp_path, text)] == [
+        ("station.id", "must be non-empty, got ''"),
+        ("logging.level", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"),
+        ("logging.backups", "must be ≥ 0, got -1"),
+        ("retest.max_attempts", "must be ≥ 1, got 0"),
+        ("masters.failure[0].expect", "missing required field (string)"),
+        (
+            "masters.failure[1].x",
+            "unknown field; this table takes: serial, expect, fault",
+        ),
+        (
+            "ui.langauge",
+            "unknown field (did you mean 'language'?); this table takes: scan_to_start, "
+            "retest_confirm_after, language",
+        ),
+    ]
+
+
+def test_a_log_level_in_any_case_and_relative_paths_are_read_as_before(tmp_path: Path) -> None:
+    (tmp_path / "bms.toml").write_text("", encoding="utf-8")
+    text = (
+        STATION
+        + 'results_db = "r/eol.db"\n'
+        + '[logging]\nlevel = "debug"\nfile = "logs/s.log"\n'
+        + '[can]\ninterface = "virtual"\nchannel = "eol"\nbms = "bms.toml"\n'
+    )
+    config = load_config(write(tmp_path, text))
+    assert (config.logging.level, config.logging.file) == ("DEBUG", tmp_path / "logs" / "s.log")
+    assert config.results_db == tmp_path / "r" / "eol.db"
+    assert config.can is not None and config.can.bms == tmp_path / "bms.toml"
