@@ -65,7 +65,10 @@
     can_channel = "can1"                 # [instruments.*] the nests take turns on.
     [nests.instruments.supply]           # this nest's own instruments
 
-docs/station-config.md describes every table and key.
+Each table is a dataclass below whose field types and ``Annotated`` constraints say what
+its keys hold and allow; :func:`station.checked.checked` reads it, noting every problem at
+its ``table.key``. docs/station-config.md describes every table and key (a test compares
+the two, rules included).
 """
 
 from __future__ import annotations
