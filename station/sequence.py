@@ -158,8 +158,17 @@ def load_sequence(path: str | Path) -> Sequence:
             problems.add(key, f"unknown section{did_you_mean(key, SECTIONS)}")
     if "sequence" not in data:
         problems.add("[sequence]", "missing the [sequence] table (name, version, products, ...)")
-    header = checked(SequenceHeader, data.get("sequence", {}), "sequence", problems)
-    products = list(header.products) if header is not None else []
+    meta = data.get("sequence", {})
+    header = checked(SequenceHeader, meta, "sequence", problems)
+    # A header with a problem elsewhere still names its products and limit tables, so that
+    # what refers to them is checked in the same pass.
+    listed = meta.get("products") if isinstance(meta, dict) else None
+    if header is not None:
+        products = list(header.products)
+    elif isinstance(listed, list) and all(isinstance(p, str) and p for p in listed):
+        products = listed
+    else:
+        products = []
     serial_pattern = compile_safe("", max_text=MAX_SERIAL_LENGTH)
     if header is not None:
         try:
@@ -193,7 +202,7 @@ def load_sequence(path: str | Path) -> Sequence:
     broken = set(seen) - {s.name for s in all_steps}
     _check_conditions(all_steps, broken, products, problems)
     _check_cleanup(groups["cleanup"], problems)
-    limits_spec = header.limits if header is not None else None
+    limits_spec = meta.get("limits") if isinstance(meta, dict) else None
     tables = _load_limit_tables(path, limits_spec, products, all_steps, broken, problems)
     failed_tables = _named_tables(limits_spec) - set(tables)
     _check_coverage(file, all_steps, products, tables, failed_tables, problems)

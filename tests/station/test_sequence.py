@@ -413,3 +413,11 @@ def test_a_variant_parameter_is_checked_like_the_sequences_own(tmp_path: Path) -
     [problem] = problems_of(write(tmp_path, text + WAIT))
     assert (problem.file, problem.where) == (str(tmp_path / "b.toml"), "params.'Relax'.seconds")
     assert "expected a number, got 'long'" in problem.message
+
+
+def test_a_header_problem_does_not_hide_the_limit_tables_it_names(tmp_path: Path) -> None:
+    text = HEADER.replace('version = "1"', 'version = ""\nlimits = "nowhere.toml"') + WAIT
+    assert [p.where for p in problems_of(write(tmp_path, text))] == [
+        "sequence.version",
+        "sequence.limits.*",
+    ]
