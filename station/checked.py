@@ -376,7 +376,7 @@ def checked(
     given = dict(given or {})
     hints = get_type_hints(cls, include_extras=True)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name not in given}
-    before = len(problems)
+    buildable = True  # an unknown key is a problem, but the rest can still be built
 
     def at(key: str) -> str:
         return f"{where}.{key}" if where else key
@@ -387,22 +387,24 @@ def checked(
             names = ", ".join(fields) or "none"
             message = f"unknown {noun}{did_you_mean(key, fields)}; {known}: {names}"
             problems.add(at(key), message, file=file)
-            before += 1
             continue
         nested = _nested_table(hints[key])
         if nested is not None:
             values[key] = _checked_nested(nested, hints[key], raw, at(key), problems, file)
+            buildable = buildable and _complete(values[key])
             continue
         try:
             values[key] = convert(raw, hints[key])
         except (TypeError, ValueError) as err:
             problems.add(at(key), str(err), file=file)
+            buildable = False
     for name, f in fields.items():
         missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if missing and name not in table:
             message = f"missing required {noun} ({describe_type(hints[name])})"
             problems.add(at(name), message, file=file)
-    if len(problems) > before:
+            buildable = False
+    if not buildable:
         return None
     try:
         return cls(**given, **values)
@@ -418,6 +420,11 @@ def _nested_table(tp: Any) -> type | None:
     if get_origin(tp) in (list, tuple):
         tp = get_args(tp)[0]
     return tp if isinstance(tp, type) and dataclasses.is_dataclass(tp) else None
+
+
+def _complete(nested: Any) -> bool:
+    """Whether a nested table (or every one of a list of them) could be built."""
+    return nested is not None and not (isinstance(nested, tuple | list) and None in nested)
 
 
 def _checked_nested(

@@ -255,3 +255,16 @@ def test_a_log_level_in_any_case_and_relative_paths_are_read_as_before(tmp_path:
     assert (config.logging.level, config.logging.file) == ("DEBUG", tmp_path / "logs" / "s.log")
     assert config.results_db == tmp_path / "r" / "eol.db"
     assert config.can is not None and config.can.bms == tmp_path / "bms.toml"
+
+
+def test_an_unknown_key_in_a_nested_table_does_not_hide_the_rule_between_keys(
+    tmp_path: Path,
+) -> None:
+    text = (
+        STATION
+        + '[masters]\ngolden = ["S1"]\nfailure = [{ serial = "S1", expect = "IR", colour = 1 }]\n'
+    )
+    assert [(p.where, p.message) for p in problems_of(tmp_path, text)] == [
+        ("masters.failure[0].colour", "unknown field; this table takes: serial, expect, fault"),
+        ("masters", "serial(s) S1 named more than once"),
+    ]
