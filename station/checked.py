@@ -270,6 +270,9 @@ def convert(value: Any, tp: Any, *, coerce: bool = True) -> Any:
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
+        members = [a for a in args if a is not type(None)]
+        if len(members) == 1:  # an optional value: its own type's words ("expected an integer")
+            return convert(value, members[0])
         broken: list[ConstraintError] = []
         for arg in args:
             if arg is type(None):

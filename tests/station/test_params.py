@@ -81,7 +81,8 @@ def test_a_list_of_numbers_is_converted_element_by_element() -> None:
         (1.0, list[float], TypeError, "expected list of number, got 1.0"),
         ([1, "x"], list[float], TypeError, "expected a number, got 'x'"),
         ([1], dict[str, float], TypeError, "expected table of string to number, got [1]"),
-        ("x", float | None, TypeError, "expected number, got 'x'"),
+        ("x", float | None, TypeError, "expected a number, got 'x'"),
+        ("x", float | list[float], TypeError, "expected number or list of number, got 'x'"),
         (1, complex, TypeError, "unsupported type"),
     ],
 )
