@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_type_hints
 
-from station.checked import NonEmpty, checked
+from station.checked import NonEmpty, checked, convert
 from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
 from station.inputs import Problems, did_you_mean, read_toml, sha256_of
@@ -160,23 +160,17 @@ def load_sequence(path: str | Path) -> Sequence:
         problems.add("[sequence]", "missing the [sequence] table (name, version, products, ...)")
     meta = data.get("sequence", {})
     header = checked(SequenceHeader, meta, "sequence", problems)
-    # A header with a problem elsewhere still names its products and limit tables, so that
-    # what refers to them is checked in the same pass.
-    listed = meta.get("products") if isinstance(meta, dict) else None
-    if header is not None:
-        products = list(header.products)
-    elif isinstance(listed, list) and all(isinstance(p, str) and p for p in listed):
-        products = listed
-    else:
-        products = []
+    products = list(_header_key(header, meta, "products") or ())
+    pattern_text = _header_key(header, meta, "serial_pattern")
     serial_pattern = compile_safe("", max_text=MAX_SERIAL_LENGTH)
-    if header is not None:
+    if pattern_text is not None:
         try:
-            serial_pattern = compile_safe(header.serial_pattern, max_text=MAX_SERIAL_LENGTH)
+            serial_pattern = compile_safe(pattern_text, max_text=MAX_SERIAL_LENGTH)
         except PatternError as err:
             problems.add("sequence.serial_pattern", str(err))
         else:
-            _check_serial_examples(header.serial_examples, serial_pattern, products, problems)
+            examples = _header_key(header, meta, "serial_examples") or {}
+            _check_serial_examples(examples, serial_pattern, products, problems)
 
     groups: dict[str, tuple[StepDef, ...]] = {}
     seen: dict[str, str] = {}
@@ -202,7 +196,7 @@ def load_sequence(path: str | Path) -> Sequence:
     broken = set(seen) - {s.name for s in all_steps}
     _check_conditions(all_steps, broken, products, problems)
     _check_cleanup(groups["cleanup"], problems)
-    limits_spec = meta.get("limits") if isinstance(meta, dict) else None
+    limits_spec = _header_key(header, meta, "limits")
     tables = _load_limit_tables(path, limits_spec, products, all_steps, broken, problems)
     failed_tables = _named_tables(limits_spec) - set(tables)
     _check_coverage(file, all_steps, products, tables, failed_tables, problems)
@@ -228,6 +222,20 @@ def load_sequence(path: str | Path) -> Sequence:
     if crossed:
         raise SequenceError(crossed)
     return sequence
+
+
+def _header_key(header: SequenceHeader | None, meta: object, key: str) -> Any:
+    """A key of the ``[sequence]`` table, or None. When the header has a problem elsewhere,
+    each key that is right on its own is still read, so that what depends on it (the
+    pattern, the limit tables) is checked in the same pass."""
+    if header is not None:
+        return getattr(header, key)
+    if not isinstance(meta, dict) or key not in meta:
+        return None
+    try:
+        return convert(meta[key], get_type_hints(SequenceHeader, include_extras=True)[key])
+    except (TypeError, ValueError):
+        return None
 
 
 def stated_cells(sequence: Sequence) -> int | None:
@@ -275,14 +283,11 @@ def cross_check(sequence: Sequence) -> list[Problem]:
 
 
 def _check_serial_examples(
-    examples: object, pattern: SafePattern, products: list[str], problems: Problems
+    examples: dict[str, Any], pattern: SafePattern, products: list[str], problems: Problems
 ) -> None:
     """``serial_examples = { "PART" = "a real serial" }``: proof that the pattern can match
     the product's serials (a pattern that matches none refuses every pack at the line)."""
     where = "sequence.serial_examples"
-    if not isinstance(examples, dict):
-        problems.add(where, 'must be a table of part number to a serial, e.g. { "NM96-A" = "…" }')
-        return
     for part, serial in examples.items():
         if products and part not in products:
             problems.add(
