@@ -359,6 +359,7 @@ def checked(
     file: str | Path | None = None,
     noun: str = "field",
     known: str = "this table takes",
+    sep: str = ".",
 ) -> T | None:
     """Build the dataclass ``cls`` from a TOML table at ``where``; None if it cannot be.
 
@@ -367,7 +368,8 @@ def checked(
     does not stop the build, so that the checks that use the object still say what else is
     wrong. ``given`` fills fields that are
     not keys of the table (an instrument's role is its table's name). ``noun`` and
-    ``known`` word the unknown-key sentence ("unknown parameter …; this step type takes: …").
+    ``known`` word the unknown-key sentence ("unknown parameter …; this step type takes: …");
+    ``sep`` joins ``where`` and a key (``main[0] 'OCV' retries`` takes a space).
     A field whose type is a dataclass, or a list of them, is a nested table, checked the
     same way (``masters.failure[0].serial``).
     """
@@ -382,7 +384,7 @@ def checked(
     buildable = True  # an unknown key is a problem, but the rest can still be built
 
     def at(key: str) -> str:
-        return f"{where}.{key}" if where else key
+        return f"{where}{sep}{key}" if where else key
 
     values: dict[str, Any] = {}
     for key, raw in table.items():

@@ -9,12 +9,11 @@ problem is collected and reported at once, each naming file, group, step and fie
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
-from station.checked import NonEmpty, checked, convert
+from station.checked import NonEmpty, Positive, Range, Rule, checked, convert
 from station.conditions import Condition, ConditionError, parse_condition
 from station.errors import Problem, SequenceError
 from station.inputs import Problems, did_you_mean, read_toml, sha256_of
@@ -27,7 +26,6 @@ from station.units import UnitError, parse_unit
 
 GROUPS = ("setup", "main", "cleanup")
 SECTIONS = ("sequence", *GROUPS, "translations")
-_STEP_KEYS = ("type", "name", "params", "limits", "retries", "on_fail", "timeout_s", "skip_if")
 
 
 @dataclass(frozen=True)
@@ -301,6 +299,27 @@ def _check_serial_examples(
             )
 
 
+def _step_type_problem(name: str) -> str:
+    if name in REGISTRY:
+        return ""
+    return f"unknown step type {name!r}{did_you_mean(name, REGISTRY)}"
+
+
+@dataclass(frozen=True)
+class StepTable:
+    """A step's table in a group (``[[main]]``…) as written; :class:`StepDef` is what it
+    becomes once its parameters and limits are checked against its type."""
+
+    name: Annotated[str, NonEmpty]
+    type: Annotated[str, Rule("a registered step type", why_not=_step_type_problem)]
+    params: dict[str, Any] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)
+    retries: Annotated[int, Range(0, 10)] = 0
+    on_fail: Literal["stop", "continue"] = "stop"
+    timeout_s: Annotated[float, Positive] | None = None  # a float is finite (nan never expires)
+    skip_if: str | None = None
+
+
 def _load_step(
     group: str, index: int, raw: object, seen: dict[str, str], problems: Problems
 ) -> StepDef | None:
@@ -309,75 +328,49 @@ def _load_step(
         problems.add(where, "a step must be a table")
         return None
     name = raw.get("name")
-    if isinstance(name, str) and name:
+    if isinstance(name, str) and name.strip():
         where = f"{group}[{index}] {name!r}"
         if name in seen:
             problems.add(f"{where} name", f"duplicate step name (also {seen[name]})")
         seen[name] = f"{group}[{index}]"
-    else:
-        problems.add(f"{where} name", "missing or not a non-empty string")
-        name = f"<{group}[{index}]>"
-    ok = True
-    for key in raw:
-        if key not in _STEP_KEYS:
-            problems.add(f"{where} {key}", f"unknown field{did_you_mean(key, _STEP_KEYS)}")
-            ok = False
+    table = checked(StepTable, raw, where, problems, sep=" ")
     type_name = raw.get("type")
     cls = REGISTRY.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
-        hint = did_you_mean(str(type_name), REGISTRY)
-        problems.add(f"{where} type", f"unknown step type {type_name!r}{hint}")
-        return None
-    step_type = cls()
+        return None  # the unknown type is noted; without it the parameters mean nothing
+    # The parameters are checked even when another key is wrong: every problem at once.
     params = parse_params(cls.Params, raw.get("params", {}), f"{where} params", problems)
-    retries = raw.get("retries", 0)
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        problems.add(f"{where} retries", f"must be an integer 0…10, got {retries!r}")
-        ok = False
-    on_fail = raw.get("on_fail", "stop")
-    if on_fail not in ("stop", "continue"):
-        problems.add(f"{where} on_fail", f"must be 'stop' or 'continue', got {on_fail!r}")
-        ok = False
-    timeout_s = raw.get("timeout_s")
-    if timeout_s is not None and (
-        isinstance(timeout_s, bool)
-        or not isinstance(timeout_s, int | float)
-        or not math.isfinite(timeout_s)  # nan would never expire
-        or timeout_s <= 0
-    ):
-        problems.add(
-            f"{where} timeout_s", f"must be a positive number of seconds, got {timeout_s!r}"
-        )
-        ok = False
     skip_if = None
-    if "skip_if" in raw:
+    if table is not None and table.skip_if is not None:
         try:
-            if not isinstance(raw["skip_if"], str):
-                raise ConditionError(f"must be a string, got {raw['skip_if']!r}")
-            skip_if = parse_condition(raw["skip_if"])
+            skip_if = parse_condition(table.skip_if)
         except ConditionError as err:
             problems.add(f"{where} skip_if", str(err))
-            ok = False
+            return None
     if params is None:
         return None
+    step_type = cls()
     specs = _canonical_units(where, cls.name, step_type.declared(params), problems)
-    limits = _load_inline_limits(where, raw.get("limits", {}), specs, problems)
-    if limits is None or not ok:
+    inline = raw.get("limits", {})
+    if not isinstance(inline, dict):
+        return None  # noted by checked()
+    limits = _load_inline_limits(where, inline, specs, problems)
+    if limits is None or table is None:
         return None
     return StepDef(
         group=group,
         index=index,
-        name=name,
+        name=table.name,
         type=cls.name,
         step_type=step_type,
         params=params,
         limits=limits,
         specs=specs,
-        retries=retries,
-        on_fail=on_fail,
-        timeout_s=float(timeout_s) if timeout_s is not None else None,
+        retries=table.retries,
+        on_fail=table.on_fail,
+        timeout_s=table.timeout_s,
         skip_if=skip_if,
-        raw_params=dict(raw.get("params", {})),
+        raw_params=dict(table.params),
     )
 
 
@@ -410,11 +403,8 @@ def _limit_in_unit(limit: Limit, spec: MeasurementSpec) -> Limit:
 
 
 def _load_inline_limits(
-    where: str, raw: object, specs: tuple[MeasurementSpec, ...], problems: Problems
+    where: str, raw: dict[str, Any], specs: tuple[MeasurementSpec, ...], problems: Problems
 ) -> dict[str, Limit] | None:
-    if not isinstance(raw, dict):
-        problems.add(f"{where} limits", "must be a table of measurement name to limit")
-        return None
     names = [s.name for s in specs]
     limits: dict[str, Limit] = {}
     ok = True

@@ -241,18 +241,19 @@ MISTAKES = [
     (WAIT, "[sequence]", "missing the [sequence] table"),
     (HEADER, "[[main]]", "the sequence has no steps"),
     ("main = 3\n" + HEADER, "main", "must be an array of tables ([[main]])"),
-    (HEADER + WAIT + "retries = 11\n", "main[0] 'Relax' retries", "integer 0…10, got 11"),
+    (HEADER + WAIT + "retries = 11\n", "main[0] 'Relax' retries", "must be 0 … 10, got 11"),
     (HEADER + WAIT + "retries = true\n", "main[0] 'Relax' retries", "got True"),
-    (HEADER + WAIT + 'on_fail = "skip"\n', "main[0] 'Relax' on_fail", "'stop' or 'continue'"),
-    (HEADER + WAIT + "timeout_s = 0\n", "main[0] 'Relax' timeout_s", "positive number"),
-    (HEADER + WAIT + "skip_if = 3\n", "main[0] 'Relax' skip_if", "must be a string"),
-    (HEADER + WAIT.replace('name = "Relax"', ""), "main[0] name", "missing or not a"),
+    (HEADER + WAIT + 'on_fail = "skip"\n', "main[0] 'Relax' on_fail", "one of 'stop' | 'continue'"),
+    (HEADER + WAIT + "timeout_s = 0\n", "main[0] 'Relax' timeout_s", "must be > 0"),
+    (HEADER + WAIT + "skip_if = 3\n", "main[0] 'Relax' skip_if", "expected a string"),
+    (HEADER + WAIT.replace('name = "Relax"', ""), "main[0] name", "missing required field"),
+    (HEADER + WAIT + "timeout_s = inf\n", "main[0] 'Relax' timeout_s", "expected a finite number"),
     (
         HEADER + WAIT.replace("1.0", "-1.0"),
         "main[0] 'Relax' params.seconds",
         "must be ≥ 0, got -1.0",
     ),
-    (HEADER + WAIT + "limits = 3\n", "main[0] 'Relax' limits", "must be a table"),
+    (HEADER + WAIT + "limits = 3\n", "main[0] 'Relax' limits", "expected table, got 3"),
     (
         HEADER.replace('serial_pattern = "NM96[0-9]{6}"', 'limits = { "NM96-X" = "t.toml" }')
         + 'serial_pattern = "x"\n'
