@@ -65,6 +65,7 @@ def generate(path: Path, runs: int) -> None:
             config_sha256="0" * 64, software_version="1.0", started_at=started.isoformat(),
             ended_at=None, outcome=RunState.RUNNING, safe_state_ok=None, safe_state_detail=None,
             planned_steps="[]", writer="", virtual_started_at=None, virtual_ended_at=None,
+            nest=None,
         )  # fmt: skip
         conn.execute(store_schema.INSERT_RUN, run)
         conn.execute(
