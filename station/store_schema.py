@@ -47,7 +47,7 @@ from station.store_records import (
 )
 from station.writer_lock import WriterIdentity
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 RUNNING = RunState.RUNNING
 INTERRUPTED = RunState.INTERRUPTED
@@ -257,11 +257,17 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(target, sent_at, quarantined
 _QUERY_INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_serial_started ON runs(serial, started_at, outcome, id);
 CREATE INDEX IF NOT EXISTS measurements_run_name ON measurements(run_id, name);
-CREATE INDEX IF NOT EXISTS measurements_name_value ON measurements(name, value_text);
+CREATE INDEX IF NOT EXISTS measurements_name_text ON measurements(name, value_text)
+    WHERE value_text IS NOT NULL;
 CREATE INDEX IF NOT EXISTS measurements_failed ON measurements(run_id)
     WHERE failed_elements IS NOT NULL;
 """
 _SUPERSEDED_INDEXES = ("runs_serial", "measurements_run_id", "measurements_name")
+# Version 8 holds only text values in the (name, value_text) index: a lookup by text value
+# (the BMS genealogy check) implies ``value_text IS NOT NULL``, so SQLite still uses it,
+# and a numeric measurement — nearly every row — no longer writes an index page per step.
+_TEXT_INDEX = "measurements_name_text"
+_SUPERSEDED_TEXT_INDEX = "measurements_name_value"
 
 ANALYZE_EVERY_RUNS = 200
 """Finished runs between two refreshes of the query planner's statistics (``ANALYZE``,
@@ -440,8 +446,12 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
             _migrate_to_6(conn)
         elif version == 6:
             _migrate_to_7(conn)
+        if 5 <= version <= 7:
+            conn.execute(f"DROP INDEX IF EXISTS {_SUPERSEDED_TEXT_INDEX}")
         for statement in _statements(SCHEMA):
             conn.execute(statement)
+        if 5 <= version <= 7:  # older files get statistics for every index below
+            conn.execute(f"ANALYZE {_TEXT_INDEX}")
         if 0 < version < 4:
             _queue_finished_runs(conn)
         if 0 < version < 5:

@@ -283,9 +283,24 @@ def version_5_schema() -> str:
     return ddl.replace(" OR NEW.virtual_started_at IS NOT OLD.virtual_started_at", "")
 
 
+def version_7_schema() -> str:
+    """The DDL as schema version 7 had it: every measurement in the (name, value_text) index."""
+    ddl = schema.SCHEMA.replace("PRAGMA user_version = 8", "PRAGMA user_version = 7")
+    assert "PRAGMA user_version = 7" in ddl
+    partial = (
+        "CREATE INDEX IF NOT EXISTS measurements_name_text ON measurements(name, value_text)\n"
+        "    WHERE value_text IS NOT NULL;"
+    )
+    assert partial in ddl
+    return ddl.replace(
+        partial,
+        "CREATE INDEX IF NOT EXISTS measurements_name_value ON measurements(name, value_text);",
+    )
+
+
 def version_6_schema() -> str:
     """The DDL as schema version 6 had it: no nest column."""
-    ddl = schema.SCHEMA.replace("PRAGMA user_version = 7", "PRAGMA user_version = 6")
+    ddl = version_7_schema().replace("PRAGMA user_version = 7", "PRAGMA user_version = 6")
     assert "PRAGMA user_version = 6" in ddl
     ddl = ddl.replace("    virtual_ended_at TEXT,\n    nest TEXT\n", "    virtual_ended_at TEXT\n")
     assert "nest TEXT" not in ddl
@@ -361,6 +376,67 @@ def test_a_version_6_database_gains_the_nest_and_every_record_keeps_its_hash(
             conn.execute("UPDATE runs SET nest = '1' WHERE id = 'old-run'")
     code, out = verify(db, capsys)
     assert code == 0, out
+
+
+def test_a_version_7_database_keeps_only_text_values_in_the_text_index(
+    tmp_path: Path, capsys
+) -> None:
+    db = tmp_path / "v7.db"
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.executescript(version_7_schema())
+        conn.execute(
+            "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+            " sequence_version, sequence_path, sequence_sha256, software_version, started_at)"
+            " VALUES ('old-run', 'S', 'P', 'E', 'o', 's', '1', 'p', 'a', 'v', 'x')"
+        )
+        conn.execute("INSERT INTO steps VALUES ('st', 'old-run', 1, 'main', 0, 'n', 'identify',"
+                     " 'PASSED', 'x', 'y', NULL, 1, 0.5)")  # fmt: skip
+        for name, value, text in (("bms_serial", None, "BMS-1"), ("pack_v", 3.7, None)):
+            conn.execute(
+                "INSERT INTO measurements (run_id, step_id, name, value, value_text, unit,"
+                " comparator, outcome) VALUES ('old-run', 'st', ?, ?, ?, '', 'LOG', 'DONE')",
+                (name, value, text),
+            )
+        conn.execute("UPDATE runs SET outcome = 'PASSED', ended_at = 'y' WHERE id = 'old-run'")
+        conn.execute("BEGIN")
+        ledger.append(conn, ledger.RUNS, "old-run", "z")
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        before = ledger.run_digest(conn, "old-run")
+    with ResultsStore(db) as store:
+        store(started(run_id="new-run"))
+        store(finished(run_id="new-run"))
+        found = store.query(
+            "SELECT run_id FROM measurements WHERE name = 'bms_serial' AND value_text = ?",
+            ["BMS-1"],
+        )
+        assert found == [{"run_id": "old-run"}]
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
+        assert ledger.run_digest(conn, "old-run") == before
+        indexes = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        assert "measurements_name_text" in indexes
+        assert "measurements_name_value" not in indexes
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'measurements_name_text'"
+        ).fetchone()
+        assert sql.endswith("WHERE value_text IS NOT NULL")
+        analysed = {r[0] for r in conn.execute("SELECT idx FROM sqlite_stat1")}
+        assert "measurements_name_text" in analysed
+        assert "measurements_name_value" not in analysed
+        plan = " ".join(
+            str(r[3])
+            for r in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT run_id FROM measurements"
+                " WHERE name = 'bms_serial' AND value_text = 'BMS-1'"
+            )
+        )
+        assert "measurements_name_text" in plan
+    code, out = verify(db, capsys)
+    assert code == 0, out
+    assert "2 finished run(s)" in out
 
 
 def test_a_run_without_a_config_or_limit_table_records_null_hashes(tmp_path: Path) -> None:

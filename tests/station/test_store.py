@@ -119,7 +119,7 @@ def test_open_creates_schema_with_wal_and_full_sync(store, db):
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert set(TABLES) <= names
     assert {"runs_serial_started", "runs_started_at", "runs_outcome", "steps_run_id",
-            "measurements_run_name", "measurements_name_value", "samples_run_step_channel",
+            "measurements_run_name", "measurements_name_text", "samples_run_step_channel",
             "instruments_serial"} <= indexes  # fmt: skip
     assert store.interrupted_on_open == 0
 
@@ -583,7 +583,7 @@ def test_a_version_4_file_gets_the_query_indexes_and_statistics(db):
     with ResultsStore(db) as store:
         record_run(store)
     with raw(db) as conn:  # make it look like a version-4 file
-        for name in ("runs_serial_started", "measurements_run_name", "measurements_name_value",
+        for name in ("runs_serial_started", "measurements_run_name", "measurements_name_text",
                      "measurements_failed"):  # fmt: skip
             conn.execute(f"DROP INDEX {name}")
         conn.execute("CREATE INDEX runs_serial ON runs(serial)")
@@ -594,7 +594,7 @@ def test_a_version_4_file_gets_the_query_indexes_and_statistics(db):
     with ResultsStore(db) as store:
         assert store.get_run("run-0001-aaaa").outcome == "PASSED"
     indexes = _indexes(db)
-    assert {"runs_serial_started", "measurements_run_name", "measurements_name_value",
+    assert {"runs_serial_started", "measurements_run_name", "measurements_name_text",
             "measurements_failed"} <= indexes  # fmt: skip
     assert not {"runs_serial", "measurements_run_id", "measurements_name"} & indexes
     with raw(db) as conn:
