@@ -288,6 +288,44 @@ def test_no_answer_is_a_timeout(rig: Rig) -> None:
     assert time.monotonic() - start < 1.0
 
 
+def test_a_late_answer_is_dropped_and_a_quiet_bus_costs_no_reception_reset(rig: Rig) -> None:
+    stack = rig.client._conn._stack
+    arrived_late = threading.Event()
+    put = stack.rx_queue.put
+
+    def put_and_tell(payload: bytearray, *args: Any, **kwargs: Any) -> None:
+        put(payload, *args, **kwargs)
+        if payload.startswith(b"\x62\xf1\x8c"):
+            arrived_late.set()
+
+    resets = 0
+    stop_receiving = stack.stop_receiving
+
+    def counted_stop_receiving() -> None:
+        nonlocal resets
+        resets += 1
+        stop_receiving()
+
+    stack.stop_receiving = counted_stop_receiving  # type: ignore[method-assign]
+    stack.rx_queue.put = put_and_tell  # type: ignore[method-assign]
+    release = threading.Event()
+    rig.server.expect(
+        [
+            (b"\x22\xfd\x10", [b"\x62\xfd\x10\x01"]),
+            (b"\x22\xf1\x8c", [release, b"\x62\xf1\x8c" + b"BMS24A0001234"]),
+            (b"\x22\xfd\x10", [b"\x62\xfd\x10\x00"]),
+        ]
+    )
+    assert rig.client.read_did("eol_flag") == b"\x01"
+    with pytest.raises(BmsTimeout):
+        rig.client.read_did("serial")
+    release.set()  # the answer to the timed-out request comes now, whole
+    assert arrived_late.wait(timeout=5.0)  # and waits in the stack's queue
+    assert resets == 0  # nothing came after an answer: no reset was needed
+    assert rig.client.read_did("eol_flag") == b"\x00"  # its own answer, not the late one
+    assert resets == 1
+
+
 def test_dtcs_clear_and_reset(rig: Rig) -> None:
     rig.server.expect(
         [
