@@ -3,8 +3,11 @@
 The floor is what durability costs anyway: one SQLite transaction per step in WAL mode
 with synchronous=FULL, writing one step row and one measurement row with raw sqlite3.
 The measured path is the real engine running a sequence of N trivial steps (each records
-one measurement judged against a limit) into the real results store. Prints medians and
-the ratio engine/floor (machines are noisy: compare ratios from one run, not seconds).
+one measurement judged against a limit) into the real results store. Between the two, the
+same rows the store writes (every column) go with raw sqlite3 into a file with the store's
+schema (indexes, foreign keys, triggers): what the results schema costs without the engine.
+Prints medians of wall and CPU time (``time.process_time``) and the ratio engine/floor
+(machines are noisy: compare ratios from one run, not seconds).
 
     python bench/engine_overhead.py [--steps 200] [--repeat 5]
 """
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from station import store_schema as schema
 from station.bench import Bench
 from station.clock import VirtualClock
 from station.config import default_config
@@ -58,7 +62,10 @@ def sequence_file(folder: Path, steps: int) -> Path:
     return path
 
 
-def engine_per_step(folder: Path, steps: int) -> float:
+Timing = tuple[float, float]  # wall, CPU seconds per step
+
+
+def engine_per_step(folder: Path, steps: int) -> Timing:
     sequence = load_sequence(sequence_file(folder, steps))
     db = folder / f"engine-{uuid.uuid4().hex}.db"
     store = ResultsStore(db)
@@ -69,30 +76,68 @@ def engine_per_step(folder: Path, steps: int) -> float:
         clock=VirtualClock(),
         listeners=[store],
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = engine.run("SN1")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     store.close()
     assert result.outcome == Outcome.PASSED, result.outcome
-    return elapsed / steps
+    return elapsed / steps, cpu / steps
 
 
-def floor_per_step(folder: Path, steps: int) -> float:
+def schema_per_step(folder: Path, steps: int) -> Timing:
+    """The step and measurement rows the store writes, raw, into the store's schema."""
+    db = folder / f"schema-{uuid.uuid4().hex}.db"
+    ResultsStore(db).close()
+    conn = schema.connect(db)
+    run_id = str(uuid.uuid4())
+    conn.execute(
+        "INSERT INTO runs (id, serial, part_number, station_id, operator, sequence_name,"
+        " sequence_version, sequence_path, sequence_sha256, software_version, started_at)"
+        " VALUES (?, 'SN1', 'P', 'S', 'op', 'bench', '1', 'bench.toml', '0', 'v', ?)",
+        (run_id, schema.utcnow()),
+    )
+    rows = []
+    for i in range(steps):
+        step_id, at = str(uuid.uuid4()), schema.utcnow()
+        step = schema.step_row(
+            id=step_id, run_id=run_id, seq=i, grp="main", idx=i, name=f"step {i}",
+            type="bench_record", outcome=Outcome.PASSED, started_at=at, ended_at=at,
+            error=None, attempts=1, duration_s=0.0,
+        )  # fmt: skip
+        measurement = schema.measurement_row(
+            id=None, run_id=run_id, step_id=step_id, attempt=1, name="value", value=1.0,
+            value_text=None, values_json=None, unit="V", comparator="GELE", low=0.0, high=2.0,
+            nominal=None, limit_text="0 V <= value <= 2 V", outcome="PASSED", marginal=0,
+            detail="", failed_elements=None,
+        )  # fmt: skip
+        rows.append((step, [measurement]))
+    start, cpu = time.perf_counter(), time.process_time()
+    for step, measurements in rows:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(schema.INSERT_STEP, step)
+        conn.executemany(schema.INSERT_MEASUREMENT, measurements)
+        conn.execute("COMMIT")
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    conn.close()
+    return elapsed / steps, cpu / steps
+
+
+def floor_per_step(folder: Path, steps: int) -> Timing:
     conn = sqlite3.connect(folder / f"floor-{uuid.uuid4().hex}.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE steps (id TEXT PRIMARY KEY, name TEXT, outcome TEXT)")
     conn.execute("CREATE TABLE measurements (step_id TEXT, name TEXT, value REAL)")
-    start = time.perf_counter()
-    for i in range(steps):
-        step_id = str(uuid.uuid4())
+    step_ids = [str(uuid.uuid4()) for _ in range(steps)]
+    start, cpu = time.perf_counter(), time.process_time()
+    for i, step_id in enumerate(step_ids):
         conn.execute("BEGIN")
         conn.execute("INSERT INTO steps VALUES (?, ?, ?)", (step_id, f"step {i}", Outcome.PASSED))
         conn.execute("INSERT INTO measurements VALUES (?, 'value', 1.0)", (step_id,))
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
-    return elapsed / steps
+    return elapsed / steps, cpu / steps
 
 
 def main() -> None:
@@ -100,17 +145,30 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    variants = {
+        "floor  (raw sqlite3, one WAL+FULL commit per step)": floor_per_step,
+        "schema (the store's rows, raw, in its schema)": schema_per_step,
+        "engine (engine + results store, judged measurement)": engine_per_step,
+    }
+    timings: dict[str, list[Timing]] = {label: [] for label in variants}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        engine, floor = [], []
         for _ in range(args.repeat):  # alternate so drift hits both alike
-            floor.append(floor_per_step(folder, args.steps))
-            engine.append(engine_per_step(folder, args.steps))
-    e, f = statistics.median(engine), statistics.median(floor)
-    print(f"floor  (raw sqlite3, one WAL+FULL commit per step)  median {f * 1e3:7.3f} ms/step")
-    print(f"engine (engine + results store, judged measurement)  median {e * 1e3:7.3f} ms/step")
+            for label, measure in variants.items():
+                timings[label].append(measure(folder, args.steps))
+    medians = {
+        label: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+        for label, t in timings.items()
+    }
+    floor, floor_cpu = medians[next(iter(variants))]
+    for label, (wall, cpu) in medians.items():
+        print(
+            f"{label:54s} median {wall * 1e3:7.3f} ms/step ({wall / floor:4.2f}x),"
+            f" CPU {cpu * 1e3:6.3f} ms ({cpu / floor_cpu:4.2f}x)"
+        )
     print(f"({args.steps} steps × {args.repeat} interleaved runs)")
-    print(f"engine_step: {e * 1e3:.2f} ms ({e / f:.2f}x raw sqlite3 WAL+FULL commit)")
+    engine = medians[list(variants)[-1]][0]
+    print(f"engine_step: {engine * 1e3:.2f} ms ({engine / floor:.2f}x raw sqlite3 WAL+FULL commit)")
 
 
 if __name__ == "__main__":
