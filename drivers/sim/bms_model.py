@@ -31,12 +31,13 @@ operation cycle. DTCs and the committed calibration live in
 from __future__ import annotations
 
 import math
-import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from drivers.sim.bms_calibration import BmsNvm, FrontEndError
 from drivers.sim.pack import Pack
@@ -241,7 +242,15 @@ class BmsModel:
         self._circuit = circuit
         self._sync = sync or (lambda: None)
         self._bus_v = pack.bus_voltage
-        self._noise = random.Random(seed ^ 0x5EED)
+        # One seeded generator for every channel's noise; a measurement draws all of it in
+        # one call (cells, sensors, then bus, pack and current), whatever the channels read.
+        self._noise = np.random.default_rng(seed ^ 0x5EED)
+        series = pack.spec.series
+        self._group_starts = np.array([group.start for group in self.groups])
+        self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
+        self._gains = np.empty(series)
+        self._offsets = np.empty(series)
+        self._error_of_arrays: FrontEndError | None = None
         self._ov_v, self._uv_v = CELL_LIMITS_V[pack.spec.chemistry]
         max_pack_v = pack.spec.series * self._ov_v
         self.insulation_limit_ohm = INSULATION_OHM_PER_V * max_pack_v
@@ -267,13 +276,13 @@ class BmsModel:
             command(self.pack)
         self.sync()
 
-    def _raw(self, true: float, gain: float, offset: float, sigma: float) -> float:
-        return (1.0 + gain) * true + offset + self._noise.gauss(0.0, sigma)
+    def _raw(self, true: float, gain: float, offset: float, noise: float) -> float:
+        return (1.0 + gain) * true + offset + noise
 
-    def _current(self, err: FrontEndError) -> float:
+    def _current(self, err: FrontEndError, noise: float) -> float:
         i = self.pack.current_a
         gain = err.current_gain_discharge if i >= 0.0 else err.current_gain_charge
-        raw = self._raw(i, gain, err.current_offset_a, err.current_noise_a)
+        raw = self._raw(i, gain, err.current_offset_a, noise)
         cal = self.calibration
         k = cal.current_gain_discharge if raw >= 0.0 else cal.current_gain_charge
         return k * raw + cal.current_offset_a
@@ -283,34 +292,34 @@ class BmsModel:
             return self.error.out_of_calibratable_range()
         return self.error
 
-    def _cells(self, err: FrontEndError) -> list[tuple[float, bool]]:
-        """Read every AFE channel: (voltage in V, invalid)."""
+    def _cells(self, err: FrontEndError, z: np.ndarray) -> tuple[list[float], list[bool]]:
+        """Read every AFE channel from standard-normal draws ``z``: voltages in V, invalid."""
+        if self._error_of_arrays is not err:
+            self._gains[:] = err.cell_gains
+            self._gains += 1.0
+            self._offsets[:] = err.cell_offsets_v
+            self._error_of_arrays = err
+        true = self.pack.afe_cell_voltage_array()
+        raw = self._gains * true + self._offsets + err.cell_noise_v * z
+        raw = np.round(raw / AFE_LSB_V) * AFE_LSB_V
         low, high = SENSE_WIRE_VALID_V
-        channels = []
-        # _raw inlined: this runs for every cell at every measurement of a long run.
-        gauss, sigma = self._noise.gauss, err.cell_noise_v
-        gains, offsets = err.cell_gains, err.cell_offsets_v
-        for k, true in enumerate(self.pack.afe_cell_voltages()):
-            raw = (1.0 + gains[k]) * true + offsets[k] + gauss(0.0, sigma)
-            raw = round(raw / AFE_LSB_V) * AFE_LSB_V
-            channels.append((raw, not low <= raw <= high))
-        return channels
+        invalid = (raw < low) | (raw > high)
+        return raw.tolist(), invalid.tolist()
 
-    def _temperatures(self, err: FrontEndError) -> list[tuple[float, bool]]:
-        """Read every temperature sensor: (°C, invalid)."""
-        ntc = self.pack.ntc_temperatures()
+    def _temperatures(self, err: FrontEndError, z: np.ndarray) -> tuple[list[float], list[bool]]:
+        """Read every temperature sensor from standard-normal draws ``z``: °C, invalid."""
+        ntc = self.pack.ntc_temperature_array()
         low, high = NTC_PLAUSIBLE_C
-        channels = []
-        for j, group in enumerate(self.groups):
-            readings = [ntc[k] for k in group]
-            bad = [t for t in readings if not low <= t <= high]
-            if bad:
-                channels.append((bad[0], True))  # an open or shorted NTC rails the ADC
-                continue
-            noise = self._noise.gauss(0.0, err.temperature_noise_c)
-            mean = sum(readings) / len(readings)
-            channels.append((mean + err.temperature_offsets_c[j] + noise, False))
-        return channels
+        means = np.add.reduceat(ntc, self._group_starts) / self._group_sizes
+        temps = (means + err.temperature_offsets_c + err.temperature_noise_c * z).tolist()
+        invalid = [False] * len(temps)
+        bad = (ntc < low) | (ntc > high)
+        if bad.any():
+            for j, group in enumerate(self.groups):
+                railed = [k for k in group if bad[k]]
+                if railed:  # an open or shorted NTC rails the ADC: the group reads the rail
+                    temps[j], invalid[j] = float(ntc[railed[0]]), True
+        return temps, invalid
 
     def contactor_code(self) -> ContactorCode:
         """Get the contactor state as the BMS reports it (WELDED: told to open, still closed)."""
@@ -361,10 +370,15 @@ class BmsModel:
         with self.lock:
             err = self._error()
             pack = self.pack
-            cells, cell_invalid = zip(*self._cells(err), strict=True)
-            temps, temp_invalid = zip(*self._temperatures(err), strict=True)
+            cells_n, sensors = self.cells, len(self.groups)
+            z = self._noise.standard_normal(cells_n + sensors + 3)
+            cells, cell_invalid = self._cells(err, z[:cells_n])
+            temps, temp_invalid = self._temperatures(err, z[cells_n : cells_n + sensors])
+            bus_z, pack_z, current_z = z[cells_n + sensors :].tolist()
             cal = self.calibration
-            bus_raw = self._raw(self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v)
+            bus_raw = self._raw(
+                self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v * bus_z
+            )
             insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
             valid_cells = [v for v, bad in zip(cells, cell_invalid, strict=True) if not bad]
             valid_temps = [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
@@ -393,15 +407,18 @@ class BmsModel:
             charge_a, discharge_a = self._limits(soc, state, valid_temps)
             reading = BmsReading(
                 pack_voltage_v=self._raw(
-                    pack.terminal_voltage(), err.pack_gain, err.pack_offset_v, err.pack_noise_v
+                    pack.terminal_voltage(),
+                    err.pack_gain,
+                    err.pack_offset_v,
+                    err.pack_noise_v * pack_z,
                 ),
-                pack_current_a=self._current(err),
+                pack_current_a=self._current(err, err.current_noise_a * current_z),
                 bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                 soc_pct=soc,
-                cell_voltages_v=cells,
-                cell_invalid=cell_invalid,
-                temperatures_c=temps,
-                temperature_invalid=temp_invalid,
+                cell_voltages_v=tuple(cells),
+                cell_invalid=tuple(cell_invalid),
+                temperatures_c=tuple(temps),
+                temperature_invalid=tuple(temp_invalid),
                 insulation_ohm=insulation,
                 hvil_open=hvil_open,
                 contactor=contactor,

@@ -39,6 +39,11 @@ AFE reads block k lower by ``R_wire·(2·I_k − I_{k−1} − I_{k+1})``: a ble
 2·R_wire·I low and each neighbour R_wire·I high (tens of mV in all; the I·R0 drop inside the
 cell, ~0.1 mV, is left out).
 
+**Arrays.** Every per-block quantity is a numpy array of ``series`` floats and every update
+above is one array expression: a 96S pack costs what a 1S pack costs in Python overhead.
+The public readers return plain lists of floats; the BMS model reads the arrays
+(:meth:`Pack.afe_cell_voltage_array`, :meth:`Pack.ntc_temperature_array`).
+
 **Truth vs. what the BMS reads.** :meth:`Pack.cell_voltages` and
 :meth:`Pack.cell_temperatures` are the truth; :meth:`Pack.afe_cell_voltages` and
 :meth:`Pack.ntc_temperatures` apply sense-wire and NTC faults. Measurement error (§6.6) belongs
@@ -52,8 +57,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from drivers.sim.insulation import InsulationNetwork
-from drivers.sim.ocv import hysteresis_step
+from drivers.sim.ocv import HYSTERESIS_SOC_WIDTH
 from drivers.sim.packs import PackSpec as PackSpec  # re-exported: the model's input
 
 ContactorState = Literal["open", "precharge", "closed"]
@@ -65,6 +73,8 @@ NTC_OPEN_C = -40.0
 NTC_SHORT_C = 150.0
 _T_REF_K = 298.15
 _KELVIN = 273.15
+
+Floats = npt.NDArray[np.float64]
 
 
 @dataclass
@@ -109,23 +119,24 @@ class Pack:
         self._curve = spec.ocv()
         rng = random.Random(self.seed)
         n, np_ = spec.series, spec.parallel
-        self._q_ah: list[float] = []
-        self._r0: list[float] = []
-        self._soc: list[float] = []
-        for _ in range(n):
-            self._q_ah.append(
-                spec.cell_capacity_ah * np_ * (1.0 + rng.gauss(0.0, spec.capacity_sigma))
-            )
-            self._r0.append(spec.r0_ohm / np_ * (1.0 + rng.gauss(0.0, spec.r0_sigma)))
-            self._soc.append(spec.initial_soc + rng.gauss(0.0, spec.soc_sigma))
-        self._r1 = [spec.r1_ohm / np_] * n
-        self._r2 = [spec.r2_ohm / np_] * n
-        self._u1 = [0.0] * n
-        self._u2 = [0.0] * n
-        self._hyst = [0.0] * n
+        q_ah: list[float] = []
+        r0: list[float] = []
+        soc: list[float] = []
+        for _ in range(n):  # block by block, in this order: a seed keeps its pack
+            q_ah.append(spec.cell_capacity_ah * np_ * (1.0 + rng.gauss(0.0, spec.capacity_sigma)))
+            r0.append(spec.r0_ohm / np_ * (1.0 + rng.gauss(0.0, spec.r0_sigma)))
+            soc.append(spec.initial_soc + rng.gauss(0.0, spec.soc_sigma))
+        self._q_ah: Floats = np.array(q_ah)
+        self._r0: Floats = np.array(r0)
+        self._soc: Floats = np.array(soc)
+        self._r1: Floats = np.full(n, spec.r1_ohm / np_)
+        self._r2: Floats = np.full(n, spec.r2_ohm / np_)
+        self._u1: Floats = np.zeros(n)
+        self._u2: Floats = np.zeros(n)
+        self._hyst: Floats = np.zeros(n)
         self.ambient_c = spec.ambient_c
-        self._temp_c = [spec.ambient_c] * n
-        self._busbar_ohm = [spec.interconnect_ohm] * max(0, n - 1)
+        self._temp_c: Floats = np.full(n, spec.ambient_c)
+        self._busbar_ohm: Floats = np.full(max(0, n - 1), spec.interconnect_ohm)
         self._current_a = 0.0
         self.time_s = 0.0
         self.ah_discharged = 0.0
@@ -147,10 +158,14 @@ class Pack:
         self._bus_v = 0.0
         self.precharge_elapsed_s = 0.0
         self._bleeding: frozenset[int] = frozenset()
+        self._bleed_mask: npt.NDArray[np.bool_] = np.zeros(n, dtype=bool)
+        socs, volts = zip(*self._curve.points, strict=True)
+        self._ocv_socs: Floats = np.array(socs)
+        self._ocv_volts: Floats = np.array(volts)
         # Every block's R0(T) and OCV for the present state, computed once per state: a
         # measurement reads them four to six times (terminal voltage, Thevenin, cells).
-        self._r0_now: list[float] | None = None
-        self._ocv_now: list[float] | None = None
+        self._r0_now: Floats | None = None
+        self._ocv_now: Floats | None = None
         self._terminal_now: dict[float, float] = {}  # current in A → terminal voltage in V
 
     def _state_changed(self) -> None:
@@ -204,14 +219,14 @@ class Pack:
         """Scale every block's capacity by ``fraction`` (0–1], keeping each block's SOC."""
         if not 0.0 < fraction <= 1.0:
             raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-        self._q_ah = [q * fraction for q in self._q_ah]
+        self._q_ah = self._q_ah * fraction
 
     def scale_resistance(self, factor: float) -> None:
         """Scale every block's R0 and every busbar by ``factor`` (> 0), e.g. a wrong cell grade."""
         if not factor > 0.0:
             raise ValueError(f"factor must be > 0, got {factor}")
-        self._r0 = [r * factor for r in self._r0]
-        self._busbar_ohm = [r * factor for r in self._busbar_ohm]
+        self._r0 = self._r0 * factor
+        self._busbar_ohm = self._busbar_ohm * factor
         self._state_changed()
 
     def set_ambient(self, ambient_c: float) -> None:
@@ -219,7 +234,7 @@ class Pack:
         if not -40.0 <= ambient_c <= 80.0:
             raise ValueError(f"ambient_c must be in -40 … 80 °C, got {ambient_c}")
         self.ambient_c = ambient_c
-        self._temp_c = [ambient_c] * self.spec.series
+        self._temp_c = np.full(self.spec.series, ambient_c)
         self._state_changed()
 
     def sense_wire_open(self, index: int) -> None:
@@ -244,6 +259,8 @@ class Pack:
         for k in blocks:
             self._check_block(k)
         self._bleeding = frozenset(blocks)
+        self._bleed_mask = np.zeros(self.spec.series, dtype=bool)
+        self._bleed_mask[list(self._bleeding)] = True
 
     @property
     def bleeding(self) -> frozenset[int]:
@@ -252,12 +269,12 @@ class Pack:
 
     def bleed_currents(self) -> list[float]:
         """Get each block's balancing current in A (0 where its FET is off)."""
-        volts = self.cell_voltages()
+        return self._bleed_currents().tolist()  # type: ignore[no-any-return]
+
+    def _bleed_currents(self) -> Floats:
         path_ohm = self.spec.balance_bleed_ohm + 2.0 * self.spec.sense_wire_ohm
-        return [
-            max(0.0, volts[k]) / path_ohm if k in self._bleeding else 0.0
-            for k in range(self.spec.series)
-        ]
+        volts = np.maximum(self._cell_voltages(), 0.0)
+        return np.where(self._bleed_mask, volts / path_ohm, 0.0)
 
     # --- time -----------------------------------------------------------------------------
 
@@ -286,31 +303,32 @@ class Pack:
         self.time_s += dt_s
 
     def _substep(
-        self, h: float, i: float, v_start: float, r0_start: list[float]
-    ) -> tuple[float, list[float]]:
+        self, h: float, i: float, v_start: float, r0_start: Floats
+    ) -> tuple[float, Floats]:
         """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
         d1 = math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0
         d2 = math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0
         d_th = math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k))
-        hyst = self._curve.hysteresis_v > 0.0
-        bleed = self.bleed_currents() if self._bleeding else [0.0] * spec.series
-        for k in range(spec.series):
-            r0 = r0_start[k]
-            u1, u2, r1, r2 = self._u1[k], self._u2[k], self._r1[k], self._r2[k]
-            heat_w = i * i * r0
-            if r1 > 0.0:
-                heat_w += u1 * u1 / r1
-            if r2 > 0.0:
-                heat_w += u2 * u2 / r2
-            t_final = self.ambient_c + heat_w / spec.block_ha_w_per_k
-            self._temp_c[k] = t_final + (self._temp_c[k] - t_final) * d_th
-            self._u1[k] = d1 * u1 + r1 * (1.0 - d1) * i
-            self._u2[k] = d2 * u2 + r2 * (1.0 - d2) * i
-            d_soc = -(i + bleed[k]) * h / (3600.0 * self._q_ah[k])
-            self._soc[k] += d_soc
-            if hyst:
-                self._hyst[k] = hysteresis_step(self._hyst[k], d_soc)
+        u1, u2 = self._u1, self._u2
+        # Heat held at its start-of-step value; an RC branch without resistance heats nothing.
+        heat_w = i * i * r0_start
+        if spec.r1_ohm > 0.0:
+            heat_w = heat_w + u1 * u1 / self._r1
+        if spec.r2_ohm > 0.0:
+            heat_w = heat_w + u2 * u2 / self._r2
+        t_final = self.ambient_c + heat_w / spec.block_ha_w_per_k
+        self._temp_c = t_final + (self._temp_c - t_final) * d_th
+        self._u1 = d1 * u1 + self._r1 * ((1.0 - d1) * i)
+        self._u2 = d2 * u2 + self._r2 * ((1.0 - d2) * i)
+        current = i + self._bleed_currents() if self._bleeding else i
+        d_soc = (-h / 3600.0) * current / self._q_ah
+        self._soc = self._soc + d_soc
+        if self._curve.hysteresis_v > 0.0:
+            # drivers.sim.ocv.hysteresis_step for every block at once.
+            target = np.sign(d_soc)
+            relaxed = target + (self._hyst - target) * np.exp(-np.abs(d_soc) / HYSTERESIS_SOC_WIDTH)
+            self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
         self._state_changed()
         r0_end = self._r0_all()
         v_end = self._terminal_voltage(i)
@@ -388,21 +406,21 @@ class Pack:
 
     # --- truth ----------------------------------------------------------------------------
 
-    def _r0_all(self) -> list[float]:
+    def _r0_all(self) -> Floats:
         """R0 of every block at its present temperature, Arrhenius in T (do not modify)."""
         if self._r0_now is None:
-            exp, inv_ref = math.exp, 1.0 / _T_REF_K
-            self._r0_now = [
-                r0 * exp(ARRHENIUS_EA_OVER_R_K * (1.0 / (t + _KELVIN) - inv_ref))
-                for r0, t in zip(self._r0, self._temp_c, strict=True)
-            ]
+            inv_t = 1.0 / (self._temp_c + _KELVIN)
+            self._r0_now = self._r0 * np.exp(ARRHENIUS_EA_OVER_R_K * (inv_t - 1.0 / _T_REF_K))
         return self._r0_now
 
-    def _ocv_all(self) -> list[float]:
+    def _ocv_all(self) -> Floats:
         """The OCV of every block now, hysteresis included (do not modify)."""
         if self._ocv_now is None:
-            ocv = self._curve.voltage
-            self._ocv_now = [ocv(s, h) for s, h in zip(self._soc, self._hyst, strict=True)]
+            # np.interp holds the end values outside the table: the SOC clamp of OcvCurve.
+            ocv = np.interp(self._soc, self._ocv_socs, self._ocv_volts)
+            if self._curve.hysteresis_v > 0.0:
+                ocv = ocv + self._curve.hysteresis_v * self._hyst
+            self._ocv_now = ocv
         return self._ocv_now
 
     @property
@@ -413,17 +431,17 @@ class Pack:
     @property
     def open_circuit_voltage(self) -> float:
         """Get the sum of block OCVs in V (including LFP hysteresis)."""
-        return sum(self._ocv_all())
+        return float(self._ocv_all().sum())
 
     @property
     def interconnect_ohm(self) -> float:
         """Get the total busbar resistance in Ω."""
-        return sum(self._busbar_ohm)
+        return float(self._busbar_ohm.sum())
 
     @property
     def internal_resistance_ohm(self) -> float:
         """Get the instantaneous (R0) pack resistance in Ω: ΣR0(T) + busbars."""
-        return sum(self._r0_all()) + self.interconnect_ohm
+        return float(self._r0_all().sum()) + self.interconnect_ohm
 
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
@@ -436,71 +454,75 @@ class Pack:
         known = self._terminal_now.get(i)
         if known is not None:
             return known
-        total = -i * self.interconnect_ohm
-        for ocv, r, u1, u2 in zip(self._ocv_all(), self._r0_all(), self._u1, self._u2, strict=True):
-            total += ocv - i * r - u1 - u2
+        zero_current = self._ocv_all() - self._u1 - self._u2
+        r_total = self._r0_all().sum() + self._busbar_ohm.sum()
+        total = float(zero_current.sum() - i * r_total)
         self._terminal_now[i] = total
         return total
 
+    def _cell_voltages(self) -> Floats:
+        i = self._current_a
+        return self._ocv_all() - i * self._r0_all() - self._u1 - self._u2
+
     def cell_voltages(self) -> list[float]:
         """Get each series block's true voltage in V at the present current."""
-        i = self._current_a
-        return [
-            ocv - i * r - u1 - u2
-            for ocv, r, u1, u2 in zip(
-                self._ocv_all(), self._r0_all(), self._u1, self._u2, strict=True
-            )
-        ]
+        return self._cell_voltages().tolist()  # type: ignore[no-any-return]
+
+    def afe_cell_voltage_array(self) -> Floats:
+        """Get the cell voltages in V as the AFE reads them: bleed drops and open sense wires."""
+        volts = self._cell_voltages()
+        if self._bleeding:
+            bleed = np.concatenate(([0.0], self._bleed_currents(), [0.0]))  # no cell 0−1 or n
+            volts = volts - self.spec.sense_wire_ohm * (2.0 * bleed[1:-1] - bleed[:-2] - bleed[2:])
+        if self.faults.sense_wire_open:
+            volts = volts.copy()
+            last = self.spec.series - 1
+            for k in sorted(self.faults.sense_wire_open):
+                neighbour = k + 1 if k < last else k - 1
+                if neighbour >= 0:
+                    volts[neighbour] += volts[k]
+                volts[k] = 0.0
+        return volts
 
     def afe_cell_voltages(self) -> list[float]:
-        """Get the cell voltages in V as the AFE reads them: bleed drops and open sense wires."""
-        volts = self.cell_voltages()
-        last = self.spec.series - 1
-        if self._bleeding:
-            bleed = [0.0, *self.bleed_currents(), 0.0]  # padded: no cell below 0 or above last
-            r_wire = self.spec.sense_wire_ohm
-            volts = [
-                v - r_wire * (2.0 * bleed[k + 1] - bleed[k] - bleed[k + 2])
-                for k, v in enumerate(volts)
-            ]
-        for k in sorted(self.faults.sense_wire_open):
-            neighbour = k + 1 if k < last else k - 1
-            if neighbour >= 0:
-                volts[neighbour] += volts[k]
-            volts[k] = 0.0
-        return volts
+        """Get the cell voltages in V as the AFE reads them (see :meth:`afe_cell_voltage_array`)."""
+        return self.afe_cell_voltage_array().tolist()  # type: ignore[no-any-return]
 
     def rc_voltages(self) -> list[tuple[float, float]]:
         """Get each block's polarisation voltages (U1, U2) in V."""
-        return list(zip(self._u1, self._u2, strict=True))
+        return list(zip(self._u1.tolist(), self._u2.tolist(), strict=True))
 
     def cell_temperatures(self) -> list[float]:
         """Get each series block's true temperature in °C."""
-        return list(self._temp_c)
+        return self._temp_c.tolist()  # type: ignore[no-any-return]
+
+    def ntc_temperature_array(self) -> Floats:
+        """Get each block's NTC reading in °C: the truth, or −40 / 150 for open / short."""
+        temps = self._temp_c
+        if self.faults.ntc_open or self.faults.ntc_short:
+            temps = temps.copy()
+            temps[list(self.faults.ntc_open)] = NTC_OPEN_C
+            temps[list(self.faults.ntc_short)] = NTC_SHORT_C
+        return temps
 
     def ntc_temperatures(self) -> list[float]:
-        """Get each block's NTC reading in °C: the truth, or −40 / 150 for open / short."""
-        temps = self.cell_temperatures()
-        for k in self.faults.ntc_open:
-            temps[k] = NTC_OPEN_C
-        for k in self.faults.ntc_short:
-            temps[k] = NTC_SHORT_C
-        return temps
+        """Get each block's NTC reading in °C (see :meth:`ntc_temperature_array`)."""
+        return self.ntc_temperature_array().tolist()  # type: ignore[no-any-return]
 
     @property
     def soc(self) -> float:
         """Get the mean block SOC (fraction)."""
-        return sum(self._soc) / len(self._soc)
+        return float(self._soc.mean())
 
     def block_socs(self) -> list[float]:
         """Get each series block's SOC (fraction; may leave 0–1 when over-driven)."""
-        return list(self._soc)
+        return self._soc.tolist()  # type: ignore[no-any-return]
 
     def block_capacities_ah(self) -> list[float]:
         """Get each series block's capacity in Ah."""
-        return list(self._q_ah)
+        return self._q_ah.tolist()  # type: ignore[no-any-return]
 
     @property
     def capacity_ah(self) -> float:
         """Get the pack capacity in Ah: the smallest block limits the series string."""
-        return min(self._q_ah)
+        return float(self._q_ah.min())

@@ -532,3 +532,45 @@ def test_a_change_after_a_reading_reads_as_on_a_pack_that_had_it_all_along(chang
     assert after == (fresh.terminal_voltage(50.0), fresh.internal_resistance_ohm,
                      fresh.cell_voltages())  # fmt: skip
     assert after != before
+
+
+# --- the block arrays agree with the one-cell physics ---------------------------------------
+
+
+@pytest.mark.parametrize("name", ["nmc96s", "lfp16s"])
+def test_every_block_reads_its_own_ocv_at_its_own_soc(name: str) -> None:
+    spec = dataclasses.replace(get_pack_spec(name), soc_sigma=0.6)  # SOCs beyond 0 and 1 too
+    pack = Pack(spec)
+    curve = NMC_OCV if spec.chemistry == "NMC" else LFP_OCV
+    socs = pack.block_socs()
+    assert min(socs) < 0.0 or max(socs) > 1.0
+    expected = [curve.voltage(soc) for soc in socs]
+    assert pack.cell_voltages() == pytest.approx(expected, abs=1e-12)
+    assert pack.open_circuit_voltage == pytest.approx(sum(expected), abs=1e-9)
+
+
+def test_each_lfp_block_follows_the_hysteresis_step_of_its_own_soc_change() -> None:
+    spec = dataclasses.replace(get_pack_spec("lfp16s"), r1_ohm=0.0, r2_ohm=0.0)
+    pack = Pack(spec)
+    pack.weak_cell(3, 0.5)  # twice the SOC change, so a different hysteresis state
+    before = pack.block_socs()
+    pack.advance(0.5, 40.0)  # one sub-step
+    after = pack.block_socs()
+    states = [hysteresis_step(0.0, b - a) for a, b in zip(before, after, strict=True)]
+    assert states[3] < states[0] < 0.0
+    ocv = [LFP_OCV.voltage(soc, s) for soc, s in zip(after, states, strict=True)]
+    pack.advance(0.0, 0.0)
+    assert pack.cell_voltages() == pytest.approx(ocv, abs=1e-12)
+
+
+def test_each_of_96_cells_drops_its_own_i_times_r0_at_a_current_step() -> None:
+    pack = Pack(get_pack_spec("nmc96s"))
+    pack.high_resistance_cell(41, 3.0)
+    rest = pack.cell_voltages()
+    pack.advance(0.0, 50.0)
+    r0 = [(v_rest - v) / 50.0 for v_rest, v in zip(rest, pack.cell_voltages(), strict=True)]
+    spec = get_pack_spec("nmc96s")
+    nominal = spec.r0_ohm / spec.parallel
+    assert all(0.8 * nominal < r < 1.2 * nominal for k, r in enumerate(r0) if k != 41)
+    assert r0[41] == pytest.approx(3.0 * statistics.median(r0), rel=0.3)
+    assert sum(r0) + pack.interconnect_ohm == pytest.approx(pack.internal_resistance_ohm)
