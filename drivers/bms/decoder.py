@@ -52,7 +52,8 @@ def compile_field(signal: Any, length_bytes: int) -> Field:
     return Field(signal.name, big, shift, (1 << length) - 1, sign)
 
 
-def _multiplexer_of(message: Any, signal: Any) -> Any:
+def multiplexer_of(message: Any, signal: Any) -> Any:
+    """Get the multiplexer signal ``signal`` (multiplexed) depends on, in ``message``."""
     name = signal.multiplexer_signal
     found = [s for s in message.signals if s.is_multiplexer and s.name == name]
     if not found:
@@ -83,7 +84,7 @@ class MessageDecoder:
             if ids is None:
                 plain.append(compile_field(signal, self.length))
                 continue
-            owner = _multiplexer_of(message, signal)
+            owner = multiplexer_of(message, signal)
             if owner.multiplexer_ids is not None:
                 raise UnsupportedSignal(f"{name} sits behind a nested multiplexer")
             if mux is not None and owner.name != mux.name:

@@ -1,7 +1,7 @@
 """The simulated reference BMS of the virtual bench: cyclic CAN frames and UDS diagnostics.
 
 It follows the reference BMS spec: the cyclic messages of ``sequences/bms/eol_reference.dbc``
-encoded with cantools, and a UDS server over ISO-TP (:mod:`drivers.sim.uds_server`) with the
+(encoded with bit positions worked out once from the DBC, :mod:`drivers.bms.encoder`), and a UDS server over ISO-TP (:mod:`drivers.sim.uds_server`) with the
 DIDs, routines and DTCs of :mod:`drivers.sim.bms_diag`. Values are the pack's truth seen
 through the BMS's measurement error and calibration (:mod:`drivers.sim.bms_model`).
 
@@ -47,6 +47,7 @@ import cantools
 from cantools.database.can import Message
 
 import sequences
+from drivers.bms.encoder import MessageEncoder
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
 from drivers.sim.bms_diag import BmsDiagnostics, pack_identity
 from drivers.sim.bms_model import STATUS_AVAILABILITY_MASK, BmsFaults, BmsModel, BmsReading
@@ -83,6 +84,7 @@ class BmsUnit:
 @dataclass
 class _Schedule:
     message: Message
+    encoder: MessageEncoder
     period_s: float
     ranges: tuple[tuple[str, float, float], ...]
     pages: int = 1
@@ -177,7 +179,8 @@ class SimulatedBms:
         message = self.db.get_message_by_frame_id(frame_id)
         if not message.cycle_time:
             raise ValueError(f"DBC message 0x{frame_id:X} has no GenMsgCycleTime")
-        return _Schedule(message, message.cycle_time / 1000.0, _ranges(message), pages)
+        period_s = message.cycle_time / 1000.0
+        return _Schedule(message, MessageEncoder(message), period_s, _ranges(message), pages)
 
     # --- public state ---------------------------------------------------------------------
 
@@ -363,9 +366,7 @@ class SimulatedBms:
             if name in values:
                 # Saturate, as the BMS firmware clamps a value it cannot send.
                 values[name] = min(high, max(low, values[name]))
-        # Every signal is set and saturated to its range above, so cantools' strict check
-        # (a deep copy of the signal tree per frame) would only repeat it.
-        data = message.encode(values, strict=False)
+        data = schedule.encoder.encode(values)
         return can.Message(arbitration_id=frame_id, data=data, is_extended_id=False)
 
 
