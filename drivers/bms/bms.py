@@ -13,7 +13,9 @@ Under the station's lockstep virtual clock pass it as ``pacer``: a call that wai
 or for a routine's final answer then steps that clock to the simulated BMS's next frame or
 poll, as real time moves on a real line (:mod:`drivers.bms.pacer`), and register
 :meth:`Bms.settle` as the clock's settle hook, so that a frame sent at ``t`` has been
-received before anything reads at ``t``.
+received before anything reads at ``t``. On python-can's in-process ``virtual`` bus the
+notifier is then a :class:`~drivers.bms.lockstep.LockstepNotifier`: the thread that moves
+the clock receives and dispatches the simulated BMS's frames itself.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import can
 from can.interfaces.virtual import VirtualBus
 
 from drivers.bms.description import BmsDescription
+from drivers.bms.lockstep import LockstepNotifier
 from drivers.bms.pacer import Pacer
 from drivers.bms.redact import FrameRedactor
 from drivers.bms.signal_map import STATE_MEANINGS
@@ -111,8 +114,6 @@ class Bms:
         self._notifier: can.Notifier | None = None
         self._uds: UdsClient | None = None
         self._closed = False
-        self._dispatch = threading.Condition()
-        self._dispatched = 0
         try:
             self.monitor = SignalMonitor(
                 self._bus,
@@ -126,10 +127,12 @@ class Bms:
             uds = description.uds
             ids = (uds.request_id, uds.response_id) if uds is not None else ()
             self._trace = CanTrace(FrameRedactor(ids) if ids else None)
+            listeners = [self.monitor, self._trace]
             try:
-                self._notifier = can.Notifier(
-                    self._bus, [self.monitor, self._trace], timeout=_NOTIFIER_POLL_S
-                )
+                if pacer is not None and isinstance(self._bus, VirtualBus):
+                    self._notifier = LockstepNotifier(self._bus, listeners, _NOTIFIER_POLL_S)
+                else:
+                    self._notifier = can.Notifier(self._bus, listeners, timeout=_NOTIFIER_POLL_S)
             except ValueError as err:  # the bus already has a notifier
                 raise BmsError(f"cannot listen to the BMS bus: {err}") from err
             if uds is not None:
@@ -149,8 +152,6 @@ class Bms:
                     on_tx=self._trace.record_tx,
                     pacer=pacer,
                 ).open()
-            # Last, after every other listener: a frame counted here has been seen by all.
-            self._notifier.add_listener(self._count_dispatched)
         except BaseException:
             self.close()
             raise
@@ -169,8 +170,6 @@ class Bms:
         if self._closed:
             return
         self._closed = True
-        with self._dispatch:
-            self._dispatch.notify_all()
         if self._uds is not None:
             self._uds.close()
         if self._notifier is not None:
@@ -193,33 +192,18 @@ class Bms:
 
     # --- lockstep hand-off -----------------------------------------------------------------------
 
-    def _count_dispatched(self, msg: can.Message) -> None:
-        with self._dispatch:
-            self._dispatched += 1
-            # Wake a settle() only once the queue is drained: a wake-up per frame would make
-            # the waiting thread fight the notifier's for the GIL five times a cycle.
-            if self._caught_up():
-                self._dispatch.notify_all()
-
-    def _caught_up(self) -> bool:
-        """Whether every frame queued on the in-process bus has been dispatched (lock held)."""
-        bus = self._bus
-        return not isinstance(bus, VirtualBus) or self._dispatched >= bus.queue.unfinished_tasks
-
-    def settle(self, timeout_s: float = 5.0) -> bool:
-        """Wait until every frame already queued on an in-process bus has been dispatched.
+    def settle(self) -> None:
+        """Receive and dispatch, on the calling thread, every frame queued for the client.
 
         The lockstep hand-off (:mod:`drivers.bms.pacer`): a virtual clock calls this after
         its simulated actors have acted, so what they sent at ``t`` has reached the monitor,
-        the trace and the ISO-TP stack before anyone reads at ``t``. Only python-can's
-        ``virtual`` interface can tell (it queues frames in the receiving bus object and
-        counts them, ``queue.Queue.unfinished_tasks``); on any other bus, or once closed,
-        this returns at once. Returns False if ``timeout_s`` of wall time ran out first.
+        the trace and the ISO-TP stack before anyone reads at ``t``. Only on python-can's
+        ``virtual`` bus with a pacer (a :class:`~drivers.bms.lockstep.LockstepNotifier`)
+        is there anything to do; on any other bus, or once closed, this returns at once.
         """
-        if self._closed or not isinstance(self._bus, VirtualBus):
-            return True
-        with self._dispatch:
-            return self._dispatch.wait_for(lambda: self._closed or self._caught_up(), timeout_s)
+        notifier = self._notifier
+        if not self._closed and isinstance(notifier, LockstepNotifier):
+            notifier.drain()
 
     # --- trace ---------------------------------------------------------------------------------
 

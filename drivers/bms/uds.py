@@ -2,7 +2,9 @@
 
 :class:`UdsClient` runs ``isotp.NotifierBasedCanStack`` on the BMS's ``can.Notifier`` (a plain
 ``CanStack`` would compete with the notifier for ``bus.recv()`` and lose flow-control frames)
-and times the requests itself: P2 for the first answer, P2* after each 0x78 responsePending,
+(on a :class:`~drivers.bms.lockstep.LockstepNotifier` each request is one in which the
+notifier's thread receives: the answer comes from another thread) and times the requests
+itself: P2 for the first answer, P2* after each 0x78 responsePending,
 an overall bound per request. ``udsoncan`` builds the requests (its service classes know each
 service's format); the answers are checked here, which costs a fraction of udsoncan's
 ``Client`` (it looks names up with ``inspect`` on every response). Frames are padded to 8
@@ -24,6 +26,7 @@ the BMS gets wrong raises BmsError.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -45,6 +48,7 @@ from udsoncan.services.WriteDataByIdentifier import WriteDataByIdentifier
 
 from drivers.bms import redact
 from drivers.bms.isotp_link import IsoTpConnection
+from drivers.bms.lockstep import LockstepNotifier
 from drivers.bms.nrc import describe_nrc
 from drivers.bms.pacer import Pacer
 from drivers.bms.security import SECURITY_ALGORITHMS
@@ -145,6 +149,9 @@ class UdsClient:
         self._p2_s = p2_timeout_s
         self._p2_star_s = p2_star_timeout_s
         self._request_timeout_s = request_timeout_s
+        self._awaiting_answer: Callable[[], contextlib.AbstractContextManager[None]] = (
+            notifier.expecting if isinstance(notifier, LockstepNotifier) else contextlib.nullcontext
+        )
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -353,7 +360,8 @@ class UdsClient:
                 raise BmsError(f"{self.resource} is closed; cannot send {what}")
             # Set under the lock: the connection waits for this request only.
             self._conn.pacer = self._pacer if paced else None
-            return self._exchange(request.get_payload(), what, secret)
+            with self._awaiting_answer():
+                return self._exchange(request.get_payload(), what, secret)
 
     def _exchange(self, payload: bytes, what: str, secret: bool) -> bytes:
         """Send ``payload``; return the positive answer's data (lock held)."""

@@ -1,0 +1,104 @@
+"""Receive an in-process bus's frames on the thread that moves the lockstep clock.
+
+Under the station's lockstep virtual clock the simulated BMS sends its cyclic frames from
+the thread that moves the clock, and the move must not return before the BMS client has
+seen them (the clock's settle hook, :meth:`drivers.bms.bms.Bms.settle`). With a plain
+``can.Notifier`` that is a hand-off per move: the notifier's thread wakes, receives and
+dispatches, and the moving thread waits for it — thousands of thread switches per run, each
+a wait for the scheduler on a loaded machine. :class:`LockstepNotifier` lets the moving
+thread take the frames off the bus and dispatch them itself (:meth:`~LockstepNotifier.drain`):
+the same python-can ``virtual`` bus, the same ``Message`` objects and listeners, in the same
+order, with no thread switch.
+
+Frames that come from another thread — a UDS answer from the simulated ECU's stack — still
+need a receiving thread, but only while someone waits for them: a UDS request runs inside
+:meth:`~LockstepNotifier.expecting`, and only then does the notifier's thread watch the bus.
+Whoever receives holds one lock from taking a frame off the bus to the end of its dispatch,
+and the thread waits for a frame without taking it, so the two never reorder frames and,
+once :meth:`~LockstepNotifier.drain` returns, every frame queued before it has been
+dispatched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import can
+from can.interfaces.virtual import VirtualBus
+from can.notifier import MessageRecipient
+
+
+class LockstepNotifier(can.Notifier):
+    """A ``can.Notifier`` on python-can's ``virtual`` ``bus`` that a lockstep clock drains.
+
+    ``listeners`` and ``timeout`` (how long the thread blocks, which bounds :meth:`stop`) are
+    ``can.Notifier``'s. An exception in a listener is kept in :attr:`exception`, handed to
+    the listeners' ``on_error`` and, if none handles it, raised to whoever was receiving.
+    """
+
+    def __init__(
+        self, bus: VirtualBus, listeners: Iterable[MessageRecipient], timeout: float = 1.0
+    ) -> None:
+        self._virtual = bus
+        self._receiving = threading.Lock()  # held from taking a frame to its dispatch's end
+        self._waiters = threading.Condition()
+        self._expected = 0  # UDS requests (or others) waiting for frames from elsewhere
+        super().__init__(bus, listeners, timeout=timeout)
+
+    @contextmanager
+    def expecting(self) -> Iterator[None]:
+        """Let the notifier's thread receive while the block runs (frames from elsewhere).
+
+        Frames already queued are dispatched first, on the calling thread, so that a late
+        answer to an earlier request is not taken for the answer to the next.
+        """
+        self.drain()
+        with self._waiters:
+            self._expected += 1
+            self._waiters.notify_all()
+        try:
+            yield
+        finally:
+            with self._waiters:
+                self._expected -= 1
+
+    def drain(self) -> int:
+        """Receive and dispatch every frame queued on the bus, on the calling thread."""
+        dispatched = 0
+        with self._receiving:
+            while not self._stopped and (msg := self._virtual.recv(0)) is not None:
+                try:
+                    with self._lock:
+                        self._on_message_received(msg)
+                except Exception as exc:
+                    self.exception = exc
+                    if not self._on_error(exc):
+                        raise
+                dispatched += 1
+        return dispatched
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._waiters:
+            self._stopped = True  # before the join in super().stop(): wake the thread now
+            self._waiters.notify_all()
+        super().stop(timeout)
+
+    def _rx_thread(self, bus: can.BusABC) -> None:
+        frames = self._virtual.queue
+        while not self._stopped:
+            with self._waiters:
+                if not self._expected:
+                    self._waiters.wait(self.timeout)
+                    continue
+            # Wait for a frame without taking it off the bus: drain() takes it under the
+            # receiving lock, so a frame is never held by one thread while another
+            # dispatches the ones after it.
+            with frames.not_empty:
+                if not frames.queue:
+                    frames.not_empty.wait(self.timeout)
+            try:
+                self.drain()
+            except Exception:
+                return  # kept in self.exception; the thread ends as can.Notifier's does

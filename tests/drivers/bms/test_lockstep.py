@@ -1,0 +1,128 @@
+"""The lockstep notifier: frames dispatched on the thread that drains, in bus order."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+
+import can
+import pytest
+from can.interfaces.virtual import VirtualBus
+
+from drivers.bms.lockstep import LockstepNotifier
+
+_channels = itertools.count()
+
+
+class Seen(can.Listener):
+    def __init__(self) -> None:
+        self.frames: list[tuple[int, int]] = []  # (counter in the data, receiving thread)
+        self.enough = threading.Event()
+        self.want = 0
+
+    def on_message_received(self, msg: can.Message) -> None:
+        self.frames.append((int.from_bytes(msg.data, "big"), threading.get_ident()))
+        if len(self.frames) >= self.want:
+            self.enough.set()
+
+
+@pytest.fixture
+def buses() -> Iterator[tuple[VirtualBus, VirtualBus]]:
+    channel = f"lockstep-{next(_channels)}"
+    sender, receiver = VirtualBus(channel=channel), VirtualBus(channel=channel)
+    yield sender, receiver
+    sender.shutdown()
+    receiver.shutdown()
+
+
+def frame(n: int) -> can.Message:
+    return can.Message(arbitration_id=0x100, data=n.to_bytes(4, "big"), is_extended_id=False)
+
+
+def test_drain_dispatches_every_queued_frame_on_the_calling_thread_in_order(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+    seen = Seen()
+    notifier = LockstepNotifier(receiver, [seen], timeout=0.05)
+    try:
+        for n in range(50):
+            sender.send(frame(n))
+        assert notifier.drain() == 50
+        assert [n for n, _ in seen.frames] == list(range(50))
+        assert {thread for _, thread in seen.frames} == {threading.get_ident()}
+        assert notifier.drain() == 0
+    finally:
+        notifier.stop()
+
+
+def test_while_expecting_the_notifier_thread_receives_frames_sent_from_elsewhere(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+    seen = Seen()
+    seen.want = 3
+    notifier = LockstepNotifier(receiver, [seen], timeout=0.05)
+    try:
+        with notifier.expecting():
+            answer = threading.Thread(target=lambda: [sender.send(frame(n)) for n in range(3)])
+            answer.start()
+            assert seen.enough.wait(5.0), "nobody received the answer"
+            answer.join()
+        assert [n for n, _ in seen.frames] == [0, 1, 2]
+        assert threading.get_ident() not in {thread for _, thread in seen.frames}
+    finally:
+        notifier.stop()
+
+
+def test_expecting_first_dispatches_what_is_already_queued(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+    seen = Seen()
+    notifier = LockstepNotifier(receiver, [seen], timeout=0.05)
+    try:
+        sender.send(frame(7))  # a late answer to an earlier request
+        with notifier.expecting():
+            assert seen.frames == [(7, threading.get_ident())]
+    finally:
+        notifier.stop()
+
+
+def test_drains_racing_the_notifier_thread_never_reorder_or_lose_a_frame(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+    seen = Seen()
+    notifier = LockstepNotifier(receiver, [seen], timeout=0.05)
+    frames = 3000
+    try:
+        with notifier.expecting():
+            flood = threading.Thread(target=lambda: [sender.send(frame(n)) for n in range(frames)])
+            flood.start()
+            while flood.is_alive():
+                notifier.drain()
+            flood.join()
+        notifier.drain()
+        assert [n for n, _ in seen.frames] == list(range(frames))
+    finally:
+        notifier.stop()
+
+
+def test_a_listener_error_reaches_the_drainer_and_is_kept(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+
+    def broken(msg: can.Message) -> None:
+        raise RuntimeError("listener broke")
+
+    notifier = LockstepNotifier(receiver, [broken], timeout=0.05)
+    try:
+        sender.send(frame(1))
+        with pytest.raises(RuntimeError, match="listener broke"):
+            notifier.drain()
+        assert isinstance(notifier.exception, RuntimeError)
+    finally:
+        notifier.stop()
