@@ -10,11 +10,9 @@ in through :meth:`CanTrace.record_tx`.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import os
-import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -33,19 +31,25 @@ TRACE_SUFFIXES = (".asc", ".blf")
 class CanTrace(can.Listener):
     """Forward every frame to the open trace file, passed through ``redact`` first.
 
-    Frames are handed to a writer thread through a bounded queue, so neither the notifier
-    thread nor a UDS request ever waits on the disk. A write that fails (a full disk)
-    stops the trace and is kept in ``failure``; frames the writer could not keep up with
-    are counted in ``dropped``.
+    Frames are handed to a writer thread in batches, so neither the notifier thread nor a
+    UDS request ever waits on the disk, and the writer wakes once per :data:`BATCH_FRAMES`
+    frames (or every :data:`FLUSH_S` of wall time), not once per frame: under lockstep
+    virtual time frames come in bursts of thousands per wall second. A write that fails (a
+    full disk) stops the trace and is kept in ``failure``; frames beyond
+    :data:`QUEUE_FRAMES` waiting for the writer are counted in ``dropped``.
     """
 
     QUEUE_FRAMES = 50_000
+    BATCH_FRAMES = 256
+    FLUSH_S = 0.2
     STOP_TIMEOUT_S = 5.0
 
     def __init__(self, redact: Callable[[can.Message], can.Message] | None = None) -> None:
         self._redact = redact
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[can.Message | None] | None = None
+        self._lock = threading.Lock()  # open and close
+        self._ready = threading.Condition()  # guards _pending and _closing
+        self._pending: list[can.Message] | None = None  # None: no trace open
+        self._closing = False
         self._thread: threading.Thread | None = None
         self._path: Path | None = None
         self.frames = 0
@@ -65,7 +69,7 @@ class CanTrace(can.Listener):
                 f"CAN trace {target}: use a .asc or .blf file name, not {target.suffix!r}"
             )
         with self._lock:
-            if self._queue is not None:
+            if self._thread is not None:
                 raise BmsError(f"a CAN trace is already being written to {self._path}")
             try:
                 target.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
@@ -76,24 +80,25 @@ class CanTrace(can.Listener):
             self._path = target
             self.frames = self.dropped = 0
             self.failure = None
-            frames: queue.Queue[can.Message | None] = queue.Queue(self.QUEUE_FRAMES)
+            with self._ready:
+                self._pending = []
+                self._closing = False
             self._thread = threading.Thread(
-                target=self._write_all, args=(writer, frames, target), name="can-trace",
-                daemon=True,
-            )  # fmt: skip
+                target=self._write_all, args=(writer, target), name="can-trace", daemon=True
+            )
             self._thread.start()
-            self._queue = frames
 
     def close(self) -> Path | None:
         """Finish the trace file and return its path (None if no trace was open)."""
         with self._lock:
-            frames, thread, path = self._queue, self._thread, self._path
-            self._queue = self._thread = self._path = None
-        if frames is None or thread is None:
-            return None
-        with contextlib.suppress(queue.Full):
-            frames.put(None, timeout=self.STOP_TIMEOUT_S)
-        thread.join(self.STOP_TIMEOUT_S)
+            thread, path = self._thread, self._path
+            self._thread = self._path = None
+            if thread is None:
+                return None
+            with self._ready:
+                self._closing = True
+                self._ready.notify_all()
+            thread.join(self.STOP_TIMEOUT_S)
         if thread.is_alive():
             self.failure = self.failure or (
                 f"the CAN trace {path} was not finished within {self.STOP_TIMEOUT_S:g} s"
@@ -115,33 +120,53 @@ class CanTrace(can.Listener):
         self._put(msg)
 
     def _put(self, msg: can.Message) -> None:
-        frames = self._queue
-        if frames is None:
+        if self._pending is None:
             return
-        try:
-            frames.put_nowait(self._redact(msg) if self._redact else msg)
-        except queue.Full:
-            self.dropped += 1
+        frame = self._redact(msg) if self._redact else msg
+        with self._ready:
+            pending = self._pending
+            if pending is None or self._closing:
+                return
+            if len(pending) >= self.QUEUE_FRAMES:
+                self.dropped += 1
+                return
+            pending.append(frame)
+            if len(pending) == self.BATCH_FRAMES:
+                self._ready.notify()
 
-    def _write_all(self, writer: Any, frames: queue.Queue[can.Message | None], path: Path) -> None:
+    def _next_batch(self) -> tuple[list[can.Message], bool]:
+        """Wait for a batch (or the flush period, or close); return it and whether closing."""
+        with self._ready:
+            pending = self._pending or []
+            if not self._closing and len(pending) < self.BATCH_FRAMES:
+                self._ready.wait(self.FLUSH_S)
+            batch = self._pending or []
+            closing = self._closing
+            self._pending = None if closing else []
+        return batch, closing
+
+    def _write_all(self, writer: Any, path: Path) -> None:
         failed = False
         # BLF numbers channels in 16 bits, and python-can takes a named channel's trailing
         # digits as its number ("vcan70000", a virtual bus named by a uuid): one bus per
         # trace, so a BLF file gets channel 1 rather than a write error.
         blf = isinstance(writer, can.BLFWriter)
-        while (msg := frames.get()) is not None:
-            if failed:
-                continue  # keep draining: senders must never block
-            try:
-                if blf and msg.channel is not None:
-                    msg = copy.copy(msg)
-                    msg.channel = None
-                writer.on_message_received(msg)
-                self.frames += 1
-            except Exception as err:  # a full disk must not kill the writer silently
-                failed = True
-                self.failure = f"the CAN trace {path} could not be written ({err})"
-                log.error("CAN trace %s stopped: %s", path, err)
+        closing = False
+        while not closing:
+            batch, closing = self._next_batch()
+            for msg in batch:
+                if failed:
+                    break  # the rest of the trace is lost; senders never block
+                try:
+                    if blf and msg.channel is not None:
+                        msg = copy.copy(msg)
+                        msg.channel = None
+                    writer.on_message_received(msg)
+                    self.frames += 1
+                except Exception as err:  # a full disk must not kill the writer silently
+                    failed = True
+                    self.failure = f"the CAN trace {path} could not be written ({err})"
+                    log.error("CAN trace %s stopped: %s", path, err)
         try:
             writer.stop()
         except Exception as err:

@@ -210,3 +210,27 @@ def test_a_blf_trace_takes_frames_of_a_channel_whose_name_ends_in_a_large_number
     assert path is not None and trace.failure is None
     frames = list(can.BLFReader(str(path)))
     assert [(f.arbitration_id, bytes(f.data)) for f in frames] == [(0x233, b"\x01\x02")]
+
+
+def test_the_writer_takes_frames_in_batches_not_one_wake_up_per_frame(tmp_path: Path) -> None:
+    from drivers.bms.trace import CanTrace
+
+    batches: list[int] = []
+
+    class Counting(CanTrace):
+        def _next_batch(self) -> tuple[list[can.Message], bool]:
+            batch, closing = super()._next_batch()
+            if batch:
+                batches.append(len(batch))
+            return batch, closing
+
+    trace = Counting()
+    trace.open(tmp_path / "t.asc")
+    frames = 8 * CanTrace.BATCH_FRAMES
+    for n in range(frames):
+        trace.record_tx(can.Message(arbitration_id=0x100, data=n.to_bytes(2, "big")))
+    trace.close()
+    assert trace.frames == frames and sum(batches) == frames
+    assert len(batches) < frames // 10  # a wake-up per frame would make one batch per frame
+    read = [int.from_bytes(m.data, "big") for m in can.ASCReader(str(tmp_path / "t.asc"))]
+    assert read == list(range(frames))
