@@ -1,9 +1,10 @@
 """The simulated reference BMS of the virtual bench: cyclic CAN frames and UDS diagnostics.
 
 It follows the reference BMS spec: the cyclic messages of ``sequences/bms/eol_reference.dbc``
-(encoded with bit positions worked out once from the DBC, :mod:`drivers.bms.encoder`), and a UDS server over ISO-TP (:mod:`drivers.sim.uds_server`) with the
-DIDs, routines and DTCs of :mod:`drivers.sim.bms_diag`. Values are the pack's truth seen
-through the BMS's measurement error and calibration (:mod:`drivers.sim.bms_model`).
+(packed with bit positions worked out once from the DBC, :mod:`drivers.bms.encoder`), and a
+UDS server over ISO-TP (:mod:`drivers.sim.uds_server`) with the DIDs, routines and DTCs of
+:mod:`drivers.sim.bms_diag`. Values are the pack's truth seen through the BMS's measurement
+error and calibration (:mod:`drivers.sim.bms_model`).
 
 **Time.** Frames go out at their DBC cycle times on the clock ``now`` (any ``() -> s``, which
 may be virtual and jump). :meth:`SimulatedBms.tick` sends what is due at ``now()``: at most one
@@ -426,25 +427,14 @@ def _state(r: BmsReading) -> dict[str, float]:
         "InsulationResistance": r.insulation_ohm / 1000.0,  # saturates at 0xFFFF
         "MaxCellTemp": max(temps or r.temperatures_c),
         "MinCellTemp": min(temps or r.temperatures_c),
-        "MinCellIndex": _lowest_valid(r),
+        "MinCellIndex": r.min_cell_index,
     }
 
 
-def _lowest_valid(r: BmsReading) -> int:
-    """Index of the lowest valid cell (of all cells when none is valid)."""
-    pairs = zip(r.cell_voltages_v, r.cell_invalid, strict=True)
-    candidates = [(v, i) for i, (v, bad) in enumerate(pairs) if not bad]
-    if not candidates:
-        candidates = [(v, i) for i, v in enumerate(r.cell_voltages_v)]
-    return min(candidates)[1]
-
-
 def _limits(r: BmsReading) -> dict[str, float]:
-    cells = [v for v, bad in zip(r.cell_voltages_v, r.cell_invalid, strict=True) if not bad]
-    cells = cells or list(r.cell_voltages_v)
     return {
         "MaxChargeCurrent": r.max_charge_current_a,
         "MaxDischargeCurrent": r.max_discharge_current_a,
-        "MaxCellVoltage": max(cells),
-        "MinCellVoltage": min(cells),
+        "MaxCellVoltage": r.max_cell_v,
+        "MinCellVoltage": r.min_cell_v,
     }

@@ -185,6 +185,10 @@ class BmsReading:
     soc_pct: float
     cell_voltages_v: tuple[float, ...]
     cell_invalid: tuple[bool, ...]
+    min_cell_v: float
+    """The lowest valid cell voltage (of all cells when none is valid); likewise the next two."""
+    max_cell_v: float
+    min_cell_index: int
     temperatures_c: tuple[float, ...]
     temperature_invalid: tuple[bool, ...]
     insulation_ohm: float
@@ -292,8 +296,8 @@ class BmsModel:
             return self.error.out_of_calibratable_range()
         return self.error
 
-    def _cells(self, err: FrontEndError, z: np.ndarray) -> tuple[list[float], list[bool]]:
-        """Read every AFE channel from standard-normal draws ``z``: voltages in V, invalid."""
+    def _cells(self, err: FrontEndError, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Read every AFE channel from standard-normal draws ``z``: volts, invalid (arrays)."""
         if self._error_of_arrays is not err:
             self._gains[:] = err.cell_gains
             self._gains += 1.0
@@ -303,8 +307,7 @@ class BmsModel:
         raw = self._gains * true + self._offsets + err.cell_noise_v * z
         raw = np.round(raw / AFE_LSB_V) * AFE_LSB_V
         low, high = SENSE_WIRE_VALID_V
-        invalid = (raw < low) | (raw > high)
-        return raw.tolist(), invalid.tolist()
+        return raw, (raw < low) | (raw > high)
 
     def _temperatures(self, err: FrontEndError, z: np.ndarray) -> tuple[list[float], list[bool]]:
         """Read every temperature sensor from standard-normal draws ``z``: °C, invalid."""
@@ -372,7 +375,7 @@ class BmsModel:
             pack = self.pack
             cells_n, sensors = self.cells, len(self.groups)
             z = self._noise.standard_normal(cells_n + sensors + 3)
-            cells, cell_invalid = self._cells(err, z[:cells_n])
+            cell_array, cell_bad = self._cells(err, z[:cells_n])
             temps, temp_invalid = self._temperatures(err, z[cells_n : cells_n + sensors])
             bus_z, pack_z, current_z = z[cells_n + sensors :].tolist()
             cal = self.calibration
@@ -380,16 +383,19 @@ class BmsModel:
                 self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v * bus_z
             )
             insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
-            valid_cells = [v for v, bad in zip(cells, cell_invalid, strict=True) if not bad]
+            valid_cells = cell_array[~cell_bad]
+            # The extremes the BMS reports are of its valid cells (of all, when none is).
+            ranked = valid_cells if valid_cells.size else cell_array
+            lowest = int(np.flatnonzero(cell_array == ranked.min())[0])
             valid_temps = [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
             capacity = pack.spec.nominal_capacity_ah
             flags = FaultFlags(
-                cell_ov=any(v > self._ov_v for v in valid_cells),
-                cell_uv=any(v < self._uv_v for v in valid_cells),
+                cell_ov=bool((valid_cells > self._ov_v).any()),
+                cell_uv=bool((valid_cells < self._uv_v).any()),
                 over_temp=any(t > OVER_TEMP_C for t in valid_temps),
                 over_current=abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
                 insulation=insulation < self.insulation_limit_ohm,
-                sense_wire=any(cell_invalid),
+                sense_wire=bool(cell_bad.any()),
                 ntc=any(temp_invalid),
                 precharge=self.precharge_failed,
             )
@@ -415,8 +421,11 @@ class BmsModel:
                 pack_current_a=self._current(err, err.current_noise_a * current_z),
                 bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                 soc_pct=soc,
-                cell_voltages_v=tuple(cells),
-                cell_invalid=tuple(cell_invalid),
+                cell_voltages_v=tuple(cell_array.tolist()),
+                cell_invalid=tuple(cell_bad.tolist()),
+                min_cell_v=float(ranked.min()),
+                max_cell_v=float(ranked.max()),
+                min_cell_index=lowest,
                 temperatures_c=tuple(temps),
                 temperature_invalid=tuple(temp_invalid),
                 insulation_ohm=insulation,

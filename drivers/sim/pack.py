@@ -512,7 +512,7 @@ class Pack:
     @property
     def soc(self) -> float:
         """Get the mean block SOC (fraction)."""
-        return float(self._soc.mean())
+        return float(self._soc.sum()) / self.spec.series
 
     def block_socs(self) -> list[float]:
         """Get each series block's SOC (fraction; may leave 0–1 when over-driven)."""

@@ -92,3 +92,17 @@ def test_noise_is_drawn_per_channel_with_its_sigma_and_repeats_for_the_seed() ->
     ]
     assert 0.0015 < statistics.stdev(errors) < 0.0025
     assert abs(statistics.fmean(errors)) < 0.001
+
+
+def test_the_extremes_are_those_of_the_valid_cells_and_the_lowest_is_named() -> None:
+    pack = Pack(get_pack_spec("nmc96s"))
+    pack.weak_cell(12, 0.5)
+    pack.advance(300.0, 100.0)  # the weak cell sags lowest
+    pack.sense_wire_open(57)  # reads 0 V (and 58 the sum): both invalid, neither an extreme
+    reading = BmsModel(pack, seed=3).measure()
+    valid = [
+        v for v, bad in zip(reading.cell_voltages_v, reading.cell_invalid, strict=True) if not bad
+    ]
+    assert reading.min_cell_index == 12
+    assert reading.min_cell_v == min(valid) == reading.cell_voltages_v[12]
+    assert reading.max_cell_v == max(valid) < 5.0
