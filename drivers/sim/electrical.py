@@ -61,6 +61,9 @@ PRECHARGE_WATCH_S = 2.0
 OPEN_TIE_OHM = 1e6
 """How strongly the open-contactor bus holds its own voltage against the sources."""
 
+_FLAT_SPAN = 1e-9
+"""Relative span around the last operating point's voltage where unchanged currents count
+as flat (wider than bisection's tolerance, so its bracket lies inside it)."""
 _BISECT_ITERATIONS = 200
 _BISECT_TOLERANCE = 1e-12
 _BRACKET_DOUBLINGS = 64
@@ -231,11 +234,12 @@ class PackCircuit:
         return min(self._stable_s, MAX_RESOLVE_SOC * per_soc_s)
 
     def _resolve(self) -> None:
-        self._op = self._solve()
+        self._op = self._solve(self._op)
         # Let the pack report voltages at the current that flows from now on.
         self._pack.advance(0.0, self._op.cell_current_a)
 
-    def _solve(self) -> OperatingPoint:
+    def _solve(self, last: OperatingPoint | None = None) -> OperatingPoint:
+        """Solve the operating point now (``last``: the previous one, a likely answer)."""
         pack = self._pack
         conducting = pack.conducting
         self._solved_for = pack.contactor_state
@@ -250,6 +254,14 @@ class PackCircuit:
 
         def total(v: float) -> float:
             return sum(source(v) for _, source in sources)
+
+        flat = None if last is None else _flat_solution(e, r, sources, last)
+        if flat is not None:
+            return OperatingPoint(
+                voltage_v=max(0.0, e + r * math.fsum(flat.values())),
+                currents_a=flat,
+                cell_current_a=-math.fsum(flat.values()) if conducting else 0.0,
+            )
 
         def excess(v: float) -> float:
             return v - e - r * total(v)
@@ -286,3 +298,26 @@ class PackCircuit:
             currents_a=currents,
             cell_current_a=-into_pack if conducting else 0.0,
         )
+
+
+def _flat_solution(
+    e: float, r: float, sources: list[tuple[str, Source]], last: OperatingPoint
+) -> dict[str, float] | None:
+    """The sources' currents when the last ones still hold and none moves near there.
+
+    Most of a run the sources sit in a flat stretch (a load or a supply in CC): then
+    V = E + R·Σi with the same currents solves the circuit, and since no source rises
+    with V, equal currents just below and above V mean they are constant over the
+    bracket bisection would close in on, so its answer would be these very currents.
+    Returns None otherwise (bisect).
+    """
+    if set(last.currents_a) != {name for name, _ in sources}:
+        return None
+    v = e + r * math.fsum(last.currents_a.values())
+    if not v > 0.0:
+        return None
+    below = {name: source(v * (1.0 - _FLAT_SPAN)) for name, source in sources}
+    if below != last.currents_a:
+        return None
+    above = {name: source(v * (1.0 + _FLAT_SPAN)) for name, source in sources}
+    return below if above == below else None
