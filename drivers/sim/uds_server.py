@@ -28,7 +28,10 @@ routine is polled by that clock as it moves (every ``poll_interval_s`` of virtua
 by the server thread, and the 0x78 repeat runs on virtual time too; every response is sent
 with a blocking ISO-TP send, so it is on the bus when the server (or the clock) moves on.
 The server thread still answers requests as they come: the tester waits for those answers
-while virtual time stands still.
+while virtual time stands still. With nothing to poll it then wakes only every
+:data:`LOCKSTEP_IDLE_S` of wall time (to notice a stop or a silenced ECU), not every
+``poll_interval_s``: every idle wake-up takes the interpreter lock from the thread that is
+moving the clock.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ ISOTP_PARAMS: dict[str, Any] = {
 }
 
 _LOCKSTEP_SEND_TIMEOUT_S = 5.0
+LOCKSTEP_IDLE_S = 0.05
+"""How long the server thread waits for a request under a lockstep clock (wall time)."""
 """Wall-clock bound of a blocking send (a tester that stopped reading must not hang us)."""
 
 _SUPPRESS = 0x80
@@ -234,7 +239,8 @@ class UdsServer:
                 self._stop.wait(self._poll_s)
                 continue
             self._set_stack_running(True)
-            payload = self._stack.recv(block=True, timeout=self._poll_s)
+            idle_s = LOCKSTEP_IDLE_S if self._scheduler is not None else self._poll_s
+            payload = self._stack.recv(block=True, timeout=idle_s)
             if payload is not None and self._app.online():  # silence may start meanwhile
                 response = self.handle(bytes(payload))
                 if response is not None:
