@@ -97,9 +97,7 @@ class IsoTpConnection:
         self.pacer: Pacer | None = None
 
     def open(self) -> IsoTpConnection:
-        # Before the stack's own listener: a frame is counted before it can make a payload.
-        self._notifier.add_listener(self._count_rx)
-        self._notifier.add_listener(self._forward_answer)
+        self._notifier.add_listener(self._on_frame)
         self._stack.start()
         self._open = True
         return self
@@ -108,18 +106,18 @@ class IsoTpConnection:
         if self._open:
             self._open = False
             self._stack.stop()
-            self._notifier.remove_listener(self._forward_answer)
-            self._notifier.remove_listener(self._count_rx)
+            self._notifier.remove_listener(self._on_frame)
 
-    def _forward_answer(self, msg: can.Message) -> None:
-        if msg.arbitration_id == self._response_id:
-            for listener in list(self._answers.listeners):
-                listener(msg)
-
-    def _count_rx(self, msg: can.Message) -> None:
-        if msg.arbitration_id == self._response_id and not msg.is_error_frame:
+    def _on_frame(self, msg: can.Message) -> None:
+        """Count an answer frame, then hand it to the stack; ignore the rest of the bus."""
+        if msg.arbitration_id != self._response_id:
+            return  # the cyclic traffic: one comparison per frame, nothing more
+        if not msg.is_error_frame:
+            # Counted before the stack sees it: a frame is counted before it makes a payload.
             with self._rx_cond:
                 self._rx_frames += 1
+        for listener in list(self._answers.listeners):
+            listener(msg)
 
     def is_open(self) -> bool:
         return self._open
