@@ -80,7 +80,9 @@ class ModbusRtuLink:
     """Modbus RTU request/reply over one serial port (the station is the only client).
 
     ``port`` is an open ``serial.Serial``-like object; ``baudrate`` sets the
-    3.5-character silence kept before each request; ``timeout_s`` bounds each reply.
+    3.5-character silence kept before each request, unless ``frame_gap_s`` states it (0 for
+    a link with no RS-485 line to turn around, such as the virtual bench's twin, which
+    reads whole frames from a TCP stream); ``timeout_s`` bounds each reply.
     ``tracer`` sees every frame as hex (``>`` request, ``<`` reply).
     """
 
@@ -92,15 +94,19 @@ class ModbusRtuLink:
         baudrate: int = 9600,
         timeout_s: float = 0.5,
         tracer: Tracer | None = None,
+        frame_gap_s: float | None = None,
     ) -> None:
         if not timeout_s > 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
+        if frame_gap_s is not None and not 0 <= frame_gap_s <= 1:
+            raise ValueError(f"frame_gap_s must be 0 … 1 s, got {frame_gap_s!r}")
         self.port = port
         self.resource = resource
         self.timeout_s = float(timeout_s)
         self.port.timeout = self.timeout_s
         # Spec: 3.5 character times of 11 bits; fixed 1.75 ms above 19200 baud.
-        self._silence_s = 3.5 * 11 / baudrate if baudrate <= 19200 else 0.00175
+        spec_gap_s = 3.5 * 11 / baudrate if baudrate <= 19200 else 0.00175
+        self._silence_s = spec_gap_s if frame_gap_s is None else float(frame_gap_s)
         self._quiet_at = 0.0
         self._tracer = tracer
         self._lock = threading.Lock()
@@ -330,6 +336,7 @@ class ModbusRtuInterlocks:
         bytesize: int = 8,
         parity: str = "N",
         stopbits: float = 1,
+        frame_gap_s: float | None = None,
         **options: Any,
     ) -> ModbusRtuInterlocks:
         """Open the serial port named by ``resource`` and return the driver on it."""
@@ -344,7 +351,12 @@ class ModbusRtuInterlocks:
             timeout=timeout_s,
         )
         link = ModbusRtuLink(
-            port, resource=resource, baudrate=baudrate, timeout_s=timeout_s, tracer=tracer
+            port,
+            resource=resource,
+            baudrate=baudrate,
+            timeout_s=timeout_s,
+            tracer=tracer,
+            frame_gap_s=frame_gap_s,
         )
         try:
             return cls(link, **options)

@@ -354,3 +354,28 @@ def test_connect_shared_switches_the_relay_matrix_coil(on: bool, value: str) -> 
 def test_connect_shared_without_a_matrix_coil_says_which_option_to_set() -> None:
     with module([]) as io, pytest.raises(InstrumentError, match=r"set options\.matrix_coil"):
         io.connect_shared(True)
+
+
+def _sleeps_between_two_reads(monkeypatch: Any, **link_options: Any) -> list[float]:
+    """The waits the link makes before a second request sent right after a first."""
+    import drivers.modbus.rtu_io as rtu_io
+
+    slept: list[float] = []
+    monkeypatch.setattr(rtu_io.time, "sleep", slept.append)
+    script = [(READ_COIL_0, frame("01 01 01 00"))] * 2
+    port = ScriptedSerial(script)
+    link = ModbusRtuLink(port, resource="ASRL/dev/ttyUSB1::INSTR", timeout_s=0.1, **link_options)
+    io = ModbusRtuInterlocks(link)
+    assert io.read_coils(0, 1) == io.read_coils(0, 1) == [False]
+    return slept
+
+
+def test_the_spec_silence_is_kept_between_frames_unless_the_link_states_its_gap(
+    monkeypatch: Any,
+) -> None:
+    at_9600 = _sleeps_between_two_reads(monkeypatch, baudrate=9600)
+    assert len(at_9600) == 1 and 0 < at_9600[0] <= 3.5 * 11 / 9600
+    # A twin over a TCP stream (the virtual bench) has no RS-485 line to turn around.
+    assert _sleeps_between_two_reads(monkeypatch, baudrate=9600, frame_gap_s=0.0) == []
+    with pytest.raises(ValueError, match="frame_gap_s"):
+        ModbusRtuLink(ScriptedSerial([]), resource="x", frame_gap_s=-1.0)
