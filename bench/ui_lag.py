@@ -8,13 +8,22 @@ it fires (what an operator's tap would wait). Prints p50, p99 and max of the lag
 worst lag per second, and the run's outcome. The target (issue #15) is p99 ≤ 50 ms on an
 idle machine; on a loaded one compare runs, not seconds.
 
-    python bench/ui_lag.py [--speed 15] [--tick-ms 10]
+It also prints the CPU time the UI thread itself used (``time.thread_time`` on it) per
+second of run and per engine event: that figure depends little on what else loads the
+machine, so it compares two versions of the code measured on a busy machine.
+``--source DIR`` imports ``station`` and ``ui`` from another checkout (the code before a
+change); ``--profile N`` profiles the UI thread (cProfile) and prints its N costliest
+functions.
+
+    python bench/ui_lag.py [--speed 15] [--tick-ms 10] [--source DIR] [--profile N]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -35,9 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--speed", type=float, default=15.0, help="demo pace (× real time)")
     args.add_argument("--tick-ms", type=int, default=10, help="probe timer period in ms")
+    args.add_argument("--source", type=Path, default=ROOT, help="checkout to import the code from")
+    args.add_argument("--profile", type=int, default=0, help="print the UI thread's N top costs")
+    args.add_argument("--profile-out", type=Path, help="also save the UI thread's profile here")
     opts = args.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(opts.source.resolve()))
 
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
@@ -78,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         controller.prompter.requested.connect(
             lambda *_: QTimer.singleShot(200, lambda: op.prompt.choose("yes"))
         )
+        events = [0]
+        # Counted on the engine thread (after the bridge): no work added to the UI thread.
+        controller.engine.listeners.append(lambda _: events.__setitem__(0, events[0] + 1))
+        profiler = cProfile.Profile() if opts.profile else None
         done: list[str] = []
         controller.runDone.connect(lambda result: done.append(result.outcome))
         loop = QEventLoop()
@@ -86,10 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         op.scan.setText("NM96A0000001")
         t0 = time.perf_counter()
         last[0] = t0
+        cpu0 = time.thread_time()
+        if profiler is not None:
+            profiler.enable()  # this thread only: the UI thread
         probe.start()
         op.start()
         loop.exec()
         probe.stop()
+        if profiler is not None:
+            profiler.disable()
+        ui_cpu = time.thread_time() - cpu0
         wall = time.perf_counter() - t0
         close_all(window, controller)
         prepared.close()
@@ -100,7 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         second = int(stamp - t0)
         per_second[second] = max(per_second.get(second, 0.0), lag)
     worst = list(per_second.values())
+    if profiler is not None:
+        if opts.profile_out is not None:
+            profiler.dump_stats(opts.profile_out)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(opts.profile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(opts.profile)
+    print(f"code: {opts.source.resolve()}")
     print(f"run: {done[0] if done else '?'} in {wall:.1f} s at ×{opts.speed:g}, {len(ms)} ticks")
+    print(
+        f"UI thread CPU: {ui_cpu:.1f} s, {1000 * ui_cpu / wall:.0f} ms per second of run, "
+        f"{1000 * ui_cpu / max(events[0], 1):.2f} ms per engine event ({events[0]} events)"
+    )
     print(
         f"event-loop lag: p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
         f"max {max(ms):.1f} ms"
