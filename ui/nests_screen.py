@@ -8,6 +8,7 @@ station: whoever logs in on the first controller is logged in on every nest.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ui.controller import StationController
@@ -27,13 +28,15 @@ class NestsScreen(QWidget):
         super().__init__(parent)
         self.controllers = controllers
         self.screens: list[OperatorScreen] = []
+        self.titles: list[tuple[QLabel, str]] = []  # a nest's title and its label
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for controller, label in zip(controllers, labels, strict=True):
             column = QVBoxLayout()
-            title = QLabel(f"Nest {label}")
+            title = QLabel()
             title.setObjectName("nest_title")
             title.setFont(font(18, bold=True))
+            self.titles.append((title, label))
             column.addWidget(title)
             screen = OperatorScreen(controller)
             column.addWidget(screen, 1)
@@ -41,6 +44,17 @@ class NestsScreen(QWidget):
             self.screens.append(screen)
         primary = controllers[0]
         primary.changed.connect(self._share_session)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Set the nests' titles in the screens' language."""
+        for title, label in self.titles:
+            title.setText(self.tr("Nest {label}").format(label=label))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
 
     def _share_session(self) -> None:
         session = self.controllers[0].session

@@ -13,6 +13,7 @@ from tests.ui.conftest import PASSWORD
 from ui import i18n
 from ui.main_window import MainWindow
 from ui.models import measured_text
+from ui.nests_screen import NestsScreen
 
 pytestmark = pytest.mark.ui
 SERIAL = "NM96A0000001"
@@ -120,3 +121,18 @@ def test_a_new_window_speaks_the_station_default_even_after_another_language(
     qtbot.addWidget(third)
     assert i18n.current() == "en" and third.tabs.tabText(0) == "Test"
     assert first.operator.start_button.text() == "START"  # every open window follows
+
+
+def test_the_nests_screen_names_its_nests_in_the_new_language(qtbot, make_station) -> None:
+    station = make_station()  # shown twice: the titles are what this test reads
+    nests = NestsScreen([station, station], ["1", "2 (right)"])
+    qtbot.addWidget(nests)
+    try:
+        assert [title.text() for title, _ in nests.titles] == ["Nest 1", "Nest 2 (right)"]
+        i18n.use("fr")
+        assert [title.text() for title, _ in nests.titles] == [
+            "Emplacement 1",
+            "Emplacement 2 (right)",
+        ]
+    finally:
+        nests.dispose()

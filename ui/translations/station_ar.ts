@@ -657,6 +657,13 @@
     </message>
 </context>
 <context>
+    <name>NestsScreen</name>
+    <message>
+        <source>Nest {label}</source>
+        <translation>الموضع {label}</translation>
+    </message>
+</context>
+<context>
     <name>OperatorScreen</name>
     <message>
         <source>scan the pack&apos;s serial number</source>
