@@ -49,23 +49,24 @@ class StateBanner(QFrame):
         """Show ``state``; ``headline`` (default: the state's word) and ``detail`` are
         shown as given, already in the screens' language."""
         look = STATES[state]
-        self.state = state
-        verdict = state in VERDICTS
-        big = font(BANNER_POINT_SIZE, bold=True)
-        if verdict:
-            big.setPixelSize(VERDICT_PIXEL_SIZE)
-        self.headline.setFont(big)
-        self.detail.setFont(
-            font(VERDICT_DETAIL_POINT_SIZE if verdict else DETAIL_POINT_SIZE, bold=True)
-        )
+        if state != self.state:  # restyling re-polishes the banner: only when the state changes
+            self.state = state
+            verdict = state in VERDICTS
+            big = font(BANNER_POINT_SIZE, bold=True)
+            if verdict:
+                big.setPixelSize(VERDICT_PIXEL_SIZE)
+            self.headline.setFont(big)
+            self.detail.setFont(
+                font(VERDICT_DETAIL_POINT_SIZE if verdict else DETAIL_POINT_SIZE, bold=True)
+            )
+            self.setStyleSheet(
+                f"QFrame#banner {{ background: {look.background}; border-radius: 10px; }}"
+                f"QFrame#banner QLabel {{ color: {look.foreground}; background: transparent; }}"
+            )
         word = headline or state_word(state)
         self.headline.setText(f"{look.symbol}  {word}")
         self.detail.setText(detail)
         self.detail.setVisible(bool(detail))
-        self.setStyleSheet(
-            f"QFrame#banner {{ background: {look.background}; border-radius: 10px; }}"
-            f"QFrame#banner QLabel {{ color: {look.foreground}; background: transparent; }}"
-        )
 
     @property
     def text(self) -> str:

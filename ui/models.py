@@ -32,6 +32,8 @@ from ui.si import si, si_limit_text
 from ui.style import OUTCOME_TINT, OUTCOME_WORD, TOUCH_PX, font
 
 _Index = QModelIndex | QPersistentModelIndex
+INCREMENTAL_FIT_ROWS = 20
+"""More rows than this added or changed at once: the table measures its visible rows."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,15 @@ class RowsModel(QAbstractTableModel):
         self.endResetModel()
 
     def append(self, row: Any) -> None:
+        self.extend([row])
+
+    def extend(self, rows: Sequence[Any]) -> None:
+        """Add ``rows`` at the end: one insertion for the views, however many rows."""
+        if not rows:
+            return
         n = len(self.rows)
-        self.beginInsertRows(QModelIndex(), n, n)
-        self.rows.append(row)
+        self.beginInsertRows(QModelIndex(), n, n + len(rows) - 1)
+        self.rows.extend(rows)
         self.endInsertRows()
 
     def replace(self, i: int, row: Any) -> None:
@@ -202,22 +210,45 @@ def make_table(
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     # ResizeToContents does not follow rows inserted later, so the columns are fitted after
-    # changes, once per event-loop pass however many rows a burst of events added (only
-    # the visible rows are measured, so this stays cheap on long lists).
-    def fit() -> None:
-        n = model.columnCount()
-        wanted = [max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(n)]
+    # changes. A reset (or a new width or language) measures the visible rows, deferred to
+    # once per event-loop pass; rows added or changed while a run streams in are measured
+    # alone, and the columns only widen for them: a table growing by a row costs one row.
+    wanted: list[int] = []
+
+    def apply() -> None:
         widths = fit_widths(wanted, table.viewport().width())
-        for column in range(n):
+        for column in range(len(wanted)):
             if column != stretch:
                 table.setColumnWidth(column, widths[column])
+
+    def fit() -> None:
+        n = model.columnCount()
+        wanted[:] = [max(table.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(n)]
+        apply()
 
     refit = QTimer(table)
     refit.setSingleShot(True)
     refit.setInterval(0)
     refit.timeout.connect(fit)
-    for signal in (model.rowsInserted, model.modelReset, model.dataChanged):
-        signal.connect(refit.start)
+
+    def fit_rows(first: int, last: int) -> None:
+        if refit.isActive() or len(wanted) != model.columnCount():
+            return  # a full fit is on its way
+        if last - first >= INCREMENTAL_FIT_ROWS:
+            refit.start()
+            return
+        grid = 1 if table.showGrid() else 0
+        before = list(wanted)
+        for row in range(first, last + 1):
+            for column in range(len(wanted)):
+                hint = table.sizeHintForIndex(model.index(row, column)).width() + grid
+                wanted[column] = max(wanted[column], hint)
+        if wanted != before:
+            apply()
+
+    model.modelReset.connect(refit.start)
+    model.rowsInserted.connect(lambda _, first, last: fit_rows(first, last))
+    model.dataChanged.connect(lambda top, bottom, *_: fit_rows(top.row(), bottom.row()))
     table.fit = refit.start
     fit()
     return table

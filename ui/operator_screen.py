@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -53,7 +53,6 @@ from ui.shift_panel import ShiftPanel
 from ui.style import VERDICT_DETAIL_POINT_SIZE, big_button, fit_text, font, section
 from ui.wording import needs_details, operator_sentence
 
-PROGRESS_MS = 100  # progress bar redraw period
 BODY_MIN_PX = 125  # steps, measurements, plot and side panels at their smallest
 FAILING_OUTCOMES = tuple(o for o in Outcome if o.failing)
 BannerView = Callable[[], tuple[str, str, str]]
@@ -158,12 +157,7 @@ class OperatorScreen(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFont(font(15, bold=True))
-        # Progress is drawn at most 10 times a second, however fast a step reports it.
-        self._progress_event: Progress | None = None
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_MS)
-        self._progress_timer.timeout.connect(self._show_progress)
+        self._progress_event: Progress | None = None  # shown again when the language changes
         self.progress.hide()
         self.prompt = PromptPanel()
         self.prompt.base_dir = seq.path.parent
@@ -263,8 +257,8 @@ class OperatorScreen(QWidget):
         bridge = controller.bridge
         bridge.runStarted.connect(self.on_run_started)
         bridge.stepStarted.connect(self.on_step_started)
-        bridge.measurement.connect(self.on_measurement)
-        bridge.sample.connect(self.on_sample)
+        bridge.measurements.connect(self.on_measurements)
+        bridge.samples.connect(self.on_samples)
         bridge.progress.connect(self.on_progress)
         bridge.stepFinished.connect(self.on_step_finished)
         bridge.runFinished.connect(self.on_run_finished)
@@ -563,9 +557,10 @@ class OperatorScreen(QWidget):
             )
         self._show_step(i)
 
-    def on_measurement(self, ev: Measurement) -> None:
-        self.measurements.append((self.run.step_name(ev.step_id), ev))
-        self.run.measured(ev)
+    def on_measurements(self, events: list[Measurement]) -> None:
+        self.measurements.extend([(self.run.step_name(ev.step_id), ev) for ev in events])
+        for ev in events:
+            self.run.measured(ev)
 
     def _follow_measurements(self, _low: int, high: int) -> None:
         if not self._following:
@@ -581,13 +576,14 @@ class OperatorScreen(QWidget):
         if 0 <= self._shown_step < len(self.steps.rows):
             self.step_table.scrollTo(self.steps.index(self._shown_step, 0))
 
-    def on_sample(self, ev: SampleEvent) -> None:
-        self.plot.add(ev.t, ev.channel, ev.value)
+    def on_samples(self, events: list[SampleEvent]) -> None:
+        for ev in events:
+            self.plot.add(ev.t, ev.channel, ev.value)
+        self.plot.redraw()
 
     def on_progress(self, ev: Progress) -> None:
         self._progress_event = ev
-        if not self._progress_timer.isActive():
-            self._progress_timer.start()
+        self._show_progress()
 
     def _show_progress(self) -> None:
         ev = self._progress_event
@@ -616,7 +612,6 @@ class OperatorScreen(QWidget):
         self.confirm.hide()
         self._progress_event = None
         self.progress.hide()
-        self.plot.redraw()
         for i in self.run.finished():
             self.steps.replace(i, self.run.steps[i])
         stopped = [i for i, s in enumerate(self.run.steps) if s.outcome in FAILING_OUTCOMES]

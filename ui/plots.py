@@ -2,9 +2,15 @@
 
 Channels are named ``<what>_<unit>`` ("pack_voltage_V", "pack_current_A",
 "max_cell_temp_C"); ``TimeSeriesPlot`` shows whatever channels arrive, one stacked plot
-per unit with linked time axes. Live points are buffered in lists and drawn by a timer at
-10 Hz, so a fast stream of samples costs one redraw per tick, not one per sample. Each
-plot keeps a band free above its data for the legend, so no curve runs behind it.
+per unit with linked time axes. Points are added in batches (the bridge delivers samples
+at most 10 times a second) and drawn once per batch from growing numpy buffers. Each plot
+keeps a band free above its data for the legend, so no curve runs behind it.
+
+Drawing the axes is most of what a plot costs (tick text, antialiased), and any change of
+range redraws them. So a live plot changes its ranges in steps, not with every point: the
+time axis leaves room ahead of the newest point (``LIVE_HEADROOM`` of the span) and the
+value axis moves only when the data leave it or fill less than ``SHRINK_BELOW`` of it.
+Between those steps a new batch repaints the curves alone.
 
 pyqtgraph and PySide6 can abort at interpreter exit when plot widgets are closed but not
 deleted: owners call ``dispose()`` and the app processes deferred deletes before exiting.
@@ -17,8 +23,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QTimer
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from station.store_records import SampleRecord
 from ui.i18n import translate
@@ -45,7 +51,10 @@ UNITS = {
     "s": "s",
     "Hz": "Hz",
 }
-REDRAW_MS = 100
+LIVE_HEADROOM = 0.25  # of the time span, ahead of the newest point on a live plot
+LIVE_MARGIN = 0.15  # of the data span, above and below, when a live plot moves its value axis
+SHRINK_BELOW = 0.25  # a live value axis narrows when the data fill less of it than this
+MIN_LIVE_SPAN_S = 10.0  # the time axis of a live plot shows at least this many seconds
 MAX_RUN_TICKS = 20  # up to this many runs, one tick per run on the trend
 DATA_PADDING = 0.05  # of the data span, above and below (and the stats plots' ranges)
 
@@ -73,11 +82,47 @@ def _style_plot(plot: pg.PlotWidget, y_label: str, x_label: str) -> None:
     item.showGrid(x=True, y=True, alpha=0.25)
 
 
+class Series:
+    """One channel's points in numpy buffers that grow by doubling (no copy per point)."""
+
+    def __init__(self) -> None:
+        self._t = np.empty(256)
+        self._v = np.empty(256)
+        self.n = 0
+        self.low = math.inf  # finite minimum and maximum of the values
+        self.high = -math.inf
+
+    def add(self, t: float, value: float | None) -> None:
+        if self.n == len(self._t):
+            self._t = np.resize(self._t, 2 * self.n)
+            self._v = np.resize(self._v, 2 * self.n)
+        self._t[self.n] = t
+        if value is None or not math.isfinite(value):
+            self._v[self.n] = math.nan
+        else:
+            self._v[self.n] = value
+            self.low, self.high = min(self.low, value), max(self.high, value)
+        self.n += 1
+
+    @property
+    def t(self) -> np.ndarray:
+        return self._t[: self.n]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._v[: self.n]
+
+
 class TimeSeriesPlot(QWidget):
-    """Stacked plots of time-series channels grouped by unit; ``live`` redraws on a timer."""
+    """Stacked plots of time-series channels grouped by unit.
+
+    ``live``: the data grow while shown (the operator screen), so the ranges change in
+    steps with room ahead; otherwise (a stored run) they fit the data exactly.
+    """
 
     def __init__(self, live: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.live = live
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
@@ -89,15 +134,10 @@ class TimeSeriesPlot(QWidget):
         self._layout.addWidget(self.placeholder)
         self.plots: dict[str, pg.PlotWidget] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.data: dict[str, tuple[list[float], list[float]]] = {}
-        self._ranges: dict[str, tuple[float, float]] = {}  # finite min and max by channel
+        self.data: dict[str, Series] = {}
+        self._y_shown: dict[str, tuple[float, float]] = {}  # data area by unit (no legend band)
+        self._x_shown: tuple[float, float] | None = None
         self._dirty: set[str] = set()
-        self._timer: QTimer | None = None
-        if live:
-            self._timer = QTimer(self)
-            self._timer.setInterval(REDRAW_MS)
-            self._timer.timeout.connect(self.redraw)
-            self._timer.start()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -110,45 +150,72 @@ class TimeSeriesPlot(QWidget):
     def channels(self) -> list[str]:
         return list(self.data)
 
-    def add(self, t: float, channel: str, value: float) -> None:
-        """Add one point (drawn at the next tick)."""
+    def add(self, t: float, channel: str, value: float | None) -> None:
+        """Add one point (drawn at the next ``redraw``)."""
         if channel not in self.data:
             self._new_channel(channel)
-        xs, ys = self.data[channel]
-        xs.append(t)
-        finite = value is not None and math.isfinite(value)
-        ys.append(value if finite else math.nan)
-        if finite:
-            lo, hi = self._ranges.get(channel, (value, value))
-            self._ranges[channel] = (min(lo, value), max(hi, value))
+        self.data[channel].add(t, value)
         self._dirty.add(channel)
 
     def set_samples(self, rows: Iterable[SampleRecord]) -> None:
         """Replace everything with the stored samples ``rows`` and draw now."""
         self.clear()
         for row in rows:
-            value = row.value
-            self.add(float(row.t), str(row.channel), math.nan if value is None else value)
+            self.add(float(row.t), str(row.channel), row.value)
         self.redraw()
 
     def redraw(self) -> None:
+        """Draw the points added since the last redraw."""
+        if not self._dirty:
+            return
         units = {split_channel(c)[1] for c in self._dirty}
         for channel in self._dirty:
-            xs, ys = self.data[channel]
-            self.curves[channel].setData(xs, ys, connect="finite")
+            series = self.data[channel]
+            self.curves[channel].setData(series.t, series.values, connect="finite")
         self._dirty.clear()
+        self._fit_x()
         for unit in units:
             self._fit_y(unit)
 
-    def _fit_y(self, unit: str) -> None:
-        """Range the plot of ``unit`` on its data, with a band on top for the legend."""
+    def _fit_x(self) -> None:
+        """Range the shared time axis on the data (live: with room ahead, in steps)."""
+        spans = [(float(s.t[0]), float(s.t[-1])) for s in self.data.values() if s.n]
+        if not spans:
+            return
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+        if self.live:
+            shown = self._x_shown
+            if shown is not None and shown[0] == lo and hi <= shown[1]:
+                return
+            hi = lo + max(MIN_LIVE_SPAN_S, (hi - lo) * (1 + LIVE_HEADROOM))
+        elif hi <= lo:
+            hi = lo + 1.0
+        self._x_shown = (lo, hi)
+        for plot in self.plots.values():
+            if not plot.isHidden():
+                plot.getPlotItem().setXRange(lo, hi, padding=0)
+
+    def _fit_y(self, unit: str, *, force: bool = False) -> None:
+        """Range the plot of ``unit`` on its data, with a band on top for the legend.
+
+        A live plot keeps its range while the data stay inside it and fill enough of it,
+        so the axis (costly to draw) is not redrawn for every batch of points.
+        """
         plot = self.plots.get(unit)
-        ranges = [r for c, r in self._ranges.items() if split_channel(c)[1] == unit]
+        ranges = [(s.low, s.high) for c, s in self.data.items() if split_channel(c)[1] == unit]
+        ranges = [r for r in ranges if r[0] <= r[1]]
         if plot is None or not ranges:
             return
         lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
         span = max(hi - lo, abs(hi) * 0.02, 1e-9)
-        lo, hi = lo - DATA_PADDING * span, hi + DATA_PADDING * span
+        shown = self._y_shown.get(unit)
+        if self.live and not force and shown is not None:
+            inside = shown[0] <= lo and hi <= shown[1]
+            if inside and span >= SHRINK_BELOW * (shown[1] - shown[0]):
+                return
+        margin = LIVE_MARGIN if self.live else DATA_PADDING
+        lo, hi = lo - margin * span, hi + margin * span
+        self._y_shown[unit] = (lo, hi)
         item = plot.getPlotItem()
         view_px = item.getViewBox().height()
         legend_px = item.legend.boundingRect().height() + 8 if item.legend is not None else 0.0
@@ -165,14 +232,13 @@ class TimeSeriesPlot(QWidget):
             plot.hide()
         self.curves.clear()
         self.data.clear()
-        self._ranges.clear()
+        self._y_shown.clear()
+        self._x_shown = None
         self._dirty.clear()
         self.placeholder.show()
 
     def dispose(self) -> None:
-        """Stop the timer and delete the plot widgets (see the module docstring)."""
-        if self._timer is not None:
-            self._timer.stop()
+        """Delete the plot widgets (see the module docstring)."""
         self.clear()
         for plot in self.plots.values():
             self._layout.removeWidget(plot)
@@ -188,11 +254,19 @@ class TimeSeriesPlot(QWidget):
             plot.setMinimumHeight(90)
             _style_plot(plot, unit or "value", translate("TimeSeriesPlot", "time (s)"))
             plot.addLegend(offset=(-10, 5), labelTextSize="12pt", brush="#FFFFFFD0")
-            plot.getPlotItem().setDownsampling(auto=True)
+            plot.getPlotItem().setDownsampling(auto=True, mode="peak")
             plot.getPlotItem().setClipToView(True)
+            plot.getPlotItem().enableAutoRange(x=False, y=False)  # ranged in steps by _fit_*
+            for name in ("left", "bottom"):
+                # An axis draws the grid across the plot, so new points repaint it too:
+                # from a cached pixmap, not its lines and tick text again.
+                axis = plot.getPlotItem().getAxis(name)
+                axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             if self.plots:
                 plot.setXLink(next(iter(self.plots.values())))
-            plot.getPlotItem().getViewBox().sigResized.connect(lambda _, u=unit: self._fit_y(u))
+            plot.getPlotItem().getViewBox().sigResized.connect(
+                lambda _, u=unit: self._fit_y(u, force=True)
+            )
             self.plots[unit] = plot
             self._layout.addWidget(plot, 1)
         plot.show()
@@ -204,7 +278,7 @@ class TimeSeriesPlot(QWidget):
         n = sum(1 for c in self.data if split_channel(c)[1] == unit)
         colour = PLOT_COLOURS[(list(self.plots).index(unit) + 2 * n) % len(PLOT_COLOURS)]
         self.curves[channel] = plot.plot([], [], pen=pg.mkPen(colour, width=3), name=label)
-        self.data[channel] = ([], [])
+        self.data[channel] = Series()
         legend = plot.getPlotItem().legend
         if legend is not None:  # one row: the band it needs on top stays one line high
             legend.setColumnCount(len(legend.items))

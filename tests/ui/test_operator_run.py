@@ -21,12 +21,11 @@ def scan(qtbot, screen, serial: str = SERIAL) -> None:
 def start_and_wait_for_samples(qtbot, screen, controller) -> None:
     """Press START and wait until live samples reach the screen.
 
-    Not ``qtbot.waitSignal(bridge.sample)``: samples come from the engine thread many at a
-    time, and the ones already queued when the first ends the wait are delivered to
-    pytest-qt's blocker after its event loop is gone, which crashes the interpreter.
+    Not ``qtbot.waitSignal(bridge.samples)``: batches keep coming, and one delivered to
+    pytest-qt's blocker after its event loop is gone crashes the interpreter.
     """
     samples: list[object] = []
-    controller.bridge.sample.connect(lambda *args: samples.append(args))
+    controller.bridge.samples.connect(lambda *args: samples.append(args))
     screen.start_button.click()
     qtbot.waitUntil(lambda: bool(samples), timeout=RUN_MS)
 
