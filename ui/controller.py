@@ -9,6 +9,14 @@ Whether a run may start is the core's start gate (``station.gate``, through the 
 the controller adds only login, "a test is running" and the engineers' overrides, which
 reach the engine as ``overrides=`` (blocker key → who and why) and are logged in the run
 record as WARNINGs; the station config is never altered.
+
+The screens ask the gate at every refresh (each keystroke of a scan, each change of the
+session), and asking it reads the results store and may call the MES. So the screens
+take a kept answer (``cached=True``): kept until anything the controller knows of changes
+(``changed``, ``healthChanged``: the session, a run starting or ending, overrides,
+releases, the interlocks) and at most ``GATE_TTL_S`` for what changes on its own (a
+calibration expiring, a file edited on disk, the MES). START asks the gate afresh, and the
+engine asks it again before the run.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
@@ -25,7 +35,7 @@ from station.clock import line_member
 from station.config import StationConfig
 from station.errors import RunRefused, StationError
 from station.events import RunStarted
-from station.gate import PACK_KINDS, Blocker
+from station.gate import PACK_KINDS, Blocker, GateVerdict
 from station.masters import MasterState
 from station.outcomes import PACK_VERDICTS, Outcome
 from station.results import RunResult
@@ -43,6 +53,10 @@ NOT_SAFE = "NOT safe for HV"
 """How the interlock reading starts when the door or e-stop is open (START is blocked)."""
 INTERLOCK_POLL_MS = 1000
 VERDICT_OUTCOMES = PACK_VERDICTS
+GATE_TTL_S = 5.0
+"""The longest the screens show a start-gate answer (or the masters' state) without asking
+again, for what changes without the controller knowing (calibration dates, the MES)."""
+_T = TypeVar("_T")
 
 
 class RunWorker(QObject):
@@ -116,6 +130,10 @@ class StationController(QObject):
         self.last_result: RunResult | None = None
         self._overrides_used: list[gating.Override] = []
         self.injected: list[str] = []  # virtual-bench faults switched on from the UI
+        # Kept answers (see the module docstring): key → (monotonic time, answer).
+        self._kept: dict[object, tuple[float, Any]] = {}
+        self.changed.connect(self.forget_gate)  # before any screen's slot: they ask again
+        self.healthChanged.connect(self.forget_gate)
         self._thread = QThread()
         self._thread.setObjectName("engine")
         self._worker = RunWorker(self.engine)
@@ -194,12 +212,43 @@ class StationController(QObject):
             self.sequence, self.config, self.prepared.bench, self.overrides, self.now()
         )
 
-    def masters(self) -> list[MasterState]:
-        """Today's golden and failure masters on this station ([] without ``[masters]``)."""
+    def masters(self, *, cached: bool = False) -> list[MasterState]:
+        """Today's golden and failure masters on this station ([] without ``[masters]``);
+        ``cached``: a kept answer will do (see the module docstring)."""
         policy = self.config.masters
         if policy is None:
             return []
-        return masters.verification(self.store, policy, self.config.station_id, self.now())
+        return self._keep(
+            "masters",
+            lambda: masters.verification(self.store, policy, self.config.station_id, self.now()),
+            cached,
+        )
+
+    def preflight(self, serial: str, part: str | None, *, cached: bool = False) -> GateVerdict:
+        """The start gate's answer for this pack with the active overrides; ``cached``: a
+        kept answer will do (see the module docstring)."""
+        reasons = self.overrides.reasons(self.now())
+        key = ("gate", serial, part, tuple(sorted(reasons.items())))
+        return self._keep(
+            key, lambda: self.engine.preflight(serial, part, overrides=reasons), cached
+        )
+
+    def forget_gate(self) -> None:
+        """Drop the kept gate answers: the next refresh asks the gate again."""
+        self._kept.clear()
+
+    def _keep(self, key: object, ask: Callable[[], _T], cached: bool) -> _T:
+        """``ask()``, kept under ``key``; the kept answer when ``cached`` and recent."""
+        now = time.monotonic()
+        kept = self._kept.get(key)
+        if cached and kept is not None and now - kept[0] < GATE_TTL_S:
+            answer: _T = kept[1]
+            return answer
+        if len(self._kept) > 64:  # a serial typed key by key leaves one answer per prefix
+            self._kept = {k: v for k, v in self._kept.items() if now - v[0] < GATE_TTL_S}
+        answer = ask()
+        self._kept[key] = (now, answer)
+        return answer
 
     def interlocks_text(self) -> str:
         if self.prepared.bench.has("interlocks"):
@@ -237,11 +286,14 @@ class StationController(QObject):
             self.interlock_state = text
             self.healthChanged.emit()
 
-    def blockers(self, serial: str = "", part: str | None = None) -> list[Blocker]:
+    def blockers(
+        self, serial: str = "", part: str | None = None, *, cached: bool = False
+    ) -> list[Blocker]:
         """Every reason Start is disabled now, most fundamental first.
 
         The station's blockers come first; the pack's (serial, variant) only once the
-        station may test at all, and then the first of them.
+        station may test at all, and then the first of them. ``cached``: a kept answer of
+        the gate will do (the screens' refresh; see the module docstring).
         """
         out: list[Blocker] = []
         if self.session is None:
@@ -252,7 +304,7 @@ class StationController(QObject):
             out.append(Blocker("running", "a test is running"))
         self._pack_in_question = (serial, part)  # its retest sign-off is an override too
         out += self._interlock_blockers()
-        verdict = self.engine.preflight(serial, part, overrides=self.overrides.reasons(self.now()))
+        verdict = self.preflight(serial, part, cached=cached)
         out += [b for b in verdict.blockers if b.kind not in PACK_KINDS]
         if out:
             return out
@@ -308,9 +360,8 @@ class StationController(QObject):
         if blockers:
             raise RunRefused("; ".join(b.message for b in blockers))
         session = self.require(Action.RUN, serial)
-        now = self.now()
-        reasons = self.overrides.reasons(now)
-        verdict = self.engine.preflight(serial, part, overrides=reasons)
+        reasons = self.overrides.reasons(self.now())
+        verdict = self.preflight(serial, part, cached=True)  # the answer just asked for
         used = {blocker.key for blocker, _ in verdict.overridden}
         self._overrides_used = [o for key, o in self.overrides.items.items() if key in used]
         self.running = True

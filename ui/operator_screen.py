@@ -328,7 +328,7 @@ class OperatorScreen(QWidget):
         return str(data) if data else None
 
     def blockers(self) -> list[Blocker]:
-        return self.controller.blockers(self.serial, self.part)
+        return self.controller.blockers(self.serial, self.part, cached=True)
 
     def refresh(self) -> None:
         """Recompute what Start may do and what the banner says while idle."""
@@ -402,7 +402,7 @@ class OperatorScreen(QWidget):
             c.releases.production_mode,
             f"{seq.name} {seq.version} ({seq.path.name})",
         )
-        self.health.show_masters(c.masters())
+        self.health.show_masters(c.masters(cached=True))
 
     # -- operator actions ----------------------------------------------------------------
     def _serial_edited(self, text: str) -> None:

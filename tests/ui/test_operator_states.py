@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from station.events import PlannedStep, RunFinished, RunStarted, StepFinished, StepStarted
-from tests.ui.test_operator_run import RUN_MS, scan, start_and_wait_for_samples
+from tests.ui.test_operator_run import RUN_MS, SERIAL, scan, start_and_wait_for_samples
 from ui.controller import NOT_SAFE
 from ui.run_view import RunView
 
@@ -78,3 +78,29 @@ def test_an_abort_whose_cleanup_failed_never_says_safe() -> None:
     assert state == "ERROR" and headline == "SAFE STATE NOT CONFIRMED"
     assert "safe" not in detail.replace("SAFE STATE", "").lower().replace("unsafe", "")
     assert "Do not touch" in detail and "334.1 V" in detail
+
+
+def test_the_screen_asks_the_start_gate_again_only_when_something_changed(
+    qtbot, make_window, monkeypatch
+) -> None:
+    window = make_window("operator")
+    op, c = window.operator, window.controller
+    scan(qtbot, op)
+    asked: list[str] = []
+    preflight = c.engine.preflight
+
+    def counted(serial: str, *args: object, **kwargs: object) -> object:
+        if "overrides" in kwargs:  # the operator screen's question (the engineering page
+            asked.append(serial)  # asks without overrides, to list what may be overridden)
+        return preflight(serial, *args, **kwargs)
+
+    monkeypatch.setattr(c.engine, "preflight", counted)
+    for _ in range(5):  # refreshes with nothing new (scanner keys, redraws)
+        op.refresh()
+    assert len(asked) <= 1  # the answer kept since the scan (or one, were it stale)
+    before = len(asked)
+    c.changed.emit()  # e.g. a release or an override: the next refresh asks again
+    assert len(asked) == before + 1
+    assert op.start_button.isEnabled(), op.reason.text()
+    assert c.blockers(op.serial, op.part) == []  # what START asks: afresh, whatever was kept
+    assert asked == [SERIAL] * (before + 2)
