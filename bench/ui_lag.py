@@ -133,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         f"UI thread CPU: {ui_cpu:.1f} s, {1000 * ui_cpu / wall:.0f} ms per second of run, "
         f"{1000 * ui_cpu / max(events[0], 1):.2f} ms per engine event ({events[0]} events)"
     )
+    worst_at = stamps[ms.index(max(ms))] - t0
     print(
         f"event-loop lag: p50 {statistics.median(ms):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, "
-        f"max {max(ms):.1f} ms"
+        f"max {max(ms):.1f} ms ({worst_at:.1f} s into the run)"
     )
     print(
         f"worst lag per second: median {statistics.median(worst):.1f} ms, "

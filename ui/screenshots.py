@@ -75,7 +75,7 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
 
 
 def settle(seconds: float = 0.3) -> None:
-    """Run the event loop for ``seconds`` (layouts, the 10 Hz plot and progress timers)."""
+    """Run the event loop for ``seconds`` (layouts, the bridge's 10 Hz batches of live data)."""
     end = time.monotonic() + seconds
     wait_until(lambda: time.monotonic() >= end)
 
