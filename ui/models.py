@@ -154,8 +154,9 @@ def fit_widths(wanted: Sequence[int], available: int) -> list[int]:
     return list(wanted)
 
 
-class _FittedTable(QTableView):
-    """A table view that fits its columns again when its width or language changes."""
+class FittedTable(QTableView):
+    """A table view that fits its columns again when its width or language changes;
+    ``fit()`` fits them to the visible rows again (once the event loop runs)."""
 
     fit: Any = None
 
@@ -180,14 +181,14 @@ def make_table(
     select: bool = False,
     point_size: int = 14,
     multiline: bool = False,
-) -> QTableView:
+) -> FittedTable:
     """A read-only table over ``model``; column ``stretch`` takes the spare width.
 
     When the contents are wider than the table, the widest columns are elided
     (``fit_widths``; the full text is in the tooltip) rather than the table scrolling
     sideways.
     """
-    table = _FittedTable()
+    table = FittedTable()
     table.setModel(model)
     table.setFont(font(point_size))
     table.verticalHeader().hide()

@@ -612,8 +612,11 @@ class OperatorScreen(QWidget):
         self.confirm.hide()
         self._progress_event = None
         self.progress.hide()
+        self.plot.finish()
         for i in self.run.finished():
             self.steps.replace(i, self.run.steps[i])
+        for table in (self.step_table, self.measurement_table):
+            table.fit()  # the run's rows only widened the columns: fit them to what is left
         stopped = [i for i, s in enumerate(self.run.steps) if s.outcome in FAILING_OUTCOMES]
         # The step the verdict is about, else the end of the list.
         self._show_step(stopped[0] if stopped else len(self.run.steps) - 1)

@@ -10,7 +10,8 @@ Drawing the axes is most of what a plot costs (tick text, antialiased), and any 
 range redraws them. So a live plot changes its ranges in steps, not with every point: the
 time axis leaves room ahead of the newest point (``LIVE_HEADROOM`` of the span) and the
 value axis moves only when the data leave it or fill less than ``SHRINK_BELOW`` of it.
-Between those steps a new batch repaints the curves alone.
+Between those steps a new batch repaints the curves alone (and the axes from a cached
+pixmap). When the run ends, ``finish`` fits the time axis to the data.
 
 pyqtgraph and PySide6 can abort at interpreter exit when plot widgets are closed but not
 deleted: owners call ``dispose()`` and the app processes deferred deletes before exiting.
@@ -173,27 +174,36 @@ class TimeSeriesPlot(QWidget):
             series = self.data[channel]
             self.curves[channel].setData(series.t, series.values, connect="finite")
         self._dirty.clear()
-        self._fit_x()
+        if self.live:
+            self._fit_time()
         for unit in units:
             self._fit_y(unit)
 
-    def _fit_x(self) -> None:
-        """Range the shared time axis on the data (live: with room ahead, in steps)."""
+    def finish(self) -> None:
+        """The data stopped growing (the run ended): range the time axis on them exactly."""
+        self.redraw()
+        self._fit_time(exact=True)
+
+    def _fit_time(self, *, exact: bool = False) -> None:
+        """Range the shared time axis of a live plot: room ahead, in steps (or ``exact``).
+
+        Set on the first plot shown; the others follow through the link, which lines their
+        times up to the pixel whatever the widths of their value axes. (A stored run's plot
+        keeps pyqtgraph's own auto range.)
+        """
         spans = [(float(s.t[0]), float(s.t[-1])) for s in self.data.values() if s.n]
-        if not spans:
+        shown = [p for p in self.plots.values() if not p.isHidden()]
+        if not spans or not shown:
             return
         lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
-        if self.live:
-            shown = self._x_shown
-            if shown is not None and shown[0] == lo and hi <= shown[1]:
+        if exact:
+            hi = max(hi, lo + 1e-3)
+        else:
+            if self._x_shown is not None and self._x_shown[0] == lo and hi <= self._x_shown[1]:
                 return
             hi = lo + max(MIN_LIVE_SPAN_S, (hi - lo) * (1 + LIVE_HEADROOM))
-        elif hi <= lo:
-            hi = lo + 1.0
         self._x_shown = (lo, hi)
-        for plot in self.plots.values():
-            if not plot.isHidden():
-                plot.getPlotItem().setXRange(lo, hi, padding=0)
+        shown[0].getPlotItem().setXRange(lo, hi, padding=0)
 
     def _fit_y(self, unit: str, *, force: bool = False) -> None:
         """Range the plot of ``unit`` on its data, with a band on top for the legend.
@@ -256,7 +266,8 @@ class TimeSeriesPlot(QWidget):
             plot.addLegend(offset=(-10, 5), labelTextSize="12pt", brush="#FFFFFFD0")
             plot.getPlotItem().setDownsampling(auto=True, mode="peak")
             plot.getPlotItem().setClipToView(True)
-            plot.getPlotItem().enableAutoRange(x=False, y=False)  # ranged in steps by _fit_*
+            # The value axis is ranged by _fit_y; a live plot's time axis by _fit_time.
+            plot.getPlotItem().enableAutoRange(x=not self.live, y=False)
             for name in ("left", "bottom"):
                 # An axis draws the grid across the plot, so new points repaint it too:
                 # from a cached pixmap, not its lines and tick text again.

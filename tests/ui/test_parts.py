@@ -121,3 +121,25 @@ def test_the_refcount_guard_keeps_long_sessions_alive(qtbot) -> None:
     for _ in range(20_000):  # each call leaks a reference to None with PySide6 6.12 on 3.11
         label.setText("x")
     assert sys.version_info >= (3, 12) or sys.getrefcount(None) > 1 << 50
+
+
+def test_a_live_plot_moves_its_axes_in_steps_and_fits_the_data_at_the_end(qtbot) -> None:
+    plot = TimeSeriesPlot(live=True)
+    qtbot.addWidget(plot)
+    plot.resize(600, 400)
+    plot.show()
+    for k in range(20):
+        plot.add(100.0 + k, "pack_voltage_V", 350.0 + 0.01 * k)
+    plot.redraw()
+    item = plot.plots["V"].getPlotItem()
+    ranges = item.viewRange()
+    assert ranges[0][0] == 100.0 and ranges[0][1] > 119.0 + 4  # room ahead of the newest point
+    plot.add(120.0, "pack_voltage_V", 350.1)  # inside both ranges: the axes stay
+    plot.redraw()
+    assert item.viewRange() == ranges
+    plot.add(200.0, "pack_voltage_V", 380.0)  # beyond both: they move
+    plot.redraw()
+    assert item.viewRange()[0][1] >= 200.0 and item.viewRange()[1][1] > 380.0
+    plot.finish()
+    assert item.viewRange()[0] == [100.0, 200.0]
+    plot.dispose()
