@@ -11,7 +11,7 @@ range redraws them. So a live plot changes its ranges in steps, not with every p
 time axis leaves room ahead of the newest point (``LIVE_HEADROOM`` of the span) and the
 value axis moves only when the data leave it or fill less than ``SHRINK_BELOW`` of it.
 Between those steps a new batch repaints the curves alone (and the axes from a cached
-pixmap). When the run ends, ``finish`` fits the time axis to the data.
+pixmap). When the run ends, ``finish`` fits both axes to the data.
 
 pyqtgraph and PySide6 can abort at interpreter exit when plot widgets are closed but not
 deleted: owners call ``dispose()`` and the app processes deferred deletes before exiting.
@@ -180,9 +180,12 @@ class TimeSeriesPlot(QWidget):
             self._fit_y(unit)
 
     def finish(self) -> None:
-        """The data stopped growing (the run ended): range the time axis on them exactly."""
+        """The data stopped growing (the run ended): range the plots on them as a stored
+        run's are (no room ahead, the usual margins)."""
         self.redraw()
         self._fit_time(exact=True)
+        for unit in self.plots:
+            self._fit_y(unit, force=True, margin=DATA_PADDING)
 
     def _fit_time(self, *, exact: bool = False) -> None:
         """Range the shared time axis of a live plot: room ahead, in steps (or ``exact``).
@@ -198,6 +201,8 @@ class TimeSeriesPlot(QWidget):
         lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
         if exact:
             hi = max(hi, lo + 1e-3)
+            pad = DATA_PADDING / 2 * (hi - lo)  # the last point not on the plot's edge
+            lo, hi = lo - pad, hi + pad
         else:
             if self._x_shown is not None and self._x_shown[0] == lo and hi <= self._x_shown[1]:
                 return
@@ -205,7 +210,7 @@ class TimeSeriesPlot(QWidget):
         self._x_shown = (lo, hi)
         shown[0].getPlotItem().setXRange(lo, hi, padding=0)
 
-    def _fit_y(self, unit: str, *, force: bool = False) -> None:
+    def _fit_y(self, unit: str, *, force: bool = False, margin: float | None = None) -> None:
         """Range the plot of ``unit`` on its data, with a band on top for the legend.
 
         A live plot keeps its range while the data stay inside it and fill enough of it,
@@ -223,7 +228,8 @@ class TimeSeriesPlot(QWidget):
             inside = shown[0] <= lo and hi <= shown[1]
             if inside and span >= SHRINK_BELOW * (shown[1] - shown[0]):
                 return
-        margin = LIVE_MARGIN if self.live else DATA_PADDING
+        if margin is None:
+            margin = LIVE_MARGIN if self.live else DATA_PADDING
         lo, hi = lo - margin * span, hi + margin * span
         self._y_shown[unit] = (lo, hi)
         item = plot.getPlotItem()

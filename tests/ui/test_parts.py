@@ -140,6 +140,7 @@ def test_a_live_plot_moves_its_axes_in_steps_and_fits_the_data_at_the_end(qtbot)
     plot.add(200.0, "pack_voltage_V", 380.0)  # beyond both: they move
     plot.redraw()
     assert item.viewRange()[0][1] >= 200.0 and item.viewRange()[1][1] > 380.0
-    plot.finish()
-    assert item.viewRange()[0] == [100.0, 200.0]
+    plot.finish()  # the run ended: the time axis fits the data, with a small margin
+    low, high = item.viewRange()[0]
+    assert 97.0 < low < 100.0 and 200.0 < high < 203.0
     plot.dispose()
