@@ -29,7 +29,7 @@ from station.bench import Bench
 from station.clock import VirtualClock
 from station.config import default_config
 from station.engine import Engine
-from station.outcomes import Outcome
+from station.outcomes import Outcome, Verdict
 from station.sequence import load_sequence
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
 from station.store import ResultsStore
@@ -107,7 +107,7 @@ def schema_per_step(folder: Path, steps: int) -> Timing:
         measurement = schema.measurement_row(
             id=None, run_id=run_id, step_id=step_id, attempt=1, name="value", value=1.0,
             value_text=None, values_json=None, unit="V", comparator="GELE", low=0.0, high=2.0,
-            nominal=None, limit_text="0 V <= value <= 2 V", outcome="PASSED", marginal=0,
+            nominal=None, limit_text="0 V <= value <= 2 V", outcome=Verdict.PASSED, marginal=0,
             detail="", failed_elements=None,
         )  # fmt: skip
         rows.append((step, [measurement]))
