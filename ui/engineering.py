@@ -95,7 +95,13 @@ USER_COLUMNS = (
 class EngineeringPage(QWidget):
     """Releases, production mode, overrides and users for engineers and admins."""
 
-    def __init__(self, controller: StationController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: StationController,
+        parent: QWidget | None = None,
+        *,
+        nests: list[tuple[str, StationController]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.reason = QLineEdit()
@@ -177,7 +183,7 @@ class EngineeringPage(QWidget):
         layout.addWidget(release_box, 3)
         layout.addWidget(override_box, 1)
         layout.addWidget(self.users_box, 2)
-        self.faults = FaultPanel(controller, self.reason)
+        self.faults = FaultPanel(controller, self.reason, nests)
         self.faults.setVisible(bool(controller.fault_catalogue()))
         layout.addWidget(self.faults, 2)
         controller.changed.connect(self.refresh)

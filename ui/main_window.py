@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         # With nests the Test tab shows them side by side; ``operator`` is the first nest's.
         self.operator = self.nests.screens[0] if self.nests else OperatorScreen(controller)
         self.results = ResultsBrowser(controller)
-        self.engineering = EngineeringPage(controller)
+        self.engineering = EngineeringPage(controller, nests=nests)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.nests or self.operator, "")
         # Engineers' pages scroll on a small screen instead of growing the window.

@@ -460,6 +460,10 @@
         <translation>حقن العطل المحدد</translation>
     </message>
     <message>
+        <source>Nest</source>
+        <translation>الموضع</translation>
+    </message>
+    <message>
         <source>On: {faults}</source>
         <translation>فعّال: {faults}</translation>
     </message>

@@ -460,6 +460,10 @@
         <translation>Injecter le défaut choisi</translation>
     </message>
     <message>
+        <source>Nest</source>
+        <translation>Emplacement</translation>
+    </message>
+    <message>
         <source>On: {faults}</source>
         <translation>Actifs : {faults}</translation>
     </message>
