@@ -133,15 +133,30 @@ class Rig:
         self.server.close()
 
 
-@pytest.fixture
-def rig() -> Iterator[Rig]:
-    made = Rig()
+RELAXED_P2_S = 1.0
+"""P2 for tests of what is asked and answered: a busy CI machine's scheduling can delay the
+responder thread past a real BMS's 50 ms; tests of the P2 timing itself use ``strict_rig``."""
+
+
+def _rig(**options: Any) -> Iterator[Rig]:
+    made = Rig(**options)
     try:
         yield made
     finally:
         made.close()
     assert made.server.errors == []
     assert list(made.server.script) == [], "scripted requests never sent"
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    yield from _rig(p2_timeout_s=RELAXED_P2_S)
+
+
+@pytest.fixture
+def strict_rig() -> Iterator[Rig]:
+    """The client with a real BMS's P2 of 50 ms."""
+    yield from _rig()
 
 
 def test_read_did_text_and_requests_padded_with_cc(rig: Rig) -> None:
@@ -219,13 +234,13 @@ def test_negative_responses_name_service_identifier_and_nrc(
     assert capfd.readouterr().err == ""  # udsoncan's NRC warnings stay off stderr
 
 
-def test_response_pending_extends_the_wait_past_p2(rig: Rig) -> None:
+def test_response_pending_extends_the_wait_past_p2(strict_rig: Rig) -> None:
     pending = b"\x7f\x31\x78"
-    rig.server.expect(
+    strict_rig.server.expect(
         [(b"\x31\x01\x02\x01", [pending, 0.15, pending, 0.15, b"\x71\x01\x02\x01\x00"])]
     )
     start = time.monotonic()
-    assert rig.client.routine("close_contactors") == b"\x00"
+    assert strict_rig.client.routine("close_contactors") == b"\x00"
     assert time.monotonic() - start >= 0.3  # six times P2: only 0x78 kept it waiting
 
 
@@ -280,16 +295,16 @@ def test_the_pacer_is_stepped_only_after_response_pending_and_never_by_the_keepe
     assert made.server.errors == [] and not made.server.script
 
 
-def test_no_answer_is_a_timeout(rig: Rig) -> None:
-    rig.server.expect([(b"\x22\xf1\x8c", [])])
+def test_no_answer_is_a_timeout(strict_rig: Rig) -> None:
+    strict_rig.server.expect([(b"\x22\xf1\x8c", [])])
     start = time.monotonic()
     with pytest.raises(BmsTimeout, match=r"did not answer ReadDataByIdentifier .* \(P2 50 ms"):
-        rig.client.read_did("serial")
+        strict_rig.client.read_did("serial")
     assert time.monotonic() - start < 1.0
 
 
-def test_a_late_answer_is_dropped_and_a_quiet_bus_costs_no_reception_reset(rig: Rig) -> None:
-    stack = rig.client._conn._stack
+def test_a_late_answer_is_dropped_and_a_quiet_bus_costs_no_reception_reset(strict_rig: Rig) -> None:
+    stack = strict_rig.client._conn._stack
     arrived_late = threading.Event()
     put = stack.rx_queue.put
 
@@ -309,20 +324,20 @@ def test_a_late_answer_is_dropped_and_a_quiet_bus_costs_no_reception_reset(rig: 
     stack.stop_receiving = counted_stop_receiving  # type: ignore[method-assign]
     stack.rx_queue.put = put_and_tell  # type: ignore[method-assign]
     release = threading.Event()
-    rig.server.expect(
+    strict_rig.server.expect(
         [
             (b"\x22\xfd\x10", [b"\x62\xfd\x10\x01"]),
             (b"\x22\xf1\x8c", [release, b"\x62\xf1\x8c" + b"BMS24A0001234"]),
             (b"\x22\xfd\x10", [b"\x62\xfd\x10\x00"]),
         ]
     )
-    assert rig.client.read_did("eol_flag") == b"\x01"
+    assert strict_rig.client.read_did("eol_flag") == b"\x01"
     with pytest.raises(BmsTimeout):
-        rig.client.read_did("serial")
+        strict_rig.client.read_did("serial")
     release.set()  # the answer to the timed-out request comes now, whole
     assert arrived_late.wait(timeout=5.0)  # and waits in the stack's queue
     assert resets == 0  # nothing came after an answer: no reset was needed
-    assert rig.client.read_did("eol_flag") == b"\x00"  # its own answer, not the late one
+    assert strict_rig.client.read_did("eol_flag") == b"\x00"  # its own answer, not the late one
     assert resets == 1
 
 
@@ -394,7 +409,7 @@ def test_unlock_with_an_all_zero_seed_sends_no_key(rig: Rig) -> None:
 
 
 def test_tester_present_keeper_runs_only_outside_the_default_session() -> None:
-    made = Rig(tester_present_interval_s=0.05)
+    made = Rig(tester_present_interval_s=0.05, p2_timeout_s=RELAXED_P2_S)
     try:
         made.server.expect(
             [
