@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -119,6 +120,11 @@ class PreparedLine:
             self.db_path,
             _closers=[self.close],
             owns_bench_and_store=False,
+            fault_injector=(
+                functools.partial(inject_nest_fault, self, prepared.nest.index)
+                if self.simulator is not None
+                else None
+            ),
         )
 
     def abort_all(self, reason: str) -> None:
@@ -421,7 +427,10 @@ def _open_sim_line(line: PreparedLine, chosen: list[NestConfig], options: RunOpt
         line.nests.append(PreparedNest(nest, view, bench, _engine(line, view, bench)))
     for spec in options.faults:
         nest_key, name, value = parse_nest_fault(spec)
-        inject_nest_fault(line, nest_key, name, value)
+        try:
+            inject_nest_fault(line, nest_key, name, value)
+        except StationError as err:  # "fault 'x' is unknown …", said as the option it came from
+            raise StationError(f"--{err}") from err
 
 
 def parse_nest_fault(spec: str) -> tuple[str | None, str, str]:
@@ -441,14 +450,16 @@ def inject_nest_fault(
 ) -> None:
     """Switch a virtual-bench fault on in one nest (``None``: every nest), by number or name.
 
-    A fault acts on that nest's pack, BMS and own instruments only."""
-    from drivers.sim.faults import apply_fault
-
-    if line.simulator is None:
+    A fault acts on that nest's pack, BMS and own instruments, and on its path to a shared
+    tester (``ir_lead_open``: that nest's return lead through the relay matrix)."""
+    virtual = line.simulator
+    if virtual is None:
         raise StationError("faults can be injected only on the virtual bench (--sim)")
     targets = line.nests if nest is None else [line.nest(nest)]
     for prepared in targets:
+        # The virtual line numbers the nests it simulates from 1, in the order opened.
+        position = next(n for n, b in virtual.nests.items() if b is prepared.bench.simulator)
         try:
-            apply_fault(prepared.bench.simulator, name, value)
+            virtual.apply_fault(position, name, value)
         except ValueError as err:
-            raise StationError(f"--fault {err}") from err
+            raise StationError(str(err)) from err

@@ -51,6 +51,9 @@ class PreparedRun:
     db_path: Path
     _closers: list[Callable[[], None]] = field(default_factory=list)
     owns_bench_and_store: bool = True  # False: one nest of a line, whose close closes them
+    # One nest of a virtual line: how a fault reaches it (its bench, and its path to a
+    # shared tester, which the line's simulator holds); None: the bench's own simulator.
+    fault_injector: Callable[[str, str], None] | None = None
 
     def close(self) -> None:
         for closer in self._closers:
@@ -385,6 +388,9 @@ def inject_fault(prepared: PreparedRun, name: str, value: str = "") -> None:
     """
     from drivers.sim.faults import apply_fault
 
+    if prepared.fault_injector is not None:
+        prepared.fault_injector(name, value)
+        return
     virtual = prepared.bench.simulator
     if virtual is None:
         raise StationError("faults can be injected only on the virtual bench (--sim)")

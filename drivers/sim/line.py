@@ -11,6 +11,11 @@ relays closed at once would join two packs' HV, and the matrix records it as a c
 
 The door and the e-stop are the cell's: :meth:`VirtualLine.open_door` and
 :meth:`VirtualLine.press_estop` act on every nest's I/O module, as one switch wired to all.
+
+Faults go into one nest (:meth:`VirtualLine.apply_fault`): its pack, BMS and own
+instruments as on a single bench, and its path to the shared tester — ``ir_lead_open`` is
+the return lead of that nest's matrix path, open only while the matrix connects that nest;
+``door_opened_mid_test`` opens the cell's door when the tester starts on that nest.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from drivers.sim.bench import CATALOGUE, VirtualBench
 from drivers.sim.clock import Scheduler, TimeSource
+from drivers.sim.faults import apply_fault
 from drivers.sim.instruments.hv_twins import HvOutput, SafetyCircuit
 from drivers.sim.instruments.modbus_io import MATRIX_COIL, ModbusIoTwin
 from drivers.sim.packs import PackSpec
@@ -40,6 +46,7 @@ class RelayMatrix:
         self.nests = dict(nests)
         self.connected: int | None = None
         self.conflicts: list[tuple[int, int]] = []  # (connected, also closed) — never wanted
+        self.return_open: set[int] = set()  # nests whose path has the tester's return lead open
         # The nests in the order the tester reached them (the latest 10 000).
         self.connections: deque[int] = deque(maxlen=10_000)
         output.set_interlock(False)  # no nest connected: the tester cannot start
@@ -62,6 +69,7 @@ class RelayMatrix:
         self.output.circuit = bench.circuit
         safety = _safety_of(bench)
         safety.attach(self.output)  # pole and interlock now follow this nest's fixture
+        self.output.return_open = number in self.return_open
         self.connected = number
         self.connections.append(number)
 
@@ -73,6 +81,7 @@ class RelayMatrix:
         if self.output in safety.outputs:
             safety.outputs.remove(self.output)
         self.output.set_interlock(False)
+        self.output.return_open = False
         self.connected = None
 
 
@@ -139,6 +148,33 @@ class VirtualLine:
             self.close()
             raise
 
+    def apply_fault(self, nest: int, name: str, value: str = "") -> None:
+        """Switch fault ``name`` on in nest ``nest`` (numbered from 1); ValueError says what
+        is wrong (as :func:`~drivers.sim.faults.apply_fault`)."""
+        bench = self.nests.get(nest)
+        if bench is None:
+            raise ValueError(f"the virtual line has nests 1…{len(self.nests)}, not {nest}")
+        matrix = self.matrix
+        if matrix is None or name not in PATH_FAULTS:
+            apply_fault(bench, name, value)
+            return
+        if value:
+            raise ValueError(f"fault {name!r} takes no value")
+        if name == "ir_lead_open":
+            matrix.return_open.add(nest)
+            if matrix.connected == nest:
+                matrix.output.return_open = True
+        else:  # door_opened_mid_test
+            start = matrix.output.start
+
+            def door_opens_after_start(*args: Any, **kwargs: Any) -> Any:
+                result = start(*args, **kwargs)
+                if matrix.connected == nest:
+                    self.open_door()
+                return result
+
+            matrix.output.start = door_opens_after_start  # type: ignore[method-assign]
+
     def open_door(self) -> None:
         """Open the cell's door: every nest's I/O module sees it."""
         for bench in self.nests.values():
@@ -156,6 +192,10 @@ class VirtualLine:
         self.servers.clear()
         for bench in self.nests.values():
             bench.close()
+
+
+PATH_FAULTS = frozenset({"ir_lead_open", "door_opened_mid_test"})
+"""Faults of the shared tester's path to a nest, applied by the line, not the nest's bench."""
 
 
 def _io_of(bench: VirtualBench) -> ModbusIoTwin:

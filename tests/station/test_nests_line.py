@@ -155,3 +155,24 @@ def test_an_unconfirmed_safe_state_blocks_only_its_own_nest(tmp_path: Path) -> N
         store(replace(finished(run_id="live"), safe_state_ok=False, safe_state_detail="load on"))
         assert [b.key for b in _safe_state(store, "2 (n2)")] == ["safe_state"]
         assert _safe_state(store, "1 (n1)") == []  # nest 1's fixture is not the live one
+
+
+def test_an_open_return_lead_on_nest_2s_path_to_the_shared_tester_stops_only_nest_2(
+    tmp_path: Path,
+) -> None:
+    from drivers.sim.faults import FAULTS
+    from drivers.sim.line import PATH_FAULTS
+
+    assert FAULTS.keys() >= PATH_FAULTS
+    line = sim_line(tmp_path, 2, faults=("2:ir_lead_open",))
+    try:
+        runs = line.run(serials(line))
+        matrix = line_matrix(line)
+    finally:
+        line.close()
+    outcomes = {r.nest.index: r.result.outcome for r in runs if r.result is not None}
+    assert outcomes[1] == PASSED  # the same tester, through nest 1's intact path
+    assert outcomes[2] != PASSED  # an open lead never reads as a perfect insulation
+    stopped = [s.name for r in runs if r.nest.index == 2 and r.result for s in r.result.steps]
+    assert stopped == ["IR HV+"]
+    assert matrix.return_open == {2} and not matrix.output.return_open  # off once detached
