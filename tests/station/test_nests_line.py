@@ -176,3 +176,19 @@ def test_an_open_return_lead_on_nest_2s_path_to_the_shared_tester_stops_only_nes
     stopped = [s.name for r in runs if r.nest.index == 2 and r.result for s in r.result.steps]
     assert stopped == ["IR HV+"]
     assert matrix.return_open == {2} and not matrix.output.return_open  # off once detached
+
+
+def test_the_cell_door_opening_when_the_tester_starts_on_nest_2_aborts_every_nest(
+    tmp_path: Path,
+) -> None:
+    line = sim_line(tmp_path, 2, faults=("2:door_opened_mid_test",))
+    try:
+        runs = line.run(serials(line))
+        matrix = line_matrix(line)
+    finally:
+        line.close()
+    outcomes = {r.nest.index: r.result.outcome for r in runs if r.result is not None}
+    # Nest 1 is still soaking or testing when nest 2's first IR test starts: both stop.
+    assert outcomes == {1: ABORTED, 2: ABORTED}
+    assert all(r.result is not None and r.result.safe_state_ok for r in runs)
+    assert 2 in matrix.connections and matrix.connected is None
