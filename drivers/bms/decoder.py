@@ -12,6 +12,7 @@ every vendored DBC against cantools); scaling happens only when a reading is ask
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 
@@ -64,6 +65,38 @@ def multiplexer_of(message: Any, signal: Any) -> Any:
     return found[0]
 
 
+@dataclass(frozen=True)
+class PageLayout:
+    """Signals of a message split by its one multiplexer: those every frame carries, and
+    those of each page (a signal on several pages is in each)."""
+
+    plain: tuple[Any, ...]
+    paged: dict[int, tuple[Any, ...]]
+    multiplexer: Any  # the multiplexer signal; None for a message without one
+
+
+def page_layout(message: Any, signals: Iterable[Any]) -> PageLayout:
+    """Split ``signals`` of ``message`` by page; UnsupportedSignal for a nested
+    multiplexer or a second one (the decoder and the encoder read the same layout)."""
+    plain: list[Any] = []
+    paged: dict[int, list[Any]] = {}
+    mux: Any = None
+    for signal in signals:
+        ids = signal.multiplexer_ids
+        if ids is None:
+            plain.append(signal)
+            continue
+        owner = multiplexer_of(message, signal)
+        if owner.multiplexer_ids is not None:
+            raise UnsupportedSignal(f"{signal.name} sits behind a nested multiplexer")
+        if mux is not None and owner.name != mux.name:
+            raise UnsupportedSignal(f"{message.name} has two multiplexers")
+        mux = owner
+        for page in ids:
+            paged.setdefault(int(page), []).append(signal)
+    return PageLayout(tuple(plain), {p: tuple(ss) for p, ss in paged.items()}, mux)
+
+
 class MessageDecoder:
     """Raw values of the wanted signals of one message (a cantools Message).
 
@@ -75,24 +108,15 @@ class MessageDecoder:
     def __init__(self, message: Any, wanted: Iterable[str]) -> None:
         self.name: str = message.name
         self.length = int(message.length)
-        plain: list[Field] = []
-        paged: dict[int, list[Field]] = {}
-        mux: Any = None
-        for name in dict.fromkeys(wanted):
-            signal = message.get_signal_by_name(name)
-            ids = signal.multiplexer_ids
-            if ids is None:
-                plain.append(compile_field(signal, self.length))
-                continue
-            owner = multiplexer_of(message, signal)
-            if owner.multiplexer_ids is not None:
-                raise UnsupportedSignal(f"{name} sits behind a nested multiplexer")
-            if mux is not None and owner.name != mux.name:
-                raise UnsupportedSignal(f"{message.name} has two multiplexers")
-            mux = owner
-            field = compile_field(signal, self.length)
-            for page in ids:
-                paged.setdefault(int(page), []).append(field)
+        names = dict.fromkeys(wanted)
+        layout = page_layout(message, (message.get_signal_by_name(n) for n in names))
+        compiled = {n: compile_field(message.get_signal_by_name(n), self.length) for n in names}
+        plain = [compiled[str(signal.name)] for signal in layout.plain]
+        paged = {
+            page: [compiled[str(signal.name)] for signal in signals]
+            for page, signals in layout.paged.items()
+        }
+        mux = layout.multiplexer
         self.mux: Field | None = None if mux is None else compile_field(mux, self.length)
         if self.mux is not None and all(f.name != self.mux.name for f in plain):
             plain.append(self.mux)

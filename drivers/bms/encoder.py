@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from drivers.bms.decoder import UnsupportedSignal, compile_field, multiplexer_of
+from drivers.bms.decoder import compile_field, page_layout
 
 
 class _Slot(NamedTuple):
@@ -52,24 +52,13 @@ class MessageEncoder:
     def __init__(self, message: Any) -> None:
         self.name: str = message.name
         self.length = int(message.length)
-        plain: list[_Slot] = []
-        paged: dict[int, list[_Slot]] = {}
-        mux: Any = None
-        for signal in message.signals:
-            ids = signal.multiplexer_ids
-            if ids is None:
-                plain.append(_slot(signal, self.length))
-                continue
-            owner = multiplexer_of(message, signal)
-            if owner.multiplexer_ids is not None:
-                raise UnsupportedSignal(f"{signal.name} sits behind a nested multiplexer")
-            if mux is not None and owner.name != mux.name:
-                raise UnsupportedSignal(f"{message.name} has two multiplexers")
-            mux = owner
-            for page in ids:
-                paged.setdefault(int(page), []).append(_slot(signal, self.length))
-        self.plain = tuple(plain)
-        self.paged = {page: tuple(slots) for page, slots in paged.items()}
+        layout = page_layout(message, message.signals)
+        self.plain = tuple(_slot(signal, self.length) for signal in layout.plain)
+        self.paged = {
+            page: tuple(_slot(signal, self.length) for signal in signals)
+            for page, signals in layout.paged.items()
+        }
+        mux = layout.multiplexer
         self.multiplexer: str | None = None if mux is None else str(mux.name)
 
     def encode(self, values: Mapping[str, float]) -> bytes:
