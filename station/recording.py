@@ -9,11 +9,10 @@ into the run's record, so what was said on the wires can be checked later.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,38 +27,58 @@ def open_private(path: Path) -> TextIO:
     return os.fdopen(fd, "w", encoding="utf-8")
 
 
+_Line = tuple[datetime | None, str, str, str]
+"""One transcript line before it is formatted: its UTC time (None without a clock), the
+resource, the direction and the text."""
+
+
 class Transcript:
     """A tracer that records ``time resource direction text`` lines while a run records.
 
-    Instrument I/O never waits on the disk: the tracer only puts a line on a bounded
-    queue, and a writer thread writes them. A write that fails (a full disk) is kept in
-    ``failure`` — the engine ends the run ERROR for it — and never reaches the
-    instrument's command path, so safe state is still confirmed (or not) truthfully.
-    ``opener`` opens the file (tests inject one that fails).
+    Instrument I/O never waits on the disk: the tracer only appends the line's parts to a
+    pending batch, and a writer thread formats and writes them. The writer wakes once per
+    :data:`BATCH_LINES` lines (or every :data:`FLUSH_S` of wall time), not once per line:
+    under lockstep virtual time a run makes thousands of exchanges per wall second, and a
+    thread woken for each would contend with the instruments' own threads. Lines beyond
+    :data:`QUEUE_LINES` waiting for the writer are counted in ``dropped``. A write that fails
+    (a full disk) is kept in ``failure`` — the engine ends the run ERROR for it — and never
+    reaches the instrument's command path, so safe state is still confirmed (or not)
+    truthfully. ``opener`` opens the file (tests inject one that fails).
     """
 
     QUEUE_LINES = 20_000
+    BATCH_LINES = 256
+    FLUSH_S = 0.2
     STOP_TIMEOUT_S = 5.0
 
     def __init__(self, clock: Clock | None = None, opener: Opener = open_private) -> None:
         self._clock = clock
         self.opener = opener
-        self._queue: queue.Queue[str | None] | None = None
+        self._ready = threading.Condition()  # guards _pending and _closing
+        self._pending: list[_Line] | None = None  # None: not recording
+        self._closing = False
+        self._syncing = False  # sync() waits: write what is pending without waiting for more
+        self._taken = self._written = 0  # lines handed to the writer, lines it is done with
         self._thread: threading.Thread | None = None
         self._path: Path | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # start and stop
         self.failure: str | None = None
         self.dropped = 0
 
     def __call__(self, resource: str, direction: str, text: str) -> None:
-        lines = self._queue
-        if lines is None:
+        if self._pending is None:
             return
-        stamp = iso(self._clock.utcnow()) if self._clock is not None else ""
-        try:
-            lines.put_nowait(f"{stamp} {resource} {direction} {text}\n")
-        except queue.Full:
-            self.dropped += 1  # the writer is stuck on the disk: never stall the instrument
+        stamp = self._clock.utcnow() if self._clock is not None else None
+        with self._ready:
+            pending = self._pending
+            if pending is None or self._closing:
+                return
+            if len(pending) >= self.QUEUE_LINES:
+                self.dropped += 1  # the writer is stuck on the disk: never stall the instrument
+                return
+            pending.append((stamp, resource, direction, text))
+            if len(pending) == self.BATCH_LINES:
+                self._ready.notify()
 
     def start(self, path: Path) -> None:
         with self._lock:
@@ -68,23 +87,56 @@ class Transcript:
             self.failure = None
             self.dropped = 0
             self._path = path
-            lines: queue.Queue[str | None] = queue.Queue(self.QUEUE_LINES)
+            with self._ready:
+                self._pending = []
+                self._closing = False
             self._thread = threading.Thread(
-                target=self._write, args=(file, lines, path), name="transcript", daemon=True
+                target=self._write, args=(file, path), name="transcript", daemon=True
             )
             self._thread.start()
-            self._queue = lines
 
-    def _write(self, file: TextIO, lines: queue.Queue[str | None], path: Path) -> None:
+    def _next_batch(self) -> tuple[list[_Line], bool]:
+        """Wait for a batch (or the flush period, or stop); return it and whether stopping."""
+        with self._ready:
+            if not (self._closing or self._syncing) and len(self._pending or ()) < self.BATCH_LINES:
+                self._ready.wait(self.FLUSH_S)
+            batch = self._pending or []
+            closing = self._closing
+            self._pending = None if closing else []
+            self._syncing = False
+            self._taken += len(batch)
+        return batch, closing
+
+    def sync(self, timeout_s: float = FLUSH_S) -> None:
+        """Let the writer write every line so far, waiting at most ``timeout_s`` for it: a
+        failure to write them is then in :attr:`failure` (the engine asks at each step's
+        end). A disk that does not answer costs the caller ``timeout_s``, never more."""
+        with self._ready:
+            if self._pending is None or self._thread is None:
+                return
+            target = self._taken + len(self._pending)
+            self._syncing = True
+            self._ready.notify_all()
+            self._ready.wait_for(lambda: self._written >= target, timeout_s)
+
+    def _write(self, file: TextIO, path: Path) -> None:
         failed = False
-        while (line := lines.get()) is not None:
-            if failed:
-                continue  # keep draining so the tracer never blocks
-            try:
-                file.write(line)
-            except OSError as err:
-                failed = True
-                self.failure = f"the instrument transcript {path} could not be written ({err})"
+        closing = False
+        while not closing:
+            batch, closing = self._next_batch()
+            if batch and not failed:  # after a failure: keep taking batches, never block
+                text = "".join(
+                    f"{iso(stamp) if stamp is not None else ''} {resource} {direction} {line}\n"
+                    for stamp, resource, direction, line in batch
+                )
+                try:
+                    file.write(text)
+                except OSError as err:
+                    failed = True
+                    self.failure = f"the instrument transcript {path} could not be written ({err})"
+            with self._ready:
+                self._written += len(batch)
+                self._ready.notify_all()
         try:
             file.close()
         except OSError as err:
@@ -94,11 +146,12 @@ class Transcript:
 
     def stop(self) -> Path | None:
         with self._lock:
-            lines, thread, self._queue, self._thread = self._queue, self._thread, None, None
-            if lines is None or thread is None:
+            thread, self._thread = self._thread, None
+            if thread is None:
                 return None
-            with contextlib.suppress(queue.Full):
-                lines.put(None, timeout=self.STOP_TIMEOUT_S)
+            with self._ready:
+                self._closing = True
+                self._ready.notify_all()
             thread.join(self.STOP_TIMEOUT_S)
             if thread.is_alive():
                 self.failure = self.failure or (
@@ -133,6 +186,8 @@ class Recorder:
 
     def failure(self, instruments: dict[str, Any]) -> str | None:
         """Why a recording could not be written (a full disk), or None."""
+        if self.transcript is not None:
+            self.transcript.sync()
         if self.transcript is not None and self.transcript.failure:
             return self.transcript.failure
         bms = instruments.get("bms")

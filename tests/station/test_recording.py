@@ -65,6 +65,38 @@ class FullDisk(io.StringIO):
         raise OSError(errno.ENOSPC, "No space left on device")
 
 
+def test_a_transcript_writes_its_lines_in_batches_and_sync_shows_a_failure_at_once(
+    tmp_path: Path,
+) -> None:
+    writes: list[str] = []
+
+    class CountingFile(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+    transcript = Transcript(opener=lambda path: CountingFile())
+    transcript.FLUSH_S = 60.0  # only a full batch or a sync() may wake the writer
+    transcript.start(tmp_path / "t.log")
+    for n in range(transcript.BATCH_LINES + 3):
+        transcript("RES", ">", f"line {n}")
+    transcript.sync()
+    transcript.stop()
+    lines = "".join(writes).splitlines()
+    assert lines == [f" RES > line {n}" for n in range(transcript.BATCH_LINES + 3)]
+    # Batched: the writer woke for the full batch (and maybe the three after it), then for
+    # sync(); never once per line.
+    assert 1 <= len(writes) <= 2
+
+    failing = Transcript(opener=lambda path: FullDisk())
+    failing.FLUSH_S = 60.0
+    failing.start(tmp_path / "f.log")
+    failing("RES", ">", "one line")
+    failing.sync(timeout_s=10.0)
+    assert failing.failure is not None and "No space left on device" in failing.failure
+    failing.stop()
+
+
 def test_a_full_disk_under_the_transcript_ends_the_run_error_with_safe_state_confirmed(
     tmp_path: Path,
 ) -> None:
