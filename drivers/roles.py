@@ -110,6 +110,14 @@ class PowerSupply(Instrument, OutputCapable, Protocol):
         """Measure the output current in A (> 0 sourcing, < 0 sinking)."""
         ...
 
+    def measure_voltage_and_current(self) -> tuple[float, float]:
+        """Measure the output voltage in V and current in A together, as one sample.
+
+        The same readings as ``measure_voltage`` and ``measure_current``, in one exchange
+        and from one instant as far as the model allows.
+        """
+        ...
+
     def measure_power(self) -> float:
         """Measure the output power in W (> 0 sourcing, < 0 sinking)."""
         ...
@@ -140,6 +148,14 @@ class ElectronicLoad(Instrument, OutputCapable, Protocol):
 
     def measure_current(self) -> float:
         """Measure the input current in A (≥ 0)."""
+        ...
+
+    def measure_voltage_and_current(self) -> tuple[float, float]:
+        """Measure the input voltage in V and current in A together, as one sample.
+
+        The same readings as ``measure_voltage`` and ``measure_current``, in one exchange
+        and from one instant as far as the model allows.
+        """
         ...
 
     def measure_power(self) -> float:

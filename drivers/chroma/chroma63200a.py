@@ -18,6 +18,7 @@ from drivers.scpi.instrument import (
     positive,
     rating,
 )
+from drivers.scpi.power import parse_voltage_and_current
 from drivers.scpi.transport import Transport
 
 T = TypeVar("T")
@@ -87,6 +88,8 @@ class Chroma63200a(ScpiInstrument):
     * The ``L2`` level and the repeat count's upper bound (``CURR:DYN:REP`` 0 … 65535,
       0 = repeat until the input is switched off).
     * ``*CLS`` (IEEE 488.2 common command, assumed supported).
+    * A compound query, ``MEAS:VOLT?;:FETC:CURR?`` in one message (IEEE 488.2, assumed
+      supported), answered on one line as ``<V>;<A>``.
     """
 
     mode = measurement("MODE?", parse_mode, doc="Get the mode and range word, e.g. CCH.")
@@ -225,6 +228,16 @@ class Chroma63200a(ScpiInstrument):
     def measure_power(self, *, latest: bool = False) -> float:
         """Measure the input power in W (``latest``: the last sample, no new one)."""
         return self._measure("POW", latest)
+
+    def measure_voltage_and_current(self, *, latest: bool = False) -> tuple[float, float]:
+        """Measure the input voltage in V and current in A from one sample, in one exchange.
+
+        Sends ``MEAS:VOLT?;:FETC:CURR?``: the current is fetched from the sample that
+        measured the voltage (``latest``: ``FETC:VOLT?;:FETC:CURR?``, no new sample).
+        """
+        check_bool(latest)
+        verb = "FETC" if latest else "MEAS"
+        return self.ask(f"{verb}:VOLT?;:FETC:CURR?", parse_voltage_and_current)
 
     def _measure(self, quantity: str, latest: bool) -> float:
         check_bool(latest)

@@ -292,6 +292,14 @@ class Psb10000(ScpiSupply):
         """Measure voltage, current and power in one query (``MEAS:ARR?``)."""
         return self.ask("MEAS:ARR?", parse_reading)
 
+    def measure_voltage_and_current(self) -> tuple[float, float]:
+        """Measure the voltage in V and the current in A in one query (``MEAS:ARR?``).
+
+        The PSB's own batched reading gives both from one instant; the power is dropped.
+        """
+        reading = self.measure_all()
+        return reading.voltage_v, reading.current_a
+
     def close(self) -> None:
         """Release the remote lock (``SYST:LOCK OFF``), then the transport."""
         try:

@@ -38,7 +38,10 @@ class It6000c(ScpiSupply):
     ``SOUR:CURR:OVER:PROT:STAT``/``:LEV``), other ITECH 6000 drivers (``MEAS:VOLT?``,
     ``MEAS:CURR?``, ``MEAS:POW?``, ``SOURce:FUNCtion VOLTage``) and the ITECH M3905D
     driver documentation (``SYST:REM``, documented for the M3905D, assumed for the
-    IT6000C).
+    IT6000C). ITECH programming guides document compound messages (units joined by ``;``,
+    a leading ``:`` restarting from the root; one reply line, its parts joined by ``;``):
+    :meth:`measure_voltage_and_current` sends ``MEAS:VOLT?;:FETC:CURR?``, the current
+    fetched from the acquisition that measured the voltage.
 
     No public source found, verify on hardware:
 
@@ -46,12 +49,15 @@ class It6000c(ScpiSupply):
       the sourced OCP form ``SOUR:CURR:OVER:PROT:…``.
     * The sign of ``MEAS:CURR?`` / ``MEAS:POW?`` while sinking (assumed negative, as the
       role expects).
+    * ``FETC:CURR?`` is inferred from the sourced ``FETC:POW?``.
     * ``*CLS`` (IEEE 488.2 common command, assumed supported).
     """
 
     # The current limits go to zero before the voltage: should the output have stayed on, a
     # zero CV setpoint with a live sink limit would discharge the pack.
     safe_commands = ("OUTP OFF", "CURR:LIM 0", "CURR:LIM:NEG 0", "VOLT 0")
+    # FETCh reads back the acquisition MEASure just made, so the pair is one instant.
+    voltage_and_current_query = "MEAS:VOLT?;:FETC:CURR?"
 
     voltage_setpoint = measurement("VOLT?", parse_float, doc="Get the CV setpoint in V.")
     current_limit = measurement(

@@ -1,8 +1,9 @@
 """What the DC supplies and electronic loads share: readings, switch and safe state.
 
 Every model keeps its own setpoint commands; what is the same contract on the wire is here.
-:class:`ScpiPowerStage` reads ``MEAS:VOLT?``, ``MEAS:CURR?`` and ``MEAS:POW?`` and sends its
-safe state as one batch; :class:`ScpiSupply` adds the ``OUTP`` switch of a supply.
+:class:`ScpiPowerStage` reads ``MEAS:VOLT?``, ``MEAS:CURR?`` and ``MEAS:POW?``, voltage and
+current together in one compound query, and sends its safe state as one batch;
+:class:`ScpiSupply` adds the ``OUTP`` switch of a supply.
 """
 
 from __future__ import annotations
@@ -10,6 +11,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from drivers.scpi.instrument import ScpiInstrument, check_bool, parse_bool, parse_float
+
+
+def parse_voltage_and_current(reply: str) -> tuple[float, float]:
+    """Parse the reply to a compound voltage-then-current query (``"401.25;-50.5"``).
+
+    IEEE 488.2 joins the replies to a compound query with ``;``; anything but exactly two
+    numbers (a unit of the reply missing because its query failed, a third one) is refused.
+    """
+    units = reply.split(";")
+    if len(units) != 2:
+        raise ValueError(f"expected two readings joined by ';' (V;A), got {len(units)}")
+    return parse_float(units[0]), parse_float(units[1])
 
 
 class ScpiPowerStage(ScpiInstrument):
@@ -22,6 +35,11 @@ class ScpiPowerStage(ScpiInstrument):
     safe_commands: ClassVar[tuple[str, ...]] = ()
     """The commands that make the model safe, switch-off first (see :meth:`safe_state`)."""
 
+    voltage_and_current_query: ClassVar[str] = "MEAS:VOLT?;:MEAS:CURR?"
+    """Voltage then current in one message: an IEEE 488.2 compound query, the second unit
+    from the root (``;:``) so it needs no implied-path rule. A sample costs one exchange
+    instead of two; a model with a read-back of the same acquisition overrides it."""
+
     def measure_voltage(self) -> float:
         """Measure the terminal voltage in V."""
         return self.ask("MEAS:VOLT?", parse_float)
@@ -33,6 +51,10 @@ class ScpiPowerStage(ScpiInstrument):
     def measure_power(self) -> float:
         """Measure the power in W (a supply's: > 0 sourcing, < 0 sinking)."""
         return self.ask("MEAS:POW?", parse_float)
+
+    def measure_voltage_and_current(self) -> tuple[float, float]:
+        """Measure the voltage in V and the current in A in one exchange."""
+        return self.ask(self.voltage_and_current_query, parse_voltage_and_current)
 
     def safe_state(self) -> None:
         """Switch off first, then leave setpoints that cannot move energy (:attr:`safe_commands`).

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from drivers.roles import Dmm
+from drivers.roles import Dmm, ElectronicLoad, PowerSupply
 from station.errors import StationError
 from station.steps.api import MeasurementSpec, StepContext
 from station.steps.params import Range
@@ -102,17 +102,21 @@ class PowerPath:
         self.active = "off"
 
     def read(self) -> Reading:
-        """Sample voltage and current (station sign convention)."""
+        """Sample voltage and current (station sign convention).
+
+        The instrument carrying the current gives both in one exchange, unless the DMM
+        reads the voltage (:meth:`use_dmm_for_voltage`).
+        """
+        source: PowerSupply | ElectronicLoad = self.supply
         if self.load is not None and self.active == "discharge":
-            current = self.load.measure_current()
-        else:
-            current = -self.supply.measure_current()
+            source = self.load
         if self.dmm is not None:
+            current = source.measure_current()
             voltage = self.dmm.measure_dc_voltage(nplc=1.0)
-        elif self.load is not None and self.active == "discharge":
-            voltage = self.load.measure_voltage()
         else:
-            voltage = self.supply.measure_voltage()
+            voltage, current = source.measure_voltage_and_current()
+        if source is self.supply:
+            current = -current  # the supply's current is > 0 charging
         if not (math.isfinite(voltage) and math.isfinite(current)):
             raise StationError(f"non-finite reading: {voltage} V, {current} A")
         return Reading(self.ctx.now(), voltage, current)

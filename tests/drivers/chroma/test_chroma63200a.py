@@ -213,6 +213,29 @@ def test_latest_measurements_fetch_without_a_new_sample():
         assert load.measure_power(latest=True) == 4805.2
 
 
+def test_voltage_and_current_are_one_compound_query_from_one_sample():
+    # MEASure takes a new sample for the voltage; FETCh reads the current of that sample.
+    with expected_protocol(Chroma63200a, [("MEAS:VOLT?;:FETC:CURR?", "48.123;100.02")]) as load:
+        assert load.measure_voltage_and_current() == (48.123, 100.02)
+
+
+def test_latest_voltage_and_current_fetch_both_without_a_new_sample():
+    with expected_protocol(Chroma63200a, [("FETC:VOLT?;:FETC:CURR?", "48.1;99.9")]) as load:
+        assert load.measure_voltage_and_current(latest=True) == (48.1, 99.9)
+
+
+@pytest.mark.parametrize("reply", ["48.1", "48.1;", ";99.9", "48.1;99.9;1", "48.1,99.9", "x;99.9"])
+def test_a_short_or_malformed_compound_reply_is_one_protocol_error(reply):
+    with (
+        expected_protocol(Chroma63200a, [("MEAS:VOLT?;:FETC:CURR?", reply)]) as load,
+        pytest.raises(InstrumentProtocolError) as info,
+    ):
+        load.measure_voltage_and_current()
+    assert repr(reply) in str(info.value)
+    assert "MEAS:VOLT?;:FETC:CURR?" in str(info.value)
+    assert info.value.resource == "TEST::INSTR"
+
+
 def test_latest_takes_only_a_bool():
     with expected_protocol(Chroma63200a, []) as load, pytest.raises(TypeError):
         load.measure_voltage(latest=1)  # type: ignore[arg-type]
@@ -232,6 +255,7 @@ QUERIES = [
     ("FETC:VOLT?", lambda load: load.measure_voltage(latest=True)),
     ("FETC:CURR?", lambda load: load.measure_current(latest=True)),
     ("FETC:POW?", lambda load: load.measure_power(latest=True)),
+    ("MEAS:VOLT?;:FETC:CURR?", lambda load: load.measure_voltage_and_current()),
     ("MODE?", lambda load: load.mode),
     ("VOLT:STAT:ILIM?", lambda load: load.cv_current_limit_setpoint),
 ]
@@ -365,6 +389,8 @@ class RecordingTransport:
         "*IDN?": "CHROMA,63206A,1,1.0",
         "LOAD?": "OFF",
         "MODE?": "CCH",
+        "MEAS:VOLT?;:FETC:CURR?": "48.1;99.9",
+        "FETC:VOLT?;:FETC:CURR?": "48.1;99.9",
     }
 
     def __init__(self) -> None:
@@ -399,6 +425,7 @@ CALLS = {
     "measure_voltage": [((), {}), ((), {"latest": True})],
     "measure_current": [((), {}), ((), {"latest": True})],
     "measure_power": [((), {}), ((), {"latest": True})],
+    "measure_voltage_and_current": [((), {}), ((), {"latest": True})],
     "safe_state": [((), {})],
     "is_safe": [((), {})],
     "identity": [((), {})],

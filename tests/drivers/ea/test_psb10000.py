@@ -272,6 +272,11 @@ def test_measure_all_is_one_batched_query():
         assert psu.measure_all() == PsbReading(400.0, -50.0, -20000.0)
 
 
+def test_voltage_and_current_come_from_the_one_batched_query():
+    with expected_protocol(Psb10000, [("MEAS:ARR?", "400.00 V, -50.00 A, -20000 W")]) as psu:
+        assert psu.measure_voltage_and_current() == (400.0, -50.0)
+
+
 def test_measure_all_without_units():
     with expected_protocol(Psb10000, [("MEAS:ARR?", "48.1,2.5,120.25")]) as psu:
         assert psu.measure_all() == PsbReading(48.1, 2.5, 120.25)
@@ -306,6 +311,7 @@ QUERIES = [
     ("MEAS:CURR?", lambda psu: psu.measure_current()),
     ("MEAS:POW?", lambda psu: psu.measure_power()),
     ("MEAS:ARR?", lambda psu: psu.measure_all()),
+    ("MEAS:ARR?", lambda psu: psu.measure_voltage_and_current()),
     ("VOLT?", lambda psu: psu.voltage_setpoint),
     ("CURR?", lambda psu: psu.current_setpoint),
     ("SINK:CURR?", lambda psu: psu.sink_current_setpoint),
@@ -331,6 +337,8 @@ def test_bad_reply_is_a_protocol_error_quoting_it(query, call, reply):
         ("MEAS:ARR?", lambda psu: psu.measure_all(), "400 V, -50 A"),
         ("MEAS:ARR?", lambda psu: psu.measure_all(), "400 V, -50 A, -20000 W, 1"),
         ("MEAS:ARR?", lambda psu: psu.measure_all(), "400 V, x A, -20000 W"),
+        ("MEAS:ARR?", lambda psu: psu.measure_voltage_and_current(), "400 V, -50 A"),
+        ("MEAS:ARR?", lambda psu: psu.measure_voltage_and_current(), "400 V;-50 A;0 W"),
         ("BATT:TEST?", lambda psu: psu.battery_test_result, "1.25Ah, 33.5Wh"),
         ("BATT:TEST?", lambda psu: psu.battery_test_result, "1.25, 33.5, 00:01:02"),
         ("BATT:TEST?", lambda psu: psu.battery_test_result, "1.25Ah, 33.5Wh, 00:61:02"),

@@ -205,6 +205,26 @@ def test_bad_measurement_reply_raises_protocol_error(reply: str) -> None:
     assert repr(reply) in str(info.value)
 
 
+def test_voltage_and_current_are_one_compound_query_from_the_root() -> None:
+    with load([("MEAS:VOLT?;:MEAS:CURR?", "398.2;+2.50000E+01")]) as el:
+        assert el.measure_voltage_and_current() == (398.2, 25.0)
+
+
+@pytest.mark.parametrize("reply", ["398.2", "398.2;", ";25", "1;2;3", "398.2,25"])
+def test_a_short_or_malformed_compound_reply_is_one_protocol_error(reply: str) -> None:
+    with (
+        load([("MEAS:VOLT?;:MEAS:CURR?", reply)]) as el,
+        pytest.raises(InstrumentProtocolError) as info,
+    ):
+        el.measure_voltage_and_current()
+    assert repr(reply) in str(info.value)
+
+
+def test_compound_query_timeout_propagates() -> None:
+    with load([("MEAS:VOLT?;:MEAS:CURR?", TIMEOUT)]) as el, pytest.raises(InstrumentTimeout):
+        el.measure_voltage_and_current()
+
+
 @pytest.mark.parametrize("reply", ["", "DYN", "CURR,VOLT"])
 def test_bad_function_reply_raises_protocol_error(reply: str) -> None:
     with load([("FUNC?", reply)]) as el, pytest.raises(InstrumentProtocolError) as info:

@@ -102,6 +102,23 @@ def test_measurements() -> None:
         assert psu.measured_power == 34.2
 
 
+def test_voltage_and_current_are_one_compound_query_from_the_root() -> None:
+    # SCPI-99 MEASure only; the second unit starts from the root (";:"), no implied path.
+    with supply([("MEAS:VOLT?;:MEAS:CURR?", "+2.45000E+01;1.5 A")]) as psu:
+        assert psu.measure_voltage_and_current() == (24.5, 1.5)
+
+
+@pytest.mark.parametrize("reply", ["24.5", "24.5;", "24.5;1.5;36", "24.5,1.5", "", "x;1.5"])
+def test_a_short_or_malformed_compound_reply_is_one_protocol_error(reply: str) -> None:
+    with (
+        supply([("MEAS:VOLT?;:MEAS:CURR?", reply)]) as psu,
+        pytest.raises(InstrumentProtocolError) as info,
+    ):
+        psu.measure_voltage_and_current()
+    assert repr(reply) in str(info.value)
+    assert "'MEAS:VOLT?;:MEAS:CURR?'" in str(info.value)
+
+
 def test_sink_current_zero_is_accepted_silently() -> None:
     with supply([]) as psu:
         psu.set_sink_current(0.0)

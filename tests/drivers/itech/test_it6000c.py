@@ -163,6 +163,24 @@ def test_measurements():
         assert psu.measure_power() == -20263.1
 
 
+def test_voltage_and_current_are_one_compound_query_from_one_acquisition():
+    # MEASure acquires for the voltage; FETCh reads the current of that acquisition.
+    with expected_protocol(It6000c, [("MEAS:VOLT?;:FETC:CURR?", "401.25;-50.5")]) as psu:
+        assert psu.measure_voltage_and_current() == (401.25, -50.5)
+
+
+@pytest.mark.parametrize("reply", ["401.25", "401.25;", ";-50.5", "1;2;3", "401.25,-50.5", "x;1"])
+def test_a_short_or_malformed_compound_reply_is_one_protocol_error(reply):
+    with (
+        expected_protocol(It6000c, [("MEAS:VOLT?;:FETC:CURR?", reply)]) as psu,
+        pytest.raises(InstrumentProtocolError) as info,
+    ):
+        psu.measure_voltage_and_current()
+    assert repr(reply) in str(info.value)
+    assert "MEAS:VOLT?;:FETC:CURR?" in str(info.value)
+    assert info.value.resource == "TEST::INSTR"
+
+
 def test_setpoint_readbacks():
     pairs = [("VOLT?", "400.000"), ("CURR:LIM?", "50.000"), ("CURR:LIM:NEG?", "-30.000")]
     with expected_protocol(It6000c, pairs) as psu:
@@ -189,6 +207,7 @@ QUERIES = [
     ("MEAS:VOLT?", lambda psu: psu.measure_voltage()),
     ("MEAS:CURR?", lambda psu: psu.measure_current()),
     ("MEAS:POW?", lambda psu: psu.measure_power()),
+    ("MEAS:VOLT?;:FETC:CURR?", lambda psu: psu.measure_voltage_and_current()),
     ("VOLT?", lambda psu: psu.voltage_setpoint),
     ("CURR:LIM?", lambda psu: psu.current_limit),
     ("CURR:LIM:NEG?", lambda psu: psu.sink_current_limit),

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
-from drivers.errors import InstrumentConnectionError, InstrumentReportedError
+from drivers.errors import (
+    InstrumentConnectionError,
+    InstrumentProtocolError,
+    InstrumentReportedError,
+    InstrumentTimeout,
+)
 from drivers.registry import open_instrument
+from drivers.scpi.power import parse_voltage_and_current
+from drivers.scpi.transport import Tracer
 from drivers.sim.bench import TWINS, VirtualBench
 from drivers.sim.clock import ManualTime
 from drivers.sim.instruments.chroma63200a import Chroma63200aTwin
 from drivers.sim.instruments.power_twins import POWER_TWINS
 from drivers.sim.instruments.psb10000 import Psb10000Twin
+from drivers.sim.scpi_server import GARBAGE
 from drivers.sim.twin import TwinSpec
 
 TIMEOUT_S = 2.0
@@ -33,11 +42,19 @@ class Rig:
         self.circuit = bench.circuit
         self._stack = stack
 
-    def open(self, role: str, *, connect: bool = True, **options: Any) -> Any:
+    def open(
+        self,
+        role: str,
+        *,
+        connect: bool = True,
+        timeout_s: float = TIMEOUT_S,
+        tracer: Tracer | None = None,
+        **options: Any,
+    ) -> Any:
         """Open the real driver for ``role`` through the registry, then connect it."""
         model, resource = self.bench.resources[role]
         given = {**self.bench.driver_options[role], **options}
-        driver = open_instrument(model, resource, timeout_s=TIMEOUT_S, options=given)
+        driver = open_instrument(model, resource, timeout_s=timeout_s, tracer=tracer, options=given)
         self._stack.callback(driver.close)
         if connect:
             driver.connect()
@@ -407,3 +424,69 @@ def test_unknown_command_is_undefined_header(rig_with: Callable[..., Rig], model
         driver.send("VOLT:FOO 1")
     assert caught.value.code == -113
     assert "Undefined header" in str(caught.value)
+
+
+# --- voltage and current in one exchange --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [(ITECH, "MEAS:VOLT?;:FETC:CURR?"), (EA, "MEAS:ARR?"), (CHROMA, "MEAS:VOLT?;:FETC:CURR?")],
+)
+def test_voltage_and_current_are_one_exchange_equal_to_the_single_readings(
+    rig_with: Callable[..., Rig], model: str, message: str
+) -> None:
+    rig = rig_with(model)
+    sent: list[str] = []
+    driver = rig.open(
+        SPECS[model].role, tracer=lambda _, way, text: sent.append(text) if way == ">" else None
+    )
+    _start(driver, model)
+    rig.time.advance(5.0)
+    sent.clear()
+    voltage, current = driver.measure_voltage_and_current()
+    assert sent == [message]
+    assert (voltage, current) == (driver.measure_voltage(), driver.measure_current())
+    assert 300.0 < voltage < 410.0
+    assert abs(current) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("model", [ITECH, CHROMA])
+def test_a_query_after_a_semicolon_takes_the_implied_path(
+    rig_with: Callable[..., Rig], model: str
+) -> None:
+    rig = rig_with(model)
+    driver = rig.open(SPECS[model].role)
+    _start(driver, model)
+    implied = driver.transport.query("MEAS:VOLT?;CURR?")
+    assert implied == driver.transport.query("MEAS:VOLT?;:MEAS:CURR?")
+    volts, amps = parse_voltage_and_current(implied)
+    assert (volts, amps) == driver.measure_voltage_and_current()
+
+
+def test_a_failing_second_query_gives_an_error_never_a_number(
+    rig_with: Callable[..., Rig],
+) -> None:
+    rig = rig_with(ITECH)
+    supply = rig.open("supply")
+    with pytest.raises(InstrumentProtocolError, match="expected two readings"):
+        supply.ask("MEAS:VOLT?;:MEAS:BOGUS?", parse_voltage_and_current)
+    with reported(-113):
+        supply.raise_on_error()
+
+
+@pytest.mark.parametrize("model", [ITECH, EA, CHROMA])
+def test_compound_reading_faults_give_the_right_errors(
+    rig_with: Callable[..., Rig], model: str
+) -> None:
+    rig = rig_with(model)
+    role = SPECS[model].role
+    driver = rig.open(role, timeout_s=0.2)
+    rig.bench.inject(role, garbage_reply=True)
+    with pytest.raises(InstrumentProtocolError, match=re.escape(GARBAGE)) as caught:
+        driver.measure_voltage_and_current()
+    assert caught.value.resource == rig.bench.resources[role][1]
+    rig.bench.inject(role, garbage_reply=False, not_answering=True)
+    with pytest.raises(InstrumentTimeout):
+        driver.measure_voltage_and_current()
+    rig.bench.inject(role, not_answering=False)  # the PSB releases its lock at close

@@ -65,6 +65,37 @@ def outputs_off(prepared: object) -> bool:
     return not bench.get("supply").output_enabled() and not bench.get("load").input_enabled()
 
 
+def commands_sent(prepared: object, result: object, role: str) -> list[str]:
+    """Every message the run's transcript shows the station sending to ``role``."""
+    record = prepared.store.get_run(result.run_id)  # type: ignore[attr-defined]
+    [attachment] = [a for a in record.attachments if a.name == "instrument transcript"]
+    resource = prepared.bench.get(role).resource  # type: ignore[attr-defined]
+    marker = f" {resource} > "
+    lines = Path(attachment.path).read_text(encoding="utf-8").splitlines()
+    return [line.split(marker, 1)[1] for line in lines if marker in line]
+
+
+@pytest.mark.parametrize("role", ["load", "supply"])
+def test_each_sample_reads_voltage_and_current_in_one_exchange(tmp_path: Path, role: str) -> None:
+    steps = PARTIAL.replace('discharge_with = "load"', f'discharge_with = "{role}"')
+    with sim_run(tmp_path, steps) as prepared:
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        sent = commands_sent(prepared, result, role)
+    # The default bench's IT6000C and 63200A both take MEAS, then FETCh of that acquisition.
+    assert sent.count("MEAS:VOLT?;:FETC:CURR?") >= 180  # ≥ 1 Hz over the 180 s discharge
+    assert "MEAS:VOLT?" not in sent and "MEAS:CURR?" not in sent
+
+
+def test_with_the_dmm_for_voltage_the_source_reads_only_the_current(tmp_path: Path) -> None:
+    with sim_run(tmp_path, DCIR) as prepared:  # DCIR reads the voltage with the DMM
+        result = run(prepared)
+        assert result.outcome == "PASSED", result.steps
+        sent = commands_sent(prepared, result, "load")
+    assert sent.count("MEAS:CURR?") >= 10
+    assert not [message for message in sent if "VOLT?" in message]
+
+
 def test_dcir_matches_the_packs_internal_resistance(tmp_path: Path) -> None:
     with sim_run(tmp_path, DCIR) as prepared:
         expected = prepared.bench.simulator.pack.internal_resistance_ohm
