@@ -51,6 +51,9 @@ DATA_STALE = (-230, "Data corrupt or stale")
 DEVICE_SPECIFIC_ERROR = (-300, "Device-specific error")
 QUEUE_OVERFLOW = (-350, "Queue overflow")
 ERROR_QUEUE_SIZE = 20
+LOOKUPS_KEPT = 4096
+"""Header lookups a server remembers (it forgets them all when full: a client sending
+ever new headers cannot grow it without bound)."""
 OVERFLOW = 9.9e37
 """SCPI's over-range reading (an overloaded or saturated meter)."""
 GARBAGE = "?#GARBAGE#?"
@@ -178,6 +181,14 @@ class _Entry(NamedTuple):
     function: CommandFn
 
 
+class _Found(NamedTuple):
+    """A header's place in the table: its entry, numeric suffixes and full path."""
+
+    entry: _Entry
+    suffixes: tuple[int, ...]
+    path: tuple[str, ...]
+
+
 def compile_pattern(pattern: str) -> tuple[tuple[_Node, ...], bool]:
     """Split a pattern such as ``[SOURce:]VOLTage[:LEVel]?`` into nodes and a query flag."""
     query = pattern.endswith("?")
@@ -190,7 +201,7 @@ def compile_pattern(pattern: str) -> tuple[tuple[_Node, ...], bool]:
     return tuple(nodes), query
 
 
-def _match(nodes: tuple[_Node, ...], parts: list[str]) -> tuple[int, ...] | None:
+def _match(nodes: tuple[_Node, ...], parts: Sequence[str]) -> tuple[int, ...] | None:
     def walk(i: int, j: int, found: tuple[int, ...]) -> tuple[int, ...] | None:
         if i == len(nodes):
             return found if j == len(parts) else None
@@ -207,6 +218,8 @@ def _match(nodes: tuple[_Node, ...], parts: list[str]) -> tuple[int, ...] | None
 
 def _split(text: str, separator: str) -> list[str]:
     """Split on ``separator`` outside double-quoted strings."""
+    if '"' not in text:
+        return text.split(separator)  # the usual line: no string to walk through
     parts: list[str] = []
     current: list[str] = []
     quoted = False
@@ -238,6 +251,10 @@ class ScpiServer(TwinServer):
             _Entry(*compile_pattern(pattern), function)
             for pattern, function in (*handler.commands(), *self._builtins())
         ]
+        # A header's match depends only on its text and the path before it, and a client
+        # repeats the same few headers: matching one walks the whole table (~70 µs, more
+        # than the rest of a query on the twin), looking it up again is one dict access.
+        self._found: dict[tuple[str, tuple[str, ...]], _Found | None] = {}
         self._lock = threading.RLock()  # re-entrant: a command may push_error itself
 
     @property
@@ -264,7 +281,7 @@ class ScpiServer(TwinServer):
         """Execute one message line; return the reply line, or None when nothing is due."""
         with self._lock:
             replies: list[str] = []
-            previous: list[str] = []
+            previous: tuple[str, ...] = ()
             for unit in _split(line, ";"):
                 unit = unit.strip(" \t\r")
                 if not unit:
@@ -285,22 +302,34 @@ class ScpiServer(TwinServer):
                     replies.append(GARBAGE if self.garbage_reply else (reply or ""))
             return ";".join(replies) if replies else None
 
-    def _lookup(
-        self, header: str, previous: list[str]
-    ) -> tuple[_Entry, tuple[int, ...], list[str]]:
+    def _lookup(self, header: str, previous: tuple[str, ...]) -> _Found:
+        """Find ``header`` (after a unit whose full path was ``previous``); -113 if none."""
+        base = previous[:-1] if not header.startswith((":", "*")) else ()
+        key = (header, base)
+        if key in self._found:
+            found = self._found[key]
+        else:
+            found = self._match_header(header, base)
+            if len(self._found) >= LOOKUPS_KEPT:
+                self._found.clear()
+            self._found[key] = found
+        if found is None:
+            raise ScpiError(UNDEFINED_HEADER)
+        return found
+
+    def _match_header(self, header: str, base: tuple[str, ...]) -> _Found | None:
+        """Walk the table for ``header``, first relative to the path ``base`` (if any)."""
         query = header.endswith("?")
-        parts = header.rstrip("?").lstrip(":").split(":")
-        candidates = [parts]
-        if previous[:-1] and not header.startswith((":", "*")):
-            candidates.insert(0, previous[:-1] + parts)
+        parts = tuple(header.rstrip("?").lstrip(":").split(":"))
+        candidates = [base + parts, parts] if base else [parts]
         for candidate in candidates:
             for entry in self._table:
                 if entry.query != query:
                     continue
                 suffixes = _match(entry.nodes, candidate)
                 if suffixes is not None:
-                    return entry, suffixes, candidate
-        raise ScpiError(UNDEFINED_HEADER)
+                    return _Found(entry, suffixes, candidate)
+        return None
 
     def _push(self, code: int, message: str) -> None:
         if len(self._errors) >= ERROR_QUEUE_SIZE:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from drivers.sim import scpi_server
 from drivers.sim.scpi_server import (
     ERROR_QUEUE_SIZE,
     GARBAGE,
@@ -184,6 +185,66 @@ def test_unknown_header_queues_undefined_header_and_gives_no_reply(client: Clien
     assert client.query("SYST:ERR?") == '-113,"Undefined header"'
     assert client.query("SYST:ERR?") == '-113,"Undefined header"'
     assert client.query("SYST:ERR?") == '0,"No error"'
+
+
+def test_a_repeated_header_reaches_the_same_command_with_its_own_suffix(
+    server: ScpiServer,
+) -> None:
+    device = server.handler
+    assert isinstance(device, Gadget)
+    for _ in range(3):
+        assert server.process("MEAS:VOLT?;CURR?") == "1.5;0.25"
+        server.process("SAFE:STEP3:LEV 1000;:SAFE:STEP4:LEV 7")
+    assert device.steps == {3: 1000.0, 4: 7.0}
+    assert server.errors == ()
+
+
+def test_a_remembered_header_still_depends_on_the_path_before_it(server: ScpiServer) -> None:
+    assert server.process("MEAS:VOLT?;CURR?") == "1.5;0.25"  # CURR? is MEAS:CURR? here
+    assert server.process("CURR?") is None  # and undefined from the root
+    assert server.process("MEAS:VOLT?;CURR?") == "1.5;0.25"
+    assert server.errors == ((-113, "Undefined header"),)
+
+
+def test_an_unknown_header_pushes_undefined_header_every_time(server: ScpiServer) -> None:
+    for _ in range(3):
+        assert server.process("BOGUS?;*IDN?") == "ACME,Gadget,SN1,1.0"
+    assert server.errors == ((-113, "Undefined header"),) * 3
+
+
+LINES = [
+    "VOLT 2",
+    "sour:volt:lev 3;VOLT?",
+    "MEAS:VOLT?;CURR?",
+    "MEAS:VOLT?;:MEAS:CURR?",
+    "CURR?",
+    "MEAS:CURR?;VOLT?",
+    "SAFE:STEP2:LEV 5;STEP9:LEV 6",
+    "SAFE:STEP0:LEV 1",
+    "NOPE;*IDN?",
+    "OUTP ON;OUTP MAYBE",
+    "SYST:ERR?;:SYSTEM:ERROR:NEXT?",
+]
+
+
+@given(st.lists(st.sampled_from(LINES), max_size=30))
+def test_remembered_lookups_answer_as_a_fresh_server_does(lines: list[str]) -> None:
+    warm, fresh = ScpiServer(Gadget()), ScpiServer(Gadget())  # never started: no sockets
+    for line in LINES:
+        warm.process(line)  # every header seen once, in other contexts
+    warm.process("*RST;*CLS")
+    assert [warm.process(line) for line in lines] == [fresh.process(line) for line in lines]
+    assert warm.errors == fresh.errors
+
+
+def test_remembered_lookups_are_bounded(
+    server: ScpiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scpi_server, "LOOKUPS_KEPT", 8)
+    for number in range(20):
+        server.process(f"NOPE{number}?")
+    assert len(server._found) <= 8
+    assert server.process("MEAS:VOLT?") == "1.5"
 
 
 @pytest.mark.parametrize(
