@@ -42,8 +42,10 @@ class Keysight34465a(ScpiInstrument):
     source: the Truevolt SCPI Command Quick Reference (``*IDN?``, ``*RST``, ``*CLS``,
     ``*OPC?``, ``CONF:VOLT:DC``, ``VOLT:DC:NPLC``, ``READ?``, ``MEAS:VOLT:DC?``,
     ``MEAS:RES?``, ``UNIT:TEMP``, ``MEAS:TEMP?``, ``SYST:ERR?`` → ``+0,"No error"``).
-    Every command used here is in that public reference. The DMM takes remote control on
-    its first command, so :meth:`connect` sends nothing.
+    Every command used here is in that public reference. A DC-voltage reading configures
+    with one message, two subsystems chained by ``;:`` as Keysight's SCPI language
+    introduction for the Truevolt meters shows (``TRIG:COUN MIN;:SAMP:COUN MIN``).
+    The DMM takes remote control on its first command, so :meth:`connect` sends nothing.
 
     Overload (±9.9E+37): a DC-voltage overload raises, because no number is safe to
     record for "above the range" (it would pass a lower limit); a resistance overload is
@@ -98,8 +100,9 @@ class Keysight34465a(ScpiInstrument):
             if range_v <= 0:
                 raise ValueError(f"range_v={range_v!r} must be > 0 (None = auto range)")
         one_of(*NPLC_VALUES)(nplc)
-        self.send(f"CONF:VOLT:DC {'AUTO' if range_v is None else f'{range_v:g}'}")
-        self.send(f"VOLT:DC:NPLC {nplc:g}")
+        # One message (";:" chains subsystems), so one error-queue check covers both.
+        range_text = "AUTO" if range_v is None else f"{range_v:g}"
+        self.send(f"CONF:VOLT:DC {range_text};:VOLT:DC:NPLC {nplc:g}")
         volts = self.ask("READ?", parse_float)
         if abs(volts) >= OVERFLOW:
             raise MeterOverload(

@@ -19,11 +19,7 @@ def w(command: str) -> list[tuple[str, str | None]]:
 
 
 def dcv(range_text: str, nplc_text: str, reading: str) -> list[tuple[str, str | None]]:
-    return [
-        *w(f"CONF:VOLT:DC {range_text}"),
-        *w(f"VOLT:DC:NPLC {nplc_text}"),
-        ("READ?", reading),
-    ]
+    return [*w(f"CONF:VOLT:DC {range_text};:VOLT:DC:NPLC {nplc_text}"), ("READ?", reading)]
 
 
 def test_plays_the_dmm_role_and_sends_nothing_at_connect():
@@ -50,7 +46,7 @@ def test_measure_dc_voltage_fast_integration():
 
 
 def test_measure_dc_voltage_without_error_checks():
-    script = [("CONF:VOLT:DC AUTO", None), ("VOLT:DC:NPLC 1", None), ("READ?", "+1.0E+00")]
+    script = [("CONF:VOLT:DC AUTO;:VOLT:DC:NPLC 1", None), ("READ?", "+1.0E+00")]
     with expected_protocol(Keysight34465a, script, check_errors=False) as dmm:
         assert dmm.measure_dc_voltage() == 1.0
 
@@ -99,7 +95,10 @@ def test_measure_dc_voltage_timeout_raises():
 
 
 def test_measure_dc_voltage_refused_configuration_raises():
-    script = [("CONF:VOLT:DC 100", None), ("SYST:ERR?", '-222,"Data out of range"')]
+    script = [
+        ("CONF:VOLT:DC 100;:VOLT:DC:NPLC 1", None),
+        ("SYST:ERR?", '-222,"Data out of range"'),
+    ]
     with (
         expected_protocol(Keysight34465a, script) as dmm,
         pytest.raises(InstrumentReportedError, match="CONF:VOLT:DC 100") as info,
