@@ -15,6 +15,16 @@ ratios of neighbouring blocks' medians, so a block slowed by the machine's other
 it little. Beside wall time, this process's CPU time per pair (the server runs in another)
 is the work each client adds, whatever the scheduler does. Prints median and p95 per
 variant and the ratio (c)/(a); the goal is ≤ 1.3x.
+
+Then a power sample as the virtual bench takes it: ``VisaTransport`` to the IT6000C twin
+(``drivers.sim``'s ``ScpiServer`` on a pack circuit) served by a thread of this process,
+as in a run, output on:
+
+  (e) one query, ``MEAS:VOLT?``;
+  (f) a sample as two queries, ``MEAS:VOLT?`` then ``MEAS:CURR?``;
+  (g) a sample as one compound query, ``MEAS:VOLT?;:FETC:CURR?``,
+
+in alternating blocks; CPU here is the whole process's (client and twin), per sample.
 Run: ``.venv/bin/python bench/scpi_roundtrip.py [--pairs N]``.
 """
 
@@ -36,6 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyvisa
 
 from drivers.scpi.visa import VisaTransport
+from drivers.sim.clock import ManualTime
+from drivers.sim.electrical import PackCircuit
+from drivers.sim.instruments.it6000c import It6000cTwin
+from drivers.sim.pack import Pack
+from drivers.sim.packs import get_pack_spec
+from drivers.sim.scpi_server import ScpiServer
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -83,6 +99,40 @@ def _summary(name: str, durations: list[float], cpu: list[float] | None = None) 
         f"   n={len(durations)}{cpu_text}"
     )
     return median
+
+
+def _twin_sample(pairs: int) -> tuple[float, float]:
+    """Time (e), (f) and (g) against the IT6000C twin; return (f) and (g) medians in s."""
+    circuit = PackCircuit(Pack(get_pack_spec("nmc96s"), seed=1), ManualTime())
+    circuit.close_contactors_settled()
+    with ScpiServer(It6000cTwin(circuit)) as twin:
+        transport = VisaTransport(twin.resource)
+        try:
+            transport.write("VOLT 300;:CURR:LIM:NEG -10;:OUTP ON")  # sinking 10 A
+            assert transport.query("SYST:ERR?").startswith("0,"), "the twin refused the setup"
+
+            def one(i: int) -> None:
+                transport.query("MEAS:VOLT?")
+
+            def two(i: int) -> None:
+                transport.query("MEAS:VOLT?")
+                transport.query("MEAS:CURR?")
+
+            def compound(i: int) -> None:
+                transport.query("MEAS:VOLT?;:FETC:CURR?")
+
+            times: dict[str, list[float]] = {"e": [], "f": [], "g": []}
+            cpu: dict[str, list[float]] = {"e": [], "f": [], "g": []}
+            block = 100
+            for _ in range(max(1, pairs // block)):
+                for key, sample in (("e", one), ("f", two), ("g", compound)):
+                    times[key] += _time(sample, block, cpu[key])
+        finally:
+            transport.close()
+    _summary("(e) twin: one query MEAS:VOLT?", times["e"], cpu["e"])
+    two_queries = _summary("(f) twin: sample as two queries", times["f"], cpu["f"])
+    one_query = _summary("(g) twin: sample as one compound query", times["g"], cpu["g"])
+    return two_queries, one_query
 
 
 def main() -> None:
@@ -161,8 +211,13 @@ def main() -> None:
     print(f"ratio (b)/(c) = {default / ours:.0f}x (what TCP_NODELAY saves)")
     added = statistics.median(our_cpu) - statistics.median(raw_cpu)
     print(f"CPU per pair (c) − (a) = {added * 1e6:.1f} µs (the client's own work)")
+    two_queries, one_query = _twin_sample(args.pairs)
     ratio = statistics.median(block_ratios)
     print(f"scpi_write_query: {ours * 1e6:.0f} µs ({ratio:.2f}x raw TCP_NODELAY socket)")
+    print(
+        f"scpi_twin_sample: {one_query * 1e6:.0f} µs "
+        f"({one_query / two_queries:.2f}x the same sample as two queries)"
+    )
 
 
 if __name__ == "__main__":
