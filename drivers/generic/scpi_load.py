@@ -43,7 +43,8 @@ class GenericScpiLoad(ScpiPowerStage):
     ``MEAS:POW?``, ``SYST:ERR?``. These follow SCPI-99 command syntax and are the command
     set of the ITECH IT8900 and EA EL loads (battery_eol.md §3.3 [E]/[S]); there is no
     SCPI-99 instrument class for electronic loads, so no single public standard defines
-    them: check your load's programming guide before relying on this driver.
+    them: check your load's programming guide before relying on this driver. Voltage and
+    current together are one IEEE 488.2 compound query, ``MEAS:VOLT?;:MEAS:CURR?``.
 
     A generic load has no known rating, so ``max_current_a``, ``max_voltage_v`` and
     ``max_power_w`` are required; the CR range defaults to 0.01 … 10 000 Ω. Levels out of

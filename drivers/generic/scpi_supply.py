@@ -29,7 +29,8 @@ class GenericScpiSupply(ScpiSupply):
     ``MEAS:VOLT?``, ``MEAS:CURR?``, ``MEAS:POW?`` and ``SYST:ERR?`` — the SCPI-99 standard
     (Vol. 2 "Command Reference", SOURce/OUTPut/MEASure subsystems, and the DCPSUPPLY
     instrument class). ``MEAS:POW?`` is not in the DCPSUPPLY class but is what most
-    supplies that measure power accept; a supply without it reports an error.
+    supplies that measure power accept; a supply without it reports an error. Voltage and
+    current together are one IEEE 488.2 compound query, ``MEAS:VOLT?;:MEAS:CURR?``.
 
     It cannot sink: :meth:`set_sink_current` refuses any non-zero value without sending
     anything, so a discharge step fails loudly on a source-only supply instead of doing
