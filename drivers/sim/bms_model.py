@@ -30,14 +30,16 @@ operation cycle. DTCs and the committed calibration live in
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from drivers.sim.bms_calibration import BmsNvm, FrontEndError
 from drivers.sim.pack import Pack
@@ -201,6 +203,52 @@ class BmsReading:
     max_discharge_current_a: float
 
 
+@functools.cache
+def _fault_flags(*bits: bool) -> FaultFlags:
+    """Get the (immutable, so shareable) flags of ``bits``, made once per combination."""
+    return FaultFlags(*bits)
+
+
+_STATE_OF_CONTACTOR = {
+    ContactorCode.OPEN: BmsStateCode.STANDBY,
+    ContactorCode.PRECHARGE: BmsStateCode.PRECHARGE,
+    ContactorCode.CLOSED: BmsStateCode.NORMAL,
+    ContactorCode.WELDED: BmsStateCode.NORMAL,
+}
+"""The BMS state without a fault, by reported contactor state."""
+
+_CONTINUOUS_DTCS = tuple(
+    int(code)
+    for code in (
+        Dtc.HVIL_OPEN,
+        Dtc.INSULATION_LOW,
+        Dtc.SENSE_WIRE_OPEN,
+        Dtc.NTC_FAULT,
+        Dtc.CELL_OVER_VOLTAGE,
+        Dtc.CELL_UNDER_VOLTAGE,
+    )
+)
+"""The DTCs whose monitors run on every measurement, in :meth:`BmsModel._update_dtcs`'s order."""
+
+# ndarray.min()/max() are these reductions behind a Python wrapper that costs as much as the
+# reduction of 96 floats itself; a measurement makes four of them.
+_MIN = np.minimum.reduce
+_MAX = np.maximum.reduce
+
+
+class _CellReading(NamedTuple):
+    """The AFE's reading of every cell channel (extremes of the valid cells; of all if none)."""
+
+    volts: npt.NDArray[np.float64]
+    invalid: tuple[bool, ...]
+    min_v: float
+    max_v: float
+    min_index: int
+    any_invalid: bool
+    over_voltage: bool
+    under_voltage: bool
+
+
 def temperature_groups(series: int, sensors: int = 0) -> list[range]:
     """Get the blocks each BMS temperature sensor covers (``sensors`` equal groups of
     consecutive blocks; 0: one sensor per 8 cells, at least 4)."""
@@ -254,7 +302,10 @@ class BmsModel:
         self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
         self._gains = np.empty(series)
         self._offsets = np.empty(series)
+        self._temperature_offsets = np.zeros(len(self.groups))
         self._error_of_arrays: FrontEndError | None = None
+        self._out_of_range: tuple[FrontEndError, FrontEndError] | None = None
+        self._all_valid = (False,) * series
         self._ov_v, self._uv_v = CELL_LIMITS_V[pack.spec.chemistry]
         max_pack_v = pack.spec.series * self._ov_v
         self.insulation_limit_ohm = INSULATION_OHM_PER_V * max_pack_v
@@ -292,32 +343,56 @@ class BmsModel:
         return k * raw + cal.current_offset_a
 
     def _error(self) -> FrontEndError:
-        if self.faults.calibration_out_of_range:
-            return self.error.out_of_calibratable_range()
-        return self.error
+        if not self.faults.calibration_out_of_range:
+            return self.error
+        # Made once per error, so the per-channel arrays of _error_arrays are too.
+        if self._out_of_range is None or self._out_of_range[0] is not self.error:
+            self._out_of_range = self.error, self.error.out_of_calibratable_range()
+        return self._out_of_range[1]
 
-    def _cells(self, err: FrontEndError, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Read every AFE channel from standard-normal draws ``z``: volts, invalid (arrays)."""
+    def _error_arrays(self, err: FrontEndError) -> None:
+        """Hold ``err``'s per-channel tuples as arrays (made again only when ``err`` changes)."""
         if self._error_of_arrays is not err:
             self._gains[:] = err.cell_gains
             self._gains += 1.0
             self._offsets[:] = err.cell_offsets_v
+            self._temperature_offsets = np.array(err.temperature_offsets_c)
             self._error_of_arrays = err
+
+    def _cells(self, err: FrontEndError, z: np.ndarray) -> _CellReading:
+        """Read every AFE channel from standard-normal draws ``z``."""
         true = self.pack.afe_cell_voltage_array()
         raw = self._gains * true + self._offsets + err.cell_noise_v * z
-        raw = np.round(raw / AFE_LSB_V) * AFE_LSB_V
+        # rint is what np.round does with 0 decimals (half to even), without its wrapper.
+        raw = np.rint(raw / AFE_LSB_V) * AFE_LSB_V
         low, high = SENSE_WIRE_VALID_V
-        return raw, (raw < low) | (raw > high)
+        lowest, highest = float(_MIN(raw)), float(_MAX(raw))
+        if low <= lowest and highest <= high:
+            # Every channel valid (nearly always): the extremes are of all cells, and no
+            # per-cell mask is needed.
+            over, under = highest > self._ov_v, lowest < self._uv_v
+            index = int(raw.argmin())  # the first lowest, as flatnonzero below
+            return _CellReading(raw, self._all_valid, lowest, highest, index, False, over, under)
+        bad = (raw < low) | (raw > high)
+        valid = raw[~bad]
+        # The extremes the BMS reports are of its valid cells (of all, when none is).
+        ranked = valid if valid.size else raw
+        lowest, highest = float(ranked.min()), float(ranked.max())
+        index = int(np.flatnonzero(raw == lowest)[0])
+        # Over/under-voltage are judged on valid cells only (none valid: neither).
+        over = bool(valid.size) and highest > self._ov_v
+        under = bool(valid.size) and lowest < self._uv_v
+        return _CellReading(raw, tuple(bad.tolist()), lowest, highest, index, True, over, under)
 
     def _temperatures(self, err: FrontEndError, z: np.ndarray) -> tuple[list[float], list[bool]]:
         """Read every temperature sensor from standard-normal draws ``z``: °C, invalid."""
         ntc = self.pack.ntc_temperature_array()
         low, high = NTC_PLAUSIBLE_C
         means = np.add.reduceat(ntc, self._group_starts) / self._group_sizes
-        temps = (means + err.temperature_offsets_c + err.temperature_noise_c * z).tolist()
+        temps = (means + self._temperature_offsets + err.temperature_noise_c * z).tolist()
         invalid = [False] * len(temps)
-        bad = (ntc < low) | (ntc > high)
-        if bad.any():
+        if not (low <= _MIN(ntc) and _MAX(ntc) <= high):
+            bad = (ntc < low) | (ntc > high)
             for j, group in enumerate(self.groups):
                 railed = [k for k in group if bad[k]]
                 if railed:  # an open or shorted NTC rails the ADC: the group reads the rail
@@ -372,10 +447,11 @@ class BmsModel:
         self.sync()
         with self.lock:
             err = self._error()
+            self._error_arrays(err)
             pack = self.pack
             cells_n, sensors = self.cells, len(self.groups)
             z = self._noise.standard_normal(cells_n + sensors + 3)
-            cell_array, cell_bad = self._cells(err, z[:cells_n])
+            cells = self._cells(err, z[:cells_n])
             temps, temp_invalid = self._temperatures(err, z[cells_n : cells_n + sensors])
             bus_z, pack_z, current_z = z[cells_n + sensors :].tolist()
             cal = self.calibration
@@ -383,31 +459,29 @@ class BmsModel:
                 self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v * bus_z
             )
             insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
-            valid_cells = cell_array[~cell_bad]
-            # The extremes the BMS reports are of its valid cells (of all, when none is).
-            ranked = valid_cells if valid_cells.size else cell_array
-            lowest = int(np.flatnonzero(cell_array == ranked.min())[0])
-            valid_temps = [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
+            ntc_fault = True in temp_invalid
+            valid_temps = (
+                [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
+                if ntc_fault
+                else temps
+            )
             capacity = pack.spec.nominal_capacity_ah
-            flags = FaultFlags(
-                cell_ov=bool((valid_cells > self._ov_v).any()),
-                cell_uv=bool((valid_cells < self._uv_v).any()),
-                over_temp=any(t > OVER_TEMP_C for t in valid_temps),
-                over_current=abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
-                insulation=insulation < self.insulation_limit_ohm,
-                sense_wire=bool(cell_bad.any()),
-                ntc=any(temp_invalid),
-                precharge=self.precharge_failed,
+            flags = _fault_flags(
+                cells.over_voltage,
+                cells.under_voltage,
+                any(t > OVER_TEMP_C for t in valid_temps),
+                abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
+                insulation < self.insulation_limit_ohm,
+                cells.any_invalid,
+                ntc_fault,
+                self.precharge_failed,
             )
             contactor = self.contactor_code()
             hvil_open = not pack.hvil_closed
             if flags.any() or hvil_open or contactor == ContactorCode.WELDED:
                 state = BmsStateCode.ERROR
             else:
-                state = {
-                    ContactorCode.OPEN: BmsStateCode.STANDBY,
-                    ContactorCode.PRECHARGE: BmsStateCode.PRECHARGE,
-                }.get(contactor, BmsStateCode.NORMAL)
+                state = _STATE_OF_CONTACTOR[contactor]
             estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
             soc = min(100.0, max(0.0, estimate))
             charge_a, discharge_a = self._limits(soc, state, valid_temps)
@@ -421,11 +495,11 @@ class BmsModel:
                 pack_current_a=self._current(err, err.current_noise_a * current_z),
                 bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                 soc_pct=soc,
-                cell_voltages_v=tuple(cell_array.tolist()),
-                cell_invalid=tuple(cell_bad.tolist()),
-                min_cell_v=float(ranked.min()),
-                max_cell_v=float(ranked.max()),
-                min_cell_index=lowest,
+                cell_voltages_v=tuple(cells.volts.tolist()),
+                cell_invalid=cells.invalid,
+                min_cell_v=cells.min_v,
+                max_cell_v=cells.max_v,
+                min_cell_index=cells.min_index,
                 temperatures_c=tuple(temps),
                 temperature_invalid=tuple(temp_invalid),
                 insulation_ohm=insulation,
@@ -471,16 +545,17 @@ class BmsModel:
     def _update_dtcs(self, reading: BmsReading) -> None:
         """Run the continuous monitors (contactor monitors run on their commands)."""
         flags = reading.flags
-        failing = {
-            Dtc.HVIL_OPEN: reading.hvil_open,
-            Dtc.INSULATION_LOW: flags.insulation,
-            Dtc.SENSE_WIRE_OPEN: flags.sense_wire,
-            Dtc.NTC_FAULT: flags.ntc,
-            Dtc.CELL_OVER_VOLTAGE: flags.cell_ov,
-            Dtc.CELL_UNDER_VOLTAGE: flags.cell_uv,
-        }
-        for code, failed in failing.items():
-            self.report_test(code, failed)
+        failing = (
+            reading.hvil_open,
+            flags.insulation,
+            flags.sense_wire,
+            flags.ntc,
+            flags.cell_ov,
+            flags.cell_uv,
+        )
+        dtcs = self.nvm.dtcs
+        for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
+            dtcs[code] = dtc_status_after_test(dtcs.get(code, STATUS_AFTER_CLEAR), failed)
         if reading.contactor == ContactorCode.WELDED:
             self.report_test(Dtc.CONTACTOR_WELDED, True)
         if self.faults.stuck_dtc is not None:

@@ -162,17 +162,19 @@ class Pack:
         socs, volts = zip(*self._curve.points, strict=True)
         self._ocv_socs: Floats = np.array(socs)
         self._ocv_volts: Floats = np.array(volts)
-        # Every block's R0(T) and OCV for the present state, computed once per state: a
-        # measurement reads them four to six times (terminal voltage, Thevenin, cells).
+        # Every block's R0(T) and OCV, and the pack's Thevenin sums, for the present state,
+        # computed once per state: one clock move reads them up to six times (the sub-step,
+        # the operating point, the BMS's cells and terminal voltage).
         self._r0_now: Floats | None = None
         self._ocv_now: Floats | None = None
-        self._terminal_now: dict[float, float] = {}  # current in A → terminal voltage in V
+        self._thevenin_now: tuple[float, float] | None = None  # (E in V, R in Ω)
+        self._capacity_now: float | None = None  # the smallest block's Ah (not a state)
 
     def _state_changed(self) -> None:
         """Forget what was computed for the present state (a block or a resistance changed)."""
         self._r0_now = None
         self._ocv_now = None
-        self._terminal_now = {}
+        self._thevenin_now = None
 
     # --- physical faults ------------------------------------------------------------------
 
@@ -186,6 +188,7 @@ class Pack:
         if not 0.0 < capacity_factor <= 1.0:
             raise ValueError(f"capacity_factor must be in (0, 1], got {capacity_factor}")
         self._q_ah[index] *= capacity_factor
+        self._capacity_now = None
 
     def high_resistance_cell(self, index: int, r_factor: float) -> None:
         """Scale block ``index``'s R0 by ``r_factor`` (≥ 1), e.g. a bad weld inside the block."""
@@ -203,6 +206,7 @@ class Pack:
             raise ValueError("a 1P pack has no parallel cell to remove")
         keep = (np_ - 1) / np_
         self._q_ah[index] *= keep
+        self._capacity_now = None
         self._r0[index] /= keep
         self._r1[index] /= keep
         self._r2[index] /= keep
@@ -220,6 +224,7 @@ class Pack:
         if not 0.0 < fraction <= 1.0:
             raise ValueError(f"fraction must be in (0, 1], got {fraction}")
         self._q_ah = self._q_ah * fraction
+        self._capacity_now = None
 
     def scale_resistance(self, factor: float) -> None:
         """Scale every block's R0 and every busbar by ``factor`` (> 0), e.g. a wrong cell grade."""
@@ -441,24 +446,29 @@ class Pack:
     @property
     def internal_resistance_ohm(self) -> float:
         """Get the instantaneous (R0) pack resistance in Ω: ΣR0(T) + busbars."""
-        return float(self._r0_all().sum()) + self.interconnect_ohm
+        return self._thevenin()[1]
 
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
         i = self._current_a if current_a is None else current_a
         return self._terminal_voltage(i)
 
+    def _thevenin(self) -> tuple[float, float]:
+        """The pack now as E (zero-current voltage, V) behind R (ΣR0(T) + busbars, Ω).
+
+        The hot path: the sub-step, the operating point and the BMS ask for the terminal
+        voltage at up to four currents per state; each sum over the blocks is made once.
+        """
+        if self._thevenin_now is None:
+            zero_current = self._ocv_all() - self._u1 - self._u2
+            r_total = self._r0_all().sum() + self._busbar_ohm.sum()
+            self._thevenin_now = float(zero_current.sum()), float(r_total)
+        return self._thevenin_now
+
     def _terminal_voltage(self, i: float) -> float:
-        """The terminal voltage at current ``i`` (the hot path: asked at up to four currents
-        per state, by the sub-step, the operating point and the BMS; each sum is made once)."""
-        known = self._terminal_now.get(i)
-        if known is not None:
-            return known
-        zero_current = self._ocv_all() - self._u1 - self._u2
-        r_total = self._r0_all().sum() + self._busbar_ohm.sum()
-        total = float(zero_current.sum() - i * r_total)
-        self._terminal_now[i] = total
-        return total
+        """The terminal voltage in V at current ``i``: E − i·R."""
+        e, r = self._thevenin()
+        return e - i * r
 
     def _cell_voltages(self) -> Floats:
         i = self._current_a
@@ -525,4 +535,6 @@ class Pack:
     @property
     def capacity_ah(self) -> float:
         """Get the pack capacity in Ah: the smallest block limits the series string."""
-        return float(self._q_ah.min())
+        if self._capacity_now is None:
+            self._capacity_now = float(self._q_ah.min())
+        return self._capacity_now
