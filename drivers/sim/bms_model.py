@@ -231,7 +231,7 @@ _CONTINUOUS_DTCS = tuple(
 """The DTCs whose monitors run on every measurement, in :meth:`BmsModel._update_dtcs`'s order."""
 
 # ndarray.min()/max() are these reductions behind a Python wrapper that costs as much as the
-# reduction of 96 floats itself; a measurement makes four of them.
+# reduction of 96 floats itself; a measurement makes three of them.
 _MIN = np.minimum.reduce
 _MAX = np.maximum.reduce
 
@@ -366,12 +366,12 @@ class BmsModel:
         # rint is what np.round does with 0 decimals (half to even), without its wrapper.
         raw = np.rint(raw / AFE_LSB_V) * AFE_LSB_V
         low, high = SENSE_WIRE_VALID_V
-        lowest, highest = float(_MIN(raw)), float(_MAX(raw))
+        index = int(raw.argmin())  # the first lowest, as flatnonzero below
+        lowest, highest = float(raw[index]), float(_MAX(raw))
         if low <= lowest and highest <= high:
             # Every channel valid (nearly always): the extremes are of all cells, and no
             # per-cell mask is needed.
             over, under = highest > self._ov_v, lowest < self._uv_v
-            index = int(raw.argmin())  # the first lowest, as flatnonzero below
             return _CellReading(raw, self._all_valid, lowest, highest, index, False, over, under)
         bad = (raw < low) | (raw > high)
         valid = raw[~bad]
@@ -523,8 +523,8 @@ class BmsModel:
         capacity = self.pack.spec.nominal_capacity_ah
         if state == BmsStateCode.ERROR:
             return 0.0, 0.0
-        t_max = max(temps, default=self.pack.ambient_c)
-        t_min = min(temps, default=self.pack.ambient_c)
+        t_max = max(temps) if temps else self.pack.ambient_c
+        t_min = min(temps) if temps else self.pack.ambient_c
         charge = capacity * min(1.0, max(0.0, (100.0 - soc) / 10.0))
         discharge = 2.0 * capacity * min(1.0, max(0.0, soc / 10.0))
         charge_ok = t_min >= 0.0 and t_max <= 45.0

@@ -71,10 +71,16 @@ ARRHENIUS_EA_OVER_R_K = 2500.0
 PRECHARGE_DONE_FRACTION = 0.95
 NTC_OPEN_C = -40.0
 NTC_SHORT_C = 150.0
+_DECAYS_KEPT = 64
+"""Sub-step lengths whose decay factors a pack remembers (a run uses a handful)."""
 _T_REF_K = 298.15
 _KELVIN = 273.15
 
 Floats = npt.NDArray[np.float64]
+
+# ndarray.sum() is this reduction behind a Python wrapper that costs as much as summing the
+# blocks of a 96S pack; the hot path sums three arrays per state.
+_SUM = np.add.reduce
 
 
 @dataclass
@@ -169,6 +175,8 @@ class Pack:
         self._ocv_now: Floats | None = None
         self._thevenin_now: tuple[float, float] | None = None  # (E in V, R in Ω)
         self._capacity_now: float | None = None  # the smallest block's Ah (not a state)
+        self._busbar_sum_now: float | None = None  # changes only with a busbar fault
+        self._decays_by_step: dict[float, tuple[float, float, float]] = {}
 
     def _state_changed(self) -> None:
         """Forget what was computed for the present state (a block or a resistance changed)."""
@@ -217,6 +225,7 @@ class Pack:
         if not 0 <= index < len(self._busbar_ohm):
             raise IndexError(f"busbar index {index} outside 0..{len(self._busbar_ohm) - 1}")
         self._busbar_ohm[index] += added_ohm
+        self._busbar_sum_now = None
         self._state_changed()
 
     def capacity_fade(self, fraction: float) -> None:
@@ -232,6 +241,7 @@ class Pack:
             raise ValueError(f"factor must be > 0, got {factor}")
         self._r0 = self._r0 * factor
         self._busbar_ohm = self._busbar_ohm * factor
+        self._busbar_sum_now = None
         self._state_changed()
 
     def set_ambient(self, ambient_c: float) -> None:
@@ -312,9 +322,7 @@ class Pack:
     ) -> tuple[float, Floats]:
         """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
-        d1 = math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0
-        d2 = math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0
-        d_th = math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k))
+        d1, d2, d_th = self._decays(h)
         u1, u2 = self._u1, self._u2
         # Heat held at its start-of-step value; an RC branch without resistance heats nothing.
         heat_w = i * i * r0_start
@@ -345,6 +353,20 @@ class Pack:
         else:
             self.wh_charged -= energy_wh
         return v_end, r0_end
+
+    def _decays(self, h: float) -> tuple[float, float, float]:
+        """The factors (RC1, RC2, thermal) a state decays by in ``h``; made once per ``h``."""
+        known = self._decays_by_step.get(h)
+        if known is None:
+            spec = self.spec
+            known = (
+                math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0,
+                math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0,
+                math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k)),
+            )
+            if len(self._decays_by_step) < _DECAYS_KEPT:
+                self._decays_by_step[h] = known
+        return known
 
     def _advance_bus(self, h: float, terminal_v: float) -> None:
         """Move the bus by ``h``; ``terminal_v`` is the pack's terminal voltage now."""
@@ -461,8 +483,10 @@ class Pack:
         """
         if self._thevenin_now is None:
             zero_current = self._ocv_all() - self._u1 - self._u2
-            r_total = self._r0_all().sum() + self._busbar_ohm.sum()
-            self._thevenin_now = float(zero_current.sum()), float(r_total)
+            if self._busbar_sum_now is None:
+                self._busbar_sum_now = float(_SUM(self._busbar_ohm))
+            r_total = float(_SUM(self._r0_all())) + self._busbar_sum_now
+            self._thevenin_now = float(_SUM(zero_current)), r_total
         return self._thevenin_now
 
     def _terminal_voltage(self, i: float) -> float:
@@ -522,7 +546,7 @@ class Pack:
     @property
     def soc(self) -> float:
         """Get the mean block SOC (fraction)."""
-        return float(self._soc.sum()) / self.spec.series
+        return float(_SUM(self._soc)) / self.spec.series
 
     def block_socs(self) -> list[float]:
         """Get each series block's SOC (fraction; may leave 0–1 when over-driven)."""

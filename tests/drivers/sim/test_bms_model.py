@@ -6,6 +6,8 @@ import pytest
 
 from drivers.sim.bms_calibration import FrontEndError
 from drivers.sim.bms_model import AFE_LSB_V, BmsModel, temperature_groups
+from drivers.sim.clock import ManualTime
+from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import NTC_OPEN_C, Pack
 from drivers.sim.packs import get_pack_spec
 
@@ -106,3 +108,72 @@ def test_the_extremes_are_those_of_the_valid_cells_and_the_lowest_is_named() -> 
     assert reading.min_cell_index == 12
     assert reading.min_cell_v == min(valid) == reading.cell_voltages_v[12]
     assert reading.max_cell_v == max(valid) < 5.0
+
+
+BETWEEN_MOVES = {
+    "sense_wire_open": lambda pack, bms: pack.sense_wire_open(40),
+    "ntc_open": lambda pack, bms: pack.ntc_open(17),
+    "current_step": lambda pack, bms: pack.advance(0.0, 250.0),
+    "loose_busbar": lambda pack, bms: pack.loose_busbar(5, 0.01),
+    "calibration_out_of_range": lambda pack, bms: setattr(
+        bms.faults, "calibration_out_of_range", True
+    ),
+    "ambient": lambda pack, bms: pack.set_ambient(-38.0),  # every NTC reads implausibly low
+    "front_end_error": lambda pack, bms: setattr(bms, "error", FrontEndError.draw(77, 96, 12)),
+}
+
+
+@pytest.mark.parametrize("change", BETWEEN_MOVES)
+def test_a_change_between_two_measurements_shows_in_the_next_reading(change: str) -> None:
+    # The model and its pack keep what they computed for one state (the Thevenin sums, the
+    # error's arrays, fault flags); the reading after a change must equal that of a twin
+    # BMS whose pack had the change before its first reading (the same noise drawn).
+    def bench() -> tuple[Pack, BmsModel]:
+        pack = Pack(get_pack_spec("nmc96s"), seed=2)
+        pack.advance(5.0, 20.0)
+        return pack, BmsModel(pack, seed=9)
+
+    warm_pack, warm = bench()
+    twin_pack, twin = bench()
+    before = warm.measure()
+    BETWEEN_MOVES[change](warm_pack, warm)
+    BETWEEN_MOVES[change](twin_pack, twin)
+    twin.measure()  # the same draws as the warm BMS's first reading
+    after = warm.measure()
+    assert after == twin.measure()
+    assert after != before
+    # Each change shows in what it should move.
+    if change == "sense_wire_open":
+        assert after.cell_invalid[40] and after.flags.sense_wire
+    elif change == "ntc_open":
+        assert after.flags.ntc and any(after.temperature_invalid)
+    elif change == "current_step":
+        assert after.pack_current_a == pytest.approx(250.0, rel=0.03)
+    elif change == "loose_busbar":
+        assert after.pack_voltage_v == pytest.approx(before.pack_voltage_v - 20.0 * 0.01, abs=0.15)
+    elif change == "calibration_out_of_range":
+        assert after.bus_voltage_v > before.bus_voltage_v + 5.0  # its 6.5 V offset
+    elif change == "ambient":
+        assert all(after.temperature_invalid) and after.flags.ntc
+
+
+def test_a_load_switched_between_two_clock_moves_shows_in_the_next_reading() -> None:
+    # Through the circuit, as on the bench: the BMS syncs it, which advances the pack.
+    time = ManualTime()
+    pack = Pack(get_pack_spec("nmc96s"), seed=2)
+    circuit = PackCircuit(pack, time)
+    load = {"amps": 0.0}
+    circuit.connect("load", lambda volts: -load["amps"])
+    circuit.close_contactors_settled()
+    bms = BmsModel(pack, seed=9, circuit=circuit)
+    readings = []
+    for amps in (0.0, 120.0, 120.0, 0.0):
+        with circuit.locked():
+            load["amps"] = amps
+        time.advance(0.25)
+        readings.append(bms.measure())
+    currents = [r.pack_current_a for r in readings]
+    assert currents == pytest.approx([0.0, 120.0, 120.0, 0.0], abs=2.0)
+    idle_v, loaded_v = readings[0].pack_voltage_v, readings[1].pack_voltage_v
+    assert loaded_v == pytest.approx(idle_v - 120.0 * pack.internal_resistance_ohm, abs=0.3)
+    assert readings[3].pack_voltage_v > loaded_v + 1.0  # the I·R0 drop is gone at once

@@ -516,21 +516,33 @@ CHANGES = {
     "scale_resistance": lambda p: p.scale_resistance(1.5),
     "set_ambient": lambda p: p.set_ambient(0.0),
     "advance": lambda p: p.advance(30.0, 20.0),
+    "weak_cell": lambda p: p.weak_cell(3, 0.5),
+    "capacity_fade": lambda p: p.capacity_fade(0.8),
 }
 
 
 @pytest.mark.parametrize("change", CHANGES)
 def test_a_change_after_a_reading_reads_as_on_a_pack_that_had_it_all_along(change: str) -> None:
-    # The pack keeps what it computed for its present state (R0(T), OCV, terminal voltage);
-    # a reading taken before a change must not leak into the readings after it.
+    # The pack keeps what it computed for its present state (R0(T), OCV, the Thevenin sums)
+    # and its capacity; a reading taken before a change must not leak into those after it.
     spec = mini_spec(parallel=2)
     read, fresh = Pack(spec, seed=4), Pack(spec, seed=4)
-    before = (read.terminal_voltage(50.0), read.internal_resistance_ohm, read.cell_voltages())
+
+    def readings(pack: Pack) -> tuple[object, ...]:
+        return (
+            pack.terminal_voltage(50.0),
+            pack.terminal_voltage(0.0),
+            pack.internal_resistance_ohm,
+            pack.cell_voltages(),
+            pack.capacity_ah,
+            pack.soc,
+        )
+
+    before = readings(read)
     CHANGES[change](read)
     CHANGES[change](fresh)
-    after = (read.terminal_voltage(50.0), read.internal_resistance_ohm, read.cell_voltages())
-    assert after == (fresh.terminal_voltage(50.0), fresh.internal_resistance_ohm,
-                     fresh.cell_voltages())  # fmt: skip
+    after = readings(read)
+    assert after == readings(fresh)
     assert after != before
 
 
