@@ -251,17 +251,17 @@ class PackCircuit:
         sources = list(self._sources.items())
         if not sources:
             return OperatingPoint(e, {}, 0.0)
+        flat = None if last is None else _flat_solution(e, r, sources, last)
+        if flat is not None:
+            into_pack = math.fsum(flat.values())
+            return OperatingPoint(
+                voltage_v=max(0.0, e + r * into_pack),
+                currents_a=flat,
+                cell_current_a=-into_pack if conducting else 0.0,
+            )
 
         def total(v: float) -> float:
             return sum(source(v) for _, source in sources)
-
-        flat = None if last is None else _flat_solution(e, r, sources, last)
-        if flat is not None:
-            return OperatingPoint(
-                voltage_v=max(0.0, e + r * math.fsum(flat.values())),
-                currents_a=flat,
-                cell_current_a=-math.fsum(flat.values()) if conducting else 0.0,
-            )
 
         def excess(v: float) -> float:
             return v - e - r * total(v)
