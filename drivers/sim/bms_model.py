@@ -230,6 +230,9 @@ _CONTINUOUS_DTCS = tuple(
 )
 """The DTCs whose monitors run on every measurement, in :meth:`BmsModel._update_dtcs`'s order."""
 
+_NOISE_ROWS = 16
+"""Measurements whose noise a BMS draws in one call (see :meth:`BmsModel._draws`)."""
+
 # ndarray.min()/max() are these reductions behind a Python wrapper that costs as much as the
 # reduction of 96 floats itself; a measurement makes three of them.
 _MIN = np.minimum.reduce
@@ -294,9 +297,11 @@ class BmsModel:
         self._circuit = circuit
         self._sync = sync or (lambda: None)
         self._bus_v = pack.bus_voltage
-        # One seeded generator for every channel's noise; a measurement draws all of it in
-        # one call (cells, sensors, then bus, pack and current), whatever the channels read.
+        # One seeded generator for every channel's noise; a measurement takes all of it at
+        # once (cells, sensors, then bus, pack and current), whatever the channels read.
         self._noise = np.random.default_rng(seed ^ 0x5EED)
+        self._noise_block = np.empty((0, pack.spec.series + len(self.groups) + 3))
+        self._noise_row = 0
         series = pack.spec.series
         self._group_starts = np.array([group.start for group in self.groups])
         self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
@@ -330,6 +335,20 @@ class BmsModel:
         else:
             command(self.pack)
         self.sync()
+
+    def _draws(self) -> npt.NDArray[np.float64]:
+        """Get the next measurement's standard-normal draws, one per channel.
+
+        Drawn for :data:`_NOISE_ROWS` measurements at a time: the generator gives the same
+        stream in one call as in many, and a call costs as much as the draws of a 96S pack.
+        """
+        if self._noise_row == len(self._noise_block):
+            width = self._noise_block.shape[1]
+            self._noise_block = self._noise.standard_normal((_NOISE_ROWS, width))
+            self._noise_row = 0
+        draws: npt.NDArray[np.float64] = self._noise_block[self._noise_row]
+        self._noise_row += 1
+        return draws
 
     def _raw(self, true: float, gain: float, offset: float, noise: float) -> float:
         return (1.0 + gain) * true + offset + noise
@@ -450,7 +469,7 @@ class BmsModel:
             self._error_arrays(err)
             pack = self.pack
             cells_n, sensors = self.cells, len(self.groups)
-            z = self._noise.standard_normal(cells_n + sensors + 3)
+            z = self._draws()
             cells = self._cells(err, z[:cells_n])
             temps, temp_invalid = self._temperatures(err, z[cells_n : cells_n + sensors])
             bus_z, pack_z, current_z = z[cells_n + sensors :].tolist()

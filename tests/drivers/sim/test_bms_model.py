@@ -2,6 +2,7 @@
 
 import statistics
 
+import numpy as np
 import pytest
 
 from drivers.sim.bms_calibration import FrontEndError
@@ -94,6 +95,19 @@ def test_noise_is_drawn_per_channel_with_its_sigma_and_repeats_for_the_seed() ->
     ]
     assert 0.0015 < statistics.stdev(errors) < 0.0025
     assert abs(statistics.fmean(errors)) < 0.001
+
+
+def test_each_measurement_takes_the_next_draws_of_the_stream_across_draw_blocks() -> None:
+    # The BMS draws its noise for several measurements at once: measurement k must still
+    # read the k-th slice of its seeded stream (one draw per channel, cells first, bus third
+    # from last), as if it drew its own, so a seed keeps its readings.
+    pack = Pack(get_pack_spec("lfp16s"))  # contactors open: the bus reads its noise alone
+    sensors = len(temperature_groups(16))
+    model = BmsModel(pack, seed=5, error=quiet_error(16, sensors, bus_noise_v=0.5))
+    buses = [model.measure().bus_voltage_v for _ in range(40)]
+    stream = np.random.default_rng(5 ^ 0x5EED)
+    expected = [0.5 * stream.standard_normal(16 + sensors + 3)[-3] for _ in range(40)]
+    assert buses == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 def test_the_extremes_are_those_of_the_valid_cells_and_the_lowest_is_named() -> None:
