@@ -204,9 +204,9 @@ class BmsReading:
 
 
 @functools.cache
-def _fault_flags(*bits: bool) -> FaultFlags:
+def _fault_flags(**bits: bool) -> FaultFlags:
     """Get the (immutable, so shareable) flags of ``bits``, made once per combination."""
-    return FaultFlags(*bits)
+    return FaultFlags(**bits)
 
 
 _STATE_OF_CONTACTOR = {
@@ -216,19 +216,6 @@ _STATE_OF_CONTACTOR = {
     ContactorCode.WELDED: BmsStateCode.NORMAL,
 }
 """The BMS state without a fault, by reported contactor state."""
-
-_CONTINUOUS_DTCS = tuple(
-    int(code)
-    for code in (
-        Dtc.HVIL_OPEN,
-        Dtc.INSULATION_LOW,
-        Dtc.SENSE_WIRE_OPEN,
-        Dtc.NTC_FAULT,
-        Dtc.CELL_OVER_VOLTAGE,
-        Dtc.CELL_UNDER_VOLTAGE,
-    )
-)
-"""The DTCs whose monitors run on every measurement, in :meth:`BmsModel._update_dtcs`'s order."""
 
 _NOISE_ROWS = 16
 """Measurements whose noise a BMS draws in one call (see :meth:`BmsModel._draws`)."""
@@ -486,14 +473,14 @@ class BmsModel:
             )
             capacity = pack.spec.nominal_capacity_ah
             flags = _fault_flags(
-                cells.over_voltage,
-                cells.under_voltage,
-                any(t > OVER_TEMP_C for t in valid_temps),
-                abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
-                insulation < self.insulation_limit_ohm,
-                cells.any_invalid,
-                ntc_fault,
-                self.precharge_failed,
+                cell_ov=cells.over_voltage,
+                cell_uv=cells.under_voltage,
+                over_temp=any(t > OVER_TEMP_C for t in valid_temps),
+                over_current=abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
+                insulation=insulation < self.insulation_limit_ohm,
+                sense_wire=cells.any_invalid,
+                ntc=ntc_fault,
+                precharge=self.precharge_failed,
             )
             contactor = self.contactor_code()
             hvil_open = not pack.hvil_closed
@@ -565,15 +552,15 @@ class BmsModel:
         """Run the continuous monitors (contactor monitors run on their commands)."""
         flags = reading.flags
         failing = (
-            reading.hvil_open,
-            flags.insulation,
-            flags.sense_wire,
-            flags.ntc,
-            flags.cell_ov,
-            flags.cell_uv,
+            (Dtc.HVIL_OPEN, reading.hvil_open),
+            (Dtc.INSULATION_LOW, flags.insulation),
+            (Dtc.SENSE_WIRE_OPEN, flags.sense_wire),
+            (Dtc.NTC_FAULT, flags.ntc),
+            (Dtc.CELL_OVER_VOLTAGE, flags.cell_ov),
+            (Dtc.CELL_UNDER_VOLTAGE, flags.cell_uv),
         )
         dtcs = self.nvm.dtcs
-        for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
+        for code, failed in failing:  # report_test's body, without a call per DTC
             dtcs[code] = dtc_status_after_test(dtcs.get(code, STATUS_AFTER_CLEAR), failed)
         if reading.contactor == ContactorCode.WELDED:
             self.report_test(Dtc.CONTACTOR_WELDED, True)
