@@ -49,13 +49,29 @@ class TwinServer(ABC):
             raise RuntimeError("a server can be started only once")
         self._tcp = _TcpServer((self.host, self._requested_port), _Connection)
         self._tcp.owner = self
-        self._thread = threading.Thread(
-            target=self._tcp.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name=f"{self._name}-{self.port}",
-        )
+        self._thread = threading.Thread(target=self._accept, name=f"{self._name}-{self.port}")
         self._thread.start()
         return self
+
+    def _accept(self) -> None:
+        """Accept connections until :meth:`close`, each served on a thread of its own.
+
+        The accepting thread blocks in ``accept()`` rather than polling for a stop
+        (``serve_forever`` wakes every poll interval): a bench has half a dozen twins, and
+        a thread waking 50 times a second each takes the GIL from whoever computes.
+        :meth:`close` wakes it with a connection of its own.
+        """
+        assert self._tcp is not None
+        listening = self._tcp.socket
+        while True:
+            try:
+                sock, address = listening.accept()
+            except OSError:
+                return  # the listening socket is closed
+            if self._closing:
+                sock.close()
+                return
+            self._tcp.process_request(sock, address)
 
     def close(self) -> None:
         """Stop serving, drop every connection and join every thread; safe to call twice."""
@@ -66,10 +82,22 @@ class TwinServer(ABC):
         if self._tcp is None:
             return
         if self._thread is not None:
-            self._tcp.shutdown()
+            self._wake_accept()
             self._thread.join()
         self.drop_connections()
         self._tcp.server_close()  # joins the connection threads
+
+    def _wake_accept(self) -> None:
+        """Connect to the listening socket so that the blocked ``accept()`` returns."""
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        try:
+            with socket.create_connection((host, self.port), timeout=1.0):
+                pass
+        except OSError:
+            # Unreachable from here: close the listening socket instead (accept() fails).
+            with contextlib.suppress(OSError):
+                assert self._tcp is not None
+                self._tcp.socket.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> Self:
         return self.start() if self._tcp is None else self

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -29,6 +31,7 @@ from drivers.sim.electrical import PackCircuit
 from drivers.sim.faults import apply_fault
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
 from drivers.sim.pack import Pack
+from drivers.sim.scpi_server import ScpiServer
 from drivers.sim.packs import get_pack_spec
 
 TIMEOUT_S = 2.0
@@ -389,3 +392,25 @@ def test_every_role_opens_through_the_registry(rig: Rig) -> None:
             assert driver.identity().maker
         finally:
             driver.close()
+
+
+def _voluntary_switches(thread: threading.Thread) -> int:
+    with open(f"/proc/self/task/{thread.native_id}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError("no voluntary_ctxt_switches line")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_an_idle_twin_server_does_not_wake_and_closes_at_once() -> None:
+    circuit = PackCircuit(Pack(get_pack_spec("nmc96s"), seed=1), now=ManualTime())
+    with ScpiServer(Keysight34465aTwin(circuit)) as server:
+        [accepting] = [t for t in threading.enumerate() if t.name.endswith(f"-{server.port}")]
+        with socket.create_connection((server.host, server.port)) as client:
+            client.sendall(b"*IDN?\n")
+            assert b"34465A" in client.recv(200)
+            before = _voluntary_switches(accepting)
+            threading.Event().wait(0.3)  # idle: a polling accept loop would wake ~15 times
+            assert _voluntary_switches(accepting) - before <= 1
+    assert not accepting.is_alive()
