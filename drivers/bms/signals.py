@@ -389,10 +389,55 @@ class SignalMonitor(can.Listener):
         for a value whose message is not stale (after a jump of a virtual clock every message
         is stale until the BMS sends again); BmsTimeout if none comes within ``timeout_s``.
         """
+        return self._reading(role, *self._latest(role, after, timeout_s, abort))
+
+    def value(
+        self,
+        role: str,
+        *,
+        after: float | None = None,
+        timeout_s: float = 1.0,
+        abort: threading.Event | None = None,
+    ) -> float:
+        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`).
+
+        Raises BmsNotAvailable when the BMS sends the role's "not available" value.
+        """
+        # The engine's guard reads values at every clock move: no Reading is built for them.
+        scalar, raw, received_at = self._latest(role, after, timeout_s, abort)
+        ref = scalar.ref
+        if raw in ref.not_available:
+            return self._reading(role, scalar, raw, received_at).number()  # raises
+        return (raw * scalar.scale + scalar.offset) * ref.factor
+
+    @staticmethod
+    def _reading(role: str, scalar: _Scalar, raw: int, received_at: float) -> Reading:
+        ref = scalar.ref
+        label = scalar.choices.get(raw) if scalar.choices else None
+        value = None
+        if raw not in ref.not_available:
+            value = (raw * scalar.scale + scalar.offset) * ref.factor
+        return Reading(
+            role=role,
+            value=value,
+            raw=raw,
+            label=None if label is None else str(label),
+            received_at=received_at,
+            above_range=raw in ref.above_range,
+        )
+
+    def _latest(
+        self,
+        role: str,
+        after: float | None,
+        timeout_s: float,
+        abort: threading.Event | None,
+    ) -> tuple[_Scalar, int, float]:
+        """Wait for ``role``'s value as :meth:`reading` says; return it raw, with its time."""
         scalar = self._scalars.get(role)
         if scalar is None:
             raise BmsError(f"the BMS description maps no signal for {role!r}")
-        ref, state, scale, offset, choices = scalar
+        ref, state = scalar.ref, scalar.state
         name = ref.signal
         since = -math.inf if after is None else after
 
@@ -419,25 +464,7 @@ class SignalMonitor(can.Listener):
         with self._cond:
             got = ready()
         raw, received_at = got if got is not None else self._wait(ready, timeout_s, abort, why)
-        label = choices.get(raw) if choices else None
-        value = None
-        if raw not in ref.not_available:
-            value = (raw * scale + offset) * ref.factor
-        return Reading(
-            role=role,
-            value=value,
-            raw=raw,
-            label=None if label is None else str(label),
-            received_at=received_at,
-            above_range=raw in ref.above_range,
-        )
-
-    def value(self, role: str, **kwargs: Any) -> float:
-        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`).
-
-        Raises BmsNotAvailable when the BMS sends the role's "not available" value.
-        """
-        return self.reading(role, **kwargs).number()
+        return scalar, raw, received_at
 
     def _no_value(self, ref: SignalRef, after: float | None) -> str:
         since = "" if after is None else f" since t={after:.3f} s"

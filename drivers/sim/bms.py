@@ -40,7 +40,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import can
@@ -93,10 +93,10 @@ class _Schedule:
     slot: int = 0
     counter: int = 0
     page: int = 0
+    pages: int = field(init=False)
 
-    @property
-    def pages(self) -> int:
-        return len(self.encoders)
+    def __post_init__(self) -> None:
+        self.pages = len(self.encoders)
 
 
 class SimulatedBms:
