@@ -245,7 +245,8 @@ class Bms:
         self, role: str, *, after: float | None = None, timeout_s: float | None = None
     ) -> float:
         """Get a role's latest value in SI units (BmsNotAvailable: the BMS sent none)."""
-        return self.reading(role, after=after, timeout_s=timeout_s).number()
+        wait = self.read_timeout_s if timeout_s is None else timeout_s
+        return self.monitor.value(role, after=after, timeout_s=wait)
 
     def pack_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
         """Get the pack voltage the BMS reports, in V."""

@@ -67,11 +67,16 @@ class LockstepNotifier(can.Notifier):
     def drain(self) -> int:
         """Receive and dispatch every frame queued on the bus, on the calling thread."""
         dispatched = 0
+        bus = self._virtual
+        queued = bus.queue.queue  # the bus's deque: only looked at, never taken from
+        # The receiving lock serialises dispatch, as can.Notifier's lock does for its thread
+        # (this class has no other thread dispatching). The deque is looked at first because
+        # recv(0) on an empty bus costs an exception raised and caught inside python-can, and
+        # every lockstep move ends on one; a frame put meanwhile is as if sent after the drain.
         with self._receiving:
-            while not self._stopped and (msg := self._virtual.recv(0)) is not None:
+            while queued and not self._stopped and (msg := bus.recv(0)) is not None:
                 try:
-                    with self._lock:
-                        self._on_message_received(msg)
+                    self._on_message_received(msg)
                 except Exception as exc:
                     self.exception = exc
                     if not self._on_error(exc):

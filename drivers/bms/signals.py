@@ -69,6 +69,10 @@ class _MessageState:
         """Signal name → (raw value, receive time) of its latest frame."""
         self.wanted: list[str] = [] if self.alive is None else [self.alive.name]
         self.decoder: MessageDecoder | None = None
+        self.arrays: list[_ArrayState] = []
+        """The multiplexed arrays this message's pages fill."""
+        self.sources: list[_SourcesState] = []
+        """The per-element sources this message carries elements of."""
 
 
 class _Element(NamedTuple):
@@ -80,6 +84,16 @@ class _Element(NamedTuple):
     not_available: frozenset[int]
     invalid: str | None
     invalid_bit: int | None
+
+
+class _Scalar(NamedTuple):
+    """A role mapped to one signal, compiled: its message and the signal's scaling."""
+
+    ref: SignalRef
+    state: _MessageState
+    scale: float
+    offset: float
+    choices: Mapping[int, Any] | None
 
 
 class _ArrayState:
@@ -225,10 +239,10 @@ class SignalMonitor(can.Listener):
         self._roles = dict(signal_map)
         self._by_id: dict[tuple[int, bool], _MessageState] = {}
         self._by_name: dict[str, _MessageState] = {}
+        self._scalars: dict[str, _Scalar] = {}
         self._arrays: dict[str, _ArrayState] = {}
-        self._arrays_of: dict[str, list[_ArrayState]] = {}
         self._sources: dict[str, _SourcesState] = {}
-        self._sources_of: dict[str, list[_SourcesState]] = {}
+        self._waiting = 0  # threads in self._cond.wait(): only they need a notify
 
         def state_of(name: str) -> _MessageState:
             state = self._by_name.get(name)
@@ -248,15 +262,19 @@ class SignalMonitor(can.Listener):
                 self._sources[role] = sources
                 for name in ref.messages:
                     state_of(name).wanted.extend(sources.signals(name))
-                    self._sources_of.setdefault(name, []).append(sources)
+                    state_of(name).sources.append(sources)
                 continue
             state = state_of(ref.message)
             if isinstance(ref, ArrayRef):
                 array = _ArrayState(ref, state.message)
                 self._arrays[role] = array
-                self._arrays_of.setdefault(ref.message, []).append(array)
+                state.arrays.append(array)
                 state.wanted.extend(array.signals())
             else:
+                signal = state.message.get_signal_by_name(ref.signal)
+                self._scalars[role] = _Scalar(
+                    ref, state, float(signal.scale), float(signal.offset), signal.choices
+                )
                 state.wanted.append(ref.signal)
         for state in self._by_name.values():
             try:
@@ -288,7 +306,8 @@ class SignalMonitor(can.Listener):
                 state.decode_errors += 1
             else:
                 self._store(state, decoded, t)
-            self._cond.notify_all()
+            if self._waiting:
+                self._cond.notify_all()
 
     def _store(self, state: _MessageState, decoded: dict[str, int], t: float) -> None:
         values = state.values
@@ -301,9 +320,9 @@ class SignalMonitor(can.Listener):
             if last is not None and counter != (last + 1) % (1 << alive.length):
                 state.alive_violations += 1
             state.last_counter = counter
-        for array in self._arrays_of.get(state.name, ()):
+        for array in state.arrays:
             self._store_page(array, decoded, t)
-        for sources in self._sources_of.get(state.name, ()):
+        for sources in state.sources:
             sources.store(state.name, decoded, t)
 
     @staticmethod
@@ -370,36 +389,34 @@ class SignalMonitor(can.Listener):
         for a value whose message is not stale (after a jump of a virtual clock every message
         is stale until the BMS sends again); BmsTimeout if none comes within ``timeout_s``.
         """
-        ref = self._roles.get(role)
-        if not isinstance(ref, SignalRef):
-            raise BmsError(f"the BMS description maps no signal for {role!r}")
-        state = self._by_name[ref.message]
-        since = -math.inf if after is None else after
+        return self._reading(role, *self._latest(role, after, timeout_s, abort))
 
-        def ready() -> tuple[int, float] | None:
-            got = state.values.get(ref.signal)
-            if got is None or got[1] < since:
-                return None
-            if after is None and self._is_stale(state, self._now()):
-                return None
-            return got
+    def value(
+        self,
+        role: str,
+        *,
+        after: float | None = None,
+        timeout_s: float = 1.0,
+        abort: threading.Event | None = None,
+    ) -> float:
+        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`).
 
-        def why() -> str:
-            got = state.values.get(ref.signal)
-            if after is not None or got is None:
-                return self._no_value(ref, after)
-            age = self._now() - got[1]
-            return (
-                f"BMS message {ref.message} on {self._channel} is stale: last frame "
-                f"{age:.3f} s ago, cycle {state.cycle_s or 0:.3f} s; {role} is out of date"
-            )
+        Raises BmsNotAvailable when the BMS sends the role's "not available" value.
+        """
+        # The engine's guard reads values at every clock move: no Reading is built for them.
+        scalar, raw, received_at = self._latest(role, after, timeout_s, abort)
+        ref = scalar.ref
+        if raw in ref.not_available:
+            return self._reading(role, scalar, raw, received_at).number()  # raises
+        return (raw * scalar.scale + scalar.offset) * ref.factor
 
-        raw, received_at = self._wait(ready, timeout_s, abort, why)
-        signal = state.message.get_signal_by_name(ref.signal)
-        label = signal.choices.get(raw) if signal.choices else None
+    @staticmethod
+    def _reading(role: str, scalar: _Scalar, raw: int, received_at: float) -> Reading:
+        ref = scalar.ref
+        label = scalar.choices.get(raw) if scalar.choices else None
         value = None
         if raw not in ref.not_available:
-            value = (raw * float(signal.scale) + float(signal.offset)) * ref.factor
+            value = (raw * scalar.scale + scalar.offset) * ref.factor
         return Reading(
             role=role,
             value=value,
@@ -409,12 +426,45 @@ class SignalMonitor(can.Listener):
             above_range=raw in ref.above_range,
         )
 
-    def value(self, role: str, **kwargs: Any) -> float:
-        """Get ``role``'s latest value in SI (same arguments as :meth:`reading`).
+    def _latest(
+        self,
+        role: str,
+        after: float | None,
+        timeout_s: float,
+        abort: threading.Event | None,
+    ) -> tuple[_Scalar, int, float]:
+        """Wait for ``role``'s value as :meth:`reading` says; return it raw, with its time."""
+        scalar = self._scalars.get(role)
+        if scalar is None:
+            raise BmsError(f"the BMS description maps no signal for {role!r}")
+        ref, state = scalar.ref, scalar.state
+        name = ref.signal
+        since = -math.inf if after is None else after
 
-        Raises BmsNotAvailable when the BMS sends the role's "not available" value.
-        """
-        return self.reading(role, **kwargs).number()
+        def ready() -> tuple[int, float] | None:
+            got = state.values.get(name)
+            if got is None or got[1] < since:
+                return None
+            if after is None and self._is_stale(state, self._now()):
+                return None
+            return got
+
+        def why() -> str:
+            got = state.values.get(name)
+            if after is not None or got is None:
+                return self._no_value(ref, after)
+            age = self._now() - got[1]
+            return (
+                f"BMS message {ref.message} on {self._channel} is stale: last frame "
+                f"{age:.3f} s ago, cycle {state.cycle_s or 0:.3f} s; {role} is out of date"
+            )
+
+        # One look before setting up a wait: under a lockstep clock the frame is nearly
+        # always there already (the engine reads right after the clock's move).
+        with self._cond:
+            got = ready()
+        raw, received_at = got if got is not None else self._wait(ready, timeout_s, abort, why)
+        return scalar, raw, received_at
 
     def _no_value(self, ref: SignalRef, after: float | None) -> str:
         since = "" if after is None else f" since t={after:.3f} s"
@@ -535,7 +585,11 @@ class SignalMonitor(can.Listener):
                     raise BmsTimeout(f"after {timeout_s:g} s: {why()}")
                 if abort is not None:
                     remaining = min(remaining, _ABORT_POLL_S)
-                self._cond.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
 
     def _paced_wait(
         self,

@@ -40,15 +40,14 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import can
 import cantools
-from cantools.database.can import Message
 
 import sequences
-from drivers.bms.encoder import MessageEncoder
+from drivers.bms.encoder import MessageEncoder, PageEncoder
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
 from drivers.sim.bms_diag import BmsDiagnostics, pack_identity
 from drivers.sim.bms_model import STATUS_AVAILABILITY_MASK, BmsFaults, BmsModel, BmsReading
@@ -84,14 +83,20 @@ class BmsUnit:
 
 @dataclass
 class _Schedule:
-    message: Message
-    encoder: MessageEncoder
+    """One cyclic message: its period, the encoder of each page it sends (one for a message
+    without a multiplexer) and what its signals are made of (all but the alive counter)."""
+
+    frame_id: int
     period_s: float
-    ranges: tuple[tuple[str, float, float], ...]
-    pages: int = 1
+    encoders: tuple[PageEncoder, ...]
+    values: Callable[[BmsReading, int], dict[str, float]]
     slot: int = 0
     counter: int = 0
     page: int = 0
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = len(self.encoders)
 
 
 class SimulatedBms:
@@ -163,11 +168,11 @@ class SimulatedBms:
         cell_pages = math.ceil(spec.series / CELLS_PER_PAGE)
         temp_pages = math.ceil(len(self.model.groups) / SENSORS_PER_PAGE)
         self._schedules = [
-            self._schedule(PACK_STATUS_ID),
-            self._schedule(STATE_ID),
-            self._schedule(LIMITS_ID),
-            self._schedule(CELL_VOLTAGES_ID, cell_pages),
-            self._schedule(CELL_TEMPERATURES_ID, temp_pages),
+            self._schedule(PACK_STATUS_ID, _pack_status),
+            self._schedule(STATE_ID, _state),
+            self._schedule(LIMITS_ID, _limits),
+            self._schedule(CELL_VOLTAGES_ID, _cell_page, cell_pages),
+            self._schedule(CELL_TEMPERATURES_ID, _temperature_page, temp_pages),
         ]
         self._origin: float | None = None
         self._reading: BmsReading | None = None
@@ -176,12 +181,24 @@ class SimulatedBms:
         self._thread: threading.Thread | None = None
         self.uds: UdsServer | None = None
 
-    def _schedule(self, frame_id: int, pages: int = 1) -> _Schedule:
+    def _schedule(
+        self,
+        frame_id: int,
+        values: Callable[[BmsReading, int], dict[str, float]],
+        pages: int = 1,
+    ) -> _Schedule:
         message = self.db.get_message_by_frame_id(frame_id)
         if not message.cycle_time:
             raise ValueError(f"DBC message 0x{frame_id:X} has no GenMsgCycleTime")
         period_s = message.cycle_time / 1000.0
-        return _Schedule(message, MessageEncoder(message), period_s, _ranges(message), pages)
+        encoder = MessageEncoder(message)
+        if encoder.multiplexer is None:
+            return _Schedule(frame_id, period_s, (encoder.page(),), values)
+        try:
+            encoders = tuple(encoder.page(page) for page in range(pages))
+        except ValueError as err:
+            raise ValueError(f"{err}: this pack needs pages 0–{pages - 1}") from None
+        return _Schedule(frame_id, period_s, encoders, values)
 
     # --- public state ---------------------------------------------------------------------
 
@@ -352,54 +369,60 @@ class SimulatedBms:
     def _frame(
         self, schedule: _Schedule, page: int, counter: int, reading: BmsReading
     ) -> can.Message:
-        message = schedule.message
-        frame_id = message.frame_id
-        if frame_id == CELL_VOLTAGES_ID:
-            values, invalid = _page(reading.cell_voltages_v, reading.cell_invalid, page, "Cell")
-            values["CellInvalid"] = invalid
-        elif frame_id == CELL_TEMPERATURES_ID:
-            values, _ = _page(reading.temperatures_c, reading.temperature_invalid, page, "Temp")
-        else:
-            build = {PACK_STATUS_ID: _pack_status, STATE_ID: _state, LIMITS_ID: _limits}
-            values = build[frame_id](reading)
+        values = schedule.values(reading, page)
         values["AliveCounter"] = counter
-        for name, low, high in schedule.ranges:
-            if name in values:
-                # Saturate, as the BMS firmware clamps a value it cannot send.
-                values[name] = min(high, max(low, values[name]))
-        data = schedule.encoder.encode(values)
-        return can.Message(arbitration_id=frame_id, data=data, is_extended_id=False)
+        # Saturated, as the BMS firmware clamps a value it cannot send.
+        data = schedule.encoders[page].encode(values, saturate=True)
+        frame = can.Message(arbitration_id=schedule.frame_id, is_extended_id=False)
+        # Immutable bytes rather than the bytearray can.Message makes of them: python-can's
+        # virtual bus deep-copies every message it sends (the receiver's copy is a new
+        # can.Message, its data a bytearray as always), and deep-copying bytes is free where a
+        # bytearray's copy is the larger part of the send. Any bus reads data as a buffer.
+        frame.data = data  # type: ignore[assignment]
+        frame.dlc = len(data)
+        return frame
 
 
-def _page(
-    values: tuple[float, ...], invalid: tuple[bool, ...], page: int, name: str
+_CELL_SIGNALS = tuple(f"Cell{k}" for k in range(CELLS_PER_PAGE))
+_SENSOR_SIGNALS = tuple(f"Temp{k}" for k in range(SENSORS_PER_PAGE))
+
+
+def _array_page(
+    values: tuple[float, ...],
+    invalid: tuple[bool, ...],
+    page: int,
+    names: tuple[str, ...],
+    absent: float,
 ) -> tuple[dict[str, float], int]:
-    """Build one page and its invalid bits (slots past the last channel: raw 0, invalid)."""
-    cells = name == "Cell"
-    per_page = CELLS_PER_PAGE if cells else SENSORS_PER_PAGE
-    out: dict[str, float] = {"CellPage" if cells else "TempPage": page}
+    """One page of an array and its invalid bits (slots past the last channel: ``absent``,
+    invalid)."""
+    start = page * len(names)
+    out: dict[str, float] = {}
     bits = 0
-    for k in range(per_page):
-        index = page * per_page + k
-        present = index < len(values)
-        out[f"{name}{k}"] = values[index] if present else (0.0 if cells else -50.0)
-        bits |= int(not present or invalid[index]) << k
+    for k, name in enumerate(names):
+        index = start + k
+        if index < len(values):
+            out[name] = values[index]
+            bits |= invalid[index] << k
+        else:
+            out[name] = absent
+            bits |= 1 << k
     return out, bits
 
 
-def _ranges(message: Message) -> tuple[tuple[str, float, float], ...]:
-    """Each signal's name and physical range (±inf where the DBC gives none)."""
-    return tuple(
-        (
-            signal.name,
-            signal.minimum if signal.minimum is not None else -math.inf,
-            signal.maximum if signal.maximum is not None else math.inf,
-        )
-        for signal in message.signals
-    )
+def _cell_page(r: BmsReading, page: int) -> dict[str, float]:
+    values, invalid = _array_page(r.cell_voltages_v, r.cell_invalid, page, _CELL_SIGNALS, 0.0)
+    values["CellInvalid"] = invalid
+    return values
 
 
-def _pack_status(r: BmsReading) -> dict[str, float]:
+def _temperature_page(r: BmsReading, page: int) -> dict[str, float]:
+    # Raw 0 (-50 °C) past the last sensor; the message has no invalid bits.
+    values, _ = _array_page(r.temperatures_c, r.temperature_invalid, page, _SENSOR_SIGNALS, -50.0)
+    return values
+
+
+def _pack_status(r: BmsReading, page: int) -> dict[str, float]:
     return {
         "PackVoltage": r.pack_voltage_v,
         "PackCurrent": r.pack_current_a,
@@ -408,7 +431,7 @@ def _pack_status(r: BmsReading) -> dict[str, float]:
     }
 
 
-def _state(r: BmsReading) -> dict[str, float]:
+def _state(r: BmsReading, page: int) -> dict[str, float]:
     f = r.flags
     temps = [t for t, bad in zip(r.temperatures_c, r.temperature_invalid, strict=True) if not bad]
     return {
@@ -431,7 +454,7 @@ def _state(r: BmsReading) -> dict[str, float]:
     }
 
 
-def _limits(r: BmsReading) -> dict[str, float]:
+def _limits(r: BmsReading, page: int) -> dict[str, float]:
     return {
         "MaxChargeCurrent": r.max_charge_current_a,
         "MaxDischargeCurrent": r.max_discharge_current_a,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,49 @@ def test_a_float_signal_is_refused_when_compiled() -> None:
     db.messages[0].signals[0].is_float = True
     with pytest.raises(UnsupportedSignal, match="IEEE float"):
         MessageEncoder(db.messages[0])
+
+
+REFERENCE = cantools.database.load_file(str(ROOT / "sequences/bms/eol_reference.dbc"))
+
+
+def test_a_page_encoder_fixes_its_multiplexer_and_reads_the_other_signals() -> None:
+    message = REFERENCE.get_message_by_name("BMS_CellVoltages")
+    page = MessageEncoder(message).page(5)
+    assert page.signals == ("CellInvalid", "AliveCounter", "Cell0", "Cell1", "Cell2")
+    values = {"Cell0": 3.7012, "Cell1": 3.69987, "Cell2": 0.0, "CellInvalid": 4, "Counter": 9}
+    values["AliveCounter"] = 7
+    expected = message.encode({**values, "CellPage": 5}, strict=False)
+    assert page.encode(values) == expected  # extra keys ("Counter") are not read
+    with pytest.raises(KeyError):
+        page.encode({"Cell0": 3.7})
+
+
+def test_a_message_without_a_multiplexer_has_one_page_none() -> None:
+    message = REFERENCE.get_message_by_name("BMS_PackStatus")
+    encoder = MessageEncoder(message)
+    values = {"PackVoltage": 355.5, "PackCurrent": -12.25, "BusVoltage": 0.0, "SOC": 50.0}
+    values["AliveCounter"] = 3
+    assert encoder.page().encode(values) == message.encode(values, strict=False)
+    with pytest.raises(ValueError, match="BMS_PackStatus: no multiplexer page 0"):
+        encoder.page(0)
+
+
+def test_saturate_clamps_to_the_dbc_range_as_cantools_would_send_the_limit() -> None:
+    message = REFERENCE.get_message_by_name("BMS_State")
+    values: dict[str, float] = {s.name: 0 for s in message.signals}
+    values |= {"InsulationResistance": 2.5e6, "MaxCellTemp": 300.0, "MinCellTemp": -80.0}
+    values |= {"BmsState": math.nan, "AliveCounter": 21}
+    clamped = {
+        **values,
+        "InsulationResistance": 655350,
+        "MaxCellTemp": 205,
+        "MinCellTemp": -50,
+        "BmsState": 0,  # NaN goes to the minimum, as max(minimum, NaN) gives
+        "AliveCounter": 15,
+    }
+    encoder = MessageEncoder(message)
+    assert encoder.encode(values, saturate=True) == message.encode(clamped, strict=False)
+    # Without saturation a value wider than its signal keeps its low bits.
+    assert encoder.encode(clamped | {"AliveCounter": 21}) == message.encode(
+        clamped | {"AliveCounter": 5}, strict=False
+    )

@@ -134,12 +134,15 @@ def test_labelled_not_available_values_are_never_numbers(desc: BmsDescription) -
         assert not got.above_range  # nothing declared: the top raw value is no "infinity"
         with pytest.raises(BmsNotAvailable, match=f"insulation as not available .*'{label}'"):
             got.number()
+        with pytest.raises(BmsNotAvailable, match=f"insulation as not available .*'{label}'"):
+            monitor.value("insulation")  # the same answer without a Reading
     # "Not_Available" is "Not available" of the word list: case, spaces and _ do not count.
     feed(monitor, desc.db, "Pack", Soc=255)
     assert monitor.reading("soc").value is None
     feed(monitor, desc.db, "Pack", Soc=200, Riso=0xFFFD)
     assert monitor.reading("soc").value == 100.0
     assert monitor.reading("insulation").value == pytest.approx(0xFFFD * 1e3)
+    assert monitor.value("insulation") == monitor.reading("insulation").value
 
 
 def test_declared_raw_values_are_not_available_too(desc: BmsDescription) -> None:

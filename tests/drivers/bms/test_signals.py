@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,25 @@ def test_reading_after_an_instant_waits_for_a_new_frame(feed: Feeder, clock: Clo
         feed.monitor.reading("pack_current", after=1.0, timeout_s=0.0)
     feed.pack(PackCurrent=50.0)
     assert feed.monitor.value("pack_current", after=1.0, timeout_s=0.0) == pytest.approx(50.0)
+
+
+def test_a_waiting_reading_wakes_on_the_frame_not_at_its_timeout(
+    feed: Feeder, clock: Clock
+) -> None:
+    clock.t = 1.0
+    got: list[float] = []
+    waiter = threading.Thread(
+        target=lambda: got.append(feed.monitor.value("pack_current", after=1.0, timeout_s=60.0))
+    )
+    waiter.start()
+    deadline = time.monotonic() + 10.0
+    while not feed.monitor._waiting and time.monotonic() < deadline:  # until it waits
+        time.sleep(0.001)
+    assert feed.monitor._waiting == 1
+    feed.pack(PackCurrent=25.0)
+    waiter.join(timeout=10.0)  # far below the reading's 60 s: woken by the frame
+    assert got == [pytest.approx(25.0)]
+    assert feed.monitor._waiting == 0
 
 
 def test_stale_message_is_detected_from_its_cycle_time(feed: Feeder, clock: Clock) -> None:

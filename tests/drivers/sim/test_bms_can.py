@@ -145,6 +145,31 @@ def test_description_file_names_dbc_signals() -> None:
     assert desc["routines"]["commit_calibration"] == 0x0210
 
 
+def test_frames_arrive_as_plain_can_messages_with_the_dbc_bytes(rig: Rig) -> None:
+    rig.bms.tick()
+    frames = rig.drain()
+    assert sorted(f.arbitration_id for f in frames) == sorted(IDS)
+    for frame in frames:
+        assert type(frame) is can.Message
+        assert isinstance(frame.data, bytearray)  # the receiver's copy, as python-can makes it
+        assert (frame.dlc, frame.is_extended_id, frame.is_rx) == (8, False, True)
+        values = DB.decode_message(frame.arbitration_id, frame.data, decode_choices=False)
+        message = DB.get_message_by_frame_id(frame.arbitration_id)
+        assert message.encode(values, strict=False) == bytes(frame.data)
+
+
+def test_a_dbc_with_too_few_pages_for_the_pack_is_refused(tmp_path: Path) -> None:
+    dbc = tmp_path / "short.dbc"
+    text = REFERENCE_DBC.read_text()
+    dbc.write_text(text.replace("CellPage 0-63;", "CellPage 0-9;"))
+    pack = Pack(get_pack_spec("nmc96s"))
+    with (
+        can.Bus(interface="virtual", channel=f"short-{uuid.uuid4()}") as bus,
+        pytest.raises(ValueError, match=r"no multiplexer page 10: this pack needs pages 0–31"),
+    ):
+        SimulatedBms(pack, bus, dbc_path=dbc, now=ManualTime(), tick_interval_s=None)
+
+
 # --- timing -------------------------------------------------------------------------------
 
 
