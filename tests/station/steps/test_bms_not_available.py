@@ -36,8 +36,8 @@ def test_a_not_available_pack_voltage_is_an_error_not_a_pass(
 ) -> None:
     real = sim_bms._pack_status
 
-    def sna_pack_voltage(reading: Any) -> dict[str, float]:
-        values = real(reading)
+    def sna_pack_voltage(reading: Any, page: int) -> dict[str, float]:
+        values = real(reading, page)
         values["PackVoltage"] = 655.35  # raw 0xFFFF
         return values
 
