@@ -31,8 +31,8 @@ from drivers.sim.electrical import PackCircuit
 from drivers.sim.faults import apply_fault
 from drivers.sim.instruments.keysight34465a import Keysight34465aTwin
 from drivers.sim.pack import Pack
-from drivers.sim.scpi_server import ScpiServer
 from drivers.sim.packs import get_pack_spec
+from drivers.sim.scpi_server import ScpiServer
 
 TIMEOUT_S = 2.0
 
