@@ -82,31 +82,30 @@ class PageEncoder:
     def encode(self, values: Mapping[str, float], *, saturate: bool = False) -> bytes:
         """Return the frame's data bytes for ``values`` (signal name → physical value);
         KeyError for a signal of :attr:`signals` missing from it."""
-        little = self._fixed_little
-        for name, to_raw, _, shift, mask, low, high in self._little:
-            value = values[name]
-            if saturate:
-                # Comparisons, not min()/max() calls: this runs for every signal of every
-                # frame. "not >=" sends NaN to the minimum, as max(low, NaN) would.
-                if not value >= low:
-                    value = low
-                elif value > high:
-                    value = high
-            little |= (to_raw(value) & mask) << shift
-        big = self._fixed_big
-        for name, to_raw, _, shift, mask, low, high in self._big:
-            value = values[name]
-            if saturate:
-                if not value >= low:
-                    value = low
-                elif value > high:
-                    value = high
-            big |= (to_raw(value) & mask) << shift
+        little = _or_signals(self._fixed_little, self._little, values, saturate)
+        big = _or_signals(self._fixed_big, self._big, values, saturate)
         if not big:  # the usual case (an all-Intel message): no byte order to merge
             return little.to_bytes(self.length, "little")
         if little:
             big |= int.from_bytes(little.to_bytes(self.length, "little"), "big")
         return big.to_bytes(self.length, "big")
+
+
+def _or_signals(
+    bits: int, slots: tuple[_Slot, ...], values: Mapping[str, float], saturate: bool
+) -> int:
+    """OR each slot's raw value for ``values`` into ``bits`` (one byte order's integer)."""
+    for name, to_raw, _, shift, mask, low, high in slots:
+        value = values[name]
+        if saturate:
+            # Comparisons, not min()/max() calls: this runs for every signal of every frame.
+            # "not >=" sends NaN to the minimum, as max(low, NaN) would.
+            if not value >= low:
+                value = low
+            elif value > high:
+                value = high
+        bits |= (to_raw(value) & mask) << shift
+    return bits
 
 
 class MessageEncoder:
