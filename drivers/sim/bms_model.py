@@ -30,7 +30,6 @@ operation cycle. DTCs and the committed calibration live in
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections.abc import Callable
@@ -69,21 +68,20 @@ STATUS_AFTER_CLEAR = STATUS_NOT_COMPLETED_SINCE_CLEAR | STATUS_NOT_COMPLETED_THI
 STATUS_AVAILABILITY_MASK = 0x7F
 """The status bits the BMS supports (no warning indicator)."""
 _NOT_COMPLETED = STATUS_NOT_COMPLETED_SINCE_CLEAR | STATUS_NOT_COMPLETED_THIS_CYCLE
+_FAILED_BITS = (
+    STATUS_FAILED
+    | STATUS_FAILED_THIS_CYCLE
+    | STATUS_PENDING
+    | STATUS_CONFIRMED
+    | STATUS_FAILED_SINCE_CLEAR
+)
+"""What a failed test sets."""
 
 
 def dtc_status_after_test(status: int, failed: bool) -> int:
     """Get a DTC's status byte after its monitor completed a test (failed or passed)."""
     status &= ~_NOT_COMPLETED
-    if failed:
-        return (
-            status
-            | STATUS_FAILED
-            | STATUS_FAILED_THIS_CYCLE
-            | STATUS_PENDING
-            | STATUS_CONFIRMED
-            | STATUS_FAILED_SINCE_CLEAR
-        )
-    return status & ~STATUS_FAILED
+    return status | _FAILED_BITS if failed else status & ~STATUS_FAILED
 
 
 def dtc_status_new_cycle(status: int) -> int:
@@ -203,10 +201,15 @@ class BmsReading:
     max_discharge_current_a: float
 
 
-@functools.cache
-def _fault_flags(**bits: bool) -> FaultFlags:
-    """Get the (immutable, so shareable) flags of ``bits``, made once per combination."""
-    return FaultFlags(**bits)
+_FLAGS_BY_BITS: dict[tuple[bool, ...], FaultFlags] = {}
+
+
+def _fault_flags(bits: tuple[bool, ...]) -> FaultFlags:
+    """Get the (immutable, so shareable) flags of ``bits`` (in field order), made once each."""
+    flags = _FLAGS_BY_BITS.get(bits)
+    if flags is None:
+        flags = _FLAGS_BY_BITS[bits] = FaultFlags(*bits)
+    return flags
 
 
 _STATE_OF_CONTACTOR = {
@@ -218,12 +221,24 @@ _STATE_OF_CONTACTOR = {
 """The BMS state without a fault, by reported contactor state."""
 
 _NOISE_ROWS = 16
-"""Measurements whose noise a BMS draws in one call (see :meth:`BmsModel._draws`)."""
+"""Measurements whose noise a BMS draws in one call (see :meth:`BmsModel._next_noise`)."""
 
-# ndarray.min()/max() are these reductions behind a Python wrapper that costs as much as the
-# reduction of 96 floats itself; a measurement makes three of them.
-_MIN = np.minimum.reduce
-_MAX = np.maximum.reduce
+# numpy converts a Python float operand on every operation (as costly as the operation on 96
+# cells); a 0-d array it takes as it is, with the same result.
+_AFE_LSB = np.array(AFE_LSB_V)
+
+_CONTINUOUS_DTCS = tuple(
+    int(code)
+    for code in (
+        Dtc.HVIL_OPEN,
+        Dtc.INSULATION_LOW,
+        Dtc.SENSE_WIRE_OPEN,
+        Dtc.NTC_FAULT,
+        Dtc.CELL_OVER_VOLTAGE,
+        Dtc.CELL_UNDER_VOLTAGE,
+    )
+)
+"""The DTCs whose monitors run on every measurement (see :meth:`BmsModel._update_dtcs`)."""
 
 
 class _CellReading(NamedTuple):
@@ -289,6 +304,10 @@ class BmsModel:
         self._noise = np.random.default_rng(seed ^ 0x5EED)
         self._noise_block = np.empty((0, pack.spec.series + len(self.groups) + 3))
         self._noise_row = 0
+        # The block times each channel's sigma, split by kind (see _next_noise).
+        self._noise_of: FrontEndError | None = None
+        self._cell_noise = self._sensor_noise = self._noise_block
+        self._scalar_noise: list[list[float]] = []
         series = pack.spec.series
         self._group_starts = np.array([group.start for group in self.groups])
         self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
@@ -298,6 +317,7 @@ class BmsModel:
         self._error_of_arrays: FrontEndError | None = None
         self._out_of_range: tuple[FrontEndError, FrontEndError] | None = None
         self._all_valid = (False,) * series
+        self._all_sensors_valid = (False,) * len(self.groups)
         self._ov_v, self._uv_v = CELL_LIMITS_V[pack.spec.chemistry]
         max_pack_v = pack.spec.series * self._ov_v
         self.insulation_limit_ohm = INSULATION_OHM_PER_V * max_pack_v
@@ -323,19 +343,34 @@ class BmsModel:
             command(self.pack)
         self.sync()
 
-    def _draws(self) -> npt.NDArray[np.float64]:
-        """Get the next measurement's standard-normal draws, one per channel.
+    def _next_noise(
+        self, err: FrontEndError
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[float]]:
+        """Get the next measurement's noise with ``err``'s sigmas: cells, sensors, and the bus,
+        pack and current channels.
 
-        Drawn for :data:`_NOISE_ROWS` measurements at a time: the generator gives the same
-        stream in one call as in many, and a call costs as much as the draws of a 96S pack.
+        The standard-normal draws (one per channel, in that order) are drawn for
+        :data:`_NOISE_ROWS` measurements at a time: the generator gives the same stream in
+        one call as in many, and a call costs as much as the draws of a 96S pack. They are
+        scaled for all those measurements at once too, again when the sigmas change.
         """
         if self._noise_row == len(self._noise_block):
             width = self._noise_block.shape[1]
             self._noise_block = self._noise.standard_normal((_NOISE_ROWS, width))
             self._noise_row = 0
-        draws: npt.NDArray[np.float64] = self._noise_block[self._noise_row]
-        self._noise_row += 1
-        return draws
+            self._noise_of = None
+        if self._noise_of is not err:
+            cells, sensors = self.cells, len(self.groups)
+            sigmas = [err.cell_noise_v] * cells + [err.temperature_noise_c] * sensors
+            sigmas += [err.bus_noise_v, err.pack_noise_v, err.current_noise_a]
+            scaled = self._noise_block * np.array(sigmas)
+            self._cell_noise = scaled[:, :cells]
+            self._sensor_noise = scaled[:, cells : cells + sensors]
+            self._scalar_noise = scaled[:, cells + sensors :].tolist()
+            self._noise_of = err
+        row = self._noise_row
+        self._noise_row = row + 1
+        return self._cell_noise[row], self._sensor_noise[row], self._scalar_noise[row]
 
     def _raw(self, true: float, gain: float, offset: float, noise: float) -> float:
         return (1.0 + gain) * true + offset + noise
@@ -365,15 +400,20 @@ class BmsModel:
             self._temperature_offsets = np.array(err.temperature_offsets_c)
             self._error_of_arrays = err
 
-    def _cells(self, err: FrontEndError, z: np.ndarray) -> _CellReading:
-        """Read every AFE channel from standard-normal draws ``z``."""
-        true = self.pack.afe_cell_voltage_array()
-        raw = self._gains * true + self._offsets + err.cell_noise_v * z
-        # rint is what np.round does with 0 decimals (half to even), without its wrapper.
-        raw = np.rint(raw / AFE_LSB_V) * AFE_LSB_V
+    def _cells(self, noise: npt.NDArray[np.float64]) -> _CellReading:
+        """Read every AFE channel with ``noise`` (one value per channel, in V)."""
+        raw = self._gains * self.pack.afe_cell_voltage_array()  # (1+g)·true + o + n
+        raw += self._offsets
+        raw += noise
+        # np.round with 0 decimals is rint (half to even) behind a wrapper.
+        raw /= _AFE_LSB
+        raw = np.rint(raw, out=raw)
+        raw *= _AFE_LSB
         low, high = SENSE_WIRE_VALID_V
-        index = int(raw.argmin())  # the first lowest, as flatnonzero below
-        lowest, highest = float(raw[index]), float(_MAX(raw))
+        # The first lowest (as flatnonzero below) and the highest, by ndarray's argmin/argmax
+        # (no Python wrapper, unlike min/max).
+        index = int(raw.argmin())
+        lowest, highest = raw.item(index), raw.item(raw.argmax())
         if low <= lowest and highest <= high:
             # Every channel valid (nearly always): the extremes are of all cells, and no
             # per-cell mask is needed.
@@ -390,34 +430,44 @@ class BmsModel:
         under = bool(valid.size) and lowest < self._uv_v
         return _CellReading(raw, tuple(bad.tolist()), lowest, highest, index, True, over, under)
 
-    def _temperatures(self, err: FrontEndError, z: np.ndarray) -> tuple[list[float], list[bool]]:
-        """Read every temperature sensor from standard-normal draws ``z``: °C, invalid."""
+    def _temperatures(
+        self, noise: npt.NDArray[np.float64]
+    ) -> tuple[tuple[float, ...], tuple[bool, ...]]:
+        """Read every temperature sensor with ``noise`` (one value per sensor): °C, invalid."""
         ntc = self.pack.ntc_temperature_array()
         low, high = NTC_PLAUSIBLE_C
-        means = np.add.reduceat(ntc, self._group_starts) / self._group_sizes
-        temps = (means + self._temperature_offsets + err.temperature_noise_c * z).tolist()
+        means = np.add.reduceat(ntc, self._group_starts)  # mean + offset + noise
+        means /= self._group_sizes
+        means += self._temperature_offsets
+        means += noise
+        if low <= ntc.item(ntc.argmin()) and ntc.item(ntc.argmax()) <= high:
+            return tuple(means.tolist()), self._all_sensors_valid
+        temps = means.tolist()
         invalid = [False] * len(temps)
-        if not (low <= _MIN(ntc) and _MAX(ntc) <= high):
-            bad = (ntc < low) | (ntc > high)
-            for j, group in enumerate(self.groups):
-                railed = [k for k in group if bad[k]]
-                if railed:  # an open or shorted NTC rails the ADC: the group reads the rail
-                    temps[j], invalid[j] = float(ntc[railed[0]]), True
-        return temps, invalid
+        bad = (ntc < low) | (ntc > high)
+        for j, group in enumerate(self.groups):
+            railed = [k for k in group if bad[k]]
+            if railed:  # an open or shorted NTC rails the ADC: the group reads the rail
+                temps[j], invalid[j] = float(ntc[railed[0]]), True
+        return tuple(temps), tuple(invalid)
 
     def contactor_code(self) -> ContactorCode:
         """Get the contactor state as the BMS reports it (WELDED: told to open, still closed)."""
-        state = self.pack.contactor_state
         with self.lock:
-            if state != "closed":
-                self.welded = False
-            if state == "precharge":
-                return ContactorCode.PRECHARGE
-            if state == "closed":
-                if self.faults.reports_contactors_open:
-                    return ContactorCode.OPEN
-                return ContactorCode.WELDED if self.welded else ContactorCode.CLOSED
-            return ContactorCode.OPEN
+            return self._contactor_code()
+
+    def _contactor_code(self) -> ContactorCode:
+        """:meth:`contactor_code`, with :attr:`lock` held."""
+        state = self.pack.contactor_state
+        if state != "closed":
+            self.welded = False
+        if state == "precharge":
+            return ContactorCode.PRECHARGE
+        if state == "closed":
+            if self.faults.reports_contactors_open:
+                return ContactorCode.OPEN
+            return ContactorCode.WELDED if self.welded else ContactorCode.CLOSED
+        return ContactorCode.OPEN
 
     # The circuit's lock is never taken while holding ours: whoever holds circuit.locked()
     # may call into the BMS without a deadlock.
@@ -455,15 +505,11 @@ class BmsModel:
             err = self._error()
             self._error_arrays(err)
             pack = self.pack
-            cells_n, sensors = self.cells, len(self.groups)
-            z = self._draws()
-            cells = self._cells(err, z[:cells_n])
-            temps, temp_invalid = self._temperatures(err, z[cells_n : cells_n + sensors])
-            bus_z, pack_z, current_z = z[cells_n + sensors :].tolist()
+            cell_noise, sensor_noise, (bus_noise, pack_noise, current_noise) = self._next_noise(err)
+            cells = self._cells(cell_noise)
+            temps, temp_invalid = self._temperatures(sensor_noise)
             cal = self.calibration
-            bus_raw = self._raw(
-                self._bus_v, err.bus_gain, err.bus_offset_v, err.bus_noise_v * bus_z
-            )
+            bus_raw = self._raw(self._bus_v, err.bus_gain, err.bus_offset_v, bus_noise)
             insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
             ntc_fault = True in temp_invalid
             valid_temps = (
@@ -471,34 +517,36 @@ class BmsModel:
                 if ntc_fault
                 else temps
             )
+            # The extremes of the valid sensors (the room's temperature when none is valid).
+            t_max = max(valid_temps) if valid_temps else pack.ambient_c
+            t_min = min(valid_temps) if valid_temps else pack.ambient_c
+            current_a = pack.current_a
             capacity = pack.spec.nominal_capacity_ah
-            flags = _fault_flags(
-                cell_ov=cells.over_voltage,
-                cell_uv=cells.under_voltage,
-                over_temp=any(t > OVER_TEMP_C for t in valid_temps),
-                over_current=abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
-                insulation=insulation < self.insulation_limit_ohm,
-                sense_wire=cells.any_invalid,
-                ntc=ntc_fault,
-                precharge=self.precharge_failed,
+            bits = (  # FaultFlags' fields, in order
+                cells.over_voltage,
+                cells.under_voltage,
+                bool(valid_temps) and t_max > OVER_TEMP_C,
+                abs(current_a) > OVER_CURRENT_C_RATE * capacity,
+                insulation < self.insulation_limit_ohm,
+                cells.any_invalid,
+                ntc_fault,
+                self.precharge_failed,
             )
-            contactor = self.contactor_code()
+            flags = _fault_flags(bits)
+            contactor = self._contactor_code()
             hvil_open = not pack.hvil_closed
-            if flags.any() or hvil_open or contactor == ContactorCode.WELDED:
+            if any(bits) or hvil_open or contactor == ContactorCode.WELDED:
                 state = BmsStateCode.ERROR
             else:
                 state = _STATE_OF_CONTACTOR[contactor]
             estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
             soc = min(100.0, max(0.0, estimate))
-            charge_a, discharge_a = self._limits(soc, state, valid_temps)
+            charge_a, discharge_a = self._limits(soc, state, t_min, t_max)
             reading = BmsReading(
                 pack_voltage_v=self._raw(
-                    pack.terminal_voltage(),
-                    err.pack_gain,
-                    err.pack_offset_v,
-                    err.pack_noise_v * pack_z,
+                    pack.terminal_voltage(), err.pack_gain, err.pack_offset_v, pack_noise
                 ),
-                pack_current_a=self._current(err, err.current_noise_a * current_z),
+                pack_current_a=self._current(err, current_noise),
                 bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                 soc_pct=soc,
                 cell_voltages_v=tuple(cells.volts.tolist()),
@@ -506,8 +554,8 @@ class BmsModel:
                 min_cell_v=cells.min_v,
                 max_cell_v=cells.max_v,
                 min_cell_index=cells.min_index,
-                temperatures_c=tuple(temps),
-                temperature_invalid=tuple(temp_invalid),
+                temperatures_c=temps,
+                temperature_invalid=temp_invalid,
                 insulation_ohm=insulation,
                 hvil_open=hvil_open,
                 contactor=contactor,
@@ -520,17 +568,18 @@ class BmsModel:
             self._update_dtcs(reading)
             return reading
 
-    def _limits(self, soc: float, state: BmsStateCode, temps: list[float]) -> tuple[float, float]:
-        """Get the allowed (charge, discharge) current in A.
+    def _limits(
+        self, soc: float, state: BmsStateCode, t_min: float, t_max: float
+    ) -> tuple[float, float]:
+        """Get the allowed (charge, discharge) current in A at ``soc`` and between the
+        sensors' extremes ``t_min`` and ``t_max``.
 
         1C and 2C, derated linearly over the last 10 % of SOC towards full / empty; 0 in ERROR
         or outside 0…45 °C (charge) / −20…55 °C (discharge).
         """
-        capacity = self.pack.spec.nominal_capacity_ah
         if state == BmsStateCode.ERROR:
             return 0.0, 0.0
-        t_max = max(temps) if temps else self.pack.ambient_c
-        t_min = min(temps) if temps else self.pack.ambient_c
+        capacity = self.pack.spec.nominal_capacity_ah
         charge = capacity * min(1.0, max(0.0, (100.0 - soc) / 10.0))
         discharge = 2.0 * capacity * min(1.0, max(0.0, soc / 10.0))
         charge_ok = t_min >= 0.0 and t_max <= 45.0
@@ -552,16 +601,18 @@ class BmsModel:
         """Run the continuous monitors (contactor monitors run on their commands)."""
         flags = reading.flags
         failing = (
-            (Dtc.HVIL_OPEN, reading.hvil_open),
-            (Dtc.INSULATION_LOW, flags.insulation),
-            (Dtc.SENSE_WIRE_OPEN, flags.sense_wire),
-            (Dtc.NTC_FAULT, flags.ntc),
-            (Dtc.CELL_OVER_VOLTAGE, flags.cell_ov),
-            (Dtc.CELL_UNDER_VOLTAGE, flags.cell_uv),
+            reading.hvil_open,
+            flags.insulation,
+            flags.sense_wire,
+            flags.ntc,
+            flags.cell_ov,
+            flags.cell_uv,
         )
         dtcs = self.nvm.dtcs
-        for code, failed in failing:  # report_test's body, without a call per DTC
-            dtcs[code] = dtc_status_after_test(dtcs.get(code, STATUS_AFTER_CLEAR), failed)
+        for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
+            # dtc_status_after_test, without a call per DTC.
+            status = dtcs.get(code, STATUS_AFTER_CLEAR) & ~_NOT_COMPLETED
+            dtcs[code] = status | _FAILED_BITS if failed else status & ~STATUS_FAILED
         if reading.contactor == ContactorCode.WELDED:
             self.report_test(Dtc.CONTACTOR_WELDED, True)
         if self.faults.stuck_dtc is not None:

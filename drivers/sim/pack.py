@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,33 @@ Floats = npt.NDArray[np.float64]
 # ndarray.sum() is this reduction behind a Python wrapper that costs as much as summing the
 # blocks of a 96S pack; the hot path sums three arrays per state.
 _SUM = np.add.reduce
+
+
+def _scalar(value: float) -> Floats:
+    """``value`` as a 0-d array, the cheap way to hand numpy a scalar operand.
+
+    numpy converts a Python float operand on every operation, which costs about as much as
+    the operation on a 96S pack's blocks; a 0-d array it takes as it is, with the very same
+    result. The hot path's constants are made once, its per-step scalars once per use.
+    """
+    return np.array(value)
+
+
+_ONE = _scalar(1.0)
+_KELVIN_0D = _scalar(_KELVIN)
+_INV_T_REF = _scalar(1.0 / _T_REF_K)
+_EA_OVER_R = _scalar(ARRHENIUS_EA_OVER_R_K)
+_MINUS_HYSTERESIS_WIDTH = _scalar(-HYSTERESIS_SOC_WIDTH)
+
+
+class _Decays(NamedTuple):
+    """The factors a state decays by in one sub-step length (see :meth:`Pack._decays`)."""
+
+    rc1: float
+    rc2: float
+    rc1_0d: Floats
+    rc2_0d: Floats
+    thermal_0d: Floats
 
 
 @dataclass
@@ -176,7 +203,9 @@ class Pack:
         self._thevenin_now: tuple[float, float] | None = None  # (E in V, R in Ω)
         self._capacity_now: float | None = None  # the smallest block's Ah (not a state)
         self._busbar_sum_now: float | None = None  # changes only with a busbar fault
-        self._decays_by_step: dict[float, tuple[float, float, float]] = {}
+        self._decays_by_step: dict[float, _Decays] = {}
+        self._ha_0d = _scalar(spec.block_ha_w_per_k)
+        self._hysteresis_0d = _scalar(self._curve.hysteresis_v)
 
     def _state_changed(self) -> None:
         """Forget what was computed for the present state (a block or a resistance changed)."""
@@ -322,25 +351,41 @@ class Pack:
     ) -> tuple[float, Floats]:
         """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
-        d1, d2, d_th = self._decays(h)
+        decays = self._decays(h)
         u1, u2 = self._u1, self._u2
+        # The expressions of the module docstring, worked on fresh arrays in place: each
+        # operation and its operands as written there, so the results are those bits.
         # Heat held at its start-of-step value; an RC branch without resistance heats nothing.
-        heat_w = i * i * r0_start
+        heat_w = r0_start * _scalar(i * i)
         if spec.r1_ohm > 0.0:
-            heat_w = heat_w + u1 * u1 / self._r1
+            rc_heat = u1 * u1
+            rc_heat /= self._r1
+            heat_w += rc_heat
         if spec.r2_ohm > 0.0:
-            heat_w = heat_w + u2 * u2 / self._r2
-        t_final = self.ambient_c + heat_w / spec.block_ha_w_per_k
-        self._temp_c = t_final + (self._temp_c - t_final) * d_th
-        self._u1 = d1 * u1 + self._r1 * ((1.0 - d1) * i)
-        self._u2 = d2 * u2 + self._r2 * ((1.0 - d2) * i)
-        current = i + self._bleed_currents() if self._bleeding else i
-        d_soc = (-h / 3600.0) * current / self._q_ah
+            rc_heat = u2 * u2
+            rc_heat /= self._r2
+            heat_w += rc_heat
+        t_final = heat_w
+        t_final /= self._ha_0d
+        t_final += _scalar(self.ambient_c)
+        temp_c = self._temp_c - t_final  # T ← T_final + (T − T_final)·decay
+        temp_c *= decays.thermal_0d
+        temp_c += t_final
+        self._temp_c = temp_c
+        self._u1 = self._rc_step(u1, self._r1, decays.rc1, decays.rc1_0d, i)
+        self._u2 = self._rc_step(u2, self._r2, decays.rc2, decays.rc2_0d, i)
+        if self._bleeding:
+            d_soc = (-h / 3600.0) * (i + self._bleed_currents()) / self._q_ah
+        else:
+            d_soc = _scalar((-h / 3600.0) * i) / self._q_ah
         self._soc = self._soc + d_soc
-        if self._curve.hysteresis_v > 0.0:
-            # drivers.sim.ocv.hysteresis_step for every block at once.
+        if self._curve.hysteresis_v > 0.0 and (i != 0.0 or self._bleeding):
+            # drivers.sim.ocv.hysteresis_step for every block at once (no current, no bleed:
+            # no block's SOC moved, so none's state does). −|ΔSOC|/w written as |ΔSOC|/(−w).
             target = np.sign(d_soc)
-            relaxed = target + (self._hyst - target) * np.exp(-np.abs(d_soc) / HYSTERESIS_SOC_WIDTH)
+            relaxed = self._hyst - target
+            relaxed *= np.exp(np.abs(d_soc) / _MINUS_HYSTERESIS_WIDTH)
+            relaxed += target
             self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
         self._state_changed()
         r0_end = self._r0_all()
@@ -354,16 +399,24 @@ class Pack:
             self.wh_charged -= energy_wh
         return v_end, r0_end
 
-    def _decays(self, h: float) -> tuple[float, float, float]:
+    @staticmethod
+    def _rc_step(u: Floats, r: Floats, decay: float, decay_0d: Floats, i: float) -> Floats:
+        """An RC branch's voltages after a sub-step: U ← decay·U + R·((1 − decay)·I)."""
+        u_end = u * decay_0d
+        u_end += r * _scalar((1.0 - decay) * i)
+        return u_end
+
+    def _decays(self, h: float) -> _Decays:
         """The factors (RC1, RC2, thermal) a state decays by in ``h``; made once per ``h``."""
         known = self._decays_by_step.get(h)
         if known is None:
             spec = self.spec
-            known = (
-                math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0,
-                math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0,
-                math.exp(-h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k)),
+            rc1 = math.exp(-h / spec.tau1_s) if spec.tau1_s > 0.0 else 0.0
+            rc2 = math.exp(-h / spec.tau2_s) if spec.tau2_s > 0.0 else 0.0
+            thermal = math.exp(
+                -h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k)
             )
+            known = _Decays(rc1, rc2, _scalar(rc1), _scalar(rc2), _scalar(thermal))
             if len(self._decays_by_step) < _DECAYS_KEPT:
                 self._decays_by_step[h] = known
         return known
@@ -436,8 +489,13 @@ class Pack:
     def _r0_all(self) -> Floats:
         """R0 of every block at its present temperature, Arrhenius in T (do not modify)."""
         if self._r0_now is None:
-            inv_t = 1.0 / (self._temp_c + _KELVIN)
-            self._r0_now = self._r0 * np.exp(ARRHENIUS_EA_OVER_R_K * (inv_t - 1.0 / _T_REF_K))
+            # R0,25 · exp(Ea/R · (1/T − 1/T_ref)), operation by operation on one fresh array.
+            factor = _ONE / (self._temp_c + _KELVIN_0D)
+            factor -= _INV_T_REF
+            factor *= _EA_OVER_R
+            factor = np.exp(factor, out=factor)
+            factor *= self._r0
+            self._r0_now = factor
         return self._r0_now
 
     def _ocv_all(self) -> Floats:
@@ -446,7 +504,7 @@ class Pack:
             # np.interp holds the end values outside the table: the SOC clamp of OcvCurve.
             ocv = np.interp(self._soc, self._ocv_socs, self._ocv_volts)
             if self._curve.hysteresis_v > 0.0:
-                ocv = ocv + self._curve.hysteresis_v * self._hyst
+                ocv += self._hyst * self._hysteresis_0d
             self._ocv_now = ocv
         return self._ocv_now
 
@@ -482,7 +540,8 @@ class Pack:
         voltage at up to four currents per state; each sum over the blocks is made once.
         """
         if self._thevenin_now is None:
-            zero_current = self._ocv_all() - self._u1 - self._u2
+            zero_current = self._ocv_all() - self._u1
+            zero_current -= self._u2
             if self._busbar_sum_now is None:
                 self._busbar_sum_now = float(_SUM(self._busbar_ohm))
             r_total = float(_SUM(self._r0_all())) + self._busbar_sum_now
@@ -495,8 +554,10 @@ class Pack:
         return e - i * r
 
     def _cell_voltages(self) -> Floats:
-        i = self._current_a
-        return self._ocv_all() - i * self._r0_all() - self._u1 - self._u2
+        volts = self._ocv_all() - self._r0_all() * _scalar(self._current_a)  # OCV − I·R0 − U1 − U2
+        volts -= self._u1
+        volts -= self._u2
+        return volts
 
     def cell_voltages(self) -> list[float]:
         """Get each series block's true voltage in V at the present current."""
