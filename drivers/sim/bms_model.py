@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -201,6 +201,19 @@ class BmsReading:
     max_discharge_current_a: float
 
 
+def _new_reading(**fields: Any) -> BmsReading:
+    """Make the reading of ``fields`` (every field, by name) as :class:`BmsReading` would.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, which
+    for a reading's 20 fields costs a tenth of a measurement; the instance's dict is the
+    keyword dict instead (tests/drivers/sim/test_bms_model.py checks that it holds every
+    field and that the reading equals the one ``__init__`` makes).
+    """
+    reading = object.__new__(BmsReading)
+    object.__setattr__(reading, "__dict__", fields)
+    return reading
+
+
 _FLAGS_BY_BITS: dict[tuple[bool, ...], FaultFlags] = {}
 
 
@@ -241,17 +254,10 @@ _CONTINUOUS_DTCS = tuple(
 """The DTCs whose monitors run on every measurement (see :meth:`BmsModel._update_dtcs`)."""
 
 
-class _CellReading(NamedTuple):
-    """The AFE's reading of every cell channel (extremes of the valid cells; of all if none)."""
-
-    volts: npt.NDArray[np.float64]
-    invalid: tuple[bool, ...]
-    min_v: float
-    max_v: float
-    min_index: int
-    any_invalid: bool
-    over_voltage: bool
-    under_voltage: bool
+_CellReading = tuple[npt.NDArray[np.float64], tuple[bool, ...], float, float, int, bool, bool, bool]
+"""The AFE's reading of every cell channel: volts, invalid, the lowest and highest and the
+index of the lowest (of the valid cells; of all if none), any invalid, over- and
+under-voltage."""
 
 
 def temperature_groups(series: int, sensors: int = 0) -> list[range]:
@@ -372,33 +378,30 @@ class BmsModel:
         self._noise_row = row + 1
         return self._cell_noise[row], self._sensor_noise[row], self._scalar_noise[row]
 
-    def _raw(self, true: float, gain: float, offset: float, noise: float) -> float:
-        return (1.0 + gain) * true + offset + noise
-
-    def _current(self, err: FrontEndError, noise: float) -> float:
-        i = self.pack.current_a
+    def _current(self, i: float, err: FrontEndError, noise: float) -> float:
+        """Read the pack current ``i``: the raw reading's gain by the true direction, the
+        calibration's by the raw one."""
         gain = err.current_gain_discharge if i >= 0.0 else err.current_gain_charge
-        raw = self._raw(i, gain, err.current_offset_a, noise)
+        raw = (1.0 + gain) * i + err.current_offset_a + noise
         cal = self.calibration
         k = cal.current_gain_discharge if raw >= 0.0 else cal.current_gain_charge
         return k * raw + cal.current_offset_a
 
     def _error(self) -> FrontEndError:
-        if not self.faults.calibration_out_of_range:
-            return self.error
-        # Made once per error, so the per-channel arrays of _error_arrays are too.
-        if self._out_of_range is None or self._out_of_range[0] is not self.error:
-            self._out_of_range = self.error, self.error.out_of_calibratable_range()
-        return self._out_of_range[1]
-
-    def _error_arrays(self, err: FrontEndError) -> None:
-        """Hold ``err``'s per-channel tuples as arrays (made again only when ``err`` changes)."""
-        if self._error_of_arrays is not err:
+        """Get the front end's error now, its per-channel tuples held as arrays."""
+        err = self.error
+        if self.faults.calibration_out_of_range:
+            # Made once per error, so the arrays below are too.
+            if self._out_of_range is None or self._out_of_range[0] is not err:
+                self._out_of_range = err, err.out_of_calibratable_range()
+            err = self._out_of_range[1]
+        if self._error_of_arrays is not err:  # made again only when the error changes
             self._gains[:] = err.cell_gains
             self._gains += 1.0
             self._offsets[:] = err.cell_offsets_v
             self._temperature_offsets = np.array(err.temperature_offsets_c)
             self._error_of_arrays = err
+        return err
 
     def _cells(self, noise: npt.NDArray[np.float64]) -> _CellReading:
         """Read every AFE channel with ``noise`` (one value per channel, in V)."""
@@ -418,7 +421,7 @@ class BmsModel:
             # Every channel valid (nearly always): the extremes are of all cells, and no
             # per-cell mask is needed.
             over, under = highest > self._ov_v, lowest < self._uv_v
-            return _CellReading(raw, self._all_valid, lowest, highest, index, False, over, under)
+            return raw, self._all_valid, lowest, highest, index, False, over, under
         bad = (raw < low) | (raw > high)
         valid = raw[~bad]
         # The extremes the BMS reports are of its valid cells (of all, when none is).
@@ -428,7 +431,7 @@ class BmsModel:
         # Over/under-voltage are judged on valid cells only (none valid: neither).
         over = bool(valid.size) and highest > self._ov_v
         under = bool(valid.size) and lowest < self._uv_v
-        return _CellReading(raw, tuple(bad.tolist()), lowest, highest, index, True, over, under)
+        return raw, tuple(bad.tolist()), lowest, highest, index, True, over, under
 
     def _temperatures(
         self, noise: npt.NDArray[np.float64]
@@ -503,13 +506,11 @@ class BmsModel:
         self.sync()
         with self.lock:
             err = self._error()
-            self._error_arrays(err)
             pack = self.pack
             cell_noise, sensor_noise, (bus_noise, pack_noise, current_noise) = self._next_noise(err)
             cells = self._cells(cell_noise)
+            volts, cell_invalid, min_v, max_v, min_index, sense_wire, over_v, under_v = cells
             temps, temp_invalid = self._temperatures(sensor_noise)
-            cal = self.calibration
-            bus_raw = self._raw(self._bus_v, err.bus_gain, err.bus_offset_v, bus_noise)
             insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
             ntc_fault = True in temp_invalid
             valid_temps = (
@@ -520,40 +521,42 @@ class BmsModel:
             # The extremes of the valid sensors (the room's temperature when none is valid).
             t_max = max(valid_temps) if valid_temps else pack.ambient_c
             t_min = min(valid_temps) if valid_temps else pack.ambient_c
-            current_a = pack.current_a
             capacity = pack.spec.nominal_capacity_ah
+            insulation_low = insulation < self.insulation_limit_ohm
             bits = (  # FaultFlags' fields, in order
-                cells.over_voltage,
-                cells.under_voltage,
+                over_v,
+                under_v,
                 bool(valid_temps) and t_max > OVER_TEMP_C,
-                abs(current_a) > OVER_CURRENT_C_RATE * capacity,
-                insulation < self.insulation_limit_ohm,
-                cells.any_invalid,
+                abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
+                insulation_low,
+                sense_wire,
                 ntc_fault,
                 self.precharge_failed,
             )
-            flags = _fault_flags(bits)
             contactor = self._contactor_code()
             hvil_open = not pack.hvil_closed
-            if any(bits) or hvil_open or contactor == ContactorCode.WELDED:
+            welded = contactor == ContactorCode.WELDED
+            if any(bits) or hvil_open or welded:
                 state = BmsStateCode.ERROR
             else:
                 state = _STATE_OF_CONTACTOR[contactor]
             estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
             soc = min(100.0, max(0.0, estimate))
             charge_a, discharge_a = self._limits(soc, state, t_min, t_max)
-            reading = BmsReading(
-                pack_voltage_v=self._raw(
-                    pack.terminal_voltage(), err.pack_gain, err.pack_offset_v, pack_noise
-                ),
-                pack_current_a=self._current(err, current_noise),
+            cal = self.calibration
+            # raw = (1+g)·true + o + n; the bus is then corrected with (k, d).
+            bus_raw = (1.0 + err.bus_gain) * self._bus_v + err.bus_offset_v + bus_noise
+            pack_v = pack.terminal_voltage()
+            reading = _new_reading(
+                pack_voltage_v=(1.0 + err.pack_gain) * pack_v + err.pack_offset_v + pack_noise,
+                pack_current_a=self._current(pack.current_a, err, current_noise),
                 bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                 soc_pct=soc,
-                cell_voltages_v=tuple(cells.volts.tolist()),
-                cell_invalid=cells.invalid,
-                min_cell_v=cells.min_v,
-                max_cell_v=cells.max_v,
-                min_cell_index=cells.min_index,
+                cell_voltages_v=tuple(volts.tolist()),
+                cell_invalid=cell_invalid,
+                min_cell_v=min_v,
+                max_cell_v=max_v,
+                min_cell_index=min_index,
                 temperatures_c=temps,
                 temperature_invalid=temp_invalid,
                 insulation_ohm=insulation,
@@ -561,11 +564,13 @@ class BmsModel:
                 contactor=contactor,
                 state=state,
                 balancing=self.balancing_mask != 0,
-                flags=flags,
+                flags=_fault_flags(bits),
                 max_charge_current_a=charge_a,
                 max_discharge_current_a=discharge_a,
             )
-            self._update_dtcs(reading)
+            # The continuous monitors (the contactor monitors run on their commands).
+            failing = (hvil_open, insulation_low, sense_wire, ntc_fault, over_v, under_v)
+            self._update_dtcs(failing, welded)
             return reading
 
     def _limits(
@@ -597,23 +602,15 @@ class BmsModel:
         status = self.nvm.dtcs.get(code, STATUS_AFTER_CLEAR)
         self.nvm.dtcs[code] = dtc_status_after_test(status, failed)
 
-    def _update_dtcs(self, reading: BmsReading) -> None:
-        """Run the continuous monitors (contactor monitors run on their commands)."""
-        flags = reading.flags
-        failing = (
-            reading.hvil_open,
-            flags.insulation,
-            flags.sense_wire,
-            flags.ntc,
-            flags.cell_ov,
-            flags.cell_uv,
-        )
+    def _update_dtcs(self, failing: tuple[bool, ...], welded: bool) -> None:
+        """Report the tests of the continuous monitors: ``failing`` in the order of
+        :data:`_CONTINUOUS_DTCS`, and the welded contactor's if it reads WELDED."""
         dtcs = self.nvm.dtcs
         for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
             # dtc_status_after_test, without a call per DTC.
             status = dtcs.get(code, STATUS_AFTER_CLEAR) & ~_NOT_COMPLETED
             dtcs[code] = status | _FAILED_BITS if failed else status & ~STATUS_FAILED
-        if reading.contactor == ContactorCode.WELDED:
+        if welded:
             self.report_test(Dtc.CONTACTOR_WELDED, True)
         if self.faults.stuck_dtc is not None:
             self.report_test(self.faults.stuck_dtc, True)

@@ -244,14 +244,13 @@ class PackCircuit:
         conducting = pack.conducting
         self._solved_for = pack.contactor_state
         if conducting:
-            e, r = pack.terminal_voltage(0.0), pack.internal_resistance_ohm
+            e, r = pack.thevenin()
         else:
             e, r = pack.bus_voltage, OPEN_TIE_OHM
         self._e, self._r = e, r
-        sources = list(self._sources.items())
-        if not sources:
+        if not self._sources:
             return OperatingPoint(e, {}, 0.0)
-        flat = None if last is None else _flat_solution(e, r, sources, last)
+        flat = None if last is None else _flat_solution(e, r, self._sources, last)
         if flat is not None:
             into_pack = math.fsum(flat.values())
             return OperatingPoint(
@@ -259,6 +258,7 @@ class PackCircuit:
                 currents_a=flat,
                 cell_current_a=-into_pack if conducting else 0.0,
             )
+        sources = list(self._sources.items())
 
         def total(v: float) -> float:
             return sum(source(v) for _, source in sources)
@@ -301,7 +301,7 @@ class PackCircuit:
 
 
 def _flat_solution(
-    e: float, r: float, sources: list[tuple[str, Source]], last: OperatingPoint
+    e: float, r: float, sources: dict[str, Source], last: OperatingPoint
 ) -> dict[str, float] | None:
     """The sources' currents when the last ones still hold and none moves near there.
 
@@ -311,13 +311,13 @@ def _flat_solution(
     bracket bisection would close in on, so its answer would be these very currents.
     Returns None otherwise (bisect).
     """
-    if set(last.currents_a) != {name for name, _ in sources}:
+    if last.currents_a.keys() != sources.keys():
         return None
     v = e + r * math.fsum(last.currents_a.values())
     if not v > 0.0:
         return None
-    below = {name: source(v * (1.0 - _FLAT_SPAN)) for name, source in sources}
+    below = {name: source(v * (1.0 - _FLAT_SPAN)) for name, source in sources.items()}
     if below != last.currents_a:
         return None
-    above = {name: source(v * (1.0 + _FLAT_SPAN)) for name, source in sources}
+    above = {name: source(v * (1.0 + _FLAT_SPAN)) for name, source in sources.items()}
     return below if above == below else None

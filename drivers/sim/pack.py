@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -83,14 +84,13 @@ Floats = npt.NDArray[np.float64]
 _SUM = np.add.reduce
 
 
-def _scalar(value: float) -> Floats:
-    """``value`` as a 0-d array, the cheap way to hand numpy a scalar operand.
+_scalar: Callable[[float], Floats] = np.array
+"""``_scalar(value)``: ``value`` as a 0-d array, the cheap way to hand numpy a scalar operand.
 
-    numpy converts a Python float operand on every operation, which costs about as much as
-    the operation on a 96S pack's blocks; a 0-d array it takes as it is, with the very same
-    result. The hot path's constants are made once, its per-step scalars once per use.
-    """
-    return np.array(value)
+numpy converts a Python float operand on every operation, which costs about as much as the
+operation on a 96S pack's blocks; a 0-d array it takes as it is, with the very same result.
+The hot path's constants are made once, its per-step scalars once per use.
+"""
 
 
 _ONE = _scalar(1.0)
@@ -98,6 +98,19 @@ _KELVIN_0D = _scalar(_KELVIN)
 _INV_T_REF = _scalar(1.0 / _T_REF_K)
 _EA_OVER_R = _scalar(ARRHENIUS_EA_OVER_R_K)
 _MINUS_HYSTERESIS_WIDTH = _scalar(-HYSTERESIS_SOC_WIDTH)
+
+
+class _StateValues(NamedTuple):
+    """What one state of the pack gives (see :meth:`Pack._values`); do not modify the arrays."""
+
+    ocv: Floats
+    """Every block's OCV, hysteresis included."""
+    r0: Floats
+    """Every block's R0 at its temperature."""
+    e_v: float
+    """The pack's zero-current voltage ΣOCV − U1 − U2."""
+    r_ohm: float
+    """The pack's instantaneous resistance ΣR0(T) + busbars."""
 
 
 class _Decays(NamedTuple):
@@ -195,12 +208,10 @@ class Pack:
         socs, volts = zip(*self._curve.points, strict=True)
         self._ocv_socs: Floats = np.array(socs)
         self._ocv_volts: Floats = np.array(volts)
-        # Every block's R0(T) and OCV, and the pack's Thevenin sums, for the present state,
+        # Every block's OCV and R0(T), and the pack's Thevenin sums, for the present state,
         # computed once per state: one clock move reads them up to six times (the sub-step,
         # the operating point, the BMS's cells and terminal voltage).
-        self._r0_now: Floats | None = None
-        self._ocv_now: Floats | None = None
-        self._thevenin_now: tuple[float, float] | None = None  # (E in V, R in Ω)
+        self._now: _StateValues | None = None
         self._capacity_now: float | None = None  # the smallest block's Ah (not a state)
         self._busbar_sum_now: float | None = None  # changes only with a busbar fault
         self._decays_by_step: dict[float, _Decays] = {}
@@ -209,9 +220,7 @@ class Pack:
 
     def _state_changed(self) -> None:
         """Forget what was computed for the present state (a block or a resistance changed)."""
-        self._r0_now = None
-        self._ocv_now = None
-        self._thevenin_now = None
+        self._now = None
 
     # --- physical faults ------------------------------------------------------------------
 
@@ -335,8 +344,8 @@ class Pack:
         h = dt_s / steps
         # Each sub-step starts where the previous one ended (same state, same current), so
         # its start voltage and R0(T) are handed on instead of computed twice.
-        r0 = self._r0_all()
-        v = self._terminal_voltage(current_a)
+        now = self._values()
+        r0, v = now.r0, now.e_v - current_a * now.r_ohm
         for _ in range(steps):
             v, r0 = self._substep(h, current_a, v, r0)
         charge_ah = current_a * dt_s / 3600.0
@@ -372,8 +381,11 @@ class Pack:
         temp_c *= decays.thermal_0d
         temp_c += t_final
         self._temp_c = temp_c
-        self._u1 = self._rc_step(u1, self._r1, decays.rc1, decays.rc1_0d, i)
-        self._u2 = self._rc_step(u2, self._r2, decays.rc2, decays.rc2_0d, i)
+        u1_end = u1 * decays.rc1_0d  # U ← decay·U + R·((1 − decay)·I), for each RC branch
+        u1_end += self._r1 * _scalar((1.0 - decays.rc1) * i)
+        u2_end = u2 * decays.rc2_0d
+        u2_end += self._r2 * _scalar((1.0 - decays.rc2) * i)
+        self._u1, self._u2 = u1_end, u2_end
         if self._bleeding:
             d_soc = (-h / 3600.0) * (i + self._bleed_currents()) / self._q_ah
         else:
@@ -387,9 +399,8 @@ class Pack:
             relaxed *= np.exp(np.abs(d_soc) / _MINUS_HYSTERESIS_WIDTH)
             relaxed += target
             self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
-        self._state_changed()
-        r0_end = self._r0_all()
-        v_end = self._terminal_voltage(i)
+        now = self._now = self._compute_values()
+        v_end = now.e_v - i * now.r_ohm
         self._advance_bus(h, v_end)
         # Trapezoid over the sub-step; every state moves smoothly within ≤ 1 s.
         energy_wh = 0.5 * (v_start + v_end) * i * h / 3600.0
@@ -397,14 +408,7 @@ class Pack:
             self.wh_discharged += energy_wh
         else:
             self.wh_charged -= energy_wh
-        return v_end, r0_end
-
-    @staticmethod
-    def _rc_step(u: Floats, r: Floats, decay: float, decay_0d: Floats, i: float) -> Floats:
-        """An RC branch's voltages after a sub-step: U ← decay·U + R·((1 − decay)·I)."""
-        u_end = u * decay_0d
-        u_end += r * _scalar((1.0 - decay) * i)
-        return u_end
+        return v_end, now.r0
 
     def _decays(self, h: float) -> _Decays:
         """The factors (RC1, RC2, thermal) a state decays by in ``h``; made once per ``h``."""
@@ -486,27 +490,33 @@ class Pack:
 
     # --- truth ----------------------------------------------------------------------------
 
-    def _r0_all(self) -> Floats:
-        """R0 of every block at its present temperature, Arrhenius in T (do not modify)."""
-        if self._r0_now is None:
-            # R0,25 · exp(Ea/R · (1/T − 1/T_ref)), operation by operation on one fresh array.
-            factor = _ONE / (self._temp_c + _KELVIN_0D)
-            factor -= _INV_T_REF
-            factor *= _EA_OVER_R
-            factor = np.exp(factor, out=factor)
-            factor *= self._r0
-            self._r0_now = factor
-        return self._r0_now
+    def _values(self) -> _StateValues:
+        """What the present state gives: OCV and R0(T) of every block, the Thevenin sums."""
+        now = self._now
+        if now is None:
+            now = self._now = self._compute_values()
+        return now
 
-    def _ocv_all(self) -> Floats:
-        """The OCV of every block now, hysteresis included (do not modify)."""
-        if self._ocv_now is None:
-            # np.interp holds the end values outside the table: the SOC clamp of OcvCurve.
-            ocv = np.interp(self._soc, self._ocv_socs, self._ocv_volts)
-            if self._curve.hysteresis_v > 0.0:
-                ocv += self._hyst * self._hysteresis_0d
-            self._ocv_now = ocv
-        return self._ocv_now
+    def _compute_values(self) -> _StateValues:
+        # np.interp holds the end values outside the table: the SOC clamp of OcvCurve.
+        ocv = np.interp(self._soc, self._ocv_socs, self._ocv_volts)
+        if self._curve.hysteresis_v > 0.0:
+            ocv += self._hyst * self._hysteresis_0d
+        # Both sums in one reduction over the rows (each row summed as on its own).
+        rows = np.empty((2, self.spec.series))
+        zero_current, r0 = rows
+        np.subtract(ocv, self._u1, zero_current)  # OCV − U1 − U2
+        zero_current -= self._u2
+        np.add(self._temp_c, _KELVIN_0D, r0)  # R0,25 · exp(Ea/R · (1/T − 1/T_ref))
+        np.divide(_ONE, r0, r0)
+        r0 -= _INV_T_REF
+        r0 *= _EA_OVER_R
+        np.exp(r0, r0)
+        r0 *= self._r0
+        if self._busbar_sum_now is None:
+            self._busbar_sum_now = float(_SUM(self._busbar_ohm))
+        e, r_blocks = _SUM(rows, 1).tolist()
+        return _StateValues(ocv, r0, e, r_blocks + self._busbar_sum_now)
 
     @property
     def current_a(self) -> float:
@@ -516,7 +526,7 @@ class Pack:
     @property
     def open_circuit_voltage(self) -> float:
         """Get the sum of block OCVs in V (including LFP hysteresis)."""
-        return float(self._ocv_all().sum())
+        return float(self._values().ocv.sum())
 
     @property
     def interconnect_ohm(self) -> float:
@@ -526,35 +536,23 @@ class Pack:
     @property
     def internal_resistance_ohm(self) -> float:
         """Get the instantaneous (R0) pack resistance in Ω: ΣR0(T) + busbars."""
-        return self._thevenin()[1]
+        return self._values().r_ohm
+
+    def thevenin(self) -> tuple[float, float]:
+        """Get the pack now as its zero-current voltage E in V behind its instantaneous
+        resistance R in Ω (ΣR0(T) + busbars): the terminal voltage at I is E − I·R."""
+        now = self._values()
+        return now.e_v, now.r_ohm
 
     def terminal_voltage(self, current_a: float | None = None) -> float:
         """Get the pack terminal voltage in V at ``current_a`` (default: the present current)."""
         i = self._current_a if current_a is None else current_a
-        return self._terminal_voltage(i)
-
-    def _thevenin(self) -> tuple[float, float]:
-        """The pack now as E (zero-current voltage, V) behind R (ΣR0(T) + busbars, Ω).
-
-        The hot path: the sub-step, the operating point and the BMS ask for the terminal
-        voltage at up to four currents per state; each sum over the blocks is made once.
-        """
-        if self._thevenin_now is None:
-            zero_current = self._ocv_all() - self._u1
-            zero_current -= self._u2
-            if self._busbar_sum_now is None:
-                self._busbar_sum_now = float(_SUM(self._busbar_ohm))
-            r_total = float(_SUM(self._r0_all())) + self._busbar_sum_now
-            self._thevenin_now = float(_SUM(zero_current)), r_total
-        return self._thevenin_now
-
-    def _terminal_voltage(self, i: float) -> float:
-        """The terminal voltage in V at current ``i``: E − i·R."""
-        e, r = self._thevenin()
-        return e - i * r
+        now = self._values()
+        return now.e_v - i * now.r_ohm
 
     def _cell_voltages(self) -> Floats:
-        volts = self._ocv_all() - self._r0_all() * _scalar(self._current_a)  # OCV − I·R0 − U1 − U2
+        now = self._values()
+        volts = now.ocv - now.r0 * _scalar(self._current_a)  # OCV − I·R0 − U1 − U2
         volts -= self._u1
         volts -= self._u2
         return volts

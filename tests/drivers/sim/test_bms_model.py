@@ -1,12 +1,13 @@
 """The BMS model's front end read in arrays: each channel its own error, noise and faults."""
 
+import dataclasses
 import statistics
 
 import numpy as np
 import pytest
 
 from drivers.sim.bms_calibration import FrontEndError
-from drivers.sim.bms_model import AFE_LSB_V, BmsModel, temperature_groups
+from drivers.sim.bms_model import AFE_LSB_V, BmsModel, BmsReading, temperature_groups
 from drivers.sim.clock import ManualTime
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import NTC_OPEN_C, Pack
@@ -191,3 +192,17 @@ def test_a_load_switched_between_two_clock_moves_shows_in_the_next_reading() -> 
     idle_v, loaded_v = readings[0].pack_voltage_v, readings[1].pack_voltage_v
     assert loaded_v == pytest.approx(idle_v - 120.0 * pack.internal_resistance_ohm, abs=0.3)
     assert readings[3].pack_voltage_v > loaded_v + 1.0  # the I·R0 drop is gone at once
+
+
+def test_a_measured_reading_is_the_dataclass_reading_of_its_fields() -> None:
+    # measure() makes its reading without BmsReading.__init__ (which, frozen, is slow): it must
+    # hold exactly the dataclass's fields, in order, and be the reading __init__ would make.
+    pack = Pack(get_pack_spec("lfp16s"))
+    pack.ntc_open(3)  # the reading's fault flags set, too
+    reading = BmsModel(pack, seed=3).measure()
+    assert list(vars(reading)) == [f.name for f in dataclasses.fields(BmsReading)]
+    made = BmsReading(**vars(reading))
+    assert made == reading and repr(made) == repr(reading) and hash(made) == hash(reading)
+    assert reading.flags.ntc
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reading.soc_pct = 0.0  # type: ignore[misc]
