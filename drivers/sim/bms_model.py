@@ -260,6 +260,12 @@ index of the lowest (of the valid cells; of all if none), any invalid, over- and
 under-voltage."""
 
 
+def _clamp(value: float, low: float, high: float) -> float:
+    """Get ``min(high, max(low, value))`` (at a fraction of the builtins' cost)."""
+    value = value if value > low else low
+    return value if value < high else high
+
+
 def temperature_groups(series: int, sensors: int = 0) -> list[range]:
     """Get the blocks each BMS temperature sensor covers (``sensors`` equal groups of
     consecutive blocks; 0: one sensor per 8 cells, at least 4)."""
@@ -317,9 +323,9 @@ class BmsModel:
         series = pack.spec.series
         self._group_starts = np.array([group.start for group in self.groups])
         self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
+        self._temperature_offsets = np.zeros(len(self.groups))
         self._gains = np.empty(series)
         self._offsets = np.empty(series)
-        self._temperature_offsets = np.zeros(len(self.groups))
         self._error_of_arrays: FrontEndError | None = None
         self._out_of_range: tuple[FrontEndError, FrontEndError] | None = None
         self._all_valid = (False,) * series
@@ -541,7 +547,7 @@ class BmsModel:
             else:
                 state = _STATE_OF_CONTACTOR[contactor]
             estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
-            soc = min(100.0, max(0.0, estimate))
+            soc = _clamp(estimate, 0.0, 100.0)
             charge_a, discharge_a = self._limits(soc, state, t_min, t_max)
             cal = self.calibration
             # raw = (1+g)·true + o + n; the bus is then corrected with (k, d).
@@ -585,8 +591,8 @@ class BmsModel:
         if state == BmsStateCode.ERROR:
             return 0.0, 0.0
         capacity = self.pack.spec.nominal_capacity_ah
-        charge = capacity * min(1.0, max(0.0, (100.0 - soc) / 10.0))
-        discharge = 2.0 * capacity * min(1.0, max(0.0, soc / 10.0))
+        charge = capacity * _clamp((100.0 - soc) / 10.0, 0.0, 1.0)
+        discharge = 2.0 * capacity * _clamp(soc / 10.0, 0.0, 1.0)
         charge_ok = t_min >= 0.0 and t_max <= 45.0
         discharge_ok = t_min >= -20.0 and t_max <= 55.0
         return (charge if charge_ok else 0.0), (discharge if discharge_ok else 0.0)

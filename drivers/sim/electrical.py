@@ -204,7 +204,9 @@ class PackCircuit:
         while self._time_s < target:
             remaining = target - self._time_s
             op = self._op
-            step = min(remaining, self._max_step(op))
+            # min() and max() of two floats: written out, a tenth of the builtins' cost.
+            max_step = self._max_step(op)
+            step = max_step if max_step < remaining else remaining
             self._pack.advance(step, op.cell_current_a)
             self._time_s = target if step == remaining else self._time_s + step
             self._resolve()
@@ -218,7 +220,8 @@ class PackCircuit:
                     totals.energy_wh += amps * v_mean * step / 3600.0
             # Currents that did not move (CC) need no re-solve every second: widen the step.
             if self._op.currents_a == op.currents_a:
-                self._stable_s = min(2.0 * self._stable_s, MAX_STABLE_S)
+                doubled = 2.0 * self._stable_s
+                self._stable_s = MAX_STABLE_S if doubled > MAX_STABLE_S else doubled
             else:
                 self._stable_s = MAX_RESOLVE_S
 
@@ -231,7 +234,8 @@ class PackCircuit:
             # just below the pack voltage), so look again now and then.
             return IDLE_RESOLVE_S if self._sources else math.inf
         per_soc_s = 3600.0 * pack.capacity_ah / abs(op.cell_current_a)
-        return min(self._stable_s, MAX_RESOLVE_SOC * per_soc_s)
+        soc_step_s = MAX_RESOLVE_SOC * per_soc_s
+        return soc_step_s if soc_step_s < self._stable_s else self._stable_s
 
     def _resolve(self) -> None:
         self._op = self._solve(self._op)
@@ -253,8 +257,9 @@ class PackCircuit:
         flat = None if last is None else _flat_solution(e, r, self._sources, last)
         if flat is not None:
             into_pack = math.fsum(flat.values())
+            voltage_v = e + r * into_pack
             return OperatingPoint(
-                voltage_v=max(0.0, e + r * into_pack),
+                voltage_v=voltage_v if voltage_v > 0.0 else 0.0,
                 currents_a=flat,
                 cell_current_a=-into_pack if conducting else 0.0,
             )

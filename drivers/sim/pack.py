@@ -116,10 +116,10 @@ class _StateValues(NamedTuple):
 class _Decays(NamedTuple):
     """The factors a state decays by in one sub-step length (see :meth:`Pack._decays`)."""
 
-    rc1: float
-    rc2: float
-    rc1_0d: Floats
-    rc2_0d: Floats
+    rc: Floats
+    """The RC branches' factors, a row each (one value per block)."""
+    rc_complement: Floats
+    """1 − each of them."""
     thermal_0d: Floats
 
 
@@ -175,10 +175,14 @@ class Pack:
         self._q_ah: Floats = np.array(q_ah)
         self._r0: Floats = np.array(r0)
         self._soc: Floats = np.array(soc)
-        self._r1: Floats = np.full(n, spec.r1_ohm / np_)
-        self._r2: Floats = np.full(n, spec.r2_ohm / np_)
-        self._u1: Floats = np.zeros(n)
-        self._u2: Floats = np.zeros(n)
+        # The two RC branches as the rows of one array each (one numpy call for both);
+        # _u1 and _u2 are the rows of _u.
+        self._rc_ohm: Floats = np.array(
+            [np.full(n, spec.r1_ohm / np_), np.full(n, spec.r2_ohm / np_)]
+        )
+        self._u: Floats = np.zeros((2, n))
+        self._u1, self._u2 = self._u
+        self._both_rc_resist = spec.r1_ohm > 0.0 and spec.r2_ohm > 0.0
         self._hyst: Floats = np.zeros(n)
         self.ambient_c = spec.ambient_c
         self._temp_c: Floats = np.full(n, spec.ambient_c)
@@ -254,8 +258,7 @@ class Pack:
         self._q_ah[index] *= keep
         self._capacity_now = None
         self._r0[index] /= keep
-        self._r1[index] /= keep
-        self._r2[index] /= keep
+        self._rc_ohm[:, index] /= keep
         self._state_changed()
 
     def loose_busbar(self, index: int, added_ohm: float) -> None:
@@ -361,19 +364,22 @@ class Pack:
         """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
         decays = self._decays(h)
-        u1, u2 = self._u1, self._u2
+        u = self._u
         # The expressions of the module docstring, worked on fresh arrays in place: each
         # operation and its operands as written there, so the results are those bits.
         # Heat held at its start-of-step value; an RC branch without resistance heats nothing.
         heat_w = r0_start * _scalar(i * i)
-        if spec.r1_ohm > 0.0:
-            rc_heat = u1 * u1
-            rc_heat /= self._r1
-            heat_w += rc_heat
-        if spec.r2_ohm > 0.0:
-            rc_heat = u2 * u2
-            rc_heat /= self._r2
-            heat_w += rc_heat
+        if self._both_rc_resist:
+            rc_heat = u * u  # U²/R of both branches at once
+            rc_heat /= self._rc_ohm
+            heat_w += rc_heat[0]
+            heat_w += rc_heat[1]
+        else:
+            for k, r_ohm in enumerate((spec.r1_ohm, spec.r2_ohm)):
+                if r_ohm > 0.0:
+                    rc_heat = u[k] * u[k]
+                    rc_heat /= self._rc_ohm[k]
+                    heat_w += rc_heat
         t_final = heat_w
         t_final /= self._ha_0d
         t_final += _scalar(self.ambient_c)
@@ -381,11 +387,12 @@ class Pack:
         temp_c *= decays.thermal_0d
         temp_c += t_final
         self._temp_c = temp_c
-        u1_end = u1 * decays.rc1_0d  # U ← decay·U + R·((1 − decay)·I), for each RC branch
-        u1_end += self._r1 * _scalar((1.0 - decays.rc1) * i)
-        u2_end = u2 * decays.rc2_0d
-        u2_end += self._r2 * _scalar((1.0 - decays.rc2) * i)
-        self._u1, self._u2 = u1_end, u2_end
+        u_end = u * decays.rc  # U ← decay·U + R·((1 − decay)·I), both branches
+        rc_charge = decays.rc_complement * _scalar(i)
+        rc_charge *= self._rc_ohm
+        u_end += rc_charge
+        self._u = u_end
+        self._u1, self._u2 = u_end
         if self._bleeding:
             d_soc = (-h / 3600.0) * (i + self._bleed_currents()) / self._q_ah
         else:
@@ -398,7 +405,10 @@ class Pack:
             relaxed = self._hyst - target
             relaxed *= np.exp(np.abs(d_soc) / _MINUS_HYSTERESIS_WIDTH)
             relaxed += target
-            self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
+            if np.count_nonzero(d_soc) == d_soc.size:  # every block's SOC moved: all relax
+                self._hyst = relaxed
+            else:
+                self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
         now = self._now = self._compute_values()
         v_end = now.e_v - i * now.r_ohm
         self._advance_bus(h, v_end)
@@ -420,7 +430,11 @@ class Pack:
             thermal = math.exp(
                 -h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k)
             )
-            known = _Decays(rc1, rc2, _scalar(rc1), _scalar(rc2), _scalar(thermal))
+            rows = np.array([np.full(spec.series, rc1), np.full(spec.series, rc2)])
+            complements = np.array(
+                [np.full(spec.series, 1.0 - rc1), np.full(spec.series, 1.0 - rc2)]
+            )
+            known = _Decays(rows, complements, _scalar(thermal))
             if len(self._decays_by_step) < _DECAYS_KEPT:
                 self._decays_by_step[h] = known
         return known
