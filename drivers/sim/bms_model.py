@@ -252,18 +252,15 @@ _CONTINUOUS_DTCS = tuple(
     )
 )
 """The DTCs whose monitors run on every measurement (see :meth:`BmsModel._update_dtcs`)."""
+_FAILED_STATUS = tuple(dtc_status_after_test(status, True) for status in range(256))
+_PASSED_STATUS = tuple(dtc_status_after_test(status, False) for status in range(256))
+"""A status byte's successor after a failed and a passed test, by status."""
 
 
 _CellReading = tuple[npt.NDArray[np.float64], tuple[bool, ...], float, float, int, bool, bool, bool]
 """The AFE's reading of every cell channel: volts, invalid, the lowest and highest and the
 index of the lowest (of the valid cells; of all if none), any invalid, over- and
 under-voltage."""
-
-
-def _clamp(value: float, low: float, high: float) -> float:
-    """Get ``min(high, max(low, value))`` (at a fraction of the builtins' cost)."""
-    value = value if value > low else low
-    return value if value < high else high
 
 
 def temperature_groups(series: int, sensors: int = 0) -> list[range]:
@@ -547,7 +544,9 @@ class BmsModel:
             else:
                 state = _STATE_OF_CONTACTOR[contactor]
             estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
-            soc = _clamp(estimate, 0.0, 100.0)
+            # min(100, max(0, estimate)), written out: a tenth of the builtins' cost.
+            soc = estimate if estimate > 0.0 else 0.0
+            soc = soc if soc < 100.0 else 100.0
             charge_a, discharge_a = self._limits(soc, state, t_min, t_max)
             cal = self.calibration
             # raw = (1+g)·true + o + n; the bus is then corrected with (k, d).
@@ -591,8 +590,12 @@ class BmsModel:
         if state == BmsStateCode.ERROR:
             return 0.0, 0.0
         capacity = self.pack.spec.nominal_capacity_ah
-        charge = capacity * _clamp((100.0 - soc) / 10.0, 0.0, 1.0)
-        discharge = 2.0 * capacity * _clamp(soc / 10.0, 0.0, 1.0)
+        # The derating factors min(1, max(0, x)), written out as in measure().
+        to_full, to_empty = (100.0 - soc) / 10.0, soc / 10.0
+        to_full = to_full if to_full > 0.0 else 0.0
+        to_empty = to_empty if to_empty > 0.0 else 0.0
+        charge = capacity * (to_full if to_full < 1.0 else 1.0)
+        discharge = 2.0 * capacity * (to_empty if to_empty < 1.0 else 1.0)
         charge_ok = t_min >= 0.0 and t_max <= 45.0
         discharge_ok = t_min >= -20.0 and t_max <= 55.0
         return (charge if charge_ok else 0.0), (discharge if discharge_ok else 0.0)
@@ -612,10 +615,12 @@ class BmsModel:
         """Report the tests of the continuous monitors: ``failing`` in the order of
         :data:`_CONTINUOUS_DTCS`, and the welded contactor's if it reads WELDED."""
         dtcs = self.nvm.dtcs
+        get = dtcs.get
         for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
-            # dtc_status_after_test, without a call per DTC.
-            status = dtcs.get(code, STATUS_AFTER_CLEAR) & ~_NOT_COMPLETED
-            dtcs[code] = status | _FAILED_BITS if failed else status & ~STATUS_FAILED
+            # dtc_status_after_test, by table (the statuses are bytes).
+            dtcs[code] = (_FAILED_STATUS if failed else _PASSED_STATUS)[
+                get(code, STATUS_AFTER_CLEAR)
+            ]
         if welded:
             self.report_test(Dtc.CONTACTOR_WELDED, True)
         if self.faults.stuck_dtc is not None:
