@@ -39,8 +39,11 @@ AFE reads block k lower by ``R_wire·(2·I_k − I_{k−1} − I_{k+1})``: a ble
 2·R_wire·I low and each neighbour R_wire·I high (tens of mV in all; the I·R0 drop inside the
 cell, ~0.1 mV, is left out).
 
-**Arrays.** Every per-block quantity is a numpy array of ``series`` floats and every update
-above is one array expression: a 96S pack costs what a 1S pack costs in Python overhead.
+**Arrays.** Every per-block quantity is a numpy array of ``series`` floats (the two RC
+branches the two rows of one array) and every update above is a few array operations: a
+96S pack costs what a 1S pack costs in Python overhead, and that overhead (numpy's per call,
+its conversion of Python scalars) is what a sub-step costs, so the updates are worked in
+place, with their scalars as 0-d arrays, each operation as written above (the same bits).
 The public readers return plain lists of floats; the BMS model reads the arrays
 (:meth:`Pack.afe_cell_voltage_array`, :meth:`Pack.ntc_temperature_array`).
 
@@ -80,7 +83,7 @@ _KELVIN = 273.15
 Floats = npt.NDArray[np.float64]
 
 # ndarray.sum() is this reduction behind a Python wrapper that costs as much as summing the
-# blocks of a 96S pack; the hot path sums three arrays per state.
+# blocks of a 96S pack; the hot path sums the SOCs and, in one call, the Thevenin rows.
 _SUM = np.add.reduce
 
 
