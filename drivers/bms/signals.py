@@ -53,6 +53,10 @@ __all__ = [
 
 _T = TypeVar("_T")
 
+_Seen = tuple[Frame, float, int]
+"""A frame kept undecoded: its data, its receive time and its number on its message (a plain
+tuple: one is made for every frame)."""
+
 _ALIVE_NAME = re.compile(r"alive_?counter|(^|_)bz$", re.IGNORECASE)
 _ABORT_POLL_S = 0.05
 """How often a wait with an abort Event looks at it (Condition.wait cannot wait on both)."""
@@ -112,14 +116,6 @@ class _MessageState:
         if seen is None:
             return None
         return extract(self.decoder.fields[name], seen[0]), seen[1]
-
-
-class _Seen(NamedTuple):
-    """A frame kept undecoded: its data, its receive time and its number on its message."""
-
-    frame: Frame
-    t: float
-    number: int
 
 
 class _Element(NamedTuple):
@@ -383,7 +379,7 @@ class SignalMonitor(can.Listener):
     @staticmethod
     def _store(state: _MessageState, frame: Frame, t: float) -> None:
         # Kept whole, decoded when read; only the page and the alive counter are decoded now.
-        seen = _Seen(frame, t, state.frames)
+        seen = (frame, t, state.frames)
         state.latest = seen
         page = None
         if state.mux is not None:
