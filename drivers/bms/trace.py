@@ -106,7 +106,10 @@ class CanTrace(can.Listener):
     def __init__(self, redact: Callable[[can.Message], can.Message] | None = None) -> None:
         self._redact = redact
         self._lock = threading.Lock()  # open and close
-        self._ready = threading.Condition()  # guards _pending and _closing
+        # Guards _pending and _closing. The lock itself is what a frame takes (a C-level
+        # context manager, where the Condition's own is Python code): once per frame.
+        self._queue_lock = threading.Lock()
+        self._ready = threading.Condition(self._queue_lock)
         self._pending: list[can.Message] | None = None  # None: no trace open
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -172,17 +175,10 @@ class CanTrace(can.Listener):
 
     def on_message_received(self, msg: can.Message) -> None:
         """Queue one received frame (called from the notifier thread; never raises)."""
-        self._put(msg)
-
-    def record_tx(self, msg: can.Message) -> None:
-        """Queue one frame the station sent."""
-        self._put(msg)
-
-    def _put(self, msg: can.Message) -> None:
         if self._pending is None:
             return
         frame = self._redact(msg) if self._redact else msg
-        with self._ready:
+        with self._queue_lock:
             pending = self._pending
             if pending is None or self._closing:
                 return
@@ -192,6 +188,10 @@ class CanTrace(can.Listener):
             pending.append(frame)
             if len(pending) == self.BATCH_FRAMES:
                 self._ready.notify()
+
+    def record_tx(self, msg: can.Message) -> None:
+        """Queue one frame the station sent."""
+        self.on_message_received(msg)
 
     def _next_batch(self) -> tuple[list[can.Message], bool]:
         """Wait for a batch (or the flush period, or close); return it and whether closing."""
