@@ -77,7 +77,7 @@ class _MessageState:
         )
         self.times: deque[float] = deque(maxlen=history)
         self.latest: _Seen | None = None
-        """The latest frame decoded, for the signals every frame carries."""
+        """The latest frame read (kept whole), for the signals every frame carries."""
         self.by_page: dict[int, _Seen] = {}
         """Multiplexer page → its latest frame, for the signals of that page."""
         self.wanted: list[str] = [] if self.alive is None else [self.alive.name]
