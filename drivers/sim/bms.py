@@ -81,7 +81,7 @@ class BmsUnit:
     identity: dict[str, str]
 
 
-Row = tuple[float, ...]
+_Row = tuple[float, ...]
 """The physical values of a page's signals, in the order its :class:`_Content` names them."""
 
 
@@ -91,7 +91,7 @@ class _Content:
     and, for a reading and a page, their values in that order."""
 
     signals: tuple[str, ...]
-    values: Callable[[BmsReading, int], Row]
+    values: Callable[[BmsReading, int], _Row]
 
 
 @dataclass
@@ -103,7 +103,7 @@ class _Schedule:
     frame_id: int
     period_s: float
     encoders: tuple[PageEncoder, ...]
-    values: Callable[[BmsReading, int], Row]
+    values: Callable[[BmsReading, int], _Row]
     slot: int = 0
     counter: int = 0
     page: int = 0
@@ -412,22 +412,22 @@ def _array_page(
     return out, bits
 
 
-def _cell_page(r: BmsReading, page: int) -> Row:
+def _cell_page(r: BmsReading, page: int) -> _Row:
     values, invalid = _array_page(r.cell_voltages_v, r.cell_invalid, page, CELLS_PER_PAGE, 0.0)
     return (*values, invalid)
 
 
-def _temperature_page(r: BmsReading, page: int) -> Row:
+def _temperature_page(r: BmsReading, page: int) -> _Row:
     # Raw 0 (-50 °C) past the last sensor; the message has no invalid bits.
     values, _ = _array_page(r.temperatures_c, r.temperature_invalid, page, SENSORS_PER_PAGE, -50.0)
     return tuple(values)
 
 
-def _pack_status(r: BmsReading, page: int) -> Row:
+def _pack_status(r: BmsReading, page: int) -> _Row:
     return (r.pack_voltage_v, r.pack_current_a, r.bus_voltage_v, r.soc_pct)
 
 
-def _state(r: BmsReading, page: int) -> Row:
+def _state(r: BmsReading, page: int) -> _Row:
     f = r.flags
     temps = [t for t, bad in zip(r.temperatures_c, r.temperature_invalid, strict=True) if not bad]
     return (
@@ -450,7 +450,7 @@ def _state(r: BmsReading, page: int) -> Row:
     )
 
 
-def _limits(r: BmsReading, page: int) -> Row:
+def _limits(r: BmsReading, page: int) -> _Row:
     return (r.max_charge_current_a, r.max_discharge_current_a, r.max_cell_v, r.min_cell_v)
 
 
