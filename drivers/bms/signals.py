@@ -300,7 +300,10 @@ class SignalMonitor(can.Listener):
         self._now = now
         self._pacer = pacer
         self.stale_factor = stale_factor
-        self._cond = threading.Condition()
+        # Every frame takes the lock itself (a C-level context manager; the Condition's own
+        # __enter__ is Python code); waiters wait on the Condition over it.
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
         self._closed = False
         self._started = now()
         self._roles = dict(signal_map)
@@ -365,7 +368,7 @@ class SignalMonitor(can.Listener):
             frame: Frame | None = decoder.read(msg.data)
         except ValueError:  # a frame shorter than the DBC says
             frame = None
-        with self._cond:
+        with self._lock:
             state.frames += 1
             state.last_rx = t
             state.times.append(t)
