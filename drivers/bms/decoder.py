@@ -5,8 +5,12 @@ station needs a handful of raw integers per frame, so :class:`MessageDecoder` pr
 for each wanted signal a shift and a mask into the frame read as one integer (big-endian
 for Motorola ``@0`` signals, little-endian for Intel ``@1``) and, for multiplexed messages,
 which signals each multiplexer value carries. The result is the same raw integers cantools
-gives with ``scaling=False`` (``tests/drivers/bms/test_decoder.py`` checks every signal of
+gives with ``scaling=False`` (``tests/drivers/bms/test_real_dbcs.py`` checks every signal of
 every vendored DBC against cantools); scaling happens only when a reading is asked for.
+
+Decoding can wait until a value is read: :meth:`MessageDecoder.read` keeps a frame as the
+integers it is read as (a :data:`Frame`), and :func:`extract` takes one signal's raw value
+out of it later, the same integer :meth:`MessageDecoder.decode` gives at once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ class Field(NamedTuple):
     mask: int
     sign: int
     """The sign bit's value for a signed signal (``1 << (length - 1)``), 0 if unsigned."""
+
+
+Frame = tuple[int, int]
+"""A frame's data read as one big-endian and one little-endian integer (0 for a byte order
+no wanted signal uses): what :func:`extract` takes signals out of."""
+
+
+def extract(field: Field, frame: Frame) -> int:
+    """Get ``field``'s raw value in ``frame``."""
+    raw = ((frame[0] if field.big_endian else frame[1]) >> field.shift) & field.mask
+    return raw - (field.sign << 1) if raw & field.sign else raw
 
 
 def compile_field(signal: Any, length_bytes: int) -> Field:
@@ -103,6 +118,9 @@ class MessageDecoder:
     ``wanted`` names the signals to decode; the multiplexer (one level) is added when a wanted
     signal depends on it. :meth:`decode` returns ``{signal: raw}`` for the wanted signals the
     frame carries (those of its multiplexer page), or raises ValueError for a short frame.
+    For a decoding that waits until a value is read, :meth:`read` keeps the frame, which
+    :func:`extract` takes a field of :attr:`fields` out of; :attr:`pages` says on which
+    multiplexer pages a signal is (``None``: on every frame).
     """
 
     def __init__(self, message: Any, wanted: Iterable[str]) -> None:
@@ -124,19 +142,34 @@ class MessageDecoder:
         self.paged = {page: tuple(fields) for page, fields in paged.items()}
         self.uses_big = any(f.big_endian for f in self._all())
         self.uses_little = any(not f.big_endian for f in self._all())
+        self.fields: dict[str, Field] = {f.name: f for f in self._all()}
+        self.pages: dict[str, frozenset[int] | None] = {f.name: None for f in self.plain}
+        for page, fields in self.paged.items():
+            for f in fields:
+                self.pages[f.name] = (self.pages.get(f.name) or frozenset()) | {page}
 
     def _all(self) -> list[Field]:
         return [*self.plain, *(f for fields in self.paged.values() for f in fields)]
 
-    def decode(self, data: bytes) -> dict[str, int]:
-        """Return the raw values this frame carries; ValueError if it is too short."""
+    def read(self, data: bytes | bytearray) -> Frame:
+        """Keep a frame's data for its signals to be extracted; ValueError if too short."""
         length = self.length
         if len(data) < length:
             raise ValueError(f"{self.name}: {len(data)} data bytes, the DBC says {length}")
         if len(data) > length:
             data = data[:length]
-        big = int.from_bytes(data, "big") if self.uses_big else 0
-        little = int.from_bytes(data, "little") if self.uses_little else 0
+        return (
+            int.from_bytes(data, "big") if self.uses_big else 0,
+            int.from_bytes(data, "little") if self.uses_little else 0,
+        )
+
+    def decode(self, data: bytes | bytearray) -> dict[str, int]:
+        """Return the raw values this frame carries; ValueError if it is too short."""
+        return self.values(self.read(data))
+
+    def values(self, frame: Frame) -> dict[str, int]:
+        """Return the raw values a frame kept by :meth:`read` carries."""
+        big, little = frame
         out: dict[str, int] = {}
         for name, is_big, shift, mask, sign in self.plain:
             raw = ((big if is_big else little) >> shift) & mask

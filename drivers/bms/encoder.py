@@ -5,28 +5,41 @@ The mirror of :mod:`drivers.bms.decoder`, for whoever sends cyclic frames many t
 cantools' ``Message.encode`` walks its codec tree, builds a dict of raw values and packs
 them with bitstruct on every call. :class:`MessageEncoder` compiles each page of a message
 (a message without a multiplexer has one) into a :class:`PageEncoder` that keeps, for every
-signal, the conversion cantools itself uses from a physical value to a raw integer (so
-rounding is exactly cantools') and the shift and mask of
-:func:`~drivers.bms.decoder.compile_field`; the multiplexer's bits, the same in every frame
-of a page, are packed once. Encoding is then one OR per signal into the frame read as one
-integer. Unused bits are 0, as cantools gives without padding. The bytes are cantools' own
-for every message of the vendored DBCs (``tests/drivers/bms/test_encoder.py``).
+signal, the conversion cantools itself uses from a physical value to a raw integer (the
+arithmetic of its two usual conversions written inline, any other called: rounding is
+exactly cantools') and the shift and mask of :func:`~drivers.bms.decoder.compile_field`;
+the multiplexer's bits, the same in every frame of a page, are packed once. Encoding is
+then one OR per signal into the frame read as one integer, from a row of values in an
+order the sender picks once (:meth:`PageEncoder.ordered`) or from a dict. Unused bits are
+0, as cantools gives without padding. The bytes are cantools' own for every message of the
+vendored DBCs (``tests/drivers/bms/test_encoder.py``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
+
+from cantools.database.conversion import (
+    IdentityConversion,
+    LinearConversion,
+    LinearIntegerConversion,
+)
 
 from drivers.bms.decoder import compile_field, page_layout
 
 
 class _Slot(NamedTuple):
-    """One signal in the frame: its name, physical → raw, byte order, shift and mask, and the
-    physical range a saturating encoder clamps to (±inf where the DBC gives none)."""
+    """One signal in the frame: its name, how physical becomes raw, byte order, shift and
+    mask, and the physical range a saturating encoder clamps to (±inf where the DBC gives
+    none)."""
 
     name: str
+    way: int
+    """How physical becomes raw: :data:`_MINUS`, :data:`_DIVIDE` or :data:`_CALL`."""
+    offset: float
+    scale: float
     to_raw: Callable[[float], int]
     big_endian: bool
     shift: int
@@ -35,12 +48,42 @@ class _Slot(NamedTuple):
     high: float
 
 
+_MINUS = 0
+"""``round(value - offset)``: cantools' conversion of an integer signal of scale 1."""
+_DIVIDE = 1
+"""``round((value - offset) / scale)``: cantools' conversion of a scaled integer signal."""
+_CALL = 2
+"""Any other conversion: cantools' own ``numeric_scaled_to_raw``, called."""
+
+
+def _way(to_raw: Callable[[float], int]) -> int:
+    """Which of cantools' conversions ``to_raw`` is, as far as it can be written inline.
+
+    Only the two functions whose arithmetic is copied here are inlined (a signal with
+    choices delegates to one of them); an integer conversion of another scale, which first
+    tries an exact division, keeps the call.
+    """
+    conversion: Any = getattr(to_raw, "__self__", None)
+    function = getattr(to_raw, "__func__", None)
+    if function is LinearConversion.numeric_scaled_to_raw and not conversion.is_float:
+        return _DIVIDE
+    if function is IdentityConversion.numeric_scaled_to_raw and not conversion.is_float:
+        return _MINUS  # round(value), offset 0
+    if function is LinearIntegerConversion.numeric_scaled_to_raw and conversion.scale == 1:
+        return _MINUS  # divmod by 1 leaves value - offset as it is
+    return _CALL
+
+
 def _slot(signal: Any, length_bytes: int) -> _Slot:
     field = compile_field(signal, length_bytes)  # refuses IEEE floats
     # cantools' own physical → raw; for an integer signal it rounds to an int.
     to_raw = cast(Callable[[float], int], signal.conversion.numeric_scaled_to_raw)
+    way = _way(to_raw)
     return _Slot(
         signal.name,
+        way,
+        0 if way == _CALL else to_raw.__self__.offset,  # type: ignore[attr-defined]
+        1 if way == _CALL else to_raw.__self__.scale,  # type: ignore[attr-defined]
         to_raw,
         field.big_endian,
         field.shift,
@@ -58,19 +101,24 @@ def _bits(slot: _Slot, value: float) -> int:
 class PageEncoder:
     """The frame bytes of one page of a message from physical signal values.
 
-    :attr:`signals` names the values :meth:`encode` reads (the multiplexer's is not among
-    them: the page fixes it). With ``saturate`` a value outside its signal's DBC range is
-    clamped to it first, as an ECU's firmware clamps what it cannot send.
+    :attr:`signals` names the values :meth:`encode` reads, in the order :meth:`encode_row`
+    takes them (the multiplexer's is not among them: the page fixes it); :meth:`ordered`
+    gives the same page for values in another order. With ``saturate`` a value outside its
+    signal's DBC range is clamped to it first, as an ECU's firmware clamps what it cannot
+    send.
     """
 
     def __init__(
         self, length: int, slots: tuple[_Slot, ...], fixed: tuple[tuple[_Slot, float], ...]
     ) -> None:
         self.length = length
+        self._slots = slots
+        self._fixed = fixed
         self.signals = tuple(slot.name for slot in slots)
-        # Split by byte order: each loop of encode() ORs into one integer, no test per signal.
-        self._big = tuple(s for s in slots if s.big_endian)
-        self._little = tuple(s for s in slots if not s.big_endian)
+        # Split by byte order, each slot with the index of its value in a row: each loop of
+        # encode_row() ORs into one integer, no test of the byte order per signal.
+        self._big = tuple((i, *s[1:5], *s[6:]) for i, s in enumerate(slots) if s.big_endian)
+        self._little = tuple((i, *s[1:5], *s[6:]) for i, s in enumerate(slots) if not s.big_endian)
         self._fixed_big = 0
         self._fixed_little = 0
         for slot, value in fixed:
@@ -79,11 +127,25 @@ class PageEncoder:
             else:
                 self._fixed_little |= _bits(slot, value)
 
+    def ordered(self, names: Iterable[str]) -> PageEncoder:
+        """Get this page's encoder for rows of values in the order of ``names``; ValueError
+        unless ``names`` are this page's :attr:`signals`, each once."""
+        order = tuple(names)
+        if sorted(order) != sorted(self.signals):
+            raise ValueError(f"{order} are not the page's signals {self.signals}")
+        by_name = {slot.name: slot for slot in self._slots}
+        return PageEncoder(self.length, tuple(by_name[n] for n in order), self._fixed)
+
     def encode(self, values: Mapping[str, float], *, saturate: bool = False) -> bytes:
         """Return the frame's data bytes for ``values`` (signal name → physical value);
         KeyError for a signal of :attr:`signals` missing from it."""
-        little = _or_signals(self._fixed_little, self._little, values, saturate)
-        big = _or_signals(self._fixed_big, self._big, values, saturate)
+        return self.encode_row([values[name] for name in self.signals], saturate=saturate)
+
+    def encode_row(self, row: Sequence[float], *, saturate: bool = False) -> bytes:
+        """Return the frame's data bytes for ``row``, the physical values of
+        :attr:`signals` in that order (what a sender of many frames builds: no dict)."""
+        little = _or_signals(self._fixed_little, self._little, row, saturate)
+        big = _or_signals(self._fixed_big, self._big, row, saturate)
         if not big:  # the usual case (an all-Intel message): no byte order to merge
             return little.to_bytes(self.length, "little")
         if little:
@@ -92,19 +154,26 @@ class PageEncoder:
 
 
 def _or_signals(
-    bits: int, slots: tuple[_Slot, ...], values: Mapping[str, float], saturate: bool
+    bits: int, slots: tuple[tuple[Any, ...], ...], row: Sequence[float], saturate: bool
 ) -> int:
-    """OR each slot's raw value for ``values`` into ``bits`` (one byte order's integer)."""
-    for name, to_raw, _, shift, mask, low, high in slots:
-        value = values[name]
+    """OR each slot's raw value for ``row`` into ``bits`` (one byte order's integer)."""
+    # Inline, not a call per signal: this runs for every signal of every frame.
+    for index, way, offset, scale, to_raw, shift, mask, low, high in slots:
+        value = row[index]
         if saturate:
-            # Comparisons, not min()/max() calls: this runs for every signal of every frame.
-            # "not >=" sends NaN to the minimum, as max(low, NaN) would.
+            # Comparisons, not min()/max() calls. "not >=" sends NaN to the minimum, as
+            # max(low, NaN) would.
             if not value >= low:
                 value = low
             elif value > high:
                 value = high
-        bits |= (to_raw(value) & mask) << shift
+        if way == _MINUS:
+            raw = round(value - offset)
+        elif way == _DIVIDE:
+            raw = round((value - offset) / scale)
+        else:
+            raw = to_raw(value)
+        bits |= (raw & mask) << shift
     return bits
 
 

@@ -16,13 +16,16 @@ need a receiving thread, but only while someone waits for them: a UDS request ru
 Whoever receives holds one lock from taking a frame off the bus to the end of its dispatch,
 and the thread waits for a frame without taking it, so the two never reorder frames and,
 once :meth:`~LockstepNotifier.drain` returns, every frame queued before it has been
-dispatched.
+dispatched. Each frame goes straight to each listener's ``on_message_received`` (one call,
+not ``can.Notifier``'s three: its loop, ``Listener.__call__``, the listener); listeners are
+added and removed with :meth:`~can.Notifier.add_listener` and
+:meth:`~can.Notifier.remove_listener`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import can
@@ -45,7 +48,17 @@ class LockstepNotifier(can.Notifier):
         self._receiving = threading.Lock()  # held from taking a frame to its dispatch's end
         self._waiters = threading.Condition()
         self._expected = 0  # UDS requests (or others) waiting for frames from elsewhere
+        self._callbacks: tuple[Callable[[can.Message], object], ...] = ()
         super().__init__(bus, listeners, timeout=timeout)
+        self._callbacks = _callbacks(self.listeners)
+
+    def add_listener(self, listener: MessageRecipient) -> None:
+        super().add_listener(listener)
+        self._callbacks = _callbacks(self.listeners)
+
+    def remove_listener(self, listener: MessageRecipient) -> None:
+        super().remove_listener(listener)
+        self._callbacks = _callbacks(self.listeners)
 
     @contextmanager
     def expecting(self) -> Iterator[None]:
@@ -76,7 +89,8 @@ class LockstepNotifier(can.Notifier):
         with self._receiving:
             while queued and not self._stopped and (msg := bus.recv(0)) is not None:
                 try:
-                    self._on_message_received(msg)
+                    for callback in self._callbacks:
+                        callback(msg)
                 except Exception as exc:
                     self.exception = exc
                     if not self._on_error(exc):
@@ -107,3 +121,16 @@ class LockstepNotifier(can.Notifier):
                 self.drain()
             except Exception:
                 return  # kept in self.exception; the thread ends as can.Notifier's does
+
+
+def _callbacks(
+    listeners: Iterable[MessageRecipient],
+) -> tuple[Callable[[can.Message], object], ...]:
+    """What to call with each frame: a ``can.Listener``'s ``on_message_received`` (what its
+    ``__call__`` calls), any other recipient itself. No event loop: none is awaited."""
+    return tuple(
+        listener.on_message_received
+        if isinstance(listener, can.Listener) and type(listener).__call__ is can.Listener.__call__
+        else listener
+        for listener in listeners
+    )

@@ -8,6 +8,13 @@ Multiplexed arrays are assembled page by page; :meth:`SignalMonitor.snapshot` re
 complete array whose every page arrived at or after a given instant, so a snapshot never
 mixes pages from before and after a load step.
 
+A value is decoded when it is read, not when its frame comes: the monitor keeps each
+message's latest frame (and each multiplexer page's) as :meth:`MessageDecoder.read
+<drivers.bms.decoder.MessageDecoder.read>` gives it, and decodes per frame only what the
+bus's health needs (the alive counter, the page). Most frames of a cyclic BMS are replaced
+by the next one unread; a reading gets the raw value the frame carried all the same
+(``tests/drivers/bms/test_signals.py`` checks lazy against eager for every mapped signal).
+
 Times come from ``now`` (the station clock, possibly virtual): each frame is stamped with
 ``now()`` when it is received. Timeouts of the waiting calls are wall-clock seconds, so a
 stopped clock cannot hang a step. With a ``pacer`` (the station's lockstep virtual clock) a
@@ -30,7 +37,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import can
 
-from drivers.bms.decoder import MessageDecoder, UnsupportedSignal
+from drivers.bms.decoder import Field, Frame, MessageDecoder, UnsupportedSignal, extract
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, SourcesRef, labelled_raws
@@ -45,6 +52,10 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+_Seen = tuple[Frame, float, int]
+"""A frame kept undecoded: its data, its receive time and its number on its message (a plain
+tuple: one is made for every frame)."""
 
 _ALIVE_NAME = re.compile(r"alive_?counter|(^|_)bz$", re.IGNORECASE)
 _ABORT_POLL_S = 0.05
@@ -65,14 +76,46 @@ class _MessageState:
             (s for s in message.signals if s.length >= 2 and _ALIVE_NAME.search(s.name)), None
         )
         self.times: deque[float] = deque(maxlen=history)
-        self.values: dict[str, tuple[int, float]] = {}
-        """Signal name → (raw value, receive time) of its latest frame."""
+        self.latest: _Seen | None = None
+        """The latest frame read (kept whole), for the signals every frame carries."""
+        self.by_page: dict[int, _Seen] = {}
+        """Multiplexer page → its latest frame, for the signals of that page."""
         self.wanted: list[str] = [] if self.alive is None else [self.alive.name]
         self.decoder: MessageDecoder | None = None
+        self.mux: Field | None = None
+        self.alive_field: Field | None = None
+        self.alive_pages: frozenset[int] | None = None
         self.arrays: list[_ArrayState] = []
         """The multiplexed arrays this message's pages fill."""
         self.sources: list[_SourcesState] = []
         """The per-element sources this message carries elements of."""
+
+    def compile(self) -> None:
+        """Compile the decoder of the wanted signals (UnsupportedSignal if it cannot be)."""
+        self.decoder = decoder = MessageDecoder(self.message, self.wanted)
+        self.mux = decoder.mux
+        if self.alive is not None:
+            self.alive_field = decoder.fields[self.alive.name]
+            self.alive_pages = decoder.pages[self.alive.name]
+        for array in self.arrays:
+            array.fields = decoder.fields
+
+    def signal(self, name: str) -> tuple[int, float] | None:
+        """Get the raw value and receive time of ``name`` in the latest frame carrying it."""
+        assert self.decoder is not None  # compiled in SignalMonitor.__init__
+        pages = self.decoder.pages[name]
+        if pages is None:
+            seen = self.latest
+        else:
+            # A signal of several pages: the latest of their frames.
+            seen = max(
+                (self.by_page[p] for p in pages if p in self.by_page),
+                key=lambda got: got[2],
+                default=None,
+            )
+        if seen is None:
+            return None
+        return extract(self.decoder.fields[name], seen[0]), seen[1]
 
 
 class _Element(NamedTuple):
@@ -99,7 +142,9 @@ class _Scalar(NamedTuple):
 class _ArrayState:
     def __init__(self, ref: ArrayRef, message: Any) -> None:
         self.ref = ref
-        self.pages: dict[int, tuple[float, list[float | None]]] = {}
+        self.pages: dict[int, tuple[float, Frame]] = {}
+        """Page → (receive time, frame) of its latest frame, decoded when read."""
+        self.fields: dict[str, Field] = {}  # the message decoder's
         self.layouts: dict[int, tuple[_Element, ...]] = {}
         self.last_page: int | None = None
         self.max_page = -1
@@ -142,6 +187,28 @@ class _ArrayState:
         if self.ref.pages is not None:
             return range(self.ref.pages)
         return range(self.max_page + 1) if self.wrapped else None
+
+    def values(self, page: int) -> list[float | None]:
+        """Decode the elements of ``page``'s latest frame (None: invalid or not available)."""
+        _, frame = self.pages[page]
+        fields = self.fields
+        factor = self.ref.factor
+        bad = self.ref.invalid_value
+        values: list[float | None] = []
+        for name, scale, offset, not_available, invalid, bit in self.layouts[page]:
+            raw = extract(fields[name], frame)
+            if raw in not_available:
+                values.append(None)
+                continue
+            if invalid is not None:
+                flag = extract(fields[invalid], frame)
+                if bit is not None:
+                    flag = (flag >> bit) & 1
+                if flag == bad:
+                    values.append(None)
+                    continue
+            values.append((raw * scale + offset) * factor)
+        return values
 
 
 class _SourcesState:
@@ -233,7 +300,10 @@ class SignalMonitor(can.Listener):
         self._now = now
         self._pacer = pacer
         self.stale_factor = stale_factor
-        self._cond = threading.Condition()
+        # Every frame takes the lock itself (a C-level context manager; the Condition's own
+        # __enter__ is Python code); waiters wait on the Condition over it.
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
         self._closed = False
         self._started = now()
         self._roles = dict(signal_map)
@@ -278,7 +348,7 @@ class SignalMonitor(can.Listener):
                 state.wanted.append(ref.signal)
         for state in self._by_name.values():
             try:
-                state.decoder = MessageDecoder(state.message, state.wanted)
+                state.compile()
             except UnsupportedSignal as err:
                 raise BmsError(f"BMS message {state.name} cannot be decoded: {err}") from err
 
@@ -295,68 +365,56 @@ class SignalMonitor(can.Listener):
         decoder = state.decoder
         assert decoder is not None  # set for every state in __init__
         try:
-            decoded: dict[str, int] | None = decoder.decode(bytes(msg.data))
+            frame: Frame | None = decoder.read(msg.data)
         except ValueError:  # a frame shorter than the DBC says
-            decoded = None
-        with self._cond:
+            frame = None
+        with self._lock:
             state.frames += 1
             state.last_rx = t
             state.times.append(t)
-            if decoded is None:
+            if frame is None:
                 state.decode_errors += 1
             else:
-                self._store(state, decoded, t)
+                self._store(state, frame, t)
             if self._waiting:
                 self._cond.notify_all()
 
-    def _store(self, state: _MessageState, decoded: dict[str, int], t: float) -> None:
-        values = state.values
-        for name, raw in decoded.items():
-            values[name] = (raw, t)
-        alive = state.alive
-        if alive is not None and alive.name in decoded:
-            counter = decoded[alive.name]
+    @staticmethod
+    def _store(state: _MessageState, frame: Frame, t: float) -> None:
+        # Kept whole, decoded when read; only the page and the alive counter are decoded now.
+        seen = (frame, t, state.frames)
+        state.latest = seen
+        page = None
+        if state.mux is not None:
+            page = extract(state.mux, frame)
+            state.by_page[page] = seen
+        alive = state.alive_field
+        if alive is not None and (state.alive_pages is None or page in state.alive_pages):
+            counter = extract(alive, frame)
             last = state.last_counter
-            if last is not None and counter != (last + 1) % (1 << alive.length):
+            if last is not None and counter != (last + 1) & alive.mask:
                 state.alive_violations += 1
             state.last_counter = counter
-        for array in state.arrays:
-            self._store_page(array, decoded, t)
-        for sources in state.sources:
-            sources.store(state.name, decoded, t)
+        if page is not None:
+            for array in state.arrays:
+                SignalMonitor._store_page(array, page, frame, t)
+        if state.sources:
+            assert state.decoder is not None
+            decoded = state.decoder.values(frame)
+            for sources in state.sources:
+                sources.store(state.name, decoded, t)
 
     @staticmethod
-    def _store_page(array: _ArrayState, decoded: dict[str, int], t: float) -> None:
-        ref = array.ref
-        page = decoded.get(ref.multiplexer)
-        if page is None:
-            return
-        layout = array.layouts.get(page)
+    def _store_page(array: _ArrayState, page: int, frame: Frame, t: float) -> None:
         # A page the DBC does not define for this array (or past count) is not ours.
-        if layout is None:
+        if page not in array.layouts:
             return
         if array.last_page is not None and page <= array.last_page:
             array.wrapped = True
         array.last_page = page
         if page > array.max_page:
             array.max_page = page
-        factor = ref.factor
-        bad = ref.invalid_value
-        values: list[float | None] = []
-        for name, scale, offset, not_available, invalid, bit in layout:
-            raw = decoded[name]
-            if raw in not_available:
-                values.append(None)
-                continue
-            if invalid is not None:
-                flag = decoded[invalid]
-                if bit is not None:
-                    flag = (flag >> bit) & 1
-                if flag == bad:
-                    values.append(None)
-                    continue
-            values.append((raw * scale + offset) * factor)
-        array.pages[page] = (t, values)
+        array.pages[page] = (t, frame)
 
     def stop(self) -> None:
         """Wake every waiter; later waits fail (the notifier calls this when it stops)."""
@@ -442,7 +500,7 @@ class SignalMonitor(can.Listener):
         since = -math.inf if after is None else after
 
         def ready() -> tuple[int, float] | None:
-            got = state.values.get(name)
+            got = state.signal(name)
             if got is None or got[1] < since:
                 return None
             if after is None and self._is_stale(state, self._now()):
@@ -450,7 +508,7 @@ class SignalMonitor(can.Listener):
             return got
 
         def why() -> str:
-            got = state.values.get(name)
+            got = state.signal(name)
             if after is not None or got is None:
                 return self._no_value(ref, after)
             age = self._now() - got[1]
@@ -509,7 +567,7 @@ class SignalMonitor(can.Listener):
             pages = expected()
             if gone is None or gone or pages is None:
                 return None
-            values = [v for p in pages for v in array.pages[p][1]]
+            values = [v for p in pages for v in array.values(p)]
             return values if count is None else values[:count]
 
         def why() -> str:

@@ -81,15 +81,29 @@ class BmsUnit:
     identity: dict[str, str]
 
 
+_Row = tuple[float, ...]
+"""The physical values of a page's signals, in the order its :class:`_Content` names them."""
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What a cyclic message's signals are made of: the names of all but the alive counter
+    and, for a reading and a page, their values in that order."""
+
+    signals: tuple[str, ...]
+    values: Callable[[BmsReading, int], _Row]
+
+
 @dataclass
 class _Schedule:
     """One cyclic message: its period, the encoder of each page it sends (one for a message
-    without a multiplexer) and what its signals are made of (all but the alive counter)."""
+    without a multiplexer; each takes the content's values, then the alive counter) and what
+    its signals are made of."""
 
     frame_id: int
     period_s: float
     encoders: tuple[PageEncoder, ...]
-    values: Callable[[BmsReading, int], dict[str, float]]
+    values: Callable[[BmsReading, int], _Row]
     slot: int = 0
     counter: int = 0
     page: int = 0
@@ -168,11 +182,11 @@ class SimulatedBms:
         cell_pages = math.ceil(spec.series / CELLS_PER_PAGE)
         temp_pages = math.ceil(len(self.model.groups) / SENSORS_PER_PAGE)
         self._schedules = [
-            self._schedule(PACK_STATUS_ID, _pack_status),
-            self._schedule(STATE_ID, _state),
-            self._schedule(LIMITS_ID, _limits),
-            self._schedule(CELL_VOLTAGES_ID, _cell_page, cell_pages),
-            self._schedule(CELL_TEMPERATURES_ID, _temperature_page, temp_pages),
+            self._schedule(PACK_STATUS_ID, _PACK_STATUS),
+            self._schedule(STATE_ID, _STATE),
+            self._schedule(LIMITS_ID, _LIMITS),
+            self._schedule(CELL_VOLTAGES_ID, _CELL_PAGE, cell_pages),
+            self._schedule(CELL_TEMPERATURES_ID, _TEMPERATURE_PAGE, temp_pages),
         ]
         self._origin: float | None = None
         self._reading: BmsReading | None = None
@@ -181,24 +195,20 @@ class SimulatedBms:
         self._thread: threading.Thread | None = None
         self.uds: UdsServer | None = None
 
-    def _schedule(
-        self,
-        frame_id: int,
-        values: Callable[[BmsReading, int], dict[str, float]],
-        pages: int = 1,
-    ) -> _Schedule:
+    def _schedule(self, frame_id: int, content: _Content, pages: int = 1) -> _Schedule:
         message = self.db.get_message_by_frame_id(frame_id)
         if not message.cycle_time:
             raise ValueError(f"DBC message 0x{frame_id:X} has no GenMsgCycleTime")
         period_s = message.cycle_time / 1000.0
         encoder = MessageEncoder(message)
+        order = (*content.signals, "AliveCounter")
         if encoder.multiplexer is None:
-            return _Schedule(frame_id, period_s, (encoder.page(),), values)
+            return _Schedule(frame_id, period_s, (encoder.page().ordered(order),), content.values)
         try:
-            encoders = tuple(encoder.page(page) for page in range(pages))
+            encoders = tuple(encoder.page(page).ordered(order) for page in range(pages))
         except ValueError as err:
             raise ValueError(f"{err}: this pack needs pages 0–{pages - 1}") from None
-        return _Schedule(frame_id, period_s, encoders, values)
+        return _Schedule(frame_id, period_s, encoders, content.values)
 
     # --- public state ---------------------------------------------------------------------
 
@@ -369,10 +379,9 @@ class SimulatedBms:
     def _frame(
         self, schedule: _Schedule, page: int, counter: int, reading: BmsReading
     ) -> can.Message:
-        values = schedule.values(reading, page)
-        values["AliveCounter"] = counter
         # Saturated, as the BMS firmware clamps a value it cannot send.
-        data = schedule.encoders[page].encode(values, saturate=True)
+        row = (*schedule.values(reading, page), counter)
+        data = schedule.encoders[page].encode_row(row, saturate=True)
         frame = can.Message(arbitration_id=schedule.frame_id, is_extended_id=False)
         # Immutable bytes rather than the bytearray can.Message makes of them: python-can's
         # virtual bus deep-copies every message it sends (the receiver's copy is a new
@@ -388,76 +397,87 @@ _SENSOR_SIGNALS = tuple(f"Temp{k}" for k in range(SENSORS_PER_PAGE))
 
 
 def _array_page(
-    values: tuple[float, ...],
-    invalid: tuple[bool, ...],
-    page: int,
-    names: tuple[str, ...],
-    absent: float,
-) -> tuple[dict[str, float], int]:
-    """One page of an array and its invalid bits (slots past the last channel: ``absent``,
-    invalid)."""
-    start = page * len(names)
-    out: dict[str, float] = {}
+    values: tuple[float, ...], invalid: tuple[bool, ...], page: int, size: int, absent: float
+) -> tuple[list[float], int]:
+    """One page of ``size`` elements of an array and its invalid bits (slots past the last
+    channel: ``absent``, invalid)."""
+    start = page * size
+    out = list(values[start : start + size])
     bits = 0
-    for k, name in enumerate(names):
-        index = start + k
-        if index < len(values):
-            out[name] = values[index]
-            bits |= invalid[index] << k
-        else:
-            out[name] = absent
-            bits |= 1 << k
+    for k, bad in enumerate(invalid[start : start + size]):
+        bits |= bad << k
+    for k in range(len(out), size):
+        out.append(absent)
+        bits |= 1 << k
     return out, bits
 
 
-def _cell_page(r: BmsReading, page: int) -> dict[str, float]:
-    values, invalid = _array_page(r.cell_voltages_v, r.cell_invalid, page, _CELL_SIGNALS, 0.0)
-    values["CellInvalid"] = invalid
-    return values
+def _cell_page(r: BmsReading, page: int) -> _Row:
+    values, invalid = _array_page(r.cell_voltages_v, r.cell_invalid, page, CELLS_PER_PAGE, 0.0)
+    return (*values, invalid)
 
 
-def _temperature_page(r: BmsReading, page: int) -> dict[str, float]:
+def _temperature_page(r: BmsReading, page: int) -> _Row:
     # Raw 0 (-50 °C) past the last sensor; the message has no invalid bits.
-    values, _ = _array_page(r.temperatures_c, r.temperature_invalid, page, _SENSOR_SIGNALS, -50.0)
-    return values
+    values, _ = _array_page(r.temperatures_c, r.temperature_invalid, page, SENSORS_PER_PAGE, -50.0)
+    return tuple(values)
 
 
-def _pack_status(r: BmsReading, page: int) -> dict[str, float]:
-    return {
-        "PackVoltage": r.pack_voltage_v,
-        "PackCurrent": r.pack_current_a,
-        "BusVoltage": r.bus_voltage_v,
-        "SOC": r.soc_pct,
-    }
+def _pack_status(r: BmsReading, page: int) -> _Row:
+    return (r.pack_voltage_v, r.pack_current_a, r.bus_voltage_v, r.soc_pct)
 
 
-def _state(r: BmsReading, page: int) -> dict[str, float]:
+def _state(r: BmsReading, page: int) -> _Row:
     f = r.flags
     temps = [t for t, bad in zip(r.temperatures_c, r.temperature_invalid, strict=True) if not bad]
-    return {
-        "BmsState": int(r.state),
-        "ContactorState": int(r.contactor),
-        "HvilState": int(r.hvil_open),
-        "BalancingActive": int(r.balancing),
-        "FaultCellOV": int(f.cell_ov),
-        "FaultCellUV": int(f.cell_uv),
-        "FaultOverTemp": int(f.over_temp),
-        "FaultOverCurrent": int(f.over_current),
-        "FaultInsulation": int(f.insulation),
-        "FaultSenseWire": int(f.sense_wire),
-        "FaultNtc": int(f.ntc),
-        "FaultPrecharge": int(f.precharge),
-        "InsulationResistance": r.insulation_ohm / 1000.0,  # saturates at 0xFFFF
-        "MaxCellTemp": max(temps or r.temperatures_c),
-        "MinCellTemp": min(temps or r.temperatures_c),
-        "MinCellIndex": r.min_cell_index,
-    }
+    return (
+        int(r.state),
+        int(r.contactor),
+        int(r.hvil_open),
+        int(r.balancing),
+        int(f.cell_ov),
+        int(f.cell_uv),
+        int(f.over_temp),
+        int(f.over_current),
+        int(f.insulation),
+        int(f.sense_wire),
+        int(f.ntc),
+        int(f.precharge),
+        r.insulation_ohm / 1000.0,  # saturates at 0xFFFF
+        max(temps or r.temperatures_c),
+        min(temps or r.temperatures_c),
+        r.min_cell_index,
+    )
 
 
-def _limits(r: BmsReading, page: int) -> dict[str, float]:
-    return {
-        "MaxChargeCurrent": r.max_charge_current_a,
-        "MaxDischargeCurrent": r.max_discharge_current_a,
-        "MaxCellVoltage": r.max_cell_v,
-        "MinCellVoltage": r.min_cell_v,
-    }
+def _limits(r: BmsReading, page: int) -> _Row:
+    return (r.max_charge_current_a, r.max_discharge_current_a, r.max_cell_v, r.min_cell_v)
+
+
+_PACK_STATUS = _Content(("PackVoltage", "PackCurrent", "BusVoltage", "SOC"), _pack_status)
+_STATE = _Content(
+    (
+        "BmsState",
+        "ContactorState",
+        "HvilState",
+        "BalancingActive",
+        "FaultCellOV",
+        "FaultCellUV",
+        "FaultOverTemp",
+        "FaultOverCurrent",
+        "FaultInsulation",
+        "FaultSenseWire",
+        "FaultNtc",
+        "FaultPrecharge",
+        "InsulationResistance",
+        "MaxCellTemp",
+        "MinCellTemp",
+        "MinCellIndex",
+    ),
+    _state,
+)
+_LIMITS = _Content(
+    ("MaxChargeCurrent", "MaxDischargeCurrent", "MaxCellVoltage", "MinCellVoltage"), _limits
+)
+_CELL_PAGE = _Content((*_CELL_SIGNALS, "CellInvalid"), _cell_page)
+_TEMPERATURE_PAGE = _Content(_SENSOR_SIGNALS, _temperature_page)

@@ -11,7 +11,7 @@ import cantools
 import pytest
 
 from drivers.bms.decoder import MessageDecoder, UnsupportedSignal
-from drivers.bms.encoder import MessageEncoder
+from drivers.bms.encoder import _CALL, _DIVIDE, _MINUS, MessageEncoder, _slot
 
 ROOT = Path(__file__).resolve().parents[3]
 DBCS = sorted([*ROOT.glob("sequences/bms/*.dbc"), *ROOT.glob("tests/data/dbc/*/*.dbc")])
@@ -79,6 +79,12 @@ def test_every_message_and_page_encodes_to_cantools_bytes(path: Path) -> None:
                 for mux in (s for s in message.signals if s.is_multiplexer):
                     values[mux.name] = page or 0  # cantools encodes only the pages it knows
                 data = encoder.encode(values)
+                # A row in any order the sender picks gives the same bytes.
+                names = [n for n in values if n != encoder.multiplexer]
+                rng.shuffle(names)
+                paged = encoder.page(None if encoder.multiplexer is None else page or 0)
+                row = [values[n] for n in names]
+                assert paged.ordered(names).encode_row(row) == data
                 if cut_multiplexer_name(message):
                     # cantools drops the pages of a multiplexer named with > 32 characters
                     # (it encodes zeros): check the raw values through the decoder instead.
@@ -158,3 +164,41 @@ def test_saturate_clamps_to_the_dbc_range_as_cantools_would_send_the_limit() -> 
     assert encoder.encode(clamped | {"AliveCounter": 21}) == message.encode(
         clamped | {"AliveCounter": 5}, strict=False
     )
+
+
+@pytest.mark.parametrize("path", DBCS, ids=lambda p: p.name)
+def test_an_inlined_conversion_rounds_as_cantools_does_at_every_half_step(path: Path) -> None:
+    db = cantools.database.load_file(str(path), strict=False)
+    ways: set[int] = set()
+    for message in db.messages:
+        for signal in message.signals:
+            try:
+                slot = _slot(signal, int(message.length))
+            except UnsupportedSignal:
+                continue
+            ways.add(slot.way)
+            if slot.way == _CALL:
+                continue
+            convert = signal.conversion.numeric_scaled_to_raw
+            values: list[float] = [7, -3]  # ints stay ints where cantools keeps them
+            for raw in (-3, -1, 0, 1, 2, 7, 1000):
+                for fraction in (0.0, 0.5, -0.5, 0.49999, 0.37):
+                    values.append((raw + fraction) * signal.scale + signal.offset)
+            for value in values:
+                if slot.way == _MINUS:
+                    inline = round(value - slot.offset)
+                else:
+                    inline = round((value - slot.offset) / slot.scale)
+                assert inline == convert(value), (signal.name, value)
+                assert type(inline) is type(convert(value))
+    assert _MINUS in ways
+    assert _DIVIDE in ways or path.name != "eol_reference.dbc"
+
+
+def test_ordered_needs_exactly_the_pages_signals() -> None:
+    page = MessageEncoder(REFERENCE.get_message_by_name("BMS_Limits")).page()
+    with pytest.raises(ValueError, match="not the page's signals"):
+        page.ordered(["MaxChargeCurrent"])
+    with pytest.raises(ValueError, match="not the page's signals"):
+        page.ordered([*page.signals, "AliveCounter"])
+    assert page.ordered(reversed(page.signals)).signals == tuple(reversed(page.signals))

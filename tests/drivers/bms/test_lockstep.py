@@ -126,3 +126,41 @@ def test_a_listener_error_reaches_the_drainer_and_is_kept(
         assert isinstance(notifier.exception, RuntimeError)
     finally:
         notifier.stop()
+
+
+class Wrapped(can.Listener):
+    """A listener whose own ``__call__`` must be the one called."""
+
+    def __init__(self) -> None:
+        self.called: list[int] = []
+
+    def __call__(self, msg: can.Message) -> None:
+        self.called.append(int.from_bytes(msg.data, "big"))
+
+    def on_message_received(self, msg: can.Message) -> None:
+        raise AssertionError("dispatch must go through this listener's __call__")
+
+
+def test_listeners_added_and_removed_later_get_exactly_the_frames_of_their_time(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+    first, later, wrapped = Seen(), Seen(), Wrapped()
+    plain: list[int] = []
+    notifier = LockstepNotifier(receiver, [first, wrapped], timeout=0.05)
+    try:
+        sender.send(frame(1))
+        notifier.drain()
+        notifier.add_listener(later)
+        notifier.add_listener(lambda msg: plain.append(int.from_bytes(msg.data, "big")))
+        sender.send(frame(2))
+        notifier.drain()
+        notifier.remove_listener(first)
+        sender.send(frame(3))
+        notifier.drain()
+        assert [n for n, _ in first.frames] == [1, 2]
+        assert [n for n, _ in later.frames] == [2, 3]
+        assert plain == [2, 3]
+        assert wrapped.called == [1, 2, 3]
+    finally:
+        notifier.stop()

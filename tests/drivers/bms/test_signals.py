@@ -8,6 +8,7 @@ clock is a plain settable number.
 from __future__ import annotations
 
 import math
+import random
 import threading
 import time
 from pathlib import Path
@@ -433,3 +434,60 @@ def test_a_reading_stale_after_a_clock_jump_waits_for_a_fresh_frame(
     clock.t = 600.0  # a rest step in one virtual jump: every message is stale now
     assert feed.monitor.value("pack_current", timeout_s=5.0) == pytest.approx(25.0)
     assert 600.0 < clock.t <= 600.1 + 1e-9
+
+
+ROOT = Path(__file__).resolve().parents[3]
+VENDORED_DBCS = sorted([*ROOT.glob("sequences/bms/*.dbc"), *ROOT.glob("tests/data/dbc/*/*.dbc")])
+
+
+@pytest.mark.parametrize("path", VENDORED_DBCS, ids=lambda p: p.name)
+def test_a_value_decoded_when_read_is_the_one_decoding_every_frame_gives(path: Path) -> None:
+    """Lazy decoding against eager, for every signal of every vendored DBC message: after
+    each frame of a random stream (random pages, some the DBC does not define), every
+    signal read gives the raw value the latest frame carrying it carried."""
+    from drivers.bms.decoder import MessageDecoder
+    from drivers.bms.signal_map import SignalRef
+
+    db = cantools.database.load_file(str(path), strict=False)
+    rng = random.Random(path.name)
+    clock = Clock()
+    checked = 0
+    for message in db.messages:
+        refs = {
+            f"r{i}": SignalRef(f"r{i}", message.name, s.name) for i, s in enumerate(message.signals)
+        }
+        try:
+            monitor = SignalMonitor(None, db, refs, now=clock)
+            eager = MessageDecoder(message, [s.name for s in message.signals])
+        except BmsError:
+            continue  # a float, a signal past the frame's end, a nested multiplexer
+        pages = sorted({int(p) for s in message.signals for p in (s.multiplexer_ids or ())})
+        latest: dict[str, tuple[int, float]] = {}
+        for _ in range(40):
+            clock.t += 0.001
+            data = bytearray(rng.randrange(256) for _ in range(message.length))
+            if eager.mux is not None and pages and rng.random() < 0.8:
+                # Most frames on a page the DBC defines: put its number in the multiplexer.
+                frame = eager.read(bytes(data))
+                mux = eager.mux
+                base = frame[0] if mux.big_endian else frame[1]
+                base = (base & ~(mux.mask << mux.shift)) | (rng.choice(pages) << mux.shift)
+                order = "big" if mux.big_endian else "little"
+                data = bytearray(base.to_bytes(message.length, order))
+            msg = can.Message(
+                arbitration_id=message.frame_id,
+                is_extended_id=bool(message.is_extended_frame),
+                data=data,
+            )
+            monitor.on_message_received(msg)
+            for name, raw in eager.decode(bytes(data)).items():
+                latest[name] = (raw, clock.t)
+            for role, ref in refs.items():
+                try:
+                    got = monitor.reading(role, timeout_s=0.0)
+                except BmsTimeout:
+                    assert ref.signal not in latest
+                else:
+                    assert (got.raw, got.received_at) == latest[ref.signal], ref
+                checked += 1
+    assert checked > 1000

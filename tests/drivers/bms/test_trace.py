@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from drivers.bms.bms import Bms
 from drivers.bms.description import BmsDescription
 from drivers.bms.security import eol_demo_v1
+from drivers.bms.trace import AscWriter
 from drivers.errors import BmsError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -186,7 +188,7 @@ def test_a_full_disk_stops_the_trace_and_says_so_without_raising_to_the_sender(
         def stop(self) -> None:
             pass
 
-    monkeypatch.setattr(trace_module.can, "Logger", FullDisk)
+    monkeypatch.setattr(trace_module, "open_writer", lambda path: FullDisk(str(path)))
     trace = trace_module.CanTrace()
     trace.open(tmp_path / "t.asc")
     for _ in range(3):
@@ -234,3 +236,39 @@ def test_the_writer_takes_frames_in_batches_not_one_wake_up_per_frame(tmp_path: 
     assert len(batches) < frames // 10  # a wake-up per frame would make one batch per frame
     read = [int.from_bytes(m.data, "big") for m in can.ASCReader(str(tmp_path / "t.asc"))]
     assert read == list(range(frames))
+
+
+def test_the_asc_writer_writes_python_cans_own_bytes(tmp_path: Path) -> None:
+    """AscWriter's one-call lines against python-can's ASCWriter, frame kinds mixed."""
+    rng = random.Random(5)
+    channels: list[object] = ["eol-sim-4242-3", "vcan0", "virtual", 2, None, 0, True]
+    frames = []
+    t = 1.7e9
+    for _ in range(3000):
+        t += rng.choice([0.0, 0.001, 0.0123456789, -0.5])  # an earlier one: before the start
+        kind = rng.random()
+        length = rng.randrange(0, 9)
+        frames.append(
+            can.Message(
+                timestamp=t,
+                arbitration_id=rng.randrange(1 << 29 if kind < 0.2 else 1 << 11),
+                is_extended_id=kind < 0.2,
+                is_remote_frame=0.9 < kind < 0.93,
+                is_error_frame=0.93 < kind < 0.96,
+                is_fd=kind > 0.96,
+                is_rx=rng.random() < 0.8,
+                channel=rng.choice(channels),
+                dlc=length,
+                data=bytes(rng.randrange(256) for _ in range(length)),
+            )
+        )
+    written = []
+    for cls, name in ((can.ASCWriter, "theirs.asc"), (AscWriter, "ours.asc")):
+        writer = cls(str(tmp_path / name))
+        for msg in frames:
+            writer.on_message_received(msg)
+        writer.stop()
+        # The first line dates the file in wall time: the rest must be the same bytes.
+        written.append((tmp_path / name).read_bytes().split(b"\n", 1)[1])
+    assert written[0] == written[1]
+    assert written[0].count(b"\n") > 3000

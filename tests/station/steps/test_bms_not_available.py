@@ -7,6 +7,7 @@ judges the bus against the pack voltage, must end in ERROR with a sentence sayin
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,13 @@ limits.bus_to_pack_ratio = { comparator = "GE", low = 0.95 }
 def test_a_not_available_pack_voltage_is_an_error_not_a_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = sim_bms._pack_status
+    real = sim_bms._PACK_STATUS
+    assert real.signals[0] == "PackVoltage"
 
-    def sna_pack_voltage(reading: Any, page: int) -> dict[str, float]:
-        values = real(reading, page)
-        values["PackVoltage"] = 655.35  # raw 0xFFFF
-        return values
+    def sna_pack_voltage(reading: Any, page: int) -> tuple[float, ...]:
+        return (655.35, *real.values(reading, page)[1:])  # raw 0xFFFF
 
-    monkeypatch.setattr(sim_bms, "_pack_status", sna_pack_voltage)
+    monkeypatch.setattr(sim_bms, "_PACK_STATUS", dataclasses.replace(real, values=sna_pack_voltage))
     description = tmp_path / "bms.toml"
     description.write_text(
         REFERENCE.read_text(encoding="utf-8").replace(
