@@ -185,7 +185,7 @@ class _Unit(NamedTuple):
     """One unit of a line as parsed: its table entry (None: an undefined header) and call."""
 
     entry: _Entry | None
-    call: Call | None
+    call: Call
 
 
 class _Found(NamedTuple):
@@ -330,7 +330,7 @@ class ScpiServer(TwinServer):
             params = tuple(p.strip() for p in _split(rest, ",")) if rest.strip() else ()
             found = self._lookup(header, previous)
             if found is None:
-                units.append(_Unit(None, None))
+                units.append(_Unit(None, Call(header, params)))
                 continue
             previous = found.path
             units.append(_Unit(found.entry, Call(header, params, found.suffixes)))
