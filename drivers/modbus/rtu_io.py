@@ -407,17 +407,24 @@ class ModbusRtuInterlocks:
         self.link.transact(self.unit_id, pdu)  # the link checks the echo
 
     def read(self) -> InterlockState:
-        """Read the three safety inputs and the lamp coil."""
+        """Read the three safety inputs, in one request.
+
+        The lamp is an output, not a safety input: the guard reads the inputs at every HV
+        poll (~600 times a reference run), so the lamp's coil is read only on request
+        (:meth:`hv_lamp_on`).
+        """
         addresses = (self.door_input, self.estop_input, self.clamp_input)
         start = min(addresses)
         bits = self.read_discrete_inputs(start, max(addresses) - start + 1)
-        lamp = self.read_coils(self.lamp_coil, 1)[0]
         return InterlockState(
             door_closed=bits[self.door_input - start] == bool(self.door_closed_level),
             estop_released=bits[self.estop_input - start] == bool(self.estop_released_level),
             fixture_clamped=bits[self.clamp_input - start] == bool(self.clamp_closed_level),
-            hv_present_lamp=lamp,
         )
+
+    def hv_lamp_on(self) -> bool:
+        """Read back whether the red HV-present lamp's coil is on."""
+        return self.read_coils(self.lamp_coil, 1)[0]
 
     def set_hv_lamp(self, on: bool) -> None:
         """Switch the red HV-present lamp (the lamp coil)."""

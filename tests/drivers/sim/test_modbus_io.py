@@ -82,9 +82,9 @@ def test_both_ends_of_the_link_send_without_nagle(
 def test_reads_a_safe_cell_and_switches_the_lamp(io: ModbusIoTwin, il: ModbusRtuInterlocks) -> None:
     assert io.resource.startswith("socket://127.0.0.1:")
     state = il.read()
-    assert state.safe_for_hv and not state.hv_present_lamp
+    assert state.safe_for_hv and not il.hv_lamp_on()
     il.set_hv_lamp(True)
-    assert io.hv_lamp and il.read().hv_present_lamp
+    assert io.hv_lamp and il.hv_lamp_on()
     il.set_hv_lamp(False)
     assert not io.hv_lamp
     assert il.identity().serial == "unit 1"
