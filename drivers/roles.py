@@ -278,7 +278,6 @@ class InterlockState:
     door_closed: bool
     estop_released: bool
     fixture_clamped: bool
-    hv_present_lamp: bool = False
 
     @property
     def safe_for_hv(self) -> bool:

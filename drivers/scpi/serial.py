@@ -75,10 +75,13 @@ def open_serial(
 
     A failure raises :class:`InstrumentConnectionError`: ``cannot open <what>`` with the
     port, its settings, pyserial's reason and ``advice`` (what to check).
+
+    A serial device server reached through ``socket://`` gets ``TCP_NODELAY``: it has the
+    same Nagle problem as a LAN instrument (see drivers/scpi/visa.py).
     """
     name = port_from_resource(resource)
     try:
-        return serial.serial_for_url(
+        port = serial.serial_for_url(
             name,
             baudrate=baudrate,
             bytesize=bytesize,
@@ -93,6 +96,10 @@ def open_serial(
             f"{advice}",
             resource=resource,
         ) from err
+    sock = getattr(port, "_socket", None)
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return port
 
 
 def close_port(port: Any) -> None:
@@ -154,11 +161,6 @@ class SerialTransport(LineTransport):
             timeout=self._timeout_s,
             write_timeout=self._timeout_s,
         )
-        # A serial device server reached through socket:// has the same Nagle problem
-        # as a LAN instrument (see drivers/scpi/visa.py).
-        sock = getattr(self._serial, "_socket", None)
-        if isinstance(sock, socket.socket):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def __repr__(self) -> str:
         return f"SerialTransport({self.resource!r})"

@@ -52,8 +52,8 @@ DEVICE_SPECIFIC_ERROR = (-300, "Device-specific error")
 QUEUE_OVERFLOW = (-350, "Queue overflow")
 ERROR_QUEUE_SIZE = 20
 LOOKUPS_KEPT = 4096
-"""Header lookups a server remembers (it forgets them all when full: a client sending
-ever new headers cannot grow it without bound)."""
+"""Header lookups, and parsed lines, a server remembers (it forgets them all when full: a
+client sending ever new headers or lines cannot grow them without bound)."""
 OVERFLOW = 9.9e37
 """SCPI's over-range reading (an overloaded or saturated meter)."""
 GARBAGE = "?#GARBAGE#?"
@@ -181,6 +181,13 @@ class _Entry(NamedTuple):
     function: CommandFn
 
 
+class _Unit(NamedTuple):
+    """One unit of a line as parsed: its table entry (None: an undefined header) and call."""
+
+    entry: _Entry | None
+    call: Call
+
+
 class _Found(NamedTuple):
     """A header's place in the table: its entry, numeric suffixes and full path."""
 
@@ -255,6 +262,7 @@ class ScpiServer(TwinServer):
         # repeats the same few headers: matching one walks the whole table (~70 µs, more
         # than the rest of a query on the twin), looking it up again is one dict access.
         self._found: dict[tuple[str, tuple[str, ...]], _Found | None] = {}
+        self._parsed: dict[str, tuple[_Unit, ...]] = {}  # whole lines (see _parse)
         self._lock = threading.RLock()  # re-entrant: a command may push_error itself
 
     @property
@@ -280,17 +288,19 @@ class ScpiServer(TwinServer):
     def process(self, line: str) -> str | None:
         """Execute one message line; return the reply line, or None when nothing is due."""
         with self._lock:
+            units = self._parsed.get(line)
+            if units is None:
+                units = self._parse(line)
+                if len(self._parsed) >= LOOKUPS_KEPT:
+                    self._parsed.clear()
+                self._parsed[line] = units
             replies: list[str] = []
-            previous: tuple[str, ...] = ()
-            for unit in _split(line, ";"):
-                unit = unit.strip(" \t\r")
-                if not unit:
+            for entry, call in units:
+                if entry is None:
+                    self._push(*UNDEFINED_HEADER)
                     continue
-                header, _, rest = unit.replace("\t", " ").partition(" ")
-                params = tuple(p.strip() for p in _split(rest, ",")) if rest.strip() else ()
                 try:
-                    entry, suffixes, previous = self._lookup(header, previous)
-                    reply = entry.function(Call(header, params, suffixes))
+                    reply = entry.function(call)
                 except ScpiError as err:
                     self._push(err.code, err.message)
                     continue
@@ -302,19 +312,40 @@ class ScpiServer(TwinServer):
                     replies.append(GARBAGE if self.garbage_reply else (reply or ""))
             return ";".join(replies) if replies else None
 
-    def _lookup(self, header: str, previous: tuple[str, ...]) -> _Found:
-        """Find ``header`` (after a unit whose full path was ``previous``); -113 if none."""
+    def _parse(self, line: str) -> tuple[_Unit, ...]:
+        """Split ``line`` into its units, each with its table entry (None: -113) and call.
+
+        What a unit means depends only on the line's text (a header after ``;`` on the one
+        before it), and a client sends the same few lines again and again (a power sample's
+        compound query, thousands of times a run): parsed once, a line is looked up again
+        in one dict access, and only its functions run.
+        """
+        units: list[_Unit] = []
+        previous: tuple[str, ...] = ()
+        for unit in _split(line, ";"):
+            unit = unit.strip(" \t\r")
+            if not unit:
+                continue
+            header, _, rest = unit.replace("\t", " ").partition(" ")
+            params = tuple(p.strip() for p in _split(rest, ",")) if rest.strip() else ()
+            found = self._lookup(header, previous)
+            if found is None:
+                units.append(_Unit(None, Call(header, params)))
+                continue
+            previous = found.path
+            units.append(_Unit(found.entry, Call(header, params, found.suffixes)))
+        return tuple(units)
+
+    def _lookup(self, header: str, previous: tuple[str, ...]) -> _Found | None:
+        """Find ``header`` (after a unit whose full path was ``previous``); None if none."""
         base = previous[:-1] if not header.startswith((":", "*")) else ()
         key = (header, base)
         if key in self._found:
-            found = self._found[key]
-        else:
-            found = self._match_header(header, base)
-            if len(self._found) >= LOOKUPS_KEPT:
-                self._found.clear()
-            self._found[key] = found
-        if found is None:
-            raise ScpiError(UNDEFINED_HEADER)
+            return self._found[key]
+        found = self._match_header(header, base)
+        if len(self._found) >= LOOKUPS_KEPT:
+            self._found.clear()
+        self._found[key] = found
         return found
 
     def _match_header(self, header: str, base: tuple[str, ...]) -> _Found | None:

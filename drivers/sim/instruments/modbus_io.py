@@ -53,17 +53,29 @@ ILLEGAL_FUNCTION, ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE = 0x01, 0x02, 0x03
 _FIXED_LENGTH = {0x01: 8, 0x02: 8, 0x03: 8, 0x04: 8, 0x05: 8, 0x06: 8}
 
 
+def _byte_crcs() -> list[int]:
+    crcs = []
+    for value in range(256):
+        crc = value
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        crcs.append(crc)
+    return crcs
+
+
+_BYTE_CRCS = _byte_crcs()
+
+
 def _crc16(data: bytes) -> int:
     """Return the Modbus CRC-16 (reflected 0xA001, initial 0xFFFF) of ``data``.
 
     Written here rather than imported from the driver, so a wrong CRC in the driver
-    cannot agree with itself.
+    cannot agree with itself. A byte at a time through a table of each byte's CRC: bit by
+    bit it costs ~10 µs of Python per frame, twice per request.
     """
     crc = 0xFFFF
     for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        crc = _BYTE_CRCS[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc
 
 
@@ -297,9 +309,16 @@ class ModbusIoTwin(TwinServer):
         return f"socket://{self.host}:{self.port}"
 
     def _converse(self, sock: socket.socket) -> None:
+        # A reply is one small segment: Nagle's algorithm must never hold it back waiting
+        # for the client's ACK of the last one (see drivers/scpi/visa.py).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(None)
         buffer = b""
+        waiting_for_silence = False
         while True:
-            sock.settimeout(SILENCE_S if buffer else None)
+            if waiting_for_silence != bool(buffer):  # a system call: only on a change
+                waiting_for_silence = bool(buffer)
+                sock.settimeout(SILENCE_S if buffer else None)
             try:
                 chunk = sock.recv(256)
             except TimeoutError:  # the line went quiet: whatever arrived is one frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -79,6 +80,24 @@ def test_crc_matches_published_vectors() -> None:
     assert frame("01 01 01 48") == bytes.fromhex("01 01 01 48 51 BE")
 
 
+def bitwise_crc16(data: bytes) -> int:
+    """The CRC-16/MODBUS bit by bit, as the serial-line spec describes it."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def test_crc_table_gives_the_bitwise_crc() -> None:
+    rng = random.Random(14)
+    samples = [b"", bytes(range(256)), bytes(255 - i for i in range(256))]
+    samples += [rng.randbytes(rng.randrange(1, 40)) for _ in range(2000)]
+    for data in samples:
+        assert crc16(data) == bitwise_crc16(data), data.hex()
+
+
 def test_plays_the_interlocks_role() -> None:
     with module([]) as io:
         assert isinstance(io, Interlocks)
@@ -91,16 +110,20 @@ def test_connect_sends_nothing() -> None:
 
 
 def test_read_all_safe() -> None:
-    script = [(READ_DI_0_3, frame("01 02 01 07")), (READ_COIL_0, frame("01 01 01 00"))]
-    with module(script) as io:
-        assert io.read() == InterlockState(True, True, True, hv_present_lamp=False)
+    with module([(READ_DI_0_3, frame("01 02 01 07"))]) as io:  # one request: the inputs
+        assert io.read() == InterlockState(True, True, True)
+
+
+@pytest.mark.parametrize(("reply", "on"), [("01 01 01 00", False), ("01 01 01 01", True)])
+def test_hv_lamp_on_reads_the_lamp_coil(reply: str, on: bool) -> None:
+    with module([(READ_COIL_0, frame(reply))]) as io:
+        assert io.hv_lamp_on() is on
 
 
 def test_read_names_each_unsafe_input() -> None:
-    script = [(READ_DI_0_3, frame("01 02 01 02")), (READ_COIL_0, frame("01 01 01 01"))]
-    with module(script) as io:
+    with module([(READ_DI_0_3, frame("01 02 01 02"))]) as io:
         state = io.read()
-    assert state == InterlockState(False, True, False, hv_present_lamp=True)
+    assert state == InterlockState(False, True, False)
     assert state.reasons() == ["door open", "fixture not clamped"]
     assert not state.safe_for_hv
 
@@ -111,10 +134,11 @@ def test_read_with_custom_mapping_and_active_low_estop() -> None:
     options |= {"unit_id": 3, "lamp_coil": 5, "dmm_proof_coil": 6}
     script = [
         (frame("03 02 0004 0004"), frame("03 02 01 09")),  # bits 4..7 = 1,0,0,1
-        (frame("03 01 0005 0001"), frame("03 01 01 00")),
+        (frame("03 01 0005 0001"), frame("03 01 01 01")),
     ]
     with module(script, **options) as io:
-        assert io.read() == InterlockState(True, True, True, hv_present_lamp=False)
+        assert io.read() == InterlockState(True, True, True)
+        assert io.hv_lamp_on() is True
 
 
 @pytest.mark.parametrize(("on", "value"), [(True, "FF00"), (False, "0000")])
@@ -261,7 +285,9 @@ def test_stale_input_is_discarded_before_each_request() -> None:
     )
     port.pending = b"\x00\xff stale"
     link = ModbusRtuLink(port, resource="r", baudrate=115200)
-    ModbusRtuInterlocks(link).read()
+    io = ModbusRtuInterlocks(link)
+    io.read()
+    io.hv_lamp_on()
     assert port.resets == 2
 
 

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 
 from drivers.errors import InstrumentConnectionError, InstrumentReportedError, InstrumentTimeout
-from drivers.modbus.rtu_io import ModbusRtuInterlocks, with_crc
+from drivers.modbus.rtu_io import ModbusRtuInterlocks, crc16, with_crc
 from drivers.registry import open_instrument
 from drivers.sim.clock import ManualTime
 from drivers.sim.electrical import PackCircuit
@@ -24,6 +24,7 @@ from drivers.sim.instruments.modbus_io import (
     K2_COIL,
     LAMP_COIL,
     ModbusIoTwin,
+    _crc16,
 )
 from drivers.sim.pack import Pack
 from drivers.sim.packs import get_pack_spec
@@ -59,12 +60,31 @@ def il(shared: tuple[ModbusIoTwin, ModbusRtuInterlocks], io: ModbusIoTwin) -> Mo
     return shared[1]
 
 
+def test_twin_crc_agrees_with_the_check_value_and_the_driver() -> None:
+    assert _crc16(b"123456789") == 0x4B37  # CRC-16/MODBUS check value
+    for size in range(64):
+        data = bytes((37 * i + size) % 256 for i in range(size))
+        assert _crc16(data) == crc16(data)
+
+
+def test_both_ends_of_the_link_send_without_nagle(
+    shared: tuple[ModbusIoTwin, ModbusRtuInterlocks], il: ModbusRtuInterlocks
+) -> None:
+    twin = shared[0]
+    il.read()  # the connection is being served
+    client = il.link.port._socket
+    assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    served = list(twin._connections)
+    assert served
+    assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0 for s in served)
+
+
 def test_reads_a_safe_cell_and_switches_the_lamp(io: ModbusIoTwin, il: ModbusRtuInterlocks) -> None:
     assert io.resource.startswith("socket://127.0.0.1:")
     state = il.read()
-    assert state.safe_for_hv and not state.hv_present_lamp
+    assert state.safe_for_hv and not il.hv_lamp_on()
     il.set_hv_lamp(True)
-    assert io.hv_lamp and il.read().hv_present_lamp
+    assert io.hv_lamp and il.hv_lamp_on()
     il.set_hv_lamp(False)
     assert not io.hv_lamp
     assert il.identity().serial == "unit 1"

@@ -237,13 +237,15 @@ def test_remembered_lookups_answer_as_a_fresh_server_does(lines: list[str]) -> N
     assert warm.errors == fresh.errors
 
 
-def test_remembered_lookups_are_bounded(
+def test_remembered_lookups_and_lines_are_bounded(
     server: ScpiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scpi_server, "LOOKUPS_KEPT", 8)
     for number in range(20):
         server.process(f"NOPE{number}?")
+        server.process(f"VOLT {number / 4}")  # the same header, in ever new lines
     assert len(server._found) <= 8
+    assert len(server._parsed) <= 8
     assert server.process("MEAS:VOLT?") == "1.5"
 
 
