@@ -21,6 +21,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from drivers.errors import InterlockError
@@ -118,6 +119,8 @@ class Engine:
         self.interlocks = InterlockGuard(bench, required=config.interlocks_required_for_hv)
         self._run: _Run | None = None  # the run under way, or the last one
         self._failed_listeners: set[int] = set()
+        self._plans: dict[str, tuple[PlannedStep, ...]] = {}  # by part, of ``_plans_of``
+        self._plans_of = sequence
 
     # -- control from other threads ------------------------------------------------
     def request_abort(self, reason: str = "operator abort") -> None:
@@ -226,11 +229,7 @@ class Engine:
                 software_version=software_version(),
                 started_at=_wall_stamp(),
                 virtual_started_at=self._virtual_stamp(),
-                steps=tuple(
-                    PlannedStep(s.group, s.index, s.name, s.type, params_record(s.params))
-                    for g in GROUPS
-                    for s in groups[g]
-                ),
+                steps=self._plan(part, groups),
                 instruments=tuple(self.bench.info.values()),
                 rework_reason=rework,
                 nest=self.config.nest.label if self.config.nest is not None else None,
@@ -298,6 +297,22 @@ class Engine:
         )
         problem = run.record_failure or run.recording_failure or ""
         return RunResult(run_id, outcome, serial, part, steps, report.ok, report.detail, problem)
+
+    def _plan(
+        self, part: str, groups: Mapping[str, tuple[StepDef, ...]]
+    ) -> tuple[PlannedStep, ...]:
+        """The steps a run of ``part`` plans, as ``RunStarted`` records them: the same for
+        every pack of the variant, so built once per sequence and variant."""
+        if self._plans_of is not self.sequence:
+            self._plans, self._plans_of = {}, self.sequence
+        plan = self._plans.get(part)
+        if plan is None:
+            plan = self._plans[part] = tuple(
+                PlannedStep(s.group, s.index, s.name, s.type, params_record(s.params))
+                for g in GROUPS
+                for s in groups[g]
+            )
+        return plan
 
     def _run_outcome(
         self, run: _Run, stopped_by: Outcome | None, cleanup_error: bool, safe: bool
@@ -374,7 +389,7 @@ class Engine:
             step_name=step.name,
             clock=self.clock,
             abort=abort,
-            earlier=dict(run.records),
+            earlier=run.earlier,
             deadline=deadline,
             roles=(*step.step_type.roles, *step.step_type.optional_roles),
         )
@@ -492,6 +507,9 @@ class _Run:
         self.limits = limits
         self.steps: list[StepResult] = []
         self.records: dict[str, StepRecord] = {}
+        # What a step sees of the steps before it: read-only, and it cannot change while
+        # the step runs (``add`` comes after), so a view serves where a copy did.
+        self.earlier: Mapping[str, StepRecord] = MappingProxyType(self.records)
         self.record_failure: str | None = None  # the results store failed: ends ERROR
         self.recording_failure: str | None = None  # a CAN trace or transcript failed
         self._seq = 0
