@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -72,7 +72,22 @@ _log = logging.getLogger(__name__)
 
 def new_run_id() -> str:
     """A fresh run id (a random UUID): the key of the run here and in the plant's database."""
-    return str(uuid.uuid4())
+    return new_id()
+
+
+def new_id() -> str:
+    """A random (version 4) UUID as text, like ``str(uuid.uuid4())``: a run's or a step's id."""
+    return uuid4_text(os.urandom(16))
+
+
+def uuid4_text(random: bytes) -> str:
+    """``str(uuid.UUID(bytes=random, version=4))`` without building the UUID object only to
+    format it (3.3 → 1.5 µs: every step takes an id)."""
+    b = bytearray(random)
+    b[6] = b[6] & 0x0F | 0x40  # version 4
+    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Engine:
@@ -384,6 +399,8 @@ class Engine:
         t_start = self.clock.now()
         attempt.started()
         deadline = t_start + step.timeout_s if step.timeout_s is not None else None
+        kind = step.step_type
+        uses = (*kind.roles, *kind.optional_roles)  # what the context may ask for
         ctx = StepContext(
             attempt,
             step_name=step.name,
@@ -391,7 +408,7 @@ class Engine:
             abort=abort,
             earlier=run.earlier,
             deadline=deadline,
-            roles=(*step.step_type.roles, *step.step_type.optional_roles),
+            roles=uses,
         )
         error: str | None = None
         monitor: InterlockMonitor | None = None
@@ -399,8 +416,6 @@ class Engine:
         try:
             # A role shared by the nests is held for the whole step (station.leases); an
             # optional one too, as the step may use it.
-            kind = step.step_type
-            uses = (*kind.roles, *kind.optional_roles)
             with self.bench.leased(uses, abort, attempt.waiting) as problems:
                 lease_problems = problems
                 if step.step_type.energises:
@@ -549,7 +564,7 @@ class _StepRun:
         self._abort = abort
         self.attempt = attempt
         self.run_id = run.run_id
-        self.step_id = str(uuid.uuid4())
+        self.step_id = new_id()
         self.serial = run.serial
         self.part_number = run.part
         self.seq = run.next_seq()

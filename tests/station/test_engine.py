@@ -13,11 +13,14 @@ import datetime as dt
 import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from station.bench import Bench
 from station.clock import Clock, RealClock, VirtualClock
@@ -31,6 +34,8 @@ from station.engine import (
     TERMINATED,
     Engine,
     RunResult,
+    new_id,
+    uuid4_text,
 )
 from station.errors import RunRefused
 from station.events import (
@@ -1470,3 +1475,14 @@ def test_every_run_records_the_plan_of_the_sequence_it_runs(tmp_path: Path) -> N
     assert plans == [["One"], ["One"], ["Two"]]
     first_run, second_run, _ = rec.of(RunStarted)
     assert first_run.steps == second_run.steps
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_an_id_is_the_text_of_a_version_4_uuid_of_its_random_bytes(random: bytes) -> None:
+    assert uuid4_text(random) == str(uuid.UUID(bytes=random, version=4))
+
+
+def test_new_ids_are_random_version_4_uuids() -> None:
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
