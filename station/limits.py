@@ -554,6 +554,8 @@ def _nomtol_bounds(nominal: float, tol: float | None, pct: float | None) -> tupl
 
 def _as_number(value: object) -> float | str:
     """Return the value as a float, or a description of why it is not a usable number."""
+    if type(value) is float:  # nearly every reading: no need for the ABC check below
+        return "NaN" if math.isnan(value) else value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return _kind(value)
     try:
