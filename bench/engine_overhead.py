@@ -9,7 +9,11 @@ schema (indexes, foreign keys, triggers): what the results schema costs without 
 Prints medians of wall and CPU time (``time.process_time``) and the ratio engine/floor
 (machines are noisy: compare ratios from one run, not seconds).
 
-    python bench/engine_overhead.py [--steps 200] [--repeat 5]
+    python bench/engine_overhead.py [--steps 200] [--repeat 5] [--split]
+
+``--split`` adds where the engine's CPU time per step goes: the store's handling of each
+kind of event (the run's start and finish spread over its steps), and the rest — the
+engine itself, judging included.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ from station.bench import Bench
 from station.clock import VirtualClock
 from station.config import default_config
 from station.engine import Engine
+from station.events import Event
 from station.outcomes import Outcome, Verdict
 from station.sequence import load_sequence
 from station.steps.api import MeasurementSpec, StepContext, StepType, register
@@ -65,22 +71,44 @@ def sequence_file(folder: Path, steps: int) -> Path:
 Timing = tuple[float, float]  # wall, CPU seconds per step
 
 
-def engine_per_step(folder: Path, steps: int) -> Timing:
+class TimedStore:
+    """The results store as the engine's listener, adding up its CPU time per event kind."""
+
+    critical = True
+
+    def __init__(self, store: ResultsStore, cpu: dict[str, float]) -> None:
+        self.store, self.cpu = store, cpu
+
+    def __call__(self, event: Event) -> None:
+        start = time.process_time()
+        self.store(event)
+        kind = type(event).__name__
+        self.cpu[kind] = self.cpu.get(kind, 0.0) + time.process_time() - start
+
+
+def engine_per_step(
+    folder: Path, steps: int, split: dict[str, list[float]] | None = None
+) -> Timing:
     sequence = load_sequence(sequence_file(folder, steps))
     db = folder / f"engine-{uuid.uuid4().hex}.db"
     store = ResultsStore(db)
+    cpu_of: dict[str, float] = {}
     engine = Engine(
         sequence,
         bench=Bench({}),
         config=default_config(db),
         clock=VirtualClock(),
-        listeners=[store],
+        listeners=[store if split is None else TimedStore(store, cpu_of)],
     )
     start, cpu = time.perf_counter(), time.process_time()
     result = engine.run("SN1")
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     store.close()
     assert result.outcome == Outcome.PASSED, result.outcome
+    if split is not None:
+        cpu_of["engine (the rest)"] = cpu - sum(cpu_of.values())
+        for kind, seconds in cpu_of.items():
+            split.setdefault(kind, []).append(seconds / steps)
     return elapsed / steps, cpu / steps
 
 
@@ -144,11 +172,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--split", action="store_true", help="where the engine's CPU goes")
     args = parser.parse_args()
-    variants = {
+    split: dict[str, list[float]] | None = {} if args.split else None
+    variants: dict[str, Callable[[Path, int], Timing]] = {
         "floor  (raw sqlite3, one WAL+FULL commit per step)": floor_per_step,
         "schema (the store's rows, raw, in its schema)": schema_per_step,
-        "engine (engine + results store, judged measurement)": engine_per_step,
+        "engine (engine + results store, judged measurement)": (
+            lambda folder, steps: engine_per_step(folder, steps, split)
+        ),
     }
     timings: dict[str, list[Timing]] = {label: [] for label in variants}
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,6 +199,10 @@ def main() -> None:
             f" CPU {cpu * 1e3:6.3f} ms ({cpu / floor_cpu:4.2f}x)"
         )
     print(f"({args.steps} steps × {args.repeat} interleaved runs)")
+    if split is not None:
+        print("engine CPU per step, median (the store's by event kind, the run's spread):")
+        for kind, seconds in split.items():
+            print(f"  {kind:22s} {statistics.median(seconds) * 1e3:6.3f} ms")
     engine = medians[list(variants)[-1]][0]
     print(f"engine_step: {engine * 1e3:.2f} ms ({engine / floor:.2f}x raw sqlite3 WAL+FULL commit)")
 

@@ -7,6 +7,7 @@ A value with no limit (or a ``LOG`` limit) is recorded as DONE — recorded, not
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from station.errors import StationError
@@ -93,6 +94,7 @@ def value_of(m: Measurement) -> Any:
     return m.value_text
 
 
+@lru_cache(maxsize=256)  # a sequence spells few units, and every measurement of a run asks again
 def same_unit(a: str, b: str) -> bool:
     """Whether two spellings name the same unit ("ohm" and "Ohm" do, "mV" and "V" do not)."""
     try:

@@ -16,6 +16,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, fields, replace
 from decimal import Context, Decimal
+from functools import cached_property
 
 from station.errors import SequenceError
 from station.inputs import Problems
@@ -101,6 +102,12 @@ class Limit:
 
     def describe(self) -> str:
         """Return a short human text of the limit, e.g. "3.2 … 4.2 V"."""
+        return self._text
+
+    # A limit is judged against once per measurement of every run: what depends on the
+    # limit alone is worked out on first use and kept (frozen: it cannot go stale).
+    @cached_property
+    def _text(self) -> str:
         c, u = self.comparator, f" {self.unit}" if self.unit else ""
         if c in _SINGLE:
             symbol, _, name = _SINGLE[c]
@@ -144,6 +151,20 @@ class Limit:
         elif mh is not None:
             text += f" (marginal above {_fmt(mh)})"
         return text
+
+    @cached_property
+    def judged_bounds(self) -> tuple[Decimal, Decimal]:
+        """The passing interval's ends as judged (``_judged``) for a numeric comparator:
+        (bound, bound) for a single-sided one, (low, high) for a two-sided one, NOMTOL's
+        nominal ∓ tolerance."""
+        c = self.comparator
+        if c in _SINGLE:
+            bound = _judged(_scalar(getattr(self, _SINGLE[c][2])))
+            return bound, bound
+        if c in _TWO_SIDED:
+            return _judged(_scalar(self.low)), _judged(_scalar(self.high))
+        low, high = _nomtol_bounds(_scalar(self.nominal), self.tolerance, self.tolerance_pct)
+        return _judged(low), _judged(high)
 
 
 _FIELDS = [f.name for f in fields(Limit)]
@@ -291,15 +312,16 @@ def evaluate(limit: Limit, value: object, *, resolution: float | None = None) ->
     x = _as_number(value)
     if isinstance(x, str):
         return Judgement(False, detail=f"expected a number, got {x}")
-    passed = _passes(limit, _judged(x, resolution))
-    shown = f"{_shown(x, resolution)}{u}"
+    judged = _judged(x, resolution)
+    passed = _passes(limit, judged)
+    shown = f"{_shown(x, judged)}{u}"
     if not passed:
         return Judgement(False, detail=f"{shown} fails {limit.describe()}")
     ml, mh = limit.marginal_low, limit.marginal_high
-    if ml is not None and _judged(x, resolution) < _judged(ml):
+    if ml is not None and judged < _judged(ml):
         detail = f"{shown} passes but is below marginal_low {_fmt(ml)}{u}"
         return Judgement(True, marginal=True, detail=detail)
-    if mh is not None and _judged(x, resolution) > _judged(mh):
+    if mh is not None and judged > _judged(mh):
         detail = f"{shown} passes but is above marginal_high {_fmt(mh)}{u}"
         return Judgement(True, marginal=True, detail=detail)
     return Judgement(True, detail=f"{shown} passes {limit.describe()}")
@@ -438,16 +460,14 @@ def _check_marginal(c: str, nums: dict[str, float], problem: Callable[..., None]
 def _passes(limit: Limit, x: Decimal) -> bool:
     """Judge ``x`` (already rounded by ``_judged``) against the limit's rounded bounds."""
     c = limit.comparator
+    low, high = limit.judged_bounds
     if c in _SINGLE:
-        _, compare, name = _SINGLE[c]
-        return compare(x, _judged(_scalar(getattr(limit, name))))
+        return _SINGLE[c][1](x, low)
     if c in _TWO_SIDED:
-        low, high = _judged(_scalar(limit.low)), _judged(_scalar(limit.high))
         low_incl, high_incl, outside = _TWO_SIDED[c]
         inside = (low <= x if low_incl else low < x) and (x <= high if high_incl else x < high)
         return inside != outside
-    nom_low, nom_high = _nomtol_bounds(_scalar(limit.nominal), limit.tolerance, limit.tolerance_pct)
-    return _judged(nom_low) <= x <= _judged(nom_high)
+    return low <= x <= high
 
 
 def _judged(x: float, resolution: float | None = None) -> Decimal:
@@ -461,12 +481,12 @@ def _judged(x: float, resolution: float | None = None) -> Decimal:
     return _JUDGE.plus(exact)
 
 
-def _shown(x: float, resolution: float | None) -> str:
-    """``x`` as the detail text shows it: the value judged, without float noise
-    (2.1, not 2.09999999999998)."""
+def _shown(x: float, judged: Decimal) -> str:
+    """``x`` as the detail text shows it: ``judged``, the value as judged (``_judged``),
+    without float noise (2.1, not 2.09999999999998)."""
     if not math.isfinite(x):
         return _fmt(x)
-    return _fmt(float(_judged(x, resolution)))
+    return _fmt(float(judged))
 
 
 _NOT_ARRAYS = (str, bytes, bytearray, Mapping, Set)  # iterable, but not a sequence of readings
@@ -495,12 +515,13 @@ def _evaluate_array(
             continue
         good.append((x, i))
         low, high = _at(limit.low, i), _at(limit.high, i)
-        if low is not None and _judged(x, resolution) < _judged(low):
+        judged = _judged(x, resolution)
+        if low is not None and judged < _judged(low):
             failed.append(i)
-            notes.append(f"element {i} = {_shown(x, resolution)}{u} below {_fmt(low)}{u}")
-        elif high is not None and _judged(x, resolution) > _judged(high):
+            notes.append(f"element {i} = {_shown(x, judged)}{u} below {_fmt(low)}{u}")
+        elif high is not None and judged > _judged(high):
             failed.append(i)
-            notes.append(f"element {i} = {_shown(x, resolution)}{u} above {_fmt(high)}{u}")
+            notes.append(f"element {i} = {_shown(x, judged)}{u} above {_fmt(high)}{u}")
     if len(notes) > 5:
         notes[5:] = [f"{len(notes) - 5} more out of limits"]
     spread_ok = True
@@ -509,10 +530,11 @@ def _evaluate_array(
         (lo, i_lo), (hi, i_hi) = min(good, key=value_only), max(good, key=value_only)
         finite = math.isfinite(hi) and math.isfinite(lo)
         spread = float(_DEC.subtract(_dec(hi), _dec(lo))) if finite else math.inf
-        spread_ok = _judged(spread, resolution) <= _judged(limit.max_spread)
+        judged_spread = _judged(spread, resolution)
+        spread_ok = judged_spread <= _judged(limit.max_spread)
         relation = "≤" if spread_ok else ">"
         notes.append(
-            f"spread {_shown(spread, resolution)}{u} {relation} {_fmt(limit.max_spread)}{u} "
+            f"spread {_shown(spread, judged_spread)}{u} {relation} {_fmt(limit.max_spread)}{u} "
             f"(min element {i_lo}, max element {i_hi})"
         )
     passed = not failed and spread_ok
@@ -532,6 +554,8 @@ def _nomtol_bounds(nominal: float, tol: float | None, pct: float | None) -> tupl
 
 def _as_number(value: object) -> float | str:
     """Return the value as a float, or a description of why it is not a usable number."""
+    if type(value) is float:  # nearly every reading: no need for the ABC check below
+        return "NaN" if math.isnan(value) else value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return _kind(value)
     try:

@@ -115,6 +115,8 @@ class Transcript:
             if self._pending is None or self._thread is None:
                 return
             target = self._taken + len(self._pending)
+            if self._written >= target:
+                return  # every line is written already: no need to wake the writer
             self._syncing = True
             self._ready.notify_all()
             self._ready.wait_for(lambda: self._written >= target, timeout_s)

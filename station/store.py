@@ -76,11 +76,32 @@ class _RunBuffer:
     attachments: list[_Row] = field(default_factory=list)
     components: list[_Row] = field(default_factory=list)
 
+    def pending(self) -> tuple[tuple[str, list[_Row]], ...]:
+        """The rows waiting for the next transaction, by insert; () when there are none
+        (most steps: their commit runs no statement for these)."""
+        if not (self.samples or self.logs or self.attachments or self.components):
+            return ()
+        return (
+            (schema.INSERT_SAMPLE, self.samples),
+            (schema.INSERT_LOG, self.logs),
+            (schema.INSERT_ATTACHMENT, self.attachments),
+            (schema.INSERT_COMPONENT, self.components),
+        )
+
     def clear_pending(self) -> None:
         self.samples.clear()
         self.logs.clear()
         self.attachments.clear()
         self.components.clear()
+
+
+def _insert(conn: sqlite3.Connection, sql: str, rows: list[_Row]) -> None:
+    # executemany costs a few µs more than execute for a single row, and most steps
+    # record one measurement; none is no statement at all.
+    if len(rows) == 1:
+        conn.execute(sql, rows[0])
+    elif rows:
+        conn.executemany(sql, rows)
 
 
 def _real(x: float | None) -> float | None:
@@ -405,12 +426,15 @@ class ResultsStore:
             attempts=ev.attempts,
             duration_s=ev.duration_s,
         )
+        pending = run.pending()
         with self._transaction() as conn:
             conn.execute(schema.INSERT_STEP, step_row)
             if step is not None:
-                conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
-            self._write_pending(conn, run)
-        run.clear_pending()
+                _insert(conn, schema.INSERT_MEASUREMENT, step.measurements)
+            for sql, rows in pending:
+                _insert(conn, sql, rows)
+        if pending:
+            run.clear_pending()
 
     def _run_finished(self, ev: RunFinished) -> None:
         if ev.outcome not in RUN_OUTCOMES:
@@ -436,8 +460,9 @@ class ResultsStore:
                     duration_s=0.0,
                 )
                 conn.execute(schema.INSERT_STEP, unfinished)
-                conn.executemany(schema.INSERT_MEASUREMENT, step.measurements)
-            self._write_pending(conn, run)
+                _insert(conn, schema.INSERT_MEASUREMENT, step.measurements)
+            for sql, rows in run.pending():
+                _insert(conn, sql, rows)
             conn.execute(
                 schema.FINISH_RUN,
                 {
@@ -460,18 +485,6 @@ class ResultsStore:
             self._runs_since_statistics = 0
             with suppress(sqlite3.Error):  # statistics only make queries faster
                 schema.refresh_statistics(self._writer)
-
-    def _write_pending(self, conn: sqlite3.Connection, run: _RunBuffer) -> None:
-        # Most steps leave all four empty: skipping them saves four statements a step.
-        pending: tuple[tuple[str, list[_Row]], ...] = (
-            (schema.INSERT_SAMPLE, run.samples),
-            (schema.INSERT_LOG, run.logs),
-            (schema.INSERT_ATTACHMENT, run.attachments),
-            (schema.INSERT_COMPONENT, run.components),
-        )
-        for sql, rows in pending:
-            if rows:
-                conn.executemany(sql, rows)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -272,7 +272,7 @@ class StepContext:
         step_name: str,
         clock: Clock,
         abort: threading.Event,
-        earlier: dict[str, StepRecord],
+        earlier: Mapping[str, StepRecord],
         deadline: float | None,
         roles: Collection[str],
     ) -> None:

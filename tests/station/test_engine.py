@@ -13,11 +13,14 @@ import datetime as dt
 import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from station.bench import Bench
 from station.clock import Clock, RealClock, VirtualClock
@@ -31,6 +34,8 @@ from station.engine import (
     TERMINATED,
     Engine,
     RunResult,
+    new_id,
+    uuid4_text,
 )
 from station.errors import RunRefused
 from station.events import (
@@ -45,6 +50,7 @@ from station.events import (
 )
 from station.gate import StartBlocked
 from station.sequence import Sequence, load_sequence
+from station.steps.api import StepContext, StepRecord, StepType, register
 from tests.station.fakes import FakeDmm, FakeInterlocks, FakeSupply, open_interlocks
 from tests.station.steps_for_tests import ENERGISED, WAITING
 
@@ -1413,3 +1419,70 @@ def test_a_step_beyond_an_instruments_configured_rating_is_refused_before_it_sta
                        r"insulation_tester's max_voltage_v = 600"):  # fmt: skip
         engine.run(SERIAL)
     assert rec.events == []
+
+
+# -- what a step sees of the run, and what the run plans ---------------------------------------
+
+_earlier_seen: list[tuple[list[str], bool]] = []
+
+
+@register
+class SeeEarlier(StepType):
+    """Note the names of the steps ``ctx.earlier`` holds, and whether it refuses a change."""
+
+    name = "test_see_earlier"
+
+    def run(self, ctx: StepContext, params: Any) -> None:
+        try:
+            ctx.earlier["forged"] = StepRecord("forged", PASSED, {})  # type: ignore[index]
+            refused = False
+        except TypeError:
+            refused = True
+        _earlier_seen.append((list(ctx.earlier), refused))
+
+
+def test_a_step_sees_the_steps_before_it_and_cannot_change_them(tmp_path: Path) -> None:
+    seq = load(
+        tmp_path,
+        """
+        [[main]]
+        type = "test_see_earlier"
+        name = "First"
+
+        [[main]]
+        type = "test_see_earlier"
+        name = "Second"
+        """,
+    )
+    engine, _ = engine_for(seq, tmp_path)
+    _earlier_seen.clear()
+    result = engine.run(SERIAL)
+    assert result.outcome == PASSED
+    assert _earlier_seen == [([], True), (["First"], True)]
+
+
+def test_every_run_records_the_plan_of_the_sequence_it_runs(tmp_path: Path) -> None:
+    first = load(tmp_path, '[[main]]\ntype = "test_see_earlier"\nname = "One"\n')
+    engine, rec = engine_for(first, tmp_path)
+    engine.run(SERIAL)
+    engine.run(SERIAL)
+    (tmp_path / "other").mkdir()
+    engine.sequence = load(
+        tmp_path / "other", '[[main]]\ntype = "test_see_earlier"\nname = "Two"\n'
+    )
+    engine.run(SERIAL)
+    plans = [[s.name for s in e.steps] for e in rec.of(RunStarted)]
+    assert plans == [["One"], ["One"], ["Two"]]
+    first_run, second_run, _ = rec.of(RunStarted)
+    assert first_run.steps == second_run.steps
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_an_id_is_the_text_of_a_version_4_uuid_of_its_random_bytes(random: bytes) -> None:
+    assert uuid4_text(random) == str(uuid.UUID(bytes=random, version=4))
+
+
+def test_new_ids_are_random_version_4_uuids() -> None:
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)

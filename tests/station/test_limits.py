@@ -794,3 +794,27 @@ def test_the_detail_shows_the_value_as_judged_without_float_noise() -> None:
     assert judged.detail == "0.0135 V passes ≤ 0.02 V"
     cells = lim(comparator="ARRAY", low=3.0, unit="V")
     assert "element 1 = 2.1 V below 3 V" in evaluate(cells, [3.3, 0.7 + 1.4]).detail
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"comparator": "GE", "low": 500e6}, ("500e6", "500e6")),
+        ({"comparator": "LT", "high": 0.1}, ("0.1", "0.1")),
+        ({"comparator": "EQ", "nominal": 5}, ("5.0", "5.0")),
+        ({"comparator": "GELE", "low": 1, "high": 2}, ("1.0", "2.0")),
+        ({"comparator": "LEGE", "low": -1, "high": 1}, ("-1.0", "1.0")),
+        ({"comparator": "NOMTOL", "nominal": 3.3, "tolerance": 0.1}, ("3.2", "3.4")),
+        ({"comparator": "NOMTOL", "nominal": 12, "tolerance_pct": 5}, ("11.4", "12.6")),
+        ({"comparator": "GE", "low": 0.1 + 0.2}, ("0.3", "0.3")),  # 12 digits
+    ],
+)  # fmt: skip
+def test_judged_bounds_are_the_limits_ends_as_judged(
+    table: dict[str, Any], expected: tuple[str, str]
+) -> None:
+    limit = lim(**table)
+    assert limit.judged_bounds == tuple(Decimal(x) for x in expected)
+    # Kept per limit, so every later use judges and describes alike.
+    assert limit.judged_bounds is limit.judged_bounds
+    assert limit.describe() is limit.describe()
+    assert dataclasses.replace(limit) == limit  # the kept values are no fields

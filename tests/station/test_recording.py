@@ -9,6 +9,7 @@ import os
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 from station.recording import Transcript
 from tests.station.steps.simrun import run, sim_run
@@ -173,3 +174,26 @@ def test_a_full_disk_under_the_database_ends_the_run_error_with_safe_state_confi
     assert "database or disk is full" in result.record_problem
     assert "free space on that disk" in result.record_problem
     # Nothing is tested unrecorded: the second hipot never ran.
+
+
+def test_a_sync_with_every_line_written_does_not_wake_the_writer(tmp_path: Path) -> None:
+    batches: list[int] = []
+
+    class CountingBatches(Transcript):
+        def _next_batch(self) -> tuple[list[Any], bool]:
+            batch, closing = super()._next_batch()
+            batches.append(len(batch))
+            return batch, closing
+
+    transcript = CountingBatches()
+    transcript.FLUSH_S = 60.0  # only a full batch or a sync() may wake the writer
+    transcript.start(tmp_path / "t.log")
+    transcript("RES", ">", "a line")
+    transcript.sync(timeout_s=10.0)  # the engine's sync at a step's end: one line to write
+    woken = len(batches)
+    assert batches[-1] == 1
+    for _ in range(5):  # steps that said nothing to an instrument
+        transcript.sync(timeout_s=10.0)
+    assert len(batches) == woken and not transcript._syncing
+    transcript.stop()
+    assert (tmp_path / "t.log").read_text(encoding="utf-8").endswith(" RES > a line\n")
