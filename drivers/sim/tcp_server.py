@@ -40,9 +40,10 @@ class Session(Protocol):
 
 
 class TwinServer(ABC):
-    """Serve connections on ``host``:``port`` (0 = any free) in background threads.
+    """Serve connections on ``host``:``port`` (0 = any free), in background threads or inline.
 
-    :meth:`start` binds and starts serving; :meth:`close` stops every thread and closes
+    :meth:`start` binds and starts serving (``inline``: answering on the client's thread
+    when it pumps, see :mod:`drivers.loopback`); :meth:`close` stops every thread and closes
     every socket (safe twice). ``name`` prefixes the serving thread's name.
 
     Fault hooks: :attr:`not_answering` (the subclass reads but never replies),
@@ -66,6 +67,7 @@ class TwinServer(ABC):
         self.inline = False
         # Pumped connections by client address (inline only), under the pump's lock.
         self._pumped: dict[loopback.Address, tuple[socket.socket, Session]] = {}
+        self._closed_clients: set[loopback.Address] = set()
         self._pump_lock = threading.Lock()
 
     def start(self, *, inline: bool = False) -> Self:
@@ -117,12 +119,19 @@ class TwinServer(ABC):
                     sock.sendall(reply)
             except OSError:
                 self._close_pumped(client)
+            except Exception as err:  # a bug in the twin: as its thread would, drop the link
+                self.internal_errors.append(err)
+                self._close_pumped(client)
 
     def _accept_pumped(self, client: loopback.Address) -> tuple[socket.socket, Session] | None:
-        """Accept connections until the one from ``client`` (None if it never comes)."""
+        """Accept connections until the one from ``client`` (None if it never comes).
+
+        A link this server closed (a fault) has no connection left: its client's next
+        write finds none and gets no answer at once, rather than after a timeout.
+        """
         assert self._tcp is not None
         listening = self._tcp.socket
-        listening.settimeout(_INLINE_READ_TIMEOUT_S)
+        listening.settimeout(0.0 if client in self._closed_clients else _INLINE_READ_TIMEOUT_S)
         while client not in self._pumped:
             try:
                 sock, address = listening.accept()
@@ -130,11 +139,14 @@ class TwinServer(ABC):
                 return None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(_INLINE_READ_TIMEOUT_S)
-            self._pumped[(str(address[0]), int(address[1]))] = (sock, self._session())
+            peer = (str(address[0]), int(address[1]))
+            self._closed_clients.discard(peer)  # a new connection from a reused port
+            self._pumped[peer] = (sock, self._session())
         return self._pumped[client]
 
     def _close_pumped(self, client: loopback.Address) -> None:
         sock, _ = self._pumped.pop(client)
+        self._closed_clients.add(client)
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         sock.close()
