@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from typing import Protocol, Self
 
 from drivers import loopback
+from drivers.scpi.visa import set_io_timeout
 
 _INLINE_READ_TIMEOUT_S = 5.0
 """How long a pumped server waits for bytes its client says it wrote (on loopback they are
@@ -138,7 +139,8 @@ class TwinServer(ABC):
             except OSError:
                 return None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(_INLINE_READ_TIMEOUT_S)
+            # Bounded by the kernel: Python's own timeout would poll before every call.
+            set_io_timeout(sock, _INLINE_READ_TIMEOUT_S)
             peer = (str(address[0]), int(address[1]))
             self._closed_clients.discard(peer)  # a new connection from a reused port
             self._pumped[peer] = (sock, self._session())
