@@ -167,7 +167,7 @@ class SimulatedBms:
         self.diagnostics = BmsDiagnostics(self.model, ident, now)
         self._algorithm = get_algorithm(security) if isinstance(security, str) else security
         self._bus = bus
-        # A frame shared with every receiver (_SentFrame) needs the same is_rx for all.
+        # A frame shared with every receiver (SentFrame) needs the same is_rx for all.
         self._share_frames = not getattr(bus, "receive_own_messages", False)
         self._now = now
         self._uds_timer = uds_timer
@@ -385,11 +385,11 @@ class SimulatedBms:
         row = (*schedule.values(reading, page), counter)
         data = schedule.encoders[page].encode_row(row, saturate=True)
         if self._share_frames:
-            return _SentFrame(schedule.frame_id, data)
+            return SentFrame(schedule.frame_id, data)
         return can.Message(arbitration_id=schedule.frame_id, is_extended_id=False, data=data)
 
 
-class _SentFrame(can.Message):
+class SentFrame(can.Message):
     """A cyclic frame of the simulated BMS: built, sent once, never changed afterwards.
 
     python-can's virtual bus deep-copies every message it sends, one copy per receiving
@@ -418,7 +418,7 @@ class _SentFrame(can.Message):
         self.data = data  # type: ignore[assignment]
         self.dlc = len(data)
 
-    def __deepcopy__(self, memo: dict[int, object] | None) -> _SentFrame:
+    def __deepcopy__(self, memo: dict[int, object] | None) -> SentFrame:
         return self
 
 
