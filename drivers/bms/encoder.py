@@ -126,6 +126,7 @@ class PageEncoder:
                 self._fixed_big |= _bits(slot, value)
             else:
                 self._fixed_little |= _bits(slot, value)
+        self._all_little = not self._big and not self._fixed_big
 
     def ordered(self, names: Iterable[str]) -> PageEncoder:
         """Get this page's encoder for rows of values in the order of ``names``; ValueError
@@ -145,8 +146,10 @@ class PageEncoder:
         """Return the frame's data bytes for ``row``, the physical values of
         :attr:`signals` in that order (what a sender of many frames builds: no dict)."""
         little = _or_signals(self._fixed_little, self._little, row, saturate)
+        if self._all_little:  # the usual case (an all-Intel message): no byte order to merge
+            return little.to_bytes(self.length, "little")
         big = _or_signals(self._fixed_big, self._big, row, saturate)
-        if not big:  # the usual case (an all-Intel message): no byte order to merge
+        if not big:
             return little.to_bytes(self.length, "little")
         if little:
             big |= int.from_bytes(little.to_bytes(self.length, "little"), "big")

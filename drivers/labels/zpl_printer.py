@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from drivers import loopback
 from drivers.errors import InstrumentConnectionError, InstrumentProtocolError, InstrumentTimeout
 from drivers.roles import Identity
 from drivers.scpi.transport import Tracer
@@ -95,6 +96,7 @@ class ZplPrinter:
         self._address = parse_host_address(resource)
         self._tracer = tracer
         self._sock: ByteSocket | None = sock
+        self._pump: loopback.Pump | None = None  # a printer answering on this thread
         self._lock = threading.Lock()
 
     @classmethod
@@ -111,13 +113,15 @@ class ZplPrinter:
             if self._sock is not None:
                 return
             try:
-                self._sock = socket.create_connection(self._address, timeout=self.timeout_s)
+                sock = socket.create_connection(self._address, timeout=self.timeout_s)
             except OSError as err:
                 raise InstrumentConnectionError(
                     f"cannot reach the label printer ({err}); check it is on, its IP "
                     "address and that raw printing on port 9100 is enabled",
                     resource=self.resource,
                 ) from err
+            self._sock = sock
+            self._pump = loopback.pump_for(sock)
 
     def close(self) -> None:
         """Close the connection; safe to call twice."""
@@ -125,6 +129,7 @@ class ZplPrinter:
             if self._sock is not None:
                 self._sock.close()
                 self._sock = None
+                self._pump = None
 
     def _send(self, data: bytes) -> None:
         if self._sock is None:
@@ -140,6 +145,8 @@ class ZplPrinter:
                 f"sending to the label printer failed ({err}); check the network",
                 resource=self.resource,
             ) from err
+        if self._pump is not None:
+            self._pump(len(data))
 
     def _read_until(self, end: bytes, count: int = 1) -> bytes:
         """Read until ``end`` has arrived ``count`` times; return what came."""

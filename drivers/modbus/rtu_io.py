@@ -22,7 +22,7 @@ from drivers.errors import (
     InstrumentTimeout,
 )
 from drivers.roles import HvPole, Identity, InterlockState
-from drivers.scpi.serial import close_port, open_serial
+from drivers.scpi.serial import close_port, open_serial, port_pump
 from drivers.scpi.transport import Tracer
 
 READ_COILS = 0x01
@@ -128,6 +128,7 @@ class ModbusRtuLink:
         self._tracer = tracer
         self._lock = threading.Lock()
         self._closed = False
+        self._pump = port_pump(port)  # a server answering on this thread (drivers.loopback)
 
     def transact(self, unit: int, pdu: bytes) -> bytes:
         """Send ``pdu`` to ``unit`` and return the reply's PDU (function code onwards).
@@ -150,6 +151,8 @@ class ModbusRtuLink:
                 if self._tracer is not None:
                     self._tracer(self.resource, ">", _hex(request))
                 self.port.write(request)
+                if self._pump is not None:
+                    self._pump(len(request))
                 reply = self._read_reply(unit, pdu, request)
             except OSError as err:  # serial.SerialException is an OSError
                 raise InstrumentConnectionError(

@@ -15,6 +15,7 @@ from typing import Any
 
 import serial
 
+from drivers import loopback
 from drivers.errors import InstrumentConnectionError, InstrumentTimeout
 from drivers.scpi.transport import LineTransport, Tracer
 
@@ -96,10 +97,22 @@ def open_serial(
             f"{advice}",
             resource=resource,
         ) from err
-    sock = getattr(port, "_socket", None)
-    if isinstance(sock, socket.socket):
+    sock = port_socket(port)
+    if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return port
+
+
+def port_socket(port: Any) -> socket.socket | None:
+    """Get the TCP socket under a pyserial ``socket://`` port (None for any other port)."""
+    sock = getattr(port, "_socket", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def port_pump(port: Any) -> loopback.Pump | None:
+    """Get the pump of a ``socket://`` port whose server answers on this thread, or None."""
+    sock = port_socket(port)
+    return None if sock is None else loopback.pump_for(sock)
 
 
 def close_port(port: Any) -> None:
@@ -108,10 +121,10 @@ def close_port(port: Any) -> None:
     pyserial's ``socket://`` close() skips closing its socket when ``shutdown()`` fails,
     which it does once the device server has dropped the link; close that socket too.
     """
-    sock = getattr(port, "_socket", None)
+    sock = port_socket(port)
     with contextlib.suppress(OSError):  # serial.SerialException is an OSError
         port.close()
-    if isinstance(sock, socket.socket):
+    if sock is not None:
         sock.close()
 
 
@@ -161,6 +174,7 @@ class SerialTransport(LineTransport):
             timeout=self._timeout_s,
             write_timeout=self._timeout_s,
         )
+        self._pump = port_pump(self._serial)
 
     def __repr__(self) -> str:
         return f"SerialTransport({self.resource!r})"

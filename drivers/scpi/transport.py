@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol, Self
 
+from drivers import loopback
 from drivers.errors import InstrumentConnectionError, InstrumentProtocolError
 
 Tracer = Callable[[str, str, str], None]
@@ -83,6 +84,8 @@ class LineTransport(ABC):
         self._lock = threading.RLock()
         self._closed = False
         self._timeout_s = float(timeout_s)
+        self._pump: loopback.Pump | None = None
+        """Set by a subclass whose peer answers on this thread (:mod:`drivers.loopback`)."""
 
     @property
     def timeout_s(self) -> float:
@@ -159,6 +162,8 @@ class LineTransport(ABC):
         if self._tracer is not None:
             self._tracer(self.resource, ">", message)
         self._send(data, message)
+        if self._pump is not None:
+            self._pump(len(data))
 
     def _read(self, command: str) -> str:
         if self._closed:

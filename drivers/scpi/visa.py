@@ -34,6 +34,7 @@ from typing import Any
 import pyvisa
 from pyvisa import constants
 
+from drivers import loopback
 from drivers.errors import InstrumentConnectionError, InstrumentError, InstrumentTimeout
 from drivers.scpi.transport import LineTransport, Tracer
 
@@ -125,6 +126,8 @@ class VisaTransport(LineTransport):
         if direct_socket_io and self._session_is_plain_socket():
             self._sock = sockets[0]
             set_io_timeout(self._sock, self._timeout_s)
+        if sockets:
+            self._pump = loopback.pump_for(sockets[0])
 
     # -- extras -----------------------------------------------------------------------
 
@@ -154,6 +157,7 @@ class VisaTransport(LineTransport):
 
     def _release(self) -> None:
         self._sock = None
+        self._pump = None
         self._discard()
 
     def _prepare_query(self, message: str) -> None:

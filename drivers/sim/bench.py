@@ -164,6 +164,9 @@ class VirtualBench:
         self.can: dict[str, Any] = {}
         self._bus: can.BusABC | None = None
         self._hvil_fault = False
+        # In lockstep every twin answers on its client's thread (drivers.loopback): no
+        # thread hand-off per exchange, and nothing of the twins runs beside the engine.
+        self._inline = scheduler is not None
         try:
             for spec in twins if twins is not None else self._specs(models):
                 self._start(spec)
@@ -215,14 +218,14 @@ class VirtualBench:
         if isinstance(spec, ServedTwinSpec):
             served = spec.make(self.circuit, self.seed)
             self.served[spec.role] = served
-            served.start()
+            served.start(inline=self._inline)
             self.resources[spec.role] = (spec.model, served.resource)
             self.driver_options[spec.role] = served.driver_options()
             return
         device = spec.make(self.circuit, self.seed)
         server = ScpiServer(device)
         self.servers[spec.role] = server
-        server.start()
+        server.start(inline=self._inline)
         self.instruments[spec.role] = device
         self.resources[spec.role] = (spec.model, server.resource)
         self.driver_options[spec.role] = device.driver_options()

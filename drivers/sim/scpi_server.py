@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import re
-import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -393,15 +392,32 @@ class ScpiServer(TwinServer):
 
     # --- connections ----------------------------------------------------------------------------
 
-    def _converse(self, sock: socket.socket) -> None:
-        buffer = b""
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        while chunk := sock.recv(4096):
-            buffer += chunk
-            while b"\n" in buffer:
-                raw, buffer = buffer.split(b"\n", 1)
-                if self.drop_connection:
-                    return
-                reply = None if self.not_answering else self.process(raw.decode("latin-1"))
-                if reply is not None:
-                    sock.sendall(reply.encode("ascii", "replace") + b"\n")
+    def _session(self) -> _LineSession:
+        return _LineSession(self)
+
+
+class _LineSession:
+    """One connection to a SCPI twin: lines in, one reply line per query out."""
+
+    __slots__ = ("_buffer", "_server")
+
+    def __init__(self, server: ScpiServer) -> None:
+        self._server = server
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> bytes | None:
+        server = self._server
+        buffer = self._buffer + data
+        replies = b""
+        while b"\n" in buffer:
+            raw, buffer = buffer.split(b"\n", 1)
+            if server.drop_connection:
+                return None
+            reply = None if server.not_answering else server.process(raw.decode("latin-1"))
+            if reply is not None:
+                replies += reply.encode("ascii", "replace") + b"\n"
+        self._buffer = buffer
+        return replies
+
+    def quiet(self) -> bytes:
+        return b""  # a line ends in its terminator, never in silence

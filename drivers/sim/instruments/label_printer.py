@@ -9,7 +9,6 @@ test can see a print refused.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from typing import Any
 
@@ -44,51 +43,60 @@ class ZplPrinterTwin(TwinServer):
         with self._labels_lock:
             return list(self.labels)
 
-    def _converse(self, sock: socket.socket) -> None:
-        buffer = b""
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                return
-            if self.drop_connection:
-                return
-            buffer += chunk
-            buffer = self._consume(sock, buffer)
+    def _session(self) -> _ZplSession:
+        return _ZplSession(self)
 
-    def _consume(self, sock: socket.socket, buffer: bytes) -> bytes:
+    def _consume(self, buffer: bytes) -> tuple[bytes, bytes]:
+        """Act on the whole commands at the start of ``buffer``; return (the rest, replies)."""
+        replies = b""
         while True:
             buffer = buffer.lstrip(b"\r\n")
             if buffer.startswith(b"~HI"):
-                self._reply(sock, f"\x02{MODEL},{FIRMWARE},8,8192KB\x03\r\n".encode())
+                replies += f"\x02{MODEL},{FIRMWARE},8,8192KB\x03\r\n".encode()
                 buffer = buffer[3:]
             elif buffer.startswith(b"~HS"):
                 paper, head = int(self.paper_out), int(self.head_open)
-                self._reply(
-                    sock,
+                replies += (
                     f"\x02030,{paper},0,0406,000,0,0,0,000,0,0,0\x03\r\n"
                     f"\x02001,0,{head},0,0,2,6,0,00000000,1,000\x03\r\n"
-                    "\x021234,0\x03\r\n".encode(),
+                    "\x021234,0\x03\r\n".encode()
                 )
                 buffer = buffer[3:]
             elif buffer.startswith(b"!"):
                 match = _GETVAR.match(buffer)
                 if match is None:
-                    return buffer  # the rest of the line has not arrived
+                    break  # the rest of the line has not arrived
                 value = SERIAL if match.group(1) == b"device.unique_id" else "?"
-                self._reply(sock, f'"{value}"'.encode())
+                replies += f'"{value}"'.encode()
                 buffer = buffer[match.end() :]
             elif buffer.startswith(b"^XA"):
                 end = buffer.find(b"^XZ")
                 if end < 0:
-                    return buffer
+                    break
                 with self._labels_lock:
                     self.labels.append(buffer[: end + 3].decode("ascii", "replace"))
                 buffer = buffer[end + 3 :]
             elif buffer and len(buffer) >= 3:
                 buffer = buffer[1:]  # not a command this twin knows: skip it
             else:
-                return buffer
+                break
+        return buffer, b"" if self.not_answering else replies
 
-    def _reply(self, sock: socket.socket, data: bytes) -> None:
-        if not self.not_answering:
-            sock.sendall(data)
+
+class _ZplSession:
+    """One connection to the printer: ZPL commands in, status replies out."""
+
+    __slots__ = ("_buffer", "_twin")
+
+    def __init__(self, twin: ZplPrinterTwin) -> None:
+        self._twin = twin
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> bytes | None:
+        if self._twin.drop_connection:
+            return None
+        self._buffer, replies = self._twin._consume(self._buffer + data)
+        return replies
+
+    def quiet(self) -> bytes:
+        return b""

@@ -308,37 +308,70 @@ class ModbusIoTwin(TwinServer):
         """Get the resource string for the driver, ``socket://<host>:<port>``."""
         return f"socket://{self.host}:{self.port}"
 
+    def _session(self) -> _RtuSession:
+        return _RtuSession(self)
+
     def _converse(self, sock: socket.socket) -> None:
         # A reply is one small segment: Nagle's algorithm must never hold it back waiting
         # for the client's ACK of the last one (see drivers/scpi/visa.py).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(None)
-        buffer = b""
+        session = self._session()
         waiting_for_silence = False
         while True:
-            if waiting_for_silence != bool(buffer):  # a system call: only on a change
-                waiting_for_silence = bool(buffer)
-                sock.settimeout(SILENCE_S if buffer else None)
+            if waiting_for_silence != session.holding:  # a system call: only on a change
+                waiting_for_silence = session.holding
+                sock.settimeout(SILENCE_S if waiting_for_silence else None)
             try:
                 chunk = sock.recv(256)
             except TimeoutError:  # the line went quiet: whatever arrived is one frame
-                self._answer(buffer, sock)
-                buffer = b""
-                continue
-            if not chunk or self.drop_connection:
-                return
-            buffer += chunk
-            while (size := _frame_length(buffer)) is not None and len(buffer) >= size:
-                self._answer(buffer[:size], sock)
-                buffer = buffer[size:]
+                reply: bytes | None = session.quiet()
+            else:
+                if not chunk:
+                    return
+                reply = session.feed(chunk)
+                if reply is None:
+                    return
+            if reply:
+                sock.sendall(reply)
 
-    def _answer(self, frame: bytes, sock: socket.socket) -> None:
+    def _answer(self, frame: bytes) -> bytes:
+        """The bytes to send back for one request frame (b"" for none)."""
         if self.not_answering:
-            return
+            return b""
         try:
             reply = self.handle(frame)
         except Exception as err:  # a twin bug must not kill the connection thread
             self.internal_errors.append(err)
-            return
-        if reply is not None:
-            sock.sendall(reply)
+            return b""
+        return reply or b""
+
+
+class _RtuSession:
+    """One connection to the Modbus twin: a frame ends at its length, or in silence."""
+
+    __slots__ = ("_buffer", "_twin")
+
+    def __init__(self, twin: ModbusIoTwin) -> None:
+        self._twin = twin
+        self._buffer = b""
+
+    @property
+    def holding(self) -> bool:
+        """Whether part of a request is held (only silence can end it)."""
+        return bool(self._buffer)
+
+    def feed(self, data: bytes) -> bytes | None:
+        if self._twin.drop_connection:
+            return None
+        buffer = self._buffer + data
+        replies = b""
+        while (size := _frame_length(buffer)) is not None and len(buffer) >= size:
+            replies += self._twin._answer(buffer[:size])
+            buffer = buffer[size:]
+        self._buffer = buffer
+        return replies
+
+    def quiet(self) -> bytes:
+        frame, self._buffer = self._buffer, b""
+        return self._twin._answer(frame) if frame else b""

@@ -28,7 +28,7 @@ class Rig:
     """A BMS on a virtual bus, ticked by hand on a manual clock, and a listening client bus."""
 
     def __init__(self, pack_name: str = "nmc96s", **bms_options: object) -> None:
-        channel = f"bms-can-{uuid.uuid4()}"
+        channel = self.channel = f"bms-can-{uuid.uuid4()}"
         self.clock = ManualTime()
         self.pack = Pack(get_pack_spec(pack_name))
         self.bms_bus = can.Bus(interface="virtual", channel=channel)
@@ -145,17 +145,55 @@ def test_description_file_names_dbc_signals() -> None:
     assert desc["routines"]["commit_calibration"] == 0x0210
 
 
-def test_frames_arrive_as_plain_can_messages_with_the_dbc_bytes(rig: Rig) -> None:
+def test_frames_arrive_as_can_messages_with_the_dbc_bytes(rig: Rig) -> None:
     rig.bms.tick()
     frames = rig.drain()
     assert sorted(f.arbitration_id for f in frames) == sorted(IDS)
     for frame in frames:
-        assert type(frame) is can.Message
-        assert isinstance(frame.data, bytearray)  # the receiver's copy, as python-can makes it
+        assert isinstance(frame, can.Message)
         assert (frame.dlc, frame.is_extended_id, frame.is_rx) == (8, False, True)
+        assert frame.channel == rig.channel  # set by the bus
+        assert frame.timestamp > 0  # stamped by the bus on sending
         values = DB.decode_message(frame.arbitration_id, frame.data, decode_choices=False)
         message = DB.get_message_by_frame_id(frame.arbitration_id)
         assert message.encode(values, strict=False) == bytes(frame.data)
+
+
+def test_every_receiver_gets_the_frame_itself_not_a_copy() -> None:
+    rig = Rig()
+    second = can.Bus(interface="virtual", channel=rig.channel)
+    try:
+        rig.bms.tick()
+        first_frames = rig.drain()
+        second_frames = []
+        while (frame := second.recv(timeout=0)) is not None:
+            second_frames.append(frame)
+        assert len(first_frames) == len(IDS)
+        # Nothing changes a sent frame, and a copy would have the same values: one object.
+        assert all(a is b for a, b in zip(first_frames, second_frames, strict=True))
+    finally:
+        second.shutdown()
+        rig.close()
+
+
+def test_a_bus_that_receives_its_own_frames_gets_copies() -> None:
+    channel = f"bms-can-{uuid.uuid4()}"
+    bms_bus = can.Bus(interface="virtual", channel=channel, receive_own_messages=True)
+    client = can.Bus(interface="virtual", channel=channel)
+    bms = SimulatedBms(
+        Pack(get_pack_spec("nmc96s")), bms_bus, now=ManualTime(), tick_interval_s=None
+    )
+    try:
+        bms.tick()
+        own, received = bms_bus.recv(timeout=0), client.recv(timeout=0)
+        assert own is not None and received is not None
+        # is_rx differs between the two (False for the sender's own): they cannot be shared.
+        assert (own.is_rx, received.is_rx) == (False, True)
+        assert bytes(own.data) == bytes(received.data)
+    finally:
+        bms.close()
+        bms_bus.shutdown()
+        client.shutdown()
 
 
 def test_a_dbc_with_too_few_pages_for_the_pack_is_refused(tmp_path: Path) -> None:
