@@ -101,6 +101,43 @@ def test_every_message_and_page_encodes_to_cantools_bytes(path: Path) -> None:
     assert bool(cut) == (path.name == "Model3CAN.dbc")
 
 
+@pytest.mark.parametrize("path", DBCS, ids=lambda p: p.name)
+def test_saturating_gives_cantools_bytes_of_the_clamped_values(path: Path) -> None:
+    db = cantools.database.load_file(str(path), strict=False)
+    rng = random.Random(f"saturate {path.name}")
+    checked = 0
+    for message in db.messages:
+        if cut_multiplexer_name(message):
+            continue  # cantools cannot give the bytes (see above)
+        try:
+            encoder = MessageEncoder(message)
+        except UnsupportedSignal:
+            continue
+        for page in pages(message):
+            for _ in range(5):
+                # Over the whole raw range: many values lie outside the DBC's own range.
+                carried = [
+                    s
+                    for s in message.signals
+                    if not s.is_multiplexer
+                    and (s.multiplexer_ids is None or page in s.multiplexer_ids)
+                ]
+                values = {s.name: physical(s, rng) for s in carried}
+                clamped = {
+                    s.name: min(
+                        math.inf if s.maximum is None else s.maximum,
+                        max(-math.inf if s.minimum is None else s.minimum, values[s.name]),
+                    )
+                    for s in carried
+                }
+                for mux in (s for s in message.signals if s.is_multiplexer):
+                    values[mux.name] = clamped[mux.name] = page or 0
+                expected = message.encode(clamped, strict=False)
+                assert encoder.encode(values, saturate=True) == expected, (message.name, page)
+                checked += 1
+    assert checked >= 5 * len(db.messages) // 2
+
+
 def test_a_missing_signal_and_an_unknown_page_are_refused() -> None:
     db = cantools.database.load_file(str(ROOT / "sequences/bms/eol_reference.dbc"))
     cells = MessageEncoder(db.get_message_by_name("BMS_CellVoltages"))
