@@ -16,13 +16,15 @@ it little. Beside wall time, this process's CPU time per pair (the server runs i
 is the work each client adds, whatever the scheduler does. Prints median and p95 per
 variant and the ratio (c)/(a); the goal is ≤ 1.3x.
 
-Then a power sample as the virtual bench takes it: ``VisaTransport`` to the IT6000C twin
-(``drivers.sim``'s ``ScpiServer`` on a pack circuit) served by a thread of this process,
-as in a run, output on:
+Then a power sample as the lockstep virtual bench takes it: ``VisaTransport`` to the
+IT6000C twin (``drivers.sim``'s ``ScpiServer`` on a pack circuit) served inline, answering
+on this thread when the transport pumps it (``drivers/loopback.py``), as in a run, output
+on:
 
   (e) one query, ``MEAS:VOLT?``;
   (f) a sample as two queries, ``MEAS:VOLT?`` then ``MEAS:CURR?``;
-  (g) a sample as one compound query, ``MEAS:VOLT?;:FETC:CURR?``,
+  (g) a sample as one compound query, ``MEAS:VOLT?;:FETC:CURR?``;
+  (h) (g) again, the twin served by a thread of its own (as ``station sim`` serves it),
 
 in alternating blocks; CPU here is the whole process's (client and twin), per sample.
 Run: ``.venv/bin/python bench/scpi_roundtrip.py [--pairs N]``.
@@ -31,13 +33,14 @@ Run: ``.venv/bin/python bench/scpi_roundtrip.py [--pairs N]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import socket
 import socketserver
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,38 +104,51 @@ def _summary(name: str, durations: list[float], cpu: list[float] | None = None) 
     return median
 
 
-def _twin_sample(pairs: int) -> tuple[float, float]:
-    """Time (e), (f) and (g) against the IT6000C twin; return (f) and (g) medians in s."""
+def _twin_sample(pairs: int) -> tuple[float, float, float]:
+    """Time (e)–(h) against IT6000C twins; return (f), (g) and (h) medians in s."""
+    with _twin(inline=True) as transport, _twin(inline=False) as threaded:
+
+        def one(i: int) -> None:
+            transport.query("MEAS:VOLT?")
+
+        def two(i: int) -> None:
+            transport.query("MEAS:VOLT?")
+            transport.query("MEAS:CURR?")
+
+        def compound(i: int) -> None:
+            transport.query("MEAS:VOLT?;:FETC:CURR?")
+
+        def compound_threaded(i: int) -> None:
+            threaded.query("MEAS:VOLT?;:FETC:CURR?")
+
+        samples = {"e": one, "f": two, "g": compound, "h": compound_threaded}
+        times: dict[str, list[float]] = {key: [] for key in samples}
+        cpu: dict[str, list[float]] = {key: [] for key in samples}
+        block = 100
+        for _ in range(max(1, pairs // block)):
+            for key, sample in samples.items():
+                times[key] += _time(sample, block, cpu[key])
+    _summary("(e) twin: one query MEAS:VOLT?", times["e"], cpu["e"])
+    two_queries = _summary("(f) twin: sample as two queries", times["f"], cpu["f"])
+    one_query = _summary("(g) twin: sample as one compound query", times["g"], cpu["g"])
+    threaded_query = _summary("(h) (g), the twin on a thread of its own", times["h"], cpu["h"])
+    return two_queries, one_query, threaded_query
+
+
+@contextlib.contextmanager
+def _twin(*, inline: bool) -> Iterator[VisaTransport]:
+    """A transport to an IT6000C twin sinking 10 A from a pack circuit of its own, the twin
+    served ``inline`` (pumped by the transport, as on the lockstep bench) or by a thread."""
     circuit = PackCircuit(Pack(get_pack_spec("nmc96s"), seed=1), ManualTime())
     circuit.close_contactors_settled()
-    with ScpiServer(It6000cTwin(circuit)) as twin:
+    with ScpiServer(It6000cTwin(circuit)).start(inline=inline) as twin:
         transport = VisaTransport(twin.resource)
         try:
             transport.write("VOLT 300;:CURR:LIM:NEG -10;:OUTP ON")  # sinking 10 A
             assert transport.query("SYST:ERR?").startswith("0,"), "the twin refused the setup"
-
-            def one(i: int) -> None:
-                transport.query("MEAS:VOLT?")
-
-            def two(i: int) -> None:
-                transport.query("MEAS:VOLT?")
-                transport.query("MEAS:CURR?")
-
-            def compound(i: int) -> None:
-                transport.query("MEAS:VOLT?;:FETC:CURR?")
-
-            times: dict[str, list[float]] = {"e": [], "f": [], "g": []}
-            cpu: dict[str, list[float]] = {"e": [], "f": [], "g": []}
-            block = 100
-            for _ in range(max(1, pairs // block)):
-                for key, sample in (("e", one), ("f", two), ("g", compound)):
-                    times[key] += _time(sample, block, cpu[key])
+            yield transport
         finally:
             transport.close()
-    _summary("(e) twin: one query MEAS:VOLT?", times["e"], cpu["e"])
-    two_queries = _summary("(f) twin: sample as two queries", times["f"], cpu["f"])
-    one_query = _summary("(g) twin: sample as one compound query", times["g"], cpu["g"])
-    return two_queries, one_query
 
 
 def main() -> None:
@@ -211,9 +227,13 @@ def main() -> None:
     print(f"ratio (b)/(c) = {default / ours:.0f}x (what TCP_NODELAY saves)")
     added = statistics.median(our_cpu) - statistics.median(raw_cpu)
     print(f"CPU per pair (c) − (a) = {added * 1e6:.1f} µs (the client's own work)")
-    two_queries, one_query = _twin_sample(args.pairs)
+    two_queries, one_query, threaded_query = _twin_sample(args.pairs)
     ratio = statistics.median(block_ratios)
     print(f"scpi_write_query: {ours * 1e6:.0f} µs ({ratio:.2f}x raw TCP_NODELAY socket)")
+    print(
+        f"(g)/(h) = {one_query / threaded_query:.2f}x: the sample answered on this thread, "
+        "against the twin's own thread"
+    )
     print(
         f"scpi_twin_sample: {one_query * 1e6:.0f} µs "
         f"({one_query / two_queries:.2f}x the same sample as two queries)"
