@@ -1,18 +1,19 @@
 """Servers in this process that answer on their client's thread: the lockstep bench's twins.
 
 A simulated instrument is reached over a real TCP socket, as hardware is. Served from a
-thread of its own, every exchange is two thread wake-ups (the server's, then the client's
-again): on a 2-core VM that is 0.2–0.3 ms of wall time per exchange in which nothing is
-computed, about a sixth of a reference run on the virtual bench.
+thread of its own, every exchange costs two thread wake-ups (the server's, then the
+client's again) in which nothing is computed: a power sample took 150–183 µs that way on
+the 2-core VM, 36–40 µs answered inline (``bench/scpi_roundtrip.py`` (g)/(h)).
 
-A server registered here is *pumped* instead: after writing to it, a client transport calls
-:func:`pump` with the number of bytes it wrote, and the server reads those bytes from its end
-of the socket and answers them on the calling thread, before that thread reads the reply.
-The bytes still cross the kernel's loopback both ways; only who runs the server's code
-changes. A client that does not pump (a raw socket, another process) gets no answer, so a
-server is registered only by a bench whose every client is a pumping transport
-(:class:`drivers.scpi.visa.VisaTransport`, :class:`drivers.modbus.rtu_io.ModbusRtuLink`
-over ``socket://``).
+A server registered here is *pumped* instead: a client transport gets its connection's
+:class:`Pump` from :func:`pump_for` and, after each write, calls it with the number of bytes
+written; the server reads those bytes from its end of the socket and answers them on the
+calling thread, before that thread reads the reply. The bytes still cross the kernel's
+loopback both ways; only who runs the server's code changes. A client that does not pump
+(a raw socket, another process) gets no answer, so a server is registered only by a bench
+whose every client pumps: :class:`drivers.scpi.transport.LineTransport` (VISA and serial),
+:class:`drivers.modbus.rtu_io.ModbusRtuLink` over ``socket://`` and
+:class:`drivers.labels.zpl_printer.ZplPrinter`.
 """
 
 from __future__ import annotations
