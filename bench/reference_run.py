@@ -4,7 +4,11 @@ Runs the 96S NMC and the 16S LFP reference sequences end to end through the real
 pyvisa sockets, CAN/UDS and SQLite, interleaved (96S, 16S, 96S, …) so that a change in the
 machine's load hits both alike, and prints the median wall time against the virtual (line)
 time each represents, and the slowest steps. The figure to watch is the wall time; the
-speed-up says how many seconds of line time one second of CI buys.
+speed-up says how many seconds of line time one second of CI buys. Beside it, the CPU time
+of the engine's thread (where nearly all the work runs) and, on Linux, the CPU time the host
+took from this VM during the run (``steal`` in ``/proc/stat``, both CPUs): on a shared VM the
+wall time of the same code drifts by half within an hour, and these two say how much of a
+slow run was the machine.
 
     python bench/reference_run.py [--repeat 5] [--only nmc96s|lfp16s|audit] [--audit]
 
@@ -16,10 +20,12 @@ line time; goal ≤ 5 s), which ``make bench`` leaves out for its length. The la
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from station.console import TerminalPrompter
 from station.events import Event, StepFinished, StepStarted
@@ -34,9 +40,30 @@ CASES = [  # sequence, serial, virtual pack, name in the summary line
 AUDIT = (ROOT / "sequences/nmc96s/audit.toml", "NM96A0000001", "nmc96s", "audit")
 
 
-def one_run(
-    sequence: Path, serial: str, pack: str, db: Path
-) -> tuple[float, float, dict[str, float]]:
+class Run(NamedTuple):
+    wall: float
+    """Seconds of wall time."""
+    virtual: float
+    """Seconds of line (virtual) time."""
+    steps: dict[str, float]
+    """Each step's wall seconds, by step name."""
+    cpu: float
+    """Seconds of CPU time on the engine's thread (the calling one)."""
+    stolen: float | None
+    """Seconds of CPU the host took from this VM meanwhile (all CPUs), None if unknown."""
+
+
+def host_steal_s() -> float | None:
+    """The CPU time the hypervisor has taken from this machine so far, all CPUs (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")  # cpu user nice system … steal
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def one_run(sequence: Path, serial: str, pack: str, db: Path) -> Run:
     prepared = prepare_run(RunOptions(sequence=sequence, sim=True, pack=pack, db=db))
     prepared.engine.prompter = TerminalPrompter(assume_default=True)
     started: dict[str, float] = {}
@@ -50,14 +77,17 @@ def one_run(
 
     prepared.engine.listeners.append(timing)
     t0_virtual = prepared.clock.now()
-    t0 = time.perf_counter()
+    steal0 = host_steal_s()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     try:
         result = prepared.engine.run(serial)
     finally:
+        wall, cpu = time.perf_counter() - t0, time.thread_time() - cpu0
+        steal1 = host_steal_s()
         prepared.close()
-    wall = time.perf_counter() - t0
     assert result.outcome == Outcome.PASSED, [(s.name, s.outcome, s.error) for s in result.steps]
-    return wall, prepared.clock.now() - t0_virtual, walls
+    stolen = None if steal0 is None or steal1 is None else steal1 - steal0
+    return Run(wall, prepared.clock.now() - t0_virtual, walls, cpu, stolen)
 
 
 def main() -> None:
@@ -69,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     chosen = every if args.audit or args.only == AUDIT[3] else CASES
     cases = [case for case in chosen if args.only in (None, case[3])]
-    runs: dict[str, list[tuple[float, float, dict[str, float]]]] = {name: [] for *_, name in cases}
+    runs: dict[str, list[Run]] = {name: [] for *_, name in cases}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             for sequence, serial, pack, name in cases:
@@ -77,19 +107,24 @@ def main() -> None:
                 runs[name].append(one_run(sequence, serial, pack, db))
     lines = []
     for sequence, _, _, name in cases:
-        walls = [w for w, _, _ in runs[name]]
-        virtual = statistics.median(v for _, v, _ in runs[name])
+        walls = [run.wall for run in runs[name]]
+        virtual = statistics.median(run.virtual for run in runs[name])
         wall = statistics.median(walls)
+        cpu = statistics.median(run.cpu for run in runs[name])
         print(
             f"{sequence.relative_to(ROOT)}: {len(walls)} runs, wall min {min(walls):.2f} s, "
-            f"max {max(walls):.2f} s; slowest steps of a median run:"
+            f"max {max(walls):.2f} s; CPU on the engine's thread median {cpu:.2f} s"
         )
-        steps = sorted(runs[name], key=lambda run: run[0])[len(walls) // 2][2]
-        for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1])[:6]:
+        stolen = [run.stolen for run in runs[name] if run.stolen is not None]
+        if stolen:
+            print(f"    the host took {min(stolen):.2f}–{max(stolen):.2f} s of CPU from the VM")
+        print("    slowest steps of a median run:")
+        median_run = sorted(runs[name], key=lambda run: run.wall)[len(walls) // 2]
+        for step, seconds in sorted(median_run.steps.items(), key=lambda kv: -kv[1])[:6]:
             print(f"    {step:<28} {seconds:5.2f} s wall")
         lines.append(
             f"reference_run_{name}: {wall:.2f} s wall median "
-            f"(line time {virtual:.0f} s, {virtual / wall:.0f}x real time)"
+            f"(CPU {cpu:.2f} s; line time {virtual:.0f} s, {virtual / wall:.0f}x real time)"
         )
     print("\n".join(lines))
 

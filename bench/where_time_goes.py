@@ -73,7 +73,8 @@ def main() -> None:
         one_run(sequence, serial, pack, Path(tmp) / "warm-up.db")
         for label, cls, method in PARTS:
             setattr(cls, method, timed(label, getattr(cls, method)))
-        wall, virtual, _ = one_run(sequence, serial, pack, Path(tmp) / "timed.db")
+        run = one_run(sequence, serial, pack, Path(tmp) / "timed.db")
+        wall, virtual = run.wall, run.virtual
     print(f"{name}: {wall:.2f} s wall with the wrappers (line time {virtual:.0f} s)")
     print(f"{'part':<40} {'wall s':>7} {'share':>6} {'calls':>7} {'ms/call':>8}")
     for label, _, _ in PARTS:

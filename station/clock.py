@@ -99,7 +99,6 @@ class VirtualClock:
             raise ValueError("pace must be 0 (unpaced) or positive")
         self._now = start
         self._epoch = epoch or datetime.now(UTC)
-        self._lock = threading.Lock()
         self._moving = threading.RLock()
         self._actors: list[Actor] = []
         self._settles: list[Callable[[], object]] = []
@@ -107,8 +106,9 @@ class VirtualClock:
         self._pace_origin = (time.monotonic(), start)
 
     def now(self) -> float:
-        with self._lock:
-            return self._now
+        # One attribute read is atomic, and only a move (under _moving) writes it: no lock
+        # round trip for a value read several times per move (every frame is stamped).
+        return self._now
 
     def utcnow(self) -> datetime:
         return self._epoch + timedelta(seconds=self.now())
@@ -144,10 +144,8 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError("virtual time cannot go backwards")
         with self._moving:
-            with self._lock:
-                self._now += seconds
-                now = self._now
-            self._act(now)
+            self._now += seconds
+            self._act(self._now)
 
     def step(self, until: float) -> None:
         """Move to the next time an actor is due, but not past ``until``; then act there.
@@ -159,10 +157,8 @@ class VirtualClock:
         with self._moving:
             due = self.next_due()
             target = until if due is None else min(due, until)
-            with self._lock:
-                self._now = max(self._now, target)
-                now = self._now
-            self._act(now)
+            self._now = max(self._now, target)
+            self._act(self._now)
 
     def _act(self, now: float) -> None:
         for actor in list(self._actors):
@@ -293,9 +289,8 @@ class LineClock(VirtualClock):
             return  # all parked: a release (or an abort) comes from one of them
         target = min(times)
         with self._moving:
-            with self._lock:
-                self._now = max(self._now, target)
-                now = self._now
+            self._now = max(self._now, target)
+            now = self._now
             self._act(now)
         for thread, wake in list(self._wakes.items()):
             if wake is not None and wake <= now:

@@ -104,7 +104,7 @@ class _Schedule:
     period_s: float
     encoders: tuple[PageEncoder, ...]
     values: Callable[[BmsReading, int], _Row]
-    slot: int = 0
+    at: float = 0.0  # the next slot's time after the origin: a whole number of periods
     counter: int = 0
     page: int = 0
     pages: int = field(init=False)
@@ -335,7 +335,7 @@ class SimulatedBms:
         with self._tick_lock:
             if self._origin is None:
                 return None
-            return self._origin + min(s.slot * s.period_s for s in self._schedules)
+            return self._origin + min(s.at for s in self._schedules)
 
     def run_due(self, now: float) -> None:
         """Send the frames due at ``now`` (called by the lockstep clock as it moves)."""
@@ -348,15 +348,17 @@ class SimulatedBms:
             if self._origin is None:
                 self._origin = t
             origin = self._origin
-            due = [s for s in self._schedules if t >= origin + s.slot * s.period_s - _SLOT_EPS]
-            if not due:
-                return 0
             jobs = []
-            for s in due:
-                s.slot = math.floor((t - origin) / s.period_s + _SLOT_EPS) + 1
-                jobs.append((s, s.page, s.counter))
-                s.page = (s.page + 1) % s.pages
-                s.counter = (s.counter + 1) % 16
+            whole = False  # a message without pages is due: its cycle is the measuring one
+            for s in self._schedules:
+                if t >= origin + s.at - _SLOT_EPS:
+                    s.at = (math.floor((t - origin) / s.period_s + _SLOT_EPS) + 1) * s.period_s
+                    jobs.append((s, s.page, s.counter))
+                    s.page = (s.page + 1) % s.pages
+                    s.counter = (s.counter + 1) % 16
+                    whole = whole or s.pages == 1
+            if not jobs:
+                return 0
             if self.model.faults.silent:
                 self._reading = None
                 return 0
@@ -364,7 +366,7 @@ class SimulatedBms:
         # pages from the latest measurement. Measured outside the tick lock: measuring syncs
         # the circuit, whose lock its holders may keep while calling tick().
         reading = self._reading
-        if reading is None or any(s.pages == 1 for s in due):
+        if reading is None or whole:
             reading = self._reading = self.model.measure()
         # Encoded first, then sent in one burst: the receiver's thread wakes at the first
         # frame and would otherwise contend for the GIL while the others are encoded.
@@ -428,17 +430,20 @@ _SENSOR_SIGNALS = tuple(f"Temp{k}" for k in range(SENSORS_PER_PAGE))
 
 def _array_page(
     values: tuple[float, ...], invalid: tuple[bool, ...], page: int, size: int, absent: float
-) -> tuple[list[float], int]:
+) -> tuple[tuple[float, ...], int]:
     """One page of ``size`` elements of an array and its invalid bits (slots past the last
     channel: ``absent``, invalid)."""
     start = page * size
-    out = list(values[start : start + size])
+    out = values[start : start + size]
+    flags = invalid[start : start + size]
     bits = 0
-    for k, bad in enumerate(invalid[start : start + size]):
-        bits |= bad << k
-    for k in range(len(out), size):
-        out.append(absent)
-        bits |= 1 << k
+    if True in flags:  # nearly never: most pages have no bit to set
+        for k, bad in enumerate(flags):
+            bits |= bad << k
+    missing = size - len(out)
+    if missing:
+        out = (*out, *(absent,) * missing)
+        bits |= ((1 << missing) - 1) << (size - missing)
     return out, bits
 
 
@@ -450,7 +455,7 @@ def _cell_page(r: BmsReading, page: int) -> _Row:
 def _temperature_page(r: BmsReading, page: int) -> _Row:
     # Raw 0 (-50 °C) past the last sensor; the message has no invalid bits.
     values, _ = _array_page(r.temperatures_c, r.temperature_invalid, page, SENSORS_PER_PAGE, -50.0)
-    return tuple(values)
+    return values
 
 
 def _pack_status(r: BmsReading, page: int) -> _Row:
@@ -459,23 +464,23 @@ def _pack_status(r: BmsReading, page: int) -> _Row:
 
 def _state(r: BmsReading, page: int) -> _Row:
     f = r.flags
-    temps = [t for t, bad in zip(r.temperatures_c, r.temperature_invalid, strict=True) if not bad]
+    # The codes (IntEnums) and the bits (bools) as they are: the encoder takes them as ints.
     return (
-        int(r.state),
-        int(r.contactor),
-        int(r.hvil_open),
-        int(r.balancing),
-        int(f.cell_ov),
-        int(f.cell_uv),
-        int(f.over_temp),
-        int(f.over_current),
-        int(f.insulation),
-        int(f.sense_wire),
-        int(f.ntc),
-        int(f.precharge),
+        r.state,
+        r.contactor,
+        r.hvil_open,
+        r.balancing,
+        f.cell_ov,
+        f.cell_uv,
+        f.over_temp,
+        f.over_current,
+        f.insulation,
+        f.sense_wire,
+        f.ntc,
+        f.precharge,
         r.insulation_ohm / 1000.0,  # saturates at 0xFFFF
-        max(temps or r.temperatures_c),
-        min(temps or r.temperatures_c),
+        r.max_temperature_c,
+        r.min_temperature_c,
         r.min_cell_index,
     )
 

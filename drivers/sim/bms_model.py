@@ -191,6 +191,10 @@ class BmsReading:
     min_cell_index: int
     temperatures_c: tuple[float, ...]
     temperature_invalid: tuple[bool, ...]
+    max_temperature_c: float
+    """The highest valid sensor's temperature (of all sensors when none is valid); likewise
+    the next."""
+    min_temperature_c: float
     insulation_ohm: float
     hvil_open: bool
     contactor: ContactorCode
@@ -521,9 +525,14 @@ class BmsModel:
                 if ntc_fault
                 else temps
             )
-            # The extremes of the valid sensors (the room's temperature when none is valid).
-            t_max = max(valid_temps) if valid_temps else pack.ambient_c
-            t_min = min(valid_temps) if valid_temps else pack.ambient_c
+            # The extremes of the valid sensors: reported (of all sensors when none is valid),
+            # and judged (the room's temperature when none is valid).
+            if valid_temps:
+                hottest = t_max = max(valid_temps)
+                coldest = t_min = min(valid_temps)
+            else:
+                t_max = t_min = pack.ambient_c
+                hottest, coldest = max(temps), min(temps)
             capacity = pack.spec.nominal_capacity_ah
             insulation_low = insulation < self.insulation_limit_ohm
             bits = (  # FaultFlags' fields, in order
@@ -564,6 +573,8 @@ class BmsModel:
                 min_cell_index=min_index,
                 temperatures_c=temps,
                 temperature_invalid=temp_invalid,
+                max_temperature_c=hottest,
+                min_temperature_c=coldest,
                 insulation_ohm=insulation,
                 hvil_open=hvil_open,
                 contactor=contactor,

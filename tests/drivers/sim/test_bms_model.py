@@ -71,6 +71,28 @@ def test_each_sensor_reads_the_mean_of_its_group_and_a_railed_ntc_marks_only_its
     assert reading.flags.ntc
 
 
+def test_the_reported_temperature_extremes_are_the_valid_sensors_else_every_sensor() -> None:
+    pack = Pack(get_pack_spec("nmc96s"))
+    model = BmsModel(pack, seed=3, error=quiet_error(96, len(temperature_groups(96))))
+    pack.advance(600.0, 150.0)  # warm the blocks unevenly (R0 spread)
+    reading = model.measure()
+    assert reading.max_temperature_c == max(reading.temperatures_c)
+    assert reading.min_temperature_c == min(reading.temperatures_c)
+    pack.ntc_short(0)  # its group reads 150 °C, invalid: left out of the extremes
+    reading = model.measure()
+    temps, invalid = reading.temperatures_c, reading.temperature_invalid
+    valid = [t for t, bad in zip(temps, invalid, strict=True) if not bad]
+    assert len(valid) == len(reading.temperatures_c) - 1
+    assert reading.max_temperature_c == max(valid) < 100.0
+    assert reading.min_temperature_c == min(valid)
+    for k in range(96):  # no valid sensor: the extremes of them all, as the frame carries
+        pack.ntc_open(k)
+    reading = model.measure()
+    assert all(reading.temperature_invalid)
+    assert reading.max_temperature_c == max(reading.temperatures_c) == 150.0
+    assert reading.min_temperature_c == min(reading.temperatures_c) == NTC_OPEN_C
+
+
 def test_an_open_sense_wire_of_one_cell_of_96_invalidates_it_and_its_neighbour_only() -> None:
     pack = Pack(get_pack_spec("nmc96s"))
     model = BmsModel(pack, seed=3)
