@@ -229,11 +229,12 @@ def main() -> None:
     print(f"CPU per pair (c) − (a) = {added * 1e6:.1f} µs (the client's own work)")
     two_queries, one_query, threaded_query = _twin_sample(args.pairs)
     ratio = statistics.median(block_ratios)
-    print(f"scpi_write_query: {ours * 1e6:.0f} µs ({ratio:.2f}x raw TCP_NODELAY socket)")
     print(
         f"(g)/(h) = {one_query / threaded_query:.2f}x: the sample answered on this thread, "
         "against the twin's own thread"
     )
+    # The summary lines last, together: bench/run_all.py collects the trailing ones.
+    print(f"scpi_write_query: {ours * 1e6:.0f} µs ({ratio:.2f}x raw TCP_NODELAY socket)")
     print(
         f"scpi_twin_sample: {one_query * 1e6:.0f} µs "
         f"({one_query / two_queries:.2f}x the same sample as two queries)"
