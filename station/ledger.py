@@ -54,14 +54,19 @@ def head_path(db_path: Path) -> Path:
     return Path(f"{db_path}.chain-head")
 
 
-def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default).encode()
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, bytes | memoryview):
         return {"hex": bytes(value).hex()}
     raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+# json.dumps with any option builds an encoder per call, a third of the cost of a run's
+# ~8 000 sample lines; an encoder keeps no state between calls, so one serves every thread.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _canonical(value: Any) -> bytes:
+    return _ENCODER.encode(value).encode()
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:

@@ -237,7 +237,7 @@ _STATE_OF_CONTACTOR = {
 }
 """The BMS state without a fault, by reported contactor state."""
 
-_NOISE_ROWS = 16
+_NOISE_ROWS = 256
 """Measurements whose noise a BMS draws in one call (see :meth:`BmsModel._next_noise`)."""
 
 # numpy converts a Python float operand on every operation (as costly as the operation on 96

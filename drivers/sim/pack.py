@@ -77,6 +77,10 @@ NTC_OPEN_C = -40.0
 NTC_SHORT_C = 150.0
 _DECAYS_KEPT = 64
 """Sub-step lengths whose decay factors a pack remembers (a run uses a handful)."""
+_DRIVES_KEPT = 64
+"""Sub-step drives a pack remembers; a stretch whose current changes every sub-step (a
+supply in CV) fills them, and they are then forgotten for the next stretch at constant
+current."""
 _T_REF_K = 298.15
 _KELVIN = 273.15
 
@@ -114,6 +118,20 @@ class _StateValues(NamedTuple):
     """The pack's zero-current voltage ΣOCV − U1 − U2."""
     r_ohm: float
     """The pack's instantaneous resistance ΣR0(T) + busbars."""
+
+
+class _Drive(NamedTuple):
+    """What a sub-step's length, current and room give, the same for every sub-step of a
+    stretch at constant current (see :meth:`Pack._drive`)."""
+
+    i_squared: Floats
+    """I², 0-d."""
+    ambient: Floats
+    """The room's temperature, 0-d."""
+    rc_charge: Floats
+    """R·((1 − decay)·I) of both RC branches, a row each."""
+    d_soc: Floats
+    """Every block's SOC change without bleeding."""
 
 
 class _Decays(NamedTuple):
@@ -222,6 +240,7 @@ class Pack:
         self._capacity_now: float | None = None  # the smallest block's Ah (not a state)
         self._busbar_sum_now: float | None = None  # changes only with a busbar fault
         self._decays_by_step: dict[float, _Decays] = {}
+        self._drives: dict[tuple[float, float, float], _Drive] = {}
         self._ha_0d = _scalar(spec.block_ha_w_per_k)
         self._hysteresis_0d = _scalar(self._curve.hysteresis_v)
 
@@ -242,6 +261,7 @@ class Pack:
             raise ValueError(f"capacity_factor must be in (0, 1], got {capacity_factor}")
         self._q_ah[index] *= capacity_factor
         self._capacity_now = None
+        self._drives.clear()
 
     def high_resistance_cell(self, index: int, r_factor: float) -> None:
         """Scale block ``index``'s R0 by ``r_factor`` (≥ 1), e.g. a bad weld inside the block."""
@@ -262,6 +282,7 @@ class Pack:
         self._capacity_now = None
         self._r0[index] /= keep
         self._rc_ohm[:, index] /= keep
+        self._drives.clear()
         self._state_changed()
 
     def loose_busbar(self, index: int, added_ohm: float) -> None:
@@ -278,6 +299,7 @@ class Pack:
             raise ValueError(f"fraction must be in (0, 1], got {fraction}")
         self._q_ah = self._q_ah * fraction
         self._capacity_now = None
+        self._drives.clear()
 
     def scale_resistance(self, factor: float) -> None:
         """Scale every block's R0 and every busbar by ``factor`` (> 0), e.g. a wrong cell grade."""
@@ -367,11 +389,14 @@ class Pack:
         """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
         decays = self._decays(h)
+        drive = self._drives.get((h, i, self.ambient_c))
+        if drive is None:
+            drive = self._drive(h, i, decays)
         u = self._u
         # The expressions of the module docstring, worked on fresh arrays in place: each
         # operation and its operands as written there, so the results are those bits.
         # Heat held at its start-of-step value; an RC branch without resistance heats nothing.
-        heat_w = r0_start * _scalar(i * i)
+        heat_w = r0_start * drive.i_squared
         if self._both_rc_resist:
             rc_heat = u * u  # U²/R of both branches at once
             rc_heat /= self._rc_ohm
@@ -385,21 +410,19 @@ class Pack:
                     heat_w += rc_heat
         t_final = heat_w
         t_final /= self._ha_0d
-        t_final += _scalar(self.ambient_c)
+        t_final += drive.ambient
         temp_c = self._temp_c - t_final  # T ← T_final + (T − T_final)·decay
         temp_c *= decays.thermal_0d
         temp_c += t_final
         self._temp_c = temp_c
         u_end = u * decays.rc  # U ← decay·U + R·((1 − decay)·I), both branches
-        rc_charge = decays.rc_complement * _scalar(i)
-        rc_charge *= self._rc_ohm
-        u_end += rc_charge
+        u_end += drive.rc_charge
         self._u = u_end
         self._u1, self._u2 = u_end
         if self._bleeding:
             d_soc = (-h / 3600.0) * (i + self._bleed_currents()) / self._q_ah
         else:
-            d_soc = _scalar((-h / 3600.0) * i) / self._q_ah
+            d_soc = drive.d_soc
         self._soc = self._soc + d_soc
         if self._curve.hysteresis_v > 0.0 and (i != 0.0 or self._bleeding):
             # drivers.sim.ocv.hysteresis_step for every block at once (no current, no bleed:
@@ -422,6 +445,23 @@ class Pack:
         else:
             self.wh_charged -= energy_wh
         return v_end, now.r0
+
+    def _drive(self, h: float, i: float, decays: _Decays) -> _Drive:
+        """The terms of a sub-step of ``h`` at ``i`` that no state enters, computed as
+        :meth:`_substep` wrote them (the same bits); kept for the next sub-steps alike: a
+        stretch at constant current, nearly all of a run, computes them once."""
+        rc_charge = decays.rc_complement * _scalar(i)
+        rc_charge *= self._rc_ohm
+        drive = _Drive(
+            _scalar(i * i),
+            _scalar(self.ambient_c),
+            rc_charge,
+            _scalar((-h / 3600.0) * i) / self._q_ah,
+        )
+        if len(self._drives) == _DRIVES_KEPT:
+            self._drives.clear()
+        self._drives[(h, i, self.ambient_c)] = drive
+        return drive
 
     def _decays(self, h: float) -> _Decays:
         """The factors (RC1, RC2, thermal) a state decays by in ``h``; made once per ``h``."""

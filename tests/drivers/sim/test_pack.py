@@ -509,6 +509,41 @@ def test_set_ambient_moves_the_room_and_soaks_the_pack() -> None:
         pack.set_ambient(200.0)
 
 
+@pytest.mark.parametrize("change", ["weak_cell", "missing_parallel_cell", "capacity_fade"])
+def test_a_block_changed_during_a_stretch_at_one_current_acts_at_the_next_step(
+    change: str,
+) -> None:
+    # A stretch at constant current keeps the terms its sub-steps share (the SOC change, the
+    # RC charge): a change of a block's capacity or RC resistance must reach the next one.
+    pack = Pack(mini_spec(), seed=1)
+    pack.advance(1.0, 20.0)
+    if change == "weak_cell":
+        pack.weak_cell(2, 0.5)
+    elif change == "missing_parallel_cell":
+        pack.missing_parallel_cell(2)
+    else:
+        pack.capacity_fade(0.8)
+    socs, u_before = pack.block_socs(), pack.rc_voltages()
+    pack.advance(1.0, 20.0)
+    capacities = pack.block_capacities_ah()
+    for k, (before, after) in enumerate(zip(socs, pack.block_socs(), strict=True)):
+        assert after - before == pytest.approx(-20.0 / 3600.0 / capacities[k], rel=1e-9)
+    if change == "missing_parallel_cell":
+        spec = pack.spec
+        decay = math.exp(-1.0 / spec.tau1_s)
+        r1 = spec.r1_ohm / (spec.parallel - 1)
+        expected = u_before[2][0] * decay + (1.0 - decay) * r1 * 20.0
+        assert pack.rc_voltages()[2][0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_room_moved_during_a_stretch_at_one_current_is_the_one_the_pack_relaxes_to() -> None:
+    pack = Pack(mini_spec())
+    pack.advance(1.0, 0.0)
+    pack.ambient_c = 40.0  # the room warmed (no soak): the pack follows it from now on
+    pack.advance(10 * 3600.0, 0.0)
+    assert pack.cell_temperatures() == pytest.approx([40.0] * 4)
+
+
 CHANGES = {
     "high_resistance_cell": lambda p: p.high_resistance_cell(1, 3.0),
     "missing_parallel_cell": lambda p: p.missing_parallel_cell(2),
