@@ -280,6 +280,9 @@ def test_a_bms_that_never_sent_is_not_alive_and_sna_reaches_no_step(desc: BmsDes
                 bms.insulation_ohm()
             with pytest.raises(BmsNotAvailable, match="soc"):
                 bms.soc()
+            assert bms.values(["pack_voltage", "pack_current"]) == [pytest.approx(400.0), 0.0]
+            with pytest.raises(BmsNotAvailable, match="soc as not available"):
+                bms.values(["pack_voltage", "soc"])
             with pytest.raises(BmsNotAvailable, match="hvil_state as not available"):
                 bms.hvil_closed()
             state = bms.contactor_state()
