@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args, runtime_checkable
 
@@ -406,6 +407,12 @@ class PackBms(OutputCapable, Protocol):
         self, role: str, *, after: float | None = None, timeout_s: float | None = None
     ) -> float:
         """Get a signal role's latest value in SI units."""
+        ...
+
+    def values(
+        self, roles: Sequence[str], *, after: float | None = None, timeout_s: float | None = None
+    ) -> list[float]:
+        """Get several signal roles' latest values in SI units, in order (as ``value`` each)."""
         ...
 
     def pack_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,14 @@ class Bms:
         """Get a role's latest value in SI units (BmsNotAvailable: the BMS sent none)."""
         wait = self.read_timeout_s if timeout_s is None else timeout_s
         return self.monitor.value(role, after=after, timeout_s=wait)
+
+    def values(
+        self, roles: Sequence[str], *, after: float | None = None, timeout_s: float | None = None
+    ) -> list[float]:
+        """Get several roles' latest values in SI units, in order, as :meth:`value` gives
+        each (read in one look when all are there; see SignalMonitor.values)."""
+        wait = self.read_timeout_s if timeout_s is None else timeout_s
+        return self.monitor.values(roles, after=after, timeout_s=wait)
 
     def pack_voltage(self, *, after: float | None = None, timeout_s: float | None = None) -> float:
         """Get the pack voltage the BMS reports, in V."""

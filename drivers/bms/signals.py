@@ -32,7 +32,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import can
@@ -100,23 +100,6 @@ class _MessageState:
         for array in self.arrays:
             array.fields = decoder.fields
 
-    def signal(self, name: str) -> tuple[int, float] | None:
-        """Get the raw value and receive time of ``name`` in the latest frame carrying it."""
-        assert self.decoder is not None  # compiled in SignalMonitor.__init__
-        pages = self.decoder.pages[name]
-        if pages is None:
-            seen = self.latest
-        else:
-            # A signal of several pages: the latest of their frames.
-            seen = max(
-                (self.by_page[p] for p in pages if p in self.by_page),
-                key=lambda got: got[2],
-                default=None,
-            )
-        if seen is None:
-            return None
-        return extract(self.decoder.fields[name], seen[0]), seen[1]
-
 
 class _Element(NamedTuple):
     """One array element on one page, compiled: where its raw value and flag are."""
@@ -130,13 +113,33 @@ class _Element(NamedTuple):
 
 
 class _Scalar(NamedTuple):
-    """A role mapped to one signal, compiled: its message and the signal's scaling."""
+    """A role mapped to one signal, compiled: its message, where the signal sits in a frame
+    and its scaling."""
 
     ref: SignalRef
     state: _MessageState
+    field: Field
+    pages: frozenset[int] | None
+    """The multiplexer pages that carry the signal (None: every frame)."""
     scale: float
     offset: float
     choices: Mapping[int, Any] | None
+
+    def latest(self) -> tuple[int, float] | None:
+        """Get the raw value and receive time of the signal in the latest frame carrying it."""
+        state = self.state
+        if self.pages is None:
+            seen = state.latest
+        else:
+            # A signal of several pages: the latest of their frames.
+            seen = max(
+                (state.by_page[p] for p in self.pages if p in state.by_page),
+                key=lambda got: got[2],
+                default=None,
+            )
+        if seen is None:
+            return None
+        return extract(self.field, seen[0]), seen[1]
 
 
 class _ArrayState:
@@ -326,6 +329,7 @@ class SignalMonitor(can.Listener):
                 self._by_id[(message.frame_id, bool(message.is_extended_frame))] = state
             return state
 
+        scalars: list[tuple[str, SignalRef, _MessageState]] = []
         for role, ref in self._roles.items():
             if isinstance(ref, SourcesRef):
                 sources = _SourcesState(ref, db)
@@ -341,16 +345,25 @@ class SignalMonitor(can.Listener):
                 state.arrays.append(array)
                 state.wanted.extend(array.signals())
             else:
-                signal = state.message.get_signal_by_name(ref.signal)
-                self._scalars[role] = _Scalar(
-                    ref, state, float(signal.scale), float(signal.offset), signal.choices
-                )
+                scalars.append((role, ref, state))
                 state.wanted.append(ref.signal)
         for state in self._by_name.values():
             try:
                 state.compile()
             except UnsupportedSignal as err:
                 raise BmsError(f"BMS message {state.name} cannot be decoded: {err}") from err
+        for role, ref, state in scalars:
+            assert state.decoder is not None  # just compiled
+            signal = state.message.get_signal_by_name(ref.signal)
+            self._scalars[role] = _Scalar(
+                ref,
+                state,
+                state.decoder.fields[ref.signal],
+                state.decoder.pages[ref.signal],
+                float(signal.scale),
+                float(signal.offset),
+                signal.choices,
+            )
 
     # --- listener ------------------------------------------------------------------------------
 
@@ -468,6 +481,45 @@ class SignalMonitor(can.Listener):
             return self._reading(role, scalar, raw, received_at).number()  # raises
         return (raw * scalar.scale + scalar.offset) * ref.factor
 
+    def values(
+        self,
+        roles: Sequence[str],
+        *,
+        after: float | None = None,
+        timeout_s: float = 1.0,
+        abort: threading.Event | None = None,
+    ) -> list[float]:
+        """Get the latest values of ``roles`` in SI, in order: what :meth:`value` returns for
+        each in turn (same arguments, each role with its own ``timeout_s``; the same errors).
+
+        One look under the lock reads every role whose value is there (a fresh frame, a
+        number, a signal every frame carries): under a lockstep clock that is all of them, and
+        nothing is waited for or built (the engine's cell guard reads four roles at every
+        check). From the first role that is not, the rest are :meth:`value`'s, one by one: it
+        waits, raises, or reads a signal of several multiplexer pages.
+        """
+        since = -math.inf if after is None else after
+        scalars = self._scalars
+        out: list[float] = []
+        with self._lock:
+            for role in roles:
+                scalar = scalars.get(role)
+                if scalar is None:
+                    break
+                ref, state, field, pages, scale, offset, _ = scalar  # one unpack, no lookups
+                seen = state.latest
+                if pages is not None or seen is None or seen[1] < since:
+                    break
+                if after is None and self._is_stale(state, self._now()):
+                    break
+                raw = extract(field, seen[0])
+                if raw in ref.not_available:
+                    break
+                out.append((raw * scale + offset) * ref.factor)
+        for role in roles[len(out) :]:
+            out.append(self.value(role, after=after, timeout_s=timeout_s, abort=abort))
+        return out
+
     @staticmethod
     def _reading(role: str, scalar: _Scalar, raw: int, received_at: float) -> Reading:
         ref = scalar.ref
@@ -496,11 +548,10 @@ class SignalMonitor(can.Listener):
         if scalar is None:
             raise BmsError(f"the BMS description maps no signal for {role!r}")
         ref, state = scalar.ref, scalar.state
-        name = ref.signal
         since = -math.inf if after is None else after
 
         def ready() -> tuple[int, float] | None:
-            got = state.signal(name)
+            got = scalar.latest()
             if got is None or got[1] < since:
                 return None
             if after is None and self._is_stale(state, self._now()):
@@ -508,7 +559,7 @@ class SignalMonitor(can.Listener):
             return got
 
         def why() -> str:
-            got = state.signal(name)
+            got = scalar.latest()
             if after is not None or got is None:
                 return self._no_value(ref, after)
             age = self._now() - got[1]

@@ -113,7 +113,8 @@ class CellGuard:
         period_s: float = 0.25,
         bms_timeout_s: float | None = None,
     ) -> None:
-        missing = [r for r in GUARD_ROLES if r not in bms.monitor.roles()]
+        mapped = bms.monitor.roles()
+        missing = [r for r in GUARD_ROLES if r not in mapped]
         if missing:
             raise StationError(
                 f"the cell guard needs {', '.join(missing)} in the BMS description "
@@ -126,29 +127,29 @@ class CellGuard:
         self.period_s = period_s
         self.bms_timeout_s = bms_timeout_s if bms_timeout_s is not None else bms.read_timeout_s
         self.checks = 0
+        # What the BMS maps is fixed when it opens: looked up once, not at every check.
+        cold = ("min_cell_temperature",) if "min_cell_temperature" in mapped else ()
+        self._roles: tuple[str, ...] = (*GUARD_ROLES, *cold)
+        self._has_index = "min_cell_index" in mapped
 
     def check(self) -> None:
         """Read the BMS's extremes (fresh frames); raise GuardTripped or a silent-BMS error."""
         after = self.ctx.now()
         try:
-            low_v = self._read("min_cell_voltage", after)
-            high_v = self._read("max_cell_voltage", after)
-            hot_c = self._read("max_cell_temperature", after)
-            cold_c = (
-                self._read("min_cell_temperature", after)
-                if "min_cell_temperature" in self.bms.monitor.roles()
-                else math.nan
-            )
+            # In the order of GUARD_ROLES, each from a frame received at or after ``after``.
+            read = self.bms.values(self._roles, after=after, timeout_s=self.bms_timeout_s)
         except BmsError as err:
             raise StationError(
                 f"the BMS went silent while current flowed ({err}); the current is switched "
                 "off: the station cannot guard the cells without it"
             ) from err
         self.checks += 1
+        low_v, high_v, hot_c = read[0], read[1], read[2]
+        cold_c = read[3] if len(read) > 3 else math.nan
         w = self.window
         if low_v < w.min_v:
             what = f"{low_v:.3f} V below {w.min_v:g} V"
-            if "min_cell_index" in self.bms.monitor.roles():
+            if self._has_index:
                 index = round(self._read("min_cell_index", after))
                 self.stop()
                 raise GuardTripped(f"cell {index + 1} (index {index}): {what}")

@@ -157,6 +157,23 @@ def test_declared_raw_values_are_not_available_too(desc: BmsDescription) -> None
     assert cells == [None, pytest.approx(3.7), None, pytest.approx(3.6)]
 
 
+def test_values_raise_for_the_first_role_not_available(desc: BmsDescription) -> None:
+    monitor = SignalMonitor(None, desc.db, desc.signal_map(), now=Clock())
+    feed(monitor, desc.db, "Pack", Voltage=0xFFFF, Current=-5, Riso=0xFFFE)
+    with pytest.raises(BmsNotAvailable, match="pack_voltage as not available") as err:
+        monitor.values(["pack_current", "pack_voltage", "insulation"])
+    with pytest.raises(BmsNotAvailable) as alone:
+        monitor.value("pack_voltage")
+    assert str(err.value) == str(alone.value)  # the same answer as value()'s
+    with pytest.raises(BmsNotAvailable, match=r"insulation as not available .*'Init'"):
+        monitor.values(["insulation", "pack_voltage"])
+    feed(monitor, desc.db, "Pack", Voltage=4000, Current=-5, Riso=0xFFFD)
+    assert monitor.values(["pack_current", "pack_voltage"]) == [
+        pytest.approx(-0.5),
+        monitor.value("pack_voltage"),
+    ]
+
+
 def test_a_fault_flag_labelled_error_is_a_flag_not_a_missing_value(desc: BmsDescription) -> None:
     monitor = SignalMonitor(None, desc.db, desc.signal_map(), now=Clock())
     feed(monitor, desc.db, "Pack", FaultX=1)
@@ -263,6 +280,9 @@ def test_a_bms_that_never_sent_is_not_alive_and_sna_reaches_no_step(desc: BmsDes
                 bms.insulation_ohm()
             with pytest.raises(BmsNotAvailable, match="soc"):
                 bms.soc()
+            assert bms.values(["pack_voltage", "pack_current"]) == [pytest.approx(400.0), 0.0]
+            with pytest.raises(BmsNotAvailable, match="soc as not available"):
+                bms.values(["pack_voltage", "soc"])
             with pytest.raises(BmsNotAvailable, match="hvil_state as not available"):
                 bms.hvil_closed()
             state = bms.contactor_state()

@@ -284,6 +284,54 @@ def test_a_waiting_reading_wakes_on_the_frame_not_at_its_timeout(
     assert feed.monitor._waiting == 0
 
 
+# --- values: several roles in one look ----------------------------------------------------
+
+
+def test_values_are_what_value_gives_each_role_in_order(feed: Feeder, clock: Clock) -> None:
+    feed.pack(PackVoltage=398.76, PackCurrent=-12.55, SOC=81.3)
+    feed.frame("BMS_State", ContactorState=2, InsulationResistance=12340)
+    roles = ["insulation", "pack_current", "soc", "pack_voltage", "contactor_state"]
+    got = feed.monitor.values(roles, after=0.0, timeout_s=0.0)
+    assert got == [feed.monitor.value(r, after=0.0, timeout_s=0.0) for r in roles]  # same bits
+    assert got[:2] == [pytest.approx(12.34e6), pytest.approx(-12.55)]
+    assert feed.monitor.values([], after=0.0) == []
+
+
+def test_values_come_from_frames_received_at_or_after_the_instant(
+    feed: Feeder, clock: Clock
+) -> None:
+    feed.pack(PackVoltage=390.0)
+    feed.frame("BMS_State", InsulationResistance=5000)
+    clock.t = 1.0
+    feed.pack(PackVoltage=391.0)  # only BMS_PackStatus is new
+    with pytest.raises(BmsTimeout, match=r"no BMS_State frame since t=1\.000 .* no insulation"):
+        feed.monitor.values(["pack_voltage", "insulation"], after=1.0, timeout_s=0.0)
+    with pytest.raises(BmsTimeout, match=r"no BMS_State frame since t=1\.001"):  # the first
+        feed.monitor.values(["insulation", "pack_voltage"], after=1.001, timeout_s=0.0)
+    feed.frame("BMS_State", InsulationResistance=6000)
+    got = feed.monitor.values(["pack_voltage", "insulation"], after=1.0, timeout_s=0.0)
+    assert got == [pytest.approx(391.0), pytest.approx(6e6)]
+
+
+def test_values_without_an_instant_refuse_a_stale_message(feed: Feeder, clock: Clock) -> None:
+    feed.pack(PackVoltage=390.0)
+    feed.frame("BMS_State", InsulationResistance=5000)
+    clock.t = 0.25
+    feed.pack(PackVoltage=391.0)
+    clock.t = 0.301  # BMS_State: 3 cycles without a frame; BMS_PackStatus is fresh
+    with pytest.raises(BmsTimeout, match=r"BMS_State .* is stale.*insulation is out of date"):
+        feed.monitor.values(["pack_voltage", "insulation"], timeout_s=0.0)
+    assert feed.monitor.values(["pack_voltage"]) == [pytest.approx(391.0)]
+
+
+def test_values_of_an_unmapped_role_is_a_clear_error(feed: Feeder) -> None:
+    feed.pack()
+    with pytest.raises(BmsError, match="maps no signal for 'bus_voltage'"):
+        feed.monitor.values(["pack_voltage", "bus_voltage"])
+    with pytest.raises(BmsError, match="maps no signal for 'cell_voltages'"):
+        feed.monitor.values(["cell_voltages"])  # an array is no single value
+
+
 def test_stale_message_is_detected_from_its_cycle_time(feed: Feeder, clock: Clock) -> None:
     feed.pack()
     feed.frame("BMS_State")
@@ -413,6 +461,37 @@ def test_the_pacer_is_not_stepped_when_the_answer_is_already_there(
     assert pacer.steps == []
 
 
+def test_values_wait_each_role_with_its_own_timeout(desc: BmsDescription, clock: Clock) -> None:
+    """What value() one role after the other would do: the wait for a later role starts when
+    the earlier ones are read, and lasts timeout_s (here in a lockstep pacer's time)."""
+
+    def bms_acts(now: float) -> None:
+        if round(now * 1000) == 80:
+            feed.frame("BMS_State", InsulationResistance=7000)
+
+    pacer = StepPacer(clock, bms_acts)
+    feed = Feeder(desc.db, monitor_for(desc, clock, pacer=pacer))
+    feed.pack(PackVoltage=395.0)
+    got = feed.monitor.values(["pack_voltage", "insulation"], after=0.0, timeout_s=0.1)
+    assert got == [pytest.approx(395.0), pytest.approx(7e6)]
+    assert clock.t == pytest.approx(0.08)  # stepped until the frame came, not to the timeout
+    with pytest.raises(BmsTimeout, match=r"after 0\.1 s: no BMS_PackStatus frame since t=0\.080"):
+        feed.monitor.values(["insulation", "pack_voltage"], after=clock.t, timeout_s=0.1)
+    assert clock.t == pytest.approx(0.18)
+
+
+def test_values_already_there_do_not_step_the_pacer(desc: BmsDescription, clock: Clock) -> None:
+    pacer = StepPacer(clock)
+    feed = Feeder(desc.db, monitor_for(desc, clock, pacer=pacer))
+    feed.pack(PackCurrent=12.0)
+    feed.frame("BMS_State", InsulationResistance=100)
+    assert feed.monitor.values(["pack_current", "insulation"], after=0.0) == [
+        pytest.approx(12.0),
+        pytest.approx(1e5),
+    ]
+    assert pacer.steps == []
+
+
 def test_a_dead_bms_times_out_in_the_pacers_time(desc: BmsDescription, clock: Clock) -> None:
     pacer = StepPacer(clock)
     monitor = monitor_for(desc, clock, pacer=pacer)
@@ -490,4 +569,7 @@ def test_a_value_decoded_when_read_is_the_one_decoding_every_frame_gives(path: P
                 else:
                     assert (got.raw, got.received_at) == latest[ref.signal], ref
                 checked += 1
+            ready = [role for role, ref in refs.items() if ref.signal in latest]
+            each = [monitor.value(role, timeout_s=0.0) for role in ready]
+            assert monitor.values(ready, timeout_s=0.0) == each  # pages and all: the same bits
     assert checked > 1000
