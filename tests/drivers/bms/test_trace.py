@@ -238,37 +238,147 @@ def test_the_writer_takes_frames_in_batches_not_one_wake_up_per_frame(tmp_path: 
     assert read == list(range(frames))
 
 
-def test_the_asc_writer_writes_python_cans_own_bytes(tmp_path: Path) -> None:
-    """AscWriter's one-call lines against python-can's ASCWriter, frame kinds mixed."""
-    rng = random.Random(5)
-    channels: list[object] = ["eol-sim-4242-3", "vcan0", "virtual", 2, None, 0, True]
+def varied_frames(count: int, seed: int = 5) -> list[can.Message]:
+    """Frames of every kind python-can's ASCWriter writes, mixed: mostly classic data frames
+    (standard and extended IDs, Rx and Tx, DLC 0 to 8), some remote, error and CAN FD ones,
+    channels named, numbered (also as a float and a bool) or none, times going back before
+    the start, a few without a time or with an int one; a few IDs come up often."""
+    rng = random.Random(seed)
+    channels: list[object] = ["eol-sim-4242-3", "vcan0", "virtual", 2, 2.0, None, 0, True]
     frames = []
     t = 1.7e9
-    for _ in range(3000):
+    for _ in range(count):
         t += rng.choice([0.0, 0.001, 0.0123456789, -0.5])  # an earlier one: before the start
         kind = rng.random()
         length = rng.randrange(0, 9)
+        timestamp: object = t
+        if rng.random() < 0.01:
+            timestamp = rng.choice([None, int(t)])
         frames.append(
             can.Message(
-                timestamp=t,
-                arbitration_id=rng.randrange(1 << 29 if kind < 0.2 else 1 << 11),
+                timestamp=timestamp,  # type: ignore[arg-type]
+                # a few IDs often: frames of other kinds share a data frame's ID and DLC
+                arbitration_id=rng.choice(
+                    [0x100, 0x7E8, rng.randrange(1 << 29 if kind < 0.2 else 1 << 11)]
+                ),
                 is_extended_id=kind < 0.2,
                 is_remote_frame=0.9 < kind < 0.93,
                 is_error_frame=0.93 < kind < 0.96,
                 is_fd=kind > 0.96,
                 is_rx=rng.random() < 0.8,
                 channel=rng.choice(channels),
-                dlc=length,
+                dlc=length if rng.random() < 0.95 else 8,  # a DLC beyond the data, now and then
                 data=bytes(rng.randrange(256) for _ in range(length)),
+                check=False,
             )
         )
-    written = []
-    for cls, name in ((can.ASCWriter, "theirs.asc"), (AscWriter, "ours.asc")):
-        writer = cls(str(tmp_path / name))
-        for msg in frames:
-            writer.on_message_received(msg)
-        writer.stop()
-        # The first line dates the file in wall time: the rest must be the same bytes.
-        written.append((tmp_path / name).read_bytes().split(b"\n", 1)[1])
-    assert written[0] == written[1]
-    assert written[0].count(b"\n") > 3000
+    return frames
+
+
+def python_cans_asc(frames: list[can.Message], path: Path) -> bytes:
+    """The bytes python-can's own ASCWriter writes for ``frames``, but the first line."""
+    writer = can.ASCWriter(str(path))
+    for msg in frames:
+        writer.on_message_received(msg)
+    writer.stop()
+    return after_date(path)
+
+
+def after_date(path: Path) -> bytes:
+    # The first line dates the file in wall time: the rest must be the same bytes.
+    return path.read_bytes().split(b"\n", 1)[1]
+
+
+def test_the_asc_writer_writes_python_cans_own_bytes(tmp_path: Path) -> None:
+    """AscWriter, frame by frame and in batches of any size, against python-can's ASCWriter."""
+    frames = varied_frames(3000)
+    theirs = python_cans_asc(frames, tmp_path / "theirs.asc")
+    assert theirs.count(b"\n") > 3000
+
+    writer = AscWriter(tmp_path / "one-by-one.asc")
+    for msg in frames:
+        writer.on_message_received(msg)
+    writer.stop()
+    assert after_date(tmp_path / "one-by-one.asc") == theirs
+
+    rng = random.Random(6)
+    writer = AscWriter(tmp_path / "batches.asc")
+    k = 0
+    while k < len(frames):
+        size = rng.choice([1, 2, 7, 256, 600])
+        writer.write_batch(frames[k : k + size])
+        k += size
+    writer.write_batch([])
+    writer.stop()
+    assert after_date(tmp_path / "batches.asc") == theirs
+
+
+def test_the_asc_writers_cache_is_bounded_and_its_lines_stay_python_cans(tmp_path: Path) -> None:
+    """More IDs than the cache keeps: it starts over, the lines do not change."""
+
+    class Small(AscWriter):
+        PREFIXES = 16
+
+    rng = random.Random(7)
+    frames = [
+        can.Message(
+            timestamp=1000.0 + n * 0.001,
+            arbitration_id=rng.randrange(1 << 29),
+            is_extended_id=True,
+            channel="vcan1",
+            data=rng.randbytes(rng.randrange(9)),
+        )
+        for n in range(2000)
+    ]
+    frames += frames[:100]  # IDs seen before, whose middles the cache has dropped since
+    writer = Small(tmp_path / "ours.asc")
+    sizes = []
+    for k in range(0, len(frames), 50):
+        writer.write_batch(frames[k : k + 50])
+        sizes.append(len(writer._prefixes))
+    writer.stop()
+    assert max(sizes) <= Small.PREFIXES
+    assert after_date(tmp_path / "ours.asc") == python_cans_asc(frames, tmp_path / "theirs.asc")
+
+
+def test_a_trace_through_the_writer_thread_is_python_cans_asc(tmp_path: Path) -> None:
+    """CanTrace's batches to AscWriter write what ASCWriter writes frame by frame."""
+    from drivers.bms.trace import CanTrace
+
+    frames = varied_frames(5 * CanTrace.BATCH_FRAMES + 17, seed=8)
+    trace = CanTrace()
+    trace.open(tmp_path / "ours.asc")
+    for msg in frames:
+        trace.on_message_received(msg)
+    path = trace.close()
+    assert path is not None and trace.failure is None and trace.dropped == 0
+    assert trace.frames == len(frames)
+    assert after_date(path) == python_cans_asc(frames, tmp_path / "theirs.asc")
+
+
+def test_a_full_disk_under_a_batch_of_asc_lines_stops_the_trace_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import io
+
+    from drivers.bms import trace as trace_module
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full_disk(path: Path) -> AscWriter:
+        writer = AscWriter(path)
+        writer.file.close()
+        writer.file = FullDisk()
+        return writer
+
+    monkeypatch.setattr(trace_module, "open_writer", full_disk)
+    trace = trace_module.CanTrace()
+    trace.open(tmp_path / "t.asc")
+    for n in range(3 * trace.BATCH_FRAMES):
+        trace.record_tx(can.Message(timestamp=float(n), arbitration_id=0x7E0, data=[0] * 8))
+    trace.close()
+    assert trace.failure is not None and "No space left on device" in trace.failure
+    assert trace.frames == 0
