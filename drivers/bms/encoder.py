@@ -20,8 +20,10 @@ or not (``tests/drivers/bms/test_encoder.py``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import CodeType
 from typing import Any, NamedTuple, cast
 
 from cantools.database.conversion import (
@@ -180,9 +182,9 @@ class PageEncoder:
 # saturates and its byte order) costs several times that. Written out for one page, with the
 # constants as literals, the function is only those operations, as dataclasses writes
 # __init__. The source holds nothing but Python's own syntax, the names made here (v0, v1…
-# for the row's values, _k0, _k1… for constants passed in) and numbers written with repr()
-# from ints and finite floats; the DBC's names appear only in comments, and only where they
-# are plain identifiers.
+# for the row's values; _page0, _k0, _k1… for constants passed in) and numbers written with
+# repr() from ints and finite floats; the DBC's names appear only in comments, and only where
+# they are plain identifiers.
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -290,13 +292,13 @@ def _compile(
         f"    # Written by drivers.bms.encoder for one page of {what}.",
         f"    {', '.join(unpacked) + (',' if len(unpacked) == 1 else '') or '()'} = row",
     ]
-    # Each byte order's integer: the multiplexer's bits, then one term per signal.
+    # Each byte order's integer: the multiplexer's bits, then one term per signal. The bits
+    # are passed in by name: every page of a message then has the same source, compiled once.
     terms: dict[bool, list[tuple[int, str]]] = {True: [], False: []}
-    for slot, value in fixed:
-        bits = _bits(slot, value)
-        if bits:
-            note = f"{_comment(slot.name)} = {value}"
-            terms[slot.big_endian].append((-1, f"{bits:<#40x} # {note}"))
+    for k, (slot, value) in enumerate(fixed):
+        writer.names[f"_page{k}"] = _bits(slot, value)
+        note = f"{_comment(slot.name)}: the page's, in every frame"
+        terms[slot.big_endian].append((-1, f"{f'_page{k}':<40} # {note}"))
     for slot, name in zip(slots, names, strict=True):
         if saturate and _is_flag(slot):
             raw, masked = f"({name} > 0.5)", False  # round() of the clamped value
@@ -329,8 +331,15 @@ def _compile(
         lines.append(f"    return ({merged}).to_bytes({length}, 'big')")
     source = "\n".join(lines) + "\n"
     namespace = dict(writer.names)
-    exec(compile(source, f"<encoder of {_comment(message)}>", "exec"), namespace)
+    exec(_code(source, f"<encoder of {_comment(message)}>"), namespace)
     return source, cast(RowFunction, namespace["encode_row"])
+
+
+@functools.lru_cache(maxsize=256)
+def _code(source: str, filename: str) -> CodeType:
+    """Compile ``source`` (the same for every page of a message, and for every encoder of
+    the same DBC in a process: compiling is what costs, not defining the function)."""
+    return compile(source, filename, "exec")
 
 
 class MessageEncoder:

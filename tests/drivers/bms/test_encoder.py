@@ -389,3 +389,14 @@ def test_a_row_of_the_wrong_length_and_a_tail_longer_than_the_page_are_refused()
     assert function((), 1.0, 2.0, 3.7, 3.6, 4) == page.encode_row(
         [1.0, 2.0, 3.7, 3.6, 4], saturate=True
     )
+
+
+def test_the_pages_of_a_message_share_one_compiled_code_and_keep_their_own_bits() -> None:
+    message = REFERENCE.get_message_by_name("BMS_CellTemperatures")
+    encoder = MessageEncoder(message)
+    functions = [encoder.page(page).compiled(saturate=True) for page in (0, 1, 31)]
+    assert functions[0].__code__ is functions[1].__code__ is functions[2].__code__
+    row = [15, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0]
+    for page, function in zip((0, 1, 31), functions, strict=True):
+        values = dict(zip(encoder.page(page).signals, row, strict=True)) | {"TempPage": page}
+        assert function(row) == message.encode(values, strict=False)
