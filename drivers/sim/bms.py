@@ -1,7 +1,7 @@
 """The simulated reference BMS of the virtual bench: cyclic CAN frames and UDS diagnostics.
 
 It follows the reference BMS spec: the cyclic messages of ``sequences/bms/eol_reference.dbc``
-(packed with bit positions worked out once from the DBC, :mod:`drivers.bms.encoder`), and a
+(encoded by functions written once per page from the DBC, :mod:`drivers.bms.encoder`), and a
 UDS server over ISO-TP (:mod:`drivers.sim.uds_server`) with the DIDs, routines and DTCs of
 :mod:`drivers.sim.bms_diag`. Values are the pack's truth seen through the BMS's measurement
 error and calibration (:mod:`drivers.sim.bms_model`).
@@ -47,7 +47,7 @@ import can
 import cantools
 
 import sequences
-from drivers.bms.encoder import MessageEncoder, PageEncoder
+from drivers.bms.encoder import MessageEncoder, RowFunction
 from drivers.sim.bms_calibration import BmsNvm, Calibration, FrontEndError
 from drivers.sim.bms_diag import BmsDiagnostics, pack_identity
 from drivers.sim.bms_model import STATUS_AVAILABILITY_MASK, BmsFaults, BmsModel, BmsReading
@@ -96,13 +96,13 @@ class _Content:
 
 @dataclass
 class _Schedule:
-    """One cyclic message: its period, the encoder of each page it sends (one for a message
-    without a multiplexer; each takes the content's values, then the alive counter) and what
-    its signals are made of."""
+    """One cyclic message: its period, the encoding of each page it sends (one for a message
+    without a multiplexer; each saturating, and taking the content's values, then the alive
+    counter) and what its signals are made of."""
 
     frame_id: int
     period_s: float
-    encoders: tuple[PageEncoder, ...]
+    encoders: tuple[RowFunction, ...]
     values: Callable[[BmsReading, int], _Row]
     at: float = 0.0  # the next slot's time after the origin: a whole number of periods
     counter: int = 0
@@ -205,11 +205,15 @@ class SimulatedBms:
         encoder = MessageEncoder(message)
         order = (*content.signals, "AliveCounter")
         if encoder.multiplexer is None:
-            return _Schedule(frame_id, period_s, (encoder.page().ordered(order),), content.values)
-        try:
-            encoders = tuple(encoder.page(page).ordered(order) for page in range(pages))
-        except ValueError as err:
-            raise ValueError(f"{err}: this pack needs pages 0–{pages - 1}") from None
+            sent = [encoder.page()]
+        else:
+            try:
+                sent = [encoder.page(page) for page in range(pages)]
+            except ValueError as err:
+                raise ValueError(f"{err}: this pack needs pages 0–{pages - 1}") from None
+        # Saturated, as the BMS firmware clamps a value it cannot send. The counter is an
+        # argument of its own: no row is built per frame.
+        encoders = tuple(page.ordered(order).compiled(saturate=True, tail=1) for page in sent)
         return _Schedule(frame_id, period_s, encoders, content.values)
 
     # --- public state ---------------------------------------------------------------------
@@ -383,9 +387,7 @@ class SimulatedBms:
     def _frame(
         self, schedule: _Schedule, page: int, counter: int, reading: BmsReading
     ) -> can.Message:
-        # Saturated, as the BMS firmware clamps a value it cannot send.
-        row = (*schedule.values(reading, page), counter)
-        data = schedule.encoders[page].encode_row(row, saturate=True)
+        data = schedule.encoders[page](schedule.values(reading, page), counter)
         if self._share_frames:
             return SentFrame(schedule.frame_id, data)
         return can.Message(arbitration_id=schedule.frame_id, is_extended_id=False, data=data)
@@ -428,34 +430,25 @@ _CELL_SIGNALS = tuple(f"Cell{k}" for k in range(CELLS_PER_PAGE))
 _SENSOR_SIGNALS = tuple(f"Temp{k}" for k in range(SENSORS_PER_PAGE))
 
 
-def _array_page(
-    values: tuple[float, ...], invalid: tuple[bool, ...], page: int, size: int, absent: float
-) -> tuple[tuple[float, ...], int]:
-    """One page of ``size`` elements of an array and its invalid bits (slots past the last
-    channel: ``absent``, invalid)."""
-    start = page * size
-    out = values[start : start + size]
-    flags = invalid[start : start + size]
-    bits = 0
-    if True in flags:  # nearly never: most pages have no bit to set
-        for k, bad in enumerate(flags):
-            bits |= bad << k
-    missing = size - len(out)
-    if missing:
-        out = (*out, *(absent,) * missing)
-        bits |= ((1 << missing) - 1) << (size - missing)
-    return out, bits
-
-
 def _cell_page(r: BmsReading, page: int) -> _Row:
-    values, invalid = _array_page(r.cell_voltages_v, r.cell_invalid, page, CELLS_PER_PAGE, 0.0)
-    return (*values, invalid)
+    start = page * CELLS_PER_PAGE
+    cells = r.cell_voltages_v[start : start + CELLS_PER_PAGE]
+    invalid = r.cell_invalid[start : start + CELLS_PER_PAGE]
+    if len(cells) == CELLS_PER_PAGE and True not in invalid:  # nearly every page
+        return (*cells, 0)
+    # Slots past the last cell: 0 V, invalid.
+    absent = CELLS_PER_PAGE - len(cells)
+    bits = sum(1 << k for k in range(CELLS_PER_PAGE) if k >= len(invalid) or invalid[k])
+    return (*cells, *(0.0,) * absent, bits)
 
 
 def _temperature_page(r: BmsReading, page: int) -> _Row:
+    start = page * SENSORS_PER_PAGE
+    temperatures = r.temperatures_c[start : start + SENSORS_PER_PAGE]
+    if len(temperatures) == SENSORS_PER_PAGE:
+        return temperatures
     # Raw 0 (-50 °C) past the last sensor; the message has no invalid bits.
-    values, _ = _array_page(r.temperatures_c, r.temperature_invalid, page, SENSORS_PER_PAGE, -50.0)
-    return values
+    return (*temperatures, *(-50.0,) * (SENSORS_PER_PAGE - len(temperatures)))
 
 
 def _pack_status(r: BmsReading, page: int) -> _Row:

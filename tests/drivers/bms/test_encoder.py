@@ -11,7 +11,7 @@ import cantools
 import pytest
 
 from drivers.bms.decoder import MessageDecoder, UnsupportedSignal
-from drivers.bms.encoder import _CALL, _DIVIDE, _MINUS, MessageEncoder, _slot
+from drivers.bms.encoder import _CALL, _DIVIDE, _MINUS, MessageEncoder, _comment, _slot, _Writer
 
 ROOT = Path(__file__).resolve().parents[3]
 DBCS = sorted([*ROOT.glob("sequences/bms/*.dbc"), *ROOT.glob("tests/data/dbc/*/*.dbc")])
@@ -85,6 +85,11 @@ def test_every_message_and_page_encodes_to_cantools_bytes(path: Path) -> None:
                 paged = encoder.page(None if encoder.multiplexer is None else page or 0)
                 row = [values[n] for n in names]
                 assert paged.ordered(names).encode_row(row) == data
+                # As compiled for a sender that passes its last values apart from the row.
+                tail = rng.randrange(len(row) + 1)
+                split = len(row) - tail
+                function = paged.ordered(names).compiled(tail=tail)
+                assert function(tuple(row[:split]), *row[split:]) == data
                 if cut_multiplexer_name(message):
                     # cantools drops the pages of a multiplexer named with > 32 characters
                     # (it encodes zeros): check the raw values through the decoder instead.
@@ -134,6 +139,11 @@ def test_saturating_gives_cantools_bytes_of_the_clamped_values(path: Path) -> No
                     values[mux.name] = clamped[mux.name] = page or 0
                 expected = message.encode(clamped, strict=False)
                 assert encoder.encode(values, saturate=True) == expected, (message.name, page)
+                paged = encoder.page(None if encoder.multiplexer is None else page or 0)
+                row = [values[n] for n in paged.signals]
+                tail = min(1, len(row))
+                function = paged.compiled(saturate=True, tail=tail)
+                assert function(row[: len(row) - tail], *row[len(row) - tail :]) == expected
                 checked += 1
     assert checked >= 5 * len(db.messages) // 2
 
@@ -239,3 +249,154 @@ def test_ordered_needs_exactly_the_pages_signals() -> None:
     with pytest.raises(ValueError, match="not the page's signals"):
         page.ordered([*page.signals, "AliveCounter"])
     assert page.ordered(reversed(page.signals)).signals == tuple(reversed(page.signals))
+
+
+def clamp(signal: Any, value: float) -> float:
+    """``value`` clamped to ``signal``'s DBC range as max() and min() would (NaN: minimum)."""
+    if signal.minimum is not None:
+        value = max(signal.minimum, value)
+    if signal.maximum is not None:
+        value = min(signal.maximum, value)
+    return value
+
+
+def edges(signal: Any) -> list[float]:
+    """Values where saturating can go wrong: the bounds, just past them, NaN, the infinities,
+    around a flag's 0.5, bools and ints (where the generated code compares with int literals).
+    Only the values cantools can encode once clamped (no NaN or infinity where a bound is
+    missing)."""
+    values: list[float] = [0, 1, -1, 7, True, False, 0.5, 0.49999, 0.50001, 1.5, -0.25]
+    for bound in (signal.minimum, signal.maximum):
+        if bound is not None:
+            values += [bound, math.nextafter(bound, -math.inf), math.nextafter(bound, math.inf)]
+            values += [bound - signal.scale / 2, bound + signal.scale / 2, round(bound)]
+    if signal.minimum is not None:
+        values += [math.nan, -math.inf]
+    if signal.maximum is not None:
+        values += [math.inf]
+    return values
+
+
+@pytest.mark.parametrize("path", DBCS, ids=lambda p: p.name)
+def test_saturating_at_the_edges_gives_cantools_bytes_of_the_clamped_values(path: Path) -> None:
+    db = cantools.database.load_file(str(path), strict=False)
+    rng = random.Random(f"edges {path.name}")
+    checked = 0
+    for message in db.messages:
+        if cut_multiplexer_name(message):
+            continue  # cantools cannot give the bytes (see above)
+        try:
+            encoder = MessageEncoder(message)
+        except UnsupportedSignal:
+            continue
+        for page in pages(message):
+            carried = [
+                s
+                for s in message.signals
+                if not s.is_multiplexer and (s.multiplexer_ids is None or page in s.multiplexer_ids)
+            ]
+            choices = {s.name: edges(s) for s in carried}
+            for _ in range(10):
+                values = {name: rng.choice(choice) for name, choice in choices.items()}
+                clamped = {s.name: clamp(s, values[s.name]) for s in carried}
+                for mux in (s for s in message.signals if s.is_multiplexer):
+                    values[mux.name] = clamped[mux.name] = page or 0
+                data = encoder.encode(values, saturate=True)
+                try:
+                    expected = message.encode(clamped, strict=False)
+                except OverflowError:
+                    # A DBC range wider than its field: cantools refuses to pack the bound,
+                    # the encoder keeps its low bits. Compare the raw values instead.
+                    decoded = MessageDecoder(message, clamped).decode(data)
+                    assert decoded == {n: raw(message, n, v) for n, v in clamped.items()}
+                else:
+                    assert data == expected, (message.name, values)
+                checked += 1
+    assert checked >= 10 * len(db.messages) // 2
+
+
+def test_a_flag_is_encoded_by_one_compare_and_a_field_that_fits_needs_no_mask() -> None:
+    message = REFERENCE.get_message_by_name("BMS_State")
+    page = MessageEncoder(message).page()
+    source = page.source(saturate=True)
+    assert "(v2 > 0.5) << 6" in source  # HvilState [0|1]: no clamp, no round()
+    assert "if not 0 <= v2" not in source
+    assert "| round(v15) << 48" in source  # MinCellIndex [0|255] fits its 8 bits unmasked
+    assert "(round(v15) & 0xff) << 48" in page.source(saturate=False)
+    for flag in (-1, 0, 0.25, 0.5, 0.5000001, 1, 1.5, math.nan, math.inf, -math.inf, True):
+        values: dict[str, float] = {s.name: 0 for s in message.signals} | {"HvilState": flag}
+        clamped = values | {"HvilState": min(1, max(0, flag))}
+        assert page.encode(values, saturate=True) == message.encode(clamped, strict=False)
+    status = MessageEncoder(REFERENCE.get_message_by_name("BMS_PackStatus")).page()
+    source = status.source(saturate=True)
+    assert "(round(v1 / 0.05) & 0xffff) << 16" in source  # signed: the mask makes it unsigned
+    assert "round(v0 / 0.01)  " in source  # PackVoltage [0|655.35] fits 16 bits
+    assert "if not 0.0 <= v0 <= 655.35: v0 = _clamp(v0, 0.0, 655.35)" in source
+
+
+def test_a_one_sided_or_missing_range_clamps_only_where_it_has_a_bound() -> None:
+    db = cantools.database.load_string(
+        'VERSION ""\nBU_: E\nBO_ 1 M: 8 E\n'
+        ' SG_ Low : 0|16@1- (0.5,1) [0|0] "" E\n'
+        ' SG_ High : 16|16@1- (0.5,1) [0|0] "" E\n'
+        ' SG_ Free : 32|16@1- (0.5,1) [0|0] "" E\n',
+        "dbc",
+    )
+    message = db.messages[0]
+    low, high, _ = message.signals
+    low.minimum, high.maximum = -20.0, 30.0
+    page = MessageEncoder(message).page()
+    source = page.source(saturate=True)
+    assert "if not v0 >= (-20.0): v0 = (-20.0)" in source
+    assert "if v1 > 30.0: v1 = 30.0" in source
+    assert "v2 =" not in source.split("= row", 1)[1]  # no bound: no clamp
+    for values in ([-1e3, 1e3, 7.25], [math.nan, 1e3, -1e3], [3.0, math.inf, 0.0]):
+        clamped = [max(-20.0, values[0]), min(30.0, values[1]), values[2]]
+        expected = message.encode(dict(zip(("Low", "High", "Free"), clamped, strict=True)))
+        assert page.encode_row(values, saturate=True) == expected
+    with pytest.raises(ValueError):
+        page.encode_row([math.nan, 0.0, math.nan], saturate=True)  # round(NaN), as cantools
+
+
+def test_generated_source_holds_only_numbers_and_names_made_by_the_encoder() -> None:
+    writer = _Writer()
+    assert [writer.constant(x) for x in (3, -50, 0.01, -1638.4, 1e-05)] == [
+        "3",
+        "(-50)",
+        "0.01",
+        "(-1638.4)",
+        "1e-05",
+    ]
+    # Anything else, even a number that is no literal, is passed in by name.
+    odd = [math.nan, math.inf, True, 2**0.5 * 1j, "0 or __import__('os')"]
+    assert [writer.constant(x) for x in odd] == ["_k0", "_k1", "_k2", "_k3", "_k4"]
+    assert writer.names["_k4"] == odd[4]
+    assert [_comment(n) for n in ("Cell0", "a\nimport os", "Zelle_\u00e4", "1st")] == [
+        "Cell0",
+        "?",
+        "?",
+        "?",
+    ]
+
+
+def test_a_row_of_the_wrong_length_and_a_tail_longer_than_the_page_are_refused() -> None:
+    page = MessageEncoder(REFERENCE.get_message_by_name("BMS_Limits")).page()
+    with pytest.raises(ValueError):
+        page.encode_row([1.0, 2.0])
+    with pytest.raises(ValueError, match="tail 6: the page has 5 signals"):
+        page.compiled(tail=6)
+    function = page.compiled(saturate=True, tail=5)
+    assert function((), 1.0, 2.0, 3.7, 3.6, 4) == page.encode_row(
+        [1.0, 2.0, 3.7, 3.6, 4], saturate=True
+    )
+
+
+def test_the_pages_of_a_message_share_one_compiled_code_and_keep_their_own_bits() -> None:
+    message = REFERENCE.get_message_by_name("BMS_CellTemperatures")
+    encoder = MessageEncoder(message)
+    functions = [encoder.page(page).compiled(saturate=True) for page in (0, 1, 31)]
+    assert functions[0].__code__ is functions[1].__code__ is functions[2].__code__
+    row = [15, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0]
+    for page, function in zip((0, 1, 31), functions, strict=True):
+        values = dict(zip(encoder.page(page).signals, row, strict=True)) | {"TempPage": page}
+        assert function(row) == message.encode(values, strict=False)

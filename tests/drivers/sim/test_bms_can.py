@@ -1,5 +1,6 @@
 """Simulated BMS, CAN side: the reference DBC, cyclic frames in virtual time, values, faults."""
 
+import dataclasses
 import itertools
 import math
 import random
@@ -14,6 +15,7 @@ import can
 import cantools
 import pytest
 
+from drivers.sim import bms as sim_bms
 from drivers.sim.bms import REFERENCE_DBC, SimulatedBms
 from drivers.sim.clock import ManualTime
 from drivers.sim.pack import Pack
@@ -157,6 +159,51 @@ def test_frames_arrive_as_can_messages_with_the_dbc_bytes(rig: Rig) -> None:
         values = DB.decode_message(frame.arbitration_id, frame.data, decode_choices=False)
         message = DB.get_message_by_frame_id(frame.arbitration_id)
         assert message.encode(values, strict=False) == bytes(frame.data)
+
+
+@pytest.mark.parametrize("pack_name", ["nmc96s", "lfp16s"])
+def test_every_page_of_every_frame_is_cantools_encoding_of_its_saturated_values(
+    pack_name: str,
+) -> None:
+    contents = {
+        0x100: sim_bms._PACK_STATUS,
+        0x101: sim_bms._STATE,
+        0x102: sim_bms._LIMITS,
+        0x110: sim_bms._CELL_PAGE,
+        0x111: sim_bms._TEMPERATURE_PAGE,
+    }
+    r = Rig(pack_name)
+    try:
+        measured = r.bms.measure()
+        # Values past their signals' ranges, which the BMS clamps, and an invalid cell.
+        invalid = (True, *measured.cell_invalid[1:])
+        beyond = dataclasses.replace(
+            measured, pack_current_a=-5000.0, soc_pct=-3.0, max_temperature_c=300.0
+        )
+        beyond = dataclasses.replace(beyond, insulation_ohm=1e12, cell_invalid=invalid)
+        for reading in (measured, beyond):
+            for schedule in r.bms._schedules:
+                message = DB.get_message_by_frame_id(schedule.frame_id)
+                content = contents[schedule.frame_id]
+                for page, counter in itertools.product(range(schedule.pages), (0, 9, 15)):
+                    values = dict(zip(content.signals, content.values(reading, page), strict=True))
+                    values["AliveCounter"] = counter
+                    if schedule.frame_id == 0x110:  # invalid: the cell's flag, or no cell
+                        flags = reading.cell_invalid[page * 3 : page * 3 + 3]
+                        bits = sum(1 << k for k in range(3) if k >= len(flags) or flags[k])
+                        assert values["CellInvalid"] == bits
+                    for mux in (s for s in message.signals if s.is_multiplexer):
+                        values[mux.name] = page
+                    clamped = {
+                        name: min(s.maximum, max(s.minimum, value))
+                        for name, value in values.items()
+                        for s in [message.get_signal_by_name(name)]
+                    }
+                    frame = r.bms._frame(schedule, page, counter, reading)
+                    expected = message.encode(clamped, strict=False)
+                    assert bytes(frame.data) == expected, (message.name, page, values)
+    finally:
+        r.close()
 
 
 def test_every_receiver_gets_the_frame_itself_not_a_copy() -> None:
