@@ -374,7 +374,8 @@ class BmsModel:
             self._noise_of = None
         if self._noise_of is not err:
             cells, sensors = self.cells, len(self.groups)
-            sigmas = [err.cell_noise_v] * cells + [err.temperature_noise_c] * sensors
+            # The cells' noise in AFE steps (see _cells).
+            sigmas = [err.cell_noise_v / AFE_LSB_V] * cells + [err.temperature_noise_c] * sensors
             sigmas += [err.bus_noise_v, err.pack_noise_v, err.current_noise_a]
             scaled = self._noise_block * np.array(sigmas)
             self._cell_noise = scaled[:, :cells]
@@ -403,20 +404,24 @@ class BmsModel:
                 self._out_of_range = err, err.out_of_calibratable_range()
             err = self._out_of_range[1]
         if self._error_of_arrays is not err:  # made again only when the error changes
+            # In AFE steps (see _cells).
             self._gains[:] = err.cell_gains
             self._gains += 1.0
+            self._gains /= _AFE_LSB
             self._offsets[:] = err.cell_offsets_v
+            self._offsets /= _AFE_LSB
             self._temperature_offsets = np.array(err.temperature_offsets_c)
             self._error_of_arrays = err
         return err
 
     def _cells(self, noise: npt.NDArray[np.float64]) -> _CellReading:
-        """Read every AFE channel with ``noise`` (one value per channel, in V)."""
-        raw = self._gains * self.pack.afe_cell_voltage_array()  # (1+g)·true + o + n
+        """Read every AFE channel with ``noise`` (one value per channel, in AFE steps)."""
+        # (1+g)·true + o + n, worked in AFE steps: the gains, offsets and noise are held
+        # divided by the step, so the reading needs no division before it is rounded.
+        raw = self._gains * self.pack.afe_cell_voltage_array()
         raw += self._offsets
         raw += noise
         # np.round with 0 decimals is rint (half to even) behind a wrapper.
-        raw /= _AFE_LSB
         raw = np.rint(raw, out=raw)
         raw *= _AFE_LSB
         low, high = SENSE_WIRE_VALID_V

@@ -43,7 +43,9 @@ cell, ~0.1 mV, is left out).
 branches the two rows of one array) and every update above is a few array operations: a
 96S pack costs what a 1S pack costs in Python overhead, and that overhead (numpy's per call,
 its conversion of Python scalars) is what a sub-step costs, so the updates are worked in
-place, with their scalars as 0-d arrays, each operation as written above (the same bits).
+place, with their scalars as 0-d arrays, and with as few operations as the algebra allows:
+constant factors are folded in once (R0,25·exp(−Ea/R / T_ref), R·h·A, I²/(h·A)), and a
+cell's voltage is its no-current voltage OCV − U1 − U2, already summed for E, less I·R0.
 The public readers return plain lists of floats; the BMS model reads the arrays
 (:meth:`Pack.afe_cell_voltage_array`, :meth:`Pack.ntc_temperature_array`).
 
@@ -100,10 +102,10 @@ The hot path's constants are made once, its per-step scalars once per use.
 """
 
 
-_ONE = _scalar(1.0)
 _KELVIN_0D = _scalar(_KELVIN)
-_INV_T_REF = _scalar(1.0 / _T_REF_K)
 _EA_OVER_R = _scalar(ARRHENIUS_EA_OVER_R_K)
+_AT_T_REF = math.exp(-ARRHENIUS_EA_OVER_R_K / _T_REF_K)
+"""exp(−Ea/R / T_ref): R0(T) = R0,25 · exp(Ea/R / T) · this."""
 _MINUS_HYSTERESIS_WIDTH = _scalar(-HYSTERESIS_SOC_WIDTH)
 
 
@@ -112,6 +114,8 @@ class _StateValues(NamedTuple):
 
     ocv: Floats
     """Every block's OCV, hysteresis included."""
+    zero_current: Floats
+    """Every block's voltage at no current: OCV − U1 − U2."""
     r0: Floats
     """Every block's R0 at its temperature."""
     e_v: float
@@ -124,8 +128,8 @@ class _Drive(NamedTuple):
     """What a sub-step's length, current and room give, the same for every sub-step of a
     stretch at constant current (see :meth:`Pack._drive`)."""
 
-    i_squared: Floats
-    """I², 0-d."""
+    heat_per_r0: Floats
+    """I²/(h·A): the Joule heat per ohm of R0, over the heat exchange, 0-d."""
     ambient: Floats
     """The room's temperature, 0-d."""
     rc_charge: Floats
@@ -201,6 +205,7 @@ class Pack:
         self._rc_ohm: Floats = np.array(
             [np.full(n, spec.r1_ohm / np_), np.full(n, spec.r2_ohm / np_)]
         )
+        self._rc_ohm_ha: Floats = self._rc_ohm * spec.block_ha_w_per_k  # R·h·A, for the heat
         self._u: Floats = np.zeros((2, n))
         self._u1, self._u2 = self._u
         self._both_rc_resist = spec.r1_ohm > 0.0 and spec.r2_ohm > 0.0
@@ -237,16 +242,17 @@ class Pack:
         # computed once per state: one clock move reads them up to six times (the sub-step,
         # the operating point, the BMS's cells and terminal voltage).
         self._now: _StateValues | None = None
+        self._r0_scaled: Floats | None = None  # R0,25 · exp(−Ea/R / T_ref), see _compute_values
         self._capacity_now: float | None = None  # the smallest block's Ah (not a state)
         self._busbar_sum_now: float | None = None  # changes only with a busbar fault
         self._decays_by_step: dict[float, _Decays] = {}
         self._drives: dict[tuple[float, float, float], _Drive] = {}
-        self._ha_0d = _scalar(spec.block_ha_w_per_k)
         self._hysteresis_0d = _scalar(self._curve.hysteresis_v)
 
     def _state_changed(self) -> None:
         """Forget what was computed for the present state (a block or a resistance changed)."""
         self._now = None
+        self._r0_scaled = None
 
     # --- physical faults ------------------------------------------------------------------
 
@@ -282,6 +288,7 @@ class Pack:
         self._capacity_now = None
         self._r0[index] /= keep
         self._rc_ohm[:, index] /= keep
+        self._rc_ohm_ha = self._rc_ohm * self.spec.block_ha_w_per_k
         self._drives.clear()
         self._state_changed()
 
@@ -393,23 +400,22 @@ class Pack:
         if drive is None:
             drive = self._drive(h, i, decays)
         u = self._u
-        # The expressions of the module docstring, worked on fresh arrays in place: each
-        # operation and its operands as written there, so the results are those bits.
-        # Heat held at its start-of-step value; an RC branch without resistance heats nothing.
-        heat_w = r0_start * drive.i_squared
+        # The expressions of the module docstring, worked on fresh arrays in place (see
+        # "Arrays" there). Heat held at its start-of-step value; an RC branch without
+        # resistance heats nothing.
+        # T_final = (I²·R0 + ΣU²/R) / (h·A) + T_amb, the division folded into the terms.
+        t_final = r0_start * drive.heat_per_r0
         if self._both_rc_resist:
-            rc_heat = u * u  # U²/R of both branches at once
-            rc_heat /= self._rc_ohm
-            heat_w += rc_heat[0]
-            heat_w += rc_heat[1]
+            rc_heat = u * u  # U²/(R·h·A) of both branches at once
+            rc_heat /= self._rc_ohm_ha
+            t_final += rc_heat[0]
+            t_final += rc_heat[1]
         else:
             for k, r_ohm in enumerate((spec.r1_ohm, spec.r2_ohm)):
                 if r_ohm > 0.0:
                     rc_heat = u[k] * u[k]
-                    rc_heat /= self._rc_ohm[k]
-                    heat_w += rc_heat
-        t_final = heat_w
-        t_final /= self._ha_0d
+                    rc_heat /= self._rc_ohm_ha[k]
+                    t_final += rc_heat
         t_final += drive.ambient
         temp_c = self._temp_c - t_final  # T ← T_final + (T − T_final)·decay
         temp_c *= decays.thermal_0d
@@ -453,7 +459,7 @@ class Pack:
         rc_charge = decays.rc_complement * _scalar(i)
         rc_charge *= self._rc_ohm
         drive = _Drive(
-            _scalar(i * i),
+            _scalar(i * i / self.spec.block_ha_w_per_k),
             _scalar(self.ambient_c),
             rc_charge,
             _scalar((-h / 3600.0) * i) / self._q_ah,
@@ -564,16 +570,17 @@ class Pack:
         zero_current, r0 = rows
         np.subtract(ocv, self._u1, zero_current)  # OCV − U1 − U2
         zero_current -= self._u2
-        np.add(self._temp_c, _KELVIN_0D, r0)  # R0,25 · exp(Ea/R · (1/T − 1/T_ref))
-        np.divide(_ONE, r0, r0)
-        r0 -= _INV_T_REF
-        r0 *= _EA_OVER_R
+        # R0(T) = R0,25 · exp(Ea/R · (1/T − 1/T_ref)) = R0,25 · exp(−Ea/R / T_ref) · exp(Ea/R / T)
+        if self._r0_scaled is None:
+            self._r0_scaled = self._r0 * _AT_T_REF
+        np.add(self._temp_c, _KELVIN_0D, r0)
+        np.divide(_EA_OVER_R, r0, r0)
         np.exp(r0, r0)
-        r0 *= self._r0
+        r0 *= self._r0_scaled
         if self._busbar_sum_now is None:
             self._busbar_sum_now = float(_SUM(self._busbar_ohm))
         e, r_blocks = _SUM(rows, 1).tolist()
-        return _StateValues(ocv, r0, e, r_blocks + self._busbar_sum_now)
+        return _StateValues(ocv, zero_current, r0, e, r_blocks + self._busbar_sum_now)
 
     @property
     def current_a(self) -> float:
@@ -609,9 +616,8 @@ class Pack:
 
     def _cell_voltages(self) -> Floats:
         now = self._values()
-        volts = now.ocv - now.r0 * _scalar(self._current_a)  # OCV − I·R0 − U1 − U2
-        volts -= self._u1
-        volts -= self._u2
+        volts = now.r0 * _scalar(-self._current_a)  # OCV − U1 − U2 − I·R0
+        volts += now.zero_current
         return volts
 
     def cell_voltages(self) -> list[float]:
