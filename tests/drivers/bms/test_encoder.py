@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,25 @@ def raw(message: Any, name: str, value: float) -> int:
 def pages(message: Any) -> list[int | None]:
     found = sorted({int(p) for s in message.signals for p in (s.multiplexer_ids or ())})
     return [*found] if found else [None]
+
+
+def encodable_pages(db: Any) -> Iterator[tuple[Any, MessageEncoder, int | None, list[Any]]]:
+    """Every page cantools can give the bytes of and the encoder takes: its message, the
+    message's encoder, the page and the signals it carries (the multiplexer's aside)."""
+    for message in db.messages:
+        if cut_multiplexer_name(message):
+            continue  # cantools cannot give the bytes (see above)
+        try:
+            encoder = MessageEncoder(message)
+        except UnsupportedSignal:
+            continue
+        for page in pages(message):
+            carried = [
+                s
+                for s in message.signals
+                if not s.is_multiplexer and (s.multiplexer_ids is None or page in s.multiplexer_ids)
+            ]
+            yield message, encoder, page, carried
 
 
 def test_the_vendored_dbcs_are_all_checked() -> None:
@@ -111,40 +131,27 @@ def test_saturating_gives_cantools_bytes_of_the_clamped_values(path: Path) -> No
     db = cantools.database.load_file(str(path), strict=False)
     rng = random.Random(f"saturate {path.name}")
     checked = 0
-    for message in db.messages:
-        if cut_multiplexer_name(message):
-            continue  # cantools cannot give the bytes (see above)
-        try:
-            encoder = MessageEncoder(message)
-        except UnsupportedSignal:
-            continue
-        for page in pages(message):
-            for _ in range(5):
-                # Over the whole raw range: many values lie outside the DBC's own range.
-                carried = [
-                    s
-                    for s in message.signals
-                    if not s.is_multiplexer
-                    and (s.multiplexer_ids is None or page in s.multiplexer_ids)
-                ]
-                values = {s.name: physical(s, rng) for s in carried}
-                clamped = {
-                    s.name: min(
-                        math.inf if s.maximum is None else s.maximum,
-                        max(-math.inf if s.minimum is None else s.minimum, values[s.name]),
-                    )
-                    for s in carried
-                }
-                for mux in (s for s in message.signals if s.is_multiplexer):
-                    values[mux.name] = clamped[mux.name] = page or 0
-                expected = message.encode(clamped, strict=False)
-                assert encoder.encode(values, saturate=True) == expected, (message.name, page)
-                paged = encoder.page(None if encoder.multiplexer is None else page or 0)
-                row = [values[n] for n in paged.signals]
-                tail = min(1, len(row))
-                function = paged.compiled(saturate=True, tail=tail)
-                assert function(row[: len(row) - tail], *row[len(row) - tail :]) == expected
-                checked += 1
+    for message, encoder, page, carried in encodable_pages(db):
+        for _ in range(5):
+            # Over the whole raw range: many values lie outside the DBC's own range.
+            values = {s.name: physical(s, rng) for s in carried}
+            clamped = {
+                s.name: min(
+                    math.inf if s.maximum is None else s.maximum,
+                    max(-math.inf if s.minimum is None else s.minimum, values[s.name]),
+                )
+                for s in carried
+            }
+            for mux in (s for s in message.signals if s.is_multiplexer):
+                values[mux.name] = clamped[mux.name] = page or 0
+            expected = message.encode(clamped, strict=False)
+            assert encoder.encode(values, saturate=True) == expected, (message.name, page)
+            paged = encoder.page(None if encoder.multiplexer is None else page or 0)
+            row = [values[n] for n in paged.signals]
+            tail = min(1, len(row))
+            function = paged.compiled(saturate=True, tail=tail)
+            assert function(row[: len(row) - tail], *row[len(row) - tail :]) == expected
+            checked += 1
     assert checked >= 5 * len(db.messages) // 2
 
 
@@ -282,36 +289,24 @@ def test_saturating_at_the_edges_gives_cantools_bytes_of_the_clamped_values(path
     db = cantools.database.load_file(str(path), strict=False)
     rng = random.Random(f"edges {path.name}")
     checked = 0
-    for message in db.messages:
-        if cut_multiplexer_name(message):
-            continue  # cantools cannot give the bytes (see above)
-        try:
-            encoder = MessageEncoder(message)
-        except UnsupportedSignal:
-            continue
-        for page in pages(message):
-            carried = [
-                s
-                for s in message.signals
-                if not s.is_multiplexer and (s.multiplexer_ids is None or page in s.multiplexer_ids)
-            ]
-            choices = {s.name: edges(s) for s in carried}
-            for _ in range(10):
-                values = {name: rng.choice(choice) for name, choice in choices.items()}
-                clamped = {s.name: clamp(s, values[s.name]) for s in carried}
-                for mux in (s for s in message.signals if s.is_multiplexer):
-                    values[mux.name] = clamped[mux.name] = page or 0
-                data = encoder.encode(values, saturate=True)
-                try:
-                    expected = message.encode(clamped, strict=False)
-                except OverflowError:
-                    # A DBC range wider than its field: cantools refuses to pack the bound,
-                    # the encoder keeps its low bits. Compare the raw values instead.
-                    decoded = MessageDecoder(message, clamped).decode(data)
-                    assert decoded == {n: raw(message, n, v) for n, v in clamped.items()}
-                else:
-                    assert data == expected, (message.name, values)
-                checked += 1
+    for message, encoder, page, carried in encodable_pages(db):
+        choices = {s.name: edges(s) for s in carried}
+        for _ in range(10):
+            values = {name: rng.choice(choice) for name, choice in choices.items()}
+            clamped = {s.name: clamp(s, values[s.name]) for s in carried}
+            for mux in (s for s in message.signals if s.is_multiplexer):
+                values[mux.name] = clamped[mux.name] = page or 0
+            data = encoder.encode(values, saturate=True)
+            try:
+                expected = message.encode(clamped, strict=False)
+            except OverflowError:
+                # A DBC range wider than its field: cantools refuses to pack the bound,
+                # the encoder keeps its low bits. Compare the raw values instead.
+                decoded = MessageDecoder(message, clamped).decode(data)
+                assert decoded == {n: raw(message, n, v) for n, v in clamped.items()}
+            else:
+                assert data == expected, (message.name, values)
+            checked += 1
     assert checked >= 10 * len(db.messages) // 2
 
 
