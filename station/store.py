@@ -30,6 +30,7 @@ from station.events import (
     Event,
     Log,
     Measurement,
+    Progress,
     Prompt,
     RunFinished,
     RunStarted,
@@ -239,8 +240,30 @@ class ResultsStore:
 
     def __call__(self, event: Event) -> None:
         """Record one engine event; raise StoreError if it cannot be made durable."""
+        # Most events are samples and progress (three and one a second of a current-flow
+        # step): they are matched first, progress is let go before the lock.
+        if type(event) is Progress:
+            return  # for the displays: not stored
         with self._write_lock:
             match event:
+                case Sample():
+                    run = self._runs.get(event.run_id) or self._run(event.run_id)
+                    value = event.value
+                    # The row in SampleRecord's column order (schema.sample_row's, checked
+                    # by a test), built directly: by name it costs more than the rest.
+                    run.samples.append(
+                        (
+                            event.run_id,
+                            event.step_id,
+                            event.t,
+                            event.channel,
+                            None if value is None or math.isnan(value) else value,
+                        )
+                    )
+                    if len(run.samples) >= SAMPLE_BATCH:
+                        with self._transaction() as conn:
+                            conn.executemany(schema.INSERT_SAMPLE, run.samples)
+                        run.samples.clear()
                 case RunStarted():
                     self._run_started(event)
                 case StepStarted():
@@ -252,21 +275,6 @@ class ResultsStore:
                 case Measurement():
                     step = self._step(event.run_id, event.step_id, "measurement")
                     step.measurements.append(_measurement_row(event, step.started.attempt))
-                case Sample():
-                    run = self._run(event.run_id)
-                    run.samples.append(
-                        schema.sample_row(
-                            run_id=event.run_id,
-                            step_id=event.step_id,
-                            t=event.t,
-                            channel=event.channel,
-                            value=_real(event.value),
-                        )
-                    )
-                    if len(run.samples) >= SAMPLE_BATCH:
-                        with self._transaction() as conn:
-                            conn.executemany(schema.INSERT_SAMPLE, run.samples)
-                        run.samples.clear()
                 case Log():
                     self._run(event.run_id).logs.append(
                         schema.log_row(
