@@ -6,7 +6,7 @@ client's again) in which nothing is computed: a power sample took 150–183 µs 
 the 2-core VM, 36–40 µs answered inline (``bench/scpi_roundtrip.py`` (g)/(h)).
 
 A server registered here is *pumped* instead: a client transport gets its connection's
-:class:`Pump` from :func:`pump_for` and, after each write, calls it with the number of bytes
+:data:`Pump` from :func:`pump_for` and, after each write, calls it with the number of bytes
 written; the server reads those bytes from its end of the socket and answers them on the
 calling thread, before that thread reads the reply. The bytes still cross the kernel's
 loopback both ways; only who runs the server's code changes. A client that does not pump
@@ -18,8 +18,10 @@ whose every client pumps: :class:`drivers.scpi.transport.LineTransport` (VISA an
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 Address = tuple[str, int]
@@ -49,17 +51,10 @@ def unregister(address: Address) -> None:
         _PEERS.pop(address, None)
 
 
-class Pump:
-    """What a client transport calls after each write on one connected socket."""
-
-    __slots__ = ("_client", "_peer")
-
-    def __init__(self, peer: InlinePeer, client: Address) -> None:
-        self._peer = peer
-        self._client = client
-
-    def __call__(self, written: int) -> None:
-        self._peer.serve_inline(self._client, written)
+Pump = Callable[[int], None]
+"""What a client transport calls after each write on one connected socket, with the number
+of bytes written: its server's :meth:`~InlinePeer.serve_inline` for that client, bound in
+C (:func:`functools.partial`), as it runs on every exchange."""
 
 
 def pump_for(sock: socket.socket) -> Pump | None:
@@ -70,4 +65,4 @@ def pump_for(sock: socket.socket) -> Pump | None:
         return None
     with _LOCK:
         peer = _PEERS.get((server[0], server[1]))
-    return None if peer is None else Pump(peer, (client[0], client[1]))
+    return None if peer is None else functools.partial(peer.serve_inline, (client[0], client[1]))

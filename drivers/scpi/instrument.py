@@ -27,7 +27,9 @@ Check = Callable[[Any], None]
 OVERFLOW = 9.9e37
 """SCPI's over-range value: a reading of ±9.9E+37 or beyond is not a measurement."""
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%Ω]*)\s*$")
+NUMBER_TEXT = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%Ω]*)\s*"
+"""A number with an optional trailing unit, around spaces: what :func:`parse_float` accepts."""
+_NUMBER = re.compile(f"^{NUMBER_TEXT}$")
 
 
 def parse_float(reply: str) -> float:

@@ -8,9 +8,19 @@ current together in one compound query, and sends its safe state as one batch;
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
-from drivers.scpi.instrument import ScpiInstrument, check_bool, parse_bool, parse_float
+from drivers.scpi.instrument import (
+    NUMBER_TEXT,
+    ScpiInstrument,
+    check_bool,
+    parse_bool,
+    parse_float,
+)
+
+_TWO_NUMBERS = re.compile(f"{NUMBER_TEXT};{NUMBER_TEXT}")
+"""Two :func:`parse_float` numbers joined by ``;`` (a number's text holds no ``;``)."""
 
 
 def parse_voltage_and_current(reply: str) -> tuple[float, float]:
@@ -19,6 +29,10 @@ def parse_voltage_and_current(reply: str) -> tuple[float, float]:
     IEEE 488.2 joins the replies to a compound query with ``;``; anything but exactly two
     numbers (a unit of the reply missing because its query failed, a third one) is refused.
     """
+    # Every power sample comes here: a well-formed reply is one match, not a split and two.
+    match = _TWO_NUMBERS.fullmatch(reply)
+    if match is not None:
+        return float(match.group(1)), float(match.group(3))
     units = reply.split(";")
     if len(units) != 2:
         raise ValueError(f"expected two readings joined by ';' (V;A), got {len(units)}")

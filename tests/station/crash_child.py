@@ -1,8 +1,9 @@
 """Record a run with three finished steps and one in progress, print READY, then block.
 
 Run by ``test_store.py``, which SIGKILLs this process once it reads READY:
-``python crash_child.py DB_PATH RUN_ID``. Step 4 has an unfinished measurement and 250
-samples, of which one batch of 200 has been committed on its own.
+``python crash_child.py DB_PATH RUN_ID``. Step 4 has an unfinished measurement and one
+batch of samples and a quarter more (``SAMPLE_BATCH``), of which the one batch has been
+committed on its own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
-from station.store import ResultsStore
+from station.store import SAMPLE_BATCH, ResultsStore
 
 AT = "2025-03-01T08:00:00+00:00"
 
@@ -40,7 +41,7 @@ def main(path: str, run_id: str) -> None:
         for name in ("voltage_v", "current_a"):
             store(Measurement(run_id, step_id, name, "V", "GELE", "PASSED", value=float(seq)))
         if seq == 4:
-            for i in range(250):
+            for i in range(SAMPLE_BATCH + SAMPLE_BATCH // 4):
                 store(Sample(run_id, step_id, i * 0.1, "v", 3.7))
             break
         store(StepFinished(run_id, step_id, seq, "main", seq - 1, f"step {seq}", "ocv", "PASSED",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from station import store_schema as schema
 from station.errors import StoreError
 from station.events import (
     Attachment,
@@ -22,6 +23,7 @@ from station.events import (
     Log,
     Measurement,
     PlannedStep,
+    Progress,
     Prompt,
     RunFinished,
     RunStarted,
@@ -302,6 +304,24 @@ def test_samples_are_flushed_in_batches_and_at_step_end(store, db):
     assert count(db, "samples") == n
     assert len(store.samples(rid, channel="pack_v")) == n // 2
     assert [p.t for p in store.samples(rid)] == [i * 1.0 for i in range(n)]
+
+
+def test_a_sample_row_is_what_the_row_builder_gives_by_column_name(store, db):
+    # The store builds sample rows positionally (its hot path): they must be sample_row's.
+    rid, sid = "run-0001-aaaa", "run-0001-aaaa-s1"
+    store(started(rid))
+    store(StepStarted(rid, sid, 1, "main", 0, "Capacity", "capacity", "a"))
+    store(Sample(rid, sid, 0.5, "pack_v", 351.25))
+    store(Sample(rid, sid, 1.5, "pack_v", math.nan))  # NaN is stored as NULL
+    store(Progress(rid, sid, 0.5, 10.0, "half-way"))  # for the displays only
+    assert store._runs[rid].samples == [
+        schema.sample_row(run_id=rid, step_id=sid, t=0.5, channel="pack_v", value=351.25),
+        schema.sample_row(run_id=rid, step_id=sid, t=1.5, channel="pack_v", value=None),
+    ]
+    store(StepFinished(rid, sid, 1, "main", 0, "Capacity", "capacity", "PASSED", "a", "b"))
+    with raw(db) as conn:
+        rows = conn.execute("SELECT run_id, step_id, t, channel, value FROM samples").fetchall()
+    assert rows == [(rid, sid, 0.5, "pack_v", 351.25), (rid, sid, 1.5, "pack_v", None)]
 
 
 def test_a_failing_step_write_leaves_nothing_half_written(store, db):

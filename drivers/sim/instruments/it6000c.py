@@ -145,8 +145,11 @@ class It6000cTwin(PowerStageTwin):
     def _watch(self) -> None:
         if not self.output_on:
             return
-        op = self.circuit.operating_point()
-        seen = ((self.ovp, op.voltage_v), (self.ocp, abs(op.currents_a.get(self.name, 0.0))))
+        op = self.circuit.operating_point()  # also brings the circuit to now, armed or not
+        ovp, ocp = self.ovp, self.ocp
+        if not (ovp.armed or ocp.armed):
+            return  # the usual case, on every command of a power sample
+        seen = ((ovp, op.voltage_v), (ocp, abs(op.currents_a.get(self.name, 0.0))))
         trips = [trip for trip, value in seen if trip.armed and value >= trip.level * REACHED]
         if not trips:
             return

@@ -151,17 +151,21 @@ class PowerStageTwin(ScpiDevice, ABC):
 
     def _guarded(self, function: CommandFn, query: bool) -> CommandFn:
         """Check the protection around ``function``; a setting carries a queued trip error."""
+        watch = self._watch  # a query runs once a power sample: bound once, here
+
+        def ask(call: Call) -> str | None:
+            watch()
+            return function(call)
 
         def run(call: Call) -> str | None:
-            self._watch()
+            watch()
             reply = function(call)
-            if not query:
-                self._watch()
-                if self._pending:
-                    raise ScpiError(*self._pending.popleft())
+            watch()
+            if self._pending:
+                raise ScpiError(*self._pending.popleft())
             return reply
 
-        return run
+        return ask if query else run
 
     def _all_guarded(self, table: Iterable[tuple[str, CommandFn]]) -> list[tuple[str, CommandFn]]:
         """Return ``table`` with every command :meth:`_guarded`."""

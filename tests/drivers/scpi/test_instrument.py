@@ -13,9 +13,11 @@ from drivers.scpi.instrument import (
     ScpiInstrument,
     check_bool,
     format_number,
+    parse_float,
     positive,
     rating,
 )
+from drivers.scpi.power import parse_voltage_and_current
 from drivers.testing import ProtocolTransport, expected_protocol
 
 OK = '+0,"No error"'
@@ -118,3 +120,40 @@ def test_constructor_sends_nothing(model: str) -> None:
 @pytest.mark.parametrize("model", registry.known_models())
 def test_every_model_has_connect(model: str) -> None:
     assert callable(getattr(registry.driver_class(model), "connect", None))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "401.250000;-50.500000",
+        "500.0 V;10.0 A",  # EA sends units
+        " +1.5E+02 ; -.25e-1 ",
+        "7;8.",
+        "1e999;0",  # beyond a float: inf, as parse_float gives
+        "401.25",
+        "401.25;",
+        ";-50.5",
+        "1;2;3",
+        "1.2.3;4",
+        "nan;1",
+        "inf;1",
+        "1_000;2",
+        "0x10;2",
+        "",
+    ],
+)
+def test_a_compound_reading_parses_as_its_two_units_would(reply: str) -> None:
+    # parse_voltage_and_current matches the whole reply at once (every power sample does):
+    # it must accept exactly what splitting and parse_float accept, with the same values.
+    units = reply.split(";")
+    try:
+        if len(units) != 2:
+            raise ValueError("not two units")
+        expected: tuple[float, float] | None = (parse_float(units[0]), parse_float(units[1]))
+    except ValueError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError):
+            parse_voltage_and_current(reply)
+    else:
+        assert parse_voltage_and_current(reply) == expected
