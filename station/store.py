@@ -13,7 +13,8 @@ import math
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,14 +60,19 @@ from station.writer_lock import WriterIdentity, WriterLock
 _R = TypeVar("_R")
 _Row = tuple[Any, ...]  # the values of one of ``store_schema``'s inserts, built by column name
 
-SAMPLE_BATCH = 1000
-"""Samples buffered before they are written in a transaction of their own.
-
-Each such commit waits for the disk (``synchronous=FULL``, an fsync of ~4 ms on the
-reference VM). A station sampling three channels a second commits a batch every ~5 min;
-the lockstep bench, which runs a 96S Shipping SOC step's ~7600 samples in about two wall
-seconds, made 36 such commits of 200 rows (0.15–0.27 s of waiting) where it now makes 7.
-A crash loses the step in progress anyway, and of its samples at most one batch."""
+SAMPLE_BATCH = 200
+"""Samples buffered before they are written in a transaction of their own: on a station
+sampling three channels a second, about a minute of them, the most a crash can take from the
+step in progress (that step is lost anyway; the finished ones are committed)."""
+SAMPLE_COMMIT_GAP_S = 1.0
+"""The least wall time between two such commits. Each waits for the disk
+(``synchronous=FULL``, an fsync of ~4 ms on the reference VM, up to 12 ms under load). A
+station fills a batch in about a minute, so this never holds one back there; the lockstep
+bench fills one every few milliseconds (a 96S reference run's Shipping SOC step records ~7600
+samples in about two wall seconds) and would otherwise make 36 commits a run, waiting
+0.15–0.27 s on the disk. A batch held back keeps growing, up to :data:`SAMPLE_BUFFER_MAX`."""
+SAMPLE_BUFFER_MAX = 50 * SAMPLE_BATCH
+"""Buffered samples that are committed whatever the time since the last commit."""
 
 
 @dataclass
@@ -177,6 +183,9 @@ class ResultsStore:
     ``read_only=True`` (``station results list/show/verify``) takes no lock, writes nothing
     and never touches a live run.
 
+    Samples are committed :data:`SAMPLE_BATCH` at a time (and with their step), at most once
+    every ``sample_commit_gap_s`` of ``monotonic`` time (see :data:`SAMPLE_COMMIT_GAP_S`).
+
     Threads: the engine thread calls the store as a listener while other threads query.
     Writes go through one connection and queries through another, each behind its own
     lock; WAL lets a query read a consistent snapshot while a step commits.
@@ -187,8 +196,18 @@ class ResultsStore:
     critical = True
     """The engine stops a run with ERROR if the store fails: nothing is tested unrecorded."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        sample_commit_gap_s: float = SAMPLE_COMMIT_GAP_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = Path(path)
+        self._sample_commit_gap_s = sample_commit_gap_s
+        self._monotonic = monotonic
+        self._samples_committed_at = -math.inf
         self.read_only = read_only
         self.interrupted_on_open = 0
         self._write_lock = threading.Lock()
@@ -267,9 +286,7 @@ class ResultsStore:
                         )
                     )
                     if len(run.samples) >= SAMPLE_BATCH:
-                        with self._transaction() as conn:
-                            conn.executemany(schema.INSERT_SAMPLE, run.samples)
-                        run.samples.clear()
+                        self._commit_samples(run)
                 case RunStarted():
                     self._run_started(event)
                 case StepStarted():
@@ -346,6 +363,20 @@ class ResultsStore:
             )
             cur = conn.execute(schema.INSERT_AUDIT, audit)
             return int(cur.lastrowid or 0)
+
+    def _commit_samples(self, run: _RunBuffer) -> None:
+        """Commit a full batch of ``run``'s samples, unless the last such commit was less
+        than ``sample_commit_gap_s`` ago and the buffer is below :data:`SAMPLE_BUFFER_MAX`."""
+        now = self._monotonic()
+        if (
+            now - self._samples_committed_at < self._sample_commit_gap_s
+            and len(run.samples) < SAMPLE_BUFFER_MAX
+        ):
+            return
+        with self._transaction() as conn:
+            conn.executemany(schema.INSERT_SAMPLE, run.samples)
+        run.samples.clear()
+        self._samples_committed_at = now
 
     def _run(self, run_id: str) -> _RunBuffer:
         try:

@@ -31,7 +31,7 @@ from station.events import (
     StepFinished,
     StepStarted,
 )
-from station.store import SAMPLE_BATCH, ResultsStore
+from station.store import SAMPLE_BATCH, SAMPLE_BUFFER_MAX, ResultsStore
 from station.store_schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
@@ -291,8 +291,9 @@ def test_a_step_becomes_visible_to_others_only_when_finished(store, db):
         assert conn.execute("SELECT outcome FROM runs").fetchone()[0] == "RUNNING"
 
 
-def test_samples_are_flushed_in_batches_and_at_step_end(store, db):
+def test_samples_are_flushed_in_batches_and_at_step_end(db):
     rid, sid = "run-0001-aaaa", "run-0001-aaaa-s1"
+    store = ResultsStore(db, sample_commit_gap_s=0.0)  # every full batch, however soon
     store(started(rid))
     store(StepStarted(rid, sid, 1, "main", 0, "Capacity", "capacity", "a"))
     n = 2 * SAMPLE_BATCH + 50
@@ -304,6 +305,41 @@ def test_samples_are_flushed_in_batches_and_at_step_end(store, db):
     assert count(db, "samples") == n
     assert len(store.samples(rid, channel="pack_v")) == n // 2
     assert [p.t for p in store.samples(rid)] == [i * 1.0 for i in range(n)]
+    store.close()
+
+
+def test_a_full_batch_waits_for_the_commit_gap_then_goes_with_all_buffered(db):
+    wall = [100.0]
+    store = ResultsStore(db, sample_commit_gap_s=1.0, monotonic=lambda: wall[0])
+    rid, sid = "run-0001-aaaa", "run-0001-aaaa-s1"
+    store(started(rid))
+    store(StepStarted(rid, sid, 1, "main", 0, "Capacity", "capacity", "a"))
+    stored = 0
+
+    def sample() -> None:
+        nonlocal stored
+        store(Sample(rid, sid, stored * 1.0, "pack_v", 350.0))
+        stored += 1
+
+    for _ in range(SAMPLE_BATCH):
+        sample()
+    assert count(db, "samples") == SAMPLE_BATCH  # the first batch: no commit before it
+    for _ in range(SAMPLE_BATCH + 10):
+        sample()
+    assert count(db, "samples") == SAMPLE_BATCH  # a second full batch, 0 s later: held back
+    wall[0] += 0.999
+    sample()
+    assert count(db, "samples") == SAMPLE_BATCH
+    wall[0] += 0.001
+    sample()
+    assert count(db, "samples") == stored  # the gap is over: everything buffered goes
+    committed = stored
+    for _ in range(SAMPLE_BUFFER_MAX - 1):  # the clock stands still: held back up to the cap
+        sample()
+    assert count(db, "samples") == committed
+    sample()
+    assert count(db, "samples") == committed + SAMPLE_BUFFER_MAX
+    store.close()
 
 
 def test_a_sample_row_is_what_the_row_builder_gives_by_column_name(store, db):
