@@ -272,7 +272,7 @@ _PASSED_STATUS = tuple(dtc_status_after_test(status, False) for status in range(
 """A status byte's successor after a failed and a passed test, by status."""
 
 
-_CellReading = tuple[npt.NDArray[np.float64], tuple[bool, ...], float, float, int, bool, bool, bool]
+_CellReading = tuple[tuple[float, ...], tuple[bool, ...], float, float, int, bool, bool, bool]
 """The AFE's reading of every cell channel: volts, invalid, the lowest and highest and the
 index of the lowest (of the valid cells; of all if none), any invalid, over- and
 under-voltage."""
@@ -330,7 +330,7 @@ class BmsModel:
         self._noise_row = 0
         # The block times each channel's sigma, split by kind (see _next_noise).
         self._noise_of: FrontEndError | None = None
-        self._channel_noise = self._noise_block
+        self._channel_noise: list[npt.NDArray[np.float64]] = []
         self._scalar_noise: list[list[float]] = []
         series = pack.spec.series
         self._group_starts = np.array([group.start for group in self.groups])
@@ -396,7 +396,8 @@ class BmsModel:
             sigmas = [err.cell_noise_v / AFE_LSB_V] * cells + [err.temperature_noise_c] * sensors
             sigmas += [err.bus_noise_v, err.pack_noise_v, err.current_noise_a]
             scaled = self._noise_block * np.array(sigmas)
-            self._channel_noise = scaled[:, : cells + sensors]
+            # One view per measurement, made at once (indexing at each costs as much).
+            self._channel_noise = list(scaled[:, : cells + sensors])
             self._scalar_noise = scaled[:, cells + sensors :].tolist()
             self._noise_of = err
         row = self._noise_row
@@ -462,13 +463,15 @@ class BmsModel:
         low, high = SENSE_WIRE_VALID_V
         # The first lowest (as flatnonzero below) and the highest, by ndarray's argmin/argmax
         # (no Python wrapper, unlike min/max).
+        # The readings as floats are the reading's; the extremes are taken from them too.
+        volts = raw.tolist()
         index = int(raw.argmin())
-        lowest, highest = raw.item(index), raw.item(raw.argmax())
+        lowest, highest = volts[index], volts[raw.argmax()]
         if low <= lowest and highest <= high:
             # Every channel valid (nearly always): the extremes are of all cells, and no
             # per-cell mask is needed.
             over, under = highest > self._ov_v, lowest < self._uv_v
-            return raw, self._all_valid, lowest, highest, index, False, over, under
+            return tuple(volts), self._all_valid, lowest, highest, index, False, over, under
         bad = (raw < low) | (raw > high)
         valid = raw[~bad]
         # The extremes the BMS reports are of its valid cells (of all, when none is).
@@ -478,7 +481,7 @@ class BmsModel:
         # Over/under-voltage are judged on valid cells only (none valid: neither).
         over = bool(valid.size) and highest > self._ov_v
         under = bool(valid.size) and lowest < self._uv_v
-        return raw, tuple(bad.tolist()), lowest, highest, index, True, over, under
+        return tuple(volts), tuple(bad.tolist()), lowest, highest, index, True, over, under
 
     def _temperatures(
         self, ntc: npt.NDArray[np.float64]
@@ -603,7 +606,7 @@ class BmsModel:
                     "pack_current_a": self._current(pack.current_a, err, current_noise),
                     "bus_voltage_v": cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                     "soc_pct": soc,
-                    "cell_voltages_v": tuple(volts.tolist()),
+                    "cell_voltages_v": volts,
                     "cell_invalid": cell_invalid,
                     "min_cell_v": min_v,
                     "max_cell_v": max_v,
