@@ -332,7 +332,7 @@ class BmsModel:
         self._noise_of: FrontEndError | None = None
         self._channel_noise: list[npt.NDArray[np.float64]] = []
         self._scalar_noise: list[list[float]] = []
-        series = pack.spec.series
+        self._series = series = pack.spec.series  # a PackSpec is frozen
         self._group_starts = np.array([group.start for group in self.groups])
         self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
         self._gains = np.empty(series)
@@ -433,9 +433,12 @@ class BmsModel:
             self._error_of_arrays = err
         return err
 
-    def _read_channels(self, noise: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def _read_channels(
+        self, noise: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], list[float]]:
         """Read every cell channel and temperature sensor into :attr:`_channels` with ``noise``
-        (one value per channel, cells in AFE steps); return the NTCs' readings.
+        (one value per channel, cells in AFE steps); return the NTCs' readings and the
+        channels' (cells in V, then sensors in °C) as floats.
 
         A cell reads (1+g)·true + o + n, quantised; a sensor the mean of its group's NTCs
         + o + n (its group's rail if an NTC is railed: see :meth:`_temperatures`). The offsets
@@ -447,31 +450,30 @@ class BmsModel:
         # divided by the step, so the reading needs no division before it is rounded.
         np.multiply(self._gains, self.pack.afe_cell_voltage_array(), cells)
         ntc = self.pack.ntc_temperature_array()
-        np.add.reduceat(ntc, self._group_starts, 0, None, sensors)
-        sensors /= self._group_sizes
+        # Summed into a new array, divided into the channels (reduceat's out costs more).
+        np.divide(np.add.reduceat(ntc, self._group_starts), self._group_sizes, sensors)
         channels = self._channels
         channels += self._channel_offsets
         channels += noise
         # np.round with 0 decimals is rint (half to even) behind a wrapper.
         np.rint(cells, cells)
         cells *= _AFE_LSB
-        return ntc
+        return ntc, channels.tolist()
 
-    def _cells(self) -> _CellReading:
-        """Judge the cell channels just read (:meth:`_read_channels`)."""
+    def _cells(self, channels: list[float]) -> _CellReading:
+        """Judge the cell channels just read (:meth:`_read_channels`), ``channels`` as floats."""
         raw = self._cell_channels
+        volts = tuple(channels[: self._series])
         low, high = SENSE_WIRE_VALID_V
         # The first lowest (as flatnonzero below) and the highest, by ndarray's argmin/argmax
-        # (no Python wrapper, unlike min/max).
-        # The readings as floats are the reading's; the extremes are taken from them too.
-        volts = raw.tolist()
+        # (no Python wrapper, unlike min/max); their values from the floats.
         index = int(raw.argmin())
         lowest, highest = volts[index], volts[raw.argmax()]
         if low <= lowest and highest <= high:
             # Every channel valid (nearly always): the extremes are of all cells, and no
             # per-cell mask is needed.
             over, under = highest > self._ov_v, lowest < self._uv_v
-            return tuple(volts), self._all_valid, lowest, highest, index, False, over, under
+            return volts, self._all_valid, lowest, highest, index, False, over, under
         bad = (raw < low) | (raw > high)
         valid = raw[~bad]
         # The extremes the BMS reports are of its valid cells (of all, when none is).
@@ -481,18 +483,17 @@ class BmsModel:
         # Over/under-voltage are judged on valid cells only (none valid: neither).
         over = bool(valid.size) and highest > self._ov_v
         under = bool(valid.size) and lowest < self._uv_v
-        return tuple(volts), tuple(bad.tolist()), lowest, highest, index, True, over, under
+        return volts, tuple(bad.tolist()), lowest, highest, index, True, over, under
 
     def _temperatures(
-        self, ntc: npt.NDArray[np.float64]
+        self, ntc: npt.NDArray[np.float64], channels: list[float]
     ) -> tuple[tuple[float, ...], tuple[bool, ...]]:
-        """Judge the sensors just read (:meth:`_read_channels`) from their NTCs' readings
-        ``ntc``: °C, invalid."""
+        """Judge the sensors just read (:meth:`_read_channels`, ``channels`` as floats) from
+        their NTCs' readings ``ntc``: °C, invalid."""
         low, high = NTC_PLAUSIBLE_C
-        means = self._sensor_channels
+        temps = channels[self._series :]  # the group means + offset + noise
         if low <= ntc.item(ntc.argmin()) and ntc.item(ntc.argmax()) <= high:
-            return tuple(means.tolist()), self._all_sensors_valid
-        temps = means.tolist()
+            return tuple(temps), self._all_sensors_valid
         invalid = [False] * len(temps)
         bad = (ntc < low) | (ntc > high)
         for j, group in enumerate(self.groups):
@@ -555,10 +556,10 @@ class BmsModel:
             err = self._error()
             pack = self.pack
             channel_noise, (bus_noise, pack_noise, current_noise) = self._next_noise(err)
-            ntc = self._read_channels(channel_noise)
-            cells = self._cells()
+            ntc, channels = self._read_channels(channel_noise)
+            cells = self._cells(channels)
             volts, cell_invalid, min_v, max_v, min_index, sense_wire, over_v, under_v = cells
-            temps, temp_invalid = self._temperatures(ntc)
+            temps, temp_invalid = self._temperatures(ntc, channels)
             insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
             ntc_fault = True in temp_invalid
             valid_temps = (
