@@ -426,10 +426,10 @@ class BmsModel:
             self._gains[:] = err.cell_gains
             self._gains += 1.0
             self._gains /= _AFE_LSB
-            cell_offsets = self._channel_offsets[: self.cells]
+            cell_offsets = self._channel_offsets[: self._series]
             cell_offsets[:] = err.cell_offsets_v
             cell_offsets /= _AFE_LSB
-            self._channel_offsets[self.cells :] = err.temperature_offsets_c
+            self._channel_offsets[self._series :] = err.temperature_offsets_c
             self._error_of_arrays = err
         return err
 
