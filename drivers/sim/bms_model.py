@@ -554,13 +554,14 @@ class BmsModel:
         self.sync()
         with self.lock:
             err = self._error()
-            pack = self.pack
+            pack, faults = self.pack, self.faults
+            current = pack.current_a
             channel_noise, (bus_noise, pack_noise, current_noise) = self._next_noise(err)
             ntc, channels = self._read_channels(channel_noise)
             cells = self._cells(channels)
             volts, cell_invalid, min_v, max_v, min_index, sense_wire, over_v, under_v = cells
             temps, temp_invalid = self._temperatures(ntc, channels)
-            insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
+            insulation = math.inf if faults.imd_blind else pack.insulation.imd_ohm()
             ntc_fault = True in temp_invalid
             valid_temps = (
                 [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
@@ -580,7 +581,7 @@ class BmsModel:
                 over_v,
                 under_v,
                 bool(valid_temps) and t_max > OVER_TEMP_C,
-                abs(pack.current_a) > self._over_current_a,
+                abs(current) > self._over_current_a,
                 insulation_low,
                 sense_wire,
                 ntc_fault,
@@ -590,7 +591,7 @@ class BmsModel:
             hvil_open = not pack.hvil_closed
             welded = contactor == _WELDED
             state = _ERROR if any(bits) or hvil_open or welded else _STATE_OF_CONTACTOR[contactor]
-            estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
+            estimate = 100.0 * pack.soc + err.soc_offset_pct - faults.soc_bias_pct
             # min(100, max(0, estimate)), written out: a tenth of the builtins' cost.
             soc = estimate if estimate > 0.0 else 0.0
             soc = soc if soc < 100.0 else 100.0
@@ -604,7 +605,7 @@ class BmsModel:
                     "pack_voltage_v": (1.0 + err.pack_gain) * pack_v
                     + err.pack_offset_v
                     + pack_noise,
-                    "pack_current_a": self._current(pack.current_a, err, current_noise),
+                    "pack_current_a": self._current(current, err, current_noise),
                     "bus_voltage_v": cal.voltage_gain * bus_raw + cal.voltage_offset_v,
                     "soc_pct": soc,
                     "cell_voltages_v": volts,
