@@ -31,6 +31,7 @@ operation cycle. DTCs and the committed calibration live in
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,13 +206,15 @@ class BmsReading:
     max_discharge_current_a: float
 
 
-def _new_reading(**fields: Any) -> BmsReading:
-    """Make the reading of ``fields`` (every field, by name) as :class:`BmsReading` would.
+def _new_reading(fields: dict[str, Any]) -> BmsReading:
+    """Make the reading of ``fields`` (every field, by name, in order) as :class:`BmsReading`
+    would.
 
     A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, which
-    for a reading's 20 fields costs a tenth of a measurement; the instance's dict is the
-    keyword dict instead (tests/drivers/sim/test_bms_model.py checks that it holds every
-    field and that the reading equals the one ``__init__`` makes).
+    for a reading's 21 fields costs a tenth of a measurement; ``fields`` becomes the
+    instance's dict instead (a dict display, cheaper than a call's keyword dict;
+    tests/drivers/sim/test_bms_model.py checks that it holds every field and that the
+    reading equals the one ``__init__`` makes).
     """
     reading = object.__new__(BmsReading)
     object.__setattr__(reading, "__dict__", fields)
@@ -228,6 +231,12 @@ def _fault_flags(bits: tuple[bool, ...]) -> FaultFlags:
         flags = _FLAGS_BY_BITS[bits] = FaultFlags(*bits)
     return flags
 
+
+# The members measure() uses, as module constants: an enum class's attribute lookup costs as
+# much as a dozen lines of measure().
+_OPEN, _PRECHARGE = ContactorCode.OPEN, ContactorCode.PRECHARGE
+_CLOSED, _WELDED = ContactorCode.CLOSED, ContactorCode.WELDED
+_ERROR = BmsStateCode.ERROR
 
 _STATE_OF_CONTACTOR = {
     ContactorCode.OPEN: BmsStateCode.STANDBY,
@@ -256,12 +265,14 @@ _CONTINUOUS_DTCS = tuple(
     )
 )
 """The DTCs whose monitors run on every measurement (see :meth:`BmsModel._update_dtcs`)."""
+_continuous_statuses = operator.itemgetter(*_CONTINUOUS_DTCS)
+"""Get the statuses of :data:`_CONTINUOUS_DTCS` from a DTC dict (KeyError if one is absent)."""
 _FAILED_STATUS = tuple(dtc_status_after_test(status, True) for status in range(256))
 _PASSED_STATUS = tuple(dtc_status_after_test(status, False) for status in range(256))
 """A status byte's successor after a failed and a passed test, by status."""
 
 
-_CellReading = tuple[npt.NDArray[np.float64], tuple[bool, ...], float, float, int, bool, bool, bool]
+_CellReading = tuple[tuple[float, ...], tuple[bool, ...], float, float, int, bool, bool, bool]
 """The AFE's reading of every cell channel: volts, invalid, the lowest and highest and the
 index of the lowest (of the valid cells; of all if none), any invalid, over- and
 under-voltage."""
@@ -319,19 +330,28 @@ class BmsModel:
         self._noise_row = 0
         # The block times each channel's sigma, split by kind (see _next_noise).
         self._noise_of: FrontEndError | None = None
-        self._cell_noise = self._sensor_noise = self._noise_block
+        self._channel_noise: list[npt.NDArray[np.float64]] = []
         self._scalar_noise: list[list[float]] = []
-        series = pack.spec.series
+        self._series = series = pack.spec.series  # a PackSpec is frozen
         self._group_starts = np.array([group.start for group in self.groups])
         self._group_sizes = np.array([len(group) for group in self.groups], dtype=float)
-        self._temperature_offsets = np.zeros(len(self.groups))
         self._gains = np.empty(series)
-        self._offsets = np.empty(series)
+        # The cell channels and then the temperature sensors, worked in one array where their
+        # formulas agree (see _read_channels): the channels' offsets, and one measurement's
+        # readings (rewritten by the next).
+        self._channel_offsets = np.empty(series + len(self.groups))
+        self._channels = np.empty(series + len(self.groups))
+        self._cell_channels = self._channels[:series]
+        self._sensor_channels = self._channels[series:]
         self._error_of_arrays: FrontEndError | None = None
         self._out_of_range: tuple[FrontEndError, FrontEndError] | None = None
         self._all_valid = (False,) * series
         self._all_sensors_valid = (False,) * len(self.groups)
         self._ov_v, self._uv_v = CELL_LIMITS_V[pack.spec.chemistry]
+        self._capacity_ah = pack.spec.nominal_capacity_ah  # a PackSpec is frozen
+        self._over_current_a = OVER_CURRENT_C_RATE * self._capacity_ah
+        # The continuous monitors' last results and the statuses they left (see _update_dtcs).
+        self._dtcs_written: tuple[tuple[bool, ...], tuple[int, ...]] | None = None
         max_pack_v = pack.spec.series * self._ov_v
         self.insulation_limit_ohm = INSULATION_OHM_PER_V * max_pack_v
 
@@ -356,11 +376,9 @@ class BmsModel:
             command(self.pack)
         self.sync()
 
-    def _next_noise(
-        self, err: FrontEndError
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[float]]:
-        """Get the next measurement's noise with ``err``'s sigmas: cells, sensors, and the bus,
-        pack and current channels.
+    def _next_noise(self, err: FrontEndError) -> tuple[npt.NDArray[np.float64], list[float]]:
+        """Get the next measurement's noise with ``err``'s sigmas: the cells and sensors (one
+        array, as :attr:`_channels`), and the bus, pack and current channels.
 
         The standard-normal draws (one per channel, in that order) are drawn for
         :data:`_NOISE_ROWS` measurements at a time: the generator gives the same stream in
@@ -378,13 +396,13 @@ class BmsModel:
             sigmas = [err.cell_noise_v / AFE_LSB_V] * cells + [err.temperature_noise_c] * sensors
             sigmas += [err.bus_noise_v, err.pack_noise_v, err.current_noise_a]
             scaled = self._noise_block * np.array(sigmas)
-            self._cell_noise = scaled[:, :cells]
-            self._sensor_noise = scaled[:, cells : cells + sensors]
+            # One view per measurement, made at once (indexing at each costs as much).
+            self._channel_noise = list(scaled[:, : cells + sensors])
             self._scalar_noise = scaled[:, cells + sensors :].tolist()
             self._noise_of = err
         row = self._noise_row
         self._noise_row = row + 1
-        return self._cell_noise[row], self._sensor_noise[row], self._scalar_noise[row]
+        return self._channel_noise[row], self._scalar_noise[row]
 
     def _current(self, i: float, err: FrontEndError, noise: float) -> float:
         """Read the pack current ``i``: the raw reading's gain by the true direction, the
@@ -408,32 +426,54 @@ class BmsModel:
             self._gains[:] = err.cell_gains
             self._gains += 1.0
             self._gains /= _AFE_LSB
-            self._offsets[:] = err.cell_offsets_v
-            self._offsets /= _AFE_LSB
-            self._temperature_offsets = np.array(err.temperature_offsets_c)
+            cell_offsets = self._channel_offsets[: self._series]
+            cell_offsets[:] = err.cell_offsets_v
+            cell_offsets /= _AFE_LSB
+            self._channel_offsets[self._series :] = err.temperature_offsets_c
             self._error_of_arrays = err
         return err
 
-    def _cells(self, noise: npt.NDArray[np.float64]) -> _CellReading:
-        """Read every AFE channel with ``noise`` (one value per channel, in AFE steps)."""
+    def _read_channels(
+        self, noise: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], list[float]]:
+        """Read every cell channel and temperature sensor into :attr:`_channels` with ``noise``
+        (one value per channel, cells in AFE steps); return the NTCs' readings and the
+        channels' (cells in V, then sensors in °C) as floats.
+
+        A cell reads (1+g)·true + o + n, quantised; a sensor the mean of its group's NTCs
+        + o + n (its group's rail if an NTC is railed: see :meth:`_temperatures`). The offsets
+        and the noise are added to both at once, as one array (an operation on a few more
+        values costs as much as one on fewer).
+        """
+        cells, sensors = self._cell_channels, self._sensor_channels
         # (1+g)·true + o + n, worked in AFE steps: the gains, offsets and noise are held
         # divided by the step, so the reading needs no division before it is rounded.
-        raw = self._gains * self.pack.afe_cell_voltage_array()
-        raw += self._offsets
-        raw += noise
+        np.multiply(self._gains, self.pack.afe_cell_voltage_array(), cells)
+        ntc = self.pack.ntc_temperature_array()
+        # Summed into a new array, divided into the channels (reduceat's out costs more).
+        np.divide(np.add.reduceat(ntc, self._group_starts), self._group_sizes, sensors)
+        channels = self._channels
+        channels += self._channel_offsets
+        channels += noise
         # np.round with 0 decimals is rint (half to even) behind a wrapper.
-        raw = np.rint(raw, out=raw)
-        raw *= _AFE_LSB
+        np.rint(cells, cells)
+        cells *= _AFE_LSB
+        return ntc, channels.tolist()
+
+    def _cells(self, channels: list[float]) -> _CellReading:
+        """Judge the cell channels just read (:meth:`_read_channels`), ``channels`` as floats."""
+        raw = self._cell_channels
+        volts = tuple(channels[: self._series])
         low, high = SENSE_WIRE_VALID_V
         # The first lowest (as flatnonzero below) and the highest, by ndarray's argmin/argmax
-        # (no Python wrapper, unlike min/max).
+        # (no Python wrapper, unlike min/max); their values from the floats.
         index = int(raw.argmin())
-        lowest, highest = raw.item(index), raw.item(raw.argmax())
+        lowest, highest = volts[index], volts[raw.argmax()]
         if low <= lowest and highest <= high:
             # Every channel valid (nearly always): the extremes are of all cells, and no
             # per-cell mask is needed.
             over, under = highest > self._ov_v, lowest < self._uv_v
-            return raw, self._all_valid, lowest, highest, index, False, over, under
+            return volts, self._all_valid, lowest, highest, index, False, over, under
         bad = (raw < low) | (raw > high)
         valid = raw[~bad]
         # The extremes the BMS reports are of its valid cells (of all, when none is).
@@ -443,21 +483,17 @@ class BmsModel:
         # Over/under-voltage are judged on valid cells only (none valid: neither).
         over = bool(valid.size) and highest > self._ov_v
         under = bool(valid.size) and lowest < self._uv_v
-        return raw, tuple(bad.tolist()), lowest, highest, index, True, over, under
+        return volts, tuple(bad.tolist()), lowest, highest, index, True, over, under
 
     def _temperatures(
-        self, noise: npt.NDArray[np.float64]
+        self, ntc: npt.NDArray[np.float64], channels: list[float]
     ) -> tuple[tuple[float, ...], tuple[bool, ...]]:
-        """Read every temperature sensor with ``noise`` (one value per sensor): °C, invalid."""
-        ntc = self.pack.ntc_temperature_array()
+        """Judge the sensors just read (:meth:`_read_channels`, ``channels`` as floats) from
+        their NTCs' readings ``ntc``: °C, invalid."""
         low, high = NTC_PLAUSIBLE_C
-        means = np.add.reduceat(ntc, self._group_starts)  # mean + offset + noise
-        means /= self._group_sizes
-        means += self._temperature_offsets
-        means += noise
+        temps = channels[self._series :]  # the group means + offset + noise
         if low <= ntc.item(ntc.argmin()) and ntc.item(ntc.argmax()) <= high:
-            return tuple(means.tolist()), self._all_sensors_valid
-        temps = means.tolist()
+            return tuple(temps), self._all_sensors_valid
         invalid = [False] * len(temps)
         bad = (ntc < low) | (ntc > high)
         for j, group in enumerate(self.groups):
@@ -477,12 +513,12 @@ class BmsModel:
         if state != "closed":
             self.welded = False
         if state == "precharge":
-            return ContactorCode.PRECHARGE
+            return _PRECHARGE
         if state == "closed":
             if self.faults.reports_contactors_open:
-                return ContactorCode.OPEN
-            return ContactorCode.WELDED if self.welded else ContactorCode.CLOSED
-        return ContactorCode.OPEN
+                return _OPEN
+            return _WELDED if self.welded else _CLOSED
+        return _OPEN
 
     # The circuit's lock is never taken while holding ours: whoever holds circuit.locked()
     # may call into the BMS without a deadlock.
@@ -518,12 +554,14 @@ class BmsModel:
         self.sync()
         with self.lock:
             err = self._error()
-            pack = self.pack
-            cell_noise, sensor_noise, (bus_noise, pack_noise, current_noise) = self._next_noise(err)
-            cells = self._cells(cell_noise)
+            pack, faults = self.pack, self.faults
+            current = pack.current_a
+            channel_noise, (bus_noise, pack_noise, current_noise) = self._next_noise(err)
+            ntc, channels = self._read_channels(channel_noise)
+            cells = self._cells(channels)
             volts, cell_invalid, min_v, max_v, min_index, sense_wire, over_v, under_v = cells
-            temps, temp_invalid = self._temperatures(sensor_noise)
-            insulation = math.inf if self.faults.imd_blind else pack.insulation.imd_ohm()
+            temps, temp_invalid = self._temperatures(ntc, channels)
+            insulation = math.inf if faults.imd_blind else pack.insulation.imd_ohm()
             ntc_fault = True in temp_invalid
             valid_temps = (
                 [t for t, bad in zip(temps, temp_invalid, strict=True) if not bad]
@@ -538,13 +576,12 @@ class BmsModel:
             else:
                 t_max = t_min = pack.ambient_c
                 hottest, coldest = max(temps), min(temps)
-            capacity = pack.spec.nominal_capacity_ah
             insulation_low = insulation < self.insulation_limit_ohm
             bits = (  # FaultFlags' fields, in order
                 over_v,
                 under_v,
                 bool(valid_temps) and t_max > OVER_TEMP_C,
-                abs(pack.current_a) > OVER_CURRENT_C_RATE * capacity,
+                abs(current) > self._over_current_a,
                 insulation_low,
                 sense_wire,
                 ntc_fault,
@@ -552,12 +589,9 @@ class BmsModel:
             )
             contactor = self._contactor_code()
             hvil_open = not pack.hvil_closed
-            welded = contactor == ContactorCode.WELDED
-            if any(bits) or hvil_open or welded:
-                state = BmsStateCode.ERROR
-            else:
-                state = _STATE_OF_CONTACTOR[contactor]
-            estimate = 100.0 * pack.soc + err.soc_offset_pct - self.faults.soc_bias_pct
+            welded = contactor == _WELDED
+            state = _ERROR if any(bits) or hvil_open or welded else _STATE_OF_CONTACTOR[contactor]
+            estimate = 100.0 * pack.soc + err.soc_offset_pct - faults.soc_bias_pct
             # min(100, max(0, estimate)), written out: a tenth of the builtins' cost.
             soc = estimate if estimate > 0.0 else 0.0
             soc = soc if soc < 100.0 else 100.0
@@ -567,27 +601,31 @@ class BmsModel:
             bus_raw = (1.0 + err.bus_gain) * self._bus_v + err.bus_offset_v + bus_noise
             pack_v = pack.terminal_voltage()
             reading = _new_reading(
-                pack_voltage_v=(1.0 + err.pack_gain) * pack_v + err.pack_offset_v + pack_noise,
-                pack_current_a=self._current(pack.current_a, err, current_noise),
-                bus_voltage_v=cal.voltage_gain * bus_raw + cal.voltage_offset_v,
-                soc_pct=soc,
-                cell_voltages_v=tuple(volts.tolist()),
-                cell_invalid=cell_invalid,
-                min_cell_v=min_v,
-                max_cell_v=max_v,
-                min_cell_index=min_index,
-                temperatures_c=temps,
-                temperature_invalid=temp_invalid,
-                max_temperature_c=hottest,
-                min_temperature_c=coldest,
-                insulation_ohm=insulation,
-                hvil_open=hvil_open,
-                contactor=contactor,
-                state=state,
-                balancing=self.balancing_mask != 0,
-                flags=_fault_flags(bits),
-                max_charge_current_a=charge_a,
-                max_discharge_current_a=discharge_a,
+                {
+                    "pack_voltage_v": (1.0 + err.pack_gain) * pack_v
+                    + err.pack_offset_v
+                    + pack_noise,
+                    "pack_current_a": self._current(current, err, current_noise),
+                    "bus_voltage_v": cal.voltage_gain * bus_raw + cal.voltage_offset_v,
+                    "soc_pct": soc,
+                    "cell_voltages_v": volts,
+                    "cell_invalid": cell_invalid,
+                    "min_cell_v": min_v,
+                    "max_cell_v": max_v,
+                    "min_cell_index": min_index,
+                    "temperatures_c": temps,
+                    "temperature_invalid": temp_invalid,
+                    "max_temperature_c": hottest,
+                    "min_temperature_c": coldest,
+                    "insulation_ohm": insulation,
+                    "hvil_open": hvil_open,
+                    "contactor": contactor,
+                    "state": state,
+                    "balancing": self.balancing_mask != 0,
+                    "flags": _fault_flags(bits),
+                    "max_charge_current_a": charge_a,
+                    "max_discharge_current_a": discharge_a,
+                }
             )
             # The continuous monitors (the contactor monitors run on their commands).
             failing = (hvil_open, insulation_low, sense_wire, ntc_fault, over_v, under_v)
@@ -603,9 +641,9 @@ class BmsModel:
         1C and 2C, derated linearly over the last 10 % of SOC towards full / empty; 0 in ERROR
         or outside 0…45 °C (charge) / −20…55 °C (discharge).
         """
-        if state == BmsStateCode.ERROR:
+        if state == _ERROR:
             return 0.0, 0.0
-        capacity = self.pack.spec.nominal_capacity_ah
+        capacity = self._capacity_ah
         # The derating factors min(1, max(0, x)), written out as in measure().
         to_full, to_empty = (100.0 - soc) / 10.0, soc / 10.0
         to_full = to_full if to_full > 0.0 else 0.0
@@ -631,12 +669,22 @@ class BmsModel:
         """Report the tests of the continuous monitors: ``failing`` in the order of
         :data:`_CONTINUOUS_DTCS`, and the welded contactor's if it reads WELDED."""
         dtcs = self.nvm.dtcs
-        get = dtcs.get
-        for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
-            # dtc_status_after_test, by table (the statuses are bytes).
-            dtcs[code] = (_FAILED_STATUS if failed else _PASSED_STATUS)[
-                get(code, STATUS_AFTER_CLEAR)
-            ]
+        # A test's result applied twice is applied once (dtc_status_after_test is idempotent):
+        # while the results and the statuses are those of the last update, the update would
+        # write every status again as it is. The statuses are read back (not trusted), so a
+        # clear, a reset, a test reported elsewhere or a shared or replaced NVM is seen.
+        try:
+            now = failing, _continuous_statuses(dtcs)
+        except KeyError:  # a status absent (never set, or removed): update
+            now = None
+        if now is None or now != self._dtcs_written:
+            get = dtcs.get
+            for code, failed in zip(_CONTINUOUS_DTCS, failing, strict=True):
+                # dtc_status_after_test, by table (the statuses are bytes).
+                dtcs[code] = (_FAILED_STATUS if failed else _PASSED_STATUS)[
+                    get(code, STATUS_AFTER_CLEAR)
+                ]
+            self._dtcs_written = failing, _continuous_statuses(dtcs)
         if welded:
             self.report_test(Dtc.CONTACTOR_WELDED, True)
         if self.faults.stuck_dtc is not None:

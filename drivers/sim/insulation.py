@@ -136,11 +136,15 @@ class InsulationNetwork:
         """
         plus, minus = self.r_stack_plus, self.r_stack_minus
         if self.stack_connected:
-            plus = _parallel(plus, self.r_plus)
-            minus = _parallel(minus, self.r_minus)
-            if self.test_resistor_ohm is not None:
-                minus = _parallel(minus, self.test_resistor_ohm)
-        return min(plus, minus)
+            # _parallel and min written out: the BMS measures this at every clock move.
+            r = self.r_plus
+            plus = plus * r / (plus + r)
+            r = self.r_minus
+            minus = minus * r / (minus + r)
+            r_test = self.test_resistor_ohm
+            if r_test is not None:
+                minus = minus * r_test / (minus + r_test)
+        return minus if minus < plus else plus
 
     def set_pole_resistance(self, pole: Literal["plus", "minus"], r_ohm: float) -> None:
         """Set one pole's insulation resistance in Ω (inject a low-insulation fault)."""

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from drivers.sim.bms_calibration import FrontEndError
-from drivers.sim.bms_model import AFE_LSB_V, BmsModel, BmsReading, temperature_groups
+from drivers.sim.bms_model import (
+    AFE_LSB_V,
+    STATUS_AFTER_CLEAR,
+    BmsModel,
+    BmsReading,
+    Dtc,
+    dtc_status_after_test,
+    temperature_groups,
+)
 from drivers.sim.clock import ManualTime
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import NTC_OPEN_C, Pack
@@ -228,3 +236,65 @@ def test_a_measured_reading_is_the_dataclass_reading_of_its_fields() -> None:
     assert reading.flags.ntc
     with pytest.raises(dataclasses.FrozenInstanceError):
         reading.soc_pct = 0.0  # type: ignore[misc]
+
+
+def test_cells_and_sensors_each_take_their_own_draw_of_the_stream_across_draw_blocks() -> None:
+    # The cells and the sensors are read in one array with one row of draws: cell k takes
+    # draw k of the measurement's slice, sensor j draw cells + j, on both sides of a block.
+    pack = Pack(get_pack_spec("nmc96s"))
+    pack.advance(600.0, 150.0)  # uneven cells and blocks
+    groups = temperature_groups(96)
+    error = quiet_error(96, len(groups), cell_noise_v=0.01, temperature_noise_c=1.0)
+    model = BmsModel(pack, seed=5, error=error)
+    stream = np.random.default_rng(5 ^ 0x5EED)
+    volts, temps = pack.cell_voltages(), pack.cell_temperatures()
+    for _ in range(260):
+        reading = model.measure()
+        draws = stream.standard_normal(96 + len(groups) + 3)
+        for k, got in enumerate(reading.cell_voltages_v):
+            raw = (1.0 + error.cell_gains[k]) * volts[k] + error.cell_offsets_v[k]
+            assert got == pytest.approx(raw + 0.01 * draws[k], abs=AFE_LSB_V), k
+        for j, group in enumerate(groups):
+            mean = statistics.fmean(temps[k] for k in group) + error.temperature_offsets_c[j]
+            assert reading.temperatures_c[j] == pytest.approx(mean + draws[96 + j], abs=1e-9), j
+
+
+def test_the_continuous_monitors_see_every_status_change_between_two_measurements() -> None:
+    # A measurement skips rewriting the continuous monitors' statuses while its results and
+    # the statuses are those it last wrote (a test's result applied twice is applied once);
+    # whatever else changes a status must still reach the next measurement's monitors.
+    pack = Pack(get_pack_spec("lfp16s"))
+    model = BmsModel(pack, seed=3)
+    continuous = [
+        Dtc.HVIL_OPEN,
+        Dtc.INSULATION_LOW,
+        Dtc.SENSE_WIRE_OPEN,
+        Dtc.NTC_FAULT,
+        Dtc.CELL_OVER_VOLTAGE,
+        Dtc.CELL_UNDER_VOLTAGE,
+    ]
+    passed = dtc_status_after_test(STATUS_AFTER_CLEAR, False)
+
+    def statuses() -> list[int]:
+        return [model.nvm.dtcs[code] for code in continuous]
+
+    model.measure()
+    model.measure()
+    assert statuses() == [passed] * 6
+    model.clear_dtcs(0xFFFFFF)  # a clear
+    assert statuses() == [STATUS_AFTER_CLEAR] * 6
+    model.measure()
+    assert statuses() == [passed] * 6
+    model.nvm.dtcs[Dtc.INSULATION_LOW] = 0x2F  # a status written elsewhere
+    model.measure()
+    assert model.nvm.dtcs[Dtc.INSULATION_LOW] == dtc_status_after_test(0x2F, False) == 0x2E
+    pack.faults.hvil_open = True  # a result changed
+    model.measure()
+    failed = dtc_status_after_test(STATUS_AFTER_CLEAR, True)
+    assert statuses() == [failed, 0x2E, passed, passed, passed, passed]
+    model.nvm.dtcs = {}  # a replaced NVM: every status absent
+    model.measure()
+    assert statuses() == [failed] + [passed] * 5
+    BmsModel(pack, seed=4, nvm=model.nvm).clear_dtcs(0xFFFFFF)  # a clear by a shared NVM
+    model.measure()
+    assert statuses() == [failed] + [passed] * 5
