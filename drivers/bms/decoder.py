@@ -15,7 +15,7 @@ out of it later, the same integer :meth:`MessageDecoder.decode` gives at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -143,6 +143,8 @@ class MessageDecoder:
         self.uses_big = any(f.big_endian for f in self._all())
         self.uses_little = any(not f.big_endian for f in self._all())
         self.fields: dict[str, Field] = {f.name: f for f in self._all()}
+        self.reader = _reader(self.name, self.length, self.uses_big, self.uses_little)
+        """:meth:`read` itself, without the method call: for whoever reads every frame."""
         self.pages: dict[str, frozenset[int] | None] = {f.name: None for f in self.plain}
         for page, fields in self.paged.items():
             for f in fields:
@@ -153,15 +155,7 @@ class MessageDecoder:
 
     def read(self, data: bytes | bytearray) -> Frame:
         """Keep a frame's data for its signals to be extracted; ValueError if too short."""
-        length = self.length
-        if len(data) < length:
-            raise ValueError(f"{self.name}: {len(data)} data bytes, the DBC says {length}")
-        if len(data) > length:
-            data = data[:length]
-        return (
-            int.from_bytes(data, "big") if self.uses_big else 0,
-            int.from_bytes(data, "little") if self.uses_little else 0,
-        )
+        return self.reader(data)
 
     def decode(self, data: bytes | bytearray) -> dict[str, int]:
         """Return the raw values this frame carries; ValueError if it is too short."""
@@ -179,3 +173,41 @@ class MessageDecoder:
                 raw = ((big if is_big else little) >> shift) & mask
                 out[name] = raw - (sign << 1) if raw & sign else raw
         return out
+
+
+def _reader(
+    name: str, length: int, big: bool, little: bool
+) -> Callable[[bytes | bytearray], Frame]:
+    """The function that reads a frame of ``length`` bytes as the integers of the byte
+    orders used (``big``, ``little``), made for those orders: every frame of a cyclic
+    message goes through it."""
+    from_bytes = int.from_bytes
+
+    def fit(data: bytes | bytearray) -> bytes | bytearray:
+        if len(data) < length:
+            raise ValueError(f"{name}: {len(data)} data bytes, the DBC says {length}")
+        return data[:length]  # bytes past the DBC's length carry no signal
+
+    def read_little(data: bytes | bytearray) -> Frame:
+        if len(data) != length:
+            data = fit(data)
+        return (0, from_bytes(data, "little"))
+
+    def read_big(data: bytes | bytearray) -> Frame:
+        if len(data) != length:
+            data = fit(data)
+        return (from_bytes(data, "big"), 0)
+
+    def read_both(data: bytes | bytearray) -> Frame:
+        if len(data) != length:
+            data = fit(data)
+        return (
+            from_bytes(data, "big") if big else 0,
+            from_bytes(data, "little") if little else 0,
+        )
+
+    if little and not big:
+        return read_little
+    if big and not little:
+        return read_big
+    return read_both

@@ -82,6 +82,8 @@ class _MessageState:
         """Multiplexer page → its latest frame, for the signals of that page."""
         self.wanted: list[str] = [] if self.alive is None else [self.alive.name]
         self.decoder: MessageDecoder | None = None
+        self.read: Callable[[bytes | bytearray], Frame] = _not_compiled
+        """The decoder's reader (:meth:`MessageDecoder.read` without the method call)."""
         self.mux: Field | None = None
         self.alive_field: Field | None = None
         self.alive_pages: frozenset[int] | None = None
@@ -93,12 +95,17 @@ class _MessageState:
     def compile(self) -> None:
         """Compile the decoder of the wanted signals (UnsupportedSignal if it cannot be)."""
         self.decoder = decoder = MessageDecoder(self.message, self.wanted)
+        self.read = decoder.reader
         self.mux = decoder.mux
         if self.alive is not None:
             self.alive_field = decoder.fields[self.alive.name]
             self.alive_pages = decoder.pages[self.alive.name]
         for array in self.arrays:
             array.fields = decoder.fields
+
+
+def _not_compiled(data: bytes | bytearray) -> Frame:
+    raise RuntimeError("the message's decoder is not compiled yet")
 
 
 class _Element(NamedTuple):
@@ -310,7 +317,9 @@ class SignalMonitor(can.Listener):
         self._closed = False
         self._started = now()
         self._roles = dict(signal_map)
-        self._by_id: dict[tuple[int, bool], _MessageState] = {}
+        # By frame id, standard and extended apart (no key tuple built for every frame).
+        self._standard: dict[int, _MessageState] = {}
+        self._extended: dict[int, _MessageState] = {}
         self._by_name: dict[str, _MessageState] = {}
         self._scalars: dict[str, _Scalar] = {}
         self._arrays: dict[str, _ArrayState] = {}
@@ -326,7 +335,8 @@ class SignalMonitor(can.Listener):
                     cycle = message.cycle_time / 1000.0
                 state = _MessageState(message, history, cycle)
                 self._by_name[name] = state
-                self._by_id[(message.frame_id, bool(message.is_extended_frame))] = state
+                by_id = self._extended if message.is_extended_frame else self._standard
+                by_id[message.frame_id] = state
             return state
 
         scalars: list[tuple[str, SignalRef, _MessageState]] = []
@@ -371,35 +381,35 @@ class SignalMonitor(can.Listener):
         """Decode one frame (called from the notifier thread; never raises)."""
         if msg.is_error_frame or msg.is_remote_frame:
             return
-        state = self._by_id.get((msg.arbitration_id, bool(msg.is_extended_id)))
+        by_id = self._extended if msg.is_extended_id else self._standard
+        state = by_id.get(msg.arbitration_id)
         if state is None:
             return
         t = self._now()
-        decoder = state.decoder
-        assert decoder is not None  # set for every state in __init__
         try:
-            frame: Frame | None = decoder.read(msg.data)
+            frame: Frame | None = state.read(msg.data)
         except ValueError:  # a frame shorter than the DBC says
             frame = None
         with self._lock:
-            state.frames += 1
+            state.frames = number = state.frames + 1
             state.last_rx = t
             state.times.append(t)
             if frame is None:
                 state.decode_errors += 1
             else:
-                self._store(state, frame, t)
+                self._store(state, frame, t, number)
             if self._waiting:
                 self._cond.notify_all()
 
     @staticmethod
-    def _store(state: _MessageState, frame: Frame, t: float) -> None:
+    def _store(state: _MessageState, frame: Frame, t: float, number: int) -> None:
         # Kept whole, decoded when read; only the page and the alive counter are decoded now.
-        seen = (frame, t, state.frames)
+        seen = (frame, t, number)
         state.latest = seen
         page = None
-        if state.mux is not None:
-            page = extract(state.mux, frame)
+        mux = state.mux
+        if mux is not None:
+            page = extract(mux, frame)
             state.by_page[page] = seen
         alive = state.alive_field
         if alive is not None and (state.alive_pages is None or page in state.alive_pages):

@@ -214,3 +214,35 @@ def test_ford_phev_units_offsets_and_its_own_words_for_no_value() -> None:
     trac6 = desc.db.get_message_by_name("Battery_Traction_6_FD1")
     send(monitor, trac6, {"BattTracHvilOpen_B_Stat": 0})
     assert desc.meaning("hvil_state", monitor.reading("hvil_state").raw) == "closed"
+
+
+def test_the_frame_reader_of_each_byte_order_reads_as_int_from_bytes() -> None:
+    """Each message's reader, made for the byte orders its signals use, keeps the frame as
+    the integers of those orders; bytes past the DBC's length are dropped, a short frame is
+    refused."""
+    from drivers.bms.decoder import MessageDecoder
+
+    path = DATA / "dbc" / "tesla_model3" / "Model3CAN.dbc"
+    db = cantools.database.load_file(str(path), strict=False)
+    orders = set()
+    for message in db.messages:
+        for order in ("big_endian", "little_endian"):
+            names = [s.name for s in message.signals if s.byte_order == order and not s.is_float]
+            if not names or message.length < 2:
+                continue
+            try:
+                decoder = MessageDecoder(message, names)
+            except ValueError:
+                continue
+            uses = (decoder.uses_big, decoder.uses_little)
+            orders.add(uses)
+            data = bytes(range(1, message.length + 1))
+            expected = (
+                int.from_bytes(data, "big") if decoder.uses_big else 0,
+                int.from_bytes(data, "little") if decoder.uses_little else 0,
+            )
+            assert decoder.reader(data) == decoder.read(data) == expected, message.name
+            assert decoder.reader(bytearray(data) + b"\xff\xff") == expected
+            with pytest.raises(ValueError, match=f"{message.name}: 1 data bytes"):
+                decoder.reader(data[:1])
+    assert {(True, False), (False, True)} <= orders
