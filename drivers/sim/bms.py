@@ -94,7 +94,7 @@ class _Content:
     values: Callable[[BmsReading, int], _Row]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Schedule:
     """One cyclic message: its period, the encoding of each page it sends (one for a message
     without a multiplexer; each saturating, and taking the content's values, then the alive
