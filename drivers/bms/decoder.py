@@ -10,7 +10,8 @@ every vendored DBC against cantools); scaling happens only when a reading is ask
 
 Decoding can wait until a value is read: :meth:`MessageDecoder.read` keeps a frame as the
 integers it is read as (a :data:`Frame`), and :func:`extract` takes one signal's raw value
-out of it later, the same integer :meth:`MessageDecoder.decode` gives at once.
+out of it later, the same integer :meth:`MessageDecoder.decode` gives at once (or
+:func:`getter`'s function for the field, which a receiver of every frame calls).
 """
 
 from __future__ import annotations
@@ -44,6 +45,22 @@ def extract(field: Field, frame: Frame) -> int:
     """Get ``field``'s raw value in ``frame``."""
     raw = ((frame[0] if field.big_endian else frame[1]) >> field.shift) & field.mask
     return raw - (field.sign << 1) if raw & field.sign else raw
+
+
+def getter(field: Field) -> Callable[[Frame], int]:
+    """Get :func:`extract` made for ``field``: the same raw value, with its constants bound
+    (for a value taken out of every frame: a page, an alive counter)."""
+    index = 0 if field.big_endian else 1
+    shift, mask, sign = field.shift, field.mask, field.sign
+
+    def unsigned(frame: Frame) -> int:
+        return (frame[index] >> shift) & mask
+
+    def signed(frame: Frame) -> int:
+        raw = (frame[index] >> shift) & mask
+        return raw - (sign << 1) if raw & sign else raw
+
+    return signed if sign else unsigned
 
 
 def compile_field(signal: Any, length_bytes: int) -> Field:

@@ -37,7 +37,14 @@ from typing import Any, NamedTuple, TypeVar
 
 import can
 
-from drivers.bms.decoder import Field, Frame, MessageDecoder, UnsupportedSignal, extract
+from drivers.bms.decoder import (
+    Field,
+    Frame,
+    MessageDecoder,
+    UnsupportedSignal,
+    extract,
+    getter,
+)
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, SourcesRef, labelled_raws
@@ -84,8 +91,9 @@ class _MessageState:
         self.decoder: MessageDecoder | None = None
         self.read: Callable[[bytes | bytearray], Frame] = _not_compiled
         """The decoder's reader (:meth:`MessageDecoder.read` without the method call)."""
-        self.mux: Field | None = None
-        self.alive_field: Field | None = None
+        self.page_of: Callable[[Frame], int] | None = None  # the multiplexer's getter
+        self.counter_of: Callable[[Frame], int] | None = None  # the alive counter's getter
+        self.counter_mask = 0  # the alive counter's
         self.alive_pages: frozenset[int] | None = None
         self.arrays: list[_ArrayState] = []
         """The multiplexed arrays this message's pages fill."""
@@ -96,9 +104,11 @@ class _MessageState:
         """Compile the decoder of the wanted signals (UnsupportedSignal if it cannot be)."""
         self.decoder = decoder = MessageDecoder(self.message, self.wanted)
         self.read = decoder.reader
-        self.mux = decoder.mux
+        self.page_of = None if decoder.mux is None else getter(decoder.mux)
         if self.alive is not None:
-            self.alive_field = decoder.fields[self.alive.name]
+            counter = decoder.fields[self.alive.name]
+            self.counter_of = getter(counter)
+            self.counter_mask = counter.mask
             self.alive_pages = decoder.pages[self.alive.name]
         for array in self.arrays:
             array.fields = decoder.fields
@@ -311,8 +321,10 @@ class SignalMonitor(can.Listener):
         self._pacer = pacer
         self.stale_factor = stale_factor
         # Every frame takes the lock itself (a C-level context manager; the Condition's own
-        # __enter__ is Python code); waiters wait on the Condition over it.
-        self._lock = threading.RLock()
+        # __enter__ is Python code); waiters wait on the Condition over it. A plain Lock, half
+        # an RLock's cost a frame: nothing done under it takes it again (no listener is
+        # called, no clock moved; ready()/why() and the health methods only read state).
+        self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._closed = False
         self._started = now()
@@ -407,15 +419,15 @@ class SignalMonitor(can.Listener):
         seen = (frame, t, number)
         state.latest = seen
         page = None
-        mux = state.mux
-        if mux is not None:
-            page = extract(mux, frame)
+        page_of = state.page_of
+        if page_of is not None:
+            page = page_of(frame)
             state.by_page[page] = seen
-        alive = state.alive_field
-        if alive is not None and (state.alive_pages is None or page in state.alive_pages):
-            counter = extract(alive, frame)
+        counter_of = state.counter_of
+        if counter_of is not None and (state.alive_pages is None or page in state.alive_pages):
+            counter = counter_of(frame)
             last = state.last_counter
-            if last is not None and counter != (last + 1) & alive.mask:
+            if last is not None and counter != (last + 1) & state.counter_mask:
                 state.alive_violations += 1
             state.last_counter = counter
         if page is not None:

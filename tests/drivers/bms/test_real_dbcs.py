@@ -149,8 +149,9 @@ def test_gm_volt_cells_from_four_multiplexed_messages_in_declared_order() -> Non
 
 
 def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
-    """The precompiled decoder against cantools, for every signal of every vendored DBC."""
-    from drivers.bms.decoder import MessageDecoder
+    """The precompiled decoder against cantools, for every signal of every vendored DBC
+    (and each field's getter against extract, signed or not, in either byte order)."""
+    from drivers.bms.decoder import MessageDecoder, extract, getter
 
     rng = random.Random(3)
     paths = [
@@ -160,6 +161,7 @@ def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
         Path(__file__).resolve().parents[3] / "sequences" / "bms" / "eol_reference.dbc",
     ]
     checked = 0
+    kinds: set[tuple[bool, bool]] = set()
     for path in paths:
         db = cantools.database.load_file(str(path), strict=False)
         for message in db.messages:
@@ -179,8 +181,13 @@ def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
                     break  # cantools decodes a long (> 32 character) name under its short one
                 got = decoder.decode(data)
                 assert {k: got[k] for k in expected} == expected, message.name
+                frame = decoder.read(data)
+                for field in decoder.fields.values():
+                    assert getter(field)(frame) == extract(field, frame), field
+                    kinds.add((field.big_endian, field.sign != 0))
                 checked += 1
     assert checked > 2000
+    assert len(kinds) == 4
 
 
 def test_a_signal_ref_prints_as_message_dot_signal() -> None:
