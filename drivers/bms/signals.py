@@ -203,6 +203,18 @@ class _ArrayState:
                     out.append(element.invalid)
         return out
 
+    def store(self, page: int, frame: Frame, t: float) -> None:
+        """Keep ``page``'s frame, received at ``t`` (the monitor's lock held)."""
+        # A page the DBC does not define for this array (or past count) is not ours.
+        if page not in self.layouts:
+            return
+        if self.last_page is not None and page <= self.last_page:
+            self.wrapped = True
+        self.last_page = page
+        if page > self.max_page:
+            self.max_page = page
+        self.pages[page] = (t, frame)
+
     def expected_pages(self) -> range | None:
         if self.ref.pages is not None:
             return range(self.ref.pages)
@@ -409,47 +421,33 @@ class SignalMonitor(can.Listener):
             if frame is None:
                 state.decode_errors += 1
             else:
-                self._store(state, frame, t, number)
+                # Kept whole, decoded when read; only the page and the alive counter are
+                # decoded now.
+                seen = (frame, t, number)
+                state.latest = seen
+                page = None
+                page_of = state.page_of
+                if page_of is not None:
+                    page = page_of(frame)
+                    state.by_page[page] = seen
+                    for array in state.arrays:
+                        array.store(page, frame, t)
+                counter_of = state.counter_of
+                if counter_of is not None and (
+                    state.alive_pages is None or page in state.alive_pages
+                ):
+                    counter = counter_of(frame)
+                    last = state.last_counter
+                    if last is not None and counter != (last + 1) & state.counter_mask:
+                        state.alive_violations += 1
+                    state.last_counter = counter
+                if state.sources:
+                    assert state.decoder is not None
+                    decoded = state.decoder.values(frame)
+                    for sources in state.sources:
+                        sources.store(state.name, decoded, t)
             if self._waiting:
                 self._cond.notify_all()
-
-    @staticmethod
-    def _store(state: _MessageState, frame: Frame, t: float, number: int) -> None:
-        # Kept whole, decoded when read; only the page and the alive counter are decoded now.
-        seen = (frame, t, number)
-        state.latest = seen
-        page = None
-        page_of = state.page_of
-        if page_of is not None:
-            page = page_of(frame)
-            state.by_page[page] = seen
-        counter_of = state.counter_of
-        if counter_of is not None and (state.alive_pages is None or page in state.alive_pages):
-            counter = counter_of(frame)
-            last = state.last_counter
-            if last is not None and counter != (last + 1) & state.counter_mask:
-                state.alive_violations += 1
-            state.last_counter = counter
-        if page is not None:
-            for array in state.arrays:
-                SignalMonitor._store_page(array, page, frame, t)
-        if state.sources:
-            assert state.decoder is not None
-            decoded = state.decoder.values(frame)
-            for sources in state.sources:
-                sources.store(state.name, decoded, t)
-
-    @staticmethod
-    def _store_page(array: _ArrayState, page: int, frame: Frame, t: float) -> None:
-        # A page the DBC does not define for this array (or past count) is not ours.
-        if page not in array.layouts:
-            return
-        if array.last_page is not None and page <= array.last_page:
-            array.wrapped = True
-        array.last_page = page
-        if page > array.max_page:
-            array.max_page = page
-        array.pages[page] = (t, frame)
 
     def stop(self) -> None:
         """Wake every waiter; later waits fail (the notifier calls this when it stops)."""
