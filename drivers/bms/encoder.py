@@ -58,11 +58,11 @@ _MINUS = 0
 """``round(value - offset)``: cantools' conversion of an integer signal of scale 1."""
 _DIVIDE = 1
 """``round((value - offset) / scale)``: cantools' conversion of a scaled integer signal."""
+_CALL = 2
+"""Any other conversion: cantools' own ``numeric_scaled_to_raw``, called."""
 _DIVMOD = 3
 """An integer signal of an integer scale other than 1: cantools divides exactly where the
 value is a multiple of the scale (``divmod``) and otherwise as :data:`_DIVIDE` does."""
-_CALL = 2
-"""Any other conversion: cantools' own ``numeric_scaled_to_raw``, called."""
 
 
 def _way(to_raw: Callable[[float], int]) -> int:
