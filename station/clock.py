@@ -100,8 +100,10 @@ class VirtualClock:
         self._now = start
         self._epoch = epoch or datetime.now(UTC)
         self._moving = threading.RLock()
-        self._actors: list[Actor] = []
-        self._settles: list[Callable[[], object]] = []
+        # Tuples, replaced (under _moving) when one is added or removed: a move iterates
+        # them as they are, with no copy, even if an actor adds or removes one meanwhile.
+        self._actors: tuple[Actor, ...] = ()
+        self._settles: tuple[Callable[[], object], ...] = ()
         self.pace = pace
         self._pace_origin = (time.monotonic(), start)
 
@@ -118,18 +120,20 @@ class VirtualClock:
     def add_actor(self, actor: Actor) -> None:
         """Let ``actor`` act whenever time moves (see the class docstring)."""
         with self._moving:
-            self._actors.append(actor)
+            self._actors = (*self._actors, actor)
 
     def remove_actor(self, actor: Actor) -> None:
         """Stop calling ``actor``; no error if it is not registered."""
         with self._moving:
             if actor in self._actors:
-                self._actors.remove(actor)
+                actors = list(self._actors)
+                actors.remove(actor)
+                self._actors = tuple(actors)
 
     def add_settle(self, settle: Callable[[], object]) -> None:
         """Call ``settle()`` after the actors at each move (it waits for their output)."""
         with self._moving:
-            self._settles.append(settle)
+            self._settles = (*self._settles, settle)
 
     def next_due(self) -> float | None:
         """Get the earliest time at which an actor has something to do (maybe now)."""
@@ -161,9 +165,9 @@ class VirtualClock:
             self._act(self._now)
 
     def _act(self, now: float) -> None:
-        for actor in list(self._actors):
+        for actor in self._actors:
             actor.run_due(now)
-        for settle in list(self._settles):
+        for settle in self._settles:
             settle()
 
     def wait(self, seconds: float, abort: threading.Event) -> bool:

@@ -10,12 +10,13 @@ every vendored DBC against cantools); scaling happens only when a reading is ask
 
 Decoding can wait until a value is read: :meth:`MessageDecoder.read` keeps a frame as the
 integers it is read as (a :data:`Frame`), and :func:`extract` takes one signal's raw value
-out of it later, the same integer :meth:`MessageDecoder.decode` gives at once.
+out of it later, the same integer :meth:`MessageDecoder.decode` gives at once (or
+:func:`getter`'s function for the field, which a receiver of every frame calls).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -44,6 +45,22 @@ def extract(field: Field, frame: Frame) -> int:
     """Get ``field``'s raw value in ``frame``."""
     raw = ((frame[0] if field.big_endian else frame[1]) >> field.shift) & field.mask
     return raw - (field.sign << 1) if raw & field.sign else raw
+
+
+def getter(field: Field) -> Callable[[Frame], int]:
+    """Get :func:`extract` made for ``field``: the same raw value, with its constants bound
+    (for a value taken out of every frame: a page, an alive counter)."""
+    index = 0 if field.big_endian else 1
+    shift, mask, sign = field.shift, field.mask, field.sign
+
+    def unsigned(frame: Frame) -> int:
+        return (frame[index] >> shift) & mask
+
+    def signed(frame: Frame) -> int:
+        raw = (frame[index] >> shift) & mask
+        return raw - (sign << 1) if raw & sign else raw
+
+    return signed if sign else unsigned
 
 
 def compile_field(signal: Any, length_bytes: int) -> Field:
@@ -143,6 +160,8 @@ class MessageDecoder:
         self.uses_big = any(f.big_endian for f in self._all())
         self.uses_little = any(not f.big_endian for f in self._all())
         self.fields: dict[str, Field] = {f.name: f for f in self._all()}
+        self.reader = _reader(self.name, self.length, self.uses_big, self.uses_little)
+        """:meth:`read` itself, without the method call: for whoever reads every frame."""
         self.pages: dict[str, frozenset[int] | None] = {f.name: None for f in self.plain}
         for page, fields in self.paged.items():
             for f in fields:
@@ -153,15 +172,7 @@ class MessageDecoder:
 
     def read(self, data: bytes | bytearray) -> Frame:
         """Keep a frame's data for its signals to be extracted; ValueError if too short."""
-        length = self.length
-        if len(data) < length:
-            raise ValueError(f"{self.name}: {len(data)} data bytes, the DBC says {length}")
-        if len(data) > length:
-            data = data[:length]
-        return (
-            int.from_bytes(data, "big") if self.uses_big else 0,
-            int.from_bytes(data, "little") if self.uses_little else 0,
-        )
+        return self.reader(data)
 
     def decode(self, data: bytes | bytearray) -> dict[str, int]:
         """Return the raw values this frame carries; ValueError if it is too short."""
@@ -179,3 +190,41 @@ class MessageDecoder:
                 raw = ((big if is_big else little) >> shift) & mask
                 out[name] = raw - (sign << 1) if raw & sign else raw
         return out
+
+
+def _reader(
+    name: str, length: int, big: bool, little: bool
+) -> Callable[[bytes | bytearray], Frame]:
+    """The function that reads a frame of ``length`` bytes as the integers of the byte
+    orders used (``big``, ``little``), made for those orders: every frame of a cyclic
+    message goes through it."""
+    from_bytes = int.from_bytes
+
+    def fit(data: bytes | bytearray) -> bytes | bytearray:
+        if len(data) < length:
+            raise ValueError(f"{name}: {len(data)} data bytes, the DBC says {length}")
+        return data[:length]  # bytes past the DBC's length carry no signal
+
+    def read_little(data: bytes | bytearray) -> Frame:
+        if len(data) != length:
+            data = fit(data)
+        return (0, from_bytes(data, "little"))
+
+    def read_big(data: bytes | bytearray) -> Frame:
+        if len(data) != length:
+            data = fit(data)
+        return (from_bytes(data, "big"), 0)
+
+    def read_both(data: bytes | bytearray) -> Frame:
+        if len(data) != length:
+            data = fit(data)
+        return (
+            from_bytes(data, "big") if big else 0,
+            from_bytes(data, "little") if little else 0,
+        )
+
+    if little and not big:
+        return read_little
+    if big and not little:
+        return read_big
+    return read_both

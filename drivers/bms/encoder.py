@@ -6,7 +6,7 @@ reference run). cantools' ``Message.encode`` walks its codec tree, builds a dict
 values and packs them with bitstruct on every call. :class:`MessageEncoder` keeps, for
 every signal of each page of a message (a message without a multiplexer has one), the
 conversion cantools itself uses from a physical value to a raw integer (the arithmetic of
-its two usual conversions, any other called: rounding is exactly cantools'), the shift
+its integer conversions, any other called: rounding is exactly cantools'), the shift
 and mask of :func:`~drivers.bms.decoder.compile_field` and the DBC range a saturating
 encoder clamps to. From these a :class:`PageEncoder` writes, on first use, the source of
 one function for that page and compiles it: one term per signal with its constants as
@@ -42,7 +42,8 @@ class _Slot(NamedTuple):
 
     name: str
     way: int
-    """How physical becomes raw: :data:`_MINUS`, :data:`_DIVIDE` or :data:`_CALL`."""
+    """How physical becomes raw: :data:`_MINUS`, :data:`_DIVIDE`, :data:`_DIVMOD` or
+    :data:`_CALL`."""
     offset: float
     scale: float
     to_raw: Callable[[float], int]
@@ -59,14 +60,16 @@ _DIVIDE = 1
 """``round((value - offset) / scale)``: cantools' conversion of a scaled integer signal."""
 _CALL = 2
 """Any other conversion: cantools' own ``numeric_scaled_to_raw``, called."""
+_DIVMOD = 3
+"""An integer signal of an integer scale other than 1: cantools divides exactly where the
+value is a multiple of the scale (``divmod``) and otherwise as :data:`_DIVIDE` does."""
 
 
 def _way(to_raw: Callable[[float], int]) -> int:
     """Which of cantools' conversions ``to_raw`` is, as far as it can be written inline.
 
-    Only the two functions whose arithmetic is copied here are inlined (a signal with
-    choices delegates to one of them); an integer conversion of another scale, which first
-    tries an exact division, keeps the call.
+    Only the functions whose arithmetic is copied here are inlined (a signal with choices
+    delegates to one of them).
     """
     conversion: Any = getattr(to_raw, "__self__", None)
     function = getattr(to_raw, "__func__", None)
@@ -74,8 +77,8 @@ def _way(to_raw: Callable[[float], int]) -> int:
         return _DIVIDE
     if function is IdentityConversion.numeric_scaled_to_raw and not conversion.is_float:
         return _MINUS  # round(value), offset 0
-    if function is LinearIntegerConversion.numeric_scaled_to_raw and conversion.scale == 1:
-        return _MINUS  # divmod by 1 leaves value - offset as it is
+    if function is LinearIntegerConversion.numeric_scaled_to_raw:
+        return _MINUS if conversion.scale == 1 else _DIVMOD  # divmod by 1 changes nothing
     return _CALL
 
 
@@ -229,13 +232,20 @@ def _is_flag(slot: _Slot) -> bool:
     return slot.way == _MINUS and slot.offset == 0 and slot.low == 0.0 and slot.high == 1.0
 
 
-def _raw(slot: _Slot, value: str, writer: _Writer) -> str:
+def _raw(slot: _Slot, value: str, writer: _Writer, lines: list[str]) -> str:
     """The expression of ``slot``'s raw integer for the physical value named ``value``:
-    cantools' arithmetic, or its conversion called."""
+    cantools' arithmetic, or its conversion called. What must be worked out first (the
+    exact division of :data:`_DIVMOD`) is appended to ``lines``, named after ``value``."""
     if slot.way == _CALL:
         return f"{writer.constant(slot.to_raw)}({value})"
+    name = value
     if slot.offset != 0:  # a zero offset changes no value (an integer's is the int 0)
         value = f"{value} - {writer.constant(slot.offset)}"
+    if slot.way == _DIVMOD:
+        scale = writer.constant(slot.scale)
+        lines.append(f"    {name}q, {name}r = divmod({value}, {scale})  # {_comment(slot.name)}")
+        value = f"({value})" if slot.offset != 0 else value
+        return f"round({name}q if {name}r == 0 else {value} / {scale})"
     if slot.way == _DIVIDE:
         value = f"({value})" if slot.offset != 0 else value
         value = f"{value} / {writer.constant(slot.scale)}"
@@ -306,7 +316,7 @@ def _compile(
             clamp = _clamp_line(slot, name, writer) if saturate else None
             if clamp is not None:
                 lines.append(f"    {clamp}  # {_comment(slot.name)}")
-            raw, masked = _raw(slot, name, writer), not (saturate and _fits(slot))
+            raw, masked = _raw(slot, name, writer, lines), not (saturate and _fits(slot))
         if masked:
             raw = f"({raw} & {slot.mask:#x})"
         term = f"{raw} << {slot.shift}" if slot.shift else raw

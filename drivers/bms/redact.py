@@ -43,11 +43,12 @@ class FrameRedactor:
     """
 
     def __init__(self, ids: Iterable[int]) -> None:
-        self._ids = frozenset(ids)
+        self.ids = frozenset(ids)
+        """The IDs whose frames it looks at: it returns any other frame as it is."""
         self._secret_transfer: dict[int, bool] = {}
 
     def __call__(self, msg: can.Message) -> can.Message:
-        if msg.arbitration_id not in self._ids or msg.is_error_frame or msg.is_remote_frame:
+        if msg.arbitration_id not in self.ids or msg.is_error_frame or msg.is_remote_frame:
             return msg
         data = bytearray(msg.data)
         if not data:

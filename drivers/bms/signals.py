@@ -37,7 +37,14 @@ from typing import Any, NamedTuple, TypeVar
 
 import can
 
-from drivers.bms.decoder import Field, Frame, MessageDecoder, UnsupportedSignal, extract
+from drivers.bms.decoder import (
+    Field,
+    Frame,
+    MessageDecoder,
+    UnsupportedSignal,
+    extract,
+    getter,
+)
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.readings import BmsWaitAborted, MessageStatus, PeriodStats, Reading
 from drivers.bms.signal_map import ArrayRef, SignalRef, Slot, SourcesRef, labelled_raws
@@ -82,8 +89,11 @@ class _MessageState:
         """Multiplexer page → its latest frame, for the signals of that page."""
         self.wanted: list[str] = [] if self.alive is None else [self.alive.name]
         self.decoder: MessageDecoder | None = None
-        self.mux: Field | None = None
-        self.alive_field: Field | None = None
+        self.read: Callable[[bytes | bytearray], Frame] = _not_compiled
+        """The decoder's reader (:meth:`MessageDecoder.read` without the method call)."""
+        self.page_of: Callable[[Frame], int] | None = None  # the multiplexer's getter
+        self.counter_of: Callable[[Frame], int] | None = None  # the alive counter's getter
+        self.counter_mask = 0  # the alive counter's
         self.alive_pages: frozenset[int] | None = None
         self.arrays: list[_ArrayState] = []
         """The multiplexed arrays this message's pages fill."""
@@ -93,12 +103,19 @@ class _MessageState:
     def compile(self) -> None:
         """Compile the decoder of the wanted signals (UnsupportedSignal if it cannot be)."""
         self.decoder = decoder = MessageDecoder(self.message, self.wanted)
-        self.mux = decoder.mux
+        self.read = decoder.reader
+        self.page_of = None if decoder.mux is None else getter(decoder.mux)
         if self.alive is not None:
-            self.alive_field = decoder.fields[self.alive.name]
+            counter = decoder.fields[self.alive.name]
+            self.counter_of = getter(counter)
+            self.counter_mask = counter.mask
             self.alive_pages = decoder.pages[self.alive.name]
         for array in self.arrays:
             array.fields = decoder.fields
+
+
+def _not_compiled(data: bytes | bytearray) -> Frame:
+    raise RuntimeError("the message's decoder is not compiled yet")
 
 
 class _Element(NamedTuple):
@@ -185,6 +202,18 @@ class _ArrayState:
                 if element.invalid is not None:
                     out.append(element.invalid)
         return out
+
+    def store(self, page: int, frame: Frame, t: float) -> None:
+        """Keep ``page``'s frame, received at ``t`` (the monitor's lock held)."""
+        # A page the DBC does not define for this array (or past count) is not ours.
+        if page not in self.layouts:
+            return
+        if self.last_page is not None and page <= self.last_page:
+            self.wrapped = True
+        self.last_page = page
+        if page > self.max_page:
+            self.max_page = page
+        self.pages[page] = (t, frame)
 
     def expected_pages(self) -> range | None:
         if self.ref.pages is not None:
@@ -304,13 +333,17 @@ class SignalMonitor(can.Listener):
         self._pacer = pacer
         self.stale_factor = stale_factor
         # Every frame takes the lock itself (a C-level context manager; the Condition's own
-        # __enter__ is Python code); waiters wait on the Condition over it.
-        self._lock = threading.RLock()
+        # __enter__ is Python code); waiters wait on the Condition over it. A plain Lock, half
+        # an RLock's cost a frame: nothing done under it takes it again (no listener is
+        # called, no clock moved; ready()/why() and the health methods only read state).
+        self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._closed = False
         self._started = now()
         self._roles = dict(signal_map)
-        self._by_id: dict[tuple[int, bool], _MessageState] = {}
+        # By frame id, standard and extended apart (no key tuple built for every frame).
+        self._standard: dict[int, _MessageState] = {}
+        self._extended: dict[int, _MessageState] = {}
         self._by_name: dict[str, _MessageState] = {}
         self._scalars: dict[str, _Scalar] = {}
         self._arrays: dict[str, _ArrayState] = {}
@@ -326,7 +359,8 @@ class SignalMonitor(can.Listener):
                     cycle = message.cycle_time / 1000.0
                 state = _MessageState(message, history, cycle)
                 self._by_name[name] = state
-                self._by_id[(message.frame_id, bool(message.is_extended_frame))] = state
+                by_id = self._extended if message.is_extended_frame else self._standard
+                by_id[message.frame_id] = state
             return state
 
         scalars: list[tuple[str, SignalRef, _MessageState]] = []
@@ -371,63 +405,49 @@ class SignalMonitor(can.Listener):
         """Decode one frame (called from the notifier thread; never raises)."""
         if msg.is_error_frame or msg.is_remote_frame:
             return
-        state = self._by_id.get((msg.arbitration_id, bool(msg.is_extended_id)))
+        by_id = self._extended if msg.is_extended_id else self._standard
+        state = by_id.get(msg.arbitration_id)
         if state is None:
             return
         t = self._now()
-        decoder = state.decoder
-        assert decoder is not None  # set for every state in __init__
         try:
-            frame: Frame | None = decoder.read(msg.data)
+            frame: Frame | None = state.read(msg.data)
         except ValueError:  # a frame shorter than the DBC says
             frame = None
         with self._lock:
-            state.frames += 1
+            state.frames = number = state.frames + 1
             state.last_rx = t
             state.times.append(t)
             if frame is None:
                 state.decode_errors += 1
             else:
-                self._store(state, frame, t)
+                # Kept whole, decoded when read; only the page and the alive counter are
+                # decoded now.
+                seen = (frame, t, number)
+                state.latest = seen
+                page = None
+                page_of = state.page_of
+                if page_of is not None:
+                    page = page_of(frame)
+                    state.by_page[page] = seen
+                    for array in state.arrays:
+                        array.store(page, frame, t)
+                counter_of = state.counter_of
+                if counter_of is not None and (
+                    state.alive_pages is None or page in state.alive_pages
+                ):
+                    counter = counter_of(frame)
+                    last = state.last_counter
+                    if last is not None and counter != (last + 1) & state.counter_mask:
+                        state.alive_violations += 1
+                    state.last_counter = counter
+                if state.sources:
+                    assert state.decoder is not None
+                    decoded = state.decoder.values(frame)
+                    for sources in state.sources:
+                        sources.store(state.name, decoded, t)
             if self._waiting:
                 self._cond.notify_all()
-
-    @staticmethod
-    def _store(state: _MessageState, frame: Frame, t: float) -> None:
-        # Kept whole, decoded when read; only the page and the alive counter are decoded now.
-        seen = (frame, t, state.frames)
-        state.latest = seen
-        page = None
-        if state.mux is not None:
-            page = extract(state.mux, frame)
-            state.by_page[page] = seen
-        alive = state.alive_field
-        if alive is not None and (state.alive_pages is None or page in state.alive_pages):
-            counter = extract(alive, frame)
-            last = state.last_counter
-            if last is not None and counter != (last + 1) & alive.mask:
-                state.alive_violations += 1
-            state.last_counter = counter
-        if page is not None:
-            for array in state.arrays:
-                SignalMonitor._store_page(array, page, frame, t)
-        if state.sources:
-            assert state.decoder is not None
-            decoded = state.decoder.values(frame)
-            for sources in state.sources:
-                sources.store(state.name, decoded, t)
-
-    @staticmethod
-    def _store_page(array: _ArrayState, page: int, frame: Frame, t: float) -> None:
-        # A page the DBC does not define for this array (or past count) is not ours.
-        if page not in array.layouts:
-            return
-        if array.last_page is not None and page <= array.last_page:
-            array.wrapped = True
-        array.last_page = page
-        if page > array.max_page:
-            array.max_page = page
-        array.pages[page] = (t, frame)
 
     def stop(self) -> None:
         """Wake every waiter; later waits fail (the notifier calls this when it stops)."""

@@ -20,12 +20,13 @@ import copy
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import can
 
+from drivers.bms.redact import FrameRedactor
 from drivers.errors import BmsError
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,8 @@ def open_writer(path: Path) -> Any:
 
 
 class CanTrace(can.Listener):
-    """Forward every frame to the open trace file, passed through ``redact`` first.
+    """Forward every frame to the open trace file, passed through ``redact`` first (the
+    :class:`~drivers.bms.redact.FrameRedactor` of the UDS IDs).
 
     Frames are handed to a writer thread in batches, so neither the notifier thread nor a
     UDS request ever waits on the disk, and the writer wakes once per :data:`BATCH_FRAMES`
@@ -159,8 +161,10 @@ class CanTrace(can.Listener):
     FLUSH_S = 0.2
     STOP_TIMEOUT_S = 5.0
 
-    def __init__(self, redact: Callable[[can.Message], can.Message] | None = None) -> None:
-        self._redact = redact
+    def __init__(self, redact: FrameRedactor | None = None) -> None:
+        # Called only for the frames of its IDs (the UDS ones): every other frame is kept
+        # as it is, with no call.
+        self._redact = redact or FrameRedactor(())
         self._lock = threading.Lock()  # open and close
         # Guards _pending and _closing. The lock itself is what a frame takes (a C-level
         # context manager, where the Condition's own is Python code): once per frame.
@@ -233,7 +237,8 @@ class CanTrace(can.Listener):
         """Queue one received frame (called from the notifier thread; never raises)."""
         if self._pending is None:
             return
-        frame = self._redact(msg) if self._redact else msg
+        redact = self._redact
+        frame = redact(msg) if msg.arbitration_id in redact.ids else msg
         with self._queue_lock:
             pending = self._pending
             if pending is None or self._closing:

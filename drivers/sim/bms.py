@@ -94,7 +94,7 @@ class _Content:
     values: Callable[[BmsReading, int], _Row]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Schedule:
     """One cyclic message: its period, the encoding of each page it sends (one for a message
     without a multiplexer; each saturating, and taking the content's values, then the alive
@@ -357,10 +357,13 @@ class SimulatedBms:
             for s in self._schedules:
                 if t >= origin + s.at - _SLOT_EPS:
                     s.at = (math.floor((t - origin) / s.period_s + _SLOT_EPS) + 1) * s.period_s
-                    jobs.append((s, s.page, s.counter))
-                    s.page = (s.page + 1) % s.pages
-                    s.counter = (s.counter + 1) % 16
-                    whole = whole or s.pages == 1
+                    page = s.page
+                    jobs.append((s, page, s.counter))
+                    if s.pages == 1:
+                        whole = True
+                    else:
+                        s.page = (page + 1) % s.pages
+                    s.counter = (s.counter + 1) & 15
             if not jobs:
                 return 0
             if self.model.faults.silent:
@@ -374,11 +377,18 @@ class SimulatedBms:
             reading = self._reading = self.model.measure()
         # Encoded first, then sent in one burst: the receiver's thread wakes at the first
         # frame and would otherwise contend for the GIL while the others are encoded.
-        frames = [self._frame(schedule, page, counter, reading) for schedule, page, counter in jobs]
+        if self._share_frames:
+            frames: list[can.Message] = [
+                SentFrame(s.frame_id, s.encoders[page](s.values(reading, page), counter))
+                for s, page, counter in jobs
+            ]
+        else:
+            frames = [self._frame(s, page, counter, reading) for s, page, counter in jobs]
+        send = self._bus.send
         sent = 0
         for frame in frames:
             try:
-                self._bus.send(frame)
+                send(frame)
                 sent += 1
             except can.CanError as err:
                 log.debug("BMS frame 0x%X not sent: %s", frame.arbitration_id, err)
@@ -387,6 +397,8 @@ class SimulatedBms:
     def _frame(
         self, schedule: _Schedule, page: int, counter: int, reading: BmsReading
     ) -> can.Message:
+        """The frame of ``schedule``'s ``page`` with alive counter ``counter`` (what
+        :meth:`tick` sends; it builds the shared frames inline, as this does)."""
         data = schedule.encoders[page](schedule.values(reading, page), counter)
         if self._share_frames:
             return SentFrame(schedule.frame_id, data)
@@ -401,24 +413,32 @@ class SentFrame(can.Message):
     then sets the copy's timestamp, channel and ``is_rx``. Copying and building a
     can.Message were a third of a frame's cost on the lockstep bench. Nothing changes this
     frame after the send, and every receiving bus would get the same values in its copy, so
-    the copy is the frame itself. The data are immutable bytes (any bus reads a buffer);
-    the constructor sets the slots without can.Message's keyword handling. The BMS's bus
-    does not receive its own messages, so ``is_rx`` is True for every receiver.
+    the copy is the frame itself. The data are immutable bytes (any bus reads a buffer).
+    The BMS's bus does not receive its own messages, so ``is_rx`` is True for every
+    receiver.
+
+    What is the same in every frame (a standard data frame, classic CAN) is a class
+    attribute, which hides can.Message's slot of that name: reading it is reading the
+    class's value, and writing it raises AttributeError, as nothing may write these. The
+    constructor writes only the slots that differ per frame or that the bus writes at the
+    send (``timestamp``, ``channel``, ``is_rx``), without can.Message's keyword handling.
     """
 
     __slots__ = ()
 
+    # The frame kind, fixed for every frame (read-only: see the class docstring).
+    is_extended_id = False
+    is_remote_frame = False
+    is_error_frame = False
+    is_fd = False
+    bitrate_switch = False
+    error_state_indicator = False
+
     def __init__(self, arbitration_id: int, data: bytes) -> None:
         self.timestamp = 0.0
         self.arbitration_id = arbitration_id
-        self.is_extended_id = False
-        self.is_remote_frame = False
-        self.is_error_frame = False
         self.channel = None
-        self.is_fd = False
         self.is_rx = True
-        self.bitrate_switch = False
-        self.error_state_indicator = False
         self.data = data  # type: ignore[assignment]
         self.dlc = len(data)
 

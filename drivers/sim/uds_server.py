@@ -258,6 +258,11 @@ class UdsServer:
 
     def run_due(self, now: float) -> None:
         """Poll the pending routine if it is due at ``now``; send its answer if it has one."""
+        if self._pending is None:
+            # Nearly every move: nothing pending, and no lock taken to see it. A routine
+            # that starts meanwhile (handle(), under the lock) is not due at this move
+            # anyway: its first poll is a poll period after its start.
+            return
         with self._lock:
             if self._pending is None or self._pending_due is None or now < self._pending_due:
                 return

@@ -156,6 +156,29 @@ def test_a_step_goes_to_the_next_actor_due_and_never_past_until() -> None:
     assert clock.now() == 3.0
 
 
+def test_actors_added_or_removed_during_a_move_change_the_next_move_not_this_one() -> None:
+    clock = VirtualClock()
+    first, second, late = Ticker(clock, 0.01), Ticker(clock, 0.01), Ticker(clock, 0.01)
+
+    class Rearranger:
+        def next_due(self) -> None:
+            return None
+
+        def run_due(self, now: float) -> None:
+            if now == 1.0:
+                clock.remove_actor(second)
+                clock.add_actor(late)
+
+    clock.add_actor(first)
+    clock.add_actor(Rearranger())
+    clock.add_actor(second)
+    clock.advance(1.0)
+    assert (first.acted, second.acted, late.acted) == ([1.0], [1.0], [])
+    clock.advance(1.0)
+    assert (first.acted, second.acted, late.acted) == ([1.0, 2.0], [1.0], [2.0])
+    clock.remove_actor(second)  # no longer there: nothing to do
+
+
 def test_a_paced_clock_gives_the_same_times_but_takes_wall_time() -> None:
     clock = VirtualClock(pace=50.0)
     t0 = time.monotonic()

@@ -12,7 +12,16 @@ import cantools
 import pytest
 
 from drivers.bms.decoder import MessageDecoder, UnsupportedSignal
-from drivers.bms.encoder import _CALL, _DIVIDE, _MINUS, MessageEncoder, _comment, _slot, _Writer
+from drivers.bms.encoder import (
+    _CALL,
+    _DIVIDE,
+    _DIVMOD,
+    _MINUS,
+    MessageEncoder,
+    _comment,
+    _slot,
+    _Writer,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 DBCS = sorted([*ROOT.glob("sequences/bms/*.dbc"), *ROOT.glob("tests/data/dbc/*/*.dbc")])
@@ -241,12 +250,16 @@ def test_an_inlined_conversion_rounds_as_cantools_does_at_every_half_step(path: 
             for value in values:
                 if slot.way == _MINUS:
                     inline = round(value - slot.offset)
+                elif slot.way == _DIVMOD:
+                    quotient, remainder = divmod(value - slot.offset, slot.scale)
+                    exact = remainder == 0
+                    inline = round(quotient if exact else (value - slot.offset) / slot.scale)
                 else:
                     inline = round((value - slot.offset) / slot.scale)
                 assert inline == convert(value), (signal.name, value)
                 assert type(inline) is type(convert(value))
     assert _MINUS in ways
-    assert _DIVIDE in ways or path.name != "eol_reference.dbc"
+    assert {_DIVIDE, _DIVMOD} <= ways or path.name != "eol_reference.dbc"
 
 
 def test_ordered_needs_exactly_the_pages_signals() -> None:

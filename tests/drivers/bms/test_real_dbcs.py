@@ -149,8 +149,9 @@ def test_gm_volt_cells_from_four_multiplexed_messages_in_declared_order() -> Non
 
 
 def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
-    """The precompiled decoder against cantools, for every signal of every vendored DBC."""
-    from drivers.bms.decoder import MessageDecoder
+    """The precompiled decoder against cantools, for every signal of every vendored DBC
+    (and each field's getter against extract, signed or not, in either byte order)."""
+    from drivers.bms.decoder import MessageDecoder, extract, getter
 
     rng = random.Random(3)
     paths = [
@@ -160,6 +161,7 @@ def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
         Path(__file__).resolve().parents[3] / "sequences" / "bms" / "eol_reference.dbc",
     ]
     checked = 0
+    kinds: set[tuple[bool, bool]] = set()
     for path in paths:
         db = cantools.database.load_file(str(path), strict=False)
         for message in db.messages:
@@ -179,8 +181,13 @@ def test_every_signal_of_the_real_dbcs_decodes_like_cantools() -> None:
                     break  # cantools decodes a long (> 32 character) name under its short one
                 got = decoder.decode(data)
                 assert {k: got[k] for k in expected} == expected, message.name
+                frame = decoder.read(data)
+                for field in decoder.fields.values():
+                    assert getter(field)(frame) == extract(field, frame), field
+                    kinds.add((field.big_endian, field.sign != 0))
                 checked += 1
     assert checked > 2000
+    assert len(kinds) == 4
 
 
 def test_a_signal_ref_prints_as_message_dot_signal() -> None:
@@ -214,3 +221,35 @@ def test_ford_phev_units_offsets_and_its_own_words_for_no_value() -> None:
     trac6 = desc.db.get_message_by_name("Battery_Traction_6_FD1")
     send(monitor, trac6, {"BattTracHvilOpen_B_Stat": 0})
     assert desc.meaning("hvil_state", monitor.reading("hvil_state").raw) == "closed"
+
+
+def test_the_frame_reader_of_each_byte_order_reads_as_int_from_bytes() -> None:
+    """Each message's reader, made for the byte orders its signals use, keeps the frame as
+    the integers of those orders; bytes past the DBC's length are dropped, a short frame is
+    refused."""
+    from drivers.bms.decoder import MessageDecoder
+
+    path = DATA / "dbc" / "tesla_model3" / "Model3CAN.dbc"
+    db = cantools.database.load_file(str(path), strict=False)
+    orders = set()
+    for message in db.messages:
+        for order in ("big_endian", "little_endian"):
+            names = [s.name for s in message.signals if s.byte_order == order and not s.is_float]
+            if not names or message.length < 2:
+                continue
+            try:
+                decoder = MessageDecoder(message, names)
+            except ValueError:
+                continue
+            uses = (decoder.uses_big, decoder.uses_little)
+            orders.add(uses)
+            data = bytes(range(1, message.length + 1))
+            expected = (
+                int.from_bytes(data, "big") if decoder.uses_big else 0,
+                int.from_bytes(data, "little") if decoder.uses_little else 0,
+            )
+            assert decoder.reader(data) == decoder.read(data) == expected, message.name
+            assert decoder.reader(bytearray(data) + b"\xff\xff") == expected
+            with pytest.raises(ValueError, match=f"{message.name}: 1 data bytes"):
+                decoder.reader(data[:1])
+    assert {(True, False), (False, True)} <= orders

@@ -171,6 +171,31 @@ def test_a_trace_is_written_off_the_senders_thread_and_reads_back(tmp_path: Path
     assert [m.data[0] for m in frames] == list(range(20))
 
 
+def test_a_trace_blanks_the_keys_of_its_redactors_ids_and_keeps_other_frames_as_they_are(
+    tmp_path: Path,
+) -> None:
+    from drivers.bms.redact import FrameRedactor
+    from drivers.bms.trace import CanTrace
+
+    trace = CanTrace(FrameRedactor([0x7E0, 0x7E8]))
+    trace.open(tmp_path / "t.asc")
+    sent = [
+        can.Message(arbitration_id=0x7E0, data=bytes.fromhex("062702AABBCCDDCC")),  # a key
+        can.Message(arbitration_id=0x7E8, data=bytes.fromhex("0322F18CCCCCCCCC")),  # no key
+        can.Message(arbitration_id=0x100, data=bytes.fromhex("062702AABBCCDDCC")),  # cyclic
+    ]
+    for msg in sent:
+        trace.on_message_received(msg)
+    path = trace.close()
+    assert path is not None and trace.failure is None
+    assert [bytes(m.data).hex() for m in can.ASCReader(str(path))] == [
+        "0627020000000000"[:14] + "cc",
+        "0322f18ccccccccc",
+        "062702aabbccddcc",
+    ]
+    assert bytes(sent[0].data).hex() == "062702aabbccddcc"  # the received frame is not changed
+
+
 def test_a_full_disk_stops_the_trace_and_says_so_without_raising_to_the_sender(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,7 +16,7 @@ import cantools
 import pytest
 
 from drivers.sim import bms as sim_bms
-from drivers.sim.bms import REFERENCE_DBC, SimulatedBms
+from drivers.sim.bms import REFERENCE_DBC, SentFrame, SimulatedBms
 from drivers.sim.clock import ManualTime
 from drivers.sim.pack import Pack
 from drivers.sim.packs import get_pack_spec
@@ -495,3 +495,19 @@ def test_sync_hook_runs_before_the_pack_is_read() -> None:
     finally:
         bms.close()
         r.close()
+
+
+def test_a_sent_frame_is_a_standard_classic_data_frame_whose_kind_cannot_change() -> None:
+    frame = SentFrame(0x110, bytes(range(8)))
+    reference = can.Message(arbitration_id=0x110, is_extended_id=False, data=bytes(range(8)))
+    reference.is_rx = True
+    for name in can.Message.__slots__:
+        if not name.startswith("_"):
+            assert getattr(frame, name) == getattr(reference, name), name
+    # What the bus writes at the send can be written; the kind of frame cannot.
+    frame.timestamp, frame.channel, frame.is_rx = 1.5, "bms", False
+    assert (frame.timestamp, frame.channel, frame.is_rx) == (1.5, "bms", False)
+    for name in ("is_extended_id", "is_remote_frame", "is_error_frame", "is_fd"):
+        with pytest.raises(AttributeError):
+            setattr(frame, name, True)
+    assert not frame.is_extended_id and not frame.is_fd
