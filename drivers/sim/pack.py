@@ -235,6 +235,9 @@ class Pack:
         self._rc_ohm_ha: Floats = self._rc_ohm * spec.block_ha_w_per_k  # R·h·A, for the heat
         self._u: Floats = np.zeros((2, n))
         self._both_rc_resist = spec.r1_ohm > 0.0 and spec.r2_ohm > 0.0
+        # Scratch for a sub-step's RC heat, and its rows: worked in place, never kept.
+        self._rc_heat: Floats = np.empty((2, n))
+        self._rc_heat_rows = tuple(self._rc_heat)
         self._hyst: Floats = np.zeros(n)
         self.ambient_c = spec.ambient_c
         self._temp_c: Floats = np.full(n, spec.ambient_c)
@@ -432,10 +435,11 @@ class Pack:
         # T_final = (I²·R0 + ΣU²/R) / (h·A) + T_amb, the division folded into the terms.
         t_final = r0_start * drive.heat_per_r0
         if self._both_rc_resist:
-            rc_heat = u * u  # U²/(R·h·A) of both branches at once
+            rc_heat = np.multiply(u, u, self._rc_heat)  # U²/(R·h·A) of both branches at once
             rc_heat /= self._rc_ohm_ha
-            t_final += rc_heat[0]
-            t_final += rc_heat[1]
+            heat1, heat2 = self._rc_heat_rows
+            t_final += heat1
+            t_final += heat2
         else:
             for k, r_ohm in enumerate((spec.r1_ohm, spec.r2_ohm)):
                 if r_ohm > 0.0:
