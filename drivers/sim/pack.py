@@ -116,7 +116,7 @@ _AT_T_REF = math.exp(-ARRHENIUS_EA_OVER_R_K / _T_REF_K)
 _MINUS_HYSTERESIS_WIDTH = _scalar(-HYSTERESIS_SOC_WIDTH)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # (arrays: no field-wise ==)
 class _StateValues:
     """What one state of the pack gives (see :meth:`Pack._values`); do not modify it or its
     arrays. (A slotted dataclass: built once a clock move, at half a NamedTuple's cost.)"""
@@ -430,8 +430,8 @@ class Pack:
             drive = self._drive(h, i)
         u = self._u
         # The expressions of the module docstring, worked on fresh arrays in place (see
-        # "Arrays" there). Heat held at its start-of-step value; an RC branch without
-        # resistance heats nothing.
+        # "Arrays" there; the RC heat, used only here, in the pack's scratch array). Heat held
+        # at its start-of-step value; an RC branch without resistance heats nothing.
         # T_final = (I²·R0 + ΣU²/R) / (h·A) + T_amb, the division folded into the terms.
         t_final = r0_start * drive.heat_per_r0
         if self._both_rc_resist:
