@@ -66,6 +66,13 @@ from typing import Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+# np.interp is this C function behind a Python wrapper (array-function dispatch, checks of
+# fp's type and of a period) that costs as much as the interpolation of a 96S pack's blocks.
+try:  # numpy ≥ 2
+    from numpy._core.multiarray import interp as _interp
+except ImportError:  # numpy 1.26
+    from numpy.core.multiarray import interp as _interp  # type: ignore[no-redef]
+
 from drivers.sim.insulation import InsulationNetwork
 from drivers.sim.ocv import HYSTERESIS_SOC_WIDTH
 from drivers.sim.packs import PackSpec as PackSpec  # re-exported: the model's input
@@ -109,8 +116,10 @@ _AT_T_REF = math.exp(-ARRHENIUS_EA_OVER_R_K / _T_REF_K)
 _MINUS_HYSTERESIS_WIDTH = _scalar(-HYSTERESIS_SOC_WIDTH)
 
 
-class _StateValues(NamedTuple):
-    """What one state of the pack gives (see :meth:`Pack._values`); do not modify the arrays."""
+@dataclass(slots=True, eq=False)  # (arrays: no field-wise ==)
+class _StateValues:
+    """What one state of the pack gives (see :meth:`Pack._values`); do not modify it or its
+    arrays. (A slotted dataclass: built once a clock move, at half a NamedTuple's cost.)"""
 
     ocv: Floats
     """Every block's OCV, hysteresis included."""
@@ -124,6 +133,18 @@ class _StateValues(NamedTuple):
     """The pack's instantaneous resistance ΣR0(T) + busbars."""
 
 
+class _Hysteresis(NamedTuple):
+    """What a step of every block's SOC gives the hysteresis states (see
+    :meth:`Pack._hysteresis_terms`): s ← target + (s − target)·relax where the SOC moved."""
+
+    target: Floats
+    """±1 by the direction of each block's SOC change (0 where it did not move)."""
+    relax: Floats
+    """exp(−|ΔSOC|/w) of each block."""
+    all_moved: bool
+    """Every block's SOC moved (so every state relaxes)."""
+
+
 class _Drive(NamedTuple):
     """What a sub-step's length, current and room give, the same for every sub-step of a
     stretch at constant current (see :meth:`Pack._drive`)."""
@@ -132,10 +153,16 @@ class _Drive(NamedTuple):
     """I²/(h·A): the Joule heat per ohm of R0, over the heat exchange, 0-d."""
     ambient: Floats
     """The room's temperature, 0-d."""
+    rc_decay: Floats
+    """The RC branches' decay factors in the sub-step, a row each."""
     rc_charge: Floats
     """R·((1 − decay)·I) of both RC branches, a row each."""
+    thermal_decay: Floats
+    """The temperatures' decay factor in the sub-step, 0-d."""
     d_soc: Floats
     """Every block's SOC change without bleeding."""
+    hysteresis: _Hysteresis | None
+    """The hysteresis terms of ``d_soc`` (None: no hysteresis, or no current)."""
 
 
 class _Decays(NamedTuple):
@@ -200,15 +227,17 @@ class Pack:
         self._q_ah: Floats = np.array(q_ah)
         self._r0: Floats = np.array(r0)
         self._soc: Floats = np.array(soc)
-        # The two RC branches as the rows of one array each (one numpy call for both);
-        # _u1 and _u2 are the rows of _u.
+        # The two RC branches as the rows of one array each (one numpy call for both): U1
+        # and U2 are the rows of _u.
         self._rc_ohm: Floats = np.array(
             [np.full(n, spec.r1_ohm / np_), np.full(n, spec.r2_ohm / np_)]
         )
         self._rc_ohm_ha: Floats = self._rc_ohm * spec.block_ha_w_per_k  # R·h·A, for the heat
         self._u: Floats = np.zeros((2, n))
-        self._u1, self._u2 = self._u
         self._both_rc_resist = spec.r1_ohm > 0.0 and spec.r2_ohm > 0.0
+        # Scratch for a sub-step's RC heat, and its rows: worked in place, never kept.
+        self._rc_heat: Floats = np.empty((2, n))
+        self._rc_heat_rows = tuple(self._rc_heat)
         self._hyst: Floats = np.zeros(n)
         self.ambient_c = spec.ambient_c
         self._temp_c: Floats = np.full(n, spec.ambient_c)
@@ -368,13 +397,14 @@ class Pack:
 
     def advance(self, dt_s: float, current_a: float) -> None:
         """Advance time by ``dt_s`` with constant ``current_a`` (A, > 0 = discharge)."""
+        if dt_s == 0.0 and math.isfinite(current_a):  # the circuit's, at every re-solve
+            self._current_a = current_a
+            return
         if not (math.isfinite(dt_s) and dt_s >= 0.0):
             raise ValueError(f"dt_s must be finite and ≥ 0, got {dt_s}")
         if not math.isfinite(current_a):
             raise ValueError(f"current_a must be finite, got {current_a}")
         self._current_a = current_a
-        if dt_s == 0.0:
-            return
         steps = math.ceil(dt_s / MAX_SUBSTEP_S)
         h = dt_s / steps
         # Each sub-step starts where the previous one ended (same state, same current), so
@@ -395,21 +425,21 @@ class Pack:
     ) -> tuple[float, Floats]:
         """Advance by ``h`` from the terminal voltage and R0(T) of now; return those at the end."""
         spec = self.spec
-        decays = self._decays(h)
         drive = self._drives.get((h, i, self.ambient_c))
         if drive is None:
-            drive = self._drive(h, i, decays)
+            drive = self._drive(h, i)
         u = self._u
         # The expressions of the module docstring, worked on fresh arrays in place (see
-        # "Arrays" there). Heat held at its start-of-step value; an RC branch without
-        # resistance heats nothing.
+        # "Arrays" there; the RC heat, used only here, in the pack's scratch array). Heat held
+        # at its start-of-step value; an RC branch without resistance heats nothing.
         # T_final = (I²·R0 + ΣU²/R) / (h·A) + T_amb, the division folded into the terms.
         t_final = r0_start * drive.heat_per_r0
         if self._both_rc_resist:
-            rc_heat = u * u  # U²/(R·h·A) of both branches at once
+            rc_heat = np.multiply(u, u, self._rc_heat)  # U²/(R·h·A) of both branches at once
             rc_heat /= self._rc_ohm_ha
-            t_final += rc_heat[0]
-            t_final += rc_heat[1]
+            heat1, heat2 = self._rc_heat_rows
+            t_final += heat1
+            t_final += heat2
         else:
             for k, r_ohm in enumerate((spec.r1_ohm, spec.r2_ohm)):
                 if r_ohm > 0.0:
@@ -418,32 +448,36 @@ class Pack:
                     t_final += rc_heat
         t_final += drive.ambient
         temp_c = self._temp_c - t_final  # T ← T_final + (T − T_final)·decay
-        temp_c *= decays.thermal_0d
+        temp_c *= drive.thermal_decay
         temp_c += t_final
         self._temp_c = temp_c
-        u_end = u * decays.rc  # U ← decay·U + R·((1 − decay)·I), both branches
+        u_end = u * drive.rc_decay  # U ← decay·U + R·((1 − decay)·I), both branches
         u_end += drive.rc_charge
         self._u = u_end
-        self._u1, self._u2 = u_end
+        hysteresis = drive.hysteresis
         if self._bleeding:
             d_soc = (-h / 3600.0) * (i + self._bleed_currents()) / self._q_ah
+            if self._curve.hysteresis_v > 0.0:
+                hysteresis = self._hysteresis_terms(d_soc)
         else:
             d_soc = drive.d_soc
         self._soc = self._soc + d_soc
-        if self._curve.hysteresis_v > 0.0 and (i != 0.0 or self._bleeding):
+        if hysteresis is not None:
             # drivers.sim.ocv.hysteresis_step for every block at once (no current, no bleed:
-            # no block's SOC moved, so none's state does). −|ΔSOC|/w written as |ΔSOC|/(−w).
-            target = np.sign(d_soc)
-            relaxed = self._hyst - target
-            relaxed *= np.exp(np.abs(d_soc) / _MINUS_HYSTERESIS_WIDTH)
-            relaxed += target
-            if np.count_nonzero(d_soc) == d_soc.size:  # every block's SOC moved: all relax
+            # no block's SOC moved, so none's state does).
+            relaxed = self._hyst - hysteresis.target
+            relaxed *= hysteresis.relax
+            relaxed += hysteresis.target
+            if hysteresis.all_moved:
                 self._hyst = relaxed
             else:
                 self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
         now = self._now = self._compute_values()
         v_end = now.e_v - i * now.r_ohm
-        self._advance_bus(h, v_end)
+        if self._contactor == "closed":
+            self._bus_v = v_end  # what _advance_bus does, without the call
+        else:
+            self._advance_bus(h, v_end)
         # Trapezoid over the sub-step; every state moves smoothly within ≤ 1 s.
         energy_wh = 0.5 * (v_start + v_end) * i * h / 3600.0
         if i >= 0.0:
@@ -452,22 +486,40 @@ class Pack:
             self.wh_charged -= energy_wh
         return v_end, now.r0
 
-    def _drive(self, h: float, i: float, decays: _Decays) -> _Drive:
+    def _drive(self, h: float, i: float) -> _Drive:
         """The terms of a sub-step of ``h`` at ``i`` that no state enters, computed as
         :meth:`_substep` wrote them (the same bits); kept for the next sub-steps alike: a
         stretch at constant current, nearly all of a run, computes them once."""
+        decays = self._decays(h)
         rc_charge = decays.rc_complement * _scalar(i)
         rc_charge *= self._rc_ohm
+        d_soc = _scalar((-h / 3600.0) * i) / self._q_ah
+        hysteresis = None
+        if self._curve.hysteresis_v > 0.0 and i != 0.0:
+            hysteresis = self._hysteresis_terms(d_soc)
         drive = _Drive(
             _scalar(i * i / self.spec.block_ha_w_per_k),
             _scalar(self.ambient_c),
+            decays.rc,
             rc_charge,
-            _scalar((-h / 3600.0) * i) / self._q_ah,
+            decays.thermal_0d,
+            d_soc,
+            hysteresis,
         )
         if len(self._drives) == _DRIVES_KEPT:
             self._drives.clear()
         self._drives[(h, i, self.ambient_c)] = drive
         return drive
+
+    @staticmethod
+    def _hysteresis_terms(d_soc: Floats) -> _Hysteresis:
+        """The terms of :func:`drivers.sim.ocv.hysteresis_step` for every block's ``d_soc``;
+        −|ΔSOC|/w written as |ΔSOC|/(−w)."""
+        return _Hysteresis(
+            np.sign(d_soc),
+            np.exp(np.abs(d_soc) / _MINUS_HYSTERESIS_WIDTH),
+            np.count_nonzero(d_soc) == d_soc.size,
+        )
 
     def _decays(self, h: float) -> _Decays:
         """The factors (RC1, RC2, thermal) a state decays by in ``h``; made once per ``h``."""
@@ -562,14 +614,15 @@ class Pack:
 
     def _compute_values(self) -> _StateValues:
         # np.interp holds the end values outside the table: the SOC clamp of OcvCurve.
-        ocv = np.interp(self._soc, self._ocv_socs, self._ocv_volts)
+        ocv = _interp(self._soc, self._ocv_socs, self._ocv_volts, None, None)
         if self._curve.hysteresis_v > 0.0:
             ocv += self._hyst * self._hysteresis_0d
         # Both sums in one reduction over the rows (each row summed as on its own).
         rows = np.empty((2, self.spec.series))
-        zero_current, r0 = rows
-        np.subtract(ocv, self._u1, zero_current)  # OCV − U1 − U2
-        zero_current -= self._u2
+        zero_current, r0 = rows[0], rows[1]  # (indexed: unpacking iterates, ~4× the cost)
+        u = self._u
+        np.subtract(ocv, u[0], zero_current)  # OCV − U1 − U2
+        zero_current -= u[1]
         # R0(T) = R0,25 · exp(Ea/R · (1/T − 1/T_ref)) = R0,25 · exp(−Ea/R / T_ref) · exp(Ea/R / T)
         if self._r0_scaled is None:
             self._r0_scaled = self._r0 * _AT_T_REF
@@ -646,7 +699,8 @@ class Pack:
 
     def rc_voltages(self) -> list[tuple[float, float]]:
         """Get each block's polarisation voltages (U1, U2) in V."""
-        return list(zip(self._u1.tolist(), self._u2.tolist(), strict=True))
+        u1, u2 = self._u.tolist()
+        return list(zip(u1, u2, strict=True))
 
     def cell_temperatures(self) -> list[float]:
         """Get each series block's true temperature in °C."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -72,3 +73,37 @@ def test_a_load_in_cc_is_solved_in_three_looks_at_the_sources() -> None:
     assert op.voltage_v == pytest.approx(
         circuit.pack.terminal_voltage(0.0) - 50.0 * circuit.pack.internal_resistance_ohm
     )
+
+
+def test_a_source_swapped_for_another_is_solved_afresh() -> None:
+    # The same number of sources, another name: the last currents say nothing about it.
+    circuit, clock = circuit_with(("a", load(50.0)))
+    with circuit.locked():
+        circuit.disconnect("a")
+        circuit.connect("b", load(20.0))
+    clock.advance(0.25)
+    op = circuit.operating_point()
+    assert op.currents_a == {"b": -20.0}
+    assert op.cell_current_a == 20.0
+
+
+@pytest.mark.parametrize("amps", [0.0, 30.0])
+def test_a_flat_solution_is_bisection_s_to_the_bit_with_zeros_of_either_sign(amps: float) -> None:
+    # Sources at zero that alternate the sign of their zero (a load set to 0 A returns −0.0):
+    # the flat solution's sum is the one of the currents it returns, as bisection's is.
+    flips = [0.0, -0.0]
+
+    def zero(v: float) -> float:
+        flips.reverse()
+        return flips[0]
+
+    circuit, clock = circuit_with(("z1", zero), ("z2", zero), ("load", load(amps)))
+    for _ in range(4):
+        clock.advance(0.25)
+        op = circuit.operating_point()
+        with circuit.locked():
+            cold = circuit._solve(None)
+        into_pack = math.fsum(op.currents_a.values())
+        assert op.cell_current_a.hex() == (-into_pack).hex()
+        assert op.voltage_v.hex() == cold.voltage_v.hex()
+        assert op.cell_current_a == amps

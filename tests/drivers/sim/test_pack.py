@@ -4,6 +4,7 @@ import dataclasses
 import math
 import statistics
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -621,3 +622,49 @@ def test_each_of_96_cells_drops_its_own_i_times_r0_at_a_current_step() -> None:
     assert all(0.8 * nominal < r < 1.2 * nominal for k, r in enumerate(r0) if k != 41)
     assert r0[41] == pytest.approx(3.0 * statistics.median(r0), rel=0.3)
     assert sum(r0) + pack.interconnect_ohm == pytest.approx(pack.internal_resistance_ohm)
+
+
+def test_an_lfp_block_changed_during_a_stretch_follows_the_hysteresis_of_its_new_soc_step() -> None:
+    # A stretch at constant current keeps its hysteresis terms (each block's direction and
+    # relaxation) with its SOC change; a block's capacity change must reach both.
+    spec = dataclasses.replace(get_pack_spec("lfp16s"), r1_ohm=0.0, r2_ohm=0.0)
+    pack = Pack(spec)
+    states = [0.0] * spec.series
+    socs = pack.block_socs()
+    for step in range(3):
+        if step == 2:
+            pack.weak_cell(3, 0.5)  # from now on block 3 moves twice as far per step
+        pack.advance(0.5, 40.0)  # one sub-step
+        after = pack.block_socs()
+        steps = [b - a for a, b in zip(socs, after, strict=True)]
+        states = [hysteresis_step(s, d) for s, d in zip(states, steps, strict=True)]
+        socs = after
+    assert steps[3] == pytest.approx(2.0 * steps[2], rel=0.2)  # spread ~2 %
+    ocv = [LFP_OCV.voltage(soc, s) for soc, s in zip(socs, states, strict=True)]
+    pack.advance(0.0, 0.0)
+    assert pack.cell_voltages() == pytest.approx(ocv, abs=1e-12)
+
+
+def test_a_bled_lfp_block_alone_moves_its_hysteresis_state() -> None:
+    spec = dataclasses.replace(get_pack_spec("lfp16s"), r1_ohm=0.0, r2_ohm=0.0)
+    pack = Pack(spec)
+    pack.set_bleeding({2})
+    before = pack.block_socs()
+    pack.advance(1.0, 0.0)  # no current: only the bled block's SOC, and state, move
+    after = pack.block_socs()
+    states = [hysteresis_step(0.0, b - a) for a, b in zip(before, after, strict=True)]
+    assert states[2] < 0.0
+    assert states[:2] + states[3:] == [0.0] * (spec.series - 1)
+    ocv = [LFP_OCV.voltage(soc, s) for soc, s in zip(after, states, strict=True)]
+    pack.set_bleeding(set())
+    assert pack.cell_voltages() == pytest.approx(ocv, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["nmc96s", "lfp16s"])
+def test_the_ocv_interpolation_gives_np_interp_s_very_bits(name: str) -> None:
+    # The pack calls the C function behind np.interp, skipping its Python wrapper.
+    spec = dataclasses.replace(get_pack_spec(name), soc_sigma=0.6, r1_ohm=0.0, r2_ohm=0.0)
+    pack = Pack(spec)
+    points = LFP_OCV.points if spec.chemistry == "LFP" else NMC_OCV.points
+    socs, volts = zip(*points, strict=True)
+    assert pack.cell_voltages() == np.interp(pack.block_socs(), socs, volts).tolist()
