@@ -68,10 +68,12 @@ import numpy.typing as npt
 
 # np.interp is this C function behind a Python wrapper (array-function dispatch, checks of
 # fp's type and of a period) that costs as much as the interpolation of a 96S pack's blocks.
-try:  # numpy ≥ 2
+# The module is numpy's private one: any numpy without it gets the public function, whose
+# positional arguments are the same (tests/drivers/sim/test_pack.py checks the bits).
+try:
     from numpy._core.multiarray import interp as _interp
-except ImportError:  # numpy 1.26
-    from numpy.core.multiarray import interp as _interp  # type: ignore[no-redef]
+except ImportError:  # numpy < 2, or a numpy that moved it
+    _interp = np.interp
 
 from drivers.sim.insulation import InsulationNetwork
 from drivers.sim.ocv import HYSTERESIS_SOC_WIDTH
