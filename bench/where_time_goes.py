@@ -39,7 +39,7 @@ PARTS: list[tuple[str, type, str]] = [  # label, class, method
     ("clock move", VirtualClock, "_act"),
     ("  BMS cycle (measure, frames, send)", SimulatedBms, "tick"),
     ("    BMS measuring (circuit synced)", BmsModel, "measure"),
-    ("    building one frame", SimulatedBms, "_frame"),
+    ("      the pack and circuit synced", BmsModel, "sync"),
     ("  client dispatch (recv, decode)", LockstepNotifier, "drain"),
     ("power sample (one SCPI exchange)", PowerPath, "read"),
     ("  twin executing a line", ScpiServer, "process"),
@@ -81,7 +81,7 @@ def main() -> None:
         n = calls[label]
         per_call = f"{spent[label] / n * 1e3:8.3f}" if n else f"{'—':>8}"
         print(f"{label:<40} {spent[label]:7.2f} {spent[label] / wall:6.0%} {n:7d} {per_call}")
-    moves, samples = spent[PARTS[0][0]] / wall, spent[PARTS[5][0]] / wall
+    moves, samples = spent["clock move"] / wall, spent["power sample (one SCPI exchange)"] / wall
     print(
         f"where_time_goes: clock moves {moves:.0%} of the run's wall (power samples {samples:.0%})"
     )
