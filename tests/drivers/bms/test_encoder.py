@@ -135,6 +135,26 @@ def test_every_message_and_page_encodes_to_cantools_bytes(path: Path) -> None:
     assert bool(cut) == (path.name == "Model3CAN.dbc")
 
 
+def clamp(signal: Any, value: float) -> float:
+    """``value`` clamped to ``signal``'s DBC range as max() and min() would (NaN: minimum)."""
+    if signal.minimum is not None:
+        value = max(signal.minimum, value)
+    if signal.maximum is not None:
+        value = min(signal.maximum, value)
+    return value
+
+
+def saturated(
+    message: Any, carried: Any, values: dict[str, float], page: int | None
+) -> dict[str, float]:
+    """The values cantools is given for a saturating encode of ``values``: each clamped to
+    its DBC range, and the multiplexer (in ``values`` too) set to ``page``."""
+    clamped = {s.name: clamp(s, values[s.name]) for s in carried}
+    for mux in (s for s in message.signals if s.is_multiplexer):
+        values[mux.name] = clamped[mux.name] = page or 0
+    return clamped
+
+
 @pytest.mark.parametrize("path", DBCS, ids=lambda p: p.name)
 def test_saturating_gives_cantools_bytes_of_the_clamped_values(path: Path) -> None:
     db = cantools.database.load_file(str(path), strict=False)
@@ -144,15 +164,7 @@ def test_saturating_gives_cantools_bytes_of_the_clamped_values(path: Path) -> No
         for _ in range(5):
             # Over the whole raw range: many values lie outside the DBC's own range.
             values = {s.name: physical(s, rng) for s in carried}
-            clamped = {
-                s.name: min(
-                    math.inf if s.maximum is None else s.maximum,
-                    max(-math.inf if s.minimum is None else s.minimum, values[s.name]),
-                )
-                for s in carried
-            }
-            for mux in (s for s in message.signals if s.is_multiplexer):
-                values[mux.name] = clamped[mux.name] = page or 0
+            clamped = saturated(message, carried, values, page)
             expected = message.encode(clamped, strict=False)
             assert encoder.encode(values, saturate=True) == expected, (message.name, page)
             paged = encoder.page(None if encoder.multiplexer is None else page or 0)
@@ -271,15 +283,6 @@ def test_ordered_needs_exactly_the_pages_signals() -> None:
     assert page.ordered(reversed(page.signals)).signals == tuple(reversed(page.signals))
 
 
-def clamp(signal: Any, value: float) -> float:
-    """``value`` clamped to ``signal``'s DBC range as max() and min() would (NaN: minimum)."""
-    if signal.minimum is not None:
-        value = max(signal.minimum, value)
-    if signal.maximum is not None:
-        value = min(signal.maximum, value)
-    return value
-
-
 def edges(signal: Any) -> list[float]:
     """Values where saturating can go wrong: the bounds, just past them, NaN, the infinities,
     around a flag's 0.5, bools and ints (where the generated code compares with int literals).
@@ -306,9 +309,7 @@ def test_saturating_at_the_edges_gives_cantools_bytes_of_the_clamped_values(path
         choices = {s.name: edges(s) for s in carried}
         for _ in range(10):
             values = {name: rng.choice(choice) for name, choice in choices.items()}
-            clamped = {s.name: clamp(s, values[s.name]) for s in carried}
-            for mux in (s for s in message.signals if s.is_multiplexer):
-                values[mux.name] = clamped[mux.name] = page or 0
+            clamped = saturated(message, carried, values, page)
             data = encoder.encode(values, saturate=True)
             try:
                 expected = message.encode(clamped, strict=False)
