@@ -101,7 +101,7 @@ _KELVIN = 273.15
 Floats = npt.NDArray[np.float64]
 
 # ndarray.sum() is this reduction behind a Python wrapper that costs as much as summing the
-# blocks of a 96S pack; the hot path sums the SOCs and, in one call, the Thevenin rows.
+# blocks of a 96S pack; the hot path sums the Thevenin rows and the SOCs in one call.
 _SUM = np.add.reduce
 
 # The ufuncs of the hot path, called with their output array: an in-place operator
