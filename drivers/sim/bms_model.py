@@ -252,6 +252,7 @@ _NOISE_ROWS = 256
 # numpy converts a Python float operand on every operation (as costly as the operation on 96
 # cells); a 0-d array it takes as it is, with the same result.
 _AFE_LSB = np.array(AFE_LSB_V)
+_ADD, _MULTIPLY, _DIVIDE, _RINT, _SUM_AT = np.add, np.multiply, np.divide, np.rint, np.add.reduceat
 
 _CONTINUOUS_DTCS = tuple(
     int(code)
@@ -445,19 +446,20 @@ class BmsModel:
         and the noise are added to both at once, as one array (an operation on a few more
         values costs as much as one on fewer).
         """
-        cells, sensors = self._cell_channels, self._sensor_channels
+        cells, sensors, pack = self._cell_channels, self._sensor_channels, self.pack
         # (1+g)·true + o + n, worked in AFE steps: the gains, offsets and noise are held
-        # divided by the step, so the reading needs no division before it is rounded.
-        np.multiply(self._gains, self.pack.afe_cell_voltage_array(), cells)
-        ntc = self.pack.ntc_temperature_array()
+        # divided by the step, so the reading needs no division before it is rounded. (Each
+        # operation a ufunc call with its output: an in-place operator is a tenth dearer.)
+        _MULTIPLY(self._gains, pack.afe_cell_voltage_array(), cells)
+        ntc = pack.ntc_temperature_array()
         # Summed into a new array, divided into the channels (reduceat's out costs more).
-        np.divide(np.add.reduceat(ntc, self._group_starts), self._group_sizes, sensors)
+        _DIVIDE(_SUM_AT(ntc, self._group_starts), self._group_sizes, sensors)
         channels = self._channels
-        channels += self._channel_offsets
-        channels += noise
+        _ADD(channels, self._channel_offsets, channels)
+        _ADD(channels, noise, channels)
         # np.round with 0 decimals is rint (half to even) behind a wrapper.
-        np.rint(cells, cells)
-        cells *= _AFE_LSB
+        _RINT(cells, cells)
+        _MULTIPLY(cells, _AFE_LSB, cells)
         return ntc, channels.tolist()
 
     def _cells(self, channels: list[float]) -> _CellReading:

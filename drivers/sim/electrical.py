@@ -221,9 +221,13 @@ class PackCircuit:
             if op.cell_current_a != 0.0:
                 v_mean = 0.5 * (op.voltage_v + self._e - self._r * op.cell_current_a)
                 for name, amps in op.currents_a.items():
-                    totals = self._totals[name]
-                    totals.charge_ah += amps * step / 3600.0
-                    totals.energy_wh += amps * v_mean * step / 3600.0
+                    # A source at ±0 A would add ±0 to its totals, which leaves them as they
+                    # are (they start at +0 and a sum never makes −0): an idle source is
+                    # skipped.
+                    if amps:
+                        totals = self._totals[name]
+                        totals.charge_ah += amps * step / 3600.0
+                        totals.energy_wh += amps * v_mean * step / 3600.0
             # Currents that did not move (CC) need no re-solve every second: widen the step.
             if self._op.currents_a == op.currents_a:
                 doubled = 2.0 * self._stable_s

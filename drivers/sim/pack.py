@@ -43,7 +43,9 @@ cell, ~0.1 mV, is left out).
 branches the two rows of one array) and every update above is a few array operations: a
 96S pack costs what a 1S pack costs in Python overhead, and that overhead (numpy's per call,
 its conversion of Python scalars) is what a sub-step costs, so the updates are worked in
-place, with their scalars as 0-d arrays, and with as few operations as the algebra allows:
+place (the temperatures and both RC branches as the rows of one array, which every update of
+the form x ← target + (x − target)·decay moves at once), with their scalars as 0-d arrays,
+and with as few operations as the algebra allows:
 constant factors are folded in once (R0,25·exp(−Ea/R / T_ref), R·h·A, I²/(h·A)), and a
 cell's voltage is its no-current voltage OCV − U1 − U2, already summed for E, less I·R0.
 The public readers return plain lists of floats; the BMS model reads the arrays
@@ -93,13 +95,19 @@ _DRIVES_KEPT = 64
 supply in CV) fills them, and they are then forgotten for the next stretch at constant
 current."""
 _T_REF_K = 298.15
+_INF = math.inf
 _KELVIN = 273.15
 
 Floats = npt.NDArray[np.float64]
 
 # ndarray.sum() is this reduction behind a Python wrapper that costs as much as summing the
-# blocks of a 96S pack; the hot path sums the SOCs and, in one call, the Thevenin rows.
+# blocks of a 96S pack; the hot path sums the Thevenin rows and the SOCs in one call.
 _SUM = np.add.reduce
+
+# The ufuncs of the hot path, called with their output array: an in-place operator
+# (``a *= b``) reaches the same ufunc through the number protocol and an ``out`` keyword, a
+# tenth dearer, and a module constant spares the ``np.`` lookup.
+_ADD, _SUBTRACT, _MULTIPLY, _DIVIDE = np.add, np.subtract, np.multiply, np.divide
 
 
 _scalar: Callable[[float], Floats] = np.array
@@ -133,6 +141,8 @@ class _StateValues:
     """The pack's zero-current voltage ΣOCV − U1 − U2."""
     r_ohm: float
     """The pack's instantaneous resistance ΣR0(T) + busbars."""
+    soc: float
+    """The mean block SOC (summed with the Thevenin rows, in the same reduction)."""
 
 
 class _Hysteresis(NamedTuple):
@@ -155,12 +165,14 @@ class _Drive(NamedTuple):
     """I²/(h·A): the Joule heat per ohm of R0, over the heat exchange, 0-d."""
     ambient: Floats
     """The room's temperature, 0-d."""
-    rc_decay: Floats
-    """The RC branches' decay factors in the sub-step, a row each."""
-    rc_charge: Floats
-    """R·((1 − decay)·I) of both RC branches, a row each."""
-    thermal_decay: Floats
-    """The temperatures' decay factor in the sub-step, 0-d."""
+    decay: Floats
+    """What the thermal and RC rows of the state (see :attr:`Pack._state`) decay by in the
+    sub-step, a row each (the thermal factor repeated along its row)."""
+    pull: Floats
+    """What the decayed state rows are then pulled by: T_final (rewritten by each sub-step,
+    see ``t_final``), and R·((1 − decay)·I) of both RC branches."""
+    t_final: Floats
+    """The first row of ``pull``: the sub-step's scratch for T_final."""
     d_soc: Floats
     """Every block's SOC change without bleeding."""
     hysteresis: _Hysteresis | None
@@ -170,11 +182,11 @@ class _Drive(NamedTuple):
 class _Decays(NamedTuple):
     """The factors a state decays by in one sub-step length (see :meth:`Pack._decays`)."""
 
-    rc: Floats
-    """The RC branches' factors, a row each (one value per block)."""
+    state: Floats
+    """The thermal factor and the two RC branches' factors, a row each (one value per
+    block), as the rows of :attr:`Pack._state`."""
     rc_complement: Floats
-    """1 − each of them."""
-    thermal_0d: Floats
+    """1 − each RC factor, a row each."""
 
 
 @dataclass
@@ -229,22 +241,27 @@ class Pack:
         self._q_ah: Floats = np.array(q_ah)
         self._r0: Floats = np.array(r0)
         self._soc: Floats = np.array(soc)
-        # The two RC branches as the rows of one array each (one numpy call for both): U1
-        # and U2 are the rows of _u.
+        # The two RC branches as the rows of one array each (one numpy call for both).
         self._rc_ohm: Floats = np.array(
             [np.full(n, spec.r1_ohm / np_), np.full(n, spec.r2_ohm / np_)]
         )
         self._rc_ohm_ha: Floats = self._rc_ohm * spec.block_ha_w_per_k  # R·h·A, for the heat
-        self._u: Floats = np.zeros((2, n))
+        # The state that decays towards a target in a sub-step, updated in place in one
+        # array (one numpy call for all): every block's temperature, then U1 and U2.
+        self._state: Floats = np.zeros((3, n))
+        self._temp_c: Floats = self._state[0]
+        self._u: Floats = self._state[1:]
+        self._u_rows = self._state[1], self._state[2]
+        self._temp_c[:] = spec.ambient_c
         self._both_rc_resist = spec.r1_ohm > 0.0 and spec.r2_ohm > 0.0
         # Scratch for a sub-step's RC heat, and its rows: worked in place, never kept.
         self._rc_heat: Floats = np.empty((2, n))
         self._rc_heat_rows = tuple(self._rc_heat)
         self._hyst: Floats = np.zeros(n)
         self.ambient_c = spec.ambient_c
-        self._temp_c: Floats = np.full(n, spec.ambient_c)
         self._busbar_ohm: Floats = np.full(max(0, n - 1), spec.interconnect_ohm)
         self._current_a = 0.0
+        self._minus_i_of, self._minus_i = 0.0, _scalar(-0.0)  # see _cell_voltages
         self.time_s = 0.0
         self.ah_discharged = 0.0
         self.ah_charged = 0.0
@@ -353,7 +370,7 @@ class Pack:
         if not -40.0 <= ambient_c <= 80.0:
             raise ValueError(f"ambient_c must be in -40 … 80 °C, got {ambient_c}")
         self.ambient_c = ambient_c
-        self._temp_c = np.full(self.spec.series, ambient_c)
+        self._temp_c[:] = ambient_c
         self._state_changed()
 
     def sense_wire_open(self, index: int) -> None:
@@ -399,12 +416,13 @@ class Pack:
 
     def advance(self, dt_s: float, current_a: float) -> None:
         """Advance time by ``dt_s`` with constant ``current_a`` (A, > 0 = discharge)."""
-        if dt_s == 0.0 and math.isfinite(current_a):  # the circuit's, at every re-solve
+        # Finite: between the infinities (NaN compares false), a test with no call.
+        if dt_s == 0.0 and -_INF < current_a < _INF:  # the circuit's, at every re-solve
             self._current_a = current_a
             return
-        if not (math.isfinite(dt_s) and dt_s >= 0.0):
+        if not 0.0 <= dt_s < _INF:
             raise ValueError(f"dt_s must be finite and ≥ 0, got {dt_s}")
-        if not math.isfinite(current_a):
+        if not -_INF < current_a < _INF:
             raise ValueError(f"current_a must be finite, got {current_a}")
         self._current_a = current_a
         steps = math.ceil(dt_s / MAX_SUBSTEP_S)
@@ -431,31 +449,30 @@ class Pack:
         if drive is None:
             drive = self._drive(h, i)
         u = self._u
-        # The expressions of the module docstring, worked on fresh arrays in place (see
-        # "Arrays" there; the RC heat, used only here, in the pack's scratch array). Heat held
-        # at its start-of-step value; an RC branch without resistance heats nothing.
+        # The expressions of the module docstring, worked in place (see "Arrays" there; the
+        # RC heat, used only here, in the pack's scratch array). Heat held at its
+        # start-of-step value; an RC branch without resistance heats nothing.
         # T_final = (I²·R0 + ΣU²/R) / (h·A) + T_amb, the division folded into the terms.
-        t_final = r0_start * drive.heat_per_r0
+        t_final = _MULTIPLY(r0_start, drive.heat_per_r0, drive.t_final)
         if self._both_rc_resist:
-            rc_heat = np.multiply(u, u, self._rc_heat)  # U²/(R·h·A) of both branches at once
-            rc_heat /= self._rc_ohm_ha
+            rc_heat = _MULTIPLY(u, u, self._rc_heat)  # U²/(R·h·A) of both branches at once
+            _DIVIDE(rc_heat, self._rc_ohm_ha, rc_heat)
             heat1, heat2 = self._rc_heat_rows
-            t_final += heat1
-            t_final += heat2
+            _ADD(t_final, heat1, t_final)
+            _ADD(t_final, heat2, t_final)
         else:
             for k, r_ohm in enumerate((spec.r1_ohm, spec.r2_ohm)):
                 if r_ohm > 0.0:
                     rc_heat = u[k] * u[k]
                     rc_heat /= self._rc_ohm_ha[k]
                     t_final += rc_heat
-        t_final += drive.ambient
-        temp_c = self._temp_c - t_final  # T ← T_final + (T − T_final)·decay
-        temp_c *= drive.thermal_decay
-        temp_c += t_final
-        self._temp_c = temp_c
-        u_end = u * drive.rc_decay  # U ← decay·U + R·((1 − decay)·I), both branches
-        u_end += drive.rc_charge
-        self._u = u_end
+        _ADD(t_final, drive.ambient, t_final)
+        # T ← T_final + (T − T_final)·decay and U ← decay·U + R·((1 − decay)·I): once T holds
+        # T − T_final, the state's three rows decay and are pulled in one operation each.
+        temp_c, state = self._temp_c, self._state
+        _SUBTRACT(temp_c, t_final, temp_c)
+        _MULTIPLY(state, drive.decay, state)
+        _ADD(state, drive.pull, state)
         hysteresis = drive.hysteresis
         if self._bleeding:
             d_soc = (-h / 3600.0) * (i + self._bleed_currents()) / self._q_ah
@@ -463,18 +480,23 @@ class Pack:
                 hysteresis = self._hysteresis_terms(d_soc)
         else:
             d_soc = drive.d_soc
-        self._soc = self._soc + d_soc
+        # The new SOCs go straight into the row _compute_values sums with E and R.
+        values = np.empty((3, spec.series))
+        soc = values[2]
+        _ADD(self._soc, d_soc, soc)
+        self._soc = soc
         if hysteresis is not None:
             # drivers.sim.ocv.hysteresis_step for every block at once (no current, no bleed:
             # no block's SOC moved, so none's state does).
-            relaxed = self._hyst - hysteresis.target
-            relaxed *= hysteresis.relax
-            relaxed += hysteresis.target
+            target = hysteresis.target
+            relaxed = self._hyst - target
+            _MULTIPLY(relaxed, hysteresis.relax, relaxed)
+            _ADD(relaxed, target, relaxed)
             if hysteresis.all_moved:
                 self._hyst = relaxed
             else:
                 self._hyst = np.where(d_soc == 0.0, self._hyst, relaxed)
-        now = self._now = self._compute_values()
+        now = self._now = self._compute_values(values)
         v_end = now.e_v - i * now.r_ohm
         if self._contactor == "closed":
             self._bus_v = v_end  # what _advance_bus does, without the call
@@ -493,8 +515,9 @@ class Pack:
         :meth:`_substep` wrote them (the same bits); kept for the next sub-steps alike: a
         stretch at constant current, nearly all of a run, computes them once."""
         decays = self._decays(h)
-        rc_charge = decays.rc_complement * _scalar(i)
-        rc_charge *= self._rc_ohm
+        pull = np.empty((3, self.spec.series))
+        rc_charge = _MULTIPLY(decays.rc_complement, _scalar(i), pull[1:])
+        _MULTIPLY(rc_charge, self._rc_ohm, rc_charge)
         d_soc = _scalar((-h / 3600.0) * i) / self._q_ah
         hysteresis = None
         if self._curve.hysteresis_v > 0.0 and i != 0.0:
@@ -502,9 +525,9 @@ class Pack:
         drive = _Drive(
             _scalar(i * i / self.spec.block_ha_w_per_k),
             _scalar(self.ambient_c),
-            decays.rc,
-            rc_charge,
-            decays.thermal_0d,
+            decays.state,
+            pull,
+            pull[0],
             d_soc,
             hysteresis,
         )
@@ -524,7 +547,7 @@ class Pack:
         )
 
     def _decays(self, h: float) -> _Decays:
-        """The factors (RC1, RC2, thermal) a state decays by in ``h``; made once per ``h``."""
+        """The factors (thermal, RC1, RC2) a state decays by in ``h``; made once per ``h``."""
         known = self._decays_by_step.get(h)
         if known is None:
             spec = self.spec
@@ -533,11 +556,11 @@ class Pack:
             thermal = math.exp(
                 -h * spec.block_ha_w_per_k / (spec.block_mass_kg * spec.cp_j_per_kg_k)
             )
-            rows = np.array([np.full(spec.series, rc1), np.full(spec.series, rc2)])
+            rows = np.array([np.full(spec.series, factor) for factor in (thermal, rc1, rc2)])
             complements = np.array(
                 [np.full(spec.series, 1.0 - rc1), np.full(spec.series, 1.0 - rc2)]
             )
-            known = _Decays(rows, complements, _scalar(thermal))
+            known = _Decays(rows, complements)
             if len(self._decays_by_step) < _DECAYS_KEPT:
                 self._decays_by_step[h] = known
         return known
@@ -614,28 +637,36 @@ class Pack:
             now = self._now = self._compute_values()
         return now
 
-    def _compute_values(self) -> _StateValues:
+    def _compute_values(self, rows: Floats | None = None) -> _StateValues:
+        """Compute :meth:`_values` into ``rows`` (3 × series, its last row the SOCs; None: a
+        new array, the SOCs copied in)."""
+        series = self.spec.series
+        if rows is None:
+            rows = np.empty((3, series))
+            rows[2] = self._soc
         # np.interp holds the end values outside the table: the SOC clamp of OcvCurve.
         ocv = _interp(self._soc, self._ocv_socs, self._ocv_volts, None, None)
         if self._curve.hysteresis_v > 0.0:
-            ocv += self._hyst * self._hysteresis_0d
-        # Both sums in one reduction over the rows (each row summed as on its own).
-        rows = np.empty((2, self.spec.series))
+            _ADD(ocv, _MULTIPLY(self._hyst, self._hysteresis_0d), ocv)
+        # The three sums (E, ΣR0, ΣSOC) in one reduction over the rows (each row summed as on
+        # its own: the bits of ``_SUM(row)``).
         zero_current, r0 = rows[0], rows[1]  # (indexed: unpacking iterates, ~4× the cost)
-        u = self._u
-        np.subtract(ocv, u[0], zero_current)  # OCV − U1 − U2
-        zero_current -= u[1]
+        u1, u2 = self._u_rows
+        _SUBTRACT(ocv, u1, zero_current)  # OCV − U1 − U2
+        _SUBTRACT(zero_current, u2, zero_current)
         # R0(T) = R0,25 · exp(Ea/R · (1/T − 1/T_ref)) = R0,25 · exp(−Ea/R / T_ref) · exp(Ea/R / T)
         if self._r0_scaled is None:
             self._r0_scaled = self._r0 * _AT_T_REF
-        np.add(self._temp_c, _KELVIN_0D, r0)
-        np.divide(_EA_OVER_R, r0, r0)
+        _ADD(self._temp_c, _KELVIN_0D, r0)
+        _DIVIDE(_EA_OVER_R, r0, r0)
         np.exp(r0, r0)
-        r0 *= self._r0_scaled
+        _MULTIPLY(r0, self._r0_scaled, r0)
         if self._busbar_sum_now is None:
             self._busbar_sum_now = float(_SUM(self._busbar_ohm))
-        e, r_blocks = _SUM(rows, 1).tolist()
-        return _StateValues(ocv, zero_current, r0, e, r_blocks + self._busbar_sum_now)
+        e, r_blocks, soc_sum = _SUM(rows, 1).tolist()
+        return _StateValues(
+            ocv, zero_current, r0, e, r_blocks + self._busbar_sum_now, soc_sum / series
+        )
 
     @property
     def current_a(self) -> float:
@@ -671,8 +702,13 @@ class Pack:
 
     def _cell_voltages(self) -> Floats:
         now = self._values()
-        volts = now.r0 * _scalar(-self._current_a)  # OCV − U1 − U2 − I·R0
-        volts += now.zero_current
+        i = self._current_a
+        # −I as a 0-d array, made again only when the current changes (and at 0 A, where
+        # == cannot tell 0.0 from −0.0, whose products differ in the sign of a zero).
+        if i != self._minus_i_of or i == 0.0:
+            self._minus_i_of, self._minus_i = i, _scalar(-i)
+        volts = _MULTIPLY(now.r0, self._minus_i)  # OCV − U1 − U2 − I·R0
+        _ADD(volts, now.zero_current, volts)
         return volts
 
     def cell_voltages(self) -> list[float]:
@@ -709,7 +745,10 @@ class Pack:
         return self._temp_c.tolist()  # type: ignore[no-any-return]
 
     def ntc_temperature_array(self) -> Floats:
-        """Get each block's NTC reading in °C: the truth, or −40 / 150 for open / short."""
+        """Get each block's NTC reading in °C: the truth, or −40 / 150 for open / short.
+
+        Without an NTC fault this is the pack's own temperature array, which the next step
+        updates in place: read it before the pack advances, and never write to it."""
         temps = self._temp_c
         if self.faults.ntc_open or self.faults.ntc_short:
             temps = temps.copy()
@@ -724,7 +763,7 @@ class Pack:
     @property
     def soc(self) -> float:
         """Get the mean block SOC (fraction)."""
-        return float(_SUM(self._soc)) / self.spec.series
+        return self._values().soc
 
     def block_socs(self) -> list[float]:
         """Get each series block's SOC (fraction; may leave 0–1 when over-driven)."""

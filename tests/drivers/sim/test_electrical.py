@@ -107,3 +107,23 @@ def test_a_flat_solution_is_bisection_s_to_the_bit_with_zeros_of_either_sign(amp
         assert op.cell_current_a.hex() == (-into_pack).hex()
         assert op.voltage_v.hex() == cold.voltage_v.hex()
         assert op.cell_current_a == amps
+
+
+def test_each_source_s_totals_are_the_sum_of_its_own_steps_and_an_idle_one_stays_at_zero() -> None:
+    # The circuit skips a source at ±0 A when it counts charge and energy; its totals must
+    # stay +0.0 (a zero of either sign added would leave them so) and the others count on.
+    flips = [0.0, -0.0]
+
+    def idle(v: float) -> float:
+        flips.reverse()
+        return flips[0]
+
+    circuit, clock = circuit_with(("idle", idle), ("load", load(40.0)))
+    for _ in range(20):
+        clock.advance(0.25)
+        circuit.sync()
+    idle_totals, taken = circuit.totals("idle"), circuit.totals("load")
+    assert (idle_totals.charge_ah.hex(), idle_totals.energy_wh.hex()) == ("0x0.0p+0", "0x0.0p+0")
+    assert taken.charge_ah == pytest.approx(-40.0 * 5.0 / 3600.0, rel=1e-12)
+    assert taken.charge_ah == pytest.approx(-circuit.pack.ah_discharged, rel=1e-12)
+    assert taken.energy_wh < 0.0

@@ -668,3 +668,46 @@ def test_the_ocv_interpolation_gives_np_interp_s_very_bits(name: str) -> None:
     points = LFP_OCV.points if spec.chemistry == "LFP" else NMC_OCV.points
     socs, volts = zip(*points, strict=True)
     assert pack.cell_voltages() == np.interp(pack.block_socs(), socs, volts).tolist()
+
+
+@pytest.mark.parametrize("name", ["nmc96s", "lfp16s"])
+def test_a_sub_step_moves_temperatures_and_rc_voltages_by_the_docstring_s_very_bits(
+    name: str,
+) -> None:
+    # The pack decays its temperatures and both RC branches in one array, in place; each
+    # value must come out as the module docstring's update worked on its own.
+    pack = Pack(get_pack_spec(name), seed=5)
+    pack.advance(40.0, 60.0)  # RC voltages and a temperature rise to start from
+    spec, h, i = pack.spec, 0.5, 45.0
+    temps, (u1, u2) = np.array(pack.cell_temperatures()), np.array(pack.rc_voltages()).T
+    r0 = pack._values().r0.copy()  # R0(T) at the start of the step, as the pack holds it
+    ha = spec.block_ha_w_per_k
+    r1, r2 = spec.r1_ohm / spec.parallel, spec.r2_ohm / spec.parallel
+    t_final = r0 * (i * i / ha) + u1 * u1 / (r1 * ha) + u2 * u2 / (r2 * ha) + spec.ambient_c
+    thermal = math.exp(-h * ha / (spec.block_mass_kg * spec.cp_j_per_kg_k))
+    rc1, rc2 = math.exp(-h / spec.tau1_s), math.exp(-h / spec.tau2_s)
+    expected_t = (temps - t_final) * thermal + t_final
+    expected_u1 = u1 * rc1 + (1.0 - rc1) * i * r1
+    expected_u2 = u2 * rc2 + (1.0 - rc2) * i * r2
+    pack.advance(h, i)
+    assert pack.cell_temperatures() == expected_t.tolist()
+    assert pack.rc_voltages() == list(zip(expected_u1.tolist(), expected_u2.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("name", ["nmc96s", "lfp16s"])
+def test_the_pack_soc_is_the_mean_of_the_block_socs_summed_by_numpy(name: str) -> None:
+    # The pack sums its SOCs in the reduction of its Thevenin rows (after a step), or copies
+    # them into a new one (after a change to a block): either must give a plain sum's bits.
+    pack = Pack(get_pack_spec(name), seed=6)
+
+    def plain_mean() -> float:
+        return float(np.add.reduce(np.array(pack.block_socs()))) / pack.spec.series
+
+    assert pack.soc == plain_mean()
+    pack.advance(7.3, 80.0)
+    assert pack.soc == plain_mean()
+    pack.set_bleeding({0, 3})
+    pack.advance(2.0, -10.0)
+    assert pack.soc == plain_mean()
+    pack.high_resistance_cell(1, 2.0)  # the state's values made again from the arrays
+    assert pack.soc == plain_mean()
