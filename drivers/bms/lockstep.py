@@ -16,21 +16,39 @@ need a receiving thread, but only while someone waits for them: a UDS request ru
 Whoever receives holds one lock from taking a frame off the bus to the end of its dispatch,
 and the thread waits for a frame without taking it, so the two never reorder frames and,
 once :meth:`~LockstepNotifier.drain` returns, every frame queued before it has been
-dispatched. Each frame goes straight to each listener's ``on_message_received`` (one call,
-not ``can.Notifier``'s three: its loop, ``Listener.__call__``, the listener); listeners are
-added and removed with :meth:`~can.Notifier.add_listener` and
-:meth:`~can.Notifier.remove_listener`.
+dispatched. A drain takes every queued frame off the bus first, then hands them to each
+listener in turn: all at once to a listener that has an ``on_batch`` method
+(:class:`BatchListener`: the BMS client's signal monitor and CAN trace, which then take their
+lock and look up what they need once per move rather than once per frame), one by one, in
+bus order, straight to any other listener's ``on_message_received`` (one call, not
+``can.Notifier``'s three: its loop, ``Listener.__call__``, the listener). Listeners are added
+and removed with :meth:`~can.Notifier.add_listener` and :meth:`~can.Notifier.remove_listener`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Protocol, runtime_checkable
 
 import can
 from can.interfaces.virtual import VirtualBus
 from can.notifier import MessageRecipient
+
+
+@runtime_checkable
+class BatchListener(Protocol):
+    """A listener that takes a drain's frames in one call."""
+
+    def on_batch(self, msgs: Sequence[can.Message]) -> None:
+        """Receive ``msgs``, in bus order: what as many ``on_message_received`` calls would
+        do. Frames of one batch are received at one moment of the lockstep clock."""
+        ...
+
+
+_Recipient = tuple[Callable[..., object], bool]
+"""What a drain calls for one listener, and whether it takes the whole batch."""
 
 
 class LockstepNotifier(can.Notifier):
@@ -38,7 +56,8 @@ class LockstepNotifier(can.Notifier):
 
     ``listeners`` and ``timeout`` (how long the thread blocks, which bounds :meth:`stop`) are
     ``can.Notifier``'s. An exception in a listener is kept in :attr:`exception`, handed to
-    the listeners' ``on_error`` and, if none handles it, raised to whoever was receiving.
+    the listeners' ``on_error`` and, if none handles it, raised to whoever was receiving
+    (the listeners after the one that raised then miss the rest of that drain's frames).
     """
 
     def __init__(
@@ -48,17 +67,17 @@ class LockstepNotifier(can.Notifier):
         self._receiving = threading.Lock()  # held from taking a frame to its dispatch's end
         self._waiters = threading.Condition()
         self._expected = 0  # UDS requests (or others) waiting for frames from elsewhere
-        self._callbacks: tuple[Callable[[can.Message], object], ...] = ()
+        self._recipients: tuple[_Recipient, ...] = ()
         super().__init__(bus, listeners, timeout=timeout)
-        self._callbacks = _callbacks(self.listeners)
+        self._recipients = _recipients(self.listeners)
 
     def add_listener(self, listener: MessageRecipient) -> None:
         super().add_listener(listener)
-        self._callbacks = _callbacks(self.listeners)
+        self._recipients = _recipients(self.listeners)
 
     def remove_listener(self, listener: MessageRecipient) -> None:
         super().remove_listener(listener)
-        self._callbacks = _callbacks(self.listeners)
+        self._recipients = _recipients(self.listeners)
 
     @contextmanager
     def expecting(self) -> Iterator[None]:
@@ -79,7 +98,6 @@ class LockstepNotifier(can.Notifier):
 
     def drain(self) -> int:
         """Receive and dispatch every frame queued on the bus, on the calling thread."""
-        dispatched = 0
         bus = self._virtual
         queued = bus.queue.queue  # the bus's deque: only looked at, never taken from
         # The receiving lock serialises dispatch, as can.Notifier's lock does for its thread
@@ -87,16 +105,30 @@ class LockstepNotifier(can.Notifier):
         # recv(0) on an empty bus costs an exception raised and caught inside python-can, and
         # every lockstep move ends on one; a frame put meanwhile is as if sent after the drain.
         with self._receiving:
+            frames: list[can.Message] = []
             while queued and not self._stopped and (msg := bus.recv(0)) is not None:
-                try:
-                    for callback in self._callbacks:
-                        callback(msg)
-                except Exception as exc:
-                    self.exception = exc
-                    if not self._on_error(exc):
-                        raise
-                dispatched += 1
-        return dispatched
+                frames.append(msg)
+            if not frames:
+                return 0
+            for deliver, whole in self._recipients:
+                if whole:
+                    try:
+                        deliver(frames)
+                    except Exception as exc:
+                        self._failed(exc)
+                    continue
+                for msg in frames:
+                    try:
+                        deliver(msg)
+                    except Exception as exc:
+                        self._failed(exc)
+        return len(frames)
+
+    def _failed(self, exc: Exception) -> None:
+        """Keep a listener's error, hand it to ``on_error``; raise it if none handles it."""
+        self.exception = exc
+        if not self._on_error(exc):
+            raise exc
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._waiters:
@@ -123,14 +155,18 @@ class LockstepNotifier(can.Notifier):
                 return  # kept in self.exception; the thread ends as can.Notifier's does
 
 
-def _callbacks(
-    listeners: Iterable[MessageRecipient],
-) -> tuple[Callable[[can.Message], object], ...]:
-    """What to call with each frame: a ``can.Listener``'s ``on_message_received`` (what its
-    ``__call__`` calls), any other recipient itself. No event loop: none is awaited."""
-    return tuple(
-        listener.on_message_received
-        if isinstance(listener, can.Listener) and type(listener).__call__ is can.Listener.__call__
-        else listener
-        for listener in listeners
-    )
+def _recipients(listeners: Iterable[MessageRecipient]) -> tuple[_Recipient, ...]:
+    """What to call for each listener: a :class:`BatchListener`'s ``on_batch`` with the
+    drain's frames; a ``can.Listener``'s ``on_message_received`` (what its ``__call__``
+    calls) or any other recipient itself with each frame. A listener with a ``__call__`` of
+    its own is called per frame. No event loop: none is awaited."""
+    out: list[_Recipient] = []
+    for listener in listeners:
+        if isinstance(listener, can.Listener) and type(listener).__call__ is can.Listener.__call__:
+            if isinstance(listener, BatchListener):
+                out.append((listener.on_batch, True))
+            else:
+                out.append((listener.on_message_received, False))
+        else:
+            out.append((listener, False))
+    return tuple(out)

@@ -403,24 +403,29 @@ class SignalMonitor(can.Listener):
 
     def on_message_received(self, msg: can.Message) -> None:
         """Decode one frame (called from the notifier thread; never raises)."""
-        if msg.is_error_frame or msg.is_remote_frame:
-            return
-        by_id = self._extended if msg.is_extended_id else self._standard
-        state = by_id.get(msg.arbitration_id)
-        if state is None:
-            return
-        t = self._now()
-        try:
-            frame: Frame | None = state.read(msg.data)
-        except ValueError:  # a frame shorter than the DBC says
-            frame = None
+        self.on_batch((msg,))
+
+    def on_batch(self, msgs: Sequence[can.Message]) -> None:
+        """Decode frames received at one moment, in order (a lockstep drain's, see
+        :class:`~drivers.bms.lockstep.BatchListener`): one look at the clock and one lock
+        for all of them. Never raises."""
+        standard, extended = self._standard, self._extended
+        t: float | None = None  # stamped when the first mapped frame comes
         with self._lock:
-            state.frames = number = state.frames + 1
-            state.last_rx = t
-            state.times.append(t)
-            if frame is None:
-                state.decode_errors += 1
-            else:
+            for msg in msgs:
+                state = (extended if msg.is_extended_id else standard).get(msg.arbitration_id)
+                if state is None or msg.is_error_frame or msg.is_remote_frame:
+                    continue
+                if t is None:
+                    t = self._now()
+                state.frames = number = state.frames + 1
+                state.last_rx = t
+                state.times.append(t)
+                try:
+                    frame = state.read(msg.data)
+                except ValueError:  # a frame shorter than the DBC says
+                    state.decode_errors += 1
+                    continue
                 # Kept whole, decoded when read; only the page and the alive counter are
                 # decoded now.
                 seen = (frame, t, number)
@@ -446,7 +451,7 @@ class SignalMonitor(can.Listener):
                     decoded = state.decoder.values(frame)
                     for sources in state.sources:
                         sources.store(state.name, decoded, t)
-            if self._waiting:
+            if t is not None and self._waiting:
                 self._cond.notify_all()
 
     def stop(self) -> None:

@@ -20,7 +20,7 @@ import copy
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -235,19 +235,27 @@ class CanTrace(can.Listener):
 
     def on_message_received(self, msg: can.Message) -> None:
         """Queue one received frame (called from the notifier thread; never raises)."""
+        self.on_batch((msg,))
+
+    def on_batch(self, msgs: Sequence[can.Message]) -> None:
+        """Queue received frames, in order (a lockstep drain's, see
+        :class:`~drivers.bms.lockstep.BatchListener`): one lock for all. Never raises."""
         if self._pending is None:
             return
         redact = self._redact
-        frame = redact(msg) if msg.arbitration_id in redact.ids else msg
+        ids = redact.ids
+        frames = [redact(msg) if msg.arbitration_id in ids else msg for msg in msgs]
         with self._queue_lock:
             pending = self._pending
             if pending is None or self._closing:
                 return
-            if len(pending) >= self.QUEUE_FRAMES:
-                self.dropped += 1
-                return
-            pending.append(frame)
-            if len(pending) == self.BATCH_FRAMES:
+            room = self.QUEUE_FRAMES - len(pending)
+            if len(frames) > room:
+                self.dropped += len(frames) - room
+                del frames[room:]
+            before = len(pending)
+            pending.extend(frames)
+            if before < self.BATCH_FRAMES <= len(pending):
                 self._ready.notify()
 
     def record_tx(self, msg: can.Message) -> None:

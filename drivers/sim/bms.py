@@ -212,8 +212,10 @@ class SimulatedBms:
             except ValueError as err:
                 raise ValueError(f"{err}: this pack needs pages 0–{pages - 1}") from None
         # Saturated, as the BMS firmware clamps a value it cannot send. The counter is an
-        # argument of its own: no row is built per frame.
-        encoders = tuple(page.ordered(order).compiled(saturate=True, tail=1) for page in sent)
+        # argument of its own, no row is built per frame, and raw: it is the tick's int 0–15.
+        encoders = tuple(
+            page.ordered(order).compiled(saturate=True, tail=1, raw_tail=True) for page in sent
+        )
         return _Schedule(frame_id, period_s, encoders, content.values)
 
     # --- public state ---------------------------------------------------------------------

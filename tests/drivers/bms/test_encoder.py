@@ -330,16 +330,18 @@ def test_a_flag_is_encoded_by_one_compare_and_a_field_that_fits_needs_no_mask() 
     source = page.source(saturate=True)
     assert "(v2 > 0.5) << 6" in source  # HvilState [0|1]: no clamp, no round()
     assert "if not 0 <= v2" not in source
-    assert "| round(v15) << 48" in source  # MinCellIndex [0|255] fits its 8 bits unmasked
-    assert "(round(v15) & 0xff) << 48" in page.source(saturate=False)
+    assert "| v15.__round__() << 48" in source  # MinCellIndex [0|255] fits its 8 bits unmasked
+    assert "(v15.__round__() & 0xff) << 48" in page.source(saturate=False)
     for flag in (-1, 0, 0.25, 0.5, 0.5000001, 1, 1.5, math.nan, math.inf, -math.inf, True):
         values: dict[str, float] = {s.name: 0 for s in message.signals} | {"HvilState": flag}
         clamped = values | {"HvilState": min(1, max(0, flag))}
         assert page.encode(values, saturate=True) == message.encode(clamped, strict=False)
     status = MessageEncoder(REFERENCE.get_message_by_name("BMS_PackStatus")).page()
     source = status.source(saturate=True)
-    assert "(round(v1 / 0.05) & 0xffff) << 16" in source  # signed: the mask makes it unsigned
-    assert "round(v0 / 0.01)  " in source  # PackVoltage [0|655.35] fits 16 bits
+    assert (
+        "((v1 / 0.05).__round__() & 0xffff) << 16" in source
+    )  # signed: the mask makes it unsigned
+    assert "(v0 / 0.01).__round__()  " in source  # PackVoltage [0|655.35] fits 16 bits
     assert "if not 0.0 <= v0 <= 655.35: v0 = _clamp(v0, 0.0, 655.35)" in source
 
 
@@ -409,3 +411,30 @@ def test_the_pages_of_a_message_share_one_compiled_code_and_keep_their_own_bits(
     for page, function in zip((0, 1, 31), functions, strict=True):
         values = dict(zip(encoder.page(page).signals, row, strict=True)) | {"TempPage": page}
         assert function(row) == message.encode(values, strict=False)
+
+
+def test_a_raw_tail_writes_the_counter_as_the_clamping_encoder_does() -> None:
+    for name in ("BMS_PackStatus", "BMS_State", "BMS_CellVoltages"):
+        message = REFERENCE.get_message_by_name(name)
+        encoder = MessageEncoder(message)
+        page = encoder.page() if encoder.multiplexer is None else encoder.page(1)
+        others = [n for n in page.signals if n != "AliveCounter"]
+        ordered = page.ordered([*others, "AliveCounter"])
+        raw = ordered.compiled(saturate=True, tail=1, raw_tail=True)
+        clamped = ordered.compiled(saturate=True, tail=1)
+        assert f"v{len(others)}.__round__()" not in ordered.source(
+            saturate=True, tail=1, raw_tail=True
+        )
+        rng = random.Random(name)
+        for counter in range(16):
+            row = [physical(message.get_signal_by_name(n), rng) for n in others]
+            assert raw(row, counter) == clamped(row, counter)
+
+
+def test_a_raw_tail_of_a_scaled_signal_is_refused() -> None:
+    page = MessageEncoder(REFERENCE.get_message_by_name("BMS_Limits")).page()
+    names = [n for n in page.signals if n != "MinCellVoltage"]
+    with pytest.raises(ValueError, match="scale 1 and offset 0"):
+        page.ordered([*names, "MinCellVoltage"]).compiled(tail=1, raw_tail=True)
+    row = [1.0, 2.0, 3.7, 3.6, 4]
+    assert page.compiled(tail=0, raw_tail=True)(row) == page.encode_row(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import can
 import pytest
@@ -162,5 +162,56 @@ def test_listeners_added_and_removed_later_get_exactly_the_frames_of_their_time(
         assert [n for n, _ in later.frames] == [2, 3]
         assert plain == [2, 3]
         assert wrapped.called == [1, 2, 3]
+    finally:
+        notifier.stop()
+
+
+class Batches(can.Listener):
+    """A batch listener: what each call brought."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    def on_batch(self, msgs: Sequence[can.Message]) -> None:
+        self.batches.append([int.from_bytes(msg.data, "big") for msg in msgs])
+
+    def on_message_received(self, msg: can.Message) -> None:
+        raise AssertionError("a batch listener gets a drain's frames in one call")
+
+
+def test_a_batch_listener_gets_each_drains_frames_in_one_call_in_order(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+    batches, seen = Batches(), Seen()
+    notifier = LockstepNotifier(receiver, [batches, seen], timeout=0.05)
+    try:
+        for n in range(5):
+            sender.send(frame(n))
+        assert notifier.drain() == 5
+        assert notifier.drain() == 0  # nothing queued: no call
+        sender.send(frame(5))
+        assert notifier.drain() == 1
+        assert batches.batches == [[0, 1, 2, 3, 4], [5]]
+        assert [n for n, _ in seen.frames] == list(range(6))
+    finally:
+        notifier.stop()
+
+
+def test_a_batch_listener_error_reaches_the_drainer_and_is_kept(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    sender, receiver = buses
+
+    class Broken(Batches):
+        def on_batch(self, msgs: Sequence[can.Message]) -> None:
+            raise RuntimeError("batch listener broke")
+
+    notifier = LockstepNotifier(receiver, [Broken()], timeout=0.05)
+    try:
+        sender.send(frame(1))
+        with pytest.raises(RuntimeError, match="batch listener broke"):
+            notifier.drain()
+        assert isinstance(notifier.exception, RuntimeError)
     finally:
         notifier.stop()

@@ -372,6 +372,60 @@ def test_alive_counter_violations_are_counted(feed: Feeder) -> None:
     assert feed.monitor.status()["BMS_PackStatus"].alive_violations == 2
 
 
+class Collector:
+    """The frames a Feeder would hand to a monitor, kept to be handed over later."""
+
+    def __init__(self) -> None:
+        self.frames: list[can.Message] = []
+
+    def on_message_received(self, msg: can.Message) -> None:
+        self.frames.append(msg)
+
+
+def test_a_batch_leaves_the_monitor_as_its_frames_one_by_one_do(
+    desc: BmsDescription, clock: Clock
+) -> None:
+    kept = Collector()
+    feed = Feeder(desc.db, kept)  # type: ignore[arg-type]
+    for counter in (3, 4, 6, 6):  # two alive violations
+        feed.pack(alive=counter, PackVoltage=400.0 + counter)
+    feed.cells(0, (3.7001, 3.7002, 3.7003))
+    feed.cells(1, (3.7011, 3.7012, 3.7013), invalid=0b010)
+    feed.cells(2, (3.7021, 0.0, 0.0), invalid=0b110)
+    feed.cells(2, (3.7031, 0.0, 0.0), invalid=0b110)
+    short = can.Message(arbitration_id=0x100, is_extended_id=False, data=b"\x01\x02")
+    unmapped = can.Message(arbitration_id=0x7E8, is_extended_id=False, data=bytes(8))
+    error = can.Message(arbitration_id=0x100, is_error_frame=True, data=bytes(8))
+    frames = [*kept.frames[:2], short, unmapped, error, *kept.frames[2:]]
+    one_by_one, batched = monitor_for(desc, clock), monitor_for(desc, clock)
+    clock.t = 1.25
+    for msg in frames:
+        one_by_one.on_message_received(msg)
+    batched.on_batch(frames)
+    for monitor in (one_by_one, batched):
+        assert monitor.alive_violations()["BMS_PackStatus"] == 2
+        assert monitor.decode_errors()["BMS_PackStatus"] == 1
+    assert batched.status() == one_by_one.status()
+    assert batched.periods() == one_by_one.periods()
+    assert batched.reading("pack_voltage") == one_by_one.reading("pack_voltage")
+    cells = batched.snapshot("cell_voltages", after=1.25, timeout_s=0.0)
+    assert cells == one_by_one.snapshot("cell_voltages", after=1.25, timeout_s=0.0)
+    assert cells[6] == pytest.approx(3.7031)  # the page's latest frame
+
+
+def test_a_batch_without_a_mapped_frame_does_not_look_at_the_clock(
+    desc: BmsDescription,
+) -> None:
+    def no_clock() -> float:
+        raise AssertionError("the clock was read for frames the monitor does not map")
+
+    monitor = SignalMonitor(None, desc.db, desc.signal_map(), now=lambda: 0.0)
+    monitor._now = no_clock  # after the start time is taken
+    monitor.on_batch([can.Message(arbitration_id=0x7E8, is_extended_id=False, data=bytes(8))])
+    monitor._now = lambda: 0.0
+    assert monitor.status()["BMS_PackStatus"].frames == 0
+
+
 def test_undecodable_frames_are_counted(feed: Feeder) -> None:
     feed.monitor.on_message_received(
         can.Message(arbitration_id=0x100, is_extended_id=False, data=b"\x01\x02")
