@@ -195,10 +195,12 @@ def guarded_wait(ctx: StepContext, seconds: float, guard: CellGuard | None) -> N
     if guard is None:
         ctx.wait(seconds)
         return
-    end = ctx.now() + seconds
+    now = ctx.clock.now  # the run's clock, as ctx.now() reads it (once a check)
+    period = guard.period_s
+    end = now() + seconds
     while True:
-        remaining = end - ctx.now()
+        remaining = end - now()
         if remaining <= 1e-9:
             return
-        ctx.wait(min(guard.period_s, remaining))
+        ctx.wait(period if period < remaining else remaining)
         guard.check()
