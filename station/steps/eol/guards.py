@@ -131,13 +131,16 @@ class CellGuard:
         cold = ("min_cell_temperature",) if "min_cell_temperature" in mapped else ()
         self._roles: tuple[str, ...] = (*GUARD_ROLES, *cold)
         self._has_index = "min_cell_index" in mapped
+        # Looked up once too: a check runs four times a second of current flow.
+        self._now = ctx.clock.now  # what ctx.now() reads
+        self._values = bms.values
 
     def check(self) -> None:
         """Read the BMS's extremes (fresh frames); raise GuardTripped or a silent-BMS error."""
-        after = self.ctx.now()
+        after = self._now()
         try:
             # In the order of GUARD_ROLES, each from a frame received at or after ``after``.
-            read = self.bms.values(self._roles, after=after, timeout_s=self.bms_timeout_s)
+            read = self._values(self._roles, after=after, timeout_s=self.bms_timeout_s)
         except BmsError as err:
             raise StationError(
                 f"the BMS went silent while current flowed ({err}); the current is switched "

@@ -46,20 +46,13 @@ DeliveryFraction = Range(0, 1, low_open=True)
 """The constraint on a ``min_delivery_fraction`` parameter (see :func:`check_delivery`)."""
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class Reading:
     """One time-stamped sample of the pack's terminals."""
 
     t: float  # s on the run's clock
     voltage_v: float
     current_a: float  # > 0 discharge
-
-    def __init__(self, t: float, voltage_v: float, current_a: float) -> None:
-        # Filled in place, as station.events.Sample: one reading a second of a current flow.
-        d = self.__dict__
-        d["t"] = t
-        d["voltage_v"] = voltage_v
-        d["current_a"] = current_a
 
 
 class PowerPath:
