@@ -270,7 +270,7 @@ class ResultsStore:
         # before the lock.
         if type(event) is Progress:
             return  # for the displays: not stored
-        if type(event) is Sample:
+        if isinstance(event, Sample):  # as the match below would, subclasses too
             value = event.value
             # The row in SampleRecord's column order (schema.sample_row's, checked by a
             # test), built directly: by name it costs more than the rest.
