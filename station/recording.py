@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,6 +30,16 @@ def open_private(path: Path) -> TextIO:
 _Line = tuple[datetime | None, str, str, str]
 """One transcript line before it is formatted: its UTC time (None without a clock), the
 resource, the direction and the text."""
+
+
+def _formatted(batch: list[_Line]) -> Iterator[str]:
+    """The lines of ``batch`` as written, a stamp formatted once for the lines sharing it."""
+    last: datetime | None = None
+    shown = ""
+    for stamp, resource, direction, line in batch:
+        if stamp is not last:
+            last, shown = stamp, iso(stamp) if stamp is not None else ""
+        yield f"{shown} {resource} {direction} {line}\n"
 
 
 class Transcript:
@@ -54,7 +64,12 @@ class Transcript:
     def __init__(self, clock: Clock | None = None, opener: Opener = open_private) -> None:
         self._clock = clock
         self.opener = opener
-        self._ready = threading.Condition()  # guards _pending and _closing
+        # Lines at one instant of the clock share one stamp, worked out once (an exchange
+        # is two lines, a step often makes several at one virtual instant): (now(), utcnow())
+        # of the last line, replaced whole, so threads tracing at once never mix two.
+        self._stamped: tuple[float, datetime] | None = None
+        self._mutex = threading.Lock()  # entered directly by the tracer: no Python frames
+        self._ready = threading.Condition(self._mutex)  # guards _pending and _closing
         self._pending: list[_Line] | None = None  # None: not recording
         self._closing = False
         self._syncing = False  # sync() waits: write what is pending without waiting for more
@@ -68,8 +83,15 @@ class Transcript:
     def __call__(self, resource: str, direction: str, text: str) -> None:
         if self._pending is None:
             return
-        stamp = self._clock.utcnow() if self._clock is not None else None
-        with self._ready:
+        stamp = None
+        clock = self._clock
+        if clock is not None:
+            now = clock.now()
+            stamped = self._stamped
+            if stamped is None or stamped[0] != now:
+                stamped = self._stamped = (now, clock.utcnow())
+            stamp = stamped[1]
+        with self._mutex:
             pending = self._pending
             if pending is None or self._closing:
                 return
@@ -127,10 +149,7 @@ class Transcript:
         while not closing:
             batch, closing = self._next_batch()
             if batch and not failed:  # after a failure: keep taking batches, never block
-                text = "".join(
-                    f"{iso(stamp) if stamp is not None else ''} {resource} {direction} {line}\n"
-                    for stamp, resource, direction, line in batch
-                )
+                text = "".join(_formatted(batch))
                 try:
                     file.write(text)
                 except OSError as err:

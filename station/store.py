@@ -266,27 +266,30 @@ class ResultsStore:
     def __call__(self, event: Event) -> None:
         """Record one engine event; raise StoreError if it cannot be made durable."""
         # Most events are samples and progress (three and one a second of a current-flow
-        # step): they are matched first, progress is let go before the lock.
+        # step): they are told apart first, progress is let go, a sample's row is built
+        # before the lock.
         if type(event) is Progress:
             return  # for the displays: not stored
+        if isinstance(event, Sample):  # as the match below would, subclasses too
+            value = event.value
+            # The row in SampleRecord's column order (schema.sample_row's, checked by a
+            # test), built directly: by name it costs more than the rest.
+            row = (
+                event.run_id,
+                event.step_id,
+                event.t,
+                event.channel,
+                None if value is None or math.isnan(value) else value,
+            )
+            with self._write_lock:
+                run = self._runs.get(row[0]) or self._run(row[0])
+                samples = run.samples
+                samples.append(row)
+                if len(samples) >= SAMPLE_BATCH:
+                    self._commit_samples(run)
+            return
         with self._write_lock:
             match event:
-                case Sample():
-                    run = self._runs.get(event.run_id) or self._run(event.run_id)
-                    value = event.value
-                    # The row in SampleRecord's column order (schema.sample_row's, checked
-                    # by a test), built directly: by name it costs more than the rest.
-                    run.samples.append(
-                        (
-                            event.run_id,
-                            event.step_id,
-                            event.t,
-                            event.channel,
-                            None if value is None or math.isnan(value) else value,
-                        )
-                    )
-                    if len(run.samples) >= SAMPLE_BATCH:
-                        self._commit_samples(run)
                 case RunStarted():
                     self._run_started(event)
                 case StepStarted():

@@ -7,6 +7,7 @@ verify`` must name the first broken link and exit non-zero for every one of them
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -483,3 +484,32 @@ def test_an_attachment_file_edited_on_disk_is_detected(tmp_path: Path, capsys) -
     log.unlink()
     code, out = verify(db, capsys)
     assert code == 0 and "1 attachment file(s) are not where they were recorded" in out
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 4095, 4096, 4097, 9000])
+def test_the_samples_digest_is_one_canonical_line_per_row(rows: int) -> None:
+    """Chunks encoded whole hash the same lines as rows encoded one by one, also when a
+    channel's name holds the text that separates rows, and across chunk boundaries."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE samples (run_id TEXT, step_id TEXT, t REAL, channel TEXT, value REAL)"
+    )
+    channels = ("pack_v", "odd],[name", 'ü "quoted" \\ ]', "[],[]")
+    values = (350.25, None, float("inf"), -0.0, 1e-300, 7)
+    conn.executemany(
+        "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
+        [
+            (r, f"step-{i % 3}", i * 0.1, channels[i % 4 if i % 997 == 0 else 0], values[i % 6])
+            for i in range(rows)
+            for r in ("run-a", "run-b")
+        ],
+    )
+    for run_id in ("run-a", "run-b"):
+        reference = hashlib.sha256()
+        for row in conn.execute(
+            "SELECT step_id, t, channel, value FROM samples WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        ):
+            reference.update(json.dumps(list(row), sort_keys=True, separators=(",", ":")).encode())
+            reference.update(b"\n")
+        assert ledger._samples_digest(conn, run_id) == reference.hexdigest()

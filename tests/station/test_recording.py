@@ -197,3 +197,22 @@ def test_a_sync_with_every_line_written_does_not_wake_the_writer(tmp_path: Path)
     assert len(batches) == woken and not transcript._syncing
     transcript.stop()
     assert (tmp_path / "t.log").read_text(encoding="utf-8").endswith(" RES > a line\n")
+
+
+def test_each_line_is_stamped_with_its_clocks_time_lines_at_one_instant_alike(
+    tmp_path: Path,
+) -> None:
+    from station.clock import VirtualClock, iso
+
+    clock = VirtualClock(start=10.0)
+    transcript = Transcript(clock)
+    transcript.start(tmp_path / "t.log")
+    expected: list[str] = []
+    for step_s in (0.0, 0.0, 0.25, 0.0, 1e-7, 0.001, 0.0, 3600.0):
+        clock.advance(step_s)
+        for direction in (">", "<"):
+            transcript("RES", direction, f"at {clock.now()!r}")
+            expected.append(f"{iso(clock.utcnow())} RES {direction} at {clock.now()!r}")
+    transcript.stop()
+    assert (tmp_path / "t.log").read_text(encoding="utf-8").splitlines() == expected
+    assert len({line.split()[0] for line in expected}) == 4  # shared stamps, and changed ones

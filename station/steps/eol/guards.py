@@ -131,13 +131,16 @@ class CellGuard:
         cold = ("min_cell_temperature",) if "min_cell_temperature" in mapped else ()
         self._roles: tuple[str, ...] = (*GUARD_ROLES, *cold)
         self._has_index = "min_cell_index" in mapped
+        # Looked up once too: a check runs four times a second of current flow.
+        self._now = ctx.clock.now  # what ctx.now() reads
+        self._values = bms.values
 
     def check(self) -> None:
         """Read the BMS's extremes (fresh frames); raise GuardTripped or a silent-BMS error."""
-        after = self.ctx.now()
+        after = self._now()
         try:
             # In the order of GUARD_ROLES, each from a frame received at or after ``after``.
-            read = self.bms.values(self._roles, after=after, timeout_s=self.bms_timeout_s)
+            read = self._values(self._roles, after=after, timeout_s=self.bms_timeout_s)
         except BmsError as err:
             raise StationError(
                 f"the BMS went silent while current flowed ({err}); the current is switched "
@@ -195,10 +198,12 @@ def guarded_wait(ctx: StepContext, seconds: float, guard: CellGuard | None) -> N
     if guard is None:
         ctx.wait(seconds)
         return
-    end = ctx.now() + seconds
+    now = ctx.clock.now  # the run's clock, as ctx.now() reads it (once a check)
+    period = guard.period_s
+    end = now() + seconds
     while True:
-        remaining = end - ctx.now()
+        remaining = end - now()
         if remaining <= 1e-9:
             return
-        ctx.wait(min(guard.period_s, remaining))
+        ctx.wait(period if period < remaining else remaining)
         guard.check()
