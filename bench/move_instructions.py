@@ -101,7 +101,9 @@ def instructions(valgrind: str, part: str, moves: int) -> int:
         text=True,
         check=False,
         # One hash seed for every process: dicts and sets then lay out, and cost, the same.
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        # One OpenBLAS thread: numpy's import starts a pool whose idle spinning valgrind
+        # counts too (up to ±13 k instructions a move between otherwise equal processes).
+        env={**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"},
     )
     found = _REFS.search(done.stderr)
     if done.returncode != 0 or found is None:
