@@ -486,7 +486,8 @@ class ModbusRtuInterlocks:
             raise ValueError(f"addresses {address}…{address + count - 1} exceed 65535")
         pdu = bytes([function]) + address.to_bytes(2, "big") + count.to_bytes(2, "big")
         data = self.link.transact(self.unit_id, pdu)[2:]  # the link checked the byte count
-        return [bool(data[i // 8] >> (i % 8) & 1) for i in range(count)]
+        packed = int.from_bytes(data, "little")  # the first bit is the first byte's lowest
+        return [bool(packed >> i & 1) for i in range(count)]
 
 
 def _check_int(name: str, value: Any, low: int, high: int) -> None:
