@@ -21,6 +21,9 @@ from drivers.scpi.instrument import (
 
 _TWO_NUMBERS = re.compile(f"{NUMBER_TEXT};{NUMBER_TEXT}")
 """Two :func:`parse_float` numbers joined by ``;`` (a number's text holds no ``;``)."""
+_PLAIN = "0123456789.+-eE; "
+"""The characters of two plain numbers: with only these (no unit, no ``inf``, ``nan`` or
+``_``), the text ``float()`` takes is exactly the text :data:`NUMBER_TEXT` matches."""
 
 
 def parse_voltage_and_current(reply: str) -> tuple[float, float]:
@@ -29,7 +32,14 @@ def parse_voltage_and_current(reply: str) -> tuple[float, float]:
     IEEE 488.2 joins the replies to a compound query with ``;``; anything but exactly two
     numbers (a unit of the reply missing because its query failed, a third one) is refused.
     """
-    # Every power sample comes here: a well-formed reply is one match, not a split and two.
+    # Every power sample comes here: two plain numbers are two float() calls (a third of
+    # the pattern's cost); anything else goes to the pattern, which decides.
+    volts, sep, amps = reply.partition(";")
+    if sep and not reply.strip(_PLAIN):
+        try:
+            return float(volts), float(amps)
+        except ValueError:
+            pass
     match = _TWO_NUMBERS.fullmatch(reply)
     if match is not None:
         return float(match.group(1)), float(match.group(3))

@@ -29,7 +29,7 @@ tested against a stated model):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -291,16 +291,23 @@ class Chroma1905xTwin(HvTesterTwin):
     def _fetch(self, call: Call) -> str:
         if not call.params:
             raise ScpiError(MISSING_PARAMETER)
-        items: dict[str, Callable[[], str]] = {
-            "STEP": lambda: "1",
-            "MODE": lambda: self._ran_mode or (self.steps[0].mode if self.steps else "IR"),
-            "OMET": lambda: f"{self.output.live()[0]:.6E}",
-            "MMET": lambda: _meter(self.output.live()[1], self._ran_mode or "IR"),
-        }
+        # Both meters of one fetch are one measurement: the output is read once (the IR
+        # steps' every poll asks for both, and a reading solves the insulation's modes).
+        live: tuple[float, float] | None = None
         replies = []
         for item in call.params:
-            getter = items.get(item.strip().upper())
-            if getter is None:
+            name = item.strip().upper()
+            if name == "STEP":
+                replies.append("1")
+            elif name == "MODE":
+                replies.append(self._ran_mode or (self.steps[0].mode if self.steps else "IR"))
+            elif name in ("OMET", "MMET"):
+                if live is None:
+                    live = self.output.live()
+                if name == "OMET":
+                    replies.append(f"{live[0]:.6E}")
+                else:
+                    replies.append(_meter(live[1], self._ran_mode or "IR"))
+            else:
                 raise ScpiError(ILLEGAL_PARAMETER_VALUE, item)
-            replies.append(getter())
         return ",".join(replies)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drivers.sim.electrical import PackCircuit
+from drivers.sim.electrical import OperatingPoint, PackCircuit
 from drivers.sim.instruments.power_stage import PowerStageTwin, load_current, reply_number
 from drivers.sim.scpi_server import (
     DEVICE_SPECIFIC_ERROR,
@@ -175,11 +175,16 @@ class Chroma63200aTwin(PowerStageTwin):
 
     # --- protection ---------------------------------------------------------------------------
 
-    def _watch(self) -> None:
-        if self.input_on and self.circuit.terminal_voltage() > self.rated_voltage_v:
-            with self.circuit.locked():
-                self.input_on = False
-            self._pending.append((DEVICE_SPECIFIC_ERROR, "over-voltage protection tripped"))
+    def _watch(self) -> OperatingPoint | None:
+        if not self.input_on:
+            return None
+        op = self.circuit.operating_point()
+        if not op.voltage_v > self.rated_voltage_v:
+            return op
+        with self.circuit.locked():
+            self.input_on = False
+        self._pending.append((DEVICE_SPECIFIC_ERROR, "over-voltage protection tripped"))
+        return None
 
     def _refuse_short(self, call: Call) -> None:
         call.expect(1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drivers.sim.electrical import PackCircuit
+from drivers.sim.electrical import OperatingPoint, PackCircuit
 from drivers.sim.instruments.power_stage import REACHED, PowerStageTwin, reply_number
 from drivers.sim.scpi_server import (
     DEVICE_SPECIFIC_ERROR,
@@ -142,22 +142,23 @@ class It6000cTwin(PowerStageTwin):
 
     # --- protection ---------------------------------------------------------------------------
 
-    def _watch(self) -> None:
+    def _watch(self) -> OperatingPoint | None:
         if not self.output_on:
-            return
+            return None
         op = self.circuit.operating_point()  # also brings the circuit to now, armed or not
         ovp, ocp = self.ovp, self.ocp
         if not (ovp.armed or ocp.armed):
-            return  # the usual case, on every command of a power sample
+            return op  # the usual case, on every command of a power sample
         seen = ((ovp, op.voltage_v), (ocp, abs(op.currents_a.get(self.name, 0.0))))
         trips = [trip for trip, value in seen if trip.armed and value >= trip.level * REACHED]
         if not trips:
-            return
+            return op
         with self.circuit.locked():
             self.output_on = False
         for trip in trips:
             trip.tripped = True
             self._pending.append((DEVICE_SPECIFIC_ERROR, f"{trip.what} protection tripped"))
+        return None
 
     def _questionable(self) -> int:
         return sum(trip.bit for trip in (self.ovp, self.ocp) if trip.tripped)

@@ -271,11 +271,11 @@ class ModbusIoTwin(TwinServer):
                     raise _Exception(ILLEGAL_DATA_VALUE)
                 self._check_range(address, value)
                 table = self._coils if function == READ_COILS else self._inputs
-                bits = table[address : address + value]
-                data = bytes(
-                    sum(1 << i for i, bit in enumerate(bits[k : k + 8]) if bit)
-                    for k in range(0, len(bits), 8)
-                )
+                packed = 0  # the first bit in the lowest bit of the first byte
+                for i, bit in enumerate(table[address : address + value]):
+                    if bit:
+                        packed |= 1 << i
+                data = packed.to_bytes((value + 7) // 8, "little")
                 return bytes([function, len(data)]) + data, False
             if function == WRITE_SINGLE_COIL:
                 if len(pdu) != 5 or value not in (0xFF00, 0x0000):

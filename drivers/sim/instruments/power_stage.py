@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from drivers.sim.electrical import PackCircuit
+from drivers.sim.electrical import OperatingPoint, PackCircuit
 from drivers.sim.scpi_server import Call, CommandFn, ScpiDevice, ScpiError
 
 FULLY_ON_OHM = 0.005
@@ -119,9 +119,10 @@ class PowerStageTwin(ScpiDevice, ABC):
 
     # --- readings -----------------------------------------------------------------------------
 
-    def _measure(self) -> tuple[float, float, float]:
-        """Measure volts, amps and watts at the terminals now."""
-        op = self.circuit.operating_point()
+    def _measure(self, op: OperatingPoint | None = None) -> tuple[float, float, float]:
+        """Measure volts, amps and watts at the terminals now (at ``op`` if read just now)."""
+        if op is None:
+            op = self.circuit.operating_point()
         amps = op.currents_a.get(self.name, 0.0)
         if self.is_load:
             amps = max(0.0, -amps)
@@ -142,16 +143,30 @@ class PowerStageTwin(ScpiDevice, ABC):
         ]
 
     def _reading(self, index: int, unit: str) -> CommandFn:
-        return lambda call: self._reply(self._measure()[index], unit)
+        return _Reading(self, index, unit)
 
     # --- protection ---------------------------------------------------------------------------
 
-    def _watch(self) -> None:
-        """Notice a protection trip: act on it and queue its error in ``_pending``."""
+    def _watch(self) -> OperatingPoint | None:
+        """Notice a protection trip: act on it and queue its error in ``_pending``.
+
+        Return the operating point it read if nothing tripped (a reading at this instant
+        is that one), else None.
+        """
+        return None
 
     def _guarded(self, function: CommandFn, query: bool) -> CommandFn:
         """Check the protection around ``function``; a setting carries a queued trip error."""
         watch = self._watch  # a query runs once a power sample: bound once, here
+        if isinstance(function, _Reading):
+            # Two units of every power sample come here: the reading takes the operating
+            # point the watch has just read rather than asking the circuit again.
+            measure, reply, index, unit = self._measure, self._reply, function.index, function.unit
+
+            def read(call: Call) -> str | None:
+                return reply(measure(watch())[index], unit)
+
+            return read
 
         def ask(call: Call) -> str | None:
             watch()
@@ -170,3 +185,18 @@ class PowerStageTwin(ScpiDevice, ABC):
     def _all_guarded(self, table: Iterable[tuple[str, CommandFn]]) -> list[tuple[str, CommandFn]]:
         """Return ``table`` with every command :meth:`_guarded`."""
         return [(pattern, self._guarded(fn, pattern.endswith("?"))) for pattern, fn in table]
+
+
+class _Reading:
+    """A ``MEASure``-style query of ``twin``: quantity ``index`` of its :meth:`_measure`.
+
+    A class rather than a closure, so that :meth:`PowerStageTwin._guarded` knows it.
+    """
+
+    __slots__ = ("index", "twin", "unit")
+
+    def __init__(self, twin: PowerStageTwin, index: int, unit: str) -> None:
+        self.twin, self.index, self.unit = twin, index, unit
+
+    def __call__(self, call: Call) -> str | None:
+        return self.twin._reply(self.twin._measure()[self.index], self.unit)

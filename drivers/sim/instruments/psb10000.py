@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drivers.sim.electrical import PackCircuit, SourceTotals
+from drivers.sim.electrical import OperatingPoint, PackCircuit, SourceTotals
 from drivers.sim.instruments.power_stage import REACHED, PowerStageTwin
 from drivers.sim.scpi_server import (
     DATA_OUT_OF_RANGE,
@@ -199,20 +199,21 @@ class Psb10000Twin(PowerStageTwin):
     def _counter(self, short: str) -> CommandFn:
         return lambda call: str(self.alarm_counts[short])
 
-    def _watch(self) -> None:
+    def _watch(self) -> OperatingPoint | None:
         if not self.output_on:
-            return
+            return None
         op = self.circuit.operating_point()
         amps = op.currents_a.get(self.name, 0.0)
         seen = {"OVOL": op.voltage_v, "OCUR": abs(amps), "OPOW": abs(op.voltage_v * amps)}
         alarms = [a for a, (key, _) in ALARMS.items() if seen[a] >= self.values[key] * REACHED]
         if not alarms:
-            return
+            return op
         with self.circuit.locked():
             self._switch(False)
         for alarm in alarms:
             self.alarm_counts[alarm] += 1
             self._pending.append((DEVICE_SPECIFIC_ERROR, f"{ALARMS[alarm][1]} alarm"))
+        return None
 
     # --- settings -----------------------------------------------------------------------------
 

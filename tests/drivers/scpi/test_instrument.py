@@ -140,6 +140,19 @@ def test_every_model_has_connect(model: str) -> None:
         "1_000;2",
         "0x10;2",
         "",
+        # Plain characters only (the float() path), valid or not as the pattern decides:
+        "1e5;2E-3",
+        "1e;2",
+        "e5;1",
+        "+-1;2",
+        "-0.000000;0",
+        " ;1",
+        "1 ; 2 ",
+        ".;1",
+        "5.;.5",
+        "1 2;3",
+        "1;2;",
+        ";",
     ],
 )
 def test_a_compound_reading_parses_as_its_two_units_would(reply: str) -> None:

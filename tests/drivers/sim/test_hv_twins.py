@@ -354,6 +354,19 @@ def test_chroma_live_reading_follows_the_settling_insulation(chroma: Rig) -> Non
     assert rig.hv.ask("SAFE:RES:ALL?", int) == 115  # TESTING
 
 
+def test_chroma_fetch_of_both_meters_reads_them_as_each_alone(chroma: Rig) -> None:
+    rig = chroma
+    rig.ir(dwell_s=100.0, judge_delay_s=0.0)
+    for at in (0.5, 2.0, 50.0):  # ramping, then settling
+        rig.time.set(at)
+        both = rig.hv.transport.query("SAFE:FETC? STEP,OMET,MODE,MMET")
+        alone = [rig.hv.transport.query(f"SAFE:FETC? {item}") for item in ("OMET", "MMET")]
+        assert both.split(",") == ["1", alone[0], "IR", alone[1]]
+        assert float(alone[1]) == pytest.approx(
+            rig.net.ir_test("both", 500.0, elapsed_s=at, ramp_s=1.0), rel=1e-5
+        )
+
+
 def test_kikusui_upper_ir_limit_fails_when_the_reading_crosses_it(kikusui: Rig) -> None:
     rig = kikusui
     rig.ir(dwell_s=300.0, judge_delay_s=5.0, low_limit_ohm=1e6, high_limit_ohm=1e9)

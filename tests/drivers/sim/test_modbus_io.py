@@ -144,6 +144,31 @@ def test_write_multiple_coils_echoes_and_sets_them(
     assert (io.hv_lamp, io.k1, io.k2) == (False, True, True)
 
 
+def test_every_read_packs_its_bits_as_the_spec_and_the_driver_unpacks_them(
+    io: ModbusIoTwin, il: ModbusRtuInterlocks
+) -> None:
+    # Modbus Application Protocol V1.1b3 §6.1-6.2: the first bit asked for is the lowest
+    # bit of the first data byte, eight to a byte, the last byte padded with zeros.
+    for pattern in (0b10110101, 0b01001010, 0b11111111):
+        levels = [bool(pattern >> i & 1) for i in range(CHANNELS)]
+        for address, level in enumerate(levels):
+            io.set_input(address, level)
+            io.handle(frame(f"01 05 {address:04X} {'FF00' if level else '0000'}"))
+        for address in range(CHANNELS):
+            for count in range(1, CHANNELS - address + 1):
+                bits = levels[address : address + count]
+                data = bytes(
+                    sum(bit << i for i, bit in enumerate(bits[k : k + 8]))
+                    for k in range(0, count, 8)
+                )
+                for function in ("01", "02"):
+                    request = frame(f"01 {function} {address:04X} {count:04X}")
+                    reply = frame(f"01 {function} {len(data):02X} {data.hex()}")
+                    assert io.handle(request) == reply
+                assert il.read_coils(address, count) == bits
+                assert il.read_discrete_inputs(address, count) == bits
+
+
 def test_corrupt_or_foreign_frames_get_no_reply(io: ModbusIoTwin) -> None:
     good = frame("01 02 0000 0003")
     assert io.handle(good) == frame("01 02 01 07")

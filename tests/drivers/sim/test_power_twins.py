@@ -186,6 +186,26 @@ def test_it6000c_ovp_reached_over_time_reads_back_then_reports(
     assert supply.transport.query("STAT:QUES:COND?") == "1"
 
 
+def test_a_reading_that_notices_a_trip_reads_the_circuit_after_it(
+    rig_with: Callable[..., Rig],
+) -> None:
+    # The reading takes the operating point its protection check read, unless that check
+    # tripped the output: then it reads the circuit again, with the output off.
+    rig = rig_with(ITECH)
+    supply = rig.open("supply")
+    e, _ = rig.thevenin()
+    supply.set_protection(ovp_v=round(e + 1.5, 3))
+    supply.set_voltage(450.0)
+    supply.set_current(5.0)
+    supply.set_output(True)
+    assert supply.measure_current() == pytest.approx(5.0)
+    rig.time.advance(600.0)
+    volts, amps = supply.measure_voltage_and_current()  # the first command since the trip
+    assert amps == 0.0
+    assert volts == pytest.approx(rig.circuit.terminal_voltage(), abs=1e-6)
+    assert not supply.output_enabled()
+
+
 def test_it6000c_refuses_setpoints_beyond_its_ratings(rig_with: Callable[..., Rig]) -> None:
     rig = rig_with(ITECH)
     supply = rig.open("supply", max_voltage_v=2000.0, max_current_a=200.0)  # looser driver
