@@ -22,7 +22,7 @@ from drivers.errors import (
     InstrumentTimeout,
 )
 from drivers.roles import HvPole, Identity, InterlockState
-from drivers.scpi.serial import close_port, open_serial, port_io, port_pump
+from drivers.scpi.serial import close_port, open_serial, port_pump
 from drivers.scpi.transport import Tracer
 
 READ_COILS = 0x01
@@ -129,7 +129,6 @@ class ModbusRtuLink:
         self._lock = threading.Lock()
         self._closed = False
         self._pump = port_pump(port)  # a server answering on this thread (drivers.loopback)
-        self._io = port_io(port)  # a socket:// port's I/O straight on its socket
 
     def transact(self, unit: int, pdu: bytes) -> bytes:
         """Send ``pdu`` to ``unit`` and return the reply's PDU (function code onwards).
@@ -148,10 +147,10 @@ class ModbusRtuLink:
             if delay > 0:
                 time.sleep(delay)
             try:
-                self._io.reset_input_buffer()
+                self.port.reset_input_buffer()
                 if self._tracer is not None:
                     self._tracer(self.resource, ">", _hex(request))
-                self._io.write(request)
+                self.port.write(request)
                 if self._pump is not None:
                     self._pump(len(request))
                 reply = self._read_reply(unit, pdu, request)
@@ -175,7 +174,7 @@ class ModbusRtuLink:
 
     def _read_reply(self, unit: int, pdu: bytes, request: bytes) -> bytes:
         function = pdu[0]
-        head = self._io.read(3)
+        head = self.port.read(3)
         if not head:
             raise InstrumentTimeout(
                 f"no reply from unit {unit} within {self.timeout_s:g} s to {_hex(request)}; "
@@ -194,7 +193,7 @@ class ModbusRtuLink:
             total = 3 + head[2] + 2
         else:  # write single coil: the reply echoes the request
             total = 8
-        frame = head + self._io.read(total - 3)
+        frame = head + self.port.read(total - 3)
         self._trace_reply(frame)
         if len(frame) < total:
             self._bad(frame, request, f"reply too short ({len(frame)} of {total} bytes)")

@@ -11,7 +11,7 @@ import contextlib
 import re
 import socket
 import sys
-from typing import Any, Protocol
+from typing import Any
 
 import serial
 
@@ -113,87 +113,6 @@ def port_pump(port: Any) -> loopback.Pump | None:
     """Get the pump of a ``socket://`` port whose server answers on this thread, or None."""
     sock = port_socket(port)
     return None if sock is None else loopback.pump_for(sock)
-
-
-class ByteIo(Protocol):
-    """The byte I/O of a serial port: what :func:`port_io` gives."""
-
-    def read(self, size: int = 1) -> bytes: ...
-
-    def write(self, data: bytes) -> int | None: ...
-
-    def reset_input_buffer(self) -> None: ...
-
-
-class SocketPortIo:
-    """Reads and writes of a pyserial ``socket://`` port done on its socket, when it can.
-
-    pyserial's ``socket://`` port waits in ``select()`` before every read and after every
-    write, and builds a timer for each: ~40 µs of Python and four extra system calls per
-    Modbus transaction, more than the loopback round trip itself. Here the usual case, a
-    reply that is already there and a frame the socket takes at once, is one ``recv`` or
-    ``send`` on the port's own (non-blocking) socket; anything else (nothing or part of it
-    arrived yet, no room to send, end of file) is left to the port, which waits within its
-    timeouts and reports as it always does. A failing system call is reported with
-    pyserial's own exception and text.
-    """
-
-    __slots__ = ("_port", "_sock")
-
-    def __init__(self, port: Any, sock: socket.socket) -> None:
-        self._port = port
-        self._sock = sock
-
-    def read(self, size: int = 1) -> bytes:
-        """Read up to ``size`` bytes within the port's timeout (fewer: it ran out)."""
-        if not self._port.is_open:
-            raise serial.PortNotOpenError()
-        try:
-            data = self._sock.recv(size)
-        except BlockingIOError:
-            return bytes(self._port.read(size))  # nothing yet: the port waits for it
-        except OSError as err:
-            raise serial.SerialException(f"read failed: {err}") from err
-        if len(data) == size:
-            return data
-        if not data:
-            return bytes(self._port.read(size))  # end of file: the port reports it
-        return data + bytes(self._port.read(size - len(data)))
-
-    def write(self, data: bytes) -> int:
-        """Send all of ``data`` (the port waits, within its write timeout, for room)."""
-        if not self._port.is_open:
-            raise serial.PortNotOpenError()
-        try:
-            sent = self._sock.send(data)
-        except BlockingIOError:
-            sent = 0
-        except OSError as err:
-            raise serial.SerialException(f"write failed: {err}") from err
-        if sent < len(data):
-            sent += self._port.write(data[sent:])
-        return sent
-
-    def reset_input_buffer(self) -> None:
-        """Discard every byte that has arrived."""
-        if not self._port.is_open:
-            raise serial.PortNotOpenError()
-        try:
-            while self._sock.recv(4096):
-                pass
-        except BlockingIOError:
-            return  # drained
-        except OSError as err:
-            raise serial.SerialException(f"read failed: {err}") from err
-
-
-def port_io(port: ByteIo) -> ByteIo:
-    """Get what to read and write ``port`` through: :class:`SocketPortIo` for a pyserial
-    ``socket://`` port on a non-blocking socket, else the port itself."""
-    sock = port_socket(port)
-    if sock is None or sock.gettimeout() != 0.0:
-        return port
-    return SocketPortIo(port, sock)
 
 
 def close_port(port: Any) -> None:

@@ -9,20 +9,12 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-import serial
 
 from drivers.errors import InstrumentConnectionError, InstrumentProtocolError, InstrumentTimeout
 from drivers.generic.scpi_supply import GenericScpiSupply
 from drivers.roles import PowerSupply
 from drivers.scpi.open import open_transport
-from drivers.scpi.serial import (
-    SerialTransport,
-    SocketPortIo,
-    close_port,
-    is_serial_resource,
-    port_from_resource,
-    port_io,
-)
+from drivers.scpi.serial import SerialTransport, is_serial_resource, port_from_resource
 
 
 class SupplyHandler(socketserver.StreamRequestHandler):
@@ -208,65 +200,3 @@ def test_device_server_dropping_the_link_raises_connection_error(server_port: in
         t.write("BYE")
         with pytest.raises(InstrumentConnectionError, match="VOLT"):
             t.query("VOLT?")
-
-
-# --- a socket:// port's I/O on its socket (SocketPortIo) ----------------------------------
-
-
-@pytest.fixture
-def device_server() -> Iterator[tuple[socket.socket, serial.Serial]]:
-    """A socket:// port (0.2 s timeouts) and the device server's end of its connection."""
-    with socket.create_server(("127.0.0.1", 0)) as listening:
-        port = serial.serial_for_url(
-            f"socket://127.0.0.1:{listening.getsockname()[1]}", timeout=0.2, write_timeout=0.2
-        )
-        peer, _ = listening.accept()
-        with peer:
-            try:
-                yield peer, port
-            finally:
-                close_port(port)
-
-
-def test_a_socket_port_does_its_io_on_its_socket_and_a_loop_port_does_not() -> None:
-    loop_port = serial.serial_for_url("loop://", timeout=0.2)
-    try:
-        assert port_io(loop_port) is loop_port
-    finally:
-        loop_port.close()
-
-
-def test_socket_port_io_reads_and_writes_the_bytes_pyserial_would(
-    device_server: tuple[socket.socket, serial.Serial],
-) -> None:
-    peer, port = device_server
-    io = port_io(port)
-    assert isinstance(io, SocketPortIo)
-    assert io.write(b"\x01\x02\x00\x00\x00\x03") == 6
-    assert peer.recv(64) == b"\x01\x02\x00\x00\x00\x03"
-    peer.sendall(b"\x01\x02\x01\x05\xaa\xbb")
-    assert io.read(3) == b"\x01\x02\x01"  # there already: read on the socket
-    assert io.read(3) == b"\x05\xaa\xbb"
-    peer.sendall(b"\x01\x02")
-    assert io.read(5) == b"\x01\x02"  # the rest never comes: the port's timeout ends it
-    assert io.read(3) == b""  # nothing arrives: the port waits its timeout, as pyserial
-    peer.sendall(b"stale bytes")
-    assert port.read(1) == b"s"  # arrived (the port waited for it) and more is there
-    io.reset_input_buffer()
-    peer.sendall(b"\x09")
-    assert io.read(1) == b"\x09"  # only what came after the reset
-
-
-def test_socket_port_io_reports_a_closed_link_as_pyserial(
-    device_server: tuple[socket.socket, serial.Serial],
-) -> None:
-    peer, port = device_server
-    io = port_io(port)
-    peer.shutdown(socket.SHUT_RDWR)
-    with pytest.raises(serial.SerialException, match="socket disconnected"):
-        io.read(3)
-    close_port(port)
-    with pytest.raises(serial.PortNotOpenError):
-        io.read(3)
-    with pytest.raises(serial.PortNotOpenError):
-        io.write(b"\x01")
