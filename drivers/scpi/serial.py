@@ -119,9 +119,20 @@ def close_port(port: Any) -> None:
     """Close a pyserial port, ignoring errors (the port is gone either way).
 
     pyserial's ``socket://`` close() skips closing its socket when ``shutdown()`` fails,
-    which it does once the device server has dropped the link; close that socket too.
+    which it does once the device server has dropped the link; close that socket too. It
+    also sleeps 0.3 s after closing, to give a device server time before a quick
+    reconnect. A twin that answers on this thread (:func:`port_pump`) needs no such time:
+    its port is closed here as pyserial closes it, without the sleep (every virtual bench
+    that closes would otherwise wait for it).
     """
     sock = port_socket(port)
+    if sock is not None and loopback.pump_for(sock) is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+        port._socket = None  # what pyserial's close() leaves: the port knows it is closed
+        port.is_open = False
+        return
     with contextlib.suppress(OSError):  # serial.SerialException is an OSError
         port.close()
     if sock is not None:

@@ -11,12 +11,15 @@ import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
+import serial
+import serial.urlhandler.protocol_socket as pyserial_socket
 
 from drivers import loopback
 from drivers.errors import InstrumentConnectionError, InstrumentTimeout
 from drivers.labels.zpl_printer import ZplPrinter
 from drivers.modbus.rtu_io import ModbusRtuInterlocks, with_crc
 from drivers.registry import open_instrument
+from drivers.scpi.serial import port_socket
 from drivers.scpi.visa import VisaTransport
 from drivers.sim.bench import VirtualBench
 from drivers.sim.instruments.label_printer import ZplPrinterTwin
@@ -177,3 +180,30 @@ def test_the_lockstep_bench_serves_every_twin_inline_and_a_real_time_one_threade
     with VirtualBench("nmc96s", seed=1) as real_time:
         twins = [*real_time.servers.values(), *real_time.served.values()]
         assert all(isinstance(t, TwinServer) and not t.inline for t in twins)
+
+
+def test_closing_a_pumped_modbus_link_closes_its_port_without_pyserials_reconnect_sleep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pyserial's socket:// close() sleeps 0.3 s for a device server's sake; a twin on this
+    # thread needs none, and every virtual bench's teardown would wait for it.
+    slept: list[float] = []
+    monkeypatch.setattr(pyserial_socket.time, "sleep", slept.append)
+    with ModbusIoTwin().start(inline=True) as twin:
+        driver = open_instrument(
+            "modbus.rtu_io", twin.resource, timeout_s=0.2, options=twin.driver_options()
+        )
+        assert isinstance(driver, ModbusRtuInterlocks)
+        driver.connect()
+        assert driver.read().safe_for_hv
+        port = driver.link.port
+        assert isinstance(port, serial.SerialBase)
+        sock = port_socket(port)
+        assert sock is not None
+        driver.close()
+        assert slept == []
+        assert not port.is_open
+        assert sock.fileno() == -1  # the socket itself is closed
+        with pytest.raises(InstrumentConnectionError, match="closed"):
+            driver.read()
+        assert not twin.internal_errors
