@@ -166,16 +166,23 @@ def test_it6000c_ocp_switches_off_and_latches_until_cleared(rig_with: Callable[.
     assert supply.measure_current() == pytest.approx(5.0)
 
 
-def test_it6000c_ovp_reached_over_time_reads_back_then_reports(
-    rig_with: Callable[..., Rig],
-) -> None:
-    rig = rig_with(ITECH)
+def charging_towards_its_ovp(rig: Rig) -> tuple[Any, float]:
+    """The rig's supply charging the pack at 5 A with its OVP 1.5 V above the pack's E
+    (e + 5 A × ~0.1 Ω is below it at first); return the supply and E."""
     supply = rig.open("supply")
     e, _ = rig.thevenin()
     supply.set_protection(ovp_v=round(e + 1.5, 3))
     supply.set_voltage(450.0)
     supply.set_current(5.0)
-    supply.set_output(True)  # e + 5 A × ~0.1 Ω: below the OVP level
+    supply.set_output(True)
+    return supply, e
+
+
+def test_it6000c_ovp_reached_over_time_reads_back_then_reports(
+    rig_with: Callable[..., Rig],
+) -> None:
+    rig = rig_with(ITECH)
+    supply, e = charging_towards_its_ovp(rig)
     assert supply.output_enabled()
     rig.time.advance(600.0)  # the pack charges up to it (~500 s) and no further
     assert rig.circuit.terminal_voltage() == pytest.approx(e + 1.5, abs=2e-3)
@@ -192,12 +199,7 @@ def test_a_reading_that_notices_a_trip_reads_the_circuit_after_it(
     # The reading takes the operating point its protection check read, unless that check
     # tripped the output: then it reads the circuit again, with the output off.
     rig = rig_with(ITECH)
-    supply = rig.open("supply")
-    e, _ = rig.thevenin()
-    supply.set_protection(ovp_v=round(e + 1.5, 3))
-    supply.set_voltage(450.0)
-    supply.set_current(5.0)
-    supply.set_output(True)
+    supply, _ = charging_towards_its_ovp(rig)
     assert supply.measure_current() == pytest.approx(5.0)
     rig.time.advance(600.0)
     volts, amps = supply.measure_voltage_and_current()  # the first command since the trip
