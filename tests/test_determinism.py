@@ -5,7 +5,9 @@ as the virtual clock moves, and the clock moves on only once what they sent has 
 received. So a run's measurements, outcomes, samples, logs and CAN traffic depend on the
 seed and the sequence alone: not on how the threads happen to be scheduled. These tests
 run the reference sequence beside CPU burners (bounded processes that stop by themselves)
-and compare runs field by field; run ids and wall-clock timestamps are left out.
+and compare runs field by field; run ids and wall-clock timestamps are left out. Another
+holds threads at the hand-offs between the station and the simulated ECU for longer than
+any real-time bound, as only a badly overloaded machine would.
 
 The tests with burners are marked ``exclusive``: ``make test`` runs them after the parallel
 pass, so their load never lands on another test's wall-clock bound.
@@ -23,8 +25,11 @@ from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
+import can
 import pytest
 
+from drivers.bms.isotp_link import IsoTpConnection
+from drivers.sim.uds_server import UdsServer
 from station.cli import main
 from station.console import TerminalPrompter
 from station.runner import RunOptions, prepare_run
@@ -247,6 +252,44 @@ def test_a_run_paced_at_speed_50_gives_the_results_of_an_unpaced_one(tmp_path: P
         wall = time.monotonic() - started
     assert_same(unpaced, paced)
     assert wall >= 0.9 * line_time / 50  # it was paced: not faster than × 50
+
+
+def test_threads_stalled_past_every_real_time_bound_change_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a heavily loaded machine does at worst: hold a thread for seconds at a hand-off.
+
+    The simulated ECU's thread is held 1.2 s before its first answer (past the 1 s P2 the
+    station gives a simulated ECU), and the tester's ISO-TP stack gets the first frame of a
+    later multi-frame answer 1.2 s late (past ISO-TP's 1 s flow-control bound). Under the
+    lockstep clock neither is a timeout: the record is the unstalled run's.
+    """
+    sequence = tmp_path / "short.toml"
+    sequence.write_text(SHORT, encoding="utf-8")
+    unstalled = run_record(tmp_path / "unstalled.db", sequence)
+    assert unstalled["outcome"] == "PASSED", [s for s in unstalled["steps"] if s[5] != "PASSED"]
+
+    held: list[str] = []
+    handle, on_frame = UdsServer.handle, IsoTpConnection._on_frame
+
+    def first_answer_late(self: UdsServer, request: bytes) -> bytes | None:
+        if "ecu" not in held:
+            held.append("ecu")
+            time.sleep(1.2)
+        return handle(self, request)
+
+    def second_first_frame_late(self: IsoTpConnection, msg: can.Message) -> None:
+        if msg.arbitration_id == 0x7E8 and msg.data[0] >> 4 == 1:
+            held.append("first frame")
+            if held.count("first frame") == 2:
+                time.sleep(1.2)
+        on_frame(self, msg)
+
+    monkeypatch.setattr(UdsServer, "handle", first_answer_late)
+    monkeypatch.setattr(IsoTpConnection, "_on_frame", second_first_frame_late)
+    stalled = run_record(tmp_path / "stalled.db", sequence)
+    assert held[0] == "ecu" and held.count("first frame") >= 2
+    assert_same(unstalled, stalled)
 
 
 def test_station_run_with_a_seed_twice_prints_and_records_the_same_tables(

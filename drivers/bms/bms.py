@@ -151,6 +151,7 @@ class Bms:
                     tracer=uds_tracer,
                     on_tx=self._trace.record_tx,
                     pacer=pacer,
+                    traffic=self.monitor,
                 ).open()
         except BaseException:
             self.close()

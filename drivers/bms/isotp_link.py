@@ -28,7 +28,9 @@ class IsoTpConnection:
     ``trace(direction, payload)`` sees every UDS payload (``">"`` sent, ``"<"`` received) and
     must redact it; ``on_tx`` sees every CAN frame the stack sends, for the CAN trace. The
     stack's own logger, ``logger_name``, is held at INFO because isotp logs each frame's
-    bytes at DEBUG — keys included. :attr:`pacer`, when set, is stepped while
+    bytes at DEBUG — keys included. ``frame_timeout_s`` bounds the wait for the ECU's
+    flow control and for each consecutive frame (ISO 15765-2's N_Bs and N_Cr; wall time).
+    :attr:`pacer`, when set, is stepped while
     :meth:`wait_frame` waits after a 0x78 responsePending and no frame of the answer has come
     (the simulated ECU finishes the routine as virtual time moves); its owner sets it per
     request, from the thread that will wait.
@@ -44,6 +46,7 @@ class IsoTpConnection:
         trace: Callable[[str, bytes], None],
         on_tx: Callable[[can.Message], None] | None = None,
         logger_name: str = f"{__name__}.isotp",
+        frame_timeout_s: float = 1.0,
     ) -> None:
         logging.getLogger(logger_name).setLevel(logging.INFO)
         extended = request_id > 0x7FF or response_id > 0x7FF
@@ -65,8 +68,8 @@ class IsoTpConnection:
                 "tx_data_length": 8,
                 "tx_data_min_length": 8,
                 # can-isotp wants whole milliseconds
-                "rx_flowcontrol_timeout": 1000,
-                "rx_consecutive_frame_timeout": 1000,
+                "rx_flowcontrol_timeout": round(frame_timeout_s * 1000),
+                "rx_consecutive_frame_timeout": round(frame_timeout_s * 1000),
                 "logger_name": logger_name,
             },
         )
@@ -121,6 +124,11 @@ class IsoTpConnection:
 
     def is_open(self) -> bool:
         return self._open
+
+    @property
+    def frames_received(self) -> int:
+        """Count the frames the ECU has sent on the answer ID so far."""
+        return self._rx_frames
 
     def send(self, data: bytes | Request, timeout: float | None = None) -> None:
         payload = data.get_payload() if isinstance(data, Request) else bytes(data)

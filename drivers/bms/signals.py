@@ -767,6 +767,20 @@ class SignalMonitor(can.Listener):
         with self._cond:
             return sorted(s.name for s in self._by_name.values() if self._is_stale(s, now))
 
+    @property
+    def frames_received(self) -> int:
+        """Count the frames of mapped messages received so far."""
+        with self._cond:
+            return sum(s.frames for s in self._by_name.values())
+
+    def silent(self) -> bool:
+        """Return whether the BMS has stopped sending: every mapped message with a known cycle
+        is stale (False when none has one, or before a cycle has passed since the start)."""
+        now = self._now()
+        with self._cond:
+            timed = [s for s in self._by_name.values() if s.cycle_s is not None]
+            return bool(timed) and all(self._is_stale(s, now) for s in timed)
+
     def status(self) -> dict[str, MessageStatus]:
         """Report frames, last receive time, staleness and error counts per message."""
         now = self._now()

@@ -19,6 +19,16 @@ Time: every timeout is wall-clock. While a request waits for a routine's final a
 clock), so that a simulated BMS can finish the routine in virtual time
 (:mod:`drivers.bms.pacer`); the TesterPresent keeper, a background thread, never does.
 
+Under a pacer the first answer is not timed by P2: a simulated ECU answers while virtual time
+stands still, so how long it takes in wall time says how busy the machine is, not whether
+the ECU is there. A request then waits up to :data:`~drivers.bms.pacer.WALL_BOUND_S` for it,
+as the pacer's other waits do, while the ECU is presumed to be there: until it has let a
+request go unanswered and sent nothing since (no answer frame, no cyclic frame), or until
+``traffic`` says that its cyclic frames have stopped. Then P2 applies again, so a silent BMS
+is found as fast as on a real line (its first request costs the wall bound when nothing yet
+shows that it is silent).
+ISO-TP's flow-control and consecutive-frame timeouts get the same wall bound under a pacer.
+
 Errors: a negative response raises BmsNegativeResponse (``nrc`` attribute; the text names the
 service, the DID or RID and the NRC's ISO name), no answer raises BmsTimeout, anything else
 the BMS gets wrong raises BmsError.
@@ -32,7 +42,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import can
 from udsoncan.Request import Request
@@ -50,7 +60,7 @@ from drivers.bms import redact
 from drivers.bms.isotp_link import IsoTpConnection
 from drivers.bms.lockstep import LockstepNotifier
 from drivers.bms.nrc import describe_nrc
-from drivers.bms.pacer import Pacer
+from drivers.bms.pacer import WALL_BOUND_S, Pacer
 from drivers.bms.security import SECURITY_ALGORITHMS
 from drivers.errors import BmsError, BmsNegativeResponse, BmsTimeout
 from drivers.scpi.transport import Tracer
@@ -91,6 +101,19 @@ class Dtc:
         return f"0x{self.code:06X} (status 0x{self.status:02X})"
 
 
+class BmsTraffic(Protocol):
+    """The BMS's cyclic frames as the client's monitor sees them."""
+
+    @property
+    def frames_received(self) -> int:
+        """Count the frames received so far."""
+        ...
+
+    def silent(self) -> bool:
+        """Return whether the BMS has stopped sending."""
+        ...
+
+
 class UdsClient:
     """UDS client for one BMS on a bus that a ``can.Notifier`` already reads.
 
@@ -101,7 +124,10 @@ class UdsClient:
     request. In a non-default session a keeper sends TesterPresent every
     ``tester_present_interval_s``. ``tracer(resource, direction, text)`` receives every
     request and response as hex (seeds and keys redacted); ``on_tx`` every CAN frame sent.
-    ``pacer`` is stepped while a request made from a caller's thread waits after 0x78.
+    ``pacer`` is stepped while a request made from a caller's thread waits after 0x78, and
+    makes the first answer's wait a wall bound, not P2, until the ECU seems absent;
+    ``traffic`` (the cyclic frames' monitor) tells whether the BMS is still sending (see the
+    module docstring).
     """
 
     def __init__(
@@ -122,8 +148,12 @@ class UdsClient:
         tracer: Tracer | None = None,
         on_tx: Callable[[can.Message], None] | None = None,
         pacer: Pacer | None = None,
+        traffic: BmsTraffic | None = None,
     ) -> None:
         self._pacer = pacer
+        self._traffic = traffic
+        # Under a pacer: what the ECU had sent when a request went unanswered (None: none did).
+        self._missed_at: tuple[int, int] | None = None
         self.dids = dict(dids or {})
         self.routines = dict(routines or {})
         self.security_level = security_level
@@ -145,6 +175,7 @@ class UdsClient:
             trace=self._trace,
             on_tx=on_tx,
             logger_name=f"{__name__}.isotp",
+            frame_timeout_s=WALL_BOUND_S if pacer is not None else 1.0,
         )
         self._p2_s = p2_timeout_s
         self._p2_star_s = p2_star_timeout_s
@@ -369,25 +400,50 @@ class UdsClient:
         self._conn.empty_rxqueue()
         self._conn.send(payload)
         deadline = time.monotonic() + self._request_timeout_s
-        timeout = self._p2_s
+        timeout = self._first_answer_s()
+        pending = False  # the ECU answered 0x78 responsePending
         while True:
             left = deadline - time.monotonic()
             reply = self._conn.wait_frame(timeout=max(0.0, min(timeout, left)))
             if reply is None:
+                if pending:
+                    bound = f"P2* {self._p2_star_s * 1000:.0f} ms after responsePending"
+                elif timeout == self._p2_s:
+                    bound = f"P2 {self._p2_ms} ms"
+                else:
+                    bound = f"{timeout:g} s of wall time for a simulated ECU"
+                if not pending and self._pacer is not None:
+                    self._missed_at = self._heard()
                 raise BmsTimeout(
                     f"the BMS did not answer {what} on {self.resource} in time "
-                    f"(P2 {self._p2_ms} ms; check the CAN wiring, bitrate and IDs)"
+                    f"({bound}; check the CAN wiring, bitrate and IDs)"
                 )
             if reply[:1] == b"\x7f" and len(reply) >= 3 and reply[1] == sid:
                 nrc = reply[2]
                 if nrc == RESPONSE_PENDING:
                     timeout = self._p2_star_s
+                    pending = True
                     continue
                 raise BmsNegativeResponse(f"the BMS refused {what}: {describe_nrc(nrc)}", nrc=nrc)
             if reply[:1] == bytes([sid + 0x40]):
                 return reply[1:]
             detail = "" if secret else f": {_why_wrong(reply, sid)}"
             raise BmsError(f"the BMS answered {what} wrongly{detail}")
+
+    def _first_answer_s(self) -> float:
+        """How long to wait for a request's first answer (see the module docstring)."""
+        if self._pacer is None:
+            return self._p2_s
+        if self._missed_at is not None and self._missed_at == self._heard():
+            return self._p2_s  # it let a request go unanswered and has sent nothing since
+        if self._traffic is not None and self._traffic.silent():
+            return self._p2_s
+        return max(self._p2_s, WALL_BOUND_S)
+
+    def _heard(self) -> tuple[int, int]:
+        """Count the frames the ECU has sent: answers, and cyclic frames if monitored."""
+        cyclic = self._traffic.frames_received if self._traffic is not None else 0
+        return self._conn.frames_received, cyclic
 
     def _start_keeper(self) -> None:
         if self.keeper_running:

@@ -28,10 +28,11 @@ routine is polled by that clock as it moves (every ``poll_interval_s`` of virtua
 by the server thread, and the 0x78 repeat runs on virtual time too; every response is sent
 with a blocking ISO-TP send, so it is on the bus when the server (or the clock) moves on.
 The server thread still answers requests as they come: the tester waits for those answers
-while virtual time stands still. With nothing to poll it then wakes only every
-:data:`LOCKSTEP_IDLE_S` of wall time (to notice a stop or a silenced ECU), not every
-``poll_interval_s``: every idle wake-up takes the interpreter lock from the thread that is
-moving the clock.
+while virtual time stands still, so the wall-clock ISO-TP timeouts (flow control, consecutive
+frames) are the lockstep wall bound then, not a real bus's 1 s. With nothing to poll the
+thread wakes only every :data:`LOCKSTEP_IDLE_S` of wall time (to notice a stop or a silenced
+ECU), not every ``poll_interval_s``: every idle wake-up takes the interpreter lock from the
+thread that is moving the clock.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from typing import Any
 import can
 import isotp
 
+from drivers.bms.pacer import WALL_BOUND_S
 from drivers.sim.bms_security import SecurityAlgorithm
 from drivers.sim.clock import Scheduler
 from drivers.sim.uds_app import DiagnosticApplication, NegativeResponse, Nrc, Pending
@@ -67,11 +69,20 @@ ISOTP_PARAMS: dict[str, Any] = {
     "rx_consecutive_frame_timeout": 1000,
     "blocking_send": False,
 }
+#: Under a lockstep clock the tester answers while virtual time stands still, so its flow
+#: control and consecutive frames are waited for up to the wall bound of every lockstep
+#: hand-off (:data:`~drivers.bms.pacer.WALL_BOUND_S`), not a real bus's 1 s: how long they
+#: take in wall time says how busy the machine is.
+_LOCKSTEP_ISOTP_PARAMS: dict[str, Any] = {
+    "rx_flowcontrol_timeout": round(WALL_BOUND_S * 1000),
+    "rx_consecutive_frame_timeout": round(WALL_BOUND_S * 1000),
+}
 
-_LOCKSTEP_SEND_TIMEOUT_S = 5.0
+_LOCKSTEP_SEND_TIMEOUT_S = 2 * WALL_BOUND_S
+"""Wall-clock bound of a blocking send (a tester that stopped reading must not hang us);
+beyond the flow-control bound, so that a late flow control is waited for, not cut short."""
 LOCKSTEP_IDLE_S = 0.05
 """How long the server thread waits for a request under a lockstep clock (wall time)."""
-"""Wall-clock bound of a blocking send (a tester that stopped reading must not hang us)."""
 
 _SUPPRESS = 0x80
 _WITH_SUBFUNCTION = {0x10, 0x11, 0x27, 0x31, 0x3E}
@@ -138,6 +149,7 @@ class UdsServer:
             address=address,
             params={
                 **ISOTP_PARAMS,
+                **(_LOCKSTEP_ISOTP_PARAMS if scheduler is not None else {}),
                 "logger_name": stack_logger,
                 "blocking_send": scheduler is not None,
             },

@@ -22,6 +22,8 @@ import pytest
 
 from drivers.bms.bms import Bms
 from drivers.bms.description import BmsDescription
+from drivers.bms.isotp_link import IsoTpConnection
+from drivers.bms.pacer import WALL_BOUND_S
 from drivers.errors import BmsTimeout
 from drivers.sim.bms import SimulatedBms
 from drivers.sim.electrical import PackCircuit
@@ -156,6 +158,82 @@ def test_session_and_unlock_outlive_a_virtual_jump_while_tester_present_runs(
         bms.uds.write_did("eol_flag", b"\x01")  # needs the extended session and the unlock
         assert rig.sim.nvm.eol_flag == 1
         assert bms.uds.keeper_running and bms.uds.keeper_failures == 0
+
+
+def test_a_request_waits_out_a_stalled_ecu_thread_while_virtual_time_stands_still(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loaded machine may hold the simulated ECU's thread longer than P2. The ECU answers
+    in no virtual time, so under the pacer that is not a timeout, and no time passes."""
+    server = rig.sim.uds
+    assert server is not None
+    handle, stalled = server.handle, threading.Event()
+
+    def held_first(request: bytes) -> bytes | None:
+        if not stalled.is_set():
+            stalled.set()
+            time.sleep(0.3)  # six times the P2 below: the thread stalled, not the ECU
+        return handle(request)
+
+    monkeypatch.setattr(server, "handle", held_first)
+    with rig.client(p2_timeout_s=0.05) as bms:
+        before = rig.clock.now()
+        assert bms.uds.read_did_text("part_number") == "NM96-A"
+        assert stalled.is_set()
+        assert rig.clock.now() == before
+
+
+def test_a_tester_thread_stalled_past_a_real_flow_control_bound_gets_the_whole_answer(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first frame of a multi-frame answer reaches the client's ISO-TP stack 1.2 s late,
+    so its flow control is later than a real bus's 1 s bound: the simulated ECU waits for it
+    under the lockstep clock, and the answer is whole."""
+    on_frame, stalled = IsoTpConnection._on_frame, threading.Event()
+
+    def late_first_frame(self: IsoTpConnection, msg: can.Message) -> None:
+        if msg.arbitration_id == 0x7E8 and msg.data[0] >> 4 == 1 and not stalled.is_set():
+            stalled.set()
+            time.sleep(1.2)
+        on_frame(self, msg)
+
+    monkeypatch.setattr(IsoTpConnection, "_on_frame", late_first_frame)
+    with rig.client() as bms:
+        assert bms.uds.read_did_text("part_number") == "NM96-A"  # 9 bytes: a first frame
+        assert stalled.is_set()
+
+
+def test_a_silent_bms_is_found_in_p2_once_its_frames_have_stopped(rig: Rig) -> None:
+    rig.sim.faults.silent = True
+    with rig.client(p2_timeout_s=0.05) as bms:
+        rig.clock.advance(1.0)  # a rest: no cyclic frame came, every message is stale
+        started = time.monotonic()
+        with pytest.raises(BmsTimeout, match=r"\(P2 50 ms;"):
+            bms.uds.read_did("part_number")
+        assert time.monotonic() - started < WALL_BOUND_S / 2
+
+
+def test_a_bms_that_let_a_request_go_unanswered_gets_p2_until_it_sends_again(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("drivers.bms.uds.WALL_BOUND_S", 0.3)  # the bound, shortened
+    rig.sim.faults.silent = True
+    with rig.client(p2_timeout_s=0.05) as bms:
+        # Nothing shows yet that it is silent (no time has passed): presumed there.
+        with pytest.raises(BmsTimeout, match=r"\(0\.3 s of wall time for a simulated ECU;"):
+            bms.uds.read_did("part_number")
+        with pytest.raises(BmsTimeout, match=r"\(P2 50 ms;"):
+            bms.uds.read_did("part_number")
+        rig.sim.faults.silent = False
+        for _ in range(10):  # bounded: its ISO-TP restarts within a few ms of wall time
+            rig.clock.advance(0.1)  # it sends its cyclic frames again: presumed there again
+            try:
+                assert bms.uds.read_did_text("part_number") == "NM96-A"
+                break
+            except BmsTimeout as err:  # asked before its ISO-TP listened again
+                assert "(0.3 s of wall time for a simulated ECU;" in str(err)
+        else:
+            pytest.fail("the BMS did not answer after its silence ended")
 
 
 def test_without_a_pacer_a_frozen_clock_times_out_on_the_wall_clock(rig: Rig) -> None:
