@@ -8,7 +8,7 @@ profiler, the figures are wall time on the engine's thread, so the hand-offs to 
 threads are where they happen. Calls nest (a move contains the BMS's cycle, which contains
 its measuring): the rows are not meant to add up.
 
-    python bench/where_time_goes.py [--only nmc96s|lfp16s]
+    python bench/where_time_goes.py [--only nmc96s|lfp16s|audit]
 
 The last line reads ``where_time_goes: clock moves N % of the run's wall (power samples M %)``.
 """
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reference_run import CASES, one_run
+from reference_run import AUDIT, CASES, one_run
 
 from drivers.bms.lockstep import LockstepNotifier
 from drivers.sim.bms import SimulatedBms
@@ -66,9 +66,10 @@ def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=[name for *_, name in CASES], default="nmc96s")
+    every = [*CASES, AUDIT]
+    parser.add_argument("--only", choices=[name for *_, name in every], default="nmc96s")
     args = parser.parse_args()
-    [(sequence, serial, pack, name)] = [case for case in CASES if case[3] == args.only]
+    [(sequence, serial, pack, name)] = [case for case in every if case[3] == args.only]
     with tempfile.TemporaryDirectory() as tmp:
         one_run(sequence, serial, pack, Path(tmp) / "warm-up.db")
         for label, cls, method in PARTS:
