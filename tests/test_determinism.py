@@ -275,14 +275,14 @@ def test_threads_stalled_past_every_real_time_bound_change_no_result(
     def first_answer_late(self: UdsServer, request: bytes) -> bytes | None:
         if "ecu" not in held:
             held.append("ecu")
-            time.sleep(1.2)
+            time.sleep(1.2)  # the stall under test, not a wait for a race: past the 1 s P2
         return handle(self, request)
 
     def second_first_frame_late(self: IsoTpConnection, msg: can.Message) -> None:
         if msg.arbitration_id == 0x7E8 and msg.data[0] >> 4 == 1:
             held.append("first frame")
             if held.count("first frame") == 2:
-                time.sleep(1.2)
+                time.sleep(1.2)  # the stall under test: past ISO-TP's 1 s flow-control bound
         on_frame(self, msg)
 
     monkeypatch.setattr(UdsServer, "handle", first_answer_late)

@@ -194,7 +194,7 @@ def test_a_tester_thread_stalled_past_a_real_flow_control_bound_gets_the_whole_a
     def late_first_frame(self: IsoTpConnection, msg: can.Message) -> None:
         if msg.arbitration_id == 0x7E8 and msg.data[0] >> 4 == 1 and not stalled.is_set():
             stalled.set()
-            time.sleep(1.2)
+            time.sleep(1.2)  # the stall under test: past a real bus's 1 s flow-control bound
         on_frame(self, msg)
 
     monkeypatch.setattr(IsoTpConnection, "_on_frame", late_first_frame)
