@@ -75,7 +75,10 @@ class VirtualClock:
     bus, and seen, before anyone reads at ``t``, whatever the machine's load.
 
     - :meth:`advance`/:meth:`wait` jump: actors act once at the end (an actor skips the
-      slots it missed, as a BMS does not replay an hour of frames).
+      slots it missed, as a BMS does not replay an hour of frames), except that a jump stops
+      wherever a *punctual* actor is due (``add_actor(actor, punctual=True)``) and every
+      actor acts there: the TesterPresent keeper, whose keep-alive must reach the ECU
+      within its S3 timeout however long the station waits.
     - :meth:`step` is for someone waiting on an actor (a BMS client waiting for a frame):
       it moves to the next time an actor is due (never past ``until``).
 
@@ -103,6 +106,7 @@ class VirtualClock:
         # Tuples, replaced (under _moving) when one is added or removed: a move iterates
         # them as they are, with no copy, even if an actor adds or removes one meanwhile.
         self._actors: tuple[Actor, ...] = ()
+        self._punctual: tuple[Actor, ...] = ()  # also in _actors
         self._settles: tuple[Callable[[], object], ...] = ()
         self.pace = pace
         self._pace_origin = (time.monotonic(), start)
@@ -117,18 +121,22 @@ class VirtualClock:
 
     # --- lockstep actors -------------------------------------------------------------------
 
-    def add_actor(self, actor: Actor) -> None:
-        """Let ``actor`` act whenever time moves (see the class docstring)."""
+    def add_actor(self, actor: Actor, *, punctual: bool = False) -> None:
+        """Let ``actor`` act whenever time moves (see the class docstring).
+
+        ``punctual``: no jump passes the time the actor is due without a move there (a
+        time already past is no stop: the actor acts at the next move, as any actor does).
+        """
         with self._moving:
             self._actors = (*self._actors, actor)
+            if punctual:
+                self._punctual = (*self._punctual, actor)
 
     def remove_actor(self, actor: Actor) -> None:
         """Stop calling ``actor``; no error if it is not registered."""
         with self._moving:
-            if actor in self._actors:
-                actors = list(self._actors)
-                actors.remove(actor)
-                self._actors = tuple(actors)
+            self._actors = _without(self._actors, actor)
+            self._punctual = _without(self._punctual, actor)
 
     def add_settle(self, settle: Callable[[], object]) -> None:
         """Call ``settle()`` after the actors at each move (it waits for their output)."""
@@ -141,6 +149,14 @@ class VirtualClock:
             due = [t for a in self._actors if (t := a.next_due()) is not None]
         return min(due, default=None)
 
+    def _punctual_stop(self, target: float) -> float | None:
+        """Get the earliest time before ``target`` (and after now) at which a punctual
+        actor is due, where a jump to ``target`` must stop (``_moving`` held)."""
+        stops = [
+            t for a in self._punctual if (t := a.next_due()) is not None and self._now < t < target
+        ]
+        return min(stops, default=None)
+
     # --- moving time -----------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:
@@ -148,8 +164,12 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError("virtual time cannot go backwards")
         with self._moving:
-            self._now += seconds
-            self._act(self._now)
+            target = self._now + seconds
+            while (stop := self._punctual_stop(target)) is not None:
+                self._now = stop
+                self._act(stop)
+            self._now = target
+            self._act(target)
 
     def step(self, until: float) -> None:
         """Move to the next time an actor is due, but not past ``until``; then act there.
@@ -293,6 +313,10 @@ class LineClock(VirtualClock):
             return  # all parked: a release (or an abort) comes from one of them
         target = min(times)
         with self._moving:
+            # Punctual actors due before the first wake-up act there, member-less moves.
+            while (stop := self._punctual_stop(target)) is not None:
+                self._now = stop
+                self._act(stop)
             self._now = max(self._now, target)
             now = self._now
             self._act(now)
@@ -300,6 +324,10 @@ class LineClock(VirtualClock):
             if wake is not None and wake <= now:
                 del self._wakes[thread]
         self._line.notify_all()
+
+
+def _without(actors: tuple[Actor, ...], actor: Actor) -> tuple[Actor, ...]:
+    return tuple(a for a in actors if a is not actor)
 
 
 def line_member(clock: Clock) -> contextlib.AbstractContextManager[None]:

@@ -33,7 +33,7 @@ from can.interfaces.virtual import VirtualBus
 
 from drivers.bms.description import BmsDescription
 from drivers.bms.lockstep import LockstepNotifier
-from drivers.bms.pacer import Pacer
+from drivers.bms.pacer import PacedClock
 from drivers.bms.redact import FrameRedactor
 from drivers.bms.signal_map import STATE_MEANINGS
 from drivers.bms.signals import MessageStatus, PeriodStats, Reading, SignalMonitor
@@ -104,7 +104,7 @@ class Bms:
         p2_star_timeout_s: float = 5.0,
         tester_present_interval_s: float = 2.0,
         uds_tracer: Tracer | None = None,
-        pacer: Pacer | None = None,
+        pacer: PacedClock | None = None,
     ) -> None:
         self.description = description
         self.read_timeout_s = read_timeout_s

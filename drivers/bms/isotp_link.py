@@ -21,6 +21,9 @@ from udsoncan.Request import Request
 
 from drivers.bms.pacer import WALL_BOUND_S, Pacer
 
+_PADDING = b"\xcc"
+"""The stack's ``tx_padding``: every frame is 8 bytes."""
+
 
 class IsoTpConnection:
     """udsoncan's connection interface over ``isotp.NotifierBasedCanStack``, without logging.
@@ -64,7 +67,7 @@ class IsoTpConnection:
             params={
                 "stmin": 0,
                 "blocksize": 0,
-                "tx_padding": 0xCC,
+                "tx_padding": _PADDING[0],
                 "tx_data_length": 8,
                 "tx_data_min_length": 8,
                 # can-isotp wants whole milliseconds
@@ -78,18 +81,14 @@ class IsoTpConnection:
 
             def traced_send(msg: isotp.CanMessage) -> None:
                 send(msg)
-                on_tx(
-                    can.Message(
-                        timestamp=time.time(),
-                        arbitration_id=msg.arbitration_id,
-                        is_extended_id=msg.is_extended_id,
-                        data=bytes(msg.data),
-                        is_rx=False,
-                    )
-                )
+                self._record_tx(msg.arbitration_id, bytes(msg.data))
 
             self._stack.txfn = traced_send
         self._trace = trace
+        self._bus = bus
+        self._on_tx = on_tx
+        self._request_id = request_id
+        self._extended = extended
         self._open = False
         self._notifier = notifier
         self._response_id = response_id
@@ -135,6 +134,36 @@ class IsoTpConnection:
         self._awaiting_final = False
         self._trace(">", payload)
         self._stack.send(payload, send_timeout=timeout)
+
+    def send_single_frame(self, payload: bytes) -> None:
+        """Send ``payload`` (at most 7 bytes) as one single frame, on the calling thread.
+
+        :meth:`send` hands a payload to the stack's thread, which puts it on the bus a little
+        later; a lockstep actor's frames must be on the bus when it returns (see
+        :mod:`drivers.sim.clock`), and keep their place among the move's frames. The caller
+        makes sure that no transfer is under way (the UDS client holds its request lock).
+        """
+        if len(payload) > 7:
+            raise ValueError(f"a single frame carries at most 7 bytes, not {len(payload)}")
+        data = bytes([len(payload)]) + payload + _PADDING * (7 - len(payload))
+        self._trace(">", payload)
+        self._bus.send(
+            can.Message(arbitration_id=self._request_id, is_extended_id=self._extended, data=data)
+        )
+        self._record_tx(self._request_id, data)
+
+    def _record_tx(self, arbitration_id: int, data: bytes) -> None:
+        """Hand a frame just sent to ``on_tx`` (the CAN trace)."""
+        if self._on_tx is not None:
+            self._on_tx(
+                can.Message(
+                    timestamp=time.time(),
+                    arbitration_id=arbitration_id,
+                    is_extended_id=self._extended,
+                    data=data,
+                    is_rx=False,
+                )
+            )
 
     def wait_frame(self, timeout: float | None = None, exception: bool = False) -> bytes | None:
         frame = self._receive(timeout)

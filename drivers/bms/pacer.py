@@ -16,7 +16,8 @@ The contract:
   snapshot waiting for frames (timeouts are then in the pacer's time), and a UDS request
   waiting for a routine's final answer after 0x78 responsePending. Before a first answer the
   client waits without stepping: the ECU answers while time stands still. The TesterPresent
-  keeper never steps: background threads do not move the station's time.
+  keeper never steps: under a pacer it is one of the clock's actors (a punctual one, see
+  :class:`PacedClock`), not a thread of its own.
 - It runs inside a client call, so it must not call the BMS client itself. Frames keep being
   received meanwhile (the monitor's lock is not held); a UDS request keeps holding the lock
   that serialises requests.
@@ -28,7 +29,10 @@ Without a pacer (a real or scaled clock) every wait is a wall-clock wait.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from drivers.sim.clock import Actor
 
 
 class Pacer(Protocol):
@@ -45,3 +49,20 @@ class Pacer(Protocol):
 
 WALL_BOUND_S = 10.0
 """Wall-clock seconds a paced wait may take beyond its timeout before it gives up."""
+
+
+class PacedClock(Pacer, Protocol):
+    """A pacer that also drives actors: the UDS client's TesterPresent keeper is one.
+
+    The keeper is ``punctual``: the clock does not jump past the time it is due, so that its
+    keep-alive reaches the ECU within the S3 timeout however long a step waits in one jump
+    (:class:`station.clock.VirtualClock`).
+    """
+
+    def add_actor(self, actor: Actor, *, punctual: bool = False) -> None:
+        """Let ``actor`` act whenever time moves."""
+        ...
+
+    def remove_actor(self, actor: Actor) -> None:
+        """Stop driving ``actor``."""
+        ...

@@ -17,7 +17,22 @@ the UDS transcript (``27 02 <4 bytes redacted>``): payloads go through
 Time: every timeout is wall-clock. While a request waits for a routine's final answer after
 0x78 responsePending the client steps the ``pacer``, if given (the station's lockstep virtual
 clock), so that a simulated BMS can finish the routine in virtual time
-(:mod:`drivers.bms.pacer`); the TesterPresent keeper, a background thread, never does.
+(:mod:`drivers.bms.pacer`).
+
+The TesterPresent keeper: in a non-default session the client sends TesterPresent every
+``tester_present_interval_s``. Without a pacer a background thread sends ``3E 00`` on wall
+time and checks the answer. Under a pacer the keeper is one of the clock's actors, on
+virtual time like the simulated ECU's S3 timer: at the first move at least an interval after
+its last keep-alive it sends ``3E 80`` (suppressPosRspMsgIndicationBit, as testers commonly
+do) as one single frame from the moving thread. So its place among the move's frames never
+depends on thread scheduling, and there is no answer to wait for: an exchange with the ECU's
+threads costs ~0.8 ms of CPU, thousands of times in a 3 h discharge. The simulated ECU
+stamps the frame with the virtual time at which it was sent (its CAN controller's reception
+time, :mod:`drivers.sim.uds_server`). The keeper is punctual
+(:class:`~drivers.bms.pacer.PacedClock`): a jump stops at the latest half an interval after
+it is due, so a 600 s rest in the extended session keeps the session, as on a real line. It
+skips a move at which a request is under way: the ECU's S3 timer does not run while it works
+on a request.
 
 Under a pacer the first answer is not timed by P2: a simulated ECU answers while virtual time
 stands still, so how long it takes in wall time says how busy the machine is, not whether
@@ -60,7 +75,7 @@ from drivers.bms import redact
 from drivers.bms.isotp_link import IsoTpConnection
 from drivers.bms.lockstep import LockstepNotifier
 from drivers.bms.nrc import describe_nrc
-from drivers.bms.pacer import WALL_BOUND_S, Pacer
+from drivers.bms.pacer import WALL_BOUND_S, PacedClock
 from drivers.bms.security import SECURITY_ALGORITHMS
 from drivers.errors import BmsError, BmsNegativeResponse, BmsTimeout
 from drivers.scpi.transport import Tracer
@@ -124,8 +139,9 @@ class UdsClient:
     request. In a non-default session a keeper sends TesterPresent every
     ``tester_present_interval_s``. ``tracer(resource, direction, text)`` receives every
     request and response as hex (seeds and keys redacted); ``on_tx`` every CAN frame sent.
-    ``pacer`` is stepped while a request made from a caller's thread waits after 0x78, and
-    makes the first answer's wait a wall bound, not P2, until the ECU seems absent;
+    ``pacer`` is stepped while a request made from a caller's thread waits after 0x78, makes
+    the first answer's wait a wall bound, not P2, until the ECU seems absent, and drives the
+    keeper;
     ``traffic`` (the cyclic frames' monitor) tells whether the BMS is still sending (see the
     module docstring).
     """
@@ -147,7 +163,7 @@ class UdsClient:
         tester_present_interval_s: float = 2.0,
         tracer: Tracer | None = None,
         on_tx: Callable[[can.Message], None] | None = None,
-        pacer: Pacer | None = None,
+        pacer: PacedClock | None = None,
         traffic: BmsTraffic | None = None,
     ) -> None:
         self._pacer = pacer
@@ -166,6 +182,7 @@ class UdsClient:
         self._session = SESSIONS["default"]
         self._keeper: threading.Thread | None = None
         self._keeper_stop = threading.Event()
+        self._clock_keeper: _ClockKeeper | None = None  # the keeper under a pacer
         self.keeper_failures = 0
         self._conn = IsoTpConnection(
             bus,
@@ -212,6 +229,8 @@ class UdsClient:
     @property
     def keeper_running(self) -> bool:
         """Return whether the TesterPresent keeper is running."""
+        if self._clock_keeper is not None:
+            return True
         return self._keeper is not None and self._keeper.is_alive()
 
     # --- services ------------------------------------------------------------------------------
@@ -355,6 +374,25 @@ class UdsClient:
         # From the keeper thread: never move the station's clock from the background.
         self._request(TesterPresent, "TesterPresent (0x3E)", subfunction=0x00, paced=False)
 
+    def _keep_alive_on_the_clock(self) -> None:
+        """Send TesterPresent without an answer, now (the keeper under a pacer).
+
+        On the thread moving the clock, inside a move. A request under way holds the lock,
+        here (a routine's final answer awaited after 0x78: waiting for the lock would never
+        end) or on another thread; the ECU's S3 timer does not run while it works on it, so
+        the move is skipped.
+        """
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._conn.is_open():
+                self._conn.send_single_frame(_KEEP_ALIVE)
+        except can.CanError as err:
+            self.keeper_failures += 1
+            log.warning("TesterPresent to the BMS failed: %s", err)
+        finally:
+            self._lock.release()
+
     # --- plumbing ------------------------------------------------------------------------------
 
     def _identifier(self, ident: str | int, names: Mapping[str, int], kind: str) -> tuple[int, str]:
@@ -448,6 +486,13 @@ class UdsClient:
     def _start_keeper(self) -> None:
         if self.keeper_running:
             return
+        if self._pacer is not None:
+            keeper = _ClockKeeper(
+                self._keep_alive_on_the_clock, self._pacer.now(), self.tester_present_interval_s
+            )
+            self._clock_keeper = keeper
+            self._pacer.add_actor(keeper, punctual=True)
+            return
         self._keeper_stop.clear()
         self._keeper = threading.Thread(
             target=self._keep_session, name=f"TesterPresent {self.resource}", daemon=True
@@ -455,6 +500,9 @@ class UdsClient:
         self._keeper.start()
 
     def _stop_keeper(self) -> None:
+        clock_keeper, self._clock_keeper = self._clock_keeper, None
+        if clock_keeper is not None and self._pacer is not None:
+            self._pacer.remove_actor(clock_keeper)
         self._keeper_stop.set()
         keeper, self._keeper = self._keeper, None
         if keeper is not None and keeper is not threading.current_thread():
@@ -467,3 +515,31 @@ class UdsClient:
             except BmsError as err:
                 self.keeper_failures += 1
                 log.warning("TesterPresent to the BMS failed: %s", err)
+
+
+_KEEP_ALIVE = bytes([0x3E, 0x80])
+"""TesterPresent with suppressPosRspMsgIndicationBit: the ECU sends no answer."""
+
+
+class _ClockKeeper:
+    """The TesterPresent keeper as a punctual actor of the client's lockstep clock.
+
+    It acts at the first move at least ``interval_s`` after its last keep-alive (or the
+    session's start), so it rides on the moves that come anyway; it is due at the latest
+    half an interval later, where the clock makes a move if none came (S3 is 5 s against a
+    2 s interval).
+    """
+
+    def __init__(self, send: Callable[[], None], now: float, interval_s: float) -> None:
+        self._send = send
+        self._interval_s = interval_s
+        self._after = now + interval_s  # the next keep-alive goes at the first move from here
+
+    def next_due(self) -> float | None:
+        return self._after + self._interval_s / 2
+
+    def run_due(self, now: float) -> None:
+        if now < self._after:
+            return
+        self._after = now + self._interval_s
+        self._send()

@@ -19,8 +19,10 @@ with ``tick_interval_s=None`` and no scheduler the user ticks.
 
 The physics — what the BMS measures, how long a precharge takes and when it times out — runs
 on ``now``. The UDS protocol timers (S3 session timeout, security lockout delay) run on
-``uds_timer``, wall time by default: the station's TesterPresent keeper runs in wall time,
-so a jump of a virtual ``now`` (a 600 s rest in one step) must not drop the session.
+``uds_timer``: by default the scheduler's virtual time under a lockstep clock, where the
+station's TesterPresent keeper runs on that time too (a punctual actor: a jump stops where
+its keep-alive is due, so a 600 s rest in one step keeps the session), else wall time
+(:mod:`drivers.sim.uds_server`).
 
 A client under a virtual clock that the engine moves only between steps must move the clock
 while it waits for frames or for a routine's final answer (the station's BMS client steps its
@@ -38,7 +40,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +131,8 @@ class SimulatedBms:
     thread, call :meth:`tick`). ``scheduler``: a lockstep virtual clock that drives the
     frames and the UDS routines instead of any thread (``now`` is then its time; the
     driver thread is not started). ``uds_timer``: the clock of the UDS S3 and lockout timers
-    (wall time; tests pass a manual clock to expire them without sleeping).
+    (default: the scheduler's time if there is one and ``bus`` is python-can's virtual
+    bus, else wall time; tests pass a manual clock to expire them without sleeping).
     """
 
     def __init__(
@@ -152,7 +154,7 @@ class SimulatedBms:
         tick_interval_s: float | None = 0.002,
         request_id: int = 0x7E0,
         response_id: int = 0x7E8,
-        uds_timer: Callable[[], float] = time.monotonic,
+        uds_timer: Callable[[], float] | None = None,
         scheduler: Scheduler | None = None,
     ) -> None:
         self.pack = pack

@@ -12,7 +12,9 @@ only when the clock moves, on the thread that moves it. A new actor follows the 
   nothing planned); ``run_due(now)`` does what is due at ``now``, skipping slots it missed
   (the clock jumps), and must never move the clock;
 - register it with ``scheduler.add_actor(actor)`` when it starts and remove it with
-  ``scheduler.remove_actor(actor)`` when it stops;
+  ``scheduler.remove_actor(actor)`` when it stops (the station's clock also takes
+  ``punctual=True``: a jump then stops where the actor is due, instead of letting it skip
+  the slots it missed — the TesterPresent keeper is one);
 - whatever it sends must be on its transport when ``run_due`` returns (a CAN frame sent with
   ``bus.send`` is; an ISO-TP payload needs a blocking send), so that the clock's settle hooks
   can wait for it to be received before time moves on.

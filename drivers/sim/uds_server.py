@@ -15,13 +15,21 @@ TesterPresent 0x3E. 0x27, 0x2E and 0x31 answer 0x7F in the default session; 0x2E
 need the level unlocked (0x33). Checks run in the ISO order: length, then the identifier
 (0x31), then security (0x33), then the data (0x13 length, 0x31 range, 0x22 conditions).
 
-Times: the protocol timers run on wall time, as in an ECU's firmware and in the tester that
-talks to it, whose TesterPresent keeper and P2/P2* timers run on the wall clock. S3 and the
-security lockout delay run on ``timer`` (``time.monotonic`` unless a test passes a manual
-one), so a jump of the bench's virtual clock (a 600 s rest in one step) neither drops the
-session nor ends a lockout. The 0x78 repeat interval is ``time.monotonic`` (except in
-lockstep, below), because the client's P2* is. What a routine does (a precharge) runs on the
-application's own clock.
+Times: S3 and the security lockout delay run on ``timer``, which must be the clock of the
+tester's TesterPresent keeper: wall time by default, as for a real tester's background
+keeper. Under a lockstep clock (``scheduler``) on python-can's virtual bus they run on its
+virtual time, as the station's keeper does there: it is an actor of that clock, and a jump
+stops where its keep-alive is due, so a 600 s rest in one step keeps the session, while a
+lockout ends once its delay has passed in virtual time. That keeper sends ``3E 80`` with no
+answer, so nothing would make the clock wait while the server's threads receive it, and
+they might do so some moves later. So the server takes a single-frame ``3E 80`` off the
+wire as it arrives, on the sender's thread (:func:`take_on_arrival`, as an ECU's CAN driver
+might in its receive interrupt): S3 is checked and restarted at the virtual time the tester
+sent it, whatever the machine's load, and no thread of the server wakes for it. Every other
+request reaches the server thread through the ISO-TP stack and is handled while the tester
+waits for its answer, with virtual time standing still. The 0x78 repeat interval is
+``time.monotonic`` (except in lockstep, below), because the client's P2* is. What a routine
+does (a precharge) runs on the application's own clock.
 
 Under a lockstep virtual clock (``scheduler``, see :mod:`drivers.sim.clock`) a pending
 routine is polled by that clock as it moves (every ``poll_interval_s`` of virtual time), not
@@ -38,6 +46,7 @@ thread that is moving the clock.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
@@ -46,6 +55,7 @@ from typing import Any
 
 import can
 import isotp
+from can.interfaces import virtual
 
 from drivers.bms.pacer import WALL_BOUND_S
 from drivers.sim.bms_security import SecurityAlgorithm
@@ -85,6 +95,8 @@ LOCKSTEP_IDLE_S = 0.05
 """How long the server thread waits for a request under a lockstep clock (wall time)."""
 
 _SUPPRESS = 0x80
+_KEEP_ALIVE_FRAME = bytes([0x02, 0x3E, _SUPPRESS])
+"""A single frame of two bytes: TesterPresent, no answer wanted."""
 _WITH_SUBFUNCTION = {0x10, 0x11, 0x27, 0x31, 0x3E}
 
 
@@ -92,7 +104,7 @@ class UdsServer:
     """A UDS server answering ``request_id`` on ``response_id`` for ``app``.
 
     ``bus``/``notifier`` carry the ISO-TP frames; the notifier may be shared. ``timer`` is
-    the clock of the protocol timers in s (wall time; tests pass a manual one). ``algorithm``
+    the clock of the protocol timers in s (see the module docstring). ``algorithm``
     computes the key of security level ``security_level``
     (seed sub-function 2·level−1). Wrong keys: NRC 0x35, the ``max_attempts``-th 0x36, then
     0x37 for ``lockout_s``. The non-default session falls back after ``s3_timeout_s`` without a
@@ -109,7 +121,7 @@ class UdsServer:
         app: DiagnosticApplication,
         *,
         algorithm: SecurityAlgorithm,
-        timer: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] | None = None,
         request_id: int = 0x7E0,
         response_id: int = 0x7E8,
         security_level: int = 1,
@@ -125,6 +137,14 @@ class UdsServer:
         scheduler: Scheduler | None = None,
     ) -> None:
         self._app = app
+        self._request_id = request_id
+        # Under a lockstep clock on a virtual bus, the protocol timers run on its time, and
+        # keep-alives are taken off the wire as they arrive (see the module docstring).
+        takes_keep_alives = (
+            timer is None and scheduler is not None and isinstance(bus, virtual.VirtualBus)
+        )
+        if timer is None:
+            timer = scheduler.now if takes_keep_alives and scheduler is not None else time.monotonic
         self._timer = timer
         self._algorithm = algorithm
         self._seed_level = 2 * security_level - 1
@@ -183,6 +203,9 @@ class UdsServer:
             0x31: self._routine_control,
             0x3E: self._tester_present,
         }
+        if takes_keep_alives:
+            assert isinstance(bus, virtual.VirtualBus)  # for mypy: takes_keep_alives says so
+            take_on_arrival(bus, self._keep_alive)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -199,8 +222,8 @@ class UdsServer:
         """Get whether the security level is unlocked."""
         return self._unlocked and not self._s3_expired()
 
-    def _s3_expired(self) -> bool:
-        idle_s = self._timer() - self._last_request
+    def _s3_expired(self, now: float | None = None) -> bool:
+        idle_s = (self._timer() if now is None else now) - self._last_request
         return self._session != DEFAULT_SESSION and self._pending is None and idle_s > self._s3_s
 
     def _to_default(self) -> None:
@@ -208,8 +231,8 @@ class UdsServer:
         self._unlocked = False
         self._seed = None
 
-    def _check_s3(self) -> None:
-        if self._s3_expired():
+    def _check_s3(self, now: float | None = None) -> None:
+        if self._s3_expired(now):
             self._to_default()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -240,6 +263,28 @@ class UdsServer:
         elif not running and self._stack_running:
             self._stack.stop()
         self._stack_running = running
+
+    def _keep_alive(self, msg: can.Message) -> bool:
+        """Take a single-frame ``3E 80`` as it arrives, on the sender's thread; return
+        whether it was taken (anything else goes on to the bus's queue and the stack)."""
+        if msg.arbitration_id != self._request_id or msg.data[:3] != _KEEP_ALIVE_FRAME:
+            return False
+        if not self._stack_running or self._pending is not None:
+            return False  # deaf, or busy: the stack's path loses it or answers it busy
+        # Never wait for the lock here: the server thread may hold it while still working on
+        # a request the tester gave up on, and wait for the pack's circuit, whose lock the
+        # sender may hold. That keep-alive then takes the stack's path, as every other does.
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._pending is not None:
+                return False
+            now = self._timer()
+            self._check_s3(now)
+            self._last_request = now
+        finally:
+            self._lock.release()
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -481,3 +526,31 @@ class UdsServer:
         if request[1] & 0x7F != 0x00:
             raise NegativeResponse(Nrc.SUBFUNCTION_NOT_SUPPORTED)
         return bytes([0x7E, 0x00])
+
+
+class _ArrivalQueue(queue.Queue[can.Message]):
+    """A virtual bus's receive queue that offers each frame to ``take`` as it arrives."""
+
+    def __init__(self, take: Callable[[can.Message], bool], maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self._take = take
+
+    def put(self, item: can.Message, block: bool = True, timeout: float | None = None) -> None:
+        if not self._take(item):
+            super().put(item, block, timeout)
+
+
+def take_on_arrival(bus: virtual.VirtualBus, take: Callable[[can.Message], bool]) -> None:
+    """Offer every frame ``bus`` receives to ``take`` as it arrives, on the sender's thread.
+
+    python-can's virtual bus puts a copy of each frame sent into every other bus's queue, on
+    the sender's thread; this bus's queue first calls ``take(frame)`` there, and queues the
+    frame only if ``take`` returns False. Call it before anything receives from ``bus``.
+    """
+    with virtual.channels_lock:
+        old = bus.queue
+        offered = _ArrivalQueue(take, old.maxsize)
+        while not old.empty():
+            offered.put(old.get_nowait())
+        bus.channel[next(i for i, q in enumerate(bus.channel) if q is old)] = offered
+        bus.queue = offered

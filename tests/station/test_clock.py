@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from station.clock import RealClock, VirtualClock, iso
+from station.clock import LineClock, RealClock, VirtualClock, iso
 
 BOUND_S = 2.0
 
@@ -177,6 +177,36 @@ def test_actors_added_or_removed_during_a_move_change_the_next_move_not_this_one
     clock.advance(1.0)
     assert (first.acted, second.acted, late.acted) == ([1.0, 2.0], [1.0], [2.0])
     clock.remove_actor(second)  # no longer there: nothing to do
+
+
+def test_a_jump_stops_wherever_a_punctual_actor_is_due_and_every_actor_acts_there() -> None:
+    clock = VirtualClock()
+    frames, keeper = Ticker(clock, 0.01), Ticker(clock, 2.5)
+    keeper.slot = 1  # first due at 2.5
+    clock.add_actor(frames)
+    clock.add_actor(keeper, punctual=True)
+    moves: list[float] = []
+    clock.add_settle(lambda: moves.append(clock.now()))
+    clock.wait(10.0, threading.Event())
+    # Stops at 2.5, 5 and 7.5, then the jump's end.
+    assert moves == [2.5, 5.0, 7.5, 10.0]
+    assert keeper.acted == [2.5, 5.0, 7.5, 10.0]
+    assert frames.acted == [2.5, 5.0, 7.5, 10.0]  # one frame a stop: the rest are skipped
+    clock.remove_actor(keeper)
+    clock.advance(10.0)
+    assert moves[-1] == 20.0 and len(moves) == 5  # no longer punctual: one move
+    assert keeper.acted[-1] == 10.0
+
+
+def test_a_line_clock_stops_where_a_punctual_actor_is_due_before_waking_a_member() -> None:
+    clock = LineClock()
+    keeper = Ticker(clock, 2.0)
+    keeper.slot = 1  # first due at 2
+    clock.add_actor(keeper, punctual=True)
+    with clock.joined():
+        assert clock.wait(5.0, threading.Event())
+    assert clock.now() == 5.0
+    assert keeper.acted == [2.0, 4.0]  # stops at 2 and 4, then the member wakes at 5
 
 
 def test_a_paced_clock_gives_the_same_times_but_takes_wall_time() -> None:

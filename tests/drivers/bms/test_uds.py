@@ -61,6 +61,7 @@ class Responder:
         self.errors: list[str] = []
         self.tester_presents = 0
         self.two_tester_presents = threading.Event()
+        self.silent_tester_presents: list[bytes] = []
         self._stop = threading.Event()
         self.stack.start()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -79,6 +80,9 @@ class Responder:
             if got is None:
                 continue
             request = bytes(got)
+            if request == b"\x3e\x80":  # TesterPresent, no answer wanted
+                self.silent_tester_presents.append(request)
+                continue
             if request == b"\x3e\x00":
                 self.tester_presents += 1
                 if self.tester_presents >= 2:
@@ -256,6 +260,7 @@ class RoutinePacer:
         self.steps: list[str] = []  # the thread of each step
         self.release = threading.Event()
         self.final_seen = threading.Event()
+        self.actors: list[tuple[Any, bool]] = []  # (actor, punctual)
 
     def now(self) -> float:
         return self.t
@@ -263,8 +268,16 @@ class RoutinePacer:
     def step(self, until: float) -> None:
         self.steps.append(threading.current_thread().name)
         self.t = min(self.t + 0.01, until)
+        for actor, _ in self.actors:  # as a clock does at each move
+            actor.run_due(self.t)
         self.release.set()
         assert self.final_seen.wait(timeout=5.0)
+
+    def add_actor(self, actor: Any, *, punctual: bool = False) -> None:
+        self.actors.append((actor, punctual))
+
+    def remove_actor(self, actor: Any) -> None:
+        self.actors = [(a, p) for a, p in self.actors if a is not actor]
 
     def watch(self, msg: can.Message) -> None:
         if msg.arbitration_id == 0x7E8 and bytes(msg.data[:2]) == b"\x05\x71":
@@ -273,7 +286,7 @@ class RoutinePacer:
 
 def test_the_pacer_is_stepped_only_after_response_pending_and_never_by_the_keeper() -> None:
     pacer = RoutinePacer()
-    made = Rig(tester_present_interval_s=0.05, pacer=pacer)
+    made = Rig(tester_present_interval_s=2.0, pacer=pacer)
     made.notifier.add_listener(pacer.watch)  # after the client's: it has counted the frame
     try:
         pending = b"\x7f\x31\x78"
@@ -282,14 +295,35 @@ def test_the_pacer_is_stepped_only_after_response_pending_and_never_by_the_keepe
                 (b"\x10\x03", [bytes.fromhex("5003003201F4")]),
                 (b"\x22\xf1\x8c", [bytes.fromhex("62F18C41")]),
                 (b"\x31\x01\x02\x01", [pending, pacer.release, b"\x71\x01\x02\x01\x02"]),
+                (b"\x10\x01", [bytes.fromhex("5001003201F4")]),
             ]
         )
         made.client.change_session("extended")
-        assert made.client.read_did("serial") == b"A"
-        assert made.server.two_tester_presents.wait(timeout=5.0)
+        # Under a pacer the keeper is a punctual actor of it, not a thread.
+        [(keeper, punctual)] = pacer.actors
+        assert punctual and made.client.keeper_running
+        assert not any(t.name.startswith("TesterPresent") for t in threading.enumerate())
+        assert keeper.next_due() == 3.0  # an interval, then half of one at the latest
+        keep_alive = ("UDS 0x7E0/0x7E8", ">", "3E 80")
+        keeper.run_due(1.9)  # a move before the interval is up: nothing to send
+        assert keep_alive not in made.transcript
+        wire = len(made.server.requests_on_wire)
+        keeper.run_due(2.2)  # the first move after it: one single frame, sent at once
+        assert keeper.next_due() == pytest.approx(5.2)
+        assert made.transcript[-1] == keep_alive
+        assert made.client.read_did("serial") == b"A"  # after the keep-alive on the wire
+        frames = [bytes(m.data) for m in made.server.requests_on_wire[wire:]]
+        assert frames[0] == bytes.fromhex("023E80CCCCCCCCCC"), frames
+        assert made.server.silent_tester_presents == [b"\x3e\x80"]
         assert pacer.steps == [], "stepped before a responsePending, or by the keeper"
+        # The routine's step is a move with the keeper due; the request under way (its lock
+        # is held by this very thread) keeps the session: no keep-alive, and no deadlock.
+        pacer.t = 10.0
         assert made.client.routine("close_contactors") == b"\x02"
         assert pacer.steps == [threading.current_thread().name]  # one step: the answer came
+        assert made.server.silent_tester_presents == [b"\x3e\x80"]
+        made.client.change_session("default")
+        assert pacer.actors == [] and not made.client.keeper_running
     finally:
         made.close()
     assert made.server.errors == [] and not made.server.script

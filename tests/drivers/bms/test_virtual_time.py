@@ -24,7 +24,7 @@ from drivers.bms.bms import Bms
 from drivers.bms.description import BmsDescription
 from drivers.bms.isotp_link import IsoTpConnection
 from drivers.bms.pacer import WALL_BOUND_S
-from drivers.errors import BmsTimeout
+from drivers.errors import BmsNegativeResponse, BmsTimeout
 from drivers.sim.bms import SimulatedBms
 from drivers.sim.electrical import PackCircuit
 from drivers.sim.pack import Pack
@@ -147,17 +147,56 @@ def test_close_contactors_precharges_in_virtual_time_while_the_client_waits(rig:
 def test_session_and_unlock_outlive_a_virtual_jump_while_tester_present_runs(
     rig: Rig,
 ) -> None:
-    with rig.client(tester_present_interval_s=0.05) as bms:
+    with rig.client() as bms:  # a keep-alive every 2 s, in virtual time
         bms.uds.change_session("extended")
         bms.uds.unlock()
+        start = rig.clock.now()
         rig.clock.advance(600.0)  # a rest step: one jump of the engine's clock
-        sent = rig.transcript.count(">", "3E 00")
-        assert rig.transcript.wait_for(">", "3E 00", sent + 2, timeout_s=5.0)
+        # The keeper is punctual: the jump stopped where it was due, 3 s apart at most
+        # (2 s and half of it), and at each stop its keep-alive went out, unanswered.
+        sent = rig.transcript.count(">", "3E 80")
+        assert 600 / 3 <= sent <= 600 / 2
+        assert rig.transcript.count("<", "7E 00") == 0
+        assert rig.clock.now() == start + 600.0
         uds = rig.sim.uds
         assert uds is not None and uds.session == 0x03 and uds.unlocked
         bms.uds.write_did("eol_flag", b"\x01")  # needs the extended session and the unlock
         assert rig.sim.nvm.eol_flag == 1
         assert bms.uds.keeper_running and bms.uds.keeper_failures == 0
+
+
+def test_without_keep_alives_the_session_ends_after_s3_of_virtual_time(rig: Rig) -> None:
+    # A keeper slower than the ECU's 5 s S3: the first keep-alive would come at 10 s.
+    with rig.client(tester_present_interval_s=10.0) as bms:
+        bms.uds.change_session("extended")
+        bms.uds.unlock()
+        rig.clock.advance(4.9)
+        uds = rig.sim.uds
+        assert uds is not None and uds.session == 0x03
+        rig.clock.advance(0.2)  # 5.1 s without a request: S3 has run out, in virtual time
+        assert uds.session == 0x01 and not uds.unlocked
+        with pytest.raises(BmsNegativeResponse) as refused:
+            bms.uds.write_did("eol_flag", b"\x01")
+        assert refused.value.nrc == 0x7F  # serviceNotSupportedInActiveSession
+        assert rig.transcript.count(">", "3E 80") == 0
+
+
+def test_a_security_lockout_ends_after_its_delay_in_virtual_time(rig: Rig) -> None:
+    uds = rig.sim.uds
+    assert uds is not None
+    assert uds.handle(b"\x10\x03") is not None
+    wrong_key = b"\x27\x02\x00\x00\x00\x00"
+    for _ in range(3):
+        assert uds.handle(b"\x27\x01") is not None  # a seed
+        answer = uds.handle(wrong_key)
+    assert answer == b"\x7f\x27\x36"  # exceededNumberOfAttempts: locked out for 10 s
+    rig.clock.advance(4.0)
+    assert uds.handle(b"\x3e\x00") == b"\x7e\x00"  # keeps the session
+    rig.clock.advance(4.0)
+    assert uds.handle(b"\x27\x01") == b"\x7f\x27\x37"  # requiredTimeDelayNotExpired
+    rig.clock.advance(2.1)
+    seed = uds.handle(b"\x27\x01")
+    assert seed is not None and seed[:2] == b"\x67\x01" and len(seed) == 6
 
 
 def test_a_request_waits_out_a_stalled_ecu_thread_while_virtual_time_stands_still(

@@ -66,7 +66,7 @@ class Rig:
     def __init__(self, **bms_options: Any) -> None:
         channel = f"bms-uds-{uuid.uuid4()}"
         self.clock = ManualTime()  # the bench: physics
-        self.timer = ManualTime()  # the BMS's protocol timers (S3, lockout): wall time
+        self.timer = ManualTime()  # the BMS's protocol timers (S3, lockout): wall time here
         self.pack = Pack(get_pack_spec("lfp16s"))
         self.circuit = PackCircuit(self.pack, self.clock)
         self.bms_bus = can.Bus(interface="virtual", channel=channel)
@@ -206,7 +206,8 @@ def test_session_change_announces_timing_and_tester_present_keeps_it(rig: Rig) -
 
 
 def test_a_jump_of_the_bench_clock_keeps_session_unlock_and_lockout(rig: Rig) -> None:
-    # The station's TesterPresent keeper runs on the wall clock, not the bench's virtual one.
+    # Without a lockstep clock the protocol timers run on their own clock (wall time, as a
+    # real tester's background keeper does): a jump of the bench's clock moves neither.
     rig.unlock()
     rig.clock.advance(600.0)  # a rest step in one virtual jump
     assert rig.bms.uds is not None and rig.bms.uds.session == 3 and rig.bms.uds.unlocked
