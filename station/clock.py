@@ -165,7 +165,7 @@ class VirtualClock:
             raise ValueError("virtual time cannot go backwards")
         with self._moving:
             target = self._now + seconds
-            while (stop := self._punctual_stop(target)) is not None:
+            while self._punctual and (stop := self._punctual_stop(target)) is not None:
                 self._now = stop
                 self._act(stop)
             self._now = target

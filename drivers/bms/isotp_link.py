@@ -147,13 +147,16 @@ class IsoTpConnection:
             raise ValueError(f"a single frame carries at most 7 bytes, not {len(payload)}")
         data = bytes([len(payload)]) + payload + _PADDING * (7 - len(payload))
         self._trace(">", payload)
-        self._bus.send(
-            can.Message(arbitration_id=self._request_id, is_extended_id=self._extended, data=data)
+        frame = can.Message(
+            arbitration_id=self._request_id, is_extended_id=self._extended, data=data, is_rx=False
         )
-        self._record_tx(self._request_id, data)
+        self._bus.send(frame)  # python-can's buses copy it, or write it out: it stays as is
+        if self._on_tx is not None:
+            frame.timestamp = time.time()
+            self._on_tx(frame)
 
     def _record_tx(self, arbitration_id: int, data: bytes) -> None:
-        """Hand a frame just sent to ``on_tx`` (the CAN trace)."""
+        """Hand a frame the stack has just sent to ``on_tx`` (the CAN trace)."""
         if self._on_tx is not None:
             self._on_tx(
                 can.Message(

@@ -16,7 +16,9 @@ need a receiving thread, but only while someone waits for them: a UDS request ru
 Whoever receives holds one lock from taking a frame off the bus to the end of its dispatch,
 and the thread waits for a frame without taking it, so the two never reorder frames and,
 once :meth:`~LockstepNotifier.drain` returns, every frame queued before it has been
-dispatched. A drain takes every queued frame off the bus first, then hands them to each
+dispatched. The thread drains only inside an ``expecting`` block, which does not end
+during its drain: a move's frames are never split between it and the moving thread. A
+drain takes every queued frame off the bus first, then hands them to each
 listener in turn: all at once to a listener that has an ``on_batch`` method
 (:class:`BatchListener`: the BMS client's signal monitor and CAN trace, which then take their
 lock and look up what they need once per move rather than once per frame), one by one, in
@@ -149,10 +151,18 @@ class LockstepNotifier(can.Notifier):
             with frames.not_empty:
                 if not frames.queue:
                     frames.not_empty.wait(self.timeout)
-            try:
-                self.drain()
-            except Exception:
-                return  # kept in self.exception; the thread ends as can.Notifier's does
+            # Drain only while a request still expects frames, and keep it expecting until
+            # the drain is done: once it has ended, the frames are the next move's, sent by
+            # the clock's actors and received by its settle hook. A drain here then would
+            # take part of a move's frames on this thread while the moving thread records
+            # what it sends itself (a keep-alive) in between, in an order left to chance.
+            with self._waiters:
+                if not self._expected:
+                    continue
+                try:
+                    self.drain()
+                except Exception:
+                    return  # kept in self.exception; the thread ends as can.Notifier's does
 
 
 def _recipients(listeners: Iterable[MessageRecipient]) -> tuple[_Recipient, ...]:

@@ -76,6 +76,35 @@ def test_while_expecting_the_notifier_thread_receives_frames_sent_from_elsewhere
         notifier.stop()
 
 
+def test_once_nothing_is_expected_the_next_moves_frames_wait_for_the_drainer(
+    buses: tuple[VirtualBus, VirtualBus],
+) -> None:
+    """The notifier's thread, still waiting for a frame when a request's expecting block
+    ends, must not take the next move's frames: the moving thread drains them, whole, after
+    recording what it sent itself among them (a keep-alive)."""
+    sender, receiver = buses
+    seen = Seen()
+    seen.want = 1
+    notifier = LockstepNotifier(receiver, [seen], timeout=5.0)  # a long wait for a frame
+    try:
+        with notifier.expecting():
+            sender.send(frame(0))
+            assert seen.enough.wait(5.0), "nobody received the answer"
+            # The thread now waits for the next frame, on the bus's queue (5 s).
+        seen.enough.clear()
+        seen.want = 2
+        for n in range(1, 4):
+            sender.send(frame(n))  # the next move's frames, as the actors send them
+        # The stimulus, not a wait for a race to pass: 0.2 s in which the notifier's thread,
+        # woken by those frames, has the interpreter to itself. It must leave them.
+        assert not seen.enough.wait(0.2), "the notifier's thread took the move's frames"
+        assert notifier.drain() == 3
+        me = threading.get_ident()
+        assert seen.frames[1:] == [(1, me), (2, me), (3, me)]
+    finally:
+        notifier.stop()
+
+
 def test_expecting_first_dispatches_what_is_already_queued(
     buses: tuple[VirtualBus, VirtualBus],
 ) -> None:
