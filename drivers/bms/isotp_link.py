@@ -81,7 +81,15 @@ class IsoTpConnection:
 
             def traced_send(msg: isotp.CanMessage) -> None:
                 send(msg)
-                self._record_tx(msg.arbitration_id, bytes(msg.data))
+                on_tx(
+                    can.Message(
+                        timestamp=time.time(),
+                        arbitration_id=msg.arbitration_id,
+                        is_extended_id=msg.is_extended_id,
+                        data=bytes(msg.data),
+                        is_rx=False,
+                    )
+                )
 
             self._stack.txfn = traced_send
         self._trace = trace
@@ -154,19 +162,6 @@ class IsoTpConnection:
         if self._on_tx is not None:
             frame.timestamp = time.time()
             self._on_tx(frame)
-
-    def _record_tx(self, arbitration_id: int, data: bytes) -> None:
-        """Hand a frame the stack has just sent to ``on_tx`` (the CAN trace)."""
-        if self._on_tx is not None:
-            self._on_tx(
-                can.Message(
-                    timestamp=time.time(),
-                    arbitration_id=arbitration_id,
-                    is_extended_id=self._extended,
-                    data=data,
-                    is_rx=False,
-                )
-            )
 
     def wait_frame(self, timeout: float | None = None, exception: bool = False) -> bytes | None:
         frame = self._receive(timeout)

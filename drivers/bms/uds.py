@@ -27,8 +27,8 @@ its last keep-alive it sends ``3E 80`` (suppressPosRspMsgIndicationBit, as teste
 do) as one single frame from the moving thread. So its place among the move's frames never
 depends on thread scheduling, and there is no answer to wait for: an exchange with the ECU's
 threads costs ~0.8 ms of CPU, thousands of times in a 3 h discharge. The simulated ECU
-stamps the frame with the virtual time at which it was sent (its CAN controller's reception
-time, :mod:`drivers.sim.uds_server`). The keeper is punctual
+takes the frame as it arrives, on the sender's thread, so S3 restarts at the virtual time it
+was sent (:mod:`drivers.sim.uds_server`). The keeper is punctual
 (:class:`~drivers.bms.pacer.PacedClock`): a jump stops at the latest half an interval after
 it is due, so a 600 s rest in the extended session keeps the session, as on a real line. It
 skips a move at which a request is under way: the ECU's S3 timer does not run while it works

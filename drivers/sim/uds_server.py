@@ -140,11 +140,13 @@ class UdsServer:
         self._request_id = request_id
         # Under a lockstep clock on a virtual bus, the protocol timers run on its time, and
         # keep-alives are taken off the wire as they arrive (see the module docstring).
-        takes_keep_alives = (
-            timer is None and scheduler is not None and isinstance(bus, virtual.VirtualBus)
+        lockstep_bus = (
+            bus
+            if timer is None and scheduler is not None and isinstance(bus, virtual.VirtualBus)
+            else None
         )
         if timer is None:
-            timer = scheduler.now if takes_keep_alives and scheduler is not None else time.monotonic
+            timer = scheduler.now if scheduler is not None and lockstep_bus else time.monotonic
         self._timer = timer
         self._algorithm = algorithm
         self._seed_level = 2 * security_level - 1
@@ -203,9 +205,8 @@ class UdsServer:
             0x31: self._routine_control,
             0x3E: self._tester_present,
         }
-        if takes_keep_alives:
-            assert isinstance(bus, virtual.VirtualBus)  # for mypy: takes_keep_alives says so
-            take_on_arrival(bus, self._keep_alive)
+        if lockstep_bus is not None:
+            take_on_arrival(lockstep_bus, self._keep_alive)
 
     # --- state ----------------------------------------------------------------------------
 
